@@ -1,0 +1,136 @@
+/**
+ * Pieces every kernel family shares: the description type of a kernel, generated uniform structs, the flat
+ * invocation index that lets any kernel exceed 65535 workgroups per dimension, and the fused epilogue.
+ *
+ * A kernel is a pure description (name, cache key, WGSL source, bindings, uniform layout); the runtime decides
+ * which buffers to bind and how many invocations to launch. Nothing here touches a GPU, so it unit-tests on
+ * the CPU.
+ */
+
+export type UniformType = 'u32' | 'i32' | 'f32';
+
+export interface UniformField {
+  readonly name: string;
+  readonly type: UniformType;
+}
+
+export type BindingKind = 'read' | 'write' | 'uniform';
+
+export interface KernelBinding {
+  readonly name: string;
+  readonly kind: BindingKind;
+}
+
+export interface KernelProgram {
+  /** Family name, shown in timings and errors. */
+  readonly name: string;
+  /** Everything that changes the WGSL; programs with equal keys share one pipeline. */
+  readonly key: string;
+  readonly code: string;
+  /** In binding-index order; `uniform` is always the last one, named `params`. */
+  readonly bindings: readonly KernelBinding[];
+  readonly uniforms: readonly UniformField[];
+  /** Invocations per workgroup (1D). */
+  readonly workgroupSize: number;
+}
+
+export const WORKGROUP_SIZE = 64;
+
+/** WGSL for `struct Params { ... }`; every field is a 4-byte scalar, so offsets are index * 4. */
+export function uniformStruct(fields: readonly UniformField[]): string {
+  const lines = fields.map((f) => `  ${f.name}: ${f.type},`);
+  return `struct Params {\n${lines.join('\n')}\n}`;
+}
+
+/** Byte size of the uniform block, rounded up to WGSL's 16-byte struct alignment for uniforms. */
+export function uniformByteSize(fields: readonly UniformField[]): number {
+  return Math.max(16, Math.ceil((fields.length * 4) / 16) * 16);
+}
+
+/** Packs uniform values in field order; a missing or non-representable value is a programming error. */
+export function packUniforms(fields: readonly UniformField[], values: Readonly<Record<string, number>>): ArrayBuffer {
+  const buffer = new ArrayBuffer(uniformByteSize(fields));
+  const view = new DataView(buffer);
+  fields.forEach((f, i) => {
+    const v = values[f.name];
+    if (v === undefined) throw new Error(`uniform ${f.name} has no value`);
+    if (f.type === 'f32') {
+      view.setFloat32(i * 4, v, true);
+    } else {
+      if (!Number.isInteger(v) || (f.type === 'u32' && v < 0)) throw new Error(`uniform ${f.name} = ${v} is not a ${f.type}`);
+      if (f.type === 'u32') view.setUint32(i * 4, v, true);
+      else view.setInt32(i * 4, v, true);
+    }
+  });
+  return buffer;
+}
+
+/** Binding declarations in order, `params` last. */
+export function bindingDecls(bindings: readonly KernelBinding[], elementTypes: Readonly<Record<string, string>>): string {
+  return bindings
+    .map((b, i) => {
+      if (b.kind === 'uniform') return `@group(0) @binding(${i}) var<uniform> ${b.name}: Params;`;
+      const access = b.kind === 'read' ? 'read' : 'read_write';
+      const type = elementTypes[b.name] ?? 'array<vec4<f32>>';
+      return `@group(0) @binding(${i}) var<storage, ${access}> ${b.name}: ${type};`;
+    })
+    .join('\n');
+}
+
+/**
+ * Entry point header: `flat` is a global invocation index over a grid that the runtime folds into at most
+ * 65535 workgroups per dimension.
+ */
+export function entryPoint(workgroupSize: number): string {
+  return `@compute @workgroup_size(${workgroupSize})
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) li: u32) {
+  let flat = (wg.y * nwg.x + wg.x) * ${workgroupSize}u + li;`;
+}
+
+/** Uniform fields of the fused epilogue's clamp. */
+export const ACTIVATION_UNIFORMS: readonly UniformField[] = [
+  { name: 'actMin', type: 'f32' },
+  { name: 'actMax', type: 'f32' },
+];
+
+/** Largest finite f32: stands in for an infinite clamp bound, since WGSL constants cannot be infinite. */
+export const F32_MAX = 3.4028234663852886e38;
+
+export function clampBound(v: number): number {
+  if (v === Infinity) return F32_MAX;
+  if (v === -Infinity) return -F32_MAX;
+  return v;
+}
+
+/** Integer ceil division. */
+export function ceilDiv(a: number, b: number): number {
+  return Math.floor((a + b - 1) / b);
+}
+
+/** Straight-line code: `body(i)` for i in [0, n), joined by newlines (WGSL compilers keep these in registers). */
+export function unroll(n: number, body: (i: number) => string): string {
+  return Array.from({ length: n }, (_, i) => body(i)).join('\n');
+}
+
+/** Same as `unroll` over a 2D range. */
+export function unroll2(a: number, b: number, body: (i: number, j: number) => string): string {
+  return unroll(a, (i) => unroll(b, (j) => body(i, j)));
+}
+
+/**
+ * `epilogue(v, o)`: the fused tail of every convolution: optional residual add (`residual[o]`), then the
+ * clamp. Kernels call it with the bias already added.
+ */
+export function epilogueFunction(v: { readonly residual: boolean; readonly activation: boolean }): string {
+  return [
+    'fn epilogue(acc: vec4<f32>, o: u32) -> vec4<f32> {',
+    '  var v = acc;',
+    v.residual ? '  v += residual[o];' : '',
+    v.activation ? '  v = clamp(v, vec4<f32>(params.actMin), vec4<f32>(params.actMax));' : '',
+    '  return v;',
+    '}',
+  ]
+    .filter((l) => l !== '')
+    .join('\n');
+}

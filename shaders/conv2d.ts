@@ -1,0 +1,119 @@
+import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+import type { KernelBinding, KernelProgram, UniformField } from './common.ts';
+import {
+  ACTIVATION_UNIFORMS,
+  WORKGROUP_SIZE,
+  bindingDecls,
+  entryPoint,
+  epilogueFunction,
+  uniformStruct,
+  unroll,
+  unroll2,
+} from './common.ts';
+
+/**
+ * Dense KxK convolution (groups = 1) as a direct implicit GEMM over NHWC4: each invocation computes
+ * `pixelsPerThread` neighbouring output columns x `vec4sPerThread` groups of four output channels, looping over
+ * taps and input-channel vec4s. Out-of-image taps load a clamped address and are masked to zero (the bounds
+ * check doubles as zero padding). Serves the 3x3 convs, the 7x7 stem and the 3-channel MobileNetV2 stem
+ * (input padded to 4 channels).
+ *
+ * Weights are packed `[kh][kw][inC4][outC4][4]` vec4s: entry `(ky, kx, ci4, co4, k)` holds the weights from
+ * input channel `4*ci4 + k` to output channels `4*co4 .. 4*co4+3`.
+ */
+export interface Conv2dVariant {
+  readonly kernelH: number;
+  readonly kernelW: number;
+  readonly pixelsPerThread: number;
+  readonly vec4sPerThread: number;
+  readonly residual: boolean;
+  readonly activation: boolean;
+}
+
+export const CONV2D_UNIFORMS: readonly UniformField[] = [
+  { name: 'total', type: 'u32' },
+  { name: 'inH', type: 'u32' },
+  { name: 'inW', type: 'u32' },
+  { name: 'inC4', type: 'u32' },
+  { name: 'outH', type: 'u32' },
+  { name: 'outW', type: 'u32' },
+  { name: 'outC4', type: 'u32' },
+  { name: 'oxGroups', type: 'u32' },
+  { name: 'coGroups', type: 'u32' },
+  { name: 'strideY', type: 'u32' },
+  { name: 'strideX', type: 'u32' },
+  { name: 'dilationY', type: 'u32' },
+  { name: 'dilationX', type: 'u32' },
+  { name: 'padTop', type: 'i32' },
+  { name: 'padLeft', type: 'i32' },
+  ...ACTIVATION_UNIFORMS,
+];
+
+export function conv2dProgram(v: Conv2dVariant): KernelProgram {
+  const P = v.pixelsPerThread;
+  const V = v.vec4sPerThread;
+  const bindings: KernelBinding[] = [
+    { name: 'src', kind: 'read' },
+    { name: 'weight', kind: 'read' },
+    { name: 'bias', kind: 'read' },
+    ...(v.residual ? [{ name: 'residual', kind: 'read' } as const] : []),
+    { name: 'dst', kind: 'write' },
+    { name: 'params', kind: 'uniform' },
+  ];
+  const code = wgsl`
+${uniformStruct(CONV2D_UNIFORMS)}
+${bindingDecls(bindings, {})}
+const KH = ${v.kernelH}u;
+const KW = ${v.kernelW}u;
+
+${entryPoint(WORKGROUP_SIZE)}
+  if (flat >= params.total) { return; }
+  let coGroup = flat % params.coGroups;
+  var t = flat / params.coGroups;
+  let oxGroup = t % params.oxGroups;
+  t = t / params.oxGroups;
+  let oy = t % params.outH;
+  let n = t / params.outH;
+  let ox0 = oxGroup * ${P}u;
+  let firstCo = coGroup * ${V}u;
+  let lastCo = params.outC4 - 1u;
+  let lastX = i32(params.inW) - 1;
+${unroll(V, (c) => `  let co${c} = min(firstCo + ${c}u, lastCo);`)}
+${unroll2(P, V, (p, c) => `  var acc${p}_${c} = vec4<f32>(0.0);`)}
+  for (var ky = 0u; ky < KH; ky++) {
+    let iy = i32(oy * params.strideY + ky * params.dilationY) - params.padTop;
+    if (iy < 0 || iy >= i32(params.inH)) { continue; }
+    let rowBase = (n * params.inH + u32(iy)) * params.inW;
+    for (var kx = 0u; kx < KW; kx++) {
+      let ixBase = i32(kx * params.dilationX) - params.padLeft;
+${unroll(P, (p) => `      let ix${p} = i32((ox0 + ${p}u) * params.strideX) + ixBase;
+      let inside${p} = ix${p} >= 0 && ix${p} <= lastX;
+      let base${p} = (rowBase + u32(clamp(ix${p}, 0, lastX))) * params.inC4;`)}
+      let tapRow = (ky * KW + kx) * params.inC4;
+      for (var ci4 = 0u; ci4 < params.inC4; ci4++) {
+        let wRow = (tapRow + ci4) * params.outC4;
+${unroll(P, (p) => `        let x${p} = select(vec4<f32>(0.0), src[base${p} + ci4], inside${p});`)}
+${unroll(V, (c) => `        let w${c} = (wRow + co${c}) * 4u;
+        let w${c}a = weight[w${c}]; let w${c}b = weight[w${c} + 1u]; let w${c}c = weight[w${c} + 2u]; let w${c}d = weight[w${c} + 3u];`)}
+${unroll2(P, V, (p, c) => `        acc${p}_${c} = fma(vec4<f32>(x${p}.x), w${c}a, fma(vec4<f32>(x${p}.y), w${c}b, fma(vec4<f32>(x${p}.z), w${c}c, fma(vec4<f32>(x${p}.w), w${c}d, acc${p}_${c}))));`)}
+      }
+    }
+  }
+${unroll(V, (c) => `  let b${c} = bias[co${c}];`)}
+${unroll2(P, V, (p, c) => `  if (ox0 + ${p}u < params.outW && firstCo + ${c}u <= lastCo) {
+    let o = ((n * params.outH + oy) * params.outW + ox0 + ${p}u) * params.outC4 + co${c};
+    dst[o] = epilogue(acc${p}_${c} + b${c}, o);
+  }`)}
+}
+
+${epilogueFunction(v)}
+`;
+  return {
+    name: 'conv2d',
+    key: `conv2d/k${v.kernelH}x${v.kernelW}/p${P}v${V}/${v.residual ? 'res' : 'nores'}/${v.activation ? 'act' : 'noact'}`,
+    code,
+    bindings,
+    uniforms: CONV2D_UNIFORMS,
+    workgroupSize: WORKGROUP_SIZE,
+  };
+}

@@ -1,0 +1,100 @@
+import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+import type { KernelBinding, KernelProgram, UniformField } from './common.ts';
+import { WORKGROUP_SIZE, bindingDecls, entryPoint, uniformStruct } from './common.ts';
+
+/**
+ * Layout conversions at the graph's edges and for flatten: webcnn stores activations as NHWC with channels
+ * padded to a multiple of four and packed in vec4 ("NHWC4"); users hand in and get back plain NCHW f32.
+ */
+export const LAYOUT_UNIFORMS: readonly UniformField[] = [
+  { name: 'total', type: 'u32' },
+  { name: 'C', type: 'u32' },
+  { name: 'C4', type: 'u32' },
+  { name: 'H', type: 'u32' },
+  { name: 'W', type: 'u32' },
+];
+
+const BINDINGS: readonly KernelBinding[] = [
+  { name: 'src', kind: 'read' },
+  { name: 'dst', kind: 'write' },
+  { name: 'params', kind: 'uniform' },
+];
+
+/** NCHW f32 -> NHWC4; one output vec4 per invocation, padding channels zero. */
+export function packNchwProgram(): KernelProgram {
+  const code = wgsl`
+${uniformStruct(LAYOUT_UNIFORMS)}
+${bindingDecls(BINDINGS, { src: 'array<f32>' })}
+
+${entryPoint(WORKGROUP_SIZE)}
+  if (flat >= params.total) { return; }
+  let c4 = flat % params.C4;
+  var t = flat / params.C4;
+  let x = t % params.W;
+  t = t / params.W;
+  let y = t % params.H;
+  let n = t / params.H;
+  let plane = params.H * params.W;
+  let first = ((n * params.C) * params.H + y) * params.W + x;
+  var v = vec4<f32>(0.0);
+  for (var k = 0u; k < 4u; k++) {
+    let c = c4 * 4u + k;
+    if (c < params.C) { v[k] = src[first + c * plane]; }
+  }
+  dst[flat] = v;
+}
+`;
+  return { name: 'packNCHW', key: 'layout/pack-nchw', code, bindings: BINDINGS, uniforms: LAYOUT_UNIFORMS, workgroupSize: WORKGROUP_SIZE };
+}
+
+/** NHWC4 -> NCHW f32; one output element per invocation. */
+export function unpackNchwProgram(): KernelProgram {
+  const code = wgsl`
+${uniformStruct(LAYOUT_UNIFORMS)}
+${bindingDecls(BINDINGS, { dst: 'array<f32>' })}
+
+${entryPoint(WORKGROUP_SIZE)}
+  if (flat >= params.total) { return; }
+  let x = flat % params.W;
+  var t = flat / params.W;
+  let y = t % params.H;
+  t = t / params.H;
+  let c = t % params.C;
+  let n = t / params.C;
+  dst[flat] = src[((n * params.H + y) * params.W + x) * params.C4 + c / 4u][c % 4u];
+}
+`;
+  return { name: 'unpackNCHW', key: 'layout/unpack-nchw', code, bindings: BINDINGS, uniforms: LAYOUT_UNIFORMS, workgroupSize: WORKGROUP_SIZE };
+}
+
+/**
+ * Flatten `[n, C, H, W]` (NHWC4) to `[n, C*H*W, 1, 1]` (NHWC4) in NCHW element order, as PyTorch's
+ * `flatten(1)` does; one output vec4 per invocation. Uniforms describe the input.
+ */
+export const FLATTEN_UNIFORMS: readonly UniformField[] = [...LAYOUT_UNIFORMS, { name: 'outC4', type: 'u32' }];
+
+export function flattenProgram(): KernelProgram {
+  const code = wgsl`
+${uniformStruct(FLATTEN_UNIFORMS)}
+${bindingDecls(BINDINGS, {})}
+
+${entryPoint(WORKGROUP_SIZE)}
+  if (flat >= params.total) { return; }
+  let k4 = flat % params.outC4;
+  let n = flat / params.outC4;
+  let plane = params.H * params.W;
+  let features = params.C * plane;
+  var v = vec4<f32>(0.0);
+  for (var j = 0u; j < 4u; j++) {
+    let k = k4 * 4u + j;
+    if (k < features) {
+      let c = k / plane;
+      let r = k % plane;
+      v[j] = src[(n * plane + r) * params.C4 + c / 4u][c % 4u];
+    }
+  }
+  dst[flat] = v;
+}
+`;
+  return { name: 'flatten', key: 'layout/flatten', code, bindings: BINDINGS, uniforms: FLATTEN_UNIFORMS, workgroupSize: WORKGROUP_SIZE };
+}

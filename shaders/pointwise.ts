@@ -1,0 +1,109 @@
+import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+import type { KernelBinding, KernelProgram, UniformField } from './common.ts';
+import {
+  ACTIVATION_UNIFORMS,
+  WORKGROUP_SIZE,
+  bindingDecls,
+  entryPoint,
+  epilogueFunction,
+  uniformStruct,
+  unroll,
+  unroll2,
+} from './common.ts';
+
+/**
+ * Pointwise (1x1) convolution as a register-blocked GEMM over NHWC4 activations:
+ * `[pixels, inC] x [inC, outC]`, each invocation computing `pixelsPerThread` pixels x `vec4sPerThread` groups of
+ * four output channels without workgroup memory. Also serves fully connected layers (pixels = batch).
+ *
+ * Weights are packed `[inC4][outC4][4]` vec4s: entry `(ci4, co4, k)` holds the weights from input channel
+ * `4*ci4 + k` to output channels `4*co4 .. 4*co4+3`.
+ */
+export interface PointwiseVariant {
+  readonly pixelsPerThread: number;
+  readonly vec4sPerThread: number;
+  /** Input pixels are read at `stride * (oy, ox)` (ResNet's strided 1x1 downsample). */
+  readonly strided: boolean;
+  readonly residual: boolean;
+  readonly activation: boolean;
+}
+
+export const POINTWISE_UNIFORMS: readonly UniformField[] = [
+  { name: 'pixels', type: 'u32' },
+  { name: 'inH', type: 'u32' },
+  { name: 'inW', type: 'u32' },
+  { name: 'inC4', type: 'u32' },
+  { name: 'outH', type: 'u32' },
+  { name: 'outW', type: 'u32' },
+  { name: 'outC4', type: 'u32' },
+  { name: 'strideY', type: 'u32' },
+  { name: 'strideX', type: 'u32' },
+  { name: 'coGroups', type: 'u32' },
+  ...ACTIVATION_UNIFORMS,
+];
+
+export function pointwiseConvProgram(v: PointwiseVariant): KernelProgram {
+  const P = v.pixelsPerThread;
+  const V = v.vec4sPerThread;
+  const bindings: KernelBinding[] = [
+    { name: 'src', kind: 'read' },
+    { name: 'weight', kind: 'read' },
+    { name: 'bias', kind: 'read' },
+    ...(v.residual ? [{ name: 'residual', kind: 'read' } as const] : []),
+    { name: 'dst', kind: 'write' },
+    { name: 'params', kind: 'uniform' },
+  ];
+  const code = wgsl`
+${uniformStruct(POINTWISE_UNIFORMS)}
+${bindingDecls(bindings, {})}
+
+${entryPoint(WORKGROUP_SIZE)}
+  let coGroup = flat % params.coGroups;
+  let firstPixel = (flat / params.coGroups) * ${P}u;
+  if (firstPixel >= params.pixels) { return; }
+  let firstCo = coGroup * ${V}u;
+  let lastPixel = params.pixels - 1u;
+  let lastCo = params.outC4 - 1u;
+${unroll(P, (p) => `  let m${p} = min(firstPixel + ${p}u, lastPixel);`)}
+#if ${v.strided}
+${unroll(P, (p) => `  let base${p} = pixelBase(m${p});`)}
+#else
+${unroll(P, (p) => `  let base${p} = m${p} * params.inC4;`)}
+#endif
+${unroll(V, (c) => `  let co${c} = min(firstCo + ${c}u, lastCo);`)}
+${unroll2(P, V, (p, c) => `  var acc${p}_${c} = vec4<f32>(0.0);`)}
+  for (var ci4 = 0u; ci4 < params.inC4; ci4++) {
+    let wRow = ci4 * params.outC4;
+${unroll(P, (p) => `    let x${p} = src[base${p} + ci4];`)}
+${unroll(V, (c) => `    let w${c} = (wRow + co${c}) * 4u;
+    let w${c}a = weight[w${c}]; let w${c}b = weight[w${c} + 1u]; let w${c}c = weight[w${c} + 2u]; let w${c}d = weight[w${c} + 3u];`)}
+${unroll2(P, V, (p, c) => `    acc${p}_${c} = fma(vec4<f32>(x${p}.x), w${c}a, fma(vec4<f32>(x${p}.y), w${c}b, fma(vec4<f32>(x${p}.z), w${c}c, fma(vec4<f32>(x${p}.w), w${c}d, acc${p}_${c}))));`)}
+  }
+${unroll(V, (c) => `  let b${c} = bias[co${c}];`)}
+${unroll2(P, V, (p, c) => `  if (firstPixel + ${p}u <= lastPixel && firstCo + ${c}u <= lastCo) {
+    let o = m${p} * params.outC4 + co${c};
+    dst[o] = epilogue(acc${p}_${c} + b${c}, o);
+  }`)}
+}
+
+${epilogueFunction(v)}
+
+#if ${v.strided}
+fn pixelBase(m: u32) -> u32 {
+  let ox = m % params.outW;
+  let t = m / params.outW;
+  let oy = t % params.outH;
+  let n = t / params.outH;
+  return ((n * params.inH + oy * params.strideY) * params.inW + ox * params.strideX) * params.inC4;
+}
+#endif
+`;
+  return {
+    name: 'pointwise',
+    key: `pointwise/p${P}v${V}/${v.strided ? 's' : '1'}/${v.residual ? 'res' : 'nores'}/${v.activation ? 'act' : 'noact'}`,
+    code,
+    bindings,
+    uniforms: POINTWISE_UNIFORMS,
+    workgroupSize: WORKGROUP_SIZE,
+  };
+}

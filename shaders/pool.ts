@@ -1,0 +1,120 @@
+import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+import type { KernelBinding, KernelProgram, UniformField } from './common.ts';
+import { WORKGROUP_SIZE, bindingDecls, entryPoint, uniformStruct } from './common.ts';
+
+/** Max and average pooling over NHWC4, one output vec4 of channels per invocation. */
+export type PoolKind = 'max' | 'avg';
+
+export const POOL_UNIFORMS: readonly UniformField[] = [
+  { name: 'total', type: 'u32' },
+  { name: 'inH', type: 'u32' },
+  { name: 'inW', type: 'u32' },
+  { name: 'C4', type: 'u32' },
+  { name: 'outH', type: 'u32' },
+  { name: 'outW', type: 'u32' },
+  { name: 'kernelH', type: 'u32' },
+  { name: 'kernelW', type: 'u32' },
+  { name: 'strideY', type: 'u32' },
+  { name: 'strideX', type: 'u32' },
+  { name: 'dilationY', type: 'u32' },
+  { name: 'dilationX', type: 'u32' },
+  { name: 'padTop', type: 'i32' },
+  { name: 'padLeft', type: 'i32' },
+  // Average pool only: the padded extent that counts in the divisor when padding is included.
+  { name: 'paddedH', type: 'i32' },
+  { name: 'paddedW', type: 'i32' },
+  { name: 'countIncludePad', type: 'u32' },
+];
+
+const POOL_BINDINGS: readonly KernelBinding[] = [
+  { name: 'src', kind: 'read' },
+  { name: 'dst', kind: 'write' },
+  { name: 'params', kind: 'uniform' },
+];
+
+export function poolProgram(kind: PoolKind): KernelProgram {
+  const isMax = kind === 'max';
+  const code = wgsl`
+${uniformStruct(POOL_UNIFORMS)}
+${bindingDecls(POOL_BINDINGS, {})}
+
+${entryPoint(WORKGROUP_SIZE)}
+  if (flat >= params.total) { return; }
+  let c4 = flat % params.C4;
+  var t = flat / params.C4;
+  let ox = t % params.outW;
+  t = t / params.outW;
+  let oy = t % params.outH;
+  let n = t / params.outH;
+  let y0 = i32(oy * params.strideY) - params.padTop;
+  let x0 = i32(ox * params.strideX) - params.padLeft;
+#if ${isMax}
+  var acc = vec4<f32>(-3.4028234663852886e38);
+#else
+  var acc = vec4<f32>(0.0);
+  var count = 0u;
+#endif
+  for (var ky = 0u; ky < params.kernelH; ky++) {
+    let iy = y0 + i32(ky * params.dilationY);
+    if (iy < 0 || iy >= i32(params.inH)) { continue; }
+    for (var kx = 0u; kx < params.kernelW; kx++) {
+      let ix = x0 + i32(kx * params.dilationX);
+      if (ix < 0 || ix >= i32(params.inW)) { continue; }
+      let v = src[((n * params.inH + u32(iy)) * params.inW + u32(ix)) * params.C4 + c4];
+#if ${isMax}
+      acc = max(acc, v);
+#else
+      acc += v;
+      count++;
+#endif
+    }
+  }
+#if ${isMax}
+  dst[flat] = acc;
+#else
+  if (params.countIncludePad != 0u) {
+    // Window clipped to the padded input, as PyTorch and ONNX count it.
+    let h = min(y0 + i32(params.kernelH), params.paddedH - params.padTop) - max(y0, -params.padTop);
+    let w = min(x0 + i32(params.kernelW), params.paddedW - params.padLeft) - max(x0, -params.padLeft);
+    count = u32(max(h * w, 1));
+  }
+  dst[flat] = acc / f32(max(count, 1u));
+#endif
+}
+`;
+  return { name: `${kind}Pool`, key: `pool/${kind}`, code, bindings: POOL_BINDINGS, uniforms: POOL_UNIFORMS, workgroupSize: WORKGROUP_SIZE };
+}
+
+export const GLOBAL_AVG_POOL_UNIFORMS: readonly UniformField[] = [
+  { name: 'total', type: 'u32' },
+  { name: 'C4', type: 'u32' },
+  { name: 'spatial', type: 'u32' },
+];
+
+/** Global average pool: one invocation per (image, channel vec4), summing the whole map. */
+export function globalAvgPoolProgram(): KernelProgram {
+  const code = wgsl`
+${uniformStruct(GLOBAL_AVG_POOL_UNIFORMS)}
+${bindingDecls(POOL_BINDINGS, {})}
+
+${entryPoint(WORKGROUP_SIZE)}
+  if (flat >= params.total) { return; }
+  let c4 = flat % params.C4;
+  let n = flat / params.C4;
+  var acc = vec4<f32>(0.0);
+  let base = n * params.spatial * params.C4 + c4;
+  for (var i = 0u; i < params.spatial; i++) {
+    acc += src[base + i * params.C4];
+  }
+  dst[flat] = acc / f32(params.spatial);
+}
+`;
+  return {
+    name: 'globalAvgPool',
+    key: 'pool/global-avg',
+    code,
+    bindings: POOL_BINDINGS,
+    uniforms: GLOBAL_AVG_POOL_UNIFORMS,
+    workgroupSize: WORKGROUP_SIZE,
+  };
+}

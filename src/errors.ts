@@ -1,0 +1,52 @@
+/**
+ * Every failure webcnn reports is a `WebcnnError` subclass with a one-line message that says what went wrong
+ * and where, so that applications can branch on the class and show the message as it is.
+ */
+export class WebcnnError extends Error {
+  override readonly name: string = 'WebcnnError';
+}
+
+/** A tensor shape that does not fit an op, or a run input of the wrong size. */
+export class ShapeError extends WebcnnError {
+  override readonly name = 'ShapeError';
+}
+
+/** A graph that is malformed: dangling tensors, nodes out of order, wrong arity. */
+export class GraphError extends WebcnnError {
+  override readonly name = 'GraphError';
+}
+
+/** An op, attribute or dtype the engine does not implement. */
+export class UnsupportedOpError extends WebcnnError {
+  override readonly name = 'UnsupportedOpError';
+}
+
+/** A model file that is not what it claims to be, or is internally inconsistent. */
+export class ModelFormatError extends WebcnnError {
+  override readonly name = 'ModelFormatError';
+}
+
+/** Something that would exceed a device limit (buffer size, binding size, workgroup count). */
+export class ResourceLimitError extends WebcnnError {
+  override readonly name = 'ResourceLimitError';
+}
+
+/** No WebGPU implementation or no adapter in this environment. */
+export class WebGPUUnavailableError extends WebcnnError {
+  override readonly name = 'WebGPUUnavailableError';
+}
+
+/** The GPU device was lost or destroyed while the model was in use. */
+export class DeviceLostError extends WebcnnError {
+  override readonly name = 'DeviceLostError';
+}
+
+/** A WebGPU validation or out-of-memory error raised while compiling or running. */
+export class GpuError extends WebcnnError {
+  override readonly name = 'GpuError';
+}
+
+/** A call on a model after `dispose()`. */
+export class DisposedError extends WebcnnError {
+  override readonly name = 'DisposedError';
+}

@@ -1,0 +1,46 @@
+import { WebGPUUnavailableError } from '../errors.ts';
+
+export interface AcquireDeviceOptions {
+  /** A `GPU` object; defaults to `navigator.gpu` (in Node, pass the `webgpu` package's, see `node-device.ts`). */
+  gpu?: GPU;
+  powerPreference?: GPUPowerPreference;
+  /** Ask for `timestamp-query` when the adapter has it (for profiling). */
+  timestamps?: boolean;
+}
+
+export interface AcquiredDevice {
+  readonly device: GPUDevice;
+  readonly adapterInfo: GPUAdapterInfo;
+  readonly features: ReadonlySet<string>;
+}
+
+const HINT =
+  'WebGPU needs Chrome/Edge 113+, Firefox 141+ or Safari 26+ over https or localhost; headless Chromium needs ' +
+  '--enable-unsafe-webgpu, and Node needs the `webgpu` package with a Vulkan driver (VK_ICD_FILENAMES)';
+
+/**
+ * Requests an adapter and a device with the adapter's own buffer limits (the defaults are far below what a
+ * ResNet-50 batch needs). Fails with a `WebGPUUnavailableError` that says why and what to try.
+ */
+export async function acquireDevice(options: AcquireDeviceOptions = {}): Promise<AcquiredDevice> {
+  const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
+  if (!gpu) throw new WebGPUUnavailableError(`no WebGPU in this environment (navigator.gpu is missing); ${HINT}`);
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
+  } catch (e) {
+    throw new WebGPUUnavailableError(`requestAdapter failed: ${(e as Error).message}; ${HINT}`);
+  }
+  if (!adapter) throw new WebGPUUnavailableError(`no WebGPU adapter found (GPU drivers missing or blocklisted?); ${HINT}`);
+  const wanted: GPUFeatureName[] = [];
+  if (options.timestamps !== false && adapter.features.has('timestamp-query')) wanted.push('timestamp-query');
+  const device = await adapter.requestDevice({
+    requiredFeatures: wanted,
+    requiredLimits: {
+      maxBufferSize: adapter.limits.maxBufferSize,
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      maxStorageBuffersPerShaderStage: Math.min(adapter.limits.maxStorageBuffersPerShaderStage, 10),
+    },
+  });
+  return { device, adapterInfo: adapter.info, features: new Set(device.features) };
+}

@@ -1,0 +1,47 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { WebGPUUnavailableError } from '../errors.ts';
+import type { AcquireDeviceOptions, AcquiredDevice } from './device.ts';
+import { acquireDevice } from './device.ts';
+import { pipelineCacheFor } from './pipeline-cache.ts';
+
+/** Chromium's SwiftShader, the software Vulkan driver used on machines without a GPU. */
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/**
+ * The `GPU` object of Dawn's Node binding (the `webgpu` package). With no Vulkan driver configured and
+ * Chromium's SwiftShader present, it points Vulkan at SwiftShader so that CPU-only machines still run.
+ */
+export async function nodeGpu(flags: string[] = []): Promise<GPU> {
+  if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && process.env.WEBCNN_NO_SWIFTSHADER !== '1' &&
+      existsSync(SWIFTSHADER_ICD) && !hasHardwareVulkan()) {
+    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  }
+  let mod: typeof import('webgpu');
+  try {
+    mod = await import('webgpu');
+  } catch (e) {
+    throw new WebGPUUnavailableError(`the 'webgpu' package (Dawn for Node) failed to load: ${(e as Error).message}`);
+  }
+  Object.assign(globalThis, mod.globals);
+  return mod.create(flags);
+}
+
+/** A GPU device node (DRM render node or NVIDIA's) means a hardware Vulkan driver may serve; else fall back. */
+function hasHardwareVulkan(): boolean {
+  if (existsSync('/dev/nvidia0') || existsSync('/dev/nvidiactl')) return true;
+  try {
+    return readdirSync('/dev/dri').some((f) => f.startsWith('renderD'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A device from Dawn's Node binding, with pipelines compiled synchronously (its asynchronous pipeline
+ * creation aborts the process on SwiftShader; see PipelineCache).
+ */
+export async function acquireNodeDevice(options: Omit<AcquireDeviceOptions, 'gpu'> & { flags?: string[] } = {}): Promise<AcquiredDevice> {
+  const acquired = await acquireDevice({ ...options, gpu: await nodeGpu(options.flags) });
+  pipelineCacheFor(acquired.device, { synchronous: true });
+  return acquired;
+}

@@ -1,0 +1,64 @@
+import type { KernelProgram } from '../../shaders/common.ts';
+import { GpuError } from '../errors.ts';
+
+/**
+ * One compute pipeline per kernel key and device, created asynchronously so that compiling a model never
+ * blocks the page, and shared by every model on that device.
+ */
+export class PipelineCache {
+  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+
+  /**
+   * @param synchronous compile with `createComputePipeline`: Dawn's Node binding (webgpu 0.6) aborts the process
+   *   in `createComputePipelineAsync` on SwiftShader, so Node callers opt into this; browsers never need it.
+   */
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly synchronous = false,
+  ) {}
+
+  get size(): number {
+    return this.pipelines.size;
+  }
+
+  get(program: KernelProgram): Promise<GPUComputePipeline> {
+    let pending = this.pipelines.get(program.key);
+    if (!pending) {
+      pending = this.create(program);
+      this.pipelines.set(program.key, pending);
+      // A failed compile must not poison the cache for a later retry.
+      pending.catch(() => this.pipelines.delete(program.key));
+    }
+    return pending;
+  }
+
+  private async create(program: KernelProgram): Promise<GPUComputePipeline> {
+    const module = this.device.createShaderModule({ label: program.key, code: program.code });
+    const descriptor: GPUComputePipelineDescriptor = { label: program.key, layout: 'auto', compute: { module, entryPoint: 'main' } };
+    try {
+      if (!this.synchronous) return await this.device.createComputePipelineAsync(descriptor);
+      this.device.pushErrorScope('validation');
+      const pipeline = this.device.createComputePipeline(descriptor);
+      const error = await this.device.popErrorScope();
+      if (error) throw new Error(error.message);
+      return pipeline;
+    } catch (e) {
+      const info = await module.getCompilationInfo().catch(() => undefined);
+      const firstError = info?.messages.find((m) => m.type === 'error');
+      const detail = firstError ? `line ${firstError.lineNum}: ${firstError.message}` : (e as Error).message;
+      throw new GpuError(`kernel ${program.key} failed to compile: ${detail}`);
+    }
+  }
+}
+
+const caches = new WeakMap<GPUDevice, PipelineCache>();
+
+/** The device's shared cache; the first call decides whether it compiles synchronously. */
+export function pipelineCacheFor(device: GPUDevice, options: { synchronous?: boolean } = {}): PipelineCache {
+  let cache = caches.get(device);
+  if (!cache) {
+    cache = new PipelineCache(device, options.synchronous ?? false);
+    caches.set(device, cache);
+  }
+  return cache;
+}

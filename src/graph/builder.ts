@@ -1,0 +1,225 @@
+import { GraphError, ShapeError } from '../errors.ts';
+import type {
+  Activation,
+  BatchNormParams,
+  Graph,
+  GraphNode,
+  Pads,
+  PoolAttrs,
+  Shape4,
+  TensorId,
+  TensorInfo,
+} from './ir.ts';
+import { NO_ACTIVATION, RELU, RELU6, shapeToString } from './ir.ts';
+import { conv2dOutputShape, poolOutputShape } from './shapes.ts';
+
+export interface Conv2dOptions {
+  outChannels: number;
+  kernel: number | readonly [number, number];
+  stride?: number | readonly [number, number];
+  /** Symmetric padding per axis, or explicit `[top, left, bottom, right]`. */
+  padding?: number | readonly [number, number] | Pads;
+  dilation?: number | readonly [number, number];
+  groups?: number;
+  weight: Float32Array;
+  bias?: Float32Array | null;
+  activation?: Activation;
+}
+
+export interface PoolOptions {
+  kernel: number | readonly [number, number];
+  stride?: number | readonly [number, number];
+  padding?: number | readonly [number, number] | Pads;
+  dilation?: number | readonly [number, number];
+  ceilMode?: boolean;
+  countIncludePad?: boolean;
+}
+
+export interface LinearOptions {
+  outFeatures: number;
+  weight: Float32Array;
+  bias?: Float32Array | null;
+  activation?: Activation;
+}
+
+function pair(v: number | readonly [number, number]): [number, number] {
+  return typeof v === 'number' ? [v, v] : [v[0], v[1]];
+}
+
+function toPads(v: number | readonly [number, number] | Pads): Pads {
+  if (typeof v === 'number') return [v, v, v, v];
+  if (v.length === 2) return [v[0], v[1], v[0], v[1]];
+  return [v[0], v[1], v[2], v[3]];
+}
+
+/**
+ * Builds a `Graph` op by op, inferring and checking shapes as it goes. Every method takes an optional node
+ * name (model builders pass the PyTorch module path) and returns the id of the tensor it produced.
+ */
+export class GraphBuilder {
+  private readonly tensors: TensorInfo[] = [];
+  private readonly nodes: GraphNode[] = [];
+  private readonly inputs: TensorId[] = [];
+  private readonly outputs: TensorId[] = [];
+  private autoName = 0;
+
+  shape(id: TensorId): Shape4 {
+    const t = this.tensors[id];
+    if (!t) throw new GraphError(`tensor ${id} does not exist`);
+    return t.shape;
+  }
+
+  input(name: string, shape: Shape4): TensorId {
+    if (!shape.every((d) => Number.isInteger(d) && d >= 1)) {
+      throw new ShapeError(`input ${name}: shape ${shapeToString(shape)} must have positive integer dimensions`);
+    }
+    const id = this.addTensor(name, shape);
+    this.inputs.push(id);
+    return id;
+  }
+
+  output(id: TensorId): void {
+    this.shape(id);
+    this.outputs.push(id);
+  }
+
+  conv2d(x: TensorId, o: Conv2dOptions, name = this.nextName('conv')): TensorId {
+    const attrs = {
+      outChannels: o.outChannels,
+      kernel: pair(o.kernel),
+      stride: pair(o.stride ?? 1),
+      pads: toPads(o.padding ?? 0),
+      dilation: pair(o.dilation ?? 1),
+      groups: o.groups ?? 1,
+      weight: o.weight,
+      bias: o.bias ?? null,
+      activation: o.activation ?? NO_ACTIVATION,
+    };
+    const shape = conv2dOutputShape(this.shape(x), attrs, name);
+    return this.addNode({ op: 'conv2d', name, inputs: [x], output: -1, attrs }, shape);
+  }
+
+  batchNorm(x: TensorId, params: BatchNormParams, name = this.nextName('bn')): TensorId {
+    const c = this.shape(x)[1];
+    for (const key of ['gamma', 'beta', 'mean', 'variance'] as const) {
+      if (params[key].length !== c) {
+        throw new ShapeError(`${name}: batch norm ${key} has ${params[key].length} values, expected ${c}`);
+      }
+    }
+    return this.addNode({ op: 'batchNorm', name, inputs: [x], output: -1, attrs: params }, this.shape(x));
+  }
+
+  activation(x: TensorId, activation: Activation, name = this.nextName(activation.kind)): TensorId {
+    return this.addNode({ op: 'activation', name, inputs: [x], output: -1, attrs: { activation } }, this.shape(x));
+  }
+
+  relu(x: TensorId, name?: string): TensorId {
+    return this.activation(x, RELU, name);
+  }
+
+  relu6(x: TensorId, name?: string): TensorId {
+    return this.activation(x, RELU6, name);
+  }
+
+  add(a: TensorId, b: TensorId, name = this.nextName('add'), activation: Activation = NO_ACTIVATION): TensorId {
+    const sa = this.shape(a);
+    const sb = this.shape(b);
+    if (!sa.every((d, i) => d === sb[i])) {
+      throw new ShapeError(`${name}: add operands differ in shape, ${shapeToString(sa)} vs ${shapeToString(sb)}`);
+    }
+    return this.addNode({ op: 'add', name, inputs: [a, b], output: -1, attrs: { activation } }, sa);
+  }
+
+  maxPool(x: TensorId, o: PoolOptions, name = this.nextName('maxpool')): TensorId {
+    const attrs = this.poolAttrs(o);
+    return this.addNode({ op: 'maxPool', name, inputs: [x], output: -1, attrs }, poolOutputShape(this.shape(x), attrs, name));
+  }
+
+  avgPool(x: TensorId, o: PoolOptions, name = this.nextName('avgpool')): TensorId {
+    const attrs = this.poolAttrs(o);
+    if (attrs.dilation[0] !== 1 || attrs.dilation[1] !== 1) {
+      throw new ShapeError(`${name}: average pool has no dilation`);
+    }
+    return this.addNode({ op: 'avgPool', name, inputs: [x], output: -1, attrs }, poolOutputShape(this.shape(x), attrs, name));
+  }
+
+  globalAvgPool(x: TensorId, name = this.nextName('gap')): TensorId {
+    const [n, c] = this.shape(x);
+    return this.addNode({ op: 'globalAvgPool', name, inputs: [x], output: -1, attrs: {} }, [n, c, 1, 1]);
+  }
+
+  flatten(x: TensorId, name = this.nextName('flatten')): TensorId {
+    const [n, c, h, w] = this.shape(x);
+    return this.addNode({ op: 'flatten', name, inputs: [x], output: -1, attrs: {} }, [n, c * h * w, 1, 1]);
+  }
+
+  linear(x: TensorId, o: LinearOptions, name = this.nextName('linear')): TensorId {
+    const [n, c, h, w] = this.shape(x);
+    if (h !== 1 || w !== 1) {
+      throw new ShapeError(`${name}: linear needs a flat [n, features] input, got ${shapeToString(this.shape(x))}`);
+    }
+    if (o.weight.length !== o.outFeatures * c) {
+      throw new ShapeError(
+        `${name}: linear weight has ${o.weight.length} values, expected ${o.outFeatures * c} ([${o.outFeatures}, ${c}])`,
+      );
+    }
+    if (o.bias && o.bias.length !== o.outFeatures) {
+      throw new ShapeError(`${name}: linear bias has ${o.bias.length} values, expected ${o.outFeatures}`);
+    }
+    const attrs = {
+      outFeatures: o.outFeatures,
+      weight: o.weight,
+      bias: o.bias ?? null,
+      activation: o.activation ?? NO_ACTIVATION,
+    };
+    return this.addNode({ op: 'linear', name, inputs: [x], output: -1, attrs }, [n, o.outFeatures, 1, 1]);
+  }
+
+  softmax(x: TensorId, name = this.nextName('softmax')): TensorId {
+    const s = this.shape(x);
+    if (s[2] !== 1 || s[3] !== 1) {
+      throw new ShapeError(`${name}: softmax runs over the features of a flat tensor, got ${shapeToString(s)}`);
+    }
+    return this.addNode({ op: 'softmax', name, inputs: [x], output: -1, attrs: {} }, s);
+  }
+
+  build(): Graph {
+    if (this.inputs.length === 0) throw new GraphError('graph has no inputs');
+    if (this.outputs.length === 0) throw new GraphError('graph has no outputs');
+    return {
+      tensors: [...this.tensors],
+      nodes: [...this.nodes],
+      inputs: [...this.inputs],
+      outputs: [...this.outputs],
+    };
+  }
+
+  private poolAttrs(o: PoolOptions): PoolAttrs {
+    const kernel = pair(o.kernel);
+    return {
+      kernel,
+      stride: pair(o.stride ?? kernel),
+      pads: toPads(o.padding ?? 0),
+      dilation: pair(o.dilation ?? 1),
+      ceilMode: o.ceilMode ?? false,
+      countIncludePad: o.countIncludePad ?? true,
+    };
+  }
+
+  private nextName(prefix: string): string {
+    return `${prefix}_${this.autoName++}`;
+  }
+
+  private addTensor(name: string, shape: Shape4): TensorId {
+    const id = this.tensors.length;
+    this.tensors.push({ id, name, shape });
+    return id;
+  }
+
+  private addNode(node: GraphNode, shape: Shape4): TensorId {
+    for (const input of node.inputs) this.shape(input);
+    const output = this.addTensor(node.name, shape);
+    this.nodes.push({ ...node, output } as GraphNode);
+    return output;
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The graph IR every loader and builder produces and every pass, planner and executor consumes.
+ *
+ * Tensors are logically NCHW (`[n, c, h, w]`), whatever the GPU storage layout is; rank-2 tensors such as
+ * logits are `[n, c, 1, 1]`. Weights keep PyTorch's layouts so that loaders and builders can hand them over
+ * untouched: conv `[outC, inC / groups, kh, kw]`, linear `[out, in]`.
+ *
+ * Nodes are stored in execution (topological) order; `validateGraph` checks that.
+ */
+
+export type TensorId = number;
+
+/** Logical shape `[n, c, h, w]`. */
+export type Shape4 = readonly [number, number, number, number];
+
+export interface TensorInfo {
+  readonly id: TensorId;
+  readonly name: string;
+  readonly shape: Shape4;
+}
+
+/** Output clamp applied after bias (and after the residual add, when one is fused). */
+export type Activation =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'relu' }
+  | { readonly kind: 'relu6' }
+  | { readonly kind: 'clip'; readonly min: number; readonly max: number };
+
+export const NO_ACTIVATION: Activation = { kind: 'none' };
+export const RELU: Activation = { kind: 'relu' };
+export const RELU6: Activation = { kind: 'relu6' };
+
+/** The `[min, max]` interval an activation clamps to (infinite bounds for none). */
+export function activationBounds(a: Activation): [number, number] {
+  switch (a.kind) {
+    case 'none':
+      return [-Infinity, Infinity];
+    case 'relu':
+      return [0, Infinity];
+    case 'relu6':
+      return [0, 6];
+    case 'clip':
+      return [a.min, a.max];
+  }
+}
+
+/** Composes two clamps applied one after the other (first `a`, then `b`). */
+export function composeActivations(a: Activation, b: Activation): Activation {
+  if (a.kind === 'none') return b;
+  if (b.kind === 'none') return a;
+  const [amin, amax] = activationBounds(a);
+  const [bmin, bmax] = activationBounds(b);
+  const min = Math.min(Math.max(amin, bmin), bmax);
+  const max = Math.max(Math.min(amax, bmax), min);
+  if (min === 0 && max === Infinity) return RELU;
+  if (min === 0 && max === 6) return RELU6;
+  return { kind: 'clip', min, max };
+}
+
+/** Padding as `[top, left, bottom, right]`. */
+export type Pads = readonly [number, number, number, number];
+
+export interface BatchNormParams {
+  readonly gamma: Float32Array;
+  readonly beta: Float32Array;
+  readonly mean: Float32Array;
+  readonly variance: Float32Array;
+  readonly epsilon: number;
+}
+
+export interface Conv2dAttrs {
+  readonly outChannels: number;
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly pads: Pads;
+  readonly dilation: readonly [number, number];
+  readonly groups: number;
+  /** `[outC, inC / groups, kh, kw]`. */
+  readonly weight: Float32Array;
+  /** `[outC]`, or null for no bias. */
+  readonly bias: Float32Array | null;
+  readonly activation: Activation;
+}
+
+export interface PoolAttrs {
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly pads: Pads;
+  readonly dilation: readonly [number, number];
+  /** Output size rounds up instead of down (ONNX `ceil_mode`). */
+  readonly ceilMode: boolean;
+  /** Average pool only: padded positions count in the divisor. */
+  readonly countIncludePad: boolean;
+}
+
+export interface LinearAttrs {
+  readonly outFeatures: number;
+  /** `[out, in]`. */
+  readonly weight: Float32Array;
+  /** `[out]`, or null. */
+  readonly bias: Float32Array | null;
+  readonly activation: Activation;
+}
+
+interface NodeBase {
+  /** Human-readable origin, e.g. `features.3.conv.1.0` or an ONNX node name; used in errors and timings. */
+  readonly name: string;
+  readonly inputs: readonly TensorId[];
+  readonly output: TensorId;
+}
+
+/**
+ * `inputs[0]` is the activation input; `inputs[1]`, when present, is a residual added to the result before
+ * the activation: `act(conv(x) + bias + residual)`.
+ */
+export interface Conv2dNode extends NodeBase {
+  readonly op: 'conv2d';
+  readonly attrs: Conv2dAttrs;
+}
+export interface BatchNormNode extends NodeBase {
+  readonly op: 'batchNorm';
+  readonly attrs: BatchNormParams;
+}
+export interface ActivationNode extends NodeBase {
+  readonly op: 'activation';
+  readonly attrs: { readonly activation: Activation };
+}
+/** Element-wise sum of two same-shaped tensors, then an activation. */
+export interface AddNode extends NodeBase {
+  readonly op: 'add';
+  readonly attrs: { readonly activation: Activation };
+}
+export interface MaxPoolNode extends NodeBase {
+  readonly op: 'maxPool';
+  readonly attrs: PoolAttrs;
+}
+export interface AvgPoolNode extends NodeBase {
+  readonly op: 'avgPool';
+  readonly attrs: PoolAttrs;
+}
+export interface GlobalAvgPoolNode extends NodeBase {
+  readonly op: 'globalAvgPool';
+  readonly attrs: Record<string, never>;
+}
+/** `[n, c, h, w]` -> `[n, c*h*w, 1, 1]` in NCHW element order (PyTorch's `flatten(1)`). */
+export interface FlattenNode extends NodeBase {
+  readonly op: 'flatten';
+  readonly attrs: Record<string, never>;
+}
+/** Fully connected layer on a `[n, in, 1, 1]` tensor. */
+export interface LinearNode extends NodeBase {
+  readonly op: 'linear';
+  readonly attrs: LinearAttrs;
+}
+/** Softmax over the channel axis of a `[n, c, 1, 1]` tensor. */
+export interface SoftmaxNode extends NodeBase {
+  readonly op: 'softmax';
+  readonly attrs: Record<string, never>;
+}
+
+export type GraphNode =
+  | Conv2dNode
+  | BatchNormNode
+  | ActivationNode
+  | AddNode
+  | MaxPoolNode
+  | AvgPoolNode
+  | GlobalAvgPoolNode
+  | FlattenNode
+  | LinearNode
+  | SoftmaxNode;
+
+export type OpType = GraphNode['op'];
+
+export interface Graph {
+  /** Indexed by TensorId. */
+  readonly tensors: readonly TensorInfo[];
+  readonly nodes: readonly GraphNode[];
+  readonly inputs: readonly TensorId[];
+  readonly outputs: readonly TensorId[];
+}
+
+export function elementCount(shape: Shape4): number {
+  return shape[0] * shape[1] * shape[2] * shape[3];
+}
+
+export function shapeToString(shape: Shape4): string {
+  return `[${shape.join(', ')}]`;
+}
+
+export function tensorShape(graph: Graph, id: TensorId): Shape4 {
+  return graph.tensors[id].shape;
+}

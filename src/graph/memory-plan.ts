@@ -1,0 +1,90 @@
+import type { Graph, GraphNode, TensorId } from './ir.ts';
+
+/**
+ * Assigns every activation tensor to a buffer slot so that tensors whose lifetimes do not overlap share
+ * memory. Lifetimes run from the producing node to the last reader; graph inputs live from the start and graph
+ * outputs to the end. A node never writes into a slot one of its own inputs occupies.
+ *
+ * Nodes marked as aliases (a flatten of a 1x1 map is a no-op in NHWC4) reuse their input's slot.
+ */
+export interface MemoryPlan {
+  readonly slotOf: ReadonlyMap<TensorId, number>;
+  readonly slotBytes: readonly number[];
+  /** Sum of the slots: the activation memory the plan needs at once. */
+  readonly peakBytes: number;
+  /** What one buffer per tensor would take, for comparison. */
+  readonly unplannedBytes: number;
+}
+
+export interface MemoryPlanOptions {
+  bytesOf(id: TensorId): number;
+  /** True when the node's output is stored in its first input's buffer unchanged. */
+  isAlias(node: GraphNode): boolean;
+}
+
+export function planMemory(graph: Graph, options: MemoryPlanOptions): MemoryPlan {
+  const root = new Map<TensorId, TensorId>();
+  const rootOf = (id: TensorId): TensorId => root.get(id) ?? id;
+  for (const node of graph.nodes) {
+    if (options.isAlias(node)) root.set(node.output, rootOf(node.inputs[0]));
+  }
+
+  const end = graph.nodes.length;
+  const lastUse = new Map<TensorId, number>();
+  graph.nodes.forEach((node, step) => {
+    for (const input of node.inputs) lastUse.set(rootOf(input), step);
+  });
+  for (const id of graph.outputs) lastUse.set(rootOf(id), end);
+
+  const slotOf = new Map<TensorId, number>();
+  const slotBytes: number[] = [];
+  const free: number[] = [];
+  let unplannedBytes = 0;
+
+  const allocate = (id: TensorId): void => {
+    const bytes = options.bytesOf(id);
+    unplannedBytes += bytes;
+    // Best fit among free slots; otherwise grow the largest free slot; otherwise a new slot.
+    let best = -1;
+    for (const s of free) {
+      if (slotBytes[s] >= bytes && (best < 0 || slotBytes[s] < slotBytes[best])) best = s;
+    }
+    if (best < 0 && free.length > 0) {
+      best = free.reduce((a, b) => (slotBytes[a] >= slotBytes[b] ? a : b));
+      slotBytes[best] = bytes;
+    }
+    if (best < 0) {
+      best = slotBytes.length;
+      slotBytes.push(bytes);
+    } else {
+      free.splice(free.indexOf(best), 1);
+    }
+    slotOf.set(id, best);
+  };
+
+  for (const id of graph.inputs) allocate(id);
+  graph.nodes.forEach((node, step) => {
+    if (root.has(node.output)) {
+      slotOf.set(node.output, slotOf.get(rootOf(node.output))!);
+    } else {
+      allocate(node.output);
+      // An output nobody reads still needs its slot for this step only.
+      if (!lastUse.has(node.output)) lastUse.set(node.output, step);
+    }
+    const released = new Set<TensorId>();
+    for (const id of [...node.inputs.map(rootOf), node.output]) {
+      const r = rootOf(id);
+      if (lastUse.get(r) === step && !released.has(r)) {
+        released.add(r);
+        free.push(slotOf.get(r)!);
+      }
+    }
+  });
+
+  return {
+    slotOf,
+    slotBytes,
+    peakBytes: slotBytes.reduce((a, b) => a + b, 0),
+    unplannedBytes,
+  };
+}

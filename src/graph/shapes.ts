@@ -1,0 +1,83 @@
+import { ShapeError } from '../errors.ts';
+import type { Conv2dAttrs, Pads, PoolAttrs, Shape4 } from './ir.ts';
+import { shapeToString } from './ir.ts';
+
+/** Output length of a sliding window along one axis (PyTorch/ONNX semantics). */
+export function windowOutputSize(
+  inSize: number,
+  kernel: number,
+  stride: number,
+  padBegin: number,
+  padEnd: number,
+  dilation: number,
+  ceilMode = false,
+): number {
+  const span = dilation * (kernel - 1) + 1;
+  const numerator = inSize + padBegin + padEnd - span;
+  if (numerator < 0) return 0;
+  let out = (ceilMode ? Math.ceil(numerator / stride) : Math.floor(numerator / stride)) + 1;
+  // With ceil_mode, the last window must start inside the input or the left padding (PyTorch and ONNX rule).
+  if (ceilMode && (out - 1) * stride >= inSize + padBegin) out -= 1;
+  return out;
+}
+
+export function conv2dOutputShape(input: Shape4, attrs: Conv2dAttrs, where: string): Shape4 {
+  const [n, c, h, w] = input;
+  const { groups, outChannels, kernel, stride, pads, dilation } = attrs;
+  if (groups < 1 || c % groups !== 0 || outChannels % groups !== 0) {
+    throw new ShapeError(
+      `${where}: conv groups=${groups} must divide input channels ${c} and output channels ${outChannels}`,
+    );
+  }
+  const expected = outChannels * (c / groups) * kernel[0] * kernel[1];
+  if (attrs.weight.length !== expected) {
+    throw new ShapeError(
+      `${where}: conv weight has ${attrs.weight.length} values, expected ${expected} ` +
+        `([${outChannels}, ${c / groups}, ${kernel[0]}, ${kernel[1]}]) for input ${shapeToString(input)}`,
+    );
+  }
+  if (attrs.bias && attrs.bias.length !== outChannels) {
+    throw new ShapeError(`${where}: conv bias has ${attrs.bias.length} values, expected ${outChannels}`);
+  }
+  checkWindow(kernel, stride, pads, dilation, where, false);
+  const oh = windowOutputSize(h, kernel[0], stride[0], pads[0], pads[2], dilation[0]);
+  const ow = windowOutputSize(w, kernel[1], stride[1], pads[1], pads[3], dilation[1]);
+  if (oh < 1 || ow < 1) {
+    throw new ShapeError(`${where}: conv window ${kernel.join('x')} does not fit input ${shapeToString(input)}`);
+  }
+  return [n, outChannels, oh, ow];
+}
+
+export function poolOutputShape(input: Shape4, attrs: PoolAttrs, where: string): Shape4 {
+  const [n, c, h, w] = input;
+  checkWindow(attrs.kernel, attrs.stride, attrs.pads, attrs.dilation, where, true);
+  const oh = windowOutputSize(h, attrs.kernel[0], attrs.stride[0], attrs.pads[0], attrs.pads[2], attrs.dilation[0], attrs.ceilMode);
+  const ow = windowOutputSize(w, attrs.kernel[1], attrs.stride[1], attrs.pads[1], attrs.pads[3], attrs.dilation[1], attrs.ceilMode);
+  if (oh < 1 || ow < 1) {
+    throw new ShapeError(`${where}: pool window ${attrs.kernel.join('x')} does not fit input ${shapeToString(input)}`);
+  }
+  return [n, c, oh, ow];
+}
+
+function checkWindow(
+  kernel: readonly [number, number],
+  stride: readonly [number, number],
+  pads: Pads,
+  dilation: readonly [number, number],
+  where: string,
+  windowMustTouchInput: boolean,
+): void {
+  const positive = [...kernel, ...stride, ...dilation];
+  if (!positive.every((v) => Number.isInteger(v) && v >= 1)) {
+    throw new ShapeError(`${where}: kernel, stride and dilation must be positive integers, got ` +
+      `kernel ${kernel.join('x')} stride ${stride.join('x')} dilation ${dilation.join('x')}`);
+  }
+  if (!pads.every((p) => Number.isInteger(p) && p >= 0)) {
+    throw new ShapeError(`${where}: pads must be non-negative integers, got [${pads.join(', ')}]`);
+  }
+  if (windowMustTouchInput && (pads[0] >= kernel[0] * dilation[0] || pads[2] >= kernel[0] * dilation[0] ||
+      pads[1] >= kernel[1] * dilation[1] || pads[3] >= kernel[1] * dilation[1])) {
+    // A pooling window that lies entirely in padding has no defined maximum or average.
+    throw new ShapeError(`${where}: pads [${pads.join(', ')}] must be smaller than the kernel extent`);
+  }
+}

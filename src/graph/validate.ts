@@ -1,0 +1,165 @@
+import { GraphError, WebcnnError } from '../errors.ts';
+import type { Graph, GraphNode, Shape4, TensorId } from './ir.ts';
+import { shapeToString } from './ir.ts';
+import { conv2dOutputShape, poolOutputShape } from './shapes.ts';
+
+const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
+  conv2d: [1, 2],
+  batchNorm: [1, 1],
+  activation: [1, 1],
+  add: [2, 2],
+  maxPool: [1, 1],
+  avgPool: [1, 1],
+  globalAvgPool: [1, 1],
+  flatten: [1, 1],
+  linear: [1, 1],
+  softmax: [1, 1],
+};
+
+function sameShape(a: Shape4, b: Shape4): boolean {
+  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+}
+
+function validShape(s: unknown): s is Shape4 {
+  return Array.isArray(s) && s.length === 4 && s.every((d) => Number.isInteger(d) && d >= 1);
+}
+
+/**
+ * Checks that a graph is well formed, in one pass over its nodes: tensor ids in range, every node input
+ * defined before use (graph input or output of an earlier node, which also rules out cycles), each tensor
+ * produced once, op arity, fused residual shapes, output shapes consistent with shape inference, and graph
+ * outputs defined. Throws `GraphError` with a one-line message naming the offending node. Weight values
+ * are not inspected.
+ */
+export function validateGraph(graph: Graph): void {
+  const { tensors, nodes } = graph;
+  const count = tensors.length;
+  for (let id = 0; id < count; id++) {
+    const t = tensors[id];
+    if (!t || t.id !== id) {
+      throw new GraphError(`tensor at index ${id} has id ${t?.id}, expected ${id}`);
+    }
+    if (!validShape(t.shape)) {
+      throw new GraphError(`tensor ${id} (${t.name}) has invalid shape ${JSON.stringify(t.shape)}`);
+    }
+  }
+  const inRange = (id: TensorId): boolean => Number.isInteger(id) && id >= 0 && id < count;
+
+  // defined[id] = 0: not yet; 1: graph input; 2 + i: output of node i.
+  const defined = new Int32Array(count);
+  if (graph.inputs.length === 0) throw new GraphError('graph has no inputs');
+  graph.inputs.forEach((id, k) => {
+    if (!inRange(id)) throw new GraphError(`graph input ${k} refers to tensor ${id}, out of range [0, ${count})`);
+    if (defined[id]) throw new GraphError(`graph input ${k}: tensor ${id} (${tensors[id].name}) is listed twice`);
+    defined[id] = 1;
+  });
+
+  nodes.forEach((node, i) => {
+    const where = `node ${i} (${node.name})`;
+    const arity = ARITY[node.op];
+    if (!arity) throw new GraphError(`${where}: unknown op '${String(node.op)}'`);
+    const nIn = node.inputs.length;
+    if (nIn < arity[0] || nIn > arity[1]) {
+      const want = arity[0] === arity[1] ? `${arity[0]}` : `${arity[0]} or ${arity[1]}`;
+      throw new GraphError(`${where}: ${node.op} takes ${want} input(s), got ${nIn}`);
+    }
+    node.inputs.forEach((id, k) => {
+      if (!inRange(id)) throw new GraphError(`${where}: input ${k} refers to tensor ${id}, out of range [0, ${count})`);
+      if (!defined[id]) {
+        throw new GraphError(
+          `${where}: input ${k} (tensor ${id} '${tensors[id].name}') is neither a graph input nor produced by an earlier node`,
+        );
+      }
+    });
+    const out = node.output;
+    if (!inRange(out)) throw new GraphError(`${where}: output refers to tensor ${out}, out of range [0, ${count})`);
+    if (defined[out]) {
+      const by = defined[out] === 1 ? 'is a graph input' : `is already produced by node ${defined[out] - 2} (${nodes[defined[out] - 2].name})`;
+      throw new GraphError(`${where}: output tensor ${out} '${tensors[out].name}' ${by}`);
+    }
+    defined[out] = 2 + i;
+
+    const inShape = tensors[node.inputs[0]].shape;
+    const outShape = tensors[out].shape;
+    if (node.op === 'add') {
+      const bs = tensors[node.inputs[1]].shape;
+      if (!sameShape(inShape, bs)) {
+        throw new GraphError(`${where}: add operands differ in shape, ${shapeToString(inShape)} vs ${shapeToString(bs)}`);
+      }
+    }
+    let expected: Shape4;
+    try {
+      expected = expectedOutputShape(node, inShape, where);
+    } catch (e) {
+      if (e instanceof GraphError || !(e instanceof WebcnnError)) throw e;
+      throw new GraphError(e.message, { cause: e });
+    }
+    if (!sameShape(expected, outShape)) {
+      throw new GraphError(
+        `${where}: output tensor ${out} has shape ${shapeToString(outShape)}, but ${node.op} of ` +
+          `${shapeToString(inShape)} gives ${shapeToString(expected)}`,
+      );
+    }
+    if (node.op === 'conv2d' && nIn === 2) {
+      const rs = tensors[node.inputs[1]].shape;
+      if (!sameShape(rs, outShape)) {
+        throw new GraphError(
+          `${where}: residual shape ${shapeToString(rs)} differs from conv output shape ${shapeToString(outShape)}`,
+        );
+      }
+    }
+  });
+
+  if (graph.outputs.length === 0) throw new GraphError('graph has no outputs');
+  graph.outputs.forEach((id, k) => {
+    if (!inRange(id)) throw new GraphError(`graph output ${k} refers to tensor ${id}, out of range [0, ${count})`);
+    if (!defined[id]) {
+      throw new GraphError(`graph output ${k}: tensor ${id} '${tensors[id].name}' is never produced`);
+    }
+  });
+}
+
+function expectedOutputShape(node: GraphNode, s: Shape4, where: string): Shape4 {
+  const [n, c, h, w] = s;
+  const flat = (what: string): void => {
+    if (h !== 1 || w !== 1) throw new GraphError(`${where}: ${what} needs a flat [n, c, 1, 1] input, got ${shapeToString(s)}`);
+  };
+  switch (node.op) {
+    case 'conv2d':
+      return conv2dOutputShape(s, node.attrs, where);
+    case 'batchNorm':
+      for (const key of ['gamma', 'beta', 'mean', 'variance'] as const) {
+        if (node.attrs[key].length !== c) {
+          throw new GraphError(`${where}: batch norm ${key} has ${node.attrs[key].length} values, expected ${c}`);
+        }
+      }
+      return s;
+    case 'activation':
+      return s;
+    case 'add':
+      return s;
+    case 'maxPool':
+    case 'avgPool':
+      return poolOutputShape(s, node.attrs, where);
+    case 'globalAvgPool':
+      return [n, c, 1, 1];
+    case 'flatten':
+      return [n, c * h * w, 1, 1];
+    case 'linear': {
+      flat('linear');
+      const { outFeatures, weight, bias } = node.attrs;
+      if (weight.length !== outFeatures * c) {
+        throw new GraphError(
+          `${where}: linear weight has ${weight.length} values, expected ${outFeatures * c} ([${outFeatures}, ${c}])`,
+        );
+      }
+      if (bias && bias.length !== outFeatures) {
+        throw new GraphError(`${where}: linear bias has ${bias.length} values, expected ${outFeatures}`);
+      }
+      return [n, outFeatures, 1, 1];
+    }
+    case 'softmax':
+      flat('softmax');
+      return s;
+  }
+}

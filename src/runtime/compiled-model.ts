@@ -1,0 +1,292 @@
+import { packUniforms, uniformByteSize } from '../../shaders/common.ts';
+import { DeviceLostError, DisposedError, GpuError, ShapeError } from '../errors.ts';
+import { BufferTracker } from '../gpu/buffers.ts';
+import { pipelineCacheFor } from '../gpu/pipeline-cache.ts';
+import type { Graph, Shape4, TensorId } from '../graph/ir.ts';
+import { elementCount, shapeToString } from '../graph/ir.ts';
+import type { MemoryPlan } from '../graph/memory-plan.ts';
+import { planMemory } from '../graph/memory-plan.ts';
+import { optimizeGraph } from '../graph/passes/index.ts';
+import { validateGraph } from '../graph/validate.ts';
+import type { BufferRef, KernelChoice, Step } from './lowering.ts';
+import { DEFAULT_KERNEL_CHOICE, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
+
+export interface TensorDescription {
+  readonly name: string;
+  readonly shape: Shape4;
+}
+
+export interface CompileOptions {
+  /** Skip BN folding and fusion (for tests of the unfused kernels). */
+  readonly optimize?: boolean;
+  readonly kernels?: KernelChoice;
+}
+
+export interface MemoryReport {
+  /** GPU buffers this model owns right now. */
+  readonly buffers: number;
+  readonly bytes: number;
+  /** Activation memory after liveness-based reuse, and without it. */
+  readonly activationPeakBytes: number;
+  readonly activationUnplannedBytes: number;
+  readonly weightBytes: number;
+}
+
+/** One launch ready to record: everything was created at compile time. */
+interface PreparedDispatch {
+  readonly step: Step;
+  readonly pipeline: GPUComputePipeline;
+  readonly bindGroup: GPUBindGroup;
+  readonly grid: readonly [number, number];
+}
+
+const MAX_GROUPS_PER_DIM = 65535;
+
+/** Folds a 1D workgroup count into a 2D grid the kernels unfold with `num_workgroups`. */
+export function dispatchGrid(workgroups: number): [number, number] {
+  if (workgroups <= MAX_GROUPS_PER_DIM) return [Math.max(1, workgroups), 1];
+  const y = Math.ceil(workgroups / MAX_GROUPS_PER_DIM);
+  return [Math.ceil(workgroups / y), y];
+}
+
+/**
+ * A graph compiled for one device: pipelines, buffers, uniforms and bind groups are all made in `compile`;
+ * `run` records one compute pass, submits once and reads back once. Calls are queued, so concurrent `run`s
+ * each get their own result.
+ */
+export class CompiledModel {
+  readonly inputs: readonly TensorDescription[];
+  readonly outputs: readonly TensorDescription[];
+  /** The graph after passes, as it runs. */
+  readonly graph: Graph;
+  readonly steps: readonly Step[];
+  readonly memoryPlan: MemoryPlan;
+
+  private readonly rawInputs: GPUBuffer[];
+  private readonly rawOutputs: GPUBuffer[];
+  private readonly readback: GPUBuffer;
+  private readonly outputOffsets: number[];
+  private readonly weightBytes: number;
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+  private lostReason: string | null = null;
+
+  private constructor(
+    readonly device: GPUDevice,
+    private readonly tracker: BufferTracker,
+    private readonly dispatches: PreparedDispatch[],
+    parts: {
+      graph: Graph;
+      steps: Step[];
+      plan: MemoryPlan;
+      rawInputs: GPUBuffer[];
+      rawOutputs: GPUBuffer[];
+      readback: GPUBuffer;
+      outputOffsets: number[];
+      weightBytes: number;
+    },
+  ) {
+    this.graph = parts.graph;
+    this.steps = parts.steps;
+    this.memoryPlan = parts.plan;
+    this.rawInputs = parts.rawInputs;
+    this.rawOutputs = parts.rawOutputs;
+    this.readback = parts.readback;
+    this.outputOffsets = parts.outputOffsets;
+    this.weightBytes = parts.weightBytes;
+    const describe = (id: TensorId): TensorDescription => ({ name: this.graph.tensors[id].name, shape: this.graph.tensors[id].shape });
+    this.inputs = this.graph.inputs.map(describe);
+    this.outputs = this.graph.outputs.map(describe);
+    device.lost.then((info) => {
+      this.lostReason = info.message || info.reason || 'unknown reason';
+    });
+  }
+
+  static async compile(device: GPUDevice, source: Graph, options: CompileOptions = {}): Promise<CompiledModel> {
+    validateGraph(source);
+    const graph = options.optimize === false ? source : optimizeGraph(source);
+    validateGraph(graph);
+    const steps = lowerGraph(graph, options.kernels ?? DEFAULT_KERNEL_CHOICE);
+    const plan = planMemory(graph, {
+      bytesOf: (id) => storageBytes(graph.tensors[id].shape),
+      isAlias: (node) => isAliasNode(graph, node),
+    });
+    const cache = pipelineCacheFor(device);
+    // Start every pipeline compile at once; they finish in parallel while buffers are made.
+    const pipelines = steps.map((s) => cache.get(s.program));
+    pipelines.forEach((p) => p.catch(() => undefined));
+
+    const tracker = new BufferTracker(device);
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    try {
+      const storage = GPUBufferUsage.STORAGE;
+      const slots = plan.slotBytes.map((bytes, i) => tracker.create(`activation slot ${i}`, bytes, storage));
+      const rawInputs = graph.inputs.map((id, i) =>
+        tracker.create(`input ${i} (NCHW)`, elementCount(graph.tensors[id].shape) * 4, storage | GPUBufferUsage.COPY_DST),
+      );
+      const rawOutputs = graph.outputs.map((id, i) =>
+        tracker.create(`output ${i} (NCHW)`, elementCount(graph.tensors[id].shape) * 4, storage | GPUBufferUsage.COPY_SRC),
+      );
+      const outputOffsets: number[] = [];
+      let readbackBytes = 0;
+      for (const id of graph.outputs) {
+        outputOffsets.push(readbackBytes);
+        readbackBytes += Math.ceil((elementCount(graph.tensors[id].shape) * 4) / 16) * 16;
+      }
+      const readback = tracker.create('readback', readbackBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+
+      let weightBytes = 0;
+      const constants = new Map<Float32Array, GPUBuffer>();
+      const resolve = (ref: BufferRef, label: string): GPUBuffer => {
+        switch (ref.kind) {
+          case 'tensor':
+            return slots[plan.slotOf.get(ref.id)!];
+          case 'rawInput':
+            return rawInputs[ref.index];
+          case 'rawOutput':
+            return rawOutputs[ref.index];
+          case 'constant': {
+            let b = constants.get(ref.data);
+            if (!b) {
+              b = tracker.createWithData(label, ref.data, storage);
+              weightBytes += ref.data.byteLength;
+              constants.set(ref.data, b);
+            }
+            return b;
+          }
+        }
+      };
+
+      // All uniforms live in one buffer, each step at an offset the device accepts for dynamic binding.
+      const align = device.limits.minUniformBufferOffsetAlignment;
+      const uniformOffsets: number[] = [];
+      let uniformBytes = 0;
+      for (const s of steps) {
+        uniformOffsets.push(uniformBytes);
+        uniformBytes += Math.ceil(uniformByteSize(s.program.uniforms) / align) * align;
+      }
+      const uniformData = new Uint8Array(uniformBytes);
+      steps.forEach((s, i) => uniformData.set(new Uint8Array(packUniforms(s.program.uniforms, s.uniforms)), uniformOffsets[i]));
+      const uniforms = tracker.createWithData('uniforms', uniformData, GPUBufferUsage.UNIFORM);
+
+      const resolved = await Promise.all(pipelines);
+      const dispatches = steps.map((step, i): PreparedDispatch => {
+        const pipeline = resolved[i];
+        const entries: GPUBindGroupEntry[] = step.program.bindings.map((b, binding) =>
+          b.kind === 'uniform'
+            ? { binding, resource: { buffer: uniforms, offset: uniformOffsets[i], size: uniformByteSize(step.program.uniforms) } }
+            : { binding, resource: { buffer: resolve(step.buffers[b.name], `${step.label} ${b.name}`) } },
+        );
+        const bindGroup = device.createBindGroup({ label: step.label, layout: pipeline.getBindGroupLayout(0), entries });
+        return { step, pipeline, bindGroup, grid: dispatchGrid(step.workgroups) };
+      });
+
+      const validation = await device.popErrorScope();
+      const oom = await device.popErrorScope();
+      const failure = validation ?? oom;
+      if (failure) throw new GpuError(`compiling the model failed: ${failure.message.split('\n')[0]}`);
+      return new CompiledModel(device, tracker, dispatches, {
+        graph, steps, plan, rawInputs, rawOutputs, readback, outputOffsets, weightBytes,
+      });
+    } catch (e) {
+      tracker.destroyAll();
+      throw e;
+    }
+  }
+
+  get memory(): MemoryReport {
+    return {
+      buffers: this.tracker.count,
+      bytes: this.tracker.bytes,
+      activationPeakBytes: this.memoryPlan.peakBytes,
+      activationUnplannedBytes: this.memoryPlan.unplannedBytes,
+      weightBytes: this.weightBytes,
+    };
+  }
+
+  /** Number of kernel launches per inference. */
+  get dispatchCount(): number {
+    return this.dispatches.length;
+  }
+
+  /**
+   * Runs the model on NCHW float32 inputs (one per graph input, in order) and returns NCHW float32 outputs.
+   * Calls queue behind each other.
+   */
+  run(inputs: readonly Float32Array[]): Promise<Float32Array[]> {
+    const result = this.queue.then(() => this.runNow(inputs));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Records the whole inference into `encoder` (for callers that batch their own GPU work). */
+  encode(encoder: GPUCommandEncoder, timestampWrites?: (index: number) => GPUComputePassTimestampWrites | undefined): void {
+    if (timestampWrites) {
+      // One pass per launch so each gets its own timestamps.
+      this.dispatches.forEach((d, i) => {
+        const pass = encoder.beginComputePass({ label: d.step.label, timestampWrites: timestampWrites(i) });
+        this.recordDispatch(pass, d);
+        pass.end();
+      });
+    } else {
+      const pass = encoder.beginComputePass({ label: 'webcnn inference' });
+      for (const d of this.dispatches) this.recordDispatch(pass, d);
+      pass.end();
+    }
+  }
+
+  /** Uploads inputs without running (for profilers that time `encode` themselves). */
+  writeInputs(inputs: readonly Float32Array[]): void {
+    this.checkUsable();
+    if (inputs.length !== this.inputs.length) {
+      throw new ShapeError(`model takes ${this.inputs.length} input(s), got ${inputs.length}`);
+    }
+    inputs.forEach((data, i) => {
+      const { name, shape } = this.inputs[i];
+      const expected = elementCount(shape);
+      if (!(data instanceof Float32Array) || data.length !== expected) {
+        const got = data instanceof Float32Array ? `${data.length} values` : 'not a Float32Array';
+        throw new ShapeError(`input ${i} (${name}) needs ${expected} float32 values for shape ${shapeToString(shape)}, got ${got}`);
+      }
+      this.device.queue.writeBuffer(this.rawInputs[i], 0, data.buffer, data.byteOffset, data.byteLength);
+    });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.tracker.destroyAll();
+  }
+
+  private recordDispatch(pass: GPUComputePassEncoder, d: PreparedDispatch): void {
+    pass.setPipeline(d.pipeline);
+    pass.setBindGroup(0, d.bindGroup);
+    pass.dispatchWorkgroups(d.grid[0], d.grid[1]);
+  }
+
+  private checkUsable(): void {
+    if (this.disposed) throw new DisposedError('the model was disposed; compile it again to run it');
+    if (this.lostReason !== null) throw new DeviceLostError(`the GPU device was lost (${this.lostReason}); recompile the model on a new device`);
+  }
+
+  private async runNow(inputs: readonly Float32Array[]): Promise<Float32Array[]> {
+    this.writeInputs(inputs);
+    const encoder = this.device.createCommandEncoder({ label: 'webcnn run' });
+    this.encode(encoder);
+    this.rawOutputs.forEach((buffer, i) => {
+      encoder.copyBufferToBuffer(buffer, 0, this.readback, this.outputOffsets[i], elementCount(this.outputs[i].shape) * 4);
+    });
+    this.device.queue.submit([encoder.finish()]);
+    try {
+      await this.readback.mapAsync(GPUMapMode.READ);
+    } catch (e) {
+      this.checkUsable();
+      throw new GpuError(`reading the output back failed: ${(e as Error).message}`);
+    }
+    const mapped = this.readback.getMappedRange();
+    const results = this.outputs.map((o, i) => new Float32Array(mapped, this.outputOffsets[i], elementCount(o.shape)).slice());
+    this.readback.unmap();
+    return results;
+  }
+}

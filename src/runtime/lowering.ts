@@ -1,0 +1,312 @@
+import type { KernelProgram } from '../../shaders/common.ts';
+import { ceilDiv, clampBound } from '../../shaders/common.ts';
+import { conv2dProgram } from '../../shaders/conv2d.ts';
+import { depthwiseConvProgram } from '../../shaders/depthwise.ts';
+import { elementwiseProgram } from '../../shaders/elementwise.ts';
+import { flattenProgram, packNchwProgram, unpackNchwProgram } from '../../shaders/layout.ts';
+import { pointwiseConvProgram } from '../../shaders/pointwise.ts';
+import { globalAvgPoolProgram, poolProgram } from '../../shaders/pool.ts';
+import { softmaxProgram } from '../../shaders/softmax.ts';
+import { GraphError } from '../errors.ts';
+import type { Activation, Conv2dNode, Graph, GraphNode, LinearNode, PoolAttrs, Shape4, TensorId } from '../graph/ir.ts';
+import { activationBounds } from '../graph/ir.ts';
+import { c4, expandGroupedWeights, packBias, packDenseConvWeights, packDepthwiseWeights } from './pack-weights.ts';
+
+/**
+ * Lowering: each node of an optimized graph becomes one kernel launch described without any GPU object:
+ * which program, its uniform values, how many workgroups, and what each binding reads or writes. The
+ * compiler turns these into pipelines, buffers and bind groups once.
+ */
+export type BufferRef =
+  | { readonly kind: 'tensor'; readonly id: TensorId }
+  | { readonly kind: 'constant'; readonly data: Float32Array }
+  /** Plain NCHW f32 staging buffers at the graph's edges, by input or output position. */
+  | { readonly kind: 'rawInput'; readonly index: number }
+  | { readonly kind: 'rawOutput'; readonly index: number };
+
+export interface Step {
+  /** The graph node's name, or a layout step's description. */
+  readonly label: string;
+  /** Kernel kind for timing breakdowns: pointwise, depthwise, conv2d, pool, ... */
+  readonly kind: string;
+  readonly program: KernelProgram;
+  readonly uniforms: Readonly<Record<string, number>>;
+  readonly workgroups: number;
+  /** Binding name (as in `program.bindings`, except `params`) -> buffer. */
+  readonly buffers: Readonly<Record<string, BufferRef>>;
+  /** Multiply-accumulates, for GFLOP/s figures. */
+  readonly macs: number;
+}
+
+/** Kernel tiling knobs; the defaults are the deterministic choice when nothing is tuned. */
+export interface KernelChoice {
+  readonly pointwise: { readonly pixelsPerThread: number; readonly vec4sPerThread: number };
+  readonly conv2d: { readonly pixelsPerThread: number; readonly vec4sPerThread: number };
+  readonly depthwise: { readonly pixelsPerThread: number };
+}
+
+export const DEFAULT_KERNEL_CHOICE: KernelChoice = {
+  pointwise: { pixelsPerThread: 4, vec4sPerThread: 2 },
+  conv2d: { pixelsPerThread: 4, vec4sPerThread: 2 },
+  depthwise: { pixelsPerThread: 4 },
+};
+
+const tensor = (id: TensorId): BufferRef => ({ kind: 'tensor', id });
+const constant = (data: Float32Array): BufferRef => ({ kind: 'constant', data });
+
+function activationUniforms(a: Activation): { actMin: number; actMax: number } {
+  const [lo, hi] = activationBounds(a);
+  return { actMin: clampBound(lo), actMax: clampBound(hi) };
+}
+
+/** Whether a node stores its output in its input's buffer unchanged (no launch needed). */
+export function isAliasNode(graph: Graph, node: GraphNode): boolean {
+  if (node.op !== 'flatten') return false;
+  const [, , h, w] = graph.tensors[node.inputs[0]].shape;
+  return h === 1 && w === 1;
+}
+
+/** Bytes of a tensor stored as NHWC4. */
+export function storageBytes(shape: Shape4): number {
+  const [n, c, h, w] = shape;
+  return n * h * w * c4(c) * 16;
+}
+
+export function lowerGraph(graph: Graph, choice: KernelChoice = DEFAULT_KERNEL_CHOICE): Step[] {
+  const steps: Step[] = graph.inputs.map((id, index) => layoutStep('pack', graph.tensors[id].shape, index, id));
+  for (const node of graph.nodes) {
+    if (isAliasNode(graph, node)) continue;
+    steps.push(lowerNode(graph, node, choice));
+  }
+  graph.outputs.forEach((id, index) => steps.push(layoutStep('unpack', graph.tensors[id].shape, index, id)));
+  return steps;
+}
+
+function layoutStep(direction: 'pack' | 'unpack', shape: Shape4, index: number, id: TensorId): Step {
+  const [n, c, h, w] = shape;
+  const C4 = c4(c);
+  const total = direction === 'pack' ? n * h * w * C4 : n * c * h * w;
+  return {
+    label: `${direction} ${direction === 'pack' ? 'input' : 'output'} ${index}`,
+    kind: 'layout',
+    program: direction === 'pack' ? packNchwProgram() : unpackNchwProgram(),
+    uniforms: { total, C: c, C4, H: h, W: w },
+    workgroups: ceilDiv(total, 64),
+    buffers:
+      direction === 'pack'
+        ? { src: { kind: 'rawInput', index }, dst: tensor(id) }
+        : { src: tensor(id), dst: { kind: 'rawOutput', index } },
+    macs: 0,
+  };
+}
+
+function lowerNode(graph: Graph, node: GraphNode, choice: KernelChoice): Step {
+  const inShape = graph.tensors[node.inputs[0]].shape;
+  const outShape = graph.tensors[node.output].shape;
+  switch (node.op) {
+    case 'conv2d':
+      return lowerConv(node, inShape, outShape, choice);
+    case 'linear':
+      return lowerLinear(node, inShape, choice);
+    case 'add':
+    case 'activation': {
+      const total = storageBytes(outShape) / 16;
+      const buffers: Record<string, BufferRef> =
+        node.op === 'add'
+          ? { a: tensor(node.inputs[0]), b: tensor(node.inputs[1]), dst: tensor(node.output) }
+          : { a: tensor(node.inputs[0]), dst: tensor(node.output) };
+      return {
+        label: node.name,
+        kind: 'elementwise',
+        program: elementwiseProgram(node.op),
+        uniforms: { total, ...activationUniforms(node.attrs.activation) },
+        workgroups: ceilDiv(total, 64),
+        buffers,
+        macs: 0,
+      };
+    }
+    case 'maxPool':
+    case 'avgPool':
+      return lowerPool(node.name, node.op === 'maxPool' ? 'max' : 'avg', node.attrs, inShape, outShape, node.inputs[0], node.output);
+    case 'globalAvgPool': {
+      const [n, c, h, w] = inShape;
+      const total = n * c4(c);
+      return {
+        label: node.name,
+        kind: 'pool',
+        program: globalAvgPoolProgram(),
+        uniforms: { total, C4: c4(c), spatial: h * w },
+        workgroups: ceilDiv(total, 64),
+        buffers: { src: tensor(node.inputs[0]), dst: tensor(node.output) },
+        macs: 0,
+      };
+    }
+    case 'flatten': {
+      const [n, c, h, w] = inShape;
+      const outC4 = c4(c * h * w);
+      return {
+        label: node.name,
+        kind: 'layout',
+        program: flattenProgram(),
+        uniforms: { total: n * outC4, C: c, C4: c4(c), H: h, W: w, outC4 },
+        workgroups: ceilDiv(n * outC4, 64),
+        buffers: { src: tensor(node.inputs[0]), dst: tensor(node.output) },
+        macs: 0,
+      };
+    }
+    case 'softmax': {
+      const [n, c] = inShape;
+      return {
+        label: node.name,
+        kind: 'softmax',
+        program: softmaxProgram(),
+        uniforms: { C: c, C4: c4(c) },
+        workgroups: n,
+        buffers: { src: tensor(node.inputs[0]), dst: tensor(node.output) },
+        macs: 0,
+      };
+    }
+    case 'batchNorm':
+      throw new GraphError(`node ${node.name}: batch norm must be folded before lowering (run optimizeGraph)`);
+  }
+}
+
+function convBuffers(node: Conv2dNode | LinearNode, weight: Float32Array, bias: Float32Array): Record<string, BufferRef> {
+  const buffers: Record<string, BufferRef> = {
+    src: tensor(node.inputs[0]),
+    weight: constant(weight),
+    bias: constant(bias),
+    dst: tensor(node.output),
+  };
+  if (node.inputs.length > 1) buffers.residual = tensor(node.inputs[1]);
+  return buffers;
+}
+
+function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, choice: KernelChoice): Step {
+  const a = node.attrs;
+  const [n, inC, inH, inW] = inShape;
+  const [, outC, outH, outW] = outShape;
+  const [kh, kw] = a.kernel;
+  const residual = node.inputs.length > 1;
+  const activation = a.activation.kind !== 'none';
+  const act = activationUniforms(a.activation);
+  const bias = packBias(a.bias, outC);
+  const macs = n * outH * outW * outC * (inC / a.groups) * kh * kw;
+
+  if (a.groups === inC && outC === inC && a.groups > 1) {
+    const P = choice.depthwise.pixelsPerThread;
+    const oxGroups = ceilDiv(outW, P);
+    const total = n * outH * oxGroups * c4(outC);
+    return {
+      label: node.name,
+      kind: 'depthwise',
+      program: depthwiseConvProgram({ kernelH: kh, kernelW: kw, pixelsPerThread: P, residual, activation }),
+      uniforms: {
+        total, inH, inW, C4: c4(outC), outH, outW, oxGroups,
+        strideY: a.stride[0], strideX: a.stride[1], dilationY: a.dilation[0], dilationX: a.dilation[1],
+        padTop: a.pads[0], padLeft: a.pads[1], ...act,
+      },
+      workgroups: ceilDiv(total, 64),
+      buffers: convBuffers(node, packDepthwiseWeights(a.weight, outC, kh, kw), bias),
+      macs,
+    };
+  }
+
+  const dense = a.groups === 1 ? a.weight : expandGroupedWeights(a.weight, outC, inC, a.groups, kh, kw);
+  const weight = packDenseConvWeights(dense, outC, inC, kh, kw);
+  if (kh === 1 && kw === 1 && a.pads.every((p) => p === 0)) {
+    const { pixelsPerThread: P } = choice.pointwise;
+    const V = Math.min(choice.pointwise.vec4sPerThread, c4(outC));
+    const pixels = n * outH * outW;
+    const coGroups = ceilDiv(c4(outC), V);
+    const strided = a.stride[0] !== 1 || a.stride[1] !== 1;
+    return {
+      label: node.name,
+      kind: 'pointwise',
+      program: pointwiseConvProgram({ pixelsPerThread: P, vec4sPerThread: V, strided, residual, activation }),
+      uniforms: {
+        pixels, inH, inW, inC4: c4(inC), outH, outW, outC4: c4(outC),
+        strideY: a.stride[0], strideX: a.stride[1], coGroups, ...act,
+      },
+      workgroups: ceilDiv(ceilDiv(pixels, P) * coGroups, 64),
+      buffers: convBuffers(node, weight, bias),
+      macs,
+    };
+  }
+
+  const P = choice.conv2d.pixelsPerThread;
+  const V = Math.min(choice.conv2d.vec4sPerThread, c4(outC));
+  const oxGroups = ceilDiv(outW, P);
+  const coGroups = ceilDiv(c4(outC), V);
+  const total = n * outH * oxGroups * coGroups;
+  return {
+    label: node.name,
+    kind: 'conv2d',
+    program: conv2dProgram({ kernelH: kh, kernelW: kw, pixelsPerThread: P, vec4sPerThread: V, residual, activation }),
+    uniforms: {
+      total, inH, inW, inC4: c4(inC), outH, outW, outC4: c4(outC), oxGroups, coGroups,
+      strideY: a.stride[0], strideX: a.stride[1], dilationY: a.dilation[0], dilationX: a.dilation[1],
+      padTop: a.pads[0], padLeft: a.pads[1], ...act,
+    },
+    workgroups: ceilDiv(total, 64),
+    buffers: convBuffers(node, weight, bias),
+    macs,
+  };
+}
+
+/** A fully connected layer is a pointwise conv over a 1x1 map with the batch as pixels. */
+function lowerLinear(node: LinearNode, inShape: Shape4, choice: KernelChoice): Step {
+  const [n, inC] = inShape;
+  const outC = node.attrs.outFeatures;
+  // Few rows: spread the output channels over more invocations instead of blocking pixels.
+  const P = n >= choice.pointwise.pixelsPerThread ? choice.pointwise.pixelsPerThread : 1;
+  const V = n >= choice.pointwise.pixelsPerThread ? Math.min(choice.pointwise.vec4sPerThread, c4(outC)) : 1;
+  const coGroups = ceilDiv(c4(outC), V);
+  return {
+    label: node.name,
+    kind: 'linear',
+    program: pointwiseConvProgram({
+      pixelsPerThread: P,
+      vec4sPerThread: V,
+      strided: false,
+      residual: false,
+      activation: node.attrs.activation.kind !== 'none',
+    }),
+    uniforms: {
+      pixels: n, inH: 1, inW: 1, inC4: c4(inC), outH: 1, outW: 1, outC4: c4(outC),
+      strideY: 1, strideX: 1, coGroups, ...activationUniforms(node.attrs.activation),
+    },
+    workgroups: ceilDiv(ceilDiv(n, P) * coGroups, 64),
+    buffers: convBuffers(node, packDenseConvWeights(node.attrs.weight, outC, inC, 1, 1), packBias(node.attrs.bias, outC)),
+    macs: n * inC * outC,
+  };
+}
+
+function lowerPool(
+  label: string,
+  kind: 'max' | 'avg',
+  a: PoolAttrs,
+  inShape: Shape4,
+  outShape: Shape4,
+  input: TensorId,
+  output: TensorId,
+): Step {
+  const [n, c, inH, inW] = inShape;
+  const [, , outH, outW] = outShape;
+  const total = n * outH * outW * c4(c);
+  return {
+    label,
+    kind: 'pool',
+    program: poolProgram(kind),
+    uniforms: {
+      total, inH, inW, C4: c4(c), outH, outW,
+      kernelH: a.kernel[0], kernelW: a.kernel[1], strideY: a.stride[0], strideX: a.stride[1],
+      dilationY: a.dilation[0], dilationX: a.dilation[1], padTop: a.pads[0], padLeft: a.pads[1],
+      paddedH: inH + a.pads[0] + a.pads[2], paddedW: inW + a.pads[1] + a.pads[3],
+      countIncludePad: a.countIncludePad ? 1 : 0,
+    },
+    workgroups: ceilDiv(total, 64),
+    buffers: { src: tensor(input), dst: tensor(output) },
+    macs: 0,
+  };
+}

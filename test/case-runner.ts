@@ -1,0 +1,39 @@
+import { runGraphReference } from '../src/reference/index.ts';
+import { CompiledModel } from '../src/runtime/compiled-model.ts';
+import { buildCase, compareOutputs, describeCase, type Comparison, type GpuCase } from './gpu-cases.ts';
+
+export interface CaseResult extends Comparison {
+  readonly description: string;
+  readonly compileMs: number;
+  readonly gpuMs: number;
+  readonly referenceMs: number;
+  readonly dispatches: number;
+  readonly kernels: string[];
+}
+
+/** Builds a case, runs it on the GPU (fused) and on the CPU reference (unfused), and compares. */
+export async function runCase(device: GPUDevice, c: GpuCase): Promise<CaseResult> {
+  const { graph, inputs } = buildCase(c);
+  let t = performance.now();
+  const model = await CompiledModel.compile(device, graph);
+  const compileMs = performance.now() - t;
+  try {
+    t = performance.now();
+    const gpu = await model.run(inputs);
+    const gpuMs = performance.now() - t;
+    t = performance.now();
+    const ref = runGraphReference(graph, inputs);
+    const referenceMs = performance.now() - t;
+    return {
+      ...compareOutputs(gpu, ref),
+      description: describeCase(c),
+      compileMs,
+      gpuMs,
+      referenceMs,
+      dispatches: model.dispatchCount,
+      kernels: [...new Set(model.steps.map((s) => s.program.key))],
+    };
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,334 @@
+/**
+ * GPU correctness cases as data: each case builds an (unfused) graph with seeded random weights and inputs.
+ * The runner compiles it for the GPU (with the standard passes), runs the CPU reference on the unfused graph,
+ * and compares. The same cases run in headless Chromium (Playwright, `e2e/`) and under Node through Dawn
+ * (`test/run-gpu-cases.ts`).
+ */
+import type { Activation, Graph, Shape4, TensorId } from '../src/graph/ir.ts';
+import { NO_ACTIVATION, RELU, RELU6, elementCount } from '../src/graph/ir.ts';
+import { GraphBuilder } from '../src/graph/builder.ts';
+import { bottleneck, invertedResidual, mobilenetV2, randomParams, resnet } from '../src/models/index.ts';
+import { Rng } from '../src/util/random.ts';
+
+export type ActivationName = 'none' | 'relu' | 'relu6';
+
+export interface ConvCase {
+  readonly kind: 'conv';
+  readonly n: number;
+  readonly inC: number;
+  readonly h: number;
+  readonly w: number;
+  readonly outC: number;
+  readonly kernel: number;
+  readonly stride: number;
+  readonly pad: number;
+  readonly groups: number;
+  readonly dilation?: number;
+  readonly bias: boolean;
+  readonly batchNorm?: boolean;
+  readonly activation: ActivationName;
+  readonly residual: boolean;
+}
+
+export interface PoolCase {
+  readonly kind: 'maxPool' | 'avgPool';
+  readonly n: number;
+  readonly c: number;
+  readonly h: number;
+  readonly w: number;
+  readonly kernel: number;
+  readonly stride: number;
+  readonly pad: number;
+  readonly ceilMode?: boolean;
+  readonly countIncludePad?: boolean;
+}
+
+export interface SimpleCase {
+  readonly kind: 'globalAvgPool' | 'softmax' | 'flatten' | 'add' | 'activation' | 'batchNorm';
+  readonly n: number;
+  readonly c: number;
+  readonly h: number;
+  readonly w: number;
+  readonly activation?: ActivationName;
+}
+
+export interface LinearCase {
+  readonly kind: 'linear';
+  readonly n: number;
+  readonly inF: number;
+  readonly outF: number;
+  readonly activation: ActivationName;
+  /** Feed a [n, c, h, w] map through flatten first. */
+  readonly flattenFrom?: readonly [number, number];
+}
+
+export interface InvertedResidualCase {
+  readonly kind: 'invertedResidual';
+  readonly n: number;
+  readonly inC: number;
+  readonly outC: number;
+  readonly size: number;
+  readonly stride: number;
+  readonly expandRatio: number;
+}
+
+export interface BottleneckCase {
+  readonly kind: 'bottleneck';
+  readonly n: number;
+  readonly inC: number;
+  readonly width: number;
+  readonly size: number;
+  readonly stride: number;
+  readonly downsample: boolean;
+}
+
+export interface NetworkCase {
+  readonly kind: 'mobilenetV2' | 'resnet50' | 'resnet';
+  readonly n: number;
+  readonly inputSize: number;
+  readonly numClasses?: number;
+  readonly widthMultiplier?: number;
+  readonly layers?: readonly [number, number, number, number];
+  readonly softmax?: boolean;
+}
+
+export type GpuCase = (ConvCase | PoolCase | SimpleCase | LinearCase | InvertedResidualCase | BottleneckCase | NetworkCase) & {
+  readonly seed?: number;
+};
+
+export interface BuiltCase {
+  readonly graph: Graph;
+  readonly inputs: Float32Array[];
+}
+
+const ACTIVATIONS: Record<ActivationName, Activation> = { none: NO_ACTIVATION, relu: RELU, relu6: RELU6 };
+
+export function describeCase(c: GpuCase): string {
+  const { kind, seed: _seed, ...rest } = c;
+  return `${kind} ${JSON.stringify(rest)}`;
+}
+
+export function buildCase(c: GpuCase): BuiltCase {
+  const seed = c.seed ?? 1;
+  const rng = new Rng(seed);
+  const params = randomParams(seed);
+  const b = new GraphBuilder();
+  const randomInput = (shape: Shape4, lo = -1, hi = 1) => rng.fill(elementCount(shape), lo, hi);
+  const inputs: Float32Array[] = [];
+  const input = (name: string, shape: Shape4, lo?: number, hi?: number): TensorId => {
+    inputs.push(randomInput(shape, lo, hi));
+    return b.input(name, shape);
+  };
+
+  switch (c.kind) {
+    case 'conv': {
+      const x = input('x', [c.n, c.inC, c.h, c.w]);
+      const inPerGroup = c.inC / c.groups;
+      const fanIn = inPerGroup * c.kernel * c.kernel;
+      const bound = Math.sqrt(3 / fanIn);
+      let y = b.conv2d(x, {
+        outChannels: c.outC,
+        kernel: c.kernel,
+        stride: c.stride,
+        padding: c.pad,
+        dilation: c.dilation ?? 1,
+        groups: c.groups,
+        weight: rng.fill(c.outC * fanIn, -bound, bound),
+        bias: c.bias ? rng.fill(c.outC, -0.5, 0.5) : null,
+      });
+      if (c.batchNorm) {
+        y = b.batchNorm(y, {
+          gamma: rng.fill(c.outC, 0.5, 1.5),
+          beta: rng.fill(c.outC, -0.3, 0.3),
+          mean: rng.fill(c.outC, -0.3, 0.3),
+          variance: rng.fill(c.outC, 0.5, 1.5),
+          epsilon: 1e-5,
+        });
+      }
+      if (c.residual) y = b.add(y, input('residual', b.shape(y)));
+      if (c.activation !== 'none') y = b.activation(y, ACTIVATIONS[c.activation]);
+      b.output(y);
+      break;
+    }
+    case 'maxPool':
+    case 'avgPool': {
+      const x = input('x', [c.n, c.c, c.h, c.w]);
+      const o = {
+        kernel: c.kernel,
+        stride: c.stride,
+        padding: c.pad,
+        ceilMode: c.ceilMode ?? false,
+        countIncludePad: c.countIncludePad ?? true,
+      };
+      b.output(c.kind === 'maxPool' ? b.maxPool(x, o) : b.avgPool(x, o));
+      break;
+    }
+    case 'globalAvgPool':
+      b.output(b.globalAvgPool(input('x', [c.n, c.c, c.h, c.w])));
+      break;
+    case 'softmax':
+      b.output(b.softmax(input('x', [c.n, c.c, 1, 1], -8, 8)));
+      break;
+    case 'flatten':
+      b.output(b.flatten(input('x', [c.n, c.c, c.h, c.w])));
+      break;
+    case 'add': {
+      const shape: Shape4 = [c.n, c.c, c.h, c.w];
+      b.output(b.add(input('a', shape), input('b', shape), 'add', ACTIVATIONS[c.activation ?? 'none']));
+      break;
+    }
+    case 'activation':
+      b.output(b.activation(input('x', [c.n, c.c, c.h, c.w], -8, 8), ACTIVATIONS[c.activation ?? 'relu6']));
+      break;
+    case 'batchNorm':
+      b.output(
+        b.batchNorm(input('x', [c.n, c.c, c.h, c.w]), {
+          gamma: rng.fill(c.c, 0.5, 1.5),
+          beta: rng.fill(c.c, -0.3, 0.3),
+          mean: rng.fill(c.c, -0.3, 0.3),
+          variance: rng.fill(c.c, 0.5, 1.5),
+          epsilon: 1e-5,
+        }),
+      );
+      break;
+    case 'linear': {
+      const [fh, fw] = c.flattenFrom ?? [1, 1];
+      let x = input('x', [c.n, c.inF / (fh * fw), fh, fw]);
+      if (c.flattenFrom) x = b.flatten(x);
+      const bound = Math.sqrt(3 / c.inF);
+      b.output(
+        b.linear(x, {
+          outFeatures: c.outF,
+          weight: rng.fill(c.outF * c.inF, -bound, bound),
+          bias: rng.fill(c.outF, -0.5, 0.5),
+          activation: ACTIVATIONS[c.activation],
+        }),
+      );
+      break;
+    }
+    case 'invertedResidual': {
+      const x = input('x', [c.n, c.inC, c.size, c.size]);
+      b.output(invertedResidual(b, x, params, 'block', { inC: c.inC, outC: c.outC, stride: c.stride, expandRatio: c.expandRatio }));
+      break;
+    }
+    case 'bottleneck': {
+      const x = input('x', [c.n, c.inC, c.size, c.size]);
+      b.output(bottleneck(b, x, params, 'block', { inC: c.inC, width: c.width, stride: c.stride, downsample: c.downsample }));
+      break;
+    }
+    case 'mobilenetV2':
+    case 'resnet50':
+    case 'resnet': {
+      const common = { batch: c.n, inputSize: c.inputSize, numClasses: c.numClasses ?? 1000, params, softmax: c.softmax ?? false };
+      const graph =
+        c.kind === 'mobilenetV2'
+          ? mobilenetV2({ ...common, widthMultiplier: c.widthMultiplier ?? 1 })
+          : resnet({ ...common, layers: c.layers ?? [3, 4, 6, 3] });
+      const [shape] = graph.inputs.map((id) => graph.tensors[id].shape);
+      return { graph, inputs: [randomInput(shape)] };
+    }
+  }
+  return { graph: b.build(), inputs };
+}
+
+/** The fp32 bar: max |gpu - ref| <= 1e-4 * max|ref| + 1e-5. */
+export function tolerance(maxAbsRef: number): number {
+  return 1e-4 * maxAbsRef + 1e-5;
+}
+
+export interface Comparison {
+  readonly maxAbsError: number;
+  readonly maxAbsRef: number;
+  readonly tolerance: number;
+  readonly ok: boolean;
+  readonly nonFinite: number;
+}
+
+export function compareOutputs(gpu: readonly Float32Array[], ref: readonly Float32Array[]): Comparison {
+  let maxAbsError = 0;
+  let maxAbsRef = 0;
+  let nonFinite = 0;
+  let lengthsMatch = gpu.length === ref.length;
+  ref.forEach((r, k) => {
+    const g = gpu[k];
+    if (!g || g.length !== r.length) {
+      lengthsMatch = false;
+      return;
+    }
+    for (let i = 0; i < r.length; i++) {
+      if (!Number.isFinite(g[i])) nonFinite++;
+      maxAbsRef = Math.max(maxAbsRef, Math.abs(r[i]));
+      const d = Math.abs(g[i] - r[i]);
+      if (!(d <= maxAbsError)) maxAbsError = Number.isNaN(d) ? Infinity : d;
+    }
+  });
+  const tol = tolerance(maxAbsRef);
+  return { maxAbsError, maxAbsRef, tolerance: tol, ok: lengthsMatch && nonFinite === 0 && maxAbsError <= tol, nonFinite };
+}
+
+/** Kernel cases: every kernel variant the lowering can pick, edge shapes, batch 2. */
+export const KERNEL_CASES: readonly GpuCase[] = [
+  // Pointwise: plain, strided (ResNet downsample), odd channels, 1x1 maps, batch 2, residual + ReLU, ReLU6, BN.
+  { kind: 'conv', n: 1, inC: 16, h: 12, w: 12, outC: 24, kernel: 1, stride: 1, pad: 0, groups: 1, bias: true, activation: 'relu6', residual: false },
+  { kind: 'conv', n: 2, inC: 13, h: 7, w: 5, outC: 9, kernel: 1, stride: 1, pad: 0, groups: 1, bias: true, activation: 'none', residual: false },
+  { kind: 'conv', n: 2, inC: 32, h: 9, w: 9, outC: 40, kernel: 1, stride: 2, pad: 0, groups: 1, bias: false, batchNorm: true, activation: 'none', residual: false },
+  { kind: 'conv', n: 1, inC: 20, h: 6, w: 7, outC: 20, kernel: 1, stride: 1, pad: 0, groups: 1, bias: true, batchNorm: true, activation: 'relu', residual: true },
+  { kind: 'conv', n: 2, inC: 24, h: 5, w: 5, outC: 24, kernel: 1, stride: 1, pad: 0, groups: 1, bias: true, activation: 'none', residual: true },
+  { kind: 'conv', n: 1, inC: 7, h: 1, w: 1, outC: 5, kernel: 1, stride: 1, pad: 0, groups: 1, bias: true, activation: 'relu', residual: false },
+  { kind: 'conv', n: 1, inC: 8, h: 3, w: 3, outC: 3, kernel: 1, stride: 2, pad: 0, groups: 1, bias: true, activation: 'relu6', residual: true },
+  // Depthwise 3x3: stride 1 and 2, odd sizes, channel counts not multiples of 4, 1x1 map, batch 2, residual.
+  { kind: 'conv', n: 1, inC: 32, h: 14, w: 14, outC: 32, kernel: 3, stride: 1, pad: 1, groups: 32, bias: true, activation: 'relu6', residual: false },
+  { kind: 'conv', n: 2, inC: 18, h: 11, w: 9, outC: 18, kernel: 3, stride: 2, pad: 1, groups: 18, bias: false, batchNorm: true, activation: 'relu6', residual: false },
+  { kind: 'conv', n: 1, inC: 5, h: 1, w: 1, outC: 5, kernel: 3, stride: 1, pad: 1, groups: 5, bias: true, activation: 'none', residual: false },
+  { kind: 'conv', n: 2, inC: 7, h: 6, w: 6, outC: 7, kernel: 3, stride: 1, pad: 1, groups: 7, bias: true, activation: 'relu', residual: true },
+  { kind: 'conv', n: 1, inC: 8, h: 10, w: 10, outC: 8, kernel: 5, stride: 2, pad: 2, groups: 8, dilation: 1, bias: true, activation: 'none', residual: false },
+  { kind: 'conv', n: 1, inC: 8, h: 9, w: 9, outC: 8, kernel: 3, stride: 1, pad: 2, groups: 8, dilation: 2, bias: true, activation: 'none', residual: false },
+  // Dense: MobileNetV2 stem (3 -> 32, 3x3/2), ResNet stem (7x7/2 pad 3), ResNet middle 3x3 stride 1 and 2.
+  { kind: 'conv', n: 1, inC: 3, h: 17, w: 17, outC: 32, kernel: 3, stride: 2, pad: 1, groups: 1, bias: false, batchNorm: true, activation: 'relu6', residual: false },
+  { kind: 'conv', n: 2, inC: 3, h: 19, w: 21, outC: 16, kernel: 7, stride: 2, pad: 3, groups: 1, bias: false, batchNorm: true, activation: 'relu', residual: false },
+  { kind: 'conv', n: 1, inC: 16, h: 9, w: 9, outC: 16, kernel: 3, stride: 1, pad: 1, groups: 1, bias: true, activation: 'relu', residual: false },
+  { kind: 'conv', n: 2, inC: 10, h: 8, w: 7, outC: 14, kernel: 3, stride: 2, pad: 1, groups: 1, bias: true, activation: 'none', residual: true },
+  { kind: 'conv', n: 1, inC: 6, h: 1, w: 1, outC: 6, kernel: 3, stride: 1, pad: 1, groups: 1, bias: true, activation: 'relu6', residual: false },
+  { kind: 'conv', n: 1, inC: 4, h: 6, w: 6, outC: 6, kernel: 1, stride: 1, pad: 1, groups: 1, bias: true, activation: 'none', residual: false },
+  // Grouped conv and depthwise with multiplier run on the dense kernel with block-diagonal weights.
+  { kind: 'conv', n: 1, inC: 8, h: 6, w: 6, outC: 12, kernel: 3, stride: 1, pad: 1, groups: 4, bias: true, activation: 'relu', residual: false },
+  { kind: 'conv', n: 1, inC: 4, h: 5, w: 5, outC: 8, kernel: 3, stride: 2, pad: 1, groups: 4, bias: true, activation: 'none', residual: false },
+  // Pools, global average pool, FC, softmax, flatten, unfused add / activation / batch norm.
+  { kind: 'maxPool', n: 2, c: 6, h: 11, w: 10, kernel: 3, stride: 2, pad: 1 },
+  { kind: 'maxPool', n: 1, c: 5, h: 7, w: 7, kernel: 2, stride: 2, pad: 0, ceilMode: true },
+  { kind: 'avgPool', n: 1, c: 6, h: 7, w: 8, kernel: 3, stride: 2, pad: 1, countIncludePad: true },
+  { kind: 'avgPool', n: 2, c: 3, h: 7, w: 7, kernel: 3, stride: 2, pad: 1, countIncludePad: false, ceilMode: true },
+  { kind: 'globalAvgPool', n: 2, c: 10, h: 7, w: 5 },
+  { kind: 'globalAvgPool', n: 1, c: 3, h: 1, w: 1 },
+  { kind: 'linear', n: 1, inF: 40, outF: 10, activation: 'none' },
+  { kind: 'linear', n: 5, inF: 33, outF: 7, activation: 'relu' },
+  { kind: 'linear', n: 2, inF: 30, outF: 6, activation: 'none', flattenFrom: [3, 2] },
+  { kind: 'softmax', n: 2, c: 1001, h: 1, w: 1 },
+  { kind: 'softmax', n: 1, c: 3, h: 1, w: 1 },
+  { kind: 'flatten', n: 2, c: 5, h: 3, w: 2 },
+  { kind: 'add', n: 2, c: 6, h: 4, w: 3, activation: 'relu' },
+  { kind: 'activation', n: 1, c: 5, h: 3, w: 3, activation: 'relu6' },
+  { kind: 'batchNorm', n: 2, c: 7, h: 3, w: 4 },
+];
+
+/** Block cases: every variant of both residual designs. */
+export const BLOCK_CASES: readonly GpuCase[] = [
+  { kind: 'invertedResidual', n: 1, inC: 32, outC: 16, size: 14, stride: 1, expandRatio: 1 },
+  { kind: 'invertedResidual', n: 2, inC: 24, outC: 24, size: 9, stride: 1, expandRatio: 6 },
+  { kind: 'invertedResidual', n: 1, inC: 16, outC: 24, size: 15, stride: 2, expandRatio: 6 },
+  { kind: 'invertedResidual', n: 1, inC: 12, outC: 12, size: 7, stride: 1, expandRatio: 1 },
+  { kind: 'bottleneck', n: 1, inC: 64, width: 16, size: 9, stride: 1, downsample: false },
+  { kind: 'bottleneck', n: 2, inC: 32, width: 16, size: 9, stride: 2, downsample: true },
+  { kind: 'bottleneck', n: 1, inC: 16, width: 16, size: 8, stride: 1, downsample: true },
+];
+
+/**
+ * Whole networks: MobileNetV2 at its real 224 input and ResNet-50 at 64x64 (the CPU oracle stays quick), compared
+ * on logits; smaller variants with odd sizes, batch 2 and the softmax head.
+ */
+export const NETWORK_CASES: readonly GpuCase[] = [
+  { kind: 'mobilenetV2', n: 1, inputSize: 224 },
+  { kind: 'resnet50', n: 1, inputSize: 64 },
+  { kind: 'resnet50', n: 2, inputSize: 33, numClasses: 10, softmax: true },
+  { kind: 'mobilenetV2', n: 2, inputSize: 96, widthMultiplier: 0.5, numClasses: 10, softmax: true },
+];
