@@ -2,7 +2,6 @@ import { existsSync, readdirSync } from 'node:fs';
 import { WebGPUUnavailableError } from '../errors.ts';
 import type { AcquireDeviceOptions, AcquiredDevice } from './device.ts';
 import { acquireDevice } from './device.ts';
-import { pipelineCacheFor } from './pipeline-cache.ts';
 
 /** Chromium's SwiftShader, the software Vulkan driver used on machines without a GPU. */
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -23,8 +22,14 @@ export async function nodeGpu(flags: string[] = []): Promise<GPU> {
     throw new WebGPUUnavailableError(`the 'webgpu' package (Dawn for Node) failed to load: ${(e as Error).message}`);
   }
   Object.assign(globalThis, mod.globals);
-  return mod.create(flags);
+  const gpu = mod.create(flags);
+  // Dawn's Node binding frees its native instance when this object is garbage-collected, even while devices
+  // made from it still process events (the process then aborts in InstanceBase::ProcessEvents). Keep it alive.
+  liveInstances.push(gpu);
+  return gpu;
 }
+
+const liveInstances: GPU[] = [];
 
 /** A GPU device node (DRM render node or NVIDIA's) means a hardware Vulkan driver may serve; else fall back. */
 function hasHardwareVulkan(): boolean {
@@ -36,12 +41,7 @@ function hasHardwareVulkan(): boolean {
   }
 }
 
-/**
- * A device from Dawn's Node binding, with pipelines compiled synchronously (its asynchronous pipeline
- * creation aborts the process on SwiftShader; see PipelineCache).
- */
+/** A device from Dawn's Node binding. */
 export async function acquireNodeDevice(options: Omit<AcquireDeviceOptions, 'gpu'> & { flags?: string[] } = {}): Promise<AcquiredDevice> {
-  const acquired = await acquireDevice({ ...options, gpu: await nodeGpu(options.flags) });
-  pipelineCacheFor(acquired.device, { synchronous: true });
-  return acquired;
+  return acquireDevice({ ...options, gpu: await nodeGpu(options.flags) });
 }

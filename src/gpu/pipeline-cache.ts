@@ -8,14 +8,7 @@ import { GpuError } from '../errors.ts';
 export class PipelineCache {
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
 
-  /**
-   * @param synchronous compile with `createComputePipeline`: Dawn's Node binding (webgpu 0.6) aborts the process
-   *   in `createComputePipelineAsync` on SwiftShader, so Node callers opt into this; browsers never need it.
-   */
-  constructor(
-    private readonly device: GPUDevice,
-    private readonly synchronous = false,
-  ) {}
+  constructor(private readonly device: GPUDevice) {}
 
   get size(): number {
     return this.pipelines.size;
@@ -36,12 +29,7 @@ export class PipelineCache {
     const module = this.device.createShaderModule({ label: program.key, code: program.code });
     const descriptor: GPUComputePipelineDescriptor = { label: program.key, layout: 'auto', compute: { module, entryPoint: 'main' } };
     try {
-      if (!this.synchronous) return await this.device.createComputePipelineAsync(descriptor);
-      this.device.pushErrorScope('validation');
-      const pipeline = this.device.createComputePipeline(descriptor);
-      const error = await this.device.popErrorScope();
-      if (error) throw new Error(error.message);
-      return pipeline;
+      return await this.device.createComputePipelineAsync(descriptor);
     } catch (e) {
       const info = await module.getCompilationInfo().catch(() => undefined);
       const firstError = info?.messages.find((m) => m.type === 'error');
@@ -53,11 +41,11 @@ export class PipelineCache {
 
 const caches = new WeakMap<GPUDevice, PipelineCache>();
 
-/** The device's shared cache; the first call decides whether it compiles synchronously. */
-export function pipelineCacheFor(device: GPUDevice, options: { synchronous?: boolean } = {}): PipelineCache {
+/** The device's shared cache. */
+export function pipelineCacheFor(device: GPUDevice): PipelineCache {
   let cache = caches.get(device);
   if (!cache) {
-    cache = new PipelineCache(device, options.synchronous ?? false);
+    cache = new PipelineCache(device);
     caches.set(device, cache);
   }
   return cache;

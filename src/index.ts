@@ -1,0 +1,34 @@
+/**
+ * webcnn: a WebGPU compute-shader inference engine for convolutional networks.
+ *
+ *   const { device } = await acquireDevice();
+ *   const graph = mobilenetV2({ params: mapParams(stateDict) });
+ *   const model = await compileModel(device, graph);
+ *   const [logits] = await model.run([nchwFloat32Input]);
+ */
+import type { Graph } from './graph/ir.ts';
+import type { CompileOptions } from './runtime/compiled-model.ts';
+import { CompiledModel } from './runtime/compiled-model.ts';
+
+export * from './errors.ts';
+export type * from './graph/ir.ts';
+export { NO_ACTIVATION, RELU, RELU6, activationBounds, composeActivations, elementCount, shapeToString } from './graph/ir.ts';
+export { GraphBuilder } from './graph/builder.ts';
+export type { Conv2dOptions, LinearOptions, PoolOptions } from './graph/builder.ts';
+export { validateGraph } from './graph/validate.ts';
+export { optimizeGraph, foldBatchNorm, fuseActivations, fuseResidualAdds } from './graph/passes/index.ts';
+export { planMemory } from './graph/memory-plan.ts';
+export type { MemoryPlan } from './graph/memory-plan.ts';
+export { acquireDevice } from './gpu/device.ts';
+export type { AcquireDeviceOptions, AcquiredDevice } from './gpu/device.ts';
+export { CompiledModel } from './runtime/compiled-model.ts';
+export type { CompileOptions, MemoryReport, TensorDescription } from './runtime/compiled-model.ts';
+export { DEFAULT_KERNEL_CHOICE } from './runtime/lowering.ts';
+export type { KernelChoice, Step } from './runtime/lowering.ts';
+export * from './models/index.ts';
+export { runGraphReference, runGraphReferenceAll } from './reference/index.ts';
+
+/** Validates, optimizes (BN folding, fusion) and compiles a graph for `device`. */
+export function compileModel(device: GPUDevice, graph: Graph, options?: CompileOptions): Promise<CompiledModel> {
+  return CompiledModel.compile(device, graph, options);
+}
