@@ -1,0 +1,53 @@
+import type { Graph } from '../graph/ir.ts';
+
+/**
+ * What every loader returns: the graph IR plus what it takes to feed the model an image and to read its
+ * result. Loaders validate before they allocate and throw `ModelFormatError` / `UnsupportedOpError` (from
+ * `src/errors.ts`) with a one-line message naming the op, node and what is wrong.
+ */
+export type ModelFormat = 'tflite' | 'onnx' | 'safetensors';
+
+/**
+ * How an RGB image becomes the network's input tensor. Pixels are first scaled to [0, 1]; the input is then
+ * `x = (p - mean) / std` per channel. A TFLite uint8 input with scale 1/128 and zero point 128 is
+ * `mean = std = 128/255`; torchvision is `mean = [0.485, 0.456, 0.406]`, `std = [0.229, 0.224, 0.225]`.
+ */
+export interface Preprocessing {
+  /** `[height, width]` of the network input. */
+  readonly size: readonly [number, number];
+  /**
+   * `stretch`: resize the whole image to `size` (the TFLite/Coral convention). `center-crop`: resize the short
+   * side to `size / cropFraction`, then take the centre `size` (torchvision's Resize(256) + CenterCrop(224)).
+   */
+  readonly resize: 'stretch' | 'center-crop';
+  readonly cropFraction: number;
+  readonly mean: readonly [number, number, number];
+  readonly std: readonly [number, number, number];
+}
+
+export const TORCHVISION_PREPROCESSING: Preprocessing = {
+  size: [224, 224],
+  resize: 'center-crop',
+  cropFraction: 0.875,
+  mean: [0.485, 0.456, 0.406],
+  std: [0.229, 0.224, 0.225],
+};
+
+export interface LoadedModel {
+  readonly format: ModelFormat;
+  readonly graph: Graph;
+  /**
+   * Each graph input's and output's dims as the model file declares them (NCHW order for ONNX, rank 1 to 4;
+   * the IR itself always uses `[n, c, h, w]`). `webcnn run` reads and writes `.npy` files with these shapes.
+   */
+  readonly inputDims: readonly (readonly number[])[];
+  readonly outputDims: readonly (readonly number[])[];
+  /** How to turn an image into the first input, when the model is an image classifier. */
+  readonly preprocessing?: Preprocessing;
+  /** Class labels from the model's metadata, when it carries them. */
+  readonly labels?: readonly string[];
+  /** True when the first output is already a probability distribution (softmax inside the model). */
+  readonly outputsProbabilities: boolean;
+  /** Free-form facts for `webcnn info` (producer, opset, quantization, ...). */
+  readonly metadata: Readonly<Record<string, string | number>>;
+}
