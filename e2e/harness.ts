@@ -6,11 +6,14 @@ import { acquireDevice } from '../src/gpu/device.ts';
 import { runCase, type CaseResult } from '../test/case-runner.ts';
 import type { GpuCase } from '../test/gpu-cases.ts';
 import { bottleneckCheck, type ChainingResult } from '../test/chaining-check.ts';
+import { checkPreprocess, type PreprocessCheck } from '../test/preprocess-check.ts';
+import type { Preprocessing } from '../src/formats/model.ts';
 
 export interface Harness {
   adapter(): Promise<string>;
   run(c: GpuCase): Promise<CaseResult>;
   chaining(): Promise<ChainingResult>;
+  preprocess(width: number, height: number, p: Preprocessing): Promise<PreprocessCheck>;
 }
 
 let devicePromise: Promise<GPUDevice> | undefined;
@@ -28,6 +31,9 @@ const harness: Harness = {
   },
   async chaining() {
     return bottleneckCheck(await device());
+  },
+  async preprocess(width, height, p) {
+    return checkPreprocess(await device(), width, height, p);
   },
 };
 

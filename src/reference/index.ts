@@ -13,3 +13,4 @@ export {
 export type { TensorData } from './ops.ts';
 export { runGraphReference, runGraphReferenceAll } from './run-graph.ts';
 export type { ReferenceInputs } from './run-graph.ts';
+export { preprocessReference } from './preprocess.ts';

@@ -215,7 +215,30 @@ export class CompiledModel {
    * Calls queue behind each other.
    */
   run(inputs: readonly Float32Array[]): Promise<Float32Array[]> {
-    const result = this.queue.then(() => this.runNow(inputs));
+    return this.enqueue(() => {
+      this.writeInputs(inputs);
+      return this.submitAndRead(() => undefined);
+    });
+  }
+
+  /**
+   * Runs with inputs that GPU work recorded by `prelude` writes into `rawInputBuffer(i)` (NCHW f32), e.g. image
+   * preprocessing: the prelude's passes, the model and the readback go in one submit.
+   */
+  runWith(prelude: (encoder: GPUCommandEncoder) => void): Promise<Float32Array[]> {
+    return this.enqueue(() => {
+      this.checkUsable();
+      return this.submitAndRead(prelude);
+    });
+  }
+
+  /** The NCHW f32 storage buffer input `index` is read from at the start of each run. */
+  rawInputBuffer(index: number): GPUBuffer {
+    return this.rawInputs[index];
+  }
+
+  private enqueue(work: () => Promise<Float32Array[]>): Promise<Float32Array[]> {
+    const result = this.queue.then(work);
     this.queue = result.catch(() => undefined);
     return result;
   }
@@ -270,9 +293,9 @@ export class CompiledModel {
     if (this.lostReason !== null) throw new DeviceLostError(`the GPU device was lost (${this.lostReason}); recompile the model on a new device`);
   }
 
-  private async runNow(inputs: readonly Float32Array[]): Promise<Float32Array[]> {
-    this.writeInputs(inputs);
+  private async submitAndRead(prelude: (encoder: GPUCommandEncoder) => void): Promise<Float32Array[]> {
     const encoder = this.device.createCommandEncoder({ label: 'webcnn run' });
+    prelude(encoder);
     this.encode(encoder);
     this.rawOutputs.forEach((buffer, i) => {
       encoder.copyBufferToBuffer(buffer, 0, this.readback, this.outputOffsets[i], elementCount(this.outputs[i].shape) * 4);

@@ -1,0 +1,117 @@
+import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+import type { KernelBinding, KernelProgram, UniformField } from './common.ts';
+import { WORKGROUP_SIZE, bindingDecls, entryPoint, uniformStruct } from './common.ts';
+
+/**
+ * Image -> network input, on the GPU: crops a rectangle of an RGBA texture, resamples it to the network's
+ * input size with a triangle (bilinear) filter widened by the downscale factor (so large frames are averaged,
+ * not aliased, as PIL's antialiased resize does), normalises `(p - mean) / std` and writes NCHW f32.
+ * One output pixel per invocation.
+ */
+export const PREPROCESS_UNIFORMS: readonly UniformField[] = [
+  { name: 'outW', type: 'u32' },
+  { name: 'outH', type: 'u32' },
+  { name: 'srcW', type: 'i32' },
+  { name: 'srcH', type: 'i32' },
+  { name: 'cropX', type: 'f32' },
+  { name: 'cropY', type: 'f32' },
+  { name: 'scaleX', type: 'f32' },
+  { name: 'scaleY', type: 'f32' },
+  { name: 'supportX', type: 'f32' },
+  { name: 'supportY', type: 'f32' },
+  { name: 'mean0', type: 'f32' },
+  { name: 'mean1', type: 'f32' },
+  { name: 'mean2', type: 'f32' },
+  { name: 'invStd0', type: 'f32' },
+  { name: 'invStd1', type: 'f32' },
+  { name: 'invStd2', type: 'f32' },
+];
+
+const BINDINGS: readonly KernelBinding[] = [
+  { name: 'image', kind: 'read' },
+  { name: 'dst', kind: 'write' },
+  { name: 'params', kind: 'uniform' },
+];
+
+/** Most taps per axis, bounding the work per pixel for huge downscales (a 4K frame to 224 needs ~35). */
+export const MAX_TAPS = 64;
+
+export function preprocessProgram(): KernelProgram {
+  const decls = bindingDecls(BINDINGS, { dst: 'array<f32>' }).replace(
+    /@group\(0\) @binding\(0\) var<storage, read> image: [^;]+;/,
+    '@group(0) @binding(0) var image: texture_2d<f32>;',
+  );
+  const code = wgsl`
+${uniformStruct(PREPROCESS_UNIFORMS)}
+${decls}
+
+struct Taps { first: i32, count: i32, center: f32, support: f32 }
+
+fn taps(outIndex: u32, crop: f32, scale: f32, support: f32, size: i32) -> Taps {
+  let center = crop + (f32(outIndex) + 0.5) * scale - 0.5;
+  let first = i32(ceil(center - support));
+  let last = i32(floor(center + support));
+  return Taps(first, min(last - first + 1, ${MAX_TAPS}), center, support);
+}
+
+${entryPoint(WORKGROUP_SIZE)}
+  if (flat >= params.outW * params.outH) { return; }
+  let ox = flat % params.outW;
+  let oy = flat / params.outW;
+  let tx = taps(ox, params.cropX, params.scaleX, params.supportX, params.srcW);
+  let ty = taps(oy, params.cropY, params.scaleY, params.supportY, params.srcH);
+  var sum = vec3<f32>(0.0);
+  var weightSum = 0.0;
+  for (var j = 0; j < ty.count; j++) {
+    let sy = ty.first + j;
+    let wy = max(0.0, 1.0 - abs(f32(sy) - ty.center) / ty.support);
+    if (wy == 0.0) { continue; }
+    let y = clamp(sy, 0, params.srcH - 1);
+    for (var i = 0; i < tx.count; i++) {
+      let sx = tx.first + i;
+      let wx = max(0.0, 1.0 - abs(f32(sx) - tx.center) / tx.support);
+      let w = wx * wy;
+      let x = clamp(sx, 0, params.srcW - 1);
+      sum += w * textureLoad(image, vec2<i32>(x, y), 0).rgb;
+      weightSum += w;
+    }
+  }
+  let rgb = sum / max(weightSum, 1e-8);
+  let plane = params.outW * params.outH;
+  let o = oy * params.outW + ox;
+  dst[o] = (rgb.r - params.mean0) * params.invStd0;
+  dst[plane + o] = (rgb.g - params.mean1) * params.invStd1;
+  dst[2u * plane + o] = (rgb.b - params.mean2) * params.invStd2;
+}
+`;
+  return { name: 'preprocess', key: 'preprocess/rgba-texture', code, bindings: BINDINGS, uniforms: PREPROCESS_UNIFORMS, workgroupSize: WORKGROUP_SIZE };
+}
+
+export interface CropRect {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Uniform values for resampling `crop` of a `srcW x srcH` image to `outW x outH`. */
+export function preprocessUniforms(
+  srcW: number,
+  srcH: number,
+  crop: CropRect,
+  outW: number,
+  outH: number,
+  mean: readonly [number, number, number],
+  std: readonly [number, number, number],
+): Record<string, number> {
+  const scaleX = crop.width / outW;
+  const scaleY = crop.height / outH;
+  return {
+    outW, outH, srcW, srcH,
+    cropX: crop.x, cropY: crop.y, scaleX, scaleY,
+    // Upsampling keeps the plain bilinear support of one source pixel.
+    supportX: Math.max(1, scaleX), supportY: Math.max(1, scaleY),
+    mean0: mean[0], mean1: mean[1], mean2: mean[2],
+    invStd0: 1 / std[0], invStd1: 1 / std[1], invStd2: 1 / std[2],
+  };
+}

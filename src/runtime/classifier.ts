@@ -1,0 +1,186 @@
+import { packUniforms, uniformByteSize } from '../../shaders/common.ts';
+import type { CropRect } from '../../shaders/preprocess.ts';
+import { preprocessProgram, preprocessUniforms } from '../../shaders/preprocess.ts';
+import { ShapeError, WebcnnError } from '../errors.ts';
+import type { LoadedModel, Preprocessing } from '../formats/model.ts';
+import { pipelineCacheFor } from '../gpu/pipeline-cache.ts';
+import type { CompileOptions } from './compiled-model.ts';
+import { CompiledModel } from './compiled-model.ts';
+
+/** Decoded RGBA8 pixels (what Node's image decoders produce, and `ImageData` in the browser). */
+export interface RgbaImage {
+  readonly data: Uint8Array | Uint8ClampedArray;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Everything `classify` accepts: decoded pixels, or any browser image source. */
+export type ImageSource = RgbaImage | GPUCopyExternalImageSource;
+
+export interface Classification {
+  readonly index: number;
+  readonly label: string;
+  readonly score: number;
+}
+
+export interface ClassifyOptions {
+  readonly topK?: number;
+}
+
+export interface ClassifierOptions {
+  /** Class names, line N = class N; defaults to the model's own labels, else `class N`. */
+  readonly labels?: readonly string[];
+  readonly compile?: CompileOptions;
+}
+
+/** The part of the source image that is resized to the network input. */
+export function cropFor(width: number, height: number, p: Preprocessing): CropRect {
+  if (p.resize === 'stretch') return { x: 0, y: 0, width, height };
+  // torchvision: Resize(short side = size / cropFraction), then CenterCrop(size), mapped back to source pixels.
+  const [outH, outW] = p.size;
+  const resizedShort = Math.round(Math.min(outH, outW) / p.cropFraction);
+  const scale = Math.min(width, height) / resizedShort;
+  const cw = Math.min(width, outW * scale);
+  const ch = Math.min(height, outH * scale);
+  return { x: (width - cw) / 2, y: (height - ch) / 2, width: cw, height: ch };
+}
+
+/** Indices of the `k` largest scores, best first. */
+export function topK(scores: Float32Array, k: number): number[] {
+  const order = Array.from(scores.keys());
+  order.sort((a, b) => scores[b] - scores[a] || a - b);
+  return order.slice(0, Math.max(0, Math.min(k, scores.length)));
+}
+
+export function softmaxInPlace(v: Float32Array): Float32Array {
+  let max = -Infinity;
+  for (const x of v) max = Math.max(max, x);
+  let sum = 0;
+  for (let i = 0; i < v.length; i++) {
+    v[i] = Math.exp(v[i] - max);
+    sum += v[i];
+  }
+  for (let i = 0; i < v.length; i++) v[i] /= sum;
+  return v;
+}
+
+function isRgbaImage(source: ImageSource): source is RgbaImage {
+  return typeof source === 'object' && source !== null && 'data' in source && 'width' in source &&
+    (source.data instanceof Uint8Array || source.data instanceof Uint8ClampedArray) &&
+    !(typeof ImageData !== 'undefined' && source instanceof ImageData);
+}
+
+function sourceSize(source: GPUCopyExternalImageSource): [number, number] {
+  if (typeof HTMLVideoElement !== 'undefined' && source instanceof HTMLVideoElement) return [source.videoWidth, source.videoHeight];
+  if (typeof HTMLImageElement !== 'undefined' && source instanceof HTMLImageElement) return [source.naturalWidth, source.naturalHeight];
+  if (typeof VideoFrame !== 'undefined' && source instanceof VideoFrame) return [source.displayWidth, source.displayHeight];
+  const s = source as { width: number; height: number };
+  return [s.width, s.height];
+}
+
+/**
+ * Classifies images on the GPU: the image goes into a texture, a preprocessing kernel crops, resizes and
+ * normalises it into the model's input buffer, and the model runs in the same submit. The texture, its bind
+ * group and the uniforms are made once per source size, so a stream of same-sized frames allocates nothing.
+ */
+export class ImageClassifier {
+  private texture: GPUTexture | null = null;
+  private bindGroup: GPUBindGroup | null = null;
+  private textureSize: [number, number] = [0, 0];
+  private readonly uniforms: GPUBuffer;
+  private readonly program = preprocessProgram();
+
+  private constructor(
+    readonly model: CompiledModel,
+    readonly preprocessing: Preprocessing,
+    readonly labels: readonly string[],
+    private readonly outputsProbabilities: boolean,
+    private readonly pipeline: GPUComputePipeline,
+  ) {
+    this.uniforms = model.device.createBuffer({
+      label: 'preprocess uniforms',
+      size: uniformByteSize(this.program.uniforms),
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+  }
+
+  static async create(device: GPUDevice, loaded: LoadedModel, options: ClassifierOptions = {}): Promise<ImageClassifier> {
+    const preprocessing = loaded.preprocessing;
+    if (!preprocessing) throw new WebcnnError('the model has no image preprocessing: it is not an image classifier');
+    const [n, c, h, w] = loaded.graph.tensors[loaded.graph.inputs[0]].shape;
+    if (n !== 1 || c !== 3 || h !== preprocessing.size[0] || w !== preprocessing.size[1]) {
+      throw new ShapeError(`an image classifier needs a [1, 3, ${preprocessing.size.join(', ')}] input, the model takes [${[n, c, h, w].join(', ')}]`);
+    }
+    const [model, pipeline] = await Promise.all([
+      CompiledModel.compile(device, loaded.graph, options.compile),
+      pipelineCacheFor(device).get(preprocessProgram()),
+    ]);
+    const classes = model.outputs[0].shape[1];
+    const labels = options.labels ?? loaded.labels ?? [];
+    const named = Array.from({ length: classes }, (_, i) => labels[i] ?? `class ${i}`);
+    return new ImageClassifier(model, preprocessing, named, loaded.outputsProbabilities, pipeline);
+  }
+
+  /** Top-K classes with probabilities (softmax applied when the model outputs logits). */
+  async classify(source: ImageSource, options: ClassifyOptions = {}): Promise<Classification[]> {
+    const scores = await this.scores(source);
+    return topK(scores, options.topK ?? 5).map((index) => ({ index, label: this.labels[index], score: scores[index] }));
+  }
+
+  /** Class probabilities for one image. */
+  async scores(source: ImageSource): Promise<Float32Array> {
+    const [width, height] = isRgbaImage(source) ? [source.width, source.height] : sourceSize(source);
+    if (!(width > 0 && height > 0)) throw new ShapeError(`image is empty (${width}x${height})`);
+    this.upload(source, width, height);
+    const [out] = await this.model.runWith((encoder) => {
+      const pass = encoder.beginComputePass({ label: 'preprocess' });
+      pass.setPipeline(this.pipeline);
+      pass.setBindGroup(0, this.bindGroup!);
+      const [outH, outW] = this.preprocessing.size;
+      pass.dispatchWorkgroups(Math.ceil((outW * outH) / this.program.workgroupSize));
+      pass.end();
+    });
+    return this.outputsProbabilities ? out : softmaxInPlace(out);
+  }
+
+  dispose(): void {
+    this.texture?.destroy();
+    this.uniforms.destroy();
+    this.model.dispose();
+  }
+
+  private upload(source: ImageSource, width: number, height: number): void {
+    const device = this.model.device;
+    if (!this.texture || this.textureSize[0] !== width || this.textureSize[1] !== height) {
+      this.texture?.destroy();
+      this.texture = device.createTexture({
+        label: 'classifier input image',
+        size: [width, height],
+        format: 'rgba8unorm',
+        usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST | GPUTextureUsage.RENDER_ATTACHMENT,
+      });
+      this.textureSize = [width, height];
+      const [outH, outW] = this.preprocessing.size;
+      const p = this.preprocessing;
+      const values = preprocessUniforms(width, height, cropFor(width, height, p), outW, outH, p.mean, p.std);
+      device.queue.writeBuffer(this.uniforms, 0, packUniforms(this.program.uniforms, values));
+      this.bindGroup = device.createBindGroup({
+        label: 'preprocess',
+        layout: this.pipeline.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: this.texture.createView() },
+          { binding: 1, resource: { buffer: this.model.rawInputBuffer(0) } },
+          { binding: 2, resource: { buffer: this.uniforms } },
+        ],
+      });
+    }
+    if (isRgbaImage(source)) {
+      if (source.data.length < width * height * 4) {
+        throw new ShapeError(`RGBA image data has ${source.data.length} bytes, ${width}x${height} needs ${width * height * 4}`);
+      }
+      device.queue.writeTexture({ texture: this.texture }, source.data as Uint8Array<ArrayBuffer>, { bytesPerRow: width * 4, rowsPerImage: height }, [width, height]);
+    } else {
+      device.queue.copyExternalImageToTexture({ source }, { texture: this.texture }, [width, height]);
+    }
+  }
+}
