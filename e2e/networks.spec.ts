@@ -7,7 +7,8 @@ test.describe('whole networks vs CPU reference (fp32: max |err| <= 1e-4 * max|re
       const r = await harnessPage.evaluate((spec) => window.webcnnHarness.run(spec), c);
       console.log(
         `${r.description}: worst error ${r.maxAbsError.toExponential(2)} (tolerance ${r.tolerance.toExponential(2)}, max|ref| ${r.maxAbsRef.toFixed(3)}), ` +
-          `${r.dispatches} dispatches, compile ${r.compileMs.toFixed(0)} ms, first run ${r.gpuMs.toFixed(0)} ms, CPU reference ${r.referenceMs.toFixed(0)} ms`,
+          `${r.dispatches} dispatches, activation memory ${(r.activationPeakBytes / 2 ** 20).toFixed(2)} MiB planned ` +
+          `(${(r.activationUnplannedBytes / 2 ** 20).toFixed(2)} MiB unplanned), compile ${r.compileMs.toFixed(0)} ms, first run ${r.gpuMs.toFixed(0)} ms, CPU reference ${r.referenceMs.toFixed(0)} ms`,
       );
       expect(r.nonFinite).toBe(0);
       expect(r.maxAbsError).toBeLessThanOrEqual(r.tolerance);

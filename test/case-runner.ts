@@ -9,6 +9,9 @@ export interface CaseResult extends Comparison {
   readonly referenceMs: number;
   readonly dispatches: number;
   readonly kernels: string[];
+  /** Activation bytes after liveness-based reuse, and with one buffer per tensor. */
+  readonly activationPeakBytes: number;
+  readonly activationUnplannedBytes: number;
 }
 
 /** Builds a case, runs it on the GPU (fused) and on the CPU reference (unfused), and compares. */
@@ -32,6 +35,8 @@ export async function runCase(device: GPUDevice, c: GpuCase): Promise<CaseResult
       referenceMs,
       dispatches: model.dispatchCount,
       kernels: [...new Set(model.steps.map((s) => s.program.key))],
+      activationPeakBytes: model.memory.activationPeakBytes,
+      activationUnplannedBytes: model.memory.activationUnplannedBytes,
     };
   } finally {
     model.dispose();

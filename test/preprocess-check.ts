@@ -16,7 +16,7 @@ export interface PreprocessCheck {
 }
 
 /** A smooth gradient plus noise, so both resampling and channel order matter. */
-export function testImage(width: number, height: number, seed = 3): Uint8Array {
+export function testImage(width: number, height: number, seed = 3): Uint8Array<ArrayBuffer> {
   const rng = new Rng(seed);
   const data = new Uint8Array(width * height * 4);
   for (let y = 0; y < height; y++) {
