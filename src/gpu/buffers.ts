@@ -7,6 +7,7 @@ import { ResourceLimitError } from '../errors.ts';
 export class BufferTracker {
   private readonly live = new Set<GPUBuffer>();
   private liveBytes = 0;
+  private readonly others: { destroy(): void }[] = [];
 
   constructor(private readonly device: GPUDevice) {}
 
@@ -44,9 +45,16 @@ export class BufferTracker {
     return buffer;
   }
 
+  /** Takes ownership of another destroyable GPU object (a query set) so `destroyAll` frees it too. */
+  adopt(object: { destroy(): void }): void {
+    this.others.push(object);
+  }
+
   destroyAll(): void {
     for (const b of this.live) b.destroy();
+    for (const o of this.others) o.destroy();
     this.live.clear();
+    this.others.length = 0;
     this.liveBytes = 0;
   }
 }

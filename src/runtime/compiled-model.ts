@@ -66,6 +66,9 @@ export class CompiledModel {
   private readonly rawOutputs: GPUBuffer[];
   private readonly readback: GPUBuffer;
   private readonly outputOffsets: number[];
+  /** Begin/end timestamps of every run's model pass, when the device has `timestamp-query`. */
+  private readonly runTimer: { querySet: GPUQuerySet; resolve: GPUBuffer; readbackOffset: number } | null;
+  private gpuMs: number | null = null;
   private readonly weightBytes: number;
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
@@ -84,6 +87,7 @@ export class CompiledModel {
       readback: GPUBuffer;
       outputOffsets: number[];
       weightBytes: number;
+      runTimer: { querySet: GPUQuerySet; resolve: GPUBuffer; readbackOffset: number } | null;
     },
   ) {
     this.graph = parts.graph;
@@ -93,6 +97,7 @@ export class CompiledModel {
     this.rawOutputs = parts.rawOutputs;
     this.readback = parts.readback;
     this.outputOffsets = parts.outputOffsets;
+    this.runTimer = parts.runTimer;
     this.weightBytes = parts.weightBytes;
     const describe = (id: TensorId): TensorDescription => ({ name: this.graph.tensors[id].name, shape: this.graph.tensors[id].shape });
     this.inputs = this.graph.inputs.map(describe);
@@ -133,6 +138,15 @@ export class CompiledModel {
       for (const id of graph.outputs) {
         outputOffsets.push(readbackBytes);
         readbackBytes += Math.ceil((elementCount(graph.tensors[id].shape) * 4) / 16) * 16;
+      }
+      let runTimer = null;
+      if (device.features.has('timestamp-query')) {
+        // Two timestamps ride along in the output readback: GPU time per run without a second readback.
+        const querySet = device.createQuerySet({ label: 'run timer', type: 'timestamp', count: 2 });
+        tracker.adopt(querySet);
+        const resolve = tracker.create('run timer resolve', 16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
+        runTimer = { querySet, resolve, readbackOffset: readbackBytes };
+        readbackBytes += 16;
       }
       const readback = tracker.create('readback', readbackBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
 
@@ -187,7 +201,7 @@ export class CompiledModel {
       const failure = validation ?? oom;
       if (failure) throw new GpuError(`compiling the model failed: ${failure.message.split('\n')[0]}`);
       return new CompiledModel(device, tracker, dispatches, {
-        graph, steps, plan, rawInputs, rawOutputs, readback, outputOffsets, weightBytes,
+        graph, steps, plan, rawInputs, rawOutputs, readback, outputOffsets, weightBytes, runTimer,
       });
     } catch (e) {
       tracker.destroyAll();
@@ -203,6 +217,14 @@ export class CompiledModel {
       activationUnplannedBytes: this.memoryPlan.unplannedBytes,
       weightBytes: this.weightBytes,
     };
+  }
+
+  /**
+   * GPU time of the last run's model pass in milliseconds (timestamp queries; excludes input upload, a
+   * `runWith` prelude and the readback), or null when the device has no `timestamp-query`.
+   */
+  get lastGpuTimeMs(): number | null {
+    return this.gpuMs;
   }
 
   /** Number of kernel launches per inference. */
@@ -259,6 +281,18 @@ export class CompiledModel {
     }
   }
 
+  /**
+   * Records launch `index` of `steps` alone in its own compute pass (for profilers that submit one launch at a
+   * time). Launches read what earlier ones wrote, so run them in order for meaningful data.
+   */
+  encodeStep(encoder: GPUCommandEncoder, index: number, timestampWrites?: GPUComputePassTimestampWrites): void {
+    const d = this.dispatches[index];
+    if (!d) throw new RangeError(`step ${index} does not exist (the model has ${this.dispatches.length})`);
+    const pass = encoder.beginComputePass({ label: d.step.label, timestampWrites });
+    this.recordDispatch(pass, d);
+    pass.end();
+  }
+
   /** Uploads inputs without running (for profilers that time `encode` themselves). */
   writeInputs(inputs: readonly Float32Array[]): void {
     this.checkUsable();
@@ -296,10 +330,20 @@ export class CompiledModel {
   private async submitAndRead(prelude: (encoder: GPUCommandEncoder) => void): Promise<Float32Array[]> {
     const encoder = this.device.createCommandEncoder({ label: 'webcnn run' });
     prelude(encoder);
-    this.encode(encoder);
+    const timer = this.runTimer;
+    const pass = encoder.beginComputePass({
+      label: 'webcnn inference',
+      timestampWrites: timer ? { querySet: timer.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined,
+    });
+    for (const d of this.dispatches) this.recordDispatch(pass, d);
+    pass.end();
     this.rawOutputs.forEach((buffer, i) => {
       encoder.copyBufferToBuffer(buffer, 0, this.readback, this.outputOffsets[i], elementCount(this.outputs[i].shape) * 4);
     });
+    if (timer) {
+      encoder.resolveQuerySet(timer.querySet, 0, 2, timer.resolve, 0);
+      encoder.copyBufferToBuffer(timer.resolve, 0, this.readback, timer.readbackOffset, 16);
+    }
     this.device.queue.submit([encoder.finish()]);
     try {
       await this.readback.mapAsync(GPUMapMode.READ);
@@ -309,6 +353,10 @@ export class CompiledModel {
     }
     const mapped = this.readback.getMappedRange();
     const results = this.outputs.map((o, i) => new Float32Array(mapped, this.outputOffsets[i], elementCount(o.shape)).slice());
+    if (timer) {
+      const [begin, end] = new BigUint64Array(mapped, timer.readbackOffset, 2);
+      this.gpuMs = end > begin ? Number(end - begin) / 1e6 : 0;
+    }
     this.readback.unmap();
     return results;
   }
