@@ -1,0 +1,342 @@
+import { describe, expect, it } from 'vitest';
+import { packUniforms } from '../../shaders/common.ts';
+import type { ConvCase, GpuCase, LinearCase } from '../../test/gpu-cases.ts';
+import { BLOCK_CASES, KERNEL_CASES, buildCase, describeCase } from '../../test/gpu-cases.ts';
+import { GraphBuilder } from '../graph/builder.ts';
+import type { Graph, Shape4 } from '../graph/ir.ts';
+import { RELU } from '../graph/ir.ts';
+import { optimizeGraph } from '../graph/passes/index.ts';
+import { mobilenetV2, randomParams } from '../models/index.ts';
+import { dispatchGrid } from './compiled-model.ts';
+import type { BufferRef, Step } from './lowering.ts';
+import { DEFAULT_KERNEL_CHOICE, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
+
+const vec4s = (c: number) => Math.ceil(c / 4);
+
+/** The P / V blocking factors a program's key names (`p4v2`, `p4`). */
+function blocking(key: string): { P: number; V: number } {
+  const m = /\/p(\d+)(?:v(\d+))?\//.exec(key);
+  if (!m) throw new Error(`no blocking in key ${key}`);
+  return { P: Number(m[1]), V: m[2] ? Number(m[2]) : 1 };
+}
+
+/**
+ * Replays a kernel's index arithmetic (as written in its WGSL) over every invocation the step launches and
+ * returns how often each output vec4 is written. A correct launch writes each exactly once.
+ */
+function coverage(step: Step, outVec4s: number): Uint32Array {
+  const hits = new Uint32Array(outVec4s);
+  const u = step.uniforms;
+  const invocations = step.workgroups * 64;
+  const { P, V } = step.kind === 'layout' || step.kind === 'pool' || step.kind === 'elementwise' ? { P: 1, V: 1 } : blocking(step.program.key);
+  const mark = (o: number) => {
+    if (o < 0 || o >= outVec4s) throw new Error(`${step.label}: write at ${o} outside [0, ${outVec4s})`);
+    hits[o]++;
+  };
+  for (let flat = 0; flat < invocations; flat++) {
+    switch (step.program.name) {
+      case 'pointwise': {
+        const coGroup = flat % u.coGroups;
+        const firstPixel = Math.floor(flat / u.coGroups) * P;
+        if (firstPixel >= u.pixels) break;
+        const firstCo = coGroup * V;
+        for (let p = 0; p < P; p++)
+          for (let c = 0; c < V; c++)
+            if (firstPixel + p <= u.pixels - 1 && firstCo + c <= u.outC4 - 1) mark((firstPixel + p) * u.outC4 + firstCo + c);
+        break;
+      }
+      case 'conv2d': {
+        if (flat >= u.total) break;
+        const coGroup = flat % u.coGroups;
+        let t = Math.floor(flat / u.coGroups);
+        const oxGroup = t % u.oxGroups;
+        t = Math.floor(t / u.oxGroups);
+        const oy = t % u.outH;
+        const n = Math.floor(t / u.outH);
+        for (let p = 0; p < P; p++)
+          for (let c = 0; c < V; c++) {
+            const ox = oxGroup * P + p;
+            const co = coGroup * V + c;
+            if (ox < u.outW && co <= u.outC4 - 1) mark(((n * u.outH + oy) * u.outW + ox) * u.outC4 + co);
+          }
+        break;
+      }
+      case 'depthwise': {
+        if (flat >= u.total) break;
+        const c4 = flat % u.C4;
+        let t = Math.floor(flat / u.C4);
+        const oxGroup = t % u.oxGroups;
+        t = Math.floor(t / u.oxGroups);
+        const oy = t % u.outH;
+        const n = Math.floor(t / u.outH);
+        for (let p = 0; p < P; p++) {
+          const ox = oxGroup * P + p;
+          if (ox < u.outW) mark(((n * u.outH + oy) * u.outW + ox) * u.C4 + c4);
+        }
+        break;
+      }
+      default:
+        // One output element (vec4, or f32 for unpack) per invocation below `total`.
+        if (flat < u.total) mark(flat);
+    }
+  }
+  return hits;
+}
+
+function lower(c: GpuCase): { graph: Graph; steps: Step[] } {
+  const graph = optimizeGraph(buildCase(c).graph);
+  return { graph, steps: lowerGraph(graph) };
+}
+
+const outShapeOf = (g: Graph, ref: BufferRef): Shape4 => {
+  if (ref.kind !== 'tensor') throw new Error('not a tensor');
+  return g.tensors[ref.id].shape;
+};
+
+/** Checks every step of a lowered graph: layout steps at the edges, uniforms complete, buffers bound, full coverage. */
+function checkSteps(graph: Graph, steps: Step[]): void {
+  const nIn = graph.inputs.length;
+  const nOut = graph.outputs.length;
+  graph.inputs.forEach((id, i) => {
+    const s = steps[i];
+    expect(s.kind).toBe('layout');
+    expect(s.program.key).toBe('layout/pack-nchw');
+    expect(s.buffers).toEqual({ src: { kind: 'rawInput', index: i }, dst: { kind: 'tensor', id } });
+  });
+  graph.outputs.forEach((id, i) => {
+    const s = steps[steps.length - nOut + i];
+    expect(s.kind).toBe('layout');
+    expect(s.program.key).toBe('layout/unpack-nchw');
+    expect(s.buffers).toEqual({ src: { kind: 'tensor', id }, dst: { kind: 'rawOutput', index: i } });
+  });
+  const middle = steps.slice(nIn, steps.length - nOut);
+  expect(middle.every((s) => s.program.key !== 'layout/pack-nchw' && s.program.key !== 'layout/unpack-nchw')).toBe(true);
+  expect(middle).toHaveLength(graph.nodes.filter((n) => !isAliasNode(graph, n)).length);
+
+  for (const s of steps) {
+    // Every uniform present and representable, every binding but params bound, nothing extra.
+    expect(() => packUniforms(s.program.uniforms, s.uniforms), s.label).not.toThrow();
+    const bound = s.program.bindings.filter((b) => b.kind !== 'uniform').map((b) => b.name);
+    expect(Object.keys(s.buffers).sort(), s.label).toEqual([...bound].sort());
+    expect(Number.isInteger(s.workgroups) && s.workgroups >= 1, s.label).toBe(true);
+
+    if (s.kind === 'softmax') {
+      // One workgroup per image.
+      expect(s.workgroups).toBe(outShapeOf(graph, s.buffers.dst)[0]);
+      continue;
+    }
+    let outCount: number;
+    if (s.program.key === 'layout/unpack-nchw') {
+      const [n, c, h, w] = outShapeOf(graph, s.buffers.src);
+      outCount = n * c * h * w;
+    } else {
+      outCount = storageBytes(outShapeOf(graph, s.buffers.dst)) / 16;
+    }
+    const hits = coverage(s, outCount);
+    const missed = hits.findIndex((h) => h !== 1);
+    expect(missed, `${s.label} (${s.program.key}): output ${missed} written ${hits[missed]} times`).toBe(-1);
+    // Invocations the kernel's indexing needs: one per (P-pixel row, V-vec4 group) for pointwise, `total` otherwise.
+    const required =
+      s.program.name === 'pointwise' ? Math.ceil(s.uniforms.pixels / blocking(s.program.key).P) * s.uniforms.coGroups : s.uniforms.total;
+    expect(required).toBeGreaterThan(0);
+    expect(s.workgroups * 64, s.label).toBeGreaterThanOrEqual(required);
+    expect((s.workgroups - 1) * 64, `${s.label}: no spare workgroup`).toBeLessThan(required);
+  }
+}
+
+/** The kernel a conv case should get, from its attributes alone. */
+function expectedConvKind(c: ConvCase): string {
+  if (c.kernel === 1 && c.pad === 0) return 'pointwise';
+  if (c.groups === c.inC && c.outC === c.inC && c.groups > 1) return 'depthwise';
+  return 'conv2d';
+}
+
+describe('lowerGraph on KERNEL_CASES', () => {
+  KERNEL_CASES.forEach((c, i) => {
+    it(`#${i} ${describeCase(c)}`, () => {
+      const { graph, steps } = lower(c);
+      checkSteps(graph, steps);
+      const middle = steps.slice(graph.inputs.length, steps.length - graph.outputs.length);
+
+      if (c.kind === 'conv') {
+        expect(middle).toHaveLength(1);
+        const s = middle[0];
+        const kind = expectedConvKind(c);
+        expect(s.kind).toBe(kind);
+        expect(s.program.name).toBe(kind);
+        expect('residual' in s.buffers).toBe(c.residual);
+        expect(s.program.key.includes('/res/')).toBe(c.residual);
+        expect(s.program.key.endsWith(c.activation === 'none' ? '/noact' : '/act')).toBe(true);
+        if (kind === 'pointwise') expect(s.program.key.includes('/s/')).toBe(c.stride !== 1);
+        if (kind !== 'pointwise') expect(s.program.key).toContain(`/k${c.kernel}x${c.kernel}/`);
+        const oh = Math.floor((c.h + 2 * c.pad - (c.dilation ?? 1) * (c.kernel - 1) - 1) / c.stride) + 1;
+        const ow = Math.floor((c.w + 2 * c.pad - (c.dilation ?? 1) * (c.kernel - 1) - 1) / c.stride) + 1;
+        expect(s.macs).toBe(c.n * oh * ow * c.outC * (c.inC / c.groups) * c.kernel * c.kernel);
+        // Packed constants: weights in the kernel's layout, bias padded to vec4s.
+        const weight = s.buffers.weight;
+        const bias = s.buffers.bias;
+        if (weight.kind !== 'constant' || bias.kind !== 'constant') throw new Error('weights are constants');
+        expect(bias.data.length).toBe(vec4s(c.outC) * 4);
+        expect(weight.data.length).toBe(
+          kind === 'depthwise' ? c.kernel * c.kernel * vec4s(c.outC) * 4 : c.kernel * c.kernel * vec4s(c.inC) * vec4s(c.outC) * 16,
+        );
+        // Clamp bounds.
+        const [lo, hi] = c.activation === 'relu' ? [0, 3.4028234663852886e38] : c.activation === 'relu6' ? [0, 6] : [-3.4028234663852886e38, 3.4028234663852886e38];
+        expect([s.uniforms.actMin, s.uniforms.actMax]).toEqual([lo, hi]);
+      } else if (c.kind === 'linear') {
+        checkLinear(c, middle);
+      } else if (c.kind === 'batchNorm') {
+        // A lone batch norm is a depthwise 1x1.
+        expect(middle.map((s) => s.kind)).toEqual(['depthwise']);
+        expect(middle[0].program.key).toBe('depthwise/k1x1/p4/nores/noact');
+      } else if (c.kind === 'flatten') {
+        expect(middle.map((s) => s.program.key)).toEqual(['layout/flatten']);
+      } else if (c.kind === 'add' || c.kind === 'activation') {
+        expect(middle.map((s) => s.program.key)).toEqual([`elementwise/${c.kind}`]);
+        expect(middle[0].kind).toBe('elementwise');
+      } else if (c.kind === 'maxPool' || c.kind === 'avgPool') {
+        expect(middle.map((s) => s.program.key)).toEqual([c.kind === 'maxPool' ? 'pool/max' : 'pool/avg']);
+      } else if (c.kind === 'globalAvgPool') {
+        expect(middle.map((s) => s.program.key)).toEqual(['pool/global-avg']);
+      } else if (c.kind === 'softmax') {
+        expect(middle.map((s) => s.program.key)).toEqual(['softmax']);
+      }
+    });
+  });
+
+  function checkLinear(c: LinearCase, middle: Step[]): void {
+    const fc = middle[middle.length - 1];
+    expect(fc.kind).toBe('linear');
+    expect(fc.program.name).toBe('pointwise');
+    const act = c.activation === 'none' ? 'noact' : 'act';
+    // Few rows: one pixel and one vec4 per invocation; otherwise the default blocking.
+    const pv = c.n < 4 ? 'p1v1' : `p${DEFAULT_KERNEL_CHOICE.pointwise.pixelsPerThread}v${DEFAULT_KERNEL_CHOICE.pointwise.vec4sPerThread}`;
+    expect(fc.program.key).toBe(`pointwise/${pv}/1/nores/${act}`);
+    expect(fc.macs).toBe(c.n * c.inF * c.outF);
+    expect(fc.uniforms.pixels).toBe(c.n);
+    if (c.flattenFrom) {
+      // Flattening a 3x2 map is a real copy.
+      expect(middle.map((s) => s.program.key)).toEqual(['layout/flatten', fc.program.key]);
+    } else {
+      expect(middle).toHaveLength(1);
+    }
+  }
+});
+
+describe('lowerGraph on BLOCK_CASES and networks', () => {
+  BLOCK_CASES.forEach((c, i) => {
+    it(`#${i} ${describeCase(c)}`, () => {
+      const { graph, steps } = lower(c);
+      checkSteps(graph, steps);
+      const kinds = steps.map((s) => s.kind);
+      if (c.kind === 'invertedResidual') {
+        const expected = [...(c.expandRatio !== 1 ? ['pointwise'] : []), 'depthwise', 'pointwise'];
+        expect(kinds).toEqual(['layout', ...expected, 'layout']);
+        const shortcut = c.stride === 1 && c.inC === c.outC;
+        expect('residual' in steps[steps.length - 2].buffers).toBe(shortcut);
+      } else if (c.kind === 'bottleneck') {
+        // conv1 1x1, conv2 3x3 (dense), conv3 1x1, downsample 1x1 (strided when stride 2).
+        expect(kinds).toEqual(['layout', 'pointwise', 'conv2d', 'pointwise', ...(c.downsample ? ['pointwise'] : []), 'layout']);
+        const withResidual = steps.filter((s) => 'residual' in s.buffers);
+        expect(withResidual).toHaveLength(1);
+        expect(withResidual[0].program.key.endsWith('/res/act')).toBe(true);
+        if (c.downsample) expect(withResidual[0].program.key.includes('/s/')).toBe(c.stride !== 1);
+      }
+    });
+  });
+
+  it('MobileNetV2 (64x64, batch 2): layout at the edges, 34 pointwise + 17 depthwise + stem, flatten aliased', () => {
+    const graph = optimizeGraph(mobilenetV2({ params: randomParams(1), inputSize: 64, batch: 2, numClasses: 10, softmax: true }));
+    const steps = lowerGraph(graph);
+    checkSteps(graph, steps);
+    const counts: Record<string, number> = {};
+    for (const s of steps) counts[s.kind] = (counts[s.kind] ?? 0) + 1;
+    expect(counts).toEqual({ layout: 2, conv2d: 1, pointwise: 34, depthwise: 17, pool: 1, linear: 1, softmax: 1 });
+    expect(steps.some((s) => s.label === 'flatten')).toBe(false);
+    expect(steps.filter((s) => 'residual' in s.buffers)).toHaveLength(10);
+  });
+});
+
+describe('lowering details', () => {
+  it('flatten of a 1x1 map lowers to nothing (alias); of a larger map to a copy', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', [2, 6, 3, 3]);
+    const gap = b.globalAvgPool(x, 'gap');
+    const flat = b.flatten(gap, 'flatten');
+    b.output(b.linear(flat, { outFeatures: 3, weight: new Float32Array(18).fill(1) }, 'fc'));
+    const g = b.build();
+    expect(isAliasNode(g, g.nodes[1])).toBe(true);
+    const steps = lowerGraph(g);
+    expect(steps.map((s) => s.label)).toEqual(['pack input 0', 'gap', 'fc', 'unpack output 0']);
+    // The linear reads the flatten's tensor id (which the planner maps onto the pool's slot).
+    expect(steps[2].buffers.src).toEqual({ kind: 'tensor', id: flat });
+
+    const b2 = new GraphBuilder();
+    const y = b2.input('y', [1, 2, 2, 1]);
+    b2.output(b2.flatten(y, 'flatten'));
+    const g2 = b2.build();
+    expect(isAliasNode(g2, g2.nodes[0])).toBe(false);
+    expect(lowerGraph(g2).map((s) => s.label)).toEqual(['pack input 0', 'flatten', 'unpack output 0']);
+  });
+
+  it('storageBytes is NHWC with channels padded to vec4s', () => {
+    expect(storageBytes([1, 3, 5, 7])).toBe(5 * 7 * 16);
+    expect(storageBytes([2, 8, 2, 2])).toBe(2 * 2 * 2 * 2 * 16);
+    expect(storageBytes([1, 1001, 1, 1])).toBe(251 * 16);
+  });
+
+  it('pointwise uniforms and workgroups for a concrete case', () => {
+    // KERNEL_CASES[0]: 1x16x12x12 -> 24 channels, 1x1: pixels 144, outC4 6, V 2 -> 3 coGroups, P 4 -> 36 rows.
+    const { steps } = lower(KERNEL_CASES[0]);
+    const s = steps[1];
+    expect(s.uniforms).toMatchObject({ pixels: 144, inC4: 4, outC4: 6, coGroups: 3, strideX: 1, strideY: 1, actMin: 0, actMax: 6 });
+    expect(s.workgroups).toBe(Math.ceil((36 * 3) / 64));
+    expect(s.macs).toBe(144 * 24 * 16);
+  });
+
+  it('a batch norm must be folded before lowering', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', [1, 2, 2, 2]);
+    const one = new Float32Array([1, 1]);
+    b.output(b.batchNorm(x, { gamma: one, beta: one, mean: one, variance: one, epsilon: 1e-5 }));
+    expect(() => lowerGraph(b.build())).toThrow(/batch norm/);
+  });
+
+  it('activations survive as uniforms on fused kernels', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', [1, 4, 2, 2]);
+    const y = b.conv2d(x, { outChannels: 4, kernel: 3, padding: 1, weight: new Float32Array(144), activation: { kind: 'clip', min: -1, max: 2.5 } });
+    b.output(b.relu(b.conv2d(y, { outChannels: 4, kernel: 1, weight: new Float32Array(16), activation: RELU })));
+    const steps = lowerGraph(b.build());
+    expect([steps[1].uniforms.actMin, steps[1].uniforms.actMax]).toEqual([-1, 2.5]);
+    expect(steps[2].program.key).toBe('pointwise/p4v1/1/nores/act');
+    expect(steps[3].program.key).toBe('elementwise/activation');
+  });
+});
+
+describe('dispatchGrid', () => {
+  it('counts up to 65535 stay one-dimensional', () => {
+    for (const n of [1, 2, 64, 1000, 65534, 65535]) expect(dispatchGrid(n)).toEqual([n, 1]);
+  });
+
+  it('zero still dispatches one workgroup', () => {
+    expect(dispatchGrid(0)).toEqual([1, 1]);
+  });
+
+  it('larger counts fold into two dimensions, each <= 65535, covering the count', () => {
+    expect(dispatchGrid(70000)).toEqual([35000, 2]);
+    expect(dispatchGrid(65536)).toEqual([32768, 2]);
+    for (const n of [65536, 70000, 131070, 131071, 200000, 1_000_003, 65535 * 65535]) {
+      const [x, y] = dispatchGrid(n);
+      expect(x).toBeLessThanOrEqual(65535);
+      expect(y).toBeLessThanOrEqual(65535);
+      expect(x * y).toBeGreaterThanOrEqual(n);
+      // Minimal y, and less than one row of waste.
+      expect(y).toBe(Math.ceil(n / 65535));
+      expect(x * y - n).toBeLessThan(y);
+    }
+    const [x, y] = dispatchGrid(70000);
+    expect(y).toBe(2);
+    expect(x * y).toBeGreaterThanOrEqual(70000);
+  });
+});
