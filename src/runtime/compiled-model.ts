@@ -73,6 +73,7 @@ export class CompiledModel {
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
   private lostReason: string | null = null;
+  private readonly options: CompileOptions;
 
   private constructor(
     readonly device: GPUDevice,
@@ -88,8 +89,10 @@ export class CompiledModel {
       outputOffsets: number[];
       weightBytes: number;
       runTimer: { querySet: GPUQuerySet; resolve: GPUBuffer; readbackOffset: number } | null;
+      options: CompileOptions;
     },
   ) {
+    this.options = parts.options;
     this.graph = parts.graph;
     this.steps = parts.steps;
     this.memoryPlan = parts.plan;
@@ -201,12 +204,25 @@ export class CompiledModel {
       const failure = validation ?? oom;
       if (failure) throw new GpuError(`compiling the model failed: ${failure.message.split('\n')[0]}`);
       return new CompiledModel(device, tracker, dispatches, {
-        graph, steps, plan, rawInputs, rawOutputs, readback, outputOffsets, weightBytes, runTimer,
+        graph, steps, plan, rawInputs, rawOutputs, readback, outputOffsets, weightBytes, runTimer, options,
       });
     } catch (e) {
       tracker.destroyAll();
       throw e;
     }
+  }
+
+  /**
+   * The same model compiled again, e.g. on a new device after this one was lost: from the graph kept in
+   * memory, without reloading the model file.
+   */
+  recompile(device: GPUDevice): Promise<CompiledModel> {
+    return CompiledModel.compile(device, this.graph, { ...this.options, optimize: false });
+  }
+
+  /** True once the device is lost or the model disposed: every further call rejects. */
+  get usable(): boolean {
+    return !this.disposed && this.lostReason === null;
   }
 
   get memory(): MemoryReport {
@@ -348,6 +364,12 @@ export class CompiledModel {
     try {
       await this.readback.mapAsync(GPUMapMode.READ);
     } catch (e) {
+      // A lost device fails the map before (or after) `device.lost` settles: give it a moment to say so.
+      await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 50))]);
+      if (this.lostReason === null && !this.disposed) {
+        const info = await Promise.race([this.device.lost, Promise.resolve(null)]);
+        if (info) this.lostReason = info.message || info.reason;
+      }
       this.checkUsable();
       throw new GpuError(`reading the output back failed: ${(e as Error).message}`);
     }
