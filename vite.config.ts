@@ -1,16 +1,46 @@
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
+
+const root = import.meta.dirname;
+const sharedDir = resolve(process.env.WEBCNN_SHARED ?? resolve(root, '../shared'));
+
+/**
+ * Development only: serves the default model and labels at /models/ from the shared data folder (or from
+ * models/, where `npm run fetch-model` puts them), so the demo never commits or bundles weights.
+ */
+function localModels(): Plugin {
+  const files: Record<string, string[]> = {
+    'mobilenet_v2_1.0_224_quant.tflite': [resolve(sharedDir, 'models'), resolve(root, 'models')],
+    'imagenet_labels.txt': [resolve(sharedDir, 'labels'), resolve(root, 'models')],
+  };
+  return {
+    name: 'webcnn-local-models',
+    configureServer(server) {
+      server.middlewares.use('/models/', (req, res, next) => {
+        const name = decodeURIComponent((req.url ?? '').replace(/^\//, '').split('?')[0]);
+        const path = files[name]?.map((dir) => resolve(dir, name)).find((p) => existsSync(p));
+        if (!path) return next();
+        res.setHeader('Content-Length', String(statSync(path).size));
+        res.setHeader('Content-Type', name.endsWith('.txt') ? 'text/plain; charset=utf-8' : 'application/octet-stream');
+        createReadStream(path).pipe(res);
+      });
+    },
+  };
+}
 
 // Serves the demo pages and the Playwright GPU-test harness from the project root; `npm run build` emits the
 // demo pages as a static site in dist/.
 export default defineConfig({
+  plugins: [localModels()],
   server: { host: '127.0.0.1', strictPort: true },
   preview: { host: '127.0.0.1', strictPort: true },
   build: {
     target: 'es2022',
     rollupOptions: {
       input: {
-        harness: resolve(import.meta.dirname, 'e2e/harness.html'),
+        demo: resolve(root, 'index.html'),
+        timing: resolve(root, 'demo/timing.html'),
       },
     },
   },

@@ -8,10 +8,11 @@ import type { GpuCase } from '../test/gpu-cases.ts';
 import { bottleneckCheck, type ChainingResult } from '../test/chaining-check.ts';
 import { checkPreprocess, type PreprocessCheck } from '../test/preprocess-check.ts';
 import type { Preprocessing } from '../src/formats/model.ts';
+import type { KernelChoice } from '../src/runtime/lowering.ts';
 
 export interface Harness {
   adapter(): Promise<string>;
-  run(c: GpuCase): Promise<CaseResult>;
+  run(c: GpuCase, kernels?: KernelChoice): Promise<CaseResult>;
   chaining(): Promise<ChainingResult>;
   preprocess(width: number, height: number, p: Preprocessing): Promise<PreprocessCheck>;
 }
@@ -26,8 +27,8 @@ const harness: Harness = {
     d.device.destroy();
     return `${info.vendor} / ${info.architecture} ${info.description}`.trim();
   },
-  async run(c) {
-    return runCase(await device(), c);
+  async run(c, kernels) {
+    return runCase(await device(), c, kernels);
   },
   async chaining() {
     return bottleneckCheck(await device());

@@ -32,3 +32,66 @@ ${entryPoint(WORKGROUP_SIZE)}
 `;
   return { name: kind, key: `elementwise/${kind}`, code, bindings, uniforms: ELEMENTWISE_UNIFORMS, workgroupSize: WORKGROUP_SIZE };
 }
+
+/**
+ * `act(a + b)` with NumPy-style broadcasting over the four axes (each operand axis equals the output's or is
+ * 1). Uniforms give each operand's `[N, C, H, W]`; an operand with `C = 1` is splatted across the output's
+ * channel lanes. One output vec4 per invocation.
+ */
+export const BROADCAST_ADD_UNIFORMS: readonly UniformField[] = [
+  { name: 'total', type: 'u32' },
+  { name: 'outC4', type: 'u32' },
+  { name: 'outH', type: 'u32' },
+  { name: 'outW', type: 'u32' },
+  { name: 'aN', type: 'u32' },
+  { name: 'aC', type: 'u32' },
+  { name: 'aH', type: 'u32' },
+  { name: 'aW', type: 'u32' },
+  { name: 'bN', type: 'u32' },
+  { name: 'bC', type: 'u32' },
+  { name: 'bH', type: 'u32' },
+  { name: 'bW', type: 'u32' },
+  ...ACTIVATION_UNIFORMS,
+];
+
+export function broadcastAddProgram(): KernelProgram {
+  const bindings: KernelBinding[] = [
+    { name: 'a', kind: 'read' },
+    { name: 'b', kind: 'read' },
+    { name: 'dst', kind: 'write' },
+    { name: 'params', kind: 'uniform' },
+  ];
+  const code = wgsl`
+${uniformStruct(BROADCAST_ADD_UNIFORMS)}
+${bindingDecls(bindings, {})}
+
+// Operand value at output position (n, y, x, c4): broadcast axes (size 1) read index 0.
+fn operandIndex(n: u32, y: u32, x: u32, c4: u32, N: u32, C: u32, H: u32, W: u32) -> u32 {
+  let cv = select(c4, 0u, C == 1u);
+  return (((n % N) * H + y % H) * W + x % W) * ((C + 3u) / 4u) + cv;
+}
+
+${entryPoint(WORKGROUP_SIZE)}
+  if (flat >= params.total) { return; }
+  let c4 = flat % params.outC4;
+  var t = flat / params.outC4;
+  let x = t % params.outW;
+  t = t / params.outW;
+  let y = t % params.outH;
+  let n = t / params.outH;
+  var va = a[operandIndex(n, y, x, c4, params.aN, params.aC, params.aH, params.aW)];
+  if (params.aC == 1u) { va = vec4<f32>(va.x); }
+  var vb = b[operandIndex(n, y, x, c4, params.bN, params.bC, params.bH, params.bW)];
+  if (params.bC == 1u) { vb = vec4<f32>(vb.x); }
+  dst[flat] = clamp(va + vb, vec4<f32>(params.actMin), vec4<f32>(params.actMax));
+}
+`;
+  return {
+    name: 'broadcastAdd',
+    key: 'elementwise/broadcast-add',
+    code,
+    bindings,
+    uniforms: BROADCAST_ADD_UNIFORMS,
+    workgroupSize: WORKGROUP_SIZE,
+  };
+}

@@ -98,3 +98,53 @@ ${entryPoint(WORKGROUP_SIZE)}
 `;
   return { name: 'flatten', key: 'layout/flatten', code, bindings: BINDINGS, uniforms: FLATTEN_UNIFORMS, workgroupSize: WORKGROUP_SIZE };
 }
+
+/**
+ * General reshape `[inN, inC, inH, inW]` -> `[outN, outC, outH, outW]` (NHWC4 both), keeping NCHW element
+ * order: each output element's NCHW index is decomposed in the input shape and gathered. Flatten is the
+ * special case `[n, c*h*w, 1, 1]`. One output vec4 per invocation, padding lanes zero.
+ */
+export const RESHAPE_UNIFORMS: readonly UniformField[] = [
+  { name: 'total', type: 'u32' },
+  { name: 'inC', type: 'u32' },
+  { name: 'inC4', type: 'u32' },
+  { name: 'inH', type: 'u32' },
+  { name: 'inW', type: 'u32' },
+  { name: 'outC', type: 'u32' },
+  { name: 'outC4', type: 'u32' },
+  { name: 'outH', type: 'u32' },
+  { name: 'outW', type: 'u32' },
+];
+
+export function reshapeProgram(): KernelProgram {
+  const code = wgsl`
+${uniformStruct(RESHAPE_UNIFORMS)}
+${bindingDecls(BINDINGS, {})}
+
+${entryPoint(WORKGROUP_SIZE)}
+  if (flat >= params.total) { return; }
+  let c4 = flat % params.outC4;
+  var t = flat / params.outC4;
+  let x = t % params.outW;
+  t = t / params.outW;
+  let y = t % params.outH;
+  let n = t / params.outH;
+  var v = vec4<f32>(0.0);
+  for (var j = 0u; j < 4u; j++) {
+    let c = c4 * 4u + j;
+    if (c < params.outC) {
+      var i = ((n * params.outC + c) * params.outH + y) * params.outW + x;
+      let ix = i % params.inW;
+      i = i / params.inW;
+      let iy = i % params.inH;
+      i = i / params.inH;
+      let ic = i % params.inC;
+      let inN = i / params.inC;
+      v[j] = src[((inN * params.inH + iy) * params.inW + ix) * params.inC4 + ic / 4u][ic % 4u];
+    }
+  }
+  dst[flat] = v;
+}
+`;
+  return { name: 'reshape', key: 'layout/reshape', code, bindings: BINDINGS, uniforms: RESHAPE_UNIFORMS, workgroupSize: WORKGROUP_SIZE };
+}

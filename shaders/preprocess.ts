@@ -36,10 +36,14 @@ const BINDINGS: readonly KernelBinding[] = [
 /** Most taps per axis, bounding the work per pixel for huge downscales (a 4K frame to 224 needs ~35). */
 export const MAX_TAPS = 64;
 
-export function preprocessProgram(): KernelProgram {
+/**
+ * @param external read a `texture_external` (a video frame imported with `importExternalTexture`, no copy)
+ *   instead of an rgba8unorm `texture_2d`.
+ */
+export function preprocessProgram(external = false): KernelProgram {
   const decls = bindingDecls(BINDINGS, { dst: 'array<f32>' }).replace(
     /@group\(0\) @binding\(0\) var<storage, read> image: [^;]+;/,
-    '@group(0) @binding(0) var image: texture_2d<f32>;',
+    `@group(0) @binding(0) var image: ${external ? 'texture_external' : 'texture_2d<f32>'};`,
   );
   const code = wgsl`
 ${uniformStruct(PREPROCESS_UNIFORMS)}
@@ -72,7 +76,7 @@ ${entryPoint(WORKGROUP_SIZE)}
       let wx = max(0.0, 1.0 - abs(f32(sx) - tx.center) / tx.support);
       let w = wx * wy;
       let x = clamp(sx, 0, params.srcW - 1);
-      sum += w * textureLoad(image, vec2<i32>(x, y), 0).rgb;
+      sum += w * ${external ? 'textureLoad(image, vec2<i32>(x, y))' : 'textureLoad(image, vec2<i32>(x, y), 0)'}.rgb;
       weightSum += w;
     }
   }
@@ -84,7 +88,7 @@ ${entryPoint(WORKGROUP_SIZE)}
   dst[2u * plane + o] = (rgb.b - params.mean2) * params.invStd2;
 }
 `;
-  return { name: 'preprocess', key: 'preprocess/rgba-texture', code, bindings: BINDINGS, uniforms: PREPROCESS_UNIFORMS, workgroupSize: WORKGROUP_SIZE };
+  return { name: 'preprocess', key: external ? 'preprocess/external-texture' : 'preprocess/rgba-texture', code, bindings: BINDINGS, uniforms: PREPROCESS_UNIFORMS, workgroupSize: WORKGROUP_SIZE };
 }
 
 export interface CropRect {

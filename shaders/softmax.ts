@@ -1,6 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelBinding, KernelProgram, UniformField } from './common.ts';
-import { bindingDecls, uniformStruct } from './common.ts';
+import { WORKGROUP_SIZE, bindingDecls, entryPoint, uniformStruct } from './common.ts';
 
 /**
  * Softmax over the channels of `[n, c, 1, 1]` tensors stored as C4 vec4s: one workgroup per image reduces
@@ -74,4 +74,71 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
 }
 `;
   return { name: 'softmax', key: 'softmax', code, bindings: SOFTMAX_BINDINGS, uniforms: SOFTMAX_UNIFORMS, workgroupSize: WG };
+}
+
+/**
+ * Softmax jointly over a contiguous range of NCHW axes of any `[N, C, H, W]` tensor (NHWC4 in and out): the
+ * NCHW index of an element is `(outer * len + k) * inner + r`, and the softmax runs over `k` for each
+ * `(outer, r)`. One output vec4 per invocation; each lane makes two passes over its `len` values (max, then
+ * sum of exponentials), so this suits the modest `len` of per-pixel class maps and small heads. Padding lanes
+ * are written as zero.
+ */
+export const SOFTMAX_AXES_UNIFORMS: readonly UniformField[] = [
+  { name: 'total', type: 'u32' },
+  { name: 'C', type: 'u32' },
+  { name: 'C4', type: 'u32' },
+  { name: 'H', type: 'u32' },
+  { name: 'W', type: 'u32' },
+  { name: 'len', type: 'u32' },
+  { name: 'inner', type: 'u32' },
+];
+
+export function softmaxAxesProgram(): KernelProgram {
+  const code = wgsl`
+${uniformStruct(SOFTMAX_AXES_UNIFORMS)}
+${bindingDecls(SOFTMAX_BINDINGS, {})}
+
+// The value at NCHW index i.
+fn load(i: u32) -> f32 {
+  let x = i % params.W;
+  var t = i / params.W;
+  let y = t % params.H;
+  t = t / params.H;
+  let c = t % params.C;
+  let n = t / params.C;
+  return src[((n * params.H + y) * params.W + x) * params.C4 + c / 4u][c % 4u];
+}
+
+${entryPoint(WORKGROUP_SIZE)}
+  if (flat >= params.total) { return; }
+  let c4 = flat % params.C4;
+  var t = flat / params.C4;
+  let x = t % params.W;
+  t = t / params.W;
+  let y = t % params.H;
+  let n = t / params.H;
+  var v = vec4<f32>(0.0);
+  for (var j = 0u; j < 4u; j++) {
+    let c = c4 * 4u + j;
+    if (c >= params.C) { continue; }
+    let i = ((n * params.C + c) * params.H + y) * params.W + x;
+    let r = i % params.inner;
+    let base = (i / (params.inner * params.len)) * params.len * params.inner + r;
+    var m = -3.4028234663852886e38;
+    for (var k = 0u; k < params.len; k++) { m = max(m, load(base + k * params.inner)); }
+    var s = 0.0;
+    for (var k = 0u; k < params.len; k++) { s += exp(load(base + k * params.inner) - m); }
+    v[j] = exp(load(i) - m) / s;
+  }
+  dst[flat] = v;
+}
+`;
+  return {
+    name: 'softmaxAxes',
+    key: 'softmax/axes',
+    code,
+    bindings: SOFTMAX_BINDINGS,
+    uniforms: SOFTMAX_AXES_UNIFORMS,
+    workgroupSize: WORKGROUP_SIZE,
+  };
 }

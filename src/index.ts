@@ -27,6 +27,8 @@ export { DEFAULT_KERNEL_CHOICE } from './runtime/lowering.ts';
 export type { KernelChoice, Step } from './runtime/lowering.ts';
 export * from './models/index.ts';
 export { runGraphReference, runGraphReferenceAll } from './reference/index.ts';
+export { exportOnnx, loadOnnx } from './formats/onnx/index.ts';
+export type { ExportOnnxOptions, LoadOnnxOptions } from './formats/onnx/index.ts';
 
 /** Validates, optimizes (BN folding, fusion) and compiles a graph for `device`. */
 export function compileModel(device: GPUDevice, graph: Graph, options?: CompileOptions): Promise<CompiledModel> {

@@ -1,5 +1,6 @@
 import { runGraphReference } from '../src/reference/index.ts';
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
+import type { KernelChoice } from '../src/runtime/lowering.ts';
 import { buildCase, compareOutputs, describeCase, type Comparison, type GpuCase } from './gpu-cases.ts';
 
 export interface CaseResult extends Comparison {
@@ -14,11 +15,14 @@ export interface CaseResult extends Comparison {
   readonly activationUnplannedBytes: number;
 }
 
-/** Builds a case, runs it on the GPU (fused) and on the CPU reference (unfused), and compares. */
-export async function runCase(device: GPUDevice, c: GpuCase): Promise<CaseResult> {
+/**
+ * Builds a case, runs it on the GPU (fused) and on the CPU reference (unfused), and compares. `kernels`
+ * forces the tiles (to cover every variant the autotuner can pick).
+ */
+export async function runCase(device: GPUDevice, c: GpuCase, kernels?: KernelChoice): Promise<CaseResult> {
   const { graph, inputs } = buildCase(c);
   let t = performance.now();
-  const model = await CompiledModel.compile(device, graph);
+  const model = await CompiledModel.compile(device, graph, { kernels });
   const compileMs = performance.now() - t;
   try {
     t = performance.now();

@@ -92,7 +92,51 @@ export interface NetworkCase {
   readonly softmax?: boolean;
 }
 
-export type GpuCase = (ConvCase | PoolCase | SimpleCase | LinearCase | InvertedResidualCase | BottleneckCase | NetworkCase) & {
+/** General reshape (NCHW order kept): an alias when n, c and h*w stay, a gather otherwise. */
+export interface ReshapeCase {
+  readonly kind: 'reshape';
+  readonly from: Shape4;
+  readonly to: Shape4;
+  /** Apply a ReLU after the reshape (so an alias sits between two kernels). */
+  readonly relu?: boolean;
+}
+
+/** Constant spatial padding, `[top, left, bottom, right]` (negative crops). */
+export interface PadCase {
+  readonly kind: 'pad';
+  readonly shape: Shape4;
+  readonly pads: readonly [number, number, number, number];
+  readonly value: number;
+}
+
+/** Add of two runtime tensors with NumPy broadcasting over the IR axes. */
+export interface BroadcastAddCase {
+  readonly kind: 'broadcastAdd';
+  readonly a: Shape4;
+  readonly b: Shape4;
+  readonly activation?: ActivationName;
+}
+
+/** Softmax over the NCHW axes `axes[0]..axes[1]` of any tensor. */
+export interface SoftmaxAxesCase {
+  readonly kind: 'softmaxAxes';
+  readonly shape: Shape4;
+  readonly axes: readonly [number, number];
+}
+
+export type GpuCase = (
+  | ConvCase
+  | PoolCase
+  | SimpleCase
+  | LinearCase
+  | InvertedResidualCase
+  | BottleneckCase
+  | NetworkCase
+  | ReshapeCase
+  | PadCase
+  | BroadcastAddCase
+  | SoftmaxAxesCase
+) & {
   readonly seed?: number;
 };
 
@@ -216,6 +260,21 @@ export function buildCase(c: GpuCase): BuiltCase {
       b.output(bottleneck(b, x, params, 'block', { inC: c.inC, width: c.width, stride: c.stride, downsample: c.downsample }));
       break;
     }
+    case 'reshape': {
+      let y = b.reshape(input('x', c.from), c.to);
+      if (c.relu) y = b.relu(y);
+      b.output(y);
+      break;
+    }
+    case 'pad':
+      b.output(b.pad(input('x', c.shape), { pads: c.pads, value: c.value }));
+      break;
+    case 'broadcastAdd':
+      b.output(b.add(input('a', c.a), input('b', c.b), 'add', ACTIVATIONS[c.activation ?? 'none']));
+      break;
+    case 'softmaxAxes':
+      b.output(b.softmax(input('x', c.shape, -6, 6), 'softmax', [c.axes[0], c.axes[1]]));
+      break;
     case 'mobilenetV2':
     case 'resnet50':
     case 'resnet': {
@@ -309,6 +368,20 @@ export const KERNEL_CASES: readonly GpuCase[] = [
   { kind: 'add', n: 2, c: 6, h: 4, w: 3, activation: 'relu' },
   { kind: 'activation', n: 1, c: 5, h: 3, w: 3, activation: 'relu6' },
   { kind: 'batchNorm', n: 2, c: 7, h: 3, w: 4 },
+  // IR extensions for model loaders (ONNX): general reshape, spatial pad, broadcasting add, softmax over axes.
+  { kind: 'reshape', from: [2, 6, 4, 3], to: [2, 3, 8, 3] },
+  { kind: 'reshape', from: [1, 5, 3, 4], to: [3, 4, 1, 5] },
+  { kind: 'reshape', from: [2, 7, 1, 1], to: [1, 14, 1, 1] },
+  { kind: 'reshape', from: [1, 6, 4, 3], to: [1, 6, 12, 1], relu: true },
+  { kind: 'pad', shape: [2, 5, 4, 3], pads: [1, 2, 0, 3], value: 0 },
+  { kind: 'pad', shape: [1, 4, 6, 5], pads: [-1, 2, 1, -2], value: -1.5 },
+  { kind: 'broadcastAdd', a: [2, 6, 5, 4], b: [1, 6, 1, 1] },
+  { kind: 'broadcastAdd', a: [1, 1, 5, 4], b: [2, 7, 5, 1], activation: 'relu' },
+  { kind: 'broadcastAdd', a: [2, 5, 3, 3], b: [2, 1, 3, 3], activation: 'relu6' },
+  { kind: 'softmaxAxes', shape: [2, 7, 3, 4], axes: [1, 1] },
+  { kind: 'softmaxAxes', shape: [1, 5, 4, 3], axes: [2, 3] },
+  { kind: 'softmaxAxes', shape: [2, 3, 2, 5], axes: [1, 3] },
+  { kind: 'softmaxAxes', shape: [3, 2, 2, 2], axes: [0, 0] },
 ];
 
 /** Block cases: every variant of both residual designs. */

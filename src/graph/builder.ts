@@ -11,7 +11,7 @@ import type {
   TensorInfo,
 } from './ir.ts';
 import { NO_ACTIVATION, RELU, RELU6, shapeToString } from './ir.ts';
-import { conv2dOutputShape, poolOutputShape } from './shapes.ts';
+import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, padOutputShape, poolOutputShape } from './shapes.ts';
 
 export interface Conv2dOptions {
   outChannels: number;
@@ -121,13 +121,15 @@ export class GraphBuilder {
     return this.activation(x, RELU6, name);
   }
 
+  /** `act(a + b)`; the operands have the same shape or broadcast NumPy-style (each axis equal or 1). */
   add(a: TensorId, b: TensorId, name = this.nextName('add'), activation: Activation = NO_ACTIVATION): TensorId {
     const sa = this.shape(a);
     const sb = this.shape(b);
-    if (!sa.every((d, i) => d === sb[i])) {
-      throw new ShapeError(`${name}: add operands differ in shape, ${shapeToString(sa)} vs ${shapeToString(sb)}`);
+    const out = broadcastShapes(sa, sb);
+    if (!out) {
+      throw new ShapeError(`${name}: add operands differ in shape, ${shapeToString(sa)} vs ${shapeToString(sb)}, and do not broadcast`);
     }
-    return this.addNode({ op: 'add', name, inputs: [a, b], output: -1, attrs: { activation } }, sa);
+    return this.addNode({ op: 'add', name, inputs: [a, b], output: -1, attrs: { activation } }, out);
   }
 
   maxPool(x: TensorId, o: PoolOptions, name = this.nextName('maxpool')): TensorId {
@@ -175,12 +177,33 @@ export class GraphBuilder {
     return this.addNode({ op: 'linear', name, inputs: [x], output: -1, attrs }, [n, o.outFeatures, 1, 1]);
   }
 
-  softmax(x: TensorId, name = this.nextName('softmax')): TensorId {
+  /**
+   * Softmax over the features of a flat `[n, c, 1, 1]` tensor; with `axes = [first, last]`, jointly over the
+   * NCHW axes `first..last` of any tensor (see `SoftmaxNode`).
+   */
+  softmax(x: TensorId, name = this.nextName('softmax'), axes?: readonly [number, number]): TensorId {
     const s = this.shape(x);
+    if (axes) {
+      checkSoftmaxAxes(axes, name);
+      return this.addNode({ op: 'softmax', name, inputs: [x], output: -1, attrs: { axes: [axes[0], axes[1]] } }, s);
+    }
     if (s[2] !== 1 || s[3] !== 1) {
       throw new ShapeError(`${name}: softmax runs over the features of a flat tensor, got ${shapeToString(s)}`);
     }
     return this.addNode({ op: 'softmax', name, inputs: [x], output: -1, attrs: {} }, s);
+  }
+
+  /** Reinterprets `x` as `shape` (same element count), keeping NCHW element order. */
+  reshape(x: TensorId, shape: Shape4, name = this.nextName('reshape')): TensorId {
+    const out = checkReshape(this.shape(x), shape, name);
+    return this.addNode({ op: 'reshape', name, inputs: [x], output: -1, attrs: { shape: out } }, out);
+  }
+
+  /** Constant padding of the spatial axes, `pads` = `[top, left, bottom, right]` (negative crops). */
+  pad(x: TensorId, o: { pads: Pads; value?: number }, name = this.nextName('pad')): TensorId {
+    const pads: Pads = [o.pads[0], o.pads[1], o.pads[2], o.pads[3]];
+    const out = padOutputShape(this.shape(x), pads, name);
+    return this.addNode({ op: 'pad', name, inputs: [x], output: -1, attrs: { pads, value: o.value ?? 0 } }, out);
   }
 
   build(): Graph {

@@ -125,7 +125,11 @@ export interface ActivationNode extends NodeBase {
   readonly op: 'activation';
   readonly attrs: { readonly activation: Activation };
 }
-/** Element-wise sum of two same-shaped tensors, then an activation. */
+/**
+ * Element-wise sum, then an activation. The operands have the same shape, or broadcast NumPy-style over the
+ * four IR axes (each axis equal, or 1 in one operand); the output has the broadcast shape. Only same-shaped
+ * adds fuse into a convolution's epilogue.
+ */
 export interface AddNode extends NodeBase {
   readonly op: 'add';
   readonly attrs: { readonly activation: Activation };
@@ -152,10 +156,35 @@ export interface LinearNode extends NodeBase {
   readonly op: 'linear';
   readonly attrs: LinearAttrs;
 }
-/** Softmax over the channel axis of a `[n, c, 1, 1]` tensor. */
+/**
+ * Softmax. Without `axes`: over the channel axis of a `[n, c, 1, 1]` tensor. With `axes = [first, last]`
+ * (`0 <= first <= last <= 3`): jointly over the contiguous NCHW axes `first..last`, for each index of the
+ * other axes, on any shape (`[1, 1]` is the channel axis of a spatial map, `[2, 3]` the spatial plane,
+ * `[1, 3]` ONNX's opset < 13 "coerce to 2-D at axis 1").
+ */
+export interface SoftmaxAttrs {
+  readonly axes?: readonly [number, number];
+}
 export interface SoftmaxNode extends NodeBase {
   readonly op: 'softmax';
-  readonly attrs: Record<string, never>;
+  readonly attrs: SoftmaxAttrs;
+}
+/**
+ * Reinterprets a tensor as `shape` (same element count) keeping NCHW element order, as ONNX Reshape and
+ * PyTorch `reshape` do; `flatten` is the special case `[n, c*h*w, 1, 1]`. On the GPU it is free when the
+ * NHWC4 storage is the same (`n` and `c` unchanged, `h*w` unchanged) and a gather otherwise.
+ */
+export interface ReshapeNode extends NodeBase {
+  readonly op: 'reshape';
+  readonly attrs: { readonly shape: Shape4 };
+}
+/**
+ * Constant padding of the spatial axes: `pads` is `[top, left, bottom, right]`; a negative pad crops. Every
+ * new position holds `value`. (Zero padding in front of a convolution is better expressed as its `pads`.)
+ */
+export interface PadNode extends NodeBase {
+  readonly op: 'pad';
+  readonly attrs: { readonly pads: Pads; readonly value: number };
 }
 
 export type GraphNode =
@@ -168,7 +197,9 @@ export type GraphNode =
   | GlobalAvgPoolNode
   | FlattenNode
   | LinearNode
-  | SoftmaxNode;
+  | SoftmaxNode
+  | ReshapeNode
+  | PadNode;
 
 export type OpType = GraphNode['op'];
 

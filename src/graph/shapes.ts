@@ -81,3 +81,53 @@ function checkWindow(
     throw new ShapeError(`${where}: pads [${pads.join(', ')}] must be smaller than the kernel extent`);
   }
 }
+
+/**
+ * NumPy-style broadcast of two IR shapes: per axis the sizes are equal or one of them is 1. Returns null when
+ * they do not broadcast.
+ */
+export function broadcastShapes(a: Shape4, b: Shape4): Shape4 | null {
+  const out = [0, 0, 0, 0];
+  for (let i = 0; i < 4; i++) {
+    if (a[i] === b[i] || b[i] === 1) out[i] = a[i];
+    else if (a[i] === 1) out[i] = b[i];
+    else return null;
+  }
+  return out as unknown as Shape4;
+}
+
+/** Output shape of a spatial pad (`pads` = `[top, left, bottom, right]`, negative crops). */
+export function padOutputShape(input: Shape4, pads: Pads, where: string): Shape4 {
+  const [n, c, h, w] = input;
+  if (pads.length !== 4 || !pads.every((p) => Number.isInteger(p))) {
+    throw new ShapeError(`${where}: pads must be four integers, got [${pads.join(', ')}]`);
+  }
+  const oh = h + pads[0] + pads[2];
+  const ow = w + pads[1] + pads[3];
+  if (oh < 1 || ow < 1) {
+    throw new ShapeError(`${where}: pads [${pads.join(', ')}] leave nothing of input ${shapeToString(input)}`);
+  }
+  return [n, c, oh, ow];
+}
+
+/** Checks that `shape` is a valid reshape target for `input` (positive integers, same element count). */
+export function checkReshape(input: Shape4, shape: Shape4, where: string): Shape4 {
+  if (!Array.isArray(shape) || shape.length !== 4 || !shape.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new ShapeError(`${where}: reshape target ${JSON.stringify(shape)} must be four positive integers`);
+  }
+  const count = (s: Shape4) => s[0] * s[1] * s[2] * s[3];
+  if (count(input) !== count(shape)) {
+    throw new ShapeError(
+      `${where}: cannot reshape ${shapeToString(input)} (${count(input)} values) to ${shapeToString(shape)} (${count(shape)} values)`,
+    );
+  }
+  return [shape[0], shape[1], shape[2], shape[3]];
+}
+
+/** Checks softmax `axes` (`[first, last]`, `0 <= first <= last <= 3`). */
+export function checkSoftmaxAxes(axes: readonly [number, number], where: string): void {
+  const [first, last] = axes;
+  if (!Number.isInteger(first) || !Number.isInteger(last) || first < 0 || last > 3 || first > last) {
+    throw new ShapeError(`${where}: softmax axes [${axes.join(', ')}] must satisfy 0 <= first <= last <= 3`);
+  }
+}

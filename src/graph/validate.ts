@@ -1,7 +1,7 @@
 import { GraphError, WebcnnError } from '../errors.ts';
 import type { Graph, GraphNode, Shape4, TensorId } from './ir.ts';
 import { shapeToString } from './ir.ts';
-import { conv2dOutputShape, poolOutputShape } from './shapes.ts';
+import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, padOutputShape, poolOutputShape } from './shapes.ts';
 
 const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
   conv2d: [1, 2],
@@ -14,6 +14,8 @@ const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
   flatten: [1, 1],
   linear: [1, 1],
   softmax: [1, 1],
+  reshape: [1, 1],
+  pad: [1, 1],
 };
 
 function sameShape(a: Shape4, b: Shape4): boolean {
@@ -81,15 +83,17 @@ export function validateGraph(graph: Graph): void {
 
     const inShape = tensors[node.inputs[0]].shape;
     const outShape = tensors[out].shape;
+    let addShape: Shape4 | null = null;
     if (node.op === 'add') {
       const bs = tensors[node.inputs[1]].shape;
-      if (!sameShape(inShape, bs)) {
-        throw new GraphError(`${where}: add operands differ in shape, ${shapeToString(inShape)} vs ${shapeToString(bs)}`);
+      addShape = broadcastShapes(inShape, bs);
+      if (!addShape) {
+        throw new GraphError(`${where}: add operands differ in shape, ${shapeToString(inShape)} vs ${shapeToString(bs)}, and do not broadcast`);
       }
     }
     let expected: Shape4;
     try {
-      expected = expectedOutputShape(node, inShape, where);
+      expected = addShape ?? expectedOutputShape(node, inShape, where);
     } catch (e) {
       if (e instanceof GraphError || !(e instanceof WebcnnError)) throw e;
       throw new GraphError(e.message, { cause: e });
@@ -159,7 +163,13 @@ function expectedOutputShape(node: GraphNode, s: Shape4, where: string): Shape4 
       return [n, outFeatures, 1, 1];
     }
     case 'softmax':
-      flat('softmax');
+      if (node.attrs.axes) checkSoftmaxAxes(node.attrs.axes, where);
+      else flat('softmax');
       return s;
+    case 'reshape':
+      return checkReshape(s, node.attrs.shape, where);
+    case 'pad':
+      if (typeof node.attrs.value !== 'number') throw new GraphError(`${where}: pad value must be a number`);
+      return padOutputShape(s, node.attrs.pads, where);
   }
 }

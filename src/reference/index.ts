@@ -1,6 +1,7 @@
 export {
   activation,
   add,
+  addBroadcast,
   avgPool,
   batchNorm,
   conv2d,
@@ -8,6 +9,8 @@ export {
   globalAvgPool,
   linear,
   maxPool,
+  pad,
+  reshape,
   softmax,
 } from './ops.ts';
 export type { TensorData } from './ops.ts';

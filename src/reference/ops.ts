@@ -7,9 +7,16 @@
  * optional trailing `where` argument (a node name) prefixes those messages.
  */
 import { ShapeError } from '../errors.ts';
-import type { Activation, BatchNormParams, Conv2dAttrs, LinearAttrs, PoolAttrs, Shape4 } from '../graph/ir.ts';
+import type { Activation, BatchNormParams, Conv2dAttrs, LinearAttrs, Pads, PoolAttrs, Shape4 } from '../graph/ir.ts';
 import { activationBounds, elementCount, shapeToString } from '../graph/ir.ts';
-import { conv2dOutputShape, poolOutputShape } from '../graph/shapes.ts';
+import {
+  broadcastShapes,
+  checkReshape,
+  checkSoftmaxAxes,
+  conv2dOutputShape,
+  padOutputShape,
+  poolOutputShape,
+} from '../graph/shapes.ts';
 
 export interface TensorData {
   readonly data: Float32Array;
@@ -375,25 +382,98 @@ export function linear(x: Float32Array, shape: Shape4, attrs: LinearAttrs, where
   return { data: out, shape: [N, outF, 1, 1] };
 }
 
-/** Numerically stable softmax over the channel axis (for each `n`, `h`, `w`; normally `[n, c, 1, 1]`). */
-export function softmax(x: Float32Array, shape: Shape4, where = 'softmax'): TensorData {
+/**
+ * Numerically stable softmax over the channel axis (for each `n`, `h`, `w`; normally `[n, c, 1, 1]`), or with
+ * `axes = [first, last]` jointly over the NCHW axes `first..last` for each index of the others.
+ */
+export function softmax(x: Float32Array, shape: Shape4, where = 'softmax', axes: readonly [number, number] = [1, 1]): TensorData {
   checkLength(x, shape, where, 'input');
-  const [N, C, H, W] = shape;
-  const plane = H * W;
+  checkSoftmaxAxes(axes, where);
+  // NCHW index = (outer * len + k) * inner + r.
+  let outer = 1;
+  let len = 1;
+  let inner = 1;
+  shape.forEach((d, i) => {
+    if (i < axes[0]) outer *= d;
+    else if (i <= axes[1]) len *= d;
+    else inner *= d;
+  });
   const out = new Float32Array(x.length);
-  const e = new Float64Array(C);
-  for (let n = 0; n < N; n++) {
-    for (let p = 0; p < plane; p++) {
-      const base = n * C * plane + p;
+  const e = new Float64Array(len);
+  for (let o = 0; o < outer; o++) {
+    for (let r = 0; r < inner; r++) {
+      const base = o * len * inner + r;
       let m = -Infinity;
-      for (let c = 0; c < C; c++) m = Math.max(m, x[base + c * plane]);
+      for (let k = 0; k < len; k++) m = Math.max(m, x[base + k * inner]);
       let s = 0;
-      for (let c = 0; c < C; c++) {
-        e[c] = Math.exp(x[base + c * plane] - m);
-        s += e[c];
+      for (let k = 0; k < len; k++) {
+        e[k] = Math.exp(x[base + k * inner] - m);
+        s += e[k];
       }
-      for (let c = 0; c < C; c++) out[base + c * plane] = e[c] / s;
+      for (let k = 0; k < len; k++) out[base + k * inner] = e[k] / s;
     }
   }
   return { data: out, shape };
+}
+
+/** `act(a + b)` with NumPy-style broadcasting over the four NCHW axes. */
+export function addBroadcast(
+  a: Float32Array,
+  aShape: Shape4,
+  b: Float32Array,
+  bShape: Shape4,
+  act: Activation,
+  where = 'add',
+): TensorData {
+  checkLength(a, aShape, where, 'first operand');
+  checkLength(b, bShape, where, 'second operand');
+  const shape = broadcastShapes(aShape, bShape);
+  if (!shape) {
+    throw new ShapeError(`${where}: add operands ${shapeToString(aShape)} and ${shapeToString(bShape)} do not broadcast`);
+  }
+  const [N, C, H, W] = shape;
+  // Per-axis strides, zero along broadcast axes.
+  const strides = (s: Shape4): number[] => {
+    const full = [s[1] * s[2] * s[3], s[2] * s[3], s[3], 1];
+    return full.map((st, i) => (s[i] === 1 ? 0 : st));
+  };
+  const [an, ac, ah, aw] = strides(aShape);
+  const [bn, bc, bh, bw] = strides(bShape);
+  const [lo, hi] = activationBounds(act);
+  const out = new Float32Array(N * C * H * W);
+  let o = 0;
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++)
+      for (let y = 0; y < H; y++)
+        for (let xx = 0; xx < W; xx++) {
+          const v = a[n * an + c * ac + y * ah + xx * aw] + b[n * bn + c * bc + y * bh + xx * bw];
+          out[o++] = Math.min(Math.max(v, lo), hi);
+        }
+  return { data: out, shape };
+}
+
+/** Reinterprets the data as `outShape` (same element count); NCHW order is unchanged, so this copies. */
+export function reshape(x: Float32Array, shape: Shape4, outShape: Shape4, where = 'reshape'): TensorData {
+  checkLength(x, shape, where, 'input');
+  return { data: x.slice(), shape: checkReshape(shape, outShape, where) };
+}
+
+/** Constant spatial padding, `pads` = `[top, left, bottom, right]`; negative pads crop. */
+export function pad(x: Float32Array, shape: Shape4, pads: Pads, value: number, where = 'pad'): TensorData {
+  checkLength(x, shape, where, 'input');
+  const outShape = padOutputShape(shape, pads, where);
+  const [N, C, H, W] = shape;
+  const [, , OH, OW] = outShape;
+  const out = new Float32Array(N * C * OH * OW);
+  let o = 0;
+  for (let nc = 0; nc < N * C; nc++) {
+    for (let y = 0; y < OH; y++) {
+      const iy = y - pads[0];
+      for (let xx = 0; xx < OW; xx++) {
+        const ix = xx - pads[1];
+        out[o++] = iy >= 0 && iy < H && ix >= 0 && ix < W ? x[(nc * H + iy) * W + ix] : value;
+      }
+    }
+  }
+  return { data: out, shape: outShape };
 }

@@ -5,6 +5,7 @@ import { validateGraph } from '../graph/validate.ts';
 import {
   activation,
   add,
+  addBroadcast,
   avgPool,
   batchNorm,
   conv2d,
@@ -12,6 +13,8 @@ import {
   globalAvgPool,
   linear,
   maxPool,
+  pad,
+  reshape,
   softmax,
 } from './ops.ts';
 
@@ -65,8 +68,11 @@ function evalNode(graph: Graph, node: GraphNode, values: Map<TensorId, Float32Ar
       return batchNorm(x, shape, node.attrs, where).data;
     case 'activation':
       return activation(x, node.attrs.activation);
-    case 'add':
-      return add(x, get(node.inputs[1]), node.attrs.activation, where);
+    case 'add': {
+      const bShape = graph.tensors[node.inputs[1]].shape;
+      if (shape.every((d, i) => d === bShape[i])) return add(x, get(node.inputs[1]), node.attrs.activation, where);
+      return addBroadcast(x, shape, get(node.inputs[1]), bShape, node.attrs.activation, where).data;
+    }
     case 'maxPool':
       return maxPool(x, shape, node.attrs, where).data;
     case 'avgPool':
@@ -78,7 +84,11 @@ function evalNode(graph: Graph, node: GraphNode, values: Map<TensorId, Float32Ar
     case 'linear':
       return linear(x, shape, node.attrs, where).data;
     case 'softmax':
-      return softmax(x, shape, where).data;
+      return softmax(x, shape, where, node.attrs.axes).data;
+    case 'reshape':
+      return reshape(x, shape, node.attrs.shape, where).data;
+    case 'pad':
+      return pad(x, shape, node.attrs.pads, node.attrs.value, where).data;
   }
 }
 

@@ -79,14 +79,15 @@ function sourceSize(source: GPUCopyExternalImageSource): [number, number] {
 }
 
 /**
- * Classifies images on the GPU: the image goes into a texture, a preprocessing kernel crops, resizes and
- * normalises it into the model's input buffer, and the model runs in the same submit. The texture, its bind
- * group and the uniforms are made once per source size, so a stream of same-sized frames allocates nothing.
+ * Classifies images on the GPU: the image goes into a texture (video frames are imported without a copy), a
+ * preprocessing kernel crops, resizes and normalises it into the model's input buffer, and the model runs in
+ * the same submit. Texture, bind group and uniforms are made once per source size, so a stream of same-sized
+ * frames allocates nothing but the per-frame external-texture bind group WebGPU requires.
  */
 export class ImageClassifier {
   private texture: GPUTexture | null = null;
-  private bindGroup: GPUBindGroup | null = null;
-  private textureSize: [number, number] = [0, 0];
+  private textureBindGroup: GPUBindGroup | null = null;
+  private uniformSize: [number, number] = [0, 0];
   private readonly uniforms: GPUBuffer;
   private readonly program = preprocessProgram();
 
@@ -95,7 +96,8 @@ export class ImageClassifier {
     readonly preprocessing: Preprocessing,
     readonly labels: readonly string[],
     private readonly outputsProbabilities: boolean,
-    private readonly pipeline: GPUComputePipeline,
+    private readonly texturePipeline: GPUComputePipeline,
+    private readonly externalPipeline: GPUComputePipeline | null,
   ) {
     this.uniforms = model.device.createBuffer({
       label: 'preprocess uniforms',
@@ -111,14 +113,17 @@ export class ImageClassifier {
     if (n !== 1 || c !== 3 || h !== preprocessing.size[0] || w !== preprocessing.size[1]) {
       throw new ShapeError(`an image classifier needs a [1, 3, ${preprocessing.size.join(', ')}] input, the model takes [${[n, c, h, w].join(', ')}]`);
     }
-    const [model, pipeline] = await Promise.all([
+    const cache = pipelineCacheFor(device);
+    const [model, texturePipeline, externalPipeline] = await Promise.all([
       CompiledModel.compile(device, loaded.graph, options.compile),
-      pipelineCacheFor(device).get(preprocessProgram()),
+      cache.get(preprocessProgram(false)),
+      // Video frames exist only in browsers; Node never needs the external-texture variant.
+      typeof HTMLVideoElement !== 'undefined' ? cache.get(preprocessProgram(true)) : Promise.resolve(null),
     ]);
     const classes = model.outputs[0].shape[1];
     const labels = options.labels ?? loaded.labels ?? [];
     const named = Array.from({ length: classes }, (_, i) => labels[i] ?? `class ${i}`);
-    return new ImageClassifier(model, preprocessing, named, loaded.outputsProbabilities, pipeline);
+    return new ImageClassifier(model, preprocessing, named, loaded.outputsProbabilities, texturePipeline, externalPipeline);
   }
 
   /** Top-K classes with probabilities (softmax applied when the model outputs logits). */
@@ -131,11 +136,12 @@ export class ImageClassifier {
   async scores(source: ImageSource): Promise<Float32Array> {
     const [width, height] = isRgbaImage(source) ? [source.width, source.height] : sourceSize(source);
     if (!(width > 0 && height > 0)) throw new ShapeError(`image is empty (${width}x${height})`);
-    this.upload(source, width, height);
+    this.writeUniforms(width, height);
+    const [pipeline, bindGroup] = await this.bind(source, width, height);
     const [out] = await this.model.runWith((encoder) => {
       const pass = encoder.beginComputePass({ label: 'preprocess' });
-      pass.setPipeline(this.pipeline);
-      pass.setBindGroup(0, this.bindGroup!);
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
       const [outH, outW] = this.preprocessing.size;
       pass.dispatchWorkgroups(Math.ceil((outW * outH) / this.program.workgroupSize));
       pass.end();
@@ -149,9 +155,50 @@ export class ImageClassifier {
     this.model.dispose();
   }
 
-  private upload(source: ImageSource, width: number, height: number): void {
+  private writeUniforms(width: number, height: number): void {
+    if (this.uniformSize[0] === width && this.uniformSize[1] === height) return;
+    const [outH, outW] = this.preprocessing.size;
+    const p = this.preprocessing;
+    const values = preprocessUniforms(width, height, cropFor(width, height, p), outW, outH, p.mean, p.std);
+    this.model.device.queue.writeBuffer(this.uniforms, 0, packUniforms(this.program.uniforms, values));
+    this.uniformSize = [width, height];
+  }
+
+  private entries(image: GPUBindingResource): GPUBindGroupEntry[] {
+    return [
+      { binding: 0, resource: image },
+      { binding: 1, resource: { buffer: this.model.rawInputBuffer(0) } },
+      { binding: 2, resource: { buffer: this.uniforms } },
+    ];
+  }
+
+  /** The pipeline and bind group that read this source: a zero-copy external texture for video, else a texture. */
+  private async bind(source: ImageSource, width: number, height: number): Promise<[GPUComputePipeline, GPUBindGroup]> {
     const device = this.model.device;
-    if (!this.texture || this.textureSize[0] !== width || this.textureSize[1] !== height) {
+    const isVideo =
+      (typeof HTMLVideoElement !== 'undefined' && source instanceof HTMLVideoElement) ||
+      (typeof VideoFrame !== 'undefined' && source instanceof VideoFrame);
+    if (isVideo && this.externalPipeline) {
+      try {
+        const external = device.importExternalTexture({ source: source as HTMLVideoElement | VideoFrame });
+        const layout = this.externalPipeline.getBindGroupLayout(0);
+        return [this.externalPipeline, device.createBindGroup({ label: 'preprocess (video)', layout, entries: this.entries(external) })];
+      } catch {
+        // Some platforms cannot import a frame (e.g. software video decode): copy it through an ImageBitmap.
+        const bitmap = await createImageBitmap(source as HTMLVideoElement | VideoFrame);
+        try {
+          return this.bindTexture(bitmap, width, height);
+        } finally {
+          bitmap.close();
+        }
+      }
+    }
+    return this.bindTexture(source, width, height);
+  }
+
+  private bindTexture(source: ImageSource, width: number, height: number): [GPUComputePipeline, GPUBindGroup] {
+    const device = this.model.device;
+    if (!this.texture || this.texture.width !== width || this.texture.height !== height) {
       this.texture?.destroy();
       this.texture = device.createTexture({
         label: 'classifier input image',
@@ -159,19 +206,10 @@ export class ImageClassifier {
         format: 'rgba8unorm',
         usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST | GPUTextureUsage.RENDER_ATTACHMENT,
       });
-      this.textureSize = [width, height];
-      const [outH, outW] = this.preprocessing.size;
-      const p = this.preprocessing;
-      const values = preprocessUniforms(width, height, cropFor(width, height, p), outW, outH, p.mean, p.std);
-      device.queue.writeBuffer(this.uniforms, 0, packUniforms(this.program.uniforms, values));
-      this.bindGroup = device.createBindGroup({
+      this.textureBindGroup = device.createBindGroup({
         label: 'preprocess',
-        layout: this.pipeline.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: this.texture.createView() },
-          { binding: 1, resource: { buffer: this.model.rawInputBuffer(0) } },
-          { binding: 2, resource: { buffer: this.uniforms } },
-        ],
+        layout: this.texturePipeline.getBindGroupLayout(0),
+        entries: this.entries(this.texture.createView()),
       });
     }
     if (isRgbaImage(source)) {
@@ -182,5 +220,6 @@ export class ImageClassifier {
     } else {
       device.queue.copyExternalImageToTexture({ source }, { texture: this.texture }, [width, height]);
     }
+    return [this.texturePipeline, this.textureBindGroup!];
   }
 }

@@ -8,6 +8,8 @@ import type { MemoryPlan } from '../graph/memory-plan.ts';
 import { planMemory } from '../graph/memory-plan.ts';
 import { optimizeGraph } from '../graph/passes/index.ts';
 import { validateGraph } from '../graph/validate.ts';
+import type { TuneOptions } from './autotune.ts';
+import { tuneKernels } from './autotune.ts';
 import type { BufferRef, KernelChoice, Step } from './lowering.ts';
 import { DEFAULT_KERNEL_CHOICE, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
 
@@ -19,7 +21,13 @@ export interface TensorDescription {
 export interface CompileOptions {
   /** Skip BN folding and fusion (for tests of the unfused kernels). */
   readonly optimize?: boolean;
+  /** Tiles to use; without tuning, `DEFAULT_KERNEL_CHOICE`. */
   readonly kernels?: KernelChoice;
+  /**
+   * Time each convolution's candidate tiles on this device and keep the fastest (needs `timestamp-query`;
+   * pass a cache to tune once per adapter). Off by default: compiling stays deterministic and quick.
+   */
+  readonly tune?: boolean | TuneOptions;
 }
 
 export interface MemoryReport {
@@ -74,6 +82,8 @@ export class CompiledModel {
   private disposed = false;
   private lostReason: string | null = null;
   private readonly options: CompileOptions;
+  /** The tiles this model was compiled with (tuned per layer when `tune` was on). */
+  readonly kernels: KernelChoice;
 
   private constructor(
     readonly device: GPUDevice,
@@ -90,9 +100,11 @@ export class CompiledModel {
       weightBytes: number;
       runTimer: { querySet: GPUQuerySet; resolve: GPUBuffer; readbackOffset: number } | null;
       options: CompileOptions;
+      kernels: KernelChoice;
     },
   ) {
     this.options = parts.options;
+    this.kernels = parts.kernels;
     this.graph = parts.graph;
     this.steps = parts.steps;
     this.memoryPlan = parts.plan;
@@ -114,7 +126,18 @@ export class CompiledModel {
     validateGraph(source);
     const graph = options.optimize === false ? source : optimizeGraph(source);
     validateGraph(graph);
-    const steps = lowerGraph(graph, options.kernels ?? DEFAULT_KERNEL_CHOICE);
+    let kernels = options.kernels ?? DEFAULT_KERNEL_CHOICE;
+    if (options.tune) {
+      const tuneOptions = options.tune === true ? {} : options.tune;
+      const { perNode } = await tuneKernels(
+        device,
+        graph,
+        (k) => CompiledModel.compile(device, graph, { optimize: false, kernels: k }),
+        tuneOptions,
+      );
+      kernels = { ...kernels, perNode };
+    }
+    const steps = lowerGraph(graph, kernels);
     const plan = planMemory(graph, {
       bytesOf: (id) => storageBytes(graph.tensors[id].shape),
       isAlias: (node) => isAliasNode(graph, node),
@@ -204,7 +227,7 @@ export class CompiledModel {
       const failure = validation ?? oom;
       if (failure) throw new GpuError(`compiling the model failed: ${failure.message.split('\n')[0]}`);
       return new CompiledModel(device, tracker, dispatches, {
-        graph, steps, plan, rawInputs, rawOutputs, readback, outputOffsets, weightBytes, runTimer, options,
+        graph, steps, plan, rawInputs, rawOutputs, readback, outputOffsets, weightBytes, runTimer, options, kernels,
       });
     } catch (e) {
       tracker.destroyAll();
@@ -217,7 +240,7 @@ export class CompiledModel {
    * memory, without reloading the model file.
    */
   recompile(device: GPUDevice): Promise<CompiledModel> {
-    return CompiledModel.compile(device, this.graph, { ...this.options, optimize: false });
+    return CompiledModel.compile(device, this.graph, { ...this.options, kernels: this.kernels, tune: false, optimize: false });
   }
 
   /** True once the device is lost or the model disposed: every further call rejects. */

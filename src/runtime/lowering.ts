@@ -2,13 +2,14 @@ import type { KernelProgram } from '../../shaders/common.ts';
 import { ceilDiv, clampBound } from '../../shaders/common.ts';
 import { conv2dProgram } from '../../shaders/conv2d.ts';
 import { depthwiseConvProgram } from '../../shaders/depthwise.ts';
-import { elementwiseProgram } from '../../shaders/elementwise.ts';
-import { flattenProgram, packNchwProgram, unpackNchwProgram } from '../../shaders/layout.ts';
+import { broadcastAddProgram, elementwiseProgram } from '../../shaders/elementwise.ts';
+import { flattenProgram, packNchwProgram, reshapeProgram, unpackNchwProgram } from '../../shaders/layout.ts';
+import { padProgram } from '../../shaders/pad.ts';
 import { pointwiseConvProgram } from '../../shaders/pointwise.ts';
 import { globalAvgPoolProgram, poolProgram } from '../../shaders/pool.ts';
-import { softmaxProgram } from '../../shaders/softmax.ts';
+import { softmaxAxesProgram, softmaxProgram } from '../../shaders/softmax.ts';
 import { GraphError } from '../errors.ts';
-import type { Activation, Conv2dNode, Graph, GraphNode, LinearNode, PoolAttrs, Shape4, TensorId } from '../graph/ir.ts';
+import type { Activation, Conv2dNode, Graph, GraphNode, LinearNode, PoolAttrs, Shape4, SoftmaxAttrs, TensorId } from '../graph/ir.ts';
 import { activationBounds } from '../graph/ir.ts';
 import { c4, expandGroupedWeights, packBias, packDenseConvWeights, packDepthwiseWeights } from './pack-weights.ts';
 
@@ -38,11 +39,19 @@ export interface Step {
   readonly macs: number;
 }
 
+/** Register tile of one invocation: output pixels along a row x groups of four output channels. */
+export interface Tile {
+  readonly pixelsPerThread: number;
+  readonly vec4sPerThread: number;
+}
+
 /** Kernel tiling knobs; the defaults are the deterministic choice when nothing is tuned. */
 export interface KernelChoice {
-  readonly pointwise: { readonly pixelsPerThread: number; readonly vec4sPerThread: number };
-  readonly conv2d: { readonly pixelsPerThread: number; readonly vec4sPerThread: number };
+  readonly pointwise: Tile;
+  readonly conv2d: Tile;
   readonly depthwise: { readonly pixelsPerThread: number };
+  /** Per-convolution tiles (by output tensor id of the optimized graph), e.g. from the autotuner. */
+  readonly perNode?: ReadonlyMap<TensorId, Tile>;
 }
 
 export const DEFAULT_KERNEL_CHOICE: KernelChoice = {
@@ -59,11 +68,27 @@ function activationUniforms(a: Activation): { actMin: number; actMax: number } {
   return { actMin: clampBound(lo), actMax: clampBound(hi) };
 }
 
-/** Whether a node stores its output in its input's buffer unchanged (no launch needed). */
+/**
+ * Whether a node stores its output in its input's buffer unchanged (no launch needed): a flatten of a 1x1
+ * map, or a reshape that keeps `n`, `c` and `h * w` (NHWC4 storage is then identical).
+ */
 export function isAliasNode(graph: Graph, node: GraphNode): boolean {
+  if (node.op === 'reshape') {
+    const [n, c, h, w] = graph.tensors[node.inputs[0]].shape;
+    const [on, oc, oh, ow] = graph.tensors[node.output].shape;
+    return n === on && c === oc && h * w === oh * ow;
+  }
   if (node.op !== 'flatten') return false;
   const [, , h, w] = graph.tensors[node.inputs[0]].shape;
   return h === 1 && w === 1;
+}
+
+/** Whether a softmax is the plain one over the features of a flat `[n, c, 1, 1]` tensor. */
+function isFlatChannelSoftmax(attrs: SoftmaxAttrs, shape: Shape4): boolean {
+  if (shape[2] !== 1 || shape[3] !== 1) return false;
+  if (!attrs.axes) return true;
+  const [first, last] = attrs.axes;
+  return first <= 1 && last >= 1 && (first === 1 || shape[0] === 1);
 }
 
 /** Bytes of a tensor stored as NHWC4. */
@@ -110,6 +135,9 @@ function lowerNode(graph: Graph, node: GraphNode, choice: KernelChoice): Step {
       return lowerLinear(node, inShape, choice);
     case 'add':
     case 'activation': {
+      if (node.op === 'add' && !sameShape(inShape, graph.tensors[node.inputs[1]].shape)) {
+        return lowerBroadcastAdd(node.name, node.attrs.activation, graph, node.inputs[0], node.inputs[1], node.output);
+      }
       const total = storageBytes(outShape) / 16;
       const buffers: Record<string, BufferRef> =
         node.op === 'add'
@@ -154,7 +182,37 @@ function lowerNode(graph: Graph, node: GraphNode, choice: KernelChoice): Step {
         macs: 0,
       };
     }
+    case 'reshape': {
+      const [, inC, inH, inW] = inShape;
+      const [n, outC, outH, outW] = outShape;
+      const total = n * outH * outW * c4(outC);
+      return {
+        label: node.name,
+        kind: 'layout',
+        program: reshapeProgram(),
+        uniforms: { total, inC, inC4: c4(inC), inH, inW, outC, outC4: c4(outC), outH, outW },
+        workgroups: ceilDiv(total, 64),
+        buffers: { src: tensor(node.inputs[0]), dst: tensor(node.output) },
+        macs: 0,
+      };
+    }
+    case 'pad': {
+      const [, c, inH, inW] = inShape;
+      const [n, , outH, outW] = outShape;
+      const total = n * outH * outW * c4(c);
+      const { pads, value } = node.attrs;
+      return {
+        label: node.name,
+        kind: 'layout',
+        program: padProgram(),
+        uniforms: { total, C4: c4(c), inH, inW, outH, outW, padTop: pads[0], padLeft: pads[1], value },
+        workgroups: ceilDiv(total, 64),
+        buffers: { src: tensor(node.inputs[0]), dst: tensor(node.output) },
+        macs: 0,
+      };
+    }
     case 'softmax': {
+      if (!isFlatChannelSoftmax(node.attrs, inShape)) return lowerSoftmaxAxes(node.name, node.attrs.axes ?? [1, 1], inShape, node.inputs[0], node.output);
       const [n, c] = inShape;
       return {
         label: node.name,
@@ -182,7 +240,11 @@ function convBuffers(node: Conv2dNode | LinearNode, weight: Float32Array, bias: 
   return buffers;
 }
 
-function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, choice: KernelChoice): Step {
+function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalChoice: KernelChoice): Step {
+  const tile = globalChoice.perNode?.get(node.output);
+  const choice: KernelChoice = tile
+    ? { pointwise: tile, conv2d: tile, depthwise: { pixelsPerThread: tile.pixelsPerThread } }
+    : globalChoice;
   const a = node.attrs;
   const [n, inC, inH, inW] = inShape;
   const [, outC, outH, outW] = outShape;
@@ -305,6 +367,55 @@ function lowerPool(
       paddedH: inH + a.pads[0] + a.pads[2], paddedW: inW + a.pads[1] + a.pads[3],
       countIncludePad: a.countIncludePad ? 1 : 0,
     },
+    workgroups: ceilDiv(total, 64),
+    buffers: { src: tensor(input), dst: tensor(output) },
+    macs: 0,
+  };
+}
+
+function sameShape(a: Shape4, b: Shape4): boolean {
+  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+}
+
+function lowerBroadcastAdd(
+  label: string,
+  activation: Activation,
+  graph: Graph,
+  a: TensorId,
+  b: TensorId,
+  output: TensorId,
+): Step {
+  const [aN, aC, aH, aW] = graph.tensors[a].shape;
+  const [bN, bC, bH, bW] = graph.tensors[b].shape;
+  const [n, c, outH, outW] = graph.tensors[output].shape;
+  const total = n * outH * outW * c4(c);
+  return {
+    label,
+    kind: 'elementwise',
+    program: broadcastAddProgram(),
+    uniforms: { total, outC4: c4(c), outH, outW, aN, aC, aH, aW, bN, bC, bH, bW, ...activationUniforms(activation) },
+    workgroups: ceilDiv(total, 64),
+    buffers: { a: tensor(a), b: tensor(b), dst: tensor(output) },
+    macs: 0,
+  };
+}
+
+/** Softmax over NCHW axes `first..last` of any tensor; one output vec4 per invocation. */
+function lowerSoftmaxAxes(label: string, axes: readonly [number, number], shape: Shape4, input: TensorId, output: TensorId): Step {
+  const [n, c, h, w] = shape;
+  let len = 1;
+  let inner = 1;
+  shape.forEach((d, i) => {
+    if (i >= axes[0] && i <= axes[1]) len *= d;
+    else if (i > axes[1]) inner *= d;
+  });
+  const total = n * h * w * c4(c);
+  return {
+    label,
+    // Not 'softmax': that kind is the one-workgroup-per-image reduction of flat heads.
+    kind: 'elementwise',
+    program: softmaxAxesProgram(),
+    uniforms: { total, C: c, C4: c4(c), H: h, W: w, len, inner },
     workgroups: ceilDiv(total, 64),
     buffers: { src: tensor(input), dst: tensor(output) },
     macs: 0,

@@ -4,7 +4,8 @@ import { producers, readerCounts, soleReader } from './util.ts';
 
 /**
  * Residual-add fusion: `add(conv(x), r)` becomes `conv(x) + r` in the convolution's epilogue, when the
- * convolution has no activation yet (the add must come before any clamp) and the add is its only reader.
+ * operands have the same shape (not a broadcast), the convolution has no activation yet (the add must come
+ * before any clamp) and the add is its only reader.
  * The fused convolution takes the add's place in the node order, where both operands exist. When both
  * operands qualify, the later producer absorbs the add: the earlier operand is then already computed.
  */
@@ -24,6 +25,9 @@ export function fuseResidualAdds(graph: Graph): Graph {
 
   for (const node of graph.nodes) {
     if (node.op !== 'add') continue;
+    // A broadcasting add is no residual: the epilogue adds a tensor of the convolution's own shape.
+    const [sa, sb] = node.inputs.map((id) => graph.tensors[id].shape);
+    if (!sa.every((d, i) => d === sb[i])) continue;
     const candidates = node.inputs
       .map((id, k) => ({ conv: absorbable(id), other: node.inputs[1 - k] }))
       .filter((c): c is { conv: Conv2dNode; other: TensorId } => c.conv !== undefined)

@@ -1,0 +1,83 @@
+/**
+ * Where the default model comes from: served from the local shared folder in development (see the Vite
+ * plugin in vite.config.ts), fetched from its public home in a deployed build and checked by sha256.
+ */
+export interface RemoteFile {
+  readonly name: string;
+  readonly url: string;
+  readonly sha256: string | null;
+}
+
+const PUBLIC_HOME = 'https://github.com/google-coral/test_data/raw/master';
+
+export const DEFAULT_MODEL: RemoteFile = import.meta.env.DEV
+  ? { name: 'mobilenet_v2_1.0_224_quant.tflite', url: '/models/mobilenet_v2_1.0_224_quant.tflite', sha256: null }
+  : {
+      name: 'mobilenet_v2_1.0_224_quant.tflite',
+      url: `${PUBLIC_HOME}/mobilenet_v2_1.0_224_quant.tflite`,
+      sha256: '7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776',
+    };
+
+export const DEFAULT_LABELS: RemoteFile = import.meta.env.DEV
+  ? { name: 'imagenet_labels.txt', url: '/models/imagenet_labels.txt', sha256: null }
+  : {
+      name: 'imagenet_labels.txt',
+      url: `${PUBLIC_HOME}/imagenet_labels.txt`,
+      sha256: 'b8aaeb5630c62626a7d124a05c0e14230a7ffdd2136a31d0190a4fb71c1d82f1',
+    };
+
+/** Largest model file the page accepts: a CNN classifier is tens of MB; anything far beyond is a mistake. */
+export const MAX_MODEL_BYTES = 512 * 2 ** 20;
+
+export class DownloadError extends Error {
+  override readonly name = 'DownloadError';
+}
+
+export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Downloads a file, reporting progress in [0, 1] when the size is known, and verifies its sha256. */
+export async function download(file: RemoteFile, onProgress: (fraction: number) => void): Promise<Uint8Array<ArrayBuffer>> {
+  let response: Response;
+  try {
+    response = await fetch(file.url);
+  } catch (e) {
+    throw new DownloadError(`could not download ${file.name}: ${(e as Error).message}`);
+  }
+  if (!response.ok) throw new DownloadError(`could not download ${file.name}: HTTP ${response.status}`);
+  const total = Number(response.headers.get('content-length')) || 0;
+  if (total > MAX_MODEL_BYTES) throw new DownloadError(`${file.name} is ${total} bytes, over the ${MAX_MODEL_BYTES}-byte limit`);
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  const reader = response.body?.getReader();
+  if (reader) {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      received += value.byteLength;
+      if (received > MAX_MODEL_BYTES) throw new DownloadError(`${file.name} is over the ${MAX_MODEL_BYTES}-byte limit`);
+      if (total) onProgress(received / total);
+    }
+  } else {
+    chunks.push(new Uint8Array(await response.arrayBuffer()));
+  }
+  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let offset = 0;
+  for (const c of chunks) {
+    bytes.set(c, offset);
+    offset += c.byteLength;
+  }
+  if (file.sha256) {
+    const actual = await sha256Hex(bytes);
+    if (actual !== file.sha256) throw new DownloadError(`${file.name} failed its checksum (sha256 ${actual}, expected ${file.sha256})`);
+  }
+  onProgress(1);
+  return bytes;
+}
+
+export function parseLabels(text: string): string[] {
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l, i, all) => l !== '' || i < all.length - 1);
+}

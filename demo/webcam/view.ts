@@ -1,0 +1,68 @@
+import type { Classification } from '../../src/runtime/classifier.ts';
+
+/** DOM updates, kept apart from the control flow in main.ts. */
+const $ = <T extends HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`page is missing #${id}`);
+  return el as T;
+};
+
+export const elements = {
+  video: $<HTMLVideoElement>('video'),
+  still: $<HTMLImageElement>('still'),
+  dropHint: $('drop-hint'),
+  predictions: $<HTMLOListElement>('predictions'),
+  fps: $('fps'),
+  latency: $('latency'),
+  latencyLabel: $('latency-label'),
+  modelName: $('model-name'),
+  adapter: $('adapter'),
+  message: $('message'),
+  progress: $<HTMLProgressElement>('progress'),
+  pause: $<HTMLButtonElement>('pause'),
+  imageFile: $<HTMLInputElement>('image-file'),
+  modelFile: $<HTMLInputElement>('model-file'),
+  labelsFile: $<HTMLInputElement>('labels-file'),
+  arch: $<HTMLSelectElement>('arch'),
+  defaultModel: $<HTMLButtonElement>('default-model'),
+};
+
+const ROWS = 5;
+
+/** Five fixed rows, created once, so updates never change the layout. */
+export function setupPredictions(): void {
+  elements.predictions.replaceChildren(
+    ...Array.from({ length: ROWS }, () => {
+      const li = document.createElement('li');
+      li.innerHTML = '<span class="label">&nbsp;</span><span class="score"></span><span class="bar"><span style="width:0%"></span></span>';
+      return li;
+    }),
+  );
+}
+
+export function showPredictions(top: readonly Classification[]): void {
+  const rows = elements.predictions.children;
+  for (let i = 0; i < ROWS; i++) {
+    const li = rows[i] as HTMLLIElement;
+    const p = top[i];
+    (li.querySelector('.label') as HTMLElement).textContent = p ? p.label : '\u00a0';
+    (li.querySelector('.score') as HTMLElement).textContent = p ? `${(p.score * 100).toFixed(1)}%` : '';
+    (li.querySelector('.bar span') as HTMLElement).style.width = p ? `${Math.max(0, Math.min(1, p.score)) * 100}%` : '0%';
+  }
+}
+
+export function showMessage(text: string, kind: 'info' | 'error' = 'info'): void {
+  elements.message.textContent = text;
+  elements.message.classList.toggle('error', kind === 'error');
+}
+
+export function showProgress(fraction: number | null): void {
+  elements.progress.hidden = fraction === null;
+  if (fraction !== null) elements.progress.value = fraction;
+}
+
+export function showStats(fps: number | null, latencyMs: number | null, timer: 'gpu' | 'wall'): void {
+  elements.fps.textContent = fps === null ? '–' : fps.toFixed(1);
+  elements.latencyLabel.textContent = timer === 'gpu' ? 'GPU latency (timestamp queries)' : 'Latency (wall time)';
+  elements.latency.textContent = latencyMs === null ? '–' : `${latencyMs.toFixed(1)} ms`;
+}

@@ -1,0 +1,107 @@
+/**
+ * `webcnn classify IMAGE... --model FILE`: top-K classes of each image, with the model's own preprocessing
+ * done on the GPU by `ImageClassifier`.
+ */
+import { basename } from 'node:path';
+import { WebcnnError } from '../errors.ts';
+import {
+  COMMON_HELP, COMMON_OPTIONS, MODEL_OPTIONS, MODEL_OPTIONS_HELP, UsageError, acquireCliDevice, checkReadable, loadModelFile,
+  modelOptions, parseCommandArgs, positiveInt, readInputFile, readLabels, writeOut,
+} from './common.ts';
+import { decodeImage } from './images.ts';
+
+export const CLASSIFY_USAGE = `Usage: webcnn classify IMAGE... --model FILE [options]
+
+Classifies PNG, JPEG or BMP images with an image-classification model (TFLite, ONNX or safetensors),
+resizing and normalizing each image on the GPU as the model expects.
+
+Options:
+  -m, --model FILE         model file (required)
+  -l, --labels FILE        class labels, one per line, line N = class N (default: the model's own, if any)
+  -k, --top K              how many classes to show per image (default 5)
+      --json               one JSON object per image and line: {"image", "top": [{"index", "label", "score"}], "ms"}
+${MODEL_OPTIONS_HELP}
+${COMMON_HELP}
+
+Example:
+  webcnn classify cat.bmp --model mobilenet_v2_1.0_224_quant.tflite --labels imagenet_labels.txt --top 3`;
+
+export interface Classification {
+  readonly index: number;
+  readonly label: string;
+  readonly score: number;
+}
+
+const OPTIONS = {
+  ...COMMON_OPTIONS,
+  ...MODEL_OPTIONS,
+  model: { type: 'string', short: 'm' },
+  labels: { type: 'string', short: 'l' },
+  top: { type: 'string', short: 'k' },
+  json: { type: 'boolean' },
+} as const;
+
+export async function classifyCommand(argv: string[]): Promise<number> {
+  const { values, positionals: images } = parseCommandArgs('classify', argv, OPTIONS);
+  if (values.help) {
+    await writeOut(`${CLASSIFY_USAGE}\n`);
+    return 0;
+  }
+  if (images.length === 0) throw new UsageError('no image given', 'classify');
+  if (!values.model) throw new UsageError('--model FILE is required', 'classify');
+  const topK = positiveInt(values.top, '--top', 'classify') ?? 5;
+  const loadOptions = modelOptions(values, 'classify');
+
+  // Everything that can fail cheaply fails before the model is loaded and the GPU is started.
+  for (const image of images) checkReadable(image, 'image');
+  const labels = values.labels !== undefined ? readLabels(values.labels) : undefined;
+  const { loaded } = await loadModelFile(values.model, loadOptions);
+  const classes = loaded.graph.tensors[loaded.graph.outputs[0]].shape[1];
+  if (labels && labels.length !== classes) {
+    // Typically 1000 ImageNet labels for a 1001-class model (index 0 = background) or the other way round.
+    process.stderr.write(`webcnn: warning: ${values.labels} has ${labels.length} labels, the model has ${classes} classes; labels may be shifted\n`);
+  }
+
+  const { ImageClassifier } = await import('../runtime/classifier.ts');
+  const device = await acquireCliDevice();
+  let classifier: Awaited<ReturnType<typeof ImageClassifier.create>> | undefined;
+  let failures = 0;
+  try {
+    classifier = await ImageClassifier.create(device, loaded, labels ? { labels } : {});
+    for (const path of images) {
+      let image;
+      try {
+        image = decodeImage(readInputFile(path, 'image'), basename(path));
+      } catch (e) {
+        // One bad image does not stop the others; it is reported and makes the exit status 1.
+        if (!(e instanceof WebcnnError)) throw e;
+        process.stderr.write(`webcnn: ${e.message}\n`);
+        failures++;
+        continue;
+      }
+      const start = performance.now();
+      const top: Classification[] = await classifier.classify(image, { topK });
+      const ms = performance.now() - start;
+      await writeOut(values.json ? jsonLine(path, top, ms) : table(path, image, top, ms));
+    }
+  } finally {
+    classifier?.dispose();
+    device.destroy();
+  }
+  return failures > 0 ? 1 : 0;
+}
+
+function jsonLine(image: string, top: readonly Classification[], ms: number): string {
+  const rounded = top.map((t) => ({ index: t.index, label: t.label, score: Number(t.score.toPrecision(6)) }));
+  return `${JSON.stringify({ image, top: rounded, ms: Math.round(ms * 100) / 100 })}\n`;
+}
+
+function table(path: string, image: { width: number; height: number }, top: readonly Classification[], ms: number): string {
+  const lines = [`${path} (${image.width}x${image.height}, ${ms.toFixed(1)} ms)`];
+  const indexWidth = Math.max(5, ...top.map((t) => String(t.index).length));
+  lines.push(`  ${'rank'.padStart(4)}  ${'class'.padStart(indexWidth)}  ${'score'.padStart(7)}  label`);
+  top.forEach((t, i) => {
+    lines.push(`  ${String(i + 1).padStart(4)}  ${String(t.index).padStart(indexWidth)}  ${t.score.toFixed(4).padStart(7)}  ${t.label}`);
+  });
+  return `${lines.join('\n')}\n\n`;
+}

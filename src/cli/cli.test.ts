@@ -1,0 +1,280 @@
+/**
+ * The `webcnn` CLI as a user meets it: spawned through `bin/webcnn.js`, checked for exit codes and one-line
+ * errors. Cases that need the model loaders of other formats skip while those are missing; cases that need a
+ * GPU skip when no WebGPU adapter is found.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT, SHARED_CAT, SHARED_LABELS, SHARED_MODEL } from '../../test/shared.ts';
+import { writeNpy, readNpy } from '../formats/npy.ts';
+import { writeSafetensors } from '../formats/safetensors/index.ts';
+import { mobilenetV2, mobilenetV2ParamShapes } from '../models/mobilenet-v2.ts';
+import { randomParams } from '../models/params.ts';
+import { runGraphReference } from '../reference/index.ts';
+import { Rng } from '../util/random.ts';
+import { countGraphParams, describeModel, formatInfo } from './info.ts';
+import { outputFileNames, sanitizeFileName, transposeLayout } from './run.ts';
+
+const BIN = resolve(PROJECT_ROOT, 'bin/webcnn.js');
+const hasLoaders = ['tflite', 'onnx'].every((f) => existsSync(resolve(PROJECT_ROOT, `src/formats/${f}/index.ts`)));
+const hasClassifier = existsSync(resolve(PROJECT_ROOT, 'src/runtime/classifier.ts'));
+const hasTflite = existsSync(resolve(PROJECT_ROOT, 'src/formats/tflite/index.ts'));
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return new Promise((done, fail) => {
+    // The CLI must never hang; a child still running after 50 s is killed (and the test then fails).
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 50_000, killSignal: 'SIGKILL',
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+const lines = (s: string) => s.split('\n').filter((l) => l.length > 0);
+/** Exactly one `webcnn: ...` line on stderr, and no stack trace. */
+function expectOneLineError(r: Result, code: number, pattern: RegExp): void {
+  expect(r.code, r.stderr).toBe(code);
+  expect(lines(r.stderr)).toHaveLength(1);
+  expect(r.stderr).toMatch(/^webcnn: /);
+  expect(r.stderr).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'webcnn-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A MobileNetV2 (width 0.35, 10 classes) torchvision checkpoint from seeded random parameters. */
+function tinyCheckpoint(): { file: string; params: ReturnType<typeof randomParams> } {
+  const specs = mobilenetV2ParamShapes({ widthMultiplier: 0.35, numClasses: 10 });
+  const params = randomParams(5);
+  const file = join(tmp, 'tiny.safetensors');
+  writeFileSync(file, writeSafetensors(Object.fromEntries(specs.map((s) => [s.name, { data: params.get(s.name, s.shape), shape: s.shape }]))));
+  return { file, params: randomParams(5) };
+}
+
+describe('webcnn CLI: usage and errors', () => {
+  it('prints help for the program and each command', async () => {
+    const main = await cli(['--help']);
+    expect(main.code).toBe(0);
+    expect(main.stdout).toMatch(/Usage: webcnn COMMAND/);
+    for (const command of ['classify', 'run', 'info']) {
+      const r = await cli([command, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Usage: webcnn ${command}`);
+      expect(r.stderr).toBe('');
+    }
+  });
+
+  it('exits 2 with one line for bad usage', async () => {
+    const cases: [string[], RegExp][] = [
+      [['frobnicate'], /unknown command 'frobnicate'/],
+      [['classify', 'cat.bmp'], /--model FILE is required \(see 'webcnn classify --help'\)/],
+      [['classify', '--model', 'm.tflite'], /no image given/],
+      [['classify', 'x.png', '-m', 'm', '--top', 'zero'], /--top must be a positive integer/],
+      [['info', '--bogus', 'm'], /Unknown option '--bogus'/],
+      [['info', 'm', '--arch', 'vgg'], /--arch must be one of mobilenet_v2, resnet50/],
+      [['run', 'm.onnx', '--input', 'x.npy'], /--output-dir DIR is required/],
+      [['run', 'm.onnx', '-o', 'out'], /no --input given/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => cli(args)));
+    results.forEach((r, i) => expectOneLineError(r, 2, cases[i][1]));
+    const bare = await cli([]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/Usage: webcnn COMMAND/);
+  });
+
+  it('exits 1 with one line naming a missing file; --verbose adds the stack', async () => {
+    const missing = join(tmp, 'nope.tflite');
+    expectOneLineError(await cli(['info', missing]), 1, new RegExp(`cannot read model ${missing}: no such file`));
+    expectOneLineError(await cli(['classify', join(tmp, 'no.png'), '--model', missing]), 1, /cannot read image .*no\.png: no such file/);
+    expectOneLineError(await cli(['info', tmp]), 1, /is a directory/);
+    const verbose = await cli(['info', missing, '--verbose']);
+    expect(verbose.code).toBe(1);
+    expect(verbose.stderr).toMatch(/^webcnn: cannot read model/);
+    expect(verbose.stderr).toMatch(/\n\s+at /);
+  });
+
+  it('exits 1 with one line for a bad .npy input, before loading the model', async () => {
+    const bad = join(tmp, 'bad.npy');
+    writeFileSync(bad, 'not numpy');
+    expectOneLineError(await cli(['run', join(tmp, 'm.onnx'), '--input', `x=${bad}`, '-o', tmp]), 1, /bad\.npy: not a \.npy file/);
+  });
+
+  it('fails cleanly when a labels file is missing', async () => {
+    const img = join(tmp, 'img.bmp');
+    writeFileSync(img, 'BM');
+    expectOneLineError(await cli(['classify', img, '-m', 'x', '--labels', join(tmp, 'labels.txt')]), 1, /cannot read labels file/);
+  });
+});
+
+describe.skipIf(!hasLoaders)('webcnn CLI: model files', () => {
+  it('names a file that is no model it knows', async () => {
+    const junk = join(tmp, 'junk.bin');
+    writeFileSync(junk, new Uint8Array(64).fill(0xee));
+    expectOneLineError(await cli(['info', junk]), 1, /junk\.bin: not a TFLite, ONNX or safetensors model/);
+  });
+
+  it('asks for --arch for a safetensors checkpoint, and describes it with one', async () => {
+    const { file } = tinyCheckpoint();
+    expectOneLineError(await cli(['info', file]), 1, /safetensors checkpoint.*pass --arch/);
+    const r = await cli(['info', file, '--arch', 'mobilenet_v2', '--input-size', '64', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info).toMatchObject({ format: 'safetensors', inputs: [{ name: 'input', shape: [1, 3, 64, 64] }], outputs: [{ shape: [1, 10] }] });
+    expect(info.ops.conv2d).toBe(52);
+    expect(info.kernels.depthwise).toBe(17);
+    expect(info.metadata['width multiplier']).toBe(0.35);
+    expect(info.memory.weightBytes).toBeGreaterThan(info.parameters * 4 * 0.9);
+  });
+});
+
+// formats/index.ts imports every loader, so this needs all of them (not only the TFLite one).
+describe.skipIf(!hasLoaders || !hasTflite || !existsSync(SHARED_MODEL))('webcnn info on the shared TFLite MobileNetV2', () => {
+  it('describes inputs, outputs, ops, parameters and memory', async () => {
+    const r = await cli(['info', SHARED_MODEL]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/model: +mobilenet_v2_1\.0_224_quant\.tflite \(tflite/);
+    expect(r.stdout).toMatch(/\[1, 224, 224, 3\] +\(graph NCHW \[1, 3, 224, 224\]\)/);
+    expect(r.stdout).toMatch(/\[1, 1001\]/);
+    expect(r.stdout).toMatch(/parameters: +3,\d{3},\d{3}/);
+    expect(r.stdout).toMatch(/GPU memory: .* MiB planned/);
+    const json = JSON.parse((await cli(['info', SHARED_MODEL, '--json'])).stdout);
+    expect(json.format).toBe('tflite');
+    expect(json.inputs[0].shape).toEqual([1, 224, 224, 3]);
+    expect(json.outputs[0].shape).toEqual([1, 1001]);
+  });
+});
+
+describe.skipIf(!hasLoaders)('webcnn on the GPU', () => {
+  it('run: writes the outputs of a safetensors MobileNetV2 matching the CPU reference', async (ctx) => {
+    const { file } = tinyCheckpoint();
+    const size = 32;
+    const input = new Rng(9).fill(3 * size * size, -1, 1);
+    const npy = join(tmp, 'input.npy');
+    writeFileSync(npy, writeNpy(input, [1, 3, size, size]));
+    const out = join(tmp, 'out');
+    const r = await cli(['run', file, '--arch', 'mobilenet_v2', '--input-size', String(size), '--input', `input=${npy}`, '--output-dir', out]);
+    if (r.code !== 0 && /WebGPU|adapter/.test(r.stderr)) ctx.skip();
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(out)).toHaveLength(1);
+    const written = readNpy(readFileSync(join(out, readdirSync(out)[0])));
+    expect(written.shape).toEqual([1, 10]);
+    const graph = mobilenetV2({ params: randomParams(5), widthMultiplier: 0.35, numClasses: 10, inputSize: size });
+    const [want] = runGraphReference(graph, [input]);
+    const scale = Math.max(...want.map(Math.abs));
+    for (let i = 0; i < want.length; i++) expect(Math.abs(written.data[i] - want[i])).toBeLessThanOrEqual(1e-4 * scale + 1e-5);
+    // A wrong input shape is one line naming the expected one.
+    writeFileSync(npy, writeNpy(input, [1, size, size, 3]));
+    expectOneLineError(
+      await cli(['run', file, '--arch', 'mobilenet_v2', '--input-size', String(size), '-i', npy, '-o', out]),
+      1,
+      /input 'input' needs shape \[1, 3, 32, 32\], the file has \[1, 32, 32, 3\]/,
+    );
+  });
+
+  it.skipIf(!hasClassifier || !existsSync(SHARED_CAT))('classify: the shared cat is an Egyptian cat', async (ctx) => {
+    const r = await cli(['classify', SHARED_CAT, '--model', SHARED_MODEL, '--labels', SHARED_LABELS, '--top', '3', '--json']);
+    if (r.code !== 0 && /WebGPU|adapter/.test(r.stderr)) ctx.skip();
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(lines(r.stdout)[0]);
+    expect(result.image).toBe(SHARED_CAT);
+    expect(result.top).toHaveLength(3);
+    expect(result.top.map((t: { index: number }) => t.index)).toContain(286);
+    expect(result.top.find((t: { index: number }) => t.index === 286)).toMatchObject({ label: 'Egyptian cat' });
+    expect(typeof result.ms).toBe('number');
+    const table = await cli(['classify', SHARED_CAT, '--model', SHARED_MODEL, '--labels', SHARED_LABELS, '-k', '2']);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/cat\.bmp \(512x341, [\d.]+ ms\)/);
+    expect(table.stdout).toMatch(/rank +class +score +label/);
+  });
+});
+
+describe('run and info helpers', () => {
+  it('sanitizes output names into unique file names', () => {
+    expect(sanitizeFileName('MobilenetV2/Predictions/Reshape_1', 'o')).toBe('MobilenetV2_Predictions_Reshape_1');
+    expect(sanitizeFileName('../../etc/passwd', 'o')).toBe('etc_passwd');
+    expect(sanitizeFileName('???', 'output_0')).toBe('output_0');
+    expect(sanitizeFileName('.hidden', 'o')).toBe('hidden');
+    expect(outputFileNames(['a/b', 'a:b', 'A_B', ''])).toEqual(['a_b', 'a_b_1', 'A_B_2', 'output_3']);
+  });
+
+  it('transposes NHWC <-> NCHW', () => {
+    const nhwc = Float32Array.from({ length: 2 * 3 * 2 * 4 }, (_, i) => i); // n=2, h=3, w=2, c=4
+    const nchw = transposeLayout(nhwc, [2, 4, 3, 2], true);
+    expect(nchw[((1 * 4 + 2) * 3 + 1) * 2 + 0]).toBe(nhwc[((1 * 3 + 1) * 2 + 0) * 4 + 2]);
+    expect(transposeLayout(nchw, [2, 4, 3, 2], false)).toEqual(nhwc);
+  });
+
+  it('counts parameters as PyTorch does and describes a graph without a GPU', async () => {
+    const graph = mobilenetV2({ params: randomParams(1), inputSize: 64 });
+    expect(countGraphParams(graph)).toEqual({ parameters: 3_504_872, buffers: 34_112 });
+    const info = await describeModel(
+      { format: 'safetensors', graph, inputDims: [[1, 3, 64, 64]], outputDims: [[1, 1000]], outputsProbabilities: false, metadata: { architecture: 'mobilenet_v2' } },
+      'm.safetensors',
+      1234,
+    );
+    expect(info.planError).toBeUndefined();
+    expect(info.ops).toMatchObject({ conv2d: 52, batchNorm: 52, add: 10, linear: 1 });
+    expect(info.kernels).toMatchObject({ depthwise: 17, layout: 2 });
+    expect(info.memory!.activationPeakBytes).toBeLessThan(info.memory!.activationUnplannedBytes);
+    const text = formatInfo(info);
+    expect(text).toContain('parameters:  3,504,872 (+ 34,112 batch-norm statistics)');
+    expect(text).toMatch(/kernels: +\d+ dispatches/);
+    expect(text).toContain('  architecture: mobilenet_v2');
+  });
+});
+
+describe('npm run fetch-model', () => {
+  const script = resolve(PROJECT_ROOT, 'scripts/fetch-model.ts');
+  const tsx = resolve(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs');
+  const fetchModel = (env: Record<string, string>) =>
+    new Promise<Result>((done, fail) => {
+      const child = spawn(process.execPath, [tsx, script], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', fail);
+      child.on('close', (code) => done({ code, stdout, stderr }));
+    });
+
+  it.skipIf(!existsSync(SHARED_MODEL))('verifies and reports the shared model', async () => {
+    const r = await fetchModel({});
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(SHARED_MODEL);
+  });
+
+  it('rejects a file whose sha256 does not match', async () => {
+    const shared = mkdtempSync(join(tmp, 'shared-'));
+    const dir = join(shared, 'models');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'mobilenet_v2_1.0_224_quant.tflite'), 'not the model');
+    const r = await fetchModel({ WEBCNN_SHARED: shared });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/sha256 mismatch \(expected 7aad0c74/);
+  });
+
+  it('fails fast with a clear message when the download fails', async () => {
+    const empty = mkdtempSync(join(tmp, 'empty-'));
+    const start = Date.now();
+    const r = await fetchModel({ WEBCNN_SHARED: empty, WEBCNN_MODELS_DIR: join(empty, 'models'), WEBCNN_MODEL_URL: 'http://127.0.0.1:59999/model.tflite', WEBCNN_FETCH_TIMEOUT_MS: '5000' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/fetch-model: cannot download http:\/\/127\.0\.0\.1:59999\/model\.tflite: /);
+    expect(Date.now() - start).toBeLessThan(15_000);
+    expect(existsSync(join(empty, 'models', 'mobilenet_v2_1.0_224_quant.tflite'))).toBe(false);
+  });
+});

@@ -1,0 +1,193 @@
+/**
+ * Pieces every `webcnn` command shares: argument parsing, file reading with one-line errors, the GPU device,
+ * and the model-loading options. Heavy modules (loaders, Dawn) are imported lazily so that `--help` and usage
+ * errors answer at once.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { WebcnnError, WebGPUUnavailableError } from '../errors.ts';
+import type { LoadedModel } from '../formats/model.ts';
+
+/** A failure the CLI reports as one line (exit code 1). */
+export class CliError extends WebcnnError {
+  override readonly name: string = 'CliError';
+}
+
+/** Wrong command line: reported with a pointer to `--help`, exit code 2. */
+export class UsageError extends CliError {
+  override readonly name = 'UsageError';
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+  }
+}
+
+export const ARCHITECTURES = ['mobilenet_v2', 'resnet50'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+
+type OptionSpec = { type: 'string' | 'boolean'; short?: string; multiple?: boolean };
+
+/** Options every command accepts. */
+export const COMMON_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  verbose: { type: 'boolean', short: 'v' },
+} as const satisfies Record<string, OptionSpec>;
+
+/** Options of commands that load a model. */
+export const MODEL_OPTIONS = {
+  arch: { type: 'string' },
+  'input-size': { type: 'string' },
+  'num-classes': { type: 'string' },
+  'width-multiplier': { type: 'string' },
+} as const satisfies Record<string, OptionSpec>;
+
+export const MODEL_OPTIONS_HELP = `Model options (safetensors checkpoints only; TFLite and ONNX files describe themselves):
+  --arch NAME              torchvision network the checkpoint belongs to: ${ARCHITECTURES.join(' or ')} (required)
+  --input-size N           square input side in pixels (default 224)
+  --num-classes N          class count (default: rows of the classifier weight)
+  --width-multiplier W     MobileNetV2 width (default: inferred from the checkpoint)`;
+
+export const COMMON_HELP = `  -v, --verbose            show stack traces of errors
+  -h, --help               show this help`;
+
+/** `util.parseArgs` in strict mode, with its errors turned into `UsageError`s for `command`. */
+export function parseCommandArgs<O extends Record<string, OptionSpec>>(command: string, argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    const msg = (e as Error).message.replace(/\. To specify a positional argument starting with a '-'.*$/s, '');
+    throw new UsageError(msg, command);
+  }
+}
+
+export function positiveInt(value: string | undefined, option: string, command: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`${option} must be a positive integer, got '${value}'`, command);
+  }
+  return n;
+}
+
+export function positiveNumber(value: string | undefined, option: string, command: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${option} must be a positive number, got '${value}'`, command);
+  return n;
+}
+
+export function architecture(value: string | undefined, command: string): Architecture | undefined {
+  if (value === undefined) return undefined;
+  if (!(ARCHITECTURES as readonly string[]).includes(value)) {
+    throw new UsageError(`--arch must be one of ${ARCHITECTURES.join(', ')}, got '${value}'`, command);
+  }
+  return value as Architecture;
+}
+
+/** Reads a whole file; a missing, unreadable or directory path is a one-line `CliError` naming `what`. */
+export function readInputFile(path: string, what: string): Uint8Array {
+  try {
+    if (statSync(path).isDirectory()) throw new CliError(`${what} ${path} is a directory, not a file`);
+    return readFileSync(path);
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(`cannot read ${what} ${path}: ${fsReason(e)}`);
+  }
+}
+
+/** Checks that a file exists and is readable, without reading it (to fail before slow work). */
+export function checkReadable(path: string, what: string): void {
+  try {
+    if (!statSync(path).isFile()) throw new CliError(`${what} ${path} is not a file`);
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(`cannot read ${what} ${path}: ${fsReason(e)}`);
+  }
+}
+
+export function fsReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'ENOTDIR':
+      return 'a parent is not a directory';
+    default:
+      return (e as Error)?.message ?? String(e);
+  }
+}
+
+/** Labels file: one label per line, line N = class N; trailing empty lines are dropped. */
+export function readLabels(path: string): string[] {
+  const text = new TextDecoder().decode(readInputFile(path, 'labels file'));
+  const labels = text.split(/\r?\n/);
+  while (labels.length > 0 && labels[labels.length - 1].trim() === '') labels.pop();
+  if (labels.length === 0) throw new CliError(`labels file ${path} has no labels`);
+  return labels.map((l) => l.trim());
+}
+
+export interface ModelArgs {
+  arch?: string;
+  'input-size'?: string;
+  'num-classes'?: string;
+  'width-multiplier'?: string;
+}
+
+/** Validated loader options from the model options (before any file is read). */
+export function modelOptions(values: ModelArgs, command: string) {
+  return {
+    architecture: architecture(values.arch, command),
+    inputSize: positiveInt(values['input-size'], '--input-size', command),
+    numClasses: positiveInt(values['num-classes'], '--num-classes', command),
+    widthMultiplier: positiveNumber(values['width-multiplier'], '--width-multiplier', command),
+  };
+}
+
+/** Reads and loads a model file (loaders are imported here, on first use). */
+export async function loadModelFile(path: string, options: ReturnType<typeof modelOptions>): Promise<{ loaded: LoadedModel; bytes: number }> {
+  const bytes = readInputFile(path, 'model');
+  const { loadModel } = await import('../formats/index.ts');
+  const loaded = loadModel(bytes, { fileName: basename(path), ...options });
+  return { loaded, bytes: bytes.length };
+}
+
+const GPU_HINT =
+  'check that a GPU driver with Vulkan (Linux), Metal (macOS) or D3D12 (Windows) support is installed; on a machine ' +
+  'without a GPU, point VK_ICD_FILENAMES at a software Vulkan driver, e.g. ' +
+  'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (SwiftShader, shipped with Debian\'s chromium)';
+
+/** A WebGPU device from Dawn; a missing adapter becomes a `CliError` with a driver hint. */
+export async function acquireCliDevice(): Promise<GPUDevice> {
+  // Dawn's Linux build probes for a Wayland display, and libwayland prints "error: XDG_RUNTIME_DIR is invalid
+  // or not set" to stderr when it is unset (headless machines, CI); give it a harmless value.
+  if (process.platform === 'linux' && !process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = tmpdir();
+  const { acquireNodeDevice } = await import('../gpu/node-device.ts');
+  try {
+    const { device } = await acquireNodeDevice();
+    return device;
+  } catch (e) {
+    if (e instanceof WebGPUUnavailableError) {
+      throw new CliError(`${e.message.replace(/;.*$/s, '')}; ${GPU_HINT}`);
+    }
+    throw e;
+  }
+}
+
+/** `[1, 3, 224, 224]`. */
+export function dims(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/** Writes to stdout and resolves once the data is handed to the OS (so that `process.exit` loses nothing). */
+export function writeOut(text: string): Promise<void> {
+  return new Promise((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+}

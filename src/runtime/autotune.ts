@@ -1,0 +1,222 @@
+import { GpuProfiler } from '../gpu/profiler.ts';
+import type { Conv2dNode, Graph, TensorId } from '../graph/ir.ts';
+import { shapeToString } from '../graph/ir.ts';
+import type { CompiledModel } from './compiled-model.ts';
+import type { KernelChoice, Step, Tile } from './lowering.ts';
+import { DEFAULT_KERNEL_CHOICE } from './lowering.ts';
+
+/**
+ * Measured kernel selection: every convolution is timed with each candidate register tile (one timestamp pair
+ * per launch) and keeps the fastest. Results are cached per adapter and layer signature, so a model tunes once
+ * per machine and models that share layer shapes share results.
+ */
+export interface TuningCache {
+  get(key: string): Tile | undefined;
+  set(key: string, tile: Tile): void;
+}
+
+export class MemoryTuningCache implements TuningCache {
+  private readonly entries = new Map<string, Tile>();
+  get(key: string): Tile | undefined {
+    return this.entries.get(key);
+  }
+  set(key: string, tile: Tile): void {
+    this.entries.set(key, tile);
+  }
+  get size(): number {
+    return this.entries.size;
+  }
+  toJSON(): Record<string, Tile> {
+    return Object.fromEntries(this.entries);
+  }
+}
+
+/** A cache in `localStorage` (browsers), one entry per layer signature. */
+export function localStorageTuningCache(prefix = 'webcnn-tune:'): TuningCache {
+  return {
+    get(key) {
+      try {
+        const v = localStorage.getItem(prefix + key);
+        return v ? (JSON.parse(v) as Tile) : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    set(key, tile) {
+      try {
+        localStorage.setItem(prefix + key, JSON.stringify(tile));
+      } catch {
+        // Storage full or disabled: tuning still applies to this compile.
+      }
+    },
+  };
+}
+
+export type ConvFamily = 'pointwise' | 'depthwise' | 'conv2d';
+
+/** Candidate tiles per kernel family, tried in this order (the first is the untuned default). */
+export const TILE_CANDIDATES: Readonly<Record<ConvFamily, readonly Tile[]>> = {
+  pointwise: [
+    DEFAULT_KERNEL_CHOICE.pointwise,
+    { pixelsPerThread: 8, vec4sPerThread: 2 },
+    { pixelsPerThread: 4, vec4sPerThread: 4 },
+    { pixelsPerThread: 8, vec4sPerThread: 1 },
+    { pixelsPerThread: 2, vec4sPerThread: 4 },
+  ],
+  conv2d: [
+    DEFAULT_KERNEL_CHOICE.conv2d,
+    { pixelsPerThread: 8, vec4sPerThread: 2 },
+    { pixelsPerThread: 4, vec4sPerThread: 4 },
+    { pixelsPerThread: 8, vec4sPerThread: 4 },
+    { pixelsPerThread: 2, vec4sPerThread: 2 },
+  ],
+  depthwise: [
+    { pixelsPerThread: DEFAULT_KERNEL_CHOICE.depthwise.pixelsPerThread, vec4sPerThread: 1 },
+    { pixelsPerThread: 8, vec4sPerThread: 1 },
+    { pixelsPerThread: 2, vec4sPerThread: 1 },
+    { pixelsPerThread: 1, vec4sPerThread: 1 },
+  ],
+};
+
+const ROUNDS = Math.max(...Object.values(TILE_CANDIDATES).map((c) => c.length));
+
+/** What identifies a convolution's cost: family, shapes and window (not its weights or name). */
+export function convSignature(graph: Graph, node: Conv2dNode, family: ConvFamily): string {
+  const a = node.attrs;
+  const input = graph.tensors[node.inputs[0]].shape;
+  return [
+    family,
+    shapeToString(input),
+    `k${a.kernel.join('x')}`,
+    `s${a.stride.join('x')}`,
+    `p${a.pads.join(',')}`,
+    `d${a.dilation.join('x')}`,
+    `g${a.groups}`,
+    `o${a.outChannels}`,
+    node.inputs.length > 1 ? 'res' : '',
+  ].join('|');
+}
+
+export interface TuneOptions {
+  readonly cache?: TuningCache;
+  /** Timed runs per candidate (median taken). */
+  readonly repeats?: number;
+  /** Identifies the adapter in cache keys (vendor, architecture, description). */
+  readonly adapterKey?: string;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface TuneResult {
+  readonly perNode: Map<TensorId, Tile>;
+  /** Layers measured now (the rest came from the cache). */
+  readonly measured: number;
+  readonly fromCache: number;
+}
+
+type Compile = (kernels: KernelChoice) => Promise<CompiledModel>;
+
+/**
+ * Picks a tile per convolution of an optimized graph. `compile` builds the graph with given kernel choices
+ * (CompiledModel.compile without tuning). Needs `timestamp-query`; without it, returns no choices.
+ */
+export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Compile, options: TuneOptions = {}): Promise<TuneResult> {
+  const perNode = new Map<TensorId, Tile>();
+  if (!GpuProfiler.supported(device)) return { perNode, measured: 0, fromCache: 0 };
+  const cache = options.cache;
+  const prefix = options.adapterKey ? `${options.adapterKey}|` : '';
+  const repeats = options.repeats ?? 3;
+
+  // Find the convolutions and their families from a default lowering.
+  const probe = await compile(DEFAULT_KERNEL_CHOICE);
+  const convs = new Map<TensorId, { family: ConvFamily; key: string }>();
+  const byOutput = new Map(graph.nodes.map((n) => [n.output, n]));
+  for (const step of probe.steps) {
+    const out = outputOf(step);
+    const node = out === undefined ? undefined : byOutput.get(out);
+    if (node?.op !== 'conv2d' || !isConvFamily(step.kind)) continue;
+    convs.set(node.output, { family: step.kind, key: prefix + convSignature(graph, node, step.kind) });
+  }
+  probe.dispose();
+
+  const pending = new Map<TensorId, { family: ConvFamily; key: string }>();
+  for (const [id, c] of convs) {
+    const cached = cache?.get(c.key);
+    if (cached) perNode.set(id, cached);
+    else pending.set(id, c);
+  }
+  const fromCache = perNode.size;
+  if (pending.size === 0) return { perNode, measured: 0, fromCache };
+
+  // Round r times candidate r of every pending layer's family, all layers in one model per round.
+  const times = new Map<TensorId, number[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    const trial = new Map(perNode);
+    for (const [id, c] of pending) {
+      const candidates = TILE_CANDIDATES[c.family];
+      trial.set(id, candidates[Math.min(round, candidates.length - 1)]);
+    }
+    const model = await compile({ ...DEFAULT_KERNEL_CHOICE, perNode: trial });
+    try {
+      const medians = await profileSteps(device, model, repeats);
+      model.steps.forEach((step, i) => {
+        const out = outputOf(step);
+        if (out === undefined || !pending.has(out)) return;
+        const list = times.get(out) ?? [];
+        list[round] = medians[i];
+        times.set(out, list);
+      });
+    } finally {
+      model.dispose();
+    }
+    options.onProgress?.(round + 1, ROUNDS);
+  }
+
+  // Layers with one signature get one decision (their times summed), so the cache can answer for all of them.
+  const groups = new Map<string, { family: ConvFamily; ids: TensorId[] }>();
+  for (const [id, c] of pending) {
+    const g = groups.get(c.key) ?? { family: c.family, ids: [] };
+    g.ids.push(id);
+    groups.set(c.key, g);
+  }
+  for (const [key, g] of groups) {
+    const candidates = TILE_CANDIDATES[g.family];
+    const total = (r: number) => g.ids.reduce((sum, id) => sum + (times.get(id)?.[r] ?? Infinity), 0);
+    let best = 0;
+    for (let r = 1; r < candidates.length; r++) if (total(r) < total(best)) best = r;
+    for (const id of g.ids) perNode.set(id, candidates[best]);
+    cache?.set(key, candidates[best]);
+  }
+  return { perNode, measured: pending.size, fromCache };
+}
+
+/** Median GPU time of every launch over `repeats` runs (after one warm-up), one timestamp pair per launch. */
+export async function profileSteps(device: GPUDevice, model: CompiledModel, repeats: number): Promise<number[]> {
+  const profiler = new GpuProfiler(device, model.dispatchCount);
+  try {
+    model.writeInputs(model.inputs.map((i) => new Float32Array(i.shape.reduce((a, b) => a * b, 1))));
+    const samples: number[][] = model.steps.map(() => []);
+    for (let run = 0; run <= repeats; run++) {
+      const encoder = device.createCommandEncoder({ label: 'tuning' });
+      model.encode(encoder, (i) => profiler.timestampWrites(i));
+      profiler.resolve(encoder, model.dispatchCount);
+      device.queue.submit([encoder.finish()]);
+      const { durationsMs } = await profiler.read(model.dispatchCount);
+      if (run > 0) durationsMs.forEach((ms, i) => samples[i].push(ms));
+    }
+    return samples.map((s) => {
+      const sorted = [...s].sort((a, b) => a - b);
+      return sorted[Math.floor(sorted.length / 2)] ?? Infinity;
+    });
+  } finally {
+    profiler.destroy();
+  }
+}
+
+function outputOf(step: Step): TensorId | undefined {
+  const dst = step.buffers.dst;
+  return dst?.kind === 'tensor' ? dst.id : undefined;
+}
+
+function isConvFamily(kind: string): kind is ConvFamily {
+  return kind === 'pointwise' || kind === 'depthwise' || kind === 'conv2d';
+}

@@ -1,0 +1,39 @@
+/** The autotuner on a real WebGPU device (Dawn in Node; SwiftShader without a GPU). */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acquireNodeDevice } from '../src/gpu/node-device.ts';
+import { optimizeGraph } from '../src/graph/passes/index.ts';
+import { runGraphReference } from '../src/reference/index.ts';
+import { MemoryTuningCache, TILE_CANDIDATES } from '../src/runtime/autotune.ts';
+import { CompiledModel } from '../src/runtime/compiled-model.ts';
+import { buildCase, compareOutputs } from './gpu-cases.ts';
+
+let device: GPUDevice;
+beforeAll(async () => {
+  device = (await acquireNodeDevice()).device;
+});
+afterAll(() => device?.destroy());
+
+describe('autotune', () => {
+  const { graph, inputs } = buildCase({ kind: 'mobilenetV2', n: 1, inputSize: 32, widthMultiplier: 0.35, numClasses: 10 });
+  const convCount = optimizeGraph(graph).nodes.filter((n) => n.op === 'conv2d').length;
+
+  it('picks a candidate tile for every convolution, reuses the cache, and stays correct', async () => {
+    const cache = new MemoryTuningCache();
+    const tuned = await CompiledModel.compile(device, graph, { tune: { cache, repeats: 1, adapterKey: 'test' } });
+    const perNode = tuned.kernels.perNode!;
+    expect(perNode.size).toBe(convCount);
+    const allCandidates = Object.values(TILE_CANDIDATES).flat();
+    for (const tile of perNode.values()) expect(allCandidates).toContainEqual(tile);
+    // Layers with the same signature share one cache entry.
+    expect(cache.size).toBeGreaterThan(0);
+    expect(cache.size).toBeLessThanOrEqual(convCount);
+
+    const cmp = compareOutputs(await tuned.run(inputs), runGraphReference(graph, inputs));
+    expect(cmp.ok, `max error ${cmp.maxAbsError}`).toBe(true);
+
+    const again = await CompiledModel.compile(device, graph, { tune: { cache, repeats: 1, adapterKey: 'test' } });
+    expect(again.kernels.perNode).toEqual(perNode);
+    tuned.dispose();
+    again.dispose();
+  }, 120_000);
+});

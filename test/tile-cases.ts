@@ -1,0 +1,32 @@
+/**
+ * Every register tile the autotuner can choose, applied to convolutions whose shapes leave partial tiles at
+ * the edges (odd widths, channel counts that are not multiples of the tile), so each variant is checked
+ * against the CPU reference.
+ */
+import { TILE_CANDIDATES } from '../src/runtime/autotune.ts';
+import type { KernelChoice } from '../src/runtime/lowering.ts';
+import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/lowering.ts';
+import type { GpuCase } from './gpu-cases.ts';
+
+export interface TileCase {
+  readonly name: string;
+  readonly case: GpuCase;
+  readonly kernels: KernelChoice;
+}
+
+const SHAPES: Record<keyof typeof TILE_CANDIDATES, GpuCase> = {
+  pointwise: { kind: 'conv', n: 2, inC: 12, h: 5, w: 7, outC: 22, kernel: 1, stride: 1, pad: 0, groups: 1, bias: true, activation: 'relu6', residual: true },
+  conv2d: { kind: 'conv', n: 1, inC: 6, h: 9, w: 11, outC: 18, kernel: 3, stride: 2, pad: 1, groups: 1, bias: true, activation: 'relu', residual: false },
+  depthwise: { kind: 'conv', n: 2, inC: 10, h: 7, w: 13, outC: 10, kernel: 3, stride: 1, pad: 1, groups: 10, bias: true, activation: 'none', residual: true },
+};
+
+export const TILE_CASES: readonly TileCase[] = (Object.keys(TILE_CANDIDATES) as (keyof typeof TILE_CANDIDATES)[]).flatMap((family) =>
+  TILE_CANDIDATES[family].map((tile) => ({
+    name: `${family} p${tile.pixelsPerThread}v${tile.vec4sPerThread}`,
+    case: SHAPES[family],
+    kernels: {
+      ...DEFAULT_KERNEL_CHOICE,
+      [family]: family === 'depthwise' ? { pixelsPerThread: tile.pixelsPerThread } : tile,
+    },
+  })),
+);
