@@ -1,0 +1,210 @@
+/**
+ * The timing page: acquires a device with `timestamp-query` where the adapter has it, runs the timing suite
+ * (`src/bench/timing.ts`) and shows adapter, per-network summaries, a roofline, a breakdown by kernel type and
+ * a sortable table. `?autorun=1` runs on load, `&quick=1` cuts repeats; `&networks=mobilenet_v2,resnet50` and
+ * `&timer=wall` select what runs. When done: `window.timingResults` (rows), `window.timingSuite` (everything),
+ * `window.timingDone = true`, or `window.timingError` on failure.
+ */
+import type { Chart } from 'chart.js';
+import type { TimingRow } from '../../src/bench/figures.ts';
+import { formatBytes, formatNumber } from '../../src/bench/report.ts';
+import type { AdapterDescription, NetworkId, TimingSuiteResult } from '../../src/bench/timing.ts';
+import { NETWORK_IDS, describeAdapter, runTimingSuite } from '../../src/bench/timing.ts';
+import { acquireDevice } from '../../src/gpu/device.ts';
+import { breakdownChart, rooflineChart } from './charts.ts';
+import { RowsTable } from './table.ts';
+import './timing.css';
+
+declare global {
+  interface Window {
+    timingResults?: TimingRow[];
+    timingSuite?: TimingSuiteResult;
+    timingDone?: boolean;
+    timingError?: string;
+    /** The Chart.js instances (roofline, breakdown), for tests. */
+    timingCharts?: Chart[];
+  }
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const params = new URLSearchParams(location.search);
+const quickBox = $<HTMLInputElement>('quick');
+const runButton = $<HTMLButtonElement>('run');
+const downloadButton = $<HTMLButtonElement>('download');
+const statusText = $<HTMLSpanElement>('status');
+const progressBar = $<HTMLProgressElement>('progress');
+const table = new RowsTable($<HTMLTableElement>('rows'), $<HTMLSelectElement>('network-filter'), $<HTMLSelectElement>('kernel-filter'));
+let charts: Chart[] = [];
+let lastResult: TimingSuiteResult | null = null;
+
+quickBox.checked = params.get('quick') === '1';
+
+function setStatus(message: string, fraction?: number, error = false): void {
+  statusText.textContent = message;
+  statusText.parentElement!.classList.toggle('error', error);
+  if (fraction !== undefined) progressBar.value = fraction;
+}
+
+function fact(dl: HTMLElement, term: string, value: string): void {
+  const dt = document.createElement('dt');
+  dt.textContent = term;
+  const dd = document.createElement('dd');
+  dd.textContent = value || '–';
+  dl.append(dt, dd);
+}
+
+function showAdapter(a: AdapterDescription, result?: TimingSuiteResult): void {
+  const dl = $('adapter');
+  dl.replaceChildren();
+  fact(dl, 'vendor', a.vendor);
+  fact(dl, 'architecture', a.architecture);
+  fact(dl, 'device', a.device);
+  fact(dl, 'description', a.description);
+  fact(dl, 'timer', result ? `${result.timer}${result.timer === 'timestamp' ? ' (timestamp-query, one pair per dispatch)' : ' (submit → onSubmittedWorkDone)'}` : a.features.includes('timestamp-query') ? 'timestamp (timestamp-query)' : 'wall (no timestamp-query)');
+  fact(dl, 'timer resolution', result ? `${formatNumber(result.timerResolutionMs * 1000, 3)} µs (smallest nonzero step seen)` : '');
+  const p = result?.peaks;
+  fact(dl, 'peak compute', p ? `${formatNumber(p.gflops, 2)} GFLOP/s (pointwise GEMM ${p.gemm.shape})` : '');
+  fact(dl, 'peak bandwidth', p ? `${formatNumber(p.gbps, 2)} GB/s (copy kernel ${formatNumber(p.copy.kernelGbps, 2)}, copyBufferToBuffer ${formatNumber(p.copy.copyBufferGbps, 2)} over ${formatBytes(p.copy.bytes)})` : '');
+  fact(dl, 'runs', result ? `${describeRuns(result)}, ${(result.durationMs / 1000).toFixed(1)} s in all` : '');
+  fact(dl, 'runtime', a.runtime ?? '');
+
+  const details = $('adapter-details');
+  const features = document.createElement('div');
+  const fh = document.createElement('strong');
+  fh.textContent = `features (${a.features.length})`;
+  const fl = document.createElement('ul');
+  for (const f of a.features) fl.append(Object.assign(document.createElement('li'), { textContent: f }));
+  features.append(fh, fl);
+  const limits = document.createElement('div');
+  const lh = document.createElement('strong');
+  lh.textContent = 'limits';
+  const ll = document.createElement('ul');
+  for (const [k, v] of Object.entries(a.limits)) ll.append(Object.assign(document.createElement('li'), { textContent: `${k}: ${v}` }));
+  limits.append(lh, ll);
+  details.replaceChildren(features, limits);
+}
+
+function describeRuns(r: TimingSuiteResult): string {
+  const s = r.settings;
+  return `${s.warmups} warm-up + ${s.repeats} timed inferences, ${s.stepWarmups} + ${s.repeats} per-kernel batches${r.quick ? ' (quick)' : ''}`;
+}
+
+function showSummary(result: TimingSuiteResult): void {
+  const section = $('summary');
+  section.replaceChildren();
+  for (const n of result.networks) {
+    const card = document.createElement('div');
+    card.className = 'card';
+    const h = document.createElement('h3');
+    h.textContent = n.title;
+    const big = document.createElement('div');
+    big.className = 'big';
+    big.append(`${formatNumber(n.inferenceMs)} ms`);
+    const small = document.createElement('small');
+    small.textContent = ` median per inference (min ${formatNumber(n.minMs)}, max ${formatNumber(n.maxMs)})`;
+    big.append(small);
+    const lines = [
+      `${formatNumber(n.gflops, 2)} GFLOP/s · ${(n.macs / 1e9).toFixed(2)} GMAC · ${formatBytes(n.weightBytes)} weights`,
+      `${n.dispatches} dispatches · sum of per-kernel medians ${formatNumber(n.sumOfStepsMs)} ms`,
+      `submit → done ${formatNumber(n.latencyMs)} ms · compile ${formatNumber(n.compileMs, 0)} ms`,
+    ];
+    card.append(h, big, ...lines.map((t) => Object.assign(document.createElement('p'), { textContent: t })));
+    section.append(card);
+  }
+}
+
+function show(result: TimingSuiteResult): void {
+  const titles = new Map<string, string>(result.networks.map((n) => [n.network, n.title]));
+  showAdapter(result.adapter, result);
+  showSummary(result);
+  for (const c of charts) c.destroy();
+  charts = [
+    rooflineChart($<HTMLCanvasElement>('roofline'), result.rows, result.peaks, titles) as unknown as Chart,
+    breakdownChart($<HTMLCanvasElement>('breakdown'), result.networks) as unknown as Chart,
+  ];
+  window.timingCharts = charts;
+  table.set(result.rows, titles);
+}
+
+function download(result: TimingSuiteResult): void {
+  const blob = new Blob([JSON.stringify(result, null, 2)], { type: 'application/json' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = `timing-${result.date.replace(/[:.]/g, '-')}.json`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+function selectedNetworks(): NetworkId[] | undefined {
+  const list = params.get('networks');
+  if (!list) return undefined;
+  const ids = list.split(',').filter(Boolean);
+  for (const id of ids) if (!NETWORK_IDS.includes(id as NetworkId)) throw new Error(`unknown network "${id}" (known: ${NETWORK_IDS.join(', ')})`);
+  return ids as NetworkId[];
+}
+
+async function main(): Promise<void> {
+  if (!navigator.gpu) throw new Error('WebGPU is not available in this browser (navigator.gpu is missing)');
+  const adapter = await navigator.gpu.requestAdapter();
+  if (!adapter) throw new Error('no WebGPU adapter found');
+  const description = describeAdapter(adapter, browserName(navigator.userAgent));
+  showAdapter(description);
+  const { device } = await acquireDevice({ timestamps: true });
+  device.lost.then((info) => {
+    if (info.reason !== 'destroyed') setStatus(`GPU device lost: ${info.message}`, undefined, true);
+  });
+  const timer = params.get('timer');
+  const run = async () => {
+    runButton.disabled = true;
+    downloadButton.disabled = true;
+    window.timingDone = false;
+    window.timingError = undefined;
+    try {
+      const result = await runTimingSuite(device, {
+        quick: quickBox.checked,
+        networks: selectedNetworks(),
+        timer: timer === 'wall' || timer === 'timestamp' ? timer : 'auto',
+        adapter: description,
+        onProgress: (p) => setStatus(p.message, p.fraction),
+      });
+      lastResult = result;
+      show(result);
+      setStatus(`done in ${(result.durationMs / 1000).toFixed(1)} s (${result.rows.length} rows)`, 1);
+      window.timingSuite = result;
+      window.timingResults = [...result.rows];
+    } catch (e) {
+      fail(e);
+    } finally {
+      runButton.disabled = false;
+      downloadButton.disabled = lastResult === null;
+      window.timingDone = true;
+    }
+  };
+  runButton.addEventListener('click', () => void run());
+  downloadButton.addEventListener('click', () => lastResult && download(lastResult));
+  runButton.disabled = false;
+  setStatus('ready: press Run (quick cuts repeats and microbenchmark sizes)', 0);
+  if (params.get('autorun') === '1') await run();
+}
+
+/** `Chrome 156.0.0.0` and the like, from a user agent (the whole string when nothing matches). */
+function browserName(ua: string): string {
+  const m = /(HeadlessChrome|Edg|Chrome|Firefox|Version)\/([\d.]+)/.exec(ua);
+  if (!m) return ua;
+  const name = m[1] === 'Version' ? 'Safari' : m[1] === 'Edg' ? 'Edge' : m[1];
+  return `${name} ${m[2]}`;
+}
+
+function fail(e: unknown): void {
+  const message = e instanceof Error ? e.message : String(e);
+  console.error(e);
+  window.timingError = message;
+  setStatus(`failed: ${message}`, undefined, true);
+}
+
+main().catch((e) => {
+  fail(e);
+  window.timingDone = true;
+});

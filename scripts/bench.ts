@@ -1,0 +1,167 @@
+/**
+ * `npm run bench [-- --quick] [--runtime browser|node] [--networks mobilenet_v2,resnet50] [--timer auto|timestamp|wall]`
+ *
+ * Runs the per-kernel timing suite (`src/bench/timing.ts`) headless and prints a table per layer and a summary
+ * per network, then writes the full result to `bench-results/timing-<date>.json`.
+ *
+ * - `--runtime browser` (default): starts its own Vite server on a free port, opens `demo/timing.html?autorun=1`
+ *   in Debian's Chromium (Playwright, the test suite's WebGPU flags plus `--enable-webgpu-developer-features`
+ *   so that timestamps are not quantized) and collects what the page computed.
+ * - `--runtime node`: runs the suite in this process through Dawn (`webgpu` package), for machines with a GPU
+ *   and no browser.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatRowsTable, formatSummary } from '../src/bench/report.ts';
+import type { NetworkId, TimingSuiteResult } from '../src/bench/timing.ts';
+import { NETWORK_IDS } from '../src/bench/timing.ts';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+const USAGE = `usage: npm run bench -- [--quick] [--runtime browser|node] [--networks ${NETWORK_IDS.join(',')}] [--timer auto|timestamp|wall] [--out FILE]`;
+
+function parse() {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      runtime: { type: 'string', default: 'browser' },
+      networks: { type: 'string' },
+      timer: { type: 'string', default: 'auto' },
+      out: { type: 'string' },
+      headed: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (values.runtime !== 'browser' && values.runtime !== 'node') throw new Error(`--runtime must be browser or node, got "${values.runtime}"\n${USAGE}`);
+  if (!['auto', 'timestamp', 'wall'].includes(values.timer!)) throw new Error(`--timer must be auto, timestamp or wall\n${USAGE}`);
+  const networks = values.networks?.split(',').filter(Boolean);
+  for (const n of networks ?? []) if (!NETWORK_IDS.includes(n as NetworkId)) throw new Error(`unknown network "${n}" (known: ${NETWORK_IDS.join(', ')})`);
+  return {
+    quick: values.quick!,
+    runtime: values.runtime as 'browser' | 'node',
+    networks: networks as NetworkId[] | undefined,
+    timer: values.timer as 'auto' | 'timestamp' | 'wall',
+    out: values.out,
+    headed: values.headed!,
+  };
+}
+
+type Options = ReturnType<typeof parse>;
+
+function progressLine(message: string, fraction: number): void {
+  console.error(`[${(fraction * 100).toFixed(0).padStart(3)}%] ${message}`);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const server = createNetServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => ok(port));
+    });
+  });
+}
+
+async function runInBrowser(o: Options): Promise<TimingSuiteResult> {
+  const { createServer } = await import('vite');
+  const { chromium } = await import('@playwright/test');
+  const { CHROMIUM_WEBGPU_ARGS } = await import('../playwright.config.ts');
+  const port = await freePort();
+  const server = await createServer({ root, configFile: resolve(root, 'vite.config.ts'), logLevel: 'warn', server: { port, strictPort: true, host: '127.0.0.1' } });
+  await server.listen();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [...CHROMIUM_WEBGPU_ARGS, '--enable-webgpu-developer-features'],
+    headless: !o.headed,
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') console.error(`[page] ${m.text()}`);
+    });
+    page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
+    // Relay the page's progress line.
+    let last = '';
+    const poll = setInterval(() => {
+      page
+        .evaluate(() => `${document.getElementById('progress')?.getAttribute('value') ?? 0}\t${document.getElementById('status')?.textContent ?? ''}`)
+        .then((line) => {
+          if (line === last) return;
+          last = line;
+          const [fraction, message] = line.split('\t');
+          progressLine(message, Number(fraction));
+        })
+        .catch(() => undefined);
+    }, 500);
+    const query = new URLSearchParams({ autorun: '1' });
+    if (o.quick) query.set('quick', '1');
+    if (o.networks) query.set('networks', o.networks.join(','));
+    if (o.timer !== 'auto') query.set('timer', o.timer);
+    try {
+      await page.goto(`http://127.0.0.1:${port}/demo/timing.html?${query}`);
+      await page.waitForFunction(() => window.timingDone === true, undefined, { timeout: 0, polling: 500 });
+    } finally {
+      clearInterval(poll);
+    }
+    const error = await page.evaluate(() => window.timingError);
+    if (error) throw new Error(`the timing page failed: ${error}`);
+    return await page.evaluate(() => window.timingSuite!);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+async function runInNode(o: Options): Promise<TimingSuiteResult> {
+  const { nodeGpu } = await import('../src/gpu/node-device.ts');
+  const { acquireDevice } = await import('../src/gpu/device.ts');
+  const { describeAdapter, runTimingSuite } = await import('../src/bench/timing.ts');
+  // Dawn quantizes timestamps unless told not to (what --enable-webgpu-developer-features does in Chrome).
+  const gpu = await nodeGpu(['disable-dawn-features=timestamp_quantization']);
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) throw new Error('no WebGPU adapter from Dawn');
+  const adapterDescription = describeAdapter(adapter, `node ${process.version} (Dawn, webgpu package)`);
+  const { device } = await acquireDevice({ gpu, timestamps: true });
+  try {
+    return await runTimingSuite(device, {
+      quick: o.quick,
+      networks: o.networks,
+      timer: o.timer,
+      adapter: adapterDescription,
+      onProgress: (p) => progressLine(p.message, p.fraction),
+    });
+  } finally {
+    device.destroy();
+  }
+}
+
+async function main(): Promise<void> {
+  const o = parse();
+  const result = o.runtime === 'node' ? await runInNode(o) : await runInBrowser(o);
+  console.log(formatRowsTable(result.rows));
+  console.log('');
+  console.log(formatSummary(result));
+  const file = o.out ? resolve(o.out) : resolve(root, 'bench-results', `timing-${result.date.replace(/[:.]/g, '-')}.json`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ ...result, runtime: o.runtime }, null, 2)}\n`);
+  const shown = relative(process.cwd(), file);
+  console.log(`\nwrote ${shown && !shown.startsWith('..') ? shown : file}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../graph/builder.ts';
+import { optimizeGraph } from '../graph/passes/index.ts';
+import { lowerGraph } from '../runtime/lowering.ts';
+import { decodeTimestamps, observedResolutionMs } from '../gpu/profiler.ts';
+import {
+  buildNetworkRow,
+  buildStepRows,
+  derivedFigures,
+  describeStepShape,
+  median,
+  nodesByName,
+  stepTraffic,
+  summarize,
+  timeByKernel,
+} from './figures.ts';
+import { formatNumber, formatRowsTable, textTable } from './report.ts';
+
+const fill = (n: number, v = 0.1) => new Float32Array(n).fill(v);
+
+/** input 8x4x4 -> conv 3x3 p1 8->16 (+bias, relu) -> depthwise 3x3/2 -> 1x1 16->16 + residual -> gap -> fc 16->10. */
+function smallNet() {
+  const b = new GraphBuilder();
+  const x = b.input('input', [1, 8, 4, 4]);
+  const c1 = b.conv2d(x, { outChannels: 16, kernel: 3, padding: 1, weight: fill(16 * 8 * 9), bias: fill(16), activation: { kind: 'relu' } }, 'conv');
+  const dw = b.conv2d(c1, { outChannels: 16, kernel: 3, stride: 2, padding: 1, groups: 16, weight: fill(16 * 9), bias: null }, 'dw');
+  const pw = b.conv2d(dw, { outChannels: 16, kernel: 1, weight: fill(16 * 16), bias: fill(16) }, 'pw');
+  const sum = b.add(pw, dw, 'add');
+  const g = b.globalAvgPool(sum, 'gap');
+  const f = b.flatten(g, 'flatten');
+  b.output(b.linear(f, { outFeatures: 10, weight: fill(10 * 16), bias: fill(10) }, 'fc'));
+  const graph = optimizeGraph(b.build());
+  return { graph, steps: lowerGraph(graph) };
+}
+
+describe('statistics', () => {
+  it('median, min, max and mean', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+    expect(summarize([5, 1, 4, 2, 3])).toEqual({ medianMs: 3, minMs: 1, maxMs: 5, meanMs: 3, samples: 5 });
+    expect(summarize([]).samples).toBe(0);
+    expect(summarize([]).medianMs).toBeNaN();
+  });
+});
+
+describe('derived figures', () => {
+  it('GFLOP/s = 2 MACs / time, GB/s = bytes / time, intensity = FLOPs / byte', () => {
+    const f = derivedFigures(1e9, 1e8, 10);
+    expect(f.gflops).toBeCloseTo(200, 9);
+    expect(f.gbps).toBeCloseTo(10, 9);
+    expect(f.intensity).toBeCloseTo(20, 9);
+    expect(derivedFigures(0, 1000, 1).gflops).toBe(0);
+    expect(derivedFigures(10, 10, 0).gflops).toBeNaN();
+  });
+
+  it('traffic and shape of known steps, at logical sizes', () => {
+    const { graph, steps } = smallNet();
+    const nodes = nodesByName(graph);
+    expect(steps.map((s) => `${s.label}:${s.kind}`)).toEqual([
+      'pack input 0:layout', 'conv:conv2d', 'dw:depthwise', 'pw:pointwise', 'gap:pool', 'fc:linear', 'unpack output 0:layout',
+    ]);
+    const [pack, conv, dw, pw, gap, fc] = steps;
+
+    expect(conv.macs).toBe(4 * 4 * 16 * 8 * 9);
+    expect(stepTraffic(graph, conv, nodes.get('conv'))).toEqual({
+      inputBytes: 8 * 16 * 4,
+      weightBytes: (16 * 8 * 9 + 16) * 4,
+      outputBytes: 16 * 16 * 4,
+      bytes: 8 * 16 * 4 + (16 * 8 * 9 + 16) * 4 + 16 * 16 * 4,
+    });
+    expect(describeStepShape(graph, conv, nodes.get('conv'))).toBe('8x4x4 -> 16x4x4 3x3');
+
+    // Depthwise without bias: only its 16x9 weights count (the packed constants are padded and carry a zero bias).
+    expect(stepTraffic(graph, dw, nodes.get('dw')).weightBytes).toBe(16 * 9 * 4);
+    expect(describeStepShape(graph, dw, nodes.get('dw'))).toBe('16x4x4 -> 16x2x2 3x3/2');
+
+    // The residual add fused into the pointwise conv is read too.
+    expect(stepTraffic(graph, pw, nodes.get('pw')).inputBytes).toBe(2 * 16 * 4 * 4);
+    expect(describeStepShape(graph, pw, nodes.get('pw'))).toBe('16x2x2 -> 16x2x2 1x1 +res');
+
+    expect(stepTraffic(graph, gap, nodes.get('gap'))).toEqual({ inputBytes: 16 * 4 * 4, weightBytes: 0, outputBytes: 16 * 4, bytes: 16 * 4 * 5 });
+    expect(fc.macs).toBe(16 * 10);
+    expect(stepTraffic(graph, fc, nodes.get('fc')).weightBytes).toBe((160 + 10) * 4);
+    expect(stepTraffic(graph, pack).bytes).toBe(2 * 8 * 16 * 4);
+  });
+});
+
+describe('rows', () => {
+  it('one row per step with derived figures and shares', () => {
+    const { graph, steps } = smallNet();
+    const samples = steps.map((_, i) => [i + 1, 2 * (i + 1), 3 * (i + 1)]);
+    const rows = buildStepRows('tiny', graph, steps, samples, 'timestamp');
+    expect(rows).toHaveLength(steps.length);
+    expect(rows.map((r) => r.layer)).toEqual(steps.map((s) => s.label));
+    const total = steps.reduce((s, _, i) => s + 2 * (i + 1), 0);
+    rows.forEach((r, i) => {
+      expect(r.network).toBe('tiny');
+      expect(r.index).toBe(i);
+      expect(r.medianMs).toBe(2 * (i + 1));
+      expect(r.minMs).toBe(i + 1);
+      expect(r.maxMs).toBe(3 * (i + 1));
+      expect(r.share).toBeCloseTo((2 * (i + 1)) / total, 12);
+      expect(r.gflops).toBeCloseTo((2 * steps[i].macs) / (r.medianMs * 1e6), 9);
+      expect(r.gbps).toBeCloseTo(r.bytes / (r.medianMs * 1e6), 9);
+      expect(r.timer).toBe('timestamp');
+    });
+    expect(rows.reduce((s, r) => s + r.share, 0)).toBeCloseTo(1, 12);
+    const conv = rows[1];
+    expect(conv.kernel).toBe('conv2d');
+    expect(conv.intensity).toBeCloseTo((2 * conv.macs) / conv.bytes, 12);
+    expect(timeByKernel(rows)).toEqual({ layout: 2 + 14, conv2d: 4, depthwise: 6, pointwise: 8, pool: 10, linear: 12 });
+  });
+
+  it('a median under the timer resolution falls back to the mean, flagged', () => {
+    const { graph, steps } = smallNet();
+    const samples = steps.map(() => [0, 0, 0.3]);
+    const rows = buildStepRows('tiny', graph, steps, samples, 'timestamp');
+    expect(rows[0].medianMs).toBeCloseTo(0.1, 12);
+    expect(rows[0].belowResolution).toBe(true);
+    expect(buildStepRows('tiny', graph, steps, steps.map(() => [1]), 'wall')[0].belowResolution).toBe(false);
+    expect(() => buildStepRows('tiny', graph, steps, [[1]], 'wall')).toThrow(RangeError);
+  });
+
+  it('the whole-network row sums MACs and counts inputs, outputs and weights once', () => {
+    const { graph, steps } = smallNet();
+    const row = buildNetworkRow('tiny', graph, steps, [2, 4, 3], 'wall');
+    expect(row.index).toBe(-1);
+    expect(row.kernel).toBe('network');
+    expect(row.medianMs).toBe(3);
+    expect(row.macs).toBe(steps.reduce((s, x) => s + x.macs, 0));
+    const weights = (16 * 8 * 9 + 16 + 16 * 9 + 16 * 16 + 16 + 160 + 10) * 4;
+    expect(row.weightBytes).toBe(weights);
+    expect(row.bytes).toBe(8 * 16 * 4 + weights + 10 * 4);
+    expect(row.shape).toBe('8x4x4 -> 10x1x1');
+  });
+});
+
+describe('profiler decoding', () => {
+  it('durations per pair and the smallest nonzero timestamp step', () => {
+    const raw = new BigUint64Array([1_000_000n, 3_000_000n, 3_000_000n, 3_500_000n, 9_000_000n, 8_000_000n]);
+    const { durationsMs, timestampsNs } = decodeTimestamps(raw, 3);
+    expect([...durationsMs]).toEqual([2, 0.5, 0]);
+    expect([...timestampsNs]).toEqual([0, 2e6, 2e6, 2.5e6, 8e6, 7e6]);
+    expect(observedResolutionMs(timestampsNs)).toBeCloseTo(0.5, 12);
+    expect(observedResolutionMs([5, 5])).toBe(Infinity);
+  });
+});
+
+describe('report', () => {
+  it('formats numbers and tables', () => {
+    expect(formatNumber(1234.5)).toBe('1235');
+    expect(formatNumber(12.345)).toBe('12.35');
+    expect(formatNumber(0.5)).toBe('0.500');
+    expect(formatNumber(NaN)).toBe('-');
+    expect(textTable(['a', 'n'], [['xx', '1'], ['y', '22']], ['l', 'r'])).toBe('a    n\n--  --\nxx   1\ny   22');
+    const { graph, steps } = smallNet();
+    const rows = buildStepRows('tiny', graph, steps, steps.map(() => [1]), 'timestamp');
+    const text = formatRowsTable(rows);
+    expect(text.split('\n')).toHaveLength(rows.length + 2);
+    expect(text).toContain('8x4x4 -> 16x4x4 3x3');
+  });
+});

@@ -1,0 +1,248 @@
+/**
+ * The pure half of the timing suite: statistics over samples, the traffic and work of a lowered step, derived
+ * figures (GFLOP/s, GB/s, arithmetic intensity, share) and result rows. No GPU, no DOM.
+ */
+import type { Graph, GraphNode, Shape4 } from '../graph/ir.ts';
+import { elementCount } from '../graph/ir.ts';
+import type { BufferRef, Step } from '../runtime/lowering.ts';
+
+export type TimerKind = 'timestamp' | 'wall';
+
+export interface Summary {
+  readonly medianMs: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly meanMs: number;
+  readonly samples: number;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+export function summarize(samplesMs: readonly number[]): Summary {
+  if (samplesMs.length === 0) return { medianMs: NaN, minMs: NaN, maxMs: NaN, meanMs: NaN, samples: 0 };
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  for (const v of samplesMs) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+    sum += v;
+  }
+  return { medianMs: median(samplesMs), minMs: min, maxMs: max, meanMs: sum / samplesMs.length, samples: samplesMs.length };
+}
+
+/** Minimum bytes a launch must move: each input and output once, each weight once (fp32, logical shapes). */
+export interface Traffic {
+  readonly inputBytes: number;
+  readonly weightBytes: number;
+  readonly outputBytes: number;
+  readonly bytes: number;
+}
+
+function refShape(graph: Graph, ref: BufferRef): Shape4 | null {
+  switch (ref.kind) {
+    case 'tensor':
+      return graph.tensors[ref.id].shape;
+    case 'rawInput':
+      return graph.tensors[graph.inputs[ref.index]].shape;
+    case 'rawOutput':
+      return graph.tensors[graph.outputs[ref.index]].shape;
+    case 'constant':
+      return null;
+  }
+}
+
+/** Graph nodes by name, to find the node a step was lowered from (`step.label`). */
+export function nodesByName(graph: Graph): Map<string, GraphNode> {
+  return new Map(graph.nodes.map((n) => [n.name, n]));
+}
+
+/** Logical parameter values of a conv / linear node (weights plus bias, if any). */
+function logicalParamCount(node: GraphNode | undefined): number | null {
+  if (!node || (node.op !== 'conv2d' && node.op !== 'linear')) return null;
+  return node.attrs.weight.length + (node.attrs.bias?.length ?? 0);
+}
+
+/**
+ * Traffic of a step from its buffers: tensors at their logical NCHW size (not the padded NHWC4 storage), weights
+ * at their logical size when the step came from a conv / linear node (the packed, padded constants otherwise).
+ */
+export function stepTraffic(graph: Graph, step: Step, node?: GraphNode): Traffic {
+  let inputBytes = 0;
+  let outputBytes = 0;
+  let constantBytes = 0;
+  for (const [name, ref] of Object.entries(step.buffers)) {
+    if (ref.kind === 'constant') {
+      constantBytes += ref.data.byteLength;
+      continue;
+    }
+    const bytes = elementCount(refShape(graph, ref)!) * 4;
+    if (name === 'dst') outputBytes += bytes;
+    else inputBytes += bytes;
+  }
+  const params = logicalParamCount(node);
+  const weightBytes = params === null ? constantBytes : params * 4;
+  return { inputBytes, weightBytes, outputBytes, bytes: inputBytes + weightBytes + outputBytes };
+}
+
+function dims(shape: Shape4): string {
+  const [n, c, h, w] = shape;
+  return n === 1 ? `${c}x${h}x${w}` : `${n}x${c}x${h}x${w}`;
+}
+
+/** `32x112x112 -> 16x112x112 3x3/2` style: input (first activation) -> output, and the window for convs and pools. */
+export function describeStepShape(graph: Graph, step: Step, node?: GraphNode): string {
+  const inRef = step.buffers.src ?? step.buffers.a;
+  const outRef = step.buffers.dst;
+  const parts: string[] = [];
+  const inShape = inRef ? refShape(graph, inRef) : null;
+  const outShape = outRef ? refShape(graph, outRef) : null;
+  parts.push(`${inShape ? dims(inShape) : '?'} -> ${outShape ? dims(outShape) : '?'}`);
+  if (node && (node.op === 'conv2d' || node.op === 'maxPool' || node.op === 'avgPool')) {
+    const [kh, kw] = node.attrs.kernel;
+    const [sy, sx] = node.attrs.stride;
+    parts.push(`${kh}x${kw}${sy === sx ? (sy > 1 ? `/${sy}` : '') : `/${sy},${sx}`}`);
+    if (node.op === 'conv2d' && node.attrs.groups > 1 && step.kind !== 'depthwise') parts.push(`g${node.attrs.groups}`);
+  }
+  if (node && node.op === 'conv2d' && node.inputs.length > 1) parts.push('+res');
+  return parts.join(' ');
+}
+
+export interface DerivedFigures {
+  readonly gflops: number;
+  readonly gbps: number;
+  /** FLOPs per byte of minimum traffic. */
+  readonly intensity: number;
+}
+
+/** GFLOP/s = 2 * MACs / time, GB/s = bytes / time (1 GB = 1e9 bytes), intensity = 2 * MACs / bytes. */
+export function derivedFigures(macs: number, bytes: number, ms: number): DerivedFigures {
+  const flops = 2 * macs;
+  const seconds = ms / 1e3;
+  return {
+    gflops: ms > 0 ? flops / seconds / 1e9 : NaN,
+    gbps: ms > 0 ? bytes / seconds / 1e9 : NaN,
+    intensity: bytes > 0 ? flops / bytes : NaN,
+  };
+}
+
+export interface TimingRow extends Summary, DerivedFigures {
+  /** Network id, e.g. `mobilenet_v2`. */
+  readonly network: string;
+  /** The layer (graph node) name, or `whole network`. */
+  readonly layer: string;
+  /** Kernel kind: pointwise, depthwise, conv2d, pool, linear, layout, ... or `network` for the whole network. */
+  readonly kernel: string;
+  /** The WGSL program's cache key (kernel variant). */
+  readonly program: string;
+  readonly shape: string;
+  /** Index of the step in `CompiledModel.steps`; -1 for the whole network. */
+  readonly index: number;
+  readonly macs: number;
+  readonly flops: number;
+  readonly bytes: number;
+  readonly inputBytes: number;
+  readonly weightBytes: number;
+  readonly outputBytes: number;
+  /** Fraction of the sum of the network's step medians (1 for the whole-network row). */
+  readonly share: number;
+  readonly timer: TimerKind;
+  /** The median was 0 at the timer's resolution, so `medianMs` holds the mean of the samples instead. */
+  readonly belowResolution: boolean;
+}
+
+/** A row's time: the median, or the mean when most samples fell under the timer's resolution (median 0). */
+function robust(summary: Summary): { summary: Summary; belowResolution: boolean } {
+  if (summary.medianMs > 0 || !(summary.meanMs > 0)) return { summary, belowResolution: false };
+  return { summary: { ...summary, medianMs: summary.meanMs }, belowResolution: true };
+}
+
+/** One row per step, from per-step samples (`samples[i]` = the times measured for `steps[i]`). */
+export function buildStepRows(
+  network: string,
+  graph: Graph,
+  steps: readonly Step[],
+  samples: readonly (readonly number[])[],
+  timer: TimerKind,
+): TimingRow[] {
+  if (samples.length !== steps.length) throw new RangeError(`${steps.length} steps but ${samples.length} sample lists`);
+  const nodes = nodesByName(graph);
+  const partial = steps.map((step, index) => {
+    const node = nodes.get(step.label);
+    const traffic = stepTraffic(graph, step, node);
+    const { summary, belowResolution } = robust(summarize(samples[index]));
+    return { step, index, node, traffic, summary, belowResolution };
+  });
+  const total = partial.reduce((s, p) => s + (Number.isFinite(p.summary.medianMs) ? p.summary.medianMs : 0), 0);
+  return partial.map(({ step, index, node, traffic, summary, belowResolution }) => ({
+    network,
+    layer: step.label,
+    kernel: step.kind,
+    program: step.program.key,
+    shape: describeStepShape(graph, step, node),
+    index,
+    ...summary,
+    macs: step.macs,
+    flops: 2 * step.macs,
+    ...traffic,
+    ...derivedFigures(step.macs, traffic.bytes, summary.medianMs),
+    share: total > 0 ? summary.medianMs / total : NaN,
+    timer,
+    belowResolution,
+  }));
+}
+
+/** Minimum traffic of a whole inference: the graph's inputs and outputs and every weight, once. */
+export function networkTraffic(graph: Graph, steps: readonly Step[]): Traffic {
+  const nodes = nodesByName(graph);
+  const inputBytes = graph.inputs.reduce((s, id) => s + elementCount(graph.tensors[id].shape) * 4, 0);
+  const outputBytes = graph.outputs.reduce((s, id) => s + elementCount(graph.tensors[id].shape) * 4, 0);
+  const weightBytes = steps.reduce((s, step) => s + stepTraffic(graph, step, nodes.get(step.label)).weightBytes, 0);
+  return { inputBytes, weightBytes, outputBytes, bytes: inputBytes + weightBytes + outputBytes };
+}
+
+/** The whole-network row: one inference in one compute pass. */
+export function buildNetworkRow(
+  network: string,
+  graph: Graph,
+  steps: readonly Step[],
+  samples: readonly number[],
+  timer: TimerKind,
+): TimingRow {
+  const macs = steps.reduce((s, step) => s + step.macs, 0);
+  const traffic = networkTraffic(graph, steps);
+  const { summary, belowResolution } = robust(summarize(samples));
+  const [input] = graph.inputs.map((id) => graph.tensors[id].shape);
+  const [output] = graph.outputs.map((id) => graph.tensors[id].shape);
+  return {
+    network,
+    layer: 'whole network',
+    kernel: 'network',
+    program: `${steps.length} dispatches`,
+    shape: `${input ? dims(input) : '?'} -> ${output ? dims(output) : '?'}`,
+    index: -1,
+    ...summary,
+    macs,
+    flops: 2 * macs,
+    ...traffic,
+    ...derivedFigures(macs, traffic.bytes, summary.medianMs),
+    share: 1,
+    timer,
+    belowResolution,
+  };
+}
+
+/** Median time per kernel kind over a network's step rows (the whole-network row is skipped). */
+export function timeByKernel(rows: readonly TimingRow[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of rows) {
+    if (r.index < 0) continue;
+    out[r.kernel] = (out[r.kernel] ?? 0) + r.medianMs;
+  }
+  return out;
+}

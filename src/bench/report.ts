@@ -1,0 +1,81 @@
+/** Plain-text tables of timing results, for `npm run bench` (pure; no GPU, no DOM). */
+import type { TimingRow } from './figures.ts';
+import type { TimingSuiteResult } from './timing.ts';
+
+export function formatNumber(v: number, digits = 3): string {
+  if (!Number.isFinite(v)) return '-';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1000) return v.toFixed(0);
+  if (a >= 100) return v.toFixed(Math.max(0, digits - 2));
+  if (a >= 10) return v.toFixed(Math.max(0, digits - 1));
+  if (a >= 0.01) return v.toFixed(digits);
+  return v.toExponential(1);
+}
+
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return '-';
+  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  if (bytes >= 2 ** 10) return `${(bytes / 2 ** 10).toFixed(1)} KiB`;
+  return `${bytes} B`;
+}
+
+/** Columns padded to their widest cell; `align[i]` 'r' right-aligns column i. */
+export function textTable(header: readonly string[], body: readonly (readonly string[])[], align: readonly ('l' | 'r')[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+/** network, layer, kernel, shape, median ms, min, max, GFLOP/s, GB/s, share. */
+export function formatRowsTable(rows: readonly TimingRow[]): string {
+  const header = ['network', 'layer', 'kernel', 'shape', 'median ms', 'min ms', 'max ms', 'GFLOP/s', 'GB/s', 'share'];
+  const body = rows.map((r) => [
+    r.network,
+    r.layer,
+    r.kernel,
+    r.shape,
+    formatNumber(r.medianMs) + (r.belowResolution ? '*' : ''),
+    formatNumber(r.minMs),
+    formatNumber(r.maxMs),
+    r.macs > 0 ? formatNumber(r.gflops, 2) : '-',
+    formatNumber(r.gbps, 2),
+    r.index < 0 ? '' : `${(r.share * 100).toFixed(1)}%`,
+  ]);
+  return textTable(header, body, ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r']);
+}
+
+/** Adapter, timer, peaks and one paragraph per network. */
+export function formatSummary(result: TimingSuiteResult): string {
+  const a = result.adapter;
+  const out: string[] = [];
+  out.push(`adapter: ${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ')}${a.runtime ? ` (${a.runtime})` : ''}`);
+  out.push(
+    `timer: ${result.timer}, resolution ${formatNumber(result.timerResolutionMs * 1000, 3)} µs; ` +
+      `${result.settings.warmups} warm-up + ${result.settings.repeats} timed inferences, ` +
+      `${result.settings.stepWarmups} + ${result.settings.repeats} per-kernel batches${result.quick ? ' (quick)' : ''}`,
+  );
+  if (result.peaks) {
+    const p = result.peaks;
+    out.push(
+      `peaks: ${formatNumber(p.gflops, 2)} GFLOP/s (pointwise GEMM ${p.gemm.shape}, ${formatNumber(p.gemm.medianMs)} ms); ` +
+        `${formatNumber(p.gbps, 2)} GB/s (copy kernel ${formatNumber(p.copy.kernelGbps, 2)} GB/s, copyBufferToBuffer ` +
+        `${formatNumber(p.copy.copyBufferGbps, 2)} GB/s over ${formatBytes(p.copy.bytes)})`,
+    );
+  }
+  for (const n of result.networks) {
+    const kinds = Object.entries(n.byKernel)
+      .sort((x, y) => y[1] - x[1])
+      .map(([k, ms]) => `${k} ${((ms / n.sumOfStepsMs) * 100).toFixed(1)}%`)
+      .join(', ');
+    out.push(
+      `${n.title}: ${formatNumber(n.inferenceMs)} ms per inference (min ${formatNumber(n.minMs)}, max ${formatNumber(n.maxMs)}), ` +
+        `${formatNumber(n.gflops, 2)} GFLOP/s, ${n.dispatches} dispatches, sum of steps ${formatNumber(n.sumOfStepsMs)} ms, ` +
+        `submit-to-done ${formatNumber(n.latencyMs)} ms, compile ${formatNumber(n.compileMs, 0)} ms\n  by kernel: ${kinds}`,
+    );
+  }
+  out.push(`suite took ${(result.durationMs / 1000).toFixed(1)} s`);
+  return out.join('\n');
+}
