@@ -188,7 +188,7 @@ describe('lowerGraph on KERNEL_CASES', () => {
       } else if (c.kind === 'batchNorm') {
         // A lone batch norm is a depthwise 1x1.
         expect(middle.map((s) => s.kind)).toEqual(['depthwise']);
-        expect(middle[0].program.key).toBe('depthwise/k1x1/p4/nores/noact');
+        expect(middle[0].program.key).toBe('depthwise-rows/k1x1/s1x1/p4/nores/noact');
       } else if (c.kind === 'flatten') {
         expect(middle.map((s) => s.program.key)).toEqual(['layout/flatten']);
       } else if (c.kind === 'add' || c.kind === 'activation') {

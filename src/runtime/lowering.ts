@@ -1,7 +1,7 @@
 import type { KernelProgram } from '../../shaders/common.ts';
 import { ceilDiv, clampBound } from '../../shaders/common.ts';
 import { conv2dProgram } from '../../shaders/conv2d.ts';
-import { depthwiseConvProgram } from '../../shaders/depthwise.ts';
+import { depthwiseConvProgram, depthwiseRowsProgram } from '../../shaders/depthwise.ts';
 import { broadcastAddProgram, elementwiseProgram } from '../../shaders/elementwise.ts';
 import { flattenProgram, packNchwProgram, reshapeProgram, unpackNchwProgram } from '../../shaders/layout.ts';
 import { padProgram } from '../../shaders/pad.ts';
@@ -49,7 +49,8 @@ export interface Tile {
 export interface KernelChoice {
   readonly pointwise: Tile;
   readonly conv2d: Tile;
-  readonly depthwise: { readonly pixelsPerThread: number };
+  /** `rows`: the row-reuse depthwise kernel where dilation is 1 (default true). */
+  readonly depthwise: { readonly pixelsPerThread: number; readonly rows?: boolean };
   /** Per-convolution tiles (by output tensor id of the optimized graph), e.g. from the autotuner. */
   readonly perNode?: ReadonlyMap<TensorId, Tile>;
 }
@@ -243,7 +244,7 @@ function convBuffers(node: Conv2dNode | LinearNode, weight: Float32Array, bias: 
 function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalChoice: KernelChoice): Step {
   const tile = globalChoice.perNode?.get(node.output);
   const choice: KernelChoice = tile
-    ? { pointwise: tile, conv2d: tile, depthwise: { pixelsPerThread: tile.pixelsPerThread } }
+    ? { pointwise: tile, conv2d: tile, depthwise: { ...globalChoice.depthwise, pixelsPerThread: tile.pixelsPerThread } }
     : globalChoice;
   const a = node.attrs;
   const [n, inC, inH, inW] = inShape;
@@ -262,7 +263,10 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
     return {
       label: node.name,
       kind: 'depthwise',
-      program: depthwiseConvProgram({ kernelH: kh, kernelW: kw, pixelsPerThread: P, residual, activation }),
+      program:
+        choice.depthwise.rows !== false && a.dilation[0] === 1 && a.dilation[1] === 1
+          ? depthwiseRowsProgram({ kernelH: kh, kernelW: kw, strideY: a.stride[0], strideX: a.stride[1], pixelsPerThread: P, residual, activation })
+          : depthwiseConvProgram({ kernelH: kh, kernelW: kw, pixelsPerThread: P, residual, activation }),
       uniforms: {
         total, inH, inW, C4: c4(outC), outH, outW, oxGroups,
         strideY: a.stride[0], strideX: a.stride[1], dilationY: a.dilation[0], dilationX: a.dilation[1],
