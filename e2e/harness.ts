@@ -9,12 +9,16 @@ import { bottleneckCheck, type ChainingResult } from '../test/chaining-check.ts'
 import { checkPreprocess, type PreprocessCheck } from '../test/preprocess-check.ts';
 import type { Preprocessing } from '../src/formats/model.ts';
 import type { KernelChoice } from '../src/runtime/lowering.ts';
+import { loadModel } from '../src/formats/index.ts';
+import { ImageClassifier, type Classification, type ImageSource } from '../src/runtime/classifier.ts';
 
 export interface Harness {
   adapter(): Promise<string>;
   run(c: GpuCase, kernels?: KernelChoice): Promise<CaseResult>;
   chaining(): Promise<ChainingResult>;
   preprocess(width: number, height: number, p: Preprocessing): Promise<PreprocessCheck>;
+  /** Classifies one image (bytes in base64) through each browser image source type. */
+  classify(modelUrl: string, labelsUrl: string, imageBase64: string, mimeType: string): Promise<Record<string, Classification[]>>;
 }
 
 let devicePromise: Promise<GPUDevice> | undefined;
@@ -35,6 +39,43 @@ const harness: Harness = {
   },
   async preprocess(width, height, p) {
     return checkPreprocess(await device(), width, height, p);
+  },
+  async classify(modelUrl, labelsUrl, imageBase64, mimeType) {
+    const [modelBytes, labelsText] = await Promise.all([
+      fetch(modelUrl).then((r) => r.arrayBuffer()),
+      fetch(labelsUrl).then((r) => r.text()),
+    ]);
+    const loaded = loadModel(new Uint8Array(modelBytes), { fileName: modelUrl });
+    const classifier = await ImageClassifier.create(await device(), loaded, { labels: labelsText.split('\n') });
+    try {
+      const bytes = Uint8Array.from(atob(imageBase64), (ch) => ch.charCodeAt(0));
+      const blob = new Blob([bytes], { type: mimeType });
+      const bitmap = await createImageBitmap(blob);
+      const canvas = document.createElement('canvas');
+      canvas.width = bitmap.width;
+      canvas.height = bitmap.height;
+      const ctx = canvas.getContext('2d')!;
+      ctx.drawImage(bitmap, 0, 0);
+      const imageData = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+      const img = new Image();
+      img.src = URL.createObjectURL(blob);
+      await img.decode();
+      const frame = new VideoFrame(bitmap, { timestamp: 0 });
+      const results: Record<string, Classification[]> = {};
+      const sources: [string, ImageSource][] = [
+        ['ImageBitmap', bitmap],
+        ['HTMLCanvasElement', canvas],
+        ['ImageData', imageData],
+        ['HTMLImageElement', img],
+        ['VideoFrame', frame],
+        ['RgbaImage', { data: imageData.data, width: imageData.width, height: imageData.height }],
+      ];
+      for (const [name, source] of sources) results[name] = await classifier.classify(source, { topK: 3 });
+      frame.close();
+      return results;
+    } finally {
+      classifier.dispose();
+    }
   },
 };
 
