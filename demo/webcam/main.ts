@@ -9,7 +9,7 @@ import { ImageClassifier, type ImageSource } from '../../src/runtime/classifier.
 import { WebGPUUnavailableError } from '../../src/errors.ts';
 import { CameraError, startCamera, stopCamera } from './camera.ts';
 import { DEFAULT_LABELS, DEFAULT_MODEL, MAX_MODEL_BYTES, download, parseLabels } from './model-source.ts';
-import { elements, setupPredictions, showMessage, showPredictions, showProgress, showStats } from './view.ts';
+import { elements, setupPredictions, showMessage, showPredictions, showProgress, showSourceMessage, showStats } from './view.ts';
 
 interface CurrentModel {
   readonly name: string;
@@ -136,20 +136,28 @@ function setSource(source: 'camera' | 'image'): void {
   elements.video.hidden = source !== 'camera';
   elements.still.hidden = source !== 'image';
   if (source === 'image') {
-    if (state.still) void classifyStill();
-    else showMessage('Choose or drop an image to classify.');
+    if (state.still) {
+      showSourceMessage(null);
+      void classifyStill();
+    } else {
+      showSourceMessage('Choose or drop an image to classify.');
+    }
   } else if (!state.stream) {
     void openCamera();
+  } else {
+    showSourceMessage(null);
   }
 }
 
 async function openCamera(): Promise<void> {
   try {
     state.stream = await startCamera(elements.video);
-    showMessage(state.classifier ? 'Classifying the camera.' : 'Camera on; waiting for the model…');
+    showSourceMessage(null);
   } catch (e) {
+    // The visitor may have switched to a still image while the camera was being asked for.
+    if (state.source !== 'camera') return;
     const message = e instanceof CameraError ? e.message : `The camera could not start (${(e as Error).message}).`;
-    showMessage(message, 'error');
+    showSourceMessage(message);
     state.source = 'image';
     for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="source"]')) radio.checked = radio.value === 'image';
     elements.video.hidden = true;

@@ -18,6 +18,7 @@ export const elements = {
   modelName: $('model-name'),
   adapter: $('adapter'),
   message: $('message'),
+  sourceMessage: $('source-message'),
   progress: $<HTMLProgressElement>('progress'),
   pause: $<HTMLButtonElement>('pause'),
   imageFile: $<HTMLInputElement>('image-file'),
@@ -65,4 +66,10 @@ export function showStats(fps: number | null, latencyMs: number | null, timer: '
   elements.fps.textContent = fps === null ? '–' : fps.toFixed(1);
   elements.latencyLabel.textContent = timer === 'gpu' ? 'GPU latency (timestamp queries)' : 'Latency (wall time)';
   elements.latency.textContent = latencyMs === null ? '–' : `${latencyMs.toFixed(1)} ms`;
+}
+
+/** Camera and still-image state, shown over the picture and kept apart from model messages. */
+export function showSourceMessage(text: string | null): void {
+  elements.sourceMessage.hidden = text === null;
+  elements.sourceMessage.textContent = text ?? '';
 }
