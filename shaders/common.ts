@@ -134,3 +134,15 @@ export function epilogueFunction(v: { readonly residual: boolean; readonly activ
     .filter((l) => l !== '')
     .join('\n');
 }
+
+/** Bindings of every convolution kernel: input, packed weights, bias, the optional residual, output, uniforms. */
+export function convBindings(residual: boolean): KernelBinding[] {
+  return [
+    { name: 'src', kind: 'read' },
+    { name: 'weight', kind: 'read' },
+    { name: 'bias', kind: 'read' },
+    ...(residual ? [{ name: 'residual', kind: 'read' } as const] : []),
+    { name: 'dst', kind: 'write' },
+    { name: 'params', kind: 'uniform' },
+  ];
+}

@@ -1,9 +1,10 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelBinding, KernelProgram, UniformField } from './common.ts';
+import type { KernelProgram, UniformField } from './common.ts';
 import {
   ACTIVATION_UNIFORMS,
   WORKGROUP_SIZE,
   bindingDecls,
+  convBindings,
   entryPoint,
   epilogueFunction,
   uniformStruct,
@@ -42,14 +43,7 @@ export const DEPTHWISE_UNIFORMS: readonly UniformField[] = [
 
 export function depthwiseConvProgram(v: DepthwiseVariant): KernelProgram {
   const P = v.pixelsPerThread;
-  const bindings: KernelBinding[] = [
-    { name: 'src', kind: 'read' },
-    { name: 'weight', kind: 'read' },
-    { name: 'bias', kind: 'read' },
-    ...(v.residual ? [{ name: 'residual', kind: 'read' } as const] : []),
-    { name: 'dst', kind: 'write' },
-    { name: 'params', kind: 'uniform' },
-  ];
+  const bindings = convBindings(v.residual);
   const code = wgsl`
 ${uniformStruct(DEPTHWISE_UNIFORMS)}
 ${bindingDecls(bindings, {})}
@@ -57,15 +51,7 @@ const KH = ${v.kernelH}u;
 const KW = ${v.kernelW}u;
 
 ${entryPoint(WORKGROUP_SIZE)}
-  if (flat >= params.total) { return; }
-  let c4 = flat % params.C4;
-  var t = flat / params.C4;
-  let oxGroup = t % params.oxGroups;
-  t = t / params.oxGroups;
-  let oy = t % params.outH;
-  let n = t / params.outH;
-  let ox0 = oxGroup * ${P}u;
-  let lastX = i32(params.inW) - 1;
+${depthwisePrologue(P)}
 ${unroll(P, (p) => `  var acc${p} = vec4<f32>(0.0);`)}
   for (var ky = 0u; ky < KH; ky++) {
     let iy = i32(oy * params.strideY + ky * params.dilationY) - params.padTop;
@@ -80,10 +66,7 @@ ${unroll(P, (p) => `      let ix${p} = i32((ox0 + ${p}u) * params.strideX) + ixB
     }
   }
   let b = bias[c4];
-${unroll(P, (p) => `  if (ox0 + ${p}u < params.outW) {
-    let o = ((n * params.outH + oy) * params.outW + ox0 + ${p}u) * params.C4 + c4;
-    dst[o] = epilogue(acc${p} + b, o);
-  }`)}
+${depthwiseStores(P)}
 }
 
 ${epilogueFunction(v)}
@@ -116,14 +99,7 @@ export interface DepthwiseRowsVariant {
 export function depthwiseRowsProgram(v: DepthwiseRowsVariant): KernelProgram {
   const P = v.pixelsPerThread;
   const span = (P - 1) * v.strideX + v.kernelW;
-  const bindings: KernelBinding[] = [
-    { name: 'src', kind: 'read' },
-    { name: 'weight', kind: 'read' },
-    { name: 'bias', kind: 'read' },
-    ...(v.residual ? [{ name: 'residual', kind: 'read' } as const] : []),
-    { name: 'dst', kind: 'write' },
-    { name: 'params', kind: 'uniform' },
-  ];
+  const bindings = convBindings(v.residual);
   const taps = (indent: string) =>
     unroll(P, (p) =>
       unroll(v.kernelW, (kx) => `${indent}acc${p} = fma(x${p * v.strideX + kx}, w${kx}, acc${p});`),
@@ -133,15 +109,7 @@ ${uniformStruct(DEPTHWISE_UNIFORMS)}
 ${bindingDecls(bindings, {})}
 
 ${entryPoint(WORKGROUP_SIZE)}
-  if (flat >= params.total) { return; }
-  let c4 = flat % params.C4;
-  var t = flat / params.C4;
-  let oxGroup = t % params.oxGroups;
-  t = t / params.oxGroups;
-  let oy = t % params.outH;
-  let n = t / params.outH;
-  let ox0 = oxGroup * ${P}u;
-  let lastX = i32(params.inW) - 1;
+${depthwisePrologue(P)}
   let ix0 = i32(ox0 * ${v.strideX}u) - params.padLeft;
   let interior = ix0 >= 0 && ix0 + ${span - 1} <= lastX;
 ${unroll(P, (p) => `  var acc${p} = vec4<f32>(0.0);`)}
@@ -161,10 +129,7 @@ ${taps('      ')}
     }
   }`)}
   let b = bias[c4];
-${unroll(P, (p) => `  if (ox0 + ${p}u < params.outW) {
-    let o = ((n * params.outH + oy) * params.outW + ox0 + ${p}u) * params.C4 + c4;
-    dst[o] = epilogue(acc${p} + b, o);
-  }`)}
+${depthwiseStores(P)}
 }
 
 ${epilogueFunction(v)}
@@ -177,4 +142,28 @@ ${epilogueFunction(v)}
     uniforms: DEPTHWISE_UNIFORMS,
     workgroupSize: WORKGROUP_SIZE,
   };
+}
+
+/** Invocation -> (image, output row, first output column, channel vec4); shared by both depthwise variants. */
+function depthwisePrologue(P: number): string {
+  return `  if (flat >= params.total) { return; }
+  let c4 = flat % params.C4;
+  var t = flat / params.C4;
+  let oxGroup = t % params.oxGroups;
+  t = t / params.oxGroups;
+  let oy = t % params.outH;
+  let n = t / params.outH;
+  let ox0 = oxGroup * ${P}u;
+  let lastX = i32(params.inW) - 1;`;
+}
+
+/** Bias, fused epilogue and store of the `P` accumulators of one depthwise invocation. */
+function depthwiseStores(P: number): string {
+  return unroll(
+    P,
+    (p) => `  if (ox0 + ${p}u < params.outW) {
+    let o = ((n * params.outH + oy) * params.outW + ox0 + ${p}u) * params.C4 + c4;
+    dst[o] = epilogue(acc${p} + b, o);
+  }`,
+  );
 }

@@ -1,9 +1,10 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelBinding, KernelProgram, UniformField } from './common.ts';
+import type { KernelProgram, UniformField } from './common.ts';
 import {
   ACTIVATION_UNIFORMS,
   WORKGROUP_SIZE,
   bindingDecls,
+  convBindings,
   entryPoint,
   epilogueFunction,
   uniformStruct,
@@ -45,14 +46,7 @@ export const POINTWISE_UNIFORMS: readonly UniformField[] = [
 export function pointwiseConvProgram(v: PointwiseVariant): KernelProgram {
   const P = v.pixelsPerThread;
   const V = v.vec4sPerThread;
-  const bindings: KernelBinding[] = [
-    { name: 'src', kind: 'read' },
-    { name: 'weight', kind: 'read' },
-    { name: 'bias', kind: 'read' },
-    ...(v.residual ? [{ name: 'residual', kind: 'read' } as const] : []),
-    { name: 'dst', kind: 'write' },
-    { name: 'params', kind: 'uniform' },
-  ];
+  const bindings = convBindings(v.residual);
   const code = wgsl`
 ${uniformStruct(POINTWISE_UNIFORMS)}
 ${bindingDecls(bindings, {})}
