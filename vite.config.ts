@@ -29,10 +29,31 @@ function localModels(): Plugin {
   };
 }
 
+/**
+ * protobufjs picks up the `long` package when it can, and `long` compiles a small WebAssembly module at load
+ * time (an optional fast path), which a Content-Security-Policy without `'wasm-unsafe-eval'` reports as a
+ * violation. webcnn's ONNX decoder reads int64 fields as numbers and never needs `Long`, so protobufjs gets an
+ * empty module instead (other packages that import `long` keep it).
+ */
+function noLongForProtobufjs(): Plugin {
+  const stub = '\0webcnn-no-long';
+  return {
+    name: 'webcnn-no-long-for-protobufjs',
+    enforce: 'pre',
+    resolveId(source, importer) {
+      if (source === 'long' && importer && /[\\/]node_modules[\\/]protobufjs[\\/]/.test(importer)) return stub;
+      return null;
+    },
+    load(id) {
+      return id === stub ? 'export default null;' : null;
+    },
+  };
+}
+
 // Serves the demo pages and the Playwright GPU-test harness from the project root; `npm run build` emits the
 // demo pages as a static site in dist/.
 export default defineConfig({
-  plugins: [localModels()],
+  plugins: [localModels(), noLongForProtobufjs()],
   server: { host: '127.0.0.1', strictPort: true },
   preview: { host: '127.0.0.1', strictPort: true },
   build: {

@@ -1,6 +1,9 @@
 /**
  * Where the default model comes from: served from the local shared folder in development (see the Vite
- * plugin in vite.config.ts), fetched from its public home in a deployed build and checked by sha256.
+ * plugin in vite.config.ts), fetched from its public home in a deployed build, or from the base URL the build
+ * was configured with (`VITE_WEBCNN_MODEL_BASE=/models vite build`, e.g. a same-origin copy for a strict
+ * Content-Security-Policy); always checked by sha256 outside development. The page loads models from nowhere
+ * else: these URLs, or files the user picks.
  */
 export interface RemoteFile {
   readonly name: string;
@@ -9,22 +12,22 @@ export interface RemoteFile {
 }
 
 const PUBLIC_HOME = 'https://github.com/google-coral/test_data/raw/master';
+const MODEL = { name: 'mobilenet_v2_1.0_224_quant.tflite', sha256: '7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776' };
+const LABELS = { name: 'imagenet_labels.txt', sha256: 'b8aaeb5630c62626a7d124a05c0e14230a7ffdd2136a31d0190a4fb71c1d82f1' };
 
-export const DEFAULT_MODEL: RemoteFile = import.meta.env.DEV
-  ? { name: 'mobilenet_v2_1.0_224_quant.tflite', url: '/models/mobilenet_v2_1.0_224_quant.tflite', sha256: null }
-  : {
-      name: 'mobilenet_v2_1.0_224_quant.tflite',
-      url: `${PUBLIC_HOME}/mobilenet_v2_1.0_224_quant.tflite`,
-      sha256: '7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776',
-    };
+/** The default model and labels for a build: development server, configured base URL, or public home. */
+export function defaultFiles(env: { readonly DEV: boolean; readonly VITE_WEBCNN_MODEL_BASE?: string }): { model: RemoteFile; labels: RemoteFile } {
+  const configured = env.VITE_WEBCNN_MODEL_BASE?.trim().replace(/\/+$/, '');
+  if (env.DEV && !configured) {
+    return { model: { name: MODEL.name, url: `/models/${MODEL.name}`, sha256: null }, labels: { name: LABELS.name, url: `/models/${LABELS.name}`, sha256: null } };
+  }
+  const base = configured || PUBLIC_HOME;
+  return { model: { ...MODEL, url: `${base}/${MODEL.name}` }, labels: { ...LABELS, url: `${base}/${LABELS.name}` } };
+}
 
-export const DEFAULT_LABELS: RemoteFile = import.meta.env.DEV
-  ? { name: 'imagenet_labels.txt', url: '/models/imagenet_labels.txt', sha256: null }
-  : {
-      name: 'imagenet_labels.txt',
-      url: `${PUBLIC_HOME}/imagenet_labels.txt`,
-      sha256: 'b8aaeb5630c62626a7d124a05c0e14230a7ffdd2136a31d0190a4fb71c1d82f1',
-    };
+const files = defaultFiles(import.meta.env);
+export const DEFAULT_MODEL: RemoteFile = files.model;
+export const DEFAULT_LABELS: RemoteFile = files.labels;
 
 /** Largest model file the page accepts: a CNN classifier is tens of MB; anything far beyond is a mistake. */
 export const MAX_MODEL_BYTES = 512 * 2 ** 20;

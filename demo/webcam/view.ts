@@ -30,12 +30,25 @@ export const elements = {
 
 const ROWS = 5;
 
-/** Five fixed rows, created once, so updates never change the layout. */
+function span(className: string, ...children: Node[]): HTMLSpanElement {
+  const el = document.createElement('span');
+  if (className) el.className = className;
+  el.append(...children);
+  return el;
+}
+
+/**
+ * Five fixed rows, created once, so updates never change the layout. Built with DOM calls, not markup: an
+ * inline `style` attribute would be refused under the page's Content-Security-Policy (`style-src 'self'`);
+ * setting `element.style` from script is allowed.
+ */
 export function setupPredictions(): void {
   elements.predictions.replaceChildren(
     ...Array.from({ length: ROWS }, () => {
       const li = document.createElement('li');
-      li.innerHTML = '<span class="label">&nbsp;</span><span class="score"></span><span class="bar"><span style="width:0%"></span></span>';
+      const bar = span('');
+      bar.style.width = '0%';
+      li.append(span('label', document.createTextNode('\u00a0')), span('score'), span('bar', bar));
       return li;
     }),
   );

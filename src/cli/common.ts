@@ -187,6 +187,21 @@ export function dims(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
+/** Longest error message printed (a hostile model file can put megabytes of name into one). */
+const MAX_MESSAGE_CHARS = 2000;
+
+/** Control characters (a hostile file's names could carry terminal escapes) as `\xNN`. */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** A message on one printable line: line breaks become spaces, cut at `MAX_MESSAGE_CHARS`. */
+export function oneLine(message: string): string {
+  const line = printable(message.split(/\r\n|[\n\r\u2028\u2029]/).map((s) => s.trim()).filter(Boolean).join(' ')) || 'unknown error';
+  return line.length > MAX_MESSAGE_CHARS ? `${line.slice(0, MAX_MESSAGE_CHARS)}… (${line.length} characters)` : line;
+}
+
 /** Writes to stdout and resolves once the data is handed to the OS (so that `process.exit` loses nothing). */
 export function writeOut(text: string): Promise<void> {
   return new Promise((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));

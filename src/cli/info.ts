@@ -8,7 +8,7 @@ import type { Graph } from '../graph/ir.ts';
 import type { LoadedModel } from '../formats/model.ts';
 import {
   COMMON_HELP, COMMON_OPTIONS, MODEL_OPTIONS, MODEL_OPTIONS_HELP, UsageError, dims, loadModelFile, modelOptions,
-  parseCommandArgs, writeOut,
+  oneLine, parseCommandArgs, printable, writeOut,
 } from './common.ts';
 
 export const INFO_USAGE = `Usage: webcnn info MODEL [options]
@@ -170,7 +170,7 @@ export function formatInfo(info: ModelInfo): string {
     lines.push('metadata:');
     for (const [k, v] of meta) lines.push(`  ${k}: ${String(v).replace(/\s+/g, ' ').slice(0, 200)}`);
   }
-  return `${lines.join('\n')}\n`;
+  return `${lines.map(printable).join('\n')}\n`;
 }
 
 export async function infoCommand(argv: string[]): Promise<number> {
@@ -186,7 +186,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
   const info = await describeModel(loaded, basename(positionals[0]), bytes);
   await writeOut(values.json ? `${JSON.stringify(info)}\n` : formatInfo(info));
   if (info.planError) {
-    process.stderr.write(`webcnn: ${positionals[0]}: the model does not run on the GPU: ${info.planError}\n`);
+    process.stderr.write(`webcnn: ${oneLine(`${positionals[0]}: the model does not run on the GPU: ${info.planError}`)}\n`);
     return 1;
   }
   return 0;

@@ -5,7 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { WebcnnError } from '../errors.ts';
-import { UsageError, writeOut } from './common.ts';
+import { oneLine, UsageError, writeOut } from './common.ts';
 
 export const MAIN_USAGE = `Usage: webcnn COMMAND [options]
 
@@ -64,10 +64,6 @@ function reportError(e: unknown, verbose: boolean): number {
   process.stderr.write(`webcnn: ${message}\n`);
   if (verbose && err.stack) process.stderr.write(`${err.stack}\n`);
   return err instanceof UsageError ? 2 : 1;
-}
-
-function oneLine(message: string): string {
-  return message.split('\n').map((s) => s.trim()).filter(Boolean).join(' ') || 'unknown error';
 }
 
 /** Runs `main` and ends the process with its status once stdout and stderr are flushed. */

@@ -150,6 +150,7 @@ export class CompiledModel {
     const tracker = new BufferTracker(device);
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
+    let openScopes = 2;
     try {
       const storage = GPUBufferUsage.STORAGE;
       const slots = plan.slotBytes.map((bytes, i) => tracker.create(`activation slot ${i}`, bytes, storage));
@@ -223,14 +224,19 @@ export class CompiledModel {
       });
 
       const validation = await device.popErrorScope();
+      openScopes--;
       const oom = await device.popErrorScope();
+      openScopes--;
       const failure = validation ?? oom;
       if (failure) throw new GpuError(`compiling the model failed: ${failure.message.split('\n')[0]}`);
       return new CompiledModel(device, tracker, dispatches, {
         graph, steps, plan, rawInputs, rawOutputs, readback, outputOffsets, weightBytes, runTimer, options, kernels,
       });
     } catch (e) {
+      // A limit check (ResourceLimitError) or anything else thrown part-way: free what was made, and close the
+      // error scopes this compile opened so later GPU errors are not caught by them.
       tracker.destroyAll();
+      for (; openScopes > 0; openScopes--) await device.popErrorScope().catch(() => null);
       throw e;
     }
   }

@@ -19,7 +19,7 @@
  * Add/Sub/Mul/Div becomes a depthwise 1x1 convolution, merged into the producing conv / linear / batch norm
  * when that is its only reader; a zero Pad goes into the next Conv's (or average pool's) pads.
  */
-import { ModelFormatError, UnsupportedOpError, WebcnnError } from '../../errors.ts';
+import { ModelFormatError, ResourceLimitError, UnsupportedOpError, WebcnnError } from '../../errors.ts';
 import { GraphBuilder } from '../../graph/builder.ts';
 import type {
   Activation,
@@ -35,6 +35,7 @@ import type {
 import { NO_ACTIVATION, RELU, RELU6 } from '../../graph/ir.ts';
 import { producers, readerCounts, soleReader } from '../../graph/passes/util.ts';
 import { validateGraph } from '../../graph/validate.ts';
+import { checkGraphLimits, checkWindow, checkedElementCount, LoadBudget, MAX_PAD } from '../limits.ts';
 import type { LoadedModel } from '../model.ts';
 import { TORCHVISION_PREPROCESSING } from '../model.ts';
 import type { AttributeProto, GraphProto, ModelProto, NodeProto, ValueInfoProto } from './proto.ts';
@@ -175,7 +176,8 @@ function clipActivation(min: number, max: number): Activation {
  */
 export function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {}): LoadedModel {
   try {
-    return new Importer(checkModel(decodeModelProto(bytes)), options).run();
+    const budget = new LoadBudget(bytes instanceof Uint8Array ? bytes.length : 0);
+    return new Importer(checkModel(decodeModelProto(bytes)), options, budget).run();
   } catch (e) {
     if (e instanceof WebcnnError) throw e;
     const message = (e instanceof Error ? e.message : String(e)).split('\n')[0];
@@ -237,6 +239,7 @@ class Importer {
   constructor(
     private readonly checked: CheckedModel,
     private readonly options: LoadOnnxOptions,
+    readonly budget: LoadBudget,
   ) {
     this.opset = checked.opset;
   }
@@ -250,7 +253,7 @@ class Importer {
       const name = t.name ?? '';
       if (!name) throw new ModelFormatError(`initializer ${i} has no name`);
       if (this.values.has(name)) throw new ModelFormatError(`initializer '${name}' is defined twice`);
-      const tensor = decodeTensor(t, `initializer '${name}'`);
+      const tensor = decodeTensor(t, `initializer '${name}'`, this.budget);
       this.values.set(name, { kind: 'constant', dims: tensor.dims, tensor });
     });
     if (graph.sparse_initializer.length > 0) {
@@ -266,6 +269,7 @@ class Importer {
         throw new ModelFormatError(`graph input '${name}' is listed twice`);
       }
       const dims = Object.hasOwn(overrides, name) ? this.checkOverride(name, overrides[name]) : this.declaredInputDims(input);
+      checkedElementCount(dims, `graph input '${name}'`);
       const id = this.b.input(name, irShapeOf(dims));
       this.tensorNames.set(id, name);
       this.inputDims.push(dims);
@@ -298,10 +302,11 @@ class Importer {
     }
 
     let g = this.b.build();
-    g = mergeAffineNodes(g, this.affineOutputs);
+    g = mergeAffineNodes(g, this.affineOutputs, this.budget);
     g = pruneDeadNodes(g);
     g = { ...g, tensors: g.tensors.map((t) => ({ ...t, name: this.tensorNames.get(t.id) ?? t.name })) };
     validateGraph(g);
+    checkGraphLimits(g, this.budget.fileBytes, 'ONNX');
 
     const metadata: Record<string, string | number> = {
       format: 'ONNX',
@@ -392,10 +397,11 @@ class Importer {
       }
       convert(ctx);
     } catch (e) {
-      // Every message names the node; helpers that do not know it get the prefix here.
-      if (e instanceof UnsupportedOpError || e instanceof ModelFormatError) {
+      // Every message names the node; helpers that do not know it get the prefix here. Limits stay
+      // ResourceLimitErrors; the builder's shape and graph errors mean the file's values do not fit together.
+      if (e instanceof UnsupportedOpError || e instanceof ModelFormatError || e instanceof ResourceLimitError) {
         if (e.message.startsWith(ctx.where)) throw e;
-        const Cls = e instanceof UnsupportedOpError ? UnsupportedOpError : ModelFormatError;
+        const Cls = e instanceof UnsupportedOpError ? UnsupportedOpError : e instanceof ResourceLimitError ? ResourceLimitError : ModelFormatError;
         throw new Cls(`${ctx.where}: ${e.message}`, { cause: e });
       }
       const message = (e instanceof Error ? e.message : String(e)).split('\n')[0];
@@ -511,7 +517,11 @@ class NodeContext {
 
   floats(c: ConstantValue, what: string): Float32Array {
     if (c.tensor.floats) return c.tensor.floats;
-    if (c.tensor.ints) return Float32Array.from(c.tensor.ints);
+    if (c.tensor.ints) {
+      const out = this.imp.budget.floats(c.tensor.ints.length, `${this.where}: ${what}`);
+      out.set(c.tensor.ints);
+      return out;
+    }
     throw this.invalid(`${what} has no numeric data`);
   }
 
@@ -566,7 +576,7 @@ class NodeContext {
 
   attrTensor(name: string): ConstantTensor | undefined {
     const a = this.attr(name, [AttributeType.TENSOR], 'a tensor');
-    return a?.t ? decodeTensor(a.t, `${this.where}: attribute '${name}'`) : undefined;
+    return a?.t ? decodeTensor(a.t, `${this.where}: attribute '${name}'`, this.imp.budget) : undefined;
   }
 
   /** Attributes present that this converter does not read (for the "is this attribute supported" check). */
@@ -682,6 +692,7 @@ function resolveWindow(ctx: NodeContext, spatialDims: readonly number[], kernel:
     default:
       throw ctx.invalid(`auto_pad '${autoPad}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID`);
   }
+  checkWindow({ kernel, stride: strides, dilation: dilations, pads: [...begins, ...ends] }, ctx.where);
   const pair = (v: readonly number[], one: number): [number, number] => (s === 1 ? [v[0], one] : [v[0], v[1]]);
   return {
     kernel: pair(kernel, 1),
@@ -847,7 +858,7 @@ const CONVERTERS: Readonly<Record<string, Converter>> = {
     const alpha = ctx.attrFloat('alpha', 1);
     const beta = ctx.attrFloat('beta', 1);
     const B = ctx.floats(bv, 'input B');
-    const weight = new Float32Array(N * K);
+    const weight = ctx.imp.budget.floats(N * K, `${ctx.where}: weights`);
     for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) weight[n * K + k] = alpha * (transB ? B[n * K + k] : B[k * N + n]);
     let bias: Float32Array | null = null;
     const c = ctx.input(2);
@@ -872,7 +883,7 @@ const CONVERTERS: Readonly<Record<string, Converter>> = {
     const aK = a.dims[a.dims.length - 1];
     if (aK !== K) throw ctx.invalid(`A ${fmt(a.dims)} and B ${fmt(bv.dims)} do not multiply`);
     const B = ctx.floats(bv, 'input B');
-    const weight = new Float32Array(N * K);
+    const weight = ctx.imp.budget.floats(N * K, `${ctx.where}: weights`);
     for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) weight[n * K + k] = B[k * N + n];
     // Rows of A (every leading index) through a linear layer, then back to A's leading dims.
     const lead = a.dims.slice(0, -1);
@@ -982,6 +993,8 @@ const CONVERTERS: Readonly<Record<string, Converter>> = {
     if (pads.length !== 2 * axes.length) {
       throw ctx.invalid(`pads ${fmt(pads)} should have ${2 * axes.length} values (begin and end for each of ${axes.length} axes)`);
     }
+    if (!pads.every((p) => Number.isSafeInteger(p))) throw ctx.invalid(`pads ${fmt(pads)} must be integers`);
+    if (pads.some((p) => Math.abs(p) > MAX_PAD)) throw ctx.unsupported(`pads ${fmt(pads)}: webcnn pads (and crops) up to ${MAX_PAD} per side`);
     const begin = new Array<number>(rank).fill(0);
     const end = new Array<number>(rank).fill(0);
     axes.forEach((a, i) => {
@@ -1046,7 +1059,7 @@ function rowBias(ctx: NodeContext, c: Float32Array, dims: readonly number[], M: 
   const aligned = [...new Array<number>(2 - Math.min(2, dims.length)).fill(1), ...dims.slice(-2)];
   const [rowsC, colsC] = aligned;
   if (rowsC > 1 && M > 1) throw ctx.unsupported(`a bias ${fmt(dims)} that differs between rows is not supported`);
-  const row = new Float32Array(N);
+  const row = ctx.imp.budget.floats(N, `${ctx.where}: ${what}`);
   for (let n = 0; n < N; n++) row[n] = c[colsC === 1 ? 0 : n];
   return row;
 }
@@ -1093,8 +1106,8 @@ function binaryConverter(op: BinaryOp): Converter {
     }
     const channels = ctx.b.shape(x.id)[1];
     const values = perChannel(ctx, c, x.dims, channels);
-    const scale = new Float32Array(channels).fill(1);
-    const shift = new Float32Array(channels);
+    const scale = ctx.imp.budget.floats(channels, `${ctx.where}: scale`).fill(1);
+    const shift = ctx.imp.budget.floats(channels, `${ctx.where}: shift`);
     if (op === 'Add') shift.set(values);
     else if (op === 'Mul') scale.set(values);
     else if (op === 'Sub') {
@@ -1120,7 +1133,7 @@ function binaryConverter(op: BinaryOp): Converter {
 /** The per-channel values of constant `c` broadcast against a value of `dims` (scalars repeat). */
 function perChannel(ctx: NodeContext, c: ConstantValue, dims: readonly number[], channels: number): Float32Array {
   const v = ctx.floats(c, 'constant operand');
-  if (v.length === 1) return new Float32Array(channels).fill(v[0]);
+  if (v.length === 1) return ctx.imp.budget.floats(channels, `${ctx.where}: constant operand`).fill(v[0]);
   const aligned = [...new Array<number>(Math.max(0, dims.length - c.dims.length)).fill(1), ...c.dims];
   const s = irShapeOf(aligned);
   if (s[0] === 1 && s[2] === 1 && s[3] === 1 && s[1] === channels) return v;
@@ -1135,7 +1148,8 @@ function foldBinary(ctx: NodeContext, op: BinaryOp, a: ConstantValue, b: Constan
   const ints = Boolean(a.tensor.ints && b.tensor.ints);
   const av = a.tensor.ints ?? Array.from(ctx.floats(a, 'input A'));
   const bv = b.tensor.ints ?? Array.from(ctx.floats(b, 'input B'));
-  const count = product(out);
+  const count = checkedElementCount(out, `${ctx.where}: folded constant`);
+  ctx.imp.budget.charge(count * 12, `${ctx.where}: folded constant`);
   const index = (dims: readonly number[], flat: number): number => {
     // Position `flat` of the output, mapped to an operand of `dims` (right-aligned, size-1 axes broadcast).
     let idx = 0;
@@ -1212,7 +1226,7 @@ function poolConverter(kind: 'avg' | 'max'): Converter {
  * the conv, linear or batch norm that produced their input, when they are its only reader and it has no
  * activation or residual yet: conv/linear rows scale and the bias becomes `bias * scale + shift`.
  */
-function mergeAffineNodes(graph: Graph, affine: ReadonlySet<TensorId>): Graph {
+function mergeAffineNodes(graph: Graph, affine: ReadonlySet<TensorId>, budget: LoadBudget): Graph {
   if (affine.size === 0) return graph;
   const counts = readerCounts(graph);
   const made = producers(graph);
@@ -1230,8 +1244,8 @@ function mergeAffineNodes(graph: Graph, affine: ReadonlySet<TensorId>): Graph {
       if (src.attrs.activation.kind !== 'none') continue;
       const rows = src.op === 'conv2d' ? src.attrs.outChannels : src.attrs.outFeatures;
       const perRow = src.attrs.weight.length / rows;
-      const weight = new Float32Array(src.attrs.weight.length);
-      const bias = new Float32Array(rows);
+      const weight = budget.floats(src.attrs.weight.length, `${src.name}: merged weights`);
+      const bias = budget.floats(rows, `${src.name}: merged bias`);
       for (let o = 0; o < rows; o++) {
         for (let i = 0; i < perRow; i++) weight[o * perRow + i] = src.attrs.weight[o * perRow + i] * scale[o];
         bias[o] = (src.attrs.bias ? src.attrs.bias[o] : 0) * scale[o] + shift[o];
@@ -1239,6 +1253,7 @@ function mergeAffineNodes(graph: Graph, affine: ReadonlySet<TensorId>): Graph {
       merged = { ...src, output: node.output, attrs: { ...src.attrs, weight, bias } } as Conv2dNode | LinearNode;
     } else if (src.op === 'batchNorm') {
       const p = src.attrs;
+      budget.charge(8 * p.gamma.length, `${src.name}: merged batch norm`);
       const gamma = p.gamma.map((g, i) => g * scale[i]);
       const beta = p.beta.map((b, i) => b * scale[i] + shift[i]);
       merged = { ...src, output: node.output, attrs: { ...p, gamma, beta } } as BatchNormNode;

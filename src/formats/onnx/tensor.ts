@@ -5,6 +5,7 @@
  */
 import { ModelFormatError, UnsupportedOpError } from '../../errors.ts';
 import { decodeBF16, decodeF16 } from '../half.ts';
+import { checkedElementCount, LoadBudget } from '../limits.ts';
 import type { TensorProto } from './proto.ts';
 import { DATA_TYPE_NAMES, DataType, has, int64 } from './proto.ts';
 
@@ -48,8 +49,12 @@ const RAW_SIZE: Readonly<Record<number, number>> = {
   [DataType.BOOL]: 1,
 };
 
-/** Decodes a TensorProto; `what` names it in errors (e.g. `initializer 'conv1.weight'`). */
-export function decodeTensor(t: TensorProto, what: string): ConstantTensor {
+/**
+ * Decodes a TensorProto; `what` names it in errors (e.g. `initializer 'conv1.weight'`). The element count is
+ * checked (`checkedElementCount`) and the decoded values charged to `budget` before anything is allocated.
+ */
+export function decodeTensor(t: TensorProto, what: string, budget: LoadBudget = new LoadBudget(0)): ConstantTensor {
+  if (t.dims.length > 64) throw new ModelFormatError(`${what} has ${t.dims.length} dims`);
   const dims = t.dims.map((d) => int64(d));
   if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new ModelFormatError(`${what} has invalid dims [${dims.join(', ')}]`);
@@ -66,7 +71,7 @@ export function decodeTensor(t: TensorProto, what: string): ConstantTensor {
   if (size === undefined) {
     throw new UnsupportedOpError(`${what} has data type ${dataTypeName(dataType)}, which webcnn does not read`);
   }
-  const count = elementCountOf(dims);
+  const count = checkedElementCount(dims, what);
   const raw = t.raw_data && t.raw_data.length > 0 ? t.raw_data : null;
   if (raw) {
     if (raw.length !== count * size) {
@@ -74,6 +79,7 @@ export function decodeTensor(t: TensorProto, what: string): ConstantTensor {
         `${what}: raw_data has ${raw.length} bytes, expected ${count * size} for ${count} ${dataTypeName(dataType)} values (dims [${dims.join(', ')}])`,
       );
     }
+    budget.charge(count * (isFloatType(dataType) ? 4 : 8), what);
     return { dims, dataType, ...decodeRaw(raw, dataType, count) };
   }
   const typed = typedField(t, dataType);
@@ -82,6 +88,7 @@ export function decodeTensor(t: TensorProto, what: string): ConstantTensor {
       `${what} holds ${typed.length} values, expected ${count} for dims [${dims.join(', ')}]`,
     );
   }
+  budget.charge(count * (isFloatType(dataType) ? 4 : 8), what);
   switch (dataType) {
     case DataType.FLOAT:
     case DataType.DOUBLE:

@@ -16,6 +16,7 @@ import { resnet50 } from '../../models/resnet.ts';
 import type { LoadedModel } from '../model.ts';
 import { TORCHVISION_PREPROCESSING } from '../model.ts';
 import { decodeBF16, decodeF16, encodeBF16, encodeF16 } from '../half.ts';
+import { checkGraphLimits, checkedElementCount, LoadBudget } from '../limits.ts';
 
 /** Bytes per element of every dtype the format defines (the ones this reader can at least skip). */
 const DTYPE_SIZES: Readonly<Record<string, number>> = {
@@ -132,6 +133,7 @@ export function readSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
         `${where}: ${dtype} shape ${formatShape(shape as number[])} needs ${expected} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`,
       );
     }
+    checkedElementCount(shape as number[], where);
     tensors.push({ name, dtype: dtype as SafetensorsDtype, shape: shape as number[], begin: dataStart + begin, end: dataStart + end });
   }
 
@@ -182,11 +184,13 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
   const shapes = new Map<string, readonly number[]>();
   const dtypes = new Map<string, SafetensorsDtype>();
   const skipped: string[] = [];
+  const budget = new LoadBudget(bytes.length);
   for (const t of header.tensors) {
     if (SKIPPED_DTYPES.has(t.dtype)) {
       skipped.push(t.name);
       continue;
     }
+    budget.charge(((t.end - t.begin) / DTYPE_SIZES[t.dtype]) * 4, `safetensors: tensor "${t.name}"`);
     tensors.set(t.name, decodeTensor(bytes, t));
     shapes.set(t.name, t.shape);
     dtypes.set(t.name, t.dtype);
@@ -346,6 +350,7 @@ export function loadSafetensors(bytes: Uint8Array, options: SafetensorsLoadOptio
   } else {
     graph = resnet50({ params, numClasses, inputSize });
   }
+  checkGraphLimits(graph, bytes.length, 'safetensors');
   const unused = params.unusedNames();
   const dtypes = [...new Set(file.dtypes.values())].sort().join(', ');
 

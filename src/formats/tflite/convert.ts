@@ -10,6 +10,7 @@ import { GraphBuilder } from '../../graph/builder.ts';
 import type { Activation, Pads, Shape4, TensorId } from '../../graph/ir.ts';
 import { NO_ACTIVATION, RELU, RELU6 } from '../../graph/ir.ts';
 import { validateGraph } from '../../graph/validate.ts';
+import { checkGraphLimits, checkWindow, checkedElementCount, LoadBudget } from '../limits.ts';
 import type { LoadedModel, Preprocessing } from '../model.ts';
 import { findLabels } from './labels.ts';
 import type { TfliteModel, TfliteOperator, TfliteSubgraph, TfliteTensor } from './schema.ts';
@@ -150,6 +151,7 @@ class Converter {
     private readonly model: TfliteModel,
     private readonly sg: TfliteSubgraph,
     private readonly sgIndex: number,
+    private readonly budget: LoadBudget,
   ) {
     this.consumers = sg.tensors.map(() => []);
   }
@@ -183,10 +185,7 @@ class Converter {
   }
 
   private elementCount(t: TfliteTensor, where: string): number {
-    if (!t.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new ModelFormatError(`${where}: ${this.tensorLabel(t)} has invalid shape ${dimsToString(t.shape)}`);
-    }
-    return t.shape.reduce((a, d) => a * d, 1);
+    return checkedElementCount(t.shape, `${where}: ${this.tensorLabel(t)}`);
   }
 
   private checkedData(t: TfliteTensor, bytesPerElement: number, where: string): { raw: Uint8Array; count: number; view: DataView } {
@@ -251,14 +250,14 @@ class Converter {
     switch (t.type) {
       case TensorType.FLOAT32: {
         const { count, view } = this.checkedData(t, 4, where);
-        data = new Float32Array(count);
+        data = this.budget.floats(count, `${where}: ${role}`);
         for (let i = 0; i < count; i++) data[i] = view.getFloat32(4 * i, true);
         this.weightKinds.add('float32');
         break;
       }
       case TensorType.FLOAT16: {
         const { count, view } = this.checkedData(t, 2, where);
-        data = new Float32Array(count);
+        data = this.budget.floats(count, `${where}: ${role}`);
         for (let i = 0; i < count; i++) data[i] = halfToFloat(view.getUint16(2 * i, true));
         this.weightKinds.add('float16');
         break;
@@ -274,7 +273,7 @@ class Converter {
           t.type === TensorType.UINT8 ? (i: number) => raw[i]
           : t.type === TensorType.INT8 ? (i: number) => (raw[i] << 24) >> 24
           : (i: number) => view.getInt16(2 * i, true);
-        data = new Float32Array(count);
+        data = this.budget.floats(count, `${where}: ${role}`);
         for (let i = 0; i < count; i++) {
           const ch = q.channels === 1 ? 0 : Math.floor(i / q.inner) % q.channels;
           const zp = q.zeroPoint.length === 0 ? 0 : q.zeroPoint[q.zeroPoint.length === 1 ? 0 : ch];
@@ -298,11 +297,15 @@ class Converter {
     }
     if (t.type === TensorType.INT32) {
       const { count, view } = this.checkedData(t, 4, where);
-      return Array.from({ length: count }, (_, i) => view.getInt32(4 * i, true));
+      const out = this.budget.numbers(count, `${where}: ${role}`);
+      for (let i = 0; i < count; i++) out[i] = view.getInt32(4 * i, true);
+      return out;
     }
     if (t.type === TensorType.INT64) {
       const { count, view } = this.checkedData(t, 8, where);
-      return Array.from({ length: count }, (_, i) => Number(view.getBigInt64(8 * i, true)));
+      const out = this.budget.numbers(count, `${where}: ${role}`);
+      for (let i = 0; i < count; i++) out[i] = Number(view.getBigInt64(8 * i, true));
+      return out;
     }
     throw new ModelFormatError(`${where}: the ${role} (${this.tensorLabel(t)}) has type ${tensorTypeName(t.type)}, expected INT32 or INT64`);
   }
@@ -329,7 +332,7 @@ class Converter {
       } else {
         throw new ModelFormatError(`${where}: integer bias (${this.tensorLabel(t)}) has no usable scale`);
       }
-      data = new Float32Array(count);
+      data = this.budget.floats(count, `${where}: bias`);
       for (let i = 0; i < count; i++) {
         const q = size === 4 ? view.getInt32(4 * i, true) : Number(view.getBigInt64(8 * i, true));
         data[i] = q * scales[scales.length === 1 ? 0 : i];
@@ -385,13 +388,20 @@ class Converter {
     return first || `${opName}_${op.index}`;
   }
 
-  /** Records the IR tensor for the op's output, checking it against the declared dims. */
-  private bindOutput(op: TfliteOperator, ir: TensorId, where: string): void {
-    const idx = op.outputs[0];
+  /** An op output must be written once and hold no constant data. */
+  private checkFreshOutput(idx: number, where: string): void {
     const t = this.tensor(idx, where);
     if (this.irOf.has(idx) || this.pendingPads.has(idx) || this.constAlias.has(idx)) {
       throw new ModelFormatError(`${where}: output ${this.tensorLabel(t)} is written more than once`);
     }
+    if (this.rawData(t, where) !== null) throw new ModelFormatError(`${where}: output ${this.tensorLabel(t)} is a constant`);
+  }
+
+  /** Records the IR tensor for the op's output, checking it against the declared dims. */
+  private bindOutput(op: TfliteOperator, ir: TensorId, where: string): void {
+    const idx = op.outputs[0];
+    const t = this.tensor(idx, where);
+    this.checkFreshOutput(idx, where);
     const declared = irShapeFromDims(t.shape);
     const computed = this.b.shape(ir);
     if (!declared || !sameShape(declared, computed)) {
@@ -438,7 +448,7 @@ class Converter {
       }
       groups = c;
       // [1, kh, kw, C*m] -> [C*m, 1, kh, kw]; output channel o reads input channel floor(o / m) in both.
-      weight = new Float32Array(oc * kh * kw);
+      weight = this.budget.floats(oc * kh * kw, `${where}: filter`);
       for (let y = 0; y < kh; y++) {
         for (let xx = 0; xx < kw; xx++) {
           for (let oo = 0; oo < oc; oo++) weight[(oo * kh + y) * kw + xx] = f[(y * kw + xx) * oc + oo];
@@ -452,7 +462,7 @@ class Converter {
       }
       groups = c / ic;
       // OHWI -> OIHW.
-      weight = new Float32Array(oc * ic * kh * kw);
+      weight = this.budget.floats(oc * ic * kh * kw, `${where}: filter`);
       for (let oo = 0; oo < oc; oo++) {
         for (let y = 0; y < kh; y++) {
           for (let xx = 0; xx < kw; xx++) {
@@ -463,6 +473,7 @@ class Converter {
       }
     }
     const pads = this.windowPads(o.padding, [h + extra[0] + extra[2], w + extra[1] + extra[3]], [kh, kw], stride, dilation, extra, where);
+    checkWindow({ kernel: [kh, kw], stride, dilation, pads }, where);
     const y = this.b.conv2d(
       x,
       { outChannels: outC, kernel: [kh, kw], stride, padding: pads, dilation, groups, weight, bias: this.bias(op, outC, where), activation },
@@ -498,6 +509,7 @@ class Converter {
       throw new ModelFormatError(`${where}: filter ${kernel.join('x')} and stride ${stride.join('x')} must be positive`);
     }
     const pads = this.windowPads(o.padding, [h + extra[0] + extra[2], w + extra[1] + extra[3]], kernel, stride, [1, 1], extra, where);
+    checkWindow({ kernel, stride, dilation: [1, 1], pads }, where);
     // TFLite's average pool divides by the taps inside the input; zeros from a folded PAD are real taps.
     const options = { kernel, stride, padding: pads, countIncludePad: padded };
     let y = isMax ? this.b.maxPool(x, options, name) : this.b.avgPool(x, options, name);
@@ -583,19 +595,21 @@ class Converter {
     const out = op.outputs[0];
     const outT = this.tensor(out, where);
     if (src === undefined) throw new ModelFormatError(`${where}: ${opName} has no input`);
+    this.checkFreshOutput(out, where);
+    if (out === src) throw new ModelFormatError(`${where}: ${opName} reads and writes ${this.tensorLabel(outT)}`);
     if (!this.irOf.has(src) && !this.pendingPads.has(src) && this.isConstant(src, where)) {
       const count = this.elementCount(this.tensor(src, where), where);
       if (count !== this.elementCount(outT, where)) {
         throw new ModelFormatError(`${where}: ${opName} of a constant changes its element count`);
       }
-      this.constAlias.set(out, src);
+      // Chains of aliases point at the tensor that holds the data, so reading one never recurses.
+      this.constAlias.set(out, this.constAlias.get(src) ?? src);
       return;
     }
     const x = this.activation(src, where);
     const s = this.b.shape(x);
     const target = irShapeFromDims(outT.shape);
     if (target && sameShape(target, s)) {
-      if (this.irOf.has(out)) throw new ModelFormatError(`${where}: output ${this.tensorLabel(outT)} is written more than once`);
       this.irOf.set(out, x);
       return;
     }
@@ -638,7 +652,7 @@ class Converter {
     if (!declared || !sameShape(declared, expected)) {
       throw new ModelFormatError(`${where}: output ${this.tensorLabel(outT)} is declared ${dimsToString(outT.shape)}, padding gives ${nhwc(expected)}`);
     }
-    if (this.irOf.has(out) || this.pendingPads.has(out)) throw new ModelFormatError(`${where}: output ${this.tensorLabel(outT)} is written more than once`);
+    this.checkFreshOutput(out, where);
     this.pendingPads.set(out, { source: src, pads: [p[2], p[4], p[3], p[5]] });
     this.foldedPads++;
   }
@@ -702,6 +716,7 @@ class Converter {
       if (!shape) {
         throw new UnsupportedOpError(`${where0} input ${k}: ${this.tensorLabel(t)} ${dimsToString(t.shape)} is not an NHWC image or [n, c] tensor`);
       }
+      this.elementCount(t, `${where0} input ${k}`);
       this.irOf.set(idx, this.b.input(t.name || `input_${k}`, shape));
     });
 
@@ -815,10 +830,11 @@ function metadataText(data: Uint8Array | null): string | null {
 export function convertModel(model: TfliteModel, bytes: Uint8Array): LoadedModel {
   if (model.subgraphs.length === 0) throw new ModelFormatError('tflite: the model has no subgraphs');
   const sg = model.subgraphs[0];
-  const conv = new Converter(model, sg, 0);
+  const conv = new Converter(model, sg, 0, new LoadBudget(bytes.length));
   const { builder, outputIrs } = conv.convert();
   const graph = builder.build();
   validateGraph(graph);
+  checkGraphLimits(graph, bytes.length, 'tflite');
 
   const inputT = sg.tensors[sg.inputs[0]];
   const outputT = sg.tensors[sg.outputs[0]];
@@ -852,13 +868,13 @@ export function convertModel(model: TfliteModel, bytes: Uint8Array): LoadedModel
   }
   if (conv.foldedPads) metadata.foldedPads = conv.foldedPads;
   if (note) metadata.preprocessingNote = note;
-  for (const m of metaBuffers) {
-    if (m.name === 'min_runtime_version') {
-      const v = metadataText(m.data);
-      if (v) metadata.minRuntimeVersion = v;
-    }
+  const runtimeVersion = metaBuffers.find((m) => m.name === 'min_runtime_version');
+  const version = runtimeVersion ? metadataText(runtimeVersion.data) : null;
+  if (version) metadata.minRuntimeVersion = version;
+  if (model.metadata.length) {
+    const names = model.metadata.slice(0, 16).map((m) => m.name).join(', ');
+    metadata.metadataEntries = model.metadata.length > 16 ? `${names}, ... (${model.metadata.length} in all)` : names;
   }
-  if (model.metadata.length) metadata.metadataEntries = model.metadata.map((m) => m.name).join(', ');
   if (found) metadata.labelsSource = found.source;
 
   return {

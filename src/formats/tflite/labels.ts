@@ -7,6 +7,8 @@
  */
 
 const MIN_LINES = 10;
+/** Metadata buffers and zip entries looked at, at most, each. */
+const MAX_CANDIDATES = 32;
 
 export interface FoundLabels {
   readonly labels: string[];
@@ -85,8 +87,14 @@ export function findLabels(
   classes: number,
 ): FoundLabels | null {
   const candidates: { source: string; data: Uint8Array }[] = [];
+  // Each distinct buffer once, and only the first few: a hostile file can list one large buffer many times.
+  const seen = new Set<Uint8Array>();
   for (const m of metadataBuffers) {
-    if (m.data && m.name !== 'min_runtime_version') candidates.push({ source: `metadata:${m.name}`, data: m.data });
+    if (candidates.length >= MAX_CANDIDATES) break;
+    if (m.data && m.name !== 'min_runtime_version' && !seen.has(m.data)) {
+      seen.add(m.data);
+      candidates.push({ source: `metadata:${m.name}`, data: m.data });
+    }
   }
   let zipEntries: { name: string; data: Uint8Array }[] = [];
   try {
@@ -95,7 +103,7 @@ export function findLabels(
     zipEntries = [];
   }
   zipEntries.sort((a, b) => Number(/label/i.test(b.name)) - Number(/label/i.test(a.name)));
-  for (const e of zipEntries) candidates.push({ source: `zip:${e.name}`, data: e.data });
+  for (const e of zipEntries.slice(0, MAX_CANDIDATES)) candidates.push({ source: `zip:${e.name}`, data: e.data });
   for (const c of candidates) {
     const labels = parseLabelText(c.data);
     if (labels && labels.length === classes) return { labels, source: c.source };

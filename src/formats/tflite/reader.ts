@@ -11,10 +11,18 @@ import { ModelFormatError } from '../../errors.ts';
 
 /** Rejects vectors whose element count could only come from a corrupt file (they would have to fit anyway). */
 const MAX_VECTOR_LENGTH = 0x7fffffff;
+/** Strings (names, descriptions) longer than this are cut (see `Table.string`). */
+export const MAX_STRING_BYTES = 1024;
 
 export class FlatReader {
   readonly bb: ByteBuffer;
   readonly size: number;
+  /**
+   * Decoded vectors and strings by kind and position. A flatbuffer is a DAG: a hostile file can point every
+   * entry of a large vector at one large shape or name, so each position is decoded once and shared (callers
+   * treat the arrays as read-only); decoded data then stays within the file's size.
+   */
+  private readonly decoded = new Map<string, unknown>();
 
   constructor(readonly bytes: Uint8Array) {
     this.bb = new ByteBuffer(bytes);
@@ -72,12 +80,29 @@ export class FlatReader {
     return Number(v);
   }
 
+  /** `decode()` once per `key`; later calls return the same value. */
+  memo<T>(key: string, decode: () => T): T {
+    if (this.decoded.has(key)) return this.decoded.get(key) as T;
+    const value = decode();
+    this.decoded.set(key, value);
+    return value;
+  }
+
   /** Follows the unsigned forward offset stored at `pos`. */
   indirect(pos: number, what: string): number {
     const off = this.u32(pos, what);
     const target = pos + off;
     this.need(target, 1, what);
     return target;
+  }
+
+  private readonly tablesAt = new Map<number, Table>();
+
+  /** The table at `pos`, one object per position (vectors may repeat a table). */
+  tableAt(pos: number, where: string): Table {
+    let t = this.tablesAt.get(pos);
+    if (!t) this.tablesAt.set(pos, (t = new Table(this, pos, where)));
+    return t;
   }
 
   /** The root table of a finished buffer (optionally checking the file identifier first). */
@@ -183,46 +208,72 @@ export class Table {
     return { start: v + 4, length };
   }
 
+  /**
+   * A string, decoded once per position and cut to its first `MAX_STRING_BYTES` bytes (names and descriptions
+   * end up in messages and node names; a megabyte-long one is corrupt or hostile, never useful).
+   */
   string(index: number, name: string): string | null {
     const v = this.vector(index, name, 1);
     if (!v) return null;
-    return new TextDecoder().decode(this.r.bytes.subarray(v.start, v.start + v.length));
+    return this.r.memo(`s${v.start}`, () => {
+      const cut = v.length > MAX_STRING_BYTES;
+      const text = new TextDecoder().decode(this.r.bytes.subarray(v.start, v.start + Math.min(v.length, MAX_STRING_BYTES)));
+      return cut ? `${text}…` : text;
+    });
   }
 
-  tables(index: number, name: string): Table[] {
+  /**
+   * A vector of tables. With `distinct`, two entries that are the same table are a `ModelFormatError`: real
+   * writers create every tensor and operator table anew, and a file that repeats one a million times would
+   * otherwise decode to a million objects from 4 bytes each.
+   */
+  tables(index: number, name: string, distinct = false): Table[] {
     const v = this.vector(index, name, 4);
     if (!v) return [];
     const out: Table[] = [];
+    const seen = distinct ? new Map<number, number>() : null;
     for (let i = 0; i < v.length; i++) {
-      const what = `${this.where}.${name}[${i}]`;
       const e = v.start + 4 * i;
-      out.push(new Table(this.r, this.r.indirect(e, what), what));
+      const pos = this.r.indirect(e, `${this.where}.${name}[${i}]`);
+      if (seen) {
+        const first = seen.get(pos);
+        if (first !== undefined) this.r.fail(`${this.where}.${name}[${i}]`, `is the same table as entry ${first}`);
+        seen.set(pos, i);
+      }
+      out.push(this.r.tableAt(pos, `${this.where}.${name}[${i}]`));
     }
     return out;
   }
 
-  int32s(index: number, name: string): number[] | null {
+  /** A vector of int32 (shared with every other reader of the same position: read-only). */
+  int32s(index: number, name: string): readonly number[] | null {
     const v = this.vector(index, name, 4);
     if (!v) return null;
-    const out: number[] = new Array(v.length);
-    for (let i = 0; i < v.length; i++) out[i] = this.r.bb.readInt32(v.start + 4 * i);
-    return out;
+    return this.r.memo(`i${v.start}:${v.length}`, () => {
+      const out: number[] = new Array(v.length);
+      for (let i = 0; i < v.length; i++) out[i] = this.r.bb.readInt32(v.start + 4 * i);
+      return out;
+    });
   }
 
-  float32s(index: number, name: string): number[] | null {
+  float32s(index: number, name: string): readonly number[] | null {
     const v = this.vector(index, name, 4);
     if (!v) return null;
-    const out: number[] = new Array(v.length);
-    for (let i = 0; i < v.length; i++) out[i] = this.r.bb.readFloat32(v.start + 4 * i);
-    return out;
+    return this.r.memo(`f${v.start}:${v.length}`, () => {
+      const out: number[] = new Array(v.length);
+      for (let i = 0; i < v.length; i++) out[i] = this.r.bb.readFloat32(v.start + 4 * i);
+      return out;
+    });
   }
 
-  int64s(index: number, name: string): number[] | null {
+  int64s(index: number, name: string): readonly number[] | null {
     const v = this.vector(index, name, 8);
     if (!v) return null;
-    const out: number[] = new Array(v.length);
-    for (let i = 0; i < v.length; i++) out[i] = this.r.i64(v.start + 8 * i, `${this.where}.${name}[${i}]`);
-    return out;
+    return this.r.memo(`l${v.start}:${v.length}`, () => {
+      const out: number[] = new Array(v.length);
+      for (let i = 0; i < v.length; i++) out[i] = this.r.i64(v.start + 8 * i, `${this.where}.${name}[${i}]`);
+      return out;
+    });
   }
 
   /** A `[ubyte]` vector as a view into the file (no copy). */

@@ -170,11 +170,13 @@ export function hasTfliteIdentifier(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && bytes[4] === 0x54 && bytes[5] === 0x46 && bytes[6] === 0x4c && bytes[7] === 0x33;
 }
 
+const NONE: readonly number[] = Object.freeze([]);
+
 function readQuantization(t: Table): TfliteQuantization {
   // min 0, max 1, scale 2, zero_point 3, details (type 4, value 5), quantized_dimension 6
   return {
-    scale: t.float32s(2, 'scale') ?? [],
-    zeroPoint: t.int64s(3, 'zero_point') ?? [],
+    scale: t.float32s(2, 'scale') ?? NONE,
+    zeroPoint: t.int64s(3, 'zero_point') ?? NONE,
     custom: t.uint8(4, 'details_type') !== 0,
     quantizedDimension: t.int32(6, 'quantized_dimension'),
   };
@@ -185,7 +187,7 @@ function readTensor(t: Table, index: number): TfliteTensor {
   const q = t.table(4, 'quantization');
   return {
     index,
-    shape: t.int32s(0, 'shape') ?? [],
+    shape: t.int32s(0, 'shape') ?? NONE,
     type: t.int8(1, 'type'),
     buffer: t.uint32(2, 'buffer'),
     name: t.string(3, 'name') ?? '',
@@ -201,8 +203,8 @@ function readOperator(t: Table, index: number): TfliteOperator {
     index,
     where: t.where,
     opcodeIndex: t.uint32(0, 'opcode_index'),
-    inputs: t.int32s(1, 'inputs') ?? [],
-    outputs: t.int32s(2, 'outputs') ?? [],
+    inputs: t.int32s(1, 'inputs') ?? NONE,
+    outputs: t.int32s(2, 'outputs') ?? NONE,
     optionsType,
     options: optionsType !== 0 ? t.table(4, 'builtin_options') : null,
   };
@@ -219,10 +221,10 @@ function readOperatorCode(t: Table): TfliteOperatorCode {
 function readSubgraph(t: Table): TfliteSubgraph {
   // tensors 0, inputs 1, outputs 2, operators 3, name 4
   return {
-    tensors: t.tables(0, 'tensors').map(readTensor),
-    inputs: t.int32s(1, 'inputs') ?? [],
-    outputs: t.int32s(2, 'outputs') ?? [],
-    operators: t.tables(3, 'operators').map(readOperator),
+    tensors: t.tables(0, 'tensors', true).map(readTensor),
+    inputs: t.int32s(1, 'inputs') ?? NONE,
+    outputs: t.int32s(2, 'outputs') ?? NONE,
+    operators: t.tables(3, 'operators', true).map(readOperator),
     name: t.string(4, 'name') ?? '',
   };
 }
@@ -253,13 +255,21 @@ export function readModel(bytes: Uint8Array): TfliteModel {
   if (version !== SCHEMA_VERSION) {
     throw new ModelFormatError(`tflite: schema version ${version} is not supported (expected ${SCHEMA_VERSION})`);
   }
+  // Buffer and metadata tables may repeat (converters share the empty buffer): each is read once.
+  const once = <T>(read: (t: Table) => T) => {
+    const done = new Map<Table, T>();
+    return (t: Table): T => {
+      if (!done.has(t)) done.set(t, read(t));
+      return done.get(t)!;
+    };
+  };
   return {
     version,
-    operatorCodes: root.tables(1, 'operator_codes').map(readOperatorCode),
-    subgraphs: root.tables(2, 'subgraphs').map(readSubgraph),
+    operatorCodes: root.tables(1, 'operator_codes').map(once(readOperatorCode)),
+    subgraphs: root.tables(2, 'subgraphs', true).map(readSubgraph),
     description: root.string(3, 'description') ?? '',
-    buffers: root.tables(4, 'buffers').map((t) => readBuffer(t, r)),
-    metadata: root.tables(6, 'metadata').map((t) => ({ name: t.string(0, 'name') ?? '', buffer: t.uint32(1, 'buffer') })),
+    buffers: root.tables(4, 'buffers').map(once((t) => readBuffer(t, r))),
+    metadata: root.tables(6, 'metadata').map(once((t) => ({ name: t.string(0, 'name') ?? '', buffer: t.uint32(1, 'buffer') }))),
   };
 }
 

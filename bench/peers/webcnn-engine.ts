@@ -1,0 +1,39 @@
+/**
+ * webcnn as a peer: ONNX bytes -> `loadModel` -> `CompiledModel.compile` -> `run` (NCHW f32 in, output read
+ * back in JS). The device comes from `acquire` (the browser's `navigator.gpu`, or Dawn under Node), so that
+ * the same engine serves the page and `npm run bench:peers -- --runtime node`.
+ */
+import { loadModel } from '../../src/formats/index.ts';
+import { CompiledModel } from '../../src/runtime/compiled-model.ts';
+import type { PeerEngine, PeerModel } from './protocol.ts';
+
+export function webcnnEngine(acquire: () => Promise<GPUDevice>): PeerEngine {
+  let device: GPUDevice | null = null;
+  let model: CompiledModel | null = null;
+  return {
+    id: 'webcnn',
+    label: 'webcnn',
+    webgpu: true,
+    async prepare(m: PeerModel) {
+      device = await acquire();
+      const loaded = loadModel(m.onnx, { fileName: `${m.network}.onnx` });
+      model = await CompiledModel.compile(device, loaded.graph);
+    },
+    async run(input) {
+      if (!model) throw new Error('webcnn: run before prepare');
+      const [out] = await model.run([input]);
+      return out;
+    },
+    lastGpuMs: () => model?.lastGpuTimeMs ?? null,
+    async dispose() {
+      model?.dispose();
+      device?.destroy();
+      model = null;
+      device = null;
+    },
+    describe: () => ({
+      dispatches: String(model?.dispatchCount ?? ''),
+      timer: model && device?.features.has('timestamp-query') ? 'timestamp-query' : 'none',
+    }),
+  };
+}

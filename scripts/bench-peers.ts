@@ -1,0 +1,304 @@
+/**
+ * `npm run bench:peers [-- --quick] [--networks mobilenetv2,resnet50] [--runtime browser|node] [--rounds N] [--warmups N]`
+ *
+ * webcnn against ONNX Runtime Web (JSEP and native WebGPU execution providers) and TensorFlow.js (WebGPU, and
+ * WASM as the CPU reference) on the same adapter, batch 1, fp32, identical random weights: MobileNetV2 1.0 224
+ * and ResNet-50 224. The protocol is `bench/peers/protocol.ts`; the page `bench/peers.html`.
+ *
+ * - `--runtime browser` (default): its own Vite server on a free port and one headless Chromium (Debian's, with
+ *   the test suite's WebGPU flags plus `--enable-webgpu-developer-features`). Per network: each engine's cold
+ *   start in its own fresh page (new browser context), one engine at a time; the engines stay open in their
+ *   pages and the script interleaves warm-ups and timed rounds over them (same browser, GPU process and
+ *   adapter: A, B, C, A, B, C, ...), then compares every engine's logits with webcnn's. One set-up per engine
+ *   gives both figures, which keeps a full run on a software adapter near 10 minutes.
+ * - `--runtime node`: webcnn alone through Dawn (`webgpu` package): cold start on a fresh device, then warm-ups
+ *   and rounds on it; for machines with a GPU and no browser.
+ *
+ * Prints a table and the ratios, and writes everything to `bench-results/peers-<date>.json`.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Browser, Page } from '@playwright/test';
+import type { EngineId, EngineResult, NetworkId, NetworkRequest, NetworkResult, OpenedEngine, PeersResult } from '../bench/peers/protocol.ts';
+import { ENGINE_IDS, NETWORK_IDS, compareLogits, errorText, timingFigures } from '../bench/peers/protocol.ts';
+import { defaultRequests, formatPeersSummary, formatPeersTable, peerRatios } from '../bench/peers/report.ts';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+const USAGE =
+  `usage: npm run bench:peers -- [--quick] [--networks ${NETWORK_IDS.join(',')}] [--runtime browser|node] ` +
+  `[--engines ${ENGINE_IDS.join(',')}] [--rounds N] [--warmups N] [--seed N] [--out FILE] [--headed]`;
+
+function parse() {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      networks: { type: 'string' },
+      runtime: { type: 'string', default: 'browser' },
+      engines: { type: 'string' },
+      rounds: { type: 'string' },
+      warmups: { type: 'string' },
+      'width-multiplier': { type: 'string' },
+      'input-size': { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      headed: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (values.runtime !== 'browser' && values.runtime !== 'node') throw new Error(`--runtime must be browser or node, got "${values.runtime}"\n${USAGE}`);
+  const list = <T extends string>(v: string | undefined, known: readonly T[], what: string): T[] | undefined => {
+    // Networks also as `mobilenet_v2` / `mobilenet-v2` (the per-kernel benchmark's spelling).
+    const items = v?.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean).map((s) => (what === 'network' ? s.replace(/[-_]/g, '') : s));
+    for (const x of items ?? []) if (!known.includes(x as T)) throw new Error(`unknown ${what} "${x}" (known: ${known.join(', ')})\n${USAGE}`);
+    return items as T[] | undefined;
+  };
+  const count = (v: string | undefined, name: string, min: number): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${v}"`);
+    return n;
+  };
+  const networks = list<NetworkId>(values.networks, NETWORK_IDS, 'network');
+  const engines = list<EngineId>(values.engines, ENGINE_IDS, 'engine');
+  const rounds = count(values.rounds, 'rounds', 1);
+  const warmups = count(values.warmups, 'warmups', 0);
+  const inputSize = count(values['input-size'], 'input-size', 16);
+  const widthMultiplier = values['width-multiplier'] === undefined ? undefined : Number(values['width-multiplier']);
+  if (widthMultiplier !== undefined && !(widthMultiplier > 0)) throw new Error('--width-multiplier must be > 0');
+  const requests: NetworkRequest[] = defaultRequests(values.quick!, networks).map((r) => ({
+    ...r,
+    ...(rounds !== undefined ? { rounds } : {}),
+    ...(warmups !== undefined ? { warmups } : {}),
+    ...(inputSize !== undefined ? { inputSize } : {}),
+    ...(widthMultiplier !== undefined && r.network === 'mobilenetv2' ? { widthMultiplier } : {}),
+  }));
+  if (values.runtime === 'node' && engines && engines.some((e) => e !== 'webcnn')) {
+    throw new Error('--runtime node runs webcnn only (the peers need a browser)');
+  }
+  return {
+    quick: values.quick!,
+    runtime: values.runtime as 'browser' | 'node',
+    requests,
+    engines: values.runtime === 'node' ? (['webcnn'] as EngineId[]) : (engines ?? [...ENGINE_IDS]),
+    seed: count(values.seed, 'seed', 0) ?? 1,
+    out: values.out,
+    headed: values.headed!,
+  };
+}
+
+type Options = ReturnType<typeof parse>;
+
+function log(message: string): void {
+  const t = new Date().toISOString().slice(11, 19);
+  console.error(`[${t}] ${message}`);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const server = createNetServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => ok(port));
+    });
+  });
+}
+
+/** A page in a fresh browser context (so that no HTTP, page or GPU cache of another engine's page helps). */
+async function freshPage(browser: Browser, url: string, tag: string): Promise<{ page: Page; close: () => Promise<void> }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    const text = m.text();
+    if (text.startsWith('[peers] ')) log(`${tag}: ${text.slice(8)}`);
+    else if (m.type() === 'error') log(`[${tag} page] ${text}`);
+  });
+  page.on('pageerror', (e) => log(`[${tag} page] ${e.message}`));
+  page.on('crash', () => log(`[${tag} page] crashed`));
+  await page.goto(url);
+  await page.waitForFunction(() => window.peersReady === true, undefined, { timeout: 120_000 });
+  return { page, close: () => context.close() };
+}
+
+interface EnginePage {
+  readonly id: EngineId;
+  readonly page: Page;
+  readonly close: () => Promise<void>;
+  readonly opened: OpenedEngine;
+  readonly times: number[];
+  readonly warmupTimes: number[];
+  readonly gpu: number[];
+  output?: readonly number[];
+  error?: string;
+}
+
+/**
+ * One network: each engine's cold start in its own fresh page, one engine at a time (the others idle); then
+ * warm-ups and interleaved rounds over the engines' pages (A, B, C, A, B, C, ...); then the logit check.
+ */
+async function measureNetwork(browser: Browser, url: string, o: Options, request: NetworkRequest): Promise<{ network: NetworkResult; opened: OpenedEngine[] }> {
+  const pages: EnginePage[] = [];
+  try {
+    for (const id of o.engines) {
+      log(`${request.network}: cold start of ${id} in a fresh page`);
+      const { page, close } = await freshPage(browser, url, id);
+      const opened = await page.evaluate(([e, r, seed]) => window.peerPage!.open(e, r, seed), [id, request, o.seed] as const);
+      pages.push({ id, page, close, opened, times: [], warmupTimes: [], gpu: [], output: opened.output, error: opened.error });
+      log(`${request.network}: ${opened.label} cold start ${opened.error ? `failed: ${opened.error}` : `${opened.cold!.totalMs.toFixed(0)} ms`}`);
+      if (opened.error) await close();
+    }
+    const live = () => pages.filter((p) => !p.error);
+    const runOn = async (p: EnginePage, timed: boolean, withOutput: boolean) => {
+      try {
+        const r = await p.page.evaluate((w) => window.peerPage!.run(w), withOutput);
+        if (timed) {
+          p.times.push(r.ms);
+          if (r.gpuMs !== null) p.gpu.push(r.gpuMs);
+        } else {
+          p.warmupTimes.push(r.ms);
+        }
+        if (r.output) p.output = r.output;
+      } catch (e) {
+        p.error = errorText(e);
+        log(`${request.network}: ${p.opened.label} failed: ${p.error}`);
+        await p.close().catch(() => undefined);
+      }
+    };
+    for (let w = 0; w < request.warmups; w++) {
+      log(`${request.network}: warm-up ${w + 1}/${request.warmups}`);
+      for (const p of live()) await runOn(p, false, false);
+    }
+    for (let r = 0; r < request.rounds; r++) {
+      log(`${request.network}: round ${r + 1}/${request.rounds}`);
+      for (const p of live()) await runOn(p, true, r === request.rounds - 1);
+      log(`${request.network}: round ${r + 1}: ${live().map((p) => `${p.id} ${p.times[r]?.toFixed(0)} ms`).join(', ')}`);
+    }
+    const ref = pages.find((p) => p.id === 'webcnn');
+    const engines = pages.map((p): EngineResult => ({
+      engine: p.id,
+      label: p.opened.label,
+      webgpu: p.opened.webgpu,
+      ...timingFigures(p.times, p.gpu),
+      warmupMs: p.warmupTimes,
+      cold: p.opened.cold,
+      logits: ref?.output && p.output && !p.error ? compareLogits(ref.output, p.output) : undefined,
+      coldLogits: ref?.opened.output && p.opened.output ? compareLogits(ref.opened.output, p.opened.output) : undefined,
+      details: p.opened.details,
+      ...(p.error ? { error: p.error } : {}),
+    }));
+    return { network: { ...pages[0].opened.network, engines }, opened: pages.map((p) => p.opened) };
+  } finally {
+    for (const p of pages) {
+      await p.page.evaluate(() => window.peerPage!.close()).catch(() => undefined);
+      await p.close().catch(() => undefined);
+    }
+  }
+}
+
+async function runInBrowser(o: Options): Promise<{ result: PeersResult; browser: string }> {
+  const { createServer } = await import('vite');
+  const { chromium } = await import('@playwright/test');
+  const { CHROMIUM_WEBGPU_ARGS } = await import('../playwright.config.ts');
+  const port = await freePort();
+  const server = await createServer({
+    root,
+    configFile: resolve(root, 'vite.config.ts'),
+    logLevel: 'warn',
+    // No watcher and no HMR: engineers editing src/ or shaders/ during a run must not reload the pages under it.
+    server: { port, strictPort: true, host: '127.0.0.1', hmr: false, watch: null },
+    // Pre-bundle the peers' dependencies up front (the demo build's inputs do not name this page).
+    optimizeDeps: { entries: ['bench/peers.html'] },
+  });
+  await server.listen();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [...CHROMIUM_WEBGPU_ARGS, '--enable-webgpu-developer-features'],
+    headless: !o.headed,
+  });
+  const url = `http://127.0.0.1:${port}/bench/peers.html`;
+  const start = performance.now();
+  try {
+    const browserVersion = `Chromium ${browser.version()}`;
+    log(`${browserVersion}, Vite on port ${port}`);
+    const networks: NetworkResult[] = [];
+    let first: OpenedEngine | undefined;
+    for (const request of o.requests) {
+      const { network, opened } = await measureNetwork(browser, url, o, request);
+      networks.push(network);
+      first ??= opened.find((x) => x.adapter) ?? opened[0];
+    }
+    const result: PeersResult = {
+      version: 1,
+      date: new Date().toISOString(),
+      phase: 'both',
+      runtime: first?.runtime ?? '',
+      adapter: first?.adapter ?? null,
+      seed: o.seed,
+      versions: first?.versions ?? {},
+      networks,
+      durationMs: performance.now() - start,
+    };
+    return { result, browser: browserVersion };
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+async function runInNode(o: Options): Promise<{ result: PeersResult; browser?: string }> {
+  const { nodeGpu } = await import('../src/gpu/node-device.ts');
+  const { acquireDevice } = await import('../src/gpu/device.ts');
+  const { describeAdapter } = await import('../src/bench/timing.ts');
+  const { runPeersWith } = await import('../bench/peers/protocol.ts');
+  const { webcnnEngine } = await import('../bench/peers/webcnn-engine.ts');
+  // Dawn quantizes timestamps unless told not to (what --enable-webgpu-developer-features does in Chrome).
+  const gpu = await nodeGpu(['disable-dawn-features=timestamp_quantization']);
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) throw new Error('no WebGPU adapter from Dawn');
+  const runtime = `node ${process.version} (Dawn, webgpu package)`;
+  // Every engine instance gets a fresh device, so the cold start compiles every pipeline.
+  const factory = () => webcnnEngine(async () => (await acquireDevice({ gpu, timestamps: true })).device);
+  // The set-up on a fresh device (prepare + first inference) is the cold start.
+  const result = await runPeersWith(factory, { phase: 'warm', networks: o.requests, engines: ['webcnn'], seed: o.seed }, {
+    runtime,
+    adapter: describeAdapter(adapter, runtime),
+    versions: {},
+    defaultEngines: ['webcnn'],
+    onProgress: (p) => log(p.message),
+  });
+  return {
+    result: { ...result, phase: 'both', networks: result.networks.map((n) => ({ ...n, engines: n.engines.map((e) => ({ ...e, cold: e.setup })) })) },
+  };
+}
+
+async function main(): Promise<void> {
+  const o = parse();
+  const { result, browser } = o.runtime === 'node' ? await runInNode(o) : await runInBrowser(o);
+  console.log(formatPeersTable(result));
+  console.log('');
+  console.log(formatPeersSummary(result, { browser }));
+  const file = o.out ? resolve(o.out) : resolve(root, 'bench-results', `peers-${result.date.replace(/[:.]/g, '-')}.json`);
+  mkdirSync(dirname(file), { recursive: true });
+  const ratios = result.networks.map(peerRatios);
+  writeFileSync(file, `${JSON.stringify({ ...result, runtime: o.runtime, userAgent: result.runtime, browser, ratios }, null, 2)}\n`);
+  const shown = relative(process.cwd(), file);
+  console.log(`\nwrote ${shown && !shown.startsWith('..') ? shown : file}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  },
+);
