@@ -361,6 +361,7 @@ export const KERNEL_CASES: readonly GpuCase[] = [
   { kind: 'globalAvgPool', n: 1, c: 3, h: 1, w: 1 },
   { kind: 'linear', n: 1, inF: 40, outF: 10, activation: 'none' },
   { kind: 'linear', n: 5, inF: 33, outF: 7, activation: 'relu' },
+  { kind: 'linear', n: 9, inF: 33, outF: 7, activation: 'relu6' },
   { kind: 'linear', n: 2, inF: 30, outF: 6, activation: 'none', flattenFrom: [3, 2] },
   { kind: 'softmax', n: 2, c: 1001, h: 1, w: 1 },
   { kind: 'softmax', n: 1, c: 3, h: 1, w: 1 },

@@ -58,14 +58,14 @@ export type ConvFamily = 'pointwise' | 'depthwise' | 'conv2d';
 export const TILE_CANDIDATES: Readonly<Record<ConvFamily, readonly Tile[]>> = {
   pointwise: [
     DEFAULT_KERNEL_CHOICE.pointwise,
-    { pixelsPerThread: 8, vec4sPerThread: 2 },
+    { pixelsPerThread: 4, vec4sPerThread: 2 },
     { pixelsPerThread: 4, vec4sPerThread: 4 },
     { pixelsPerThread: 8, vec4sPerThread: 1 },
     { pixelsPerThread: 2, vec4sPerThread: 4 },
   ],
   conv2d: [
     DEFAULT_KERNEL_CHOICE.conv2d,
-    { pixelsPerThread: 8, vec4sPerThread: 2 },
+    { pixelsPerThread: 4, vec4sPerThread: 2 },
     { pixelsPerThread: 4, vec4sPerThread: 4 },
     { pixelsPerThread: 8, vec4sPerThread: 4 },
     { pixelsPerThread: 2, vec4sPerThread: 2 },

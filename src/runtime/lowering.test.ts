@@ -210,7 +210,7 @@ describe('lowerGraph on KERNEL_CASES', () => {
     expect(fc.program.name).toBe('pointwise');
     const act = c.activation === 'none' ? 'noact' : 'act';
     // Few rows: one pixel and one vec4 per invocation; otherwise the default blocking.
-    const pv = c.n < 4 ? 'p1v1' : `p${DEFAULT_KERNEL_CHOICE.pointwise.pixelsPerThread}v${DEFAULT_KERNEL_CHOICE.pointwise.vec4sPerThread}`;
+    const pv = c.n < DEFAULT_KERNEL_CHOICE.pointwise.pixelsPerThread ? 'p1v1' : `p${DEFAULT_KERNEL_CHOICE.pointwise.pixelsPerThread}v${DEFAULT_KERNEL_CHOICE.pointwise.vec4sPerThread}`;
     expect(fc.program.key).toBe(`pointwise/${pv}/1/nores/${act}`);
     expect(fc.macs).toBe(c.n * c.inF * c.outF);
     expect(fc.uniforms.pixels).toBe(c.n);
@@ -290,7 +290,7 @@ describe('lowering details', () => {
     const { steps } = lower(KERNEL_CASES[0]);
     const s = steps[1];
     expect(s.uniforms).toMatchObject({ pixels: 144, inC4: 4, outC4: 6, coGroups: 3, strideX: 1, strideY: 1, actMin: 0, actMax: 6 });
-    expect(s.workgroups).toBe(Math.ceil((36 * 3) / 64));
+    expect(s.workgroups).toBe(Math.ceil((Math.ceil(144 / DEFAULT_KERNEL_CHOICE.pointwise.pixelsPerThread) * 3) / 64));
     expect(s.macs).toBe(144 * 24 * 16);
   });
 
@@ -309,7 +309,7 @@ describe('lowering details', () => {
     b.output(b.relu(b.conv2d(y, { outChannels: 4, kernel: 1, weight: new Float32Array(16), activation: RELU })));
     const steps = lowerGraph(b.build());
     expect([steps[1].uniforms.actMin, steps[1].uniforms.actMax]).toEqual([-1, 2.5]);
-    expect(steps[2].program.key).toBe('pointwise/p4v1/1/nores/act');
+    expect(steps[2].program.key).toBe(`pointwise/p${DEFAULT_KERNEL_CHOICE.pointwise.pixelsPerThread}v1/1/nores/act`);
     expect(steps[3].program.key).toBe('elementwise/activation');
   });
 });
