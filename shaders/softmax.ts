@@ -10,6 +10,8 @@ import { WORKGROUP_SIZE, bindingDecls, entryPoint, uniformStruct } from './commo
 export const SOFTMAX_UNIFORMS: readonly UniformField[] = [
   { name: 'C', type: 'u32' },
   { name: 'C4', type: 'u32' },
+  // Images: a grid folded past 65535 workgroups per dimension has spare workgroups that must do nothing.
+  { name: 'rows', type: 'u32' },
 ];
 
 const SOFTMAX_BINDINGS: readonly KernelBinding[] = [
@@ -51,6 +53,7 @@ fn reduce(li: u32, isMax: bool) -> f32 {
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
   let n = wg.y * nwg.x + wg.x;
+  if (n >= params.rows) { return; }
   let base = n * params.C4;
   let lowest = -3.4028234663852886e38;
   var m = lowest;

@@ -224,7 +224,7 @@ function lowerNode(graph: Graph, node: GraphNode, choice: KernelChoice): Step {
         label: node.name,
         kind: 'softmax',
         program: softmaxProgram(),
-        uniforms: { C: c, C4: c4(c) },
+        uniforms: { C: c, C4: c4(c), rows: n },
         workgroups: n,
         buffers: { src: tensor(node.inputs[0]), dst: tensor(node.output) },
         macs: 0,
