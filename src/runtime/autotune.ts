@@ -69,6 +69,7 @@ export const TILE_CANDIDATES: Readonly<Record<ConvFamily, readonly Tile[]>> = {
     { pixelsPerThread: 4, vec4sPerThread: 4 },
     { pixelsPerThread: 8, vec4sPerThread: 4 },
     { pixelsPerThread: 2, vec4sPerThread: 2 },
+    { pixelsPerThread: 16, vec4sPerThread: 2 },
   ],
   depthwise: [
     { pixelsPerThread: DEFAULT_KERNEL_CHOICE.depthwise.pixelsPerThread, vec4sPerThread: 1 },
