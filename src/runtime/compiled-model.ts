@@ -40,6 +40,14 @@ export interface MemoryReport {
   readonly weightBytes: number;
 }
 
+/** The per-run timestamp pair: query set, resolve buffer, where it lands in the readback, the pass's writes. */
+interface RunTimer {
+  readonly querySet: GPUQuerySet;
+  readonly resolve: GPUBuffer;
+  readonly readbackOffset: number;
+  readonly writes: GPUComputePassTimestampWrites;
+}
+
 /** One launch ready to record: everything was created at compile time. */
 interface PreparedDispatch {
   readonly step: Step;
@@ -75,7 +83,7 @@ export class CompiledModel {
   private readonly readback: GPUBuffer;
   private readonly outputOffsets: number[];
   /** Begin/end timestamps of every run's model pass, when the device has `timestamp-query`. */
-  private readonly runTimer: { querySet: GPUQuerySet; resolve: GPUBuffer; readbackOffset: number } | null;
+  private readonly runTimer: RunTimer | null;
   private gpuMs: number | null = null;
   private readonly weightBytes: number;
   private queue: Promise<unknown> = Promise.resolve();
@@ -98,7 +106,7 @@ export class CompiledModel {
       readback: GPUBuffer;
       outputOffsets: number[];
       weightBytes: number;
-      runTimer: { querySet: GPUQuerySet; resolve: GPUBuffer; readbackOffset: number } | null;
+      runTimer: RunTimer | null;
       options: CompileOptions;
       kernels: KernelChoice;
     },
@@ -166,13 +174,14 @@ export class CompiledModel {
         outputOffsets.push(readbackBytes);
         readbackBytes += Math.ceil((elementCount(graph.tensors[id].shape) * 4) / 16) * 16;
       }
-      let runTimer = null;
+      let runTimer: RunTimer | null = null;
       if (device.features.has('timestamp-query')) {
         // Two timestamps ride along in the output readback: GPU time per run without a second readback.
         const querySet = device.createQuerySet({ label: 'run timer', type: 'timestamp', count: 2 });
         tracker.adopt(querySet);
         const resolve = tracker.create('run timer resolve', 16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
-        runTimer = { querySet, resolve, readbackOffset: readbackBytes };
+        const writes = { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 };
+        runTimer = { querySet, resolve, readbackOffset: readbackBytes, writes };
         readbackBytes += 16;
       }
       const readback = tracker.create('readback', readbackBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
@@ -320,10 +329,15 @@ export class CompiledModel {
         pass.end();
       });
     } else {
-      const pass = encoder.beginComputePass({ label: 'webcnn inference' });
-      for (const d of this.dispatches) this.recordDispatch(pass, d);
-      pass.end();
+      this.encodeSinglePass(encoder);
     }
+  }
+
+  /** Every launch in one compute pass, optionally bracketed by timestamps. */
+  private encodeSinglePass(encoder: GPUCommandEncoder, timestampWrites?: GPUComputePassTimestampWrites): void {
+    const pass = encoder.beginComputePass({ label: 'webcnn inference', timestampWrites });
+    for (const d of this.dispatches) this.recordDispatch(pass, d);
+    pass.end();
   }
 
   /**
@@ -376,12 +390,7 @@ export class CompiledModel {
     const encoder = this.device.createCommandEncoder({ label: 'webcnn run' });
     prelude(encoder);
     const timer = this.runTimer;
-    const pass = encoder.beginComputePass({
-      label: 'webcnn inference',
-      timestampWrites: timer ? { querySet: timer.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined,
-    });
-    for (const d of this.dispatches) this.recordDispatch(pass, d);
-    pass.end();
+    this.encodeSinglePass(encoder, timer?.writes);
     this.rawOutputs.forEach((buffer, i) => {
       encoder.copyBufferToBuffer(buffer, 0, this.readback, this.outputOffsets[i], elementCount(this.outputs[i].shape) * 4);
     });
@@ -394,11 +403,8 @@ export class CompiledModel {
       await this.readback.mapAsync(GPUMapMode.READ);
     } catch (e) {
       // A lost device fails the map before (or after) `device.lost` settles: give it a moment to say so.
-      await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 50))]);
-      if (this.lostReason === null && !this.disposed) {
-        const info = await Promise.race([this.device.lost, Promise.resolve(null)]);
-        if (info) this.lostReason = info.message || info.reason;
-      }
+      const info = await Promise.race([this.device.lost, new Promise<null>((r) => setTimeout(() => r(null), 50))]);
+      if (info && this.lostReason === null) this.lostReason = info.message || info.reason;
       this.checkUsable();
       throw new GpuError(`reading the output back failed: ${(e as Error).message}`);
     }
