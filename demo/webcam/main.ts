@@ -110,7 +110,10 @@ async function loadModelFile(file: File): Promise<void> {
     const bytes = new Uint8Array(await file.arrayBuffer());
     const loaded = loadModel(bytes, { fileName: file.name, architecture: elements.arch.value as TorchvisionArchitecture });
     const labelsFile = elements.labelsFile.files?.[0];
-    const labels = labelsFile ? parseLabels(await labelsFile.text()) : loaded.labels ?? (loaded.graph.tensors[loaded.graph.outputs[0]].shape[1] === state.model?.labels?.length ? state.model.labels : undefined);
+    // A chosen labels file wins, then the model's own; else keep the current labels when the class count matches.
+    const classes = loaded.graph.tensors[loaded.graph.outputs[0]].shape[1];
+    const current = state.model?.labels?.length === classes ? state.model.labels : undefined;
+    const labels = labelsFile ? parseLabels(await labelsFile.text()) : (loaded.labels ?? current);
     await useModel({ name: file.name, loaded, labels });
   } catch (e) {
     // The loader's one-line message, and the previous model keeps classifying.
