@@ -20,13 +20,39 @@ const SHAPES: Record<keyof typeof TILE_CANDIDATES, GpuCase> = {
   depthwise: { kind: 'conv', n: 2, inC: 10, h: 7, w: 13, outC: 10, kernel: 3, stride: 1, pad: 1, groups: 10, bias: true, activation: 'none', residual: true },
 };
 
-export const TILE_CASES: readonly TileCase[] = (Object.keys(TILE_CANDIDATES) as (keyof typeof TILE_CANDIDATES)[]).flatMap((family) =>
+const SHARED_TILE = { pixelsPerThread: 4, vec4sPerThread: 2, shared: true } as const;
+
+/** Shapes only the workgroup-memory kernel treats specially: strided 1x1, dilation, an RGB stem, K not a multiple of its step. */
+const SHARED_EXTRA: readonly TileCase[] = [
+  {
+    name: 'pointwise stride 2 shared',
+    case: { kind: 'conv', n: 1, inC: 20, h: 9, w: 9, outC: 72, kernel: 1, stride: 2, pad: 0, groups: 1, bias: true, activation: 'none', residual: false },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, pointwise: SHARED_TILE },
+  },
+  {
+    name: 'conv2d 3x3 dilation 2 shared',
+    case: { kind: 'conv', n: 2, inC: 8, h: 10, w: 9, outC: 12, kernel: 3, stride: 1, pad: 2, dilation: 2, groups: 1, bias: true, activation: 'relu6', residual: true },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, conv2d: SHARED_TILE },
+  },
+  {
+    name: 'stem 7x7 stride 2 on RGB shared',
+    case: { kind: 'conv', n: 1, inC: 3, h: 23, w: 21, outC: 16, kernel: 7, stride: 2, pad: 3, groups: 1, bias: true, activation: 'relu', residual: false },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, conv2d: SHARED_TILE, stem: SHARED_TILE },
+  },
+  {
+    name: 'resnet50 33x33 every dense conv shared',
+    case: { kind: 'resnet50', n: 2, inputSize: 33, numClasses: 10, softmax: true },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, pointwise: SHARED_TILE, conv2d: SHARED_TILE, stem: SHARED_TILE },
+  },
+];
+
+export const TILE_CASES: readonly TileCase[] = [...(Object.keys(TILE_CANDIDATES) as (keyof typeof TILE_CANDIDATES)[]).flatMap((family) =>
   TILE_CANDIDATES[family].map((tile) => ({
-    name: `${family} p${tile.pixelsPerThread}v${tile.vec4sPerThread}`,
+    name: `${family} p${tile.pixelsPerThread}v${tile.vec4sPerThread}${tile.shared ? ' shared' : ''}`,
     case: SHAPES[family],
     kernels: {
       ...DEFAULT_KERNEL_CHOICE,
       [family]: family === 'depthwise' ? { pixelsPerThread: tile.pixelsPerThread } : tile,
     },
   })),
-);
+), ...SHARED_EXTRA];

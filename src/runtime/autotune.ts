@@ -54,6 +54,14 @@ export function localStorageTuningCache(prefix = 'webcnn-tune:'): TuningCache {
 
 export type ConvFamily = 'pointwise' | 'depthwise' | 'conv2d';
 
+/** Workgroup-memory tiles (8 x 8 invocations, each this register tile): 16-64 pixels x 64-128 output channels. */
+const SHARED_TILES: readonly Tile[] = [
+  { pixelsPerThread: 4, vec4sPerThread: 2, shared: true },
+  { pixelsPerThread: 4, vec4sPerThread: 4, shared: true },
+  { pixelsPerThread: 8, vec4sPerThread: 2, shared: true },
+  { pixelsPerThread: 2, vec4sPerThread: 2, shared: true },
+];
+
 /** Candidate tiles per kernel family, tried in this order (the first is the untuned default). */
 export const TILE_CANDIDATES: Readonly<Record<ConvFamily, readonly Tile[]>> = {
   pointwise: [
@@ -62,6 +70,10 @@ export const TILE_CANDIDATES: Readonly<Record<ConvFamily, readonly Tile[]>> = {
     { pixelsPerThread: 4, vec4sPerThread: 4 },
     { pixelsPerThread: 8, vec4sPerThread: 1 },
     { pixelsPerThread: 2, vec4sPerThread: 4 },
+    // Small tiles: many more invocations, for wide GPUs on small maps.
+    { pixelsPerThread: 2, vec4sPerThread: 1 },
+    { pixelsPerThread: 1, vec4sPerThread: 1 },
+    ...SHARED_TILES,
   ],
   conv2d: [
     DEFAULT_KERNEL_CHOICE.conv2d,
@@ -70,6 +82,9 @@ export const TILE_CANDIDATES: Readonly<Record<ConvFamily, readonly Tile[]>> = {
     { pixelsPerThread: 8, vec4sPerThread: 4 },
     { pixelsPerThread: 2, vec4sPerThread: 2 },
     { pixelsPerThread: 16, vec4sPerThread: 2 },
+    { pixelsPerThread: 2, vec4sPerThread: 1 },
+    { pixelsPerThread: 1, vec4sPerThread: 1 },
+    ...SHARED_TILES,
   ],
   depthwise: [
     { pixelsPerThread: DEFAULT_KERNEL_CHOICE.depthwise.pixelsPerThread, vec4sPerThread: 1 },

@@ -1,6 +1,7 @@
 import type { KernelProgram } from '../../shaders/common.ts';
 import { ceilDiv, clampBound } from '../../shaders/common.ts';
 import { conv2dProgram } from '../../shaders/conv2d.ts';
+import { convSharedBlock, convSharedProgram } from '../../shaders/conv-shared.ts';
 import { depthwiseConvProgram, depthwiseRowsProgram } from '../../shaders/depthwise.ts';
 import { broadcastAddProgram, elementwiseProgram } from '../../shaders/elementwise.ts';
 import { flattenProgram, packNchwProgram, reshapeProgram, unpackNchwProgram } from '../../shaders/layout.ts';
@@ -39,10 +40,15 @@ export interface Step {
   readonly macs: number;
 }
 
-/** Register tile of one invocation: output pixels along a row x groups of four output channels. */
+/**
+ * Register tile of one invocation: output pixels along a row x groups of four output channels. With `shared`,
+ * dense convolutions use the workgroup-memory kernel (shaders/conv-shared.ts), whose 8 x 8 invocations each
+ * compute such a tile (pixels then need not share a row; `pixelsPerThread` must be 2, 4, 6 or 8).
+ */
 export interface Tile {
   readonly pixelsPerThread: number;
   readonly vec4sPerThread: number;
+  readonly shared?: boolean;
 }
 
 /** Kernel tiling knobs; the defaults are the deterministic choice when nothing is tuned. */
@@ -289,7 +295,30 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
 
   const dense = a.groups === 1 ? a.weight : expandGroupedWeights(a.weight, outC, inC, a.groups, kh, kw);
   const weight = packDenseConvWeights(dense, outC, inC, kh, kw);
-  if (kh === 1 && kw === 1 && a.pads.every((p) => p === 0)) {
+  const isPointwise = kh === 1 && kw === 1 && a.pads.every((p) => p === 0);
+  const denseTile = isPointwise ? choice.pointwise : !tile && inC <= 4 && choice.stem ? choice.stem : choice.conv2d;
+  if (denseTile.shared) {
+    const block = convSharedBlock(denseTile);
+    const pixels = n * outH * outW;
+    const tilesN = ceilDiv(c4(outC), block.vec4s);
+    const tiles = ceilDiv(pixels, block.pixels) * tilesN;
+    return {
+      label: node.name,
+      kind: isPointwise ? 'pointwise' : 'conv2d',
+      program: convSharedProgram({
+        kernelH: kh, kernelW: kw, pixelsPerThread: denseTile.pixelsPerThread, vec4sPerThread: denseTile.vec4sPerThread, residual, activation,
+      }),
+      uniforms: {
+        pixels, K: kh * kw * c4(inC), tilesN, tiles, inH, inW, inC4: c4(inC), outH, outW, outC4: c4(outC),
+        strideY: a.stride[0], strideX: a.stride[1], dilationY: a.dilation[0], dilationX: a.dilation[1],
+        padTop: a.pads[0], padLeft: a.pads[1], ...act,
+      },
+      workgroups: tiles,
+      buffers: convBuffers(node, weight, bias),
+      macs,
+    };
+  }
+  if (isPointwise) {
     const { pixelsPerThread: P } = choice.pointwise;
     const V = Math.min(choice.pointwise.vec4sPerThread, c4(outC));
     const pixels = n * outH * outW;
@@ -309,7 +338,6 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
     };
   }
 
-  const denseTile = !tile && inC <= 4 && choice.stem ? choice.stem : choice.conv2d;
   const P = denseTile.pixelsPerThread;
   const V = Math.min(denseTile.vec4sPerThread, c4(outC));
   const oxGroups = ceilDiv(outW, P);
