@@ -21,11 +21,29 @@ export interface KernelBinding {
   readonly kind: BindingKind;
 }
 
+/**
+ * How tensors (activations between kernels) and convolution / linear weights are stored: `f32` as
+ * `array<vec4<f32>>`; `f16` natively as `array<vec4<f16>>` (needs the device feature `shader-f16`); `f16-packed`
+ * as the same 8 bytes per vec4 in `array<vec2<u32>>`, converted with core WGSL's `pack2x16float` /
+ * `unpack2x16float` (every adapter). Arithmetic is f32 in registers in every mode: kernels only load and store
+ * through the accessors `bindingDecls` generates. Biases and the NCHW staging buffers at the edges stay f32.
+ */
+export type StoragePrecision = 'f32' | 'f16' | 'f16-packed';
+
+export const STORAGE_PRECISIONS: readonly StoragePrecision[] = ['f32', 'f16', 'f16-packed'];
+
+/** Bytes of one stored vec4 of channels. */
+export function bytesPerVec4(precision: StoragePrecision): number {
+  return precision === 'f32' ? 16 : 8;
+}
+
 export interface KernelProgram {
   /** Family name, shown in timings and errors. */
   readonly name: string;
-  /** Everything that changes the WGSL; programs with equal keys share one pipeline. */
+  /** Everything that changes the WGSL, the precision included; programs with equal keys share one pipeline. */
   readonly key: string;
+  /** Storage precision of the program's tensor bindings (absent: f32). */
+  readonly precision?: StoragePrecision;
   readonly code: string;
   /** In binding-index order; `uniform` is always the last one, named `params`. */
   readonly bindings: readonly KernelBinding[];
@@ -65,16 +83,77 @@ export function packUniforms(fields: readonly UniformField[], values: Readonly<R
   return buffer;
 }
 
-/** Binding declarations in order, `params` last. */
-export function bindingDecls(bindings: readonly KernelBinding[], elementTypes: Readonly<Record<string, string>>): string {
-  return bindings
-    .map((b, i) => {
-      if (b.kind === 'uniform') return `@group(0) @binding(${i}) var<uniform> ${b.name}: Params;`;
-      const access = b.kind === 'read' ? 'read' : 'read_write';
-      const type = elementTypes[b.name] ?? 'array<vec4<f32>>';
-      return `@group(0) @binding(${i}) var<storage, ${access}> ${b.name}: ${type};`;
-    })
-    .join('\n');
+/**
+ * Binding declarations in order, `params` last, with accessors. A storage binding named in `elementTypes` is
+ * declared with that type as it is (the NCHW f32 staging buffers, f32 biases) and indexed directly. Every other
+ * storage binding `x` is a vec4 tensor stored at `precision`, and kernels reach it only through accessors that
+ * convert to and from f32: for a read binding `load_x(i: u32) -> vec4<f32>` and `load_x_lane(i: u32, lane: u32)
+ * -> f32` (one channel of vec4 `i`), for a written one `store_x(i: u32, v: vec4<f32>)`. In f32 they are the
+ * plain array accesses (compilers inline them), so f32 kernels compute exactly what direct indexing did.
+ * Native f16 also needs `enable f16;` at the top of the module: `finishProgram` puts it there.
+ */
+export function bindingDecls(
+  bindings: readonly KernelBinding[],
+  elementTypes: Readonly<Record<string, string>>,
+  precision: StoragePrecision = 'f32',
+): string {
+  const decls = bindings.map((b, i) => {
+    if (b.kind === 'uniform') return `@group(0) @binding(${i}) var<uniform> ${b.name}: Params;`;
+    const access = b.kind === 'read' ? 'read' : 'read_write';
+    const type = elementTypes[b.name] ?? tensorArrayType(precision);
+    return `@group(0) @binding(${i}) var<storage, ${access}> ${b.name}: ${type};`;
+  });
+  const accessors = bindings
+    .filter((b) => b.kind !== 'uniform' && elementTypes[b.name] === undefined)
+    .map((b) => (b.kind === 'read' ? loadAccessors(b.name, precision) : storeAccessor(b.name, precision)));
+  return [...decls, ...accessors].join('\n');
+}
+
+function tensorArrayType(precision: StoragePrecision): string {
+  switch (precision) {
+    case 'f32':
+      return 'array<vec4<f32>>';
+    case 'f16':
+      return 'array<vec4<f16>>';
+    case 'f16-packed':
+      // Two halves per u32, x in the low 16 bits: byte for byte what array<vec4<f16>> holds.
+      return 'array<vec2<u32>>';
+  }
+}
+
+function loadAccessors(name: string, precision: StoragePrecision): string {
+  switch (precision) {
+    case 'f32':
+      return `fn load_${name}(i: u32) -> vec4<f32> { return ${name}[i]; }
+fn load_${name}_lane(i: u32, lane: u32) -> f32 { return ${name}[i][lane]; }`;
+    case 'f16':
+      return `fn load_${name}(i: u32) -> vec4<f32> { return vec4<f32>(${name}[i]); }
+fn load_${name}_lane(i: u32, lane: u32) -> f32 { return f32(${name}[i][lane]); }`;
+    case 'f16-packed':
+      return `fn load_${name}(i: u32) -> vec4<f32> { let h = ${name}[i]; return vec4<f32>(unpack2x16float(h.x), unpack2x16float(h.y)); }
+fn load_${name}_lane(i: u32, lane: u32) -> f32 { return unpack2x16float(${name}[i][lane / 2u])[lane % 2u]; }`;
+  }
+}
+
+function storeAccessor(name: string, precision: StoragePrecision): string {
+  switch (precision) {
+    case 'f32':
+      return `fn store_${name}(i: u32, v: vec4<f32>) { ${name}[i] = v; }`;
+    case 'f16':
+      return `fn store_${name}(i: u32, v: vec4<f32>) { ${name}[i] = vec4<f16>(v); }`;
+    case 'f16-packed':
+      return `fn store_${name}(i: u32, v: vec4<f32>) { ${name}[i] = vec2<u32>(pack2x16float(v.xy), pack2x16float(v.zw)); }`;
+  }
+}
+
+/**
+ * A kernel family's program made for `precision`: the precision joins the key (f32 keys stay as they were), and
+ * native f16 gets `enable f16;`, which WGSL requires before any declaration.
+ */
+export function finishProgram(program: Omit<KernelProgram, 'precision'>, precision: StoragePrecision): KernelProgram {
+  if (precision === 'f32') return { ...program, precision };
+  const code = precision === 'f16' ? `enable f16;\n${program.code}` : program.code;
+  return { ...program, precision, key: `${program.key}/${precision}`, code };
 }
 
 /**
@@ -119,14 +198,14 @@ export function unroll2(a: number, b: number, body: (i: number, j: number) => st
 }
 
 /**
- * `epilogue(v, o)`: the fused tail of every convolution: optional residual add (`residual[o]`), then the
+ * `epilogue(v, o)`: the fused tail of every convolution: optional residual add (`load_residual(o)`), then the
  * clamp. Kernels call it with the bias already added.
  */
 export function epilogueFunction(v: { readonly residual: boolean; readonly activation: boolean }): string {
   return [
     'fn epilogue(acc: vec4<f32>, o: u32) -> vec4<f32> {',
     '  var v = acc;',
-    v.residual ? '  v += residual[o];' : '',
+    v.residual ? '  v += load_residual(o);' : '',
     v.activation ? '  v = clamp(v, vec4<f32>(params.actMin), vec4<f32>(params.actMax));' : '',
     '  return v;',
     '}',
@@ -135,7 +214,10 @@ export function epilogueFunction(v: { readonly residual: boolean; readonly activ
     .join('\n');
 }
 
-/** Bindings of every convolution kernel: input, packed weights, bias, the optional residual, output, uniforms. */
+/**
+ * Bindings of every convolution kernel: input, packed weights, bias, the optional residual, output, uniforms.
+ * Declare them with `CONV_ELEMENT_TYPES`: the bias stays f32 at every precision.
+ */
 export function convBindings(residual: boolean): KernelBinding[] {
   return [
     { name: 'src', kind: 'read' },
@@ -146,3 +228,6 @@ export function convBindings(residual: boolean): KernelBinding[] {
     { name: 'params', kind: 'uniform' },
   ];
 }
+
+/** `bindingDecls` element types of the convolution bindings: everything but the f32 bias is a tensor. */
+export const CONV_ELEMENT_TYPES: Readonly<Record<string, string>> = { bias: 'array<vec4<f32>>' };

@@ -1,12 +1,14 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelProgram, UniformField } from './common.ts';
+import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
 import {
   ACTIVATION_UNIFORMS,
+  CONV_ELEMENT_TYPES,
   WORKGROUP_SIZE,
   bindingDecls,
   convBindings,
   entryPoint,
   epilogueFunction,
+  finishProgram,
   uniformStruct,
   unroll,
   unroll2,
@@ -50,13 +52,13 @@ export const CONV2D_UNIFORMS: readonly UniformField[] = [
   ...ACTIVATION_UNIFORMS,
 ];
 
-export function conv2dProgram(v: Conv2dVariant): KernelProgram {
+export function conv2dProgram(v: Conv2dVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const P = v.pixelsPerThread;
   const V = v.vec4sPerThread;
   const bindings = convBindings(v.residual);
   const code = wgsl`
 ${uniformStruct(CONV2D_UNIFORMS)}
-${bindingDecls(bindings, {})}
+${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
 const KH = ${v.kernelH}u;
 const KW = ${v.kernelW}u;
 
@@ -86,9 +88,9 @@ ${unroll(P, (p) => `      let ix${p} = i32((ox0 + ${p}u) * params.strideX) + ixB
       let tapRow = (ky * KW + kx) * params.inC4;
       for (var ci4 = 0u; ci4 < params.inC4; ci4++) {
         let wRow = (tapRow + ci4) * params.outC4;
-${unroll(P, (p) => `        let x${p} = select(vec4<f32>(0.0), src[base${p} + ci4], inside${p});`)}
+${unroll(P, (p) => `        let x${p} = select(vec4<f32>(0.0), load_src(base${p} + ci4), inside${p});`)}
 ${unroll(V, (c) => `        let w${c} = (wRow + co${c}) * 4u;
-        let w${c}a = weight[w${c}]; let w${c}b = weight[w${c} + 1u]; let w${c}c = weight[w${c} + 2u]; let w${c}d = weight[w${c} + 3u];`)}
+        let w${c}a = load_weight(w${c}); let w${c}b = load_weight(w${c} + 1u); let w${c}c = load_weight(w${c} + 2u); let w${c}d = load_weight(w${c} + 3u);`)}
 ${unroll2(P, V, (p, c) => `        acc${p}_${c} = fma(vec4<f32>(x${p}.x), w${c}a, fma(vec4<f32>(x${p}.y), w${c}b, fma(vec4<f32>(x${p}.z), w${c}c, fma(vec4<f32>(x${p}.w), w${c}d, acc${p}_${c}))));`)}
       }
     }
@@ -96,18 +98,18 @@ ${unroll2(P, V, (p, c) => `        acc${p}_${c} = fma(vec4<f32>(x${p}.x), w${c}a
 ${unroll(V, (c) => `  let b${c} = bias[co${c}];`)}
 ${unroll2(P, V, (p, c) => `  if (ox0 + ${p}u < params.outW && firstCo + ${c}u <= lastCo) {
     let o = ((n * params.outH + oy) * params.outW + ox0 + ${p}u) * params.outC4 + co${c};
-    dst[o] = epilogue(acc${p}_${c} + b${c}, o);
+    store_dst(o, epilogue(acc${p}_${c} + b${c}, o));
   }`)}
 }
 
 ${epilogueFunction(v)}
 `;
-  return {
+  return finishProgram({
     name: 'conv2d',
     key: `conv2d/k${v.kernelH}x${v.kernelW}/p${P}v${V}/${v.residual ? 'res' : 'nores'}/${v.activation ? 'act' : 'noact'}`,
     code,
     bindings,
     uniforms: CONV2D_UNIFORMS,
     workgroupSize: WORKGROUP_SIZE,
-  };
+  }, precision);
 }

@@ -1,12 +1,14 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelProgram, UniformField } from './common.ts';
+import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
 import {
   ACTIVATION_UNIFORMS,
+  CONV_ELEMENT_TYPES,
   WORKGROUP_SIZE,
   bindingDecls,
   convBindings,
   entryPoint,
   epilogueFunction,
+  finishProgram,
   uniformStruct,
   unroll,
 } from './common.ts';
@@ -41,12 +43,12 @@ export const DEPTHWISE_UNIFORMS: readonly UniformField[] = [
   ...ACTIVATION_UNIFORMS,
 ];
 
-export function depthwiseConvProgram(v: DepthwiseVariant): KernelProgram {
+export function depthwiseConvProgram(v: DepthwiseVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const P = v.pixelsPerThread;
   const bindings = convBindings(v.residual);
   const code = wgsl`
 ${uniformStruct(DEPTHWISE_UNIFORMS)}
-${bindingDecls(bindings, {})}
+${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
 const KH = ${v.kernelH}u;
 const KW = ${v.kernelW}u;
 
@@ -58,10 +60,10 @@ ${unroll(P, (p) => `  var acc${p} = vec4<f32>(0.0);`)}
     if (iy < 0 || iy >= i32(params.inH)) { continue; }
     let rowBase = (n * params.inH + u32(iy)) * params.inW;
     for (var kx = 0u; kx < KW; kx++) {
-      let w = weight[(ky * KW + kx) * params.C4 + c4];
+      let w = load_weight((ky * KW + kx) * params.C4 + c4);
       let ixBase = i32(kx * params.dilationX) - params.padLeft;
 ${unroll(P, (p) => `      let ix${p} = i32((ox0 + ${p}u) * params.strideX) + ixBase;
-      let x${p} = src[(rowBase + u32(clamp(ix${p}, 0, lastX))) * params.C4 + c4];
+      let x${p} = load_src((rowBase + u32(clamp(ix${p}, 0, lastX))) * params.C4 + c4);
       acc${p} = fma(select(vec4<f32>(0.0), x${p}, ix${p} >= 0 && ix${p} <= lastX), w, acc${p});`)}
     }
   }
@@ -71,14 +73,14 @@ ${depthwiseStores(P)}
 
 ${epilogueFunction(v)}
 `;
-  return {
+  return finishProgram({
     name: 'depthwise',
     key: `depthwise/k${v.kernelH}x${v.kernelW}/p${P}/${v.residual ? 'res' : 'nores'}/${v.activation ? 'act' : 'noact'}`,
     code,
     bindings,
     uniforms: DEPTHWISE_UNIFORMS,
     workgroupSize: WORKGROUP_SIZE,
-  };
+  }, precision);
 }
 
 /**
@@ -96,7 +98,7 @@ export interface DepthwiseRowsVariant {
   readonly activation: boolean;
 }
 
-export function depthwiseRowsProgram(v: DepthwiseRowsVariant): KernelProgram {
+export function depthwiseRowsProgram(v: DepthwiseRowsVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const P = v.pixelsPerThread;
   const span = (P - 1) * v.strideX + v.kernelW;
   const bindings = convBindings(v.residual);
@@ -106,7 +108,7 @@ export function depthwiseRowsProgram(v: DepthwiseRowsVariant): KernelProgram {
     );
   const code = wgsl`
 ${uniformStruct(DEPTHWISE_UNIFORMS)}
-${bindingDecls(bindings, {})}
+${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
 ${depthwisePrologue(P)}
@@ -118,12 +120,12 @@ ${unroll(v.kernelH, (ky) => `  {
     let iy = i32(oy * ${v.strideY}u + ${ky}u) - params.padTop;
     if (iy >= 0 && iy < i32(params.inH)) {
       let rowBase = (n * params.inH + u32(iy)) * params.inW;
-${unroll(v.kernelW, (kx) => `      let w${kx} = weight[${ky * v.kernelW + kx}u * params.C4 + c4];`)}
+${unroll(v.kernelW, (kx) => `      let w${kx} = load_weight(${ky * v.kernelW + kx}u * params.C4 + c4);`)}
       if (interior) {
         let first = (rowBase + u32(ix0)) * params.C4 + c4;
-${unroll(span, (j) => `        x${j} = src[first + ${j}u * params.C4];`)}
+${unroll(span, (j) => `        x${j} = load_src(first + ${j}u * params.C4);`)}
       } else {
-${unroll(span, (j) => `        x${j} = select(vec4<f32>(0.0), src[(rowBase + u32(clamp(ix0 + ${j}, 0, lastX))) * params.C4 + c4], ix0 + ${j} >= 0 && ix0 + ${j} <= lastX);`)}
+${unroll(span, (j) => `        x${j} = select(vec4<f32>(0.0), load_src((rowBase + u32(clamp(ix0 + ${j}, 0, lastX))) * params.C4 + c4), ix0 + ${j} >= 0 && ix0 + ${j} <= lastX);`)}
       }
 ${taps('      ')}
     }
@@ -134,14 +136,14 @@ ${depthwiseStores(P)}
 
 ${epilogueFunction(v)}
 `;
-  return {
+  return finishProgram({
     name: 'depthwise',
     key: `depthwise-rows/k${v.kernelH}x${v.kernelW}/s${v.strideY}x${v.strideX}/p${P}/${v.residual ? 'res' : 'nores'}/${v.activation ? 'act' : 'noact'}`,
     code,
     bindings,
     uniforms: DEPTHWISE_UNIFORMS,
     workgroupSize: WORKGROUP_SIZE,
-  };
+  }, precision);
 }
 
 /** Invocation -> (image, output row, first output column, channel vec4); shared by both depthwise variants. */
@@ -163,7 +165,7 @@ function depthwiseStores(P: number): string {
     P,
     (p) => `  if (ox0 + ${p}u < params.outW) {
     let o = ((n * params.outH + oy) * params.outW + ox0 + ${p}u) * params.C4 + c4;
-    dst[o] = epilogue(acc${p} + b, o);
+    store_dst(o, epilogue(acc${p} + b, o));
   }`,
   );
 }

@@ -1,6 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelBinding, KernelProgram, UniformField } from './common.ts';
-import { ACTIVATION_UNIFORMS, WORKGROUP_SIZE, bindingDecls, entryPoint, uniformStruct } from './common.ts';
+import type { KernelBinding, KernelProgram, StoragePrecision, UniformField } from './common.ts';
+import { ACTIVATION_UNIFORMS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, uniformStruct } from './common.ts';
 
 /**
  * Element-wise ops that survive fusion: a residual add whose operands no convolution could absorb, and an
@@ -8,7 +8,7 @@ import { ACTIVATION_UNIFORMS, WORKGROUP_SIZE, bindingDecls, entryPoint, uniformS
  */
 export const ELEMENTWISE_UNIFORMS: readonly UniformField[] = [{ name: 'total', type: 'u32' }, ...ACTIVATION_UNIFORMS];
 
-export function elementwiseProgram(kind: 'add' | 'activation'): KernelProgram {
+export function elementwiseProgram(kind: 'add' | 'activation', precision: StoragePrecision = 'f32'): KernelProgram {
   const isAdd = kind === 'add';
   const bindings: KernelBinding[] = [
     { name: 'a', kind: 'read' },
@@ -18,19 +18,19 @@ export function elementwiseProgram(kind: 'add' | 'activation'): KernelProgram {
   ];
   const code = wgsl`
 ${uniformStruct(ELEMENTWISE_UNIFORMS)}
-${bindingDecls(bindings, {})}
+${bindingDecls(bindings, {}, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
   if (flat >= params.total) { return; }
 #if ${isAdd}
-  let v = a[flat] + b[flat];
+  let v = load_a(flat) + load_b(flat);
 #else
-  let v = a[flat];
+  let v = load_a(flat);
 #endif
-  dst[flat] = clamp(v, vec4<f32>(params.actMin), vec4<f32>(params.actMax));
+  store_dst(flat, clamp(v, vec4<f32>(params.actMin), vec4<f32>(params.actMax)));
 }
 `;
-  return { name: kind, key: `elementwise/${kind}`, code, bindings, uniforms: ELEMENTWISE_UNIFORMS, workgroupSize: WORKGROUP_SIZE };
+  return finishProgram({ name: kind, key: `elementwise/${kind}`, code, bindings, uniforms: ELEMENTWISE_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
 }
 
 /**
@@ -54,7 +54,7 @@ export const BROADCAST_ADD_UNIFORMS: readonly UniformField[] = [
   ...ACTIVATION_UNIFORMS,
 ];
 
-export function broadcastAddProgram(): KernelProgram {
+export function broadcastAddProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const bindings: KernelBinding[] = [
     { name: 'a', kind: 'read' },
     { name: 'b', kind: 'read' },
@@ -63,7 +63,7 @@ export function broadcastAddProgram(): KernelProgram {
   ];
   const code = wgsl`
 ${uniformStruct(BROADCAST_ADD_UNIFORMS)}
-${bindingDecls(bindings, {})}
+${bindingDecls(bindings, {}, precision)}
 
 // Operand value at output position (n, y, x, c4): broadcast axes (size 1) read index 0.
 fn operandIndex(n: u32, y: u32, x: u32, c4: u32, N: u32, C: u32, H: u32, W: u32) -> u32 {
@@ -79,19 +79,19 @@ ${entryPoint(WORKGROUP_SIZE)}
   t = t / params.outW;
   let y = t % params.outH;
   let n = t / params.outH;
-  var va = a[operandIndex(n, y, x, c4, params.aN, params.aC, params.aH, params.aW)];
+  var va = load_a(operandIndex(n, y, x, c4, params.aN, params.aC, params.aH, params.aW));
   if (params.aC == 1u) { va = vec4<f32>(va.x); }
-  var vb = b[operandIndex(n, y, x, c4, params.bN, params.bC, params.bH, params.bW)];
+  var vb = load_b(operandIndex(n, y, x, c4, params.bN, params.bC, params.bH, params.bW));
   if (params.bC == 1u) { vb = vec4<f32>(vb.x); }
-  dst[flat] = clamp(va + vb, vec4<f32>(params.actMin), vec4<f32>(params.actMax));
+  store_dst(flat, clamp(va + vb, vec4<f32>(params.actMin), vec4<f32>(params.actMax)));
 }
 `;
-  return {
+  return finishProgram({
     name: 'broadcastAdd',
     key: 'elementwise/broadcast-add',
     code,
     bindings,
     uniforms: BROADCAST_ADD_UNIFORMS,
     workgroupSize: WORKGROUP_SIZE,
-  };
+  }, precision);
 }

@@ -1,6 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelBinding, KernelProgram, UniformField } from './common.ts';
-import { WORKGROUP_SIZE, bindingDecls, entryPoint, uniformStruct } from './common.ts';
+import type { KernelBinding, KernelProgram, StoragePrecision, UniformField } from './common.ts';
+import { WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, uniformStruct } from './common.ts';
 
 /**
  * Layout conversions at the graph's edges and for flatten: webcnn stores activations as NHWC with channels
@@ -21,10 +21,10 @@ const BINDINGS: readonly KernelBinding[] = [
 ];
 
 /** NCHW f32 -> NHWC4; one output vec4 per invocation, padding channels zero. */
-export function packNchwProgram(): KernelProgram {
+export function packNchwProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
 ${uniformStruct(LAYOUT_UNIFORMS)}
-${bindingDecls(BINDINGS, { src: 'array<f32>' })}
+${bindingDecls(BINDINGS, { src: 'array<f32>' }, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
   if (flat >= params.total) { return; }
@@ -41,17 +41,17 @@ ${entryPoint(WORKGROUP_SIZE)}
     let c = c4 * 4u + k;
     if (c < params.C) { v[k] = src[first + c * plane]; }
   }
-  dst[flat] = v;
+  store_dst(flat, v);
 }
 `;
-  return { name: 'packNCHW', key: 'layout/pack-nchw', code, bindings: BINDINGS, uniforms: LAYOUT_UNIFORMS, workgroupSize: WORKGROUP_SIZE };
+  return finishProgram({ name: 'packNCHW', key: 'layout/pack-nchw', code, bindings: BINDINGS, uniforms: LAYOUT_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
 }
 
 /** NHWC4 -> NCHW f32; one output element per invocation. */
-export function unpackNchwProgram(): KernelProgram {
+export function unpackNchwProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
 ${uniformStruct(LAYOUT_UNIFORMS)}
-${bindingDecls(BINDINGS, { dst: 'array<f32>' })}
+${bindingDecls(BINDINGS, { dst: 'array<f32>' }, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
   if (flat >= params.total) { return; }
@@ -61,10 +61,10 @@ ${entryPoint(WORKGROUP_SIZE)}
   t = t / params.H;
   let c = t % params.C;
   let n = t / params.C;
-  dst[flat] = src[((n * params.H + y) * params.W + x) * params.C4 + c / 4u][c % 4u];
+  dst[flat] = load_src_lane(((n * params.H + y) * params.W + x) * params.C4 + c / 4u, c % 4u);
 }
 `;
-  return { name: 'unpackNCHW', key: 'layout/unpack-nchw', code, bindings: BINDINGS, uniforms: LAYOUT_UNIFORMS, workgroupSize: WORKGROUP_SIZE };
+  return finishProgram({ name: 'unpackNCHW', key: 'layout/unpack-nchw', code, bindings: BINDINGS, uniforms: LAYOUT_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
 }
 
 /**
@@ -73,10 +73,10 @@ ${entryPoint(WORKGROUP_SIZE)}
  */
 export const FLATTEN_UNIFORMS: readonly UniformField[] = [...LAYOUT_UNIFORMS, { name: 'outC4', type: 'u32' }];
 
-export function flattenProgram(): KernelProgram {
+export function flattenProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
 ${uniformStruct(FLATTEN_UNIFORMS)}
-${bindingDecls(BINDINGS, {})}
+${bindingDecls(BINDINGS, {}, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
   if (flat >= params.total) { return; }
@@ -90,13 +90,13 @@ ${entryPoint(WORKGROUP_SIZE)}
     if (k < features) {
       let c = k / plane;
       let r = k % plane;
-      v[j] = src[(n * plane + r) * params.C4 + c / 4u][c % 4u];
+      v[j] = load_src_lane((n * plane + r) * params.C4 + c / 4u, c % 4u);
     }
   }
-  dst[flat] = v;
+  store_dst(flat, v);
 }
 `;
-  return { name: 'flatten', key: 'layout/flatten', code, bindings: BINDINGS, uniforms: FLATTEN_UNIFORMS, workgroupSize: WORKGROUP_SIZE };
+  return finishProgram({ name: 'flatten', key: 'layout/flatten', code, bindings: BINDINGS, uniforms: FLATTEN_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
 }
 
 /**
@@ -116,10 +116,10 @@ export const RESHAPE_UNIFORMS: readonly UniformField[] = [
   { name: 'outW', type: 'u32' },
 ];
 
-export function reshapeProgram(): KernelProgram {
+export function reshapeProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
 ${uniformStruct(RESHAPE_UNIFORMS)}
-${bindingDecls(BINDINGS, {})}
+${bindingDecls(BINDINGS, {}, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
   if (flat >= params.total) { return; }
@@ -140,11 +140,11 @@ ${entryPoint(WORKGROUP_SIZE)}
       i = i / params.inH;
       let ic = i % params.inC;
       let inN = i / params.inC;
-      v[j] = src[((inN * params.inH + iy) * params.inW + ix) * params.inC4 + ic / 4u][ic % 4u];
+      v[j] = load_src_lane(((inN * params.inH + iy) * params.inW + ix) * params.inC4 + ic / 4u, ic % 4u);
     }
   }
-  dst[flat] = v;
+  store_dst(flat, v);
 }
 `;
-  return { name: 'reshape', key: 'layout/reshape', code, bindings: BINDINGS, uniforms: RESHAPE_UNIFORMS, workgroupSize: WORKGROUP_SIZE };
+  return finishProgram({ name: 'reshape', key: 'layout/reshape', code, bindings: BINDINGS, uniforms: RESHAPE_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
 }

@@ -1,6 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelBinding, KernelProgram, UniformField } from './common.ts';
-import { WORKGROUP_SIZE, bindingDecls, entryPoint, uniformStruct } from './common.ts';
+import type { KernelBinding, KernelProgram, StoragePrecision, UniformField } from './common.ts';
+import { WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, uniformStruct } from './common.ts';
 
 /**
  * Constant spatial padding (negative pads crop) over NHWC4: output `(n, y, x)` reads input
@@ -24,10 +24,10 @@ const PAD_BINDINGS: readonly KernelBinding[] = [
   { name: 'params', kind: 'uniform' },
 ];
 
-export function padProgram(): KernelProgram {
+export function padProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
 ${uniformStruct(PAD_UNIFORMS)}
-${bindingDecls(PAD_BINDINGS, {})}
+${bindingDecls(PAD_BINDINGS, {}, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
   if (flat >= params.total) { return; }
@@ -40,11 +40,11 @@ ${entryPoint(WORKGROUP_SIZE)}
   let iy = i32(y) - params.padTop;
   let ix = i32(x) - params.padLeft;
   if (iy < 0 || iy >= i32(params.inH) || ix < 0 || ix >= i32(params.inW)) {
-    dst[flat] = vec4<f32>(params.value);
+    store_dst(flat, vec4<f32>(params.value));
     return;
   }
-  dst[flat] = src[((n * params.inH + u32(iy)) * params.inW + u32(ix)) * params.C4 + c4];
+  store_dst(flat, load_src(((n * params.inH + u32(iy)) * params.inW + u32(ix)) * params.C4 + c4));
 }
 `;
-  return { name: 'pad', key: 'pad/constant', code, bindings: PAD_BINDINGS, uniforms: PAD_UNIFORMS, workgroupSize: WORKGROUP_SIZE };
+  return finishProgram({ name: 'pad', key: 'pad/constant', code, bindings: PAD_BINDINGS, uniforms: PAD_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
 }

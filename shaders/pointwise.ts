@@ -1,12 +1,14 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelProgram, UniformField } from './common.ts';
+import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
 import {
   ACTIVATION_UNIFORMS,
+  CONV_ELEMENT_TYPES,
   WORKGROUP_SIZE,
   bindingDecls,
   convBindings,
   entryPoint,
   epilogueFunction,
+  finishProgram,
   uniformStruct,
   unroll,
   unroll2,
@@ -43,13 +45,13 @@ export const POINTWISE_UNIFORMS: readonly UniformField[] = [
   ...ACTIVATION_UNIFORMS,
 ];
 
-export function pointwiseConvProgram(v: PointwiseVariant): KernelProgram {
+export function pointwiseConvProgram(v: PointwiseVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const P = v.pixelsPerThread;
   const V = v.vec4sPerThread;
   const bindings = convBindings(v.residual);
   const code = wgsl`
 ${uniformStruct(POINTWISE_UNIFORMS)}
-${bindingDecls(bindings, {})}
+${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
   let coGroup = flat % params.coGroups;
@@ -68,15 +70,15 @@ ${unroll(V, (c) => `  let co${c} = min(firstCo + ${c}u, lastCo);`)}
 ${unroll2(P, V, (p, c) => `  var acc${p}_${c} = vec4<f32>(0.0);`)}
   for (var ci4 = 0u; ci4 < params.inC4; ci4++) {
     let wRow = ci4 * params.outC4;
-${unroll(P, (p) => `    let x${p} = src[base${p} + ci4];`)}
+${unroll(P, (p) => `    let x${p} = load_src(base${p} + ci4);`)}
 ${unroll(V, (c) => `    let w${c} = (wRow + co${c}) * 4u;
-    let w${c}a = weight[w${c}]; let w${c}b = weight[w${c} + 1u]; let w${c}c = weight[w${c} + 2u]; let w${c}d = weight[w${c} + 3u];`)}
+    let w${c}a = load_weight(w${c}); let w${c}b = load_weight(w${c} + 1u); let w${c}c = load_weight(w${c} + 2u); let w${c}d = load_weight(w${c} + 3u);`)}
 ${unroll2(P, V, (p, c) => `    acc${p}_${c} = fma(vec4<f32>(x${p}.x), w${c}a, fma(vec4<f32>(x${p}.y), w${c}b, fma(vec4<f32>(x${p}.z), w${c}c, fma(vec4<f32>(x${p}.w), w${c}d, acc${p}_${c}))));`)}
   }
 ${unroll(V, (c) => `  let b${c} = bias[co${c}];`)}
 ${unroll2(P, V, (p, c) => `  if (firstPixel + ${p}u <= lastPixel && firstCo + ${c}u <= lastCo) {
     let o = m${p} * params.outC4 + co${c};
-    dst[o] = epilogue(acc${p}_${c} + b${c}, o);
+    store_dst(o, epilogue(acc${p}_${c} + b${c}, o));
   }`)}
 }
 
@@ -92,12 +94,12 @@ fn pixelBase(m: u32) -> u32 {
 }
 #endif
 `;
-  return {
+  return finishProgram({
     name: 'pointwise',
     key: `pointwise/p${P}v${V}/${v.strided ? 's' : '1'}/${v.residual ? 'res' : 'nores'}/${v.activation ? 'act' : 'noact'}`,
     code,
     bindings,
     uniforms: POINTWISE_UNIFORMS,
     workgroupSize: WORKGROUP_SIZE,
-  };
+  }, precision);
 }

@@ -1,6 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelBinding, KernelProgram, UniformField } from './common.ts';
-import { WORKGROUP_SIZE, bindingDecls, entryPoint, uniformStruct } from './common.ts';
+import type { KernelBinding, KernelProgram, StoragePrecision, UniformField } from './common.ts';
+import { WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, uniformStruct } from './common.ts';
 
 /** Max and average pooling over NHWC4, one output vec4 of channels per invocation. */
 export type PoolKind = 'max' | 'avg';
@@ -32,11 +32,11 @@ const POOL_BINDINGS: readonly KernelBinding[] = [
   { name: 'params', kind: 'uniform' },
 ];
 
-export function poolProgram(kind: PoolKind): KernelProgram {
+export function poolProgram(kind: PoolKind, precision: StoragePrecision = 'f32'): KernelProgram {
   const isMax = kind === 'max';
   const code = wgsl`
 ${uniformStruct(POOL_UNIFORMS)}
-${bindingDecls(POOL_BINDINGS, {})}
+${bindingDecls(POOL_BINDINGS, {}, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
   if (flat >= params.total) { return; }
@@ -60,7 +60,7 @@ ${entryPoint(WORKGROUP_SIZE)}
     for (var kx = 0u; kx < params.kernelW; kx++) {
       let ix = x0 + i32(kx * params.dilationX);
       if (ix < 0 || ix >= i32(params.inW)) { continue; }
-      let v = src[((n * params.inH + u32(iy)) * params.inW + u32(ix)) * params.C4 + c4];
+      let v = load_src(((n * params.inH + u32(iy)) * params.inW + u32(ix)) * params.C4 + c4);
 #if ${isMax}
       acc = max(acc, v);
 #else
@@ -70,7 +70,7 @@ ${entryPoint(WORKGROUP_SIZE)}
     }
   }
 #if ${isMax}
-  dst[flat] = acc;
+  store_dst(flat, acc);
 #else
   if (params.countIncludePad != 0u) {
     // Window clipped to the padded input, as PyTorch and ONNX count it.
@@ -78,11 +78,11 @@ ${entryPoint(WORKGROUP_SIZE)}
     let w = min(x0 + i32(params.kernelW), params.paddedW - params.padLeft) - max(x0, -params.padLeft);
     count = u32(max(h * w, 1));
   }
-  dst[flat] = acc / f32(max(count, 1u));
+  store_dst(flat, acc / f32(max(count, 1u)));
 #endif
 }
 `;
-  return { name: `${kind}Pool`, key: `pool/${kind}`, code, bindings: POOL_BINDINGS, uniforms: POOL_UNIFORMS, workgroupSize: WORKGROUP_SIZE };
+  return finishProgram({ name: `${kind}Pool`, key: `pool/${kind}`, code, bindings: POOL_BINDINGS, uniforms: POOL_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
 }
 
 export const GLOBAL_AVG_POOL_UNIFORMS: readonly UniformField[] = [
@@ -92,10 +92,10 @@ export const GLOBAL_AVG_POOL_UNIFORMS: readonly UniformField[] = [
 ];
 
 /** Global average pool: one invocation per (image, channel vec4), summing the whole map. */
-export function globalAvgPoolProgram(): KernelProgram {
+export function globalAvgPoolProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
 ${uniformStruct(GLOBAL_AVG_POOL_UNIFORMS)}
-${bindingDecls(POOL_BINDINGS, {})}
+${bindingDecls(POOL_BINDINGS, {}, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
   if (flat >= params.total) { return; }
@@ -104,17 +104,17 @@ ${entryPoint(WORKGROUP_SIZE)}
   var acc = vec4<f32>(0.0);
   let base = n * params.spatial * params.C4 + c4;
   for (var i = 0u; i < params.spatial; i++) {
-    acc += src[base + i * params.C4];
+    acc += load_src(base + i * params.C4);
   }
-  dst[flat] = acc / f32(params.spatial);
+  store_dst(flat, acc / f32(params.spatial));
 }
 `;
-  return {
+  return finishProgram({
     name: 'globalAvgPool',
     key: 'pool/global-avg',
     code,
     bindings: POOL_BINDINGS,
     uniforms: GLOBAL_AVG_POOL_UNIFORMS,
     workgroupSize: WORKGROUP_SIZE,
-  };
+  }, precision);
 }

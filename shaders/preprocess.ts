@@ -41,7 +41,8 @@ export const MAX_TAPS = 64;
  *   instead of an rgba8unorm `texture_2d`.
  */
 export function preprocessProgram(external = false): KernelProgram {
-  const decls = bindingDecls(BINDINGS, { dst: 'array<f32>' }).replace(
+  // Both bindings are declared as they are (no tensor accessors): the image's declaration is replaced by a texture.
+  const decls = bindingDecls(BINDINGS, { image: 'array<f32>', dst: 'array<f32>' }).replace(
     /@group\(0\) @binding\(0\) var<storage, read> image: [^;]+;/,
     `@group(0) @binding(0) var image: ${external ? 'texture_external' : 'texture_2d<f32>'};`,
   );

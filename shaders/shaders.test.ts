@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { KernelProgram, UniformField } from './common.ts';
-import { F32_MAX, WORKGROUP_SIZE, ceilDiv, clampBound, packUniforms, uniformByteSize, uniformStruct } from './common.ts';
+import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
+import {
+  F32_MAX, STORAGE_PRECISIONS, WORKGROUP_SIZE, bindingDecls, bytesPerVec4, ceilDiv, clampBound, finishProgram, packUniforms, uniformByteSize,
+  uniformStruct,
+} from './common.ts';
 import { conv2dProgram } from './conv2d.ts';
-import { depthwiseConvProgram } from './depthwise.ts';
-import { elementwiseProgram } from './elementwise.ts';
-import { flattenProgram, packNchwProgram, unpackNchwProgram } from './layout.ts';
+import { depthwiseConvProgram, depthwiseRowsProgram } from './depthwise.ts';
+import { broadcastAddProgram, elementwiseProgram } from './elementwise.ts';
+import { flattenProgram, packNchwProgram, reshapeProgram, unpackNchwProgram } from './layout.ts';
+import { padProgram } from './pad.ts';
 import { pointwiseConvProgram } from './pointwise.ts';
 import { globalAvgPoolProgram, poolProgram } from './pool.ts';
-import { softmaxProgram } from './softmax.ts';
+import { softmaxAxesProgram, softmaxProgram } from './softmax.ts';
 
 describe('uniformStruct', () => {
   it('lists every field as a 4-byte scalar, in order', () => {
@@ -95,6 +99,7 @@ describe('small helpers', () => {
 
 interface Generated {
   readonly variant: string;
+  readonly precision: StoragePrecision;
   readonly make: () => KernelProgram;
   /** Substrings the variant must (true) or must not (false) produce. */
   readonly expect?: Readonly<Record<string, boolean>>;
@@ -102,8 +107,8 @@ interface Generated {
 
 const bools = [false, true];
 
-function grid(): Generated[] {
-  const out: Generated[] = [];
+function grid(precision: StoragePrecision): Generated[] {
+  const out: Omit<Generated, 'precision'>[] = [];
   for (const P of [1, 2, 4]) {
     for (const V of [1, 2, 4]) {
       for (const strided of bools) {
@@ -112,10 +117,10 @@ function grid(): Generated[] {
             const v = { pixelsPerThread: P, vec4sPerThread: V, strided, residual, activation };
             out.push({
               variant: `pointwise ${JSON.stringify(v)}`,
-              make: () => pointwiseConvProgram(v),
+              make: () => pointwiseConvProgram(v, precision),
               expect: {
                 'fn pixelBase': strided,
-                'v += residual[o];': residual,
+                'v += load_residual(o);': residual,
                 'v = clamp(v,': activation,
                 [`acc${P - 1}_${V - 1}`]: true,
                 [`acc${P}_0`]: false,
@@ -135,11 +140,11 @@ function grid(): Generated[] {
             const v = { kernelH: kh, kernelW: kw, pixelsPerThread: P, vec4sPerThread: V, residual, activation };
             out.push({
               variant: `conv2d ${JSON.stringify(v)}`,
-              make: () => conv2dProgram(v),
+              make: () => conv2dProgram(v, precision),
               expect: {
                 [`const KH = ${kh}u;`]: true,
                 [`const KW = ${kw}u;`]: true,
-                'v += residual[o];': residual,
+                'v += load_residual(o);': residual,
                 'v = clamp(v,': activation,
                 [`acc${P - 1}_${V - 1}`]: true,
                 [`acc${P}_0`]: false,
@@ -157,11 +162,11 @@ function grid(): Generated[] {
           const v = { kernelH: kh, kernelW: kw, pixelsPerThread: P, residual, activation };
           out.push({
             variant: `depthwise ${JSON.stringify(v)}`,
-            make: () => depthwiseConvProgram(v),
+            make: () => depthwiseConvProgram(v, precision),
             expect: {
               [`const KH = ${kh}u;`]: true,
               [`const KW = ${kw}u;`]: true,
-              'v += residual[o];': residual,
+              'v += load_residual(o);': residual,
               'v = clamp(v,': activation,
               [`acc${P - 1}`]: true,
               [`acc${P} `]: false,
@@ -171,21 +176,37 @@ function grid(): Generated[] {
       }
     }
   }
+  for (const [kh, kw, sy, sx] of [[3, 3, 1, 1], [3, 3, 2, 2], [5, 5, 2, 1]]) {
+    for (const residual of bools) {
+      const v = { kernelH: kh, kernelW: kw, strideY: sy, strideX: sx, pixelsPerThread: 4, residual, activation: true };
+      out.push({
+        variant: `depthwise-rows ${JSON.stringify(v)}`,
+        make: () => depthwiseRowsProgram(v, precision),
+        expect: { 'v += load_residual(o);': residual, 'acc3': true, 'acc4': false },
+      });
+    }
+  }
   out.push(
-    { variant: 'elementwise add', make: () => elementwiseProgram('add'), expect: { 'a[flat] + b[flat]': true } },
-    { variant: 'elementwise activation', make: () => elementwiseProgram('activation'), expect: { 'a[flat] + b[flat]': false, 'let v = a[flat];': true } },
-    { variant: 'maxPool', make: () => poolProgram('max'), expect: { 'acc = max(acc, v);': true, 'count++': false } },
-    { variant: 'avgPool', make: () => poolProgram('avg'), expect: { 'acc = max(acc, v);': false, 'count++': true } },
-    { variant: 'globalAvgPool', make: () => globalAvgPoolProgram() },
-    { variant: 'packNCHW', make: () => packNchwProgram() },
-    { variant: 'unpackNCHW', make: () => unpackNchwProgram() },
-    { variant: 'flatten', make: () => flattenProgram() },
-    { variant: 'softmax', make: () => softmaxProgram() },
+    { variant: 'elementwise add', make: () => elementwiseProgram('add', precision), expect: { 'load_a(flat) + load_b(flat)': true } },
+    { variant: 'elementwise activation', make: () => elementwiseProgram('activation', precision), expect: { 'load_a(flat) + load_b(flat)': false, 'let v = load_a(flat);': true } },
+    { variant: 'broadcastAdd', make: () => broadcastAddProgram(precision) },
+    { variant: 'maxPool', make: () => poolProgram('max', precision), expect: { 'acc = max(acc, v);': true, 'count++': false } },
+    { variant: 'avgPool', make: () => poolProgram('avg', precision), expect: { 'acc = max(acc, v);': false, 'count++': true } },
+    { variant: 'globalAvgPool', make: () => globalAvgPoolProgram(precision) },
+    { variant: 'packNCHW', make: () => packNchwProgram(precision) },
+    { variant: 'unpackNCHW', make: () => unpackNchwProgram(precision) },
+    { variant: 'flatten', make: () => flattenProgram(precision) },
+    { variant: 'reshape', make: () => reshapeProgram(precision) },
+    { variant: 'pad', make: () => padProgram(precision) },
+    { variant: 'softmax', make: () => softmaxProgram(precision) },
+    { variant: 'softmaxAxes', make: () => softmaxAxesProgram(precision) },
   );
-  return out;
+  return out.map((g) => ({ ...g, precision, variant: `${g.variant} [${precision}]` }));
 }
 
-const GRID = grid();
+/** Every generator variant at every storage precision. */
+export const GRID = STORAGE_PRECISIONS.flatMap(grid);
+const VARIANTS_PER_PRECISION = 72 + 80 + 48 + 6 + 13;
 
 function count(haystack: string, needle: string | RegExp): number {
   if (typeof needle === 'string') return haystack.split(needle).length - 1;
@@ -194,7 +215,7 @@ function count(haystack: string, needle: string | RegExp): number {
 
 describe('program generators', () => {
   it(`the grid covers ${GRID.length} variants`, () => {
-    expect(GRID.length).toBe(72 + 80 + 48 + 9);
+    expect(GRID.length).toBe(VARIANTS_PER_PRECISION * 3);
   });
 
   for (const g of GRID) {
@@ -238,9 +259,32 @@ describe('program generators', () => {
         expect(code.includes(needle), `${needle} ${present ? 'present' : 'absent'}`).toBe(present);
       }
       // Residual variants bind a residual buffer, others do not.
-      if (g.expect && 'v += residual[o];' in g.expect) {
-        expect(p.bindings.some((b) => b.name === 'residual')).toBe(g.expect['v += residual[o];']);
+      if (g.expect && 'v += load_residual(o);' in g.expect) {
+        expect(p.bindings.some((b) => b.name === 'residual')).toBe(g.expect['v += load_residual(o);']);
       }
+
+      // Storage precision: tensor bindings are reached only through their accessors, which are the only code
+      // that indexes them; native f16 enables the extension first thing in the module, nothing else mentions f16.
+      expect(p.precision).toBe(g.precision);
+      const tensors = p.bindings.filter((b) => b.kind !== 'uniform' && !new RegExp(`\\b${b.name}: array<f32>;`).test(code) && b.name !== 'bias');
+      expect(tensors.length).toBeGreaterThan(0);
+      const lines = code.split('\n');
+      for (const b of tensors) {
+        const type = { f32: 'array<vec4<f32>>', f16: 'array<vec4<f16>>', 'f16-packed': 'array<vec2<u32>>' }[g.precision];
+        expect(code, `${b.name} stored as ${type}`).toContain(`${b.name}: ${type};`);
+        const accessor = b.kind === 'read' ? `fn load_${b.name}(` : `fn store_${b.name}(`;
+        expect(count(code, accessor), `${accessor} defined once`).toBe(1);
+        for (const line of lines) {
+          if (new RegExp(`\\b${b.name}\\[`).test(line)) expect(line, `${b.name} indexed outside its accessors`).toMatch(/^fn (load|store)_/);
+        }
+      }
+      if (g.precision === 'f16') {
+        expect(code.startsWith('enable f16;\n')).toBe(true);
+        expect(count(code, 'enable')).toBe(1);
+      } else {
+        expect(code).not.toMatch(/\bf16\b|\benable\b/);
+      }
+      if (g.precision !== 'f16-packed') expect(code).not.toMatch(/pack2x16float/);
     });
   }
 
@@ -261,6 +305,12 @@ describe('program generators', () => {
       byKey.set(a.key, { variant: g.variant, code: a.code });
     }
     expect(byKey.size).toBe(GRID.length);
+    // f32 keys are what they were before precisions existed; the others carry theirs.
+    for (const g of GRID) {
+      const key = g.make().key;
+      if (g.precision === 'f32') expect(key).not.toMatch(/f16/);
+      else expect(key.endsWith(`/${g.precision}`)).toBe(true);
+    }
     // Distinct variants really generate distinct code (so the key must distinguish them).
     expect(new Set([...byKey.values()].map((v) => v.code)).size).toBe(GRID.length);
   });
@@ -296,4 +346,42 @@ describe('program generators', () => {
     expect(unpackNchwProgram().code).toContain('var<storage, read_write> dst: array<f32>;');
     expect(flattenProgram().code).toContain('var<storage, read> src: array<vec4<f32>>;');
   });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Every generated program through Tint (Dawn's WGSL compiler), at every precision, on Dawn's null backend: it
+// has `shader-f16`, which the software adapters lack, so native f16 WGSL is validated on any machine.
+
+describe('WGSL validity under Dawn (null backend, shader-f16 enabled)', () => {
+  it(`all ${GRID.length} programs compile`, async (ctx) => {
+    let device: GPUDevice;
+    try {
+      const { nodeGpu } = await import('../src/gpu/node-device.ts');
+      const adapter = await (await nodeGpu(['backend=null'])).requestAdapter();
+      if (!adapter?.features.has('shader-f16')) throw new Error('the null adapter has no shader-f16');
+      device = await adapter.requestDevice({ requiredFeatures: ['shader-f16'] });
+    } catch (e) {
+      console.warn(`skipping WGSL validation: ${(e as Error).message}`);
+      ctx.skip();
+      return;
+    }
+    try {
+      const failures: string[] = [];
+      for (const g of GRID) {
+        const p = g.make();
+        device.pushErrorScope('validation');
+        const module = device.createShaderModule({ label: p.key, code: p.code });
+        const info = await module.getCompilationInfo();
+        const pipeline = await device
+          .createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' } })
+          .then(() => null, (e: Error) => e.message.split('\n')[0]);
+        const scope = await device.popErrorScope();
+        const errors = info.messages.filter((m) => m.type === 'error').map((m) => `line ${m.lineNum}: ${m.message}`);
+        if (errors.length || pipeline || scope) failures.push(`${g.variant}: ${[...errors, pipeline, scope?.message].filter(Boolean).join('; ')}`);
+      }
+      expect(failures).toEqual([]);
+    } finally {
+      device.destroy();
+    }
+  }, 120_000);
 });

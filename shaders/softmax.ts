@@ -1,6 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelBinding, KernelProgram, UniformField } from './common.ts';
-import { WORKGROUP_SIZE, bindingDecls, entryPoint, uniformStruct } from './common.ts';
+import type { KernelBinding, KernelProgram, StoragePrecision, UniformField } from './common.ts';
+import { WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, uniformStruct } from './common.ts';
 
 /**
  * Softmax over the channels of `[n, c, 1, 1]` tensors stored as C4 vec4s: one workgroup per image reduces
@@ -22,11 +22,11 @@ const SOFTMAX_BINDINGS: readonly KernelBinding[] = [
 
 export const SOFTMAX_WORKGROUP = 64;
 
-export function softmaxProgram(): KernelProgram {
+export function softmaxProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const WG = SOFTMAX_WORKGROUP;
   const code = wgsl`
 ${uniformStruct(SOFTMAX_UNIFORMS)}
-${bindingDecls(SOFTMAX_BINDINGS, {})}
+${bindingDecls(SOFTMAX_BINDINGS, {}, precision)}
 var<workgroup> scratch: array<f32, ${WG}>;
 
 fn lanesValid(c4: u32) -> vec4<bool> {
@@ -58,25 +58,25 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let lowest = -3.4028234663852886e38;
   var m = lowest;
   for (var c4 = li; c4 < params.C4; c4 += ${WG}u) {
-    let v = select(vec4<f32>(lowest), src[base + c4], lanesValid(c4));
+    let v = select(vec4<f32>(lowest), load_src(base + c4), lanesValid(c4));
     m = max(m, max(max(v.x, v.y), max(v.z, v.w)));
   }
   scratch[li] = m;
   let rowMax = reduce(li, true);
   var s = 0.0;
   for (var c4 = li; c4 < params.C4; c4 += ${WG}u) {
-    let e = select(vec4<f32>(0.0), exp(src[base + c4] - vec4<f32>(rowMax)), lanesValid(c4));
+    let e = select(vec4<f32>(0.0), exp(load_src(base + c4) - vec4<f32>(rowMax)), lanesValid(c4));
     s += e.x + e.y + e.z + e.w;
   }
   scratch[li] = s;
   let total = reduce(li, false);
   for (var c4 = li; c4 < params.C4; c4 += ${WG}u) {
-    let e = select(vec4<f32>(0.0), exp(src[base + c4] - vec4<f32>(rowMax)), lanesValid(c4));
-    dst[base + c4] = e / total;
+    let e = select(vec4<f32>(0.0), exp(load_src(base + c4) - vec4<f32>(rowMax)), lanesValid(c4));
+    store_dst(base + c4, e / total);
   }
 }
 `;
-  return { name: 'softmax', key: 'softmax', code, bindings: SOFTMAX_BINDINGS, uniforms: SOFTMAX_UNIFORMS, workgroupSize: WG };
+  return finishProgram({ name: 'softmax', key: 'softmax', code, bindings: SOFTMAX_BINDINGS, uniforms: SOFTMAX_UNIFORMS, workgroupSize: WG }, precision);
 }
 
 /**
@@ -96,10 +96,10 @@ export const SOFTMAX_AXES_UNIFORMS: readonly UniformField[] = [
   { name: 'inner', type: 'u32' },
 ];
 
-export function softmaxAxesProgram(): KernelProgram {
+export function softmaxAxesProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
 ${uniformStruct(SOFTMAX_AXES_UNIFORMS)}
-${bindingDecls(SOFTMAX_BINDINGS, {})}
+${bindingDecls(SOFTMAX_BINDINGS, {}, precision)}
 
 // The value at NCHW index i.
 fn load(i: u32) -> f32 {
@@ -109,7 +109,7 @@ fn load(i: u32) -> f32 {
   t = t / params.H;
   let c = t % params.C;
   let n = t / params.C;
-  return src[((n * params.H + y) * params.W + x) * params.C4 + c / 4u][c % 4u];
+  return load_src_lane(((n * params.H + y) * params.W + x) * params.C4 + c / 4u, c % 4u);
 }
 
 ${entryPoint(WORKGROUP_SIZE)}
@@ -133,15 +133,15 @@ ${entryPoint(WORKGROUP_SIZE)}
     for (var k = 0u; k < params.len; k++) { s += exp(load(base + k * params.inner) - m); }
     v[j] = exp(load(i) - m) / s;
   }
-  dst[flat] = v;
+  store_dst(flat, v);
 }
 `;
-  return {
+  return finishProgram({
     name: 'softmaxAxes',
     key: 'softmax/axes',
     code,
     bindings: SOFTMAX_BINDINGS,
     uniforms: SOFTMAX_AXES_UNIFORMS,
     workgroupSize: WORKGROUP_SIZE,
-  };
+  }, precision);
 }
