@@ -46,6 +46,11 @@ export class GpuError extends WebcnnError {
   override readonly name = 'GpuError';
 }
 
+/** The device lacks a WebGPU feature that an option asks for (`shader-f16` for precision 'f16'). */
+export class UnsupportedFeatureError extends WebcnnError {
+  override readonly name = 'UnsupportedFeatureError';
+}
+
 /** A call on a model after `dispose()`. */
 export class DisposedError extends WebcnnError {
   override readonly name = 'DisposedError';

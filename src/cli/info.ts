@@ -112,7 +112,7 @@ export async function describeModel(loaded: LoadedModel, file: string, fileBytes
       bytesOf: (id) => lowering.storageBytes(optimized.tensors[id].shape),
       isAlias: (node) => lowering.isAliasNode(optimized, node),
     });
-    const constants = new Set<Float32Array>();
+    const constants = new Set<Float32Array | Uint16Array>();
     for (const s of steps) for (const ref of Object.values(s.buffers)) if (ref.kind === 'constant') constants.add(ref.data);
     let weightBytes = 0;
     for (const c of constants) weightBytes += c.byteLength;

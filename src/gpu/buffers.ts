@@ -37,7 +37,7 @@ export class BufferTracker {
   }
 
   /** A storage buffer filled with `data` at creation (weights, biases). */
-  createWithData(label: string, data: Float32Array | Uint8Array, usage: GPUBufferUsageFlags): GPUBuffer {
+  createWithData(label: string, data: Float32Array | Uint16Array | Uint8Array, usage: GPUBufferUsageFlags): GPUBuffer {
     const buffer = this.create(label, data.byteLength, usage, true);
     const dst = new Uint8Array(buffer.getMappedRange());
     dst.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));

@@ -6,6 +6,8 @@ export interface AcquireDeviceOptions {
   powerPreference?: GPUPowerPreference;
   /** Ask for `timestamp-query` when the adapter has it (for profiling). */
   timestamps?: boolean;
+  /** Ask for `shader-f16` when the adapter has it (native f16 storage, `compile(..., { precision: 'f16' })`); default true. */
+  f16?: boolean;
 }
 
 export interface AcquiredDevice {
@@ -34,6 +36,7 @@ export async function acquireDevice(options: AcquireDeviceOptions = {}): Promise
   if (!adapter) throw new WebGPUUnavailableError(`no WebGPU adapter found (GPU drivers missing or blocklisted?); ${HINT}`);
   const wanted: GPUFeatureName[] = [];
   if (options.timestamps !== false && adapter.features.has('timestamp-query')) wanted.push('timestamp-query');
+  if (options.f16 !== false && adapter.features.has('shader-f16')) wanted.push('shader-f16');
   const device = await adapter.requestDevice({
     requiredFeatures: wanted,
     requiredLimits: {

@@ -15,12 +15,15 @@ export class PipelineCache {
   }
 
   get(program: KernelProgram): Promise<GPUComputePipeline> {
-    let pending = this.pipelines.get(program.key);
+    // Program keys already name non-f32 precisions; the precision is added here too so that no two storage
+    // formats can ever share a pipeline.
+    const key = `${program.key}|${program.precision ?? 'f32'}`;
+    let pending = this.pipelines.get(key);
     if (!pending) {
       pending = this.create(program);
-      this.pipelines.set(program.key, pending);
+      this.pipelines.set(key, pending);
       // A failed compile must not poison the cache for a later retry.
-      pending.catch(() => this.pipelines.delete(program.key));
+      pending.catch(() => this.pipelines.delete(key));
     }
     return pending;
   }

@@ -1,5 +1,6 @@
+import type { StoragePrecision } from '../../shaders/common.ts';
 import { packUniforms, uniformByteSize } from '../../shaders/common.ts';
-import { DeviceLostError, DisposedError, GpuError, ShapeError } from '../errors.ts';
+import { DeviceLostError, DisposedError, GpuError, ShapeError, UnsupportedFeatureError } from '../errors.ts';
 import { BufferTracker } from '../gpu/buffers.ts';
 import { pipelineCacheFor } from '../gpu/pipeline-cache.ts';
 import type { Graph, Shape4, TensorId } from '../graph/ir.ts';
@@ -28,6 +29,28 @@ export interface CompileOptions {
    * pass a cache to tune once per adapter). Off by default: compiling stays deterministic and quick.
    */
   readonly tune?: boolean | TuneOptions;
+  /**
+   * How activations and conv / linear weights are stored on the GPU (arithmetic is f32 in every mode; inputs and
+   * outputs stay NCHW float32): 'f32' (the default), 'f16' (native half storage; needs the device feature
+   * `shader-f16`, else an `UnsupportedFeatureError`), 'f16-packed' (the same 8 bytes per 4 channels through
+   * `pack2x16float`, on every device), or 'auto' ('f16' when the device has `shader-f16`, else 'f32').
+   */
+  readonly precision?: StoragePrecision | 'auto';
+}
+
+/** The storage precision a compile with `requested` uses on `device`; 'f16' without `shader-f16` throws. */
+export function resolvePrecision(device: GPUDevice, requested: StoragePrecision | 'auto' = 'f32'): StoragePrecision {
+  const native = device.features.has('shader-f16');
+  if (requested === 'auto') return native ? 'f16' : 'f32';
+  if (requested === 'f16' && !native) {
+    throw new UnsupportedFeatureError(
+      "precision 'f16' needs the WebGPU feature 'shader-f16', which this device lacks (use 'f16-packed', which runs everywhere, or 'auto')",
+    );
+  }
+  if (requested !== 'f32' && requested !== 'f16' && requested !== 'f16-packed') {
+    throw new UnsupportedFeatureError(`unknown precision '${String(requested)}' (use 'f32', 'f16', 'f16-packed' or 'auto')`);
+  }
+  return requested;
 }
 
 export interface MemoryReport {
@@ -92,6 +115,8 @@ export class CompiledModel {
   private readonly options: CompileOptions;
   /** The tiles this model was compiled with (tuned per layer when `tune` was on). */
   readonly kernels: KernelChoice;
+  /** How this model stores activations and weights (the `precision` option, 'auto' resolved). */
+  readonly precision: StoragePrecision;
 
   private constructor(
     readonly device: GPUDevice,
@@ -109,10 +134,12 @@ export class CompiledModel {
       runTimer: RunTimer | null;
       options: CompileOptions;
       kernels: KernelChoice;
+      precision: StoragePrecision;
     },
   ) {
     this.options = parts.options;
     this.kernels = parts.kernels;
+    this.precision = parts.precision;
     this.graph = parts.graph;
     this.steps = parts.steps;
     this.memoryPlan = parts.plan;
@@ -132,22 +159,25 @@ export class CompiledModel {
 
   static async compile(device: GPUDevice, source: Graph, options: CompileOptions = {}): Promise<CompiledModel> {
     validateGraph(source);
+    const precision = resolvePrecision(device, options.precision);
     const graph = options.optimize === false ? source : optimizeGraph(source);
     validateGraph(graph);
     let kernels = options.kernels ?? DEFAULT_KERNEL_CHOICE;
     if (options.tune) {
-      const tuneOptions = options.tune === true ? {} : options.tune;
+      const given = options.tune === true ? {} : options.tune;
+      // Tiles are measured at the model's precision, and cached apart from the other precisions' choices.
+      const tuneOptions = precision === 'f32' ? given : { ...given, adapterKey: `${given.adapterKey ?? ''}|${precision}` };
       const { perNode } = await tuneKernels(
         device,
         graph,
-        (k) => CompiledModel.compile(device, graph, { optimize: false, kernels: k }),
+        (k) => CompiledModel.compile(device, graph, { optimize: false, kernels: k, precision }),
         tuneOptions,
       );
       kernels = { ...kernels, perNode };
     }
-    const steps = lowerGraph(graph, kernels);
+    const steps = lowerGraph(graph, kernels, precision);
     const plan = planMemory(graph, {
-      bytesOf: (id) => storageBytes(graph.tensors[id].shape),
+      bytesOf: (id) => storageBytes(graph.tensors[id].shape, precision),
       isAlias: (node) => isAliasNode(graph, node),
     });
     const cache = pipelineCacheFor(device);
@@ -187,7 +217,7 @@ export class CompiledModel {
       const readback = tracker.create('readback', readbackBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
 
       let weightBytes = 0;
-      const constants = new Map<Float32Array, GPUBuffer>();
+      const constants = new Map<Float32Array | Uint16Array, GPUBuffer>();
       const resolve = (ref: BufferRef, label: string): GPUBuffer => {
         switch (ref.kind) {
           case 'tensor':
@@ -239,7 +269,7 @@ export class CompiledModel {
       const failure = validation ?? oom;
       if (failure) throw new GpuError(`compiling the model failed: ${failure.message.split('\n')[0]}`);
       return new CompiledModel(device, tracker, dispatches, {
-        graph, steps, plan, rawInputs, rawOutputs, readback, outputOffsets, weightBytes, runTimer, options, kernels,
+        graph, steps, plan, rawInputs, rawOutputs, readback, outputOffsets, weightBytes, runTimer, options, kernels, precision,
       });
     } catch (e) {
       // A limit check (ResourceLimitError) or anything else thrown part-way: free what was made, and close the

@@ -8,6 +8,7 @@ import { RELU } from '../graph/ir.ts';
 import { optimizeGraph } from '../graph/passes/index.ts';
 import { mobilenetV2, randomParams } from '../models/index.ts';
 import { dispatchGrid } from './compiled-model.ts';
+import { toFloat16Bits } from './f16.ts';
 import type { BufferRef, Step } from './lowering.ts';
 import { DEFAULT_KERNEL_CHOICE, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
 
@@ -283,6 +284,33 @@ describe('lowering details', () => {
     expect(storageBytes([1, 3, 5, 7])).toBe(5 * 7 * 16);
     expect(storageBytes([2, 8, 2, 2])).toBe(2 * 2 * 2 * 2 * 16);
     expect(storageBytes([1, 1001, 1, 1])).toBe(251 * 16);
+  });
+
+  it('storageBytes at the f16 precisions: 8 bytes per vec4', () => {
+    expect(storageBytes([1, 3, 5, 7], 'f32')).toBe(5 * 7 * 16);
+    expect(storageBytes([1, 3, 5, 7], 'f16')).toBe(5 * 7 * 8);
+    expect(storageBytes([2, 1001, 1, 1], 'f16-packed')).toBe(2 * 251 * 8);
+  });
+
+  it('every step of a model carries the model precision; weights become binary16 words, biases stay f32', () => {
+    const graph = optimizeGraph(mobilenetV2({ params: randomParams(1), inputSize: 32, numClasses: 10, softmax: true }));
+    const f32 = lowerGraph(graph);
+    for (const precision of ['f16', 'f16-packed'] as const) {
+      const steps = lowerGraph(graph, DEFAULT_KERNEL_CHOICE, precision);
+      expect(steps.map((s) => s.program.precision)).toEqual(steps.map(() => precision));
+      expect(steps.map((s) => s.program.key)).toEqual(f32.map((s) => `${s.program.key}/${precision}`));
+      expect(steps.map((s) => s.uniforms)).toEqual(f32.map((s) => s.uniforms));
+      steps.forEach((s, i) => {
+        const { weight, bias } = s.buffers;
+        if (!weight) return;
+        const w32 = f32[i].buffers.weight;
+        if (weight.kind !== 'constant' || w32.kind !== 'constant' || bias.kind !== 'constant') throw new Error('constants expected');
+        expect(weight.data).toBeInstanceOf(Uint16Array);
+        expect(Array.from(weight.data)).toEqual(Array.from(toFloat16Bits(w32.data as Float32Array)));
+        expect(bias.data).toBeInstanceOf(Float32Array);
+      });
+    }
+    expect(f32.every((s) => s.program.precision === 'f32')).toBe(true);
   });
 
   it('pointwise uniforms and workgroups for a concrete case', () => {

@@ -1,5 +1,5 @@
-import type { KernelProgram } from '../../shaders/common.ts';
-import { ceilDiv, clampBound } from '../../shaders/common.ts';
+import type { KernelProgram, StoragePrecision } from '../../shaders/common.ts';
+import { bytesPerVec4, ceilDiv, clampBound } from '../../shaders/common.ts';
 import { conv2dProgram } from '../../shaders/conv2d.ts';
 import { convSharedBlock, convSharedProgram } from '../../shaders/conv-shared.ts';
 import { depthwiseConvProgram, depthwiseRowsProgram } from '../../shaders/depthwise.ts';
@@ -12,6 +12,7 @@ import { softmaxAxesProgram, softmaxProgram } from '../../shaders/softmax.ts';
 import { GraphError } from '../errors.ts';
 import type { Activation, Conv2dNode, Graph, GraphNode, LinearNode, PoolAttrs, Shape4, SoftmaxAttrs, TensorId } from '../graph/ir.ts';
 import { activationBounds } from '../graph/ir.ts';
+import { toFloat16Bits } from './f16.ts';
 import { c4, expandGroupedWeights, packBias, packDenseConvWeights, packDepthwiseWeights } from './pack-weights.ts';
 
 /**
@@ -21,7 +22,8 @@ import { c4, expandGroupedWeights, packBias, packDenseConvWeights, packDepthwise
  */
 export type BufferRef =
   | { readonly kind: 'tensor'; readonly id: TensorId }
-  | { readonly kind: 'constant'; readonly data: Float32Array }
+  /** Weights as float32, or as binary16 words (`toFloat16Bits`) at the f16 precisions; biases are always f32. */
+  | { readonly kind: 'constant'; readonly data: Float32Array | Uint16Array }
   /** Plain NCHW f32 staging buffers at the graph's edges, by input or output position. */
   | { readonly kind: 'rawInput'; readonly index: number }
   | { readonly kind: 'rawOutput'; readonly index: number };
@@ -77,7 +79,7 @@ export const DEFAULT_KERNEL_CHOICE: KernelChoice = {
 };
 
 const tensor = (id: TensorId): BufferRef => ({ kind: 'tensor', id });
-const constant = (data: Float32Array): BufferRef => ({ kind: 'constant', data });
+const constant = (data: Float32Array | Uint16Array): BufferRef => ({ kind: 'constant', data });
 
 function activationUniforms(a: Activation): { actMin: number; actMax: number } {
   const [lo, hi] = activationBounds(a);
@@ -107,30 +109,35 @@ function isFlatChannelSoftmax(attrs: SoftmaxAttrs, shape: Shape4): boolean {
   return first <= 1 && last >= 1 && (first === 1 || shape[0] === 1);
 }
 
-/** Bytes of a tensor stored as NHWC4. */
-export function storageBytes(shape: Shape4): number {
+/** Bytes of a tensor stored as NHWC4: 16 per vec4 of channels at f32, 8 at the f16 precisions. */
+export function storageBytes(shape: Shape4, precision: StoragePrecision = 'f32'): number {
   const [n, c, h, w] = shape;
-  return n * h * w * c4(c) * 16;
+  return n * h * w * c4(c) * bytesPerVec4(precision);
 }
 
-export function lowerGraph(graph: Graph, choice: KernelChoice = DEFAULT_KERNEL_CHOICE): Step[] {
-  const steps: Step[] = graph.inputs.map((id, index) => layoutStep('pack', graph.tensors[id].shape, index, id));
+/**
+ * Lowers every node. `precision` is how all tensors of the model and the conv / linear weights are stored (see
+ * `StoragePrecision`): one precision per model, so every kernel agrees on every tensor's format; the NCHW f32
+ * inputs and outputs at the edges do not change.
+ */
+export function lowerGraph(graph: Graph, choice: KernelChoice = DEFAULT_KERNEL_CHOICE, precision: StoragePrecision = 'f32'): Step[] {
+  const steps: Step[] = graph.inputs.map((id, index) => layoutStep('pack', graph.tensors[id].shape, index, id, precision));
   for (const node of graph.nodes) {
     if (isAliasNode(graph, node)) continue;
-    steps.push(lowerNode(graph, node, choice));
+    steps.push(lowerNode(graph, node, choice, precision));
   }
-  graph.outputs.forEach((id, index) => steps.push(layoutStep('unpack', graph.tensors[id].shape, index, id)));
+  graph.outputs.forEach((id, index) => steps.push(layoutStep('unpack', graph.tensors[id].shape, index, id, precision)));
   return steps;
 }
 
-function layoutStep(direction: 'pack' | 'unpack', shape: Shape4, index: number, id: TensorId): Step {
+function layoutStep(direction: 'pack' | 'unpack', shape: Shape4, index: number, id: TensorId, precision: StoragePrecision): Step {
   const [n, c, h, w] = shape;
   const C4 = c4(c);
   const total = direction === 'pack' ? n * h * w * C4 : n * c * h * w;
   return {
     label: `${direction} ${direction === 'pack' ? 'input' : 'output'} ${index}`,
     kind: 'layout',
-    program: direction === 'pack' ? packNchwProgram() : unpackNchwProgram(),
+    program: direction === 'pack' ? packNchwProgram(precision) : unpackNchwProgram(precision),
     uniforms: { total, C: c, C4, H: h, W: w },
     workgroups: ceilDiv(total, 64),
     buffers:
@@ -141,20 +148,20 @@ function layoutStep(direction: 'pack' | 'unpack', shape: Shape4, index: number, 
   };
 }
 
-function lowerNode(graph: Graph, node: GraphNode, choice: KernelChoice): Step {
+function lowerNode(graph: Graph, node: GraphNode, choice: KernelChoice, precision: StoragePrecision): Step {
   const inShape = graph.tensors[node.inputs[0]].shape;
   const outShape = graph.tensors[node.output].shape;
   switch (node.op) {
     case 'conv2d':
-      return lowerConv(node, inShape, outShape, choice);
+      return lowerConv(node, inShape, outShape, choice, precision);
     case 'linear':
-      return lowerLinear(node, inShape, choice);
+      return lowerLinear(node, inShape, choice, precision);
     case 'add':
     case 'activation': {
       if (node.op === 'add' && !sameShape(inShape, graph.tensors[node.inputs[1]].shape)) {
-        return lowerBroadcastAdd(node.name, node.attrs.activation, graph, node.inputs[0], node.inputs[1], node.output);
+        return lowerBroadcastAdd(node.name, node.attrs.activation, graph, node.inputs[0], node.inputs[1], node.output, precision);
       }
-      const total = storageBytes(outShape) / 16;
+      const total = storageBytes(outShape) / 16; // vec4s
       const buffers: Record<string, BufferRef> =
         node.op === 'add'
           ? { a: tensor(node.inputs[0]), b: tensor(node.inputs[1]), dst: tensor(node.output) }
@@ -162,7 +169,7 @@ function lowerNode(graph: Graph, node: GraphNode, choice: KernelChoice): Step {
       return {
         label: node.name,
         kind: 'elementwise',
-        program: elementwiseProgram(node.op),
+        program: elementwiseProgram(node.op, precision),
         uniforms: { total, ...activationUniforms(node.attrs.activation) },
         workgroups: ceilDiv(total, 64),
         buffers,
@@ -171,14 +178,14 @@ function lowerNode(graph: Graph, node: GraphNode, choice: KernelChoice): Step {
     }
     case 'maxPool':
     case 'avgPool':
-      return lowerPool(node.name, node.op === 'maxPool' ? 'max' : 'avg', node.attrs, inShape, outShape, node.inputs[0], node.output);
+      return lowerPool(node.name, node.op === 'maxPool' ? 'max' : 'avg', node.attrs, inShape, outShape, node.inputs[0], node.output, precision);
     case 'globalAvgPool': {
       const [n, c, h, w] = inShape;
       const total = n * c4(c);
       return {
         label: node.name,
         kind: 'pool',
-        program: globalAvgPoolProgram(),
+        program: globalAvgPoolProgram(precision),
         uniforms: { total, C4: c4(c), spatial: h * w },
         workgroups: ceilDiv(total, 64),
         buffers: { src: tensor(node.inputs[0]), dst: tensor(node.output) },
@@ -191,7 +198,7 @@ function lowerNode(graph: Graph, node: GraphNode, choice: KernelChoice): Step {
       return {
         label: node.name,
         kind: 'layout',
-        program: flattenProgram(),
+        program: flattenProgram(precision),
         uniforms: { total: n * outC4, C: c, C4: c4(c), H: h, W: w, outC4 },
         workgroups: ceilDiv(n * outC4, 64),
         buffers: { src: tensor(node.inputs[0]), dst: tensor(node.output) },
@@ -205,7 +212,7 @@ function lowerNode(graph: Graph, node: GraphNode, choice: KernelChoice): Step {
       return {
         label: node.name,
         kind: 'layout',
-        program: reshapeProgram(),
+        program: reshapeProgram(precision),
         uniforms: { total, inC, inC4: c4(inC), inH, inW, outC, outC4: c4(outC), outH, outW },
         workgroups: ceilDiv(total, 64),
         buffers: { src: tensor(node.inputs[0]), dst: tensor(node.output) },
@@ -220,7 +227,7 @@ function lowerNode(graph: Graph, node: GraphNode, choice: KernelChoice): Step {
       return {
         label: node.name,
         kind: 'layout',
-        program: padProgram(),
+        program: padProgram(precision),
         uniforms: { total, C4: c4(c), inH, inW, outH, outW, padTop: pads[0], padLeft: pads[1], value },
         workgroups: ceilDiv(total, 64),
         buffers: { src: tensor(node.inputs[0]), dst: tensor(node.output) },
@@ -228,12 +235,12 @@ function lowerNode(graph: Graph, node: GraphNode, choice: KernelChoice): Step {
       };
     }
     case 'softmax': {
-      if (!isFlatChannelSoftmax(node.attrs, inShape)) return lowerSoftmaxAxes(node.name, node.attrs.axes ?? [1, 1], inShape, node.inputs[0], node.output);
+      if (!isFlatChannelSoftmax(node.attrs, inShape)) return lowerSoftmaxAxes(node.name, node.attrs.axes ?? [1, 1], inShape, node.inputs[0], node.output, precision);
       const [n, c] = inShape;
       return {
         label: node.name,
         kind: 'softmax',
-        program: softmaxProgram(),
+        program: softmaxProgram(precision),
         uniforms: { C: c, C4: c4(c), rows: n },
         workgroups: n,
         buffers: { src: tensor(node.inputs[0]), dst: tensor(node.output) },
@@ -245,10 +252,11 @@ function lowerNode(graph: Graph, node: GraphNode, choice: KernelChoice): Step {
   }
 }
 
-function convBuffers(node: Conv2dNode | LinearNode, weight: Float32Array, bias: Float32Array): Record<string, BufferRef> {
+function convBuffers(node: Conv2dNode | LinearNode, weight: Float32Array, bias: Float32Array, precision: StoragePrecision): Record<string, BufferRef> {
   const buffers: Record<string, BufferRef> = {
     src: tensor(node.inputs[0]),
-    weight: constant(weight),
+    // f16 and f16-packed store the same bytes: binary16 words, x in the lower half of each 32-bit word.
+    weight: constant(precision === 'f32' ? weight : toFloat16Bits(weight)),
     bias: constant(bias),
     dst: tensor(node.output),
   };
@@ -256,7 +264,7 @@ function convBuffers(node: Conv2dNode | LinearNode, weight: Float32Array, bias: 
   return buffers;
 }
 
-function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalChoice: KernelChoice): Step {
+function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalChoice: KernelChoice, precision: StoragePrecision): Step {
   const tile = globalChoice.perNode?.get(node.output);
   const choice: KernelChoice = tile
     ? { pointwise: tile, conv2d: tile, depthwise: { ...globalChoice.depthwise, pixelsPerThread: tile.pixelsPerThread } }
@@ -280,15 +288,15 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
       kind: 'depthwise',
       program:
         choice.depthwise.rows !== false && a.dilation[0] === 1 && a.dilation[1] === 1
-          ? depthwiseRowsProgram({ kernelH: kh, kernelW: kw, strideY: a.stride[0], strideX: a.stride[1], pixelsPerThread: P, residual, activation })
-          : depthwiseConvProgram({ kernelH: kh, kernelW: kw, pixelsPerThread: P, residual, activation }),
+          ? depthwiseRowsProgram({ kernelH: kh, kernelW: kw, strideY: a.stride[0], strideX: a.stride[1], pixelsPerThread: P, residual, activation }, precision)
+          : depthwiseConvProgram({ kernelH: kh, kernelW: kw, pixelsPerThread: P, residual, activation }, precision),
       uniforms: {
         total, inH, inW, C4: c4(outC), outH, outW, oxGroups,
         strideY: a.stride[0], strideX: a.stride[1], dilationY: a.dilation[0], dilationX: a.dilation[1],
         padTop: a.pads[0], padLeft: a.pads[1], ...act,
       },
       workgroups: ceilDiv(total, 64),
-      buffers: convBuffers(node, packDepthwiseWeights(a.weight, outC, kh, kw), bias),
+      buffers: convBuffers(node, packDepthwiseWeights(a.weight, outC, kh, kw), bias, precision),
       macs,
     };
   }
@@ -297,7 +305,9 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
   const weight = packDenseConvWeights(dense, outC, inC, kh, kw);
   const isPointwise = kh === 1 && kw === 1 && a.pads.every((p) => p === 0);
   const denseTile = isPointwise ? choice.pointwise : !tile && inC <= 4 && choice.stem ? choice.stem : choice.conv2d;
-  if (denseTile.shared) {
+  // The workgroup-memory kernel indexes f32 storage directly: at the f16 precisions its tile runs on the
+  // register-tile kernels below.
+  if (denseTile.shared && precision === 'f32') {
     const block = convSharedBlock(denseTile);
     const pixels = n * outH * outW;
     const tilesN = ceilDiv(c4(outC), block.vec4s);
@@ -314,7 +324,7 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
         padTop: a.pads[0], padLeft: a.pads[1], ...act,
       },
       workgroups: tiles,
-      buffers: convBuffers(node, weight, bias),
+      buffers: convBuffers(node, weight, bias, precision),
       macs,
     };
   }
@@ -327,13 +337,13 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
     return {
       label: node.name,
       kind: 'pointwise',
-      program: pointwiseConvProgram({ pixelsPerThread: P, vec4sPerThread: V, strided, residual, activation }),
+      program: pointwiseConvProgram({ pixelsPerThread: P, vec4sPerThread: V, strided, residual, activation }, precision),
       uniforms: {
         pixels, inH, inW, inC4: c4(inC), outH, outW, outC4: c4(outC),
         strideY: a.stride[0], strideX: a.stride[1], coGroups, ...act,
       },
       workgroups: ceilDiv(ceilDiv(pixels, P) * coGroups, 64),
-      buffers: convBuffers(node, weight, bias),
+      buffers: convBuffers(node, weight, bias, precision),
       macs,
     };
   }
@@ -346,20 +356,20 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
   return {
     label: node.name,
     kind: 'conv2d',
-    program: conv2dProgram({ kernelH: kh, kernelW: kw, pixelsPerThread: P, vec4sPerThread: V, residual, activation }),
+    program: conv2dProgram({ kernelH: kh, kernelW: kw, pixelsPerThread: P, vec4sPerThread: V, residual, activation }, precision),
     uniforms: {
       total, inH, inW, inC4: c4(inC), outH, outW, outC4: c4(outC), oxGroups, coGroups,
       strideY: a.stride[0], strideX: a.stride[1], dilationY: a.dilation[0], dilationX: a.dilation[1],
       padTop: a.pads[0], padLeft: a.pads[1], ...act,
     },
     workgroups: ceilDiv(total, 64),
-    buffers: convBuffers(node, weight, bias),
+    buffers: convBuffers(node, weight, bias, precision),
     macs,
   };
 }
 
 /** A fully connected layer is a pointwise conv over a 1x1 map with the batch as pixels. */
-function lowerLinear(node: LinearNode, inShape: Shape4, choice: KernelChoice): Step {
+function lowerLinear(node: LinearNode, inShape: Shape4, choice: KernelChoice, precision: StoragePrecision): Step {
   const [n, inC] = inShape;
   const outC = node.attrs.outFeatures;
   // Few rows: spread the output channels over more invocations instead of blocking pixels.
@@ -375,13 +385,13 @@ function lowerLinear(node: LinearNode, inShape: Shape4, choice: KernelChoice): S
       strided: false,
       residual: false,
       activation: node.attrs.activation.kind !== 'none',
-    }),
+    }, precision),
     uniforms: {
       pixels: n, inH: 1, inW: 1, inC4: c4(inC), outH: 1, outW: 1, outC4: c4(outC),
       strideY: 1, strideX: 1, coGroups, ...activationUniforms(node.attrs.activation),
     },
     workgroups: ceilDiv(ceilDiv(n, P) * coGroups, 64),
-    buffers: convBuffers(node, packDenseConvWeights(node.attrs.weight, outC, inC, 1, 1), packBias(node.attrs.bias, outC)),
+    buffers: convBuffers(node, packDenseConvWeights(node.attrs.weight, outC, inC, 1, 1), packBias(node.attrs.bias, outC), precision),
     macs: n * inC * outC,
   };
 }
@@ -394,6 +404,7 @@ function lowerPool(
   outShape: Shape4,
   input: TensorId,
   output: TensorId,
+  precision: StoragePrecision,
 ): Step {
   const [n, c, inH, inW] = inShape;
   const [, , outH, outW] = outShape;
@@ -401,7 +412,7 @@ function lowerPool(
   return {
     label,
     kind: 'pool',
-    program: poolProgram(kind),
+    program: poolProgram(kind, precision),
     uniforms: {
       total, inH, inW, C4: c4(c), outH, outW,
       kernelH: a.kernel[0], kernelW: a.kernel[1], strideY: a.stride[0], strideX: a.stride[1],
@@ -426,6 +437,7 @@ function lowerBroadcastAdd(
   a: TensorId,
   b: TensorId,
   output: TensorId,
+  precision: StoragePrecision,
 ): Step {
   const [aN, aC, aH, aW] = graph.tensors[a].shape;
   const [bN, bC, bH, bW] = graph.tensors[b].shape;
@@ -434,7 +446,7 @@ function lowerBroadcastAdd(
   return {
     label,
     kind: 'elementwise',
-    program: broadcastAddProgram(),
+    program: broadcastAddProgram(precision),
     uniforms: { total, outC4: c4(c), outH, outW, aN, aC, aH, aW, bN, bC, bH, bW, ...activationUniforms(activation) },
     workgroups: ceilDiv(total, 64),
     buffers: { a: tensor(a), b: tensor(b), dst: tensor(output) },
@@ -443,7 +455,14 @@ function lowerBroadcastAdd(
 }
 
 /** Softmax over NCHW axes `first..last` of any tensor; one output vec4 per invocation. */
-function lowerSoftmaxAxes(label: string, axes: readonly [number, number], shape: Shape4, input: TensorId, output: TensorId): Step {
+function lowerSoftmaxAxes(
+  label: string,
+  axes: readonly [number, number],
+  shape: Shape4,
+  input: TensorId,
+  output: TensorId,
+  precision: StoragePrecision,
+): Step {
   const [n, c, h, w] = shape;
   let len = 1;
   let inner = 1;
@@ -456,7 +475,7 @@ function lowerSoftmaxAxes(label: string, axes: readonly [number, number], shape:
     label,
     // Not 'softmax': that kind is the one-workgroup-per-image reduction of flat heads.
     kind: 'elementwise',
-    program: softmaxAxesProgram(),
+    program: softmaxAxesProgram(precision),
     uniforms: { total, C: c, C4: c4(c), H: h, W: w, len, inner },
     workgroups: ceilDiv(total, 64),
     buffers: { src: tensor(input), dst: tensor(output) },
