@@ -1,0 +1,124 @@
+/**
+ * `npm run tune-report [-- --networks mobilenet_v2,resnet50] [--input-size N] [--runs N] [--out FILE]`
+ *
+ * Which kernel tiles win on this adapter, and by how much: for MobileNetV2 1.0 and ResNet-50 (random weights,
+ * batch 1) under Node through Dawn, it times whole inferences and every launch for several whole-network tile
+ * choices (the deterministic default, small register tiles, workgroup-memory tiles) and for the autotuner's
+ * per-layer choice, and prints per-layer tables. The data behind the per-adapter defaults in
+ * `src/runtime/lowering.ts`; meant for machines with a real GPU (SwiftShader only for a smoke run).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { describeStepShape, median, nodesByName } from '../src/bench/figures.ts';
+import { acquireNodeDevice } from '../src/gpu/node-device.ts';
+import { optimizeGraph } from '../src/graph/passes/index.ts';
+import type { Graph } from '../src/graph/ir.ts';
+import { mobilenetV2 } from '../src/models/mobilenet-v2.ts';
+import { randomParams } from '../src/models/params.ts';
+import { resnet50 } from '../src/models/resnet.ts';
+import { MemoryTuningCache, profileSteps } from '../src/runtime/autotune.ts';
+import { CompiledModel } from '../src/runtime/compiled-model.ts';
+import type { KernelChoice, Tile } from '../src/runtime/lowering.ts';
+import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/lowering.ts';
+
+const { values } = parseArgs({
+  options: {
+    networks: { type: 'string', default: 'mobilenet_v2,resnet50' },
+    'input-size': { type: 'string', default: '224' },
+    runs: { type: 'string', default: '30' },
+    out: { type: 'string' },
+  },
+});
+const size = Number(values['input-size']);
+const runs = Number(values.runs);
+
+const uniform = (t: Tile): KernelChoice => ({ ...DEFAULT_KERNEL_CHOICE, pointwise: t, conv2d: t, stem: t });
+
+/** Whole-network choices to compare with the default and the tuned model. */
+const GLOBAL_CHOICES: Record<string, KernelChoice> = {
+  default: DEFAULT_KERNEL_CHOICE,
+  'register 2x1': uniform({ pixelsPerThread: 2, vec4sPerThread: 1 }),
+  'register 4x2': uniform({ pixelsPerThread: 4, vec4sPerThread: 2 }),
+  'shared 4x2': uniform({ pixelsPerThread: 4, vec4sPerThread: 2, shared: true }),
+  'shared 4x4': uniform({ pixelsPerThread: 4, vec4sPerThread: 4, shared: true }),
+  'shared 2x2': uniform({ pixelsPerThread: 2, vec4sPerThread: 2, shared: true }),
+};
+
+const { device, adapterInfo } = await acquireNodeDevice({ timestamps: true });
+const adapter = `${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}`.trim();
+console.log(`adapter: ${adapter}; features: ${[...device.features].sort().join(', ')}`);
+
+async function wallMedian(model: CompiledModel, input: Float32Array): Promise<{ wallMs: number; gpuMs: number | null }> {
+  for (let i = 0; i < 5; i++) await model.run([input]);
+  const wall: number[] = [];
+  const gpu: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await model.run([input]);
+    wall.push(performance.now() - t);
+    if (model.lastGpuTimeMs !== null) gpu.push(model.lastGpuTimeMs);
+  }
+  return { wallMs: median(wall), gpuMs: gpu.length ? median(gpu) : null };
+}
+
+const report: Record<string, unknown> = { adapter, date: new Date().toISOString(), size, runs, networks: {} };
+const builders: Record<string, () => Graph> = {
+  mobilenet_v2: () => mobilenetV2({ params: randomParams(1), inputSize: size }),
+  resnet50: () => resnet50({ params: randomParams(1), inputSize: size }),
+};
+for (const id of values.networks!.split(',')) {
+  const graph = optimizeGraph(builders[id]());
+  const input = new Float32Array(3 * size * size).map((_, i) => Math.sin(i * 12.9898) * 0.5);
+  const byName = nodesByName(graph);
+  const totals: Record<string, { wallMs: number; gpuMs: number | null; kernelMs: number }> = {};
+  const perStep: Record<string, number[]> = {};
+  let labels: string[] = [];
+  let shapes: string[] = [];
+  let kinds: string[] = [];
+  const tiles: Record<string, string[]> = {};
+  const measure = async (name: string, model: CompiledModel) => {
+    const whole = await wallMedian(model, input);
+    const steps = await profileSteps(device, model, Math.max(5, Math.floor(runs / 3)));
+    perStep[name] = steps;
+    totals[name] = { ...whole, kernelMs: steps.reduce((a, b) => a + b, 0) };
+    labels = model.steps.map((s) => s.label);
+    kinds = model.steps.map((s) => s.kind);
+    shapes = model.steps.map((s) => describeStepShape(graph, s, byName.get(s.label)));
+    tiles[name] = model.steps.map((s) => {
+      const key = s.program.key;
+      const m = /p(\d+)v(\d+)/.exec(key);
+      return m ? `${key.startsWith('conv-shared') ? 'S' : 'R'}${m[1]}x${m[2]}` : '';
+    });
+    console.log(`${id} ${name}: wall ${whole.wallMs.toFixed(3)} ms, gpu ${whole.gpuMs?.toFixed(3) ?? '-'} ms, sum of launches ${totals[name].kernelMs.toFixed(3)} ms`);
+  };
+  for (const [name, kernels] of Object.entries(GLOBAL_CHOICES)) {
+    const model = await CompiledModel.compile(device, graph, { optimize: false, kernels });
+    await measure(name, model);
+    model.dispose();
+  }
+  const cache = new MemoryTuningCache();
+  const t0 = performance.now();
+  const tuned = await CompiledModel.compile(device, graph, { optimize: false, tune: { cache, repeats: 5 } });
+  const tuneMs = performance.now() - t0;
+  console.log(`${id}: tuning took ${tuneMs.toFixed(0)} ms (${cache.size} layer signatures)`);
+  await measure('tuned', tuned);
+  tuned.dispose();
+
+  const names = Object.keys(perStep);
+  console.log(`\n${id} per launch (us; * = fastest):`);
+  console.log(['#', 'kind', 'layer', 'shape', ...names, 'tuned tile'].join('\t'));
+  labels.forEach((label, i) => {
+    const row = names.map((n) => perStep[n][i]);
+    const best = Math.min(...row);
+    console.log([i, kinds[i], label, shapes[i], ...row.map((ms) => `${(ms * 1000).toFixed(1)}${ms === best ? '*' : ''}`), tiles.tuned[i]].join('\t'));
+  });
+  console.log(`${id} totals: ${names.map((n) => `${n} ${totals[n].gpuMs?.toFixed(3) ?? totals[n].wallMs.toFixed(3)} ms`).join(', ')}\n`);
+  (report.networks as Record<string, unknown>)[id] = { totals, tuneMs, labels, kinds, shapes, tiles, perStepMs: perStep, cache: cache.toJSON() };
+}
+if (values.out) {
+  mkdirSync(dirname(values.out), { recursive: true });
+  writeFileSync(values.out, JSON.stringify(report, null, 1));
+  console.log(`wrote ${values.out}`);
+}
+device.destroy();
