@@ -11,6 +11,8 @@ import type { Preprocessing } from '../src/formats/model.ts';
 import type { KernelChoice } from '../src/runtime/lowering.ts';
 import { loadModel } from '../src/formats/index.ts';
 import { ImageClassifier, type Classification, type ImageSource } from '../src/runtime/classifier.ts';
+import { checkSharedModelAccuracy, type SharedModelAccuracy } from '../test/f16-accuracy.ts';
+import type { StoragePrecision } from '../shaders/common.ts';
 
 export interface Harness {
   adapter(): Promise<string>;
@@ -19,6 +21,10 @@ export interface Harness {
   preprocess(width: number, height: number, p: Preprocessing): Promise<PreprocessCheck>;
   /** Classifies one image (bytes in base64) through each browser image source type. */
   classify(modelUrl: string, labelsUrl: string, imageBase64: string, mimeType: string): Promise<Record<string, Classification[]>>;
+  /** Issue #6's f16 accuracy check on the shared model and cat.bmp (bytes in base64), see test/f16-accuracy.ts. */
+  sharedF16Accuracy(modelUrl: string, catBmpBase64: string, precisions: StoragePrecision[]): Promise<SharedModelAccuracy>;
+  /** The harness device's features. */
+  features(): Promise<string[]>;
 }
 
 let devicePromise: Promise<GPUDevice> | undefined;
@@ -39,6 +45,14 @@ const harness: Harness = {
   },
   async preprocess(width, height, p) {
     return checkPreprocess(await device(), width, height, p);
+  },
+  async sharedF16Accuracy(modelUrl, catBmpBase64, precisions) {
+    const model = new Uint8Array(await (await fetch(modelUrl)).arrayBuffer());
+    const cat = Uint8Array.from(atob(catBmpBase64), (ch) => ch.charCodeAt(0));
+    return checkSharedModelAccuracy(await device(), model, cat, precisions);
+  },
+  async features() {
+    return [...(await device()).features];
   },
   async classify(modelUrl, labelsUrl, imageBase64, mimeType) {
     const [modelBytes, labelsText] = await Promise.all([

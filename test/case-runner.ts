@@ -1,7 +1,7 @@
 import { runGraphReference } from '../src/reference/index.ts';
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
 import type { KernelChoice } from '../src/runtime/lowering.ts';
-import { buildCase, compareOutputs, describeCase, type Comparison, type GpuCase } from './gpu-cases.ts';
+import { buildCase, caseTolerance, compareOutputs, describeCase, type Comparison, type GpuCase } from './gpu-cases.ts';
 
 export interface CaseResult extends Comparison {
   readonly description: string;
@@ -13,16 +13,29 @@ export interface CaseResult extends Comparison {
   /** Activation bytes after liveness-based reuse, and with one buffer per tensor. */
   readonly activationPeakBytes: number;
   readonly activationUnplannedBytes: number;
+  /** Why the case did not run (native f16 on an adapter without `shader-f16`); `ok` is then false. */
+  readonly skipped?: string;
+}
+
+export const NO_SHADER_F16 = 'adapter has no shader-f16';
+
+function skippedResult(c: GpuCase, reason: string): CaseResult {
+  return {
+    maxAbsError: NaN, maxAbsRef: NaN, tolerance: NaN, ok: false, nonFinite: 0, description: describeCase(c), compileMs: 0, gpuMs: 0,
+    referenceMs: 0, dispatches: 0, kernels: [], activationPeakBytes: 0, activationUnplannedBytes: 0, skipped: reason,
+  };
 }
 
 /**
- * Builds a case, runs it on the GPU (fused) and on the CPU reference (unfused), and compares. `kernels`
- * forces the tiles (to cover every variant the autotuner can pick).
+ * Builds a case, runs it on the GPU (fused, at the case's storage precision) and on the CPU reference (unfused,
+ * f32), and compares. `kernels` forces the tiles (to cover every variant the autotuner can pick). Native f16
+ * cases on a device without `shader-f16` come back `skipped`.
  */
 export async function runCase(device: GPUDevice, c: GpuCase, kernels?: KernelChoice): Promise<CaseResult> {
+  if (c.precision === 'f16' && !device.features.has('shader-f16')) return skippedResult(c, NO_SHADER_F16);
   const { graph, inputs } = buildCase(c);
   let t = performance.now();
-  const model = await CompiledModel.compile(device, graph, { kernels });
+  const model = await CompiledModel.compile(device, graph, { kernels, precision: c.precision });
   const compileMs = performance.now() - t;
   try {
     t = performance.now();
@@ -32,7 +45,7 @@ export async function runCase(device: GPUDevice, c: GpuCase, kernels?: KernelCho
     const ref = runGraphReference(graph, inputs);
     const referenceMs = performance.now() - t;
     return {
-      ...compareOutputs(gpu, ref),
+      ...compareOutputs(gpu, ref, caseTolerance(c)),
       description: describeCase(c),
       compileMs,
       gpuMs,

@@ -4,6 +4,7 @@
  * and compares. The same cases run in headless Chromium (Playwright, `e2e/`) and under Node through Dawn
  * (`test/run-gpu-cases.ts`).
  */
+import type { StoragePrecision } from '../shaders/common.ts';
 import type { Activation, Graph, Shape4, TensorId } from '../src/graph/ir.ts';
 import { NO_ACTIVATION, RELU, RELU6, elementCount } from '../src/graph/ir.ts';
 import { GraphBuilder } from '../src/graph/builder.ts';
@@ -138,6 +139,8 @@ export type GpuCase = (
   | SoftmaxAxesCase
 ) & {
   readonly seed?: number;
+  /** Storage precision to compile at (default f32); the CPU reference is always f32. */
+  readonly precision?: StoragePrecision;
 };
 
 export interface BuiltCase {
@@ -295,6 +298,27 @@ export function tolerance(maxAbsRef: number): number {
   return 1e-4 * maxAbsRef + 1e-5;
 }
 
+/**
+ * The f16-storage bars (f16 and f16-packed; arithmetic stays f32). Rounding to binary16 keeps 11 significant
+ * bits, so each stored value (input, weight, residual, output) is off by at most u = 2^-11 = 4.9e-4 of itself.
+ * One kernel: the output's own rounding (u) plus, through the sum, the rounding of its input and weight
+ * factors (2u of each product, relative to the sum of |products|, which cancellation can make a few times
+ * max|out|): a few u of max|ref|, so a single kernel or a three-layer block gets 4e-3 (8u). A network stacks
+ * ~50 such layers whose errors are independent in sign, so they grow like the square root of the depth
+ * (sqrt(52) * 3u ~ 1e-2 of the activations' scale): 1e-2 of max|ref| on the logits, as issue #6 asks. An
+ * indexing or conversion bug is off by O(max|ref|), far above either bar.
+ */
+export function f16Tolerance(maxAbsRef: number, scope: 'kernel' | 'network'): number {
+  return (scope === 'network' ? 1e-2 : 4e-3) * maxAbsRef + 1e-4;
+}
+
+/** The bar a case is held to: fp32's, or f16's for its scope (whole networks, or kernels and blocks). */
+export function caseTolerance(c: GpuCase): (maxAbsRef: number) => number {
+  if ((c.precision ?? 'f32') === 'f32') return tolerance;
+  const network = c.kind === 'mobilenetV2' || c.kind === 'resnet50' || c.kind === 'resnet';
+  return (m) => f16Tolerance(m, network ? 'network' : 'kernel');
+}
+
 export interface Comparison {
   readonly maxAbsError: number;
   readonly maxAbsRef: number;
@@ -303,7 +327,7 @@ export interface Comparison {
   readonly nonFinite: number;
 }
 
-export function compareOutputs(gpu: readonly Float32Array[], ref: readonly Float32Array[]): Comparison {
+export function compareOutputs(gpu: readonly Float32Array[], ref: readonly Float32Array[], bar: (maxAbsRef: number) => number = tolerance): Comparison {
   let maxAbsError = 0;
   let maxAbsRef = 0;
   let nonFinite = 0;
@@ -321,7 +345,7 @@ export function compareOutputs(gpu: readonly Float32Array[], ref: readonly Float
       if (!(d <= maxAbsError)) maxAbsError = Number.isNaN(d) ? Infinity : d;
     }
   });
-  const tol = tolerance(maxAbsRef);
+  const tol = bar(maxAbsRef);
   return { maxAbsError, maxAbsRef, tolerance: tol, ok: lengthsMatch && nonFinite === 0 && maxAbsError <= tol, nonFinite };
 }
 
@@ -406,3 +430,20 @@ export const NETWORK_CASES: readonly GpuCase[] = [
   { kind: 'resnet50', n: 2, inputSize: 33, numClasses: 10, softmax: true },
   { kind: 'mobilenetV2', n: 2, inputSize: 96, widthMultiplier: 0.5, numClasses: 10, softmax: true },
 ];
+
+/**
+ * f16 storage: every kernel case, three blocks (both residual designs) and three networks, at 'f16-packed' (every
+ * adapter) and at native 'f16' (run where the adapter has `shader-f16`, reported skipped elsewhere), held to
+ * the f16 bars of `f16Tolerance`.
+ */
+export const F16_CASES: readonly GpuCase[] = (['f16-packed', 'f16'] as const).flatMap((precision) =>
+  [
+    ...KERNEL_CASES,
+    BLOCK_CASES[1],
+    BLOCK_CASES[2],
+    BLOCK_CASES[5],
+    NETWORK_CASES[0],
+    NETWORK_CASES[1],
+    NETWORK_CASES[3],
+  ].map((c): GpuCase => ({ ...c, precision })),
+);

@@ -1,9 +1,15 @@
 /**
  * Runs the GPU correctness cases under Node through Dawn (the `webgpu` package): a quick loop for kernel work
- * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles]`
+ * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16]`
+ *
+ * `f16`: the f16-storage cases at 'f16-packed' and native 'f16' (skipped, not passed, where the adapter has no
+ * `shader-f16`), then the shared real model's accuracy at both (`test/f16-accuracy.ts`).
  */
+import { readFileSync } from 'node:fs';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
-import { BLOCK_CASES, KERNEL_CASES, NETWORK_CASES, type GpuCase } from './gpu-cases.ts';
+import { BLOCK_CASES, F16_CASES, KERNEL_CASES, NETWORK_CASES, type GpuCase } from './gpu-cases.ts';
+import { checkSharedModelAccuracy, describeAccuracy } from './f16-accuracy.ts';
+import { SHARED_CAT, SHARED_MODEL, hasShared } from './shared.ts';
 import { runCase } from './case-runner.ts';
 import { TILE_CASES } from './tile-cases.ts';
 import type { KernelChoice } from '../src/runtime/lowering.ts';
@@ -20,22 +26,44 @@ const groups: Record<string, readonly Entry[]> = {
   networks: plain(NETWORK_CASES),
   // Every kernel variant the autotuner can pick (workgroup-memory tiles included).
   tiles: TILE_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name })),
+  f16: plain(F16_CASES),
 };
 const wanted = process.argv.slice(2);
 const selected = wanted.length ? wanted : Object.keys(groups);
 const { device, adapterInfo } = await acquireNodeDevice();
-console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}`);
+console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; shader-f16: ${device.features.has('shader-f16') ? 'yes' : 'no'}`);
 let failed = 0;
 let passed = 0;
+let skipped = 0;
 for (const name of selected) {
   for (const e of groups[name] ?? []) {
     const r = await runCase(device, e.case, e.kernels);
+    if (r.skipped) {
+      skipped++;
+      console.log(`skip ${e.name ? `[${e.name}] ` : ''}${r.description}  (skipped: ${r.skipped})`);
+      continue;
+    }
     if (r.ok) passed++;
     else failed++;
     console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${e.name ? `[${e.name}] ` : ''}${r.description}  maxErr=${r.maxAbsError.toExponential(2)} tol=${r.tolerance.toExponential(2)} ` +
       `gpu=${r.gpuMs.toFixed(1)}ms ref=${r.referenceMs.toFixed(0)}ms compile=${r.compileMs.toFixed(0)}ms dispatches=${r.dispatches}`);
   }
 }
-console.log(`${passed} passed, ${failed} failed`);
+if (selected.includes('f16')) {
+  if (!hasShared()) {
+    skipped++;
+    console.log(`skip shared model f16 accuracy  (skipped: ${SHARED_MODEL} is missing; set WEBCNN_SHARED)`);
+  } else {
+    const { f32, results } = await checkSharedModelAccuracy(device, readFileSync(SHARED_MODEL), readFileSync(SHARED_CAT));
+    console.log(`     shared model, cat.bmp, ${describeAccuracy(f32)}`);
+    for (const a of results) {
+      if (a.skipped) skipped++;
+      else if (a.ok) passed++;
+      else failed++;
+      console.log(`${a.skipped ? 'skip' : a.ok ? 'ok  ' : 'FAIL'} shared model, cat.bmp, ${describeAccuracy(a)}`);
+    }
+  }
+}
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 device.destroy();
 process.exit(failed ? 1 : 0);
