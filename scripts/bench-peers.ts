@@ -11,8 +11,14 @@
  *   pages and the script interleaves warm-ups and timed rounds over them (same browser, GPU process and
  *   adapter: A, B, C, A, B, C, ...), then compares every engine's logits with webcnn's. One set-up per engine
  *   gives both figures, which keeps a full run on a software adapter near 10 minutes.
- * - `--runtime node`: webcnn alone through Dawn (`webgpu` package): cold start on a fresh device, then warm-ups
- *   and rounds on it; for machines with a GPU and no browser.
+ * - `--runtime node`: every engine in Node through Dawn (`webgpu` package), for machines with a GPU and no
+ *   browser: Dawn's GPU object is `navigator.gpu` for the peers (`bench/peers/node-engines.ts`), so all share
+ *   one adapter. Each network runs in a fresh child process of this script (so that every engine's set-up,
+ *   wasm and backend initialization included, is a cold start, and so that a crash loses one network only):
+ *   each engine's set-up (prepare + first inference, webcnn on a fresh device) is its cold start, then
+ *   warm-ups and interleaved rounds. When a network's process dies (a native abort, or `--network-timeout`),
+ *   that network is run again with each peer beside webcnn in a process of its own, and what still fails is
+ *   an error row. `--in-process` runs everything in this process instead.
  *
  * Prints a table and the ratios, and writes everything to `bench-results/peers-<date>.json`.
  */
@@ -30,7 +36,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 const USAGE =
   `usage: npm run bench:peers -- [--quick] [--networks ${NETWORK_IDS.join(',')}] [--runtime browser|node] ` +
-  `[--engines ${ENGINE_IDS.join(',')}] [--rounds N] [--warmups N] [--seed N] [--out FILE] [--headed]`;
+  `[--engines ${ENGINE_IDS.join(',')}] [--rounds N] [--warmups N] [--input-size N] [--width-multiplier X] [--seed N] ` +
+  `[--out FILE] [--headed] [--in-process] [--network-timeout SECONDS]`;
 
 function parse() {
   const { values } = parseArgs({
@@ -46,6 +53,9 @@ function parse() {
       seed: { type: 'string' },
       out: { type: 'string' },
       headed: { type: 'boolean', default: false },
+      'in-process': { type: 'boolean', default: false },
+      'network-timeout': { type: 'string' },
+      result: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -81,17 +91,18 @@ function parse() {
     ...(inputSize !== undefined ? { inputSize } : {}),
     ...(widthMultiplier !== undefined && r.network === 'mobilenetv2' ? { widthMultiplier } : {}),
   }));
-  if (values.runtime === 'node' && engines && engines.some((e) => e !== 'webcnn')) {
-    throw new Error('--runtime node runs webcnn only (the peers need a browser)');
-  }
   return {
     quick: values.quick!,
     runtime: values.runtime as 'browser' | 'node',
     requests,
-    engines: values.runtime === 'node' ? (['webcnn'] as EngineId[]) : (engines ?? [...ENGINE_IDS]),
+    engines: engines ?? [...ENGINE_IDS],
     seed: count(values.seed, 'seed', 0) ?? 1,
     out: values.out,
     headed: values.headed!,
+    inProcess: values['in-process']!,
+    networkTimeoutS: count(values['network-timeout'], 'network-timeout', 1),
+    /** Internal (`--in-process` children): write the raw result here and print nothing else. */
+    resultFile: values.result,
   };
 }
 
@@ -255,25 +266,31 @@ async function runInBrowser(o: Options): Promise<{ result: PeersResult; browser:
   }
 }
 
-async function runInNode(o: Options): Promise<{ result: PeersResult; browser?: string }> {
+/** Every network in this process (`--in-process`, and each child of `runInNode`). */
+async function runInThisProcess(o: Options): Promise<{ result: PeersResult; browser?: string }> {
   const { nodeGpu } = await import('../src/gpu/node-device.ts');
   const { acquireDevice } = await import('../src/gpu/device.ts');
   const { describeAdapter } = await import('../src/bench/timing.ts');
   const { runPeersWith } = await import('../bench/peers/protocol.ts');
   const { webcnnEngine } = await import('../bench/peers/webcnn-engine.ts');
+  const { loadNodePeers, nodeEngineFactory } = await import('../bench/peers/node-engines.ts');
   // Dawn quantizes timestamps unless told not to (what --enable-webgpu-developer-features does in Chrome).
   const gpu = await nodeGpu(['disable-dawn-features=timestamp_quantization']);
   const adapter = await gpu.requestAdapter();
   if (!adapter) throw new Error('no WebGPU adapter from Dawn');
   const runtime = `node ${process.version} (Dawn, webgpu package)`;
-  // Every engine instance gets a fresh device, so the cold start compiles every pipeline.
-  const factory = () => webcnnEngine(async () => (await acquireDevice({ gpu, timestamps: true })).device);
-  // The set-up on a fresh device (prepare + first inference) is the cold start.
-  const result = await runPeersWith(factory, { phase: 'warm', networks: o.requests, engines: ['webcnn'], seed: o.seed }, {
+  // The peers get the same GPU object (so the same adapter) as navigator.gpu.
+  const peers = await loadNodePeers(gpu, o.engines);
+  for (const [id, why] of Object.entries(peers.loadErrors)) log(`${id}: ${why}`);
+  // Every webcnn instance gets a fresh device, so its set-up compiles every pipeline.
+  const factory = nodeEngineFactory(() => webcnnEngine(async () => (await acquireDevice({ gpu, timestamps: true })).device), peers);
+  // One process: each engine's set-up (prepare + first inference) is its cold start (webcnn on a fresh device;
+  // a peer's wasm and backend initialization happen in its first network's set-up only).
+  const result = await runPeersWith(factory, { phase: 'warm', networks: o.requests, engines: o.engines, seed: o.seed }, {
     runtime,
     adapter: describeAdapter(adapter, runtime),
-    versions: {},
-    defaultEngines: ['webcnn'],
+    versions: peers.versions,
+    defaultEngines: o.engines,
     onProgress: (p) => log(p.message),
   });
   return {
@@ -281,9 +298,145 @@ async function runInNode(o: Options): Promise<{ result: PeersResult; browser?: s
   };
 }
 
+interface ChildOutcome {
+  readonly result?: PeersResult;
+  /** Why there is no result: exit status or signal, and the last lines the child wrote. */
+  readonly why?: string;
+}
+
+/** `request` with `engines` in a child process of this script (`--in-process --result FILE`). */
+async function runChild(o: Options, request: NetworkRequest, engines: readonly EngineId[], file: string): Promise<ChildOutcome> {
+  const { spawn } = await import('node:child_process');
+  const { existsSync, readFileSync, rmSync } = await import('node:fs');
+  rmSync(file, { force: true });
+  const args = [
+    ...process.execArgv,
+    process.argv[1],
+    '--runtime', 'node', '--in-process', '--result', file,
+    '--networks', request.network,
+    '--engines', engines.join(','),
+    '--rounds', String(request.rounds),
+    '--warmups', String(request.warmups),
+    '--seed', String(o.seed),
+    ...(request.inputSize !== undefined ? ['--input-size', String(request.inputSize)] : []),
+    ...(request.widthMultiplier !== undefined ? ['--width-multiplier', String(request.widthMultiplier)] : []),
+  ];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'pipe'] });
+  const tail: string[] = [];
+  let pending = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    pending += chunk.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) if (line.trim() && !line.includes('XDG_RUNTIME_DIR')) tail.push(line.replace(/^\[\d\d:\d\d:\d\d\] /, ''));
+    tail.splice(0, Math.max(0, tail.length - 3));
+  });
+  let timedOut = false;
+  const timer = o.networkTimeoutS
+    ? setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, o.networkTimeoutS * 1000)
+    : undefined;
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((ok) => child.on('close', (c, s) => ok([c, s])));
+  clearTimeout(timer);
+  if (code === 0 && existsSync(file)) return { result: JSON.parse(readFileSync(file, 'utf8')) as PeersResult };
+  const how = timedOut ? `killed after --network-timeout ${o.networkTimeoutS} s` : signal ? `ended by ${signal}` : `exited with status ${code}`;
+  return { why: `its process ${how}${tail.length ? ` (last output: ${tail.join(' | ')})` : ''}` };
+}
+
+function failedRow(id: EngineId, label: string, why: string): EngineResult {
+  return { engine: id, label, webgpu: id !== 'tfjs-wasm', timesMs: [], medianMs: NaN, minMs: NaN, maxMs: NaN, error: why };
+}
+
+/**
+ * Each network in a fresh child process; a network whose process dies is run again with each peer beside
+ * webcnn in a process of its own (so that one crashing engine does not take the others' figures with it).
+ */
+async function runInNode(o: Options): Promise<{ result: PeersResult; browser?: string }> {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { networkTitle } = await import('../bench/peers/protocol.ts');
+  const { engineLabels } = await import('../bench/peers/peer-engines.ts');
+  const dir = mkdtempSync(resolve(tmpdir(), 'webcnn-peers-'));
+  const start = performance.now();
+  const networks: NetworkResult[] = [];
+  let first: PeersResult | undefined;
+  try {
+    for (const [i, request] of o.requests.entries()) {
+      const title = networkTitle(request);
+      log(`${title}: in a fresh process`);
+      const whole = await runChild(o, request, o.engines, resolve(dir, `${i}.json`));
+      if (whole.result) {
+        first ??= whole.result;
+        networks.push(whole.result.networks[0]);
+        continue;
+      }
+      log(`${title}: ${whole.why}; again with each engine in a process of its own`);
+      const withWebcnn = o.engines.includes('webcnn');
+      const peers = o.engines.filter((e) => e !== 'webcnn');
+      const groups: EngineId[][] = peers.length === 0 ? [['webcnn']] : peers.map((p) => (withWebcnn ? ['webcnn', p] : [p]));
+      const rows = new Map<EngineId, EngineResult>();
+      let facts: NetworkResult | undefined;
+      const failures: string[] = [];
+      for (const [j, group] of groups.entries()) {
+        log(`${title}: ${group.join(' + ')} in a fresh process`);
+        const part = await runChild(o, request, group, resolve(dir, `${i}-${j}.json`));
+        const labels = engineLabels(first?.versions['onnxruntime-web'] ?? part.result?.versions['onnxruntime-web'] ?? '?');
+        if (part.result) {
+          first ??= part.result;
+          facts ??= part.result.networks[0];
+          for (const e of part.result.networks[0].engines) if (e.engine !== 'webcnn' || !rows.get('webcnn') || rows.get('webcnn')!.error) rows.set(e.engine, e);
+        } else {
+          failures.push(part.why!);
+          for (const id of group) if (id !== 'webcnn' || group.length === 1) rows.set(id, failedRow(id, labels[id], part.why!));
+        }
+      }
+      const labels = engineLabels(first?.versions['onnxruntime-web'] ?? '?');
+      if (withWebcnn && !rows.has('webcnn')) rows.set('webcnn', failedRow('webcnn', labels.webcnn, `with every peer: ${failures[0] ?? whole.why}`));
+      const side = request.inputSize ?? 224;
+      networks.push({
+        ...(facts ?? {
+          network: request.network,
+          title,
+          inputShape: [1, 3, side, side],
+          outputSize: 0,
+          parameters: 0,
+          macs: 0,
+          onnxBytes: 0,
+          warmups: request.warmups,
+          rounds: request.rounds,
+        }),
+        engines: o.engines.map((id) => rows.get(id)!),
+      });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return {
+    result: {
+      version: 1,
+      date: new Date().toISOString(),
+      phase: 'both',
+      runtime: first?.runtime ?? `node ${process.version} (Dawn, webgpu package)`,
+      adapter: first?.adapter ?? null,
+      seed: o.seed,
+      versions: first?.versions ?? {},
+      networks,
+      durationMs: performance.now() - start,
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const o = parse();
-  const { result, browser } = o.runtime === 'node' ? await runInNode(o) : await runInBrowser(o);
+  if (o.resultFile) {
+    const { result } = await runInThisProcess(o);
+    writeFileSync(o.resultFile, JSON.stringify(result));
+    return;
+  }
+  const { result, browser } = o.runtime === 'browser' ? await runInBrowser(o) : o.inProcess ? await runInThisProcess(o) : await runInNode(o);
   console.log(formatPeersTable(result));
   console.log('');
   console.log(formatPeersSummary(result, { browser }));

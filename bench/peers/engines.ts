@@ -1,5 +1,6 @@
 /**
- * The browser's peers (webcnn itself is `webcnn-engine.ts`):
+ * The browser's peers (webcnn itself is `webcnn-engine.ts`; the engine code is `peer-engines.ts`, shared with
+ * the Node runner `node-engines.ts`):
  *
  * - `ort-jsep`: ONNX Runtime Web's JSEP WebGPU execution provider (`onnxruntime-web`, the default build);
  * - `ort-webgpu`: ONNX Runtime Web's native (C++, Dawn-on-wasm) WebGPU execution provider
@@ -23,12 +24,9 @@ import tfWasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import tfWasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import tfWasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { acquireDevice } from '../../src/gpu/device.ts';
-import type { EngineId, PeerEngine, PeerModel } from './protocol.ts';
-import type { TfjsModel } from './tfjs-model.ts';
-import { buildTfjsModel } from './tfjs-model.ts';
+import type { EngineId, PeerEngine } from './protocol.ts';
+import { engineLabels, ortEngine, tfjsEngine } from './peer-engines.ts';
 import { webcnnEngine } from './webcnn-engine.ts';
-
-type Ort = typeof ortJsep;
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': tfWasmUrl,
@@ -67,77 +65,7 @@ export async function preloadEngineAssets(engines: readonly EngineId[]): Promise
   await Promise.all(urls.map(fetchBytes));
 }
 
-function ortEngine(id: 'ort-jsep' | 'ort-webgpu', ort: Ort, wasmUrl: string, label: string): PeerEngine {
-  let session: ortJsep.InferenceSession | null = null;
-  let dims: number[] = [];
-  return {
-    id,
-    label,
-    webgpu: true,
-    async prepare(model: PeerModel) {
-      // Single-threaded CPU side (the page is not cross-origin isolated), no proxy worker, the binary as bytes.
-      ort.env.wasm.numThreads = 1;
-      ort.env.wasm.proxy = false;
-      ort.env.wasm.wasmBinary = await fetchBytes(wasmUrl);
-      session = await ort.InferenceSession.create(model.onnx, {
-        executionProviders: ['webgpu'],
-        graphOptimizationLevel: 'all',
-      });
-      dims = [...model.inputShape];
-    },
-    async run(input) {
-      if (!session) throw new Error(`${id}: run before prepare`);
-      const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, dims) };
-      const results = await session.run(feeds);
-      const out = results[session.outputNames[0]];
-      const data = ((await out.getData()) as Float32Array).slice();
-      for (const name of session.outputNames) results[name].dispose();
-      return data;
-    },
-    async dispose() {
-      await session?.release();
-      session = null;
-    },
-    describe: () => ({ version: ort.env.versions.web ?? '', executionProvider: 'webgpu' }),
-  };
-}
-
-/** TF.js has one global backend: each engine switches to its own before running (outside the timer). */
-function tfjsEngine(id: 'tfjs-webgpu' | 'tfjs-wasm', backend: 'webgpu' | 'wasm', label: string): PeerEngine {
-  let model: TfjsModel | null = null;
-  return {
-    id,
-    label,
-    webgpu: backend === 'webgpu',
-    async prepare(m: PeerModel) {
-      if (backend === 'wasm') await fetchBytes(tfWasmSimdUrl);
-      if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} failed to initialize`);
-      await tf.ready();
-      model = buildTfjsModel(m.folded);
-    },
-    async activate() {
-      if (tf.getBackend() !== backend) await tf.setBackend(backend);
-    },
-    async run(input) {
-      if (!model) throw new Error(`${id}: run before prepare`);
-      if (tf.getBackend() !== backend) await tf.setBackend(backend);
-      return model.run(input);
-    },
-    async dispose() {
-      model?.dispose();
-      model = null;
-    },
-    describe: () => ({ backend, version: tf.version_core, weightTensors: String(model?.weightTensors ?? '') }),
-  };
-}
-
-export const ENGINE_LABELS: Readonly<Record<EngineId, string>> = {
-  webcnn: 'webcnn',
-  'ort-jsep': `ORT Web ${PEER_VERSIONS['onnxruntime-web']} WebGPU (JSEP)`,
-  'ort-webgpu': `ORT Web ${PEER_VERSIONS['onnxruntime-web']} WebGPU (native EP)`,
-  'tfjs-webgpu': `TF.js ${tf.version_core} WebGPU`,
-  'tfjs-wasm': `TF.js ${tf.version_core} WASM (CPU)`,
-};
+export const ENGINE_LABELS: Readonly<Record<EngineId, string>> = engineLabels(PEER_VERSIONS['onnxruntime-web']);
 
 /** Every engine the page has. */
 export function createBrowserEngine(id: EngineId): PeerEngine {
@@ -145,12 +73,12 @@ export function createBrowserEngine(id: EngineId): PeerEngine {
     case 'webcnn':
       return webcnnEngine(async () => (await acquireDevice({ timestamps: true })).device);
     case 'ort-jsep':
-      return ortEngine(id, ortJsep, jsepWasmUrl, ENGINE_LABELS[id]);
+      return ortEngine(id, ortJsep, () => fetchBytes(jsepWasmUrl), ENGINE_LABELS[id]);
     case 'ort-webgpu':
-      return ortEngine(id, ortWebgpu, asyncifyWasmUrl, ENGINE_LABELS[id]);
+      return ortEngine(id, ortWebgpu, () => fetchBytes(asyncifyWasmUrl), ENGINE_LABELS[id]);
     case 'tfjs-webgpu':
       return tfjsEngine(id, 'webgpu', ENGINE_LABELS[id]);
     case 'tfjs-wasm':
-      return tfjsEngine(id, 'wasm', ENGINE_LABELS[id]);
+      return tfjsEngine(id, 'wasm', ENGINE_LABELS[id], async () => void (await fetchBytes(tfWasmSimdUrl)));
   }
 }

@@ -110,7 +110,7 @@ export function formatPeersSummary(result: PeersResult, extra: { browser?: strin
   for (const n of result.networks) {
     out.push(
       `${n.title}: ${n.warmups} warm-up(s) + ${n.rounds} timed round(s) per engine` +
-        (n.network === 'resnet50'
+        (n.network === 'resnet50' && n.rounds < 5
           ? ` (fewer ResNet-50 repeats: 15-30 s per peer inference on a software adapter${n.warmups === 0 ? '; the cold start\'s inference is the warm-up' : ''})`
           : '') +
         `, ${(n.macs / 1e9).toFixed(2)} GMAC, ONNX ${(n.onnxBytes / 2 ** 20).toFixed(1)} MiB`,

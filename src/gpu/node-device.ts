@@ -9,6 +9,11 @@ const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 /**
  * The `GPU` object of Dawn's Node binding (the `webgpu` package). With no Vulkan driver configured and
  * Chromium's SwiftShader present, it points Vulkan at SwiftShader so that CPU-only machines still run.
+ *
+ * `flags` are Dawn's options (`disable-dawn-features=...`); `WEBCNN_DAWN_OPTIONS` adds more, separated by
+ * spaces or semicolons (e.g. `backend=vulkan`, `adapter=NVIDIA`, `enable-dawn-features=...`), for machines
+ * whose default adapter is not the one wanted. By default Dawn picks the backend and adapter itself (Vulkan
+ * on Linux).
  */
 export async function nodeGpu(flags: string[] = []): Promise<GPU> {
   if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && process.env.WEBCNN_NO_SWIFTSHADER !== '1' &&
@@ -22,7 +27,7 @@ export async function nodeGpu(flags: string[] = []): Promise<GPU> {
     throw new WebGPUUnavailableError(`the 'webgpu' package (Dawn for Node) failed to load: ${(e as Error).message}`);
   }
   Object.assign(globalThis, mod.globals);
-  const gpu = mod.create(flags);
+  const gpu = mod.create([...flags, ...dawnOptionsFromEnv()]);
   // Dawn's Node binding frees its native instance when this object is garbage-collected, even while devices
   // made from it still process events (the process then aborts in InstanceBase::ProcessEvents). Keep it alive.
   liveInstances.push(gpu);
@@ -30,6 +35,11 @@ export async function nodeGpu(flags: string[] = []): Promise<GPU> {
 }
 
 const liveInstances: GPU[] = [];
+
+/** `WEBCNN_DAWN_OPTIONS`, split on spaces and semicolons. */
+export function dawnOptionsFromEnv(value = process.env.WEBCNN_DAWN_OPTIONS): string[] {
+  return (value ?? '').split(/[\s;]+/).filter(Boolean);
+}
 
 /** A GPU device node (DRM render node or NVIDIA's) means a hardware Vulkan driver may serve; else fall back. */
 function hasHardwareVulkan(): boolean {
