@@ -5,8 +5,8 @@
 import { basename } from 'node:path';
 import { WebcnnError } from '../errors.ts';
 import {
-  COMMON_HELP, COMMON_OPTIONS, MODEL_OPTIONS, MODEL_OPTIONS_HELP, UsageError, acquireCliDevice, checkReadable, loadModelFile,
-  modelOptions, parseCommandArgs, positiveInt, readInputFile, readLabels, writeOut,
+  COMMON_HELP, COMMON_OPTIONS, MODEL_OPTIONS, MODEL_OPTIONS_HELP, PRECISION_HELP, PRECISION_OPTIONS, UsageError, acquireCliDevice,
+  checkReadable, loadModelFile, modelOptions, parseCommandArgs, positiveInt, precisionArg, readInputFile, readLabels, writeOut,
 } from './common.ts';
 import { decodeImage } from './images.ts';
 
@@ -20,6 +20,7 @@ Options:
   -l, --labels FILE        class labels, one per line, line N = class N (default: the model's own, if any)
   -k, --top K              how many classes to show per image (default 5)
       --json               one JSON object per image and line: {"image", "top": [{"index", "label", "score"}], "ms"}
+${PRECISION_HELP}
 ${MODEL_OPTIONS_HELP}
 ${COMMON_HELP}
 
@@ -35,6 +36,7 @@ export interface Classification {
 const OPTIONS = {
   ...COMMON_OPTIONS,
   ...MODEL_OPTIONS,
+  ...PRECISION_OPTIONS,
   model: { type: 'string', short: 'm' },
   labels: { type: 'string', short: 'l' },
   top: { type: 'string', short: 'k' },
@@ -50,6 +52,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   if (images.length === 0) throw new UsageError('no image given', 'classify');
   if (!values.model) throw new UsageError('--model FILE is required', 'classify');
   const topK = positiveInt(values.top, '--top', 'classify') ?? 5;
+  const precision = precisionArg(values.precision, 'classify');
   const loadOptions = modelOptions(values, 'classify');
 
   // Everything that can fail cheaply fails before the model is loaded and the GPU is started.
@@ -67,7 +70,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   let classifier: Awaited<ReturnType<typeof ImageClassifier.create>> | undefined;
   let failures = 0;
   try {
-    classifier = await ImageClassifier.create(device, loaded, labels ? { labels } : {});
+    classifier = await ImageClassifier.create(device, loaded, { ...(labels ? { labels } : {}), compile: { precision } });
     for (const path of images) {
       let image;
       try {

@@ -177,6 +177,13 @@ describe.skipIf(!hasLoaders)('webcnn on the GPU', () => {
     const [want] = runGraphReference(graph, [input]);
     const scale = Math.max(...want.map(Math.abs));
     for (let i = 0; i < want.length; i++) expect(Math.abs(written.data[i] - want[i])).toBeLessThanOrEqual(1e-4 * scale + 1e-5);
+    // --precision f16-packed: same files, within the f16 network bar (test/gpu-cases.ts f16Tolerance).
+    const out16 = join(tmp, 'out16');
+    const r16 = await cli(['run', file, '--arch', 'mobilenet_v2', '--input-size', String(size), '-i', npy, '-o', out16, '--precision', 'f16-packed']);
+    expect(r16.code, r16.stderr).toBe(0);
+    const half = readNpy(readFileSync(join(out16, readdirSync(out16)[0])));
+    expect(half.shape).toEqual([1, 10]);
+    for (let i = 0; i < want.length; i++) expect(Math.abs(half.data[i] - want[i])).toBeLessThanOrEqual(1e-2 * scale + 1e-4);
     // A wrong input shape is one line naming the expected one.
     writeFileSync(npy, writeNpy(input, [1, size, size, 3]));
     expectOneLineError(
@@ -200,6 +207,20 @@ describe.skipIf(!hasLoaders)('webcnn on the GPU', () => {
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/cat\.bmp \(512x341, [\d.]+ ms\)/);
     expect(table.stdout).toMatch(/rank +class +score +label/);
+  });
+
+  it.skipIf(!hasClassifier || !existsSync(SHARED_CAT))('classify --precision: f16-packed still says Egyptian cat >= 0.7; f16 needs shader-f16; bad values are usage errors', async (ctx) => {
+    const args = ['classify', SHARED_CAT, '--model', SHARED_MODEL, '--labels', SHARED_LABELS, '--top', '1', '--json'];
+    const packed = await cli([...args, '--precision', 'f16-packed']);
+    if (packed.code !== 0 && /WebGPU|adapter/.test(packed.stderr)) ctx.skip();
+    expect(packed.code, packed.stderr).toBe(0);
+    const [top] = JSON.parse(lines(packed.stdout)[0]).top;
+    expect(top).toMatchObject({ index: 286, label: 'Egyptian cat' });
+    expect(top.score).toBeGreaterThanOrEqual(0.7);
+    const native = await cli([...args, '--precision', 'f16']);
+    if (native.code === 0) expect(JSON.parse(lines(native.stdout)[0]).top[0].index).toBe(286);
+    else expectOneLineError(native, 1, /precision 'f16' needs the WebGPU feature 'shader-f16'/);
+    expectOneLineError(await cli([...args, '--precision', 'half']), 2, /--precision must be one of f32, f16, f16-packed, auto, got 'half'/);
   });
 });
 

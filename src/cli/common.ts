@@ -51,6 +51,26 @@ export const MODEL_OPTIONS_HELP = `Model options (safetensors checkpoints only; 
   --num-classes N          class count (default: rows of the classifier weight)
   --width-multiplier W     MobileNetV2 width (default: inferred from the checkpoint)`;
 
+/** Options of commands that run a model on the GPU. */
+export const PRECISION_OPTIONS = {
+  precision: { type: 'string' },
+} as const satisfies Record<string, OptionSpec>;
+
+export const PRECISIONS = ['f32', 'f16', 'f16-packed', 'auto'] as const;
+export type PrecisionArg = (typeof PRECISIONS)[number];
+
+export const PRECISION_HELP = `      --precision P        how activations and weights are stored on the GPU: f32 (default), f16 (needs the
+                           adapter feature shader-f16), f16-packed (f16 in u32 words, any adapter), or auto
+                           (f16 where shader-f16 is available, else f32); arithmetic is f32 in every mode`;
+
+export function precisionArg(value: string | undefined, command: string): PrecisionArg | undefined {
+  if (value === undefined) return undefined;
+  if (!(PRECISIONS as readonly string[]).includes(value)) {
+    throw new UsageError(`--precision must be one of ${PRECISIONS.join(', ')}, got '${value}'`, command);
+  }
+  return value as PrecisionArg;
+}
+
 export const COMMON_HELP = `  -v, --verbose            show stack traces of errors
   -h, --help               show this help`;
 

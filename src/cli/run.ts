@@ -8,8 +8,8 @@ import type { Graph } from '../graph/ir.ts';
 import type { LoadedModel } from '../formats/model.ts';
 import { readNpy, writeNpy } from '../formats/npy.ts';
 import {
-  COMMON_HELP, COMMON_OPTIONS, CliError, MODEL_OPTIONS, MODEL_OPTIONS_HELP, UsageError, acquireCliDevice, dims, fsReason,
-  loadModelFile, modelOptions, parseCommandArgs, readInputFile, writeOut,
+  COMMON_HELP, COMMON_OPTIONS, CliError, MODEL_OPTIONS, MODEL_OPTIONS_HELP, PRECISION_HELP, PRECISION_OPTIONS, UsageError,
+  acquireCliDevice, dims, fsReason, loadModelFile, modelOptions, parseCommandArgs, precisionArg, readInputFile, writeOut,
 } from './common.ts';
 
 export const RUN_USAGE = `Usage: webcnn run MODEL --input NAME=FILE.npy ... --output-dir DIR [options]
@@ -22,12 +22,14 @@ Options:
   -i, --input NAME=FILE    an input tensor; repeat for each input (NAME= may be left out for a single-input model)
   -o, --output-dir DIR     where to write the outputs (created if missing; required)
       --json               print one JSON object describing the written outputs
+${PRECISION_HELP}
 ${MODEL_OPTIONS_HELP}
 ${COMMON_HELP}`;
 
 const OPTIONS = {
   ...COMMON_OPTIONS,
   ...MODEL_OPTIONS,
+  ...PRECISION_OPTIONS,
   input: { type: 'string', short: 'i', multiple: true },
   'output-dir': { type: 'string', short: 'o' },
   json: { type: 'boolean' },
@@ -140,6 +142,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const inputArgs = (values.input ?? []).map(parseInputArg);
   if (inputArgs.length === 0) throw new UsageError('no --input given', 'run');
   const loadOptions = modelOptions(values, 'run');
+  const precision = precisionArg(values.precision, 'run');
 
   // Read every input before loading the model, so a bad path or a bad .npy fails first.
   const arrays = new Map(inputArgs.map((a) => [a, readNpy(readInputFile(a.file, 'input'), a.file)]));
@@ -154,7 +157,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const device = await acquireCliDevice();
   let results: Float32Array[];
   try {
-    const model = await CompiledModel.compile(device, graph);
+    const model = await CompiledModel.compile(device, graph, { precision });
     try {
       results = await model.run(feeds);
     } finally {
