@@ -4,20 +4,27 @@
  * the same engine serves the page and `npm run bench:peers -- --runtime node`.
  */
 import { loadModel } from '../../src/formats/index.ts';
+import type { CompileOptions } from '../../src/runtime/compiled-model.ts';
 import { CompiledModel } from '../../src/runtime/compiled-model.ts';
 import type { PeerEngine, PeerModel } from './protocol.ts';
 
-export function webcnnEngine(acquire: () => Promise<GPUDevice>): PeerEngine {
+export interface WebcnnEngineOptions {
+  /** Storage precision of activations and weights (`compile`'s option; default f32, what the report compares). */
+  readonly precision?: CompileOptions['precision'];
+}
+
+export function webcnnEngine(acquire: () => Promise<GPUDevice>, options: WebcnnEngineOptions = {}): PeerEngine {
+  const precision = options.precision ?? 'f32';
   let device: GPUDevice | null = null;
   let model: CompiledModel | null = null;
   return {
     id: 'webcnn',
-    label: 'webcnn',
+    label: precision === 'f32' ? 'webcnn' : `webcnn (${precision})`,
     webgpu: true,
     async prepare(m: PeerModel) {
       device = await acquire();
       const loaded = loadModel(m.onnx, { fileName: `${m.network}.onnx` });
-      model = await CompiledModel.compile(device, loaded.graph);
+      model = await CompiledModel.compile(device, loaded.graph, { precision });
     },
     async run(input) {
       if (!model) throw new Error('webcnn: run before prepare');
@@ -34,6 +41,7 @@ export function webcnnEngine(acquire: () => Promise<GPUDevice>): PeerEngine {
     describe: () => ({
       dispatches: String(model?.dispatchCount ?? ''),
       timer: model && device?.features.has('timestamp-query') ? 'timestamp-query' : 'none',
+      precision: model?.precision ?? precision,
     }),
   };
 }
