@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [--runtime browser|node] [--networks mobilenet_v2,resnet50] [--timer auto|timestamp|wall]`
+ * `npm run bench [-- --quick] [--runtime browser|node] [--networks mobilenet_v2,resnet50] [--timer auto|timestamp|wall]
+ *   [--precision f32|f16|f16-packed|auto]`
  *
  * Runs the per-kernel timing suite (`src/bench/timing.ts`) headless and prints a table per layer and a summary
  * per network, then writes the full result to `bench-results/timing-<date>.json`.
@@ -21,7 +22,7 @@ import { NETWORK_IDS } from '../src/bench/timing.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-const USAGE = `usage: npm run bench -- [--quick] [--runtime browser|node] [--networks ${NETWORK_IDS.join(',')}] [--timer auto|timestamp|wall] [--out FILE]`;
+const USAGE = `usage: npm run bench -- [--quick] [--runtime browser|node] [--networks ${NETWORK_IDS.join(',')}] [--timer auto|timestamp|wall] [--precision f32|f16|f16-packed|auto] [--out FILE]`;
 
 function parse() {
   const { values } = parseArgs({
@@ -30,6 +31,7 @@ function parse() {
       runtime: { type: 'string', default: 'browser' },
       networks: { type: 'string' },
       timer: { type: 'string', default: 'auto' },
+      precision: { type: 'string', default: 'f32' },
       out: { type: 'string' },
       headed: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -42,6 +44,7 @@ function parse() {
   }
   if (values.runtime !== 'browser' && values.runtime !== 'node') throw new Error(`--runtime must be browser or node, got "${values.runtime}"\n${USAGE}`);
   if (!['auto', 'timestamp', 'wall'].includes(values.timer!)) throw new Error(`--timer must be auto, timestamp or wall\n${USAGE}`);
+  if (!['f32', 'f16', 'f16-packed', 'auto'].includes(values.precision!)) throw new Error(`--precision must be f32, f16, f16-packed or auto\n${USAGE}`);
   const networks = values.networks?.split(',').filter(Boolean);
   for (const n of networks ?? []) if (!NETWORK_IDS.includes(n as NetworkId)) throw new Error(`unknown network "${n}" (known: ${NETWORK_IDS.join(', ')})`);
   return {
@@ -49,6 +52,7 @@ function parse() {
     runtime: values.runtime as 'browser' | 'node',
     networks: networks as NetworkId[] | undefined,
     timer: values.timer as 'auto' | 'timestamp' | 'wall',
+    precision: values.precision as 'f32' | 'f16' | 'f16-packed' | 'auto',
     out: values.out,
     headed: values.headed!,
   };
@@ -107,6 +111,7 @@ async function runInBrowser(o: Options): Promise<TimingSuiteResult> {
     if (o.quick) query.set('quick', '1');
     if (o.networks) query.set('networks', o.networks.join(','));
     if (o.timer !== 'auto') query.set('timer', o.timer);
+    if (o.precision !== 'f32') query.set('precision', o.precision);
     try {
       await page.goto(`http://127.0.0.1:${port}/demo/timing.html?${query}`);
       await page.waitForFunction(() => window.timingDone === true, undefined, { timeout: 0, polling: 500 });
@@ -137,6 +142,7 @@ async function runInNode(o: Options): Promise<TimingSuiteResult> {
       quick: o.quick,
       networks: o.networks,
       timer: o.timer,
+      precision: o.precision,
       adapter: adapterDescription,
       onProgress: (p) => progressLine(p.message, p.fraction),
     });

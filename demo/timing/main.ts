@@ -2,7 +2,7 @@
  * The timing page: acquires a device with `timestamp-query` where the adapter has it, runs the timing suite
  * (`src/bench/timing.ts`) and shows adapter, per-network summaries, a roofline, a breakdown by kernel type and
  * a sortable table. `?autorun=1` runs on load, `&quick=1` cuts repeats; `&networks=mobilenet_v2,resnet50` and
- * `&timer=wall` select what runs. When done: `window.timingResults` (rows), `window.timingSuite` (everything),
+ * `&timer=wall` select what runs, `&precision=f16-packed` (or f16, auto) the networks' storage precision. When done: `window.timingResults` (rows), `window.timingSuite` (everything),
  * `window.timingDone = true`, or `window.timingError` on failure.
  */
 import type { Chart } from 'chart.js';
@@ -62,6 +62,7 @@ function showAdapter(a: AdapterDescription, result?: TimingSuiteResult): void {
   fact(dl, 'description', a.description);
   fact(dl, 'timer', result ? `${result.timer}${result.timer === 'timestamp' ? ' (timestamp-query, one pair per dispatch)' : ' (submit → onSubmittedWorkDone)'}` : a.features.includes('timestamp-query') ? 'timestamp (timestamp-query)' : 'wall (no timestamp-query)');
   fact(dl, 'timer resolution', result ? `${formatNumber(result.timerResolutionMs * 1000, 3)} µs (smallest nonzero step seen)` : '');
+  fact(dl, 'storage precision', result ? `${result.precision ?? 'f32'}${a.features.includes('shader-f16') ? ' (adapter has shader-f16)' : ''}` : '');
   const p = result?.peaks;
   fact(dl, 'peak compute', p ? `${formatNumber(p.gflops, 2)} GFLOP/s (pointwise GEMM ${p.gemm.shape})` : '');
   fact(dl, 'peak bandwidth', p ? `${formatNumber(p.gbps, 2)} GB/s (copy kernel ${formatNumber(p.copy.kernelGbps, 2)}, copyBufferToBuffer ${formatNumber(p.copy.copyBufferGbps, 2)} over ${formatBytes(p.copy.bytes)})` : '');
@@ -156,6 +157,7 @@ async function main(): Promise<void> {
     if (info.reason !== 'destroyed') setStatus(`GPU device lost: ${info.message}`, undefined, true);
   });
   const timer = params.get('timer');
+  const precision = params.get('precision');
   const run = async () => {
     runButton.disabled = true;
     downloadButton.disabled = true;
@@ -166,6 +168,7 @@ async function main(): Promise<void> {
         quick: quickBox.checked,
         networks: selectedNetworks(),
         timer: timer === 'wall' || timer === 'timestamp' ? timer : 'auto',
+        precision: precision === 'f16' || precision === 'f16-packed' || precision === 'auto' ? precision : 'f32',
         adapter: description,
         onProgress: (p) => setStatus(p.message, p.fraction),
       });

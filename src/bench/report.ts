@@ -55,7 +55,8 @@ export function formatSummary(result: TimingSuiteResult): string {
   out.push(
     `timer: ${result.timer}, resolution ${formatNumber(result.timerResolutionMs * 1000, 3)} µs; ` +
       `${result.settings.warmups} warm-up + ${result.settings.repeats} timed inferences, ` +
-      `${result.settings.stepWarmups} + ${result.settings.repeats} per-kernel batches${result.quick ? ' (quick)' : ''}`,
+      `${result.settings.stepWarmups} + ${result.settings.repeats} per-kernel batches${result.quick ? ' (quick)' : ''}; ` +
+      `storage precision ${result.precision ?? 'f32'}`,
   );
   if (result.peaks) {
     const p = result.peaks;

@@ -12,7 +12,8 @@
 import type { Graph } from '../graph/ir.ts';
 import { elementCount } from '../graph/ir.ts';
 import { GraphBuilder } from '../graph/builder.ts';
-import { dispatchGrid, CompiledModel } from '../runtime/compiled-model.ts';
+import type { StoragePrecision } from '../../shaders/common.ts';
+import { dispatchGrid, CompiledModel, resolvePrecision } from '../runtime/compiled-model.ts';
 import { GpuProfiler, observedResolutionMs } from '../gpu/profiler.ts';
 import { mobilenetV2 } from '../models/mobilenet-v2.ts';
 import { resnet50 } from '../models/resnet.ts';
@@ -102,6 +103,11 @@ export interface TimingOptions {
   readonly timer?: 'auto' | TimerKind;
   /** Skip the peak microbenchmarks (the roofline then has no roofs). */
   readonly peaks?: boolean;
+  /**
+   * Storage precision of the networks (`compile`'s option, default f32; the peak microbenchmarks stay f32).
+   * Traffic figures (GB/s, intensity) keep counting fp32 sizes.
+   */
+  readonly precision?: StoragePrecision | 'auto';
   /** What to report about the adapter; defaults to `describeDevice(device)`. */
   readonly adapter?: AdapterDescription;
   readonly onProgress?: (p: TimingProgress) => void;
@@ -170,6 +176,8 @@ export interface TimingSuiteResult {
   readonly date: string;
   readonly quick: boolean;
   readonly timer: TimerKind;
+  /** Storage precision the networks ran at ('auto' resolved). */
+  readonly precision: StoragePrecision;
   /** Smallest nonzero step between timestamps seen (or of `performance.now()` for the wall timer), in ms. */
   readonly timerResolutionMs: number;
   readonly settings: TimingSettings;
@@ -250,6 +258,7 @@ class ResolutionTracker {
 interface Ctx {
   readonly device: GPUDevice;
   readonly timer: TimerKind;
+  readonly precision: StoragePrecision;
   readonly settings: TimingSettings;
   readonly resolution: ResolutionTracker;
 }
@@ -432,7 +441,7 @@ async function timeNetwork(ctx: Ctx, spec: NetworkSpec, progress: (message: stri
   progress(`${spec.title}: building and compiling`);
   const graph = spec.build();
   const t0 = performance.now();
-  const model = await CompiledModel.compile(device, graph);
+  const model = await CompiledModel.compile(device, graph, { precision: ctx.precision });
   const compileMs = performance.now() - t0;
   const profiler = timer === 'timestamp' ? new GpuProfiler(device, model.dispatchCount) : null;
   try {
@@ -478,7 +487,8 @@ export async function runTimingSuite(device: GPUDevice, options: TimingOptions =
   const timer: TimerKind = wanted === 'auto' ? (hasTimestamps ? 'timestamp' : 'wall') : wanted;
   const networks = options.networks ?? NETWORK_IDS;
   for (const id of networks) if (!NETWORKS[id]) throw new Error(`unknown network "${id}" (known: ${NETWORK_IDS.join(', ')})`);
-  const ctx: Ctx = { device, timer, settings, resolution: new ResolutionTracker() };
+  const precision = resolvePrecision(device, options.precision);
+  const ctx: Ctx = { device, timer, precision, settings, resolution: new ResolutionTracker() };
 
   const stages = networks.length + (options.peaks === false ? 0 : 1);
   let stage = 0;
@@ -509,6 +519,7 @@ export async function runTimingSuite(device: GPUDevice, options: TimingOptions =
     date: new Date().toISOString(),
     quick,
     timer,
+    precision,
     timerResolutionMs: timer === 'timestamp' ? ctx.resolution.value : wallClockResolutionMs(),
     settings,
     adapter: options.adapter ?? describeDevice(device),
