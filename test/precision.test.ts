@@ -13,6 +13,7 @@ import { runGraphReference } from '../src/reference/index.ts';
 import { CompiledModel, resolvePrecision } from '../src/runtime/compiled-model.ts';
 import { Rng } from '../src/util/random.ts';
 import { buildCase, compareOutputs, f16Tolerance } from './gpu-cases.ts';
+import { TILE_CASES } from './tile-cases.ts';
 
 const block = buildCase({ kind: 'invertedResidual', n: 1, inC: 16, outC: 16, size: 8, stride: 1, expandRatio: 6 });
 
@@ -98,5 +99,18 @@ describe('native f16 on a device with shader-f16 (Dawn null backend: compiles, d
         model.dispose();
       }
     }
+  });
+
+  it("every tile variant the autotuner can pick (tile cases) compiles at 'f16'", async (ctx) => {
+    if (!device) return ctx.skip();
+    const failures: string[] = [];
+    for (const t of TILE_CASES) {
+      const { graph } = buildCase(t.case);
+      await CompiledModel.compile(device, graph, { kernels: t.kernels, precision: 'f16' }).then(
+        (m) => m.dispose(),
+        (e: Error) => failures.push(`${t.name}: ${e.message}`),
+      );
+    }
+    expect(failures).toEqual([]);
   });
 });
