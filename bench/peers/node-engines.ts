@@ -16,6 +16,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import type { EngineFactory, EngineId, PeerEngine } from './protocol.ts';
 import { errorText } from './protocol.ts';
 import type { Ort } from './peer-engines.ts';
@@ -85,6 +86,15 @@ export function exposeNavigatorGpu(gpu: GPU): string {
   return 'navigator.gpu = Dawn';
 }
 
+/**
+ * A CommonJS module (TF.js's Node entry points) from `import()`: Node gives its exports as named exports too,
+ * a bundle (esbuild, the device kit) as `default` only.
+ */
+function commonJs<T extends object>(m: T): T {
+  const d = (m as { default?: unknown }).default;
+  return d && typeof d === 'object' ? (d as T) : m;
+}
+
 export interface NodePeers {
   /** Makes a peer engine (not webcnn: the caller has its own). */
   readonly create: (id: Exclude<EngineId, 'webcnn'>) => PeerEngine;
@@ -115,14 +125,13 @@ export async function loadNodePeers(gpu: GPU, engines: readonly EngineId[]): Pro
   const ortWebgpu = await tryLoad(['ort-webgpu'], async () => (await import('onnxruntime-web/webgpu')) as unknown as Ort);
   const ortVersion = ortJsep?.env.versions.web ?? ortWebgpu?.env.versions.web;
   if (ortVersion) versions['onnxruntime-web'] = ortVersion;
-  const tf = await import('@tensorflow/tfjs-core');
   versions['@tensorflow/tfjs-core'] = tf.version_core;
   await tryLoad(['tfjs-webgpu'], async () => {
     await import('@tensorflow/tfjs-backend-webgpu');
     if (!tf.findBackendFactory('webgpu')) throw new Error('the TF.js WebGPU backend did not register (no navigator.gpu when it loaded?)');
   });
   await tryLoad(['tfjs-wasm'], async () => {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const wasm = commonJs(await import('@tensorflow/tfjs-backend-wasm'));
     // A directory prefix: under Node the backend reads `prefix + file name` from disk.
     wasm.setWasmPaths(`${dirname(wasmFile('tfjs-backend-wasm-simd.wasm'))}/`);
     versions['@tensorflow/tfjs-backend-wasm'] = wasm.version_wasm;

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Runs webcnn's GPU checks and benchmarks on a bare x86-64 Linux machine with a GPU, from the device kit that
+# scripts/device/pack.sh built (.device-kit/ and .gl/ at the repository root; see docs/device.md):
+#
+#   bash scripts/device/run.sh          # from the repository root; logs and JSON go to $OUT
+#
+# Phases, each with its own time limit, each run whatever the others did:
+#   probe     the adapter Dawn finds (vendor, architecture, features, limits); without one, again with NVIDIA's
+#             Vulkan driver named (VK_DRIVER_FILES)
+#   classify  the shared MobileNetV2 on cat.bmp through the CLI (expects "Egyptian cat" in the top 3)
+#   cases     the GPU correctness cases (test/run-gpu-cases.ts)
+#   peers     npm run bench:peers -- --runtime node: webcnn, ORT Web (JSEP, native WebGPU EP), TF.js (WebGPU,
+#             WASM), MobileNetV2 224 and ResNet-50 224
+#   bench     npm run bench -- --runtime node: per-kernel timing of both networks
+# then a summary, printed last.
+#
+# Environment: OUT (default /tmp/webcnn-device-out); WEBCNN_DEVICE_QUICK=1 for a short dry run (small networks,
+# few repeats: what a machine without a GPU can do in a few minutes); WEBCNN_DEVICE_PHASES (default
+# "probe classify cases peers bench"); WEBCNN_DEVICE_ROUNDS / WEBCNN_DEVICE_WARMUPS (peers, default 50 / 5);
+# WEBCNN_DEVICE_CASES (case groups, default all); WEBCNN_DAWN_OPTIONS (Dawn options, src/gpu/node-device.ts).
+set -u
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+START=$(date +%s)
+OUT=${OUT:-/tmp/webcnn-device-out}
+mkdir -p "$OUT"
+QUICK=${WEBCNN_DEVICE_QUICK:-0}
+PHASES=" ${WEBCNN_DEVICE_PHASES:-probe classify cases peers bench} "
+KIT=${WEBCNN_KIT_DIR:-/tmp/webcnn-kit}
+SUMMARY=$OUT/summary.txt
+: >"$SUMMARY"
+STATUS=()
+
+note() { echo "$*" | tee -a "$SUMMARY"; }
+elapsed() { echo $(($(date +%s) - START)); }
+# record PHASE STATUS SECONDS NOTE
+record() { STATUS+=("$(printf '%-9s %-8s %5s s  %s' "$1" "$2" "$3" "$4")"); }
+wanted() { [[ "$PHASES" == *" $1 "* ]]; }
+
+note "==== webcnn device run, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(uname -m), $(nproc) CPUs, quick=$QUICK ===="
+if command -v nvidia-smi >/dev/null 2>&1; then
+  note "gpu: $(nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader 2>&1 | head -1)"
+else
+  note "gpu: no nvidia-smi"
+fi
+
+# The Vulkan loader, where the machine has none (the device image has NVIDIA's driver but maybe no loader).
+if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
+  if ls .gl/*.deb >/dev/null 2>&1; then
+    for f in .gl/*.deb; do dpkg -x "$f" /; done
+    ldconfig
+    note "vulkan loader: installed from .gl ($(ls .gl/*.deb | xargs -n1 basename | tr '\n' ' '))"
+  else
+    note "vulkan loader: none on the machine and no .gl/*.deb carried"
+  fi
+else
+  note "vulkan loader: $(ldconfig -p | grep -m1 'libvulkan\.so\.1' | sed 's/.*=> //')"
+fi
+
+# Unpack the kit (in parallel: xz is single-threaded).
+rm -rf "$KIT" && mkdir -p "$KIT"
+if ! ls .device-kit/*.tar.xz >/dev/null 2>&1; then
+  note "no .device-kit/*.tar.xz: build it with 'npm run device:kit' and carry .device-kit"
+  exit 2
+fi
+untar() {
+  if command -v xz >/dev/null 2>&1; then
+    tar xJf "$1" -C "$2"
+  else
+    python3 -c 'import sys, tarfile; t = tarfile.open(sys.argv[1]); t.extractall(sys.argv[2], **({"filter": "tar"} if hasattr(tarfile, "tar_filter") else {}))' "$1" "$2"
+  fi
+}
+pids=()
+for t in .device-kit/*.tar.xz; do untar "$t" "$KIT" & pids+=($!); done
+for p in "${pids[@]}"; do wait "$p" || note "unpacking failed (tar status $?)"; done
+note "kit: $(head -1 "$KIT/js/BUILD" 2>/dev/null), unpacked in $(elapsed) s"
+
+NODE=node
+if ! command -v node >/dev/null 2>&1 || [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -lt 20 ]; then
+  NODE=$KIT/bin/node
+fi
+note "node: $NODE $("$NODE" --version 2>&1)"
+export WEBCNN_SHARED=$KIT WEBCNN_PEER_WASM_DIR=$KIT/wasm
+JS=$KIT/js
+cd "$KIT"
+
+# run PHASE SECONDS LOG COMMAND...: the command under `timeout`, its output shown and kept in LOG; sets RC.
+run() {
+  local phase=$1 limit=$2 log=$3
+  shift 3
+  echo
+  echo "==== $phase (limit $limit s): $*"
+  local t0
+  t0=$(date +%s)
+  timeout -k 10 "$limit" "$@" 2>&1 | tee "$log"
+  RC=${PIPESTATUS[0]}
+  SECONDS_TAKEN=$(($(date +%s) - t0))
+  [ $RC -eq 124 ] || [ $RC -eq 137 ] && echo "==== $phase: killed at its limit of $limit s"
+  return 0
+}
+
+ADAPTER=none
+if wanted probe; then
+  run probe 60 "$OUT/probe.log" "$NODE" "$JS/probe.mjs"
+  if [ $RC -ne 0 ]; then
+    for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
+      [ -f "$icd" ] || continue
+      echo "no adapter: again with VK_DRIVER_FILES=$icd"
+      export VK_DRIVER_FILES=$icd
+      run probe 60 "$OUT/probe.log" "$NODE" "$JS/probe.mjs"
+      [ $RC -eq 0 ] && break
+      unset VK_DRIVER_FILES
+    done
+  fi
+  if [ $RC -eq 0 ]; then
+    ADAPTER=$(grep -m1 '^adapter:' "$OUT/probe.log" | cut -c10-)
+    record probe ok "$SECONDS_TAKEN" "${VK_DRIVER_FILES:+VK_DRIVER_FILES=$VK_DRIVER_FILES; }$ADAPTER"
+  else
+    record probe FAILED "$SECONDS_TAKEN" "status $RC: $(grep -v XDG_RUNTIME "$OUT/probe.log" | tail -1 | cut -c1-150)"
+    {
+      echo "---- Vulkan diagnostics"
+      ls -l /dev/nvidia* /dev/dri 2>&1 | head
+      ls /usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/nvidia/share/vulkan/icd.d 2>&1
+      ldconfig -p | grep -i 'vulkan\|nvidia' | head
+      VK_LOADER_DEBUG=error,warn,driver timeout 60 "$NODE" "$JS/probe.mjs" 2>&1 | grep -v XDG_RUNTIME | tail -40
+    } >>"$OUT/probe.log" 2>&1
+    tail -40 "$OUT/probe.log"
+  fi
+fi
+
+if wanted classify; then
+  run classify 60 "$OUT/classify.log" "$NODE" "$JS/webcnn.mjs" classify "$KIT/images/cat.bmp" \
+    --model "$KIT/models/mobilenet_v2_1.0_224_quant.tflite" --labels "$KIT/labels/imagenet_labels.txt" --top 3
+  top=$(grep -v XDG_RUNTIME "$OUT/classify.log" | grep -m3 . | tr -s ' ' | tr '\n' ';' | cut -c1-150)
+  if [ $RC -eq 0 ] && grep -q 'Egyptian cat' "$OUT/classify.log"; then
+    record classify ok "$SECONDS_TAKEN" "$top"
+  else
+    record classify FAILED "$SECONDS_TAKEN" "status $RC: $top"
+  fi
+fi
+
+if wanted cases; then
+  if [ "$QUICK" = 1 ]; then groups=${WEBCNN_DEVICE_CASES:-kernels}; limit=600; else groups=${WEBCNN_DEVICE_CASES:-}; limit=150; fi
+  # shellcheck disable=SC2086
+  run cases $limit "$OUT/cases.log" "$NODE" "$JS/run-gpu-cases.mjs" $groups
+  counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/cases.log" | tail -1)
+  if [ $RC -eq 0 ]; then record cases ok "$SECONDS_TAKEN" "${groups:-all groups}: $counts"; else record cases FAILED "$SECONDS_TAKEN" "status $RC, ${groups:-all groups}: ${counts:-no count}"; fi
+fi
+
+if wanted peers; then
+  if [ "$QUICK" = 1 ]; then
+    args=(--networks mobilenetv2 --input-size 64 --width-multiplier 0.35 --rounds "${WEBCNN_DEVICE_ROUNDS:-2}" --warmups "${WEBCNN_DEVICE_WARMUPS:-1}" --network-timeout 400)
+    limit=600
+  else
+    args=(--networks mobilenetv2,resnet50 --rounds "${WEBCNN_DEVICE_ROUNDS:-50}" --warmups "${WEBCNN_DEVICE_WARMUPS:-5}" --network-timeout 100)
+    limit=230
+  fi
+  run peers $limit "$OUT/peers.log" "$NODE" "$JS/bench-peers.mjs" --runtime node "${args[@]}" --out "$OUT/peers.json"
+  errors=$(grep -c 'could not run' "$OUT/peers.log")
+  if [ $RC -eq 0 ]; then record peers ok "$SECONDS_TAKEN" "${args[*]}; $errors engine/network error rows"; else record peers FAILED "$SECONDS_TAKEN" "status $RC; ${args[*]}"; fi
+fi
+
+if wanted bench; then
+  if [ "$QUICK" = 1 ]; then args=(--quick --networks mobilenet_v2); limit=600; else args=(); limit=120; fi
+  run bench $limit "$OUT/bench.log" "$NODE" "$JS/bench.mjs" --runtime node "${args[@]}" --out "$OUT/timing.json"
+  if [ $RC -eq 0 ]; then record bench ok "$SECONDS_TAKEN" "${args[*]:-full}"; else record bench FAILED "$SECONDS_TAKEN" "status $RC; ${args[*]:-full}"; fi
+fi
+
+{
+  echo
+  echo "==================== summary ($(elapsed) s in all; logs in $OUT) ===================="
+  grep -v '^====' "$SUMMARY"
+  [ -f "$OUT/probe.log" ] && grep -E '^(features|limits|device):' "$OUT/probe.log" | cut -c1-400
+  echo
+  printf '%-9s %-8s %7s  %s\n' phase status time note
+  printf '%s\n' "${STATUS[@]}"
+  if [ -f "$OUT/cases.log" ] && grep -q '^FAIL' "$OUT/cases.log"; then
+    echo
+    echo "---- failing GPU cases (first 15)"
+    grep '^FAIL' "$OUT/cases.log" | head -15 | cut -c1-220
+  fi
+  if [ -f "$OUT/peers.log" ] && grep -q '^engine ' "$OUT/peers.log"; then
+    echo
+    echo "---- peers (bench:peers --runtime node)"
+    sed -n '/^engine /,/^took /p' "$OUT/peers.log"
+  fi
+  if [ -f "$OUT/bench.log" ] && grep -q '^timer:' "$OUT/bench.log"; then
+    echo
+    echo "---- per-kernel timing summary (bench --runtime node; rows in bench.log and timing.json)"
+    sed -n '/^adapter:/,/^suite took/p' "$OUT/bench.log" | tail -n +2
+  fi
+} >"$OUT/summary.tmp"
+cat "$OUT/summary.tmp" >"$SUMMARY"
+rm -f "$OUT/summary.tmp"
+cat "$SUMMARY"
