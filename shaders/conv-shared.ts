@@ -1,6 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelProgram, UniformField } from './common.ts';
-import { ACTIVATION_UNIFORMS, bindingDecls, convBindings, epilogueFunction, uniformStruct, unroll, unroll2 } from './common.ts';
+import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
+import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, epilogueFunction, finishProgram, uniformStruct, unroll, unroll2 } from './common.ts';
 
 /**
  * Dense convolution (any KxK, stride, dilation, padding; 1x1 included) as an implicit GEMM staged through
@@ -11,6 +11,8 @@ import { ACTIVATION_UNIFORMS, bindingDecls, convBindings, epilogueFunction, unif
  * invocation reads them from there: each global load serves 8 invocations, where the register-blocked kernels
  * (pointwise.ts, conv2d.ts) load everything per invocation. Real GPUs reward that; software adapters, whose
  * barriers are expensive, do not, so the autotuner decides per layer and adapter.
+ *
+ * Workgroup memory holds f32 at every storage precision (values are converted once, when staged).
  *
  * Weights are packed like conv2d.ts: `[kh][kw][inC4][outC4][4]` vec4s, so K index `k = tap * inC4 + ci4`.
  */
@@ -54,7 +56,7 @@ export function convSharedBlock(v: Pick<ConvSharedVariant, 'pixelsPerThread' | '
   return { pixels: GRID * v.pixelsPerThread, vec4s: GRID * v.vec4sPerThread };
 }
 
-export function convSharedProgram(v: ConvSharedVariant): KernelProgram {
+export function convSharedProgram(v: ConvSharedVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const P = v.pixelsPerThread;
   const V = v.vec4sPerThread;
   if (!Number.isInteger(P / 2) || P < 2 || P > 8 || !Number.isInteger(V) || V < 1 || V > 4) {
@@ -69,7 +71,7 @@ export function convSharedProgram(v: ConvSharedVariant): KernelProgram {
   const bindings = convBindings(v.residual);
   const code = wgsl`
 ${uniformStruct(CONV_SHARED_UNIFORMS)}
-${bindingDecls(bindings, {})}
+${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
 const KW = ${v.kernelW}u;
 
 var<workgroup> tileA: array<vec4<f32>, ${BM * STEP}>;
@@ -102,7 +104,7 @@ ${unroll(aLoads, (j) => `    tileA[(li / ${STEP}u + ${(j * THREADS) / STEP}u) * 
 ${unroll(bLoads, (j) => `    {
       let k = k0 + kB${j};
       var w = vec4<f32>(0.0);
-      if (k < params.K && coB${j} < params.outC4) { w = weight[(k * params.outC4 + coB${j}) * 4u + laneB${j}]; }
+      if (k < params.K && coB${j} < params.outC4) { w = load_weight((k * params.outC4 + coB${j}) * 4u + laneB${j}); }
       tileB[(kB${j} * 4u + laneB${j}) * ${BN}u + colB${j}] = w;
     }`)}
     workgroupBarrier();
@@ -119,7 +121,7 @@ ${unroll(V, (c) => `  let co${c} = firstCo + tx + ${c * GRID}u;`)}
 ${unroll(P, (p) => `  let m${p} = firstPixel + ty + ${p * GRID}u;`)}
 ${unroll2(P, V, (p, c) => `  if (m${p} < params.pixels && co${c} < params.outC4) {
     let o = m${p} * params.outC4 + co${c};
-    dst[o] = epilogue(acc${p}_${c} + bias[co${c}], o);
+    store_dst(o, epilogue(acc${p}_${c} + bias[co${c}], o));
   }`)}
 }
 
@@ -156,17 +158,17 @@ fn loadInput(row: Row, k: u32) -> vec4<f32> {
   if (!row.valid || k >= params.K || iy < 0 || iy >= i32(params.inH) || ix < 0 || ix >= i32(params.inW)) {
     return vec4<f32>(0.0);
   }
-  return src[((row.imageRow + u32(iy)) * params.inW + u32(ix)) * params.inC4 + ci4];
+  return load_src(((row.imageRow + u32(iy)) * params.inW + u32(ix)) * params.inC4 + ci4);
 }
 
 ${epilogueFunction(v)}
 `;
-  return {
+  return finishProgram({
     name: 'conv-shared',
     key: `conv-shared/k${v.kernelH}x${v.kernelW}/p${P}v${V}/${v.residual ? 'res' : 'nores'}/${v.activation ? 'act' : 'noact'}`,
     code,
     bindings,
     uniforms: CONV_SHARED_UNIFORMS,
     workgroupSize: THREADS,
-  };
+  }, precision);
 }

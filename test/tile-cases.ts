@@ -22,7 +22,10 @@ const SHAPES: Record<keyof typeof TILE_CANDIDATES, GpuCase> = {
 
 const SHARED_TILE = { pixelsPerThread: 4, vec4sPerThread: 2, shared: true } as const;
 
-/** Shapes only the workgroup-memory kernel treats specially: strided 1x1, dilation, an RGB stem, K not a multiple of its step. */
+/**
+ * Shapes only the workgroup-memory kernels treat specially: strided 1x1, dilation, an RGB stem, K not a multiple
+ * of its step; and the split-K fully connected kernel.
+ */
 const SHARED_EXTRA: readonly TileCase[] = [
   {
     name: 'pointwise stride 2 shared',
@@ -40,9 +43,19 @@ const SHARED_EXTRA: readonly TileCase[] = [
     kernels: { ...DEFAULT_KERNEL_CHOICE, conv2d: SHARED_TILE, stem: SHARED_TILE },
   },
   {
+    name: 'linear split-K, 1 row',
+    case: { kind: 'linear', n: 1, inF: 1283, outF: 1001, activation: 'none' },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, linear: 'splitK' },
+  },
+  {
+    name: 'linear split-K, 3 rows, clamp',
+    case: { kind: 'linear', n: 3, inF: 70, outF: 9, activation: 'relu6' },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, linear: 'splitK' },
+  },
+  {
     name: 'resnet50 33x33 every dense conv shared',
     case: { kind: 'resnet50', n: 2, inputSize: 33, numClasses: 10, softmax: true },
-    kernels: { ...DEFAULT_KERNEL_CHOICE, pointwise: SHARED_TILE, conv2d: SHARED_TILE, stem: SHARED_TILE },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, pointwise: SHARED_TILE, conv2d: SHARED_TILE, stem: SHARED_TILE, linear: 'splitK' },
   },
 ];
 

@@ -8,12 +8,13 @@ import { flattenProgram, packNchwProgram, reshapeProgram, unpackNchwProgram } fr
 import { padProgram } from '../../shaders/pad.ts';
 import { pointwiseConvProgram } from '../../shaders/pointwise.ts';
 import { globalAvgPoolProgram, poolProgram } from '../../shaders/pool.ts';
+import { linearSplitKProgram } from '../../shaders/linear.ts';
 import { softmaxAxesProgram, softmaxProgram } from '../../shaders/softmax.ts';
 import { GraphError } from '../errors.ts';
 import type { Activation, Conv2dNode, Graph, GraphNode, LinearNode, PoolAttrs, Shape4, SoftmaxAttrs, TensorId } from '../graph/ir.ts';
 import { activationBounds } from '../graph/ir.ts';
 import { toFloat16Bits } from './f16.ts';
-import { c4, expandGroupedWeights, packBias, packDenseConvWeights, packDepthwiseWeights } from './pack-weights.ts';
+import { c4, expandGroupedWeights, packBias, packDenseConvWeights, packDepthwiseWeights, packLinearRowsWeights } from './pack-weights.ts';
 
 /**
  * Lowering: each node of an optimized graph becomes one kernel launch described without any GPU object:
@@ -61,6 +62,11 @@ export interface KernelChoice {
   readonly stem?: Tile;
   /** `rows`: the row-reuse depthwise kernel where dilation is 1 (default true). */
   readonly depthwise: { readonly pixelsPerThread: number; readonly rows?: boolean };
+  /**
+   * Fully connected layers with fewer rows than a pointwise tile has pixels: `splitK` spreads each output vec4's
+   * dot product over a workgroup (shaders/linear.ts), `register` (default) gives it to one invocation.
+   */
+  readonly linear?: 'splitK' | 'register';
   /** Per-convolution tiles (by output tensor id of the optimized graph), e.g. from the autotuner. */
   readonly perNode?: ReadonlyMap<TensorId, Tile>;
 }
@@ -305,9 +311,7 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
   const weight = packDenseConvWeights(dense, outC, inC, kh, kw);
   const isPointwise = kh === 1 && kw === 1 && a.pads.every((p) => p === 0);
   const denseTile = isPointwise ? choice.pointwise : !tile && inC <= 4 && choice.stem ? choice.stem : choice.conv2d;
-  // The workgroup-memory kernel indexes f32 storage directly: at the f16 precisions its tile runs on the
-  // register-tile kernels below.
-  if (denseTile.shared && precision === 'f32') {
+  if (denseTile.shared) {
     const block = convSharedBlock(denseTile);
     const pixels = n * outH * outW;
     const tilesN = ceilDiv(c4(outC), block.vec4s);
@@ -317,7 +321,7 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
       kind: isPointwise ? 'pointwise' : 'conv2d',
       program: convSharedProgram({
         kernelH: kh, kernelW: kw, pixelsPerThread: denseTile.pixelsPerThread, vec4sPerThread: denseTile.vec4sPerThread, residual, activation,
-      }),
+      }, precision),
       uniforms: {
         pixels, K: kh * kw * c4(inC), tilesN, tiles, inH, inW, inC4: c4(inC), outH, outW, outC4: c4(outC),
         strideY: a.stride[0], strideX: a.stride[1], dilationY: a.dilation[0], dilationX: a.dilation[1],
@@ -372,26 +376,36 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
 function lowerLinear(node: LinearNode, inShape: Shape4, choice: KernelChoice, precision: StoragePrecision): Step {
   const [n, inC] = inShape;
   const outC = node.attrs.outFeatures;
+  const fewRows = n < choice.pointwise.pixelsPerThread;
+  const activation = node.attrs.activation.kind !== 'none';
+  const act = activationUniforms(node.attrs.activation);
+  const bias = packBias(node.attrs.bias, outC);
+  if (fewRows && choice.linear === 'splitK') {
+    const items = n * c4(outC);
+    return {
+      label: node.name,
+      kind: 'linear',
+      program: linearSplitKProgram({ activation }, precision),
+      uniforms: { items, inC4: c4(inC), outC4: c4(outC), ...act },
+      workgroups: items,
+      buffers: convBuffers(node, packLinearRowsWeights(node.attrs.weight, outC, inC), bias, precision),
+      macs: n * inC * outC,
+    };
+  }
   // Few rows: spread the output channels over more invocations instead of blocking pixels.
-  const P = n >= choice.pointwise.pixelsPerThread ? choice.pointwise.pixelsPerThread : 1;
-  const V = n >= choice.pointwise.pixelsPerThread ? Math.min(choice.pointwise.vec4sPerThread, c4(outC)) : 1;
+  const P = fewRows ? 1 : choice.pointwise.pixelsPerThread;
+  const V = fewRows ? 1 : Math.min(choice.pointwise.vec4sPerThread, c4(outC));
   const coGroups = ceilDiv(c4(outC), V);
   return {
     label: node.name,
     kind: 'linear',
-    program: pointwiseConvProgram({
-      pixelsPerThread: P,
-      vec4sPerThread: V,
-      strided: false,
-      residual: false,
-      activation: node.attrs.activation.kind !== 'none',
-    }, precision),
+    program: pointwiseConvProgram({ pixelsPerThread: P, vec4sPerThread: V, strided: false, residual: false, activation }, precision),
     uniforms: {
       pixels: n, inH: 1, inW: 1, inC4: c4(inC), outH: 1, outW: 1, outC4: c4(outC),
-      strideY: 1, strideX: 1, coGroups, ...activationUniforms(node.attrs.activation),
+      strideY: 1, strideX: 1, coGroups, ...act,
     },
     workgroups: ceilDiv(ceilDiv(n, P) * coGroups, 64),
-    buffers: convBuffers(node, packDenseConvWeights(node.attrs.weight, outC, inC, 1, 1), packBias(node.attrs.bias, outC), precision),
+    buffers: convBuffers(node, packDenseConvWeights(node.attrs.weight, outC, inC, 1, 1), bias, precision),
     macs: n * inC * outC,
   };
 }

@@ -78,3 +78,18 @@ export function packBias(bias: Float32Array | null, outC: number): Float32Array 
   if (bias) packed.set(bias.subarray(0, outC));
   return packed;
 }
+
+/**
+ * Fully connected weights `[outC, inC]` for the split-K kernel (shaders/linear.ts): `[outC4][inC4][4][4]`, so
+ * that the invocations of one output vec4, which walk consecutive input vec4s, read consecutive memory.
+ */
+export function packLinearRowsWeights(weight: Float32Array, outC: number, inC: number): Float32Array {
+  const inC4 = c4(inC);
+  const packed = new Float32Array(c4(outC) * inC4 * 16);
+  for (let o = 0; o < outC; o++) {
+    for (let i = 0; i < inC; i++) {
+      packed[((((o >> 2) * inC4 + (i >> 2)) * 4 + (i & 3)) * 4) + (o & 3)] = weight[o * inC + i];
+    }
+  }
+  return packed;
+}
