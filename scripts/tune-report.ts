@@ -3,7 +3,7 @@
  *
  * Which kernel tiles win on this adapter, and by how much: for MobileNetV2 1.0 and ResNet-50 (random weights,
  * batch 1) under Node through Dawn, it times whole inferences and every launch for several whole-network tile
- * choices (the deterministic default, small register tiles, workgroup-memory tiles) and for the autotuner's
+ * choices (both deterministic defaults, small register tiles, workgroup-memory tiles) and for the autotuner's
  * per-layer choice, and prints per-layer tables. The data behind the per-adapter defaults in
  * `src/runtime/lowering.ts`; meant for machines with a real GPU (SwiftShader only for a smoke run).
  */
@@ -20,7 +20,7 @@ import { resnet50 } from '../src/models/resnet.ts';
 import { MemoryTuningCache, profileSteps } from '../src/runtime/autotune.ts';
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
 import type { KernelChoice, Tile } from '../src/runtime/lowering.ts';
-import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/lowering.ts';
+import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from '../src/runtime/lowering.ts';
 
 const { values } = parseArgs({
   options: {
@@ -37,7 +37,8 @@ const uniform = (t: Tile): KernelChoice => ({ ...DEFAULT_KERNEL_CHOICE, pointwis
 
 /** Whole-network choices to compare with the default and the tuned model. */
 const GLOBAL_CHOICES: Record<string, KernelChoice> = {
-  default: DEFAULT_KERNEL_CHOICE,
+  'gpu default': GPU_KERNEL_CHOICE,
+  'software default': DEFAULT_KERNEL_CHOICE,
   'register 2x1': uniform({ pixelsPerThread: 2, vec4sPerThread: 1 }),
   'register 4x2': uniform({ pixelsPerThread: 4, vec4sPerThread: 2 }),
   'shared 4x2': uniform({ pixelsPerThread: 4, vec4sPerThread: 2, shared: true }),

@@ -24,7 +24,7 @@ export type { AcquireDeviceOptions, AcquiredDevice } from './gpu/device.ts';
 export { CompiledModel, resolvePrecision } from './runtime/compiled-model.ts';
 export type { StoragePrecision } from '../shaders/common.ts';
 export type { CompileOptions, MemoryReport, TensorDescription } from './runtime/compiled-model.ts';
-export { DEFAULT_KERNEL_CHOICE } from './runtime/lowering.ts';
+export { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, defaultKernelChoice, isSoftwareAdapter } from './runtime/lowering.ts';
 export type { KernelChoice, Step } from './runtime/lowering.ts';
 export * from './models/index.ts';
 export { runGraphReference, runGraphReferenceAll } from './reference/index.ts';

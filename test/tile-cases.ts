@@ -5,7 +5,7 @@
  */
 import { TILE_CANDIDATES } from '../src/runtime/autotune.ts';
 import type { KernelChoice } from '../src/runtime/lowering.ts';
-import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/lowering.ts';
+import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from '../src/runtime/lowering.ts';
 import type { GpuCase } from './gpu-cases.ts';
 
 export interface TileCase {
@@ -51,6 +51,16 @@ const SHARED_EXTRA: readonly TileCase[] = [
     name: 'linear split-K, 3 rows, clamp',
     case: { kind: 'linear', n: 3, inF: 70, outF: 9, activation: 'relu6' },
     kernels: { ...DEFAULT_KERNEL_CHOICE, linear: 'splitK' },
+  },
+  {
+    name: 'mobilenetV2 96 GPU default (occupancy rule: small tiles)',
+    case: { kind: 'mobilenetV2', n: 1, inputSize: 96, widthMultiplier: 0.5, numClasses: 10, softmax: true },
+    kernels: GPU_KERNEL_CHOICE,
+  },
+  {
+    name: 'mobilenetV2 96 GPU default, 6 workgroups suffice (big tiles)',
+    case: { kind: 'mobilenetV2', n: 1, inputSize: 96, widthMultiplier: 0.5, numClasses: 10, softmax: true },
+    kernels: { ...GPU_KERNEL_CHOICE, byOccupancy: { ...GPU_KERNEL_CHOICE.byOccupancy!, minWorkgroups: 6 } },
   },
   {
     name: 'resnet50 33x33 every dense conv shared',

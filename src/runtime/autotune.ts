@@ -120,6 +120,8 @@ export interface TuneOptions {
   /** Identifies the adapter in cache keys (vendor, architecture, description). */
   readonly adapterKey?: string;
   readonly onProgress?: (done: number, total: number) => void;
+  /** The choice tuning starts from (layers keep its other settings); default `DEFAULT_KERNEL_CHOICE`. */
+  readonly base?: KernelChoice;
 }
 
 export interface TuneResult {
@@ -143,7 +145,9 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
   const repeats = options.repeats ?? 3;
 
   // Find the convolutions and their families from a default lowering.
-  const probe = await compile(DEFAULT_KERNEL_CHOICE);
+  // Per-layer rules of the base do not apply to tuned layers: each gets an explicit tile.
+  const base: KernelChoice = { ...(options.base ?? DEFAULT_KERNEL_CHOICE), perNode: undefined };
+  const probe = await compile(base);
   const convs = new Map<TensorId, { family: ConvFamily; key: string }>();
   const byOutput = new Map(graph.nodes.map((n) => [n.output, n]));
   for (const step of probe.steps) {
@@ -171,7 +175,7 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
       const candidates = TILE_CANDIDATES[c.family];
       trial.set(id, candidates[Math.min(round, candidates.length - 1)]);
     }
-    const model = await compile({ ...DEFAULT_KERNEL_CHOICE, perNode: trial });
+    const model = await compile({ ...base, perNode: trial });
     try {
       const medians = await profileSteps(device, model, repeats);
       model.steps.forEach((step, i) => {

@@ -12,7 +12,7 @@ import { validateGraph } from '../graph/validate.ts';
 import type { TuneOptions } from './autotune.ts';
 import { tuneKernels } from './autotune.ts';
 import type { BufferRef, KernelChoice, Step } from './lowering.ts';
-import { DEFAULT_KERNEL_CHOICE, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
+import { defaultKernelChoice, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
 
 export interface TensorDescription {
   readonly name: string;
@@ -22,7 +22,7 @@ export interface TensorDescription {
 export interface CompileOptions {
   /** Skip BN folding and fusion (for tests of the unfused kernels). */
   readonly optimize?: boolean;
-  /** Tiles to use; without tuning, `DEFAULT_KERNEL_CHOICE`. */
+  /** Tiles to use; default `defaultKernelChoice(device.adapterInfo)` (software adapters and GPUs differ). */
   readonly kernels?: KernelChoice;
   /**
    * Time each convolution's candidate tiles on this device and keep the fastest (needs `timestamp-query`;
@@ -162,7 +162,7 @@ export class CompiledModel {
     const precision = resolvePrecision(device, options.precision);
     const graph = options.optimize === false ? source : optimizeGraph(source);
     validateGraph(graph);
-    let kernels = options.kernels ?? DEFAULT_KERNEL_CHOICE;
+    let kernels = options.kernels ?? defaultKernelChoice((device as { adapterInfo?: GPUAdapterInfo }).adapterInfo);
     if (options.tune) {
       const given = options.tune === true ? {} : options.tune;
       // Tiles are measured at the model's precision, and cached apart from the other precisions' choices.
@@ -171,7 +171,7 @@ export class CompiledModel {
         device,
         graph,
         (k) => CompiledModel.compile(device, graph, { optimize: false, kernels: k, precision }),
-        tuneOptions,
+        { base: kernels, ...tuneOptions },
       );
       kernels = { ...kernels, perNode };
     }

@@ -10,7 +10,7 @@ import { mobilenetV2, randomParams } from '../models/index.ts';
 import { dispatchGrid } from './compiled-model.ts';
 import { toFloat16Bits } from './f16.ts';
 import type { BufferRef, Step } from './lowering.ts';
-import { DEFAULT_KERNEL_CHOICE, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
+import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, defaultKernelChoice, isAliasNode, isSoftwareAdapter, lowerGraph, storageBytes } from './lowering.ts';
 
 const vec4s = (c: number) => Math.ceil(c / 4);
 
@@ -339,6 +339,33 @@ describe('lowering details', () => {
     expect([steps[1].uniforms.actMin, steps[1].uniforms.actMax]).toEqual([-1, 2.5]);
     expect(steps[2].program.key).toBe(`pointwise/p${DEFAULT_KERNEL_CHOICE.pointwise.pixelsPerThread}v1/1/nores/act`);
     expect(steps[3].program.key).toBe('elementwise/activation');
+  });
+});
+
+describe('kernel choice per adapter', () => {
+  it('software adapters keep the SwiftShader defaults, GPUs get the GPU choice', () => {
+    expect(isSoftwareAdapter({ vendor: 'google', architecture: 'swiftshader' })).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'mesa', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' })).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', isFallbackAdapter: true } as Partial<GPUAdapterInfo>)).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200' })).toBe(false);
+    expect(defaultKernelChoice({ vendor: 'google', architecture: 'swiftshader' })).toBe(DEFAULT_KERNEL_CHOICE);
+    expect(defaultKernelChoice({ vendor: 'nvidia', architecture: 'hopper' })).toBe(GPU_KERNEL_CHOICE);
+    expect(defaultKernelChoice(undefined)).toBe(DEFAULT_KERNEL_CHOICE);
+  });
+
+  it('the occupancy rule gives big maps workgroup-memory tiles and small maps small register tiles', () => {
+    const graph = optimizeGraph(mobilenetV2({ params: randomParams(3), inputSize: 224 }));
+    const steps = lowerGraph(graph, GPU_KERNEL_CHOICE);
+    const key = (label: string) => steps.find((st) => st.label === label)!.program.key;
+    // 112x112, 16 -> 96: 392 x 2 workgroups of 32 pixels x 64 channels.
+    expect(key('features.2.conv.0.0')).toMatch(/^conv-shared\/k1x1\/p4v2\//);
+    // 7x7, 320 -> 1280: too few big tiles; 2 pixels x 4 channels per invocation gives 25 x 320 / 64 = 125 < 264.
+    expect(key('features.18.0')).toMatch(/^pointwise\/p1v1\//);
+    // Depthwise 112x112x96 keeps 4 pixels per invocation; 7x7x960 drops to 1.
+    expect(key('features.2.conv.1.0')).toMatch(/\/p4\//);
+    expect(key('features.17.conv.1.0')).toMatch(/\/p1\//);
+    // The classifier head is the split-K kernel.
+    expect(steps.find((st) => st.kind === 'linear')!.program.key).toMatch(/^linear-splitk\//);
   });
 });
 

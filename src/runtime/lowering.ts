@@ -69,6 +69,12 @@ export interface KernelChoice {
   readonly linear?: 'splitK' | 'register';
   /** Per-convolution tiles (by output tensor id of the optimized graph), e.g. from the autotuner. */
   readonly perNode?: ReadonlyMap<TensorId, Tile>;
+  /**
+   * Without a per-node tile, dense convs take the first of `tiles` (largest first) that still launches at least
+   * `minWorkgroups` workgroups (else the last), and depthwise convs the widest of 4, 2, 1 pixels that does: big
+   * tiles where the map is big, enough parallel work where it is small.
+   */
+  readonly byOccupancy?: { readonly tiles: readonly Tile[]; readonly minWorkgroups: number };
 }
 
 /**
@@ -83,6 +89,50 @@ export const DEFAULT_KERNEL_CHOICE: KernelChoice = {
   stem: { pixelsPerThread: 16, vec4sPerThread: 2 },
   depthwise: { pixelsPerThread: 4 },
 };
+
+/**
+ * Deterministic default for hardware GPUs, where workgroup memory pays and a register tile as large as
+ * SwiftShader's leaves most of the chip idle on 14x14 and 7x7 maps: workgroup-memory tiles on big layers, small
+ * register tiles on small ones, the split-K head. Each layer launches >= 264 workgroups where a tile allows
+ * (two per multiprocessor of a 132-SM GPU; WebGPU does not say how many an adapter has).
+ */
+export const GPU_KERNEL_CHOICE: KernelChoice = {
+  pointwise: { pixelsPerThread: 4, vec4sPerThread: 2, shared: true },
+  conv2d: { pixelsPerThread: 4, vec4sPerThread: 2, shared: true },
+  depthwise: { pixelsPerThread: 4 },
+  linear: 'splitK',
+  byOccupancy: {
+    tiles: [
+      { pixelsPerThread: 4, vec4sPerThread: 2, shared: true },
+      { pixelsPerThread: 2, vec4sPerThread: 2, shared: true },
+      { pixelsPerThread: 2, vec4sPerThread: 1 },
+      { pixelsPerThread: 1, vec4sPerThread: 1 },
+    ],
+    minWorkgroups: 264,
+  },
+};
+
+/** Software rasterizers exposed as WebGPU adapters (CPU threads: big register tiles, no workgroup memory). */
+export function isSoftwareAdapter(info: Partial<GPUAdapterInfo> | undefined): boolean {
+  if (!info) return false;
+  if ((info as { isFallbackAdapter?: boolean }).isFallbackAdapter) return true;
+  return /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render|\bwarp\b/i.test(
+    `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.device ?? ''} ${info.description ?? ''}`,
+  );
+}
+
+/** The untuned kernel choice for an adapter: SwiftShader's measured defaults on software adapters, else the GPU one. */
+export function defaultKernelChoice(info: Partial<GPUAdapterInfo> | undefined): KernelChoice {
+  return !info || isSoftwareAdapter(info) ? DEFAULT_KERNEL_CHOICE : GPU_KERNEL_CHOICE;
+}
+
+/** Workgroups a dense conv launches with `tile` (both kernels' grids). */
+function denseWorkgroups(tile: Tile, n: number, outH: number, outW: number, outC4: number, isPointwise: boolean): number {
+  if (tile.shared) return ceilDiv(n * outH * outW, 8 * tile.pixelsPerThread) * ceilDiv(outC4, 8 * tile.vec4sPerThread);
+  const coGroups = ceilDiv(outC4, Math.min(tile.vec4sPerThread, outC4));
+  const pixelGroups = isPointwise ? ceilDiv(n * outH * outW, tile.pixelsPerThread) : n * outH * ceilDiv(outW, tile.pixelsPerThread);
+  return ceilDiv(pixelGroups * coGroups, 64);
+}
 
 const tensor = (id: TensorId): BufferRef => ({ kind: 'tensor', id });
 const constant = (data: Float32Array | Uint16Array): BufferRef => ({ kind: 'constant', data });
@@ -285,8 +335,11 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
   const bias = packBias(a.bias, outC);
   const macs = n * outH * outW * outC * (inC / a.groups) * kh * kw;
 
+  const occupancy = tile ? undefined : choice.byOccupancy;
   if (a.groups === inC && outC === inC && a.groups > 1) {
-    const P = choice.depthwise.pixelsPerThread;
+    const P = occupancy
+      ? ([4, 2, 1].find((p) => ceilDiv(n * outH * ceilDiv(outW, p) * c4(outC), 64) >= occupancy.minWorkgroups) ?? 1)
+      : choice.depthwise.pixelsPerThread;
     const oxGroups = ceilDiv(outW, P);
     const total = n * outH * oxGroups * c4(outC);
     return {
@@ -310,7 +363,9 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
   const dense = a.groups === 1 ? a.weight : expandGroupedWeights(a.weight, outC, inC, a.groups, kh, kw);
   const weight = packDenseConvWeights(dense, outC, inC, kh, kw);
   const isPointwise = kh === 1 && kw === 1 && a.pads.every((p) => p === 0);
-  const denseTile = isPointwise ? choice.pointwise : !tile && inC <= 4 && choice.stem ? choice.stem : choice.conv2d;
+  const denseTile = occupancy
+    ? (occupancy.tiles.find((t) => denseWorkgroups(t, n, outH, outW, c4(outC), isPointwise) >= occupancy.minWorkgroups) ?? occupancy.tiles[occupancy.tiles.length - 1])
+    : isPointwise ? choice.pointwise : !tile && inC <= 4 && choice.stem ? choice.stem : choice.conv2d;
   if (denseTile.shared) {
     const block = convSharedBlock(denseTile);
     const pixels = n * outH * outW;
@@ -333,8 +388,8 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
     };
   }
   if (isPointwise) {
-    const { pixelsPerThread: P } = choice.pointwise;
-    const V = Math.min(choice.pointwise.vec4sPerThread, c4(outC));
+    const P = denseTile.pixelsPerThread;
+    const V = Math.min(denseTile.vec4sPerThread, c4(outC));
     const pixels = n * outH * outW;
     const coGroups = ceilDiv(c4(outC), V);
     const strided = a.stride[0] !== 1 || a.stride[1] !== 1;
