@@ -354,7 +354,7 @@ function failedRow(id: EngineId, label: string, why: string): EngineResult {
  * Each network in a fresh child process; a network whose process dies is run again with each peer beside
  * webcnn in a process of its own (so that one crashing engine does not take the others' figures with it).
  */
-async function runInNode(o: Options): Promise<{ result: PeersResult; browser?: string }> {
+async function runInNode(o: Options, onNetwork?: (partial: PeersResult) => void): Promise<{ result: PeersResult; browser?: string }> {
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { networkTitle } = await import('../bench/peers/protocol.ts');
@@ -363,6 +363,23 @@ async function runInNode(o: Options): Promise<{ result: PeersResult; browser?: s
   const start = performance.now();
   const networks: NetworkResult[] = [];
   let first: PeersResult | undefined;
+  const snapshot = (): PeersResult => ({
+    version: 1,
+    date: new Date().toISOString(),
+    phase: 'both',
+    runtime: first?.runtime ?? `node ${process.version} (Dawn, webgpu package)`,
+    adapter: first?.adapter ?? null,
+    seed: o.seed,
+    versions: first?.versions ?? {},
+    networks: [...networks],
+    durationMs: performance.now() - start,
+  });
+  const done = (network: NetworkResult) => {
+    networks.push(network);
+    // This network's rows in the log now (prefixed, so that the final table stays the only unprefixed one).
+    for (const line of formatPeersTable({ ...snapshot(), networks: [network] }).split('\n')) log(`| ${line}`);
+    onNetwork?.(snapshot());
+  };
   try {
     for (const [i, request] of o.requests.entries()) {
       const title = networkTitle(request);
@@ -370,7 +387,7 @@ async function runInNode(o: Options): Promise<{ result: PeersResult; browser?: s
       const whole = await runChild(o, request, o.engines, resolve(dir, `${i}.json`));
       if (whole.result) {
         first ??= whole.result;
-        networks.push(whole.result.networks[0]);
+        done(whole.result.networks[0]);
         continue;
       }
       log(`${title}: ${whole.why}; again with each engine in a process of its own`);
@@ -396,7 +413,7 @@ async function runInNode(o: Options): Promise<{ result: PeersResult; browser?: s
       const labels = engineLabels(first?.versions['onnxruntime-web'] ?? '?');
       if (withWebcnn && !rows.has('webcnn')) rows.set('webcnn', failedRow('webcnn', labels.webcnn, `with every peer: ${failures[0] ?? whole.why}`));
       const side = request.inputSize ?? 224;
-      networks.push({
+      done({
         ...(facts ?? {
           network: request.network,
           title,
@@ -414,19 +431,7 @@ async function runInNode(o: Options): Promise<{ result: PeersResult; browser?: s
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return {
-    result: {
-      version: 1,
-      date: new Date().toISOString(),
-      phase: 'both',
-      runtime: first?.runtime ?? `node ${process.version} (Dawn, webgpu package)`,
-      adapter: first?.adapter ?? null,
-      seed: o.seed,
-      versions: first?.versions ?? {},
-      networks,
-      durationMs: performance.now() - start,
-    },
-  };
+  return { result: snapshot() };
 }
 
 async function main(): Promise<void> {
@@ -436,14 +441,20 @@ async function main(): Promise<void> {
     writeFileSync(o.resultFile, JSON.stringify(result));
     return;
   }
-  const { result, browser } = o.runtime === 'browser' ? await runInBrowser(o) : o.inProcess ? await runInThisProcess(o) : await runInNode(o);
+  const file = o.out ? resolve(o.out) : resolve(root, 'bench-results', `peers-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  mkdirSync(dirname(file), { recursive: true });
+  const save = (result: PeersResult, browser: string | undefined, partial: boolean) => {
+    const ratios = result.networks.map(peerRatios);
+    const json = { ...result, runtime: o.runtime, userAgent: result.runtime, browser, ratios, ...(partial ? { partial: true } : {}) };
+    writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
+  };
+  // Node: the networks measured so far are saved after each one (a run stopped from outside keeps them).
+  const { result, browser } =
+    o.runtime === 'browser' ? await runInBrowser(o) : o.inProcess ? await runInThisProcess(o) : await runInNode(o, (partial) => save(partial, undefined, true));
   console.log(formatPeersTable(result));
   console.log('');
   console.log(formatPeersSummary(result, { browser }));
-  const file = o.out ? resolve(o.out) : resolve(root, 'bench-results', `peers-${result.date.replace(/[:.]/g, '-')}.json`);
-  mkdirSync(dirname(file), { recursive: true });
-  const ratios = result.networks.map(peerRatios);
-  writeFileSync(file, `${JSON.stringify({ ...result, runtime: o.runtime, userAgent: result.runtime, browser, ratios }, null, 2)}\n`);
+  save(result, browser, false);
   const shown = relative(process.cwd(), file);
   console.log(`\nwrote ${shown && !shown.startsWith('..') ? shown : file}`);
 }

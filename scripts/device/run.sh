@@ -17,7 +17,8 @@
 # Environment: OUT (default /tmp/webcnn-device-out); WEBCNN_DEVICE_QUICK=1 for a short dry run (small networks,
 # few repeats: what a machine without a GPU can do in a few minutes); WEBCNN_DEVICE_PHASES (default
 # "probe classify cases peers bench"); WEBCNN_DEVICE_ROUNDS / WEBCNN_DEVICE_WARMUPS (peers, default 50 / 5);
-# WEBCNN_DEVICE_CASES (case groups, default all); WEBCNN_DAWN_OPTIONS (Dawn options, src/gpu/node-device.ts).
+# WEBCNN_DEVICE_CASES (case groups, default all); WEBCNN_DEVICE_NODE (a node binary, or "kit" for the kit's;
+# default: the machine's node when it is 20 or newer, else the kit's); WEBCNN_DAWN_OPTIONS (Dawn options, src/gpu/node-device.ts).
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -27,6 +28,8 @@ mkdir -p "$OUT"
 QUICK=${WEBCNN_DEVICE_QUICK:-0}
 PHASES=" ${WEBCNN_DEVICE_PHASES:-probe classify cases peers bench} "
 KIT=${WEBCNN_KIT_DIR:-/tmp/webcnn-kit}
+# Seconds for the whole run: each phase's limit shrinks so that the later ones keep their share.
+if [ "$QUICK" = 1 ]; then BUDGET=${WEBCNN_DEVICE_BUDGET:-1500}; else BUDGET=${WEBCNN_DEVICE_BUDGET:-360}; fi
 SUMMARY=$OUT/summary.txt
 : >"$SUMMARY"
 STATUS=()
@@ -36,6 +39,12 @@ elapsed() { echo $(($(date +%s) - START)); }
 # record PHASE STATUS SECONDS NOTE
 record() { STATUS+=("$(printf '%-9s %-8s %5s s  %s' "$1" "$2" "$3" "$4")"); }
 wanted() { [[ "$PHASES" == *" $1 "* ]]; }
+# cap WANT RESERVE: WANT seconds, or fewer so that RESERVE seconds of the budget stay for later phases (>= 20).
+cap() {
+  local left=$((BUDGET - $(elapsed) - $2))
+  [ "$left" -lt 20 ] && left=20
+  if [ "$1" -lt "$left" ]; then echo "$1"; else echo "$left"; fi
+}
 
 note "==== webcnn device run, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(uname -m), $(nproc) CPUs, quick=$QUICK ===="
 if command -v nvidia-smi >/dev/null 2>&1; then
@@ -76,7 +85,11 @@ for p in "${pids[@]}"; do wait "$p" || note "unpacking failed (tar status $?)"; 
 note "kit: $(head -1 "$KIT/js/BUILD" 2>/dev/null), unpacked in $(elapsed) s"
 
 NODE=node
-if ! command -v node >/dev/null 2>&1 || [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -lt 20 ]; then
+if [ "${WEBCNN_DEVICE_NODE:-}" = kit ]; then
+  NODE=$KIT/bin/node
+elif [ -n "${WEBCNN_DEVICE_NODE:-}" ]; then
+  NODE=$WEBCNN_DEVICE_NODE
+elif ! command -v node >/dev/null 2>&1 || [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -lt 20 ]; then
   NODE=$KIT/bin/node
 fi
 note "node: $NODE $("$NODE" --version 2>&1)"
@@ -101,13 +114,13 @@ run() {
 
 ADAPTER=none
 if wanted probe; then
-  run probe 60 "$OUT/probe.log" "$NODE" "$JS/probe.mjs"
+  run probe "$(cap 45 300)" "$OUT/probe.log" "$NODE" "$JS/probe.mjs"
   if [ $RC -ne 0 ]; then
     for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
       [ -f "$icd" ] || continue
       echo "no adapter: again with VK_DRIVER_FILES=$icd"
       export VK_DRIVER_FILES=$icd
-      run probe 60 "$OUT/probe.log" "$NODE" "$JS/probe.mjs"
+      run probe "$(cap 45 300)" "$OUT/probe.log" "$NODE" "$JS/probe.mjs"
       [ $RC -eq 0 ] && break
       unset VK_DRIVER_FILES
     done
@@ -129,7 +142,7 @@ if wanted probe; then
 fi
 
 if wanted classify; then
-  run classify 60 "$OUT/classify.log" "$NODE" "$JS/webcnn.mjs" classify "$KIT/images/cat.bmp" \
+  run classify "$(cap 45 280)" "$OUT/classify.log" "$NODE" "$JS/webcnn.mjs" classify "$KIT/images/cat.bmp" \
     --model "$KIT/models/mobilenet_v2_1.0_224_quant.tflite" --labels "$KIT/labels/imagenet_labels.txt" --top 3
   top=$(grep -v XDG_RUNTIME "$OUT/classify.log" | grep -m3 . | tr -s ' ' | tr '\n' ';' | cut -c1-150)
   if [ $RC -eq 0 ] && grep -q 'Egyptian cat' "$OUT/classify.log"; then
@@ -140,7 +153,8 @@ if wanted classify; then
 fi
 
 if wanted cases; then
-  if [ "$QUICK" = 1 ]; then groups=${WEBCNN_DEVICE_CASES:-kernels}; limit=600; else groups=${WEBCNN_DEVICE_CASES:-}; limit=150; fi
+  if [ "$QUICK" = 1 ]; then groups=${WEBCNN_DEVICE_CASES:-kernels}; limit=600; else groups=${WEBCNN_DEVICE_CASES:-}; limit=120; fi
+  limit=$(cap $limit 190)
   # shellcheck disable=SC2086
   run cases $limit "$OUT/cases.log" "$NODE" "$JS/run-gpu-cases.mjs" $groups
   counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/cases.log" | tail -1)
@@ -149,19 +163,24 @@ fi
 
 if wanted peers; then
   if [ "$QUICK" = 1 ]; then
-    args=(--networks mobilenetv2 --input-size 64 --width-multiplier 0.35 --rounds "${WEBCNN_DEVICE_ROUNDS:-2}" --warmups "${WEBCNN_DEVICE_WARMUPS:-1}" --network-timeout 400)
-    limit=600
+    limit=$(cap 600 40)
+    args=(--networks mobilenetv2 --input-size 64 --width-multiplier 0.35 --rounds "${WEBCNN_DEVICE_ROUNDS:-2}" --warmups "${WEBCNN_DEVICE_WARMUPS:-1}")
   else
-    args=(--networks mobilenetv2,resnet50 --rounds "${WEBCNN_DEVICE_ROUNDS:-50}" --warmups "${WEBCNN_DEVICE_WARMUPS:-5}" --network-timeout 100)
-    limit=230
+    limit=$(cap 210 40)
+    args=(--networks mobilenetv2,resnet50 --rounds "${WEBCNN_DEVICE_ROUNDS:-50}" --warmups "${WEBCNN_DEVICE_WARMUPS:-5}")
   fi
+  # A network whose process dies or overruns is run again engine by engine: half the phase each, 100 s at most.
+  nt=$((limit / 2 - 5))
+  [ $nt -gt 100 ] && [ "$QUICK" != 1 ] && nt=100
+  args+=(--network-timeout "$nt")
   run peers $limit "$OUT/peers.log" "$NODE" "$JS/bench-peers.mjs" --runtime node "${args[@]}" --out "$OUT/peers.json"
   errors=$(grep -c 'could not run' "$OUT/peers.log")
   if [ $RC -eq 0 ]; then record peers ok "$SECONDS_TAKEN" "${args[*]}; $errors engine/network error rows"; else record peers FAILED "$SECONDS_TAKEN" "status $RC; ${args[*]}"; fi
 fi
 
 if wanted bench; then
-  if [ "$QUICK" = 1 ]; then args=(--quick --networks mobilenet_v2); limit=600; else args=(); limit=120; fi
+  if [ "$QUICK" = 1 ]; then args=(--quick --networks mobilenet_v2); limit=600; else args=(); limit=100; fi
+  limit=$(cap $limit 0)
   run bench $limit "$OUT/bench.log" "$NODE" "$JS/bench.mjs" --runtime node "${args[@]}" --out "$OUT/timing.json"
   if [ $RC -eq 0 ]; then record bench ok "$SECONDS_TAKEN" "${args[*]:-full}"; else record bench FAILED "$SECONDS_TAKEN" "status $RC; ${args[*]:-full}"; fi
 fi
@@ -183,6 +202,10 @@ fi
     echo
     echo "---- peers (bench:peers --runtime node)"
     sed -n '/^engine /,/^took /p' "$OUT/peers.log"
+  elif [ -f "$OUT/peers.log" ] && grep -q '^\[[0-9:]*\] | ' "$OUT/peers.log"; then
+    echo
+    echo "---- peers, the networks finished before the run stopped (peers.json has them)"
+    grep '^\[[0-9:]*\] | ' "$OUT/peers.log" | cut -c14-
   fi
   if [ -f "$OUT/bench.log" ] && grep -q '^timer:' "$OUT/bench.log"; then
     echo
