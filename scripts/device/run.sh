@@ -113,32 +113,49 @@ run() {
 }
 
 ADAPTER=none
+# An NVIDIA device node means the adapter should be NVIDIA's (not a software Vulkan driver found first).
+want_nvidia() { ls /dev/nvidia0 /dev/nvidiactl >/dev/null 2>&1; }
+probe_good() { [ $RC -eq 0 ] && { ! want_nvidia || grep -m1 '^adapter:' "$OUT/probe.log.last" | grep -qi nvidia; }; }
+probe() {
+  run probe "$(cap 45 300)" "$OUT/probe.log.last" "$NODE" "$JS/probe.mjs"
+  cat "$OUT/probe.log.last" >>"$OUT/probe.log"
+}
 if wanted probe; then
-  run probe "$(cap 45 300)" "$OUT/probe.log" "$NODE" "$JS/probe.mjs"
-  if [ $RC -ne 0 ]; then
+  rm -f "$OUT/probe.log"
+  probe
+  first_rc=$RC
+  first_adapter=$(grep -m1 '^adapter:' "$OUT/probe.log.last" | cut -c10-)
+  if ! probe_good; then
     for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
       [ -f "$icd" ] || continue
-      echo "no adapter: again with VK_DRIVER_FILES=$icd"
+      echo "no NVIDIA adapter: again with VK_DRIVER_FILES=$icd" | tee -a "$OUT/probe.log"
       export VK_DRIVER_FILES=$icd
-      run probe "$(cap 45 300)" "$OUT/probe.log" "$NODE" "$JS/probe.mjs"
-      [ $RC -eq 0 ] && break
+      probe
+      probe_good && break
       unset VK_DRIVER_FILES
     done
   fi
-  if [ $RC -eq 0 ]; then
-    ADAPTER=$(grep -m1 '^adapter:' "$OUT/probe.log" | cut -c10-)
+  if probe_good; then
+    ADAPTER=$(grep -m1 '^adapter:' "$OUT/probe.log.last" | cut -c10-)
     record probe ok "$SECONDS_TAKEN" "${VK_DRIVER_FILES:+VK_DRIVER_FILES=$VK_DRIVER_FILES; }$ADAPTER"
+  elif [ "$first_rc" -eq 0 ]; then
+    ADAPTER=$first_adapter
+    record probe "NOT-NV" "$SECONDS_TAKEN" "only a non-NVIDIA adapter, used as is: $ADAPTER"
   else
-    record probe FAILED "$SECONDS_TAKEN" "status $RC: $(grep -v XDG_RUNTIME "$OUT/probe.log" | tail -1 | cut -c1-150)"
+    record probe FAILED "$SECONDS_TAKEN" "status $RC: $(grep -v XDG_RUNTIME "$OUT/probe.log.last" | tail -1 | cut -c1-150)"
+  fi
+  if ! probe_good; then
     {
       echo "---- Vulkan diagnostics"
       ls -l /dev/nvidia* /dev/dri 2>&1 | head
       ls /usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/nvidia/share/vulkan/icd.d 2>&1
+      cat /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json 2>&1 | head -20
       ldconfig -p | grep -i 'vulkan\|nvidia' | head
       VK_LOADER_DEBUG=error,warn,driver timeout 60 "$NODE" "$JS/probe.mjs" 2>&1 | grep -v XDG_RUNTIME | tail -40
     } >>"$OUT/probe.log" 2>&1
     tail -40 "$OUT/probe.log"
   fi
+  rm -f "$OUT/probe.log.last"
 fi
 
 if wanted classify; then
