@@ -10,6 +10,7 @@ import { NO_ACTIVATION, RELU, RELU6, elementCount } from '../src/graph/ir.ts';
 import { GraphBuilder } from '../src/graph/builder.ts';
 import { bottleneck, invertedResidual, mobilenetV2, randomParams, resnet } from '../src/models/index.ts';
 import { Rng } from '../src/util/random.ts';
+import { TILE_CASES, type TileCase } from './tile-cases.ts';
 
 export type ActivationName = 'none' | 'relu' | 'relu6';
 
@@ -446,4 +447,12 @@ export const F16_CASES: readonly GpuCase[] = (['f16-packed', 'f16'] as const).fl
     NETWORK_CASES[1],
     NETWORK_CASES[3],
   ].map((c): GpuCase => ({ ...c, precision })),
+);
+
+/**
+ * Every tile variant (`TILE_CASES`: register tiles, workgroup-memory convs, the split-K head, the GPU default
+ * choice) at 'f16-packed' and native 'f16', against the kernel bar.
+ */
+export const F16_TILE_CASES: readonly TileCase[] = (['f16-packed', 'f16'] as const).flatMap((precision) =>
+  TILE_CASES.map((t) => ({ ...t, name: `${t.name} [${precision}]`, case: { ...t.case, precision } })),
 );

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
-import { BLOCK_CASES, F16_CASES, KERNEL_CASES, NETWORK_CASES, type GpuCase } from './gpu-cases.ts';
+import { BLOCK_CASES, F16_CASES, F16_TILE_CASES, KERNEL_CASES, NETWORK_CASES, type GpuCase } from './gpu-cases.ts';
 import { checkSharedModelAccuracy, describeAccuracy } from './f16-accuracy.ts';
 import { SHARED_CAT, SHARED_MODEL, hasShared } from './shared.ts';
 import { runCase } from './case-runner.ts';
@@ -26,7 +26,7 @@ const groups: Record<string, readonly Entry[]> = {
   networks: plain(NETWORK_CASES),
   // Every kernel variant the autotuner can pick (workgroup-memory tiles included).
   tiles: TILE_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name })),
-  f16: plain(F16_CASES),
+  f16: [...plain(F16_CASES), ...F16_TILE_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name }))],
 };
 const wanted = process.argv.slice(2);
 const selected = wanted.length ? wanted : Object.keys(groups);
