@@ -10,6 +10,7 @@
 #                 wasm.tar.xz   the wasm binaries of the Node peers (ONNX Runtime Web, TF.js WASM)
 #                 shared.tar.xz the shared model, labels and cat image (from $WEBCNN_SHARED or ../shared)
 #                 app.tar.xz    esbuild bundles (ESM) of the entry points, from the current working tree
+#                               (WEBCNN_KIT_ENTRIES="name=path.ts ..." adds more; run.sh's WEBCNN_DEVICE_EXTRA runs one)
 #                 MANIFEST      what was packed: commit, versions, sizes
 #   .gl/          libvulkan1's .deb (the Vulkan loader), for machines without one
 #
@@ -100,12 +101,14 @@ fi
 say "app: esbuild bundles of the working tree"
 banner="import { createRequire as __kitCreateRequire } from 'node:module'; import { fileURLToPath as __kitFileURLToPath } from 'node:url'; import { dirname as __kitDirname } from 'node:path'; const require = __kitCreateRequire(import.meta.url); const __filename = __kitFileURLToPath(import.meta.url); const __dirname = __kitDirname(__filename);"
 mkdir -p "$WORK/app"
+# shellcheck disable=SC2086
 node_modules/.bin/esbuild \
   bench-peers=scripts/bench-peers.ts \
   bench=scripts/bench.ts \
   run-gpu-cases=test/run-gpu-cases.ts \
   webcnn=src/cli/main.ts \
   probe=scripts/device/probe.ts \
+  ${WEBCNN_KIT_ENTRIES:-} \
   --bundle --platform=node --format=esm --target=node20 --splitting \
   --outdir="$WORK/app/js" --out-extension:.js=.mjs --chunk-names='chunks/[name]-[hash]' \
   --external:webgpu --external:vite --external:@playwright/test --external:playwright-core \

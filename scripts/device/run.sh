@@ -4,7 +4,7 @@
 #
 #   bash scripts/device/run.sh          # from the repository root; logs and JSON go to $OUT
 #
-# Phases, each with its own time limit, each run whatever the others did:
+# Phases, each with its own time limit, each run whatever the others did (WEBCNN_DEVICE_PHASES picks some):
 #   probe     the adapter Dawn finds (vendor, architecture, features, limits); without one, again with NVIDIA's
 #             Vulkan driver named (VK_DRIVER_FILES)
 #   classify  the shared MobileNetV2 on cat.bmp through the CLI (expects "Egyptian cat" in the top 3)
@@ -12,7 +12,9 @@
 #   peers     npm run bench:peers -- --runtime node: webcnn, ORT Web (JSEP, native WebGPU EP), TF.js (WebGPU,
 #             WASM), MobileNetV2 224 and ResNet-50 224
 #   bench     npm run bench -- --runtime node: per-kernel timing of both networks
-# then a summary, printed last.
+#   extra     with WEBCNN_DEVICE_EXTRA="NAME ARGS...": the bundle NAME (pack.sh's WEBCNN_KIT_ENTRIES) with ARGS
+# then a summary, printed last. $OUT gets at most 8 files: summary.txt, checks.log (probe and classify),
+# cases.log, peers.log, peers.json, bench.log, timing.json, extra.log.
 #
 # Environment: OUT (default /tmp/webcnn-device-out); WEBCNN_DEVICE_QUICK=1 for a short dry run (small networks,
 # few repeats: what a machine without a GPU can do in a few minutes); WEBCNN_DEVICE_PHASES (default
@@ -33,6 +35,7 @@ if [ "$QUICK" = 1 ]; then BUDGET=${WEBCNN_DEVICE_BUDGET:-1500}; else BUDGET=${WE
 SUMMARY=$OUT/summary.txt
 : >"$SUMMARY"
 STATUS=()
+rm -f "$OUT/checks.log"
 
 note() { echo "$*" | tee -a "$SUMMARY"; }
 elapsed() { echo $(($(date +%s) - START)); }
@@ -115,20 +118,19 @@ run() {
 ADAPTER=none
 # An NVIDIA device node means the adapter should be NVIDIA's (not a software Vulkan driver found first).
 want_nvidia() { ls /dev/nvidia0 /dev/nvidiactl >/dev/null 2>&1; }
-probe_good() { [ $RC -eq 0 ] && { ! want_nvidia || grep -m1 '^adapter:' "$OUT/probe.log.last" | grep -qi nvidia; }; }
+probe_good() { [ $RC -eq 0 ] && { ! want_nvidia || grep -m1 '^adapter:' "$KIT/probe.last" | grep -qi nvidia; }; }
 probe() {
-  run probe "$(cap 45 300)" "$OUT/probe.log.last" "$NODE" "$JS/probe.mjs"
-  cat "$OUT/probe.log.last" >>"$OUT/probe.log"
+  run probe "$(cap 45 300)" "$KIT/probe.last" "$NODE" "$JS/probe.mjs"
+  cat "$KIT/probe.last" >>"$OUT/checks.log"
 }
 if wanted probe; then
-  rm -f "$OUT/probe.log"
   probe
   first_rc=$RC
-  first_adapter=$(grep -m1 '^adapter:' "$OUT/probe.log.last" | cut -c10-)
+  first_adapter=$(grep -m1 '^adapter:' "$KIT/probe.last" | cut -c10-)
   if ! probe_good; then
     for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
       [ -f "$icd" ] || continue
-      echo "no NVIDIA adapter: again with VK_DRIVER_FILES=$icd" | tee -a "$OUT/probe.log"
+      echo "no NVIDIA adapter: again with VK_DRIVER_FILES=$icd" | tee -a "$OUT/checks.log"
       export VK_DRIVER_FILES=$icd
       probe
       probe_good && break
@@ -136,13 +138,13 @@ if wanted probe; then
     done
   fi
   if probe_good; then
-    ADAPTER=$(grep -m1 '^adapter:' "$OUT/probe.log.last" | cut -c10-)
+    ADAPTER=$(grep -m1 '^adapter:' "$KIT/probe.last" | cut -c10-)
     record probe ok "$SECONDS_TAKEN" "${VK_DRIVER_FILES:+VK_DRIVER_FILES=$VK_DRIVER_FILES; }$ADAPTER"
   elif [ "$first_rc" -eq 0 ]; then
     ADAPTER=$first_adapter
     record probe "NOT-NV" "$SECONDS_TAKEN" "only a non-NVIDIA adapter, used as is: $ADAPTER"
   else
-    record probe FAILED "$SECONDS_TAKEN" "status $RC: $(grep -v XDG_RUNTIME "$OUT/probe.log.last" | tail -1 | cut -c1-150)"
+    record probe FAILED "$SECONDS_TAKEN" "status $RC: $(grep -v XDG_RUNTIME "$KIT/probe.last" | tail -1 | cut -c1-150)"
   fi
   if ! probe_good; then
     {
@@ -152,17 +154,17 @@ if wanted probe; then
       cat /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json 2>&1 | head -20
       ldconfig -p | grep -i 'vulkan\|nvidia' | head
       VK_LOADER_DEBUG=error,warn,driver timeout 60 "$NODE" "$JS/probe.mjs" 2>&1 | grep -v XDG_RUNTIME | tail -40
-    } >>"$OUT/probe.log" 2>&1
-    tail -40 "$OUT/probe.log"
+    } >>"$OUT/checks.log" 2>&1
+    tail -40 "$OUT/checks.log"
   fi
-  rm -f "$OUT/probe.log.last"
 fi
 
 if wanted classify; then
-  run classify "$(cap 45 280)" "$OUT/classify.log" "$NODE" "$JS/webcnn.mjs" classify "$KIT/images/cat.bmp" \
+  run classify "$(cap 45 280)" "$KIT/classify.log" "$NODE" "$JS/webcnn.mjs" classify "$KIT/images/cat.bmp" \
     --model "$KIT/models/mobilenet_v2_1.0_224_quant.tflite" --labels "$KIT/labels/imagenet_labels.txt" --top 3
-  top=$(grep -v XDG_RUNTIME "$OUT/classify.log" | grep -m3 . | tr -s ' ' | tr '\n' ';' | cut -c1-150)
-  if [ $RC -eq 0 ] && grep -q 'Egyptian cat' "$OUT/classify.log"; then
+  cat "$KIT/classify.log" >>"$OUT/checks.log"
+  top=$(grep -v XDG_RUNTIME "$KIT/classify.log" | grep -m3 . | tr -s ' ' | tr '\n' ';' | cut -c1-150)
+  if [ $RC -eq 0 ] && grep -q 'Egyptian cat' "$KIT/classify.log"; then
     record classify ok "$SECONDS_TAKEN" "$top"
   else
     record classify FAILED "$SECONDS_TAKEN" "status $RC: $top"
@@ -202,11 +204,18 @@ if wanted bench; then
   if [ $RC -eq 0 ]; then record bench ok "$SECONDS_TAKEN" "${args[*]:-full}"; else record bench FAILED "$SECONDS_TAKEN" "status $RC; ${args[*]:-full}"; fi
 fi
 
+# Any other bundled entry point (pack.sh's WEBCNN_KIT_ENTRIES): WEBCNN_DEVICE_EXTRA="NAME ARGS...".
+if [ -n "${WEBCNN_DEVICE_EXTRA:-}" ]; then
+  read -r -a extra <<<"$WEBCNN_DEVICE_EXTRA"
+  run extra "$(cap "${WEBCNN_DEVICE_EXTRA_LIMIT:-90}" 0)" "$OUT/extra.log" "$NODE" "$JS/${extra[0]}.mjs" "${extra[@]:1}"
+  if [ $RC -eq 0 ]; then record extra ok "$SECONDS_TAKEN" "$WEBCNN_DEVICE_EXTRA"; else record extra FAILED "$SECONDS_TAKEN" "status $RC: $WEBCNN_DEVICE_EXTRA"; fi
+fi
+
 {
   echo
   echo "==================== summary ($(elapsed) s in all; logs in $OUT) ===================="
   grep -v '^====' "$SUMMARY"
-  [ -f "$OUT/probe.log" ] && grep -E '^(features|limits|device):' "$OUT/probe.log" | cut -c1-400
+  [ -f "$KIT/probe.last" ] && grep -E '^(features|limits|device):' "$KIT/probe.last" | cut -c1-400
   echo
   printf '%-9s %-8s %7s  %s\n' phase status time note
   printf '%s\n' "${STATUS[@]}"
