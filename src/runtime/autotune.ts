@@ -3,7 +3,7 @@ import type { Conv2dNode, Graph, TensorId } from '../graph/ir.ts';
 import { shapeToString } from '../graph/ir.ts';
 import type { CompiledModel } from './compiled-model.ts';
 import type { KernelChoice, Step, Tile } from './lowering.ts';
-import { DEFAULT_KERNEL_CHOICE } from './lowering.ts';
+import { DEFAULT_KERNEL_CHOICE, isSoftwareAdapter } from './lowering.ts';
 
 /**
  * Measured kernel selection: every convolution is timed with each candidate register tile (one timestamp pair
@@ -94,7 +94,15 @@ export const TILE_CANDIDATES: Readonly<Record<ConvFamily, readonly Tile[]>> = {
   ],
 };
 
-const ROUNDS = Math.max(...Object.values(TILE_CANDIDATES).map((c) => c.length));
+/**
+ * What the tuner tries on software adapters: the register tiles only. Workgroup-memory tiles measured 5-10x
+ * slower there (barriers are thread synchronisation on a CPU), so timing them only lengthens tuning.
+ */
+export const SOFTWARE_TILE_CANDIDATES: Readonly<Record<ConvFamily, readonly Tile[]>> = {
+  pointwise: TILE_CANDIDATES.pointwise.filter((t) => !t.shared),
+  conv2d: TILE_CANDIDATES.conv2d.filter((t) => !t.shared),
+  depthwise: TILE_CANDIDATES.depthwise,
+};
 
 /** What identifies a convolution's cost: family, shapes and window (not its weights or name). */
 export function convSignature(graph: Graph, node: Conv2dNode, family: ConvFamily): string {
@@ -122,6 +130,8 @@ export interface TuneOptions {
   readonly onProgress?: (done: number, total: number) => void;
   /** The choice tuning starts from (layers keep its other settings); default `DEFAULT_KERNEL_CHOICE`. */
   readonly base?: KernelChoice;
+  /** Tiles to try per family; default `TILE_CANDIDATES`, or `SOFTWARE_TILE_CANDIDATES` on software adapters. */
+  readonly candidates?: Readonly<Record<ConvFamily, readonly Tile[]>>;
 }
 
 export interface TuneResult {
@@ -143,6 +153,9 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
   const cache = options.cache;
   const prefix = options.adapterKey ? `${options.adapterKey}|` : '';
   const repeats = options.repeats ?? 3;
+  const candidatesOf =
+    options.candidates ?? (isSoftwareAdapter((device as { adapterInfo?: GPUAdapterInfo }).adapterInfo) ? SOFTWARE_TILE_CANDIDATES : TILE_CANDIDATES);
+  const rounds = Math.max(...Object.values(candidatesOf).map((c) => c.length));
 
   // Find the convolutions and their families from a default lowering.
   // Per-layer rules of the base do not apply to tuned layers: each gets an explicit tile.
@@ -169,10 +182,10 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
 
   // Round r times candidate r of every pending layer's family, all layers in one model per round.
   const times = new Map<TensorId, number[]>();
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     const trial = new Map(perNode);
     for (const [id, c] of pending) {
-      const candidates = TILE_CANDIDATES[c.family];
+      const candidates = candidatesOf[c.family];
       trial.set(id, candidates[Math.min(round, candidates.length - 1)]);
     }
     const model = await compile({ ...base, perNode: trial });
@@ -188,7 +201,7 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
     } finally {
       model.dispose();
     }
-    options.onProgress?.(round + 1, ROUNDS);
+    options.onProgress?.(round + 1, rounds);
   }
 
   // Layers with one signature get one decision (their times summed), so the cache can answer for all of them.
@@ -199,7 +212,7 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
     groups.set(c.key, g);
   }
   for (const [key, g] of groups) {
-    const candidates = TILE_CANDIDATES[g.family];
+    const candidates = candidatesOf[g.family];
     const total = (r: number) => g.ids.reduce((sum, id) => sum + (times.get(id)?.[r] ?? Infinity), 0);
     let best = 0;
     for (let r = 1; r < candidates.length; r++) if (total(r) < total(best)) best = r;
