@@ -397,6 +397,24 @@ async function runInNode(o: Options, onNetwork?: (partial: PeersResult) => void)
       const rows = new Map<EngineId, EngineResult>();
       let facts: NetworkResult | undefined;
       const failures: string[] = [];
+      const side = request.inputSize ?? 224;
+      const assemble = (pending: string): NetworkResult => {
+        const labels = engineLabels(first?.versions['onnxruntime-web'] ?? '?');
+        return {
+          ...(facts ?? {
+            network: request.network,
+            title,
+            inputShape: [1, 3, side, side],
+            outputSize: 0,
+            parameters: 0,
+            macs: 0,
+            onnxBytes: 0,
+            warmups: request.warmups,
+            rounds: request.rounds,
+          }),
+          engines: o.engines.map((id) => rows.get(id) ?? failedRow(id, labels[id], pending)),
+        };
+      };
       for (const [j, group] of groups.entries()) {
         log(`${title}: ${group.join(' + ')} in a fresh process`);
         const part = await runChild(o, request, group, resolve(dir, `${i}-${j}.json`));
@@ -404,29 +422,16 @@ async function runInNode(o: Options, onNetwork?: (partial: PeersResult) => void)
         if (part.result) {
           first ??= part.result;
           facts ??= part.result.networks[0];
+          for (const line of formatPeersTable(part.result).split('\n')) log(`| ${line}`);
           for (const e of part.result.networks[0].engines) if (e.engine !== 'webcnn' || !rows.get('webcnn') || rows.get('webcnn')!.error) rows.set(e.engine, e);
         } else {
           failures.push(part.why!);
           for (const id of group) if (id !== 'webcnn' || group.length === 1) rows.set(id, failedRow(id, labels[id], part.why!));
         }
+        // What this network has so far, saved in case the run is stopped before its last group.
+        onNetwork?.({ ...snapshot(), networks: [...networks, assemble('not run: the run stopped before its turn')] });
       }
-      const labels = engineLabels(first?.versions['onnxruntime-web'] ?? '?');
-      if (withWebcnn && !rows.has('webcnn')) rows.set('webcnn', failedRow('webcnn', labels.webcnn, `with every peer: ${failures[0] ?? whole.why}`));
-      const side = request.inputSize ?? 224;
-      done({
-        ...(facts ?? {
-          network: request.network,
-          title,
-          inputShape: [1, 3, side, side],
-          outputSize: 0,
-          parameters: 0,
-          macs: 0,
-          onnxBytes: 0,
-          warmups: request.warmups,
-          rounds: request.rounds,
-        }),
-        engines: o.engines.map((id) => rows.get(id)!),
-      });
+      done(assemble(`with every peer: ${failures[0] ?? whole.why}`));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -111,7 +111,11 @@ run() {
   timeout -k 10 "$limit" "$@" 2>&1 | tee "$log"
   RC=${PIPESTATUS[0]}
   SECONDS_TAKEN=$(($(date +%s) - t0))
-  [ $RC -eq 124 ] || [ $RC -eq 137 ] && echo "==== $phase: killed at its limit of $limit s"
+  KILLED=""
+  if [ $RC -eq 124 ] || [ $RC -eq 137 ]; then
+    KILLED="killed at its limit of $limit s; "
+    echo "==== $phase: killed at its limit of $limit s"
+  fi
   return 0
 }
 
@@ -167,7 +171,7 @@ if wanted classify; then
   if [ $RC -eq 0 ] && grep -q 'Egyptian cat' "$KIT/classify.log"; then
     record classify ok "$SECONDS_TAKEN" "$top"
   else
-    record classify FAILED "$SECONDS_TAKEN" "status $RC: $top"
+    record classify FAILED "$SECONDS_TAKEN" "${KILLED}status $RC: $top"
   fi
 fi
 
@@ -177,7 +181,7 @@ if wanted cases; then
   # shellcheck disable=SC2086
   run cases $limit "$OUT/cases.log" "$NODE" "$JS/run-gpu-cases.mjs" $groups
   counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/cases.log" | tail -1)
-  if [ $RC -eq 0 ]; then record cases ok "$SECONDS_TAKEN" "${groups:-all groups}: $counts"; else record cases FAILED "$SECONDS_TAKEN" "status $RC, ${groups:-all groups}: ${counts:-no count}"; fi
+  if [ $RC -eq 0 ]; then record cases ok "$SECONDS_TAKEN" "${groups:-all groups}: $counts"; else record cases FAILED "$SECONDS_TAKEN" "${KILLED}status $RC, ${groups:-all groups}: ${counts:-no count}"; fi
 fi
 
 if wanted peers; then
@@ -194,21 +198,21 @@ if wanted peers; then
   args+=(--network-timeout "$nt")
   run peers $limit "$OUT/peers.log" "$NODE" "$JS/bench-peers.mjs" --runtime node "${args[@]}" --out "$OUT/peers.json"
   errors=$(grep -c 'could not run' "$OUT/peers.log")
-  if [ $RC -eq 0 ]; then record peers ok "$SECONDS_TAKEN" "${args[*]}; $errors engine/network error rows"; else record peers FAILED "$SECONDS_TAKEN" "status $RC; ${args[*]}"; fi
+  if [ $RC -eq 0 ]; then record peers ok "$SECONDS_TAKEN" "${args[*]}; $errors engine/network error rows"; else record peers FAILED "$SECONDS_TAKEN" "${KILLED}status $RC; ${args[*]}"; fi
 fi
 
 if wanted bench; then
   if [ "$QUICK" = 1 ]; then args=(--quick --networks mobilenet_v2); limit=600; else args=(); limit=100; fi
   limit=$(cap $limit 0)
   run bench $limit "$OUT/bench.log" "$NODE" "$JS/bench.mjs" --runtime node "${args[@]}" --out "$OUT/timing.json"
-  if [ $RC -eq 0 ]; then record bench ok "$SECONDS_TAKEN" "${args[*]:-full}"; else record bench FAILED "$SECONDS_TAKEN" "status $RC; ${args[*]:-full}"; fi
+  if [ $RC -eq 0 ]; then record bench ok "$SECONDS_TAKEN" "${args[*]:-full}"; else record bench FAILED "$SECONDS_TAKEN" "${KILLED}status $RC; ${args[*]:-full}"; fi
 fi
 
 # Any other bundled entry point (pack.sh's WEBCNN_KIT_ENTRIES): WEBCNN_DEVICE_EXTRA="NAME ARGS...".
 if [ -n "${WEBCNN_DEVICE_EXTRA:-}" ]; then
   read -r -a extra <<<"$WEBCNN_DEVICE_EXTRA"
   run extra "$(cap "${WEBCNN_DEVICE_EXTRA_LIMIT:-90}" 0)" "$OUT/extra.log" "$NODE" "$JS/${extra[0]}.mjs" "${extra[@]:1}"
-  if [ $RC -eq 0 ]; then record extra ok "$SECONDS_TAKEN" "$WEBCNN_DEVICE_EXTRA"; else record extra FAILED "$SECONDS_TAKEN" "status $RC: $WEBCNN_DEVICE_EXTRA"; fi
+  if [ $RC -eq 0 ]; then record extra ok "$SECONDS_TAKEN" "$WEBCNN_DEVICE_EXTRA"; else record extra FAILED "$SECONDS_TAKEN" "${KILLED}status $RC: $WEBCNN_DEVICE_EXTRA"; fi
 fi
 
 {
@@ -230,7 +234,7 @@ fi
     sed -n '/^engine /,/^took /p' "$OUT/peers.log"
   elif [ -f "$OUT/peers.log" ] && grep -q '^\[[0-9:]*\] | ' "$OUT/peers.log"; then
     echo
-    echo "---- peers, the networks finished before the run stopped (peers.json has them)"
+    echo "---- peers: what finished before the run stopped (peers.json has it)"
     grep '^\[[0-9:]*\] | ' "$OUT/peers.log" | cut -c14-
   fi
   if [ -f "$OUT/bench.log" ] && grep -q '^timer:' "$OUT/bench.log"; then
