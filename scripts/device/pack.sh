@@ -108,6 +108,8 @@ node_modules/.bin/esbuild \
   run-gpu-cases=test/run-gpu-cases.ts \
   webcnn=src/cli/main.ts \
   probe=scripts/device/probe.ts \
+  tune-report=scripts/tune-report.ts \
+  precision-latency=scripts/precision-latency.ts \
   ${WEBCNN_KIT_ENTRIES:-} \
   --bundle --platform=node --format=esm --target=node20 --splitting \
   --outdir="$WORK/app/js" --out-extension:.js=.mjs --chunk-names='chunks/[name]-[hash]' \

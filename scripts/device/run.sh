@@ -28,10 +28,10 @@ START=$(date +%s)
 OUT=${OUT:-/tmp/webcnn-device-out}
 mkdir -p "$OUT"
 QUICK=${WEBCNN_DEVICE_QUICK:-0}
-PHASES=" ${WEBCNN_DEVICE_PHASES:-probe classify cases peers bench} "
+PHASES=" ${WEBCNN_DEVICE_PHASES:-probe classify cases peers tune precision bench} "
 KIT=${WEBCNN_KIT_DIR:-/tmp/webcnn-kit}
 # Seconds for the whole run: each phase's limit shrinks so that the later ones keep their share.
-if [ "$QUICK" = 1 ]; then BUDGET=${WEBCNN_DEVICE_BUDGET:-1500}; else BUDGET=${WEBCNN_DEVICE_BUDGET:-360}; fi
+if [ "$QUICK" = 1 ]; then BUDGET=${WEBCNN_DEVICE_BUDGET:-1500}; else BUDGET=${WEBCNN_DEVICE_BUDGET:-420}; fi
 SUMMARY=$OUT/summary.txt
 : >"$SUMMARY"
 STATUS=()
@@ -201,6 +201,27 @@ if wanted peers; then
   if [ $RC -eq 0 ]; then record peers ok "$SECONDS_TAKEN" "${args[*]}; $errors engine/network error rows"; else record peers FAILED "$SECONDS_TAKEN" "${KILLED}status $RC; ${args[*]}"; fi
 fi
 
+# Which tiles win on this adapter: whole-network choices and the autotuner, per launch (scripts/tune-report.ts).
+if wanted tune; then
+  if [ "$QUICK" = 1 ]; then args=(--networks mobilenet_v2 --input-size 64 --runs 3); limit=900; else args=(--runs 30); limit=100; fi
+  limit=$(cap $limit 60)
+  run tune $limit "$OUT/tune.log" "$NODE" "$JS/tune-report.mjs" "${args[@]}" --out "$OUT/tune.json"
+  if [ $RC -eq 0 ]; then record tune ok "$SECONDS_TAKEN" "$(grep -E '^[a-z_0-9]+ totals:' "$OUT/tune.log" | cut -c1-300 | tr '\n' ' ')"; else record tune FAILED "$SECONDS_TAKEN" "${KILLED}status $RC"; fi
+fi
+
+# f32 vs f16-packed vs native f16 latency (scripts/precision-latency.ts), and the real model at native f16.
+if wanted precision; then
+  if [ "$QUICK" = 1 ]; then args=(--networks mobilenet_v2 --rounds 3); limit=600; else args=(--rounds 31); limit=60; fi
+  limit=$(cap $limit 40)
+  run precision $limit "$OUT/precision.log" "$NODE" "$JS/precision-latency.mjs" "${args[@]}"
+  if [ $RC -eq 0 ]; then record precision ok "$SECONDS_TAKEN" "see precision.log"; else record precision FAILED "$SECONDS_TAKEN" "${KILLED}status $RC"; fi
+  for p in f16 f16-packed; do
+    echo "---- classify --precision $p" >>"$OUT/precision.log"
+    timeout 60 "$NODE" "$JS/webcnn.mjs" classify "$KIT/images/cat.bmp" --precision $p \
+      --model "$KIT/models/mobilenet_v2_1.0_224_quant.tflite" --labels "$KIT/labels/imagenet_labels.txt" --top 3 2>&1 | grep -v XDG_RUNTIME >>"$OUT/precision.log"
+  done
+fi
+
 if wanted bench; then
   if [ "$QUICK" = 1 ]; then args=(--quick --networks mobilenet_v2); limit=600; else args=(); limit=100; fi
   limit=$(cap $limit 0)
@@ -237,6 +258,16 @@ fi
     echo "---- peers: what finished before the run stopped (peers.json has it)"
     grep '^\[[0-9:]*\] | ' "$OUT/peers.log" | cut -c14-
   fi
+  if [ -f "$OUT/tune.log" ]; then
+    echo
+    echo "---- tile choices (tune-report; per launch in tune.log / tune.json)"
+    grep -E '^(mobilenet_v2|resnet50)[ :]' "$OUT/tune.log" | cut -c1-400
+  fi
+  if [ -f "$OUT/precision.log" ]; then
+    echo
+    echo "---- precision (f32 / f16-packed / f16)"
+    grep -v '^\s*$' "$OUT/precision.log" | tail -25 | cut -c1-300
+  fi
   if [ -f "$OUT/bench.log" ] && grep -q '^timer:' "$OUT/bench.log"; then
     echo
     echo "---- per-kernel timing summary (bench --runtime node; rows in bench.log and timing.json)"
@@ -245,4 +276,6 @@ fi
 } >"$OUT/summary.tmp"
 cat "$OUT/summary.tmp" >"$SUMMARY"
 rm -f "$OUT/summary.tmp"
+# At most 8 files come back from the device tool: everything but the summary travels as one archive.
+(cd "$OUT" && files=$(ls | grep -v '^summary.txt$' | grep -v '^logs.tar.gz$') && [ -n "$files" ] && tar czf logs.tar.gz $files && rm -f $files)
 cat "$SUMMARY"
