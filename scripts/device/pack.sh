@@ -12,7 +12,7 @@
 #                 app.tar.xz    esbuild bundles (ESM) of the entry points, from the current working tree
 #                               (WEBCNN_KIT_ENTRIES="name=path.ts ..." adds more; run.sh's WEBCNN_DEVICE_EXTRA runs one)
 #                 MANIFEST      what was packed: commit, versions, sizes
-#   .gl/          libvulkan1's .deb (the Vulkan loader), for machines without one
+#   .gl/          the Vulkan loader and GLVND .debs (NVIDIA's ICD needs libGLdispatch), X11 client libs in .gl/x11
 #
 # Re-runnable: the bundles are rebuilt every time (seconds); the slow parts (xz -9 of Node, Dawn and the wasm
 # files) are redone only when their source changed (a stamp per part in .device-kit/.stamps).
@@ -125,14 +125,16 @@ dirty=$(git status --porcelain --untracked-files=no -- src shaders bench scripts
 tar cf - -C "$WORK/app" js | $XZ >"$KIT/app.tar.xz"
 
 # The Vulkan loader (libvulkan1's .deb, amd64), the way docs/device.md and the device tool's notes say.
-if ! ls .gl/libvulkan1_*.deb >/dev/null 2>&1; then
+if ! ls .gl/libvulkan1_*.deb .gl/libglvnd0_*.deb .gl/x11/libx11-6_*.deb >/dev/null 2>&1; then
   say ".gl: apt-get download libvulkan1 (amd64)"
   mkdir -p .gl /tmp/amd64/partial
   o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
   # shellcheck disable=SC2086
   apt-get $o update -qq >/dev/null
   # shellcheck disable=SC2086
-  (cd .gl && apt-get $o download -qq libvulkan1)
+  (cd .gl && apt-get $o download -qq libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
+  mkdir -p .gl/x11
+  (cd .gl/x11 && apt-get $o download -qq libx11-6 libxext6 libxcb1 libxau6 libxdmcp6)
 fi
 
 {

@@ -56,18 +56,20 @@ else
   note "gpu: no nvidia-smi"
 fi
 
-# The Vulkan loader, where the machine has none (the device image has NVIDIA's driver but maybe no loader).
-if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
-  if ls .gl/*.deb >/dev/null 2>&1; then
-    for f in .gl/*.deb; do dpkg -x "$f" /; done
-    ldconfig
-    note "vulkan loader: installed from .gl ($(ls .gl/*.deb | xargs -n1 basename | tr '\n' ' '))"
-  else
-    note "vulkan loader: none on the machine and no .gl/*.deb carried"
-  fi
-else
-  note "vulkan loader: $(ldconfig -p | grep -m1 'libvulkan\.so\.1' | sed 's/.*=> //')"
+# The Vulkan loader and GLVND (NVIDIA's Vulkan ICD is libGLX_nvidia.so.0, which needs libGLdispatch from
+# libglvnd0): unpacked from .gl where the machine lacks them; X11 client libraries only where libX11 is missing.
+gl_installed=""
+for f in .gl/*.deb; do
+  [ -f "$f" ] || continue
+  lib=$(dpkg-deb -c "$f" 2>/dev/null | grep -o '[^/]*\.so\.[0-9]*$' | head -1)
+  if [ -n "$lib" ] && ldconfig -p 2>/dev/null | grep -q " $lib "; then continue; fi
+  dpkg -x "$f" / && gl_installed+="$(basename "$f" | cut -d_ -f1) "
+done
+if ! ldconfig -p 2>/dev/null | grep -q 'libX11\.so\.6'; then
+  for f in .gl/x11/*.deb; do [ -f "$f" ] && dpkg -x "$f" / && gl_installed+="$(basename "$f" | cut -d_ -f1) "; done
 fi
+ldconfig
+note "vulkan/glvnd: ${gl_installed:+installed from .gl: $gl_installed; }loader $(ldconfig -p | grep -m1 'libvulkan\.so\.1' | sed 's/.*=> //'), GLdispatch $(ldconfig -p | grep -m1 'libGLdispatch\.so\.0' | sed 's/.*=> //')"
 
 # Unpack the kit (in parallel: xz is single-threaded).
 rm -rf "$KIT" && mkdir -p "$KIT"
@@ -157,6 +159,7 @@ if wanted probe; then
       ls /usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/nvidia/share/vulkan/icd.d 2>&1
       cat /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json 2>&1 | head -20
       ldconfig -p | grep -i 'vulkan\|nvidia' | head
+      for l in /usr/local/nvidia/lib64/libGLX_nvidia.so.0 /usr/lib/x86_64-linux-gnu/libGLX_nvidia.so.0; do [ -f "$l" ] && echo "ldd $l:" && ldd "$l" 2>&1 | head -30; done
       VK_LOADER_DEBUG=error,warn,driver timeout 60 "$NODE" "$JS/probe.mjs" 2>&1 | grep -v XDG_RUNTIME | tail -40
     } >>"$OUT/checks.log" 2>&1
     tail -40 "$OUT/checks.log"
