@@ -20,7 +20,8 @@ const builders: Record<string, () => Graph> = {
   resnet50: () => resnet50({ params: randomParams(1), inputSize: 224 }),
 };
 const rounds = Number(values.rounds);
-const { device, adapterInfo } = await acquireNodeDevice();
+// Unquantized timestamps (Dawn rounds them to 65.5 us on an H200 otherwise).
+const { device, adapterInfo } = await acquireNodeDevice({ timestamps: true, flags: ['disable-dawn-features=timestamp_quantization'] });
 const precisions: StoragePrecision[] = ['f32', 'f16-packed', ...(device.features.has('shader-f16') ? (['f16'] as const) : [])];
 console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; shader-f16: ${device.features.has('shader-f16') ? 'yes' : 'no'}`);
 const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];

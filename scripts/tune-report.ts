@@ -7,6 +7,7 @@
  * per-layer choice, and prints per-layer tables. The data behind the per-adapter defaults in
  * `src/runtime/lowering.ts`; meant for machines with a real GPU (SwiftShader only for a smoke run).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,9 +47,19 @@ const GLOBAL_CHOICES: Record<string, KernelChoice> = {
   'shared 2x2': uniform({ pixelsPerThread: 2, vec4sPerThread: 2, shared: true }),
 };
 
-const { device, adapterInfo } = await acquireNodeDevice({ timestamps: true });
+// Dawn quantizes timestamps (to 65.5 us on an H200) unless told not to: per-launch times need the real ones.
+const { device, adapterInfo } = await acquireNodeDevice({ timestamps: true, flags: ['disable-dawn-features=timestamp_quantization'] });
 const adapter = `${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}`.trim();
 console.log(`adapter: ${adapter}; features: ${[...device.features].sort().join(', ')}`);
+
+/** The GPU's SM clock where nvidia-smi exists (clock changes explain otherwise puzzling slowdowns). */
+function smClock(): string {
+  try {
+    return execFileSync('nvidia-smi', ['--query-gpu=clocks.sm', '--format=csv,noheader'], { encoding: 'utf8', timeout: 5000 }).trim();
+  } catch {
+    return '';
+  }
+}
 
 async function wallMedian(model: CompiledModel, input: Float32Array): Promise<{ wallMs: number; gpuMs: number | null }> {
   for (let i = 0; i < 5; i++) await model.run([input]);
@@ -91,7 +102,8 @@ for (const id of values.networks!.split(',')) {
       const m = /p(\d+)v(\d+)/.exec(key);
       return m ? `${key.startsWith('conv-shared') ? 'S' : 'R'}${m[1]}x${m[2]}` : '';
     });
-    console.log(`${id} ${name}: wall ${whole.wallMs.toFixed(3)} ms, gpu ${whole.gpuMs?.toFixed(3) ?? '-'} ms, sum of launches ${totals[name].kernelMs.toFixed(3)} ms`);
+    const clock = smClock();
+    console.log(`${id} ${name}: wall ${whole.wallMs.toFixed(3)} ms, gpu ${whole.gpuMs?.toFixed(3) ?? '-'} ms, sum of launches ${totals[name].kernelMs.toFixed(3)} ms${clock ? `, SM clock ${clock}` : ''}`);
   };
   for (const [name, kernels] of Object.entries(GLOBAL_CHOICES)) {
     const model = await CompiledModel.compile(device, graph, { optimize: false, kernels });
@@ -104,7 +116,16 @@ for (const id of values.networks!.split(',')) {
   const tuneMs = performance.now() - t0;
   console.log(`${id}: tuning took ${tuneMs.toFixed(0)} ms (${cache.size} layer signatures)`);
   await measure('tuned', tuned);
+  const tunedTiles = tuned.kernels.perNode;
   tuned.dispose();
+  // Whether a difference comes from the tiles or from the device's state after tuning: the same tiles compiled
+  // afresh, and the GPU default again.
+  const again = await CompiledModel.compile(device, graph, { optimize: false, kernels: { ...GPU_KERNEL_CHOICE, perNode: tunedTiles } });
+  await measure('tuned tiles, recompiled', again);
+  again.dispose();
+  const defaultAgain = await CompiledModel.compile(device, graph, { optimize: false, kernels: GPU_KERNEL_CHOICE });
+  await measure('gpu default again', defaultAgain);
+  defaultAgain.dispose();
 
   const names = Object.keys(perStep);
   console.log(`\n${id} per launch (us; * = fastest):`);

@@ -53,14 +53,9 @@ const SHARED_EXTRA: readonly TileCase[] = [
     kernels: { ...DEFAULT_KERNEL_CHOICE, linear: 'splitK' },
   },
   {
-    name: 'mobilenetV2 96 GPU default (occupancy rule: small tiles)',
+    name: 'mobilenetV2 96 with the GPU default choice',
     case: { kind: 'mobilenetV2', n: 1, inputSize: 96, widthMultiplier: 0.5, numClasses: 10, softmax: true },
     kernels: GPU_KERNEL_CHOICE,
-  },
-  {
-    name: 'mobilenetV2 96 GPU default, 6 workgroups suffice (big tiles)',
-    case: { kind: 'mobilenetV2', n: 1, inputSize: 96, widthMultiplier: 0.5, numClasses: 10, softmax: true },
-    kernels: { ...GPU_KERNEL_CHOICE, byOccupancy: { ...GPU_KERNEL_CHOICE.byOccupancy!, minWorkgroups: 6 } },
   },
   {
     name: 'resnet50 33x33 every dense conv shared',

@@ -187,13 +187,22 @@ if wanted cases; then
   if [ $RC -eq 0 ]; then record cases ok "$SECONDS_TAKEN" "${groups:-all groups}: $counts"; else record cases FAILED "$SECONDS_TAKEN" "${KILLED}status $RC, ${groups:-all groups}: ${counts:-no count}"; fi
 fi
 
+# Which tiles win on this adapter: whole-network choices and the autotuner, per launch (scripts/tune-report.ts).
+if wanted tune; then
+  if [ "$QUICK" = 1 ]; then args=(--networks mobilenet_v2 --input-size 64 --runs 3); limit=900; else args=(--runs 30); limit=100; fi
+  limit=$(cap $limit 60)
+  run tune $limit "$OUT/tune.log" "$NODE" "$JS/tune-report.mjs" "${args[@]}" --out "$OUT/tune.json"
+  if [ $RC -eq 0 ]; then record tune ok "$SECONDS_TAKEN" "$(grep -E '^[a-z_0-9]+ totals:' "$OUT/tune.log" | cut -c1-300 | tr '\n' ' ')"; else record tune FAILED "$SECONDS_TAKEN" "${KILLED}status $RC"; fi
+fi
+
 if wanted peers; then
   if [ "$QUICK" = 1 ]; then
     limit=$(cap 600 40)
     args=(--networks mobilenetv2 --input-size 64 --width-multiplier 0.35 --rounds "${WEBCNN_DEVICE_ROUNDS:-2}" --warmups "${WEBCNN_DEVICE_WARMUPS:-1}")
   else
-    limit=$(cap 210 40)
+    limit=$(cap "${WEBCNN_DEVICE_PEERS_LIMIT:-210}" 40)
     args=(--networks mobilenetv2,resnet50 --rounds "${WEBCNN_DEVICE_ROUNDS:-50}" --warmups "${WEBCNN_DEVICE_WARMUPS:-5}")
+    [ -n "${WEBCNN_DEVICE_PEER_ENGINES:-}" ] && args+=(--engines "$WEBCNN_DEVICE_PEER_ENGINES")
   fi
   # A network whose process dies or overruns is run again engine by engine: half the phase each, 100 s at most.
   nt=$((limit / 2 - 5))
@@ -202,14 +211,6 @@ if wanted peers; then
   run peers $limit "$OUT/peers.log" "$NODE" "$JS/bench-peers.mjs" --runtime node "${args[@]}" --out "$OUT/peers.json"
   errors=$(grep -c 'could not run' "$OUT/peers.log")
   if [ $RC -eq 0 ]; then record peers ok "$SECONDS_TAKEN" "${args[*]}; $errors engine/network error rows"; else record peers FAILED "$SECONDS_TAKEN" "${KILLED}status $RC; ${args[*]}"; fi
-fi
-
-# Which tiles win on this adapter: whole-network choices and the autotuner, per launch (scripts/tune-report.ts).
-if wanted tune; then
-  if [ "$QUICK" = 1 ]; then args=(--networks mobilenet_v2 --input-size 64 --runs 3); limit=900; else args=(--runs 30); limit=100; fi
-  limit=$(cap $limit 60)
-  run tune $limit "$OUT/tune.log" "$NODE" "$JS/tune-report.mjs" "${args[@]}" --out "$OUT/tune.json"
-  if [ $RC -eq 0 ]; then record tune ok "$SECONDS_TAKEN" "$(grep -E '^[a-z_0-9]+ totals:' "$OUT/tune.log" | cut -c1-300 | tr '\n' ' ')"; else record tune FAILED "$SECONDS_TAKEN" "${KILLED}status $RC"; fi
 fi
 
 # f32 vs f16-packed vs native f16 latency (scripts/precision-latency.ts), and the real model at native f16.

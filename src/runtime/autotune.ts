@@ -1,4 +1,4 @@
-import { GpuProfiler } from '../gpu/profiler.ts';
+import { GpuProfiler, observedResolutionMs } from '../gpu/profiler.ts';
 import type { Conv2dNode, Graph, TensorId } from '../graph/ir.ts';
 import { shapeToString } from '../graph/ir.ts';
 import type { CompiledModel } from './compiled-model.ts';
@@ -157,31 +157,55 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
     options.candidates ?? (isSoftwareAdapter((device as { adapterInfo?: GPUAdapterInfo }).adapterInfo) ? SOFTWARE_TILE_CANDIDATES : TILE_CANDIDATES);
   const rounds = Math.max(...Object.values(candidatesOf).map((c) => c.length));
 
-  // Find the convolutions and their families from a default lowering.
   // Per-layer rules of the base do not apply to tuned layers: each gets an explicit tile.
   const base: KernelChoice = { ...(options.base ?? DEFAULT_KERNEL_CHOICE), perNode: undefined };
+  // The base model finds the convolutions and their families, and is the first measured round: a layer keeps
+  // the base's tile unless a candidate is faster by more than the timer can tell apart.
   const probe = await compile(base);
-  const convs = new Map<TensorId, { family: ConvFamily; key: string }>();
+  const convs = new Map<TensorId, { family: ConvFamily; key: string; baseTile: Tile }>();
   const byOutput = new Map(graph.nodes.map((n) => [n.output, n]));
   for (const step of probe.steps) {
     const out = outputOf(step);
     const node = out === undefined ? undefined : byOutput.get(out);
     if (node?.op !== 'conv2d' || !isConvFamily(step.kind)) continue;
-    convs.set(node.output, { family: step.kind, key: prefix + convSignature(graph, node, step.kind) });
+    convs.set(node.output, {
+      family: step.kind,
+      key: prefix + convSignature(graph, node, step.kind),
+      baseTile: baseTileOf(base, step.kind, graph.tensors[node.inputs[0]].shape[1]),
+    });
   }
-  probe.dispose();
 
-  const pending = new Map<TensorId, { family: ConvFamily; key: string }>();
+  const pending = new Map<TensorId, { family: ConvFamily; key: string; baseTile: Tile }>();
   for (const [id, c] of convs) {
     const cached = cache?.get(c.key);
     if (cached) perNode.set(id, cached);
     else pending.set(id, c);
   }
   const fromCache = perNode.size;
-  if (pending.size === 0) return { perNode, measured: 0, fromCache };
+  if (pending.size === 0) {
+    probe.dispose();
+    return { perNode, measured: 0, fromCache };
+  }
 
-  // Round r times candidate r of every pending layer's family, all layers in one model per round.
+  // times.get(id)[0] is the base's tile; [r + 1] is candidate r of the layer's family.
   const times = new Map<TensorId, number[]>();
+  let resolutionMs = 0;
+  const record = (model: CompiledModel, profile: StepProfile, slot: number) => {
+    resolutionMs = Math.max(resolutionMs, Number.isFinite(profile.resolutionMs) ? profile.resolutionMs : 0);
+    model.steps.forEach((step, i) => {
+      const out = outputOf(step);
+      if (out === undefined || !pending.has(out)) return;
+      const list = times.get(out) ?? [];
+      list[slot] = profile.mediansMs[i];
+      times.set(out, list);
+    });
+  };
+  try {
+    record(probe, await profileStepsDetailed(device, probe, repeats), 0);
+  } finally {
+    probe.dispose();
+  }
+  // Round r times candidate r of every pending layer's family, all layers in one model per round.
   for (let round = 0; round < rounds; round++) {
     const trial = new Map(perNode);
     for (const [id, c] of pending) {
@@ -190,14 +214,7 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
     }
     const model = await compile({ ...base, perNode: trial });
     try {
-      const medians = await profileSteps(device, model, repeats);
-      model.steps.forEach((step, i) => {
-        const out = outputOf(step);
-        if (out === undefined || !pending.has(out)) return;
-        const list = times.get(out) ?? [];
-        list[round] = medians[i];
-        times.set(out, list);
-      });
+      record(model, await profileStepsDetailed(device, model, repeats), round + 1);
     } finally {
       model.dispose();
     }
@@ -205,41 +222,74 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
   }
 
   // Layers with one signature get one decision (their times summed), so the cache can answer for all of them.
-  const groups = new Map<string, { family: ConvFamily; ids: TensorId[] }>();
+  const groups = new Map<string, { family: ConvFamily; baseTile: Tile; ids: TensorId[] }>();
   for (const [id, c] of pending) {
-    const g = groups.get(c.key) ?? { family: c.family, ids: [] };
+    const g = groups.get(c.key) ?? { family: c.family, baseTile: c.baseTile, ids: [] };
     g.ids.push(id);
     groups.set(c.key, g);
   }
   for (const [key, g] of groups) {
     const candidates = candidatesOf[g.family];
-    const total = (r: number) => g.ids.reduce((sum, id) => sum + (times.get(id)?.[r] ?? Infinity), 0);
-    let best = 0;
-    for (let r = 1; r < candidates.length; r++) if (total(r) < total(best)) best = r;
-    for (const id of g.ids) perNode.set(id, candidates[best]);
-    cache?.set(key, candidates[best]);
+    const total = (slot: number) => g.ids.reduce((sum, id) => sum + (times.get(id)?.[slot] ?? Infinity), 0);
+    // A win must exceed two timer steps per layer (quantized timestamps, e.g. Chrome's 100 us without developer
+    // features, otherwise decide on noise) and 3% of the base time.
+    const margin = Math.max(2 * resolutionMs * g.ids.length, 0.03 * total(0));
+    let best: Tile = g.baseTile;
+    let bestTime = total(0) - margin;
+    for (let r = 0; r < candidates.length; r++) {
+      const t = total(r + 1);
+      if (t < bestTime) {
+        best = candidates[r];
+        bestTime = t;
+      }
+    }
+    for (const id of g.ids) perNode.set(id, best);
+    cache?.set(key, best);
   }
   return { perNode, measured: pending.size, fromCache };
 }
 
+/** The tile `base` gives a layer of `family` (what lowering picks without a per-node tile). */
+function baseTileOf(base: KernelChoice, family: ConvFamily, inChannels: number): Tile {
+  if (family === 'pointwise') return base.pointwise;
+  if (family === 'depthwise') return { pixelsPerThread: base.depthwise.pixelsPerThread, vec4sPerThread: 1 };
+  return inChannels <= 4 && base.stem ? base.stem : base.conv2d;
+}
+
+export interface StepProfile {
+  /** Median GPU time of every launch, ms. */
+  readonly mediansMs: number[];
+  /** The timer's observed step (coarse where timestamps are quantized), ms; Infinity when none was seen. */
+  readonly resolutionMs: number;
+}
+
 /** Median GPU time of every launch over `repeats` runs (after one warm-up), one timestamp pair per launch. */
 export async function profileSteps(device: GPUDevice, model: CompiledModel, repeats: number): Promise<number[]> {
+  return (await profileStepsDetailed(device, model, repeats)).mediansMs;
+}
+
+/** `profileSteps` with the timer resolution it observed. Inputs are pseudo-random, not zeros. */
+export async function profileStepsDetailed(device: GPUDevice, model: CompiledModel, repeats: number): Promise<StepProfile> {
   const profiler = new GpuProfiler(device, model.dispatchCount);
   try {
-    model.writeInputs(model.inputs.map((i) => new Float32Array(i.shape.reduce((a, b) => a * b, 1))));
+    model.writeInputs(model.inputs.map((i) => new Float32Array(i.shape.reduce((a, b) => a * b, 1)).map((_, k) => Math.sin(k * 0.7071) * 0.5)));
     const samples: number[][] = model.steps.map(() => []);
+    let resolutionMs = Infinity;
     for (let run = 0; run <= repeats; run++) {
       const encoder = device.createCommandEncoder({ label: 'tuning' });
       model.encode(encoder, (i) => profiler.timestampWrites(i));
       profiler.resolve(encoder, model.dispatchCount);
       device.queue.submit([encoder.finish()]);
-      const { durationsMs } = await profiler.read(model.dispatchCount);
-      if (run > 0) durationsMs.forEach((ms, i) => samples[i].push(ms));
+      const { durationsMs, timestampsNs } = await profiler.read(model.dispatchCount);
+      if (run === 0) continue;
+      durationsMs.forEach((ms, i) => samples[i].push(ms));
+      resolutionMs = Math.min(resolutionMs, observedResolutionMs(timestampsNs));
     }
-    return samples.map((s) => {
+    const mediansMs = samples.map((s) => {
       const sorted = [...s].sort((a, b) => a - b);
       return sorted[Math.floor(sorted.length / 2)] ?? Infinity;
     });
+    return { mediansMs, resolutionMs };
   } finally {
     profiler.destroy();
   }

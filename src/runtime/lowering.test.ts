@@ -353,18 +353,10 @@ describe('kernel choice per adapter', () => {
     expect(defaultKernelChoice(undefined)).toBe(DEFAULT_KERNEL_CHOICE);
   });
 
-  it('the occupancy rule gives big maps workgroup-memory tiles and small maps small register tiles', () => {
+  it('the GPU choice puts every dense conv on the workgroup-memory kernel and the head on split-K', () => {
     const graph = optimizeGraph(mobilenetV2({ params: randomParams(3), inputSize: 224 }));
     const steps = lowerGraph(graph, GPU_KERNEL_CHOICE);
-    const key = (label: string) => steps.find((st) => st.label === label)!.program.key;
-    // 112x112, 16 -> 96: 392 x 2 workgroups of 32 pixels x 64 channels.
-    expect(key('features.2.conv.0.0')).toMatch(/^conv-shared\/k1x1\/p4v2\//);
-    // 7x7, 320 -> 1280: too few big tiles; 2 pixels x 4 channels per invocation gives 25 x 320 / 64 = 125 < 264.
-    expect(key('features.18.0')).toMatch(/^pointwise\/p1v1\//);
-    // Depthwise 112x112x96 keeps 4 pixels per invocation; 7x7x960 drops to 1.
-    expect(key('features.2.conv.1.0')).toMatch(/\/p4\//);
-    expect(key('features.17.conv.1.0')).toMatch(/\/p1\//);
-    // The classifier head is the split-K kernel.
+    for (const st of steps.filter((x) => x.kind === 'pointwise' || x.kind === 'conv2d')) expect(st.program.key).toMatch(/^conv-shared\/k\dx\d\/p2v2\//);
     expect(steps.find((st) => st.kind === 'linear')!.program.key).toMatch(/^linear-splitk\//);
   });
 });

@@ -69,12 +69,6 @@ export interface KernelChoice {
   readonly linear?: 'splitK' | 'register';
   /** Per-convolution tiles (by output tensor id of the optimized graph), e.g. from the autotuner. */
   readonly perNode?: ReadonlyMap<TensorId, Tile>;
-  /**
-   * Without a per-node tile, dense convs take the first of `tiles` (largest first) that still launches at least
-   * `minWorkgroups` workgroups (else the last), and depthwise convs the widest of 4, 2, 1 pixels that does: big
-   * tiles where the map is big, enough parallel work where it is small.
-   */
-  readonly byOccupancy?: { readonly tiles: readonly Tile[]; readonly minWorkgroups: number };
 }
 
 /**
@@ -91,25 +85,18 @@ export const DEFAULT_KERNEL_CHOICE: KernelChoice = {
 };
 
 /**
- * Deterministic default for hardware GPUs, where workgroup memory pays and a register tile as large as
- * SwiftShader's leaves most of the chip idle on 14x14 and 7x7 maps: workgroup-memory tiles on big layers, small
- * register tiles on small ones, the split-K head. Each layer launches >= 264 workgroups where a tile allows
- * (two per multiprocessor of a 132-SM GPU; WebGPU does not say how many an adapter has).
+ * Deterministic default for hardware GPUs: the workgroup-memory kernel with 16 pixels x 32 channels per
+ * workgroup for every dense conv, and the split-K head. On an H200 (Dawn/Vulkan in Node, timestamp queries)
+ * this whole-network choice beat every other one measured: ResNet-50 224 3.41 ms against 4.33 (shared 32 x 64),
+ * 5.51 (shared 32 x 64 on big maps, small register tiles on small ones), 7.47 (register 2 x 4) and 10.6 (the
+ * software default); MobileNetV2 224 0.66 ms against 0.79, 0.79, 1.25 and 1.70 (docs/perf-h200.md).
  */
 export const GPU_KERNEL_CHOICE: KernelChoice = {
-  pointwise: { pixelsPerThread: 4, vec4sPerThread: 2, shared: true },
-  conv2d: { pixelsPerThread: 4, vec4sPerThread: 2, shared: true },
+  pointwise: { pixelsPerThread: 2, vec4sPerThread: 2, shared: true },
+  conv2d: { pixelsPerThread: 2, vec4sPerThread: 2, shared: true },
+  stem: { pixelsPerThread: 2, vec4sPerThread: 2, shared: true },
   depthwise: { pixelsPerThread: 4 },
   linear: 'splitK',
-  byOccupancy: {
-    tiles: [
-      { pixelsPerThread: 4, vec4sPerThread: 2, shared: true },
-      { pixelsPerThread: 2, vec4sPerThread: 2, shared: true },
-      { pixelsPerThread: 2, vec4sPerThread: 1 },
-      { pixelsPerThread: 1, vec4sPerThread: 1 },
-    ],
-    minWorkgroups: 264,
-  },
 };
 
 /** Software rasterizers exposed as WebGPU adapters (CPU threads: big register tiles, no workgroup memory). */
@@ -124,14 +111,6 @@ export function isSoftwareAdapter(info: Partial<GPUAdapterInfo> | undefined): bo
 /** The untuned kernel choice for an adapter: SwiftShader's measured defaults on software adapters, else the GPU one. */
 export function defaultKernelChoice(info: Partial<GPUAdapterInfo> | undefined): KernelChoice {
   return !info || isSoftwareAdapter(info) ? DEFAULT_KERNEL_CHOICE : GPU_KERNEL_CHOICE;
-}
-
-/** Workgroups a dense conv launches with `tile` (both kernels' grids). */
-function denseWorkgroups(tile: Tile, n: number, outH: number, outW: number, outC4: number, isPointwise: boolean): number {
-  if (tile.shared) return ceilDiv(n * outH * outW, 8 * tile.pixelsPerThread) * ceilDiv(outC4, 8 * tile.vec4sPerThread);
-  const coGroups = ceilDiv(outC4, Math.min(tile.vec4sPerThread, outC4));
-  const pixelGroups = isPointwise ? ceilDiv(n * outH * outW, tile.pixelsPerThread) : n * outH * ceilDiv(outW, tile.pixelsPerThread);
-  return ceilDiv(pixelGroups * coGroups, 64);
 }
 
 const tensor = (id: TensorId): BufferRef => ({ kind: 'tensor', id });
@@ -335,11 +314,8 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
   const bias = packBias(a.bias, outC);
   const macs = n * outH * outW * outC * (inC / a.groups) * kh * kw;
 
-  const occupancy = tile ? undefined : choice.byOccupancy;
   if (a.groups === inC && outC === inC && a.groups > 1) {
-    const P = occupancy
-      ? ([4, 2, 1].find((p) => ceilDiv(n * outH * ceilDiv(outW, p) * c4(outC), 64) >= occupancy.minWorkgroups) ?? 1)
-      : choice.depthwise.pixelsPerThread;
+    const P = choice.depthwise.pixelsPerThread;
     const oxGroups = ceilDiv(outW, P);
     const total = n * outH * oxGroups * c4(outC);
     return {
@@ -363,9 +339,7 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
   const dense = a.groups === 1 ? a.weight : expandGroupedWeights(a.weight, outC, inC, a.groups, kh, kw);
   const weight = packDenseConvWeights(dense, outC, inC, kh, kw);
   const isPointwise = kh === 1 && kw === 1 && a.pads.every((p) => p === 0);
-  const denseTile = occupancy
-    ? (occupancy.tiles.find((t) => denseWorkgroups(t, n, outH, outW, c4(outC), isPointwise) >= occupancy.minWorkgroups) ?? occupancy.tiles[occupancy.tiles.length - 1])
-    : isPointwise ? choice.pointwise : !tile && inC <= 4 && choice.stem ? choice.stem : choice.conv2d;
+  const denseTile = isPointwise ? choice.pointwise : !tile && inC <= 4 && choice.stem ? choice.stem : choice.conv2d;
   if (denseTile.shared) {
     const block = convSharedBlock(denseTile);
     const pixels = n * outH * outW;
