@@ -13,19 +13,17 @@ export const c4 = (channels: number): number => Math.ceil(channels / 4);
 export function packDenseConvWeights(weight: Float32Array, outC: number, inC: number, kh: number, kw: number): Float32Array {
   const inC4 = c4(inC);
   const outC4 = c4(outC);
-  const packed = new Float32Array(kh * kw * inC4 * outC4 * 16);
+  const taps = kh * kw;
+  const packed = new Float32Array(taps * inC4 * outC4 * 16);
+  // Source order (o, i, tap) with the destination offset hoisted: one add per element, which keeps ResNet-50's
+  // 25M weights to a few tens of milliseconds of a cold start.
+  const tapStride = inC4 * outC4 * 16;
+  let src = 0;
   for (let o = 0; o < outC; o++) {
-    const co4 = o >> 2;
-    const j = o & 3;
+    const outBase = (o >> 2) * 16 + (o & 3);
     for (let i = 0; i < inC; i++) {
-      const ci4 = i >> 2;
-      const k = i & 3;
-      for (let y = 0; y < kh; y++) {
-        for (let x = 0; x < kw; x++) {
-          const tap = y * kw + x;
-          packed[(((tap * inC4 + ci4) * outC4 + co4) * 4 + k) * 4 + j] = weight[((o * inC + i) * kh + y) * kw + x];
-        }
-      }
+      let dst = (i >> 2) * outC4 * 16 + (i & 3) * 4 + outBase;
+      for (let tap = 0; tap < taps; tap++, dst += tapStride) packed[dst] = weight[src++];
     }
   }
   return packed;
