@@ -250,6 +250,10 @@ export class CompiledModel {
       steps.forEach((s, i) => uniformData.set(new Uint8Array(packUniforms(s.program.uniforms, s.uniforms)), uniformOffsets[i]));
       const uniforms = tracker.createWithData('uniforms', uniformData, GPUBufferUsage.UNIFORM);
 
+      // Weights are packed and uploaded here, while the pipelines compile.
+      for (const step of steps) {
+        for (const [name, ref] of Object.entries(step.buffers)) if (ref.kind === 'constant') resolve(ref, `${step.label} ${name}`);
+      }
       const resolved = await Promise.all(pipelines);
       const dispatches = steps.map((step, i): PreparedDispatch => {
         const pipeline = resolved[i];

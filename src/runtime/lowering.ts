@@ -116,6 +116,21 @@ export function defaultKernelChoice(info: Partial<GPUAdapterInfo> | undefined): 
 const tensor = (id: TensorId): BufferRef => ({ kind: 'tensor', id });
 const constant = (data: Float32Array | Uint16Array): BufferRef => ({ kind: 'constant', data });
 
+/**
+ * A constant whose data is computed on first read (and kept): lowering stays cheap, so the compiler can start
+ * every pipeline compile before it packs the weights, and packing overlaps the driver's compiles.
+ */
+function lazyConstant(make: () => Float32Array | Uint16Array): BufferRef {
+  let data: Float32Array | Uint16Array | null = null;
+  return {
+    kind: 'constant',
+    get data() {
+      data ??= make();
+      return data;
+    },
+  };
+}
+
 function activationUniforms(a: Activation): { actMin: number; actMax: number } {
   const [lo, hi] = activationBounds(a);
   return { actMin: clampBound(lo), actMax: clampBound(hi) };
@@ -287,11 +302,11 @@ function lowerNode(graph: Graph, node: GraphNode, choice: KernelChoice, precisio
   }
 }
 
-function convBuffers(node: Conv2dNode | LinearNode, weight: Float32Array, bias: Float32Array, precision: StoragePrecision): Record<string, BufferRef> {
+function convBuffers(node: Conv2dNode | LinearNode, weight: () => Float32Array, bias: Float32Array, precision: StoragePrecision): Record<string, BufferRef> {
   const buffers: Record<string, BufferRef> = {
     src: tensor(node.inputs[0]),
     // f16 and f16-packed store the same bytes: binary16 words, x in the lower half of each 32-bit word.
-    weight: constant(precision === 'f32' ? weight : toFloat16Bits(weight)),
+    weight: lazyConstant(() => (precision === 'f32' ? weight() : toFloat16Bits(weight()))),
     bias: constant(bias),
     dst: tensor(node.output),
   };
@@ -331,13 +346,12 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
         padTop: a.pads[0], padLeft: a.pads[1], ...act,
       },
       workgroups: ceilDiv(total, 64),
-      buffers: convBuffers(node, packDepthwiseWeights(a.weight, outC, kh, kw), bias, precision),
+      buffers: convBuffers(node, () => packDepthwiseWeights(a.weight, outC, kh, kw), bias, precision),
       macs,
     };
   }
 
-  const dense = a.groups === 1 ? a.weight : expandGroupedWeights(a.weight, outC, inC, a.groups, kh, kw);
-  const weight = packDenseConvWeights(dense, outC, inC, kh, kw);
+  const weight = () => packDenseConvWeights(a.groups === 1 ? a.weight : expandGroupedWeights(a.weight, outC, inC, a.groups, kh, kw), outC, inC, kh, kw);
   const isPointwise = kh === 1 && kw === 1 && a.pads.every((p) => p === 0);
   const denseTile = isPointwise ? choice.pointwise : !tile && inC <= 4 && choice.stem ? choice.stem : choice.conv2d;
   if (denseTile.shared) {
@@ -417,7 +431,7 @@ function lowerLinear(node: LinearNode, inShape: Shape4, choice: KernelChoice, pr
       program: linearSplitKProgram({ activation }, precision),
       uniforms: { items, inC4: c4(inC), outC4: c4(outC), ...act },
       workgroups: items,
-      buffers: convBuffers(node, packLinearRowsWeights(node.attrs.weight, outC, inC), bias, precision),
+      buffers: convBuffers(node, () => packLinearRowsWeights(node.attrs.weight, outC, inC), bias, precision),
       macs: n * inC * outC,
     };
   }
@@ -434,7 +448,7 @@ function lowerLinear(node: LinearNode, inShape: Shape4, choice: KernelChoice, pr
       strideY: 1, strideX: 1, coGroups, ...act,
     },
     workgroups: ceilDiv(ceilDiv(n, P) * coGroups, 64),
-    buffers: convBuffers(node, packDenseConvWeights(node.attrs.weight, outC, inC, 1, 1), bias, precision),
+    buffers: convBuffers(node, () => packDenseConvWeights(node.attrs.weight, outC, inC, 1, 1), bias, precision),
     macs: n * inC * outC,
   };
 }
