@@ -86,10 +86,10 @@ export const DEFAULT_KERNEL_CHOICE: KernelChoice = {
 
 /**
  * Deterministic default for hardware GPUs: the workgroup-memory kernel with 16 pixels x 32 channels per
- * workgroup for every dense conv, and the split-K head. On an H200 (Dawn/Vulkan in Node, timestamp queries)
- * this whole-network choice beat every other one measured: ResNet-50 224 3.41 ms against 4.33 (shared 32 x 64),
- * 5.51 (shared 32 x 64 on big maps, small register tiles on small ones), 7.47 (register 2 x 4) and 10.6 (the
- * software default); MobileNetV2 224 0.66 ms against 0.79, 0.79, 1.25 and 1.70 (docs/perf-h200.md).
+ * workgroup for every dense conv, and the split-K head. On an H200 (Dawn/Vulkan in Node, unquantized timestamp
+ * queries, docs/perf-h200.md) it beat every other whole-network choice measured: ResNet-50 224 3.17 ms against
+ * 4.32 (32 x 64 tiles), 5.96 (32 x 128), 7.63 (register 2 x 4) and 10.6 (the software default); MobileNetV2 224
+ * 0.57 ms against 0.80, 1.05, 1.23 and 1.67; the autotuner picked the same tile for every layer.
  */
 export const GPU_KERNEL_CHOICE: KernelChoice = {
   pointwise: { pixelsPerThread: 2, vec4sPerThread: 2, shared: true },
