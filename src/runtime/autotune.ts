@@ -229,24 +229,38 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
     groups.set(c.key, g);
   }
   for (const [key, g] of groups) {
-    const candidates = candidatesOf[g.family];
     const total = (slot: number) => g.ids.reduce((sum, id) => sum + (times.get(id)?.[slot] ?? Infinity), 0);
-    // A win must exceed two timer steps per layer (quantized timestamps, e.g. Chrome's 100 us without developer
-    // features, otherwise decide on noise) and 3% of the base time.
-    const margin = Math.max(2 * resolutionMs * g.ids.length, 0.03 * total(0));
-    let best: Tile = g.baseTile;
-    let bestTime = total(0) - margin;
-    for (let r = 0; r < candidates.length; r++) {
-      const t = total(r + 1);
-      if (t < bestTime) {
-        best = candidates[r];
-        bestTime = t;
-      }
-    }
+    const candidates = candidatesOf[g.family];
+    const best = pickTile(g.baseTile, total(0), candidates, candidates.map((_, r) => total(r + 1)), resolutionMs, g.ids.length);
     for (const id of g.ids) perNode.set(id, best);
     cache?.set(key, best);
   }
   return { perNode, measured: pending.size, fromCache };
+}
+
+/**
+ * The tuner's decision for one layer signature (`layers` layers, times summed): the fastest candidate if it
+ * beats the base tile by more than two timer steps per layer (quantized timestamps, e.g. Chrome's 100 us
+ * without developer features, would otherwise decide on noise) and 3% of the base time; else the base tile.
+ */
+export function pickTile(
+  baseTile: Tile,
+  baseMs: number,
+  candidates: readonly Tile[],
+  candidateMs: readonly number[],
+  resolutionMs: number,
+  layers: number,
+): Tile {
+  const margin = Math.max(2 * resolutionMs * layers, 0.03 * baseMs);
+  let best = baseTile;
+  let bestMs = baseMs - margin;
+  candidates.forEach((tile, r) => {
+    if (candidateMs[r] < bestMs) {
+      best = tile;
+      bestMs = candidateMs[r];
+    }
+  });
+  return best;
 }
 
 /** The tile `base` gives a layer of `family` (what lowering picks without a per-node tile). */

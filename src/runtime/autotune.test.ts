@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { SOFTWARE_TILE_CANDIDATES, TILE_CANDIDATES, pickTile } from './autotune.ts';
+import type { Tile } from './lowering.ts';
+
+const base: Tile = { pixelsPerThread: 2, vec4sPerThread: 2, shared: true };
+const a: Tile = { pixelsPerThread: 4, vec4sPerThread: 2 };
+const b: Tile = { pixelsPerThread: 1, vec4sPerThread: 1 };
+
+describe('pickTile', () => {
+  it('takes the fastest candidate when it clearly beats the base', () => {
+    expect(pickTile(base, 0.1, [a, b], [0.08, 0.05], 0.0002, 1)).toBe(b);
+  });
+
+  it('keeps the base on quantized timestamps: a 65.5 us step swamps 10-20 us layers', () => {
+    // Dawn's default quantization on an H200: every launch reads 0 or 65.5 us.
+    expect(pickTile(base, 0.0655, [a, b], [0, 0.0655], 0.0655, 1)).toBe(base);
+    expect(pickTile(base, 0.131, [a, b], [0.0655, 0], 0.0655, 1)).toBe(base);
+  });
+
+  it('needs more than 3% of the base time, and two timer steps per layer of the signature', () => {
+    expect(pickTile(base, 1, [a], [0.975], 0.000001, 1)).toBe(base);
+    expect(pickTile(base, 1, [a], [0.96], 0.000001, 1)).toBe(a);
+    // Ten layers share the signature: the margin is 10 x 2 timer steps.
+    expect(pickTile(base, 1, [a], [0.9], 0.006, 10)).toBe(base);
+    expect(pickTile(base, 1, [a], [0.85], 0.006, 10)).toBe(a);
+  });
+
+  it('never picks a candidate that was not measured (Infinity)', () => {
+    expect(pickTile(base, 0.5, [a], [Infinity], 0.001, 1)).toBe(base);
+  });
+});
+
+describe('candidates', () => {
+  it('software adapters skip the workgroup-memory tiles, GPUs try them', () => {
+    expect(Object.values(SOFTWARE_TILE_CANDIDATES).flat().some((t) => t.shared)).toBe(false);
+    expect(TILE_CANDIDATES.pointwise.some((t) => t.shared)).toBe(true);
+    expect(TILE_CANDIDATES.conv2d.some((t) => t.shared)).toBe(true);
+  });
+});
