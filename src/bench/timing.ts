@@ -14,6 +14,7 @@ import { elementCount } from '../graph/ir.ts';
 import { GraphBuilder } from '../graph/builder.ts';
 import type { StoragePrecision } from '../../shaders/common.ts';
 import { dispatchGrid, CompiledModel, resolvePrecision } from '../runtime/compiled-model.ts';
+import { deviceAdapterInfo } from '../gpu/device.ts';
 import { GpuProfiler, observedResolutionMs } from '../gpu/profiler.ts';
 import { mobilenetV2 } from '../models/mobilenet-v2.ts';
 import { resnet50 } from '../models/resnet.ts';
@@ -223,7 +224,7 @@ export function describeAdapter(adapter: GPUAdapter, runtime?: string): AdapterD
 
 /** The same from a device alone (its features and limits are those it was created with). */
 export function describeDevice(device: GPUDevice, runtime?: string): AdapterDescription {
-  const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  const info = deviceAdapterInfo(device);
   return {
     vendor: info?.vendor ?? '',
     architecture: info?.architecture ?? '',

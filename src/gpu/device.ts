@@ -47,3 +47,8 @@ export async function acquireDevice(options: AcquireDeviceOptions = {}): Promise
   });
   return { device, adapterInfo: adapter.info, features: new Set(device.features) };
 }
+
+/** A device's adapter info, or undefined on implementations that predate `GPUDevice.adapterInfo`. */
+export function deviceAdapterInfo(device: GPUDevice): GPUAdapterInfo | undefined {
+  return (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+}

@@ -1,3 +1,4 @@
+import { deviceAdapterInfo } from '../gpu/device.ts';
 import { GpuProfiler, observedResolutionMs } from '../gpu/profiler.ts';
 import type { Conv2dNode, Graph, TensorId } from '../graph/ir.ts';
 import { shapeToString } from '../graph/ir.ts';
@@ -154,7 +155,7 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
   const prefix = options.adapterKey ? `${options.adapterKey}|` : '';
   const repeats = options.repeats ?? 3;
   const candidatesOf =
-    options.candidates ?? (isSoftwareAdapter((device as { adapterInfo?: GPUAdapterInfo }).adapterInfo) ? SOFTWARE_TILE_CANDIDATES : TILE_CANDIDATES);
+    options.candidates ?? (isSoftwareAdapter(deviceAdapterInfo(device)) ? SOFTWARE_TILE_CANDIDATES : TILE_CANDIDATES);
   const rounds = Math.max(...Object.values(candidatesOf).map((c) => c.length));
 
   // Per-layer rules of the base do not apply to tuned layers: each gets an explicit tile.

@@ -1,6 +1,7 @@
 import type { StoragePrecision } from '../../shaders/common.ts';
 import { packUniforms, uniformByteSize } from '../../shaders/common.ts';
 import { DeviceLostError, DisposedError, GpuError, ShapeError, UnsupportedFeatureError } from '../errors.ts';
+import { deviceAdapterInfo } from '../gpu/device.ts';
 import { BufferTracker } from '../gpu/buffers.ts';
 import { pipelineCacheFor } from '../gpu/pipeline-cache.ts';
 import type { Graph, Shape4, TensorId } from '../graph/ir.ts';
@@ -162,7 +163,7 @@ export class CompiledModel {
     const precision = resolvePrecision(device, options.precision);
     const graph = options.optimize === false ? source : optimizeGraph(source);
     validateGraph(graph);
-    let kernels = options.kernels ?? defaultKernelChoice((device as { adapterInfo?: GPUAdapterInfo }).adapterInfo);
+    let kernels = options.kernels ?? defaultKernelChoice(deviceAdapterInfo(device));
     if (options.tune) {
       const given = options.tune === true ? {} : options.tune;
       // Tiles are measured at the model's precision, and cached apart from the other precisions' choices.
