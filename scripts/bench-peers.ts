@@ -23,7 +23,6 @@
  * Prints a table and the ratios, and writes everything to `bench-results/peers-<date>.json`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,6 +30,7 @@ import type { Browser, Page } from '@playwright/test';
 import type { EngineId, EngineResult, NetworkId, NetworkRequest, NetworkResult, OpenedEngine, PeersResult } from '../bench/peers/protocol.ts';
 import { ENGINE_IDS, NETWORK_IDS, compareLogits, errorText, timingFigures } from '../bench/peers/protocol.ts';
 import { defaultRequests, formatPeersSummary, formatPeersTable, peerRatios } from '../bench/peers/report.ts';
+import { freePort, launchWebgpuChromium } from './headless.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -111,18 +111,6 @@ type Options = ReturnType<typeof parse>;
 function log(message: string): void {
   const t = new Date().toISOString().slice(11, 19);
   console.error(`[${t}] ${message}`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createNetServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => ok(port));
-    });
-  });
 }
 
 /** A page in a fresh browser context (so that no HTTP, page or GPU cache of another engine's page helps). */
@@ -218,8 +206,6 @@ async function measureNetwork(browser: Browser, url: string, o: Options, request
 
 async function runInBrowser(o: Options): Promise<{ result: PeersResult; browser: string }> {
   const { createServer } = await import('vite');
-  const { chromium } = await import('@playwright/test');
-  const { CHROMIUM_WEBGPU_ARGS } = await import('../playwright.config.ts');
   const port = await freePort();
   const server = await createServer({
     root,
@@ -231,11 +217,7 @@ async function runInBrowser(o: Options): Promise<{ result: PeersResult; browser:
     optimizeDeps: { entries: ['bench/peers.html'] },
   });
   await server.listen();
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [...CHROMIUM_WEBGPU_ARGS, '--enable-webgpu-developer-features'],
-    headless: !o.headed,
-  });
+  const browser = await launchWebgpuChromium(o.headed);
   const url = `http://127.0.0.1:${port}/bench/peers.html`;
   const start = performance.now();
   try {

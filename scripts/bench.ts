@@ -12,13 +12,13 @@
  *   and no browser.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatRowsTable, formatSummary } from '../src/bench/report.ts';
 import type { NetworkId, TimingSuiteResult } from '../src/bench/timing.ts';
 import { NETWORK_IDS } from '../src/bench/timing.ts';
+import { freePort, launchWebgpuChromium } from './headless.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -64,30 +64,12 @@ function progressLine(message: string, fraction: number): void {
   console.error(`[${(fraction * 100).toFixed(0).padStart(3)}%] ${message}`);
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createNetServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => ok(port));
-    });
-  });
-}
-
 async function runInBrowser(o: Options): Promise<TimingSuiteResult> {
   const { createServer } = await import('vite');
-  const { chromium } = await import('@playwright/test');
-  const { CHROMIUM_WEBGPU_ARGS } = await import('../playwright.config.ts');
   const port = await freePort();
   const server = await createServer({ root, configFile: resolve(root, 'vite.config.ts'), logLevel: 'warn', server: { port, strictPort: true, host: '127.0.0.1' } });
   await server.listen();
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [...CHROMIUM_WEBGPU_ARGS, '--enable-webgpu-developer-features'],
-    headless: !o.headed,
-  });
+  const browser = await launchWebgpuChromium(o.headed);
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.on('console', (m) => {
