@@ -167,6 +167,27 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let flat = (wg.y * nwg.x + wg.x) * ${workgroupSize}u + li;`;
 }
 
+/**
+ * WGSL after `entryPoint`: leave past `params.total`, then split `flat` into NHWC4 coordinates `n`, `y`, `x`,
+ * `c4` (channel vec4s fastest) over the named uniform extents; `names` renames `x` and `y`.
+ */
+export function nhwc4Coordinates(extent: { c4: string; w: string; h: string }, names: { x: string; y: string } = { x: 'x', y: 'y' }): string {
+  return `  if (flat >= params.total) { return; }
+  let c4 = flat % params.${extent.c4};
+  var t = flat / params.${extent.c4};
+  let ${names.x} = t % params.${extent.w};
+  t = t / params.${extent.w};
+  let ${names.y} = t % params.${extent.h};
+  let n = t / params.${extent.h};`;
+}
+
+/** Bindings of the one-input kernels (layout, pad, pool, softmax): input, output, uniforms. */
+export const SRC_DST_BINDINGS: readonly KernelBinding[] = [
+  { name: 'src', kind: 'read' },
+  { name: 'dst', kind: 'write' },
+  { name: 'params', kind: 'uniform' },
+];
+
 /** Uniform fields of the fused epilogue's clamp. */
 export const ACTIVATION_UNIFORMS: readonly UniformField[] = [
   { name: 'actMin', type: 'f32' },

@@ -1,6 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelBinding, KernelProgram, StoragePrecision, UniformField } from './common.ts';
-import { ACTIVATION_UNIFORMS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, uniformStruct } from './common.ts';
+import { ACTIVATION_UNIFORMS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, nhwc4Coordinates, uniformStruct } from './common.ts';
 
 /**
  * Element-wise ops that survive fusion: a residual add whose operands no convolution could absorb, and an
@@ -72,13 +72,7 @@ fn operandIndex(n: u32, y: u32, x: u32, c4: u32, N: u32, C: u32, H: u32, W: u32)
 }
 
 ${entryPoint(WORKGROUP_SIZE)}
-  if (flat >= params.total) { return; }
-  let c4 = flat % params.outC4;
-  var t = flat / params.outC4;
-  let x = t % params.outW;
-  t = t / params.outW;
-  let y = t % params.outH;
-  let n = t / params.outH;
+${nhwc4Coordinates({ c4: 'outC4', w: 'outW', h: 'outH' })}
   var va = load_a(operandIndex(n, y, x, c4, params.aN, params.aC, params.aH, params.aW));
   if (params.aC == 1u) { va = vec4<f32>(va.x); }
   var vb = load_b(operandIndex(n, y, x, c4, params.bN, params.bC, params.bH, params.bW));

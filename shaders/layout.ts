@@ -1,6 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelBinding, KernelProgram, StoragePrecision, UniformField } from './common.ts';
-import { WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, uniformStruct } from './common.ts';
+import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
+import { SRC_DST_BINDINGS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, nhwc4Coordinates, uniformStruct } from './common.ts';
 
 /**
  * Layout conversions at the graph's edges and for flatten: webcnn stores activations as NHWC with channels
@@ -14,26 +14,14 @@ export const LAYOUT_UNIFORMS: readonly UniformField[] = [
   { name: 'W', type: 'u32' },
 ];
 
-const BINDINGS: readonly KernelBinding[] = [
-  { name: 'src', kind: 'read' },
-  { name: 'dst', kind: 'write' },
-  { name: 'params', kind: 'uniform' },
-];
-
 /** NCHW f32 -> NHWC4; one output vec4 per invocation, padding channels zero. */
 export function packNchwProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
 ${uniformStruct(LAYOUT_UNIFORMS)}
-${bindingDecls(BINDINGS, { src: 'array<f32>' }, precision)}
+${bindingDecls(SRC_DST_BINDINGS, { src: 'array<f32>' }, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
-  if (flat >= params.total) { return; }
-  let c4 = flat % params.C4;
-  var t = flat / params.C4;
-  let x = t % params.W;
-  t = t / params.W;
-  let y = t % params.H;
-  let n = t / params.H;
+${nhwc4Coordinates({ c4: 'C4', w: 'W', h: 'H' })}
   let plane = params.H * params.W;
   let first = ((n * params.C) * params.H + y) * params.W + x;
   var v = vec4<f32>(0.0);
@@ -44,14 +32,14 @@ ${entryPoint(WORKGROUP_SIZE)}
   store_dst(flat, v);
 }
 `;
-  return finishProgram({ name: 'packNCHW', key: 'layout/pack-nchw', code, bindings: BINDINGS, uniforms: LAYOUT_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
+  return finishProgram({ name: 'packNCHW', key: 'layout/pack-nchw', code, bindings: SRC_DST_BINDINGS, uniforms: LAYOUT_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
 }
 
 /** NHWC4 -> NCHW f32; one output element per invocation. */
 export function unpackNchwProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
 ${uniformStruct(LAYOUT_UNIFORMS)}
-${bindingDecls(BINDINGS, { dst: 'array<f32>' }, precision)}
+${bindingDecls(SRC_DST_BINDINGS, { dst: 'array<f32>' }, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
   if (flat >= params.total) { return; }
@@ -64,7 +52,7 @@ ${entryPoint(WORKGROUP_SIZE)}
   dst[flat] = load_src_lane(((n * params.H + y) * params.W + x) * params.C4 + c / 4u, c % 4u);
 }
 `;
-  return finishProgram({ name: 'unpackNCHW', key: 'layout/unpack-nchw', code, bindings: BINDINGS, uniforms: LAYOUT_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
+  return finishProgram({ name: 'unpackNCHW', key: 'layout/unpack-nchw', code, bindings: SRC_DST_BINDINGS, uniforms: LAYOUT_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
 }
 
 /**
@@ -76,7 +64,7 @@ export const FLATTEN_UNIFORMS: readonly UniformField[] = [...LAYOUT_UNIFORMS, { 
 export function flattenProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
 ${uniformStruct(FLATTEN_UNIFORMS)}
-${bindingDecls(BINDINGS, {}, precision)}
+${bindingDecls(SRC_DST_BINDINGS, {}, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
   if (flat >= params.total) { return; }
@@ -96,7 +84,7 @@ ${entryPoint(WORKGROUP_SIZE)}
   store_dst(flat, v);
 }
 `;
-  return finishProgram({ name: 'flatten', key: 'layout/flatten', code, bindings: BINDINGS, uniforms: FLATTEN_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
+  return finishProgram({ name: 'flatten', key: 'layout/flatten', code, bindings: SRC_DST_BINDINGS, uniforms: FLATTEN_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
 }
 
 /**
@@ -119,16 +107,10 @@ export const RESHAPE_UNIFORMS: readonly UniformField[] = [
 export function reshapeProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
 ${uniformStruct(RESHAPE_UNIFORMS)}
-${bindingDecls(BINDINGS, {}, precision)}
+${bindingDecls(SRC_DST_BINDINGS, {}, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
-  if (flat >= params.total) { return; }
-  let c4 = flat % params.outC4;
-  var t = flat / params.outC4;
-  let x = t % params.outW;
-  t = t / params.outW;
-  let y = t % params.outH;
-  let n = t / params.outH;
+${nhwc4Coordinates({ c4: 'outC4', w: 'outW', h: 'outH' })}
   var v = vec4<f32>(0.0);
   for (var j = 0u; j < 4u; j++) {
     let c = c4 * 4u + j;
@@ -146,5 +128,5 @@ ${entryPoint(WORKGROUP_SIZE)}
   store_dst(flat, v);
 }
 `;
-  return finishProgram({ name: 'reshape', key: 'layout/reshape', code, bindings: BINDINGS, uniforms: RESHAPE_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
+  return finishProgram({ name: 'reshape', key: 'layout/reshape', code, bindings: SRC_DST_BINDINGS, uniforms: RESHAPE_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
 }

@@ -1,6 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelBinding, KernelProgram, StoragePrecision, UniformField } from './common.ts';
-import { WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, uniformStruct } from './common.ts';
+import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
+import { SRC_DST_BINDINGS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, nhwc4Coordinates, uniformStruct } from './common.ts';
 
 /**
  * Constant spatial padding (negative pads crop) over NHWC4: output `(n, y, x)` reads input
@@ -18,25 +18,13 @@ export const PAD_UNIFORMS: readonly UniformField[] = [
   { name: 'value', type: 'f32' },
 ];
 
-const PAD_BINDINGS: readonly KernelBinding[] = [
-  { name: 'src', kind: 'read' },
-  { name: 'dst', kind: 'write' },
-  { name: 'params', kind: 'uniform' },
-];
-
 export function padProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
 ${uniformStruct(PAD_UNIFORMS)}
-${bindingDecls(PAD_BINDINGS, {}, precision)}
+${bindingDecls(SRC_DST_BINDINGS, {}, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
-  if (flat >= params.total) { return; }
-  let c4 = flat % params.C4;
-  var t = flat / params.C4;
-  let x = t % params.outW;
-  t = t / params.outW;
-  let y = t % params.outH;
-  let n = t / params.outH;
+${nhwc4Coordinates({ c4: 'C4', w: 'outW', h: 'outH' })}
   let iy = i32(y) - params.padTop;
   let ix = i32(x) - params.padLeft;
   if (iy < 0 || iy >= i32(params.inH) || ix < 0 || ix >= i32(params.inW)) {
@@ -46,5 +34,5 @@ ${entryPoint(WORKGROUP_SIZE)}
   store_dst(flat, load_src(((n * params.inH + u32(iy)) * params.inW + u32(ix)) * params.C4 + c4));
 }
 `;
-  return finishProgram({ name: 'pad', key: 'pad/constant', code, bindings: PAD_BINDINGS, uniforms: PAD_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
+  return finishProgram({ name: 'pad', key: 'pad/constant', code, bindings: SRC_DST_BINDINGS, uniforms: PAD_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
 }

@@ -1,6 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelBinding, KernelProgram, StoragePrecision, UniformField } from './common.ts';
-import { WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, uniformStruct } from './common.ts';
+import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
+import { SRC_DST_BINDINGS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, nhwc4Coordinates, uniformStruct } from './common.ts';
 
 /** Max and average pooling over NHWC4, one output vec4 of channels per invocation. */
 export type PoolKind = 'max' | 'avg';
@@ -26,26 +26,14 @@ export const POOL_UNIFORMS: readonly UniformField[] = [
   { name: 'countIncludePad', type: 'u32' },
 ];
 
-const POOL_BINDINGS: readonly KernelBinding[] = [
-  { name: 'src', kind: 'read' },
-  { name: 'dst', kind: 'write' },
-  { name: 'params', kind: 'uniform' },
-];
-
 export function poolProgram(kind: PoolKind, precision: StoragePrecision = 'f32'): KernelProgram {
   const isMax = kind === 'max';
   const code = wgsl`
 ${uniformStruct(POOL_UNIFORMS)}
-${bindingDecls(POOL_BINDINGS, {}, precision)}
+${bindingDecls(SRC_DST_BINDINGS, {}, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
-  if (flat >= params.total) { return; }
-  let c4 = flat % params.C4;
-  var t = flat / params.C4;
-  let ox = t % params.outW;
-  t = t / params.outW;
-  let oy = t % params.outH;
-  let n = t / params.outH;
+${nhwc4Coordinates({ c4: 'C4', w: 'outW', h: 'outH' }, { x: 'ox', y: 'oy' })}
   let y0 = i32(oy * params.strideY) - params.padTop;
   let x0 = i32(ox * params.strideX) - params.padLeft;
 #if ${isMax}
@@ -82,7 +70,7 @@ ${entryPoint(WORKGROUP_SIZE)}
 #endif
 }
 `;
-  return finishProgram({ name: `${kind}Pool`, key: `pool/${kind}`, code, bindings: POOL_BINDINGS, uniforms: POOL_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
+  return finishProgram({ name: `${kind}Pool`, key: `pool/${kind}`, code, bindings: SRC_DST_BINDINGS, uniforms: POOL_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
 }
 
 export const GLOBAL_AVG_POOL_UNIFORMS: readonly UniformField[] = [
@@ -95,7 +83,7 @@ export const GLOBAL_AVG_POOL_UNIFORMS: readonly UniformField[] = [
 export function globalAvgPoolProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
 ${uniformStruct(GLOBAL_AVG_POOL_UNIFORMS)}
-${bindingDecls(POOL_BINDINGS, {}, precision)}
+${bindingDecls(SRC_DST_BINDINGS, {}, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
   if (flat >= params.total) { return; }
@@ -113,7 +101,7 @@ ${entryPoint(WORKGROUP_SIZE)}
     name: 'globalAvgPool',
     key: 'pool/global-avg',
     code,
-    bindings: POOL_BINDINGS,
+    bindings: SRC_DST_BINDINGS,
     uniforms: GLOBAL_AVG_POOL_UNIFORMS,
     workgroupSize: WORKGROUP_SIZE,
   }, precision);

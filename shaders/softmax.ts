@@ -1,6 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelBinding, KernelProgram, StoragePrecision, UniformField } from './common.ts';
-import { WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, uniformStruct } from './common.ts';
+import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
+import { SRC_DST_BINDINGS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, nhwc4Coordinates, uniformStruct } from './common.ts';
 
 /**
  * Softmax over the channels of `[n, c, 1, 1]` tensors stored as C4 vec4s: one workgroup per image reduces
@@ -14,19 +14,13 @@ export const SOFTMAX_UNIFORMS: readonly UniformField[] = [
   { name: 'rows', type: 'u32' },
 ];
 
-const SOFTMAX_BINDINGS: readonly KernelBinding[] = [
-  { name: 'src', kind: 'read' },
-  { name: 'dst', kind: 'write' },
-  { name: 'params', kind: 'uniform' },
-];
-
 export const SOFTMAX_WORKGROUP = 64;
 
 export function softmaxProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const WG = SOFTMAX_WORKGROUP;
   const code = wgsl`
 ${uniformStruct(SOFTMAX_UNIFORMS)}
-${bindingDecls(SOFTMAX_BINDINGS, {}, precision)}
+${bindingDecls(SRC_DST_BINDINGS, {}, precision)}
 var<workgroup> scratch: array<f32, ${WG}>;
 
 fn lanesValid(c4: u32) -> vec4<bool> {
@@ -76,7 +70,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   }
 }
 `;
-  return finishProgram({ name: 'softmax', key: 'softmax', code, bindings: SOFTMAX_BINDINGS, uniforms: SOFTMAX_UNIFORMS, workgroupSize: WG }, precision);
+  return finishProgram({ name: 'softmax', key: 'softmax', code, bindings: SRC_DST_BINDINGS, uniforms: SOFTMAX_UNIFORMS, workgroupSize: WG }, precision);
 }
 
 /**
@@ -99,7 +93,7 @@ export const SOFTMAX_AXES_UNIFORMS: readonly UniformField[] = [
 export function softmaxAxesProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
 ${uniformStruct(SOFTMAX_AXES_UNIFORMS)}
-${bindingDecls(SOFTMAX_BINDINGS, {}, precision)}
+${bindingDecls(SRC_DST_BINDINGS, {}, precision)}
 
 // The value at NCHW index i.
 fn load(i: u32) -> f32 {
@@ -113,13 +107,7 @@ fn load(i: u32) -> f32 {
 }
 
 ${entryPoint(WORKGROUP_SIZE)}
-  if (flat >= params.total) { return; }
-  let c4 = flat % params.C4;
-  var t = flat / params.C4;
-  let x = t % params.W;
-  t = t / params.W;
-  let y = t % params.H;
-  let n = t / params.H;
+${nhwc4Coordinates({ c4: 'C4', w: 'W', h: 'H' })}
   var v = vec4<f32>(0.0);
   for (var j = 0u; j < 4u; j++) {
     let c = c4 * 4u + j;
@@ -140,7 +128,7 @@ ${entryPoint(WORKGROUP_SIZE)}
     name: 'softmaxAxes',
     key: 'softmax/axes',
     code,
-    bindings: SOFTMAX_BINDINGS,
+    bindings: SRC_DST_BINDINGS,
     uniforms: SOFTMAX_AXES_UNIFORMS,
     workgroupSize: WORKGROUP_SIZE,
   }, precision);
