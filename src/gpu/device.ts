@@ -52,3 +52,12 @@ export async function acquireDevice(options: AcquireDeviceOptions = {}): Promise
 export function deviceAdapterInfo(device: GPUDevice): GPUAdapterInfo | undefined {
   return (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
 }
+
+/** Software rasterizers exposed as WebGPU adapters: a CPU runs the shaders (kernel defaults differ, lowering.ts). */
+export function isSoftwareAdapter(info: Partial<GPUAdapterInfo> | undefined): boolean {
+  if (!info) return false;
+  if ((info as { isFallbackAdapter?: boolean }).isFallbackAdapter) return true;
+  return /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render|\bwarp\b/i.test(
+    `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.device ?? ''} ${info.description ?? ''}`,
+  );
+}

@@ -1,10 +1,10 @@
-import { deviceAdapterInfo } from '../gpu/device.ts';
+import { deviceAdapterInfo, isSoftwareAdapter } from '../gpu/device.ts';
 import { GpuProfiler, observedResolutionMs } from '../gpu/profiler.ts';
 import type { Conv2dNode, Graph, TensorId } from '../graph/ir.ts';
 import { shapeToString } from '../graph/ir.ts';
 import type { CompiledModel } from './compiled-model.ts';
 import type { KernelChoice, Step, Tile } from './lowering.ts';
-import { DEFAULT_KERNEL_CHOICE, isSoftwareAdapter } from './lowering.ts';
+import { DEFAULT_KERNEL_CHOICE } from './lowering.ts';
 
 /**
  * Measured kernel selection: every convolution is timed with each candidate register tile (one timestamp pair

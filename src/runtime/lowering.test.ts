@@ -10,7 +10,8 @@ import { mobilenetV2, randomParams } from '../models/index.ts';
 import { dispatchGrid } from './compiled-model.ts';
 import { toFloat16Bits } from './f16.ts';
 import type { BufferRef, Step } from './lowering.ts';
-import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, defaultKernelChoice, isAliasNode, isSoftwareAdapter, lowerGraph, storageBytes } from './lowering.ts';
+import { isSoftwareAdapter } from '../gpu/device.ts';
+import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, defaultKernelChoice, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
 
 const vec4s = (c: number) => Math.ceil(c / 4);
 

@@ -11,6 +11,7 @@ import { globalAvgPoolProgram, poolProgram } from '../../shaders/pool.ts';
 import { linearSplitKProgram } from '../../shaders/linear.ts';
 import { softmaxAxesProgram, softmaxProgram } from '../../shaders/softmax.ts';
 import { GraphError } from '../errors.ts';
+import { isSoftwareAdapter } from '../gpu/device.ts';
 import type { Activation, Conv2dNode, Graph, GraphNode, LinearNode, PoolAttrs, Shape4, SoftmaxAttrs, TensorId } from '../graph/ir.ts';
 import { activationBounds } from '../graph/ir.ts';
 import { toFloat16Bits } from './f16.ts';
@@ -98,15 +99,6 @@ export const GPU_KERNEL_CHOICE: KernelChoice = {
   depthwise: { pixelsPerThread: 4 },
   linear: 'splitK',
 };
-
-/** Software rasterizers exposed as WebGPU adapters (CPU threads: big register tiles, no workgroup memory). */
-export function isSoftwareAdapter(info: Partial<GPUAdapterInfo> | undefined): boolean {
-  if (!info) return false;
-  if ((info as { isFallbackAdapter?: boolean }).isFallbackAdapter) return true;
-  return /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render|\bwarp\b/i.test(
-    `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.device ?? ''} ${info.description ?? ''}`,
-  );
-}
 
 /** The untuned kernel choice for an adapter: SwiftShader's measured defaults on software adapters, else the GPU one. */
 export function defaultKernelChoice(info: Partial<GPUAdapterInfo> | undefined): KernelChoice {
