@@ -23,7 +23,7 @@ export { acquireDevice, deviceAdapterInfo, isSoftwareAdapter } from './gpu/devic
 export type { AcquireDeviceOptions, AcquiredDevice } from './gpu/device.ts';
 export { CompiledModel, resolvePrecision } from './runtime/compiled-model.ts';
 export type { StoragePrecision } from '../shaders/common.ts';
-export type { CompileOptions, MemoryReport, TensorDescription } from './runtime/compiled-model.ts';
+export type { CompileOptions, CompileTimings, MemoryReport, TensorDescription } from './runtime/compiled-model.ts';
 export { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, defaultKernelChoice } from './runtime/lowering.ts';
 export type { KernelChoice, Step, Tile } from './runtime/lowering.ts';
 export { MemoryTuningCache, TILE_CANDIDATES, localStorageTuningCache } from './runtime/autotune.ts';

@@ -124,8 +124,12 @@ export function formatPeersSummary(result: PeersResult, extra: { browser?: strin
         `webcnn cold / fastest peer cold = ${ms(r.webcnnColdMs)} / ${ms(r.fastestPeerColdMs)} ms = ` +
         `${Number.isFinite(r.coldRatio) ? r.coldRatio.toFixed(2) : '-'} (${r.fastestColdPeer ?? 'no peer'})`,
     );
-    const gpu = n.engines.find((e) => e.engine === 'webcnn')?.gpuMedianMs;
-    if (gpu !== undefined) out.push(`  webcnn GPU time (timestamp-query, model pass only): median ${ms(gpu)} ms`);
+    const webcnn = n.engines.find((e) => e.engine === 'webcnn');
+    if (webcnn?.gpuMedianMs !== undefined) out.push(`  webcnn GPU time (timestamp-query, model pass only): median ${ms(webcnn.gpuMedianMs)} ms`);
+    const cold = webcnn?.cold ?? webcnn?.setup;
+    if (cold && webcnn?.details?.prepare) {
+      out.push(`  webcnn cold start ${ms(cold.totalMs)} ms = prepare (${webcnn.details.prepare}) + first run ${ms(cold.firstRunMs)} ms`);
+    }
   }
   for (const n of result.networks) {
     for (const e of n.engines) {

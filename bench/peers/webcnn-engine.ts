@@ -4,6 +4,7 @@
  * the same engine serves the page and `npm run bench:peers -- --runtime node`.
  */
 import { loadModel } from '../../src/formats/index.ts';
+import { formatCompileTimings } from '../../src/bench/report.ts';
 import type { CompileOptions } from '../../src/runtime/compiled-model.ts';
 import { CompiledModel } from '../../src/runtime/compiled-model.ts';
 import type { PeerEngine, PeerModel } from './protocol.ts';
@@ -17,14 +18,20 @@ export function webcnnEngine(acquire: () => Promise<GPUDevice>, options: WebcnnE
   const precision = options.precision ?? 'f32';
   let device: GPUDevice | null = null;
   let model: CompiledModel | null = null;
+  // The last prepare's phases, for the cold-start breakdown in the report.
+  let prepareMs: { device: number; load: number } | null = null;
   return {
     id: 'webcnn',
     label: precision === 'f32' ? 'webcnn' : `webcnn (${precision})`,
     webgpu: true,
     async prepare(m: PeerModel) {
+      const t0 = performance.now();
       device = await acquire();
+      const t1 = performance.now();
       const loaded = loadModel(m.onnx, { fileName: `${m.network}.onnx` });
+      const t2 = performance.now();
       model = await CompiledModel.compile(device, loaded.graph, { precision });
+      prepareMs = { device: t1 - t0, load: t2 - t1 };
     },
     async run(input) {
       if (!model) throw new Error('webcnn: run before prepare');
@@ -42,6 +49,10 @@ export function webcnnEngine(acquire: () => Promise<GPUDevice>, options: WebcnnE
       dispatches: String(model?.dispatchCount ?? ''),
       timer: model && device?.features.has('timestamp-query') ? 'timestamp-query' : 'none',
       precision: model?.precision ?? precision,
+      ...(model && prepareMs
+        ? { prepare: formatCompileTimings(model.compileTimings, [['device', prepareMs.device], ['load', prepareMs.load]]) }
+        : {}),
     }),
   };
 }
+

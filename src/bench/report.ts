@@ -1,6 +1,7 @@
 /** Plain-text tables of timing results, for `npm run bench` (pure; no GPU, no DOM). */
 import type { TimingRow } from './figures.ts';
 import type { TimingSuiteResult } from './timing.ts';
+import type { CompileTimings } from '../runtime/compiled-model.ts';
 
 export function formatNumber(v: number, digits = 3): string {
   if (!Number.isFinite(v)) return '-';
@@ -74,9 +75,19 @@ export function formatSummary(result: TimingSuiteResult): string {
     out.push(
       `${n.title}: ${formatNumber(n.inferenceMs)} ms per inference (min ${formatNumber(n.minMs)}, max ${formatNumber(n.maxMs)}), ` +
         `${formatNumber(n.gflops, 2)} GFLOP/s, ${n.dispatches} dispatches, sum of steps ${formatNumber(n.sumOfStepsMs)} ms, ` +
-        `submit-to-done ${formatNumber(n.latencyMs)} ms, compile ${formatNumber(n.compileMs, 0)} ms\n  by kernel: ${kinds}`,
+        `submit-to-done ${formatNumber(n.latencyMs)} ms, compile ${formatNumber(n.compileMs, 0)} ms` +
+        `${n.compileTimings ? ` (${formatCompileTimings(n.compileTimings)})` : ''}\n  by kernel: ${kinds}`,
     );
   }
   out.push(`suite took ${(result.durationMs / 1000).toFixed(1)} s`);
   return out.join('\n');
+}
+
+/** `optimize 70, lower 9, buffers 3, weights 120, pipelines (wait) 200, bind groups 5 ms`, phases before them first. */
+export function formatCompileTimings(c: CompileTimings, before: readonly (readonly [string, number])[] = []): string {
+  const phases: (readonly [string, number])[] = [
+    ...before, ['optimize', c.optimizeMs], ...(c.tuneMs >= 0.5 ? [['tune', c.tuneMs] as const] : []), ['lower', c.lowerMs],
+    ['buffers', c.buffersMs], ['weights', c.weightsMs], ['pipelines (wait)', c.pipelinesMs], ['bind groups', c.bindGroupsMs],
+  ];
+  return `${phases.map(([name, ms]) => `${name} ${ms.toFixed(0)}`).join(', ')} ms`;
 }

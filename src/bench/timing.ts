@@ -13,6 +13,7 @@ import type { Graph } from '../graph/ir.ts';
 import { elementCount } from '../graph/ir.ts';
 import { GraphBuilder } from '../graph/builder.ts';
 import type { StoragePrecision } from '../../shaders/common.ts';
+import type { CompileTimings } from '../runtime/compiled-model.ts';
 import { dispatchGrid, CompiledModel, resolvePrecision } from '../runtime/compiled-model.ts';
 import { deviceAdapterInfo } from '../gpu/device.ts';
 import { GpuProfiler, observedResolutionMs } from '../gpu/profiler.ts';
@@ -159,6 +160,8 @@ export interface NetworkSummary {
   readonly macs: number;
   readonly weightBytes: number;
   readonly compileMs: number;
+  /** `compileMs` phase by phase. */
+  readonly compileTimings?: CompileTimings;
   /** Whole inference, one compute pass: median / min / max over the timed runs. */
   readonly inferenceMs: number;
   readonly minMs: number;
@@ -462,6 +465,7 @@ async function timeNetwork(ctx: Ctx, spec: NetworkSpec, progress: (message: stri
       macs: networkRow.macs,
       weightBytes: networkRow.weightBytes,
       compileMs,
+      compileTimings: model.compileTimings,
       inferenceMs: networkRow.medianMs,
       minMs: networkRow.minMs,
       maxMs: networkRow.maxMs,

@@ -64,6 +64,28 @@ export interface MemoryReport {
   readonly weightBytes: number;
 }
 
+/**
+ * Where `compile` spent its time, in milliseconds of wall clock (`performance.now()`), phase by phase. Pipelines
+ * compile in the background from `lower` on, so `pipelinesMs` is only the wait left after the weights are up.
+ */
+export interface CompileTimings {
+  /** BN folding and fusion passes (0 with `optimize: false`). */
+  readonly optimizeMs: number;
+  /** The autotuner (0 unless `tune`). */
+  readonly tuneMs: number;
+  /** Lowering to steps and memory planning. */
+  readonly lowerMs: number;
+  /** Activation, staging, readback and uniform buffers. */
+  readonly buffersMs: number;
+  /** Packing the weights into the kernels' layouts and writing them into GPU buffers. */
+  readonly weightsMs: number;
+  /** Waiting for pipeline compiles still running after the weights were written. */
+  readonly pipelinesMs: number;
+  /** Bind groups, and the device's validation and out-of-memory verdicts. */
+  readonly bindGroupsMs: number;
+  readonly totalMs: number;
+}
+
 /** The per-run timestamp pair: query set, resolve buffer, where it lands in the readback, the pass's writes. */
 interface RunTimer {
   readonly querySet: GPUQuerySet;
@@ -78,6 +100,21 @@ interface PreparedDispatch {
   readonly pipeline: GPUComputePipeline;
   readonly bindGroup: GPUBindGroup;
   readonly grid: readonly [number, number];
+}
+
+/** Milliseconds since the previous `lap` (or the start), and since the start. */
+function phaseClock(): { lap(): number; total(): number } {
+  const start = performance.now();
+  let last = start;
+  return {
+    lap() {
+      const now = performance.now();
+      const ms = now - last;
+      last = now;
+      return ms;
+    },
+    total: () => performance.now() - start,
+  };
 }
 
 const MAX_GROUPS_PER_DIM = 65535;
@@ -118,6 +155,8 @@ export class CompiledModel {
   readonly kernels: KernelChoice;
   /** How this model stores activations and weights (the `precision` option, 'auto' resolved). */
   readonly precision: StoragePrecision;
+  /** Where `compile` spent its time (for cold-start breakdowns). */
+  readonly compileTimings: CompileTimings;
 
   private constructor(
     readonly device: GPUDevice,
@@ -136,11 +175,13 @@ export class CompiledModel {
       options: CompileOptions;
       kernels: KernelChoice;
       precision: StoragePrecision;
+      compileTimings: CompileTimings;
     },
   ) {
     this.options = parts.options;
     this.kernels = parts.kernels;
     this.precision = parts.precision;
+    this.compileTimings = parts.compileTimings;
     this.graph = parts.graph;
     this.steps = parts.steps;
     this.memoryPlan = parts.plan;
@@ -159,10 +200,12 @@ export class CompiledModel {
   }
 
   static async compile(device: GPUDevice, source: Graph, options: CompileOptions = {}): Promise<CompiledModel> {
+    const clock = phaseClock();
     validateGraph(source);
     const precision = resolvePrecision(device, options.precision);
     const graph = options.optimize === false ? source : optimizeGraph(source);
     validateGraph(graph);
+    const optimizeMs = clock.lap();
     let kernels = options.kernels ?? defaultKernelChoice(deviceAdapterInfo(device));
     if (options.tune) {
       const given = options.tune === true ? {} : options.tune;
@@ -176,6 +219,7 @@ export class CompiledModel {
       );
       kernels = { ...kernels, perNode };
     }
+    const tuneMs = clock.lap();
     const steps = lowerGraph(graph, kernels, precision);
     const plan = planMemory(graph, {
       bytesOf: (id) => storageBytes(graph.tensors[id].shape, precision),
@@ -185,6 +229,7 @@ export class CompiledModel {
     // Start every pipeline compile at once; they finish in parallel while buffers are made.
     const pipelines = steps.map((s) => cache.get(s.program));
     pipelines.forEach((p) => p.catch(() => undefined));
+    const lowerMs = clock.lap();
 
     const tracker = new BufferTracker(device);
     device.pushErrorScope('out-of-memory');
@@ -250,12 +295,15 @@ export class CompiledModel {
       const uniformData = new Uint8Array(uniformBytes);
       steps.forEach((s, i) => uniformData.set(new Uint8Array(packUniforms(s.program.uniforms, s.uniforms)), uniformOffsets[i]));
       const uniforms = tracker.createWithData('uniforms', uniformData, GPUBufferUsage.UNIFORM);
+      const buffersMs = clock.lap();
 
       // Weights are packed and uploaded here, while the pipelines compile.
       for (const step of steps) {
         for (const [name, ref] of Object.entries(step.buffers)) if (ref.kind === 'constant') resolve(ref, `${step.label} ${name}`);
       }
+      const weightsMs = clock.lap();
       const resolved = await Promise.all(pipelines);
+      const pipelinesMs = clock.lap();
       const dispatches = steps.map((step, i): PreparedDispatch => {
         const pipeline = resolved[i];
         const entries: GPUBindGroupEntry[] = step.program.bindings.map((b, binding) =>
@@ -273,8 +321,13 @@ export class CompiledModel {
       openScopes--;
       const failure = validation ?? oom;
       if (failure) throw new GpuError(`compiling the model failed: ${failure.message.split('\n')[0]}`);
+      const bindGroupsMs = clock.lap();
+      const compileTimings: CompileTimings = {
+        optimizeMs, tuneMs, lowerMs, buffersMs, weightsMs, pipelinesMs, bindGroupsMs, totalMs: clock.total(),
+      };
       return new CompiledModel(device, tracker, dispatches, {
         graph, steps, plan, rawInputs, rawOutputs, readback, outputOffsets, weightBytes, runTimer, options, kernels, precision,
+        compileTimings,
       });
     } catch (e) {
       // A limit check (ResourceLimitError) or anything else thrown part-way: free what was made, and close the
