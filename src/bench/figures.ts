@@ -78,7 +78,7 @@ export function stepTraffic(graph: Graph, step: Step, node?: GraphNode): Traffic
   let constantBytes = 0;
   for (const [name, ref] of Object.entries(step.buffers)) {
     if (ref.kind === 'constant') {
-      constantBytes += ref.data.byteLength;
+      constantBytes += ref.byteLength;
       continue;
     }
     const bytes = elementCount(refShape(graph, ref)!) * 4;

@@ -36,12 +36,24 @@ export class BufferTracker {
     return buffer;
   }
 
-  /** A storage buffer filled with `data` at creation (weights, biases). */
+  /** A buffer filled with `data` at creation (uniforms). */
   createWithData(label: string, data: Float32Array | Uint16Array | Uint8Array, usage: GPUBufferUsageFlags): GPUBuffer {
-    const buffer = this.create(label, data.byteLength, usage, true);
-    const dst = new Uint8Array(buffer.getMappedRange());
-    dst.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    buffer.unmap();
+    return this.createFilled(label, data.byteLength, usage, (mapped) => {
+      new Uint8Array(mapped).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    });
+  }
+
+  /**
+   * A buffer of `byteLength` bytes that `write` fills through its mapped range at creation (zero-filled, as
+   * WebGPU maps new buffers), so the data needs no staging copy of its own (weights are packed right there).
+   */
+  createFilled(label: string, byteLength: number, usage: GPUBufferUsageFlags, write: (mapped: ArrayBuffer) => void): GPUBuffer {
+    const buffer = this.create(label, byteLength, usage, true);
+    try {
+      write(buffer.getMappedRange());
+    } finally {
+      buffer.unmap();
+    }
     return buffer;
   }
 

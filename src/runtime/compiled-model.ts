@@ -263,7 +263,7 @@ export class CompiledModel {
       const readback = tracker.create('readback', readbackBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
 
       let weightBytes = 0;
-      const constants = new Map<Float32Array | Uint16Array, GPUBuffer>();
+      const constants = new Map<BufferRef, GPUBuffer>();
       const resolve = (ref: BufferRef, label: string): GPUBuffer => {
         switch (ref.kind) {
           case 'tensor':
@@ -273,11 +273,11 @@ export class CompiledModel {
           case 'rawOutput':
             return rawOutputs[ref.index];
           case 'constant': {
-            let b = constants.get(ref.data);
+            let b = constants.get(ref);
             if (!b) {
-              b = tracker.createWithData(label, ref.data, storage);
-              weightBytes += ref.data.byteLength;
-              constants.set(ref.data, b);
+              b = tracker.createFilled(label, ref.byteLength, storage, ref.writeInto);
+              weightBytes += ref.byteLength;
+              constants.set(ref, b);
             }
             return b;
           }

@@ -17,8 +17,14 @@ export const f16BitsToF32: (h: number) => number = halfToFloat;
 /** `data` as binary16 words, element for element. */
 export function toFloat16Bits(data: Float32Array): Uint16Array {
   const out = new Uint16Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = f32ToF16Bits(data[i]);
+  toFloat16BitsInto(data, out);
   return out;
+}
+
+/** `toFloat16Bits` into `out` (e.g. a GPU buffer's mapped range), which must be as long as `data`. */
+export function toFloat16BitsInto(data: Float32Array, out: Uint16Array): void {
+  if (out.length !== data.length) throw new RangeError(`binary16 target holds ${out.length} values, the data ${data.length}`);
+  for (let i = 0; i < data.length; i++) out[i] = f32ToF16Bits(data[i]);
 }
 
 /** `data` rounded to binary16 and back: what a kernel reading f16 storage sees. */

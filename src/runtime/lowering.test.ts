@@ -309,6 +309,15 @@ describe('lowering details', () => {
         expect(weight.data).toBeInstanceOf(Uint16Array);
         expect(Array.from(weight.data)).toEqual(Array.from(toFloat16Bits(w32.data as Float32Array)));
         expect(bias.data).toBeInstanceOf(Float32Array);
+        // What the compiler writes into the mapped buffer is `data`, byte for byte, at both precisions.
+        for (const ref of [weight, w32, bias]) {
+          expect(ref.byteLength).toBe(ref.data.byteLength);
+          const target = new ArrayBuffer(ref.byteLength + 16);
+          ref.writeInto(target);
+          const written = Buffer.from(target, 0, ref.byteLength);
+          expect(written.equals(Buffer.from(ref.data.buffer, ref.data.byteOffset, ref.byteLength))).toBe(true);
+          expect(Array.from(new Uint8Array(target, ref.byteLength))).toEqual(new Array(16).fill(0));
+        }
       });
     }
     expect(f32.every((s) => s.program.precision === 'f32')).toBe(true);

@@ -14,8 +14,9 @@ import { GraphError } from '../errors.ts';
 import { isSoftwareAdapter } from '../gpu/device.ts';
 import type { Activation, Conv2dNode, Graph, GraphNode, LinearNode, PoolAttrs, Shape4, SoftmaxAttrs, TensorId } from '../graph/ir.ts';
 import { activationBounds } from '../graph/ir.ts';
-import { toFloat16Bits } from './f16.ts';
-import { c4, expandGroupedWeights, packBias, packDenseConvWeights, packDepthwiseWeights, packLinearRowsWeights } from './pack-weights.ts';
+import { toFloat16BitsInto } from './f16.ts';
+import type { WeightPacking } from './pack-weights.ts';
+import { c4, denseConvPacking, depthwisePacking, groupedConvPacking, linearRowsPacking, packBias, packWeights } from './pack-weights.ts';
 
 /**
  * Lowering: each node of an optimized graph becomes one kernel launch described without any GPU object:
@@ -24,8 +25,17 @@ import { c4, expandGroupedWeights, packBias, packDenseConvWeights, packDepthwise
  */
 export type BufferRef =
   | { readonly kind: 'tensor'; readonly id: TensorId }
-  /** Weights as float32, or as binary16 words (`toFloat16Bits`) at the f16 precisions; biases are always f32. */
-  | { readonly kind: 'constant'; readonly data: Float32Array | Uint16Array }
+  /**
+   * Weights as float32, or as binary16 words (`toFloat16Bits`) at the f16 precisions; biases are always f32.
+   * `writeInto` writes `data`'s bytes into a zero-filled buffer of `byteLength` (a GPU buffer's mapped range)
+   * without keeping a copy: weights are packed there directly. `data` packs into a fresh array (for tests).
+   */
+  | {
+      readonly kind: 'constant';
+      readonly data: Float32Array | Uint16Array;
+      readonly byteLength: number;
+      readonly writeInto: (target: ArrayBuffer) => void;
+    }
   /** Plain NCHW f32 staging buffers at the graph's edges, by input or output position. */
   | { readonly kind: 'rawInput'; readonly index: number }
   | { readonly kind: 'rawOutput'; readonly index: number };
@@ -106,18 +116,35 @@ export function defaultKernelChoice(info: Partial<GPUAdapterInfo> | undefined): 
 }
 
 const tensor = (id: TensorId): BufferRef => ({ kind: 'tensor', id });
-const constant = (data: Float32Array | Uint16Array): BufferRef => ({ kind: 'constant', data });
+const constant = (data: Float32Array | Uint16Array): BufferRef => ({
+  kind: 'constant',
+  data,
+  byteLength: data.byteLength,
+  writeInto: (target) => new Uint8Array(target, 0, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)),
+});
 
 /**
- * A constant whose data is computed on first read (and kept): lowering stays cheap, so the compiler can start
- * every pipeline compile before it packs the weights, and packing overlaps the driver's compiles.
+ * Packed weights, packed only when written or read: lowering stays cheap, so the compiler can start every
+ * pipeline compile before it packs the weights, and packing overlaps the driver's compiles. At f32 the packing
+ * writes straight into the target; at the f16 precisions it packs to f32 and writes the binary16 words there.
  */
-function lazyConstant(make: () => Float32Array | Uint16Array): BufferRef {
+function packedConstant(packing: WeightPacking, precision: StoragePrecision): BufferRef {
+  const f32 = precision === 'f32';
+  const writeInto = (target: ArrayBuffer): void => {
+    if (f32) packing.packInto(new Float32Array(target, 0, packing.length));
+    else toFloat16BitsInto(packWeights(packing), new Uint16Array(target, 0, packing.length));
+  };
   let data: Float32Array | Uint16Array | null = null;
   return {
     kind: 'constant',
+    byteLength: packing.length * (f32 ? 4 : 2),
+    writeInto,
     get data() {
-      data ??= make();
+      if (!data) {
+        const bytes = new ArrayBuffer(packing.length * (f32 ? 4 : 2));
+        writeInto(bytes);
+        data = f32 ? new Float32Array(bytes) : new Uint16Array(bytes);
+      }
       return data;
     },
   };
@@ -294,11 +321,16 @@ function lowerNode(graph: Graph, node: GraphNode, choice: KernelChoice, precisio
   }
 }
 
-function convBuffers(node: Conv2dNode | LinearNode, weight: () => Float32Array, bias: Float32Array, precision: StoragePrecision): Record<string, BufferRef> {
+function convBuffers(
+  node: Conv2dNode | LinearNode,
+  weight: WeightPacking,
+  bias: Float32Array,
+  precision: StoragePrecision,
+): Record<string, BufferRef> {
   const buffers: Record<string, BufferRef> = {
     src: tensor(node.inputs[0]),
     // f16 and f16-packed store the same bytes: binary16 words, x in the lower half of each 32-bit word.
-    weight: lazyConstant(() => (precision === 'f32' ? weight() : toFloat16Bits(weight()))),
+    weight: packedConstant(weight, precision),
     bias: constant(bias),
     dst: tensor(node.output),
   };
@@ -338,12 +370,12 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
         padTop: a.pads[0], padLeft: a.pads[1], ...act,
       },
       workgroups: ceilDiv(total, 64),
-      buffers: convBuffers(node, () => packDepthwiseWeights(a.weight, outC, kh, kw), bias, precision),
+      buffers: convBuffers(node, depthwisePacking(a.weight, outC, kh, kw), bias, precision),
       macs,
     };
   }
 
-  const weight = () => packDenseConvWeights(a.groups === 1 ? a.weight : expandGroupedWeights(a.weight, outC, inC, a.groups, kh, kw), outC, inC, kh, kw);
+  const weight = groupedConvPacking(a.weight, outC, inC, a.groups, kh, kw);
   const isPointwise = kh === 1 && kw === 1 && a.pads.every((p) => p === 0);
   const denseTile = isPointwise ? choice.pointwise : !tile && inC <= 4 && choice.stem ? choice.stem : choice.conv2d;
   if (denseTile.shared) {
@@ -423,7 +455,7 @@ function lowerLinear(node: LinearNode, inShape: Shape4, choice: KernelChoice, pr
       program: linearSplitKProgram({ activation }, precision),
       uniforms: { items, inC4: c4(inC), outC4: c4(outC), ...act },
       workgroups: items,
-      buffers: convBuffers(node, () => packLinearRowsWeights(node.attrs.weight, outC, inC), bias, precision),
+      buffers: convBuffers(node, linearRowsPacking(node.attrs.weight, outC, inC), bias, precision),
       macs: n * inC * outC,
     };
   }
@@ -440,7 +472,7 @@ function lowerLinear(node: LinearNode, inShape: Shape4, choice: KernelChoice, pr
       strideY: 1, strideX: 1, coGroups, ...act,
     },
     workgroups: ceilDiv(ceilDiv(n, P) * coGroups, 64),
-    buffers: convBuffers(node, () => packDenseConvWeights(node.attrs.weight, outC, inC, 1, 1), bias, precision),
+    buffers: convBuffers(node, denseConvPacking(node.attrs.weight, outC, inC, 1, 1), bias, precision),
     macs: n * inC * outC,
   };
 }

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { c4, expandGroupedWeights, packBias, packDenseConvWeights, packDepthwiseWeights } from './pack-weights.ts';
+import {
+  c4, denseConvPacking, depthwisePacking, expandGroupedWeights, groupedConvPacking, linearRowsPacking, packBias,
+  packDenseConvWeights, packDepthwiseWeights, packLinearRowsWeights, packWeights,
+} from './pack-weights.ts';
 
 const f32 = (...v: number[]): Float32Array => Float32Array.from(v);
 const seq = (n: number, from = 1): Float32Array => Float32Array.from({ length: n }, (_, i) => from + i);
@@ -180,5 +183,39 @@ describe('packBias', () => {
   it('gives zeros for no bias', () => {
     expect(Array.from(packBias(null, 5))).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
     expect(Array.from(packBias(null, 1))).toEqual([0, 0, 0, 0]);
+  });
+});
+
+describe('deferred packings (what the compiler writes into mapped GPU buffers)', () => {
+  const random = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 3);
+
+  it('write into a zero-filled target exactly what the pack functions return, at the stated length', () => {
+    const w = random(6 * 5 * 3 * 3);
+    const cases = [
+      { packing: denseConvPacking(w, 6, 5, 3, 3), expected: packDenseConvWeights(w, 6, 5, 3, 3) },
+      { packing: depthwisePacking(random(7 * 9), 7, 3, 3), expected: packDepthwiseWeights(random(7 * 9), 7, 3, 3) },
+      { packing: linearRowsPacking(random(10 * 9), 10, 9), expected: packLinearRowsWeights(random(10 * 9), 10, 9) },
+    ];
+    for (const { packing, expected } of cases) {
+      expect(packing.length).toBe(expected.length);
+      const out = new Float32Array(packing.length);
+      packing.packInto(out);
+      expect(Array.from(out)).toEqual(Array.from(expected));
+      expect(Array.from(packWeights(packing))).toEqual(Array.from(expected));
+    }
+  });
+
+  it('grouped packing expands the groups first (and is the dense packing for one group)', () => {
+    const w = random(8 * 2 * 3 * 3); // outC 8, inC 4, groups 2: 2 input channels per group
+    const grouped = packWeights(groupedConvPacking(w, 8, 4, 2, 3, 3));
+    expect(Array.from(grouped)).toEqual(Array.from(packDenseConvWeights(expandGroupedWeights(w, 8, 4, 2, 3, 3), 8, 4, 3, 3)));
+    const dense = random(4 * 4 * 1 * 1);
+    expect(Array.from(packWeights(groupedConvPacking(dense, 4, 4, 1, 1, 1)))).toEqual(Array.from(packDenseConvWeights(dense, 4, 4, 1, 1)));
+  });
+
+  it('refuse a target of the wrong length instead of writing out of place', () => {
+    const packing = denseConvPacking(random(4 * 4), 4, 4, 1, 1);
+    expect(() => packing.packInto(new Float32Array(packing.length + 4))).toThrow(RangeError);
+    expect(() => depthwisePacking(random(4), 4, 1, 1).packInto(new Float32Array(3))).toThrow(/needs an array of 4 values/);
   });
 });
