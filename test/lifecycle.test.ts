@@ -32,6 +32,20 @@ describe('CompiledModel lifecycle', () => {
     model.dispose();
   });
 
+  it('reports where compile spent its time: every phase finite, non-negative, and together within the total', async () => {
+    const t0 = performance.now();
+    const model = await CompiledModel.compile(device, small.graph);
+    const wall = performance.now() - t0;
+    const { totalMs, ...phases } = model.compileTimings;
+    expect(Object.keys(phases).sort()).toEqual(['bindGroupsMs', 'buffersMs', 'lowerMs', 'optimizeMs', 'pipelinesMs', 'tuneMs', 'weightsMs']);
+    for (const [name, ms] of Object.entries(phases)) expect(ms, name).toBeGreaterThanOrEqual(0);
+    const sum = Object.values(phases).reduce((a, b) => a + b, 0);
+    expect(sum).toBeLessThanOrEqual(totalMs + 1e-6);
+    expect(totalMs).toBeLessThanOrEqual(wall + 1e-6);
+    expect(sum).toBeGreaterThan(0.5 * totalMs); // the phases cover the compile, not a sliver of it
+    model.dispose();
+  });
+
   it('keeps GPU buffers and bytes constant over 1,000 runs and frees them all on dispose', async () => {
     const model = await CompiledModel.compile(device, small.graph);
     const x = new Rng(1).fill(inputLength, -1, 1);
