@@ -1,5 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
+import type { KernelBinding } from './common.ts';
 import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, epilogueFunction, finishProgram, uniformStruct, unroll, unroll2 } from './common.ts';
 
 /**
@@ -15,6 +16,13 @@ import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, ep
  * Workgroup memory holds f32 at every storage precision (values are converted once, when staged).
  *
  * Weights are packed like conv2d.ts: `[kh][kw][inC4][outC4][4]` vec4s, so K index `k = tap * inC4 + ci4`.
+ *
+ * Split-K (`splitK`): for outputs too small to give a GPU enough workgroups (ResNet-50's 7x7 maps: 49 pixels x
+ * 512 channels are 64 workgroups of 16 x 32), the K loop is cut into `params.slices` slices of
+ * `params.kPerSlice` input vec4s (whole staging steps), one workgroup per (output tile, slice). Each writes its
+ * f32 partial sums, without bias or epilogue, to `partial[(slice * pixels + m) * outC4 + co]` (a scratch buffer);
+ * `splitKReduceProgram` (split-k.ts) adds the slices, then applies bias, residual and clamp and stores at the
+ * model's precision. WGSL has no float atomics, hence the second launch.
  */
 export interface ConvSharedVariant {
   readonly kernelH: number;
@@ -24,14 +32,20 @@ export interface ConvSharedVariant {
   readonly vec4sPerThread: number;
   readonly residual: boolean;
   readonly activation: boolean;
+  /**
+   * Write f32 partial sums of one K slice per workgroup instead of finished outputs (see above). The epilogue
+   * then belongs to the reduce launch: `residual` and `activation` must be false.
+   */
+  readonly splitK?: boolean;
 }
 
-/** Input vec4s (4 channels each) per staging step. */
-const STEP = 4;
+/** Input vec4s (4 channels each) per staging step; split-K slices are whole steps. */
+export const CONV_SHARED_STEP = 4;
+const STEP = CONV_SHARED_STEP;
 const GRID = 8;
 const THREADS = GRID * GRID;
 
-export const CONV_SHARED_UNIFORMS: readonly UniformField[] = [
+const GEOMETRY_UNIFORMS: readonly UniformField[] = [
   { name: 'pixels', type: 'u32' },
   { name: 'K', type: 'u32' },
   { name: 'tilesN', type: 'u32' },
@@ -48,7 +62,23 @@ export const CONV_SHARED_UNIFORMS: readonly UniformField[] = [
   { name: 'dilationX', type: 'u32' },
   { name: 'padTop', type: 'i32' },
   { name: 'padLeft', type: 'i32' },
-  ...ACTIVATION_UNIFORMS,
+];
+
+export const CONV_SHARED_UNIFORMS: readonly UniformField[] = [...GEOMETRY_UNIFORMS, ...ACTIVATION_UNIFORMS];
+
+/** The split-K variant's: no clamp (the reduce launch applies it); K slices and their length in input vec4s. */
+export const CONV_SHARED_SPLIT_K_UNIFORMS: readonly UniformField[] = [
+  ...GEOMETRY_UNIFORMS,
+  { name: 'slices', type: 'u32' },
+  { name: 'kPerSlice', type: 'u32' },
+];
+
+/** Bindings of the split-K variant: input, weights, the f32 partial sums it writes, uniforms. */
+const SPLIT_K_BINDINGS: readonly KernelBinding[] = [
+  { name: 'src', kind: 'read' },
+  { name: 'weight', kind: 'read' },
+  { name: 'partial', kind: 'write' },
+  { name: 'params', kind: 'uniform' },
 ];
 
 /** Output block of one workgroup, in pixels and vec4s of output channels. */
@@ -62,16 +92,19 @@ export function convSharedProgram(v: ConvSharedVariant, precision: StoragePrecis
   if (!Number.isInteger(P / 2) || P < 2 || P > 8 || !Number.isInteger(V) || V < 1 || V > 4) {
     throw new Error(`conv-shared: unsupported tile ${P} pixels x ${V} vec4s per invocation`);
   }
+  const splitK = v.splitK === true;
+  if (splitK && (v.residual || v.activation)) throw new Error('conv-shared: the split-K variant leaves residual and activation to its reduce launch');
   const BM = GRID * P;
   const BN = GRID * V;
   // Each invocation loads `aLoads` input vec4s and `bLoads` weight vec4s per step.
   const aLoads = (BM * STEP) / THREADS;
   const bLoads = (STEP * 4 * BN) / THREADS;
   const pointwise = v.kernelH === 1 && v.kernelW === 1;
-  const bindings = convBindings(v.residual);
+  const bindings = splitK ? SPLIT_K_BINDINGS : convBindings(v.residual);
+  const uniforms = splitK ? CONV_SHARED_SPLIT_K_UNIFORMS : CONV_SHARED_UNIFORMS;
   const code = wgsl`
-${uniformStruct(CONV_SHARED_UNIFORMS)}
-${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
+${uniformStruct(uniforms)}
+${bindingDecls(bindings, splitK ? { partial: 'array<vec4<f32>>' } : CONV_ELEMENT_TYPES, precision)}
 const KW = ${v.kernelW}u;
 
 var<workgroup> tileA: array<vec4<f32>, ${BM * STEP}>;
@@ -81,8 +114,18 @@ var<workgroup> tileB: array<vec4<f32>, ${STEP * 4 * BN}>;
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
   // Workgroup-uniform: spare workgroups of a folded grid leave before any barrier.
+#if ${splitK}
+  // One workgroup per (output tile, K slice), tiles fastest; slice s sums K indices [kBegin, kEnd).
+  let group = wg.y * nwg.x + wg.x;
+  let slice = group / params.tiles;
+  if (slice >= params.slices) { return; }
+  let tile = group - slice * params.tiles;
+  let kBegin = slice * params.kPerSlice;
+  let kEnd = min(kBegin + params.kPerSlice, params.K);
+#else
   let tile = wg.y * nwg.x + wg.x;
   if (tile >= params.tiles) { return; }
+#endif
   let firstPixel = (tile / params.tilesN) * ${BM}u;
   let firstCo = (tile % params.tilesN) * ${BN}u;
   let ty = li / ${GRID}u;
@@ -99,7 +142,12 @@ ${unroll(bLoads, (j) => `  let eB${j} = li + ${j * THREADS}u;
   let coB${j} = firstCo + colB${j};`)}
 
 ${unroll2(P, V, (p, c) => `  var acc${p}_${c} = vec4<f32>(0.0);`)}
+#if ${splitK}
+  // kBegin and kPerSlice are multiples of STEP: a step never straddles two slices (loads past K read zeros).
+  for (var k0 = kBegin; k0 < kEnd; k0 += ${STEP}u) {
+#else
   for (var k0 = 0u; k0 < params.K; k0 += ${STEP}u) {
+#endif
 ${unroll(aLoads, (j) => `    tileA[(li / ${STEP}u + ${(j * THREADS) / STEP}u) * ${STEP}u + kA] = loadInput(rowA${j}, k0 + kA);`)}
 ${unroll(bLoads, (j) => `    {
       let k = k0 + kB${j};
@@ -121,7 +169,7 @@ ${unroll(V, (c) => `  let co${c} = firstCo + tx + ${c * GRID}u;`)}
 ${unroll(P, (p) => `  let m${p} = firstPixel + ty + ${p * GRID}u;`)}
 ${unroll2(P, V, (p, c) => `  if (m${p} < params.pixels && co${c} < params.outC4) {
     let o = m${p} * params.outC4 + co${c};
-    store_dst(o, epilogue(acc${p}_${c} + bias[co${c}], o));
+    ${splitK ? `partial[slice * params.pixels * params.outC4 + o] = acc${p}_${c};` : `store_dst(o, epilogue(acc${p}_${c} + bias[co${c}], o));`}
   }`)}
 }
 
@@ -161,14 +209,15 @@ fn loadInput(row: Row, k: u32) -> vec4<f32> {
   return load_src(((row.imageRow + u32(iy)) * params.inW + u32(ix)) * params.inC4 + ci4);
 }
 
-${epilogueFunction(v)}
+${splitK ? '' : epilogueFunction(v)}
 `;
+  const tail = splitK ? 'split-k' : `${v.residual ? 'res' : 'nores'}/${v.activation ? 'act' : 'noact'}`;
   return finishProgram({
     name: 'conv-shared',
-    key: `conv-shared/k${v.kernelH}x${v.kernelW}/p${P}v${V}/${v.residual ? 'res' : 'nores'}/${v.activation ? 'act' : 'noact'}`,
+    key: `conv-shared/k${v.kernelH}x${v.kernelW}/p${P}v${V}/${tail}`,
     code,
     bindings,
-    uniforms: CONV_SHARED_UNIFORMS,
+    uniforms,
     workgroupSize: THREADS,
   }, precision);
 }
