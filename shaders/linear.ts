@@ -1,12 +1,18 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
-import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, epilogueFunction, finishProgram, uniformStruct } from './common.ts';
+import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, epilogueFunction, finishProgram, uniformStruct, unroll, unroll2 } from './common.ts';
 
 /**
  * Fully connected layer for few rows (batch 1 classifier heads): split-K GEMV. One workgroup per output vec4
  * of one row; its 64 invocations take every 64th input vec4, then add their partial sums in workgroup memory.
  * The register-blocked pointwise kernel would give each output vec4 to one invocation that walks the whole
  * input alone (250 invocations for MobileNetV2's 1280 -> 1000 head): too little parallel work for a GPU.
+ *
+ * `pooled`: a global average pool fused in front (IR `LinearAttrs.poolInput`). The input is the `[n, in, h, w]`
+ * map in NHWC4 and each input vec4 is read as its mean over the `spatial = h * w` positions (`mean_src`), so the
+ * pooled vector never goes through memory and the head is one launch. Each workgroup reads its row's whole map
+ * (outC4 times over): on a GPU that is L2 traffic (the map is 250-400 KB for the ImageNet heads), while the
+ * separate pool kernel it replaces runs one invocation per channel vec4 over 49 dependent loads.
  *
  * Weights are packed `[outC4][inC4][4][4]` (pack-weights.ts `packLinearRowsWeights`): entry `(co4, ci4, k)`
  * holds the weights from input channel `4*ci4 + k` to output channels `4*co4 .. 4*co4+3`.
@@ -18,12 +24,29 @@ export const LINEAR_SPLIT_K_UNIFORMS: readonly UniformField[] = [
   ...ACTIVATION_UNIFORMS,
 ];
 
+/** The pooled split-K kernel's uniforms: positions per map (`h * w`) as well. */
+export const LINEAR_SPLIT_K_POOLED_UNIFORMS: readonly UniformField[] = [
+  { name: 'items', type: 'u32' },
+  { name: 'inC4', type: 'u32' },
+  { name: 'outC4', type: 'u32' },
+  { name: 'spatial', type: 'u32' },
+  ...ACTIVATION_UNIFORMS,
+];
+
 const THREADS = 64;
 
-export function linearSplitKProgram(v: { readonly activation: boolean }, precision: StoragePrecision = 'f32'): KernelProgram {
+export interface LinearSplitKVariant {
+  readonly activation: boolean;
+  /** Input is a `[n, in, h, w]` map read through its mean over `h * w` (fused global average pool). */
+  readonly pooled?: boolean;
+}
+
+export function linearSplitKProgram(v: LinearSplitKVariant, precision: StoragePrecision = 'f32'): KernelProgram {
+  const pooled = v.pooled ?? false;
+  const uniforms = pooled ? LINEAR_SPLIT_K_POOLED_UNIFORMS : LINEAR_SPLIT_K_UNIFORMS;
   const bindings = convBindings(false);
   const code = wgsl`
-${uniformStruct(LINEAR_SPLIT_K_UNIFORMS)}
+${uniformStruct(uniforms)}
 ${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
 
 var<workgroup> partial: array<vec4<f32>, ${THREADS}>;
@@ -36,11 +59,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   if (item >= params.items) { return; }
   let co4 = item % params.outC4;
   let row = item / params.outC4;
-  let xBase = row * params.inC4;
+  let xBase = row * ${pooled ? 'params.spatial * ' : ''}params.inC4;
   let wBase = co4 * params.inC4;
   var acc = vec4<f32>(0.0);
   for (var ci4 = li; ci4 < params.inC4; ci4 += ${THREADS}u) {
-    let x = load_src(xBase + ci4);
+    let x = ${pooled ? 'mean_src' : 'load_src'}(xBase + ci4);
     let w = (wBase + ci4) * 4u;
     acc = fma(vec4<f32>(x.x), load_weight(w), fma(vec4<f32>(x.y), load_weight(w + 1u), fma(vec4<f32>(x.z), load_weight(w + 2u), fma(vec4<f32>(x.w), load_weight(w + 3u), acc))));
   }
@@ -56,14 +79,139 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   }
 }
 
-${epilogueFunction({ residual: false, activation: v.activation })}
+${epilogueFunction({ residual: false, activation: v.activation })}${pooled ? `\n${meanFunction()}` : ''}
 `;
   return finishProgram({
-    name: 'linear-splitk',
-    key: `linear-splitk/${v.activation ? 'act' : 'noact'}`,
+    name: pooled ? 'linear-splitk-pooled' : 'linear-splitk',
+    key: `linear-splitk/${pooled ? 'pooled/' : ''}${v.activation ? 'act' : 'noact'}`,
     code,
     bindings,
-    uniforms: LINEAR_SPLIT_K_UNIFORMS,
+    uniforms,
+    workgroupSize: THREADS,
+  }, precision);
+}
+
+/**
+ * `mean_src(i)`: the mean of input vec4 `i` and the `spatial - 1` vec4s that follow it `inC4` apart (one channel
+ * vec4 at every position of an NHWC4 map), summed in position order and divided as `globalAvgPoolProgram` does,
+ * so a fused head reads exactly the pooled values the separate pool kernel would have stored (at f32).
+ */
+function meanFunction(): string {
+  return `fn mean_src(i: u32) -> vec4<f32> {
+  var acc = vec4<f32>(0.0);
+  var s = 0u;
+  while (s + 4u <= params.spatial) {
+    let j = i + s * params.inC4;
+    let a = load_src(j);
+    let b = load_src(j + params.inC4);
+    let c = load_src(j + 2u * params.inC4);
+    let d = load_src(j + 3u * params.inC4);
+    acc = (((acc + a) + b) + c) + d;
+    s += 4u;
+  }
+  while (s < params.spatial) {
+    acc += load_src(i + s * params.inC4);
+    s++;
+  }
+  return acc / f32(params.spatial);
+}`;
+}
+
+/**
+ * Fused global average pool + fully connected layer on the register path (software adapters, and many rows on
+ * GPUs): the pointwise kernel's register-blocked GEMM with the pooled input staged in workgroup memory. A workgroup
+ * serves `rowsPerThread` rows (images) and 64 x `vec4sPerThread` output vec4s, each invocation all of those rows
+ * for its `vec4sPerThread` output vec4s. Per chunk of input vec4s its 64 invocations first pool the chunk of every
+ * row together (`mean_src`, each input vec4 once per workgroup) into workgroup memory, then each runs its tile
+ * over the staged means with the pointwise kernel's weight layout and accumulation order. So a row's map is read
+ * ceil(outC4 / (64 x vec4sPerThread)) times (once for the ImageNet heads at 4 vec4s per invocation, the software
+ * default), not once per output vec4 as the pooled split-K kernel does, and there are two barriers per chunk.
+ * SwiftShader pays dearly for both: there the pooled split-K head (1280 or 2048 x 7x7 -> 1000) took 135-195 ms
+ * against 4-8 ms for this kernel (the plain split-K head 36-38 ms against 4-11 ms for the register GEMV).
+ *
+ * Weights are packed `[inC4][outC4][4]` like the pointwise kernel (`packDenseConvWeights(w, out, in, 1, 1)`).
+ */
+export const LINEAR_POOLED_UNIFORMS: readonly UniformField[] = [
+  { name: 'rows', type: 'u32' },
+  { name: 'items', type: 'u32' },
+  { name: 'coGroups', type: 'u32' },
+  { name: 'inC4', type: 'u32' },
+  { name: 'outC4', type: 'u32' },
+  { name: 'spatial', type: 'u32' },
+  ...ACTIVATION_UNIFORMS,
+];
+
+/** Pooled input vec4s staged in workgroup memory per chunk, over all rows of a workgroup: 8 KiB at f32. */
+export const POOLED_STAGE_VEC4S = 512;
+
+export interface LinearPooledVariant {
+  readonly activation: boolean;
+  /** Rows (images) per invocation, as the pointwise tile's pixels. */
+  readonly rowsPerThread: number;
+  /** Output vec4s per invocation. */
+  readonly vec4sPerThread: number;
+}
+
+export function linearPooledProgram(v: LinearPooledVariant, precision: StoragePrecision = 'f32'): KernelProgram {
+  const P = v.rowsPerThread;
+  const V = v.vec4sPerThread;
+  // Input vec4s per chunk: every row's means of a chunk fit the stage.
+  const chunk = Math.floor(POOLED_STAGE_VEC4S / P);
+  if (chunk < 1) throw new RangeError(`linearPooledProgram: ${P} rows per invocation do not fit ${POOLED_STAGE_VEC4S} staged vec4s`);
+  const bindings = convBindings(false);
+  const code = wgsl`
+${uniformStruct(LINEAR_POOLED_UNIFORMS)}
+${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
+
+const CHUNK = ${chunk}u;
+var<workgroup> pooled: array<vec4<f32>, ${P * chunk}>;
+
+@compute @workgroup_size(${THREADS})
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) li: u32) {
+  // Workgroup-uniform: spare workgroups of a folded grid leave before any barrier.
+  let item = wg.y * nwg.x + wg.x;
+  if (item >= params.items) { return; }
+  let group = item % params.coGroups;
+  let firstRow = (item / params.coGroups) * ${P}u;
+  let lastRow = params.rows - 1u;
+  let firstCo = (group * ${THREADS}u + li) * ${V}u;
+  let lastCo = params.outC4 - 1u;
+  let rowSize = params.spatial * params.inC4;
+${unroll(V, (c) => `  let co${c} = min(firstCo + ${c}u, lastCo);`)}
+${unroll2(P, V, (p, c) => `  var acc${p}_${c} = vec4<f32>(0.0);`)}
+  for (var c0 = 0u; c0 < params.inC4; c0 += CHUNK) {
+    let len = min(CHUNK, params.inC4 - c0);
+    for (var i = li; i < ${P}u * len; i += ${THREADS}u) {
+      let p = i / len;
+      let r = min(firstRow + p, lastRow);
+      pooled[p * CHUNK + i % len] = mean_src(r * rowSize + c0 + i % len);
+    }
+    workgroupBarrier();
+    for (var i = 0u; i < len; i++) {
+${unroll(P, (p) => `      let x${p} = pooled[${p * chunk}u + i];`)}
+      let wRow = (c0 + i) * params.outC4;
+${unroll(V, (c) => `      let w${c} = (wRow + co${c}) * 4u;
+      let w${c}a = load_weight(w${c}); let w${c}b = load_weight(w${c} + 1u); let w${c}c = load_weight(w${c} + 2u); let w${c}d = load_weight(w${c} + 3u);`)}
+${unroll2(P, V, (p, c) => `      acc${p}_${c} = fma(vec4<f32>(x${p}.x), w${c}a, fma(vec4<f32>(x${p}.y), w${c}b, fma(vec4<f32>(x${p}.z), w${c}c, fma(vec4<f32>(x${p}.w), w${c}d, acc${p}_${c}))));`)}
+    }
+    workgroupBarrier();
+  }
+${unroll2(P, V, (p, c) => `  if (firstRow + ${p}u <= lastRow && firstCo + ${c}u <= lastCo) {
+    let o = (firstRow + ${p}u) * params.outC4 + co${c};
+    store_dst(o, epilogue(acc${p}_${c} + bias[co${c}], o));
+  }`)}
+}
+
+${epilogueFunction({ residual: false, activation: v.activation })}
+${meanFunction()}
+`;
+  return finishProgram({
+    name: 'linear-pooled',
+    key: `linear-pooled/p${P}v${V}/${v.activation ? 'act' : 'noact'}`,
+    code,
+    bindings,
+    uniforms: LINEAR_POOLED_UNIFORMS,
     workgroupSize: THREADS,
   }, precision);
 }

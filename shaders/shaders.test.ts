@@ -8,6 +8,7 @@ import { conv2dProgram } from './conv2d.ts';
 import { depthwiseConvProgram, depthwiseRowsProgram } from './depthwise.ts';
 import { broadcastAddProgram, elementwiseProgram } from './elementwise.ts';
 import { flattenProgram, packNchwProgram, reshapeProgram, unpackNchwProgram } from './layout.ts';
+import { linearPooledProgram, linearSplitKProgram } from './linear.ts';
 import { padProgram } from './pad.ts';
 import { pointwiseConvProgram } from './pointwise.ts';
 import { globalAvgPoolProgram, poolProgram } from './pool.ts';
@@ -186,6 +187,30 @@ function grid(precision: StoragePrecision): Generated[] {
       });
     }
   }
+  for (const activation of bools) {
+    for (const pooled of bools) {
+      out.push({
+        variant: `linear-splitk ${JSON.stringify({ activation, pooled })}`,
+        make: () => linearSplitKProgram({ activation, pooled }, precision),
+        expect: { 'fn mean_src(': pooled, 'let x = mean_src(xBase + ci4);': pooled, 'let x = load_src(xBase + ci4);': !pooled, 'v = clamp(v,': activation },
+      });
+    }
+    for (const [P, V] of [[1, 1], [1, 2], [1, 4], [2, 2], [4, 4], [8, 2]]) {
+      const v = { activation, rowsPerThread: P, vec4sPerThread: V };
+      out.push({
+        variant: `linear-pooled ${JSON.stringify(v)}`,
+        make: () => linearPooledProgram(v, precision),
+        expect: {
+          [`const CHUNK = ${512 / P}u;`]: true,
+          [`var<workgroup> pooled: array<vec4<f32>, 512>;`]: true,
+          [`acc${P - 1}_${V - 1}`]: true,
+          [`acc${P}_0`]: false,
+          [`acc0_${V}`]: false,
+          'v = clamp(v,': activation,
+        },
+      });
+    }
+  }
   out.push(
     { variant: 'elementwise add', make: () => elementwiseProgram('add', precision), expect: { 'load_a(flat) + load_b(flat)': true } },
     { variant: 'elementwise activation', make: () => elementwiseProgram('activation', precision), expect: { 'load_a(flat) + load_b(flat)': false, 'let v = load_a(flat);': true } },
@@ -206,7 +231,7 @@ function grid(precision: StoragePrecision): Generated[] {
 
 /** Every generator variant at every storage precision. */
 export const GRID = STORAGE_PRECISIONS.flatMap(grid);
-const VARIANTS_PER_PRECISION = 72 + 80 + 48 + 6 + 13;
+const VARIANTS_PER_PRECISION = 72 + 80 + 48 + 6 + 16 + 13;
 
 function count(haystack: string, needle: string | RegExp): number {
   if (typeof needle === 'string') return haystack.split(needle).length - 1;
@@ -328,6 +353,9 @@ describe('program generators', () => {
     expect(depthwiseConvProgram({ kernelH: 3, kernelW: 3, pixelsPerThread: 4, residual: true, activation: true }).key).toBe(
       'depthwise/k3x3/p4/res/act',
     );
+    expect(linearSplitKProgram({ activation: false }).key).toBe('linear-splitk/noact');
+    expect(linearSplitKProgram({ activation: true, pooled: true }).key).toBe('linear-splitk/pooled/act');
+    expect(linearPooledProgram({ activation: false, rowsPerThread: 8, vec4sPerThread: 2 }, 'f16-packed').key).toBe('linear-pooled/p8v2/noact/f16-packed');
   });
 
   it('binding lists per family', () => {
