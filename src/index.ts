@@ -16,7 +16,7 @@ export { NO_ACTIVATION, RELU, RELU6, activationBounds, composeActivations, eleme
 export { GraphBuilder } from './graph/builder.ts';
 export type { Conv2dOptions, LinearOptions, PoolOptions } from './graph/builder.ts';
 export { validateGraph } from './graph/validate.ts';
-export { optimizeGraph, foldBatchNorm, fuseActivations, fuseResidualAdds } from './graph/passes/index.ts';
+export { optimizeGraph, foldBatchNorm, fuseActivations, fusePoolLinear, fuseResidualAdds } from './graph/passes/index.ts';
 export { planMemory } from './graph/memory-plan.ts';
 export type { MemoryPlan } from './graph/memory-plan.ts';
 export { acquireDevice, deviceAdapterInfo, isSoftwareAdapter } from './gpu/device.ts';

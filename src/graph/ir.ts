@@ -100,6 +100,12 @@ export interface LinearAttrs {
   /** `[out]`, or null. */
   readonly bias: Float32Array | null;
   readonly activation: Activation;
+  /**
+   * A global average pool fused in front (`fusePoolLinear`): the input is a `[n, in, h, w]` map and the layer
+   * reads each channel's mean over `h x w`, i.e. computes `linear(globalAvgPool(x))` in one node. Absent or
+   * false: the input is flat, `[n, in, 1, 1]`.
+   */
+  readonly poolInput?: boolean;
 }
 
 interface NodeBase {
@@ -151,7 +157,7 @@ export interface FlattenNode extends NodeBase {
   readonly op: 'flatten';
   readonly attrs: Record<string, never>;
 }
-/** Fully connected layer on a `[n, in, 1, 1]` tensor. */
+/** Fully connected layer on a `[n, in, 1, 1]` tensor (on a `[n, in, h, w]` map with `attrs.poolInput`). */
 export interface LinearNode extends NodeBase {
   readonly op: 'linear';
   readonly attrs: LinearAttrs;

@@ -1,5 +1,5 @@
 import { ShapeError } from '../errors.ts';
-import type { Conv2dAttrs, Pads, PoolAttrs, Shape4 } from './ir.ts';
+import type { Conv2dAttrs, LinearAttrs, Pads, PoolAttrs, Shape4 } from './ir.ts';
 import { shapeToString } from './ir.ts';
 
 /** Output length of a sliding window along one axis (PyTorch/ONNX semantics). */
@@ -46,6 +46,25 @@ export function conv2dOutputShape(input: Shape4, attrs: Conv2dAttrs, where: stri
     throw new ShapeError(`${where}: conv window ${kernel.join('x')} does not fit input ${shapeToString(input)}`);
   }
   return [n, outChannels, oh, ow];
+}
+
+/**
+ * Output shape of a fully connected layer: `[n, outFeatures, 1, 1]`. Its input is flat (`[n, in, 1, 1]`), or
+ * with `poolInput` (a global average pool fused in front) any `[n, in, h, w]` map; the weight is `[out, in]`.
+ */
+export function linearOutputShape(input: Shape4, attrs: LinearAttrs, where: string): Shape4 {
+  const [n, c, h, w] = input;
+  if (!attrs.poolInput && (h !== 1 || w !== 1)) {
+    throw new ShapeError(`${where}: linear needs a flat [n, c, 1, 1] input, got ${shapeToString(input)}`);
+  }
+  const { outFeatures, weight, bias } = attrs;
+  if (weight.length !== outFeatures * c) {
+    throw new ShapeError(`${where}: linear weight has ${weight.length} values, expected ${outFeatures * c} ([${outFeatures}, ${c}])`);
+  }
+  if (bias && bias.length !== outFeatures) {
+    throw new ShapeError(`${where}: linear bias has ${bias.length} values, expected ${outFeatures}`);
+  }
+  return [n, outFeatures, 1, 1];
 }
 
 export function poolOutputShape(input: Shape4, attrs: PoolAttrs, where: string): Shape4 {

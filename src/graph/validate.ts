@@ -1,7 +1,7 @@
 import { GraphError, WebcnnError } from '../errors.ts';
 import type { Graph, GraphNode, Shape4, TensorId } from './ir.ts';
 import { shapeToString } from './ir.ts';
-import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, padOutputShape, poolOutputShape } from './shapes.ts';
+import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, linearOutputShape, padOutputShape, poolOutputShape } from './shapes.ts';
 
 const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
   conv2d: [1, 2],
@@ -149,19 +149,8 @@ function expectedOutputShape(node: GraphNode, s: Shape4, where: string): Shape4 
       return [n, c, 1, 1];
     case 'flatten':
       return [n, c * h * w, 1, 1];
-    case 'linear': {
-      flat('linear');
-      const { outFeatures, weight, bias } = node.attrs;
-      if (weight.length !== outFeatures * c) {
-        throw new GraphError(
-          `${where}: linear weight has ${weight.length} values, expected ${outFeatures * c} ([${outFeatures}, ${c}])`,
-        );
-      }
-      if (bias && bias.length !== outFeatures) {
-        throw new GraphError(`${where}: linear bias has ${bias.length} values, expected ${outFeatures}`);
-      }
-      return [n, outFeatures, 1, 1];
-    }
+    case 'linear':
+      return linearOutputShape(s, node.attrs, where);
     case 'softmax':
       if (node.attrs.axes) checkSoftmaxAxes(node.attrs.axes, where);
       else flat('softmax');

@@ -351,10 +351,16 @@ export function flatten(x: Float32Array, shape: Shape4, where = 'flatten'): Tens
 
 /**
  * Fully connected layer: `y = act(x W^T + b)` with `W` of shape `[out, in]`. The input is `[n, in, 1, 1]`
- * (any `[n, c, h, w]` with `c*h*w = in` is read in flattened NCHW order).
+ * (any `[n, c, h, w]` with `c*h*w = in` is read in flattened NCHW order). With `attrs.poolInput` (a fused global
+ * average pool) the input is a `[n, in, h, w]` map and the layer runs on `globalAvgPool(x)`, computed exactly as
+ * the separate op computes it, so a fused graph gives the unfused graph's values bit for bit.
  */
 export function linear(x: Float32Array, shape: Shape4, attrs: LinearAttrs, where = 'linear'): TensorData {
   checkLength(x, shape, where, 'input');
+  if (attrs.poolInput) {
+    const pooled = globalAvgPool(x, shape, where);
+    return linear(pooled.data, pooled.shape, { ...attrs, poolInput: false }, where);
+  }
   const [N, C, H, W] = shape;
   const inF = C * H * W;
   const outF = attrs.outFeatures;

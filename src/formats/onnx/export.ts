@@ -5,7 +5,8 @@
  *
  * Ops: conv2d -> Conv (+ Add for a fused residual, + Relu / Clip for a fused activation), batchNorm ->
  * BatchNormalization, activation -> Relu / Clip, add -> Add, maxPool / avgPool -> MaxPool / AveragePool,
- * globalAvgPool -> GlobalAveragePool, flatten -> Flatten, linear -> Gemm (transB = 1), softmax -> Softmax,
+ * globalAvgPool -> GlobalAveragePool, flatten -> Flatten, linear -> Gemm (transB = 1; a fused global average pool
+ * in front, `poolInput`, -> GlobalAveragePool + Flatten + Gemm), softmax -> Softmax,
  * reshape -> Reshape, pad -> Pad. IR tensors are written as rank-4 NCHW values, except that flatten, linear
  * and softmax of flat tensors produce rank-2 `[n, features]` values (as PyTorch's export does); Reshape nodes
  * bridge the two where needed.
@@ -221,7 +222,15 @@ class Exporter {
       case 'linear': {
         const a = node.attrs;
         const inF = this.graph.tensors[node.inputs[0]].shape[1];
-        const inputs = [this.as2(node.inputs[0]), this.constant(`${n}.weight`, [a.outFeatures, inF], a.weight)];
+        // A fused global average pool (`poolInput`, see fusePoolLinear) is written back as the op it was.
+        let x: string;
+        if (a.poolInput) {
+          const pooled = this.emit('GlobalAveragePool', [this.as4(node.inputs[0])], {}, `${n}/pool`, `${tensorName}/pool`);
+          x = this.emit('Flatten', [pooled], { axis: attr.int(1) }, `${n}/flatten`, `${tensorName}/flat`);
+        } else {
+          x = this.as2(node.inputs[0]);
+        }
+        const inputs = [x, this.constant(`${n}.weight`, [a.outFeatures, inF], a.weight)];
         if (a.bias) inputs.push(this.constant(`${n}.bias`, [a.outFeatures], a.bias));
         const act = a.activation.kind !== 'none';
         let out = this.emit('Gemm', inputs, { transB: attr.int(1) }, n, act ? `${tensorName}/gemm` : tensorName);

@@ -1,4 +1,4 @@
-import type { AddNode, Conv2dNode, Graph, GraphNode, TensorId } from '../ir.ts';
+import type { AddNode, Conv2dNode, Graph, GraphNode, LinearAttrs, LinearNode, TensorId } from '../ir.ts';
 import { composeActivations } from '../ir.ts';
 import { producers, readerCounts, soleReader } from './util.ts';
 
@@ -72,4 +72,76 @@ export function fuseActivations(graph: Graph): Graph {
   }
   const nodes = graph.nodes.filter((n) => !removed.has(n)).map((n) => current.get(n) ?? n);
   return { ...graph, nodes };
+}
+
+/**
+ * Pool + FC fusion: `globalAvgPool(x)`, then any flatten / reshape nodes that keep the pooled `[n, c, 1, 1]` shape
+ * (aliases, no launch), then `linear` becomes one linear node that reads `x` itself with `poolInput` set: one
+ * kernel launch instead of two, and no pooled tensor. The head TFLite classifiers write is recognised too: an
+ * average pool whose single window is the whole map (no padding, so it is a global average) and a 1x1
+ * convolution of the pooled tensor (groups 1, no residual: a fully connected layer with `[out, in, 1, 1]` weights,
+ * which is `[out, in]`).
+ *
+ * Fuses only when every tensor from the pool's output to the layer's input is read by the next node of the chain
+ * alone and is no graph output; otherwise the graph is left as it is. The fused node takes the layer's place in
+ * the order (`x` exists before the pool did). Run it last: it sees the layer's final activation either way, since
+ * the layer's attributes (activation included) are kept.
+ */
+export function fusePoolLinear(graph: Graph): Graph {
+  const counts = readerCounts(graph);
+  const made = producers(graph);
+  const removed = new Set<GraphNode>();
+  const replaced = new Map<GraphNode, LinearNode>();
+  for (const node of graph.nodes) {
+    const attrs = fullyConnectedAttrs(graph, node);
+    if (!attrs) continue;
+    const chain: GraphNode[] = [];
+    let id = node.inputs[0];
+    let pool: GraphNode | undefined;
+    for (;;) {
+      const src = made.get(id);
+      if (!src || removed.has(src) || !soleReader(counts, graph, id)) break;
+      if (isGlobalMean(graph, src)) {
+        pool = src;
+        break;
+      }
+      if (!keepsShape(graph, src)) break;
+      chain.push(src);
+      id = src.inputs[0];
+    }
+    if (!pool) continue;
+    for (const n of [...chain, pool]) removed.add(n);
+    replaced.set(node, { op: 'linear', name: node.name, inputs: [pool.inputs[0]], output: node.output, attrs: { ...attrs, poolInput: true } });
+  }
+  if (replaced.size === 0) return graph;
+  const nodes = graph.nodes.filter((n) => !removed.has(n)).map((n) => replaced.get(n) ?? n);
+  return { ...graph, nodes };
+}
+
+/** A node that computes a fully connected layer of a flat `[n, c, 1, 1]` tensor, as linear attributes. */
+function fullyConnectedAttrs(graph: Graph, node: GraphNode): LinearAttrs | undefined {
+  if (node.op === 'linear') return node.attrs.poolInput ? undefined : node.attrs;
+  if (node.op !== 'conv2d' || node.inputs.length !== 1) return undefined;
+  const a = node.attrs;
+  const [, , h, w] = graph.tensors[node.inputs[0]].shape;
+  const oneByOne = a.kernel[0] === 1 && a.kernel[1] === 1 && a.pads.every((p) => p === 0) && a.groups === 1;
+  if (!oneByOne || h !== 1 || w !== 1) return undefined;
+  return { outFeatures: a.outChannels, weight: a.weight, bias: a.bias, activation: a.activation };
+}
+
+/** A global average pool, or an average pool whose one window covers the whole unpadded map. */
+function isGlobalMean(graph: Graph, node: GraphNode): boolean {
+  if (node.op === 'globalAvgPool') return true;
+  if (node.op !== 'avgPool') return false;
+  const [, , h, w] = graph.tensors[node.inputs[0]].shape;
+  const a = node.attrs;
+  return a.kernel[0] === h && a.kernel[1] === w && a.dilation[0] === 1 && a.dilation[1] === 1 && a.pads.every((p) => p === 0);
+}
+
+/** A flatten or reshape whose output has its input's shape: the same values in the same order. */
+function keepsShape(graph: Graph, node: GraphNode): boolean {
+  if (node.op !== 'flatten' && node.op !== 'reshape') return false;
+  const a = graph.tensors[node.inputs[0]].shape;
+  const b = graph.tensors[node.output].shape;
+  return a.every((d, i) => d === b[i]);
 }

@@ -3,7 +3,7 @@ import { foldBatchNorm } from './fold-batchnorm.ts';
 import { fuseActivations, fuseResidualAdds } from './fuse.ts';
 
 export { batchNormScaleShift, foldBatchNorm, foldBatchNormIntoConv } from './fold-batchnorm.ts';
-export { fuseActivations, fuseResidualAdds } from './fuse.ts';
+export { fuseActivations, fusePoolLinear, fuseResidualAdds } from './fuse.ts';
 
 /**
  * The standard pipeline: fold batch norms, then fuse residual adds (which need the convolution's clamp still
