@@ -18,7 +18,7 @@ import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, ep
  * Weights are packed like conv2d.ts: `[kh][kw][inC4][outC4][4]` vec4s, so K index `k = tap * inC4 + ci4`.
  *
  * Split-K (`splitK`): for outputs too small to give a GPU enough workgroups (ResNet-50's 7x7 maps: 49 pixels x
- * 512 channels are 64 workgroups of 16 x 32), the K loop is cut into `params.slices` slices of
+ * 512 channels are 32 workgroups of 16 x 64), the K loop is cut into `params.slices` slices of
  * `params.kPerSlice` input vec4s (whole staging steps), one workgroup per (output tile, slice). Each writes its
  * f32 partial sums, without bias or epilogue, to `partial[(slice * pixels + m) * outC4 + co]` (a scratch buffer);
  * `splitKReduceProgram` (split-k.ts) adds the slices, then applies bias, residual and clamp and stores at the

@@ -53,6 +53,7 @@ function refShape(graph: Graph, ref: BufferRef): Shape4 | null {
     case 'rawOutput':
       return graph.tensors[graph.outputs[ref.index]].shape;
     case 'constant':
+    case 'scratch':
       return null;
   }
 }
@@ -69,23 +70,25 @@ function logicalParamCount(node: GraphNode | undefined): number | null {
 }
 
 /**
- * Traffic of a step from its buffers: tensors at their logical NCHW size (not the padded NHWC4 storage), weights
- * at their logical size when the step came from a conv / linear node (the packed, padded constants otherwise).
+ * Traffic of a step from its buffers: tensors at their logical NCHW size (not the padded NHWC4 storage), split-K
+ * partial sums at their f32 size, weights at their logical size when the step reads the weights of a conv /
+ * linear node (the packed, padded constants otherwise: a split-K reduce launch reads the bias only).
  */
 export function stepTraffic(graph: Graph, step: Step, node?: GraphNode): Traffic {
   let inputBytes = 0;
   let outputBytes = 0;
   let constantBytes = 0;
+  const written = new Set(step.program.bindings.filter((b) => b.kind === 'write').map((b) => b.name));
   for (const [name, ref] of Object.entries(step.buffers)) {
     if (ref.kind === 'constant') {
       constantBytes += ref.byteLength;
       continue;
     }
-    const bytes = elementCount(refShape(graph, ref)!) * 4;
-    if (name === 'dst') outputBytes += bytes;
+    const bytes = ref.kind === 'scratch' ? ref.byteLength : elementCount(refShape(graph, ref)!) * 4;
+    if (written.has(name)) outputBytes += bytes;
     else inputBytes += bytes;
   }
-  const params = logicalParamCount(node);
+  const params = 'weight' in step.buffers ? logicalParamCount(node) : null;
   const weightBytes = params === null ? constantBytes : params * 4;
   return { inputBytes, weightBytes, outputBytes, bytes: inputBytes + weightBytes + outputBytes };
 }
@@ -95,13 +98,16 @@ function dims(shape: Shape4): string {
   return n === 1 ? `${c}x${h}x${w}` : `${n}x${c}x${h}x${w}`;
 }
 
-/** `32x112x112 -> 16x112x112 3x3/2` style: input (first activation) -> output, and the window for convs and pools. */
+/**
+ * `32x112x112 -> 16x112x112 3x3/2` style: input (first activation) -> output, and the window for convs and pools;
+ * the launches of a split-K conv show the node's shapes and `split-K N` (partial sums) or `split-K N reduce`.
+ */
 export function describeStepShape(graph: Graph, step: Step, node?: GraphNode): string {
   const inRef = step.buffers.src ?? step.buffers.a;
   const outRef = step.buffers.dst;
   const parts: string[] = [];
-  const inShape = inRef ? refShape(graph, inRef) : null;
-  const outShape = outRef ? refShape(graph, outRef) : null;
+  const inShape = (inRef ? refShape(graph, inRef) : null) ?? (node ? graph.tensors[node.inputs[0]].shape : null);
+  const outShape = (outRef ? refShape(graph, outRef) : null) ?? (node ? graph.tensors[node.output].shape : null);
   parts.push(`${inShape ? dims(inShape) : '?'} -> ${outShape ? dims(outShape) : '?'}`);
   if (node && (node.op === 'conv2d' || node.op === 'maxPool' || node.op === 'avgPool')) {
     const [kh, kw] = node.attrs.kernel;
@@ -110,6 +116,8 @@ export function describeStepShape(graph: Graph, step: Step, node?: GraphNode): s
     if (node.op === 'conv2d' && node.attrs.groups > 1 && step.kind !== 'depthwise') parts.push(`g${node.attrs.groups}`);
   }
   if (node && node.op === 'conv2d' && node.inputs.length > 1) parts.push('+res');
+  const partial = step.buffers.partial;
+  if (partial?.kind === 'scratch') parts.push(`split-K ${step.uniforms.slices}${outRef ? ' reduce' : ''}`);
   return parts.join(' ');
 }
 
@@ -197,12 +205,24 @@ export function buildStepRows(
   }));
 }
 
-/** Minimum traffic of a whole inference: the graph's inputs and outputs and every weight, once. */
+/**
+ * Minimum traffic of a whole inference: the graph's inputs and outputs and every weight, once (a node lowered to
+ * several launches counts its logical weights and bias once, with the launch that reads its weights).
+ */
 export function networkTraffic(graph: Graph, steps: readonly Step[]): Traffic {
   const nodes = nodesByName(graph);
   const inputBytes = graph.inputs.reduce((s, id) => s + elementCount(graph.tensors[id].shape) * 4, 0);
   const outputBytes = graph.outputs.reduce((s, id) => s + elementCount(graph.tensors[id].shape) * 4, 0);
-  const weightBytes = steps.reduce((s, step) => s + stepTraffic(graph, step, nodes.get(step.label)).weightBytes, 0);
+  const counted = new Set<string>();
+  const weightBytes = steps.reduce((s, step) => {
+    const node = nodes.get(step.label);
+    if (node && logicalParamCount(node) !== null) {
+      if (counted.has(node.name)) return s;
+      counted.add(node.name);
+      return s + logicalParamCount(node)! * 4;
+    }
+    return s + stepTraffic(graph, step, node).weightBytes;
+  }, 0);
   return { inputBytes, weightBytes, outputBytes, bytes: inputBytes + weightBytes + outputBytes };
 }
 

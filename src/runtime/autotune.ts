@@ -1,10 +1,10 @@
 import { deviceAdapterInfo, isSoftwareAdapter } from '../gpu/device.ts';
 import { GpuProfiler, observedResolutionMs } from '../gpu/profiler.ts';
-import type { Conv2dNode, Graph, TensorId } from '../graph/ir.ts';
+import type { Conv2dNode, Graph, Shape4, TensorId } from '../graph/ir.ts';
 import { shapeToString } from '../graph/ir.ts';
 import type { CompiledModel } from './compiled-model.ts';
-import type { KernelChoice, Step, Tile } from './lowering.ts';
-import { DEFAULT_KERNEL_CHOICE } from './lowering.ts';
+import type { KernelChoice, Tile } from './lowering.ts';
+import { DEFAULT_KERNEL_CHOICE, denseTileOf, sharedConvGeometry, splitKFits } from './lowering.ts';
 
 /**
  * Measured kernel selection: every convolution is timed with each candidate register tile (one timestamp pair
@@ -63,6 +63,21 @@ const SHARED_TILES: readonly Tile[] = [
   { pixelsPerThread: 2, vec4sPerThread: 2, shared: true },
 ];
 
+/**
+ * Split-K tiles: the 16 px x 32 ch workgroup-memory tile with K spread over 2-16 workgroups per output tile. Tried
+ * only on layers `candidateFits` accepts (few output tiles, enough K per slice).
+ */
+const SPLIT_K_TILES: readonly Tile[] = [2, 4, 8, 16].map((splitK) => ({ pixelsPerThread: 2, vec4sPerThread: 2, shared: true, splitK }));
+
+/**
+ * Layers with at most this many 16 x 64 output tiles (workgroups of the GPU default) are split-K candidates:
+ * under two per compute unit of a large GPU (an H200 has 132 SMs), where splitting K adds parallelism the output
+ * lacks. At 224: ResNet-50's 3x3s and 1x1 reductions from layer1 (196 tiles) to layer4 (32) and its 7x7 and
+ * 14x14 expansions (128, 208); MobileNetV2's projections from 56x56 down (196 to 12 tiles) and its 7x7
+ * expansions (60, 80). Each split also needs `MIN_SPLIT_K_SLICE` input vec4s of K per slice.
+ */
+export const SPLIT_K_MAX_TILES = 256;
+
 /** Candidate tiles per kernel family, tried in this order (the first is the untuned default). */
 export const TILE_CANDIDATES: Readonly<Record<ConvFamily, readonly Tile[]>> = {
   pointwise: [
@@ -75,6 +90,7 @@ export const TILE_CANDIDATES: Readonly<Record<ConvFamily, readonly Tile[]>> = {
     { pixelsPerThread: 2, vec4sPerThread: 1 },
     { pixelsPerThread: 1, vec4sPerThread: 1 },
     ...SHARED_TILES,
+    ...SPLIT_K_TILES,
   ],
   conv2d: [
     DEFAULT_KERNEL_CHOICE.conv2d,
@@ -86,6 +102,7 @@ export const TILE_CANDIDATES: Readonly<Record<ConvFamily, readonly Tile[]>> = {
     { pixelsPerThread: 2, vec4sPerThread: 1 },
     { pixelsPerThread: 1, vec4sPerThread: 1 },
     ...SHARED_TILES,
+    ...SPLIT_K_TILES,
   ],
   depthwise: [
     { pixelsPerThread: DEFAULT_KERNEL_CHOICE.depthwise.pixelsPerThread, vec4sPerThread: 1 },
@@ -96,14 +113,28 @@ export const TILE_CANDIDATES: Readonly<Record<ConvFamily, readonly Tile[]>> = {
 };
 
 /**
- * What the tuner tries on software adapters: the register tiles only. Workgroup-memory tiles measured 5-10x
- * slower there (barriers are thread synchronisation on a CPU), so timing them only lengthens tuning.
+ * What the tuner tries on software adapters: the register tiles only. Workgroup-memory tiles (split-K ones
+ * included) measured 5-10x slower there (barriers are thread synchronisation on a CPU), so timing them only
+ * lengthens tuning.
  */
 export const SOFTWARE_TILE_CANDIDATES: Readonly<Record<ConvFamily, readonly Tile[]>> = {
   pointwise: TILE_CANDIDATES.pointwise.filter((t) => !t.shared),
   conv2d: TILE_CANDIDATES.conv2d.filter((t) => !t.shared),
   depthwise: TILE_CANDIDATES.depthwise,
 };
+
+/**
+ * Whether the tuner tries a candidate on a layer: every tile without split-K; a split-K tile only where
+ * `splitKFits` says splitting can pay (at most `SPLIT_K_MAX_TILES` output tiles unsplit, `MIN_SPLIT_K_SLICE`
+ * input vec4s of K per slice). Depends on the layer's shapes only, so layers of one signature agree.
+ */
+export function candidateFits(tile: Tile, node: Conv2dNode, inShape: Shape4, outShape: Shape4): boolean {
+  const splits = tile.splitK ?? 1;
+  if (splits <= 1) return true;
+  if (!tile.shared) return false;
+  const { tiles, K } = sharedConvGeometry(tile, inShape, outShape, node.attrs);
+  return splitKFits(tiles, K, splits, SPLIT_K_MAX_TILES);
+}
 
 /** What identifies a convolution's cost: family, shapes and window (not its weights or name). */
 export function convSignature(graph: Graph, node: Conv2dNode, family: ConvFamily): string {
@@ -144,6 +175,14 @@ export interface TuneResult {
 
 type Compile = (kernels: KernelChoice) => Promise<CompiledModel>;
 
+/** A convolution being tuned: its family, cache key, the tile the base gives it, and the candidates it tries. */
+interface Layer {
+  readonly family: ConvFamily;
+  readonly key: string;
+  readonly baseTile: Tile;
+  readonly candidates: readonly Tile[];
+}
+
 /**
  * Picks a tile per convolution of an optimized graph. `compile` builds the graph with given kernel choices
  * (CompiledModel.compile without tuning). Needs `timestamp-query`; without it, returns no choices.
@@ -156,27 +195,28 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
   const repeats = options.repeats ?? 3;
   const candidatesOf =
     options.candidates ?? (isSoftwareAdapter(deviceAdapterInfo(device)) ? SOFTWARE_TILE_CANDIDATES : TILE_CANDIDATES);
-  const rounds = Math.max(...Object.values(candidatesOf).map((c) => c.length));
 
   // Per-layer rules of the base do not apply to tuned layers: each gets an explicit tile.
   const base: KernelChoice = { ...(options.base ?? DEFAULT_KERNEL_CHOICE), perNode: undefined };
   // The base model finds the convolutions and their families, and is the first measured round: a layer keeps
   // the base's tile unless a candidate is faster by more than the timer can tell apart.
   const probe = await compile(base);
-  const convs = new Map<TensorId, { family: ConvFamily; key: string; baseTile: Tile }>();
+  const convs = new Map<TensorId, Layer>();
   const byOutput = new Map(graph.nodes.map((n) => [n.output, n]));
   for (const step of probe.steps) {
-    const out = outputOf(step);
-    const node = out === undefined ? undefined : byOutput.get(out);
-    if (node?.op !== 'conv2d' || !isConvFamily(step.kind)) continue;
+    const node = step.node === undefined ? undefined : byOutput.get(step.node);
+    if (node?.op !== 'conv2d' || !isConvFamily(step.kind) || convs.has(node.output)) continue;
+    const inShape = graph.tensors[node.inputs[0]].shape;
+    const outShape = graph.tensors[node.output].shape;
     convs.set(node.output, {
       family: step.kind,
       key: prefix + convSignature(graph, node, step.kind),
-      baseTile: baseTileOf(base, step.kind, graph.tensors[node.inputs[0]].shape[1]),
+      baseTile: baseTileOf(base, step.kind, node, inShape, outShape),
+      candidates: candidatesOf[step.kind].filter((t) => candidateFits(t, node, inShape, outShape)),
     });
   }
 
-  const pending = new Map<TensorId, { family: ConvFamily; key: string; baseTile: Tile }>();
+  const pending = new Map<TensorId, Layer>();
   for (const [id, c] of convs) {
     const cached = cache?.get(c.key);
     if (cached) perNode.set(id, cached);
@@ -188,16 +228,17 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
     return { perNode, measured: 0, fromCache };
   }
 
-  // times.get(id)[0] is the base's tile; [r + 1] is candidate r of the layer's family.
+  // times.get(id)[0] is the base's tile; [r + 1] is candidate r of the layer's list. A layer's time is the sum
+  // of its launches (a split-K conv has two).
   const times = new Map<TensorId, number[]>();
   let resolutionMs = 0;
   const record = (model: CompiledModel, profile: StepProfile, slot: number) => {
     resolutionMs = Math.max(resolutionMs, Number.isFinite(profile.resolutionMs) ? profile.resolutionMs : 0);
     model.steps.forEach((step, i) => {
-      const out = outputOf(step);
+      const out = step.node;
       if (out === undefined || !pending.has(out)) return;
       const list = times.get(out) ?? [];
-      list[slot] = profile.mediansMs[i];
+      list[slot] = (list[slot] ?? 0) + profile.mediansMs[i];
       times.set(out, list);
     });
   };
@@ -206,12 +247,13 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
   } finally {
     probe.dispose();
   }
-  // Round r times candidate r of every pending layer's family, all layers in one model per round.
+  // Round r times candidate r of every pending layer's list, all layers in one model per round (a layer with a
+  // shorter list repeats its last candidate, whose time then goes unread).
+  const rounds = Math.max(...[...pending.values()].map((c) => c.candidates.length));
   for (let round = 0; round < rounds; round++) {
     const trial = new Map(perNode);
     for (const [id, c] of pending) {
-      const candidates = candidatesOf[c.family];
-      trial.set(id, candidates[Math.min(round, candidates.length - 1)]);
+      trial.set(id, c.candidates[Math.min(round, c.candidates.length - 1)] ?? c.baseTile);
     }
     const model = await compile({ ...base, perNode: trial });
     try {
@@ -223,15 +265,15 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
   }
 
   // Layers with one signature get one decision (their times summed), so the cache can answer for all of them.
-  const groups = new Map<string, { family: ConvFamily; baseTile: Tile; ids: TensorId[] }>();
+  const groups = new Map<string, { candidates: readonly Tile[]; baseTile: Tile; ids: TensorId[] }>();
   for (const [id, c] of pending) {
-    const g = groups.get(c.key) ?? { family: c.family, baseTile: c.baseTile, ids: [] };
+    const g = groups.get(c.key) ?? { candidates: c.candidates, baseTile: c.baseTile, ids: [] };
     g.ids.push(id);
     groups.set(c.key, g);
   }
   for (const [key, g] of groups) {
     const total = (slot: number) => g.ids.reduce((sum, id) => sum + (times.get(id)?.[slot] ?? Infinity), 0);
-    const candidates = candidatesOf[g.family];
+    const candidates = g.candidates;
     const best = pickTile(g.baseTile, total(0), candidates, candidates.map((_, r) => total(r + 1)), resolutionMs, g.ids.length);
     for (const id of g.ids) perNode.set(id, best);
     cache?.set(key, best);
@@ -265,10 +307,9 @@ export function pickTile(
 }
 
 /** The tile `base` gives a layer of `family` (what lowering picks without a per-node tile). */
-function baseTileOf(base: KernelChoice, family: ConvFamily, inChannels: number): Tile {
-  if (family === 'pointwise') return base.pointwise;
+function baseTileOf(base: KernelChoice, family: ConvFamily, node: Conv2dNode, inShape: Shape4, outShape: Shape4): Tile {
   if (family === 'depthwise') return { pixelsPerThread: base.depthwise.pixelsPerThread, vec4sPerThread: 1 };
-  return inChannels <= 4 && base.stem ? base.stem : base.conv2d;
+  return denseTileOf(base, node.attrs, inShape, outShape);
 }
 
 export interface StepProfile {
@@ -308,11 +349,6 @@ export async function profileStepsDetailed(device: GPUDevice, model: CompiledMod
   } finally {
     profiler.destroy();
   }
-}
-
-function outputOf(step: Step): TensorId | undefined {
-  const dst = step.buffers.dst;
-  return dst?.kind === 'tensor' ? dst.id : undefined;
 }
 
 function isConvFamily(kind: string): kind is ConvFamily {

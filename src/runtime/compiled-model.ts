@@ -62,6 +62,8 @@ export interface MemoryReport {
   readonly activationPeakBytes: number;
   readonly activationUnplannedBytes: number;
   readonly weightBytes: number;
+  /** The split-K partial-sum buffer (0 when no launch splits K): one for the model, sized to the largest need. */
+  readonly scratchBytes: number;
 }
 
 /**
@@ -75,7 +77,7 @@ export interface CompileTimings {
   readonly tuneMs: number;
   /** Lowering to steps and memory planning. */
   readonly lowerMs: number;
-  /** Activation, staging, readback and uniform buffers. */
+  /** Activation, staging, readback, scratch and uniform buffers. */
   readonly buffersMs: number;
   /** Packing the weights into the kernels' layouts and writing them into GPU buffers. */
   readonly weightsMs: number;
@@ -147,6 +149,7 @@ export class CompiledModel {
   private readonly runTimer: RunTimer | null;
   private gpuMs: number | null = null;
   private readonly weightBytes: number;
+  private readonly scratchBytes: number;
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
   private lostReason: string | null = null;
@@ -171,6 +174,7 @@ export class CompiledModel {
       readback: GPUBuffer;
       outputOffsets: number[];
       weightBytes: number;
+      scratchBytes: number;
       runTimer: RunTimer | null;
       options: CompileOptions;
       kernels: KernelChoice;
@@ -191,6 +195,7 @@ export class CompiledModel {
     this.outputOffsets = parts.outputOffsets;
     this.runTimer = parts.runTimer;
     this.weightBytes = parts.weightBytes;
+    this.scratchBytes = parts.scratchBytes;
     const describe = (id: TensorId): TensorDescription => ({ name: this.graph.tensors[id].name, shape: this.graph.tensors[id].shape });
     this.inputs = this.graph.inputs.map(describe);
     this.outputs = this.graph.outputs.map(describe);
@@ -261,6 +266,10 @@ export class CompiledModel {
         readbackBytes += 16;
       }
       const readback = tracker.create('readback', readbackBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+      // Split-K partial sums: launches run in order, so one buffer serves every split-K step.
+      let scratchBytes = 0;
+      for (const s of steps) for (const r of Object.values(s.buffers)) if (r.kind === 'scratch') scratchBytes = Math.max(scratchBytes, r.byteLength);
+      const scratch = scratchBytes > 0 ? tracker.create('split-K partial sums', scratchBytes, storage) : null;
 
       let weightBytes = 0;
       const constants = new Map<BufferRef, GPUBuffer>();
@@ -272,6 +281,8 @@ export class CompiledModel {
             return rawInputs[ref.index];
           case 'rawOutput':
             return rawOutputs[ref.index];
+          case 'scratch':
+            return scratch!;
           case 'constant': {
             let b = constants.get(ref);
             if (!b) {
@@ -326,7 +337,7 @@ export class CompiledModel {
         optimizeMs, tuneMs, lowerMs, buffersMs, weightsMs, pipelinesMs, bindGroupsMs, totalMs: clock.total(),
       };
       return new CompiledModel(device, tracker, dispatches, {
-        graph, steps, plan, rawInputs, rawOutputs, readback, outputOffsets, weightBytes, runTimer, options, kernels, precision,
+        graph, steps, plan, rawInputs, rawOutputs, readback, outputOffsets, weightBytes, scratchBytes, runTimer, options, kernels, precision,
         compileTimings,
       });
     } catch (e) {
@@ -358,6 +369,7 @@ export class CompiledModel {
       activationPeakBytes: this.memoryPlan.peakBytes,
       activationUnplannedBytes: this.memoryPlan.unplannedBytes,
       weightBytes: this.weightBytes,
+      scratchBytes: this.scratchBytes,
     };
   }
 
