@@ -3,9 +3,11 @@
  *
  * Which kernel tiles win on this adapter, and by how much: for MobileNetV2 1.0 and ResNet-50 (random weights,
  * batch 1) under Node through Dawn, it times whole inferences and every launch for several whole-network tile
- * choices (both deterministic defaults, small register tiles, workgroup-memory tiles) and for the autotuner's
- * per-layer choice, and prints per-layer tables. The data behind the per-adapter defaults in
- * `src/runtime/lowering.ts`; meant for machines with a real GPU (SwiftShader only for a smoke run).
+ * choices (both deterministic defaults, small register tiles, workgroup-memory tiles, the GPU default with
+ * split-K on layers of few output tiles) and for the autotuner's per-layer choice (split-K candidates
+ * included), and prints per-layer tables (a split-K layer's two launches summed, so choices line up). The data
+ * behind the per-adapter defaults in `src/runtime/lowering.ts`; meant for machines with a real GPU (SwiftShader
+ * only for a smoke run).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,9 +20,9 @@ import type { Graph } from '../src/graph/ir.ts';
 import { mobilenetV2 } from '../src/models/mobilenet-v2.ts';
 import { randomParams } from '../src/models/params.ts';
 import { resnet50 } from '../src/models/resnet.ts';
-import { MemoryTuningCache, profileSteps } from '../src/runtime/autotune.ts';
+import { MemoryTuningCache, SPLIT_K_MAX_TILES, profileSteps } from '../src/runtime/autotune.ts';
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
-import type { KernelChoice, Tile } from '../src/runtime/lowering.ts';
+import type { KernelChoice, Step, Tile } from '../src/runtime/lowering.ts';
 import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from '../src/runtime/lowering.ts';
 
 const { values } = parseArgs({
@@ -45,7 +47,22 @@ const GLOBAL_CHOICES: Record<string, KernelChoice> = {
   'shared 4x2': uniform({ pixelsPerThread: 4, vec4sPerThread: 2, shared: true }),
   'shared 4x4': uniform({ pixelsPerThread: 4, vec4sPerThread: 4, shared: true }),
   'shared 2x2': uniform({ pixelsPerThread: 2, vec4sPerThread: 2, shared: true }),
+  // The GPU default with K split on layers of few 16 x 64 output tiles: every layer the tuner would try split-K
+  // on, and (at most 32 tiles) ResNet-50's 7x7 3x3s and 1x1 reductions alone.
+  [`gpu default + split-K 4 (<= ${SPLIT_K_MAX_TILES} tiles)`]: { ...GPU_KERNEL_CHOICE, smallMapSplitK: { splits: 4, maxTiles: SPLIT_K_MAX_TILES } },
+  [`gpu default + split-K 8 (<= ${SPLIT_K_MAX_TILES} tiles)`]: { ...GPU_KERNEL_CHOICE, smallMapSplitK: { splits: 8, maxTiles: SPLIT_K_MAX_TILES } },
+  [`gpu default + split-K 16 (<= ${SPLIT_K_MAX_TILES} tiles)`]: { ...GPU_KERNEL_CHOICE, smallMapSplitK: { splits: 16, maxTiles: SPLIT_K_MAX_TILES } },
+  'gpu default + split-K 8 (<= 32 tiles)': { ...GPU_KERNEL_CHOICE, smallMapSplitK: { splits: 8, maxTiles: 32 } },
 };
+
+/** A launch's tile: `S2x2` (workgroup memory) or `R8x2` (register), `/K8` for 8 split-K slices; '' for others. */
+function tileOf(s: Step): string {
+  const key = s.program.key;
+  const m = /p(\d+)v(\d+)/.exec(key);
+  if (!m) return '';
+  const split = key.includes('/split-k') ? `/K${s.uniforms.slices}` : '';
+  return `${key.startsWith('conv-shared') ? 'S' : 'R'}${m[1]}x${m[2]}${split}`;
+}
 
 // Dawn quantizes timestamps (to 65.5 us on an H200) unless told not to: per-launch times need the real ones.
 const { device, adapterInfo } = await acquireNodeDevice({ timestamps: true, flags: ['disable-dawn-features=timestamp_quantization'] });
@@ -83,8 +100,10 @@ for (const id of values.networks!.split(',')) {
   const graph = optimizeGraph(builders[id]());
   const input = new Float32Array(3 * size * size).map((_, i) => Math.sin(i * 12.9898) * 0.5);
   const byName = nodesByName(graph);
-  const totals: Record<string, { wallMs: number; gpuMs: number | null; kernelMs: number }> = {};
-  const perStep: Record<string, number[]> = {};
+  const totals: Record<string, { wallMs: number; gpuMs: number | null; kernelMs: number; dispatches: number }> = {};
+  // Per layer (graph node, or layout step), in the order of the first model: a split-K layer's two launches
+  // are summed, so every choice has the same rows.
+  const perLayer: Record<string, number[]> = {};
   let labels: string[] = [];
   let shapes: string[] = [];
   let kinds: string[] = [];
@@ -92,18 +111,25 @@ for (const id of values.networks!.split(',')) {
   const measure = async (name: string, model: CompiledModel) => {
     const whole = await wallMedian(model, input);
     const steps = await profileSteps(device, model, Math.max(5, Math.floor(runs / 3)));
-    perStep[name] = steps;
-    totals[name] = { ...whole, kernelMs: steps.reduce((a, b) => a + b, 0) };
-    labels = model.steps.map((s) => s.label);
-    kinds = model.steps.map((s) => s.kind);
-    shapes = model.steps.map((s) => describeStepShape(graph, s, byName.get(s.label)));
-    tiles[name] = model.steps.map((s) => {
-      const key = s.program.key;
-      const m = /p(\d+)v(\d+)/.exec(key);
-      return m ? `${key.startsWith('conv-shared') ? 'S' : 'R'}${m[1]}x${m[2]}` : '';
+    if (labels.length === 0) {
+      const first = model.steps.filter((s, i) => model.steps.findIndex((t) => t.label === s.label) === i);
+      labels = first.map((s) => s.label);
+      kinds = first.map((s) => s.kind);
+      shapes = first.map((s) => describeStepShape(graph, s, byName.get(s.label)).replace(/ split-K \d+( reduce)?$/, ''));
+    }
+    const byLabel = new Map<string, { ms: number; tile: string }>();
+    model.steps.forEach((s, i) => {
+      const row = byLabel.get(s.label) ?? { ms: 0, tile: '' };
+      byLabel.set(s.label, { ms: row.ms + steps[i], tile: row.tile || tileOf(s) });
     });
+    perLayer[name] = labels.map((l) => byLabel.get(l)?.ms ?? NaN);
+    tiles[name] = labels.map((l) => byLabel.get(l)?.tile ?? '');
+    totals[name] = { ...whole, kernelMs: steps.reduce((a, b) => a + b, 0), dispatches: model.dispatchCount };
     const clock = smClock();
-    console.log(`${id} ${name}: wall ${whole.wallMs.toFixed(3)} ms, gpu ${whole.gpuMs?.toFixed(3) ?? '-'} ms, sum of launches ${totals[name].kernelMs.toFixed(3)} ms${clock ? `, SM clock ${clock}` : ''}`);
+    console.log(
+      `${id} ${name}: wall ${whole.wallMs.toFixed(3)} ms, gpu ${whole.gpuMs?.toFixed(3) ?? '-'} ms, sum of ${model.dispatchCount} launches ` +
+        `${totals[name].kernelMs.toFixed(3)} ms${clock ? `, SM clock ${clock}` : ''}`,
+    );
   };
   for (const [name, kernels] of Object.entries(GLOBAL_CHOICES)) {
     const model = await CompiledModel.compile(device, graph, { optimize: false, kernels });
@@ -127,16 +153,16 @@ for (const id of values.networks!.split(',')) {
   await measure('gpu default again', defaultAgain);
   defaultAgain.dispose();
 
-  const names = Object.keys(perStep);
-  console.log(`\n${id} per launch (us; * = fastest):`);
+  const names = Object.keys(perLayer);
+  console.log(`\n${id} per layer (us, a split-K layer's two launches summed; * = fastest):`);
   console.log(['#', 'kind', 'layer', 'shape', ...names, 'tuned tile'].join('\t'));
   labels.forEach((label, i) => {
-    const row = names.map((n) => perStep[n][i]);
+    const row = names.map((n) => perLayer[n][i]);
     const best = Math.min(...row);
     console.log([i, kinds[i], label, shapes[i], ...row.map((ms) => `${(ms * 1000).toFixed(1)}${ms === best ? '*' : ''}`), tiles.tuned[i]].join('\t'));
   });
   console.log(`${id} totals: ${names.map((n) => `${n} ${totals[n].gpuMs?.toFixed(3) ?? totals[n].wallMs.toFixed(3)} ms`).join(', ')}\n`);
-  (report.networks as Record<string, unknown>)[id] = { totals, tuneMs, labels, kinds, shapes, tiles, perStepMs: perStep, cache: cache.toJSON() };
+  (report.networks as Record<string, unknown>)[id] = { totals, tuneMs, labels, kinds, shapes, tiles, perLayerMs: perLayer, cache: cache.toJSON() };
 }
 if (values.out) {
   mkdirSync(dirname(values.out), { recursive: true });
