@@ -6,7 +6,8 @@
  * - layout NHWC: the NCHW input is transposed once; logits come out `[n, classes]` (NCHW order for `[n, c, 1, 1]`);
  * - conv2d -> `tf.fused.conv2d` (groups 1) or `tf.fused.depthwiseConv2d` (groups = input channels), bias and
  *   relu / relu6 fused; a fused residual is `act(add(conv(x) + bias, residual))` (TF.js fuses no residual);
- * - global average pool -> `tf.mean` over H and W; linear -> `tf.fused.matMul` with the weight pre-transposed;
+ * - global average pool -> `tf.mean` over H and W; linear -> `tf.fused.matMul` with the weight pre-transposed (after
+ *   that mean when the graph fused the pool into it, `poolInput`);
  * - max / average pool, add, batch norm (when unfused), flatten, reshape, softmax and pad for completeness.
  *
  * Weights are made as tensors on the backend active when `buildTfjsModel` runs (TF.js moves tensors between
@@ -238,7 +239,10 @@ export function buildTfjsModel(graph: Graph): TfjsModel {
         const bias = a.bias ? keep(tf.tensor1d(a.bias)) : undefined;
         const { fused, clamp } = splitActivation(a.activation);
         return (env) => {
-          let y: tf.Tensor = tf.fused.matMul({ a: flatOf(env.get(node.inputs[0])!, node.inputs[0]), b, bias, activation: fused });
+          const src = node.inputs[0];
+          // A fused global average pool in front (`poolInput`): TF.js takes the mean over H and W first, as unfused.
+          const x = a.poolInput ? tf.reshape(tf.mean(nhwc(env.get(src)!, src), [1, 2]), [-1, inF]) : flatOf(env.get(src)!, src);
+          let y: tf.Tensor = tf.fused.matMul({ a: x as tf.Tensor2D, b, bias, activation: fused });
           if (clamp) y = tf.clipByValue(y, clamp[0], clamp[1]);
           env.set(out, { t: y, flat: true });
         };
