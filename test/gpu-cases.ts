@@ -64,6 +64,24 @@ export interface LinearCase {
   readonly flattenFrom?: readonly [number, number];
 }
 
+/**
+ * A classifier head: global average pool, a flatten (`via: 'flatten'`, the default, as torchvision writes it), a
+ * reshape to the same shape (`'reshape'`, as ONNX exports write it) or nothing (`'direct'`), then a fully
+ * connected layer; `'tflite'` is TFLite's head: an average pool whose window is the whole map, then a 1x1
+ * convolution. The standard passes fuse all four into one launch (`fusePoolLinear`).
+ */
+export interface PoolLinearCase {
+  readonly kind: 'poolLinear';
+  readonly n: number;
+  readonly c: number;
+  readonly h: number;
+  readonly w: number;
+  readonly outF: number;
+  readonly bias: boolean;
+  readonly activation: ActivationName;
+  readonly via?: 'flatten' | 'reshape' | 'direct' | 'tflite';
+}
+
 export interface InvertedResidualCase {
   readonly kind: 'invertedResidual';
   readonly n: number;
@@ -131,6 +149,7 @@ export type GpuCase = (
   | PoolCase
   | SimpleCase
   | LinearCase
+  | PoolLinearCase
   | InvertedResidualCase
   | BottleneckCase
   | NetworkCase
@@ -254,6 +273,26 @@ export function buildCase(c: GpuCase): BuiltCase {
       );
       break;
     }
+    case 'poolLinear': {
+      const x = input('x', [c.n, c.c, c.h, c.w]);
+      const bound = Math.sqrt(3 / c.c);
+      const weight = rng.fill(c.outF * c.c, -bound, bound);
+      const bias = c.bias ? rng.fill(c.outF, -0.5, 0.5) : null;
+      const activation = ACTIVATIONS[c.activation];
+      const via = c.via ?? 'flatten';
+      if (via === 'tflite') {
+        const pooled = b.avgPool(x, { kernel: [c.h, c.w], stride: 1 });
+        let y = b.conv2d(pooled, { outChannels: c.outF, kernel: 1, weight, bias });
+        if (c.activation !== 'none') y = b.activation(y, activation);
+        b.output(y);
+        break;
+      }
+      let pooled = b.globalAvgPool(x);
+      if (via === 'flatten') pooled = b.flatten(pooled);
+      if (via === 'reshape') pooled = b.reshape(pooled, [c.n, c.c, 1, 1]);
+      b.output(b.linear(pooled, { outFeatures: c.outF, weight, bias, activation }));
+      break;
+    }
     case 'invertedResidual': {
       const x = input('x', [c.n, c.inC, c.size, c.size]);
       b.output(invertedResidual(b, x, params, 'block', { inC: c.inC, outC: c.outC, stride: c.stride, expandRatio: c.expandRatio }));
@@ -292,6 +331,15 @@ export function buildCase(c: GpuCase): BuiltCase {
     }
   }
   return { graph: b.build(), inputs };
+}
+
+/**
+ * For a pool + FC head case over more than one position: whether the compiled model ran it as one fused launch
+ * (a pooled linear kernel, no separate pool); undefined for every other case.
+ */
+export function headFused(c: GpuCase, kernels: readonly string[]): boolean | undefined {
+  if (c.kind !== 'poolLinear' || c.h * c.w === 1) return undefined;
+  return kernels.some((k) => /^linear-(pooled|splitk\/pooled)\//.test(k)) && !kernels.some((k) => k.startsWith('pool/'));
 }
 
 /** The fp32 bar: max |gpu - ref| <= 1e-4 * max|ref| + 1e-5. */
@@ -388,6 +436,15 @@ export const KERNEL_CASES: readonly GpuCase[] = [
   { kind: 'linear', n: 5, inF: 33, outF: 7, activation: 'relu' },
   { kind: 'linear', n: 9, inF: 33, outF: 7, activation: 'relu6' },
   { kind: 'linear', n: 2, inF: 30, outF: 6, activation: 'none', flattenFrom: [3, 2] },
+  // Global average pool + FC heads, fused into one launch: the ImageNet heads' shape (7x7, 1000 out), channel and
+  // feature counts that are not multiples of 4, more input vec4s than one workgroup-memory chunk (2100 channels),
+  // a 1x1 map, batch 2, with and without bias, clamped, each head spelling. Batch >= 8 takes the row-blocked tile.
+  { kind: 'poolLinear', n: 1, c: 1280, h: 7, w: 7, outF: 1000, bias: true, activation: 'none' },
+  { kind: 'poolLinear', n: 2, c: 37, h: 3, w: 5, outF: 21, bias: false, activation: 'relu6', via: 'reshape' },
+  { kind: 'poolLinear', n: 1, c: 2100, h: 2, w: 2, outF: 300, bias: true, activation: 'relu', via: 'direct' },
+  { kind: 'poolLinear', n: 2, c: 64, h: 4, w: 4, outF: 1001, bias: true, activation: 'none', via: 'tflite' },
+  { kind: 'poolLinear', n: 1, c: 30, h: 1, w: 1, outF: 10, bias: false, activation: 'none' },
+  { kind: 'poolLinear', n: 9, c: 40, h: 3, w: 3, outF: 70, bias: true, activation: 'relu' },
   { kind: 'softmax', n: 2, c: 1001, h: 1, w: 1 },
   { kind: 'softmax', n: 1, c: 3, h: 1, w: 1 },
   { kind: 'flatten', n: 2, c: 5, h: 3, w: 2 },

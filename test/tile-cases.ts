@@ -3,7 +3,7 @@
  * the edges (odd widths, channel counts that are not multiples of the tile), so each variant is checked
  * against the CPU reference.
  */
-import { TILE_CANDIDATES } from '../src/runtime/autotune.ts';
+import { SPLIT_K_MAX_TILES, TILE_CANDIDATES } from '../src/runtime/autotune.ts';
 import type { KernelChoice } from '../src/runtime/lowering.ts';
 import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from '../src/runtime/lowering.ts';
 import type { GpuCase } from './gpu-cases.ts';
@@ -20,7 +20,62 @@ const SHAPES: Record<keyof typeof TILE_CANDIDATES, GpuCase> = {
   depthwise: { kind: 'conv', n: 2, inC: 10, h: 7, w: 13, outC: 10, kernel: 3, stride: 1, pad: 1, groups: 10, bias: true, activation: 'none', residual: true },
 };
 
+/**
+ * Split-K tiles get shapes with K = 63 input vec4s: 2, 4, 8 and 16 slices of whole staging steps (32, 16, 8, 4
+ * vec4s; the last slice shorter), channel counts that leave padding lanes, partial tiles at the edges.
+ */
+const SPLIT_K_SHAPES: Record<'pointwise' | 'conv2d', GpuCase> = {
+  pointwise: { kind: 'conv', n: 2, inC: 250, h: 5, w: 7, outC: 22, kernel: 1, stride: 1, pad: 0, groups: 1, bias: true, activation: 'relu6', residual: true },
+  conv2d: { kind: 'conv', n: 1, inC: 26, h: 9, w: 11, outC: 18, kernel: 3, stride: 2, pad: 1, groups: 1, bias: true, activation: 'relu', residual: false },
+};
+
 const SHARED_TILE = { pixelsPerThread: 4, vec4sPerThread: 2, shared: true } as const;
+
+/** The GPU default's workgroup-memory tile with K split `splitK` ways. */
+const splitTile = (splitK: number) => ({ pixelsPerThread: 2, vec4sPerThread: 2, shared: true, splitK }) as const;
+
+/**
+ * Split-K beyond the candidates' own shapes: ResNet-50's 7x7 3x3 layer scaled down (residual + ReLU), stride 2 on
+ * odd sizes at batch 2 (ReLU6), K not a multiple of the split, a strided 1x1, a 1x1 map, 5x5 with dilation, every
+ * reduce variant (residual or not, clamp or not); and ResNet-50 with split-K on its layers of few output tiles.
+ */
+const SPLIT_K_EXTRA: readonly TileCase[] = [
+  {
+    name: 'split-K 8: 3x3 on a 7x7 map, residual + relu',
+    case: { kind: 'conv', n: 1, inC: 64, h: 7, w: 7, outC: 64, kernel: 3, stride: 1, pad: 1, groups: 1, bias: false, batchNorm: true, activation: 'relu', residual: true },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, conv2d: splitTile(8) },
+  },
+  {
+    name: 'split-K 4: 3x3 stride 2, 11x9, batch 2, relu6, K = 45 (slices 12, 12, 12, 9)',
+    case: { kind: 'conv', n: 2, inC: 20, h: 11, w: 9, outC: 30, kernel: 3, stride: 2, pad: 1, groups: 1, bias: true, activation: 'relu6', residual: false },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, conv2d: splitTile(4) },
+  },
+  {
+    name: 'split-K 2: pointwise stride 2, 7x7 -> 4x4, batch norm, no activation',
+    case: { kind: 'conv', n: 1, inC: 100, h: 7, w: 7, outC: 36, kernel: 1, stride: 2, pad: 0, groups: 1, bias: false, batchNorm: true, activation: 'none', residual: false },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, pointwise: splitTile(2) },
+  },
+  {
+    name: 'split-K 4: 3x3 on a 1x1 map, residual, no activation',
+    case: { kind: 'conv', n: 1, inC: 40, h: 1, w: 1, outC: 12, kernel: 3, stride: 1, pad: 1, groups: 1, bias: true, activation: 'none', residual: true },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, conv2d: splitTile(4) },
+  },
+  {
+    name: 'split-K 2: 5x5 dilation 2, 9x9',
+    case: { kind: 'conv', n: 1, inC: 24, h: 9, w: 9, outC: 20, kernel: 5, stride: 1, pad: 4, dilation: 2, groups: 1, bias: true, activation: 'relu6', residual: false },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, conv2d: splitTile(2) },
+  },
+  {
+    name: 'resnet50 64 with the GPU default choice + split-K 4 on layers of at most 8 output tiles',
+    case: { kind: 'resnet50', n: 1, inputSize: 64, numClasses: 10, softmax: true },
+    kernels: { ...GPU_KERNEL_CHOICE, smallMapSplitK: { splits: 4, maxTiles: 8 } },
+  },
+  {
+    name: `mobilenetV2 96 (batch 2) with the GPU default choice + split-K 2 on layers of at most ${SPLIT_K_MAX_TILES} output tiles`,
+    case: { kind: 'mobilenetV2', n: 2, inputSize: 96, widthMultiplier: 0.5, numClasses: 10, softmax: true },
+    kernels: { ...GPU_KERNEL_CHOICE, smallMapSplitK: { splits: 2, maxTiles: SPLIT_K_MAX_TILES } },
+  },
+];
 
 /**
  * Shapes only the workgroup-memory kernels treat specially: strided 1x1, dilation, an RGB stem, K not a multiple
@@ -52,6 +107,40 @@ const SHARED_EXTRA: readonly TileCase[] = [
     case: { kind: 'linear', n: 3, inF: 70, outF: 9, activation: 'relu6' },
     kernels: { ...DEFAULT_KERNEL_CHOICE, linear: 'splitK' },
   },
+  // The fused global average pool + FC head (fusePoolLinear) on every kernel the lowering picks for it: pooled
+  // split-K (few rows with 'splitK': the GPU default at batch 1), the pooled register GEMV with the GPU default's
+  // 2 x 2 tile (batch 2 on GPUs), with 1 x 1 (the register head on the GPU choice) and with 4 x 4; the software
+  // default's 1 x 4 and 8 x 4 are in KERNEL_CASES.
+  {
+    name: 'pool + linear split-K, 1 row',
+    case: { kind: 'poolLinear', n: 1, c: 1283, h: 7, w: 7, outF: 1001, bias: true, activation: 'none' },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, linear: 'splitK' },
+  },
+  {
+    name: 'pool + linear split-K, 3 rows, clamp, TFLite head',
+    case: { kind: 'poolLinear', n: 3, c: 70, h: 3, w: 3, outF: 9, bias: false, activation: 'relu6', via: 'tflite' },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, linear: 'splitK' },
+  },
+  {
+    name: 'pool + linear with the GPU default choice, 1 row',
+    case: { kind: 'poolLinear', n: 1, c: 96, h: 5, w: 5, outF: 37, bias: true, activation: 'relu' },
+    kernels: GPU_KERNEL_CHOICE,
+  },
+  {
+    name: 'pool + linear with the GPU default choice, 2 rows',
+    case: { kind: 'poolLinear', n: 2, c: 1030, h: 3, w: 3, outF: 77, bias: true, activation: 'none', via: 'reshape' },
+    kernels: GPU_KERNEL_CHOICE,
+  },
+  {
+    name: 'pool + linear register head with the GPU choice, 1 row',
+    case: { kind: 'poolLinear', n: 1, c: 260, h: 7, w: 7, outF: 300, bias: true, activation: 'relu6', via: 'direct' },
+    kernels: { ...GPU_KERNEL_CHOICE, linear: 'register' },
+  },
+  {
+    name: 'pool + linear register 4 x 4 tile, 5 rows',
+    case: { kind: 'poolLinear', n: 5, c: 44, h: 2, w: 3, outF: 150, bias: false, activation: 'relu6' },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, pointwise: { pixelsPerThread: 4, vec4sPerThread: 4 } },
+  },
   {
     name: 'mobilenetV2 96 with the GPU default choice',
     case: { kind: 'mobilenetV2', n: 1, inputSize: 96, widthMultiplier: 0.5, numClasses: 10, softmax: true },
@@ -66,11 +155,11 @@ const SHARED_EXTRA: readonly TileCase[] = [
 
 export const TILE_CASES: readonly TileCase[] = [...(Object.keys(TILE_CANDIDATES) as (keyof typeof TILE_CANDIDATES)[]).flatMap((family) =>
   TILE_CANDIDATES[family].map((tile) => ({
-    name: `${family} p${tile.pixelsPerThread}v${tile.vec4sPerThread}${tile.shared ? ' shared' : ''}`,
-    case: SHAPES[family],
+    name: `${family} p${tile.pixelsPerThread}v${tile.vec4sPerThread}${tile.shared ? ' shared' : ''}${tile.splitK ? ` split-K ${tile.splitK}` : ''}`,
+    case: tile.splitK && family !== 'depthwise' ? SPLIT_K_SHAPES[family] : SHAPES[family],
     kernels: {
       ...DEFAULT_KERNEL_CHOICE,
       [family]: family === 'depthwise' ? { pixelsPerThread: tile.pixelsPerThread } : tile,
     },
   })),
-), ...SHARED_EXTRA];
+), ...SHARED_EXTRA, ...SPLIT_K_EXTRA];

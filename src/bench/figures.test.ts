@@ -18,7 +18,10 @@ import { formatNumber, formatRowsTable, textTable } from './report.ts';
 
 const fill = (n: number, v = 0.1) => new Float32Array(n).fill(v);
 
-/** input 8x4x4 -> conv 3x3 p1 8->16 (+bias, relu) -> depthwise 3x3/2 -> 1x1 16->16 + residual -> gap -> fc 16->10. */
+/**
+ * input 8x4x4 -> conv 3x3 p1 8->16 (+bias, relu) -> depthwise 3x3/2 -> 1x1 16->16 + residual -> gap -> fc 16->10;
+ * optimized, gap + flatten + fc are one launch (fusePoolLinear).
+ */
 function smallNet() {
   const b = new GraphBuilder();
   const x = b.input('input', [1, 8, 4, 4]);
@@ -58,9 +61,9 @@ describe('derived figures', () => {
     const { graph, steps } = smallNet();
     const nodes = nodesByName(graph);
     expect(steps.map((s) => `${s.label}:${s.kind}`)).toEqual([
-      'pack input 0:layout', 'conv:conv2d', 'dw:depthwise', 'pw:pointwise', 'gap:pool', 'fc:linear', 'unpack output 0:layout',
+      'pack input 0:layout', 'conv:conv2d', 'dw:depthwise', 'pw:pointwise', 'fc:linear', 'unpack output 0:layout',
     ]);
-    const [pack, conv, dw, pw, gap, fc] = steps;
+    const [pack, conv, dw, pw, fc] = steps;
 
     expect(conv.macs).toBe(4 * 4 * 16 * 8 * 9);
     expect(stepTraffic(graph, conv, nodes.get('conv'))).toEqual({
@@ -79,9 +82,15 @@ describe('derived figures', () => {
     expect(stepTraffic(graph, pw, nodes.get('pw')).inputBytes).toBe(2 * 16 * 4 * 4);
     expect(describeStepShape(graph, pw, nodes.get('pw'))).toBe('16x2x2 -> 16x2x2 1x1 +res');
 
-    expect(stepTraffic(graph, gap, nodes.get('gap'))).toEqual({ inputBytes: 16 * 4 * 4, weightBytes: 0, outputBytes: 16 * 4, bytes: 16 * 4 * 5 });
+    // The fused head reads the 16x2x2 map (the pooled vector never goes through memory).
     expect(fc.macs).toBe(16 * 10);
-    expect(stepTraffic(graph, fc, nodes.get('fc')).weightBytes).toBe((160 + 10) * 4);
+    expect(stepTraffic(graph, fc, nodes.get('fc'))).toEqual({
+      inputBytes: 16 * 4 * 4,
+      weightBytes: (160 + 10) * 4,
+      outputBytes: 10 * 4,
+      bytes: 16 * 4 * 4 + (160 + 10) * 4 + 10 * 4,
+    });
+    expect(describeStepShape(graph, fc, nodes.get('fc'))).toBe('16x2x2 -> 10x1x1');
     expect(stepTraffic(graph, pack).bytes).toBe(2 * 8 * 16 * 4);
   });
 });
@@ -109,7 +118,7 @@ describe('rows', () => {
     const conv = rows[1];
     expect(conv.kernel).toBe('conv2d');
     expect(conv.intensity).toBeCloseTo((2 * conv.macs) / conv.bytes, 12);
-    expect(timeByKernel(rows)).toEqual({ layout: 2 + 14, conv2d: 4, depthwise: 6, pointwise: 8, pool: 10, linear: 12 });
+    expect(timeByKernel(rows)).toEqual({ layout: 2 + 12, conv2d: 4, depthwise: 6, pointwise: 8, linear: 10 });
   });
 
   it('a median under the timer resolution falls back to the mean, flagged', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { packUniforms } from '../../shaders/common.ts';
-import type { ConvCase, GpuCase, LinearCase } from '../../test/gpu-cases.ts';
+import type { ConvCase, GpuCase, LinearCase, PoolLinearCase } from '../../test/gpu-cases.ts';
 import { BLOCK_CASES, KERNEL_CASES, buildCase, describeCase } from '../../test/gpu-cases.ts';
 import { GraphBuilder } from '../graph/builder.ts';
 import type { Graph, Shape4 } from '../graph/ir.ts';
@@ -9,7 +9,7 @@ import { optimizeGraph } from '../graph/passes/index.ts';
 import { mobilenetV2, randomParams } from '../models/index.ts';
 import { dispatchGrid } from './compiled-model.ts';
 import { toFloat16Bits } from './f16.ts';
-import type { BufferRef, Step } from './lowering.ts';
+import type { BufferRef, KernelChoice, Step } from './lowering.ts';
 import { isSoftwareAdapter } from '../gpu/device.ts';
 import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, defaultKernelChoice, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
 
@@ -30,7 +30,8 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
   const hits = new Uint32Array(outVec4s);
   const u = step.uniforms;
   const invocations = step.workgroups * 64;
-  const { P, V } = step.kind === 'layout' || step.kind === 'pool' || step.kind === 'elementwise' ? { P: 1, V: 1 } : blocking(step.program.key);
+  const blocked = step.kind !== 'layout' && step.kind !== 'pool' && step.kind !== 'elementwise' && !step.program.name.startsWith('linear-splitk');
+  const { P, V } = blocked ? blocking(step.program.key) : { P: 1, V: 1 };
   const mark = (o: number) => {
     if (o < 0 || o >= outVec4s) throw new Error(`${step.label}: write at ${o} outside [0, ${outVec4s})`);
     hits[o]++;
@@ -75,6 +76,24 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
           const ox = oxGroup * P + p;
           if (ox < u.outW) mark(((n * u.outH + oy) * u.outW + ox) * u.C4 + c4);
         }
+        break;
+      }
+      case 'linear-splitk':
+      case 'linear-splitk-pooled': {
+        // One workgroup per output vec4 (row-major over rows x outC4); its first invocation stores.
+        const item = Math.floor(flat / 64);
+        if (flat % 64 === 0 && item < u.items) mark(item);
+        break;
+      }
+      case 'linear-pooled': {
+        // A workgroup per (block of P rows, block of 64 x V output vec4s); each invocation P rows x V vec4s.
+        const item = Math.floor(flat / 64);
+        if (item >= u.items) break;
+        const firstRow = Math.floor(item / u.coGroups) * P;
+        const firstCo = ((item % u.coGroups) * 64 + (flat % 64)) * V;
+        for (let p = 0; p < P; p++)
+          for (let c = 0; c < V; c++)
+            if (firstRow + p <= u.rows - 1 && firstCo + c <= u.outC4 - 1) mark((firstRow + p) * u.outC4 + firstCo + c);
         break;
       }
       default:
@@ -138,8 +157,11 @@ function checkSteps(graph: Graph, steps: Step[]): void {
     const missed = hits.findIndex((h) => h !== 1);
     expect(missed, `${s.label} (${s.program.key}): output ${missed} written ${hits[missed]} times`).toBe(-1);
     // Invocations the kernel's indexing needs: one per (P-pixel row, V-vec4 group) for pointwise, `total` otherwise.
+    // Workgroup-per-item kernels (the linear heads) need all 64 invocations of each item's workgroup.
     const required =
-      s.program.name === 'pointwise' ? Math.ceil(s.uniforms.pixels / blocking(s.program.key).P) * s.uniforms.coGroups : s.uniforms.total;
+      s.program.name === 'pointwise' ? Math.ceil(s.uniforms.pixels / blocking(s.program.key).P) * s.uniforms.coGroups
+      : s.program.name.startsWith('linear-') ? s.uniforms.items * 64
+      : s.uniforms.total;
     expect(required).toBeGreaterThan(0);
     expect(s.workgroups * 64, s.label).toBeGreaterThanOrEqual(required);
     expect((s.workgroups - 1) * 64, `${s.label}: no spare workgroup`).toBeLessThan(required);
@@ -187,6 +209,8 @@ describe('lowerGraph on KERNEL_CASES', () => {
         expect([s.uniforms.actMin, s.uniforms.actMax]).toEqual([lo, hi]);
       } else if (c.kind === 'linear') {
         checkLinear(c, middle);
+      } else if (c.kind === 'poolLinear') {
+        checkPoolLinear(c, middle);
       } else if (c.kind === 'batchNorm') {
         // A lone batch norm is a depthwise 1x1.
         expect(middle.map((s) => s.kind)).toEqual(['depthwise']);
@@ -223,6 +247,29 @@ describe('lowerGraph on KERNEL_CASES', () => {
       expect(middle).toHaveLength(1);
     }
   }
+
+  /** A pool + FC head is one launch: the pooled register GEMV (software default), or the plain one on a 1x1 map. */
+  function checkPoolLinear(c: PoolLinearCase, middle: Step[]): void {
+    expect(middle).toHaveLength(1);
+    const fc = middle[0];
+    expect(fc.kind).toBe('linear');
+    const act = c.activation === 'none' ? 'noact' : 'act';
+    const { pixelsPerThread, vec4sPerThread } = DEFAULT_KERNEL_CHOICE.pointwise;
+    const fewRows = c.n < pixelsPerThread;
+    if (c.h * c.w === 1) {
+      expect(fc.program.key).toBe(`pointwise/${fewRows ? 'p1v1' : `p${pixelsPerThread}v${vec4sPerThread}`}/1/nores/${act}`);
+    } else {
+      const V = Math.min(DEFAULT_KERNEL_CHOICE.pooledLinearVec4s!, vec4s(c.outF));
+      expect(fc.program.key).toBe(`linear-pooled/p${fewRows ? 1 : pixelsPerThread}v${V}/${act}`);
+      expect(fc.uniforms).toMatchObject({ rows: c.n, inC4: vec4s(c.c), outC4: vec4s(c.outF), spatial: c.h * c.w });
+      expect(fc.buffers.src).toEqual({ kind: 'tensor', id: 0 });
+    }
+    expect(fc.macs).toBe(c.n * c.c * c.outF);
+    const { weight, bias } = fc.buffers;
+    if (weight.kind !== 'constant' || bias.kind !== 'constant') throw new Error('weights are constants');
+    expect(weight.data.length).toBe(vec4s(c.c) * vec4s(c.outF) * 16);
+    expect(bias.data.length).toBe(vec4s(c.outF) * 4);
+  }
 });
 
 describe('lowerGraph on BLOCK_CASES and networks', () => {
@@ -253,7 +300,10 @@ describe('lowerGraph on BLOCK_CASES and networks', () => {
     checkSteps(graph, steps);
     const counts: Record<string, number> = {};
     for (const s of steps) counts[s.kind] = (counts[s.kind] ?? 0) + 1;
-    expect(counts).toEqual({ layout: 2, conv2d: 1, pointwise: 34, depthwise: 17, pool: 1, linear: 1, softmax: 1 });
+    // Global average pool, flatten and classifier are one launch (fusePoolLinear): no pool step.
+    expect(counts).toEqual({ layout: 2, conv2d: 1, pointwise: 34, depthwise: 17, linear: 1, softmax: 1 });
+    // 10 classes: 3 output vec4s, so 3 per invocation (not the software default's 4).
+    expect(steps.find((s) => s.kind === 'linear')!.program.key).toBe('linear-pooled/p1v3/noact');
     expect(steps.some((s) => s.label === 'flatten')).toBe(false);
     expect(steps.filter((s) => 'residual' in s.buffers)).toHaveLength(10);
   });
@@ -367,7 +417,35 @@ describe('kernel choice per adapter', () => {
     const graph = optimizeGraph(mobilenetV2({ params: randomParams(3), inputSize: 224 }));
     const steps = lowerGraph(graph, GPU_KERNEL_CHOICE);
     for (const st of steps.filter((x) => x.kind === 'pointwise' || x.kind === 'conv2d')) expect(st.program.key).toMatch(/^conv-shared\/k\dx\d\/p2v2\//);
-    expect(steps.find((st) => st.kind === 'linear')!.program.key).toMatch(/^linear-splitk\//);
+    // The head is the pooled split-K kernel: the global average pool is fused into it.
+    expect(steps.find((st) => st.kind === 'linear')!.program.key).toBe('linear-splitk/pooled/noact');
+    expect(steps.some((st) => st.kind === 'pool')).toBe(false);
+  });
+
+  it('the fused head per choice and batch: pooled split-K for few rows, else the pooled register tile', () => {
+    const head = (n: number) =>
+      optimizeGraph(buildCase({ kind: 'poolLinear', n, c: 64, h: 7, w: 7, outF: 100, bias: true, activation: 'relu' }).graph);
+    const key = (n: number, choice: KernelChoice) => lowerGraph(head(n), choice).find((st) => st.kind === 'linear')!;
+    // GPUs: split-K below the 2-pixel tile, the 2 x 2 register tile from there.
+    const gpu1 = key(1, GPU_KERNEL_CHOICE);
+    expect(gpu1.program.key).toBe('linear-splitk/pooled/act');
+    expect(gpu1.uniforms).toMatchObject({ items: 25, inC4: 16, outC4: 25, spatial: 49 });
+    expect(gpu1.workgroups).toBe(25);
+    expect(key(2, GPU_KERNEL_CHOICE).program.key).toBe('linear-pooled/p2v2/act');
+    // GPU choice with the register head: one vec4 per invocation below the tile.
+    expect(key(1, { ...GPU_KERNEL_CHOICE, linear: 'register' }).program.key).toBe('linear-pooled/p1v1/act');
+    // Software: one row per invocation below the 8-pixel tile, 8 from there; 4 output vec4s per invocation.
+    const sw = key(7, DEFAULT_KERNEL_CHOICE);
+    expect(sw.program.key).toBe('linear-pooled/p1v4/act');
+    expect(sw.uniforms).toMatchObject({ rows: 7, items: 7, coGroups: 1, inC4: 16, outC4: 25, spatial: 49 });
+    expect(sw.workgroups).toBe(7);
+    const sw9 = key(9, DEFAULT_KERNEL_CHOICE);
+    expect(sw9.program.key).toBe('linear-pooled/p8v4/act');
+    expect(sw9.uniforms).toMatchObject({ rows: 9, coGroups: 1, items: 2 });
+    expect(key(9, { ...DEFAULT_KERNEL_CHOICE, pooledLinearVec4s: 1 }).uniforms).toMatchObject({ coGroups: 1, items: 2 });
+    expect(key(2, { ...DEFAULT_KERNEL_CHOICE, pooledLinearVec4s: undefined }).program.key).toBe('linear-pooled/p1v1/act');
+    expect(gpu1.macs).toBe(64 * 100);
+    expect(sw.macs).toBe(7 * 64 * 100);
   });
 });
 

@@ -1,27 +1,28 @@
 import type { KernelProgram, StoragePrecision } from '../../shaders/common.ts';
 import { bytesPerVec4, ceilDiv, clampBound } from '../../shaders/common.ts';
 import { conv2dProgram } from '../../shaders/conv2d.ts';
-import { convSharedBlock, convSharedProgram } from '../../shaders/conv-shared.ts';
+import { CONV_SHARED_STEP, convSharedBlock, convSharedProgram } from '../../shaders/conv-shared.ts';
 import { depthwiseConvProgram, depthwiseRowsProgram } from '../../shaders/depthwise.ts';
 import { broadcastAddProgram, elementwiseProgram } from '../../shaders/elementwise.ts';
 import { flattenProgram, packNchwProgram, reshapeProgram, unpackNchwProgram } from '../../shaders/layout.ts';
 import { padProgram } from '../../shaders/pad.ts';
 import { pointwiseConvProgram } from '../../shaders/pointwise.ts';
 import { globalAvgPoolProgram, poolProgram } from '../../shaders/pool.ts';
-import { linearSplitKProgram } from '../../shaders/linear.ts';
+import { linearPooledProgram, linearSplitKProgram } from '../../shaders/linear.ts';
 import { softmaxAxesProgram, softmaxProgram } from '../../shaders/softmax.ts';
+import { splitKReduceProgram } from '../../shaders/split-k.ts';
 import { GraphError } from '../errors.ts';
 import { isSoftwareAdapter } from '../gpu/device.ts';
-import type { Activation, Conv2dNode, Graph, GraphNode, LinearNode, PoolAttrs, Shape4, SoftmaxAttrs, TensorId } from '../graph/ir.ts';
+import type { Activation, Conv2dAttrs, Conv2dNode, Graph, GraphNode, LinearNode, PoolAttrs, Shape4, SoftmaxAttrs, TensorId } from '../graph/ir.ts';
 import { activationBounds } from '../graph/ir.ts';
 import { toFloat16BitsInto } from './f16.ts';
 import type { WeightPacking } from './pack-weights.ts';
 import { c4, denseConvPacking, depthwisePacking, groupedConvPacking, linearRowsPacking, packBias, packWeights } from './pack-weights.ts';
 
 /**
- * Lowering: each node of an optimized graph becomes one kernel launch described without any GPU object:
- * which program, its uniform values, how many workgroups, and what each binding reads or writes. The
- * compiler turns these into pipelines, buffers and bind groups once.
+ * Lowering: each node of an optimized graph becomes one kernel launch (a split-K convolution two) described
+ * without any GPU object: which program, its uniform values, how many workgroups, and what each binding reads
+ * or writes. The compiler turns these into pipelines, buffers and bind groups once.
  */
 export type BufferRef =
   | { readonly kind: 'tensor'; readonly id: TensorId }
@@ -38,7 +39,12 @@ export type BufferRef =
     }
   /** Plain NCHW f32 staging buffers at the graph's edges, by input or output position. */
   | { readonly kind: 'rawInput'; readonly index: number }
-  | { readonly kind: 'rawOutput'; readonly index: number };
+  | { readonly kind: 'rawOutput'; readonly index: number }
+  /**
+   * Split-K partial sums (f32): `byteLength` bytes that one launch writes and the next reads. The compiler makes
+   * one scratch buffer for the model, sized to the largest need: launches run in order, so steps share it.
+   */
+  | { readonly kind: 'scratch'; readonly byteLength: number };
 
 export interface Step {
   /** The graph node's name, or a layout step's description. */
@@ -50,8 +56,13 @@ export interface Step {
   readonly workgroups: number;
   /** Binding name (as in `program.bindings`, except `params`) -> buffer. */
   readonly buffers: Readonly<Record<string, BufferRef>>;
-  /** Multiply-accumulates, for GFLOP/s figures. */
+  /** Multiply-accumulates, for GFLOP/s figures (a node lowered to several launches counts them once). */
   readonly macs: number;
+  /**
+   * Output tensor of the graph node the step was lowered from (absent for the layout steps at the graph's
+   * edges). Every launch of a node lowered to several (split-K) carries it and the node's name as `label`.
+   */
+  readonly node?: TensorId;
 }
 
 /**
@@ -63,6 +74,23 @@ export interface Tile {
   readonly pixelsPerThread: number;
   readonly vec4sPerThread: number;
   readonly shared?: boolean;
+  /**
+   * With `shared`: spread the K reduction (KH * KW * inC) over this many workgroups per output tile, each
+   * writing f32 partial sums to a scratch buffer, and add them in a second launch that applies bias, residual
+   * and clamp (`splitKSlices`: K is cut in whole staging steps, so a small K gets fewer slices; one slice is
+   * the plain kernel). For outputs with too few tiles to fill a GPU, e.g. 7x7 maps. Absent or 1: no split.
+   */
+  readonly splitK?: number;
+}
+
+/**
+ * Split-K for dense convs whose workgroup-memory tile leaves few workgroups: a layer whose tile gives at most
+ * `maxTiles` output tiles, and whose K has at least `MIN_SPLIT_K_SLICE` input vec4s per slice, gets
+ * `splitK: splits` (`splitKFits`). Per-node tiles (the autotuner's) are explicit and ignore it.
+ */
+export interface SplitKRule {
+  readonly splits: number;
+  readonly maxTiles: number;
 }
 
 /** Kernel tiling knobs; the defaults are the deterministic choice when nothing is tuned. */
@@ -78,6 +106,14 @@ export interface KernelChoice {
    * dot product over a workgroup (shaders/linear.ts), `register` (default) gives it to one invocation.
    */
   readonly linear?: 'splitK' | 'register';
+  /**
+   * Output vec4s per invocation of the fused global average pool + FC register kernel (`linearPooledProgram`:
+   * layers with `poolInput` wherever the split-K head is not chosen); default 1 below the pointwise tile's pixels,
+   * the pointwise tile's vec4s from there. A workgroup pools its rows' map once per 64 x this many output vec4s.
+   */
+  readonly pooledLinearVec4s?: number;
+  /** Split-K on the dense convs with few output tiles (workgroup-memory tiles only), see `SplitKRule`. */
+  readonly smallMapSplitK?: SplitKRule;
   /** Per-convolution tiles (by output tensor id of the optimized graph), e.g. from the autotuner. */
   readonly perNode?: ReadonlyMap<TensorId, Tile>;
 }
@@ -93,14 +129,21 @@ export const DEFAULT_KERNEL_CHOICE: KernelChoice = {
   // 16 x 8 cut the ResNet-50 7x7 stem by 18% and the MobileNetV2 3x3 stem by 22% against 8 x 8 on SwiftShader.
   stem: { pixelsPerThread: 16, vec4sPerThread: 2 },
   depthwise: { pixelsPerThread: 4 },
+  // 64 x 4 output vec4s per workgroup cover the ImageNet heads (250-251), so the fused pool + FC head pools each
+  // row's map once. Against the unfused pool + register GEMV on SwiftShader (1280 or 2048 x 7x7 -> 1000, batch 1,
+  // 8 and 16, interleaved, median GPU time, 2 cores shared with other work) it measured 0.94-0.98x, 1 and 2 vec4s
+  // (the map pooled 4 or 2 times per row) 1.01-1.5x; at batch 1 its single workgroup's best runs were slower than
+  // the unfused GEMV's (which spreads over 4 workgroups) on the idlest runs, so this is parity, not a win, here.
+  pooledLinearVec4s: 4,
 };
 
 /**
- * Deterministic default for hardware GPUs: the workgroup-memory kernel with 16 pixels x 32 channels per
+ * Deterministic default for hardware GPUs: the workgroup-memory kernel with 16 pixels x 64 channels per
  * workgroup for every dense conv, and the split-K head. On an H200 (Dawn/Vulkan in Node, unquantized timestamp
  * queries, docs/perf-h200.md) it beat every other whole-network choice measured: ResNet-50 224 3.17 ms against
  * 4.32 (32 x 64 tiles), 5.96 (32 x 128), 7.63 (register 2 x 4) and 10.6 (the software default); MobileNetV2 224
- * 0.57 ms against 0.80, 1.05, 1.23 and 1.67; the autotuner picked the same tile for every layer.
+ * 0.57 ms against 0.80, 1.05, 1.23 and 1.67; the autotuner picked the same tile for every layer. Split-K on
+ * layers of few tiles (`smallMapSplitK`, tuner candidates) came later and awaits a GPU measurement.
  */
 export const GPU_KERNEL_CHOICE: KernelChoice = {
   pointwise: { pixelsPerThread: 2, vec4sPerThread: 2, shared: true },
@@ -184,6 +227,57 @@ export function storageBytes(shape: Shape4, precision: StoragePrecision = 'f32')
   return n * h * w * c4(c) * bytesPerVec4(precision);
 }
 
+/** Whether a dense conv runs as a pointwise GEMM (1x1, no padding; any stride). */
+function isPointwiseConv(a: Conv2dAttrs): boolean {
+  return a.kernel[0] === 1 && a.kernel[1] === 1 && a.pads.every((p) => p === 0);
+}
+
+/**
+ * The tile a dense (not depthwise) conv gets from a kernel choice without a per-node tile: `pointwise` for
+ * 1x1 GEMMs, `stem` for convs on at most 4 input channels, else `conv2d`; plus `smallMapSplitK` where it fits.
+ */
+export function denseTileOf(choice: KernelChoice, a: Conv2dAttrs, inShape: Shape4, outShape: Shape4): Tile {
+  const base = isPointwiseConv(a) ? choice.pointwise : inShape[1] <= 4 && choice.stem ? choice.stem : choice.conv2d;
+  const rule = choice.smallMapSplitK;
+  if (!rule || !base.shared || (base.splitK ?? 1) > 1) return base;
+  const { tiles, K } = sharedConvGeometry(base, inShape, outShape, a);
+  return splitKFits(tiles, K, rule.splits, rule.maxTiles) ? { ...base, splitK: rule.splits } : base;
+}
+
+/** Output tiles (workgroups without split-K) of a dense conv on a workgroup-memory tile, and its K in input vec4s. */
+export function sharedConvGeometry(
+  tile: Tile,
+  inShape: Shape4,
+  outShape: Shape4,
+  a: Pick<Conv2dAttrs, 'kernel'>,
+): { tiles: number; tilesN: number; K: number } {
+  const [n, outC, outH, outW] = outShape;
+  const block = convSharedBlock(tile);
+  const tilesN = ceilDiv(c4(outC), block.vec4s);
+  return { tiles: ceilDiv(n * outH * outW, block.pixels) * tilesN, tilesN, K: a.kernel[0] * a.kernel[1] * c4(inShape[1]) };
+}
+
+/** Smallest K slice worth its own workgroup under a split-K rule or the tuner, in input vec4s (4 staging steps). */
+export const MIN_SPLIT_K_SLICE = 16;
+
+/**
+ * How `splits` K slices fall on a K of `K` input vec4s: every slice but the last has `kPerSlice` (a multiple
+ * of the workgroup-memory kernel's staging step), none is empty, so there may be fewer than `splits`.
+ */
+export function splitKSlices(K: number, splits: number): { slices: number; kPerSlice: number } {
+  if (!Number.isInteger(splits) || splits < 1) throw new RangeError(`split-K: ${splits} slices is not a positive integer`);
+  const kPerSlice = ceilDiv(ceilDiv(K, splits), CONV_SHARED_STEP) * CONV_SHARED_STEP;
+  return { slices: Math.max(1, ceilDiv(K, kPerSlice)), kPerSlice };
+}
+
+/**
+ * Whether splitting K `splits` ways can pay: the unsplit tile leaves at most `maxTiles` workgroups (too few to
+ * fill a large GPU) and every slice keeps at least `MIN_SPLIT_K_SLICE` input vec4s of K.
+ */
+export function splitKFits(tiles: number, K: number, splits: number, maxTiles: number): boolean {
+  return splits > 1 && tiles <= maxTiles && K >= splits * MIN_SPLIT_K_SLICE;
+}
+
 /**
  * Lowers every node. `precision` is how all tensors of the model and the conv / linear weights are stored (see
  * `StoragePrecision`): one precision per model, so every kernel agrees on every tensor's format; the NCHW f32
@@ -193,7 +287,7 @@ export function lowerGraph(graph: Graph, choice: KernelChoice = DEFAULT_KERNEL_C
   const steps: Step[] = graph.inputs.map((id, index) => layoutStep('pack', graph.tensors[id].shape, index, id, precision));
   for (const node of graph.nodes) {
     if (isAliasNode(graph, node)) continue;
-    steps.push(lowerNode(graph, node, choice, precision));
+    for (const step of [lowerNode(graph, node, choice, precision)].flat()) steps.push({ ...step, node: node.output });
   }
   graph.outputs.forEach((id, index) => steps.push(layoutStep('unpack', graph.tensors[id].shape, index, id, precision)));
   return steps;
@@ -217,7 +311,8 @@ function layoutStep(direction: 'pack' | 'unpack', shape: Shape4, index: number, 
   };
 }
 
-function lowerNode(graph: Graph, node: GraphNode, choice: KernelChoice, precision: StoragePrecision): Step {
+/** One launch, or several for a node split over launches (a split-K convolution). */
+function lowerNode(graph: Graph, node: GraphNode, choice: KernelChoice, precision: StoragePrecision): Step | Step[] {
   const inShape = graph.tensors[node.inputs[0]].shape;
   const outShape = graph.tensors[node.output].shape;
   switch (node.op) {
@@ -338,7 +433,7 @@ function convBuffers(
   return buffers;
 }
 
-function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalChoice: KernelChoice, precision: StoragePrecision): Step {
+function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalChoice: KernelChoice, precision: StoragePrecision): Step | Step[] {
   const tile = globalChoice.perNode?.get(node.output);
   const choice: KernelChoice = tile
     ? { pointwise: tile, conv2d: tile, depthwise: { ...globalChoice.depthwise, pixelsPerThread: tile.pixelsPerThread } }
@@ -376,24 +471,58 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
   }
 
   const weight = groupedConvPacking(a.weight, outC, inC, a.groups, kh, kw);
-  const isPointwise = kh === 1 && kw === 1 && a.pads.every((p) => p === 0);
-  const denseTile = isPointwise ? choice.pointwise : !tile && inC <= 4 && choice.stem ? choice.stem : choice.conv2d;
+  const isPointwise = isPointwiseConv(a);
+  const denseTile = tile ?? denseTileOf(globalChoice, a, inShape, outShape);
+  if ((denseTile.splitK ?? 1) > 1 && !denseTile.shared) {
+    throw new GraphError(`node ${node.name}: split-K needs a workgroup-memory tile (shared: true)`);
+  }
   if (denseTile.shared) {
-    const block = convSharedBlock(denseTile);
+    const kind = isPointwise ? 'pointwise' : 'conv2d';
+    const { tiles, tilesN, K } = sharedConvGeometry(denseTile, inShape, outShape, a);
     const pixels = n * outH * outW;
-    const tilesN = ceilDiv(c4(outC), block.vec4s);
-    const tiles = ceilDiv(pixels, block.pixels) * tilesN;
+    const geometry = {
+      pixels, K, tilesN, tiles, inH, inW, inC4: c4(inC), outH, outW, outC4: c4(outC),
+      strideY: a.stride[0], strideX: a.stride[1], dilationY: a.dilation[0], dilationX: a.dilation[1],
+      padTop: a.pads[0], padLeft: a.pads[1],
+    };
+    const variant = { kernelH: kh, kernelW: kw, pixelsPerThread: denseTile.pixelsPerThread, vec4sPerThread: denseTile.vec4sPerThread };
+    const { slices, kPerSlice } = splitKSlices(K, denseTile.splitK ?? 1);
+    if (slices > 1) {
+      // Launch 1: one workgroup per (output tile, K slice) writes f32 partial sums; launch 2 adds them and
+      // applies bias, residual and clamp. Both run under the node's name and kind; the MACs go to the first.
+      const total = pixels * c4(outC);
+      const partial: BufferRef = { kind: 'scratch', byteLength: slices * total * 16 };
+      return [
+        {
+          label: node.name,
+          kind,
+          program: convSharedProgram({ ...variant, residual: false, activation: false, splitK: true }, precision),
+          uniforms: { ...geometry, slices, kPerSlice },
+          workgroups: tiles * slices,
+          buffers: { src: tensor(node.inputs[0]), weight: packedConstant(weight, precision), partial },
+          macs,
+        },
+        {
+          label: node.name,
+          kind,
+          program: splitKReduceProgram({ residual, activation }, precision),
+          uniforms: { total, outC4: c4(outC), slices, ...act },
+          workgroups: ceilDiv(total, 64),
+          buffers: {
+            partial,
+            bias: constant(bias),
+            ...(residual ? { residual: tensor(node.inputs[1]) } : {}),
+            dst: tensor(node.output),
+          },
+          macs: 0,
+        },
+      ];
+    }
     return {
       label: node.name,
-      kind: isPointwise ? 'pointwise' : 'conv2d',
-      program: convSharedProgram({
-        kernelH: kh, kernelW: kw, pixelsPerThread: denseTile.pixelsPerThread, vec4sPerThread: denseTile.vec4sPerThread, residual, activation,
-      }, precision),
-      uniforms: {
-        pixels, K: kh * kw * c4(inC), tilesN, tiles, inH, inW, inC4: c4(inC), outH, outW, outC4: c4(outC),
-        strideY: a.stride[0], strideX: a.stride[1], dilationY: a.dilation[0], dilationX: a.dilation[1],
-        padTop: a.pads[0], padLeft: a.pads[1], ...act,
-      },
+      kind,
+      program: convSharedProgram({ ...variant, residual, activation }, precision),
+      uniforms: { ...geometry, ...act },
       workgroups: tiles,
       buffers: convBuffers(node, weight, bias, precision),
       macs,
@@ -439,9 +568,16 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
   };
 }
 
-/** A fully connected layer is a pointwise conv over a 1x1 map with the batch as pixels. */
+/**
+ * A fully connected layer is a pointwise conv over a 1x1 map with the batch as pixels. With a fused global average
+ * pool (`poolInput`) over more than one position it reads the `[n, in, h, w]` map through its means: the pooled
+ * split-K kernel where `splitK` is chosen for few rows, else the pooled register GEMV (`linearPooledProgram`).
+ */
 function lowerLinear(node: LinearNode, inShape: Shape4, choice: KernelChoice, precision: StoragePrecision): Step {
-  const [n, inC] = inShape;
+  const [n, inC, h, w] = inShape;
+  const spatial = h * w;
+  // A "pool" over one position is the identity: the map is stored as the flat tensor would be.
+  const pooled = node.attrs.poolInput === true && spatial > 1;
   const outC = node.attrs.outFeatures;
   const fewRows = n < choice.pointwise.pixelsPerThread;
   const activation = node.attrs.activation.kind !== 'none';
@@ -452,10 +588,25 @@ function lowerLinear(node: LinearNode, inShape: Shape4, choice: KernelChoice, pr
     return {
       label: node.name,
       kind: 'linear',
-      program: linearSplitKProgram({ activation }, precision),
-      uniforms: { items, inC4: c4(inC), outC4: c4(outC), ...act },
+      program: linearSplitKProgram({ activation, pooled }, precision),
+      uniforms: { items, inC4: c4(inC), outC4: c4(outC), ...(pooled ? { spatial } : {}), ...act },
       workgroups: items,
       buffers: convBuffers(node, linearRowsPacking(node.attrs.weight, outC, inC), bias, precision),
+      macs: n * inC * outC,
+    };
+  }
+  if (pooled) {
+    const P = fewRows ? 1 : choice.pointwise.pixelsPerThread;
+    const V = Math.min(choice.pooledLinearVec4s ?? (fewRows ? 1 : choice.pointwise.vec4sPerThread), c4(outC));
+    const coGroups = ceilDiv(c4(outC), 64 * V);
+    const items = ceilDiv(n, P) * coGroups;
+    return {
+      label: node.name,
+      kind: 'linear',
+      program: linearPooledProgram({ activation, rowsPerThread: P, vec4sPerThread: V }, precision),
+      uniforms: { rows: n, items, coGroups, inC4: c4(inC), outC4: c4(outC), spatial, ...act },
+      workgroups: items,
+      buffers: convBuffers(node, denseConvPacking(node.attrs.weight, outC, inC, 1, 1), bias, precision),
       macs: n * inC * outC,
     };
   }

@@ -1,14 +1,24 @@
 import type { Graph } from '../ir.ts';
 import { foldBatchNorm } from './fold-batchnorm.ts';
-import { fuseActivations, fuseResidualAdds } from './fuse.ts';
+import { fuseActivations, fusePoolLinear, fuseResidualAdds } from './fuse.ts';
 
 export { batchNormScaleShift, foldBatchNorm, foldBatchNormIntoConv } from './fold-batchnorm.ts';
 export { fuseActivations, fusePoolLinear, fuseResidualAdds } from './fuse.ts';
 
+export interface OptimizeOptions {
+  /**
+   * Fuse a global average pool into the fully connected layer it feeds (`fusePoolLinear`); default true. Off
+   * for consumers that walk the graph with ops of their own and know no `poolInput` (e.g. a peer engine).
+   */
+  readonly fusePoolLinear?: boolean;
+}
+
 /**
  * The standard pipeline: fold batch norms, then fuse residual adds (which need the convolution's clamp still
- * empty), then fuse activations (which then apply after the add, as `relu(out + identity)` requires).
+ * empty), then fuse activations (which then apply after the add, as `relu(out + identity)` requires), then fuse
+ * the classifier head's global average pool into its fully connected layer.
  */
-export function optimizeGraph(graph: Graph): Graph {
-  return fuseActivations(fuseResidualAdds(foldBatchNorm(graph)));
+export function optimizeGraph(graph: Graph, options: OptimizeOptions = {}): Graph {
+  const fused = fuseActivations(fuseResidualAdds(foldBatchNorm(graph)));
+  return options.fusePoolLinear === false ? fused : fusePoolLinear(fused);
 }

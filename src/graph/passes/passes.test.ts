@@ -494,7 +494,9 @@ describe('optimizeGraph on whole networks', () => {
     expect(summary(out)).toEqual({ conv2d: 52, residual: 10, batchNorm: 0, activation: 0, add: 0 });
     // MobileNetV2's shortcuts add no clamp.
     for (const c of convs(out).filter((c) => c.inputs.length === 2)) expect(c.attrs.activation.kind).toBe('none');
-    expect(out.nodes.map((n) => n.op).slice(-3)).toEqual(['globalAvgPool', 'flatten', 'linear']);
+    // The head: global average pool, flatten and linear are one linear reading the 7x7 map (fusePoolLinear).
+    expect(out.nodes.map((n) => n.op).slice(-2)).toEqual(['conv2d', 'linear']);
+    expect(out.nodes.at(-1)?.op === 'linear' && out.nodes.at(-1)?.attrs).toMatchObject({ poolInput: true });
     expectSameFunction(out, g, 1e-4);
   });
 

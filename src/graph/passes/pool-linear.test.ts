@@ -233,14 +233,30 @@ describe('fusePoolLinear', () => {
   });
 });
 
-describe('after the standard passes', () => {
+describe('optimizeGraph and the pool + FC head', () => {
+  it('runs the fusion last: the head keeps its fused activation', () => {
+    const h = head();
+    h.b.output(h.b.relu(fc(h, h.b.flatten(h.pool)), 'relu'));
+    const g = h.b.build();
+    const out = optimizeGraph(g);
+    expect(ops(out)).toEqual(['linear']);
+    expect(fusedNode(out).attrs).toMatchObject({ poolInput: true, activation: RELU });
+    expectIdentical(out, g);
+  });
+
+  it('fusePoolLinear: false keeps the pool and the alias', () => {
+    const h = head();
+    h.b.output(fc(h, h.b.flatten(h.pool)));
+    expect(ops(optimizeGraph(h.b.build(), { fusePoolLinear: false }))).toEqual(['globalAvgPool', 'flatten', 'linear']);
+  });
+
   it('MobileNetV2 and ResNet-50 end in one fused linear, with the unfused logits', () => {
     for (const g of [
       mobilenetV2({ params: randomParams(31), inputSize: 32, widthMultiplier: 0.5, numClasses: 10 }),
       resnet50({ params: randomParams(32), inputSize: 32, numClasses: 10 }),
     ]) {
-      const unfused = optimizeGraph(g);
-      const fused = fusePoolLinear(unfused);
+      const fused = optimizeGraph(g);
+      const unfused = optimizeGraph(g, { fusePoolLinear: false });
       expect(fused.nodes.length).toBe(unfused.nodes.length - 2);
       expect(ops(fused).filter((op) => op === 'globalAvgPool' || op === 'flatten')).toEqual([]);
       const last = fusedNode(fused);
