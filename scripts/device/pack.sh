@@ -110,6 +110,8 @@ node_modules/.bin/esbuild \
   probe=scripts/device/probe.ts \
   tune-report=scripts/tune-report.ts \
   precision-latency=scripts/precision-latency.ts \
+  split-k-layers=scripts/split-k-layers.ts \
+  head-fusion-ab=scripts/head-fusion-ab.ts \
   ${WEBCNN_KIT_ENTRIES:-} \
   --bundle --platform=node --format=esm --target=node20 --splitting \
   --outdir="$WORK/app/js" --out-extension:.js=.mjs --chunk-names='chunks/[name]-[hash]' \
