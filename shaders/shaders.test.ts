@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { tintFailures } from '../test/tint-check.ts';
 import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
 import {
   F32_MAX, STORAGE_PRECISIONS, WORKGROUP_SIZE, bindingDecls, bytesPerVec4, ceilDiv, clampBound, finishProgram, packUniforms, uniformByteSize,
@@ -382,34 +383,8 @@ describe('program generators', () => {
 
 describe('WGSL validity under Dawn (null backend, shader-f16 enabled)', () => {
   it(`all ${GRID.length} programs compile`, async (ctx) => {
-    let device: GPUDevice;
-    try {
-      const { nodeGpu } = await import('../src/gpu/node-device.ts');
-      const adapter = await (await nodeGpu(['backend=null'])).requestAdapter();
-      if (!adapter?.features.has('shader-f16')) throw new Error('the null adapter has no shader-f16');
-      device = await adapter.requestDevice({ requiredFeatures: ['shader-f16'] });
-    } catch (e) {
-      console.warn(`skipping WGSL validation: ${(e as Error).message}`);
-      ctx.skip();
-      return;
-    }
-    try {
-      const failures: string[] = [];
-      for (const g of GRID) {
-        const p = g.make();
-        device.pushErrorScope('validation');
-        const module = device.createShaderModule({ label: p.key, code: p.code });
-        const info = await module.getCompilationInfo();
-        const pipeline = await device
-          .createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' } })
-          .then(() => null, (e: Error) => e.message.split('\n')[0]);
-        const scope = await device.popErrorScope();
-        const errors = info.messages.filter((m) => m.type === 'error').map((m) => `line ${m.lineNum}: ${m.message}`);
-        if (errors.length || pipeline || scope) failures.push(`${g.variant}: ${[...errors, pipeline, scope?.message].filter(Boolean).join('; ')}`);
-      }
-      expect(failures).toEqual([]);
-    } finally {
-      device.destroy();
-    }
+    const failures = await tintFailures(GRID.map((g) => ({ name: g.variant, make: g.make })));
+    if (failures === null) return ctx.skip();
+    expect(failures).toEqual([]);
   }, 120_000);
 });

@@ -4,6 +4,7 @@
  * Tint (Dawn's null backend, which has `shader-f16`).
  */
 import { describe, expect, it } from 'vitest';
+import { tintFailures } from '../test/tint-check.ts';
 import type { KernelProgram, StoragePrecision } from './common.ts';
 import { STORAGE_PRECISIONS, uniformStruct } from './common.ts';
 import { CONV_SHARED_SPLIT_K_UNIFORMS, CONV_SHARED_UNIFORMS, convSharedProgram } from './conv-shared.ts';
@@ -114,34 +115,8 @@ describe('split-K programs', () => {
 
 describe('split-K WGSL validity under Dawn (null backend, shader-f16 enabled)', () => {
   it(`all ${VARIANTS.length} programs compile`, async (ctx) => {
-    let device: GPUDevice;
-    try {
-      const { nodeGpu } = await import('../src/gpu/node-device.ts');
-      const adapter = await (await nodeGpu(['backend=null'])).requestAdapter();
-      if (!adapter?.features.has('shader-f16')) throw new Error('the null adapter has no shader-f16');
-      device = await adapter.requestDevice({ requiredFeatures: ['shader-f16'] });
-    } catch (e) {
-      console.warn(`skipping WGSL validation: ${(e as Error).message}`);
-      ctx.skip();
-      return;
-    }
-    try {
-      const failures: string[] = [];
-      for (const g of VARIANTS) {
-        const p = g.make();
-        device.pushErrorScope('validation');
-        const module = device.createShaderModule({ label: p.key, code: p.code });
-        const info = await module.getCompilationInfo();
-        const pipeline = await device
-          .createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' } })
-          .then(() => null, (e: Error) => e.message.split('\n')[0]);
-        const scope = await device.popErrorScope();
-        const errors = info.messages.filter((m) => m.type === 'error').map((m) => `line ${m.lineNum}: ${m.message}`);
-        if (errors.length || pipeline || scope) failures.push(`${g.name}: ${[...errors, pipeline, scope?.message].filter(Boolean).join('; ')}`);
-      }
-      expect(failures).toEqual([]);
-    } finally {
-      device.destroy();
-    }
+    const failures = await tintFailures(VARIANTS);
+    if (failures === null) return ctx.skip();
+    expect(failures).toEqual([]);
   }, 120_000);
 });
