@@ -10,6 +10,8 @@ export interface CaseResult extends Comparison {
   readonly referenceMs: number;
   readonly dispatches: number;
   readonly kernels: string[];
+  /** Whether the kernel choice the model compiled with fuses a global pool into the FC layer it feeds. */
+  readonly headFusion: boolean;
   /** Activation bytes after liveness-based reuse, and with one buffer per tensor. */
   readonly activationPeakBytes: number;
   readonly activationUnplannedBytes: number;
@@ -22,7 +24,7 @@ export const NO_SHADER_F16 = 'adapter has no shader-f16';
 function skippedResult(c: GpuCase, reason: string): CaseResult {
   return {
     maxAbsError: NaN, maxAbsRef: NaN, tolerance: NaN, ok: false, nonFinite: 0, description: describeCase(c), compileMs: 0, gpuMs: 0,
-    referenceMs: 0, dispatches: 0, kernels: [], activationPeakBytes: 0, activationUnplannedBytes: 0, skipped: reason,
+    referenceMs: 0, dispatches: 0, kernels: [], headFusion: false, activationPeakBytes: 0, activationUnplannedBytes: 0, skipped: reason,
   };
 }
 
@@ -52,6 +54,7 @@ export async function runCase(device: GPUDevice, c: GpuCase, kernels?: KernelCho
       referenceMs,
       dispatches: model.dispatchCount,
       kernels: [...new Set(model.steps.map((s) => s.program.key))],
+      headFusion: model.kernels.fusePoolLinear !== false,
       activationPeakBytes: model.memory.activationPeakBytes,
       activationUnplannedBytes: model.memory.activationUnplannedBytes,
     };

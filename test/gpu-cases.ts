@@ -342,6 +342,15 @@ export function headFused(c: GpuCase, kernels: readonly string[]): boolean | und
   return kernels.some((k) => /^linear-(pooled|splitk\/pooled)\//.test(k)) && !kernels.some((k) => k.startsWith('pool/'));
 }
 
+/**
+ * For a pool + FC head case over more than one position: whether the head ran fused exactly when the kernel
+ * choice asked for it (`headFusion`); true for every other case.
+ */
+export function headAsChosen(c: GpuCase, r: { readonly kernels: readonly string[]; readonly headFusion: boolean }): boolean {
+  const fused = headFused(c, r.kernels);
+  return fused === undefined || fused === r.headFusion;
+}
+
 /** The fp32 bar: max |gpu - ref| <= 1e-4 * max|ref| + 1e-5. */
 export function tolerance(maxAbsRef: number): number {
   return 1e-4 * maxAbsRef + 1e-5;

@@ -109,17 +109,18 @@ const SHARED_EXTRA: readonly TileCase[] = [
   },
   // The fused global average pool + FC head (fusePoolLinear) on every kernel the lowering picks for it: pooled
   // split-K (few rows with 'splitK': the GPU default at batch 1), the pooled register GEMV with the GPU default's
-  // 2 x 2 tile (batch 2 on GPUs), with 1 x 1 (the register head on the GPU choice) and with 4 x 4; the software
-  // default's 1 x 4 and 8 x 4 are in KERNEL_CASES.
+  // 2 x 2 tile (batch 2 on GPUs), with 1 x 1 (the register head on the GPU choice), with 4 x 4, and the software
+  // default's 1 x 4 and 8 x 4 (which that default does not fuse, but a caller's choice may). KERNEL_CASES run the
+  // same heads with each adapter's default choice, fused or not.
   {
     name: 'pool + linear split-K, 1 row',
     case: { kind: 'poolLinear', n: 1, c: 1283, h: 7, w: 7, outF: 1001, bias: true, activation: 'none' },
-    kernels: { ...DEFAULT_KERNEL_CHOICE, linear: 'splitK' },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, linear: 'splitK', fusePoolLinear: true },
   },
   {
     name: 'pool + linear split-K, 3 rows, clamp, TFLite head',
     case: { kind: 'poolLinear', n: 3, c: 70, h: 3, w: 3, outF: 9, bias: false, activation: 'relu6', via: 'tflite' },
-    kernels: { ...DEFAULT_KERNEL_CHOICE, linear: 'splitK' },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, linear: 'splitK', fusePoolLinear: true },
   },
   {
     name: 'pool + linear with the GPU default choice, 1 row',
@@ -139,7 +140,17 @@ const SHARED_EXTRA: readonly TileCase[] = [
   {
     name: 'pool + linear register 4 x 4 tile, 5 rows',
     case: { kind: 'poolLinear', n: 5, c: 44, h: 2, w: 3, outF: 150, bias: false, activation: 'relu6' },
-    kernels: { ...DEFAULT_KERNEL_CHOICE, pointwise: { pixelsPerThread: 4, vec4sPerThread: 4 } },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, pointwise: { pixelsPerThread: 4, vec4sPerThread: 4 }, fusePoolLinear: true },
+  },
+  {
+    name: 'pool + linear with the software default fused, 1 row (1 x 4)',
+    case: { kind: 'poolLinear', n: 1, c: 1280, h: 7, w: 7, outF: 1000, bias: true, activation: 'none' },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, fusePoolLinear: true },
+  },
+  {
+    name: 'pool + linear with the software default fused, 9 rows (8 x 4), TFLite head',
+    case: { kind: 'poolLinear', n: 9, c: 40, h: 3, w: 3, outF: 70, bias: true, activation: 'relu', via: 'tflite' },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, fusePoolLinear: true },
   },
   {
     name: 'mobilenetV2 96 with the GPU default choice',

@@ -208,10 +208,10 @@ export class CompiledModel {
     const clock = phaseClock();
     validateGraph(source);
     const precision = resolvePrecision(device, options.precision);
-    const graph = options.optimize === false ? source : optimizeGraph(source);
+    let kernels = options.kernels ?? defaultKernelChoice(deviceAdapterInfo(device));
+    const graph = options.optimize === false ? source : optimizeGraph(source, { fusePoolLinear: kernels.fusePoolLinear !== false });
     validateGraph(graph);
     const optimizeMs = clock.lap();
-    let kernels = options.kernels ?? defaultKernelChoice(deviceAdapterInfo(device));
     if (options.tune) {
       const given = options.tune === true ? {} : options.tune;
       // Tiles are measured at the model's precision, and cached apart from the other precisions' choices.

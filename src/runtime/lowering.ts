@@ -112,6 +112,11 @@ export interface KernelChoice {
    * the pointwise tile's vec4s from there. A workgroup pools its rows' map once per 64 x this many output vec4s.
    */
   readonly pooledLinearVec4s?: number;
+  /**
+   * Fuse a global average pool into the fully connected layer it feeds (the graph pass `fusePoolLinear`, run by
+   * `compile`'s optimization); default true. The software default turns it off, see `DEFAULT_KERNEL_CHOICE`.
+   */
+  readonly fusePoolLinear?: boolean;
   /** Split-K on the dense convs with few output tiles (workgroup-memory tiles only), see `SplitKRule`. */
   readonly smallMapSplitK?: SplitKRule;
   /** Per-convolution tiles (by output tensor id of the optimized graph), e.g. from the autotuner. */
@@ -135,6 +140,10 @@ export const DEFAULT_KERNEL_CHOICE: KernelChoice = {
   // (the map pooled 4 or 2 times per row) 1.01-1.5x; at batch 1 its single workgroup's best runs were slower than
   // the unfused GEMV's (which spreads over 4 workgroups) on the idlest runs, so this is parity, not a win, here.
   pooledLinearVec4s: 4,
+  // No pool + FC fusion here: the fused head ran at parity with pool + GEMV on SwiftShader, but its kernel
+  // (workgroup memory and barriers) took 836 ms to compile there against 102-181 ms for a pointwise kernel, which
+  // put MobileNetV2 224's compile at 2.3-2.5 s against 1.5-1.7 s unfused (Dawn in Node, three runs each).
+  fusePoolLinear: false,
 };
 
 /**
