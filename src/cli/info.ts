@@ -105,17 +105,18 @@ export async function describeModel(loaded: LoadedModel, file: string, fileBytes
       import('../runtime/lowering.ts'),
     ]);
     validateGraph(graph);
-    const optimized = optimizeGraph(graph);
+    // The plan `compile` makes with the deterministic software default (no device here to pick by adapter).
+    const choice = lowering.DEFAULT_KERNEL_CHOICE;
+    const optimized = optimizeGraph(graph, { fusePoolLinear: choice.fusePoolLinear !== false });
     validateGraph(optimized);
-    const steps = lowering.lowerGraph(optimized);
+    const steps = lowering.lowerGraph(optimized, choice);
     const plan = planMemory(optimized, {
       bytesOf: (id) => lowering.storageBytes(optimized.tensors[id].shape),
       isAlias: (node) => lowering.isAliasNode(optimized, node),
     });
-    const constants = new Set<Float32Array | Uint16Array>();
-    for (const s of steps) for (const ref of Object.values(s.buffers)) if (ref.kind === 'constant') constants.add(ref.data);
+    // Sizes only: `byteLength` does not pack the weights.
     let weightBytes = 0;
-    for (const c of constants) weightBytes += c.byteLength;
+    for (const s of steps) for (const ref of Object.values(s.buffers)) if (ref.kind === 'constant') weightBytes += ref.byteLength;
     const elements = (id: number) => optimized.tensors[id].shape.reduce((a, b) => a * b, 1);
     const ioBytes = [...optimized.inputs, ...optimized.outputs].reduce((a, id) => a + elements(id) * 4, 0);
     info.kernels = countBy(steps, (s) => s.kind);
