@@ -1,6 +1,7 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
 import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, epilogueFunction, finishProgram, uniformStruct, unroll, unroll2 } from './common.ts';
+import { meanSrcFunction } from './pool.ts';
 
 /**
  * Fully connected layer for few rows (batch 1 classifier heads): split-K GEMV. One workgroup per output vec4
@@ -79,7 +80,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   }
 }
 
-${epilogueFunction({ residual: false, activation: v.activation })}${pooled ? `\n${meanFunction()}` : ''}
+${epilogueFunction({ residual: false, activation: v.activation })}${pooled ? `\n${meanSrcFunction('inC4')}` : ''}
 `;
   return finishProgram({
     name: pooled ? 'linear-splitk-pooled' : 'linear-splitk',
@@ -89,32 +90,6 @@ ${epilogueFunction({ residual: false, activation: v.activation })}${pooled ? `\n
     uniforms,
     workgroupSize: THREADS,
   }, precision);
-}
-
-/**
- * `mean_src(i)`: the mean of input vec4 `i` and the `spatial - 1` vec4s that follow it `inC4` apart (one channel
- * vec4 at every position of an NHWC4 map), summed in position order and divided as `globalAvgPoolProgram` does,
- * so a fused head reads exactly the pooled values the separate pool kernel would have stored (at f32).
- */
-function meanFunction(): string {
-  return `fn mean_src(i: u32) -> vec4<f32> {
-  var acc = vec4<f32>(0.0);
-  var s = 0u;
-  while (s + 4u <= params.spatial) {
-    let j = i + s * params.inC4;
-    let a = load_src(j);
-    let b = load_src(j + params.inC4);
-    let c = load_src(j + 2u * params.inC4);
-    let d = load_src(j + 3u * params.inC4);
-    acc = (((acc + a) + b) + c) + d;
-    s += 4u;
-  }
-  while (s < params.spatial) {
-    acc += load_src(i + s * params.inC4);
-    s++;
-  }
-  return acc / f32(params.spatial);
-}`;
 }
 
 /**
@@ -204,7 +179,7 @@ ${unroll2(P, V, (p, c) => `  if (firstRow + ${p}u <= lastRow && firstCo + ${c}u 
 }
 
 ${epilogueFunction({ residual: false, activation: v.activation })}
-${meanFunction()}
+${meanSrcFunction('inC4')}
 `;
   return finishProgram({
     name: 'linear-pooled',

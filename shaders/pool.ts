@@ -80,6 +80,33 @@ export const GLOBAL_AVG_POOL_UNIFORMS: readonly UniformField[] = [
 ];
 
 /** Global average pool: one invocation per (image, channel vec4), summing the whole map. */
+/**
+ * `mean_src(i)`: the mean of input vec4 `i` and the `spatial - 1` vec4s that follow it `params.<stride>` apart
+ * (one channel vec4 at every position of an NHWC4 map), summed in position order. The global pool kernel and the
+ * fused pool + FC heads (linear.ts) share it, so a fused head reads exactly the pooled values the separate pool
+ * kernel would have stored (at f32).
+ */
+export function meanSrcFunction(stride: 'C4' | 'inC4'): string {
+  return `fn mean_src(i: u32) -> vec4<f32> {
+  var acc = vec4<f32>(0.0);
+  var s = 0u;
+  while (s + 4u <= params.spatial) {
+    let j = i + s * params.${stride};
+    let a = load_src(j);
+    let b = load_src(j + params.${stride});
+    let c = load_src(j + 2u * params.${stride});
+    let d = load_src(j + 3u * params.${stride});
+    acc = (((acc + a) + b) + c) + d;
+    s += 4u;
+  }
+  while (s < params.spatial) {
+    acc += load_src(i + s * params.${stride});
+    s++;
+  }
+  return acc / f32(params.spatial);
+}`;
+}
+
 export function globalAvgPoolProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
 ${uniformStruct(GLOBAL_AVG_POOL_UNIFORMS)}
@@ -89,13 +116,10 @@ ${entryPoint(WORKGROUP_SIZE)}
   if (flat >= params.total) { return; }
   let c4 = flat % params.C4;
   let n = flat / params.C4;
-  var acc = vec4<f32>(0.0);
-  let base = n * params.spatial * params.C4 + c4;
-  for (var i = 0u; i < params.spatial; i++) {
-    acc += load_src(base + i * params.C4);
-  }
-  store_dst(flat, acc / f32(params.spatial));
+  store_dst(flat, mean_src(n * params.spatial * params.C4 + c4));
 }
+
+${meanSrcFunction('C4')}
 `;
   return finishProgram({
     name: 'globalAvgPool',
