@@ -8,8 +8,7 @@ import { expect, test } from '@playwright/test';
 import { CHROMIUM_WEBGPU_ARGS } from '../playwright.config.ts';
 import type { TimingRow } from '../src/bench/figures.ts';
 import { NETWORK_IDS, NETWORKS } from '../src/bench/timing.ts';
-import { optimizeGraph } from '../src/graph/passes/index.ts';
-import { DEFAULT_KERNEL_CHOICE, lowerGraph } from '../src/runtime/lowering.ts';
+import { DEFAULT_KERNEL_CHOICE, lowerGraph, optimizeForKernels } from '../src/runtime/lowering.ts';
 
 /** Kernel kinds the issue asks for one row each: convolutions, pools and the FC layer. */
 const LAYER_KINDS = new Set(['pointwise', 'depthwise', 'conv2d', 'pool', 'linear']);
@@ -61,7 +60,7 @@ test('timing page: every layer of MobileNetV2 and ResNet-50 timed, table and cha
 
   for (const id of NETWORK_IDS) {
     // As compile does with the software default (this suite runs on SwiftShader), which keeps pool + FC apart.
-    const steps = lowerGraph(optimizeGraph(NETWORKS[id].build(), { fusePoolLinear: DEFAULT_KERNEL_CHOICE.fusePoolLinear !== false }));
+    const steps = lowerGraph(optimizeForKernels(NETWORKS[id].build(), DEFAULT_KERNEL_CHOICE));
     const mine = rows.filter((r) => r.network === id);
     const layers = mine.filter((r) => LAYER_KINDS.has(r.kernel));
     expect(layers.map((r) => r.layer), id).toEqual(steps.filter((s) => LAYER_KINDS.has(s.kind)).map((s) => s.label));

@@ -98,16 +98,15 @@ export async function describeModel(loaded: LoadedModel, file: string, fileBytes
     metadata: loaded.metadata,
   };
   try {
-    const [{ validateGraph }, { optimizeGraph }, { planMemory }, lowering] = await Promise.all([
+    const [{ validateGraph }, { planMemory }, lowering] = await Promise.all([
       import('../graph/validate.ts'),
-      import('../graph/passes/index.ts'),
       import('../graph/memory-plan.ts'),
       import('../runtime/lowering.ts'),
     ]);
     validateGraph(graph);
     // The plan `compile` makes with the deterministic software default (no device here to pick by adapter).
     const choice = lowering.DEFAULT_KERNEL_CHOICE;
-    const optimized = optimizeGraph(graph, { fusePoolLinear: choice.fusePoolLinear !== false });
+    const optimized = lowering.optimizeForKernels(graph, choice);
     validateGraph(optimized);
     const steps = lowering.lowerGraph(optimized, choice);
     const plan = planMemory(optimized, {

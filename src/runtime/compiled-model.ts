@@ -8,12 +8,11 @@ import type { Graph, Shape4, TensorId } from '../graph/ir.ts';
 import { elementCount, shapeToString } from '../graph/ir.ts';
 import type { MemoryPlan } from '../graph/memory-plan.ts';
 import { planMemory } from '../graph/memory-plan.ts';
-import { optimizeGraph } from '../graph/passes/index.ts';
 import { validateGraph } from '../graph/validate.ts';
 import type { TuneOptions } from './autotune.ts';
 import { tuneKernels } from './autotune.ts';
 import type { BufferRef, KernelChoice, Step } from './lowering.ts';
-import { defaultKernelChoice, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
+import { defaultKernelChoice, isAliasNode, lowerGraph, optimizeForKernels, storageBytes } from './lowering.ts';
 
 export interface TensorDescription {
   readonly name: string;
@@ -209,7 +208,7 @@ export class CompiledModel {
     validateGraph(source);
     const precision = resolvePrecision(device, options.precision);
     let kernels = options.kernels ?? defaultKernelChoice(deviceAdapterInfo(device));
-    const graph = options.optimize === false ? source : optimizeGraph(source, { fusePoolLinear: kernels.fusePoolLinear !== false });
+    const graph = options.optimize === false ? source : optimizeForKernels(source, kernels);
     validateGraph(graph);
     const optimizeMs = clock.lap();
     if (options.tune) {

@@ -15,6 +15,7 @@ import { GraphError } from '../errors.ts';
 import { isSoftwareAdapter } from '../gpu/device.ts';
 import type { Activation, Conv2dAttrs, Conv2dNode, Graph, GraphNode, LinearNode, PoolAttrs, Shape4, SoftmaxAttrs, TensorId } from '../graph/ir.ts';
 import { activationBounds } from '../graph/ir.ts';
+import { optimizeGraph } from '../graph/passes/index.ts';
 import { toFloat16BitsInto } from './f16.ts';
 import type { WeightPacking } from './pack-weights.ts';
 import { c4, denseConvPacking, depthwisePacking, groupedConvPacking, linearRowsPacking, packBias, packWeights } from './pack-weights.ts';
@@ -161,6 +162,14 @@ export const GPU_KERNEL_CHOICE: KernelChoice = {
   depthwise: { pixelsPerThread: 4 },
   linear: 'splitK',
 };
+
+/**
+ * The standard passes (`optimizeGraph`) as `compile` runs them for a kernel choice: pool + FC fusion only where
+ * the choice's `fusePoolLinear` is not false.
+ */
+export function optimizeForKernels(graph: Graph, choice: KernelChoice): Graph {
+  return optimizeGraph(graph, { fusePoolLinear: choice.fusePoolLinear !== false });
+}
 
 /** The untuned kernel choice for an adapter: SwiftShader's measured defaults on software adapters, else the GPU one. */
 export function defaultKernelChoice(info: Partial<GPUAdapterInfo> | undefined): KernelChoice {

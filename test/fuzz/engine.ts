@@ -14,9 +14,8 @@ import type { LoadModelOptions } from '../../src/formats/index.ts';
 import { loadModel } from '../../src/formats/index.ts';
 import type { LoadedModel } from '../../src/formats/model.ts';
 import { planMemory } from '../../src/graph/memory-plan.ts';
-import { optimizeGraph } from '../../src/graph/passes/index.ts';
 import { validateGraph } from '../../src/graph/validate.ts';
-import { isAliasNode, lowerGraph, storageBytes } from '../../src/runtime/lowering.ts';
+import { DEFAULT_KERNEL_CHOICE, isAliasNode, lowerGraph, optimizeForKernels, storageBytes } from '../../src/runtime/lowering.ts';
 import { hashString, Rng } from '../../src/util/random.ts';
 import { mutateBytes } from './bytes.ts';
 import type { FuzzFormat, Seed } from './corpus.ts';
@@ -115,9 +114,9 @@ export function makeCase(format: FuzzFormat, seed: number, index: number): FuzzC
 /** What `webcnn info` does after loading, without a GPU. */
 export function exerciseLoaded(loaded: LoadedModel): unknown {
   validateGraph(loaded.graph);
-  const optimized = optimizeGraph(loaded.graph);
+  const optimized = optimizeForKernels(loaded.graph, DEFAULT_KERNEL_CHOICE);
   validateGraph(optimized);
-  const steps = lowerGraph(optimized);
+  const steps = lowerGraph(optimized, DEFAULT_KERNEL_CHOICE);
   const plan = planMemory(optimized, { bytesOf: (id) => storageBytes(optimized.tensors[id].shape), isAlias: (node) => isAliasNode(optimized, node) });
   return [steps, plan];
 }
