@@ -64,8 +64,8 @@ const SHARED_TILES: readonly Tile[] = [
 ];
 
 /**
- * Split-K tiles: the 16 px x 32 ch workgroup-memory tile with K spread over 2-16 workgroups per output tile. Tried
- * only on layers `candidateFits` accepts (few output tiles, enough K per slice).
+ * Split-K tiles: the 16 px x 64 ch workgroup-memory tile (the GPU default) with K spread over 2-16 workgroups per
+ * output tile. Tried only on layers `candidateFits` accepts (few output tiles, enough K per slice).
  */
 const SPLIT_K_TILES: readonly Tile[] = [2, 4, 8, 16].map((splitK) => ({ pixelsPerThread: 2, vec4sPerThread: 2, shared: true, splitK }));
 
