@@ -20,6 +20,7 @@ import { optimizeGraph } from '../src/graph/passes/index.ts';
 import { mobilenetV2, randomParams, resnet50 } from '../src/models/index.ts';
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
 import { Rng } from '../src/util/random.ts';
+import { upperMedian } from '../src/bench/figures.ts';
 
 const { values } = parseArgs({
   options: {
@@ -42,8 +43,7 @@ const { device, adapterInfo } = await acquireNodeDevice({ timestamps: true, flag
 if (!GpuProfiler.supported(device)) throw new Error('the adapter has no timestamp-query');
 console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; batch ${batch}; ${warmups} warm-up + ${rounds} rounds`);
 
-const median = (a: readonly number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
-const fmt = (a: readonly number[]) => `median ${median(a).toFixed(3)} ms (min ${Math.min(...a).toFixed(3)}, max ${Math.max(...a).toFixed(3)})`;
+const fmt = (a: readonly number[]) => `median ${upperMedian(a).toFixed(3)} ms (min ${Math.min(...a).toFixed(3)}, max ${Math.max(...a).toFixed(3)})`;
 
 /** The network's head from its last map on: global average pool, flatten, linear (the builders' weights). */
 function headOf(graph: Graph): Graph {
@@ -106,7 +106,7 @@ async function compare(name: string, source: Graph, n: number): Promise<void> {
     const keys = headSteps[i].map((k) => models[i].steps[k].program.key).join(' + ');
     console.log(`${name.padEnd(18)} ${v.label.padEnd(8)} dispatches ${models[i].dispatchCount}  head [${keys}] ${fmt(head[i])}  whole pass ${fmt(whole[i])}`);
   });
-  console.log(`${name.padEnd(18)} fused / unfused: head ${(median(head[1]) / median(head[0])).toFixed(3)}x, whole ${(median(whole[1]) / median(whole[0])).toFixed(3)}x; ` +
+  console.log(`${name.padEnd(18)} fused / unfused: head ${(upperMedian(head[1]) / upperMedian(head[0])).toFixed(3)}x, whole ${(upperMedian(whole[1]) / upperMedian(whole[0])).toFixed(3)}x; ` +
     `${n} rounds; max |output diff| ${diff.toExponential(2)} (${(diff / maxRef).toExponential(2)} x max|output|)`);
   for (const m of models) m.dispose();
 }

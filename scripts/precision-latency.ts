@@ -13,6 +13,7 @@ import type { Graph } from '../src/graph/ir.ts';
 import { mobilenetV2, randomParams, resnet50 } from '../src/models/index.ts';
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
 import { Rng } from '../src/util/random.ts';
+import { upperMedian } from '../src/bench/figures.ts';
 
 const { values } = parseArgs({ options: { networks: { type: 'string', default: 'mobilenet_v2,resnet50' }, rounds: { type: 'string', default: '21' } } });
 const builders: Record<string, () => Graph> = {
@@ -24,7 +25,6 @@ const rounds = Number(values.rounds);
 const { device, adapterInfo } = await acquireNodeDevice({ timestamps: true, flags: ['disable-dawn-features=timestamp_quantization'] });
 const precisions: StoragePrecision[] = ['f32', 'f16-packed', ...(device.features.has('shader-f16') ? (['f16'] as const) : [])];
 console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; shader-f16: ${device.features.has('shader-f16') ? 'yes' : 'no'}`);
-const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 for (const name of values.networks!.split(',')) {
   const build = builders[name];
   if (!build) throw new Error(`unknown network ${name} (known: ${Object.keys(builders).join(', ')})`);
@@ -43,14 +43,14 @@ for (const name of values.networks!.split(',')) {
       times[i].push(models[i].lastGpuTimeMs ?? performance.now() - t);
     }
   }
-  const base = median(times[0]);
+  const base = upperMedian(times[0]);
   const maxRef = Math.max(...logits[0].map(Math.abs));
   for (const [i, m] of models.entries()) {
     let diff = 0;
     for (let k = 0; k < logits[0].length; k++) diff = Math.max(diff, Math.abs(logits[i][k] - logits[0][k]));
     console.log(
-      `${name.padEnd(13)} ${m.precision.padEnd(10)} median ${median(times[i]).toFixed(3)} ms  min ${Math.min(...times[i]).toFixed(3)} ms  ` +
-        `x f32 ${(median(times[i]) / base).toFixed(3)}  max|logit - f32| ${(diff / maxRef).toExponential(2)} x max|f32|  ` +
+      `${name.padEnd(13)} ${m.precision.padEnd(10)} median ${upperMedian(times[i]).toFixed(3)} ms  min ${Math.min(...times[i]).toFixed(3)} ms  ` +
+        `x f32 ${(upperMedian(times[i]) / base).toFixed(3)}  max|logit - f32| ${(diff / maxRef).toExponential(2)} x max|f32|  ` +
         `activations ${(m.memory.activationPeakBytes / 2 ** 20).toFixed(2)} MiB, weights ${(m.memory.weightBytes / 2 ** 20).toFixed(2)} MiB`,
     );
   }

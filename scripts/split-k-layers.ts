@@ -21,6 +21,7 @@ import { CompiledModel } from '../src/runtime/compiled-model.ts';
 import type { Tile } from '../src/runtime/lowering.ts';
 import { GPU_KERNEL_CHOICE, sharedConvGeometry, splitKSlices } from '../src/runtime/lowering.ts';
 import { Rng } from '../src/util/random.ts';
+import { upperMedian } from '../src/bench/figures.ts';
 
 interface Layer {
   readonly name: string;
@@ -90,7 +91,6 @@ const smClock = (): string => {
 
 const { device, adapterInfo } = await acquireNodeDevice({ timestamps: true, flags: ['disable-dawn-features=timestamp_quantization'] });
 console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; precision ${precision}; ${rounds} rounds x ${repeats} runs`);
-const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 const label = (t: Tile) => (t.splitK ? `K${t.splitK}` : 'S2x2');
 console.log(['layer', 'shape', 'tiles', 'K', ...tiles.map((t) => `${label(t)} us`), 'best', 'best / S2x2', 'reduce share'].join('\t'));
 for (const l of layers) {
@@ -122,14 +122,14 @@ for (const l of layers) {
       reduceMs[i].push(reduce);
     }
   }
-  const med = layerMs.map(median);
+  const med = layerMs.map((ms) => upperMedian(ms));
   const best = med.indexOf(Math.min(...med));
   const slices = (t: Tile) => (t.splitK ? splitKSlices(K, t.splitK).slices : 1);
   console.log([
     l.name, `${l.inC}x${l.size}x${l.size} -> ${outShape[1]}x${outShape[2]}x${outShape[3]} ${l.kernel}x${l.kernel}${l.stride > 1 ? `/${l.stride}` : ''}${l.residual ? ' +res' : ''}`,
     outTiles, K,
     ...med.map((ms, i) => `${(ms * 1000).toFixed(1)}${slices(tiles[i]) !== (tiles[i].splitK ?? 1) ? `(${slices(tiles[i])})` : ''}`),
-    label(tiles[best]), (med[best] / med[0]).toFixed(2), best === 0 ? '-' : (median(reduceMs[best]) / med[best]).toFixed(2),
+    label(tiles[best]), (med[best] / med[0]).toFixed(2), best === 0 ? '-' : (upperMedian(reduceMs[best]) / med[best]).toFixed(2),
   ].join('\t'));
   for (const m of models) m.dispose();
 }

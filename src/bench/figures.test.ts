@@ -13,6 +13,7 @@ import {
   stepTraffic,
   summarize,
   timeByKernel,
+  upperMedian,
 } from './figures.ts';
 import { formatNumber, formatRowsTable, textTable } from './report.ts';
 
@@ -168,5 +169,14 @@ describe('report', () => {
     const text = formatRowsTable(rows);
     expect(text.split('\n')).toHaveLength(rows.length + 2);
     expect(text).toContain('8x4x4 -> 16x4x4 3x3');
+  });
+});
+
+describe('upperMedian', () => {
+  it('is the middle sample, the later of the two middle ones for an even count', () => {
+    expect(upperMedian([3, 1, 2])).toBe(2);
+    expect(upperMedian([4, 1, 3, 2])).toBe(3);
+    expect(upperMedian([5])).toBe(5);
+    expect(upperMedian([])).toBeNaN();
   });
 });

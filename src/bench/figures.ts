@@ -23,6 +23,15 @@ export function median(values: readonly number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
+/**
+ * The upper median: the middle sample, the later of the two for an even count (a sample that was measured,
+ * never an average of two), as the A/B scripts report.
+ */
+export function upperMedian(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  return [...values].sort((a, b) => a - b)[values.length >> 1];
+}
+
 export function summarize(samplesMs: readonly number[]): Summary {
   if (samplesMs.length === 0) return { medianMs: NaN, minMs: NaN, maxMs: NaN, meanMs: NaN, samples: 0 };
   let min = Infinity;
