@@ -219,3 +219,73 @@ describe('deferred packings (what the compiler writes into mapped GPU buffers)',
     expect(() => depthwisePacking(random(4), 4, 1, 1).packInto(new Float32Array(3))).toThrow(/needs an array of 4 values/);
   });
 });
+
+describe('packings against their layout formulas (random shapes, with and without output scales)', () => {
+  // A seeded walk so that failures repeat.
+  let seed = 12345;
+  const next = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const int = (lo: number, hi: number): number => lo + Math.floor(next() * (hi - lo + 1));
+  const values = (n: number): Float32Array => Float32Array.from({ length: n }, () => next() * 4 - 2);
+  const scales = (n: number): Float64Array => Float64Array.from({ length: n }, () => 0.25 + next());
+
+  it('dense: w[o][i][tap] * scale[o] lands at ((tap * inC4 + i/4) * outC4 + o/4) * 16 + (i%4) * 4 + o%4', () => {
+    for (let trial = 0; trial < 40; trial++) {
+      // Half the trials use multiples of four (the fast path), half any count (the padded path).
+      const round = trial % 2 === 0 ? (c: number) => c * 4 : (c: number) => c;
+      const outC = round(int(1, 9));
+      const inC = round(int(1, 9));
+      const [kh, kw] = [int(1, 3), int(1, 3)];
+      const taps = kh * kw;
+      const w = values(outC * inC * taps);
+      const scale = trial % 4 < 2 ? scales(outC) : null;
+      const packed = packDenseConvWeights(w, outC, inC, kh, kw, scale);
+      const expected = new Float32Array(taps * c4(inC) * c4(outC) * 16);
+      for (let o = 0; o < outC; o++) {
+        for (let i = 0; i < inC; i++) {
+          for (let t = 0; t < taps; t++) {
+            const at = ((t * c4(inC) + (i >> 2)) * c4(outC) + (o >> 2)) * 16 + (i & 3) * 4 + (o & 3);
+            expected[at] = w[(o * inC + i) * taps + t] * (scale ? scale[o] : 1);
+          }
+        }
+      }
+      expect(Array.from(packed), `outC ${outC} inC ${inC} ${kh}x${kw}`).toEqual(Array.from(expected));
+    }
+  });
+
+  it('depthwise: w[c][tap] * scale[c] lands at (tap * C4 + c/4) * 4 + c%4', () => {
+    for (let trial = 0; trial < 20; trial++) {
+      const channels = int(1, 20);
+      const [kh, kw] = [int(1, 3), int(1, 3)];
+      const w = values(channels * kh * kw);
+      const scale = trial % 2 === 0 ? scales(channels) : null;
+      const packed = packDepthwiseWeights(w, channels, kh, kw, scale);
+      const expected = new Float32Array(kh * kw * c4(channels) * 4);
+      for (let c = 0; c < channels; c++) {
+        for (let t = 0; t < kh * kw; t++) expected[(t * c4(channels) + (c >> 2)) * 4 + (c & 3)] = w[c * kh * kw + t] * (scale ? scale[c] : 1);
+      }
+      expect(Array.from(packed)).toEqual(Array.from(expected));
+    }
+  });
+
+  it('linear rows: w[o][i] lands at ((o/4 * inC4 + i/4) * 4 + i%4) * 4 + o%4', () => {
+    for (let trial = 0; trial < 20; trial++) {
+      const [outC, inC] = [int(1, 20), int(1, 20)];
+      const w = values(outC * inC);
+      const expected = new Float32Array(c4(outC) * c4(inC) * 16);
+      for (let o = 0; o < outC; o++) {
+        for (let i = 0; i < inC; i++) expected[((((o >> 2) * c4(inC) + (i >> 2)) * 4 + (i & 3)) * 4) + (o & 3)] = w[o * inC + i];
+      }
+      expect(Array.from(packLinearRowsWeights(w, outC, inC))).toEqual(Array.from(expected));
+    }
+  });
+
+  it('a scale multiplies in f64 and rounds once, as folding the weights first and packing them would', () => {
+    const w = values(8 * 4);
+    const scale = scales(8);
+    const folded = Float32Array.from(w, (v, k) => v * scale[Math.floor(k / 4)]);
+    expect(Array.from(packDenseConvWeights(w, 8, 4, 1, 1, scale))).toEqual(Array.from(packDenseConvWeights(folded, 8, 4, 1, 1)));
+  });
+});
