@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation, Graph, GraphNode, Pads, Shape4, TensorId } from '../../src/graph/ir.ts';
+import { convWeight } from '../../src/graph/ir.ts';
 
 /** A value during the walk: rank-4 NHWC, or rank-2 `[n, features]` for IR tensors `[n, features, 1, 1]`. */
 interface Value {
@@ -135,13 +136,13 @@ export function buildTfjsModel(graph: Graph): TfjsModel {
         const explicit: tf.backend_util.ExplicitPadding = [[0, 0], [p[0], p[2]], [p[1], p[3]], [0, 0]];
         let conv: (x: tf.Tensor4D) => tf.Tensor4D;
         if (g === 1) {
-          const filter = keep(tf.tensor4d(convFilter(a.weight, wShape), [kh, kw, inC, a.outChannels]));
+          const filter = keep(tf.tensor4d(convFilter(convWeight(a), wShape), [kh, kw, inC, a.outChannels]));
           const bias = a.bias ? keep(tf.tensor1d(a.bias)) : undefined;
           const pad = symmetric(p) ? p[0] : explicit;
           conv = (x) => tf.fused.conv2d({ x, filter, strides: stride, pad, dilations, bias, activation: act });
         } else if (g === inC && a.outChannels % inC === 0) {
           const m = a.outChannels / inC;
-          const filter = keep(tf.tensor4d(depthwiseFilter(a.weight, inC, m, kh, kw), [kh, kw, inC, m]));
+          const filter = keep(tf.tensor4d(depthwiseFilter(convWeight(a), inC, m, kh, kw), [kh, kw, inC, m]));
           const bias = a.bias ? keep(tf.tensor1d(a.bias)) : undefined;
           if (symmetric(p)) {
             conv = (x) => tf.fused.depthwiseConv2d({ x, filter, strides: stride, pad: p[0], dilations, bias, activation: act });
@@ -153,7 +154,7 @@ export function buildTfjsModel(graph: Graph): TfjsModel {
           // Grouped: one conv per group over its channel slice, concatenated.
           const og = a.outChannels / g;
           const parts = Array.from({ length: g }, (_, k) => ({
-            filter: keep(tf.tensor4d(convFilter(a.weight, wShape, k * og, og), [kh, kw, inC / g, og])),
+            filter: keep(tf.tensor4d(convFilter(convWeight(a), wShape, k * og, og), [kh, kw, inC / g, og])),
             bias: a.bias ? keep(tf.tensor1d(a.bias.subarray(k * og, (k + 1) * og))) : undefined,
           }));
           const pad = symmetric(p) ? p[0] : explicit;

@@ -75,11 +75,42 @@ export interface Conv2dAttrs {
   readonly pads: Pads;
   readonly dilation: readonly [number, number];
   readonly groups: number;
-  /** `[outC, inC / groups, kh, kw]`. */
+  /** `[outC, inC / groups, kh, kw]`, times `weightScale` where there is one: read it through `convWeight`. */
   readonly weight: Float32Array;
+  /**
+   * `[outC]` factors the weights of each output channel are multiplied by, or absent for none. Batch-norm
+   * folding sets it instead of writing a scaled copy of the weights: the GPU packing multiplies as it packs, so
+   * ResNet-50's 100 MB of weights are not copied once more at load. f64, so a folded weight rounds to f32
+   * once, as `weight * (gamma / sqrt(var + eps))` computed eagerly would.
+   */
+  readonly weightScale?: Float64Array;
   /** `[outC]`, or null for no bias. */
   readonly bias: Float32Array | null;
   readonly activation: Activation;
+}
+
+const scaledWeights = new WeakMap<Conv2dAttrs, Float32Array>();
+
+/**
+ * A convolution's effective weights, `weight[o, ...] * weightScale[o]` (computed once per attribute object and
+ * kept while it lives), or `weight` itself when there is no scale. Everything that reads conv weights as
+ * numbers goes through this, except the GPU packing, which applies the scale itself.
+ */
+export function convWeight(attrs: Conv2dAttrs): Float32Array {
+  const scale = attrs.weightScale;
+  if (!scale) return attrs.weight;
+  let scaled = scaledWeights.get(attrs);
+  if (!scaled) {
+    const w = attrs.weight;
+    const perOut = w.length / attrs.outChannels;
+    scaled = new Float32Array(w.length);
+    for (let o = 0, k = 0; o < attrs.outChannels; o++) {
+      const s = scale[o];
+      for (let i = 0; i < perOut; i++, k++) scaled[k] = w[k] * s;
+    }
+    scaledWeights.set(attrs, scaled);
+  }
+  return scaled;
 }
 
 export interface PoolAttrs {

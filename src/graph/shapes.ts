@@ -36,6 +36,9 @@ export function conv2dOutputShape(input: Shape4, attrs: Conv2dAttrs, where: stri
         `([${outChannels}, ${c / groups}, ${kernel[0]}, ${kernel[1]}]) for input ${shapeToString(input)}`,
     );
   }
+  if (attrs.weightScale && attrs.weightScale.length !== outChannels) {
+    throw new ShapeError(`${where}: conv weight scale has ${attrs.weightScale.length} values, expected ${outChannels}`);
+  }
   if (attrs.bias && attrs.bias.length !== outChannels) {
     throw new ShapeError(`${where}: conv bias has ${attrs.bias.length} values, expected ${outChannels}`);
   }

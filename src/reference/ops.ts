@@ -8,7 +8,7 @@
  */
 import { ShapeError } from '../errors.ts';
 import type { Activation, BatchNormParams, Conv2dAttrs, LinearAttrs, Pads, PoolAttrs, Shape4 } from '../graph/ir.ts';
-import { activationBounds, elementCount, shapeToString } from '../graph/ir.ts';
+import { activationBounds, convWeight, elementCount, shapeToString } from '../graph/ir.ts';
 import {
   broadcastShapes,
   checkReshape,
@@ -72,7 +72,8 @@ export function conv2d(
   if (residual) checkLength(residual, outShape, where, 'residual');
   const [N, C, H, W] = shape;
   const [, OC, OH, OW] = outShape;
-  const { groups, weight, bias } = attrs;
+  const { groups, bias } = attrs;
+  const weight = convWeight(attrs);
   const [KH, KW] = attrs.kernel;
   const [SH, SW] = attrs.stride;
   const [DH, DW] = attrs.dilation;

@@ -4,11 +4,12 @@ import type { ConvCase, GpuCase, LinearCase, PoolLinearCase } from '../../test/g
 import { BLOCK_CASES, KERNEL_CASES, buildCase, describeCase } from '../../test/gpu-cases.ts';
 import { GraphBuilder } from '../graph/builder.ts';
 import type { Graph, Shape4 } from '../graph/ir.ts';
-import { RELU } from '../graph/ir.ts';
+import { RELU, convWeight } from '../graph/ir.ts';
 import { optimizeGraph } from '../graph/passes/index.ts';
 import { mobilenetV2, randomParams } from '../models/index.ts';
 import { dispatchGrid } from './compiled-model.ts';
 import { toFloat16Bits } from './f16.ts';
+import { expandGroupedWeights, packDenseConvWeights, packDepthwiseWeights } from './pack-weights.ts';
 import type { BufferRef, KernelChoice, Step } from './lowering.ts';
 import { isSoftwareAdapter } from '../gpu/device.ts';
 import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, defaultKernelChoice, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
@@ -371,6 +372,35 @@ describe('lowering details', () => {
       });
     }
     expect(f32.every((s) => s.program.precision === 'f32')).toBe(true);
+  });
+
+  it('folded convs pack weight x weightScale: the same bytes as packing their effective weights', () => {
+    // MobileNetV2 has dense, pointwise and depthwise convs with batch norms folded into weightScale; the
+    // grouped case (groups 2) packs densely after expanding its groups.
+    const graphs = [
+      optimizeGraph(mobilenetV2({ params: randomParams(3), inputSize: 32, numClasses: 10 })),
+      ...BLOCK_CASES.slice(0, 2).map((c) => optimizeGraph(buildCase(c).graph)),
+    ];
+    let scaled = 0;
+    for (const graph of graphs) {
+      const steps = lowerGraph(graph);
+      for (const node of graph.nodes) {
+        if (node.op !== 'conv2d') continue;
+        const step = steps.find((s) => s.node === node.output && s.buffers.weight);
+        if (!step) throw new Error(`no step for ${node.name}`);
+        const weight = step.buffers.weight;
+        if (weight.kind !== 'constant') throw new Error('constant weight expected');
+        const a = node.attrs;
+        if (a.weightScale) scaled++;
+        const inC = graph.tensors[node.inputs[0]].shape[1];
+        const expected =
+          a.groups > 1 && a.groups === inC && a.outChannels === inC
+            ? packDepthwiseWeights(convWeight(a), a.outChannels, a.kernel[0], a.kernel[1])
+            : packDenseConvWeights(expandGroupedWeights(convWeight(a), a.outChannels, inC, a.groups, a.kernel[0], a.kernel[1]), a.outChannels, inC, a.kernel[0], a.kernel[1]);
+        expect(Array.from(weight.data), node.name).toEqual(Array.from(expected));
+      }
+    }
+    expect(scaled).toBeGreaterThan(50);
   });
 
   it('pointwise uniforms and workgroups for a concrete case', () => {

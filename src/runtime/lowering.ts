@@ -483,12 +483,12 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
         padTop: a.pads[0], padLeft: a.pads[1], ...act,
       },
       workgroups: ceilDiv(total, 64),
-      buffers: convBuffers(node, depthwisePacking(a.weight, outC, kh, kw), bias, precision),
+      buffers: convBuffers(node, depthwisePacking(a.weight, outC, kh, kw, a.weightScale ?? null), bias, precision),
       macs,
     };
   }
 
-  const weight = groupedConvPacking(a.weight, outC, inC, a.groups, kh, kw);
+  const weight = groupedConvPacking(a.weight, outC, inC, a.groups, kh, kw, a.weightScale ?? null);
   const isPointwise = isPointwiseConv(a);
   const denseTile = tile ?? denseTileOf(globalChoice, a, inShape, outShape);
   if ((denseTile.splitK ?? 1) > 1 && !denseTile.shared) {

@@ -13,6 +13,7 @@
  */
 import { UnsupportedOpError } from '../../errors.ts';
 import type { Activation, Graph, GraphNode, Shape4, TensorId } from '../../graph/ir.ts';
+import { convWeight } from '../../graph/ir.ts';
 import { validateGraph } from '../../graph/validate.ts';
 import { DataType } from './proto.ts';
 import type { NodeInit, TensorInit, ValueInfoInit } from './writer.ts';
@@ -145,7 +146,7 @@ class Exporter {
       case 'conv2d': {
         const a = node.attrs;
         const inC = this.graph.tensors[node.inputs[0]].shape[1];
-        const w = this.constant(`${n}.weight`, [a.outChannels, inC / a.groups, a.kernel[0], a.kernel[1]], a.weight);
+        const w = this.constant(`${n}.weight`, [a.outChannels, inC / a.groups, a.kernel[0], a.kernel[1]], convWeight(a));
         const inputs = [this.as4(node.inputs[0]), w];
         if (a.bias) inputs.push(this.constant(`${n}.bias`, [a.outChannels], a.bias));
         const fused = node.inputs.length > 1 || a.activation.kind !== 'none';

@@ -32,7 +32,7 @@ import type {
   Shape4,
   TensorId,
 } from '../../graph/ir.ts';
-import { NO_ACTIVATION, RELU, RELU6 } from '../../graph/ir.ts';
+import { convWeight, NO_ACTIVATION, RELU, RELU6 } from '../../graph/ir.ts';
 import { producers, readerCounts, soleReader } from '../../graph/passes/util.ts';
 import { validateGraph } from '../../graph/validate.ts';
 import { checkGraphLimits, checkWindow, checkedElementCount, LoadBudget, MAX_PAD } from '../limits.ts';
@@ -1243,14 +1243,19 @@ function mergeAffineNodes(graph: Graph, affine: ReadonlySet<TensorId>, budget: L
     if ((src.op === 'conv2d' && src.inputs.length === 1) || src.op === 'linear') {
       if (src.attrs.activation.kind !== 'none') continue;
       const rows = src.op === 'conv2d' ? src.attrs.outChannels : src.attrs.outFeatures;
-      const perRow = src.attrs.weight.length / rows;
-      const weight = budget.floats(src.attrs.weight.length, `${src.name}: merged weights`);
+      const source = src.op === 'conv2d' ? convWeight(src.attrs) : src.attrs.weight;
+      const perRow = source.length / rows;
+      const weight = budget.floats(source.length, `${src.name}: merged weights`);
       const bias = budget.floats(rows, `${src.name}: merged bias`);
       for (let o = 0; o < rows; o++) {
-        for (let i = 0; i < perRow; i++) weight[o * perRow + i] = src.attrs.weight[o * perRow + i] * scale[o];
+        for (let i = 0; i < perRow; i++) weight[o * perRow + i] = source[o * perRow + i] * scale[o];
         bias[o] = (src.attrs.bias ? src.attrs.bias[o] : 0) * scale[o] + shift[o];
       }
-      merged = { ...src, output: node.output, attrs: { ...src.attrs, weight, bias } } as Conv2dNode | LinearNode;
+      // The merged weights hold any scale the conv had.
+      merged =
+        src.op === 'conv2d'
+          ? { ...src, output: node.output, attrs: { ...src.attrs, weight, bias, weightScale: undefined } }
+          : { ...src, output: node.output, attrs: { ...src.attrs, weight, bias } };
     } else if (src.op === 'batchNorm') {
       const p = src.attrs;
       budget.charge(8 * p.gamma.length, `${src.name}: merged batch norm`);

@@ -16,22 +16,25 @@ export function batchNormScaleShift(bn: BatchNormParams): { scale: Float32Array;
   return { scale, shift };
 }
 
-/** `w' = w * g / sqrt(var + eps)`, `b' = beta + (b - mean) * g / sqrt(var + eps)`. */
+/**
+ * `w' = w * g / sqrt(var + eps)`, `b' = beta + (b - mean) * g / sqrt(var + eps)`. The weights stay as they are
+ * and the factor goes to `weightScale` (multiplied into one already there): the GPU packing applies it while it
+ * packs, and `convWeight` gives the scaled values to everything else.
+ */
 export function foldBatchNormIntoConv(conv: Conv2dNode, bn: BatchNormNode): Conv2dNode {
-  const { weight, bias, outChannels } = conv.attrs;
-  const perOut = weight.length / outChannels;
-  const newWeight = new Float32Array(weight.length);
+  const { bias, outChannels, weightScale } = conv.attrs;
+  const scale = new Float64Array(outChannels);
   const newBias = new Float32Array(outChannels);
   const p = bn.attrs;
   for (let o = 0; o < outChannels; o++) {
     const s = p.gamma[o] / Math.sqrt(p.variance[o] + p.epsilon);
-    for (let i = 0; i < perOut; i++) newWeight[o * perOut + i] = weight[o * perOut + i] * s;
+    scale[o] = weightScale ? weightScale[o] * s : s;
     newBias[o] = p.beta[o] + ((bias ? bias[o] : 0) - p.mean[o]) * s;
   }
   return {
     ...conv,
     output: bn.output,
-    attrs: { ...conv.attrs, weight: newWeight, bias: newBias },
+    attrs: { ...conv.attrs, weightScale: scale, bias: newBias },
   };
 }
 

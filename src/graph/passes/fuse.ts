@@ -1,5 +1,5 @@
 import type { AddNode, Conv2dNode, Graph, GraphNode, LinearAttrs, LinearNode, TensorId } from '../ir.ts';
-import { composeActivations } from '../ir.ts';
+import { composeActivations, convWeight } from '../ir.ts';
 import { producers, readerCounts, soleReader } from './util.ts';
 
 /**
@@ -126,7 +126,7 @@ function fullyConnectedAttrs(graph: Graph, node: GraphNode): LinearAttrs | undef
   const [, , h, w] = graph.tensors[node.inputs[0]].shape;
   const oneByOne = a.kernel[0] === 1 && a.kernel[1] === 1 && a.pads.every((p) => p === 0) && a.groups === 1;
   if (!oneByOne || h !== 1 || w !== 1) return undefined;
-  return { outFeatures: a.outChannels, weight: a.weight, bias: a.bias, activation: a.activation };
+  return { outFeatures: a.outChannels, weight: convWeight(a), bias: a.bias, activation: a.activation };
 }
 
 /** A global average pool, or an average pool whose one window covers the whole unpadded map. */

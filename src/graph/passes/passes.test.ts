@@ -4,9 +4,9 @@ import { runGraphReference } from '../../reference/index.ts';
 import { Rng } from '../../util/random.ts';
 import { GraphBuilder } from '../builder.ts';
 import type { Activation, BatchNormParams, Conv2dNode, Graph, GraphNode, OpType } from '../ir.ts';
-import { NO_ACTIVATION, RELU, RELU6, composeActivations, elementCount } from '../ir.ts';
+import { NO_ACTIVATION, RELU, RELU6, composeActivations, convWeight, elementCount } from '../ir.ts';
 import { validateGraph } from '../validate.ts';
-import { foldBatchNorm, fuseActivations, fuseResidualAdds, optimizeGraph } from './index.ts';
+import { foldBatchNorm, foldBatchNormIntoConv, fuseActivations, fuseResidualAdds, optimizeGraph } from './index.ts';
 
 const f32 = (...v: number[]): Float32Array => Float32Array.from(v);
 const count = (g: Graph, op: OpType): number => g.nodes.filter((n) => n.op === op).length;
@@ -127,7 +127,7 @@ describe('foldBatchNorm', () => {
     // 1x1 conv, weight 2, bias 1: w' = 3, b' = 0.5 + (1 - 2) * 1.5 = -1.
     const withBias = foldBatchNorm(build(f32(1), 1, f32(2)));
     const c1 = convs(withBias)[0];
-    expect(Array.from(c1.attrs.weight)).toEqual([3]);
+    expect(Array.from(convWeight(c1.attrs))).toEqual([3]);
     expect(Array.from(c1.attrs.bias!)).toEqual([-1]);
     const x = f32(1, 2, 3, 4, 5, 6, 7, 8, 9);
     // y = 3x - 1.
@@ -135,12 +135,12 @@ describe('foldBatchNorm', () => {
 
     // No conv bias: b' = 0.5 - 2 * 1.5 = -2.5.
     const noBias = convs(foldBatchNorm(build(null, 1, f32(2))))[0];
-    expect(Array.from(noBias.attrs.weight)).toEqual([3]);
+    expect(Array.from(convWeight(noBias.attrs))).toEqual([3]);
     expect(Array.from(noBias.attrs.bias!)).toEqual([-2.5]);
 
     // 3x3 kernel: every tap scales by 1.5.
     const k3 = convs(foldBatchNorm(build(f32(0.25), 3, f32(1, 2, 3, 4, 5, 6, 7, 8, 9))))[0];
-    expect(Array.from(k3.attrs.weight)).toEqual([1.5, 3, 4.5, 6, 7.5, 9, 10.5, 12, 13.5]);
+    expect(Array.from(convWeight(k3.attrs))).toEqual([1.5, 3, 4.5, 6, 7.5, 9, 10.5, 12, 13.5]);
     expect(Array.from(k3.attrs.bias!)).toEqual([0.5 + (0.25 - 2) * 1.5]);
   });
 
@@ -151,9 +151,50 @@ describe('foldBatchNorm', () => {
     const y = b.conv2d(x, { outChannels: 2, kernel: 1, weight: f32(1, 2), bias: f32(0, 1) });
     b.output(b.batchNorm(y, { gamma: f32(2, 3), beta: f32(1, -1), mean: f32(3, 0.5), variance: f32(3, 0), epsilon: 1 }));
     const conv = convs(foldBatchNorm(b.build()))[0];
-    expect(Array.from(conv.attrs.weight)).toEqual([1, 6]);
+    expect(Array.from(convWeight(conv.attrs))).toEqual([1, 6]);
     // b' = beta + (b - mean) * scale = [1 + (0 - 3) * 1, -1 + (1 - 0.5) * 3].
     expect(Array.from(conv.attrs.bias!)).toEqual([-2, 0.5]);
+  });
+
+  it('keeps the weights and puts the factor in weightScale (no copy of the weights), in f64', () => {
+    // 1x1, 1 -> 2 channels; var [3, 2], eps 1 -> scale [2 / 2, 1 / sqrt(3)].
+    const b = new GraphBuilder();
+    const x = b.input('x', [1, 1, 1, 2]);
+    const weight = f32(1, 2);
+    const y = b.conv2d(x, { outChannels: 2, kernel: 1, weight, bias: null });
+    b.output(b.batchNorm(y, { gamma: f32(2, 1), beta: f32(0, 0), mean: f32(0, 0), variance: f32(3, 2), epsilon: 1 }));
+    const conv = convs(foldBatchNorm(b.build()))[0];
+    expect(conv.attrs.weight).toBe(weight);
+    expect(conv.attrs.weightScale).toBeInstanceOf(Float64Array);
+    // 1 / sqrt(3) kept in f64, which f32 would round.
+    expect(Array.from(conv.attrs.weightScale!)).toEqual([1, 1 / Math.sqrt(3)]);
+    expect(Math.fround(1 / Math.sqrt(3))).not.toBe(1 / Math.sqrt(3));
+    // The effective weight rounds once: f32(2 / sqrt(3)), computed once and kept.
+    expect(Array.from(convWeight(conv.attrs))).toEqual([1, Math.fround(2 / Math.sqrt(3))]);
+    expect(convWeight(conv.attrs)).toBe(convWeight(conv.attrs));
+  });
+
+  it('gives the same effective weights, bit for bit, as scaling the weights eagerly did', () => {
+    const g = convBnGraph(CONV_CONFIGS[0]);
+    const conv = g.nodes[0] as Conv2dNode;
+    const bn = g.nodes[1] as Extract<GraphNode, { op: 'batchNorm' }>;
+    const folded = convs(foldBatchNorm(g))[0];
+    const perOut = conv.attrs.weight.length / conv.attrs.outChannels;
+    const eager = Float32Array.from(conv.attrs.weight, (w, k) => {
+      const o = Math.floor(k / perOut);
+      return w * (bn.attrs.gamma[o] / Math.sqrt(bn.attrs.variance[o] + bn.attrs.epsilon));
+    });
+    expect(Array.from(convWeight(folded.attrs))).toEqual(Array.from(eager));
+  });
+
+  it('multiplies a second fold into the scale already there', () => {
+    const g = convBnGraph(CONV_CONFIGS[0]);
+    const once = convs(foldBatchNorm(g))[0];
+    const bn = g.nodes[1] as Extract<GraphNode, { op: 'batchNorm' }>;
+    const twice = foldBatchNormIntoConv(once, bn);
+    const s = (o: number) => bn.attrs.gamma[o] / Math.sqrt(bn.attrs.variance[o] + bn.attrs.epsilon);
+    expect(Array.from(twice.attrs.weightScale!)).toEqual(Array.from(once.attrs.weightScale!, (v, o) => v * s(o)));
+    expect(twice.attrs.weight).toBe(once.attrs.weight);
   });
 
   it('does not mutate the input graph', () => {
