@@ -858,8 +858,10 @@ const CONVERTERS: Readonly<Record<string, Converter>> = {
     const alpha = ctx.attrFloat('alpha', 1);
     const beta = ctx.attrFloat('beta', 1);
     const B = ctx.floats(bv, 'input B');
-    const weight = ctx.imp.budget.floats(N * K, `${ctx.where}: weights`);
-    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) weight[n * K + k] = alpha * (transB ? B[n * K + k] : B[k * N + n]);
+    // PyTorch's Linear exports as transB = 1, alpha = 1: B is already `[out, in]` and serves as it is (weights
+    // are never written to), which spares ResNet-50's loader an 8 MB copy.
+    const weight = transB && alpha === 1 ? B : ctx.imp.budget.floats(N * K, `${ctx.where}: weights`);
+    if (weight !== B) for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) weight[n * K + k] = alpha * (transB ? B[n * K + k] : B[k * N + n]);
     let bias: Float32Array | null = null;
     const c = ctx.input(2);
     if (c && beta !== 0) {
