@@ -136,7 +136,8 @@ export const DEFAULT_KERNEL_CHOICE: KernelChoice = {
   // MobileNetV2 3x3 stem 0-15%, but its 32 accumulators took 660-790 ms to compile on SwiftShader against
   // 240-310 ms for 8 x 8, and Chromium compiled it on the cold start's critical path: 8 x 8 cut the browser cold
   // start from 1750 to 1381 ms (MobileNetV2) and 3820 to 3496 ms (ResNet-50; medians of 5 interleaved runs,
-  // 2026-11-30), with the first inference 2096 vs 2115 ms.
+  // 2026-11-30), while ResNet-50's median latency stayed at 2090-2150 ms (16 x 8) vs 2115-2147 ms (8 x 8; medians
+  // of 8 rounds, 3 interleaved runs each).
   depthwise: { pixelsPerThread: 4 },
   // 64 x 4 output vec4s per workgroup cover the ImageNet heads (250-251), so the fused pool + FC head pools each
   // row's map once. Against the unfused pool + register GEMV on SwiftShader (1280 or 2048 x 7x7 -> 1000, batch 1,
