@@ -12,7 +12,8 @@
 #   peers     npm run bench:peers -- --runtime node: webcnn, ORT Web (JSEP, native WebGPU EP), TF.js (WebGPU,
 #             WASM), MobileNetV2 224 and ResNet-50 224
 #   bench     npm run bench -- --runtime node: per-kernel timing of both networks
-#   extra     with WEBCNN_DEVICE_EXTRA="NAME ARGS...": the bundle NAME (pack.sh's WEBCNN_KIT_ENTRIES) with ARGS
+#   extra     with WEBCNN_DEVICE_EXTRA="NAME ARGS...[; NAME ARGS...]": each bundle NAME (pack.sh's entries, or
+#             WEBCNN_KIT_ENTRIES) with its ARGS, one after another
 # then a summary, printed last. $OUT gets at most 8 files: summary.txt, checks.log (probe and classify),
 # cases.log, peers.log, peers.json, bench.log, timing.json, extra.log.
 #
@@ -233,11 +234,19 @@ if wanted bench; then
   if [ $RC -eq 0 ]; then record bench ok "$SECONDS_TAKEN" "${args[*]:-full}"; else record bench FAILED "$SECONDS_TAKEN" "${KILLED}status $RC; ${args[*]:-full}"; fi
 fi
 
-# Any other bundled entry point (pack.sh's WEBCNN_KIT_ENTRIES): WEBCNN_DEVICE_EXTRA="NAME ARGS...".
+# Any other bundled entry points: WEBCNN_DEVICE_EXTRA="NAME ARGS...; NAME ARGS...", one after another, each
+# under its own limit, all into extra.log.
 if [ -n "${WEBCNN_DEVICE_EXTRA:-}" ]; then
-  read -r -a extra <<<"$WEBCNN_DEVICE_EXTRA"
-  run extra "$(cap "${WEBCNN_DEVICE_EXTRA_LIMIT:-90}" 0)" "$OUT/extra.log" "$NODE" "$JS/${extra[0]}.mjs" "${extra[@]:1}"
-  if [ $RC -eq 0 ]; then record extra ok "$SECONDS_TAKEN" "$WEBCNN_DEVICE_EXTRA"; else record extra FAILED "$SECONDS_TAKEN" "${KILLED}status $RC: $WEBCNN_DEVICE_EXTRA"; fi
+  : >"$OUT/extra.log"
+  IFS=';' read -r -a extras <<<"$WEBCNN_DEVICE_EXTRA"
+  for spec in "${extras[@]}"; do
+    read -r -a extra <<<"$spec"
+    [ ${#extra[@]} -eq 0 ] && continue
+    run extra "$(cap "${WEBCNN_DEVICE_EXTRA_LIMIT:-90}" 0)" "$OUT/extra.part.log" "$NODE" "$JS/${extra[0]}.mjs" "${extra[@]:1}"
+    { echo "==== extra: ${extra[*]}"; cat "$OUT/extra.part.log"; } >>"$OUT/extra.log"
+    rm -f "$OUT/extra.part.log"
+    if [ $RC -eq 0 ]; then record extra ok "$SECONDS_TAKEN" "${extra[*]}"; else record extra FAILED "$SECONDS_TAKEN" "${KILLED}status $RC: ${extra[*]}"; fi
+  done
 fi
 
 {
@@ -271,6 +280,12 @@ fi
     echo
     echo "---- precision (f32 / f16-packed / f16)"
     grep -v '^\s*$' "$OUT/precision.log" | tail -25 | cut -c1-300
+  fi
+  if [ -s "$OUT/extra.log" ]; then
+    echo
+    echo "---- extras (last 40 lines each; all in extra.log)"
+    csplit -s -z -f "$OUT/extra.split." "$OUT/extra.log" '/^==== extra: /' '{*}' 2>/dev/null
+    for f in "$OUT"/extra.split.*; do [ -f "$f" ] && { head -1 "$f"; tail -n +2 "$f" | grep -v XDG_RUNTIME | tail -40 | cut -c1-300; rm -f "$f"; }; done
   fi
   if [ -f "$OUT/bench.log" ] && grep -q '^timer:' "$OUT/bench.log"; then
     echo

@@ -1,0 +1,89 @@
+/**
+ * `npx tsx scripts/cold-start.ts [--networks mobilenetv2,resnet50] [--repeats 5] [--precision f32]`
+ *
+ * webcnn's cold start in Node through Dawn, repeated on fresh devices and split into phases: device, load
+ * (ONNX bytes -> graph), compile's phases (`CompiledModel.compileTimings`), first run (input in JS to output
+ * read back). The model is the peers benchmark's (`buildPeerModel`: seeded random weights exported to ONNX),
+ * built once per network before any timing. Cold starts alternate between the networks, round by round, so
+ * that drift hits both alike. Prints each phase's median with its min and max.
+ *
+ * `bench:peers` takes one cold start per engine; this takes several of webcnn's alone, for deciding what to
+ * cut. With `WEBCNN_DAWN_OPTIONS=backend=null`, Tint compiles and nothing runs, which leaves the CPU side alone
+ * (the first run is then not an inference).
+ */
+import { parseArgs } from 'node:util';
+import type { StoragePrecision } from '../shaders/common.ts';
+import type { NetworkId, PeerModel } from '../bench/peers/protocol.ts';
+import { NETWORK_IDS, buildPeerModel } from '../bench/peers/protocol.ts';
+import { summarize } from '../src/bench/figures.ts';
+import { loadModel } from '../src/formats/index.ts';
+import { acquireNodeDevice } from '../src/gpu/node-device.ts';
+import { CompiledModel } from '../src/runtime/compiled-model.ts';
+
+const USAGE = `usage: npx tsx scripts/cold-start.ts [--networks ${NETWORK_IDS.join(',')}] [--repeats N] [--precision f32|f16|f16-packed]`;
+const { values } = parseArgs({
+  options: {
+    networks: { type: 'string', default: NETWORK_IDS.join(',') },
+    repeats: { type: 'string', default: '5' },
+    precision: { type: 'string', default: 'f32' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  strict: true,
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const networks = values.networks!.split(',').filter(Boolean) as NetworkId[];
+for (const n of networks) if (!NETWORK_IDS.includes(n)) throw new Error(`unknown network "${n}"\n${USAGE}`);
+const repeats = Number(values.repeats);
+if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a positive integer\n${USAGE}`);
+const precision = values.precision as StoragePrecision;
+if (!['f32', 'f16', 'f16-packed'].includes(precision)) throw new Error(`--precision must be f32, f16 or f16-packed\n${USAGE}`);
+
+type Phases = Record<string, number>;
+
+async function coldStart(m: PeerModel): Promise<Phases> {
+  const t0 = performance.now();
+  const { device } = await acquireNodeDevice({});
+  const t1 = performance.now();
+  const loaded = loadModel(m.onnx, { fileName: `${m.network}.onnx` });
+  const t2 = performance.now();
+  const model = await CompiledModel.compile(device, loaded.graph, { precision });
+  const t3 = performance.now();
+  await model.run([m.input]);
+  const t4 = performance.now();
+  const c = model.compileTimings;
+  model.dispose();
+  device.destroy();
+  return {
+    device: t1 - t0,
+    load: t2 - t1,
+    optimize: c.optimizeMs,
+    lower: c.lowerMs,
+    buffers: c.buffersMs,
+    weights: c.weightsMs,
+    'pipelines (wait)': c.pipelinesMs,
+    'bind groups': c.bindGroupsMs,
+    compile: t3 - t2,
+    'first run': t4 - t3,
+    total: t4 - t0,
+  };
+}
+
+const models = networks.map((n) => buildPeerModel({ network: n, inputSize: 224, warmups: 0, rounds: 0 }));
+const samples = new Map<NetworkId, Phases[]>(networks.map((n) => [n, []]));
+const dawn = process.env.WEBCNN_DAWN_OPTIONS ? ` (WEBCNN_DAWN_OPTIONS=${process.env.WEBCNN_DAWN_OPTIONS})` : '';
+console.log(`webcnn cold start, Dawn in Node${dawn}, ${precision}, ${repeats} per network, networks alternating`);
+for (let r = 0; r < repeats; r++) {
+  for (const m of r % 2 ? [...models].reverse() : models) samples.get(m.network)!.push(await coldStart(m));
+}
+for (const m of models) {
+  const runs = samples.get(m.network)!;
+  console.log(`\n${m.title}: ${runs.length} cold starts, median (min-max) ms`);
+  for (const phase of Object.keys(runs[0])) {
+    const s = summarize(runs.map((p) => p[phase]));
+    console.log(`  ${phase.padEnd(17)} ${s.medianMs.toFixed(1).padStart(8)}  (${s.minMs.toFixed(1)}-${s.maxMs.toFixed(1)})`);
+  }
+}
+process.exit(0);
