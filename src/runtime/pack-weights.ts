@@ -71,7 +71,8 @@ function packDenseInto(
     packDenseIntoPadded(packed, weight, outC, inC, taps, factors);
     return;
   }
-  // Source index of (o, i, tap) is (o * inC + i) * taps + tap; a block reads 4 rows o at 4 inputs i.
+  // Source index of (o, i, tap) is (o * inC + i) * taps + tap; a block reads 4 rows o at 4 inputs i. Its 16
+  // stores are written out: a loop over the 4 inputs packed ResNet-50 about 20% slower (46-61 vs 38-50 ms).
   const row = inC * taps;
   const t1 = taps;
   const t2 = 2 * taps;
