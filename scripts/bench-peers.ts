@@ -223,6 +223,13 @@ async function runInBrowser(o: Options): Promise<{ result: PeersResult; browser:
   try {
     const browserVersion = `Chromium ${browser.version()}`;
     log(`${browserVersion}, Vite on port ${port}`);
+    // The GPU process's first use (driver, shader compiler) is nobody's cold start: see primeGpu.
+    const priming = await freshPage(browser, url, 'prime');
+    try {
+      log(`GPU primed in a page of its own: ${(await priming.page.evaluate(() => window.peerPage!.prime())).toFixed(0)} ms`);
+    } finally {
+      await priming.close();
+    }
     const networks: NetworkResult[] = [];
     let first: OpenedEngine | undefined;
     for (const request of o.requests) {
@@ -253,7 +260,7 @@ async function runInThisProcess(o: Options): Promise<{ result: PeersResult; brow
   const { nodeGpu } = await import('../src/gpu/node-device.ts');
   const { acquireDevice } = await import('../src/gpu/device.ts');
   const { describeAdapter } = await import('../src/bench/timing.ts');
-  const { runPeersWith } = await import('../bench/peers/protocol.ts');
+  const { primeGpu, runPeersWith } = await import('../bench/peers/protocol.ts');
   const { webcnnEngine } = await import('../bench/peers/webcnn-engine.ts');
   const { loadNodePeers, nodeEngineFactory } = await import('../bench/peers/node-engines.ts');
   // Dawn quantizes timestamps unless told not to (what --enable-webgpu-developer-features does in Chrome).
@@ -264,6 +271,8 @@ async function runInThisProcess(o: Options): Promise<{ result: PeersResult; brow
   // The peers get the same GPU object (so the same adapter) as navigator.gpu.
   const peers = await loadNodePeers(gpu, o.engines);
   for (const [id, why] of Object.entries(peers.loadErrors)) log(`${id}: ${why}`);
+  // The process's first use of the GPU (driver, shader compiler) is nobody's cold start: see primeGpu.
+  log(`GPU primed: ${(await primeGpu(gpu)).toFixed(0)} ms`);
   // Every webcnn instance gets a fresh device, so its set-up compiles every pipeline.
   const factory = nodeEngineFactory(() => webcnnEngine(async () => (await acquireDevice({ gpu, timestamps: true })).device), peers);
   // One process: each engine's set-up (prepare + first inference) is its cold start (webcnn on a fresh device;

@@ -4,8 +4,10 @@
  * webcnn's cold start in Node through Dawn, repeated on fresh devices and split into phases: device, load
  * (ONNX bytes -> graph), compile's phases (`CompiledModel.compileTimings`), first run (input in JS to output
  * read back). The model is the peers benchmark's (`buildPeerModel`: seeded random weights exported to ONNX),
- * built once per network before any timing. Cold starts alternate between the networks, round by round, so
- * that drift hits both alike. Prints each phase's median with its min and max.
+ * built once per network before any timing. Before the first cold start, `primeGpu` uses the GPU once (the
+ * process's first use of the driver and its shader compiler is no model's cold start). Cold starts alternate
+ * between the networks, round by round, so that drift hits both alike. Prints each phase's median with its min
+ * and max, and the first cold start's own figure (the one no cache in the process can have helped).
  *
  * `bench:peers` takes one cold start per engine; this takes several of webcnn's alone, for deciding what to
  * cut. With `WEBCNN_DAWN_OPTIONS=backend=null`, Tint compiles and nothing runs, which leaves the CPU side alone
@@ -14,10 +16,10 @@
 import { parseArgs } from 'node:util';
 import type { StoragePrecision } from '../shaders/common.ts';
 import type { NetworkId, PeerModel } from '../bench/peers/protocol.ts';
-import { NETWORK_IDS, buildPeerModel } from '../bench/peers/protocol.ts';
+import { NETWORK_IDS, buildPeerModel, primeGpu } from '../bench/peers/protocol.ts';
 import { summarize } from '../src/bench/figures.ts';
 import { loadModel } from '../src/formats/index.ts';
-import { acquireNodeDevice } from '../src/gpu/node-device.ts';
+import { acquireNodeDevice, nodeGpu } from '../src/gpu/node-device.ts';
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
 
 const USAGE = `usage: npx tsx scripts/cold-start.ts [--networks ${NETWORK_IDS.join(',')}] [--repeats N] [--precision f32|f16|f16-packed]`;
@@ -75,15 +77,16 @@ const models = networks.map((n) => buildPeerModel({ network: n, inputSize: 224, 
 const samples = new Map<NetworkId, Phases[]>(networks.map((n) => [n, []]));
 const dawn = process.env.WEBCNN_DAWN_OPTIONS ? ` (WEBCNN_DAWN_OPTIONS=${process.env.WEBCNN_DAWN_OPTIONS})` : '';
 console.log(`webcnn cold start, Dawn in Node${dawn}, ${precision}, ${repeats} per network, networks alternating`);
+console.log(`GPU primed (one trivial kernel on a throwaway device): ${(await primeGpu(await nodeGpu())).toFixed(0)} ms`);
 for (let r = 0; r < repeats; r++) {
   for (const m of r % 2 ? [...models].reverse() : models) samples.get(m.network)!.push(await coldStart(m));
 }
 for (const m of models) {
   const runs = samples.get(m.network)!;
-  console.log(`\n${m.title}: ${runs.length} cold starts, median (min-max) ms`);
+  console.log(`\n${m.title}: ${runs.length} cold starts, median (min-max) ms, first`);
   for (const phase of Object.keys(runs[0])) {
     const s = summarize(runs.map((p) => p[phase]));
-    console.log(`  ${phase.padEnd(17)} ${s.medianMs.toFixed(1).padStart(8)}  (${s.minMs.toFixed(1)}-${s.maxMs.toFixed(1)})`);
+    console.log(`  ${phase.padEnd(17)} ${s.medianMs.toFixed(1).padStart(8)}  ${`(${s.minMs.toFixed(1)}-${s.maxMs.toFixed(1)})`.padEnd(16)} ${runs[0][phase].toFixed(1).padStart(8)}`);
   }
 }
 process.exit(0);

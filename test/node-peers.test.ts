@@ -1,11 +1,13 @@
 /**
  * The Node peers' adaptation layer (`bench/peers/node-engines.ts`) and `WEBCNN_DAWN_OPTIONS`, without a GPU:
  * uploads from shared memory reach `writeBuffer` as plain copies of the right bytes, everything else as it
- * was; `navigator.gpu` is defined where Node has no `navigator`.
+ * was; `navigator.gpu` is defined where Node has no `navigator`. And the protocol's `primeGpu`, on Dawn (SwiftShader
+ * here, as every GPU test of this suite).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { allowSharedMemoryUploads, exposeNavigatorGpu } from '../bench/peers/node-engines.ts';
-import { dawnOptionsFromEnv } from '../src/gpu/node-device.ts';
+import { primeGpu } from '../bench/peers/protocol.ts';
+import { dawnOptionsFromEnv, nodeGpu } from '../src/gpu/node-device.ts';
 
 type Call = [unknown, number, unknown, number?, number?];
 
@@ -104,5 +106,37 @@ describe('dawnOptionsFromEnv', () => {
       'adapter=NVIDIA',
       'enable-dawn-features=a,b',
     ]);
+  });
+});
+
+describe('primeGpu', () => {
+  it('compiles and runs its kernel on a device of its own, then destroys that device', async () => {
+    const gpu = await nodeGpu();
+    const devices: GPUDevice[] = [];
+    // The GPU object as the protocol sees it, recording the devices it hands out.
+    const recording = {
+      async requestAdapter(options?: GPURequestAdapterOptions) {
+        const adapter = await gpu.requestAdapter(options);
+        if (!adapter) return null;
+        return {
+          features: adapter.features,
+          limits: adapter.limits,
+          info: adapter.info,
+          async requestDevice(descriptor?: GPUDeviceDescriptor) {
+            const device = await adapter.requestDevice(descriptor);
+            devices.push(device);
+            return device;
+          },
+        };
+      },
+    } as unknown as GPU;
+    const ms = await primeGpu(recording);
+    expect(ms).toBeGreaterThan(0);
+    expect(devices).toHaveLength(1);
+    expect((await devices[0].lost).reason).toBe('destroyed');
+  });
+
+  it('says so when there is no adapter', async () => {
+    await expect(primeGpu({ requestAdapter: async () => null } as unknown as GPU)).rejects.toThrow('primeGpu: no WebGPU adapter');
   });
 });

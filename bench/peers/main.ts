@@ -6,7 +6,7 @@ import type { AdapterDescription } from '../../src/bench/timing.ts';
 import { describeAdapter } from '../../src/bench/timing.ts';
 import { ENGINE_IDS } from './protocol.ts';
 import type { EngineId, NetworkRequest, OpenedEngine, PeerEngine, PeersOptions, PeersProgress, PeersResult, TimedRun } from './protocol.ts';
-import { buildPeerModel, coldStart, errorText, networkFacts, runPeersWith } from './protocol.ts';
+import { buildPeerModel, coldStart, errorText, networkFacts, primeGpu, runPeersWith } from './protocol.ts';
 import { PEER_VERSIONS, createBrowserEngine, preloadEngineAssets } from './engines.ts';
 import { defaultRequests, formatPeersSummary, formatPeersTable } from './report.ts';
 
@@ -20,6 +20,8 @@ export interface PeerPageApi {
   /** One inference, timed from input upload to output in JS; `withOutput` returns the output too. */
   run(withOutput: boolean): Promise<TimedRun>;
   close(): Promise<void>;
+  /** `primeGpu` in this page: the script calls it in a page of its own before the first cold start. */
+  prime(): Promise<number>;
 }
 
 declare global {
@@ -55,6 +57,10 @@ export async function runPeers(options: PeersOptions): Promise<PeersResult> {
     const engines = options.engines ?? ENGINE_IDS;
     progress({ message: 'loading engine binaries' });
     await preloadEngineAssets(engines);
+    if (options.phase !== 'warm' && navigator.gpu) {
+      progress({ message: 'priming the GPU (one trivial kernel on a throwaway device)' });
+      await primeGpu(navigator.gpu);
+    }
     return runPeersWith(createBrowserEngine, options, {
       runtime: navigator.userAgent,
       adapter: await adapterDescription(),
@@ -110,6 +116,10 @@ const peerPage: PeerPageApi = {
     const out = await engine.run(input);
     const ms = performance.now() - t0;
     return { ms, gpuMs: engine.lastGpuMs?.() ?? null, ...(withOutput ? { output: Array.from(out) } : {}) };
+  },
+  async prime() {
+    if (!navigator.gpu) throw new Error('no WebGPU in this page (navigator.gpu is missing)');
+    return primeGpu(navigator.gpu);
   },
   async close() {
     const o = opened;

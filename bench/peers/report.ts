@@ -104,6 +104,9 @@ export function formatPeersSummary(result: PeersResult, extra: { browser?: strin
     `  ${engines.size > 1 ? 'rounds interleave the engines (A, B, C, A, B, C, ...); ' : ''}cold start = model in memory to first output ` +
       `(device/backend init, load, compile, first run), ${node ? 'on a fresh Dawn device' : 'each engine in a fresh page'}`,
   );
+  if (result.phase !== 'warm') {
+    out.push("  before the first cold start a throwaway device compiled and ran one trivial kernel (the GPU stack's first use is no engine's)");
+  }
   if (engines.has('tfjs-webgpu') || engines.has('tfjs-wasm')) {
     out.push('  TF.js builds the network from the folded graph (BN folded, as webcnn compiles it); the others load the same ONNX bytes.');
   }
