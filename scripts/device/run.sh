@@ -21,7 +21,8 @@
 # few repeats: what a machine without a GPU can do in a few minutes); WEBCNN_DEVICE_PHASES (default
 # "probe classify cases peers bench"); WEBCNN_DEVICE_ROUNDS / WEBCNN_DEVICE_WARMUPS (peers, default 50 / 5);
 # WEBCNN_DEVICE_CASES (case groups, default all); WEBCNN_DEVICE_NODE (a node binary, or "kit" for the kit's;
-# default: the machine's node when it is 20 or newer, else the kit's); WEBCNN_DAWN_OPTIONS (Dawn options, src/gpu/node-device.ts).
+# default: the machine's node when it is 20 or newer, else the kit's); WEBCNN_DAWN_OPTIONS (Dawn options, src/gpu/node-device.ts);
+# WEBCNN_DEVICE_SHADER_CACHE=1 keeps NVIDIA's shader disk cache on (off by default: cold starts compile for real).
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -100,6 +101,15 @@ elif ! command -v node >/dev/null 2>&1 || [ "$(node -p 'process.versions.node.sp
 fi
 note "node: $NODE $("$NODE" --version 2>&1)"
 export WEBCNN_SHARED=$KIT WEBCNN_PEER_WASM_DIR=$KIT/wasm
+# NVIDIA's driver keeps compiled shaders on disk (~/.nv/GLCache; Vulkan too) for later processes. webcnn's
+# kernels, compiled by the classify, cases and tune phases, would then come from that cache in the cold starts
+# of peers and cold-start, while the peers' kernels compile for real. Off, unless WEBCNN_DEVICE_SHADER_CACHE=1.
+if [ "${WEBCNN_DEVICE_SHADER_CACHE:-0}" != 1 ]; then
+  export __GL_SHADER_DISK_CACHE=0
+  note "driver shader disk cache: off (__GL_SHADER_DISK_CACHE=0)"
+else
+  note "driver shader disk cache: as the machine has it (WEBCNN_DEVICE_SHADER_CACHE=1)"
+fi
 JS=$KIT/js
 cd "$KIT"
 
