@@ -113,6 +113,7 @@ node_modules/.bin/esbuild \
   split-k-layers=scripts/split-k-layers.ts \
   head-fusion-ab=scripts/head-fusion-ab.ts \
   cold-start=scripts/cold-start.ts \
+  pipeline-compile=scripts/pipeline-compile.ts \
   ${WEBCNN_KIT_ENTRIES:-} \
   --bundle --platform=node --format=esm --target=node20 --splitting \
   --outdir="$WORK/app/js" --out-extension:.js=.mjs --chunk-names='chunks/[name]-[hash]' \

@@ -1,0 +1,119 @@
+/**
+ * `npx tsx scripts/pipeline-compile.ts [--networks mobilenetv2,resnet50] [--rounds 2] [--kernels adapter|gpu|software]`
+ *
+ * What a network's pipelines cost to compile on this device, and whether the device compiles them in parallel.
+ * `compile` starts every pipeline at once (`createComputePipelineAsync`) and waits for them while it packs the
+ * weights; a cold start then waits for the slowest pipeline if the implementation compiles them in parallel, and
+ * for their sum if it compiles them one at a time. Per network and round, on fresh devices (no pipeline cache of
+ * Dawn's can help): every distinct program one after the other, each awaited, which gives each one's time; then
+ * all at once, as `compile` does. Rounds alternate which comes first. NVIDIA's driver also caches compiled
+ * shaders, on disk, unless `__GL_SHADER_DISK_CACHE=0` (the device run sets it).
+ *
+ * On SwiftShader in Node (2 cores), compiles ran one at a time: MobileNetV2's 10 programs (software default)
+ * took 1241 and 1231 ms one by one, 1145 and 1432 ms all at once, and two devices compiling at once took as
+ * long as one device compiling both. That may be SwiftShader's JIT; the default platform of current Dawn
+ * sources gives pipeline compiles a pool of 2 worker threads, so a GPU may do no better than half the sum.
+ */
+import { parseArgs } from 'node:util';
+import type { KernelProgram } from '../shaders/common.ts';
+import type { NetworkId } from '../bench/peers/protocol.ts';
+import { NETWORK_IDS, buildPeerModel, primeGpu } from '../bench/peers/protocol.ts';
+import { loadModel } from '../src/formats/index.ts';
+import { acquireDevice } from '../src/gpu/device.ts';
+import { nodeGpu } from '../src/gpu/node-device.ts';
+import type { KernelChoice } from '../src/runtime/lowering.ts';
+import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, defaultKernelChoice, lowerGraph, optimizeForKernels } from '../src/runtime/lowering.ts';
+
+const USAGE = `usage: npx tsx scripts/pipeline-compile.ts [--networks ${NETWORK_IDS.join(',')}] [--rounds N] [--kernels adapter|gpu|software]`;
+const { values } = parseArgs({
+  options: {
+    networks: { type: 'string', default: NETWORK_IDS.join(',') },
+    rounds: { type: 'string', default: '2' },
+    kernels: { type: 'string', default: 'adapter' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  strict: true,
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const networks = values.networks!.split(',').filter(Boolean) as NetworkId[];
+for (const n of networks) if (!NETWORK_IDS.includes(n)) throw new Error(`unknown network "${n}"\n${USAGE}`);
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer\n${USAGE}`);
+if (!['adapter', 'gpu', 'software'].includes(values.kernels!)) throw new Error(`--kernels must be adapter, gpu or software\n${USAGE}`);
+
+const gpu = await nodeGpu();
+const probe = await acquireDevice({ gpu });
+const choice: KernelChoice =
+  values.kernels === 'gpu' ? GPU_KERNEL_CHOICE : values.kernels === 'software' ? DEFAULT_KERNEL_CHOICE : defaultKernelChoice(probe.adapterInfo);
+const adapter = [probe.adapterInfo.vendor, probe.adapterInfo.architecture, probe.adapterInfo.description].filter(Boolean).join(' / ');
+probe.device.destroy();
+const kernelsName = choice === GPU_KERNEL_CHOICE ? 'GPU default' : choice === DEFAULT_KERNEL_CHOICE ? 'software default' : 'custom';
+console.log(`pipeline compiles, Dawn in Node, adapter ${adapter}, ${kernelsName} tiles, f32, ${rounds} round(s)`);
+console.log(`driver shader disk cache: __GL_SHADER_DISK_CACHE=${process.env.__GL_SHADER_DISK_CACHE ?? '(unset: on)'}`);
+console.log(`GPU primed (one trivial kernel on a throwaway device): ${(await primeGpu(gpu)).toFixed(0)} ms`);
+
+/** The distinct programs `compile` would create for this network and kernel choice. */
+function programsOf(network: NetworkId): KernelProgram[] {
+  const model = buildPeerModel({ network, inputSize: 224, warmups: 0, rounds: 0 });
+  const graph = optimizeForKernels(loadModel(model.onnx, { fileName: `${network}.onnx` }).graph, choice);
+  const steps = lowerGraph(graph, choice, 'f32');
+  return [...new Map(steps.map((s) => [s.program.key, s.program])).values()];
+}
+
+/** As `PipelineCache` creates a pipeline: module, then the asynchronous pipeline; milliseconds for both. */
+async function compileOne(device: GPUDevice, program: KernelProgram): Promise<number> {
+  const t0 = performance.now();
+  const module = device.createShaderModule({ label: program.key, code: program.code });
+  await device.createComputePipelineAsync({ label: program.key, layout: 'auto', compute: { module, entryPoint: 'main' } });
+  return performance.now() - t0;
+}
+
+async function oneByOne(programs: readonly KernelProgram[]): Promise<number[]> {
+  const { device } = await acquireDevice({ gpu });
+  const times: number[] = [];
+  for (const p of programs) times.push(await compileOne(device, p));
+  device.destroy();
+  return times;
+}
+
+async function allAtOnce(programs: readonly KernelProgram[]): Promise<number> {
+  const { device } = await acquireDevice({ gpu });
+  const t0 = performance.now();
+  await Promise.all(programs.map((p) => compileOne(device, p)));
+  const ms = performance.now() - t0;
+  device.destroy();
+  return ms;
+}
+
+for (const network of networks) {
+  const programs = programsOf(network);
+  console.log(`\n${network}: ${programs.length} programs`);
+  const sequential: number[][] = [];
+  const parallel: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2 === 0) {
+      sequential.push(await oneByOne(programs));
+      parallel.push(await allAtOnce(programs));
+    } else {
+      parallel.push(await allAtOnce(programs));
+      sequential.push(await oneByOne(programs));
+    }
+  }
+  const w = Math.max(...programs.map((p) => p.key.length));
+  console.log(`  ${'program'.padEnd(w)}  WGSL chars  one by one, ms (round 1, 2, ...)`);
+  programs.forEach((p, i) => {
+    console.log(`  ${p.key.padEnd(w)}  ${String(p.code.length).padStart(10)}  ${sequential.map((s) => s[i].toFixed(1)).join(', ')}`);
+  });
+  sequential.forEach((s, r) => {
+    const sum = s.reduce((a, b) => a + b, 0);
+    const slowest = Math.max(...s);
+    console.log(
+      `  round ${r + 1}: one by one ${sum.toFixed(0)} ms (slowest ${slowest.toFixed(0)}), all at once ${parallel[r].toFixed(0)} ms ` +
+        `= ${(parallel[r] / sum).toFixed(2)} x the sum (1 = serial; slowest / sum = ${(slowest / sum).toFixed(2)} would be fully parallel)`,
+    );
+  });
+}
+process.exit(0);
