@@ -33,6 +33,10 @@ export * from './models/index.ts';
 export { runGraphReference, runGraphReferenceAll } from './reference/index.ts';
 export { exportOnnx, loadOnnx } from './formats/onnx/index.ts';
 export type { ExportOnnxOptions, LoadOnnxOptions } from './formats/onnx/index.ts';
+export { TORCHVISION_ARCHITECTURES, TORCHVISION_PREPROCESSING, detectModelFormat, loadModel } from './formats/index.ts';
+export type { LoadModelOptions, LoadedModel, ModelFormat, Preprocessing, TorchvisionArchitecture } from './formats/index.ts';
+export { ImageClassifier } from './runtime/classifier.ts';
+export type { Classification, ClassifierOptions, ClassifyOptions, ImageSource, RgbaImage } from './runtime/classifier.ts';
 
 /** Validates, optimizes (BN folding, fusion) and compiles a graph for `device`. */
 export function compileModel(device: GPUDevice, graph: Graph, options?: CompileOptions): Promise<CompiledModel> {
