@@ -1,7 +1,7 @@
 import { packUniforms, uniformByteSize } from '../../shaders/common.ts';
 import type { CropRect } from '../../shaders/preprocess.ts';
 import { preprocessProgram, preprocessUniforms } from '../../shaders/preprocess.ts';
-import { ShapeError, WebcnnError } from '../errors.ts';
+import { DisposedError, ShapeError, WebcnnError } from '../errors.ts';
 import type { LoadedModel, Preprocessing } from '../formats/model.ts';
 import { pipelineCacheFor } from '../gpu/pipeline-cache.ts';
 import type { CompileOptions } from './compiled-model.ts';
@@ -90,6 +90,9 @@ export class ImageClassifier {
   private uniformSize: [number, number] = [0, 0];
   private readonly uniforms: GPUBuffer;
   private readonly program = preprocessProgram();
+  /** Tail of the call queue: calls share the uniforms, texture and model input, so they run one at a time. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
 
   private constructor(
     readonly model: CompiledModel,
@@ -109,21 +112,39 @@ export class ImageClassifier {
   static async create(device: GPUDevice, loaded: LoadedModel, options: ClassifierOptions = {}): Promise<ImageClassifier> {
     const preprocessing = loaded.preprocessing;
     if (!preprocessing) throw new WebcnnError('the model has no image preprocessing: it is not an image classifier');
-    const [n, c, h, w] = loaded.graph.tensors[loaded.graph.inputs[0]].shape;
+    const inputs = loaded.graph.inputs;
+    if (inputs.length !== 1) {
+      throw new ShapeError(`an image classifier needs a model with one input (the image), this model takes ${inputs.length}`);
+    }
+    const [n, c, h, w] = loaded.graph.tensors[inputs[0]].shape;
     if (n !== 1 || c !== 3 || h !== preprocessing.size[0] || w !== preprocessing.size[1]) {
       throw new ShapeError(`an image classifier needs a [1, 3, ${preprocessing.size.join(', ')}] input, the model takes [${[n, c, h, w].join(', ')}]`);
     }
     const cache = pipelineCacheFor(device);
-    const [model, texturePipeline, externalPipeline] = await Promise.all([
+    // allSettled, not all: when a pipeline fails, wait for the model so that it can be disposed rather than leaked.
+    const [compiled, texture, external] = await Promise.allSettled([
       CompiledModel.compile(device, loaded.graph, options.compile),
       cache.get(preprocessProgram(false)),
       // Video frames exist only in browsers; Node never needs the external-texture variant.
       typeof HTMLVideoElement !== 'undefined' ? cache.get(preprocessProgram(true)) : Promise.resolve(null),
     ]);
-    const classes = model.outputs[0].shape[1];
-    const labels = options.labels ?? loaded.labels ?? [];
-    const named = Array.from({ length: classes }, (_, i) => labels[i] ?? `class ${i}`);
-    return new ImageClassifier(model, preprocessing, named, loaded.outputsProbabilities, texturePipeline, externalPipeline);
+    if (compiled.status === 'rejected') throw compiled.reason;
+    const model = compiled.value;
+    try {
+      if (texture.status === 'rejected') throw texture.reason;
+      if (external.status === 'rejected') throw external.reason;
+      const shape = model.outputs[0].shape;
+      if (shape.length !== 4 || shape[0] !== 1 || shape[2] !== 1 || shape[3] !== 1) {
+        throw new ShapeError(`the model's first output is [${shape.join(', ')}], an image classifier needs [1, C, 1, 1] (one score per class)`);
+      }
+      const classes = shape[1];
+      const labels = options.labels ?? loaded.labels ?? [];
+      const named = Array.from({ length: classes }, (_, i) => labels[i] ?? `class ${i}`);
+      return new ImageClassifier(model, preprocessing, named, loaded.outputsProbabilities, texture.value, external.value);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
   }
 
   /** Top-K classes with probabilities (softmax applied when the model outputs logits). */
@@ -134,9 +155,44 @@ export class ImageClassifier {
 
   /** Class probabilities for one image. */
   async scores(source: ImageSource): Promise<Float32Array> {
+    this.checkNotDisposed();
+    // The whole call is queued, not just the model run: uniforms and texture are written when the call's turn
+    // comes, so a concurrent call cannot overwrite (or destroy) them before this one's submit.
+    const result = this.queue.then(() => this.runOne(source));
+    this.queue = result.catch(() => undefined);
+    const out = await result;
+    return this.outputsProbabilities ? out : softmaxInPlace(out);
+  }
+
+  /** Frees the GPU resources; later calls reject with `DisposedError`. Safe to call more than once. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.texture?.destroy();
+    this.texture = null;
+    this.textureBindGroup = null;
+    this.uniforms.destroy();
+    this.model.dispose();
+  }
+
+  private checkNotDisposed(): void {
+    if (this.disposed) throw new DisposedError('the classifier was disposed; create it again to classify');
+  }
+
+  /** One call, run when the queue reaches it. */
+  private async runOne(source: ImageSource): Promise<Float32Array> {
+    // Checked again here: dispose() may have come while this call waited in the queue.
+    this.checkNotDisposed();
+    // Sizes are read now, not at call time, so that a video is measured on the frame that is imported.
     const [width, height] = isRgbaImage(source) ? [source.width, source.height] : sourceSize(source);
-    if (!(width > 0 && height > 0)) throw new ShapeError(`image is empty (${width}x${height})`);
+    this.checkSize(width, height);
+    if (isRgbaImage(source) && source.data.length < width * height * 4) {
+      throw new ShapeError(`RGBA image data has ${source.data.length} bytes, ${width}x${height} needs ${width * height * 4}`);
+    }
     this.writeUniforms(width, height);
+    // Bind right before runWith: an imported external texture expires when the task that imported it ends, and
+    // from here to the submit there are only microtasks (the model's own queue is idle, since this classifier's
+    // calls run one at a time).
     const [pipeline, bindGroup] = await this.bind(source, width, height);
     const [out] = await this.model.runWith((encoder) => {
       const pass = encoder.beginComputePass({ label: 'preprocess' });
@@ -146,13 +202,19 @@ export class ImageClassifier {
       pass.dispatchWorkgroups(Math.ceil((outW * outH) / this.program.workgroupSize));
       pass.end();
     });
-    return this.outputsProbabilities ? out : softmaxInPlace(out);
+    return out;
   }
 
-  dispose(): void {
-    this.texture?.destroy();
-    this.uniforms.destroy();
-    this.model.dispose();
+  /** Sizes the preprocessing uniforms and a texture can take, checked before any GPU call. */
+  private checkSize(width: number, height: number): void {
+    if (!(width > 0 && height > 0)) throw new ShapeError(`image is empty (${width}x${height})`);
+    if (!(Number.isInteger(width) && Number.isInteger(height))) {
+      throw new ShapeError(`image is ${width}x${height}; its width and height must be whole numbers of pixels`);
+    }
+    const max = this.model.device.limits.maxTextureDimension2D;
+    if (width > max || height > max) {
+      throw new ShapeError(`image is ${width}x${height}, larger than this device's maximum texture size ${max}; scale it down first`);
+    }
   }
 
   private writeUniforms(width: number, height: number): void {
@@ -213,9 +275,6 @@ export class ImageClassifier {
       });
     }
     if (isRgbaImage(source)) {
-      if (source.data.length < width * height * 4) {
-        throw new ShapeError(`RGBA image data has ${source.data.length} bytes, ${width}x${height} needs ${width * height * 4}`);
-      }
       device.queue.writeTexture({ texture: this.texture }, source.data as Uint8Array<ArrayBuffer>, { bytesPerRow: width * 4, rowsPerImage: height }, [width, height]);
     } else {
       device.queue.copyExternalImageToTexture({ source }, { texture: this.texture }, [width, height]);
