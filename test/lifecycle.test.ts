@@ -1,9 +1,10 @@
 /**
  * Model lifecycle on a real WebGPU device (Dawn in Node; SwiftShader without a GPU): queued concurrent runs,
- * constant GPU memory over 1,000 runs, dispose, device loss and recompiling on a new device.
+ * inputs read when `run` is called, failed submits that reject, compile's error scopes, constant GPU memory over
+ * 1,000 runs, dispose, device loss and recompiling on a new device.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeviceLostError, DisposedError, ShapeError } from '../src/errors.ts';
+import { DeviceLostError, DisposedError, GpuError, ShapeError } from '../src/errors.ts';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
 import { elementCount } from '../src/graph/ir.ts';
 import { runGraphReference } from '../src/reference/index.ts';
@@ -66,6 +67,75 @@ describe('CompiledModel lifecycle', () => {
     await expect(model.run([])).rejects.toThrow(/takes 1 input/);
     model.dispose();
     await expect(model.run([new Float32Array(inputLength)])).rejects.toThrow(DisposedError);
+  });
+
+  it('reads the inputs when run is called: changing an array afterwards does not change that run', async () => {
+    const model = await CompiledModel.compile(device, small.graph);
+    const a = new Rng(11).fill(inputLength, -1, 1);
+    const b = new Rng(12).fill(inputLength, -1, 1);
+    const [a0, b0] = [a.slice(), b.slice()];
+    // The first run finds the queue idle (written at once), the second queues behind it (kept as a copy).
+    const first = model.run([a]);
+    const second = model.run([b]);
+    a.fill(7);
+    b.fill(-7);
+    const [outA, outB] = await Promise.all([first, second]);
+    expect(compareOutputs(outA, runGraphReference(small.graph, [a0])).ok).toBe(true);
+    expect(compareOutputs(outB, runGraphReference(small.graph, [b0])).ok).toBe(true);
+    model.dispose();
+  });
+
+  it('takes inputs in shared memory, which Dawn cannot upload directly', async () => {
+    const model = await CompiledModel.compile(device, small.graph);
+    const x = new Rng(13).fill(inputLength, -1, 1);
+    const shared = new Float32Array(new SharedArrayBuffer(inputLength * 4));
+    shared.set(x);
+    const out = await model.run([shared]);
+    expect(compareOutputs(out, runGraphReference(small.graph, [x])).ok).toBe(true);
+    model.dispose();
+  });
+
+  it('rejects a run whose submit fails with GpuError, instead of returning the previous outputs, and runs on after', async () => {
+    const model = await CompiledModel.compile(device, small.graph);
+    const x = new Rng(14).fill(inputLength, -1, 1);
+    const [good] = await model.run([x]);
+    // Copying a buffer onto itself is a validation error: the command buffer, so the whole submit, is invalid.
+    const input = model.rawInputBuffer(0);
+    await expect(model.runWith((encoder) => encoder.copyBufferToBuffer(input, 0, input, 0, 4))).rejects.toThrow(GpuError);
+    await expect(model.runWith((encoder) => encoder.copyBufferToBuffer(input, 0, input, 0, 4))).rejects.toThrow(/the run failed on the GPU/);
+    const [again] = await model.run([x]);
+    expect(Array.from(again)).toEqual(Array.from(good));
+    model.dispose();
+  });
+
+  it("does not blame a compile for another caller's GPU error while it waits for its pipelines", async () => {
+    const uncaptured: string[] = [];
+    const own = (await acquireNodeDevice()).device;
+    own.onuncapturederror = (e) => {
+      uncaptured.push(e.error.message);
+      e.preventDefault();
+    };
+    const compiling = CompiledModel.compile(own, small.graph);
+    // An invalid buffer (MAP_READ with MAP_WRITE) made by someone else while the compile awaits its pipelines.
+    own.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.MAP_WRITE });
+    const model = await compiling;
+    const x = new Rng(15).fill(inputLength, -1, 1);
+    const out = await model.run([x]);
+    expect(compareOutputs(out, runGraphReference(small.graph, [x])).ok).toBe(true);
+    await own.queue.onSubmittedWorkDone();
+    expect(uncaptured.some((m) => /usage/i.test(m))).toBe(true);
+    model.dispose();
+    own.destroy();
+  });
+
+  it('refuses to encode after dispose, and names a missing input buffer', async () => {
+    const model = await CompiledModel.compile(device, small.graph);
+    expect(() => model.rawInputBuffer(1)).toThrow(/input 1 does not exist \(the model has 1\)/);
+    model.dispose();
+    const encoder = device.createCommandEncoder();
+    expect(() => model.encode(encoder)).toThrow(DisposedError);
+    expect(() => model.encodeStep(encoder, 0)).toThrow(DisposedError);
+    expect(() => model.writeInputs([new Float32Array(inputLength)])).toThrow(DisposedError);
   });
 
   it('rejects with DeviceLostError after the device is lost, and recompiles on a new device', async () => {

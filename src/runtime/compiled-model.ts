@@ -118,6 +118,33 @@ function phaseClock(): { lap(): number; total(): number } {
   };
 }
 
+/**
+ * Runs `work` between an 'out-of-memory' and a 'validation' error scope pushed just before it and popped just
+ * after it, with no `await` in between: the scope stack is the device's, so a scope left open across an `await`
+ * would catch the errors of whatever else runs on the device meanwhile (another compile, the app's own work).
+ * `error` resolves to the first error the work caused, or null.
+ */
+function withErrorScopes<T>(device: GPUDevice, work: () => T): { value: T; error: Promise<GPUError | null> } {
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  let error!: Promise<GPUError | null>;
+  let value: T;
+  try {
+    value = work();
+  } finally {
+    const validation = device.popErrorScope();
+    const outOfMemory = device.popErrorScope();
+    error = Promise.all([validation, outOfMemory]).then(([v, o]) => v ?? o);
+    error.catch(() => undefined); // when `work` threw, nobody awaits it
+  }
+  return { value, error };
+}
+
+/** The first of two error-scope verdicts (either may be absent). */
+async function firstError(a: Promise<GPUError | null>, b: Promise<GPUError | null> | null): Promise<GPUError | null> {
+  return (await a) ?? (b ? await b : null);
+}
+
 const MAX_GROUPS_PER_DIM = 65535;
 
 /** Folds a 1D workgroup count into a 2D grid the kernels unfold with `num_workgroups`. */
@@ -150,6 +177,8 @@ export class CompiledModel {
   private readonly weightBytes: number;
   private readonly scratchBytes: number;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Runs called and not yet settled. */
+  private pending = 0;
   private disposed = false;
   private lostReason: string | null = null;
   private readonly options: CompileOptions;
@@ -198,9 +227,14 @@ export class CompiledModel {
     const describe = (id: TensorId): TensorDescription => ({ name: this.graph.tensors[id].name, shape: this.graph.tensors[id].shape });
     this.inputs = this.graph.inputs.map(describe);
     this.outputs = this.graph.outputs.map(describe);
-    device.lost.then((info) => {
-      this.lostReason = info.message || info.reason || 'unknown reason';
-    });
+    // Through a weak reference: the device outlives its models, and its `lost` promise must not keep a disposed
+    // model (its graph and weights) in memory until the device goes.
+    const self = new WeakRef(this);
+    device.lost.then((info) => self.deref()?.markLost(info));
+  }
+
+  private markLost(info: GPUDeviceLostInfo): void {
+    if (this.lostReason === null) this.lostReason = info.message || info.reason || 'unknown reason';
   }
 
   static async compile(device: GPUDevice, source: Graph, options: CompileOptions = {}): Promise<CompiledModel> {
@@ -236,114 +270,113 @@ export class CompiledModel {
     const lowerMs = clock.lap();
 
     const tracker = new BufferTracker(device);
-    device.pushErrorScope('out-of-memory');
-    device.pushErrorScope('validation');
-    let openScopes = 2;
     try {
-      const storage = GPUBufferUsage.STORAGE;
-      const slots = plan.slotBytes.map((bytes, i) => tracker.create(`activation slot ${i}`, bytes, storage));
-      const rawInputs = graph.inputs.map((id, i) =>
-        tracker.create(`input ${i} (NCHW)`, elementCount(graph.tensors[id].shape) * 4, storage | GPUBufferUsage.COPY_DST),
-      );
-      const rawOutputs = graph.outputs.map((id, i) =>
-        tracker.create(`output ${i} (NCHW)`, elementCount(graph.tensors[id].shape) * 4, storage | GPUBufferUsage.COPY_SRC),
-      );
-      const outputOffsets: number[] = [];
-      let readbackBytes = 0;
-      for (const id of graph.outputs) {
-        outputOffsets.push(readbackBytes);
-        readbackBytes += Math.ceil((elementCount(graph.tensors[id].shape) * 4) / 16) * 16;
-      }
-      let runTimer: RunTimer | null = null;
-      if (device.features.has('timestamp-query')) {
-        // Two timestamps ride along in the output readback: GPU time per run without a second readback.
-        const querySet = device.createQuerySet({ label: 'run timer', type: 'timestamp', count: 2 });
-        tracker.adopt(querySet);
-        const resolve = tracker.create('run timer resolve', 16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
-        const writes = { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 };
-        runTimer = { querySet, resolve, readbackOffset: readbackBytes, writes };
-        readbackBytes += 16;
-      }
-      const readback = tracker.create('readback', readbackBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-      // Split-K partial sums: launches run in order, so one buffer serves every split-K step.
-      let scratchBytes = 0;
-      for (const s of steps) for (const r of Object.values(s.buffers)) if (r.kind === 'scratch') scratchBytes = Math.max(scratchBytes, r.byteLength);
-      const scratch = scratchBytes > 0 ? tracker.create('split-K partial sums', scratchBytes, storage) : null;
-
-      let weightBytes = 0;
-      const constants = new Map<BufferRef, GPUBuffer>();
-      const resolve = (ref: BufferRef, label: string): GPUBuffer => {
-        switch (ref.kind) {
-          case 'tensor':
-            return slots[plan.slotOf.get(ref.id)!];
-          case 'rawInput':
-            return rawInputs[ref.index];
-          case 'rawOutput':
-            return rawOutputs[ref.index];
-          case 'scratch':
-            return scratch!;
-          case 'constant': {
-            let b = constants.get(ref);
-            if (!b) {
-              b = tracker.createFilled(label, ref.byteLength, storage, ref.writeInto);
-              weightBytes += ref.byteLength;
-              constants.set(ref, b);
-            }
-            return b;
-          }
+      // Everything up to the pipeline wait is synchronous GPU work, checked by one pair of error scopes.
+      let buffersMs = 0;
+      const made = withErrorScopes(device, () => {
+        const storage = GPUBufferUsage.STORAGE;
+        const slots = plan.slotBytes.map((bytes, i) => tracker.create(`activation slot ${i}`, bytes, storage));
+        const rawInputs = graph.inputs.map((id, i) =>
+          tracker.create(`input ${i} (NCHW)`, elementCount(graph.tensors[id].shape) * 4, storage | GPUBufferUsage.COPY_DST),
+        );
+        const rawOutputs = graph.outputs.map((id, i) =>
+          tracker.create(`output ${i} (NCHW)`, elementCount(graph.tensors[id].shape) * 4, storage | GPUBufferUsage.COPY_SRC),
+        );
+        const outputOffsets: number[] = [];
+        let readbackBytes = 0;
+        for (const id of graph.outputs) {
+          outputOffsets.push(readbackBytes);
+          readbackBytes += Math.ceil((elementCount(graph.tensors[id].shape) * 4) / 16) * 16;
         }
-      };
+        let runTimer: RunTimer | null = null;
+        if (device.features.has('timestamp-query')) {
+          // Two timestamps ride along in the output readback: GPU time per run without a second readback.
+          const querySet = device.createQuerySet({ label: 'run timer', type: 'timestamp', count: 2 });
+          tracker.adopt(querySet);
+          const resolve = tracker.create('run timer resolve', 16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
+          const writes = { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 };
+          runTimer = { querySet, resolve, readbackOffset: readbackBytes, writes };
+          readbackBytes += 16;
+        }
+        const readback = tracker.create('readback', readbackBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+        // Split-K partial sums: launches run in order, so one buffer serves every split-K step.
+        let scratchBytes = 0;
+        for (const s of steps) for (const r of Object.values(s.buffers)) if (r.kind === 'scratch') scratchBytes = Math.max(scratchBytes, r.byteLength);
+        const scratch = scratchBytes > 0 ? tracker.create('split-K partial sums', scratchBytes, storage) : null;
 
-      // All uniforms live in one buffer, each step at an offset the device accepts for dynamic binding.
-      const align = device.limits.minUniformBufferOffsetAlignment;
-      const uniformOffsets: number[] = [];
-      let uniformBytes = 0;
-      for (const s of steps) {
-        uniformOffsets.push(uniformBytes);
-        uniformBytes += Math.ceil(uniformByteSize(s.program.uniforms) / align) * align;
-      }
-      const uniformData = new Uint8Array(uniformBytes);
-      steps.forEach((s, i) => uniformData.set(new Uint8Array(packUniforms(s.program.uniforms, s.uniforms)), uniformOffsets[i]));
-      const uniforms = tracker.createWithData('uniforms', uniformData, GPUBufferUsage.UNIFORM);
-      const buffersMs = clock.lap();
+        let weightBytes = 0;
+        const constants = new Map<BufferRef, GPUBuffer>();
+        const resolve = (ref: BufferRef, label: string): GPUBuffer => {
+          switch (ref.kind) {
+            case 'tensor':
+              return slots[plan.slotOf.get(ref.id)!];
+            case 'rawInput':
+              return rawInputs[ref.index];
+            case 'rawOutput':
+              return rawOutputs[ref.index];
+            case 'scratch':
+              return scratch!;
+            case 'constant': {
+              let b = constants.get(ref);
+              if (!b) {
+                b = tracker.createFilled(label, ref.byteLength, storage, ref.writeInto);
+                weightBytes += ref.byteLength;
+                constants.set(ref, b);
+              }
+              return b;
+            }
+          }
+        };
 
-      // Weights are packed and uploaded here, while the pipelines compile.
-      for (const step of steps) {
-        for (const [name, ref] of Object.entries(step.buffers)) if (ref.kind === 'constant') resolve(ref, `${step.label} ${name}`);
-      }
+        // All uniforms live in one buffer, each step at an offset the device accepts for dynamic binding.
+        const align = device.limits.minUniformBufferOffsetAlignment;
+        const uniformOffsets: number[] = [];
+        let uniformBytes = 0;
+        for (const s of steps) {
+          uniformOffsets.push(uniformBytes);
+          uniformBytes += Math.ceil(uniformByteSize(s.program.uniforms) / align) * align;
+        }
+        const uniformData = new Uint8Array(uniformBytes);
+        steps.forEach((s, i) => uniformData.set(new Uint8Array(packUniforms(s.program.uniforms, s.uniforms)), uniformOffsets[i]));
+        const uniforms = tracker.createWithData('uniforms', uniformData, GPUBufferUsage.UNIFORM);
+        buffersMs = clock.lap();
+
+        // Weights are packed and uploaded here, while the pipelines compile.
+        for (const step of steps) {
+          for (const [name, ref] of Object.entries(step.buffers)) if (ref.kind === 'constant') resolve(ref, `${step.label} ${name}`);
+        }
+        return { rawInputs, rawOutputs, readback, outputOffsets, runTimer, scratchBytes, resolve, uniforms, uniformOffsets, weightBytes: () => weightBytes };
+      });
       const weightsMs = clock.lap();
       const resolved = await Promise.all(pipelines);
       const pipelinesMs = clock.lap();
-      const dispatches = steps.map((step, i): PreparedDispatch => {
-        const pipeline = resolved[i];
-        const entries: GPUBindGroupEntry[] = step.program.bindings.map((b, binding) =>
-          b.kind === 'uniform'
-            ? { binding, resource: { buffer: uniforms, offset: uniformOffsets[i], size: uniformByteSize(step.program.uniforms) } }
-            : { binding, resource: { buffer: resolve(step.buffers[b.name], `${step.label} ${b.name}`) } },
-        );
-        const bindGroup = device.createBindGroup({ label: step.label, layout: pipeline.getBindGroupLayout(0), entries });
-        return { step, pipeline, bindGroup, grid: dispatchGrid(step.workgroups) };
-      });
-
-      const validation = await device.popErrorScope();
-      openScopes--;
-      const oom = await device.popErrorScope();
-      openScopes--;
-      const failure = validation ?? oom;
+      const { resolve, uniforms, uniformOffsets } = made.value;
+      const bound = withErrorScopes(device, () =>
+        steps.map((step, i): PreparedDispatch => {
+          const pipeline = resolved[i];
+          const entries: GPUBindGroupEntry[] = step.program.bindings.map((b, binding) =>
+            b.kind === 'uniform'
+              ? { binding, resource: { buffer: uniforms, offset: uniformOffsets[i], size: uniformByteSize(step.program.uniforms) } }
+              : { binding, resource: { buffer: resolve(step.buffers[b.name], `${step.label} ${b.name}`) } },
+          );
+          const bindGroup = device.createBindGroup({ label: step.label, layout: pipeline.getBindGroupLayout(0), entries });
+          return { step, pipeline, bindGroup, grid: dispatchGrid(step.workgroups) };
+        }),
+      );
+      const failure = await firstError(made.error, bound.error);
       if (failure) throw new GpuError(`compiling the model failed: ${failure.message.split('\n')[0]}`);
       const bindGroupsMs = clock.lap();
       const compileTimings: CompileTimings = {
         optimizeMs, tuneMs, lowerMs, buffersMs, weightsMs, pipelinesMs, bindGroupsMs, totalMs: clock.total(),
       };
-      return new CompiledModel(device, tracker, dispatches, {
-        graph, steps, plan, rawInputs, rawOutputs, readback, outputOffsets, weightBytes, scratchBytes, runTimer, options, kernels, precision,
-        compileTimings,
+      const { rawInputs, rawOutputs, readback, outputOffsets, runTimer, scratchBytes } = made.value;
+      return new CompiledModel(device, tracker, bound.value, {
+        graph, steps, plan, rawInputs, rawOutputs, readback, outputOffsets, weightBytes: made.value.weightBytes(), scratchBytes, runTimer,
+        options, kernels, precision, compileTimings,
       });
     } catch (e) {
-      // A limit check (ResourceLimitError) or anything else thrown part-way: free what was made, and close the
-      // error scopes this compile opened so later GPU errors are not caught by them.
+      // A limit check (ResourceLimitError), a failed pipeline or a GPU error: free what was made.
       tracker.destroyAll();
-      for (; openScopes > 0; openScopes--) await device.popErrorScope().catch(() => null);
       throw e;
     }
   }
@@ -387,13 +420,26 @@ export class CompiledModel {
 
   /**
    * Runs the model on NCHW float32 inputs (one per graph input, in order) and returns NCHW float32 outputs.
-   * Calls queue behind each other.
+   * Calls queue behind each other. The inputs are checked and read when `run` is called, as a synchronous call
+   * would read them: changing an array afterwards does not change that run.
    */
   run(inputs: readonly Float32Array[]): Promise<Float32Array[]> {
-    return this.enqueue(() => {
-      this.writeInputs(inputs);
-      return this.submitAndRead(() => undefined);
-    });
+    let staged: readonly Float32Array[] | null = null;
+    let written: Promise<GPUError | null> | null = null;
+    try {
+      this.checkUsable();
+      this.checkInputs(inputs);
+      if (this.pending === 0) {
+        // Nothing queued ahead: write now; the GPU queue orders the write before this run's submit.
+        written = withErrorScopes(this.device, () => this.uploadInputs(inputs)).error;
+      } else {
+        // Runs ahead still use the input buffers: keep copies until this run's turn (only overlapping calls pay).
+        staged = inputs.map((x) => x.slice());
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.enqueue(() => this.submitAndRead(() => undefined, staged, written));
   }
 
   /**
@@ -401,25 +447,35 @@ export class CompiledModel {
    * preprocessing: the prelude's passes, the model and the readback go in one submit.
    */
   runWith(prelude: (encoder: GPUCommandEncoder) => void): Promise<Float32Array[]> {
-    return this.enqueue(() => {
+    try {
       this.checkUsable();
-      return this.submitAndRead(prelude);
-    });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.enqueue(() => this.submitAndRead(prelude, null, null));
   }
 
   /** The NCHW f32 storage buffer input `index` is read from at the start of each run. */
   rawInputBuffer(index: number): GPUBuffer {
-    return this.rawInputs[index];
+    const buffer = this.rawInputs[index];
+    if (!buffer) throw new RangeError(`input ${index} does not exist (the model has ${this.rawInputs.length})`);
+    return buffer;
   }
 
   private enqueue(work: () => Promise<Float32Array[]>): Promise<Float32Array[]> {
+    this.pending++;
     const result = this.queue.then(work);
-    this.queue = result.catch(() => undefined);
+    // Settles before the caller's own continuation runs, so a run called from there finds the queue idle.
+    const done = () => {
+      this.pending--;
+    };
+    this.queue = result.then(done, done);
     return result;
   }
 
   /** Records the whole inference into `encoder` (for callers that batch their own GPU work). */
   encode(encoder: GPUCommandEncoder, timestampWrites?: (index: number) => GPUComputePassTimestampWrites | undefined): void {
+    this.checkUsable();
     if (timestampWrites) {
       // One pass per launch so each gets its own timestamps.
       this.dispatches.forEach((d, i) => {
@@ -444,6 +500,7 @@ export class CompiledModel {
    * time). Launches read what earlier ones wrote, so run them in order for meaningful data.
    */
   encodeStep(encoder: GPUCommandEncoder, index: number, timestampWrites?: GPUComputePassTimestampWrites): void {
+    this.checkUsable();
     const d = this.dispatches[index];
     if (!d) throw new RangeError(`step ${index} does not exist (the model has ${this.dispatches.length})`);
     const pass = encoder.beginComputePass({ label: d.step.label, timestampWrites });
@@ -454,8 +511,14 @@ export class CompiledModel {
   /** Uploads inputs without running (for profilers that time `encode` themselves). */
   writeInputs(inputs: readonly Float32Array[]): void {
     this.checkUsable();
-    if (inputs.length !== this.inputs.length) {
-      throw new ShapeError(`model takes ${this.inputs.length} input(s), got ${inputs.length}`);
+    this.checkInputs(inputs);
+    this.uploadInputs(inputs);
+  }
+
+  private checkInputs(inputs: readonly Float32Array[]): void {
+    if (!Array.isArray(inputs) || inputs.length !== this.inputs.length) {
+      const got = Array.isArray(inputs) ? inputs.length : 'no array';
+      throw new ShapeError(`model takes ${this.inputs.length} input(s), got ${got}`);
     }
     inputs.forEach((data, i) => {
       const { name, shape } = this.inputs[i];
@@ -464,7 +527,14 @@ export class CompiledModel {
         const got = data instanceof Float32Array ? `${data.length} values` : 'not a Float32Array';
         throw new ShapeError(`input ${i} (${name}) needs ${expected} float32 values for shape ${shapeToString(shape)}, got ${got}`);
       }
-      this.device.queue.writeBuffer(this.rawInputs[i], 0, data.buffer, data.byteOffset, data.byteLength);
+    });
+  }
+
+  private uploadInputs(inputs: readonly Float32Array[]): void {
+    inputs.forEach((data, i) => {
+      // Dawn's Node binding refuses shared memory, which WebGPU allows: copy such inputs to plain memory.
+      const plain = data.buffer instanceof ArrayBuffer ? data : new Float32Array(data);
+      this.device.queue.writeBuffer(this.rawInputs[i], 0, plain.buffer, plain.byteOffset, plain.byteLength);
     });
   }
 
@@ -485,28 +555,50 @@ export class CompiledModel {
     if (this.lostReason !== null) throw new DeviceLostError(`the GPU device was lost (${this.lostReason}); recompile the model on a new device`);
   }
 
-  private async submitAndRead(prelude: (encoder: GPUCommandEncoder) => void): Promise<Float32Array[]> {
-    const encoder = this.device.createCommandEncoder({ label: 'webcnn run' });
-    prelude(encoder);
-    const timer = this.runTimer;
-    this.encodeSinglePass(encoder, timer?.writes);
-    this.rawOutputs.forEach((buffer, i) => {
-      encoder.copyBufferToBuffer(buffer, 0, this.readback, this.outputOffsets[i], elementCount(this.outputs[i].shape) * 4);
+  /**
+   * One inference: `staged` inputs (when `run` could not write them at once), the prelude, the model and the
+   * readback copies in one submit, under error scopes, so that a failed submit rejects instead of handing back
+   * the previous run's outputs. `written` is the verdict on inputs written when `run` was called.
+   */
+  private async submitAndRead(
+    prelude: (encoder: GPUCommandEncoder) => void,
+    staged: readonly Float32Array[] | null,
+    written: Promise<GPUError | null> | null,
+  ): Promise<Float32Array[]> {
+    this.checkUsable();
+    const { error } = withErrorScopes(this.device, () => {
+      if (staged) this.uploadInputs(staged);
+      const encoder = this.device.createCommandEncoder({ label: 'webcnn run' });
+      prelude(encoder);
+      const timer = this.runTimer;
+      this.encodeSinglePass(encoder, timer?.writes);
+      this.rawOutputs.forEach((buffer, i) => {
+        encoder.copyBufferToBuffer(buffer, 0, this.readback, this.outputOffsets[i], elementCount(this.outputs[i].shape) * 4);
+      });
+      if (timer) {
+        encoder.resolveQuerySet(timer.querySet, 0, 2, timer.resolve, 0);
+        encoder.copyBufferToBuffer(timer.resolve, 0, this.readback, timer.readbackOffset, 16);
+      }
+      this.device.queue.submit([encoder.finish()]);
     });
-    if (timer) {
-      encoder.resolveQuerySet(timer.querySet, 0, 2, timer.resolve, 0);
-      encoder.copyBufferToBuffer(timer.resolve, 0, this.readback, timer.readbackOffset, 16);
-    }
-    this.device.queue.submit([encoder.finish()]);
+    const verdict = firstError(error, written);
     try {
       await this.readback.mapAsync(GPUMapMode.READ);
     } catch (e) {
       // A lost device fails the map before (or after) `device.lost` settles: give it a moment to say so.
       const info = await Promise.race([this.device.lost, new Promise<null>((r) => setTimeout(() => r(null), 50))]);
-      if (info && this.lostReason === null) this.lostReason = info.message || info.reason;
+      if (info) this.markLost(info);
       this.checkUsable();
-      throw new GpuError(`reading the output back failed: ${(e as Error).message}`);
+      const failure = await verdict.catch(() => null);
+      if (failure) throw new GpuError(`the run failed on the GPU: ${failure.message.split('\n')[0]}`);
+      throw new GpuError(`reading the output back failed: ${(e as Error).message || (e as Error).name}`);
     }
+    const failure = await verdict.catch(() => null);
+    if (failure) {
+      this.readback.unmap();
+      throw new GpuError(`the run failed on the GPU: ${failure.message.split('\n')[0]}`);
+    }
+    const timer = this.runTimer;
     const mapped = this.readback.getMappedRange();
     const results = this.outputs.map((o, i) => new Float32Array(mapped, this.outputOffsets[i], elementCount(o.shape)).slice());
     if (timer) {
