@@ -893,7 +893,11 @@ const CONVERTERS: Readonly<Record<string, Converter>> = {
     const flat = a.dims.length === 2 ? a : ctx.imp.reshapeTo(a, a.dims.length === 1 ? [K] : [rows, K], `${ctx.name}/rows`);
     const id = ctx.b.linear(flat.id, { outFeatures: N, weight }, ctx.name);
     const linearDims = a.dims.length === 1 ? [N] : [rows, N];
-    const outDims = vectorB ? lead : [...lead, N];
+    // NumPy broadcasting: B's batch dims (all 1 here) still count towards the result's rank.
+    const batchB = Math.max(0, bv.dims.length - 2);
+    const batchA = Math.max(0, a.dims.length - 2);
+    const ones = new Array<number>(Math.max(0, batchB - batchA)).fill(1);
+    const outDims = [...ones, ...(vectorB ? lead : [...lead, N])];
     const out = ctx.imp.reshapeTo({ kind: 'runtime', dims: linearDims, id }, outDims, `${ctx.name}/unflatten`);
     ctx.setOutput(out);
   },

@@ -475,6 +475,41 @@ describe('Gemm, MatMul, Flatten, Reshape', () => {
     }
   });
 
+  it("MatMul: a B of higher rank (leading 1s) gives the result B's rank, as NumPy broadcasting does", () => {
+    // Found by a differential run against ONNX Runtime: the result used to keep A's rank.
+    const cases: [number[], number[], number[]][] = [
+      [[2, 3], [1, 3, 4], [1, 2, 4]],
+      [[2, 3], [1, 1, 3, 4], [1, 1, 2, 4]],
+      [[2, 2, 3], [1, 1, 3, 4], [1, 2, 2, 4]],
+      [[3], [1, 3, 4], [1, 4]],
+    ];
+    for (const [ad, bd, dims] of cases) {
+      const a = randomNd(rng, ad);
+      const b = randomNd(rng, bd);
+      const { model, outputs } = runOnnx(single(makeNode('MatMul', ['x', 'b'], ['y']), ad, [init('b', b)]), [a.data]);
+      expect(model.outputDims, `${ad} x ${bd}`).toEqual([dims]);
+      expectClose(outputs[0], matmulNaive(a, nd(bd.slice(-2), b.data)).data);
+    }
+    // Downstream ops see the right axes: a softmax over axis 1 of [1, 2, 4] normalizes over the 2 rows.
+    const a = randomNd(rng, [2, 3]);
+    const b = randomNd(rng, [1, 3, 4]);
+    const graph = onnxModel({
+      opset: 13,
+      nodes: [makeNode('MatMul', ['x', 'b'], ['m']), makeNode('Softmax', ['m'], ['y'], { axis: attr.int(1) })],
+      inputs: [['x', [2, 3]]],
+      outputs: [['y', null]],
+      initializers: [init('b', b)],
+    });
+    const { outputs } = runOnnx(graph, [a.data]);
+    const m = matmulNaive(a, nd([3, 4], b.data)).data;
+    for (let col = 0; col < 4; col++) {
+      const e0 = Math.exp(m[col]);
+      const e1 = Math.exp(m[4 + col]);
+      expect(outputs[0][col]).toBeCloseTo(e0 / (e0 + e1), 5);
+      expect(outputs[0][4 + col]).toBeCloseTo(e1 / (e0 + e1), 5);
+    }
+  });
+
   it('Flatten with axis 0, 1, 2, 3 and -1 keeps element order', () => {
     const x = randomNd(rng, [2, 3, 4, 5]);
     const want: Record<number, number[]> = { 0: [1, 120], 1: [2, 60], 2: [6, 20], 3: [24, 5], [-1]: [24, 5] };
