@@ -78,7 +78,32 @@ export function poolOutputShape(input: Shape4, attrs: PoolAttrs, where: string):
   if (oh < 1 || ow < 1) {
     throw new ShapeError(`${where}: pool window ${attrs.kernel.join('x')} does not fit input ${shapeToString(input)}`);
   }
+  // With dilation a window can step over every input row or column even where the pads are smaller than its
+  // extent (all that `checkWindow` looks at): such a window has no defined maximum or average either.
+  const rows = firstWindowMissingInput(h, oh, attrs.kernel[0], attrs.stride[0], attrs.pads[0], attrs.dilation[0]);
+  const cols = firstWindowMissingInput(w, ow, attrs.kernel[1], attrs.stride[1], attrs.pads[1], attrs.dilation[1]);
+  if (rows >= 0 || cols >= 0) {
+    const which = rows >= 0 ? `output row ${rows}` : `output column ${cols}`;
+    throw new ShapeError(`${where}: the pool window of ${which} lies entirely in padding (kernel ${attrs.kernel.join('x')}, ` +
+      `dilation ${attrs.dilation.join('x')}, pads [${attrs.pads.join(', ')}], input ${shapeToString(input)})`);
+  }
   return [n, c, oh, ow];
+}
+
+/**
+ * The first output index along one axis whose window taps no input position, or -1 when every window taps one.
+ * A window starting inside the input taps it at once, so only the windows starting in the padding, at either
+ * end, are looked at (at most pads / stride of them), each in constant time.
+ */
+function firstWindowMissingInput(inSize: number, outSize: number, kernel: number, stride: number, padBegin: number, dilation: number): number {
+  const misses = (o: number): boolean => {
+    const start = o * stride - padBegin;
+    const first = start >= 0 ? 0 : Math.ceil(-start / dilation); // first tap at or after position 0
+    return first >= kernel || start + first * dilation >= inSize;
+  };
+  for (let o = 0; o < outSize && o * stride < padBegin; o++) if (misses(o)) return o;
+  for (let o = outSize - 1; o >= 0 && o * stride - padBegin >= inSize; o--) if (misses(o)) return o;
+  return -1;
 }
 
 function checkWindow(
