@@ -30,7 +30,11 @@ export const NO_ACTIVATION: Activation = { kind: 'none' };
 export const RELU: Activation = { kind: 'relu' };
 export const RELU6: Activation = { kind: 'relu6' };
 
-/** The `[min, max]` interval an activation clamps to (infinite bounds for none). */
+/**
+ * The `[min, max]` interval an activation clamps to (infinite bounds for none). A clip is `min(max(v, min), max)`
+ * (ONNX's rule), so one with `min > max` gives `max` everywhere: its interval is `[max, max]`. Normalised here,
+ * so that composing clamps stays exact and no kernel gets WGSL's `clamp` with `low > high` (undefined there).
+ */
 export function activationBounds(a: Activation): [number, number] {
   switch (a.kind) {
     case 'none':
@@ -40,7 +44,7 @@ export function activationBounds(a: Activation): [number, number] {
     case 'relu6':
       return [0, 6];
     case 'clip':
-      return [a.min, a.max];
+      return [Math.min(a.min, a.max), a.max];
   }
 }
 

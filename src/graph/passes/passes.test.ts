@@ -471,6 +471,24 @@ describe('fuseActivations', () => {
     expect(composeActivations(clip(-1, 7), clip(0, 6))).toEqual(RELU6);
     expect(composeActivations(clip(1, 7), RELU6)).toEqual(clip(1, 6));
     expect(composeActivations(clip(5, 7), clip(0, 1))).toEqual(clip(1, 1));
+    // An inverted clip gives its max everywhere (min(max(v, 5), 2) = 2), whatever comes after it.
+    expect(composeActivations(clip(5, 2), RELU)).toEqual(clip(2, 2));
+    expect(composeActivations(clip(5, 2), clip(1, 3))).toEqual(clip(2, 2));
+    expect(composeActivations(RELU6, clip(8, 1))).toEqual(clip(1, 1));
+  });
+
+  it('fuses an inverted clip (min > max) into a conv without changing the result', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', [1, 1, 1, 4]);
+    const c = b.conv2d(x, { outChannels: 1, kernel: 1, weight: f32(1) });
+    b.output(b.relu(b.activation(c, clip(5, 2))));
+    const g = b.build();
+    const input = [f32(-1, 0, 3, 10)];
+    const want = runGraphReference(g, input);
+    expect(Array.from(want[0])).toEqual([2, 2, 2, 2]);
+    const optimized = optimizeGraph(g);
+    expect(count(optimized, 'activation')).toBe(0);
+    expect(Array.from(runGraphReference(optimized, input)[0])).toEqual([2, 2, 2, 2]);
   });
 
   it('does not fuse when the activation input is a graph output', () => {
