@@ -14,6 +14,7 @@
  * (the first run is then not an inference).
  */
 import { parseArgs } from 'node:util';
+import { networkList, positiveInteger } from './args.ts';
 import type { StoragePrecision } from '../shaders/common.ts';
 import type { NetworkId, PeerModel } from '../bench/peers/protocol.ts';
 import { NETWORK_IDS, buildPeerModel, primeGpu } from '../bench/peers/protocol.ts';
@@ -36,10 +37,8 @@ if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
-const networks = values.networks!.split(',').filter(Boolean) as NetworkId[];
-for (const n of networks) if (!NETWORK_IDS.includes(n)) throw new Error(`unknown network "${n}"\n${USAGE}`);
-const repeats = Number(values.repeats);
-if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a positive integer\n${USAGE}`);
+const networks = networkList(values.networks!, USAGE);
+const repeats = positiveInteger(values.repeats!, 'repeats', USAGE);
 const precision = values.precision as StoragePrecision;
 if (!['f32', 'f16', 'f16-packed'].includes(precision)) throw new Error(`--precision must be f32, f16 or f16-packed\n${USAGE}`);
 

@@ -15,6 +15,7 @@
  * sources gives pipeline compiles a pool of 2 worker threads, so a GPU may do no better than half the sum.
  */
 import { parseArgs } from 'node:util';
+import { networkList, positiveInteger } from './args.ts';
 import type { KernelProgram } from '../shaders/common.ts';
 import type { NetworkId } from '../bench/peers/protocol.ts';
 import { NETWORK_IDS, buildPeerModel, primeGpu } from '../bench/peers/protocol.ts';
@@ -38,10 +39,8 @@ if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
-const networks = values.networks!.split(',').filter(Boolean) as NetworkId[];
-for (const n of networks) if (!NETWORK_IDS.includes(n)) throw new Error(`unknown network "${n}"\n${USAGE}`);
-const rounds = Number(values.rounds);
-if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer\n${USAGE}`);
+const networks = networkList(values.networks!, USAGE);
+const rounds = positiveInteger(values.rounds!, 'rounds', USAGE);
 if (!['adapter', 'gpu', 'software'].includes(values.kernels!)) throw new Error(`--kernels must be adapter, gpu or software\n${USAGE}`);
 
 const gpu = await nodeGpu();
