@@ -17,6 +17,23 @@ test.use({
 });
 test.skip(!hasShared(), 'needs ../shared (the default model and cat.bmp)');
 
+/** A 24-bit BMP of one colour (RGB). */
+function solidBmp(width: number, height: number, [r, g, b]: [number, number, number]): Buffer {
+  const row = Math.ceil((width * 3) / 4) * 4;
+  const buf = Buffer.alloc(54 + row * height);
+  buf.write('BM', 0, 'ascii');
+  buf.writeUInt32LE(buf.length, 2);
+  buf.writeUInt32LE(54, 10);
+  buf.writeUInt32LE(40, 14);
+  buf.writeInt32LE(width, 18);
+  buf.writeInt32LE(height, 22);
+  buf.writeUInt16LE(1, 26);
+  buf.writeUInt16LE(24, 28);
+  buf.writeUInt32LE(row * height, 34);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) buf.set([b, g, r], 54 + y * row + x * 3);
+  return buf;
+}
+
 test.describe('webcam demo with a fake camera showing the cat', () => {
 
   test('classifies live frames as Egyptian cat with positive FPS and latency', async ({ page }, info) => {
@@ -42,6 +59,22 @@ test.describe('webcam demo with a fake camera showing the cat', () => {
     const before = await page.evaluate(() => window.webcnnDemo.state.classified);
     await expect.poll(() => page.evaluate(() => window.webcnnDemo.state.classified), { timeout: 30_000 }).toBeGreaterThan(before);
     expect(await topLabel(page)).toBe('Egyptian cat');
+  });
+
+  test('a still image chosen while the camera runs is classified, and the camera goes off meanwhile', async ({ page }) => {
+    await page.goto('/');
+    await expect.poll(() => topLabel(page), { timeout: 60_000 }).toBe('Egyptian cat');
+    // The frame loop keeps the GPU busy: the still must wait for the frame in flight, not be dropped.
+    // A plain blue picture: whatever MobileNetV2 makes of it, not the camera's cat.
+    await page.locator('#image-file').setInputFiles({ name: 'blue.bmp', mimeType: 'image/bmp', buffer: solidBmp(32, 32, [40, 60, 200]) });
+    await expect.poll(() => page.evaluate(() => window.webcnnDemo.state.source)).toBe('image');
+    await expect.poll(() => topLabel(page), { timeout: 30_000 }).not.toBe('Egyptian cat');
+    expect(await page.evaluate(() => window.webcnnDemo.state.stream)).toBeNull();
+    // Back to the camera: it opens again and live frames are classified.
+    await page.locator('input[name="source"][value="camera"]').check();
+    const still = await page.evaluate(() => window.webcnnDemo.state.classified);
+    await expect.poll(() => page.evaluate(() => window.webcnnDemo.state.classified), { timeout: 30_000 }).toBeGreaterThan(still + 1);
+    expect(await page.evaluate(() => window.webcnnDemo.state.stream !== null)).toBe(true);
   });
 
   test('recovers from device loss and keeps classifying', async ({ page }) => {

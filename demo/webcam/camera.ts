@@ -31,10 +31,16 @@ export async function startCamera(video: HTMLVideoElement): Promise<MediaStream>
     }
     throw new CameraError('other', `The camera could not start (${(e as Error).message}).`);
   }
-  video.srcObject = stream;
-  await video.play();
-  if (video.videoWidth === 0) {
-    await new Promise<void>((resolve) => video.addEventListener('loadedmetadata', () => resolve(), { once: true }));
+  try {
+    video.srcObject = stream;
+    await video.play();
+    if (video.videoWidth === 0) {
+      await new Promise<void>((resolve) => video.addEventListener('loadedmetadata', () => resolve(), { once: true }));
+    }
+  } catch (e) {
+    // The stream is ours until we return it: stop it (and the camera light) when the video cannot play it.
+    stopCamera(stream);
+    throw e;
   }
   return stream;
 }

@@ -23,13 +23,22 @@ const state = {
   model: null as CurrentModel | null,
   source: 'camera' as 'camera' | 'image',
   stream: null as MediaStream | null,
+  /** The camera request in progress, so that a second "Camera" click does not open a second stream. */
+  opening: null as Promise<void> | null,
   still: null as ImageBitmap | null,
+  stillUrl: null as string | null,
+  /** The still image waits to be classified (it was busy, or the image or model just changed). */
+  stillPending: false,
   paused: false,
   busy: false,
   inflight: null as Promise<unknown> | null,
   frames: [] as number[],
   classified: 0,
   recovering: false,
+  /** Model choices so far: a compile whose choice is no longer the latest is thrown away. */
+  modelRequests: 0,
+  /** The latest model chosen (installed or still compiling): what a recovery after device loss compiles. */
+  wanted: null as CurrentModel | null,
 };
 
 /** For tests and the curious: the live device, classifier and counters. */
@@ -59,32 +68,49 @@ async function onDeviceLost(device: GPUDevice, info: GPUDeviceLostInfo): Promise
   showMessage(`The GPU device was lost (${info.message || info.reason}); recovering…`);
   try {
     state.device = await acquire();
-    if (state.model) state.classifier = await ImageClassifier.create(state.device, state.model.loaded, { labels: state.model.labels });
-    showMessage('Recovered from a lost GPU device.');
   } catch (e) {
     showMessage(`Could not recover the GPU: ${(e as Error).message}`, 'error');
+    return;
   } finally {
     state.recovering = false;
     state.busy = false;
   }
+  // The latest choice, also one that was still compiling on the lost device (that compile is thrown away).
+  const model = state.wanted ?? state.model;
+  if (model) await useModel(model, ++state.modelRequests, 'Recovered from a lost GPU device.');
+  else showMessage('Recovered from a lost GPU device.');
 }
 
-/** Compiles `loaded` and swaps it in; on failure the previous model keeps running. */
-async function useModel(next: CurrentModel): Promise<void> {
-  if (!state.device) return;
+/**
+ * Compiles `next` and swaps it in; on failure the previous model keeps running. `request` orders the choices:
+ * a compile that a later choice, or a device loss, overtook is disposed instead of swapped in.
+ */
+async function useModel(next: CurrentModel, request: number, done = `${next.name} ready.`): Promise<void> {
+  const device = state.device;
+  if (!device || request !== state.modelRequests) return;
+  state.wanted = next;
   showMessage(`Compiling ${next.name}…`);
-  const classifier = await ImageClassifier.create(state.device, next.loaded, { labels: next.labels });
+  const classifier = await ImageClassifier.create(device, next.loaded, { labels: next.labels });
+  if (request !== state.modelRequests || device !== state.device || state.recovering) {
+    classifier.dispose();
+    return;
+  }
   const previous = state.classifier;
   state.classifier = classifier;
   state.model = next;
   elements.modelName.textContent = next.name;
-  // The previous classifier may still have a frame in flight: free it once that frame is done.
-  if (previous) void (state.inflight ?? Promise.resolve()).finally(() => previous.dispose());
-  showMessage(`${next.name} ready.`);
-  if (state.source === 'image') void classifyStill();
+  // The previous classifier may still have a frame in flight: free it once that frame is done, however it ends.
+  if (previous) {
+    const free = () => previous.dispose();
+    void (state.inflight ?? Promise.resolve()).then(free, free);
+  }
+  showMessage(done);
+  if (state.source === 'image') requestStill();
 }
 
 async function loadDefaultModel(): Promise<void> {
+  // The choice counts from the click, not from the end of the download: a model picked meanwhile wins.
+  const request = ++state.modelRequests;
   showProgress(0);
   try {
     const [bytes, labelText] = await Promise.all([
@@ -93,11 +119,11 @@ async function loadDefaultModel(): Promise<void> {
     ]);
     const loaded = loadModel(bytes, { fileName: DEFAULT_MODEL.name });
     showProgress(0.9);
-    await useModel({ name: DEFAULT_MODEL.name, loaded, labels: parseLabels(labelText) });
+    await useModel({ name: DEFAULT_MODEL.name, loaded, labels: parseLabels(labelText) }, request);
   } catch (e) {
     showMessage(`Could not load the default model: ${(e as Error).message}`, 'error');
   } finally {
-    showProgress(null);
+    if (request === state.modelRequests) showProgress(null);
   }
 }
 
@@ -106,6 +132,7 @@ async function loadModelFile(file: File): Promise<void> {
     showMessage(`${file.name} is ${file.size} bytes, over the ${MAX_MODEL_BYTES}-byte limit.`, 'error');
     return;
   }
+  const request = ++state.modelRequests;
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
     const loaded = loadModel(bytes, { fileName: file.name, architecture: elements.arch.value as TorchvisionArchitecture });
@@ -114,7 +141,7 @@ async function loadModelFile(file: File): Promise<void> {
     const classes = loaded.graph.tensors[loaded.graph.outputs[0]].shape[1];
     const current = state.model?.labels?.length === classes ? state.model.labels : undefined;
     const labels = labelsFile ? parseLabels(await labelsFile.text()) : (loaded.labels ?? current);
-    await useModel({ name: file.name, loaded, labels });
+    await useModel({ name: file.name, loaded, labels }, request);
   } catch (e) {
     // The loader's one-line message, and the previous model keeps classifying.
     showMessage(`${file.name}: ${(e as Error).message}`, 'error');
@@ -126,8 +153,11 @@ async function loadImageFile(file: File): Promise<void> {
     const bitmap = await createImageBitmap(file);
     state.still?.close();
     state.still = bitmap;
-    elements.still.src = URL.createObjectURL(file);
+    if (state.stillUrl) URL.revokeObjectURL(state.stillUrl);
+    state.stillUrl = URL.createObjectURL(file);
+    elements.still.src = state.stillUrl;
     setSource('image');
+    requestStill();
   } catch (e) {
     showMessage(`${file.name} is not an image this browser can decode (${(e as Error).message}).`, 'error');
   }
@@ -139,9 +169,11 @@ function setSource(source: 'camera' | 'image'): void {
   elements.video.hidden = source !== 'camera';
   elements.still.hidden = source !== 'image';
   if (source === 'image') {
+    // The camera (and its light) goes off while a still image is shown; choosing the camera opens it again.
+    closeCamera();
     if (state.still) {
       showSourceMessage(null);
-      void classifyStill();
+      requestStill();
     } else {
       showSourceMessage('Choose or drop an image to classify.');
     }
@@ -152,12 +184,29 @@ function setSource(source: 'camera' | 'image'): void {
   }
 }
 
-async function openCamera(): Promise<void> {
+function closeCamera(): void {
+  stopCamera(state.stream);
+  state.stream = null;
+  elements.video.srcObject = null;
+}
+
+function openCamera(): Promise<void> {
+  state.opening ??= startCameraForPage().finally(() => (state.opening = null));
+  return state.opening;
+}
+
+async function startCameraForPage(): Promise<void> {
   try {
-    state.stream = await startCamera(elements.video);
+    const stream = await startCamera(elements.video);
+    // The visitor may have switched to a still image while the camera was being asked for: no camera then.
+    if (state.source !== 'camera') {
+      stopCamera(stream);
+      elements.video.srcObject = null;
+      return;
+    }
+    state.stream = stream;
     showSourceMessage(null);
   } catch (e) {
-    // The visitor may have switched to a still image while the camera was being asked for.
     if (state.source !== 'camera') return;
     const message = e instanceof CameraError ? e.message : `The camera could not start (${(e as Error).message}).`;
     showSourceMessage(message);
@@ -191,11 +240,20 @@ async function classify(source: ImageSource): Promise<void> {
   } finally {
     state.busy = false;
     state.inflight = null;
+    runPendingStill();
   }
 }
 
-async function classifyStill(): Promise<void> {
-  if (state.still) await classify(state.still);
+/** Asks for the still image to be classified: now, or as soon as the frame in flight is done. */
+function requestStill(): void {
+  state.stillPending = true;
+  runPendingStill();
+}
+
+function runPendingStill(): void {
+  if (!state.stillPending || state.busy || !state.classifier || !state.still || state.source !== 'image') return;
+  state.stillPending = false;
+  void classify(state.still);
 }
 
 /** Per displayed video frame: classify it when the GPU is free; otherwise the frame is dropped. */
@@ -256,8 +314,9 @@ async function main(): Promise<void> {
     return;
   }
   void openCamera();
-  await loadDefaultModel();
+  // Frames wait for a classifier, not for the default model's download: a model picked meanwhile runs at once.
   frameLoop();
+  await loadDefaultModel();
 }
 
 void main();
