@@ -140,6 +140,11 @@ function withErrorScopes<T>(device: GPUDevice, work: () => T): { value: T; error
   return { value, error };
 }
 
+/** A device error as webcnn's one-line `GpuError`: what failed, then the first line of the device's message. */
+function gpuFailure(what: string, error: GPUError): GpuError {
+  return new GpuError(`${what}: ${error.message.split('\n')[0]}`);
+}
+
 /** The first of two error-scope verdicts (either may be absent). */
 async function firstError(a: Promise<GPUError | null>, b: Promise<GPUError | null> | null): Promise<GPUError | null> {
   return (await a) ?? (b ? await b : null);
@@ -345,7 +350,8 @@ export class CompiledModel {
         for (const step of steps) {
           for (const [name, ref] of Object.entries(step.buffers)) if (ref.kind === 'constant') resolve(ref, `${step.label} ${name}`);
         }
-        return { rawInputs, rawOutputs, readback, outputOffsets, runTimer, scratchBytes, resolve, uniforms, uniformOffsets, weightBytes: () => weightBytes };
+        // Every constant is made by now: binding only looks them up, so the weight count is final.
+        return { rawInputs, rawOutputs, readback, outputOffsets, runTimer, scratchBytes, resolve, uniforms, uniformOffsets, weightBytes };
       });
       const weightsMs = clock.lap();
       const resolved = await Promise.all(pipelines);
@@ -364,14 +370,14 @@ export class CompiledModel {
         }),
       );
       const failure = await firstError(made.error, bound.error);
-      if (failure) throw new GpuError(`compiling the model failed: ${failure.message.split('\n')[0]}`);
+      if (failure) throw gpuFailure('compiling the model failed', failure);
       const bindGroupsMs = clock.lap();
       const compileTimings: CompileTimings = {
         optimizeMs, tuneMs, lowerMs, buffersMs, weightsMs, pipelinesMs, bindGroupsMs, totalMs: clock.total(),
       };
-      const { rawInputs, rawOutputs, readback, outputOffsets, runTimer, scratchBytes } = made.value;
+      const { rawInputs, rawOutputs, readback, outputOffsets, runTimer, scratchBytes, weightBytes } = made.value;
       return new CompiledModel(device, tracker, bound.value, {
-        graph, steps, plan, rawInputs, rawOutputs, readback, outputOffsets, weightBytes: made.value.weightBytes(), scratchBytes, runTimer,
+        graph, steps, plan, rawInputs, rawOutputs, readback, outputOffsets, weightBytes, scratchBytes, runTimer,
         options, kernels, precision, compileTimings,
       });
     } catch (e) {
@@ -590,13 +596,13 @@ export class CompiledModel {
       if (info) this.markLost(info);
       this.checkUsable();
       const failure = await verdict.catch(() => null);
-      if (failure) throw new GpuError(`the run failed on the GPU: ${failure.message.split('\n')[0]}`);
+      if (failure) throw gpuFailure('the run failed on the GPU', failure);
       throw new GpuError(`reading the output back failed: ${(e as Error).message || (e as Error).name}`);
     }
     const failure = await verdict.catch(() => null);
     if (failure) {
       this.readback.unmap();
-      throw new GpuError(`the run failed on the GPU: ${failure.message.split('\n')[0]}`);
+      throw gpuFailure('the run failed on the GPU', failure);
     }
     const timer = this.runTimer;
     const mapped = this.readback.getMappedRange();
