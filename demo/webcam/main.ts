@@ -156,8 +156,7 @@ async function loadImageFile(file: File): Promise<void> {
     if (state.stillUrl) URL.revokeObjectURL(state.stillUrl);
     state.stillUrl = URL.createObjectURL(file);
     elements.still.src = state.stillUrl;
-    setSource('image');
-    requestStill();
+    setSource('image'); // asks for the new still to be classified
   } catch (e) {
     showMessage(`${file.name} is not an image this browser can decode (${(e as Error).message}).`, 'error');
   }
