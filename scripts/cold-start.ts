@@ -13,8 +13,7 @@
  * cut. With `WEBCNN_DAWN_OPTIONS=backend=null`, Tint compiles and nothing runs, which leaves the CPU side alone
  * (the first run is then not an inference).
  */
-import { parseArgs } from 'node:util';
-import { networkList, positiveInteger } from './args.ts';
+import { parseScriptArgs, positiveInteger } from './args.ts';
 import type { StoragePrecision } from '../shaders/common.ts';
 import type { NetworkId, PeerModel } from '../bench/peers/protocol.ts';
 import { NETWORK_IDS, buildPeerModel, primeGpu } from '../bench/peers/protocol.ts';
@@ -24,21 +23,8 @@ import { acquireNodeDevice, nodeGpu } from '../src/gpu/node-device.ts';
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
 
 const USAGE = `usage: npx tsx scripts/cold-start.ts [--networks ${NETWORK_IDS.join(',')}] [--repeats N] [--precision f32|f16|f16-packed]`;
-const { values } = parseArgs({
-  options: {
-    networks: { type: 'string', default: NETWORK_IDS.join(',') },
-    repeats: { type: 'string', default: '5' },
-    precision: { type: 'string', default: 'f32' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-  strict: true,
-});
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const networks = networkList(values.networks!, USAGE);
-const repeats = positiveInteger(values.repeats!, 'repeats', USAGE);
+const { networks, values } = parseScriptArgs(USAGE, { repeats: '5', precision: 'f32' });
+const repeats = positiveInteger(values.repeats, 'repeats', USAGE);
 const precision = values.precision as StoragePrecision;
 if (!['f32', 'f16', 'f16-packed'].includes(precision)) throw new Error(`--precision must be f32, f16 or f16-packed\n${USAGE}`);
 

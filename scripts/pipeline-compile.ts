@@ -14,8 +14,7 @@
  * long as one device compiling both. That may be SwiftShader's JIT; the default platform of current Dawn
  * sources gives pipeline compiles a pool of 2 worker threads, so a GPU may do no better than half the sum.
  */
-import { parseArgs } from 'node:util';
-import { networkList, positiveInteger } from './args.ts';
+import { parseScriptArgs, positiveInteger } from './args.ts';
 import type { KernelProgram } from '../shaders/common.ts';
 import type { NetworkId } from '../bench/peers/protocol.ts';
 import { NETWORK_IDS, buildPeerModel, primeGpu } from '../bench/peers/protocol.ts';
@@ -26,22 +25,9 @@ import type { KernelChoice } from '../src/runtime/lowering.ts';
 import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, defaultKernelChoice, lowerGraph, optimizeForKernels } from '../src/runtime/lowering.ts';
 
 const USAGE = `usage: npx tsx scripts/pipeline-compile.ts [--networks ${NETWORK_IDS.join(',')}] [--rounds N] [--kernels adapter|gpu|software]`;
-const { values } = parseArgs({
-  options: {
-    networks: { type: 'string', default: NETWORK_IDS.join(',') },
-    rounds: { type: 'string', default: '2' },
-    kernels: { type: 'string', default: 'adapter' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-  strict: true,
-});
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const networks = networkList(values.networks!, USAGE);
-const rounds = positiveInteger(values.rounds!, 'rounds', USAGE);
-if (!['adapter', 'gpu', 'software'].includes(values.kernels!)) throw new Error(`--kernels must be adapter, gpu or software\n${USAGE}`);
+const { networks, values } = parseScriptArgs(USAGE, { rounds: '2', kernels: 'adapter' });
+const rounds = positiveInteger(values.rounds, 'rounds', USAGE);
+if (!['adapter', 'gpu', 'software'].includes(values.kernels)) throw new Error(`--kernels must be adapter, gpu or software\n${USAGE}`);
 
 const gpu = await nodeGpu();
 const probe = await acquireDevice({ gpu });
