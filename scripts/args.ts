@@ -1,4 +1,4 @@
-/** Argument parsing shared by the measuring scripts (`cold-start`, `pipeline-compile`). */
+/** Argument parsing shared by the measuring scripts. */
 import { parseArgs } from 'node:util';
 import type { NetworkId } from '../bench/peers/protocol.ts';
 import { NETWORK_IDS } from '../bench/peers/protocol.ts';
@@ -21,14 +21,25 @@ export function parseScriptArgs<K extends string>(usage: string, defaults: Recor
     console.log(usage);
     process.exit(0);
   }
-  return { networks: networkList(String(values.networks), usage), values: values as unknown as Record<K, string> };
+  return { networks: pickNetworks(String(values.networks), NETWORK_IDS, usage), values: values as unknown as Record<K, string> };
 }
 
-/** `--networks a,b`: known network ids, in the order given. */
-function networkList(value: string, usage: string): NetworkId[] {
-  const networks = value.split(',').filter(Boolean) as NetworkId[];
-  for (const n of networks) if (!NETWORK_IDS.includes(n)) throw new Error(`unknown network "${n}"\n${usage}`);
-  return networks;
+/**
+ * `--networks a,b`: the known ids, in the order given. Any spelling that differs only in case, `-` and `_` is
+ * accepted (`mobilenet_v2`, `mobilenetv2`, `MobileNet-V2`): the peers benchmark's ids and the per-kernel
+ * benchmark's ids differ that way, and a user should not have to know which script spells it how.
+ */
+export function pickNetworks<T extends string>(value: string, known: readonly T[], usage: string): T[] {
+  const bare = (s: string): string => s.toLowerCase().replace(/[-_\s]/g, '');
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((name) => {
+      const id = known.find((k) => bare(k) === bare(name));
+      if (id === undefined) throw new Error(`unknown network "${name}" (known: ${known.join(', ')})\n${usage}`);
+      return id;
+    });
 }
 
 /** A count option such as `--repeats 5`. */

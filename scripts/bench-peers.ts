@@ -27,9 +27,10 @@ import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Browser, Page } from '@playwright/test';
-import type { EngineId, EngineResult, NetworkId, NetworkRequest, NetworkResult, OpenedEngine, PeersResult } from '../bench/peers/protocol.ts';
+import type { EngineId, EngineResult, NetworkRequest, NetworkResult, OpenedEngine, PeersResult } from '../bench/peers/protocol.ts';
 import { ENGINE_IDS, NETWORK_IDS, compareLogits, errorText, timingFigures } from '../bench/peers/protocol.ts';
 import { defaultRequests, formatPeersSummary, formatPeersTable, peerRatios } from '../bench/peers/report.ts';
+import { pickNetworks } from './args.ts';
 import { freePort, launchWebgpuChromium } from './headless.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -66,8 +67,7 @@ function parse() {
   }
   if (values.runtime !== 'browser' && values.runtime !== 'node') throw new Error(`--runtime must be browser or node, got "${values.runtime}"\n${USAGE}`);
   const list = <T extends string>(v: string | undefined, known: readonly T[], what: string): T[] | undefined => {
-    // Networks also as `mobilenet_v2` / `mobilenet-v2` (the per-kernel benchmark's spelling).
-    const items = v?.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean).map((s) => (what === 'network' ? s.replace(/[-_]/g, '') : s));
+    const items = v?.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
     for (const x of items ?? []) if (!known.includes(x as T)) throw new Error(`unknown ${what} "${x}" (known: ${known.join(', ')})\n${USAGE}`);
     return items as T[] | undefined;
   };
@@ -77,7 +77,7 @@ function parse() {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${v}"`);
     return n;
   };
-  const networks = list<NetworkId>(values.networks, NETWORK_IDS, 'network');
+  const networks = values.networks === undefined ? undefined : pickNetworks(values.networks, NETWORK_IDS, USAGE);
   const engines = list<EngineId>(values.engines, ENGINE_IDS, 'engine');
   const rounds = count(values.rounds, 'rounds', 1);
   const warmups = count(values.warmups, 'warmups', 0);

@@ -16,8 +16,9 @@ import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatRowsTable, formatSummary } from '../src/bench/report.ts';
-import type { NetworkId, TimingSuiteResult } from '../src/bench/timing.ts';
+import type { TimingSuiteResult } from '../src/bench/timing.ts';
 import { NETWORK_IDS } from '../src/bench/timing.ts';
+import { pickNetworks } from './args.ts';
 import { freePort, launchWebgpuChromium } from './headless.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,12 +46,11 @@ function parse() {
   if (values.runtime !== 'browser' && values.runtime !== 'node') throw new Error(`--runtime must be browser or node, got "${values.runtime}"\n${USAGE}`);
   if (!['auto', 'timestamp', 'wall'].includes(values.timer!)) throw new Error(`--timer must be auto, timestamp or wall\n${USAGE}`);
   if (!['f32', 'f16', 'f16-packed', 'auto'].includes(values.precision!)) throw new Error(`--precision must be f32, f16, f16-packed or auto\n${USAGE}`);
-  const networks = values.networks?.split(',').filter(Boolean);
-  for (const n of networks ?? []) if (!NETWORK_IDS.includes(n as NetworkId)) throw new Error(`unknown network "${n}" (known: ${NETWORK_IDS.join(', ')})`);
+  const networks = values.networks === undefined ? undefined : pickNetworks(values.networks, NETWORK_IDS, USAGE);
   return {
     quick: values.quick!,
     runtime: values.runtime as 'browser' | 'node',
-    networks: networks as NetworkId[] | undefined,
+    networks,
     timer: values.timer as 'auto' | 'timestamp' | 'wall',
     precision: values.precision as 'f32' | 'f16' | 'f16-packed' | 'auto',
     out: values.out,

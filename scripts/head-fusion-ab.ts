@@ -21,6 +21,7 @@ import { mobilenetV2, randomParams, resnet50 } from '../src/models/index.ts';
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
 import { Rng } from '../src/util/random.ts';
 import { upperMedian } from '../src/bench/figures.ts';
+import { pickNetworks } from './args.ts';
 
 const { values } = parseArgs({
   options: {
@@ -111,9 +112,8 @@ async function compare(name: string, source: Graph, n: number): Promise<void> {
   for (const m of models) m.dispose();
 }
 
-for (const name of values.networks!.split(',')) {
+for (const name of pickNetworks(values.networks!, Object.keys(builders), 'usage: npx tsx scripts/head-fusion-ab.ts [--networks mobilenet_v2,resnet50] [--rounds N] [--head-rounds N] [--batch N]')) {
   const build = builders[name];
-  if (!build) throw new Error(`unknown network ${name} (known: ${Object.keys(builders).join(', ')})`);
   const source = build();
   if (headRounds > 0) await compare(`${name} head only`, headOf(source), headRounds);
   if (rounds > 0) await compare(name, source, rounds);

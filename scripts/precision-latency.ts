@@ -14,6 +14,7 @@ import { mobilenetV2, randomParams, resnet50 } from '../src/models/index.ts';
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
 import { Rng } from '../src/util/random.ts';
 import { upperMedian } from '../src/bench/figures.ts';
+import { pickNetworks } from './args.ts';
 
 const { values } = parseArgs({ options: { networks: { type: 'string', default: 'mobilenet_v2,resnet50' }, rounds: { type: 'string', default: '21' } } });
 const builders: Record<string, () => Graph> = {
@@ -25,9 +26,8 @@ const rounds = Number(values.rounds);
 const { device, adapterInfo } = await acquireNodeDevice({ timestamps: true, flags: ['disable-dawn-features=timestamp_quantization'] });
 const precisions: StoragePrecision[] = ['f32', 'f16-packed', ...(device.features.has('shader-f16') ? (['f16'] as const) : [])];
 console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; shader-f16: ${device.features.has('shader-f16') ? 'yes' : 'no'}`);
-for (const name of values.networks!.split(',')) {
+for (const name of pickNetworks(values.networks!, Object.keys(builders), 'usage: npx tsx scripts/precision-latency.ts [--networks mobilenet_v2,resnet50] [--rounds N]')) {
   const build = builders[name];
-  if (!build) throw new Error(`unknown network ${name} (known: ${Object.keys(builders).join(', ')})`);
   const graph = build();
   const shape = graph.tensors[graph.inputs[0]].shape;
   const x = new Rng(2).fill(shape.reduce((a, b) => a * b, 1), -1, 1);

@@ -24,6 +24,7 @@ import { MemoryTuningCache, SPLIT_K_MAX_TILES, profileSteps } from '../src/runti
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
 import type { KernelChoice, Step, Tile } from '../src/runtime/lowering.ts';
 import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from '../src/runtime/lowering.ts';
+import { pickNetworks } from './args.ts';
 
 const { values } = parseArgs({
   options: {
@@ -96,7 +97,7 @@ const builders: Record<string, () => Graph> = {
   mobilenet_v2: () => mobilenetV2({ params: randomParams(1), inputSize: size }),
   resnet50: () => resnet50({ params: randomParams(1), inputSize: size }),
 };
-for (const id of values.networks!.split(',')) {
+for (const id of pickNetworks(values.networks!, Object.keys(builders), 'usage: npm run tune-report -- [--networks mobilenet_v2,resnet50] [--input-size N] [--runs N] [--out FILE]')) {
   const graph = optimizeGraph(builders[id]());
   const input = new Float32Array(3 * size * size).map((_, i) => Math.sin(i * 12.9898) * 0.5);
   const byName = nodesByName(graph);
