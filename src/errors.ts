@@ -46,7 +46,11 @@ export class GpuError extends WebcnnError {
   override readonly name = 'GpuError';
 }
 
-/** The device lacks a WebGPU feature that an option asks for (`shader-f16` for precision 'f16'). */
+/**
+ * An option asks for what the device or webcnn does not offer: precision 'f16' without `shader-f16`, an unknown
+ * precision or network, timestamps without `timestamp-query`, a kernel tile no kernel implements, an image
+ * classifier from a model without image preprocessing.
+ */
 export class UnsupportedFeatureError extends WebcnnError {
   override readonly name = 'UnsupportedFeatureError';
 }

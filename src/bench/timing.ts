@@ -9,6 +9,7 @@
  * by wall clock around `queue.onSubmittedWorkDone()` (`timer: 'wall'`). Microbenchmarks (a large pointwise GEMM
  * and large copies) give the adapter's peak compute and bandwidth for the roofline.
  */
+import { GpuError, UnsupportedFeatureError } from '../errors.ts';
 import type { Graph } from '../graph/ir.ts';
 import { elementCount } from '../graph/ir.ts';
 import { GraphBuilder } from '../graph/builder.ts';
@@ -488,10 +489,10 @@ export async function runTimingSuite(device: GPUDevice, options: TimingOptions =
   const settings: TimingSettings = { ...(quick ? QUICK_SETTINGS : FULL_SETTINGS), ...options.settings };
   const wanted = options.timer ?? 'auto';
   const hasTimestamps = GpuProfiler.supported(device);
-  if (wanted === 'timestamp' && !hasTimestamps) throw new Error('timer "timestamp" asked for, but the device lacks timestamp-query');
+  if (wanted === 'timestamp' && !hasTimestamps) throw new UnsupportedFeatureError('timer "timestamp" asked for, but the device lacks timestamp-query');
   const timer: TimerKind = wanted === 'auto' ? (hasTimestamps ? 'timestamp' : 'wall') : wanted;
   const networks = options.networks ?? NETWORK_IDS;
-  for (const id of networks) if (!NETWORKS[id]) throw new Error(`unknown network "${id}" (known: ${NETWORK_IDS.join(', ')})`);
+  for (const id of networks) if (!NETWORKS[id]) throw new UnsupportedFeatureError(`unknown network "${id}" (known: ${NETWORK_IDS.join(', ')})`);
   const precision = resolvePrecision(device, options.precision);
   const ctx: Ctx = { device, timer, precision, settings, resolution: new ResolutionTracker() };
 
@@ -516,7 +517,7 @@ export async function runTimingSuite(device: GPUDevice, options: TimingOptions =
     }
   } finally {
     const error = await device.popErrorScope();
-    if (error) throw new Error(`GPU validation error while timing: ${error.message.split('\n')[0]}`);
+    if (error) throw new GpuError(`GPU validation error while timing: ${error.message.split('\n')[0]}`);
   }
   progress('done');
   return {

@@ -11,6 +11,8 @@
  *   const { durationsMs } = await profiler.read(model.dispatchCount);
  */
 
+import { DisposedError, UnsupportedFeatureError } from '../errors.ts';
+
 export interface ProfilerReadout {
   /** `end - begin` of each pair, in milliseconds (0 where the GPU reported end before begin). */
   readonly durationsMs: Float64Array;
@@ -34,7 +36,7 @@ export class GpuProfiler {
     readonly device: GPUDevice,
     readonly capacity: number,
   ) {
-    if (!GpuProfiler.supported(device)) throw new Error('GpuProfiler needs a device created with the timestamp-query feature');
+    if (!GpuProfiler.supported(device)) throw new UnsupportedFeatureError('GpuProfiler needs a device created with the timestamp-query feature');
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`GpuProfiler capacity must be a positive integer, got ${capacity}`);
     const count = capacity * 2;
     this.querySet = device.createQuerySet({ label: 'profiler timestamps', type: 'timestamp', count });
@@ -100,7 +102,7 @@ export class GpuProfiler {
   }
 
   private checkIndex(index: number): void {
-    if (this.destroyed) throw new Error('GpuProfiler was destroyed');
+    if (this.destroyed) throw new DisposedError('GpuProfiler was destroyed');
     if (!Number.isInteger(index) || index < 0 || index >= this.capacity) {
       throw new RangeError(`GpuProfiler: pair ${index} is outside its capacity of ${this.capacity}`);
     }

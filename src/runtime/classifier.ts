@@ -1,7 +1,7 @@
 import { packUniforms, uniformByteSize } from '../../shaders/common.ts';
 import type { CropRect } from '../../shaders/preprocess.ts';
 import { preprocessProgram, preprocessUniforms } from '../../shaders/preprocess.ts';
-import { DisposedError, ShapeError, WebcnnError } from '../errors.ts';
+import { DisposedError, ShapeError, UnsupportedFeatureError } from '../errors.ts';
 import type { LoadedModel, Preprocessing } from '../formats/model.ts';
 import { pipelineCacheFor } from '../gpu/pipeline-cache.ts';
 import type { CompileOptions } from './compiled-model.ts';
@@ -111,7 +111,7 @@ export class ImageClassifier {
 
   static async create(device: GPUDevice, loaded: LoadedModel, options: ClassifierOptions = {}): Promise<ImageClassifier> {
     const preprocessing = loaded.preprocessing;
-    if (!preprocessing) throw new WebcnnError('the model has no image preprocessing: it is not an image classifier');
+    if (!preprocessing) throw new UnsupportedFeatureError('the model has no image preprocessing: it is not an image classifier');
     const inputs = loaded.graph.inputs;
     if (inputs.length !== 1) {
       throw new ShapeError(`an image classifier needs a model with one input (the image), this model takes ${inputs.length}`);

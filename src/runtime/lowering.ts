@@ -11,7 +11,7 @@ import { globalAvgPoolProgram, poolProgram } from '../../shaders/pool.ts';
 import { linearPooledProgram, linearSplitKProgram } from '../../shaders/linear.ts';
 import { softmaxAxesProgram, softmaxProgram } from '../../shaders/softmax.ts';
 import { splitKReduceProgram } from '../../shaders/split-k.ts';
-import { GraphError } from '../errors.ts';
+import { GraphError, UnsupportedFeatureError } from '../errors.ts';
 import { isSoftwareAdapter } from '../gpu/device.ts';
 import type { Activation, Conv2dAttrs, Conv2dNode, Graph, GraphNode, LinearNode, PoolAttrs, Shape4, SoftmaxAttrs, TensorId } from '../graph/ir.ts';
 import { activationBounds } from '../graph/ir.ts';
@@ -300,12 +300,65 @@ export function splitKFits(tiles: number, K: number, splits: number, maxTiles: n
   return splits > 1 && tiles <= maxTiles && K >= splits * MIN_SPLIT_K_SLICE;
 }
 
+/** Largest register tile the register-blocked kernels accept: pixels and output vec4s per invocation. */
+export const MAX_REGISTER_TILE = { pixels: 16, vec4s: 8 } as const;
+/** Most K slices a split-K tile may ask for (the tuner tries up to 16). */
+export const MAX_SPLIT_K = 64;
+
+/**
+ * Refuses, with an `UnsupportedFeatureError` naming the field, a kernel choice (`compile`'s `kernels`, or a
+ * per-node tile) that no kernel implements, before it becomes degenerate WGSL or a launch of zero workgroups.
+ */
+export function checkKernelChoice(choice: KernelChoice): void {
+  const count = (v: unknown, lo: number, hi: number): boolean => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
+  const refuse = (where: string, what: string): never => {
+    throw new UnsupportedFeatureError(`kernels.${where}: ${what}`);
+  };
+  const checkTile = (where: string, t: Tile | undefined): void => {
+    if (t === undefined) return;
+    const tile = `${String(t.pixelsPerThread)} pixels x ${String(t.vec4sPerThread)} vec4s`;
+    if (t.shared) {
+      if (!count(t.pixelsPerThread, 2, 8) || t.pixelsPerThread % 2 !== 0 || !count(t.vec4sPerThread, 1, 4)) {
+        refuse(where, `workgroup-memory tile ${tile} is not implemented (pixels 2, 4, 6 or 8; vec4s 1 to 4)`);
+      }
+      if (t.splitK !== undefined && !count(t.splitK, 1, MAX_SPLIT_K)) refuse(where, `splitK ${String(t.splitK)} is not an integer from 1 to ${MAX_SPLIT_K}`);
+    } else {
+      if (!count(t.pixelsPerThread, 1, MAX_REGISTER_TILE.pixels) || !count(t.vec4sPerThread, 1, MAX_REGISTER_TILE.vec4s)) {
+        refuse(where, `register tile ${tile} is not implemented (pixels 1 to ${MAX_REGISTER_TILE.pixels}; vec4s 1 to ${MAX_REGISTER_TILE.vec4s})`);
+      }
+      if ((t.splitK ?? 1) !== 1) refuse(where, 'split-K needs a workgroup-memory tile (shared: true)');
+    }
+  };
+  checkTile('pointwise', choice.pointwise);
+  checkTile('conv2d', choice.conv2d);
+  checkTile('stem', choice.stem);
+  if (!count(choice.depthwise?.pixelsPerThread, 1, MAX_REGISTER_TILE.pixels)) {
+    refuse('depthwise', `${String(choice.depthwise?.pixelsPerThread)} pixels per invocation is not an integer from 1 to ${MAX_REGISTER_TILE.pixels}`);
+  }
+  if (choice.linear !== undefined && choice.linear !== 'splitK' && choice.linear !== 'register') {
+    refuse('linear', `'${String(choice.linear)}' is not 'splitK' or 'register'`);
+  }
+  if (choice.pooledLinearVec4s !== undefined && !count(choice.pooledLinearVec4s, 1, MAX_REGISTER_TILE.vec4s)) {
+    refuse('pooledLinearVec4s', `${String(choice.pooledLinearVec4s)} is not an integer from 1 to ${MAX_REGISTER_TILE.vec4s}`);
+  }
+  const rule = choice.smallMapSplitK;
+  if (rule !== undefined && (!count(rule.splits, 1, MAX_SPLIT_K) || !count(rule.maxTiles, 1, Number.MAX_SAFE_INTEGER))) {
+    refuse('smallMapSplitK', `splits ${String(rule.splits)} / maxTiles ${String(rule.maxTiles)} must be integers (splits 1 to ${MAX_SPLIT_K}, maxTiles >= 1)`);
+  }
+  // A per-node tile also sets the depthwise kernel's pixels per invocation for a depthwise node.
+  for (const [id, t] of choice.perNode ?? []) {
+    checkTile(`perNode(${id})`, t);
+    if (!count(t.pixelsPerThread, 1, MAX_REGISTER_TILE.pixels)) refuse(`perNode(${id})`, `${String(t.pixelsPerThread)} pixels per invocation`);
+  }
+}
+
 /**
  * Lowers every node. `precision` is how all tensors of the model and the conv / linear weights are stored (see
  * `StoragePrecision`): one precision per model, so every kernel agrees on every tensor's format; the NCHW f32
  * inputs and outputs at the edges do not change.
  */
 export function lowerGraph(graph: Graph, choice: KernelChoice = DEFAULT_KERNEL_CHOICE, precision: StoragePrecision = 'f32'): Step[] {
+  checkKernelChoice(choice);
   const steps: Step[] = graph.inputs.map((id, index) => layoutStep('pack', graph.tensors[id].shape, index, id, precision));
   for (const node of graph.nodes) {
     if (isAliasNode(graph, node)) continue;
@@ -495,9 +548,6 @@ function lowerConv(node: Conv2dNode, inShape: Shape4, outShape: Shape4, globalCh
   const weight = groupedConvPacking(a.weight, outC, inC, a.groups, kh, kw, a.weightScale ?? null);
   const isPointwise = isPointwiseConv(a);
   const denseTile = tile ?? denseTileOf(globalChoice, a, inShape, outShape);
-  if ((denseTile.splitK ?? 1) > 1 && !denseTile.shared) {
-    throw new GraphError(`node ${node.name}: split-K needs a workgroup-memory tile (shared: true)`);
-  }
   if (denseTile.shared) {
     const kind = isPointwise ? 'pointwise' : 'conv2d';
     const { tiles, tilesN, K } = sharedConvGeometry(denseTile, inShape, outShape, a);
