@@ -254,7 +254,9 @@ describe('run and info helpers', () => {
     expect(info.memory!.activationPeakBytes).toBeLessThan(info.memory!.activationUnplannedBytes);
     const text = formatInfo(info);
     expect(text).toContain('parameters:  3,504,872 (+ 34,112 batch-norm statistics)');
-    expect(text).toMatch(/kernels: +\d+ dispatches/);
+    // Software default: pool and FC apart; the GPU default fuses them into one launch.
+    expect([info.dispatches, info.dispatchesGpuDefault]).toEqual([56, 55]);
+    expect(text).toMatch(/kernels: +56 dispatches after folding and fusion with the software default tiles \(.*\); 55 with the GPU default/);
     expect(text).toContain('  architecture: mobilenet_v2');
   });
 });

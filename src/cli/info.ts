@@ -35,9 +35,14 @@ export interface ModelInfo {
   inputs: { name: string; shape: number[]; graphShape: number[] }[];
   outputs: { name: string; shape: number[]; graphShape: number[] }[];
   ops: Record<string, number>;
-  /** Null with `planError` set when the graph does not lower to kernels. */
+  /**
+   * Launches per kind and in all with the software default tiles (`DEFAULT_KERNEL_CHOICE`, what a software
+   * adapter compiles); null with `planError` set when the graph does not lower to kernels.
+   */
   kernels: Record<string, number> | null;
   dispatches: number | null;
+  /** Launches with the hardware-GPU default (`GPU_KERNEL_CHOICE`: pool + FC fused, split-K head). */
+  dispatchesGpuDefault: number | null;
   parameters: number;
   /** Batch-norm running statistics (buffers in PyTorch's terms). */
   buffers: number;
@@ -89,6 +94,7 @@ export async function describeModel(loaded: LoadedModel, file: string, fileBytes
     ops: countBy(graph.nodes, (n) => n.op),
     kernels: null,
     dispatches: null,
+    dispatchesGpuDefault: null,
     parameters,
     buffers,
     memory: null,
@@ -104,7 +110,8 @@ export async function describeModel(loaded: LoadedModel, file: string, fileBytes
       import('../runtime/lowering.ts'),
     ]);
     validateGraph(graph);
-    // The plan `compile` makes with the deterministic software default (no device here to pick by adapter).
+    // The plan `compile` makes with the deterministic software default (no device here to pick by adapter); the
+    // GPU default's launch count beside it.
     const choice = lowering.DEFAULT_KERNEL_CHOICE;
     const optimized = lowering.optimizeForKernels(graph, choice);
     validateGraph(optimized);
@@ -120,6 +127,7 @@ export async function describeModel(loaded: LoadedModel, file: string, fileBytes
     const ioBytes = [...optimized.inputs, ...optimized.outputs].reduce((a, id) => a + elements(id) * 4, 0);
     info.kernels = countBy(steps, (s) => s.kind);
     info.dispatches = steps.length;
+    info.dispatchesGpuDefault = lowering.lowerGraph(lowering.optimizeForKernels(graph, lowering.GPU_KERNEL_CHOICE), lowering.GPU_KERNEL_CHOICE).length;
     info.memory = { activationPeakBytes: plan.peakBytes, activationUnplannedBytes: plan.unplannedBytes, weightBytes, ioBytes };
   } catch (e) {
     info.planError = (e as Error).message;
@@ -146,7 +154,12 @@ export function formatInfo(info: ModelInfo): string {
   lines.push('outputs:', ...info.outputs.map(tensorLine));
   const nodes = Object.values(info.ops).reduce((a, b) => a + b, 0);
   lines.push(`ops:         ${nodes} (${counts(info.ops)})`);
-  if (info.kernels) lines.push(`kernels:     ${info.dispatches} dispatches after folding and fusion (${counts(info.kernels)})`);
+  if (info.kernels) {
+    lines.push(
+      `kernels:     ${info.dispatches} dispatches after folding and fusion with the software default tiles (${counts(info.kernels)}); ` +
+        `${info.dispatchesGpuDefault} with the GPU default`,
+    );
+  }
   else lines.push(`kernels:     not available: ${info.planError}`);
   lines.push(`parameters:  ${num(info.parameters)}${info.buffers ? ` (+ ${num(info.buffers)} batch-norm statistics)` : ''}`);
   if (info.memory) {
