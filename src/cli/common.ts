@@ -177,6 +177,7 @@ export async function loadModelFile(path: string, options: ReturnType<typeof mod
   const bytes = readInputFile(path, 'model');
   const { loadModel } = await import('../formats/index.ts');
   const loaded = loadModel(bytes, { fileName: basename(path), ...options });
+  for (const w of loaded.warnings ?? []) process.stderr.write(`webcnn: warning: ${oneLine(w)}\n`);
   return { loaded, bytes: bytes.length };
 }
 

@@ -1,13 +1,14 @@
 /**
  * One entry point for every model file webcnn reads: TFLite flatbuffers, ONNX protobufs and safetensors
- * torchvision checkpoints, told apart by their bytes (the file name only breaks ties for ONNX, which has no
- * magic number).
+ * torchvision checkpoints, told apart by their bytes. The file name breaks ties: `.onnx` for ONNX, which has no
+ * magic number, `.safetensors` for a checkpoint too damaged to be recognized, and for a `.tflite` file that is
+ * neither TFLite nor decodable ONNX the error says that the TFLite identifier is missing, not why ONNX failed.
  */
 import { ModelFormatError, WebcnnError } from '../errors.ts';
 import type { LoadedModel, ModelFormat } from './model.ts';
 import { loadOnnx } from './onnx/index.ts';
 import type { TorchvisionArchitecture } from './safetensors/index.ts';
-import { TORCHVISION_ARCHITECTURES, isSafetensors, loadSafetensors } from './safetensors/index.ts';
+import { TORCHVISION_ARCHITECTURES, isSafetensors, loadSafetensors, readSafetensorsHeader } from './safetensors/index.ts';
 import { isTflite, loadTflite } from './tflite/index.ts';
 
 export type { LoadedModel, ModelFormat, Preprocessing } from './model.ts';
@@ -29,7 +30,7 @@ export interface LoadModelOptions {
 /** The format of a model file from its bytes (and name), or null when it is none webcnn reads. */
 export function detectModelFormat(bytes: Uint8Array, fileName?: string): ModelFormat | null {
   if (isTflite(bytes)) return 'tflite';
-  if (isSafetensors(bytes)) return 'safetensors';
+  if (isSafetensors(bytes) || startsLikeSafetensors(bytes, fileName)) return 'safetensors';
   if (fileName?.toLowerCase().endsWith('.onnx') || looksLikeOnnx(bytes)) return 'onnx';
   return null;
 }
@@ -39,11 +40,15 @@ export function detectModelFormat(bytes: Uint8Array, fileName?: string): ModelFo
  * `ModelFormatError` naming the file.
  */
 export function loadModel(bytes: Uint8Array, options: LoadModelOptions = {}): LoadedModel {
+  let loaded: LoadedModel;
   try {
-    return loadAny(bytes, options);
+    loaded = loadAny(bytes, options);
   } catch (e) {
     throw options.fileName ? withFileName(e, options.fileName) : e;
   }
+  const file = options.fileName;
+  if (!file || !loaded.warnings?.length) return loaded;
+  return { ...loaded, warnings: loaded.warnings.map((w) => (w.includes(file) ? w : `${file}: ${w}`)) };
 }
 
 /** The same error (same class) with `file: ` in front of its message, unless it names the file already. */
@@ -65,7 +70,10 @@ function loadAny(bytes: Uint8Array, options: LoadModelOptions): LoadedModel {
     );
   }
   if (isTflite(bytes)) return loadTflite(bytes);
-  if (isSafetensors(bytes)) {
+  const safetensors = isSafetensors(bytes);
+  if (safetensors || startsLikeSafetensors(bytes, options.fileName)) {
+    // A truncated or damaged checkpoint: the safetensors reader's own error says what is wrong with it.
+    if (!safetensors) readSafetensorsHeader(bytes);
     if (!options.architecture) {
       throw new ModelFormatError(
         `${file} is a safetensors checkpoint, which holds weights but no network: pass --arch ` +
@@ -80,16 +88,42 @@ function loadAny(bytes: Uint8Array, options: LoadModelOptions): LoadedModel {
     });
   }
   if (options.fileName?.toLowerCase().endsWith('.onnx')) return loadOnnx(bytes);
+  // Named .tflite but without the TFLite identifier: ONNX content still loads; otherwise say why it is not TFLite.
+  const notTflite = options.fileName?.toLowerCase().endsWith('.tflite')
+    ? `${file}: not a TFLite, ONNX or safetensors model (no TFLite identifier "TFL3" at bytes 4-8${kindHint(bytes)})`
+    : null;
   if (looksLikeOnnx(bytes)) {
     try {
       return loadOnnx(bytes);
     } catch (e) {
       // Reading it as ONNX was a guess from the first byte: a file it does not decode as is none of the three.
       if (e instanceof WebcnnError && !(e instanceof ModelFormatError)) throw e;
-      throw new ModelFormatError(`${file}: not a TFLite, ONNX or safetensors model (as ONNX: ${(e as Error).message})`);
+      throw new ModelFormatError(notTflite ?? `${file}: not a TFLite, ONNX or safetensors model (as ONNX: ${(e as Error).message})`);
     }
   }
-  throw new ModelFormatError(`${file}: not a TFLite, ONNX or safetensors model`);
+  throw new ModelFormatError(notTflite ?? `${file}: not a TFLite, ONNX or safetensors model`);
+}
+
+/**
+ * A safetensors file the strict check (`isSafetensors`) refuses, such as a truncated one: its first 8 bytes are
+ * a plausible little-endian header length followed by `{`, or its name ends in `.safetensors`.
+ */
+function startsLikeSafetensors(bytes: Uint8Array, fileName?: string): boolean {
+  if (fileName?.toLowerCase().endsWith('.safetensors')) return true;
+  if (bytes.length < 9 || bytes[8] !== 0x7b) return false;
+  const lo = (bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24)) >>> 0;
+  return bytes[4] === 0 && bytes[5] === 0 && bytes[6] === 0 && bytes[7] === 0 && lo >= 2 && lo <= 100_000_000;
+}
+
+/** `; it looks like a PNG image` for a few common kinds of file passed by mistake, else ''. */
+function kindHint(bytes: Uint8Array): string {
+  const starts = (...sig: number[]) => bytes.length >= sig.length && sig.every((b, i) => bytes[i] === b);
+  const kind = starts(0x42, 0x4d) ? 'a BMP image'
+    : starts(0x89, 0x50, 0x4e, 0x47) ? 'a PNG image'
+    : starts(0xff, 0xd8, 0xff) ? 'a JPEG image'
+    : starts(0x50, 0x4b, 0x03, 0x04) ? 'a zip archive'
+    : null;
+  return kind ? `; it looks like ${kind}` : '';
 }
 
 /**

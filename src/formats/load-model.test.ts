@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SHARED_MODEL } from '../../test/shared.ts';
+import { SHARED_CAT, SHARED_MODEL } from '../../test/shared.ts';
 import { ModelFormatError } from '../errors.ts';
 import { mobilenetV2, mobilenetV2ParamShapes } from '../models/mobilenet-v2.ts';
 import { randomParams } from '../models/params.ts';
@@ -38,6 +38,54 @@ describe('loadModel', () => {
     const bytes = readFileSync(SHARED_MODEL);
     expect(detectModelFormat(bytes, 'anything.bin')).toBe('tflite');
     expect(loadModel(bytes, { fileName: 'm.tflite' }).format).toBe('tflite');
+  });
+
+  it.skipIf(!existsSync(SHARED_MODEL))('a TFLite file cut inside its appended label archive loads, and warns that its labels are lost', () => {
+    const bytes = readFileSync(SHARED_MODEL);
+    expect(bytes.length).toBe(3610798);
+    expect(loadModel(bytes, { fileName: 'm.tflite' }).warnings).toBeUndefined();
+    // The archive starts at byte 3588976; its central directory at 3610711, its end record at 3610776.
+    for (const cut of [3589000, 3600000, 3610700, 3610750, 3610790]) {
+      const loaded = loadModel(bytes.subarray(0, cut), { fileName: 'cut.tflite' });
+      expect(loaded.labels, `cut at ${cut}`).toBeUndefined();
+      expect(loaded.warnings).toEqual([
+        'cut.tflite: the zip archive of associated files (labels) appended at byte 3588976 is truncated or corrupt ' +
+          '(no end-of-central-directory record); the model loads, but its labels are unavailable',
+      ]);
+    }
+  });
+
+  it('reports a truncated safetensors checkpoint as one, by its content or by its name', () => {
+    expect(checkpoint.length).toBeGreaterThan(1000);
+    const headerLength = new DataView(checkpoint.buffer, checkpoint.byteOffset).getUint32(0, true);
+    for (const keep of [100, 500, 1000]) {
+      const cut = checkpoint.subarray(0, keep);
+      const message = `safetensors: header length ${headerLength} exceeds the file size (${keep} bytes)`;
+      expect(detectModelFormat(cut)).toBe('safetensors');
+      for (const [fileName, architecture] of [['w.safetensors', 'mobilenet_v2'], ['w.safetensors', undefined], ['w.bin', undefined]] as const) {
+        expect(() => loadModel(cut, { fileName, architecture })).toThrow(ModelFormatError);
+        expect(() => loadModel(cut, { fileName, architecture })).toThrow(`${fileName}: ${message}`);
+      }
+    }
+    // Too short for even the header length: the name says what it was meant to be.
+    expect(detectModelFormat(checkpoint.subarray(0, 4), 'w.safetensors')).toBe('safetensors');
+    expect(() => loadModel(checkpoint.subarray(0, 4), { fileName: 'w.safetensors' })).toThrow(
+      /^w\.safetensors: safetensors: file is 4 bytes, too short for the 8-byte header length$/,
+    );
+  });
+
+  it('a .tflite file without the TFLite identifier says so, not why it did not decode as ONNX', () => {
+    const bmp = existsSync(SHARED_CAT) ? readFileSync(SHARED_CAT) : new Uint8Array([0x42, 0x4d, ...new Array(60).fill(0)]);
+    expect(() => loadModel(bmp, { fileName: 'cat.tflite' })).toThrow(ModelFormatError);
+    expect(() => loadModel(bmp, { fileName: 'cat.tflite' })).toThrow(
+      /^cat\.tflite: not a TFLite, ONNX or safetensors model \(no TFLite identifier "TFL3" at bytes 4-8; it looks like a BMP image\)$/,
+    );
+    expect(() => loadModel(new Uint8Array(100).fill(0xee), { fileName: 'junk.tflite' })).toThrow(
+      /^junk\.tflite: not a TFLite, ONNX or safetensors model \(no TFLite identifier "TFL3" at bytes 4-8\)$/,
+    );
+    // ONNX content loads whatever its name.
+    const onnx = exportOnnx(mobilenetV2({ params: randomParams(2), widthMultiplier: 0.35, numClasses: 3, inputSize: 32 }));
+    expect(loadModel(onnx, { fileName: 'net.tflite' }).format).toBe('onnx');
   });
 
   it('rejects a file that is none of the three, naming it', () => {

@@ -50,4 +50,9 @@ export interface LoadedModel {
   readonly outputsProbabilities: boolean;
   /** Free-form facts for `webcnn info` (producer, opset, quantization, ...). */
   readonly metadata: Readonly<Record<string, string | number>>;
+  /**
+   * Non-fatal findings, one line each, that the user should hear about (e.g. a TFLite file whose appended label
+   * archive is truncated: the model loads, its labels are lost). The CLI prints them as `webcnn: warning: ...`.
+   */
+  readonly warnings?: readonly string[];
 }

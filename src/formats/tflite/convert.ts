@@ -844,7 +844,7 @@ export function convertModel(model: TfliteModel, bytes: Uint8Array): LoadedModel
 
   const metaBuffers = model.metadata.map((m) => ({ name: m.name, data: model.buffers[m.buffer] ?? null }));
   const classes = graph.tensors[first].shape[1];
-  const found = findLabels(bytes, metaBuffers, classes);
+  const { found, archiveProblem } = findLabels(bytes, metaBuffers, classes);
 
   const metadata: Record<string, string | number> = {
     format: 'tflite',
@@ -886,6 +886,7 @@ export function convertModel(model: TfliteModel, bytes: Uint8Array): LoadedModel
     ...(found ? { labels: found.labels } : {}),
     outputsProbabilities,
     metadata,
+    ...(archiveProblem ? { warnings: [`${archiveProblem}; the model loads, but its labels are unavailable`] } : {}),
   };
 }
 
