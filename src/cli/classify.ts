@@ -2,18 +2,21 @@
  * `webcnn classify IMAGE... --model FILE`: top-K classes of each image, with the model's own preprocessing
  * done on the GPU by `ImageClassifier`.
  */
-import { basename } from 'node:path';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { WebcnnError } from '../errors.ts';
 import {
-  COMMON_HELP, COMMON_OPTIONS, MODEL_OPTIONS, MODEL_OPTIONS_HELP, PRECISION_HELP, PRECISION_OPTIONS, UsageError, acquireCliDevice,
-  checkReadable, loadModelFile, modelOptions, parseCommandArgs, positiveInt, precisionArg, readInputFile, readLabels, writeOut,
+  COMMON_HELP, COMMON_OPTIONS, CliError, MODEL_OPTIONS, MODEL_OPTIONS_HELP, PRECISION_HELP, PRECISION_OPTIONS, UsageError, acquireCliDevice,
+  checkReadable, fsReason, loadModelFile, modelOptions, oneLine, parseCommandArgs, positiveInt, precisionArg, printable, readInputFile, readLabels,
+  warn, writeOut,
 } from './common.ts';
-import { decodeImage } from './images.ts';
+import { decodeImage, shrinkToFit, sniffImage } from './images.ts';
 
 export const CLASSIFY_USAGE = `Usage: webcnn classify IMAGE... --model FILE [options]
 
 Classifies PNG, JPEG or BMP images with an image-classification model (TFLite, ONNX or safetensors),
-resizing and normalizing each image on the GPU as the model expects.
+resizing and normalizing each image on the GPU as the model expects. An image that cannot be read as one is
+reported and skipped (exit status 1); one larger than the GPU's largest texture is first shrunk by an integer
+factor. IMAGE may be a pipe; - (or /dev/stdin) reads standard input.
 
 Options:
   -m, --model FILE         model file (required)
@@ -55,31 +58,51 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   const precision = precisionArg(values.precision, 'classify');
   const loadOptions = modelOptions(values, 'classify');
 
-  // Everything that can fail cheaply fails before the model is loaded and the GPU is started.
+  // Everything that can fail cheaply fails before the model is loaded and the GPU is started: a missing file
+  // stops the command; a file that is not an image is reported and skipped, like one that does not decode.
   for (const image of images) checkReadable(image, 'image');
+  let failures = 0;
+  const report = (e: unknown): void => {
+    // One bad image does not stop the others; it is reported and makes the exit status 1.
+    if (!(e instanceof WebcnnError)) throw e;
+    process.stderr.write(`webcnn: ${oneLine(e.message)}\n`);
+    failures++;
+  };
+  const candidates = images.filter((path) => {
+    try {
+      checkImageSignature(path);
+      return true;
+    } catch (e) {
+      report(e);
+      return false;
+    }
+  });
+  if (candidates.length === 0) return 1;
   const labels = values.labels !== undefined ? readLabels(values.labels) : undefined;
   const { loaded } = await loadModelFile(values.model, loadOptions);
   const classes = loaded.graph.tensors[loaded.graph.outputs[0]].shape[1];
   if (labels && labels.length !== classes) {
     // Typically 1000 ImageNet labels for a 1001-class model (index 0 = background) or the other way round.
-    process.stderr.write(`webcnn: warning: ${values.labels} has ${labels.length} labels, the model has ${classes} classes; labels may be shifted\n`);
+    warn(`${values.labels} has ${labels.length} labels, the model has ${classes} classes; labels may be shifted`);
   }
 
   const { ImageClassifier } = await import('../runtime/classifier.ts');
   const device = await acquireCliDevice();
   let classifier: Awaited<ReturnType<typeof ImageClassifier.create>> | undefined;
-  let failures = 0;
   try {
-    classifier = await ImageClassifier.create(device, loaded, { ...(labels ? { labels } : {}), compile: { precision } });
-    for (const path of images) {
+    try {
+      classifier = await ImageClassifier.create(device, loaded, { ...(labels ? { labels } : {}), compile: { precision } });
+    } catch (e) {
+      if (e instanceof WebcnnError && !(e instanceof CliError)) throw new CliError(`model ${values.model}: ${e.message}`);
+      throw e;
+    }
+    const maxSide = device.limits.maxTextureDimension2D;
+    for (const path of candidates) {
       let image;
       try {
-        image = decodeImage(readInputFile(path, 'image'), basename(path));
+        image = shrinkToFit(decodeImage(readInputFile(path, 'image'), path), maxSide);
       } catch (e) {
-        // One bad image does not stop the others; it is reported and makes the exit status 1.
-        if (!(e instanceof WebcnnError)) throw e;
-        process.stderr.write(`webcnn: ${e.message}\n`);
-        failures++;
+        report(e);
         continue;
       }
       const start = performance.now();
@@ -94,17 +117,36 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   return failures > 0 ? 1 : 0;
 }
 
+/** Refuses a regular file whose first bytes are no PNG, JPEG or BMP signature (a pipe is read in full later). */
+function checkImageSignature(path: string): void {
+  if (path === '-' || !statSync(path).isFile()) return;
+  const head = new Uint8Array(8);
+  let read: number;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      read = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    throw new CliError(`cannot read image ${path}: ${fsReason(e)}`);
+  }
+  if (sniffImage(head.subarray(0, read)) === null) throw new CliError(`${path}: not a PNG, JPEG or BMP image`);
+}
+
 function jsonLine(image: string, top: readonly Classification[], ms: number): string {
   const rounded = top.map((t) => ({ index: t.index, label: t.label, score: Number(t.score.toPrecision(6)) }));
   return `${JSON.stringify({ image, top: rounded, ms: Math.round(ms * 100) / 100 })}\n`;
 }
 
 function table(path: string, image: { width: number; height: number }, top: readonly Classification[], ms: number): string {
-  const lines = [`${path} (${image.width}x${image.height}, ${ms.toFixed(1)} ms)`];
+  // Paths and labels (a model file's labels are anyone's text) are printed with control characters escaped.
+  const lines = [`${printable(path)} (${image.width}x${image.height}, ${ms.toFixed(1)} ms)`];
   const indexWidth = Math.max(5, ...top.map((t) => String(t.index).length));
   lines.push(`  ${'rank'.padStart(4)}  ${'class'.padStart(indexWidth)}  ${'score'.padStart(7)}  label`);
   top.forEach((t, i) => {
-    lines.push(`  ${String(i + 1).padStart(4)}  ${String(t.index).padStart(indexWidth)}  ${t.score.toFixed(4).padStart(7)}  ${t.label}`);
+    lines.push(`  ${String(i + 1).padStart(4)}  ${String(t.index).padStart(indexWidth)}  ${t.score.toFixed(4).padStart(7)}  ${printable(t.label)}`);
   });
   return `${lines.join('\n')}\n\n`;
 }

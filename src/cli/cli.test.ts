@@ -29,16 +29,17 @@ interface Result {
   stderr: string;
 }
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
+function cli(args: string[], env: Record<string, string> = {}, stdin?: Uint8Array): Promise<Result> {
   return new Promise((done, fail) => {
     // The CLI must never hang; a child still running after 50 s is killed (and the test then fails).
     const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 50_000, killSignal: 'SIGKILL',
+      cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], timeout: 50_000, killSignal: 'SIGKILL',
     });
+    if (stdin) child.stdin!.end(stdin);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     child.on('error', fail);
     child.on('close', (code) => done({ code, stdout, stderr }));
   });
@@ -89,6 +90,9 @@ describe('webcnn CLI: usage and errors', () => {
       [['info', 'm', '--arch', 'vgg'], /--arch must be one of mobilenet_v2, resnet50/],
       [['run', 'm.onnx', '--input', 'x.npy'], /--output-dir DIR is required/],
       [['run', 'm.onnx', '-o', 'out'], /no --input given/],
+      [['help', 'bogus'], /unknown command 'bogus'/],
+      [['classify', 'x.png', '-m', 'a.tflite', '-m', 'b.tflite'], /--model is given more than once/],
+      [['classify', 'x.png', '-m', 'm', '--top', '-1'], /--top must be a positive integer, got '-1'/],
     ];
     const results = await Promise.all(cases.map(([args]) => cli(args)));
     results.forEach((r, i) => expectOneLineError(r, 2, cases[i][1]));
@@ -112,6 +116,20 @@ describe('webcnn CLI: usage and errors', () => {
     const bad = join(tmp, 'bad.npy');
     writeFileSync(bad, 'not numpy');
     expectOneLineError(await cli(['run', join(tmp, 'm.onnx'), '--input', `x=${bad}`, '-o', tmp]), 1, /bad\.npy: not a \.npy file/);
+  });
+
+  it('checks the output folder before any model or GPU work, and never hangs on it', async () => {
+    const input = join(tmp, 'ok.npy');
+    writeFileSync(input, writeNpy(new Float32Array(4), [1, 4]));
+    const existing = join(tmp, 'a-file');
+    writeFileSync(existing, 'x');
+    // Node 20's recursive mkdir never returns under /proc; the model file does not even exist.
+    const cases: [string, RegExp][] = [
+      ['/proc/webcnn-nope/out', /cannot create output directory \/proc\/webcnn-nope\/out: /],
+      [existing, /cannot create output directory .*a-file: a file of that name exists/],
+      [join(existing, 'sub'), /cannot create output directory .*a-file\/sub: a parent is not a directory/],
+    ];
+    for (const [dir, pattern] of cases) expectOneLineError(await cli(['run', join(tmp, 'missing.onnx'), '-i', input, '-o', dir]), 1, pattern);
   });
 
   it('fails cleanly when a labels file is missing', async () => {
@@ -207,6 +225,65 @@ describe.skipIf(!hasLoaders)('webcnn on the GPU', () => {
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/cat\.bmp \(512x341, [\d.]+ ms\)/);
     expect(table.stdout).toMatch(/rank +class +score +label/);
+  });
+
+  it.skipIf(!hasClassifier || !existsSync(SHARED_CAT))('classify: skips a non-image, shrinks an image wider than the largest texture, reads a pipe, escapes labels', async (ctx) => {
+    const notImage = join(tmp, 'notimage.png');
+    writeFileSync(notImage, 'plain text');
+    // A 20000 x 1 24-bit BMP: wider than any WebGPU device's default largest texture (8192).
+    const width = 20000;
+    const row = Math.ceil((width * 3) / 4) * 4;
+    const wide = new Uint8Array(54 + row);
+    const v = new DataView(wide.buffer);
+    wide.set([0x42, 0x4d]);
+    v.setUint32(2, wide.length, true);
+    v.setUint32(10, 54, true);
+    v.setUint32(14, 40, true);
+    v.setInt32(18, width, true);
+    v.setInt32(22, 1, true);
+    v.setUint16(26, 1, true);
+    v.setUint16(28, 24, true);
+    wide.fill(128, 54);
+    const wideFile = join(tmp, 'wide.bmp');
+    writeFileSync(wideFile, wide);
+    // Labels with a terminal escape and a bell in the cat's line.
+    const labels = readFileSync(SHARED_LABELS, 'utf8').split('\n');
+    labels[286] = '\u001b[31mEgyptian cat\u0007';
+    const evil = join(tmp, 'evil-labels.txt');
+    writeFileSync(evil, labels.join('\n'));
+    const r = await cli(['classify', notImage, wideFile, '/dev/stdin', '--model', SHARED_MODEL, '--labels', evil, '-k', '1'], {}, readFileSync(SHARED_CAT));
+    if (/WebGPU|adapter/.test(r.stderr)) ctx.skip();
+    expect(r.code, r.stderr).toBe(1);
+    expect(lines(r.stderr), r.stderr).toEqual([`webcnn: ${notImage}: not a PNG, JPEG or BMP image`]);
+    const shrunk = /wide\.bmp \((\d+)x1, /.exec(r.stdout);
+    expect(shrunk, r.stdout).not.toBeNull();
+    expect(Number(shrunk![1])).toBeLessThan(width);
+    expect(r.stdout).toMatch(/\/dev\/stdin \(512x341, [\d.]+ ms\)\n.*\n +1 +286 +[\d.]+  \\x1b\[31mEgyptian cat\\x07\n/);
+    expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+  });
+
+  it.skipIf(!hasClassifier || !existsSync(SHARED_CAT))('classify into a pipe that closes early ends quietly', async (ctx) => {
+    const r = await new Promise<Result>((done, fail) => {
+      const args = [BIN, 'classify', SHARED_CAT, SHARED_CAT, SHARED_CAT, '--model', SHARED_MODEL, '--json'].map((a) => `'${a}'`).join(' ');
+      const child = spawn('bash', ['-c', `'${process.execPath}' ${args} | head -c 1 >/dev/null; exit \${PIPESTATUS[0]}`], {
+        cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: 50_000, killSignal: 'SIGKILL',
+      });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', fail);
+      child.on('close', (code) => done({ code, stdout: '', stderr }));
+    });
+    if (/WebGPU|adapter/.test(r.stderr)) ctx.skip();
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it.skipIf(!existsSync(SHARED_MODEL))('warns that checkpoint options do not apply to a TFLite model', async () => {
+    const r = await cli(['info', SHARED_MODEL, '--arch', 'resnet50', '--num-classes', '5']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lines(r.stderr)).toEqual([
+      `webcnn: warning: --arch, --num-classes apply to safetensors checkpoints only; ignored for ${SHARED_MODEL} (tflite)`,
+    ]);
   });
 
   it.skipIf(!hasClassifier || !existsSync(SHARED_CAT))('classify --precision: f16-packed still says Egyptian cat >= 0.7; f16 needs shader-f16; bad values are usage errors', async (ctx) => {

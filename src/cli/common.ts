@@ -3,9 +3,9 @@
  * and the model-loading options. Heavy modules (loaders, Dawn) are imported lazily so that `--help` and usage
  * errors answer at once.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WebcnnError, WebGPUUnavailableError } from '../errors.ts';
 import type { LoadedModel } from '../formats/model.ts';
@@ -74,14 +74,40 @@ export function precisionArg(value: string | undefined, command: string): Precis
 export const COMMON_HELP = `  -v, --verbose            show stack traces of errors
   -h, --help               show this help`;
 
-/** `util.parseArgs` in strict mode, with its errors turned into `UsageError`s for `command`. */
+/**
+ * `util.parseArgs` in strict mode, with its errors turned into `UsageError`s for `command`. A value option given
+ * twice is an error (the last one would win silently), and a negative number after a value option is taken as
+ * its value (`--top -1`), so that the option's own check can say what is wrong with it.
+ */
 export function parseCommandArgs<O extends Record<string, OptionSpec>>(command: string, argv: string[], options: O) {
+  const valueOption = (arg: string): string | undefined => {
+    const name = arg.startsWith('--') ? arg.slice(2) : arg.length === 2 && arg[0] === '-' ? Object.keys(options).find((k) => options[k].short === arg[1]) : undefined;
+    return name !== undefined && !arg.includes('=') && options[name]?.type === 'string' ? name : undefined;
+  };
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = valueOption(argv[i]);
+    if (name !== undefined && /^-\d/.test(argv[i + 1] ?? '')) {
+      args.push(`--${name}=${argv[i + 1]}`);
+      i++;
+    } else {
+      args.push(argv[i]);
+    }
+  }
+  let parsed;
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
     const msg = (e as Error).message.replace(/\. To specify a positional argument starting with a '-'.*$/s, '');
     throw new UsageError(msg, command);
   }
+  const seen = new Set<string>();
+  for (const t of parsed.tokens) {
+    if (t.kind !== 'option' || options[t.name]?.multiple || options[t.name]?.type !== 'string') continue;
+    if (seen.has(t.name)) throw new UsageError(`--${t.name} is given more than once`, command);
+    seen.add(t.name);
+  }
+  return { values: parsed.values, positionals: parsed.positionals };
 }
 
 export function positiveInt(value: string | undefined, option: string, command: string): number | undefined {
@@ -108,9 +134,15 @@ export function architecture(value: string | undefined, command: string): Archit
   return value as Architecture;
 }
 
+/** `-` and `/dev/stdin` read standard input (by descriptor: a socket cannot be opened by path). */
+function isStdin(path: string): boolean {
+  return path === '-' || path === '/dev/stdin';
+}
+
 /** Reads a whole file; a missing, unreadable or directory path is a one-line `CliError` naming `what`. */
 export function readInputFile(path: string, what: string): Uint8Array {
   try {
+    if (isStdin(path)) return readFileSync(0);
     if (statSync(path).isDirectory()) throw new CliError(`${what} ${path} is a directory, not a file`);
     return readFileSync(path);
   } catch (e) {
@@ -119,10 +151,12 @@ export function readInputFile(path: string, what: string): Uint8Array {
   }
 }
 
-/** Checks that a file exists and is readable, without reading it (to fail before slow work). */
+/** Checks that a file exists and is readable, without reading it (to fail before slow work); pipes count. */
 export function checkReadable(path: string, what: string): void {
+  if (isStdin(path)) return;
   try {
-    if (!statSync(path).isFile()) throw new CliError(`${what} ${path} is not a file`);
+    const st = statSync(path);
+    if (!st.isFile() && !st.isFIFO() && !st.isSocket() && !st.isCharacterDevice()) throw new CliError(`${what} ${path} is not a file`);
   } catch (e) {
     if (e instanceof CliError) throw e;
     throw new CliError(`cannot read ${what} ${path}: ${fsReason(e)}`);
@@ -141,6 +175,12 @@ export function fsReason(e: unknown): string {
       return 'is a directory';
     case 'ENOTDIR':
       return 'a parent is not a directory';
+    case 'EEXIST':
+      return 'a file of that name exists';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ENOSPC':
+      return 'no space left on the device';
     default:
       return (e as Error)?.message ?? String(e);
   }
@@ -177,8 +217,68 @@ export async function loadModelFile(path: string, options: ReturnType<typeof mod
   const bytes = readInputFile(path, 'model');
   const { loadModel } = await import('../formats/index.ts');
   const loaded = loadModel(bytes, { fileName: basename(path), ...options });
-  for (const w of loaded.warnings ?? []) process.stderr.write(`webcnn: warning: ${oneLine(w)}\n`);
+  for (const w of loaded.warnings ?? []) warn(w);
+  if (loaded.format !== 'safetensors') {
+    const given = Object.entries(MODEL_OPTION_NAMES).filter(([key]) => options[key as keyof typeof options] !== undefined).map(([, flag]) => flag);
+    if (given.length > 0) warn(`${given.join(', ')} ${given.length > 1 ? 'apply' : 'applies'} to safetensors checkpoints only; ignored for ${path} (${loaded.format})`);
+  }
   return { loaded, bytes: bytes.length };
+}
+
+const MODEL_OPTION_NAMES: Record<keyof ReturnType<typeof modelOptions>, string> = {
+  architecture: '--arch',
+  inputSize: '--input-size',
+  numClasses: '--num-classes',
+  widthMultiplier: '--width-multiplier',
+};
+
+/** A non-fatal finding, as one printable line on stderr. */
+export function warn(message: string): void {
+  process.stderr.write(`webcnn: warning: ${oneLine(message)}\n`);
+}
+
+/**
+ * Makes sure `path` is a writable directory, creating missing folders one level at a time. (Node 20's recursive
+ * `mkdirSync` never returns for some paths, e.g. under `/proc`.) Called before any GPU work.
+ */
+export function ensureOutputDir(path: string): void {
+  const fail = (reason: string): never => {
+    throw new CliError(`cannot create output directory ${path}: ${reason}`);
+  };
+  const missing: string[] = [];
+  let dir = resolve(path);
+  for (;;) {
+    let st;
+    try {
+      st = statSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') fail(fsReason(e));
+      const parent = dirname(dir);
+      if (parent === dir) fail('no such file system root');
+      missing.unshift(dir);
+      dir = parent;
+      continue;
+    }
+    if (!st.isDirectory()) fail(dir === resolve(path) ? 'a file of that name exists' : `${dir} is not a directory`);
+    try {
+      accessSync(dir, fsConstants.W_OK);
+    } catch (e) {
+      fail(fsReason(e));
+    }
+    break;
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      fail(fsReason(e));
+    }
+  }
+}
+
+/** A write to stdout that failed because its reader went away (`webcnn ... | head`): not an error of ours. */
+export function isBrokenPipe(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException)?.code === 'EPIPE';
 }
 
 const GPU_HINT =

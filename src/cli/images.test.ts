@@ -4,7 +4,7 @@ import pngjs from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { SHARED_CAT } from '../../test/shared.ts';
 import { existsSync } from 'node:fs';
-import { ImageFormatError, decodeImage, sniffImage } from './images.ts';
+import { ImageFormatError, decodeImage, shrinkToFit, sniffImage } from './images.ts';
 
 /** A 3x2 test picture: distinct colours, with alpha. Row-major RGBA, top row first. */
 const W = 3;
@@ -158,5 +158,32 @@ describe('decodeImage', () => {
       new DataView(d.buffer).setUint32(14, 12, true); // OS/2 core header
       expectError(d, /BMP header size 12 is not supported/);
     });
+  });
+});
+
+describe('shrinkToFit', () => {
+  const image = (width: number, height: number) => ({
+    width,
+    height,
+    data: Uint8Array.from({ length: width * height * 4 }, (_, i) => (Math.floor(i / 4) * 10 + (i % 4)) % 256),
+  });
+
+  it('leaves an image that fits as it is', () => {
+    const small = image(4, 3);
+    expect(shrinkToFit(small, 4)).toBe(small);
+  });
+
+  it('divides both sides by the smallest integer factor that fits, each pixel the mean of its block', () => {
+    const src = image(4, 2); // pixel p holds 10 p + k in channel k
+    const out = shrinkToFit(src, 3); // factor 2: 2 x 1
+    expect([out.width, out.height]).toEqual([2, 1]);
+    // Block 0: pixels 0, 1, 4, 5 -> mean 25; block 1: pixels 2, 3, 6, 7 -> mean 45.
+    expect([...out.data]).toEqual([25, 26, 27, 28, 45, 46, 47, 48]);
+  });
+
+  it('keeps a strip one pixel high and shrinks its long side', () => {
+    const out = shrinkToFit(image(9, 1), 4); // factor 3: 3 x 1
+    expect([out.width, out.height]).toEqual([3, 1]);
+    expect(out.data[0]).toBe(10); // mean of pixels 0, 1, 2
   });
 });

@@ -153,3 +153,35 @@ export function decodeBmp(bytes: Uint8Array, name = 'image'): RgbaImage {
   }
   return { data: out, width, height };
 }
+
+/**
+ * The image shrunk by the smallest integer factor that brings both sides within `maxSide` (a device's largest
+ * texture), each output pixel the mean of its factor x factor block; the image itself when it already fits.
+ * The model's own resize then runs on the GPU as for any other image.
+ */
+export function shrinkToFit(image: RgbaImage, maxSide: number): RgbaImage {
+  const factor = Math.ceil(Math.max(image.width, image.height) / maxSide);
+  if (factor <= 1) return image;
+  const width = Math.max(1, Math.floor(image.width / factor));
+  const height = Math.max(1, Math.floor(image.height / factor));
+  const out = new Uint8Array(width * height * 4);
+  // A side shorter than the factor (a 20000 x 1 strip) averages the rows or columns it has.
+  const fy = Math.min(factor, image.height);
+  const fx = Math.min(factor, image.width);
+  const sums = new Float64Array(width * 4);
+  for (let y = 0; y < height; y++) {
+    sums.fill(0);
+    for (let dy = 0; dy < fy; dy++) {
+      const row = (y * fy + dy) * image.width * 4;
+      for (let x = 0; x < width; x++) {
+        for (let dx = 0; dx < fx; dx++) {
+          const p = row + (x * fx + dx) * 4;
+          for (let k = 0; k < 4; k++) sums[x * 4 + k] += image.data[p + k];
+        }
+      }
+    }
+    const n = fx * fy;
+    for (let i = 0; i < width * 4; i++) out[y * width * 4 + i] = Math.round(sums[i] / n);
+  }
+  return { data: out, width, height };
+}

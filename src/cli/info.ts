@@ -135,7 +135,8 @@ export async function describeModel(loaded: LoadedModel, file: string, fileBytes
   return info;
 }
 
-const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
+/** Bytes in the unit that shows them (a small model's figures would all read 0.00 MiB). */
+const mib = (bytes: number) => (bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(2)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`);
 const num = (n: number) => n.toLocaleString('en-US');
 const counts = (c: Record<string, number>) =>
   Object.entries(c)

@@ -5,7 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { WebcnnError } from '../errors.ts';
-import { oneLine, UsageError, writeOut } from './common.ts';
+import { isBrokenPipe, oneLine, UsageError, writeOut } from './common.ts';
 
 export const MAIN_USAGE = `Usage: webcnn COMMAND [options]
 
@@ -16,7 +16,7 @@ Commands:
   run MODEL --input NAME=FILE.npy  run a model on .npy tensors, write its outputs as .npy
   info MODEL                       describe a model: inputs, outputs, ops, parameters, GPU memory
 
-Run 'webcnn COMMAND --help' for a command's options.`;
+Run 'webcnn COMMAND --help' (or 'webcnn help COMMAND') for a command's options, 'webcnn --version' for the version.`;
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -32,7 +32,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   try {
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-      if (name === 'help' && rest[0] && rest[0] in COMMANDS) return await (await COMMANDS[rest[0]]())(['--help']);
+      if (name === 'help' && rest[0] !== undefined) {
+        if (!Object.hasOwn(COMMANDS, rest[0])) throw new UsageError(`unknown command '${rest[0]}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
+        return await (await COMMANDS[rest[0]]())(['--help']);
+      }
       if (name === undefined) {
         process.stderr.write(`${MAIN_USAGE}\n`);
         return 2;
@@ -48,6 +51,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (!load) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
     return await (await load())(rest);
   } catch (e) {
+    // The reader of our output went away (`webcnn classify ... | head -1`): stop quietly, as Unix tools do.
+    if (isBrokenPipe(e)) return 0;
     return reportError(e, verbose);
   }
 }
@@ -68,6 +73,10 @@ function reportError(e: unknown, verbose: boolean): number {
 
 /** Runs `main` and ends the process with its status once stdout and stderr are flushed. */
 export async function runCli(argv: readonly string[]): Promise<never> {
+  // A closed pipe also surfaces as an 'error' event on stdout; without a listener Node prints a stack and exits 1.
+  process.stdout.on('error', (e) => {
+    if (isBrokenPipe(e)) process.exit(0);
+  });
   const code = await main(argv);
   await new Promise<void>((resolve) => process.stderr.write('', () => resolve()));
   await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));

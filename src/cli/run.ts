@@ -2,14 +2,14 @@
  * `webcnn run MODEL --input NAME=FILE.npy ... --output-dir DIR`: runs any model on `.npy` tensors and writes
  * one `.npy` per output, with the shapes and layouts the model file declares.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Graph } from '../graph/ir.ts';
 import type { LoadedModel } from '../formats/model.ts';
 import { readNpy, writeNpy } from '../formats/npy.ts';
 import {
   COMMON_HELP, COMMON_OPTIONS, CliError, MODEL_OPTIONS, MODEL_OPTIONS_HELP, PRECISION_HELP, PRECISION_OPTIONS, UsageError,
-  acquireCliDevice, dims, fsReason, loadModelFile, modelOptions, parseCommandArgs, precisionArg, readInputFile, writeOut,
+  acquireCliDevice, dims, ensureOutputDir, fsReason, loadModelFile, modelOptions, parseCommandArgs, precisionArg, readInputFile, writeOut,
 } from './common.ts';
 
 export const RUN_USAGE = `Usage: webcnn run MODEL --input NAME=FILE.npy ... --output-dir DIR [options]
@@ -139,13 +139,15 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`one model at a time; unexpected '${positionals[1]}' (inputs go in --input NAME=FILE)`, 'run');
   const outDir = values['output-dir'];
   if (!outDir) throw new UsageError('--output-dir DIR is required', 'run');
+  if (outDir === '-') throw new UsageError('--output-dir - : the outputs are .npy files, one per output; give a folder', 'run');
   const inputArgs = (values.input ?? []).map(parseInputArg);
   if (inputArgs.length === 0) throw new UsageError('no --input given', 'run');
   const loadOptions = modelOptions(values, 'run');
   const precision = precisionArg(values.precision, 'run');
 
-  // Read every input before loading the model, so a bad path or a bad .npy fails first.
+  // Read every input and check the output folder before loading the model, so a bad path or a bad .npy fails first.
   const arrays = new Map(inputArgs.map((a) => [a, readNpy(readInputFile(a.file, 'input'), a.file)]));
+  ensureOutputDir(outDir);
   const { loaded } = await loadModelFile(positionals[0], loadOptions);
   const graph = loaded.graph;
   const nhwc = loaded.format === 'tflite';
@@ -167,11 +169,6 @@ export async function runCommand(argv: string[]): Promise<number> {
     device.destroy();
   }
 
-  try {
-    mkdirSync(outDir, { recursive: true });
-  } catch (e) {
-    throw new CliError(`cannot create output directory ${outDir}: ${fsReason(e)}`);
-  }
   const names = graph.outputs.map((id) => graph.tensors[id].name);
   const files = outputFileNames(names);
   const written: { name: string; file: string; shape: number[] }[] = [];
