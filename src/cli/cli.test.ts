@@ -16,7 +16,7 @@ import { randomParams } from '../models/params.ts';
 import { runGraphReference } from '../reference/index.ts';
 import { Rng } from '../util/random.ts';
 import { countGraphParams, describeModel, formatInfo } from './info.ts';
-import { outputFileNames, sanitizeFileName, transposeLayout } from './run.ts';
+import { dequantizeInput, outputFileNames, sanitizeFileName, transposeLayout } from './run.ts';
 
 const BIN = resolve(PROJECT_ROOT, 'bin/webcnn.js');
 const hasLoaders = ['tflite', 'onnx'].every((f) => existsSync(resolve(PROJECT_ROOT, `src/formats/${f}/index.ts`)));
@@ -278,6 +278,32 @@ describe.skipIf(!hasLoaders)('webcnn on the GPU', () => {
     expect(r.code).toBe(0);
   });
 
+  it.skipIf(!existsSync(SHARED_MODEL))('run: a quantized TFLite input takes its own uint8 values, dequantized, as it takes the real values', async (ctx) => {
+    const rng = new Rng(9);
+    const pixels = Uint8Array.from({ length: 224 * 224 * 3 }, () => Math.floor(rng.next() * 256));
+    // A .npy of dtype |u1 (version 1.0, header padded to 64 bytes).
+    const dict = "{'descr': '|u1', 'fortran_order': False, 'shape': (1, 224, 224, 3), }";
+    const header = `${dict}${' '.repeat(64 - ((10 + dict.length + 1) % 64))}\n`;
+    const u8 = new Uint8Array(10 + header.length + pixels.length);
+    u8.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
+    u8.set(new TextEncoder().encode(header), 10);
+    u8.set(pixels, 10 + header.length);
+    const quantized = join(tmp, 'pixels-u8.npy');
+    writeFileSync(quantized, u8);
+    const real = join(tmp, 'pixels-f32.npy');
+    writeFileSync(real, writeNpy(Float32Array.from(pixels, (p) => (p - 128) / 128), [1, 224, 224, 3]));
+    const a = await cli(['run', SHARED_MODEL, '-i', quantized, '-o', join(tmp, 'q-out')]);
+    if (a.code !== 0 && /WebGPU|adapter/.test(a.stderr)) ctx.skip();
+    expect(a.code, a.stderr).toBe(0);
+    const b = await cli(['run', SHARED_MODEL, '-i', real, '-o', join(tmp, 'f-out')]);
+    expect(b.code, b.stderr).toBe(0);
+    const [outQ] = readdirSync(join(tmp, 'q-out'));
+    const q = readNpy(readFileSync(join(tmp, 'q-out', outQ))).data;
+    const f = readNpy(readFileSync(join(tmp, 'f-out', outQ))).data;
+    expect(q.length).toBe(1001);
+    expect([...q]).toEqual([...f]);
+  });
+
   it.skipIf(!existsSync(SHARED_MODEL))('warns that checkpoint options do not apply to a TFLite model', async () => {
     const r = await cli(['info', SHARED_MODEL, '--arch', 'resnet50', '--num-classes', '5']);
     expect(r.code, r.stderr).toBe(0);
@@ -302,6 +328,19 @@ describe.skipIf(!hasLoaders)('webcnn on the GPU', () => {
 });
 
 describe('run and info helpers', () => {
+  it('dequantizes an input given in its own quantized dtype, and refuses another integer dtype', () => {
+    const q = { type: 'uint8', scale: 0.5, zeroPoint: 10 } as const;
+    const array = (dtype: string) => ({ data: new Float32Array([0, 10, 255]), shape: [3], dtype });
+    expect([...dequantizeInput(q, array('|u1'), 'x.npy', 'input')]).toEqual([-5, 0, 122.5]);
+    expect([...dequantizeInput(q, array('<f4'), 'x.npy', 'input')]).toEqual([0, 10, 255]);
+    expect([...dequantizeInput(null, array('|u1'), 'x.npy', 'input')]).toEqual([0, 10, 255]);
+    expect([...dequantizeInput({ type: 'int8', scale: 2, zeroPoint: -1 }, array('|i1'), 'x.npy', 'input')]).toEqual([2, 22, 512]);
+    expect(() => dequantizeInput(q, array('<i4'), 'x.npy', 'input')).toThrow(
+      "x.npy: input 'input' is uint8-quantized; give its uint8 values (dtype u1) or the real values as floats, not <i4",
+    );
+  });
+
+
   it('sanitizes output names into unique file names', () => {
     expect(sanitizeFileName('MobilenetV2/Predictions/Reshape_1', 'o')).toBe('MobilenetV2_Predictions_Reshape_1');
     expect(sanitizeFileName('../../etc/passwd', 'o')).toBe('etc_passwd');

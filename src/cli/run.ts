@@ -5,7 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Graph } from '../graph/ir.ts';
-import type { LoadedModel } from '../formats/model.ts';
+import type { InputQuantization, LoadedModel } from '../formats/model.ts';
+import type { NpyArray } from '../formats/npy.ts';
 import { readNpy, writeNpy } from '../formats/npy.ts';
 import {
   COMMON_HELP, COMMON_OPTIONS, CliError, MODEL_OPTIONS, MODEL_OPTIONS_HELP, PRECISION_HELP, PRECISION_OPTIONS, UsageError,
@@ -17,6 +18,8 @@ export const RUN_USAGE = `Usage: webcnn run MODEL --input NAME=FILE.npy ... --ou
 Runs a model (TFLite, ONNX or safetensors) on the GPU with inputs read from .npy files and writes each
 output to DIR/NAME.npy. Inputs are float32 (other numeric dtypes are converted) with the shapes the model
 declares: NCHW for ONNX and safetensors, NHWC for TFLite. \`webcnn info MODEL\` lists the names and shapes.
+For a quantized TFLite input (uint8 or int8), a .npy of that dtype holds the quantized values and is
+dequantized with the input's scale and zero point; a float .npy holds the real values.
 
 Options:
   -i, --input NAME=FILE    an input tensor; repeat for each input (NAME= may be left out for a single-input model)
@@ -197,7 +200,7 @@ export async function runCommand(argv: string[]): Promise<number> {
 }
 
 /** Checks an input array against the declared dims and returns it as the graph's NCHW float32. */
-function prepareInput(loaded: LoadedModel, i: number, array: { data: Float32Array; shape: number[] }, file: string, nhwc: boolean): Float32Array {
+function prepareInput(loaded: LoadedModel, i: number, array: NpyArray, file: string, nhwc: boolean): Float32Array {
   const graph = loaded.graph;
   const t = graph.tensors[graph.inputs[i]];
   const declared = loaded.inputDims[i];
@@ -210,5 +213,26 @@ function prepareInput(loaded: LoadedModel, i: number, array: { data: Float32Arra
   if (array.data.length !== count) {
     throw new CliError(`input '${t.name}': the model declares ${dims(expected)} but the graph takes ${dims(t.shape)}`);
   }
-  return nhwc && expected.length === 4 ? transposeLayout(array.data, t.shape, true) : array.data;
+  const real = dequantizeInput(loaded.inputQuantization?.[i] ?? null, array, file, t.name);
+  return nhwc && expected.length === 4 ? transposeLayout(real, t.shape, true) : real;
+}
+
+/**
+ * The real values of an input: a quantized input's own integer dtype (`|u1` for uint8, `|i1` for int8) is
+ * dequantized, `scale * (q - zeroPoint)`; floats are real values already. Another integer dtype for a quantized
+ * input is ambiguous (quantized or real?) and refused.
+ */
+export function dequantizeInput(q: InputQuantization | null, array: NpyArray, file: string, name: string): Float32Array {
+  const kind = /^[<>|=]?([a-z])(\d+)$/.exec(array.dtype);
+  const integer = kind !== null && (kind[1] === 'u' || kind[1] === 'i');
+  if (q === null || !integer) return array.data;
+  const own = q.type === 'uint8' ? 'u1' : 'i1';
+  if (`${kind[1]}${kind[2]}` !== own) {
+    throw new CliError(
+      `${file}: input '${name}' is ${q.type}-quantized; give its ${q.type} values (dtype ${own}) or the real values as floats, not ${array.dtype}`,
+    );
+  }
+  const out = new Float32Array(array.data.length);
+  for (let k = 0; k < out.length; k++) out[k] = q.scale * (array.data[k] - q.zeroPoint);
+  return out;
 }

@@ -55,4 +55,16 @@ export interface LoadedModel {
    * archive is truncated: the model loads, its labels are lost). The CLI prints them as `webcnn: warning: ...`.
    */
   readonly warnings?: readonly string[];
+  /**
+   * Per graph input, how the file's integer input maps to the real values the graph computes on, where the model
+   * declares a quantized integer input (TFLite uint8 / int8: `real = scale * (q - zeroPoint)`); null for a float
+   * input. `webcnn run` applies it to integer `.npy` inputs.
+   */
+  readonly inputQuantization?: readonly (InputQuantization | null)[];
+}
+
+export interface InputQuantization {
+  readonly type: 'uint8' | 'int8';
+  readonly scale: number;
+  readonly zeroPoint: number;
 }

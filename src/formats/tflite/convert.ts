@@ -11,7 +11,7 @@ import type { Activation, Pads, Shape4, TensorId } from '../../graph/ir.ts';
 import { NO_ACTIVATION, RELU, RELU6 } from '../../graph/ir.ts';
 import { validateGraph } from '../../graph/validate.ts';
 import { checkGraphLimits, checkWindow, checkedElementCount, LoadBudget } from '../limits.ts';
-import type { LoadedModel, Preprocessing } from '../model.ts';
+import type { InputQuantization, LoadedModel, Preprocessing } from '../model.ts';
 import { findLabels } from './labels.ts';
 import type { TfliteModel, TfliteOperator, TfliteSubgraph, TfliteTensor } from './schema.ts';
 import {
@@ -796,6 +796,14 @@ class Converter {
   }
 }
 
+/** A uint8 / int8 input's per-tensor scale and zero point; null for float (or per-channel) inputs. */
+function inputQuantizationOf(t: TfliteTensor): InputQuantization | null {
+  const type = t.type === TensorType.UINT8 ? 'uint8' : t.type === TensorType.INT8 ? 'int8' : null;
+  const q = t.quantization;
+  if (type === null || !q || q.scale.length !== 1) return null;
+  return { type, scale: q.scale[0], zeroPoint: q.zeroPoint[0] ?? 0 };
+}
+
 function preprocessingFor(t: TfliteTensor): { pre?: Preprocessing; note?: string } {
   if (t.shape.length !== 4 || t.shape[3] !== 3) return {};
   const size: [number, number] = [t.shape[1], t.shape[2]];
@@ -881,6 +889,7 @@ export function convertModel(model: TfliteModel, bytes: Uint8Array): LoadedModel
     format: 'tflite',
     graph,
     inputDims: sg.inputs.map((i) => [...sg.tensors[i].shape]),
+    inputQuantization: sg.inputs.map((i) => inputQuantizationOf(sg.tensors[i])),
     outputDims: sg.outputs.map((i) => [...sg.tensors[i].shape]),
     ...(pre ? { preprocessing: pre } : {}),
     ...(found ? { labels: found.labels } : {}),
