@@ -104,7 +104,9 @@ async function useModel(next: CurrentModel, request: number, done = `${next.name
     const free = () => previous.dispose();
     void (state.inflight ?? Promise.resolve()).then(free, free);
   }
-  showMessage(done);
+  // The loader's non-fatal findings (e.g. a TFLite file's label archive cut off) are said, not swallowed.
+  const warnings = next.loaded.warnings ?? [];
+  showMessage(warnings.length ? `${done} Warning: ${warnings.join(' ')}` : done);
   if (state.source === 'image') requestStill();
 }
 
