@@ -20,7 +20,10 @@ export interface TensorDescription {
 }
 
 export interface CompileOptions {
-  /** Skip BN folding and fusion (for tests of the unfused kernels). */
+  /**
+   * Skip BN folding and fusion (for tests of the unfused kernels, or a graph already optimized). Batch norm runs
+   * only folded, so a graph that still has `batchNorm` nodes then fails with a `GraphError`.
+   */
   readonly optimize?: boolean;
   /** Tiles to use; default `defaultKernelChoice(device.adapterInfo)` (software adapters and GPUs differ). */
   readonly kernels?: KernelChoice;

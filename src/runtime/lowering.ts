@@ -487,7 +487,7 @@ function lowerNode(graph: Graph, node: GraphNode, choice: KernelChoice, precisio
       };
     }
     case 'batchNorm':
-      throw new GraphError(`node ${node.name}: batch norm must be folded before lowering (run optimizeGraph)`);
+      throw new GraphError(`node ${node.name}: batch norm must be folded before lowering (run optimizeGraph, or compile without optimize: false)`);
   }
 }
 
