@@ -304,6 +304,18 @@ describe.skipIf(!hasLoaders)('webcnn on the GPU', () => {
     expect([...q]).toEqual([...f]);
   });
 
+  it.skipIf(!existsSync(SHARED_MODEL))('info on a TFLite file cut inside its label archive: exit 0, one warning line', async () => {
+    const path = join(tmp, 'cut.tflite');
+    writeFileSync(path, readFileSync(SHARED_MODEL).subarray(0, 3600000));
+    const r = await cli(['info', path]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe(
+      'webcnn: warning: cut.tflite: the zip archive of associated files (labels) appended at byte 3588976 is truncated ' +
+        'or corrupt (no end-of-central-directory record); the model loads, but its labels are unavailable\n',
+    );
+    expect(r.stdout).toMatch(/^labels: +none in the model$/m);
+  });
+
   it.skipIf(!existsSync(SHARED_MODEL))('warns that checkpoint options do not apply to a TFLite model', async () => {
     const r = await cli(['info', SHARED_MODEL, '--arch', 'resnet50', '--num-classes', '5']);
     expect(r.code, r.stderr).toBe(0);
