@@ -2,10 +2,12 @@
  * The README's imports are the public API people copy: every name it imports from 'webcnn' or 'webcnn/node'
  * must be a value the package entry points export (`src/index.ts`, `src/node.ts`).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import * as webcnn from '../src/index.ts';
 import * as webcnnNode from '../src/node.ts';
+import { SHARED_CAT } from './shared.ts';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
@@ -35,5 +37,37 @@ describe('public API', () => {
     expect(readme).toContain("acquireNodeDevice() from 'webcnn/node'");
     expect(typeof webcnnNode.acquireNodeDevice).toBe('function');
     expect((webcnn as Record<string, unknown>).acquireNodeDevice).toBeUndefined();
+  });
+});
+
+describe("webcnn/node", () => {
+  it('exports decodeImage, shrinkToFit and ImageFormatError (Node only: the decoders are Node packages)', () => {
+    for (const name of ['decodeImage', 'shrinkToFit', 'ImageFormatError']) {
+      expect(typeof (webcnnNode as Record<string, unknown>)[name], name).toBe('function');
+      expect((webcnn as Record<string, unknown>)[name], name).toBeUndefined();
+    }
+    expect(new webcnnNode.ImageFormatError('x')).toBeInstanceOf(webcnnNode.WebcnnError);
+  });
+
+  it.skipIf(!existsSync(SHARED_CAT))('decodeImage gives the shared BMP as RGBA, not the ABGR of bmp-ts', () => {
+    const bytes = readFileSync(SHARED_CAT);
+    const image = webcnnNode.decodeImage(bytes, 'cat.bmp');
+    // 24-bit bottom-up BMP: the top-left pixel is the first of the last row, stored as B, G, R.
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const rowBytes = Math.ceil((image.width * 3) / 4) * 4;
+    const p = view.getUint32(10, true) + (image.height - 1) * rowBytes;
+    expect(Array.from(image.data.subarray(0, 4))).toEqual([bytes[p + 2], bytes[p + 1], bytes[p], 255]);
+  });
+
+  it('sets XDG_RUNTIME_DIR on Linux when it is unset, so that libwayland (probed by Dawn) prints no error', async () => {
+    const saved = process.env.XDG_RUNTIME_DIR;
+    delete process.env.XDG_RUNTIME_DIR;
+    try {
+      await webcnnNode.nodeGpu();
+      expect(process.env.XDG_RUNTIME_DIR).toBe(process.platform === 'linux' ? tmpdir() : undefined);
+    } finally {
+      if (saved === undefined) delete process.env.XDG_RUNTIME_DIR;
+      else process.env.XDG_RUNTIME_DIR = saved;
+    }
   });
 });

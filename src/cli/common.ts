@@ -4,7 +4,6 @@
  * errors answer at once.
  */
 import { accessSync, constants as fsConstants, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WebcnnError, WebGPUUnavailableError } from '../errors.ts';
@@ -288,9 +287,6 @@ const GPU_HINT =
 
 /** A WebGPU device from Dawn; a missing adapter becomes a `CliError` with a driver hint. */
 export async function acquireCliDevice(): Promise<GPUDevice> {
-  // Dawn's Linux build probes for a Wayland display, and libwayland prints "error: XDG_RUNTIME_DIR is invalid
-  // or not set" to stderr when it is unset (headless machines, CI); give it a harmless value.
-  if (process.platform === 'linux' && !process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = tmpdir();
   const { acquireNodeDevice } = await import('../gpu/node-device.ts');
   try {
     const { device } = await acquireNodeDevice();

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { WebGPUUnavailableError } from '../errors.ts';
 import type { AcquireDeviceOptions, AcquiredDevice } from './device.ts';
 import { acquireDevice } from './device.ts';
@@ -8,7 +9,9 @@ const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 /**
  * The `GPU` object of Dawn's Node binding (the `webgpu` package). With no Vulkan driver configured and
- * Chromium's SwiftShader present, it points Vulkan at SwiftShader so that CPU-only machines still run.
+ * Chromium's SwiftShader present, it points Vulkan at SwiftShader so that CPU-only machines still run. On Linux
+ * with `XDG_RUNTIME_DIR` unset it sets it to the temporary folder: Dawn probes for a Wayland display, and
+ * libwayland would print "error: XDG_RUNTIME_DIR is invalid or not set" to stderr (headless machines, CI).
  *
  * `flags` are Dawn's options (`disable-dawn-features=...`); `WEBCNN_DAWN_OPTIONS` adds more, separated by
  * spaces or semicolons (e.g. `backend=vulkan`, `adapter=NVIDIA`, `enable-dawn-features=...`), for machines
@@ -16,6 +19,7 @@ const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
  * on Linux).
  */
 export async function nodeGpu(flags: string[] = []): Promise<GPU> {
+  if (process.platform === 'linux' && !process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = tmpdir();
   if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && process.env.WEBCNN_NO_SWIFTSHADER !== '1' &&
       existsSync(SWIFTSHADER_ICD) && !hasHardwareVulkan()) {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
