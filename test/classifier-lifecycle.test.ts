@@ -5,7 +5,7 @@
  * solid RGBA image scores exactly its colour, [r, g, b] / 255.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DisposedError, GpuError, ShapeError } from '../src/errors.ts';
+import { DisposedError, GpuError, ShapeError, UnsupportedFeatureError } from '../src/errors.ts';
 import type { LoadedModel, Preprocessing } from '../src/formats/model.ts';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
 import { pipelineCacheFor } from '../src/gpu/pipeline-cache.ts';
@@ -157,6 +157,47 @@ describe('ImageClassifier lifecycle', () => {
     expect(createTexture).not.toHaveBeenCalled();
     // The classifier still works afterwards.
     expectColour(await classifier.scores(solid(2, 2, GREEN)), GREEN);
+    classifier.dispose();
+  });
+
+  it('takes a preprocessing override merged over the model\'s, and refuses bad or missing fields', async () => {
+    const classifier = await ImageClassifier.create(device, loaded(), { preprocessing: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] } });
+    expect(classifier.preprocessing).toEqual({ ...preprocessing, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
+    // (p - 0.5) / 0.5 per channel: red is [1, -1, -1].
+    const scores = await classifier.scores(solid(2, 2, RED));
+    [1, -1, -1].forEach((v, i) => expect(scores[i]).toBeCloseTo(v, 5));
+    classifier.dispose();
+
+    const { preprocessing: _, ...bare } = loaded();
+    await expect(ImageClassifier.create(device, bare, { preprocessing: { mean: [0, 0, 0] } })).rejects.toThrow(UnsupportedFeatureError);
+    const full = await ImageClassifier.create(device, bare, { preprocessing });
+    expectColour(await full.scores(solid(2, 2, GREEN)), GREEN);
+    full.dispose();
+    await expect(ImageClassifier.create(device, loaded(), { preprocessing: { std: [1, 0, 1] } })).rejects.toThrow(
+      new RangeError('preprocessing.std must be three finite non-zero numbers, got [1,0,1]'));
+    await expect(ImageClassifier.create(device, loaded(), { preprocessing: { size: [4, 4] } })).rejects.toThrow(ShapeError);
+  });
+
+  it('refuses a topK that is not a positive whole number with a RangeError naming it', async () => {
+    const classifier = await ImageClassifier.create(device, loaded());
+    for (const k of [0, -1, 1.5, NaN]) {
+      await expect(classifier.classify(solid(2, 2, RED), { topK: k })).rejects.toThrow(
+        new RangeError(`topK must be a positive whole number, got ${k}`));
+    }
+    expect((await classifier.classify(solid(2, 2, RED), { topK: 1 })).map((c) => c.index)).toEqual([0]);
+    expect(await classifier.classify(solid(2, 2, RED))).toHaveLength(3);
+    classifier.dispose();
+  });
+
+  it('says which kinds of image it takes when given something else', async () => {
+    const classifier = await ImageClassifier.create(device, loaded());
+    const bad = [['cat.bmp', 'the string "cat.bmp"'], [null, 'null'], [{ data: new Float32Array(16), width: 2, height: 2 }, 'an object whose data is a Float32Array'], [new Map(), 'a Map']] as const;
+    for (const [source, got] of bad) {
+      const error = await classifier.classify(source as unknown as RgbaImage).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ShapeError);
+      expect((error as Error).message).toMatch(/^classify takes decoded RGBA pixels \(\{ data: Uint8Array, width, height \}.*ImageBitmap.*VideoFrame; got /);
+      expect((error as Error).message.endsWith(`got ${got}`)).toBe(true);
+    }
     classifier.dispose();
   });
 });

@@ -24,13 +24,21 @@ export interface Classification {
 }
 
 export interface ClassifyOptions {
+  /** How many classes to return, best first: a positive whole number, default 5 (all classes when it exceeds them). */
   readonly topK?: number;
 }
 
 export interface ClassifierOptions {
   /** Class names, line N = class N; defaults to the model's own labels, else `class N`. */
   readonly labels?: readonly string[];
+  /** How the model is compiled (precision, kernels, tuning), as `compileModel` takes it; default: its defaults. */
   readonly compile?: CompileOptions;
+  /**
+   * Fields that replace the model's own preprocessing (`LoadedModel.preprocessing`), e.g. `{ mean, std }` for a
+   * network trained on other statistics, or `{ resize: 'stretch', cropFraction: 1 }`. A model without
+   * preprocessing needs every field here.
+   */
+  readonly preprocessing?: Partial<Preprocessing>;
 }
 
 /** The part of the source image that is resized to the network input. */
@@ -62,6 +70,43 @@ export function softmaxInPlace(v: Float32Array): Float32Array {
   }
   for (let i = 0; i < v.length; i++) v[i] /= sum;
   return v;
+}
+
+/** The model's preprocessing with `override` over it, checked; an incomplete result is refused. */
+function mergePreprocessing(own: Preprocessing | undefined, override: Partial<Preprocessing> = {}): Preprocessing {
+  const p = { ...own, ...override };
+  if (!(p.size && p.resize && p.cropFraction !== undefined && p.mean && p.std)) {
+    throw new UnsupportedFeatureError(
+      'the model has no image preprocessing: it is not an image classifier (or give every field of the preprocessing option)',
+    );
+  }
+  if (p.resize !== 'stretch' && p.resize !== 'center-crop') {
+    throw new RangeError(`preprocessing.resize must be 'stretch' or 'center-crop', got ${JSON.stringify(p.resize)}`);
+  }
+  if (!(p.cropFraction > 0 && p.cropFraction <= 1)) throw new RangeError(`preprocessing.cropFraction must be in (0, 1], got ${p.cropFraction}`);
+  const triple = (v: unknown, nonZero: boolean) =>
+    Array.isArray(v) && v.length === 3 && v.every((x) => Number.isFinite(x) && !(nonZero && x === 0));
+  if (!triple(p.mean, false)) throw new RangeError(`preprocessing.mean must be three finite numbers, got ${JSON.stringify(p.mean)}`);
+  if (!triple(p.std, true)) throw new RangeError(`preprocessing.std must be three finite non-zero numbers, got ${JSON.stringify(p.std)}`);
+  return p as Preprocessing;
+}
+
+/** Browser image classes `classify` copies into a texture (those this environment has are checked). */
+const IMAGE_CLASSES = ['ImageBitmap', 'ImageData', 'HTMLImageElement', 'HTMLVideoElement', 'HTMLCanvasElement', 'OffscreenCanvas', 'VideoFrame'];
+
+function isBrowserImage(source: unknown): boolean {
+  const scope = globalThis as Record<string, unknown>;
+  return IMAGE_CLASSES.some((name) => typeof scope[name] === 'function' && source instanceof (scope[name] as abstract new () => unknown));
+}
+
+/** A short description of a value that is no image, for the error message. */
+function describeValue(v: unknown): string {
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v)}`;
+  if (v === null || typeof v !== 'object') return String(v);
+  const data = (v as { data?: unknown }).data;
+  const kind = (x: object) => (x.constructor as { name?: string } | undefined)?.name || 'object';
+  if (data !== undefined) return `an object whose data is ${data !== null && typeof data === 'object' ? `a ${kind(data)}` : String(data)}`;
+  return `a ${kind(v)}`;
 }
 
 function isRgbaImage(source: ImageSource): source is RgbaImage {
@@ -109,9 +154,13 @@ export class ImageClassifier {
     });
   }
 
+  /**
+   * Compiles `loaded` as an image classifier on `device`, with the preprocessing pipelines. The model must take one
+   * `[1, 3, H, W]` image and give `[1, C, 1, 1]` scores first (else a `ShapeError`) and have preprocessing (else an
+   * `UnsupportedFeatureError`); what was compiled is disposed when it fails. Call `dispose()` when done.
+   */
   static async create(device: GPUDevice, loaded: LoadedModel, options: ClassifierOptions = {}): Promise<ImageClassifier> {
-    const preprocessing = loaded.preprocessing;
-    if (!preprocessing) throw new UnsupportedFeatureError('the model has no image preprocessing: it is not an image classifier');
+    const preprocessing = mergePreprocessing(loaded.preprocessing, options.preprocessing);
     const inputs = loaded.graph.inputs;
     if (inputs.length !== 1) {
       throw new ShapeError(`an image classifier needs a model with one input (the image), this model takes ${inputs.length}`);
@@ -149,13 +198,23 @@ export class ImageClassifier {
 
   /** Top-K classes with probabilities (softmax applied when the model outputs logits). */
   async classify(source: ImageSource, options: ClassifyOptions = {}): Promise<Classification[]> {
+    const k = options.topK ?? 5;
+    if (!Number.isInteger(k) || k < 1) {
+      throw new RangeError(`topK must be a positive whole number, got ${typeof k === 'number' ? k : JSON.stringify(k)}`);
+    }
     const scores = await this.scores(source);
-    return topK(scores, options.topK ?? 5).map((index) => ({ index, label: this.labels[index], score: scores[index] }));
+    return topK(scores, k).map((index) => ({ index, label: this.labels[index], score: scores[index] }));
   }
 
   /** Class probabilities for one image. */
   async scores(source: ImageSource): Promise<Float32Array> {
     this.checkNotDisposed();
+    if (!isRgbaImage(source) && !isBrowserImage(source)) {
+      throw new ShapeError(
+        'classify takes decoded RGBA pixels ({ data: Uint8Array, width, height }, e.g. from decodeImage in webcnn/node) or an ' +
+          `ImageBitmap, ImageData, HTMLImageElement, HTMLVideoElement, HTMLCanvasElement, OffscreenCanvas or VideoFrame; got ${describeValue(source)}`,
+      );
+    }
     // The whole call is queued, not just the model run: uniforms and texture are written when the call's turn
     // comes, so a concurrent call cannot overwrite (or destroy) them before this one's submit.
     const result = this.queue.then(() => this.runOne(source));
