@@ -1,5 +1,6 @@
 /** The autotuner on a real WebGPU device (Dawn in Node; SwiftShader without a GPU). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UnsupportedFeatureError } from '../src/errors.ts';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
 import { optimizeGraph } from '../src/graph/passes/index.ts';
 import { runGraphReference } from '../src/reference/index.ts';
@@ -35,5 +36,22 @@ describe('autotune', () => {
     expect(again.kernels.perNode).toEqual(perNode);
     tuned.dispose();
     again.dispose();
+
+    // The tuning carried through JSON (another process) answers for every layer: nothing is measured again.
+    const carried = MemoryTuningCache.fromJSON(JSON.stringify(cache));
+    const restored = await CompiledModel.compile(device, graph, { tune: { cache: carried, repeats: 1, adapterKey: 'test' } });
+    expect(restored.kernels.perNode).toEqual(perNode);
+    expect(carried.size).toBe(cache.size);
+    restored.dispose();
   }, 120_000);
+
+  it("refuses to tune on a device without 'timestamp-query' with UnsupportedFeatureError (it used to tune nothing)", async () => {
+    const plain = (await acquireNodeDevice({ timestamps: false })).device;
+    try {
+      await expect(CompiledModel.compile(plain, graph, { tune: true })).rejects.toThrow(UnsupportedFeatureError);
+      await expect(CompiledModel.compile(plain, graph, { tune: true })).rejects.toThrow(/tuning needs the WebGPU feature 'timestamp-query'/);
+    } finally {
+      plain.destroy();
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SOFTWARE_TILE_CANDIDATES, TILE_CANDIDATES, pickTile } from './autotune.ts';
+import { UnsupportedFeatureError } from '../errors.ts';
+import { MemoryTuningCache, SOFTWARE_TILE_CANDIDATES, TILE_CANDIDATES, localStorageTuningCache, pickTile } from './autotune.ts';
 import type { Tile } from './lowering.ts';
 
 const base: Tile = { pixelsPerThread: 2, vec4sPerThread: 2, shared: true };
@@ -35,5 +36,32 @@ describe('candidates', () => {
     expect(Object.values(SOFTWARE_TILE_CANDIDATES).flat().some((t) => t.shared)).toBe(false);
     expect(TILE_CANDIDATES.pointwise.some((t) => t.shared)).toBe(true);
     expect(TILE_CANDIDATES.conv2d.some((t) => t.shared)).toBe(true);
+  });
+});
+
+describe('tuning caches', () => {
+  const entries = { 'a|pointwise': { pixelsPerThread: 4, vec4sPerThread: 2 }, 'b|conv2d': { pixelsPerThread: 2, vec4sPerThread: 2, shared: true, splitK: 4 } };
+
+  it('MemoryTuningCache loads what toJSON saved, through JSON text, so a tuning can move to another process', () => {
+    const cache = new MemoryTuningCache();
+    for (const [key, tile] of Object.entries(entries)) cache.set(key, tile);
+    const text = JSON.stringify(cache);
+    for (const restored of [MemoryTuningCache.fromJSON(text), new MemoryTuningCache(JSON.parse(text))]) {
+      expect(restored.size).toBe(2);
+      expect(restored.toJSON()).toEqual(entries);
+      expect(restored.get('b|conv2d')).toEqual(entries['b|conv2d']);
+    }
+  });
+
+  it('refuses entries that are no tiles, and text that is no JSON, with a RangeError', () => {
+    expect(() => new MemoryTuningCache({ k: { pixelsPerThread: 0, vec4sPerThread: 1 } })).toThrow(
+      new RangeError('tuning cache entry "k" is not a tile: {"pixelsPerThread":0,"vec4sPerThread":1}'));
+    expect(() => MemoryTuningCache.fromJSON('{')).toThrow(RangeError);
+    expect(() => MemoryTuningCache.fromJSON('null')).toThrow(RangeError);
+  });
+
+  it('localStorageTuningCache throws UnsupportedFeatureError where there is no localStorage (Node)', () => {
+    expect(() => localStorageTuningCache()).toThrow(UnsupportedFeatureError);
+    expect(() => localStorageTuningCache()).toThrow(/no localStorage.*MemoryTuningCache/);
   });
 });

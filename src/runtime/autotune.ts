@@ -1,10 +1,11 @@
+import { UnsupportedFeatureError } from '../errors.ts';
 import { deviceAdapterInfo, isSoftwareAdapter } from '../gpu/device.ts';
 import { GpuProfiler, observedResolutionMs } from '../gpu/profiler.ts';
 import type { Conv2dNode, Graph, Shape4, TensorId } from '../graph/ir.ts';
 import { shapeToString } from '../graph/ir.ts';
 import type { CompiledModel } from './compiled-model.ts';
 import type { KernelChoice, Tile } from './lowering.ts';
-import { DEFAULT_KERNEL_CHOICE, denseTileOf, sharedConvGeometry, splitKFits } from './lowering.ts';
+import { DEFAULT_KERNEL_CHOICE, defaultKernelChoice, denseTileOf, sharedConvGeometry, splitKFits } from './lowering.ts';
 
 /**
  * Measured kernel selection: every convolution is timed with each candidate register tile (one timestamp pair
@@ -16,8 +17,33 @@ export interface TuningCache {
   set(key: string, tile: Tile): void;
 }
 
+/**
+ * A tuning cache in memory. To carry a tuning to another process, save `JSON.stringify(cache)` and load it with
+ * `MemoryTuningCache.fromJSON(text)` (or `new MemoryTuningCache(JSON.parse(text))`).
+ */
 export class MemoryTuningCache implements TuningCache {
   private readonly entries = new Map<string, Tile>();
+
+  /** Starts with `entries` (what `toJSON` gives); an entry that is no tile is a `RangeError` naming its key. */
+  constructor(entries: Readonly<Record<string, Tile>> = {}) {
+    if (typeof entries !== 'object' || entries === null) throw new RangeError(`tuning cache entries must be an object, got ${String(entries)}`);
+    for (const [key, tile] of Object.entries(entries)) {
+      if (!isTile(tile)) throw new RangeError(`tuning cache entry ${JSON.stringify(key)} is not a tile: ${JSON.stringify(tile)}`);
+      this.entries.set(key, tile);
+    }
+  }
+
+  /** The cache `JSON.stringify(cache)` saved. Text that is not such JSON is a `RangeError`. */
+  static fromJSON(text: string): MemoryTuningCache {
+    let entries: unknown;
+    try {
+      entries = JSON.parse(text);
+    } catch (e) {
+      throw new RangeError(`tuning cache JSON does not parse: ${(e as Error).message}`);
+    }
+    return new MemoryTuningCache(entries as Record<string, Tile>);
+  }
+
   get(key: string): Tile | undefined {
     return this.entries.get(key);
   }
@@ -32,8 +58,25 @@ export class MemoryTuningCache implements TuningCache {
   }
 }
 
-/** A cache in `localStorage` (browsers), one entry per layer signature. */
+/** Whether `value` has a tile's shape: positive whole pixels and vec4s per invocation, optional flags. */
+function isTile(value: unknown): value is Tile {
+  if (typeof value !== 'object' || value === null) return false;
+  const t = value as Record<string, unknown>;
+  const positive = (x: unknown) => Number.isInteger(x) && (x as number) > 0;
+  return positive(t.pixelsPerThread) && positive(t.vec4sPerThread) &&
+    (t.shared === undefined || typeof t.shared === 'boolean') && (t.splitK === undefined || positive(t.splitK));
+}
+
+/**
+ * A cache in `localStorage` (browsers), one entry per layer signature. Where there is no `localStorage` (Node)
+ * it throws an `UnsupportedFeatureError`: use a `MemoryTuningCache` and save its JSON instead.
+ */
 export function localStorageTuningCache(prefix = 'webcnn-tune:'): TuningCache {
+  if (typeof (globalThis as { localStorage?: unknown }).localStorage === 'undefined') {
+    throw new UnsupportedFeatureError(
+      'localStorageTuningCache: this environment has no localStorage (Node?); use new MemoryTuningCache() and save JSON.stringify(cache)',
+    );
+  }
   return {
     get(key) {
       try {
@@ -159,8 +202,16 @@ export interface TuneOptions {
   readonly repeats?: number;
   /** Identifies the adapter in cache keys (vendor, architecture, description). */
   readonly adapterKey?: string;
+  /**
+   * Called after each measured round: `done` of `total` rounds, where a round compiles and times the model once
+   * with the next candidate tile on every layer still to tune (`total` is the longest candidate list). Not called
+   * when the cache answers for every layer.
+   */
   readonly onProgress?: (done: number, total: number) => void;
-  /** The choice tuning starts from (layers keep its other settings); default `DEFAULT_KERNEL_CHOICE`. */
+  /**
+   * The choice tuning starts from (layers keep its other settings and are timed with its tile first). Default:
+   * the compile's kernel choice, i.e. its `kernels` option, else `defaultKernelChoice(adapterInfo)` of the device.
+   */
   readonly base?: KernelChoice;
   /** Tiles to try per family; default `TILE_CANDIDATES`, or `SOFTWARE_TILE_CANDIDATES` on software adapters. */
   readonly candidates?: Readonly<Record<ConvFamily, readonly Tile[]>>;
@@ -185,11 +236,15 @@ interface Layer {
 
 /**
  * Picks a tile per convolution of an optimized graph. `compile` builds the graph with given kernel choices
- * (CompiledModel.compile without tuning). Needs `timestamp-query`; without it, returns no choices.
+ * (CompiledModel.compile without tuning). Needs `timestamp-query`; without it, an `UnsupportedFeatureError`.
  */
 export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Compile, options: TuneOptions = {}): Promise<TuneResult> {
+  if (!GpuProfiler.supported(device)) {
+    throw new UnsupportedFeatureError(
+      "tuning needs the WebGPU feature 'timestamp-query', which this device lacks (acquire it with timestamps, or compile without tune)",
+    );
+  }
   const perNode = new Map<TensorId, Tile>();
-  if (!GpuProfiler.supported(device)) return { perNode, measured: 0, fromCache: 0 };
   const cache = options.cache;
   const prefix = options.adapterKey ? `${options.adapterKey}|` : '';
   const repeats = options.repeats ?? 3;
@@ -197,7 +252,7 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
     options.candidates ?? (isSoftwareAdapter(deviceAdapterInfo(device)) ? SOFTWARE_TILE_CANDIDATES : TILE_CANDIDATES);
 
   // Per-layer rules of the base do not apply to tuned layers: each gets an explicit tile.
-  const base: KernelChoice = { ...(options.base ?? DEFAULT_KERNEL_CHOICE), perNode: undefined };
+  const base: KernelChoice = { ...(options.base ?? defaultKernelChoice(deviceAdapterInfo(device))), perNode: undefined };
   // The base model finds the convolutions and their families, and is the first measured round: a layer keeps
   // the base's tile unless a candidate is faster by more than the timer can tell apart.
   const probe = await compile(base);
