@@ -68,6 +68,8 @@ describe('device limits at compile time', () => {
     const compile = CompiledModel.compile(device, b.build());
     await expect(compile).rejects.toThrow(ResourceLimitError);
     await expect(compile).rejects.toThrow(/buffer of \d+ bytes exceeds the device's (maxBufferSize|maxStorageBufferBindingSize) \d+/);
+    // It names an activation buffer (not an internal "slot") and says what makes activations smaller.
+    await expect(compile).rejects.toThrow(/^activation buffer 0: .*; use a smaller batch or input size, or precision 'f16-packed' \(half the bytes\)$/);
     // The failed compile closed the error scopes it opened: a later GPU error is not swallowed by a stale one.
     let uncaptured = 0;
     const count = () => uncaptured++;

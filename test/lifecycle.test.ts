@@ -3,7 +3,7 @@
  * inputs read when `run` is called, failed submits that reject, compile's error scopes, constant GPU memory over
  * 1,000 runs, dispose, device loss and recompiling on a new device.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DeviceLostError, DisposedError, GpuError, ShapeError } from '../src/errors.ts';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
 import { elementCount } from '../src/graph/ir.ts';
@@ -56,9 +56,10 @@ describe('CompiledModel lifecycle', () => {
     expect(model.memory.buffers).toBe(after1.buffers);
     expect(model.memory.bytes).toBe(after1.bytes);
     expect(after1.buffers).toBeGreaterThan(0);
+    expect(after1.weightBytes).toBeGreaterThan(0);
     model.dispose();
-    expect(model.memory.buffers).toBe(0);
-    expect(model.memory.bytes).toBe(0);
+    // What the model holds is all zero; the memory plan's figures describe the graph and stay.
+    expect(model.memory).toEqual({ ...after1, buffers: 0, bytes: 0, weightBytes: 0, scratchBytes: 0 });
   }, 120_000);
 
   it('rejects wrong inputs with ShapeError and calls after dispose with DisposedError', async () => {
@@ -153,5 +154,33 @@ describe('CompiledModel lifecycle', () => {
     expect(Array.from(again)).toEqual(Array.from(before));
     rebuilt.dispose();
     fresh.destroy();
+  });
+
+  it('rejects a compile on a lost device with DeviceLostError and frees what it made, also with its pipelines cached', async () => {
+    for (const warm of [false, true]) {
+      const own = (await acquireNodeDevice()).device;
+      if (warm) (await CompiledModel.compile(own, small.graph)).dispose();
+      // Every buffer the compile makes is recorded, and whether it was destroyed.
+      const made: GPUBuffer[] = [];
+      const destroyed = new Set<GPUBuffer>();
+      const createBuffer = own.createBuffer.bind(own);
+      vi.spyOn(own, 'createBuffer').mockImplementation((descriptor) => {
+        const buffer = createBuffer(descriptor);
+        const destroy = buffer.destroy.bind(buffer);
+        buffer.destroy = () => {
+          destroyed.add(buffer);
+          destroy();
+        };
+        made.push(buffer);
+        return buffer;
+      });
+      own.destroy();
+      const error = await CompiledModel.compile(own, small.graph).catch((e: unknown) => e);
+      expect(error, `warm ${warm}`).toBeInstanceOf(DeviceLostError);
+      expect((error as Error).message).toMatch(/^the GPU device was lost \(.*\) while compiling; compile on a new device$/);
+      expect(made.length).toBeGreaterThan(0);
+      expect(made.filter((b) => !destroyed.has(b))).toEqual([]);
+      vi.restoreAllMocks();
+    }
   });
 });

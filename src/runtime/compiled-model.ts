@@ -1,6 +1,6 @@
 import type { StoragePrecision } from '../../shaders/common.ts';
 import { packUniforms, uniformByteSize } from '../../shaders/common.ts';
-import { DeviceLostError, DisposedError, GpuError, ShapeError, UnsupportedFeatureError } from '../errors.ts';
+import { DeviceLostError, DisposedError, GpuError, ResourceLimitError, ShapeError, UnsupportedFeatureError } from '../errors.ts';
 import { deviceAdapterInfo } from '../gpu/device.ts';
 import { BufferTracker } from '../gpu/buffers.ts';
 import { pipelineCacheFor } from '../gpu/pipeline-cache.ts';
@@ -56,13 +56,19 @@ export function resolvePrecision(device: GPUDevice, requested: StoragePrecision 
   return requested;
 }
 
+/**
+ * A model's GPU memory. `buffers`, `bytes`, `weightBytes` and `scratchBytes` are what it holds now (all 0 after
+ * `dispose()`); the two activation figures describe its memory plan, a property of the compiled graph that
+ * `dispose()` does not change.
+ */
 export interface MemoryReport {
-  /** GPU buffers this model owns right now. */
+  /** GPU buffers this model owns right now, and their bytes (activations, weights, inputs, outputs, ...). */
   readonly buffers: number;
   readonly bytes: number;
-  /** Activation memory after liveness-based reuse, and without it. */
+  /** The plan's activation memory with liveness-based reuse (what the activation buffers take), and without it. */
   readonly activationPeakBytes: number;
   readonly activationUnplannedBytes: number;
+  /** Conv / linear weights and biases on the GPU. */
   readonly weightBytes: number;
   /** The split-K partial-sum buffer (0 when no launch splits K): one for the model, sized to the largest need. */
   readonly scratchBytes: number;
@@ -154,6 +160,17 @@ async function firstError(a: Promise<GPUError | null>, b: Promise<GPUError | nul
 }
 
 const MAX_GROUPS_PER_DIM = 65535;
+
+/** Runs `make`; a `ResourceLimitError` it throws gets a hint at what makes activations smaller. */
+function withActivationHint<T>(precision: StoragePrecision, make: () => T): T {
+  try {
+    return make();
+  } catch (e) {
+    if (!(e instanceof ResourceLimitError)) throw e;
+    const f16 = precision === 'f32' ? ", or precision 'f16-packed' (half the bytes)" : '';
+    throw new ResourceLimitError(`${e.message}; use a smaller batch or input size${f16}`, { cause: e });
+  }
+}
 
 /** Folds a 1D workgroup count into a 2D grid the kernels unfold with `num_workgroups`. */
 export function dispatchGrid(workgroups: number): [number, number] {
@@ -247,6 +264,13 @@ export class CompiledModel {
 
   static async compile(device: GPUDevice, source: Graph, options: CompileOptions = {}): Promise<CompiledModel> {
     const clock = phaseClock();
+    // Seen at the end: a device lost before or during the compile must not hand back a model that cannot run.
+    const compileState: { lost: GPUDeviceLostInfo | null } = { lost: null };
+    device.lost.then((info) => {
+      compileState.lost = info;
+    });
+    const lostError = (info: GPUDeviceLostInfo) =>
+      new DeviceLostError(`the GPU device was lost (${info.message || info.reason || 'unknown reason'}) while compiling; compile on a new device`);
     validateGraph(source);
     const precision = resolvePrecision(device, options.precision);
     let kernels = options.kernels ?? defaultKernelChoice(deviceAdapterInfo(device));
@@ -283,7 +307,7 @@ export class CompiledModel {
       let buffersMs = 0;
       const made = withErrorScopes(device, () => {
         const storage = GPUBufferUsage.STORAGE;
-        const slots = plan.slotBytes.map((bytes, i) => tracker.create(`activation slot ${i}`, bytes, storage));
+        const slots = plan.slotBytes.map((bytes, i) => withActivationHint(precision, () => tracker.create(`activation buffer ${i}`, bytes, storage)));
         const rawInputs = graph.inputs.map((id, i) =>
           tracker.create(`input ${i} (NCHW)`, elementCount(graph.tensors[id].shape) * 4, storage | GPUBufferUsage.COPY_DST),
         );
@@ -373,6 +397,7 @@ export class CompiledModel {
         }),
       );
       const failure = await firstError(made.error, bound.error);
+      if (compileState.lost) throw lostError(compileState.lost);
       if (failure) throw gpuFailure('compiling the model failed', failure);
       const bindGroupsMs = clock.lap();
       const compileTimings: CompileTimings = {
@@ -384,9 +409,9 @@ export class CompiledModel {
         options, kernels, precision, compileTimings,
       });
     } catch (e) {
-      // A limit check (ResourceLimitError), a failed pipeline or a GPU error: free what was made.
+      // A limit check (ResourceLimitError), a failed pipeline, a GPU error or a lost device: free what was made.
       tracker.destroyAll();
-      throw e;
+      throw compileState.lost && !(e instanceof DeviceLostError) ? lostError(compileState.lost) : e;
     }
   }
 
@@ -409,14 +434,15 @@ export class CompiledModel {
       bytes: this.tracker.bytes,
       activationPeakBytes: this.memoryPlan.peakBytes,
       activationUnplannedBytes: this.memoryPlan.unplannedBytes,
-      weightBytes: this.weightBytes,
-      scratchBytes: this.scratchBytes,
+      weightBytes: this.disposed ? 0 : this.weightBytes,
+      scratchBytes: this.disposed ? 0 : this.scratchBytes,
     };
   }
 
   /**
    * GPU time of the last run's model pass in milliseconds (timestamp queries; excludes input upload, a
-   * `runWith` prelude and the readback), or null when the device has no `timestamp-query`.
+   * `runWith` prelude and the readback); null before the first run completes, and always where the device has
+   * no `timestamp-query`.
    */
   get lastGpuTimeMs(): number | null {
     return this.gpuMs;
