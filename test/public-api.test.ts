@@ -40,6 +40,22 @@ describe('public API', () => {
   });
 });
 
+/** Types that public functions take or return; `tsc` fails here when one is not exported. */
+type PublicTypes = [
+  webcnn.InputQuantization, webcnn.ReferenceInputs, webcnn.TuneResult, webcnn.ConvFamily, webcnn.ModelBytes,
+  webcnn.SafetensorsLoadOptions, webcnn.KernelProgram, webcnn.BufferRef, webcnn.TuningCache, webcnn.ClassifierOptions,
+];
+
+describe('public surface', () => {
+  it('exports the format loaders and the types public signatures use', () => {
+    for (const name of ['loadModel', 'loadOnnx', 'loadTflite', 'loadSafetensors', 'detectModelFormat']) {
+      expect(typeof (webcnn as Record<string, unknown>)[name], name).toBe('function');
+    }
+    const typed: PublicTypes | null = null;
+    expect(typed).toBeNull();
+  });
+});
+
 describe("webcnn/node", () => {
   it('exports decodeImage, shrinkToFit and ImageFormatError (Node only: the decoders are Node packages)', () => {
     for (const name of ['decodeImage', 'shrinkToFit', 'ImageFormatError']) {

@@ -148,7 +148,7 @@ describe.skipIf(!hasLoaders)('webcnn CLI: model files', () => {
 
   it('asks for --arch for a safetensors checkpoint, and describes it with one', async () => {
     const { file } = tinyCheckpoint();
-    expectOneLineError(await cli(['info', file]), 1, /safetensors checkpoint.*pass --arch/);
+    expectOneLineError(await cli(['info', file]), 1, /safetensors checkpoint.*pass the architecture option.*CLI: --arch/);
     const r = await cli(['info', file, '--arch', 'mobilenet_v2', '--input-size', '64', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const info = JSON.parse(r.stdout);

@@ -5,13 +5,14 @@
  * neither TFLite nor decodable ONNX the error says that the TFLite identifier is missing, not why ONNX failed.
  */
 import { ModelFormatError, WebcnnError } from '../errors.ts';
-import type { LoadedModel, ModelFormat } from './model.ts';
+import type { LoadedModel, ModelBytes, ModelFormat } from './model.ts';
+import { asModelBytes } from './model.ts';
 import { loadOnnx } from './onnx/index.ts';
 import type { TorchvisionArchitecture } from './safetensors/index.ts';
 import { TORCHVISION_ARCHITECTURES, isSafetensors, loadSafetensors, readSafetensorsHeader } from './safetensors/index.ts';
 import { isTflite, loadTflite } from './tflite/index.ts';
 
-export type { LoadedModel, ModelFormat, Preprocessing } from './model.ts';
+export type { InputQuantization, LoadedModel, ModelBytes, ModelFormat, Preprocessing } from './model.ts';
 export { TORCHVISION_PREPROCESSING } from './model.ts';
 export type { TorchvisionArchitecture } from './safetensors/index.ts';
 export { TORCHVISION_ARCHITECTURES } from './safetensors/index.ts';
@@ -28,7 +29,8 @@ export interface LoadModelOptions {
 }
 
 /** The format of a model file from its bytes (and name), or null when it is none webcnn reads. */
-export function detectModelFormat(bytes: Uint8Array, fileName?: string): ModelFormat | null {
+export function detectModelFormat(file: ModelBytes, fileName?: string): ModelFormat | null {
+  const bytes = asModelBytes(file, fileName ?? 'model');
   if (isTflite(bytes)) return 'tflite';
   if (isSafetensors(bytes) || startsLikeSafetensors(bytes, fileName)) return 'safetensors';
   if (fileName?.toLowerCase().endsWith('.onnx') || looksLikeOnnx(bytes)) return 'onnx';
@@ -39,10 +41,10 @@ export function detectModelFormat(bytes: Uint8Array, fileName?: string): ModelFo
  * Loads a TFLite, ONNX or safetensors model. A safetensors file needs `architecture`. Anything else is a
  * `ModelFormatError` naming the file.
  */
-export function loadModel(bytes: Uint8Array, options: LoadModelOptions = {}): LoadedModel {
+export function loadModel(bytes: ModelBytes, options: LoadModelOptions = {}): LoadedModel {
   let loaded: LoadedModel;
   try {
-    loaded = loadAny(bytes, options);
+    loaded = loadAny(asModelBytes(bytes, options.fileName ?? 'model'), options);
   } catch (e) {
     throw options.fileName ? withFileName(e, options.fileName) : e;
   }
@@ -76,8 +78,8 @@ function loadAny(bytes: Uint8Array, options: LoadModelOptions): LoadedModel {
     if (!safetensors) readSafetensorsHeader(bytes);
     if (!options.architecture) {
       throw new ModelFormatError(
-        `${file} is a safetensors checkpoint, which holds weights but no network: pass --arch ` +
-          `(${TORCHVISION_ARCHITECTURES.join(' or ')}) to say which torchvision model it is`,
+        `${file} is a safetensors checkpoint, which holds weights but no network: pass the architecture option ` +
+          `(${TORCHVISION_ARCHITECTURES.join(' or ')}; CLI: --arch) to say which torchvision model it is`,
       );
     }
     return loadSafetensors(bytes, {

@@ -5,22 +5,43 @@ import { ModelFormatError } from '../errors.ts';
 import { mobilenetV2, mobilenetV2ParamShapes } from '../models/mobilenet-v2.ts';
 import { randomParams } from '../models/params.ts';
 import { detectModelFormat, loadModel } from './index.ts';
-import { exportOnnx } from './onnx/index.ts';
-import { writeSafetensors } from './safetensors/index.ts';
+import { exportOnnx, loadOnnx } from './onnx/index.ts';
+import { loadSafetensors, writeSafetensors } from './safetensors/index.ts';
+import { loadTflite } from './tflite/index.ts';
 
 const specs = mobilenetV2ParamShapes({ widthMultiplier: 0.35, numClasses: 3 });
 const params = randomParams(2);
 const checkpoint = writeSafetensors(Object.fromEntries(specs.map((s) => [s.name, { data: params.get(s.name, s.shape), shape: s.shape }])));
 
 describe('loadModel', () => {
-  it('dispatches safetensors with an architecture, and asks for --arch without one', () => {
+  it('dispatches safetensors with an architecture, and asks for the architecture option without one', () => {
     expect(detectModelFormat(checkpoint)).toBe('safetensors');
     const loaded = loadModel(checkpoint, { fileName: 'w.safetensors', architecture: 'mobilenet_v2', inputSize: 32 });
     expect(loaded.format).toBe('safetensors');
     expect(loaded.outputDims).toEqual([[1, 3]]);
     expect(() => loadModel(checkpoint, { fileName: 'w.safetensors' })).toThrow(ModelFormatError);
-    expect(() => loadModel(checkpoint, { fileName: 'w.safetensors' })).toThrow(/^w\.safetensors is a safetensors checkpoint.*pass --arch \(mobilenet_v2 or resnet50\)/);
+    expect(() => loadModel(checkpoint, { fileName: 'w.safetensors' })).toThrow(/^w\.safetensors is a safetensors checkpoint.*pass the architecture option \(mobilenet_v2 or resnet50; CLI: --arch\)/);
     expect(() => loadModel(checkpoint, { architecture: 'vgg' as never })).toThrow(/unknown architecture "vgg"/);
+  });
+
+  it('takes the file as an ArrayBuffer or any typed array, not only a Uint8Array; anything else is a ModelFormatError', () => {
+    const onnx = exportOnnx(mobilenetV2({ params: randomParams(2), widthMultiplier: 0.35, numClasses: 3, inputSize: 32 }));
+    // Offset into a larger buffer, so that views must keep their byteOffset.
+    const padded = new Uint8Array(onnx.length + 8);
+    padded.set(onnx, 8);
+    const asBuffer = onnx.slice().buffer;
+    for (const bytes of [asBuffer, new DataView(padded.buffer, 8), new Uint8ClampedArray(padded.buffer, 8)]) {
+      expect(detectModelFormat(bytes)).toBe('onnx');
+      expect(loadModel(bytes).outputDims).toEqual([[1, 3]]);
+      expect(loadOnnx(bytes).outputDims).toEqual([[1, 3]]);
+    }
+    expect(loadSafetensors(checkpoint.slice().buffer, { architecture: 'mobilenet_v2', inputSize: 32 }).outputDims).toEqual([[1, 3]]);
+    expect(loadModel(checkpoint.slice().buffer, { architecture: 'mobilenet_v2', inputSize: 32 }).format).toBe('safetensors');
+    for (const load of [(x: never) => loadModel(x, { fileName: 'm.bin' }), loadOnnx, loadTflite, (x: never) => detectModelFormat(x)]) {
+      expect(() => load('model.onnx' as never)).toThrow(ModelFormatError);
+      expect(() => load('model.onnx' as never)).toThrow(/expected the file contents as a Uint8Array, ArrayBuffer or other typed array, got a string$/);
+      expect(() => load([1, 2, 3] as never)).toThrow(/got an Array$/);
+    }
   });
 
   it('names the file in errors from a loader', () => {

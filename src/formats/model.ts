@@ -1,3 +1,4 @@
+import { ModelFormatError } from '../errors.ts';
 import type { Graph } from '../graph/ir.ts';
 
 /**
@@ -63,6 +64,22 @@ export interface LoadedModel {
   readonly inputQuantization?: readonly (InputQuantization | null)[];
 }
 
+/** A model file's contents as the loaders take them: a Uint8Array (Node's Buffer), another typed array or DataView, or an ArrayBuffer. */
+export type ModelBytes = ArrayBufferView | ArrayBufferLike;
+
+/** `bytes` as a Uint8Array over the same memory (no copy); anything else is a `ModelFormatError` naming `what`. */
+export function asModelBytes(bytes: unknown, what: string): Uint8Array {
+  if (bytes instanceof Uint8Array) return bytes;
+  if (ArrayBuffer.isView(bytes)) return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && bytes instanceof SharedArrayBuffer)) {
+    return new Uint8Array(bytes);
+  }
+  const kind = bytes === null || typeof bytes !== 'object' ? null : (bytes.constructor as { name?: string } | undefined)?.name || 'object';
+  const got = kind ? `${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${kind}` : typeof bytes === 'string' ? 'a string' : String(bytes);
+  throw new ModelFormatError(`${what}: expected the file contents as a Uint8Array, ArrayBuffer or other typed array, got ${got}`);
+}
+
+/** How a quantized integer input maps to real values: `real = scale * (q - zeroPoint)`. */
 export interface InputQuantization {
   readonly type: 'uint8' | 'int8';
   readonly scale: number;

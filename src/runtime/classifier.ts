@@ -104,9 +104,12 @@ function describeValue(v: unknown): string {
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v)}`;
   if (v === null || typeof v !== 'object') return String(v);
   const data = (v as { data?: unknown }).data;
-  const kind = (x: object) => (x.constructor as { name?: string } | undefined)?.name || 'object';
-  if (data !== undefined) return `an object whose data is ${data !== null && typeof data === 'object' ? `a ${kind(data)}` : String(data)}`;
-  return `a ${kind(v)}`;
+  const kind = (x: object) => {
+    const name = (x.constructor as { name?: string } | undefined)?.name || 'object';
+    return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
+  };
+  if (data !== undefined) return `an object whose data is ${data !== null && typeof data === 'object' ? kind(data) : String(data)}`;
+  return kind(v);
 }
 
 function isRgbaImage(source: ImageSource): source is RgbaImage {

@@ -36,8 +36,8 @@ import { convWeight, NO_ACTIVATION, RELU, RELU6 } from '../../graph/ir.ts';
 import { producers, readerCounts, soleReader } from '../../graph/passes/util.ts';
 import { validateGraph } from '../../graph/validate.ts';
 import { checkGraphLimits, checkWindow, checkedElementCount, LoadBudget, MAX_PAD } from '../limits.ts';
-import type { LoadedModel } from '../model.ts';
-import { TORCHVISION_PREPROCESSING } from '../model.ts';
+import type { LoadedModel, ModelBytes } from '../model.ts';
+import { TORCHVISION_PREPROCESSING, asModelBytes } from '../model.ts';
 import type { AttributeProto, GraphProto, ModelProto, NodeProto, ValueInfoProto } from './proto.ts';
 import { AttributeType, DataType, decodeModelProto, has, int64 } from './proto.ts';
 import type { ConstantTensor } from './tensor.ts';
@@ -174,10 +174,11 @@ function clipActivation(min: number, max: number): Activation {
  * plausible ONNX model or is inconsistent, and `UnsupportedOpError` naming the node (index, name, op type)
  * for an op, attribute value or data type webcnn does not implement.
  */
-export function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {}): LoadedModel {
+export function loadOnnx(bytes: ModelBytes, options: LoadOnnxOptions = {}): LoadedModel {
+  const data = asModelBytes(bytes, 'onnx');
   try {
-    const budget = new LoadBudget(bytes instanceof Uint8Array ? bytes.length : 0);
-    return new Importer(checkModel(decodeModelProto(bytes)), options, budget).run();
+    const budget = new LoadBudget(data.length);
+    return new Importer(checkModel(decodeModelProto(data)), options, budget).run();
   } catch (e) {
     if (e instanceof WebcnnError) throw e;
     const message = (e instanceof Error ? e.message : String(e)).split('\n')[0];

@@ -13,8 +13,8 @@ import type { ParamSource } from '../../models/params.ts';
 import { formatShape, mapParams } from '../../models/params.ts';
 import { mobilenetV2, mobilenetV2Config } from '../../models/mobilenet-v2.ts';
 import { resnet50 } from '../../models/resnet.ts';
-import type { LoadedModel } from '../model.ts';
-import { TORCHVISION_PREPROCESSING } from '../model.ts';
+import type { LoadedModel, ModelBytes } from '../model.ts';
+import { TORCHVISION_PREPROCESSING, asModelBytes } from '../model.ts';
 import { decodeBF16, decodeF16, encodeBF16, encodeF16 } from '../half.ts';
 import { checkGraphLimits, checkedElementCount, LoadBudget } from '../limits.ts';
 
@@ -321,7 +321,8 @@ const WIDTH_CANDIDATES = [1, 0.5, 0.75, 0.35, 1.3, 1.4, 0.25, 0.1, 0.2, 0.3, 0.4
  * Builds a torchvision network from a safetensors `state_dict` (torchvision parameter names; a DataParallel
  * `module.` prefix is dropped). The graph takes `input` `[1, 3, inputSize, inputSize]` and returns logits.
  */
-export function loadSafetensors(bytes: Uint8Array, options: SafetensorsLoadOptions): LoadedModel {
+export function loadSafetensors(bytes: ModelBytes, options: SafetensorsLoadOptions): LoadedModel {
+  const data = asModelBytes(bytes, 'safetensors');
   const arch = options?.architecture;
   if (!TORCHVISION_ARCHITECTURES.includes(arch)) {
     throw new ModelFormatError(
@@ -330,7 +331,7 @@ export function loadSafetensors(bytes: Uint8Array, options: SafetensorsLoadOptio
   }
   const inputSize = options.inputSize ?? 224;
   if (!Number.isInteger(inputSize) || inputSize < 1) throw new ModelFormatError(`safetensors: inputSize must be a positive integer, got ${inputSize}`);
-  const file = decodeSafetensors(bytes);
+  const file = decodeSafetensors(data);
   const { tensors, shapes } = stripPrefix(file);
 
   const classifierName = arch === 'mobilenet_v2' ? 'classifier.1.weight' : 'fc.weight';
@@ -350,7 +351,7 @@ export function loadSafetensors(bytes: Uint8Array, options: SafetensorsLoadOptio
   } else {
     graph = resnet50({ params, numClasses, inputSize });
   }
-  checkGraphLimits(graph, bytes.length, 'safetensors');
+  checkGraphLimits(graph, data.length, 'safetensors');
   const unused = params.unusedNames();
   const dtypes = [...new Set(file.dtypes.values())].sort().join(', ');
 

@@ -2,8 +2,8 @@
  * TFLite (`.tflite` flatbuffer, schema version 3) loader: float32, float16 and quantized (uint8 per-tensor,
  * int8 per-channel) CNN classifiers → graph IR. See `convert.ts` for the ops and layout rules.
  */
-import { ModelFormatError } from '../../errors.ts';
-import type { LoadedModel } from '../model.ts';
+import type { LoadedModel, ModelBytes } from '../model.ts';
+import { asModelBytes } from '../model.ts';
 import { convertModel } from './convert.ts';
 import { hasTfliteIdentifier, readModel } from './schema.ts';
 
@@ -17,9 +17,9 @@ export function isTflite(bytes: Uint8Array): boolean {
  * file that is not TFLite or is corrupt (every offset is bounds-checked) and `UnsupportedOpError` naming the
  * op, operator index and subgraph for what the engine cannot run.
  */
-export function loadTflite(bytes: Uint8Array): LoadedModel {
-  if (!(bytes instanceof Uint8Array)) throw new ModelFormatError('tflite: expected the file contents as a Uint8Array');
-  return convertModel(readModel(bytes), bytes);
+export function loadTflite(bytes: ModelBytes): LoadedModel {
+  const data = asModelBytes(bytes, 'tflite');
+  return convertModel(readModel(data), data);
 }
 
 export { samePadding, irShapeFromDims } from './convert.ts';
