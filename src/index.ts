@@ -2,7 +2,7 @@
  * webcnn: a WebGPU compute-shader inference engine for convolutional networks.
  *
  *   const { device } = await acquireDevice();
- *   const graph = mobilenetV2({ params: mapParams(stateDict) });
+ *   const graph = mobilenetV2({ params: mapParams(stateDict) });   // or loadModel(fileBytes, options).graph
  *   const model = await compileModel(device, graph);
  *   const [logits] = await model.run([nchwFloat32Input]);
  */

@@ -4,7 +4,10 @@ export interface AcquireDeviceOptions {
   /** A `GPU` object; defaults to `navigator.gpu` (in Node, pass the `webgpu` package's, see `node-device.ts`). */
   gpu?: GPU;
   powerPreference?: GPUPowerPreference;
-  /** Ask for `timestamp-query` when the adapter has it (for profiling). */
+  /**
+   * Ask for `timestamp-query` when the adapter has it (`lastGpuTimeMs`, tuning, profiling); default true. False
+   * gives a device without it.
+   */
   timestamps?: boolean;
   /** Ask for `shader-f16` when the adapter has it (native f16 storage, `compile(..., { precision: 'f16' })`); default true. */
   f16?: boolean;
