@@ -3,9 +3,11 @@
  * inputs read when `run` is called, failed submits that reject, compile's error scopes, constant GPU memory over
  * 1,000 runs, dispose, device loss and recompiling on a new device.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DeviceLostError, DisposedError, GpuError, ShapeError } from '../src/errors.ts';
-import { acquireNodeDevice } from '../src/gpu/node-device.ts';
+import { acquireNodeDevice, nodeGpu } from '../src/gpu/node-device.ts';
 import { elementCount } from '../src/graph/ir.ts';
 import { runGraphReference } from '../src/reference/index.ts';
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
@@ -20,6 +22,36 @@ beforeAll(async () => {
   device = (await acquireNodeDevice()).device;
 });
 afterAll(() => device?.destroy());
+
+/** V8's collector, reachable without starting Node with --expose-gc. */
+function collector(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+describe('memory held for models and devices', () => {
+  it('lets disposed models be collected while their device lives on', async () => {
+    const gc = collector();
+    const refs: WeakRef<CompiledModel>[] = [];
+    for (let i = 0; i < 12; i++) {
+      const model = await CompiledModel.compile(device, small.graph);
+      refs.push(new WeakRef(model));
+      model.dispose();
+    }
+    const tick = () => new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 3; i++) {
+      await tick();
+      gc();
+    }
+    // Each model's graph and weights stayed reachable from `device.lost` until the device went (0 of 12 freed).
+    expect(refs.filter((r) => r.deref() === undefined).length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('reuses one Dawn instance per set of options (each holds native memory for the life of the process)', async () => {
+    expect(await nodeGpu()).toBe(await nodeGpu());
+    expect(await nodeGpu(['enable-dawn-features=allow_unsafe_apis'])).not.toBe(await nodeGpu());
+  });
+});
 
 describe('CompiledModel lifecycle', () => {
   it('queues concurrent runs and gives each its own correct result', async () => {

@@ -31,14 +31,23 @@ export async function nodeGpu(flags: string[] = []): Promise<GPU> {
     throw new WebGPUUnavailableError(`the 'webgpu' package (Dawn for Node) failed to load: ${(e as Error).message}`);
   }
   Object.assign(globalThis, mod.globals);
-  const gpu = mod.create([...flags, ...dawnOptionsFromEnv()]);
-  // Dawn's Node binding frees its native instance when this object is garbage-collected, even while devices
-  // made from it still process events (the process then aborts in InstanceBase::ProcessEvents). Keep it alive.
-  liveInstances.push(gpu);
+  const options = [...flags, ...dawnOptionsFromEnv()];
+  const key = options.join('\n');
+  let gpu = instances.get(key);
+  if (!gpu) {
+    gpu = mod.create(options);
+    instances.set(key, gpu);
+  }
   return gpu;
 }
 
-const liveInstances: GPU[] = [];
+/**
+ * One Dawn instance per set of options, for the life of the process. Dawn's Node binding frees its native
+ * instance when the object is garbage-collected, even while devices made from it still process events (the
+ * process then aborts in InstanceBase::ProcessEvents), so instances are kept; and reused, since each one holds
+ * about 1.2 MB of native memory (an instance per `acquireNodeDevice` grew the process by that much per device).
+ */
+const instances = new Map<string, GPU>();
 
 /** `WEBCNN_DAWN_OPTIONS`, split on spaces and semicolons. */
 export function dawnOptionsFromEnv(value = process.env.WEBCNN_DAWN_OPTIONS): string[] {

@@ -3,6 +3,8 @@ import { packUniforms, uniformByteSize } from '../../shaders/common.ts';
 import { DeviceLostError, DisposedError, GpuError, ResourceLimitError, ShapeError, UnsupportedFeatureError } from '../errors.ts';
 import { deviceAdapterInfo } from '../gpu/device.ts';
 import { BufferTracker } from '../gpu/buffers.ts';
+import type { LostWatcher } from '../gpu/device-lost.ts';
+import { watchDeviceLost } from '../gpu/device-lost.ts';
 import { pipelineCacheFor } from '../gpu/pipeline-cache.ts';
 import type { Graph, Shape4, TensorId } from '../graph/ir.ts';
 import { elementCount, shapeToString } from '../graph/ir.ts';
@@ -252,11 +254,12 @@ export class CompiledModel {
     const describe = (id: TensorId): TensorDescription => ({ name: this.graph.tensors[id].name, shape: this.graph.tensors[id].shape });
     this.inputs = this.graph.inputs.map(describe);
     this.outputs = this.graph.outputs.map(describe);
-    // Through a weak reference: the device outlives its models, and its `lost` promise must not keep a disposed
-    // model (its graph and weights) in memory until the device goes.
-    const self = new WeakRef(this);
-    device.lost.then((info) => self.deref()?.markLost(info));
+    // Weakly: the device outlives its models, and must not keep a disposed one in memory (device-lost.ts).
+    watchDeviceLost(device, this.lostWatcher);
   }
+
+  /** Held by the model alone; `watchDeviceLost` keeps only a weak reference to it. */
+  private readonly lostWatcher: LostWatcher = { onLost: (info) => this.markLost(info) };
 
   private markLost(info: GPUDeviceLostInfo): void {
     if (this.lostReason === null) this.lostReason = info.message || info.reason || 'unknown reason';
@@ -265,10 +268,13 @@ export class CompiledModel {
   static async compile(device: GPUDevice, source: Graph, options: CompileOptions = {}): Promise<CompiledModel> {
     const clock = phaseClock();
     // Seen at the end: a device lost before or during the compile must not hand back a model that cannot run.
-    const compileState: { lost: GPUDeviceLostInfo | null } = { lost: null };
-    device.lost.then((info) => {
-      compileState.lost = info;
-    });
+    const compileState: LostWatcher & { lost: GPUDeviceLostInfo | null } = {
+      lost: null,
+      onLost(info) {
+        this.lost = info;
+      },
+    };
+    watchDeviceLost(device, compileState);
     const lostError = (info: GPUDeviceLostInfo) =>
       new DeviceLostError(`the GPU device was lost (${info.message || info.reason || 'unknown reason'}) while compiling; compile on a new device`);
     validateGraph(source);
@@ -620,9 +626,9 @@ export class CompiledModel {
     try {
       await this.readback.mapAsync(GPUMapMode.READ);
     } catch (e) {
-      // A lost device fails the map before (or after) `device.lost` settles: give it a moment to say so.
-      const info = await Promise.race([this.device.lost, new Promise<null>((r) => setTimeout(() => r(null), 50))]);
-      if (info) this.markLost(info);
+      // A lost device fails the map before (or after) `device.lost` settles: give it a moment to say so (the
+      // watcher marks the model; racing `device.lost` itself would tie this run to the device until it goes).
+      if (this.lostReason === null) await new Promise((r) => setTimeout(r, 50));
       this.checkUsable();
       const failure = await verdict.catch(() => null);
       if (failure) throw gpuFailure('the run failed on the GPU', failure);
