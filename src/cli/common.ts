@@ -79,20 +79,7 @@ export const COMMON_HELP = `  -v, --verbose            show stack traces of erro
  * its value (`--top -1`), so that the option's own check can say what is wrong with it.
  */
 export function parseCommandArgs<O extends Record<string, OptionSpec>>(command: string, argv: string[], options: O) {
-  const valueOption = (arg: string): string | undefined => {
-    const name = arg.startsWith('--') ? arg.slice(2) : arg.length === 2 && arg[0] === '-' ? Object.keys(options).find((k) => options[k].short === arg[1]) : undefined;
-    return name !== undefined && !arg.includes('=') && options[name]?.type === 'string' ? name : undefined;
-  };
-  const args: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const name = valueOption(argv[i]);
-    if (name !== undefined && /^-\d/.test(argv[i + 1] ?? '')) {
-      args.push(`--${name}=${argv[i + 1]}`);
-      i++;
-    } else {
-      args.push(argv[i]);
-    }
-  }
+  const args = joinNegativeValues(argv, options);
   let parsed;
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true, tokens: true });
@@ -107,6 +94,25 @@ export function parseCommandArgs<O extends Record<string, OptionSpec>>(command: 
     seen.add(t.name);
   }
   return { values: parsed.values, positionals: parsed.positionals };
+}
+
+/** `--top -1` as `--top=-1`: util.parseArgs would take `-1` for an unknown option and say it is ambiguous. */
+function joinNegativeValues(argv: readonly string[], options: Record<string, OptionSpec>): string[] {
+  const takesValue = (arg: string): string | undefined => {
+    if (arg.includes('=')) return undefined;
+    const name = arg.startsWith('--') ? arg.slice(2) : /^-\w$/.test(arg) ? Object.keys(options).find((k) => options[k].short === arg[1]) : undefined;
+    return name !== undefined && options[name]?.type === 'string' ? name : undefined;
+  };
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv.slice(0, i).includes('--') ? undefined : takesValue(argv[i]);
+    if (name !== undefined && /^-\d/.test(argv[i + 1] ?? '')) {
+      args.push(`--${name}=${argv[++i]}`);
+    } else {
+      args.push(argv[i]);
+    }
+  }
+  return args;
 }
 
 export function positiveInt(value: string | undefined, option: string, command: string): number | undefined {
