@@ -5,12 +5,13 @@
  * sizes classify.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ResourceLimitError, ShapeError } from '../src/errors.ts';
+import { GraphError, ResourceLimitError, ShapeError } from '../src/errors.ts';
 import type { LoadedModel } from '../src/formats/model.ts';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
 import { GraphBuilder } from '../src/graph/builder.ts';
-import type { Activation } from '../src/graph/ir.ts';
+import type { Activation, Graph } from '../src/graph/ir.ts';
 import { NO_ACTIVATION, RELU, RELU6 } from '../src/graph/ir.ts';
+import { compileModel } from '../src/index.ts';
 import { mobilenetV2 } from '../src/models/mobilenet-v2.ts';
 import { randomParams } from '../src/models/params.ts';
 import { runGraphReference } from '../src/reference/index.ts';
@@ -57,6 +58,14 @@ describe('run inputs of the wrong type or size', () => {
     const [want] = runGraphReference(graph, [x]);
     for (let i = 0; i < want.length; i++) expect(y[i]).toBeCloseTo(want[i], 5);
     model.dispose();
+  });
+});
+
+describe('a value that is not a graph', () => {
+  it('compileModel rejects it with a GraphError, not a TypeError', async () => {
+    const compile = compileModel(device, { bogus: true } as unknown as Graph);
+    await expect(compile).rejects.toThrow(GraphError);
+    await expect(compile).rejects.toThrow(/^not a graph: tensors, nodes, inputs, outputs are not arrays/);
   });
 });
 

@@ -83,6 +83,14 @@ describe('validateGraph', () => {
     expect(() => validateGraph(withNode(g, 0, { attrs: { ...conv.attrs, weight } } as Partial<GraphNode>))).not.toThrow();
   });
 
+  it('rejects what is not a graph at all with a GraphError, not a TypeError', () => {
+    expectGraphError({ bogus: true } as unknown as Graph, /^not a graph: tensors, nodes, inputs, outputs are not arrays/);
+    expectGraphError(null as unknown as Graph, /^not a graph: got null/);
+    expectGraphError('model.onnx' as unknown as Graph, /^not a graph: got a string/);
+    expectGraphError({ ...g, nodes: undefined } as unknown as Graph, /^not a graph: nodes is not an array/);
+    expectGraphError({ ...g, nodes: [null] } as unknown as Graph, /^node 0 is null, not a graph node/);
+  });
+
   it('rejects an input tensor id out of range', () => {
     expectGraphError(withNode(g, 2, { inputs: [999] }), /node 2 \(relu1\).*999.*out of range/);
     expectGraphError(withNode(g, 2, { inputs: [-1] }), /node 2 \(relu1\)/);

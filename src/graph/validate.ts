@@ -34,6 +34,8 @@ function validShape(s: unknown): s is Shape4 {
  * are not inspected.
  */
 export function validateGraph(graph: Graph): void {
+  // Callers from JavaScript can pass anything: say so in a GraphError rather than a TypeError from deep inside.
+  checkGraphShape(graph);
   const { tensors, nodes } = graph;
   const count = tensors.length;
   for (let id = 0; id < count; id++) {
@@ -57,6 +59,9 @@ export function validateGraph(graph: Graph): void {
   });
 
   nodes.forEach((node, i) => {
+    if (!node || typeof node !== 'object' || !Array.isArray(node.inputs)) {
+      throw new GraphError(`node ${i} is ${describeValue(node)}, not a graph node (an object with op, inputs and output)`);
+    }
     const where = `node ${i} (${node.name})`;
     const arity = ARITY[node.op];
     if (!arity) throw new GraphError(`${where}: unknown op '${String(node.op)}'`);
@@ -121,6 +126,25 @@ export function validateGraph(graph: Graph): void {
       throw new GraphError(`graph output ${k}: tensor ${id} '${tensors[id].name}' is never produced`);
     }
   });
+}
+
+/** `null`, `an array`, `a string`, `an object without tensors` and the like, for messages. */
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  const t = typeof v;
+  return t === 'object' ? 'an object' : `${/^[aeiou]/.test(t) ? 'an' : 'a'} ${t}`;
+}
+
+function checkGraphShape(graph: unknown): asserts graph is Graph {
+  if (!graph || typeof graph !== 'object' || Array.isArray(graph)) {
+    throw new GraphError(`not a graph: got ${describeValue(graph)}, expected an object with tensors, nodes, inputs and outputs arrays`);
+  }
+  const g = graph as Record<string, unknown>;
+  const missing = ['tensors', 'nodes', 'inputs', 'outputs'].filter((k) => !Array.isArray(g[k]));
+  if (missing.length) {
+    throw new GraphError(`not a graph: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not ${missing.length > 1 ? 'arrays' : 'an array'} (expected an object with tensors, nodes, inputs and outputs arrays)`);
+  }
 }
 
 function expectedOutputShape(node: GraphNode, s: Shape4, where: string): Shape4 {
