@@ -39,11 +39,14 @@ describe('run inputs of the wrong type or size', () => {
     const model = await CompiledModel.compile(device, graph);
     const n = 3 * 2 * 2;
     const bad: [unknown[], RegExp][] = [
-      [[new Float64Array(n)], /needs 12 float32 values for shape \[1, 3, 2, 2\], got not a Float32Array/],
-      [[Array.from({ length: n }, () => 0.5)], /got not a Float32Array/],
-      [[new Float32Array(n + 1)], /got 13 values/],
-      [[new Float32Array(0)], /got 0 values/],
-      [[new Uint8Array(n * 4)], /not a Float32Array/],
+      [[new Float64Array(n)], /needs 12 float32 values for shape \[1, 3, 2, 2\], got a Float64Array of 12 values; convert it with Float32Array\.from$/],
+      [[Array.from({ length: n }, () => 0.5)], /got an Array of 12 values; convert it with Float32Array\.from$/],
+      [[new Float32Array(n + 1)], /got 13 values$/],
+      [[new Float32Array(0)], /got 0 values$/],
+      [[new Uint8Array(n * 4)], /got a Uint8Array of 48 values; convert/],
+      [[new ArrayBuffer(n * 4)], /got an ArrayBuffer of 48 bytes; wrap it with new Float32Array\(buffer\)$/],
+      [[null], /got null$/],
+      [[42], /got a number \(not a Float32Array\)$/],
       [[], /takes 1 input\(s\), got 0/],
       [[new Float32Array(n), new Float32Array(n)], /takes 1 input\(s\), got 2/],
     ];

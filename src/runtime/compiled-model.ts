@@ -181,6 +181,21 @@ export function dispatchGrid(workgroups: number): [number, number] {
   return [Math.ceil(workgroups / y), y];
 }
 
+/** What a run input is, for `checkInputs`' message: other arrays are named, with how to convert them. */
+function describeInput(data: unknown): string {
+  if (data instanceof Float32Array) return `${data.length} values`;
+  const values = (n: number) => `${n} value${n === 1 ? '' : 's'}; convert it with Float32Array.from`;
+  if (Array.isArray(data)) return `an Array of ${values(data.length)}`;
+  if (ArrayBuffer.isView(data) && 'length' in data && typeof data.length === 'number') {
+    const type = data.constructor.name;
+    // "a Uint8Array" (you-int), "an Int8Array".
+    return `${/^[AEIO]/.test(type) ? 'an' : 'a'} ${type} of ${values(data.length)}`;
+  }
+  if (data instanceof ArrayBuffer) return `an ArrayBuffer of ${data.byteLength} bytes; wrap it with new Float32Array(buffer)`;
+  if (data === null || data === undefined) return String(data);
+  return `${typeof data === 'object' ? 'an object' : `a ${typeof data}`} (not a Float32Array)`;
+}
+
 /**
  * A graph compiled for one device: pipelines, buffers, uniforms and bind groups are all made in `compile`;
  * `run` records one compute pass, submits once and reads back once. Calls are queued, so concurrent `run`s
@@ -565,8 +580,7 @@ export class CompiledModel {
       const { name, shape } = this.inputs[i];
       const expected = elementCount(shape);
       if (!(data instanceof Float32Array) || data.length !== expected) {
-        const got = data instanceof Float32Array ? `${data.length} values` : 'not a Float32Array';
-        throw new ShapeError(`input ${i} (${name}) needs ${expected} float32 values for shape ${shapeToString(shape)}, got ${got}`);
+        throw new ShapeError(`input ${i} (${name}) needs ${expected} float32 values for shape ${shapeToString(shape)}, got ${describeInput(data)}`);
       }
     });
   }
