@@ -4,7 +4,7 @@
  * stays in the outputs it reaches, ReLU6 clamps +Inf to 6); images of zero size are `ShapeError`s and odd
  * sizes classify.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GraphError, ResourceLimitError, ShapeError } from '../src/errors.ts';
 import type { LoadedModel } from '../src/formats/model.ts';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
@@ -15,6 +15,7 @@ import { compileModel } from '../src/index.ts';
 import { mobilenetV2 } from '../src/models/mobilenet-v2.ts';
 import { randomParams } from '../src/models/params.ts';
 import { runGraphReference } from '../src/reference/index.ts';
+import type { ImageSource } from '../src/runtime/classifier.ts';
 import { ImageClassifier } from '../src/runtime/classifier.ts';
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
 import { Rng } from '../src/util/random.ts';
@@ -175,6 +176,49 @@ describe('image sizes', () => {
     await expect(classifier.scores({ data: new Uint8Array(0), width: NaN, height: 5 })).rejects.toThrow(ShapeError);
     await expect(classifier.scores({ data: new Uint8Array(10), width: 4, height: 4 })).rejects.toThrow(/RGBA image data has 10 bytes, 4x4 needs 64/);
     classifier.dispose();
+  });
+
+  it('says why a browser image is 0x0: not loaded, failed to decode, no frame yet, or closed', async () => {
+    // Node has no DOM: stand-ins with the sizes browsers report (a closed frame or bitmap measures 0x0).
+    class HTMLImageElement {
+      constructor(readonly complete: boolean) {}
+      readonly naturalWidth = 0;
+      readonly naturalHeight = 0;
+    }
+    class HTMLVideoElement {
+      readonly videoWidth = 0;
+      readonly videoHeight = 0;
+    }
+    class VideoFrame {
+      readonly displayWidth = 0;
+      readonly displayHeight = 0;
+    }
+    class ImageBitmap {
+      readonly width = 0;
+      readonly height = 0;
+    }
+    vi.stubGlobal('HTMLImageElement', HTMLImageElement);
+    vi.stubGlobal('HTMLVideoElement', HTMLVideoElement);
+    vi.stubGlobal('VideoFrame', VideoFrame);
+    vi.stubGlobal('ImageBitmap', ImageBitmap);
+    const classifier = await ImageClassifier.create(device, loaded);
+    try {
+      const cases: [object, RegExp][] = [
+        [new HTMLImageElement(true), /^image is empty \(0x0\); the <img> failed to load or decode/],
+        [new HTMLImageElement(false), /^image is empty \(0x0\); the <img> has not loaded yet: await img\.decode\(\) first$/],
+        [new HTMLVideoElement(), /; the video has no frame yet/],
+        [new VideoFrame(), /^image is empty \(0x0\); the VideoFrame is closed/],
+        [new ImageBitmap(), /^image is empty \(0x0\); the ImageBitmap is closed/],
+      ];
+      for (const [source, pattern] of cases) {
+        const run = classifier.scores(source as ImageSource);
+        await expect(run).rejects.toThrow(ShapeError);
+        await expect(run).rejects.toThrow(pattern);
+      }
+    } finally {
+      vi.unstubAllGlobals();
+      classifier.dispose();
+    }
   });
 
   it('classifies odd sizes (641x479, 1x1, 3x1000) into valid distributions', async () => {

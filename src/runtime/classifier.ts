@@ -94,9 +94,14 @@ function mergePreprocessing(own: Preprocessing | undefined, override: Partial<Pr
 /** Browser image classes `classify` copies into a texture (those this environment has are checked). */
 const IMAGE_CLASSES = ['ImageBitmap', 'ImageData', 'HTMLImageElement', 'HTMLVideoElement', 'HTMLCanvasElement', 'OffscreenCanvas', 'VideoFrame'];
 
+/** `source instanceof globalThis[name]`, false where the class does not exist (Node, workers). */
+function isInstance(source: unknown, name: string): boolean {
+  const type = (globalThis as Record<string, unknown>)[name];
+  return typeof type === 'function' && source instanceof (type as abstract new () => unknown);
+}
+
 function isBrowserImage(source: unknown): boolean {
-  const scope = globalThis as Record<string, unknown>;
-  return IMAGE_CLASSES.some((name) => typeof scope[name] === 'function' && source instanceof (scope[name] as abstract new () => unknown));
+  return IMAGE_CLASSES.some((name) => isInstance(source, name));
 }
 
 /** A short description of a value that is no image, for the error message. */
@@ -124,6 +129,19 @@ function sourceSize(source: GPUCopyExternalImageSource): [number, number] {
   if (typeof VideoFrame !== 'undefined' && source instanceof VideoFrame) return [source.displayWidth, source.displayHeight];
   const s = source as { width: number; height: number };
   return [s.width, s.height];
+}
+
+/** Why a browser image measures 0x0: each kind has its own usual cause (an unloaded image, a closed frame). */
+function emptyImageHint(source: ImageSource): string {
+  if (isInstance(source, 'HTMLImageElement')) {
+    return (source as HTMLImageElement).complete
+      ? '; the <img> failed to load or decode (broken or unsupported file, or no src): img.decode() rejects then'
+      : '; the <img> has not loaded yet: await img.decode() first';
+  }
+  if (isInstance(source, 'HTMLVideoElement')) return "; the video has no frame yet: wait for its 'loadeddata' event";
+  if (isInstance(source, 'VideoFrame')) return '; the VideoFrame is closed (close() was called, or it was transferred)';
+  if (isInstance(source, 'ImageBitmap')) return '; the ImageBitmap is closed (close() was called, or it was transferred)';
+  return '';
 }
 
 /**
@@ -247,7 +265,7 @@ export class ImageClassifier {
     this.checkNotDisposed();
     // Sizes are read now, not at call time, so that a video is measured on the frame that is imported.
     const [width, height] = isRgbaImage(source) ? [source.width, source.height] : sourceSize(source);
-    this.checkSize(width, height);
+    this.checkSize(width, height, source);
     if (isRgbaImage(source) && source.data.length < width * height * 4) {
       throw new ShapeError(`RGBA image data has ${source.data.length} bytes, ${width}x${height} needs ${width * height * 4}`);
     }
@@ -268,8 +286,8 @@ export class ImageClassifier {
   }
 
   /** Sizes the preprocessing uniforms and a texture can take, checked before any GPU call. */
-  private checkSize(width: number, height: number): void {
-    if (!(width > 0 && height > 0)) throw new ShapeError(`image is empty (${width}x${height})`);
+  private checkSize(width: number, height: number, source: ImageSource): void {
+    if (!(width > 0 && height > 0)) throw new ShapeError(`image is empty (${width}x${height})${emptyImageHint(source)}`);
     if (!(Number.isInteger(width) && Number.isInteger(height))) {
       throw new ShapeError(`image is ${width}x${height}; its width and height must be whole numbers of pixels`);
     }
