@@ -55,6 +55,8 @@ test.describe('webcam demo with a fake camera showing the cat', () => {
     await page.locator('#model-file').setInputFiles({ name: 'broken.tflite', mimeType: 'application/octet-stream', buffer: Buffer.from('definitely not a model') });
     await expect(page.locator('#message')).toContainText('broken.tflite');
     await expect(page.locator('#message')).toHaveClass(/error/);
+    // The loader names the file; the page does not name it a second time.
+    await expect(page.locator('#message')).not.toContainText('broken.tflite: broken.tflite');
     await expect(page.locator('#model-name')).toHaveText('mobilenet_v2_1.0_224_quant.tflite');
     const before = await page.evaluate(() => window.webcnnDemo.state.classified);
     await expect.poll(() => page.evaluate(() => window.webcnnDemo.state.classified), { timeout: 30_000 }).toBeGreaterThan(before);
@@ -75,6 +77,32 @@ test.describe('webcam demo with a fake camera showing the cat', () => {
     const still = await page.evaluate(() => window.webcnnDemo.state.classified);
     await expect.poll(() => page.evaluate(() => window.webcnnDemo.state.classified), { timeout: 30_000 }).toBeGreaterThan(still + 1);
     expect(await page.evaluate(() => window.webcnnDemo.state.stream !== null)).toBe(true);
+  });
+
+  test('a labels file applies to the running model at once; one of the wrong length is refused, saying why', async ({ page }) => {
+    await page.goto('/');
+    await expect.poll(() => topLabel(page), { timeout: 60_000 }).toBe('Egyptian cat');
+    const labels = Array.from({ length: 1001 }, (_, i) => (i === 286 ? 'Kitty' : `thing ${i}`)).join('\n');
+    await page.locator('#labels-file').setInputFiles({ name: 'mine.txt', mimeType: 'text/plain', buffer: Buffer.from(labels) });
+    await expect.poll(() => topLabel(page), { timeout: 60_000 }).toBe('Kitty');
+    await expect(page.locator('#message')).toContainText('Labels from mine.txt applied');
+    await page.locator('#labels-file').setInputFiles({ name: 'three.txt', mimeType: 'text/plain', buffer: Buffer.from('a\nb\nc\n') });
+    await expect(page.locator('#message')).toContainText('three.txt has 3 labels, the model 1001 classes: not used.');
+    await expect(page.locator('#message')).toHaveClass(/error/);
+    expect(await topLabel(page)).toBe('Kitty');
+    // The next action (here: the still-image source) clears that message.
+    await page.locator('input[name="source"][value="image"]').check();
+    await expect(page.locator('#message')).not.toHaveClass(/error/);
+  });
+
+  test('an image wider than the largest texture is scaled down to fit and classified', async ({ page }) => {
+    await page.goto('/');
+    await expect.poll(() => topLabel(page), { timeout: 60_000 }).toBe('Egyptian cat');
+    const max = await page.evaluate(() => window.webcnnDemo.state.device!.limits.maxTextureDimension2D);
+    await page.locator('#image-file').setInputFiles({ name: 'wide.bmp', mimeType: 'image/bmp', buffer: solidBmp(max + 500, 4, [40, 60, 200]) });
+    await expect.poll(() => topLabel(page), { timeout: 30_000 }).not.toBe('Egyptian cat');
+    expect(await page.evaluate(() => window.webcnnDemo.state.still!.width)).toBeLessThanOrEqual(max);
+    await expect(page.locator('#message')).not.toHaveClass(/error/);
   });
 
   test('recovers from device loss and keeps classifying', async ({ page }) => {

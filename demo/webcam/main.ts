@@ -4,7 +4,7 @@
  * is classified next.
  */
 import { acquireDevice } from '../../src/gpu/device.ts';
-import { loadModel, type LoadedModel, type TorchvisionArchitecture } from '../../src/formats/index.ts';
+import { detectModelFormat, loadModel, type LoadedModel, type TorchvisionArchitecture } from '../../src/formats/index.ts';
 import { ImageClassifier, type ImageSource } from '../../src/runtime/classifier.ts';
 import { WebGPUUnavailableError } from '../../src/errors.ts';
 import { CameraError, startCamera, stopCamera } from './camera.ts';
@@ -39,6 +39,15 @@ const state = {
   modelRequests: 0,
   /** The latest model chosen (installed or still compiling): what a recovery after device loss compiles. */
   wanted: null as CurrentModel | null,
+  /** The last checkpoint file chosen, loaded again when the architecture changes. */
+  modelFile: null as File | null,
+  /** A labels file chosen by the visitor: used for every model with as many classes. */
+  chosenLabels: null as { readonly name: string; readonly labels: readonly string[] } | null,
+  /**
+   * What clears the message on show: a classification error clears at the next good classification, any other
+   * error at the visitor's next action (a new model, image or source), so that it is not wiped by the next frame.
+   */
+  messageClears: null as 'classified' | 'action' | null,
 };
 
 /** For tests and the curious: the live device, classifier and counters. */
@@ -53,6 +62,27 @@ const NO_WEBGPU_HELP =
   'This demo needs WebGPU: Chrome or Edge 113+ (desktop and Android), Safari 26+, or Firefox 141+ on Windows. ' +
   'On Linux Chrome, enable chrome://flags/#enable-unsafe-webgpu and Vulkan.';
 
+/** Messages from here on: an error stays until `messageClears` says (see `state`). */
+function say(text: string, kind: 'info' | 'error' = 'info', clears: 'classified' | 'action' = 'action'): void {
+  showMessage(text, kind);
+  state.messageClears = kind === 'error' ? clears : null;
+}
+
+/** The visitor did something: an error of an earlier action has had its moment. */
+function clearActionError(): void {
+  if (state.messageClears !== null) say('');
+}
+
+/** The labels for a model: a chosen file with as many labels as classes, else the model's own, else `fallback`. */
+function labelsFor(loaded: LoadedModel, fallback?: readonly string[]): { labels: readonly string[] | undefined; warning: string | null } {
+  const classes = loaded.graph.tensors[loaded.graph.outputs[0]].shape[1];
+  const chosen = state.chosenLabels;
+  const own = loaded.labels ?? (fallback?.length === classes ? fallback : undefined);
+  if (!chosen) return { labels: own, warning: null };
+  if (chosen.labels.length === classes) return { labels: chosen.labels, warning: null };
+  return { labels: own, warning: `${chosen.name} has ${chosen.labels.length} labels, the model ${classes} classes: not used.` };
+}
+
 async function acquire(): Promise<GPUDevice> {
   const { device, adapterInfo } = await acquireDevice();
   elements.adapter.textContent = [adapterInfo.vendor, adapterInfo.architecture, adapterInfo.description].filter(Boolean).join(' / ') || 'unknown';
@@ -65,11 +95,11 @@ async function onDeviceLost(device: GPUDevice, info: GPUDeviceLostInfo): Promise
   if (state.device !== device || state.recovering) return;
   state.recovering = true;
   state.classifier = null;
-  showMessage(`The GPU device was lost (${info.message || info.reason}); recovering…`);
+  say(`The GPU device was lost (${info.message || info.reason}); recovering…`);
   try {
     state.device = await acquire();
   } catch (e) {
-    showMessage(`Could not recover the GPU: ${(e as Error).message}`, 'error');
+    say(`Could not recover the GPU: ${(e as Error).message}`, 'error');
     return;
   } finally {
     state.recovering = false;
@@ -78,18 +108,18 @@ async function onDeviceLost(device: GPUDevice, info: GPUDeviceLostInfo): Promise
   // The latest choice, also one that was still compiling on the lost device (that compile is thrown away).
   const model = state.wanted ?? state.model;
   if (model) await useModel(model, ++state.modelRequests, 'Recovered from a lost GPU device.');
-  else showMessage('Recovered from a lost GPU device.');
+  else say('Recovered from a lost GPU device.');
 }
 
 /**
  * Compiles `next` and swaps it in; on failure the previous model keeps running. `request` orders the choices:
  * a compile that a later choice, or a device loss, overtook is disposed instead of swapped in.
  */
-async function useModel(next: CurrentModel, request: number, done = `${next.name} ready.`): Promise<void> {
+async function useModel(next: CurrentModel, request: number, done = `${next.name} ready.`, warning: string | null = null): Promise<void> {
   const device = state.device;
   if (!device || request !== state.modelRequests) return;
   state.wanted = next;
-  showMessage(`Compiling ${next.name}…`);
+  say(`Compiling ${next.name}…`);
   const classifier = await ImageClassifier.create(device, next.loaded, { labels: next.labels });
   if (request !== state.modelRequests || device !== state.device || state.recovering) {
     classifier.dispose();
@@ -105,14 +135,15 @@ async function useModel(next: CurrentModel, request: number, done = `${next.name
     void (state.inflight ?? Promise.resolve()).then(free, free);
   }
   // The loader's non-fatal findings (e.g. a TFLite file's label archive cut off) are said, not swallowed.
-  const warnings = next.loaded.warnings ?? [];
-  showMessage(warnings.length ? `${done} Warning: ${warnings.join(' ')}` : done);
+  const warnings = [...(next.loaded.warnings ?? []), ...(warning ? [warning] : [])];
+  say(warnings.length ? `${done} Warning: ${warnings.join(' ')}` : done);
   if (state.source === 'image') requestStill();
 }
 
 async function loadDefaultModel(): Promise<void> {
   // The choice counts from the click, not from the end of the download: a model picked meanwhile wins.
   const request = ++state.modelRequests;
+  state.modelFile = null;
   showProgress(0);
   try {
     const [bytes, labelText] = await Promise.all([
@@ -121,38 +152,59 @@ async function loadDefaultModel(): Promise<void> {
     ]);
     const loaded = loadModel(bytes, { fileName: DEFAULT_MODEL.name });
     showProgress(0.9);
-    await useModel({ name: DEFAULT_MODEL.name, loaded, labels: parseLabels(labelText) }, request);
+    const { labels, warning } = labelsFor(loaded, parseLabels(labelText));
+    await useModel({ name: DEFAULT_MODEL.name, loaded, labels }, request, undefined, warning);
   } catch (e) {
-    showMessage(`Could not load the default model: ${(e as Error).message}`, 'error');
+    say(`Could not load the default model: ${(e as Error).message}`, 'error');
   } finally {
     if (request === state.modelRequests) showProgress(null);
   }
 }
 
 async function loadModelFile(file: File): Promise<void> {
+  clearActionError();
   if (file.size > MAX_MODEL_BYTES) {
-    showMessage(`${file.name} is ${file.size} bytes, over the ${MAX_MODEL_BYTES}-byte limit.`, 'error');
+    say(`${file.name} is ${file.size} bytes, over the ${MAX_MODEL_BYTES}-byte limit.`, 'error');
     return;
   }
   const request = ++state.modelRequests;
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
+    // Only a checkpoint depends on the architecture chosen: it is the one loaded again when that changes.
+    state.modelFile = detectModelFormat(bytes, file.name) === 'safetensors' ? file : null;
     const loaded = loadModel(bytes, { fileName: file.name, architecture: elements.arch.value as TorchvisionArchitecture });
-    const labelsFile = elements.labelsFile.files?.[0];
-    // A chosen labels file wins, then the model's own; else keep the current labels when the class count matches.
-    const classes = loaded.graph.tensors[loaded.graph.outputs[0]].shape[1];
-    const current = state.model?.labels?.length === classes ? state.model.labels : undefined;
-    const labels = labelsFile ? parseLabels(await labelsFile.text()) : (loaded.labels ?? current);
-    await useModel({ name: file.name, loaded, labels }, request);
+    // A chosen labels file of the right length wins, then the model's own, then the current model's labels.
+    const { labels, warning } = labelsFor(loaded, state.model?.labels);
+    await useModel({ name: file.name, loaded, labels }, request, undefined, warning);
   } catch (e) {
-    // The loader's one-line message, and the previous model keeps classifying.
-    showMessage(`${file.name}: ${(e as Error).message}`, 'error');
+    // The loader's one-line message (it names the file), and the previous model keeps classifying.
+    const message = (e as Error).message;
+    say(message.startsWith(file.name) ? message : `${file.name}: ${message}`, 'error');
+  }
+}
+
+/** A labels file applies to the current model at once (and to later ones with as many classes). */
+async function loadLabelsFile(file: File): Promise<void> {
+  clearActionError();
+  state.chosenLabels = { name: file.name, labels: parseLabels(await file.text()) };
+  const current = state.wanted ?? state.model;
+  if (!current) return;
+  const { labels, warning } = labelsFor(current.loaded, current.labels);
+  if (warning) {
+    say(warning, 'error');
+    return;
+  }
+  try {
+    await useModel({ ...current, labels }, ++state.modelRequests, `Labels from ${file.name} applied to ${current.name}.`);
+  } catch (e) {
+    say(`${current.name}: ${(e as Error).message}`, 'error');
   }
 }
 
 async function loadImageFile(file: File): Promise<void> {
+  clearActionError();
   try {
-    const bitmap = await createImageBitmap(file);
+    const bitmap = await fitTexture(await createImageBitmap(file));
     state.still?.close();
     state.still = bitmap;
     if (state.stillUrl) URL.revokeObjectURL(state.stillUrl);
@@ -160,11 +212,26 @@ async function loadImageFile(file: File): Promise<void> {
     elements.still.src = state.stillUrl;
     setSource('image'); // asks for the new still to be classified
   } catch (e) {
-    showMessage(`${file.name} is not an image this browser can decode (${(e as Error).message}).`, 'error');
+    say(`${file.name} is not an image this browser can decode (${(e as Error).message}).`, 'error');
   }
 }
 
+/** A picture larger than the GPU's largest texture, scaled down by the browser to fit (aspect kept). */
+async function fitTexture(bitmap: ImageBitmap): Promise<ImageBitmap> {
+  const max = state.device?.limits.maxTextureDimension2D ?? 8192;
+  const scale = max / Math.max(bitmap.width, bitmap.height);
+  if (scale >= 1) return bitmap;
+  const resized = await createImageBitmap(bitmap, {
+    resizeWidth: Math.max(1, Math.floor(bitmap.width * scale)),
+    resizeHeight: Math.max(1, Math.floor(bitmap.height * scale)),
+    resizeQuality: 'high',
+  });
+  bitmap.close();
+  return resized;
+}
+
 function setSource(source: 'camera' | 'image'): void {
+  if (source !== state.source) clearActionError();
   state.source = source;
   for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="source"]')) radio.checked = radio.value === source;
   elements.video.hidden = source !== 'camera';
@@ -236,8 +303,13 @@ async function classify(source: ImageSource): Promise<void> {
     const fps = state.frames.length > 1 ? ((state.frames.length - 1) * 1000) / (now - state.frames[0]) : null;
     showPredictions(top);
     showStats(fps, gpu ?? wall, gpu !== null ? 'gpu' : 'wall');
+    if (state.messageClears === 'classified') say('');
   } catch (e) {
-    if (!state.recovering && state.classifier === classifier) showMessage(`Classification failed: ${(e as Error).message}`, 'error');
+    if (!state.recovering && state.classifier === classifier) {
+      // No result of an earlier picture may stand next to this failure.
+      showPredictions([]);
+      say(`Classification failed: ${(e as Error).message}`, 'error', 'classified');
+    }
   } finally {
     state.busy = false;
     state.inflight = null;
@@ -280,13 +352,19 @@ function wireControls(): void {
   for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="source"]')) {
     radio.addEventListener('change', () => radio.checked && setSource(radio.value as 'camera' | 'image'));
   }
-  elements.imageFile.addEventListener('change', () => {
-    const f = elements.imageFile.files?.[0];
-    if (f) void loadImageFile(f);
-  });
-  elements.modelFile.addEventListener('change', () => {
-    const f = elements.modelFile.files?.[0];
-    if (f) void loadModelFile(f);
+  // Each file input is emptied once read, so that choosing the same file again is a change too.
+  const onFile = (input: HTMLInputElement, use: (f: File) => Promise<void>) =>
+    input.addEventListener('change', () => {
+      const f = input.files?.[0];
+      input.value = '';
+      if (f) void use(f);
+    });
+  onFile(elements.imageFile, loadImageFile);
+  onFile(elements.modelFile, loadModelFile);
+  onFile(elements.labelsFile, loadLabelsFile);
+  // A checkpoint's architecture is a loading option: the last model file is loaded again under the new one.
+  elements.arch.addEventListener('change', () => {
+    if (state.modelFile) void loadModelFile(state.modelFile);
   });
   elements.defaultModel.addEventListener('click', () => void loadDefaultModel());
   document.addEventListener('dragover', (e) => {
@@ -299,6 +377,7 @@ function wireControls(): void {
     elements.dropHint.hidden = true;
     for (const file of Array.from(e.dataTransfer?.files ?? [])) {
       if (file.type.startsWith('image/')) void loadImageFile(file);
+      else if (file.type === 'text/plain' || file.name.toLowerCase().endsWith('.txt')) void loadLabelsFile(file);
       else void loadModelFile(file);
     }
   });
@@ -311,7 +390,13 @@ async function main(): Promise<void> {
   try {
     state.device = await acquire();
   } catch (e) {
-    showMessage(e instanceof WebGPUUnavailableError ? `WebGPU is not available. ${NO_WEBGPU_HELP}` : (e as Error).message, 'error');
+    say(e instanceof WebGPUUnavailableError ? `WebGPU is not available. ${NO_WEBGPU_HELP}` : (e as Error).message, 'error');
+    // Nothing here can run without a GPU device: no empty video box, no controls that would do nothing.
+    elements.video.hidden = true;
+    for (const control of [elements.pause, elements.imageFile, elements.modelFile, elements.labelsFile, elements.arch, elements.defaultModel]) {
+      control.disabled = true;
+    }
+    for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="source"]')) radio.disabled = true;
     return;
   }
   void openCamera();
