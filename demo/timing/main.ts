@@ -146,10 +146,27 @@ function selectedNetworks(): NetworkId[] | undefined {
   return ids as NetworkId[];
 }
 
+const NO_WEBGPU_HELP =
+  'This page needs WebGPU: Chrome or Edge 113+ (desktop and Android), Safari 26+, or Firefox 141+ on Windows. ' +
+  'On Linux Chrome, enable chrome://flags/#enable-unsafe-webgpu and Vulkan.';
+
+/** No WebGPU here: an expected state, not a bug, so help in the page and no console error. */
+function unavailable(reason: string): void {
+  const message = `WebGPU is not available (${reason}).`;
+  window.timingError = message;
+  setStatus(message, undefined, true);
+  const note = $('note');
+  note.textContent = `${message} ${NO_WEBGPU_HELP}`;
+  note.classList.add('error');
+  note.hidden = false;
+  fact($('adapter'), 'WebGPU', `not available: ${reason}`);
+  window.timingDone = true;
+}
+
 async function main(): Promise<void> {
-  if (!navigator.gpu) throw new Error('WebGPU is not available in this browser (navigator.gpu is missing)');
+  if (!navigator.gpu) return unavailable('navigator.gpu is missing: an older browser, WebGPU turned off, or not https / localhost');
   const adapter = await navigator.gpu.requestAdapter();
-  if (!adapter) throw new Error('no WebGPU adapter found');
+  if (!adapter) return unavailable('no adapter: GPU drivers missing or blocklisted, or WebGPU turned off');
   const description = describeAdapter(adapter, browserName(navigator.userAgent));
   showAdapter(description);
   const { device } = await acquireDevice({ timestamps: true });
