@@ -7,9 +7,10 @@
  */
 import type { Chart } from 'chart.js';
 import type { TimingRow } from '../../src/bench/figures.ts';
-import { formatBytes, formatNumber } from '../../src/bench/report.ts';
+import { medianLabel } from '../../src/bench/figures.ts';
+import { bandwidthRoofText, computeRoofText, formatBytes, formatNumber } from '../../src/bench/report.ts';
 import type { AdapterDescription, NetworkId, TimingSuiteResult } from '../../src/bench/timing.ts';
-import { NETWORK_IDS, describeAdapter, runTimingSuite } from '../../src/bench/timing.ts';
+import { FULL_SETTINGS, NETWORK_IDS, describeAdapter, runTimingSuite } from '../../src/bench/timing.ts';
 import { acquireDevice } from '../../src/gpu/device.ts';
 import { breakdownChart, rooflineChart } from './charts.ts';
 import { RowsTable } from './table.ts';
@@ -64,8 +65,9 @@ function showAdapter(a: AdapterDescription, result?: TimingSuiteResult): void {
   fact(dl, 'timer resolution', result ? `${formatNumber(result.timerResolutionMs * 1000, 3)} µs (smallest nonzero step seen)` : '');
   fact(dl, 'storage precision', result ? `${result.precision ?? 'f32'}${a.features.includes('shader-f16') ? ' (adapter has shader-f16)' : ''}` : '');
   const p = result?.peaks;
-  fact(dl, 'peak compute', p ? `${formatNumber(p.gflops, 2)} GFLOP/s (pointwise GEMM ${p.gemm.shape})` : '');
-  fact(dl, 'peak bandwidth', p ? `${formatNumber(p.gbps, 2)} GB/s (copy kernel ${formatNumber(p.copy.kernelGbps, 2)}, copyBufferToBuffer ${formatNumber(p.copy.copyBufferGbps, 2)} over ${formatBytes(p.copy.bytes)})` : '');
+  const titles = new Map<string, string>(result?.networks.map((n) => [n.network, n.title]));
+  fact(dl, 'compute roof', p ? computeRoofText(p, titles) : '');
+  fact(dl, 'bandwidth roof', p ? bandwidthRoofText(p, titles) : '');
   fact(dl, 'runs', result ? `${describeRuns(result)}, ${(result.durationMs / 1000).toFixed(1)} s in all` : '');
   fact(dl, 'runtime', a.runtime ?? '');
 
@@ -102,11 +104,12 @@ function showSummary(result: TimingSuiteResult): void {
     big.className = 'big';
     big.append(`${formatNumber(n.inferenceMs)} ms`);
     const small = document.createElement('small');
-    small.textContent = ` median per inference (min ${formatNumber(n.minMs)}, max ${formatNumber(n.maxMs)})`;
+    small.textContent = ` per inference, ${medianLabel(result.settings.repeats)} (min ${formatNumber(n.minMs)}, max ${formatNumber(n.maxMs)})`;
     big.append(small);
     const lines = [
       `${formatNumber(n.gflops, 2)} GFLOP/s · ${(n.macs / 1e9).toFixed(2)} GMAC · ${formatBytes(n.weightBytes)} weights`,
-      `${n.dispatches} dispatches · sum of per-kernel medians ${formatNumber(n.sumOfStepsMs)} ms`,
+      // Measured apart from the whole inference (a pass per kernel, other runs): no order between the two holds.
+      `${n.dispatches} dispatches · sum of per-kernel medians ${formatNumber(n.sumOfStepsMs)} ms (each kernel timed alone, in runs of its own)`,
       `submit → done ${formatNumber(n.latencyMs)} ms · compile ${formatNumber(n.compileMs, 0)} ms`,
     ];
     card.append(h, big, ...lines.map((t) => Object.assign(document.createElement('p'), { textContent: t })));
@@ -114,8 +117,21 @@ function showSummary(result: TimingSuiteResult): void {
   }
 }
 
+/** Quick runs take 2 samples per figure and small probes: say so where the figures are. */
+function showNote(result: TimingSuiteResult): void {
+  const note = $('note');
+  note.classList.remove('error');
+  note.hidden = !result.quick;
+  const s = result.settings;
+  note.textContent = result.quick
+    ? `Quick run: ${s.repeats} timed runs per figure (${medianLabel(s.repeats)}), small probes; the figures are approximate. ` +
+      `Run without quick for ${FULL_SETTINGS.repeats} runs per figure.`
+    : '';
+}
+
 function show(result: TimingSuiteResult): void {
   const titles = new Map<string, string>(result.networks.map((n) => [n.network, n.title]));
+  showNote(result);
   showAdapter(result.adapter, result);
   showSummary(result);
   for (const c of charts) c.destroy();

@@ -9,13 +9,16 @@ import {
   derivedFigures,
   describeStepShape,
   median,
+  medianLabel,
   nodesByName,
+  roofAboveKernels,
   stepTraffic,
   summarize,
   timeByKernel,
   upperMedian,
 } from './figures.ts';
-import { formatNumber, formatRowsTable, textTable } from './report.ts';
+import { bandwidthRoofText, computeRoofText, formatNumber, formatRowsTable, textTable } from './report.ts';
+import type { Peaks } from './timing.ts';
 
 const fill = (n: number, v = 0.1) => new Float32Array(n).fill(v);
 
@@ -170,6 +173,19 @@ describe('report', () => {
     expect(text.split('\n')).toHaveLength(rows.length + 2);
     expect(text).toContain('8x4x4 -> 16x4x4 3x3');
   });
+
+  it('says what set each roof, and keeps copyBufferToBuffer apart from the roofs', () => {
+    const gemm = { shape: '256x28x28 -> 256x28x28', macs: 51e6, medianMs: 28, gflops: 3.64 };
+    const copy = { bytes: 8 * 2 ** 20, kernelMs: 6.4, kernelGbps: 2.6, copyBufferMs: 0.35, copyBufferGbps: 48 };
+    const probes: Peaks = { gflops: 3.64, gbps: 2.6, gflopsKernel: null, gbpsKernel: null, gemm, gemms: [gemm], copy };
+    expect(computeRoofText(probes)).toBe('3.64 GFLOP/s (pointwise GEMM probe 256x28x28 -> 256x28x28)');
+    expect(bandwidthRoofText(probes)).toBe('2.60 GB/s (copy kernel over 8.0 MiB); copyBufferToBuffer 48.0 GB/s, not a roof (a DMA copy, no kernel)');
+    const kernel = { network: 'resnet50', layer: 'layer3.0.conv1' };
+    const raised: Peaks = { ...probes, gflops: 4.53, gflopsKernel: kernel, gbps: 3.1, gbpsKernel: kernel };
+    const titles = new Map([['resnet50', 'ResNet-50 224']]);
+    expect(computeRoofText(raised, titles)).toBe('4.53 GFLOP/s (fastest kernel, ResNet-50 224 layer3.0.conv1; the pointwise GEMM probe 256x28x28 -> 256x28x28 reached 3.64)');
+    expect(bandwidthRoofText(raised, titles)).toMatch(/^3\.10 GB\/s \(fastest kernel, ResNet-50 224 layer3\.0\.conv1; the copy kernel over 8\.0 MiB reached 2\.60\)/);
+  });
 });
 
 describe('upperMedian', () => {
@@ -178,5 +194,29 @@ describe('upperMedian', () => {
     expect(upperMedian([4, 1, 3, 2])).toBe(3);
     expect(upperMedian([5])).toBe(5);
     expect(upperMedian([])).toBeNaN();
+  });
+});
+
+describe('roofs and labels', () => {
+  it('a roof rises to the fastest plotted kernel that beat the probe, and names it', () => {
+    const { graph, steps } = smallNet();
+    const rows = buildStepRows('tiny', graph, steps, steps.map(() => [1e-3]), 'timestamp');
+    const plotted = rows.filter((r) => r.macs > 0);
+    const fastest = plotted.reduce((a, b) => (b.gflops > a.gflops ? b : a));
+    const widest = plotted.reduce((a, b) => (b.gbps > a.gbps ? b : a));
+    expect(roofAboveKernels(fastest.gflops / 2, rows, 'gflops')).toEqual({ value: fastest.gflops, kernel: { network: 'tiny', layer: fastest.layer } });
+    expect(roofAboveKernels(widest.gbps / 2, rows, 'gbps')).toEqual({ value: widest.gbps, kernel: { network: 'tiny', layer: widest.layer } });
+    expect(roofAboveKernels(fastest.gflops * 2, rows, 'gflops')).toEqual({ value: fastest.gflops * 2, kernel: null });
+    // The whole-network row, steps without MACs and medians under the timer's resolution set no roof.
+    const network = buildNetworkRow('tiny', graph, steps, [1e-9], 'timestamp');
+    const noise = rows.map((r) => ({ ...r, belowResolution: true, gflops: 1e9, gbps: 1e9 }));
+    expect(roofAboveKernels(1, [network, ...noise], 'gflops')).toEqual({ value: 1, kernel: null });
+  });
+
+  it('labels the median of two samples as their mean', () => {
+    expect(median([2179, 2243])).toBe(2211);
+    expect(medianLabel(2)).toBe('mean of 2 runs (their median)');
+    expect(medianLabel(20)).toBe('median of 20 runs');
+    expect(medianLabel(1)).toBe('1 run');
   });
 });

@@ -275,3 +275,37 @@ export function timeByKernel(rows: readonly TimingRow[]): Record<string, number>
   }
   return out;
 }
+
+/**
+ * What a row's "median" is, for labels: the median of two samples is their mean, and of one the sample itself,
+ * so quick runs (2 samples) say so.
+ */
+export function medianLabel(samples: number): string {
+  if (samples >= 3) return `median of ${samples} runs`;
+  return samples === 2 ? 'mean of 2 runs (their median)' : samples === 1 ? '1 run' : 'no runs';
+}
+
+/** A kernel named by its network and layer. */
+export interface KernelRef {
+  readonly network: string;
+  readonly layer: string;
+}
+
+/**
+ * A roofline roof that no plotted kernel rises above: the microbenchmark's figure, or the fastest kernel's where
+ * one beat it (a probe that suits the adapter less than some layer does, as on SwiftShader, would otherwise draw
+ * a "peak" under measured points). Plotted kernels: steps with multiply-adds whose median is above the timer's
+ * resolution. `kernel` is null when the probe set the roof.
+ */
+export function roofAboveKernels(probe: number, rows: readonly TimingRow[], figure: 'gflops' | 'gbps'): { value: number; kernel: KernelRef | null } {
+  let value = Number.isFinite(probe) && probe > 0 ? probe : 0;
+  let kernel: KernelRef | null = null;
+  for (const r of rows) {
+    if (r.index < 0 || !(r.macs > 0) || r.belowResolution || !Number.isFinite(r[figure])) continue;
+    if (r[figure] > value) {
+      value = r[figure];
+      kernel = { network: r.network, layer: r.layer };
+    }
+  }
+  return { value, kernel };
+}

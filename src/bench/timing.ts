@@ -7,7 +7,7 @@
  * dispatch, resolved and read back once. The whole network is timed as it runs in production (one pass),
  * bracketed by two empty timestamp passes. Without `timestamp-query`, each step is submitted alone and timed
  * by wall clock around `queue.onSubmittedWorkDone()` (`timer: 'wall'`). Microbenchmarks (a large pointwise GEMM
- * and large copies) give the adapter's peak compute and bandwidth for the roofline.
+ * and a copy kernel) give the roofline's roofs, raised to the fastest measured kernel where one beats them.
  */
 import { GpuError, UnsupportedFeatureError } from '../errors.ts';
 import type { Graph } from '../graph/ir.ts';
@@ -22,8 +22,8 @@ import { mobilenetV2 } from '../models/mobilenet-v2.ts';
 import { resnet50 } from '../models/resnet.ts';
 import { randomParams } from '../models/params.ts';
 import { Rng } from '../util/random.ts';
-import type { TimerKind, TimingRow } from './figures.ts';
-import { buildNetworkRow, buildStepRows, summarize, timeByKernel } from './figures.ts';
+import type { KernelRef, TimerKind, TimingRow } from './figures.ts';
+import { buildNetworkRow, buildStepRows, roofAboveKernels, summarize, timeByKernel } from './figures.ts';
 
 export type NetworkId = 'mobilenet_v2' | 'resnet50';
 
@@ -41,7 +41,7 @@ export const NETWORKS: Readonly<Record<NetworkId, NetworkSpec>> = {
 export const NETWORK_IDS = Object.keys(NETWORKS) as NetworkId[];
 
 export interface TimingSettings {
-  /** Untimed whole inferences before the timed ones (per network), and untimed batches per microbenchmark. */
+  /** Untimed whole inferences before the timed ones (per network), and untimed batches per microbenchmark (at least 1). */
   readonly warmups: number;
   /** Untimed one-pass-per-dispatch batches before the per-step ones (the whole-network runs come first). */
   readonly stepWarmups: number;
@@ -135,10 +135,19 @@ export interface GemmFigure {
 }
 
 export interface Peaks {
-  /** Best of the compute microbenchmark (the roofline's flat roof). */
+  /**
+   * The roofline's flat roof: the best GEMM probe, or the fastest measured kernel where one beat it
+   * (`gflopsKernel`), so that no kernel plots above its roof.
+   */
   readonly gflops: number;
-  /** Best of the bandwidth microbenchmarks (the roofline's slope). */
+  /**
+   * The roofline's slope: the copy kernel's bandwidth (what a kernel can reach; `copyBufferToBuffer` is a DMA
+   * copy kernels cannot use), or the fastest measured kernel's where one beat it (`gbpsKernel`).
+   */
   readonly gbps: number;
+  /** The kernels that set the roofs; null where the probe did. */
+  readonly gflopsKernel: KernelRef | null;
+  readonly gbpsKernel: KernelRef | null;
   /** The best GEMM, and every one tried. */
   readonly gemm: GemmFigure;
   readonly gemms: readonly GemmFigure[];
@@ -167,7 +176,10 @@ export interface NetworkSummary {
   readonly inferenceMs: number;
   readonly minMs: number;
   readonly maxMs: number;
-  /** Sum of the per-step medians (one pass per dispatch, so a little above `inferenceMs`). */
+  /**
+   * Sum of the per-step medians. Measured apart from `inferenceMs` (one pass per dispatch against one pass for
+   * the whole inference, other runs, other samples), so either can be the larger.
+   */
   readonly sumOfStepsMs: number;
   /** Median wall time from submit to `onSubmittedWorkDone` of a whole inference (includes submit overhead). */
   readonly latencyMs: number;
@@ -333,19 +345,22 @@ async function timeMicro(ctx: Ctx, record: (encoder: GPUCommandEncoder, timestam
   const k = settings.microRepeats;
   const profiler = ctx.timer === 'timestamp' ? new GpuProfiler(device, k) : null;
   const samples: number[] = [];
+  // At least one untimed batch, even with `warmups: 0`: a probe's first batch can include pipeline and memory
+  // warm-up, which would pull a peak down.
+  const warmups = Math.max(1, settings.warmups);
   try {
-    for (let r = 0; r < settings.warmups + settings.microBatches; r++) {
+    for (let r = 0; r < warmups + settings.microBatches; r++) {
       const encoder = device.createCommandEncoder({ label: 'timing: microbenchmark' });
       for (let i = 0; i < k; i++) record(encoder, profiler ? { profiler, index: i } : null);
       if (profiler) profiler.resolve(encoder, k);
       const ms = await submitAndWait(device, encoder);
       if (profiler) {
         const out = await profiler.read(k);
-        if (r >= settings.warmups) {
+        if (r >= warmups) {
           samples.push(...out.durationsMs);
           ctx.resolution.add(out.timestampsNs);
         }
-      } else if (r >= settings.warmups) {
+      } else if (r >= warmups) {
         samples.push(ms / k);
       }
     }
@@ -433,8 +448,8 @@ async function measurePeaks(ctx: Ctx, progress: (message: string) => void): Prom
     const kernelGbps = (2 * bytes) / (kernelMs * 1e6);
     const copyBufferGbps = (2 * bytes) / (copyBufferMs * 1e6);
     const copy = { bytes, kernelMs, kernelGbps, copyBufferMs, copyBufferGbps };
-    const best = (...v: number[]) => Math.max(...v.filter((x) => Number.isFinite(x) && x > 0));
-    return { gflops: best(gemm.gflops), gbps: best(kernelGbps, copyBufferGbps), gemm, gemms, copy };
+    // The probes' roofs; runTimingSuite raises them to any kernel that beats them.
+    return { gflops: gemm.gflops, gbps: kernelGbps, gflopsKernel: null, gbpsKernel: null, gemm, gemms, copy };
   } finally {
     src.destroy();
     dst.destroy();
@@ -518,6 +533,11 @@ export async function runTimingSuite(device: GPUDevice, options: TimingOptions =
   } finally {
     const error = await device.popErrorScope();
     if (error) throw new GpuError(`GPU validation error while timing: ${error.message.split('\n')[0]}`);
+  }
+  if (peaks) {
+    const compute = roofAboveKernels(peaks.gflops, rows, 'gflops');
+    const bandwidth = roofAboveKernels(peaks.gbps, rows, 'gbps');
+    peaks = { ...peaks, gflops: compute.value, gflopsKernel: compute.kernel, gbps: bandwidth.value, gbpsKernel: bandwidth.kernel };
   }
   progress('done');
   return {
