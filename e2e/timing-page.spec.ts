@@ -1,7 +1,7 @@
 /**
- * The timing page's behaviour around the figures: help instead of an error where WebGPU is missing, the
- * quick-run note and roofs that no kernel rises above (one quick MobileNetV2 run; the whole suite is
- * timing.spec.ts).
+ * The timing page's behaviour around the figures: help instead of an error where WebGPU is missing, keyboard
+ * sorting, the quick-run note and roofs that no kernel rises above (one quick MobileNetV2 run; the whole suite
+ * is timing.spec.ts).
  */
 import { expect, test, type Page } from '@playwright/test';
 import { CHROMIUM_WEBGPU_ARGS } from '../playwright.config.ts';
@@ -46,7 +46,7 @@ for (const [what, stub] of [
   });
 }
 
-test('timing page quick run: a note that figures are approximate, roofs above every kernel', async ({ page }) => {
+test('timing page quick run: a note that figures are approximate, roofs above every kernel, keyboard sorting', async ({ page }) => {
   test.setTimeout(180_000);
   const errors = collectErrors(page);
   await page.goto('/demo/timing.html?autorun=1&quick=1&networks=mobilenet_v2');
@@ -74,4 +74,17 @@ test('timing page quick run: a note that figures are approximate, roofs above ev
   expect(peaks.gflopsKernel === null).toBe(peaks.gemm.gflops >= fastest);
   await expect(page.locator('#adapter')).toContainText(peaks.gflopsKernel ? /compute roof.*fastest kernel, MobileNetV2/ : /compute roof.*pointwise GEMM probe/);
   await expect(page.locator('#adapter')).toContainText('copyBufferToBuffer');
+
+  // Sorting from the keyboard: focus the heading's button, Enter sorts slowest first, Space flips the order.
+  const median = page.locator('#rows th', { hasText: 'median ms' });
+  await median.getByRole('button').focus();
+  await page.keyboard.press('Enter');
+  await expect(median).toHaveAttribute('aria-sort', 'descending');
+  const slowest = rows.reduce((a, b) => (b.medianMs > a.medianMs ? b : a));
+  await expect(page.locator('#rows tbody tr').first().locator('td').nth(2)).toHaveText(slowest.layer);
+  await expect(median.getByRole('button')).toBeFocused();
+  await page.keyboard.press('Space');
+  await expect(median).toHaveAttribute('aria-sort', 'ascending');
+  await page.keyboard.press('Tab');
+  await expect(page.locator('#rows th', { hasText: 'min ms' }).getByRole('button')).toBeFocused();
 });

@@ -85,12 +85,16 @@ export class RowsTable {
     const tr = head.insertRow();
     for (const col of COLUMNS) {
       const th = document.createElement('th');
-      th.textContent = col.title;
       th.scope = 'col';
       if (col.numeric) th.className = 'num';
-      if (col.tip) th.title = col.tip;
       if (this.sortKey === col.key) th.setAttribute('aria-sort', this.descending ? 'descending' : 'ascending');
-      th.addEventListener('click', () => {
+      // A button, so that sorting works from the keyboard (Tab, then Enter or Space) and screen readers offer it.
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = col.title;
+      button.dataset.key = col.key;
+      if (col.tip) button.title = col.tip;
+      button.addEventListener('click', () => {
         if (this.sortKey === col.key) this.descending = !this.descending;
         else {
           this.sortKey = col.key;
@@ -98,7 +102,10 @@ export class RowsTable {
         }
         this.renderHead();
         this.renderBody();
+        // The heading was rebuilt: keep the focus on this column's button for the next key press.
+        head.querySelector<HTMLButtonElement>(`button[data-key="${col.key}"]`)?.focus();
       });
+      th.append(button);
       tr.append(th);
     }
   }
