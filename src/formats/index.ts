@@ -1,8 +1,9 @@
 /**
  * One entry point for every model file webcnn reads: TFLite flatbuffers, ONNX protobufs and safetensors
  * torchvision checkpoints, told apart by their bytes. The file name breaks ties: `.onnx` for ONNX, which has no
- * magic number, `.safetensors` for a checkpoint too damaged to be recognized, and for a `.tflite` file that is
- * neither TFLite nor decodable ONNX the error says that the TFLite identifier is missing, not why ONNX failed.
+ * magic number; when the content matches none of the three, `.safetensors` (a checkpoint too damaged to be
+ * recognized) reports the safetensors reader's error and `.tflite` says that the TFLite identifier is missing,
+ * not why ONNX failed. Content always decides first: an ONNX file named `.safetensors` loads as ONNX.
  */
 import { ModelFormatError, WebcnnError } from '../errors.ts';
 import type { LoadedModel, ModelBytes, ModelFormat } from './model.ts';
@@ -32,9 +33,9 @@ export interface LoadModelOptions {
 export function detectModelFormat(file: ModelBytes, fileName?: string): ModelFormat | null {
   const bytes = asModelBytes(file, fileName ?? 'model');
   if (isTflite(bytes)) return 'tflite';
-  if (isSafetensors(bytes) || startsLikeSafetensors(bytes, fileName)) return 'safetensors';
+  if (isSafetensors(bytes) || startsLikeSafetensors(bytes)) return 'safetensors';
   if (fileName?.toLowerCase().endsWith('.onnx') || looksLikeOnnx(bytes)) return 'onnx';
-  return null;
+  return namedSafetensors(fileName) ? 'safetensors' : null;
 }
 
 /**
@@ -50,7 +51,7 @@ export function loadModel(bytes: ModelBytes, options: LoadModelOptions = {}): Lo
   }
   const file = options.fileName;
   if (!file || !loaded.warnings?.length) return loaded;
-  return { ...loaded, warnings: loaded.warnings.map((w) => (w.includes(file) ? w : `${file}: ${w}`)) };
+  return { ...loaded, warnings: loaded.warnings.map((w) => (w.startsWith(`${file}:`) ? w : `${file}: ${w}`)) };
 }
 
 /** The same error (same class) with `file: ` in front of its message, unless it names the file already. */
@@ -72,24 +73,10 @@ function loadAny(bytes: Uint8Array, options: LoadModelOptions): LoadedModel {
     );
   }
   if (isTflite(bytes)) return loadTflite(bytes);
-  const safetensors = isSafetensors(bytes);
-  if (safetensors || startsLikeSafetensors(bytes, options.fileName)) {
-    // A truncated or damaged checkpoint: the safetensors reader's own error says what is wrong with it.
-    if (!safetensors) readSafetensorsHeader(bytes);
-    if (!options.architecture) {
-      throw new ModelFormatError(
-        `${file} is a safetensors checkpoint, which holds weights but no network: pass the architecture option ` +
-          `(${TORCHVISION_ARCHITECTURES.join(' or ')}; CLI: --arch) to say which torchvision model it is`,
-      );
-    }
-    return loadSafetensors(bytes, {
-      architecture: options.architecture,
-      numClasses: options.numClasses,
-      inputSize: options.inputSize,
-      widthMultiplier: options.widthMultiplier,
-    });
-  }
+  if (isSafetensors(bytes) || startsLikeSafetensors(bytes)) return loadCheckpoint(bytes, options);
   if (options.fileName?.toLowerCase().endsWith('.onnx')) return loadOnnx(bytes);
+  // Named .safetensors but matching no format's content: the safetensors reader's own error says what is wrong.
+  const namedCheckpoint = namedSafetensors(options.fileName);
   // Named .tflite but without the TFLite identifier: ONNX content still loads; otherwise say why it is not TFLite.
   const notTflite = options.fileName?.toLowerCase().endsWith('.tflite')
     ? `${file}: not a TFLite, ONNX or safetensors model (no TFLite identifier "TFL3" at bytes 4-8${kindHint(bytes)})`
@@ -100,18 +87,41 @@ function loadAny(bytes: Uint8Array, options: LoadModelOptions): LoadedModel {
     } catch (e) {
       // Reading it as ONNX was a guess from the first byte: a file it does not decode as is none of the three.
       if (e instanceof WebcnnError && !(e instanceof ModelFormatError)) throw e;
+      if (namedCheckpoint) return loadCheckpoint(bytes, options);
       throw new ModelFormatError(notTflite ?? `${file}: not a TFLite, ONNX or safetensors model (as ONNX: ${(e as Error).message})`);
     }
   }
+  if (namedCheckpoint) return loadCheckpoint(bytes, options);
   throw new ModelFormatError(notTflite ?? `${file}: not a TFLite, ONNX or safetensors model`);
+}
+
+/** A safetensors checkpoint, or one too damaged to be recognized (the reader's error says what is wrong). */
+function loadCheckpoint(bytes: Uint8Array, options: LoadModelOptions): LoadedModel {
+  const file = options.fileName ?? 'model';
+  if (!isSafetensors(bytes)) readSafetensorsHeader(bytes);
+  if (!options.architecture) {
+    throw new ModelFormatError(
+      `${file} is a safetensors checkpoint, which holds weights but no network: pass the architecture option ` +
+        `(${TORCHVISION_ARCHITECTURES.join(' or ')}; CLI: --arch) to say which torchvision model it is`,
+    );
+  }
+  return loadSafetensors(bytes, {
+    architecture: options.architecture,
+    numClasses: options.numClasses,
+    inputSize: options.inputSize,
+    widthMultiplier: options.widthMultiplier,
+  });
+}
+
+function namedSafetensors(fileName?: string): boolean {
+  return fileName?.toLowerCase().endsWith('.safetensors') ?? false;
 }
 
 /**
  * A safetensors file the strict check (`isSafetensors`) refuses, such as a truncated one: its first 8 bytes are
- * a plausible little-endian header length followed by `{`, or its name ends in `.safetensors`.
+ * a plausible little-endian header length followed by `{`.
  */
-function startsLikeSafetensors(bytes: Uint8Array, fileName?: string): boolean {
-  if (fileName?.toLowerCase().endsWith('.safetensors')) return true;
+function startsLikeSafetensors(bytes: Uint8Array): boolean {
   if (bytes.length < 9 || bytes[8] !== 0x7b) return false;
   const lo = (bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24)) >>> 0;
   return bytes[4] === 0 && bytes[5] === 0 && bytes[6] === 0 && bytes[7] === 0 && lo >= 2 && lo <= 100_000_000;

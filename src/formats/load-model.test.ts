@@ -74,6 +74,11 @@ describe('loadModel', () => {
           '(no end-of-central-directory record); the model loads, but its labels are unavailable',
       ]);
     }
+    // A short name that happens to occur in the warning ("zip archive", "labels") still gets its prefix.
+    for (const fileName of ['zip', 'labels', 'a']) {
+      const [warning] = loadModel(bytes.subarray(0, 3600000), { fileName }).warnings ?? [];
+      expect(warning).toMatch(new RegExp(`^${fileName}: the zip archive of associated files \\(labels\\)`));
+    }
   });
 
   it('reports a truncated safetensors checkpoint as one, by its content or by its name', () => {
@@ -107,6 +112,19 @@ describe('loadModel', () => {
     // ONNX content loads whatever its name.
     const onnx = exportOnnx(mobilenetV2({ params: randomParams(2), widthMultiplier: 0.35, numClasses: 3, inputSize: 32 }));
     expect(loadModel(onnx, { fileName: 'net.tflite' }).format).toBe('onnx');
+  });
+
+  it('content decides before a .safetensors name: an ONNX file so named loads as ONNX', () => {
+    const onnx = exportOnnx(mobilenetV2({ params: randomParams(2), widthMultiplier: 0.35, numClasses: 3, inputSize: 32 }));
+    expect(detectModelFormat(onnx, 'x.safetensors')).toBe('onnx');
+    expect(loadModel(onnx, { fileName: 'x.safetensors' }).format).toBe('onnx');
+    // Content that matches nothing: the name picks the safetensors reader's error.
+    expect(detectModelFormat(new Uint8Array(100).fill(0xee), 'x.safetensors')).toBe('safetensors');
+    expect(() => loadModel(new Uint8Array(100).fill(0xee), { fileName: 'x.safetensors' })).toThrow(/^x\.safetensors: safetensors: /);
+    // Starts like a protobuf but does not decode as ONNX: also the safetensors reader's error.
+    expect(() => loadModel(new Uint8Array([0x08, 0x07, 0x12, 0xff, 0xff, 0xff, 0, 0, 0]), { fileName: 'p.safetensors' })).toThrow(
+      /^p\.safetensors: safetensors: /,
+    );
   });
 
   it('rejects a file that is none of the three, naming it', () => {
