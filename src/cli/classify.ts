@@ -53,6 +53,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (images.length === 0) throw new UsageError('no image given', 'classify');
+  if (images.filter((i) => i === '-' || i === '/dev/stdin').length > 1) throw new UsageError('standard input can be read once: give - (or /dev/stdin) at most once', 'classify');
   if (!values.model) throw new UsageError('--model FILE is required', 'classify');
   const topK = positiveInt(values.top, '--top', 'classify') ?? 5;
   const precision = precisionArg(values.precision, 'classify');

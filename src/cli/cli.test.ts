@@ -91,6 +91,7 @@ describe('webcnn CLI: usage and errors', () => {
       [['run', 'm.onnx', '--input', 'x.npy'], /--output-dir DIR is required/],
       [['run', 'm.onnx', '-o', 'out'], /no --input given/],
       [['help', 'bogus'], /unknown command 'bogus'/],
+      [['classify', '-', '/dev/stdin', '-m', 'm.tflite'], /standard input can be read once/],
       [['classify', 'x.png', '-m', 'a.tflite', '-m', 'b.tflite'], /--model is given more than once/],
       [['classify', 'x.png', '-m', 'm', '--top', '-1'], /--top must be a positive integer, got '-1'/],
     ];
@@ -130,6 +131,17 @@ describe('webcnn CLI: usage and errors', () => {
       [join(existing, 'sub'), /cannot create output directory .*a-file\/sub: a parent is not a directory/],
     ];
     for (const [dir, pattern] of cases) expectOneLineError(await cli(['run', join(tmp, 'missing.onnx'), '-i', input, '-o', dir]), 1, pattern);
+    // A run that fails after making the output folders takes them back.
+    const fresh = join(tmp, 'fresh-out');
+    expectOneLineError(await cli(['run', join(tmp, 'missing.onnx'), '-i', input, '-o', join(fresh, 'sub')]), 1, /cannot read model/);
+    expect(existsSync(fresh)).toBe(false);
+  });
+
+  it('reads pipes but refuses other devices (/dev/zero would never end), and help --help is help', async () => {
+    expectOneLineError(await cli(['classify', '/dev/zero', '-m', 'm.tflite']), 1, /image \/dev\/zero is not a file/);
+    const help = await cli(['help', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: webcnn COMMAND/);
   });
 
   it('fails cleanly when a labels file is missing', async () => {

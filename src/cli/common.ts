@@ -3,7 +3,7 @@
  * and the model-loading options. Heavy modules (loaders, Dawn) are imported lazily so that `--help` and usage
  * errors answer at once.
  */
-import { accessSync, constants as fsConstants, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WebcnnError, WebGPUUnavailableError } from '../errors.ts';
@@ -160,8 +160,9 @@ export function readInputFile(path: string, what: string): Uint8Array {
 export function checkReadable(path: string, what: string): void {
   if (isStdin(path)) return;
   try {
+    // Pipes, yes; other devices (/dev/zero never ends) no.
     const st = statSync(path);
-    if (!st.isFile() && !st.isFIFO() && !st.isSocket() && !st.isCharacterDevice()) throw new CliError(`${what} ${path} is not a file`);
+    if (!st.isFile() && !st.isFIFO() && !st.isSocket()) throw new CliError(`${what} ${path} is not a file`);
   } catch (e) {
     if (e instanceof CliError) throw e;
     throw new CliError(`cannot read ${what} ${path}: ${fsReason(e)}`);
@@ -246,7 +247,7 @@ export function warn(message: string): void {
  * Makes sure `path` is a writable directory, creating missing folders one level at a time. (Node 20's recursive
  * `mkdirSync` never returns for some paths, e.g. under `/proc`.) Called before any GPU work.
  */
-export function ensureOutputDir(path: string): void {
+export function ensureOutputDir(path: string): { undo(): void } {
   const fail = (reason: string): never => {
     throw new CliError(`cannot create output directory ${path}: ${reason}`);
   };
@@ -272,13 +273,27 @@ export function ensureOutputDir(path: string): void {
     }
     break;
   }
+  const created: string[] = [];
+  // A command that fails later takes back the folders it made (only those, and only while empty).
+  const undo = (): void => {
+    for (const d of created.reverse()) {
+      try {
+        rmdirSync(d);
+      } catch {
+        return;
+      }
+    }
+  };
   for (const d of missing) {
     try {
       mkdirSync(d);
     } catch (e) {
+      undo();
       fail(fsReason(e));
     }
+    created.push(d);
   }
+  return { undo };
 }
 
 /** A write to stdout that failed because its reader went away (`webcnn ... | head`): not an error of ours. */

@@ -32,7 +32,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   try {
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-      if (name === 'help' && rest[0] !== undefined) {
+      // `help COMMAND`; `help --help` (or any option) is plain help.
+      if (name === 'help' && rest[0] !== undefined && !rest[0].startsWith('-')) {
         if (!Object.hasOwn(COMMANDS, rest[0])) throw new UsageError(`unknown command '${rest[0]}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
         return await (await COMMANDS[rest[0]]())(['--help']);
       }

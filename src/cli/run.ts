@@ -150,27 +150,16 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   // Read every input and check the output folder before loading the model, so a bad path or a bad .npy fails first.
   const arrays = new Map(inputArgs.map((a) => [a, readNpy(readInputFile(a.file, 'input'), a.file)]));
-  ensureOutputDir(outDir);
-  const { loaded } = await loadModelFile(positionals[0], loadOptions);
-  const graph = loaded.graph;
-  const nhwc = loaded.format === 'tflite';
-  const bound = bindInputs(inputArgs, graph);
-
-  const feeds = bound.map((a, i) => prepareInput(loaded, i, arrays.get(a)!, a.file, nhwc));
-
-  const { CompiledModel } = await import('../runtime/compiled-model.ts');
-  const device = await acquireCliDevice();
-  let results: Float32Array[];
+  const output = ensureOutputDir(outDir);
+  let inference: Inference;
   try {
-    const model = await CompiledModel.compile(device, graph, { precision });
-    try {
-      results = await model.run(feeds);
-    } finally {
-      model.dispose();
-    }
-  } finally {
-    device.destroy();
+    inference = await infer(positionals[0], loadOptions, inputArgs, arrays, precision);
+  } catch (e) {
+    // Nothing to write: the folders made for the outputs go again.
+    output.undo();
+    throw e;
   }
+  const { loaded, graph, nhwc, results } = inference;
 
   const names = graph.outputs.map((id) => graph.tensors[id].name);
   const files = outputFileNames(names);
@@ -197,6 +186,41 @@ export async function runCommand(argv: string[]): Promise<number> {
     await writeOut(written.map((w) => `${w.name} ${dims(w.shape)} -> ${w.file}\n`).join(''));
   }
   return 0;
+}
+
+interface Inference {
+  readonly loaded: LoadedModel;
+  readonly graph: Graph;
+  readonly nhwc: boolean;
+  readonly results: Float32Array[];
+}
+
+/** Loads the model, binds and checks the inputs, and runs it once on a fresh device. */
+async function infer(
+  modelPath: string,
+  loadOptions: ReturnType<typeof modelOptions>,
+  inputArgs: readonly InputArg[],
+  arrays: ReadonlyMap<InputArg, NpyArray>,
+  precision: ReturnType<typeof precisionArg>,
+): Promise<Inference> {
+  const { loaded } = await loadModelFile(modelPath, loadOptions);
+  const graph = loaded.graph;
+  const nhwc = loaded.format === 'tflite';
+  const bound = bindInputs(inputArgs, graph);
+  const feeds = bound.map((a, i) => prepareInput(loaded, i, arrays.get(a)!, a.file, nhwc));
+
+  const { CompiledModel } = await import('../runtime/compiled-model.ts');
+  const device = await acquireCliDevice();
+  try {
+    const model = await CompiledModel.compile(device, graph, { precision });
+    try {
+      return { loaded, graph, nhwc, results: await model.run(feeds) };
+    } finally {
+      model.dispose();
+    }
+  } finally {
+    device.destroy();
+  }
 }
 
 /** Checks an input array against the declared dims and returns it as the graph's NCHW float32. */
