@@ -176,6 +176,14 @@ describe('ImageClassifier lifecycle', () => {
     await expect(ImageClassifier.create(device, loaded(), { preprocessing: { std: [1, 0, 1] } })).rejects.toThrow(
       new RangeError('preprocessing.std must be three finite non-zero numbers, got [1,0,1]'));
     await expect(ImageClassifier.create(device, loaded(), { preprocessing: { size: [4, 4] } })).rejects.toThrow(ShapeError);
+    for (const size of [32, [2], [2, 0], [2, 1.5], [2, '2'], null]) {
+      await expect(ImageClassifier.create(device, loaded(), { preprocessing: { size: size as never } })).rejects.toThrow(
+        new RangeError(`preprocessing.size must be two positive integers [height, width], got ${JSON.stringify(size)}`));
+    }
+    // An explicitly undefined field keeps the model's value.
+    const kept = await ImageClassifier.create(device, loaded(), { preprocessing: { mean: undefined, size: undefined } });
+    expect(kept.preprocessing).toEqual(preprocessing);
+    kept.dispose();
   });
 
   it('refuses a topK that is not a positive whole number with a RangeError naming it', async () => {

@@ -74,11 +74,17 @@ export function softmaxInPlace(v: Float32Array): Float32Array {
 
 /** The model's preprocessing with `override` over it, checked; an incomplete result is refused. */
 function mergePreprocessing(own: Preprocessing | undefined, override: Partial<Preprocessing> = {}): Preprocessing {
-  const p = { ...own, ...override };
-  if (!(p.size && p.resize && p.cropFraction !== undefined && p.mean && p.std)) {
+  // An explicitly undefined field keeps the model's value rather than erasing it.
+  const given = Object.fromEntries(Object.entries(override).filter(([, v]) => v !== undefined));
+  const p = { ...own, ...given } as Partial<Preprocessing>;
+  if (p.size === undefined || p.resize === undefined || p.cropFraction === undefined || p.mean === undefined || p.std === undefined) {
     throw new UnsupportedFeatureError(
       'the model has no image preprocessing: it is not an image classifier (or give every field of the preprocessing option)',
     );
+  }
+  const size: unknown = p.size;
+  if (!(Array.isArray(size) && size.length === 2 && size.every((x) => Number.isInteger(x) && x > 0))) {
+    throw new RangeError(`preprocessing.size must be two positive integers [height, width], got ${JSON.stringify(size)}`);
   }
   if (p.resize !== 'stretch' && p.resize !== 'center-crop') {
     throw new RangeError(`preprocessing.resize must be 'stretch' or 'center-crop', got ${JSON.stringify(p.resize)}`);
