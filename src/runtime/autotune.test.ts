@@ -58,6 +58,19 @@ describe('tuning caches', () => {
       new RangeError('tuning cache entry "k" is not a tile: {"pixelsPerThread":0,"vec4sPerThread":1}'));
     expect(() => MemoryTuningCache.fromJSON('{')).toThrow(RangeError);
     expect(() => MemoryTuningCache.fromJSON('null')).toThrow(RangeError);
+    for (const text of ['[]', '[{"pixelsPerThread":1,"vec4sPerThread":1}]', '3', '"x"']) {
+      expect(() => MemoryTuningCache.fromJSON(text), text).toThrow(
+        new RangeError(`tuning cache entries must be an object keyed by layer signature, got ${text}`));
+    }
+  });
+
+  it('refuses tiles that compile refuses (checkKernelChoice\'s rules), naming the entry', () => {
+    const refused = (tile: object, why: string) =>
+      expect(() => MemoryTuningCache.fromJSON(JSON.stringify({ k: tile }))).toThrow(new RangeError(`tuning cache entry "k": ${why}`));
+    refused({ pixelsPerThread: 3, vec4sPerThread: 2, shared: true }, 'workgroup-memory tile 3 pixels x 2 vec4s is not implemented (pixels 2, 4, 6 or 8; vec4s 1 to 4)');
+    refused({ pixelsPerThread: 1000, vec4sPerThread: 1 }, 'register tile 1000 pixels x 1 vec4s is not implemented (pixels 1 to 16; vec4s 1 to 8)');
+    refused({ pixelsPerThread: 4, vec4sPerThread: 2, splitK: 4 }, 'split-K needs a workgroup-memory tile (shared: true)');
+    refused({ pixelsPerThread: 2, vec4sPerThread: 2, shared: true, splitK: 65 }, 'splitK 65 is not an integer from 1 to 64');
   });
 
   it('localStorageTuningCache throws UnsupportedFeatureError where there is no localStorage (Node)', () => {

@@ -5,7 +5,7 @@ import type { Conv2dNode, Graph, Shape4, TensorId } from '../graph/ir.ts';
 import { shapeToString } from '../graph/ir.ts';
 import type { CompiledModel } from './compiled-model.ts';
 import type { KernelChoice, Tile } from './lowering.ts';
-import { DEFAULT_KERNEL_CHOICE, defaultKernelChoice, denseTileOf, sharedConvGeometry, splitKFits } from './lowering.ts';
+import { DEFAULT_KERNEL_CHOICE, defaultKernelChoice, denseTileOf, sharedConvGeometry, splitKFits, tileProblem } from './lowering.ts';
 
 /**
  * Measured kernel selection: every convolution is timed with each candidate register tile (one timestamp pair
@@ -24,11 +24,15 @@ export interface TuningCache {
 export class MemoryTuningCache implements TuningCache {
   private readonly entries = new Map<string, Tile>();
 
-  /** Starts with `entries` (what `toJSON` gives); an entry that is no tile is a `RangeError` naming its key. */
+  /** Starts with `entries` (what `toJSON` gives); an entry that is no tile compile takes is a `RangeError` naming its key. */
   constructor(entries: Readonly<Record<string, Tile>> = {}) {
-    if (typeof entries !== 'object' || entries === null) throw new RangeError(`tuning cache entries must be an object, got ${String(entries)}`);
+    if (typeof entries !== 'object' || entries === null || Array.isArray(entries)) {
+      throw new RangeError(`tuning cache entries must be an object keyed by layer signature, got ${JSON.stringify(entries) ?? String(entries)}`);
+    }
     for (const [key, tile] of Object.entries(entries)) {
       if (!isTile(tile)) throw new RangeError(`tuning cache entry ${JSON.stringify(key)} is not a tile: ${JSON.stringify(tile)}`);
+      const problem = tileProblem(tile);
+      if (problem !== null) throw new RangeError(`tuning cache entry ${JSON.stringify(key)}: ${problem}`);
       this.entries.set(key, tile);
     }
   }

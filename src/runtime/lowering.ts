@@ -305,29 +305,36 @@ export const MAX_REGISTER_TILE = { pixels: 16, vec4s: 8 } as const;
 /** Most K slices a split-K tile may ask for (the tuner tries up to 16). */
 export const MAX_SPLIT_K = 64;
 
+const count = (v: unknown, lo: number, hi: number): boolean => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
+
+/** Why no kernel implements tile `t` (register or workgroup-memory, with its split-K), or null when one does. */
+export function tileProblem(t: Tile): string | null {
+  const tile = `${String(t.pixelsPerThread)} pixels x ${String(t.vec4sPerThread)} vec4s`;
+  if (t.shared) {
+    if (!count(t.pixelsPerThread, 2, 8) || t.pixelsPerThread % 2 !== 0 || !count(t.vec4sPerThread, 1, 4)) {
+      return `workgroup-memory tile ${tile} is not implemented (pixels 2, 4, 6 or 8; vec4s 1 to 4)`;
+    }
+    if (t.splitK !== undefined && !count(t.splitK, 1, MAX_SPLIT_K)) return `splitK ${String(t.splitK)} is not an integer from 1 to ${MAX_SPLIT_K}`;
+  } else {
+    if (!count(t.pixelsPerThread, 1, MAX_REGISTER_TILE.pixels) || !count(t.vec4sPerThread, 1, MAX_REGISTER_TILE.vec4s)) {
+      return `register tile ${tile} is not implemented (pixels 1 to ${MAX_REGISTER_TILE.pixels}; vec4s 1 to ${MAX_REGISTER_TILE.vec4s})`;
+    }
+    if ((t.splitK ?? 1) !== 1) return 'split-K needs a workgroup-memory tile (shared: true)';
+  }
+  return null;
+}
+
 /**
  * Refuses, with an `UnsupportedFeatureError` naming the field, a kernel choice (`compile`'s `kernels`, or a
  * per-node tile) that no kernel implements, before it becomes degenerate WGSL or a launch of zero workgroups.
  */
 export function checkKernelChoice(choice: KernelChoice): void {
-  const count = (v: unknown, lo: number, hi: number): boolean => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
   const refuse = (where: string, what: string): never => {
     throw new UnsupportedFeatureError(`kernels.${where}: ${what}`);
   };
   const checkTile = (where: string, t: Tile | undefined): void => {
-    if (t === undefined) return;
-    const tile = `${String(t.pixelsPerThread)} pixels x ${String(t.vec4sPerThread)} vec4s`;
-    if (t.shared) {
-      if (!count(t.pixelsPerThread, 2, 8) || t.pixelsPerThread % 2 !== 0 || !count(t.vec4sPerThread, 1, 4)) {
-        refuse(where, `workgroup-memory tile ${tile} is not implemented (pixels 2, 4, 6 or 8; vec4s 1 to 4)`);
-      }
-      if (t.splitK !== undefined && !count(t.splitK, 1, MAX_SPLIT_K)) refuse(where, `splitK ${String(t.splitK)} is not an integer from 1 to ${MAX_SPLIT_K}`);
-    } else {
-      if (!count(t.pixelsPerThread, 1, MAX_REGISTER_TILE.pixels) || !count(t.vec4sPerThread, 1, MAX_REGISTER_TILE.vec4s)) {
-        refuse(where, `register tile ${tile} is not implemented (pixels 1 to ${MAX_REGISTER_TILE.pixels}; vec4s 1 to ${MAX_REGISTER_TILE.vec4s})`);
-      }
-      if ((t.splitK ?? 1) !== 1) refuse(where, 'split-K needs a workgroup-memory tile (shared: true)');
-    }
+    const problem = t === undefined ? null : tileProblem(t);
+    if (problem !== null) refuse(where, problem);
   };
   checkTile('pointwise', choice.pointwise);
   checkTile('conv2d', choice.conv2d);
