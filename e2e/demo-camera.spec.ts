@@ -1,8 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { CHROMIUM_WEBGPU_ARGS } from '../playwright.config.ts';
 import { PROJECT_ROOT, SHARED_CAT, clip, hasShared, topLabel } from './demo-helpers.ts';
+import { SHARED_MODEL } from '../test/shared.ts';
 
 test.use({
   launchOptions: {
@@ -93,6 +94,18 @@ test.describe('webcam demo with a fake camera showing the cat', () => {
     // The next action (here: the still-image source) clears that message.
     await page.locator('input[name="source"][value="image"]').check();
     await expect(page.locator('#message')).not.toHaveClass(/error/);
+  });
+
+  test('a model file and a labels file chosen together: the model loads and takes the labels', async ({ page }) => {
+    await page.goto('/');
+    await expect.poll(() => topLabel(page), { timeout: 60_000 }).toBe('Egyptian cat');
+    const labels = Array.from({ length: 1001 }, (_, i) => (i === 286 ? 'Kitty' : `thing ${i}`)).join('\n');
+    await Promise.all([
+      page.locator('#model-file').setInputFiles({ name: 'second.tflite', mimeType: 'application/octet-stream', buffer: readFileSync(SHARED_MODEL) }),
+      page.locator('#labels-file').setInputFiles({ name: 'mine.txt', mimeType: 'text/plain', buffer: Buffer.from(labels) }),
+    ]);
+    await expect(page.locator('#model-name')).toHaveText('second.tflite', { timeout: 60_000 });
+    await expect.poll(() => topLabel(page), { timeout: 60_000 }).toBe('Kitty');
   });
 
   test('an image wider than the largest texture is scaled down to fit and classified', async ({ page }) => {

@@ -5,7 +5,7 @@
  */
 import { acquireDevice } from '../../src/gpu/device.ts';
 import { detectModelFormat, loadModel, type LoadedModel, type TorchvisionArchitecture } from '../../src/formats/index.ts';
-import { ImageClassifier, type ImageSource } from '../../src/runtime/classifier.ts';
+import { ImageClassifier, type Classification, type ImageSource } from '../../src/runtime/classifier.ts';
 import { WebGPUUnavailableError } from '../../src/errors.ts';
 import { CameraError, startCamera, stopCamera } from './camera.ts';
 import { DEFAULT_LABELS, DEFAULT_MODEL, MAX_MODEL_BYTES, download, parseLabels } from './model-source.ts';
@@ -127,7 +127,8 @@ async function useModel(next: CurrentModel, request: number, done = `${next.name
   }
   const previous = state.classifier;
   state.classifier = classifier;
-  state.model = next;
+  // Labels chosen while this model loaded apply to it too.
+  state.model = { ...next, labels: labelsFor(next.loaded, next.labels).labels };
   elements.modelName.textContent = next.name;
   // The previous classifier may still have a frame in flight: free it once that frame is done, however it ends.
   if (previous) {
@@ -183,22 +184,29 @@ async function loadModelFile(file: File): Promise<void> {
   }
 }
 
-/** A labels file applies to the current model at once (and to later ones with as many classes). */
+/**
+ * A labels file applies to the current model at once, without compiling anything (the page names the classes
+ * itself), and to later models with as many classes. A model still loading picks it up when it is installed.
+ */
 async function loadLabelsFile(file: File): Promise<void> {
   clearActionError();
   state.chosenLabels = { name: file.name, labels: parseLabels(await file.text()) };
-  const current = state.wanted ?? state.model;
+  const current = state.model;
   if (!current) return;
   const { labels, warning } = labelsFor(current.loaded, current.labels);
   if (warning) {
     say(warning, 'error');
     return;
   }
-  try {
-    await useModel({ ...current, labels }, ++state.modelRequests, `Labels from ${file.name} applied to ${current.name}.`);
-  } catch (e) {
-    say(`${current.name}: ${(e as Error).message}`, 'error');
-  }
+  state.model = { ...current, labels };
+  say(`Labels from ${file.name} applied to ${current.name}.`);
+  if (state.source === 'image') requestStill();
+}
+
+/** The page's names for the classes: the current model's labels where it has them. */
+function named(top: readonly Classification[]): Classification[] {
+  const labels = state.model?.labels;
+  return top.map((t) => ({ ...t, label: labels?.[t.index] ?? t.label }));
 }
 
 async function loadImageFile(file: File): Promise<void> {
@@ -301,7 +309,7 @@ async function classify(source: ImageSource): Promise<void> {
     state.frames = [...state.frames.filter((t) => now - t < 2000), now];
     state.classified++;
     const fps = state.frames.length > 1 ? ((state.frames.length - 1) * 1000) / (now - state.frames[0]) : null;
-    showPredictions(top);
+    showPredictions(named(top));
     showStats(fps, gpu ?? wall, gpu !== null ? 'gpu' : 'wall');
     if (state.messageClears === 'classified') say('');
   } catch (e) {
