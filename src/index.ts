@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * webcnn: a WebGPU compute-shader inference engine for convolutional networks.
  *

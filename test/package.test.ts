@@ -3,7 +3,8 @@
  * JavaScript and declarations), and `package.json`'s exports point `webcnn` and `webcnn/node` there. A plain
  * Node program and a strict TypeScript project, each in a folder outside this repository with the package
  * linked into its node_modules, must import, type-check and run it; Node does not run TypeScript from
- * node_modules, so the sources alone would not do.
+ * node_modules, so the sources alone would not do. The declarations pull in `@webgpu/types` themselves (a
+ * dependency), so the consumer lists only `node` in its `types`.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -68,7 +69,7 @@ await compileModel(device, loaded.graph, { precison: 'f32' });
 export { dispatches };
 `,
     );
-    const config = { compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, types: ['@webgpu/types', 'node'] }, files: ['app.ts'] };
+    const config = { compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, types: ['node'] }, files: ['app.ts'] };
     writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify(config));
     const tsc = resolve(PROJECT_ROOT, 'node_modules/typescript/bin/tsc');
     await expect(run(process.execPath, [tsc, '-p', consumer], { cwd: consumer })).resolves.toBeDefined();
