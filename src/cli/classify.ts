@@ -94,7 +94,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     try {
       classifier = await ImageClassifier.create(device, loaded, { ...(labels ? { labels } : {}), compile: { precision } });
     } catch (e) {
-      if (e instanceof WebcnnError && !(e instanceof CliError)) throw new CliError(`model ${values.model}: ${e.message}`);
+      if (e instanceof WebcnnError && !(e instanceof CliError)) throw new CliError(`model ${values.model}: ${e.message}`, { cause: e });
       throw e;
     }
     const maxSide = device.limits.maxTextureDimension2D;

@@ -10,6 +10,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, SHARED_CAT, SHARED_LABELS, SHARED_MODEL } from '../../test/shared.ts';
 import { writeNpy, readNpy } from '../formats/npy.ts';
+import { exportOnnx } from '../formats/onnx/index.ts';
+import { GraphBuilder } from '../graph/builder.ts';
 import { writeSafetensors } from '../formats/safetensors/index.ts';
 import { mobilenetV2, mobilenetV2ParamShapes } from '../models/mobilenet-v2.ts';
 import { randomParams } from '../models/params.ts';
@@ -326,6 +328,18 @@ describe.skipIf(!hasLoaders)('webcnn on the GPU', () => {
         'or corrupt (no end-of-central-directory record); the model loads, but its labels are unavailable\n',
     );
     expect(r.stdout).toMatch(/^labels: +none in the model$/m);
+  });
+
+  it.skipIf(!hasClassifier || !existsSync(SHARED_CAT))('classify with a model that is no image classifier names the model; --verbose shows the original error too', async (ctx) => {
+    const b = new GraphBuilder();
+    b.output(b.linear(b.input('features', [1, 4, 1, 1]), { outFeatures: 2, weight: new Float32Array(8) }));
+    const model = join(tmp, 'linear.onnx');
+    writeFileSync(model, exportOnnx(b.build()));
+    const r = await cli(['classify', SHARED_CAT, '-m', model]);
+    if (/WebGPU|adapter/.test(r.stderr)) ctx.skip();
+    expectOneLineError(r, 1, new RegExp(`^webcnn: model ${model}: the model has no image preprocessing`));
+    const verbose = await cli(['classify', SHARED_CAT, '-m', model, '--verbose']);
+    expect(verbose.stderr).toMatch(/\ncaused by: UnsupportedFeatureError: the model has no image preprocessing/);
   });
 
   it.skipIf(!existsSync(SHARED_MODEL))('warns that checkpoint options do not apply to a TFLite model', async () => {

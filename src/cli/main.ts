@@ -69,6 +69,8 @@ function reportError(e: unknown, verbose: boolean): number {
   }
   process.stderr.write(`webcnn: ${message}\n`);
   if (verbose && err.stack) process.stderr.write(`${err.stack}\n`);
+  // A wrapped error (the CLI adding the file name) keeps its own stack, for --verbose.
+  if (verbose && err.cause instanceof Error && err.cause.stack) process.stderr.write(`caused by: ${err.cause.stack}\n`);
   return err instanceof UsageError ? 2 : 1;
 }
 
