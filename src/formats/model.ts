@@ -1,5 +1,6 @@
 import { ModelFormatError } from '../errors.ts';
 import type { Graph } from '../graph/ir.ts';
+import { classOf } from '../util/describe.ts';
 
 /**
  * What every loader returns: the graph IR plus what it takes to feed the model an image and to read its
@@ -74,8 +75,7 @@ export function asModelBytes(bytes: unknown, what: string): Uint8Array {
   if (bytes instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && bytes instanceof SharedArrayBuffer)) {
     return new Uint8Array(bytes);
   }
-  const kind = bytes === null || typeof bytes !== 'object' ? null : (bytes.constructor as { name?: string } | undefined)?.name || 'object';
-  const got = kind ? `${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${kind}` : typeof bytes === 'string' ? 'a string' : String(bytes);
+  const got = bytes !== null && typeof bytes === 'object' ? classOf(bytes) : typeof bytes === 'string' ? 'a string' : String(bytes);
   throw new ModelFormatError(`${what}: expected the file contents as a Uint8Array, ArrayBuffer or other typed array, got ${got}`);
 }
 

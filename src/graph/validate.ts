@@ -2,6 +2,7 @@ import { GraphError, WebcnnError } from '../errors.ts';
 import type { Graph, GraphNode, Shape4, TensorId } from './ir.ts';
 import { shapeToString } from './ir.ts';
 import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, linearOutputShape, padOutputShape, poolOutputShape } from './shapes.ts';
+import { withArticle } from '../util/describe.ts';
 
 const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
   conv2d: [1, 2],
@@ -133,7 +134,7 @@ function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   const t = typeof v;
-  return t === 'object' ? 'an object' : `${/^[aeiou]/.test(t) ? 'an' : 'a'} ${t}`;
+  return withArticle(t);
 }
 
 function checkGraphShape(graph: unknown): asserts graph is Graph {

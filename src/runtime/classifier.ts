@@ -6,6 +6,7 @@ import type { LoadedModel, Preprocessing } from '../formats/model.ts';
 import { pipelineCacheFor } from '../gpu/pipeline-cache.ts';
 import type { CompileOptions } from './compiled-model.ts';
 import { CompiledModel } from './compiled-model.ts';
+import { classOf } from '../util/describe.ts';
 
 /** Decoded RGBA8 pixels (what Node's image decoders produce, and `ImageData` in the browser). */
 export interface RgbaImage {
@@ -115,12 +116,8 @@ function describeValue(v: unknown): string {
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v)}`;
   if (v === null || typeof v !== 'object') return String(v);
   const data = (v as { data?: unknown }).data;
-  const kind = (x: object) => {
-    const name = (x.constructor as { name?: string } | undefined)?.name || 'object';
-    return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
-  };
-  if (data !== undefined) return `an object whose data is ${data !== null && typeof data === 'object' ? kind(data) : String(data)}`;
-  return kind(v);
+  if (data !== undefined) return `an object whose data is ${data !== null && typeof data === 'object' ? classOf(data) : String(data)}`;
+  return classOf(v);
 }
 
 function isRgbaImage(source: ImageSource): source is RgbaImage {

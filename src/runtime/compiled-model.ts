@@ -15,6 +15,7 @@ import type { TuneOptions } from './autotune.ts';
 import { tuneKernels } from './autotune.ts';
 import type { BufferRef, KernelChoice, Step } from './lowering.ts';
 import { defaultKernelChoice, isAliasNode, lowerGraph, optimizeForKernels, storageBytes } from './lowering.ts';
+import { classOf, withArticle } from '../util/describe.ts';
 
 export interface TensorDescription {
   readonly name: string;
@@ -186,14 +187,10 @@ function describeInput(data: unknown): string {
   if (data instanceof Float32Array) return `${data.length} values`;
   const values = (n: number) => `${n} value${n === 1 ? '' : 's'}; convert it with Float32Array.from`;
   if (Array.isArray(data)) return `an Array of ${values(data.length)}`;
-  if (ArrayBuffer.isView(data) && 'length' in data && typeof data.length === 'number') {
-    const type = data.constructor.name;
-    // "a Uint8Array" (you-int), "an Int8Array".
-    return `${/^[AEIO]/.test(type) ? 'an' : 'a'} ${type} of ${values(data.length)}`;
-  }
+  if (ArrayBuffer.isView(data) && 'length' in data && typeof data.length === 'number') return `${classOf(data)} of ${values(data.length)}`;
   if (data instanceof ArrayBuffer) return `an ArrayBuffer of ${data.byteLength} bytes; wrap it with new Float32Array(buffer)`;
   if (data === null || data === undefined) return String(data);
-  return `${typeof data === 'object' ? 'an object' : `a ${typeof data}`} (not a Float32Array)`;
+  return `${withArticle(typeof data)} (not a Float32Array)`;
 }
 
 /**
