@@ -6,7 +6,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { WebcnnError } from '../errors.ts';
 import {
   COMMON_HELP, COMMON_OPTIONS, CliError, MODEL_OPTIONS, MODEL_OPTIONS_HELP, PRECISION_HELP, PRECISION_OPTIONS, UsageError, acquireCliDevice,
-  checkReadable, fsReason, loadModelFile, modelOptions, oneLine, parseCommandArgs, positiveInt, precisionArg, printable, readInputFile, readLabels,
+  checkReadable, fsReason, isStdin, loadModelFile, modelOptions, oneLine, parseCommandArgs, positiveInt, precisionArg, printable, readInputFile, readLabels,
   warn, writeOut,
 } from './common.ts';
 import { decodeImage, shrinkToFit, sniffImage } from './images.ts';
@@ -53,7 +53,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (images.length === 0) throw new UsageError('no image given', 'classify');
-  if (images.filter((i) => i === '-' || i === '/dev/stdin').length > 1) throw new UsageError('standard input can be read once: give - (or /dev/stdin) at most once', 'classify');
+  if (images.filter(isStdin).length > 1) throw new UsageError('standard input can be read once: give - (or /dev/stdin) at most once', 'classify');
   if (!values.model) throw new UsageError('--model FILE is required', 'classify');
   const topK = positiveInt(values.top, '--top', 'classify') ?? 5;
   const precision = precisionArg(values.precision, 'classify');
@@ -120,7 +120,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
 
 /** Refuses a regular file whose first bytes are no PNG, JPEG or BMP signature (a pipe is read in full later). */
 function checkImageSignature(path: string): void {
-  if (path === '-' || !statSync(path).isFile()) return;
+  if (isStdin(path) || !statSync(path).isFile()) return;
   const head = new Uint8Array(8);
   let read: number;
   try {

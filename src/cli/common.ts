@@ -104,11 +104,13 @@ function joinNegativeValues(argv: readonly string[], options: Record<string, Opt
     return name !== undefined && options[name]?.type === 'string' ? name : undefined;
   };
   const args: string[] = [];
+  let optionsEnded = false;
   for (let i = 0; i < argv.length; i++) {
-    const name = argv.slice(0, i).includes('--') ? undefined : takesValue(argv[i]);
+    const name = optionsEnded ? undefined : takesValue(argv[i]);
     if (name !== undefined && /^-\d/.test(argv[i + 1] ?? '')) {
       args.push(`--${name}=${argv[++i]}`);
     } else {
+      optionsEnded ||= argv[i] === '--';
       args.push(argv[i]);
     }
   }
@@ -140,7 +142,7 @@ export function architecture(value: string | undefined, command: string): Archit
 }
 
 /** `-` and `/dev/stdin` read standard input (by descriptor: a socket cannot be opened by path). */
-function isStdin(path: string): boolean {
+export function isStdin(path: string): boolean {
   return path === '-' || path === '/dev/stdin';
 }
 
