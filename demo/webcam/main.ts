@@ -4,6 +4,7 @@
  * is classified next.
  */
 import { acquireDevice } from '../../src/gpu/device.ts';
+import { lostReasonText } from '../../src/gpu/device-lost.ts';
 import { detectModelFormat, loadModel, type LoadedModel, type TorchvisionArchitecture } from '../../src/formats/index.ts';
 import { ImageClassifier, type Classification, type ImageSource } from '../../src/runtime/classifier.ts';
 import { WebGPUUnavailableError } from '../../src/errors.ts';
@@ -95,7 +96,7 @@ async function onDeviceLost(device: GPUDevice, info: GPUDeviceLostInfo): Promise
   if (state.device !== device || state.recovering) return;
   state.recovering = true;
   state.classifier = null;
-  say(`The GPU device was lost (${info.message || info.reason}); recovering…`);
+  say(`The GPU device was lost (${lostReasonText(info)}); recovering…`);
   try {
     state.device = await acquire();
   } catch (e) {

@@ -7,6 +7,11 @@
  * only a set of weak references.
  */
 
+/** What a lost device says happened, for messages: its message, else its reason. */
+export function lostReasonText(info: GPUDeviceLostInfo): string {
+  return info.message || info.reason || 'unknown reason';
+}
+
 export interface LostWatcher {
   onLost(info: GPUDeviceLostInfo): void;
 }

@@ -4,7 +4,7 @@ import { DeviceLostError, DisposedError, GpuError, ResourceLimitError, ShapeErro
 import { deviceAdapterInfo } from '../gpu/device.ts';
 import { BufferTracker } from '../gpu/buffers.ts';
 import type { LostWatcher } from '../gpu/device-lost.ts';
-import { watchDeviceLost } from '../gpu/device-lost.ts';
+import { lostReasonText, watchDeviceLost } from '../gpu/device-lost.ts';
 import { pipelineCacheFor } from '../gpu/pipeline-cache.ts';
 import type { Graph, Shape4, TensorId } from '../graph/ir.ts';
 import { elementCount, shapeToString } from '../graph/ir.ts';
@@ -274,7 +274,7 @@ export class CompiledModel {
   private readonly lostWatcher: LostWatcher = { onLost: (info) => this.markLost(info) };
 
   private markLost(info: GPUDeviceLostInfo): void {
-    if (this.lostReason === null) this.lostReason = info.message || info.reason || 'unknown reason';
+    if (this.lostReason === null) this.lostReason = lostReasonText(info);
   }
 
   static async compile(device: GPUDevice, source: Graph, options: CompileOptions = {}): Promise<CompiledModel> {
@@ -288,7 +288,7 @@ export class CompiledModel {
     };
     watchDeviceLost(device, compileState);
     const lostError = (info: GPUDeviceLostInfo) =>
-      new DeviceLostError(`the GPU device was lost (${info.message || info.reason || 'unknown reason'}) while compiling; compile on a new device`);
+      new DeviceLostError(`the GPU device was lost (${lostReasonText(info)}) while compiling; compile on a new device`);
     validateGraph(source);
     const precision = resolvePrecision(device, options.precision);
     let kernels = options.kernels ?? defaultKernelChoice(deviceAdapterInfo(device));
