@@ -14,6 +14,7 @@ import { FULL_SETTINGS, NETWORK_IDS, describeAdapter, runTimingSuite } from '../
 import { acquireDevice } from '../../src/gpu/device.ts';
 import { breakdownChart, rooflineChart } from './charts.ts';
 import { RowsTable } from './table.ts';
+import { noWebgpuHelp } from '../webgpu-help.ts';
 import './timing.css';
 
 declare global {
@@ -162,9 +163,7 @@ function selectedNetworks(): NetworkId[] | undefined {
   return ids as NetworkId[];
 }
 
-const NO_WEBGPU_HELP =
-  'This page needs WebGPU: Chrome or Edge 113+ (desktop and Android), Safari 26+, or Firefox 141+ on Windows. ' +
-  'On Linux Chrome, enable chrome://flags/#enable-unsafe-webgpu and Vulkan.';
+const NO_WEBGPU_HELP = noWebgpuHelp('page');
 
 /** No WebGPU here: an expected state, not a bug, so help in the page and no console error. */
 function unavailable(reason: string): void {

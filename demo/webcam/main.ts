@@ -5,6 +5,7 @@
  */
 import { acquireDevice } from '../../src/gpu/device.ts';
 import { lostReasonText } from '../../src/gpu/device-lost.ts';
+import { noWebgpuHelp } from '../webgpu-help.ts';
 import { detectModelFormat, loadModel, type LoadedModel, type TorchvisionArchitecture } from '../../src/formats/index.ts';
 import { ImageClassifier, type Classification, type ImageSource } from '../../src/runtime/classifier.ts';
 import { WebGPUUnavailableError } from '../../src/errors.ts';
@@ -59,9 +60,7 @@ declare global {
 }
 window.webcnnDemo = { state };
 
-const NO_WEBGPU_HELP =
-  'This demo needs WebGPU: Chrome or Edge 113+ (desktop and Android), Safari 26+, or Firefox 141+ on Windows. ' +
-  'On Linux Chrome, enable chrome://flags/#enable-unsafe-webgpu and Vulkan.';
+const NO_WEBGPU_HELP = noWebgpuHelp('demo');
 
 /** Messages from here on: an error stays until `messageClears` says (see `state`). */
 function say(text: string, kind: 'info' | 'error' = 'info', clears: 'classified' | 'action' = 'action'): void {
