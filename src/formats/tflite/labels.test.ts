@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../util/random.ts';
 import { loadTflite } from './index.ts';
 import { findLabels, storedZipTextEntries } from './labels.ts';
-import { BuiltinOp, TensorType } from './schema.ts';
-import { options, TfliteWriter } from './test-writer.ts';
+import { tinyClassifier } from './test-writer.ts';
 
 /**
  * A zip archive of stored (uncompressed) entries, as the TFLite metadata tools append to a model: offsets count
@@ -59,28 +58,12 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** A 10-class TFLite classifier (mean over the image, fully connected, softmax). */
-function classifier(): Uint8Array {
-  const w = new TfliteWriter();
-  const x = w.input('image', [1, 8, 6, 3], TensorType.FLOAT32);
-  const axes = w.int32('axes', [2], [1, 2]);
-  const m = w.activation('m', [1, 3]);
-  w.op(BuiltinOp.MEAN, [x, axes], [m], options.reducer(false));
-  const f = w.float32('fc', [10, 3], Array.from({ length: 30 }, (_, i) => i / 30));
-  const y = w.activation('logits', [1, 10]);
-  w.op(BuiltinOp.FULLY_CONNECTED, [m, f, -1], [y], options.fullyConnected());
-  const p = w.activation('probs', [1, 10]);
-  w.op(BuiltinOp.SOFTMAX, [y], [p], options.softmax());
-  w.output(p);
-  return w.build();
-}
-
 const LABELS = Array.from({ length: 10 }, (_, i) => `class ${i}`);
 const labelsZip = (base: number) => zip(base, [{ name: 'labels.txt', data: new TextEncoder().encode(`${LABELS.join('\n')}\n`) }]);
 
 describe('TFLite labels from an appended zip archive', () => {
   it('reads the labels of a whole archive, with no warning', () => {
-    const flat = classifier();
+    const flat = tinyClassifier();
     const model = loadTflite(concat([flat, labelsZip(flat.length)]));
     expect(model.labels).toEqual(LABELS);
     expect(model.metadata.labelsSource).toBe('zip:labels.txt');
@@ -88,7 +71,7 @@ describe('TFLite labels from an appended zip archive', () => {
   });
 
   it('a model cut inside its archive still loads, and warns that the labels are lost', () => {
-    const flat = classifier();
+    const flat = tinyClassifier();
     const whole = concat([flat, labelsZip(flat.length)]);
     // Every cut from 10 bytes into the first local file header to one byte short of the end.
     for (let cut = flat.length + 10; cut < whole.length; cut++) {
@@ -121,7 +104,7 @@ describe('TFLite labels from an appended zip archive', () => {
     const rng = new Rng(3);
     const noise = new Uint8Array(1 << 20).map(() => Math.floor(rng.next() * 256));
     expect(storedZipTextEntries(noise).problem).toBeNull();
-    expect(loadTflite(classifier()).warnings).toBeUndefined();
+    expect(loadTflite(tinyClassifier()).warnings).toBeUndefined();
   });
 
   it('labels found in the metadata make a damaged archive moot', () => {

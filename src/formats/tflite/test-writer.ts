@@ -300,3 +300,27 @@ export class TfliteWriter {
     return b.asUint8Array().slice();
   }
 }
+
+/**
+ * A 10-class TFLite classifier: mean over an 8 x 6 RGB image, fully connected, softmax; the input of type
+ * `inputType` (quantized with `quant`), and `metadata` entries, for the preprocessing and labels tests.
+ */
+export function tinyClassifier(
+  inputType: number = TensorType.FLOAT32,
+  quant?: WriterQuant,
+  metadata: readonly { name: string; data: Uint8Array }[] = [],
+): Uint8Array {
+  const w = new TfliteWriter();
+  const x = w.input('image', [1, 8, 6, 3], inputType, quant);
+  const axes = w.int32('axes', [2], [1, 2]);
+  const m = w.activation('m', [1, 3]);
+  w.op(BuiltinOp.MEAN, [x, axes], [m], options.reducer(false));
+  const f = w.float32('fc', [10, 3], Array.from({ length: 30 }, (_, i) => i / 30));
+  const y = w.activation('logits', [1, 10]);
+  w.op(BuiltinOp.FULLY_CONNECTED, [m, f, -1], [y], options.fullyConnected());
+  const p = w.activation('probs', [1, 10]);
+  w.op(BuiltinOp.SOFTMAX, [y], [p], options.softmax());
+  w.output(p);
+  w.metadata.push(...metadata);
+  return w.build();
+}

@@ -8,7 +8,7 @@ import { FlatReader } from './reader.ts';
 import { BuiltinOp, OptionsType, TensorType } from './schema.ts';
 import * as ref from './test-nhwc.ts';
 import type { WriterQuant } from './test-writer.ts';
-import { options, TfliteWriter } from './test-writer.ts';
+import { options, TfliteWriter, tinyClassifier } from './test-writer.ts';
 
 type Encoding = 'float' | 'float16' | 'uint8' | 'int8';
 
@@ -454,21 +454,8 @@ describe('TFLite loader: layout rules', () => {
 });
 
 describe('TFLite loader: preprocessing, labels and metadata', () => {
-  const classifier = (inputType: number, quant: WriterQuant | undefined, metadata: { name: string; data: Uint8Array }[] = []) => {
-    const w = new TfliteWriter();
-    const x = w.input('image', [1, 8, 6, 3], inputType, quant);
-    const axes = w.int32('axes', [2], [1, 2]);
-    const m = w.activation('m', [1, 3]);
-    w.op(BuiltinOp.MEAN, [x, axes], [m], options.reducer(false));
-    const f = w.float32('fc', [10, 3], Array.from({ length: 30 }, (_, i) => i / 30));
-    const y = w.activation('logits', [1, 10]);
-    w.op(BuiltinOp.FULLY_CONNECTED, [m, f, -1], [y], options.fullyConnected());
-    const p = w.activation('probs', [1, 10]);
-    w.op(BuiltinOp.SOFTMAX, [y], [p], options.softmax());
-    w.output(p);
-    w.metadata.push(...metadata);
-    return loadTflite(w.build());
-  };
+  const classifier = (inputType: number, quant: WriterQuant | undefined, metadata: { name: string; data: Uint8Array }[] = []) =>
+    loadTflite(tinyClassifier(inputType, quant, metadata));
 
   it('uint8 input: mean = z/255, std = 1/(255 s); stretch to the input size', () => {
     const model = classifier(TensorType.UINT8, { scale: [1 / 128], zeroPoint: [128] });
