@@ -10,7 +10,9 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tinyClassifier } from './helpers/tflite-writer.ts';
 import { hasShared, PROJECT_ROOT, SHARED_CAT, SHARED_MODEL } from './shared.ts';
 
 const run = promisify(execFile);
@@ -179,6 +181,13 @@ catch (e) { console.log(JSON.stringify({ typed: e instanceof WebGPUUnavailableEr
     const result = JSON.parse(stdout.trim());
     expect(result.typed).toBe(true);
     expect(result.message).toMatch(/^webcnn\/node needs the 'webgpu' package .*: npm install webgpu$/);
+    // The CLI says the same, alone on its line (no GPU-driver advice: the driver is not what is missing).
+    writeFileSync(join(bare, 'tiny.tflite'), tinyClassifier());
+    const png = new PNG({ width: 6, height: 8 });
+    png.data.fill(128);
+    writeFileSync(join(bare, 'grey.png'), PNG.sync.write(png));
+    const cli = run(join(bare, 'node_modules/.bin/webcnn'), ['classify', 'grey.png', '--model', 'tiny.tflite'], { cwd: bare });
+    await expect(cli).rejects.toMatchObject({ code: 1, stderr: `webcnn: ${result.message}\n` });
   }, 60_000);
 
   const quickstart = readme.split(QUICKSTART_MARKER)[1]?.match(/```js\n([\s\S]*?)```/)?.[1];
