@@ -9,7 +9,7 @@
  */
 import type { StoragePrecision } from '../shaders/common.ts';
 import { loadModel } from '../src/formats/index.ts';
-import { readBmp24 } from '../src/formats/tflite/test-image.ts';
+import { readBmp24 } from './helpers/image.ts';
 import type { Graph } from '../src/graph/ir.ts';
 import { preprocessReference } from '../src/reference/preprocess.ts';
 import { cropFor } from '../src/runtime/classifier.ts';

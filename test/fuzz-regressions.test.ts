@@ -9,7 +9,7 @@ import { ModelFormatError, ResourceLimitError, WebcnnError } from '../src/errors
 import { loadModel } from '../src/formats/index.ts';
 import { findLabels } from '../src/formats/tflite/labels.ts';
 import { BuiltinOp, OptionsType } from '../src/formats/tflite/schema.ts';
-import { options, TfliteWriter } from '../src/formats/tflite/test-writer.ts';
+import { options, TfliteWriter } from './helpers/tflite-writer.ts';
 import { runGraphReference } from '../src/reference/index.ts';
 import { broadcastBomb, deepSubgraphs, emptyNodes, wideScalarMul } from './fuzz/onnx.ts';
 import { aliasChain, sharedTables } from './fuzz/tflite.ts';

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { loadDawn } from '../src/gpu/node-device.ts';
 import * as webcnn from '../src/index.ts';
 import * as webcnnNode from '../src/node.ts';
 import { SHARED_CAT } from './shared.ts';
@@ -86,5 +87,26 @@ describe("webcnn/node", () => {
       if (saved === undefined) delete process.env.XDG_RUNTIME_DIR;
       else process.env.XDG_RUNTIME_DIR = saved;
     }
+  });
+
+  it("says 'npm install webgpu' in one line when the optional peer dependency webgpu is not installed", async () => {
+    // The failure as Node reports it for a package missing from node_modules.
+    const missing = Object.assign(new Error("Cannot find package 'webgpu' imported from /app/node_modules/webcnn/lib/node.js"), { code: 'ERR_MODULE_NOT_FOUND' });
+    const err = await loadDawn(() => Promise.reject(missing)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(webcnnNode.WebGPUUnavailableError);
+    expect((err as Error).message).toMatch(/^webcnn\/node needs the 'webgpu' package .*: npm install webgpu$/);
+    // Installed but broken (no binary for this platform, a missing system library): the cause, on one line.
+    const broken = new Error('libvulkan.so.1: cannot open shared object file\nat dlopen');
+    const err2 = await loadDawn(() => Promise.reject(broken)).catch((e: unknown) => e);
+    expect(err2).toBeInstanceOf(webcnnNode.WebGPUUnavailableError);
+    expect((err2 as Error).message).toBe("the 'webgpu' package (Dawn's WebGPU for Node) failed to load: libvulkan.so.1: cannot open shared object file");
+  });
+
+  it("points Node users of acquireDevice() (no navigator.gpu) to acquireNodeDevice from 'webcnn/node'", async () => {
+    expect((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu).toBeUndefined();
+    const err = await webcnn.acquireDevice().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(webcnn.WebGPUUnavailableError);
+    expect((err as Error).message).toContain("acquireNodeDevice() from 'webcnn/node'");
+    expect((err as Error).message).not.toContain('\n');
   });
 });

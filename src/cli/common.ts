@@ -310,7 +310,9 @@ const GPU_HINT =
 
 /** A WebGPU device from Dawn; a missing adapter becomes a `CliError` with a driver hint. */
 export async function acquireCliDevice(): Promise<GPUDevice> {
-  const { acquireNodeDevice } = await import('../gpu/node-device.ts');
+  const { acquireNodeDevice, loadDawn } = await import('../gpu/node-device.ts');
+  // A missing 'webgpu' package is its own one-line error ('npm install webgpu'); the driver hint is for adapters.
+  await loadDawn();
   try {
     const { device } = await acquireNodeDevice();
     return device;

@@ -6,7 +6,7 @@ import { loadOnnx } from './onnx/index.ts';
 import { attr, encodeModel, makeGraph, makeModel, makeNode, makeTensor, makeValueInfo } from './onnx/writer.ts';
 import { loadTflite } from './tflite/index.ts';
 import { BuiltinOp } from './tflite/schema.ts';
-import { options, TfliteWriter } from './tflite/test-writer.ts';
+import { options, TfliteWriter } from '../../test/helpers/tflite-writer.ts';
 
 describe('checkedElementCount', () => {
   it('multiplies valid dims, allows zeros, and refuses bad or huge dims with typed errors', () => {

@@ -29,7 +29,16 @@ const HINT =
  */
 export async function acquireDevice(options: AcquireDeviceOptions = {}): Promise<AcquiredDevice> {
   const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
-  if (!gpu) throw new WebGPUUnavailableError(`no WebGPU in this environment (navigator.gpu is missing); ${HINT}`);
+  if (!gpu) {
+    // Node has no navigator.gpu: its devices come from Dawn through webcnn/node, which users must be told about.
+    if (isNode()) {
+      throw new WebGPUUnavailableError(
+        "no WebGPU in this environment (navigator.gpu is missing); in Node, use acquireNodeDevice() from 'webcnn/node' " +
+          "(it needs the 'webgpu' package: npm install webgpu)",
+      );
+    }
+    throw new WebGPUUnavailableError(`no WebGPU in this environment (navigator.gpu is missing); ${HINT}`);
+  }
   let adapter: GPUAdapter | null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
@@ -49,6 +58,11 @@ export async function acquireDevice(options: AcquireDeviceOptions = {}): Promise
     },
   });
   return { device, adapterInfo: adapter.info, features: new Set(device.features) };
+}
+
+/** Node.js (or a runtime that presents itself as Node), where `navigator.gpu` never exists. */
+function isNode(): boolean {
+  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 }
 
 /** A device's adapter info, or undefined on implementations that predate `GPUDevice.adapterInfo`. */

@@ -24,12 +24,7 @@ export async function nodeGpu(flags: string[] = []): Promise<GPU> {
       existsSync(SWIFTSHADER_ICD) && !hasHardwareVulkan()) {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   }
-  let mod: typeof import('webgpu');
-  try {
-    mod = await import('webgpu');
-  } catch (e) {
-    throw new WebGPUUnavailableError(`the 'webgpu' package (Dawn for Node) failed to load: ${(e as Error).message}`);
-  }
+  const mod = await loadDawn();
   Object.assign(globalThis, mod.globals);
   const options = [...flags, ...dawnOptionsFromEnv()];
   const key = options.join('\n');
@@ -39,6 +34,33 @@ export async function nodeGpu(flags: string[] = []): Promise<GPU> {
     instances.set(key, gpu);
   }
   return gpu;
+}
+
+/** What webcnn uses of the `webgpu` package (typed here so that the published declarations do not import it). */
+export interface DawnModule {
+  create(options: string[]): GPU;
+  readonly globals: object;
+}
+
+/**
+ * Dawn's Node binding, the `webgpu` package: an optional peer dependency (132 MB of native binaries that browser
+ * users do not need), so it is imported only here, and its absence is a one-line error saying what to install.
+ * `load` is the import itself, replaceable so that tests can make it fail.
+ */
+export async function loadDawn(load: () => Promise<DawnModule> = () => import('webgpu')): Promise<DawnModule> {
+  try {
+    return await load();
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (/cannot find (package|module) ['"]webgpu['"]/i.test(message)) {
+      throw new WebGPUUnavailableError(
+        "webcnn/node needs the 'webgpu' package (Dawn's WebGPU for Node), which is not installed: npm install webgpu",
+        { cause: e },
+      );
+    }
+    const firstLine = message.split('\n', 1)[0];
+    throw new WebGPUUnavailableError(`the 'webgpu' package (Dawn's WebGPU for Node) failed to load: ${firstLine}`, { cause: e });
+  }
 }
 
 /**

@@ -6,8 +6,8 @@
  */
 import { Builder } from 'flatbuffers';
 import { BuiltinOp, OptionsType, TensorType } from '../../src/formats/tflite/schema.ts';
-import type { OptionField } from '../../src/formats/tflite/test-writer.ts';
-import { options, TfliteWriter } from '../../src/formats/tflite/test-writer.ts';
+import type { OptionField } from '../helpers/tflite-writer.ts';
+import { options, TfliteWriter } from '../helpers/tflite-writer.ts';
 import type { Rng } from '../../src/util/random.ts';
 import type { Encoding } from './corpus.ts';
 import { tfliteClassifierWriter, tfliteMiscWriter } from './corpus.ts';

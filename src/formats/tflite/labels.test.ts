@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../util/random.ts';
 import { loadTflite } from './index.ts';
 import { findLabels, storedZipTextEntries } from './labels.ts';
-import { tinyClassifier } from './test-writer.ts';
+import { tinyClassifier } from '../../../test/helpers/tflite-writer.ts';
 
 /**
  * A zip archive of stored (uncompressed) entries, as the TFLite metadata tools append to a model: offsets count

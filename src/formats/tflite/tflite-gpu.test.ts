@@ -11,7 +11,7 @@ import { runGraphReference } from '../../reference/index.ts';
 import { CompiledModel } from '../../runtime/compiled-model.ts';
 import { hasShared, SHARED_CAT, SHARED_LABELS, SHARED_MODEL } from '../../../test/shared.ts';
 import { loadTflite } from './index.ts';
-import { readBmp24, resizeArea, toInputTensor, topK } from './test-image.ts';
+import { readBmp24, resizeArea, toInputTensor, topK } from '../../../test/helpers/image.ts';
 
 const shared = hasShared();
 if (!shared) console.warn(`skipping the TFLite GPU test: ${SHARED_MODEL} is missing (set WEBCNN_SHARED)`);

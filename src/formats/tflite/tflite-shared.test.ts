@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runGraphReference } from '../../reference/index.ts';
 import { hasShared, SHARED_CAT, SHARED_LABELS, SHARED_MODEL } from '../../../test/shared.ts';
 import { loadTflite } from './index.ts';
-import { readBmp24, resizeArea, resizeBilinear, toInputTensor, topK } from './test-image.ts';
+import { readBmp24, resizeArea, resizeBilinear, toInputTensor, topK } from '../../../test/helpers/image.ts';
 
 const shared = hasShared();
 if (!shared) console.warn(`skipping the shared TFLite model tests: ${SHARED_MODEL} is missing (set WEBCNN_SHARED)`);

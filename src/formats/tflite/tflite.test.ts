@@ -6,9 +6,9 @@ import { Rng } from '../../util/random.ts';
 import { irShapeFromDims, isTflite, loadTflite, samePadding } from './index.ts';
 import { FlatReader } from './reader.ts';
 import { BuiltinOp, OptionsType, TensorType } from './schema.ts';
-import * as ref from './test-nhwc.ts';
-import type { WriterQuant } from './test-writer.ts';
-import { options, TfliteWriter, tinyClassifier } from './test-writer.ts';
+import * as ref from '../../../test/helpers/tflite-nhwc.ts';
+import type { WriterQuant } from '../../../test/helpers/tflite-writer.ts';
+import { options, TfliteWriter, tinyClassifier } from '../../../test/helpers/tflite-writer.ts';
 
 type Encoding = 'float' | 'float16' | 'uint8' | 'int8';
 

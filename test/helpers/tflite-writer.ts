@@ -3,7 +3,7 @@
  * loader's unit tests. Covers the schema subset the loader reads (field slots as in `schema.ts`).
  */
 import { Builder } from 'flatbuffers';
-import { BuiltinOp, OptionsType, TensorType } from './schema.ts';
+import { BuiltinOp, OptionsType, TensorType } from '../../src/formats/tflite/schema.ts';
 
 export interface WriterQuant {
   scale: number[];

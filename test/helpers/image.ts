@@ -2,7 +2,7 @@
  * Test-only image helpers: a minimal reader for uncompressed 24-bit BMPs and two resizers, enough to feed the
  * shared cat photo to a classifier.
  */
-import type { Preprocessing } from '../model.ts';
+import type { Preprocessing } from '../../src/formats/model.ts';
 
 export interface RgbImage {
   readonly width: number;
