@@ -29,7 +29,7 @@ const QUICKSTART_MARKER = '<!-- quickstart:node -->';
  * Until README.md carries the marker (issue 15's README rewrite), a README without it skips the quick-start
  * test instead of failing it; set to true once it does, so that losing the marker fails.
  */
-const QUICKSTART_REQUIRED = false;
+const QUICKSTART_REQUIRED = true;
 
 const work = mkdtempSync(join(tmpdir(), 'webcnn-package-'));
 /** With the tarball and `webgpu` installed. */
