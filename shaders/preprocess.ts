@@ -4,9 +4,12 @@ import { WORKGROUP_SIZE, bindingDecls, entryPoint, uniformStruct } from './commo
 
 /**
  * Image -> network input, on the GPU: crops a rectangle of an RGBA texture, resamples it to the network's
- * input size with a triangle (bilinear) filter widened by the downscale factor (so large frames are averaged,
- * not aliased, as PIL's antialiased resize does), normalises `(p - mean) / std` and writes NCHW f32.
- * One output pixel per invocation.
+ * input size as PIL's `resize(BILINEAR)` and torchvision's `antialias=True` do (a triangle filter widened by
+ * the downscale factor, so large frames are averaged, not aliased; its weights normalised over the source
+ * pixels inside the image, so edges are not replicated; plain bilinear when upscaling), normalises
+ * `(p - mean) / std` and writes NCHW f32. One output pixel per invocation; the oracle is
+ * src/reference/preprocess.ts. Each invocation reads every source pixel its window covers, so a frame costs
+ * about 4 x its pixel count in texture reads whatever the output size.
  */
 export const PREPROCESS_UNIFORMS: readonly UniformField[] = [
   { name: 'outW', type: 'u32' },
@@ -33,9 +36,6 @@ const BINDINGS: readonly KernelBinding[] = [
   { name: 'params', kind: 'uniform' },
 ];
 
-/** Most taps per axis, bounding the work per pixel for huge downscales (a 4K frame to 224 needs ~35). */
-export const MAX_TAPS = 64;
-
 /**
  * @param external read a `texture_external` (a video frame imported with `importExternalTexture`, no copy)
  *   instead of an rgba8unorm `texture_2d`.
@@ -50,13 +50,14 @@ export function preprocessProgram(external = false): KernelProgram {
 ${uniformStruct(PREPROCESS_UNIFORMS)}
 ${decls}
 
-struct Taps { first: i32, count: i32, center: f32, support: f32 }
+// The source pixels inside the image under the filter of one output pixel (center in pixel indices).
+struct Taps { first: i32, last: i32, center: f32, support: f32 }
 
 fn taps(outIndex: u32, crop: f32, scale: f32, support: f32, size: i32) -> Taps {
   let center = crop + (f32(outIndex) + 0.5) * scale - 0.5;
-  let first = i32(ceil(center - support));
-  let last = i32(floor(center + support));
-  return Taps(first, min(last - first + 1, ${MAX_TAPS}), center, support);
+  let first = max(i32(ceil(center - support)), 0);
+  let last = min(i32(floor(center + support)), size - 1);
+  return Taps(first, last, center, support);
 }
 
 ${entryPoint(WORKGROUP_SIZE)}
@@ -67,16 +68,11 @@ ${entryPoint(WORKGROUP_SIZE)}
   let ty = taps(oy, params.cropY, params.scaleY, params.supportY, params.srcH);
   var sum = vec3<f32>(0.0);
   var weightSum = 0.0;
-  for (var j = 0; j < ty.count; j++) {
-    let sy = ty.first + j;
-    let wy = max(0.0, 1.0 - abs(f32(sy) - ty.center) / ty.support);
+  for (var y = ty.first; y <= ty.last; y++) {
+    let wy = max(0.0, 1.0 - abs(f32(y) - ty.center) / ty.support);
     if (wy == 0.0) { continue; }
-    let y = clamp(sy, 0, params.srcH - 1);
-    for (var i = 0; i < tx.count; i++) {
-      let sx = tx.first + i;
-      let wx = max(0.0, 1.0 - abs(f32(sx) - tx.center) / tx.support);
-      let w = wx * wy;
-      let x = clamp(sx, 0, params.srcW - 1);
+    for (var x = tx.first; x <= tx.last; x++) {
+      let w = max(0.0, 1.0 - abs(f32(x) - tx.center) / tx.support) * wy;
       sum += w * ${external ? 'textureLoad(image, vec2<i32>(x, y))' : 'textureLoad(image, vec2<i32>(x, y), 0)'}.rgb;
       weightSum += w;
     }

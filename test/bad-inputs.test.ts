@@ -83,15 +83,22 @@ describe('device limits at compile time', () => {
     await expect(compile).rejects.toThrow(/buffer of \d+ bytes exceeds the device's (maxBufferSize|maxStorageBufferBindingSize) \d+/);
     // It names an activation buffer (not an internal "slot") and says what makes activations smaller.
     await expect(compile).rejects.toThrow(/^activation buffer 0: .*; use a smaller batch or input size, or precision 'f16-packed' \(half the bytes\)$/);
-    // The failed compile closed the error scopes it opened: a later GPU error is not swallowed by a stale one.
-    let uncaptured = 0;
-    const count = () => uncaptured++;
-    device.addEventListener('uncapturederror', count);
+    // The failed compile closed the error scopes it opened: none is left to pop ...
+    await expect(device.popErrorScope()).rejects.toThrow();
+    // ... so a later GPU error is not swallowed by a stale one but reaches 'uncapturederror'. The test waits for
+    // that event itself (no sleep); were the error swallowed, it would never come and the test would time out.
+    const messages: string[] = [];
+    const reported = new Promise<void>((done) => {
+      device.addEventListener('uncapturederror', (e) => {
+        messages.push((e as GPUUncapturedErrorEvent).error.message);
+        done();
+      });
+    });
     device.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.MAP_WRITE }); // invalid usage
+    await reported;
     await device.queue.onSubmittedWorkDone();
-    await new Promise((r) => setTimeout(r, 50));
-    device.removeEventListener('uncapturederror', count);
-    expect(uncaptured).toBe(1);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/usage/i);
     // And the device keeps working.
     const small = await CompiledModel.compile(device, pointwise(1, 2, 1, 1, new Float32Array([1, 2]), NO_ACTIVATION));
     expect(Array.from((await small.run([new Float32Array([3])]))[0])).toEqual([3, 6]);

@@ -2,7 +2,8 @@
  * Issue #6's accuracy check on the shared real model (MobileNetV2 1.0 224 quant TFLite, dequantized to f32
  * weights) and the shared cat photo, run by the Playwright spec (`e2e/f16.spec.ts`) and by
  * `test/run-gpu-cases.ts` (so that a run on a GPU with `shader-f16` exercises native f16). The image is
- * preprocessed on the CPU exactly as `ImageClassifier` does it on the GPU, the same input goes to an f32 model
+ * preprocessed on the CPU by the oracle that `ImageClassifier`'s kernel is checked against (PIL's resize, see
+ * src/reference/preprocess.ts), the same input goes to an f32 model
  * and to one per f16 precision, each model reading back both its probabilities (its own softmax, at its
  * precision) and its logits (the softmax's input). Pass: class 286 (Egyptian cat) is top-1 with p >= 0.7, and
  * max |logit - logit_f32| <= 1e-2 * max |logit_f32|.
@@ -12,7 +13,6 @@ import { loadModel } from '../src/formats/index.ts';
 import { readBmp24 } from './helpers/image.ts';
 import type { Graph } from '../src/graph/ir.ts';
 import { preprocessReference } from '../src/reference/preprocess.ts';
-import { cropFor } from '../src/runtime/classifier.ts';
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
 import { NO_SHADER_F16 } from './case-runner.ts';
 
@@ -82,7 +82,7 @@ export async function checkSharedModelAccuracy(
     for (let c = 0; c < 3; c++) rgba[4 * i + c] = image.data[3 * i + c];
     rgba[4 * i + 3] = 255;
   }
-  const input = preprocessReference(rgba, image.width, image.height, cropFor(image.width, image.height, p), p);
+  const input = preprocessReference(rgba, image.width, image.height, p);
 
   const run = async (precision: StoragePrecision): Promise<[Float32Array, Float32Array]> => {
     const model = await CompiledModel.compile(device, graph, { precision });

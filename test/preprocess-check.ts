@@ -1,6 +1,7 @@
 /**
  * Runs the GPU preprocessing kernel alone on an RGBA image and compares it with the CPU reference
- * (src/reference/preprocess.ts). Shared by the Node and browser tests.
+ * (src/reference/preprocess.ts), which works out the crop itself from the preprocessing (torchvision's
+ * Resize + CenterCrop), so that cropFor is checked too. Shared by the Node and browser tests.
  */
 import { packUniforms } from '../shaders/common.ts';
 import { preprocessProgram, preprocessUniforms } from '../shaders/preprocess.ts';
@@ -31,8 +32,8 @@ export function testImage(width: number, height: number, seed = 3): Uint8Array<A
   return data;
 }
 
-export async function checkPreprocess(device: GPUDevice, width: number, height: number, p: Preprocessing): Promise<PreprocessCheck> {
-  const image = testImage(width, height);
+/** The kernel's output for an RGBA image, with the crop and uniforms the classifier gives it. */
+export async function runPreprocessKernel(device: GPUDevice, image: Uint8Array<ArrayBuffer>, width: number, height: number, p: Preprocessing): Promise<Float32Array> {
   const program = preprocessProgram();
   const pipeline = await pipelineCacheFor(device).get(program);
   const [outH, outW] = p.size;
@@ -66,7 +67,13 @@ export async function checkPreprocess(device: GPUDevice, width: number, height: 
   read.unmap();
   for (const b of [dst, read, uniforms]) b.destroy();
   texture.destroy();
-  const ref = preprocessReference(image, width, height, crop, p);
+  return gpu;
+}
+
+export async function checkPreprocess(device: GPUDevice, width: number, height: number, p: Preprocessing): Promise<PreprocessCheck> {
+  const image = testImage(width, height);
+  const gpu = await runPreprocessKernel(device, image, width, height, p);
+  const ref = preprocessReference(image, width, height, p);
   let maxAbsError = 0;
   for (let i = 0; i < ref.length; i++) maxAbsError = Math.max(maxAbsError, Math.abs(gpu[i] - ref[i]));
   return { maxAbsError, values: ref.length };

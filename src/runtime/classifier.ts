@@ -42,16 +42,33 @@ export interface ClassifierOptions {
   readonly preprocessing?: Partial<Preprocessing>;
 }
 
-/** The part of the source image that is resized to the network input. */
+/**
+ * The part of the source image that is resized to the network input, in source pixels (fractional).
+ * 'center-crop' is torchvision's `Resize(S)` + `CenterCrop(size)`, `S = round(min(size) / cropFraction)`,
+ * mapped back to the source exactly: the short side is resized to `S` and the long side to
+ * `floor(S * long / short)` (so each axis has its own scale, as there), and the crop starts at
+ * `round((resized - size) / 2)` resized pixels (Python's round, half to even). An axis where the crop is
+ * larger than the resized image is taken whole (stretched; torchvision would pad).
+ */
 export function cropFor(width: number, height: number, p: Preprocessing): CropRect {
   if (p.resize === 'stretch') return { x: 0, y: 0, width, height };
-  // torchvision: Resize(short side = size / cropFraction), then CenterCrop(size), mapped back to source pixels.
   const [outH, outW] = p.size;
-  const resizedShort = Math.round(Math.min(outH, outW) / p.cropFraction);
-  const scale = Math.min(width, height) / resizedShort;
-  const cw = Math.min(width, outW * scale);
-  const ch = Math.min(height, outH * scale);
-  return { x: (width - cw) / 2, y: (height - ch) / 2, width: cw, height: ch };
+  const short = Math.round(Math.min(outH, outW) / p.cropFraction);
+  const [resizedW, resizedH] = width <= height ? [short, Math.floor((short * height) / width)] : [Math.floor((short * width) / height), short];
+  const axis = (size: number, resized: number, out: number): [number, number] => {
+    if (out > resized) return [0, size];
+    const scale = size / resized;
+    return [roundHalfEven((resized - out) / 2) * scale, out * scale];
+  };
+  const [x, cw] = axis(width, resizedW, outW);
+  const [y, ch] = axis(height, resizedH, outH);
+  return { x, y, width: cw, height: ch };
+}
+
+/** Python 3's `round` for a whole or half number: halves go to the even neighbour. */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /** Indices of the `k` largest scores, best first. */
