@@ -8,7 +8,8 @@
 import { GraphError, ModelFormatError, ShapeError, UnsupportedOpError } from '../../errors.ts';
 import { GraphBuilder } from '../../graph/builder.ts';
 import type { Activation, Pads, Shape4, TensorId } from '../../graph/ir.ts';
-import { NO_ACTIVATION, RELU, RELU6 } from '../../graph/ir.ts';
+import { NO_ACTIVATION, RELU, RELU6, sameShape } from '../../graph/ir.ts';
+import { halfToFloat } from '../half.ts';
 import { validateGraph } from '../../graph/validate.ts';
 import { checkGraphLimits, checkWindow, checkedElementCount, LoadBudget } from '../limits.ts';
 import type { InputQuantization, LoadedModel, Preprocessing } from '../model.ts';
@@ -100,25 +101,12 @@ export function irShapeFromDims(dims: readonly number[]): Shape4 | null {
   }
 }
 
-function sameShape(a: Shape4, b: Shape4): boolean {
-  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
-}
-
 function dimsToString(dims: readonly number[]): string {
   return `[${dims.join(', ')}]`;
 }
 
 function nhwc(s: Shape4): string {
   return `[${s[0]}, ${s[2]}, ${s[3]}, ${s[1]}]`;
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return sign * f * 2 ** -24;
-  if (e === 31) return f ? NaN : sign * Infinity;
-  return sign * (1 + f / 1024) * 2 ** (e - 15);
 }
 
 interface PendingPad {
