@@ -20,7 +20,7 @@
  * `maxStorageBufferBindingSize`) are checked again at compile time by `BufferTracker`.
  */
 import { ModelFormatError, ResourceLimitError, UnsupportedOpError } from '../errors.ts';
-import type { Graph, Shape4 } from '../graph/ir.ts';
+import type { Graph } from '../graph/ir.ts';
 import { storageBytes } from '../graph/storage.ts';
 
 /** Largest single tensor (activation or weight) as float32: 2 GiB. */
