@@ -1,4 +1,4 @@
-import type { BatchNormNode, Graph, GraphNode, TensorId } from '../ir.ts';
+import type { BatchNormNode, Conv2dAttrs, Conv2dNode, Graph, GraphNode, TensorId } from '../ir.ts';
 import { scaledWeightFactor } from './fold-batchnorm.ts';
 import { producers, readerCounts, soleReader } from './util.ts';
 
@@ -24,6 +24,11 @@ export function mergeAffineNodes(graph: Graph, affine: ReadonlySet<TensorId>, al
   if (affine.size === 0) return graph;
   const counts = readerCounts(graph);
   const made = producers(graph);
+  // A batch norm that `foldBatchNorm` will fold into the merged conv (its sole reader).
+  const foldsLater = (id: TensorId): boolean => {
+    if (!soleReader(counts, graph, id)) return false;
+    return graph.nodes.some((n) => n.op === 'batchNorm' && n.inputs[0] === id);
+  };
   const current = new Map<GraphNode, GraphNode>();
   const removed = new Set<GraphNode>();
   for (const node of graph.nodes) {
@@ -43,9 +48,7 @@ export function mergeAffineNodes(graph: Graph, affine: ReadonlySet<TensorId>, al
         return bias;
       };
       if (src.op === 'conv2d') {
-        // A factor of exactly 1 (a constant Add) leaves the weights as they are.
-        const weightScale = scale.every((s) => s === 1) ? src.attrs.weightScale : scaledWeightFactor(src.attrs.weightScale, scale);
-        merged = { ...src, output: node.output, attrs: { ...src.attrs, weightScale, bias: newBias() } };
+        merged = { ...src, output: node.output, attrs: { ...scaleConvWeights(src, scale, foldsLater(node.output), alloc), bias: newBias() } };
       } else {
         const source = src.attrs.weight;
         const perRow = source.length / rows;
@@ -66,4 +69,25 @@ export function mergeAffineNodes(graph: Graph, affine: ReadonlySet<TensorId>, al
   }
   const nodes = graph.nodes.filter((n) => !removed.has(n)).map((n) => current.get(n) ?? n);
   return { ...graph, nodes };
+}
+
+/**
+ * A conv's weights times a per-channel `scale`. Normally the scale becomes the weight factor (no copy). Where
+ * another factor already is there or will come (a chain of constants, a batch norm folded at compile time),
+ * the weights are rounded to f32 once per factor, as loading always did, so that outputs stay bit-identical.
+ */
+function scaleConvWeights(conv: Conv2dNode, scale: Float32Array, foldsLater: boolean, alloc: PassAllocator): Conv2dAttrs {
+  const a = conv.attrs;
+  // A factor of exactly 1 (a constant Add) leaves the weights as they are, unless a factor there must round first.
+  if (scale.every((s) => s === 1) && !(a.weightScale && foldsLater)) return a;
+  if (!a.weightScale && !foldsLater) return { ...a, weightScale: scaledWeightFactor(undefined, scale) };
+  const perOut = a.weight.length / a.outChannels;
+  const rounded = (w: Float32Array, factor: ArrayLike<number>): Float32Array => {
+    const out = alloc.floats(w.length, `${conv.name}: merged weights`);
+    for (let o = 0, k = 0; o < a.outChannels; o++) for (let i = 0; i < perOut; i++, k++) out[k] = w[k] * factor[o];
+    return out;
+  };
+  const weight = a.weightScale ? rounded(a.weight, a.weightScale) : a.weight;
+  if (!foldsLater) return { ...a, weight, weightScale: scaledWeightFactor(undefined, scale) };
+  return { ...a, weight: rounded(weight, scale), weightScale: undefined };
 }
