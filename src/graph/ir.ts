@@ -64,6 +64,10 @@ export function composeActivations(a: Activation, b: Activation): Activation {
 /** Padding as `[top, left, bottom, right]`. */
 export type Pads = readonly [number, number, number, number];
 
+export function addPads(a: Pads, b: Pads): [number, number, number, number] {
+  return [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]];
+}
+
 export interface BatchNormParams {
   readonly gamma: Float32Array;
   readonly beta: Float32Array;

@@ -10,7 +10,7 @@ import type { AttributeProto, NodeProto } from './proto.ts';
 import { AttributeType, int64 } from './proto.ts';
 import type { ConstantTensor } from './tensor.ts';
 import { dataTypeName, decodeTensor, elementCountOf } from './tensor.ts';
-import type { ConstantValue, PaddedValue, RuntimeValue, Value } from './values.ts';
+import type { ConstantValue, RuntimeValue, Value } from './values.ts';
 import { fmt } from './values.ts';
 
 /** The importer as converters use it (an interface, so that `ops/` does not import the importer). */
@@ -25,8 +25,6 @@ export interface ImporterState {
   /** Outputs of per-channel affine depthwise 1x1 convs from constant Add/Sub/Mul/Div (mergeable). */
   readonly affineOutputs: Set<TensorId>;
   readonly budget: LoadBudget;
-  /** The IR tensor of a runtime value, emitting a pending pad when it has not been absorbed. */
-  materialize(v: RuntimeValue | PaddedValue): RuntimeValue;
   /** `v` viewed with other dims of the same element count (no node when the IR shape agrees). */
   reshapeTo(v: RuntimeValue, dims: readonly number[], name: string): RuntimeValue;
 }
@@ -84,12 +82,8 @@ export class NodeContext {
     return v;
   }
 
-  /** A runtime input, pending pads emitted. */
+  /** A runtime input (a computed tensor, not a constant). */
   runtime(k: number, what = `input ${k}`): RuntimeValue {
-    return this.imp.materialize(this.runtimeOrPadded(k, what));
-  }
-
-  runtimeOrPadded(k: number, what = `input ${k}`): RuntimeValue | PaddedValue {
     const v = this.requireInput(k, what);
     if (v.kind === 'constant') {
       throw this.unsupported(`${what} '${this.node.input[k]}' is a constant; webcnn evaluates ${this.opType} on computed tensors only`);

@@ -1,14 +1,15 @@
 /**
  * ONNX ModelProto -> graph IR: the importer walks the nodes in order and hands each to its converter from
  * `ops/index.ts`. It emits plain ops (conv, batchNorm, activation, add, ...) in the shapes `optimizeGraph`
- * fuses at compile time (conv -> batchNorm -> add -> relu/clip). Constant folding happens in the converters (a
- * per-channel constant Add/Sub/Mul/Div becomes a depthwise 1x1 convolution; a zero Pad goes into the next
- * Conv's or average pool's pads); afterwards the shared graph passes merge those affine nodes into their
- * producer and drop dead nodes.
+ * fuses at compile time (conv -> batchNorm -> add -> relu/clip). A per-channel constant Add/Sub/Mul/Div becomes
+ * a depthwise 1x1 convolution and a Pad a pad node; afterwards the shared graph passes merge those affine nodes
+ * into their producer (`mergeAffineNodes`), drop dead nodes (`pruneDeadNodes`) and fold pads into the Conv or
+ * pool that reads them (`absorbPads`).
  */
 import { ModelFormatError, ResourceLimitError, UnsupportedOpError } from '../../errors.ts';
 import { GraphBuilder } from '../../graph/builder.ts';
 import type { Graph, TensorId } from '../../graph/ir.ts';
+import { absorbPads } from '../../graph/passes/absorb-pads.ts';
 import { mergeAffineNodes } from '../../graph/passes/merge-affine.ts';
 import { pruneDeadNodes } from '../../graph/passes/prune.ts';
 import { producers } from '../../graph/passes/util.ts';
@@ -23,7 +24,7 @@ import { CONVERTERS, SUPPORTED_ONNX_OPS } from './ops/index.ts';
 import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from './proto.ts';
 import { DataType, has, int64 } from './proto.ts';
 import { dataTypeName, decodeTensor } from './tensor.ts';
-import type { PaddedValue, RuntimeValue, Value } from './values.ts';
+import type { RuntimeValue, Value } from './values.ts';
 import { fmt, irShapeOf, sameDims } from './values.ts';
 
 /** Static dims for graph inputs, by input name (see `LoadOnnxOptions`). */
@@ -102,7 +103,6 @@ export class Importer implements ImporterState {
     graph.node.forEach((node, index) => this.convertNode(node, index));
 
     const outputDims: number[][] = [];
-    const outputIds: TensorId[] = [];
     for (const output of graph.output) {
       const name = output.name ?? '';
       const v = this.values.get(name);
@@ -110,18 +110,18 @@ export class Importer implements ImporterState {
       if (v.kind === 'constant') {
         throw new UnsupportedOpError(`graph output '${name}' is a constant; webcnn computes outputs from the inputs`);
       }
-      const r = this.materialize(v);
-      if (!this.options.inputDims) this.checkDeclaredOutput(output, r.dims);
-      this.b.output(r.id);
-      this.tensorNames.set(r.id, name);
-      outputIds.push(r.id);
-      outputDims.push([...r.dims]);
+      if (!this.options.inputDims) this.checkDeclaredOutput(output, v.dims);
+      this.b.output(v.id);
+      this.tensorNames.set(v.id, name);
+      outputDims.push([...v.dims]);
     }
 
     let g = this.b.build();
     g = mergeAffineNodes(g, this.affineOutputs, this.budget);
     g = pruneDeadNodes(g);
     g = { ...g, tensors: g.tensors.map((t) => ({ ...t, name: this.tensorNames.get(t.id) ?? t.name })) };
+    // Last: it renumbers tensors, and the maps above are by tensor id.
+    g = absorbPads(g);
     validateGraph(g);
     checkGraphLimits(g, this.budget.fileBytes, 'ONNX');
 
@@ -224,17 +224,6 @@ export class Importer implements ImporterState {
       const message = (e instanceof Error ? e.message : String(e)).split('\n')[0];
       throw new ModelFormatError(`${ctx.where}: ${message}`, { cause: e });
     }
-  }
-
-  /** The IR tensor of a runtime value, emitting a pending pad when it has not been absorbed. */
-  materialize(v: RuntimeValue | PaddedValue): RuntimeValue {
-    if (v.kind === 'runtime') return v;
-    if (!v.materialized) {
-      const id = this.b.pad(v.source.id, { pads: v.pads, value: v.value }, v.nodeName);
-      this.tensorNames.set(id, v.valueName);
-      v.materialized = { kind: 'runtime', dims: v.dims, id };
-    }
-    return v.materialized;
   }
 
   /**

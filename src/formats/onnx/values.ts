@@ -2,7 +2,7 @@
  * How the ONNX importer tracks each ONNX value, and the dims rules every converter shares.
  *
  * Every ONNX value is tracked with its ONNX dims (static; rank 0 to 4) and is either a runtime tensor of the
- * IR, a constant (initializer or Constant node), or a pending zero-pad that the next Conv / pool may absorb.
+ * IR or a constant (initializer or Constant node).
  * IR tensors are `[n, c, h, w]`; an ONNX value of rank r maps to IR by padding its dims with 1s:
  *
  *   rank 0 `[]`         -> `[1, 1, 1, 1]`
@@ -15,7 +15,7 @@
  * them and reshapes between ranks are free or a gather. `LoadedModel.inputDims/outputDims` keep the ONNX dims.
  */
 import { UnsupportedOpError } from '../../errors.ts';
-import type { Activation, Pads, Shape4, TensorId } from '../../graph/ir.ts';
+import type { Activation, Shape4, TensorId } from '../../graph/ir.ts';
 import { NO_ACTIVATION, RELU, RELU6 } from '../../graph/ir.ts';
 import type { ConstantTensor } from './tensor.ts';
 
@@ -25,26 +25,13 @@ export interface RuntimeValue {
   readonly id: TensorId;
 }
 
-/** A constant-mode Pad of the spatial axes not emitted yet: a following Conv or pool may take it as pads. */
-export interface PaddedValue {
-  readonly kind: 'padded';
-  readonly dims: readonly number[];
-  readonly source: RuntimeValue;
-  /** IR pads `[top, left, bottom, right]`. */
-  readonly pads: Pads;
-  readonly value: number;
-  readonly nodeName: string;
-  readonly valueName: string;
-  materialized?: RuntimeValue;
-}
-
 export interface ConstantValue {
   readonly kind: 'constant';
   readonly dims: readonly number[];
   readonly tensor: ConstantTensor;
 }
 
-export type Value = RuntimeValue | PaddedValue | ConstantValue;
+export type Value = RuntimeValue | ConstantValue;
 
 /** ONNX dims (rank 0 to 4) -> IR `[n, c, h, w]` (see the file comment). */
 export function irShapeOf(dims: readonly number[]): Shape4 {

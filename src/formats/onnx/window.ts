@@ -1,5 +1,5 @@
 /** Kernel / stride / dilation / pads of ONNX Conv and pools, resolved into IR pairs. */
-import type { Pads, Shape4 } from '../../graph/ir.ts';
+import type { Shape4 } from '../../graph/ir.ts';
 import { checkWindow } from '../limits.ts';
 import type { NodeContext } from './context.ts';
 import { fmt } from './values.ts';
@@ -76,10 +76,6 @@ export function resolveWindow(ctx: NodeContext, spatialDims: readonly number[], 
     pads: s === 1 ? [begins[0], 0, ends[0], 0] : [begins[0], begins[1], ends[0], ends[1]],
     autoPad,
   };
-}
-
-export function addPads(a: Pads, b: Pads): [number, number, number, number] {
-  return [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]];
 }
 
 export function spatialInput(ctx: NodeContext, v: { dims: readonly number[] }): number {

@@ -3,6 +3,7 @@
  * `ops/index.ts`) and gathers what the file says about preprocessing, labels and itself.
  */
 import { ModelFormatError } from '../../errors.ts';
+import { absorbPads } from '../../graph/passes/absorb-pads.ts';
 import { validateGraph } from '../../graph/validate.ts';
 import { checkGraphLimits, LoadBudget } from '../limits.ts';
 import type { InputQuantization, LoadedModel, Preprocessing } from '../model.ts';
@@ -58,15 +59,14 @@ export function convertModel(model: TfliteModel, bytes: Uint8Array): LoadedModel
   if (model.subgraphs.length === 0) throw new ModelFormatError('tflite: the model has no subgraphs');
   const sg = model.subgraphs[0];
   const conv = new TfliteConverter(model, sg, 0, new LoadBudget(bytes.length));
-  const { builder, outputIrs } = conv.convert(TFLITE_OPS);
-  const graph = builder.build();
+  const graph = absorbPads(conv.convert(TFLITE_OPS).build());
   validateGraph(graph);
   checkGraphLimits(graph, bytes.length, 'tflite');
 
   const inputT = sg.tensors[sg.inputs[0]];
   const outputT = sg.tensors[sg.outputs[0]];
   const { pre, note } = preprocessingFor(inputT);
-  const first = outputIrs[0];
+  const first = graph.outputs[0];
   const outputsProbabilities = graph.nodes.some((n) => n.output === first && n.op === 'softmax');
 
   const metaBuffers = model.metadata.map((m) => ({ name: m.name, data: model.buffers[m.buffer] ?? null }));

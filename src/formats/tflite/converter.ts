@@ -34,8 +34,11 @@ export interface TfliteOpEntry {
   readonly options?: number;
 }
 
+/** A PAD result, which only the single convolution or pool reading it may take (`absorbPads` folds it in). */
 export interface PendingPad {
   readonly source: number;
+  /** The IR pad node's output. */
+  readonly padded: TensorId;
   /** `[top, left, bottom, right]`. */
   readonly pads: Pads;
 }
@@ -273,11 +276,11 @@ export class TfliteConverter {
     throw new ModelFormatError(`${where}: ${role} ${this.tensorLabel(t)} is read before any operator writes it`);
   }
 
-  /** The conv/pool input, looking through a folded PAD. */
-  windowInput(idx: number, where: string): { x: TensorId; pads: Pads; padded: boolean } {
+  /** The conv/pool input (a PAD's result included) and the padding of that PAD (zeros without one). */
+  windowInput(idx: number, where: string): { x: TensorId; pads: Pads } {
     const pending = this.pendingPads.get(idx);
-    if (pending) return { x: this.activation(pending.source, where), pads: pending.pads, padded: true };
-    return { x: this.activation(idx, where), pads: [0, 0, 0, 0], padded: false };
+    if (pending) return { x: pending.padded, pads: pending.pads };
+    return { x: this.activation(idx, where), pads: [0, 0, 0, 0] };
   }
 
   fusedActivation(code: number, where: string): Activation {
@@ -326,20 +329,20 @@ export class TfliteConverter {
     this.irOf.set(idx, ir);
   }
 
+  /** An op's own padding (SAME or VALID) on an input of `size` (a PAD's result included). */
   windowPads(
     padding: number,
-    padded: readonly [number, number],
+    size: readonly [number, number],
     kernel: readonly [number, number],
     stride: readonly [number, number],
     dilation: readonly [number, number],
-    extra: Pads,
     where: string,
   ): Pads {
-    if (padding === Padding.VALID) return extra;
+    if (padding === Padding.VALID) return [0, 0, 0, 0];
     if (padding !== Padding.SAME) throw new ModelFormatError(`${where}: padding ${padding} is neither SAME nor VALID`);
-    const [t, bo] = samePadding(padded[0], kernel[0], stride[0], dilation[0]);
-    const [l, r] = samePadding(padded[1], kernel[1], stride[1], dilation[1]);
-    return [extra[0] + t, extra[1] + l, extra[2] + bo, extra[3] + r];
+    const [t, bo] = samePadding(size[0], kernel[0], stride[0], dilation[0]);
+    const [l, r] = samePadding(size[1], kernel[1], stride[1], dilation[1]);
+    return [t, l, bo, r];
   }
 
   // ---- driver -------------------------------------------------------------------------------------------
@@ -355,7 +358,8 @@ export class TfliteConverter {
     return { code: oc.builtin, name: builtinOpName(oc.builtin) };
   }
 
-  convert(ops: ReadonlyMap<number, TfliteOpEntry>): { builder: GraphBuilder; outputIrs: TensorId[] } {
+  /** Converts the subgraph's operators with the converters of `ops`; the builder then holds the graph. */
+  convert(ops: ReadonlyMap<number, TfliteOpEntry>): GraphBuilder {
     const sg = this.sg;
     const where0 = `tflite subgraph ${this.sgIndex}`;
     // Fail on unsupported ops first, naming the first and listing the rest.
@@ -405,7 +409,7 @@ export class TfliteConverter {
       }
     }
 
-    const outputIrs = sg.outputs.map((idx, k) => {
+    sg.outputs.forEach((idx, k) => {
       const where = `${where0} output ${k}`;
       const t = this.tensor(idx, where);
       if (this.pendingPads.has(idx)) throw new UnsupportedOpError(`${where}: ${this.tensorLabel(t)} is a PAD result`);
@@ -415,8 +419,7 @@ export class TfliteConverter {
         throw new ModelFormatError(`${where}: ${this.tensorLabel(t)} is never written`);
       }
       this.b.output(ir);
-      return ir;
     });
-    return { builder: this.b, outputIrs };
+    return this.b;
   }
 }

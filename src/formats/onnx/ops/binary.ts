@@ -3,7 +3,7 @@ import { checkedElementCount } from '../../limits.ts';
 import { DataType } from '../proto.ts';
 import type { ConstantTensor } from '../tensor.ts';
 import type { Converter, NodeContext } from '../context.ts';
-import type { ConstantValue, PaddedValue, RuntimeValue } from '../values.ts';
+import type { ConstantValue, RuntimeValue } from '../values.ts';
 import { broadcastDims, fmt, irShapeOf, sameDims } from '../values.ts';
 
 export const Add: Converter = binaryConverter('Add');
@@ -37,8 +37,8 @@ function binaryConverter(op: BinaryOp): Converter {
     }
     if (a.kind !== 'constant' && b.kind !== 'constant') {
       if (op !== 'Add') throw ctx.unsupported(`${op} of two computed tensors is not supported (only Add)`);
-      const ra = ctx.imp.materialize(a);
-      const rb = ctx.imp.materialize(b);
+      const ra = a;
+      const rb = b;
       const align = (v: RuntimeValue, tag: string): RuntimeValue =>
         ctx.imp.reshapeTo(v, [...new Array<number>(out.length - v.dims.length).fill(1), ...v.dims], `${ctx.name}/${tag}`);
       const id = ctx.b.add(align(ra, 'align_a').id, align(rb, 'align_b').id, ctx.name);
@@ -46,7 +46,7 @@ function binaryConverter(op: BinaryOp): Converter {
       return;
     }
     const xIsA = a.kind !== 'constant';
-    const x = ctx.imp.materialize((xIsA ? a : b) as RuntimeValue | PaddedValue);
+    const x = (xIsA ? a : b) as RuntimeValue;
     const c = (xIsA ? b : a) as ConstantValue;
     if (!sameDims(out, x.dims)) {
       throw ctx.unsupported(`a constant ${fmt(c.dims)} that broadcasts ${fmt(x.dims)} up to ${fmt(out)} is not supported`);

@@ -1,11 +1,10 @@
-/** Conv (1-D and 2-D, grouped, dilated); a zero Pad in front becomes its padding. */
+/** Conv (1-D and 2-D, grouped, dilated); the `absorbPads` pass later folds a zero Pad in front into its padding. */
 import type { Converter } from '../context.ts';
-import type { RuntimeValue } from '../values.ts';
 import { fmt, sameDims } from '../values.ts';
-import { addPads, outDimsFromIR, resolveWindow, spatialInput } from '../window.ts';
+import { outDimsFromIR, resolveWindow, spatialInput } from '../window.ts';
 
 export const Conv: Converter = (ctx) => {
-  const xv = ctx.runtimeOrPadded(0, 'input X');
+  const xv = ctx.runtime(0, 'input X');
   const rank = spatialInput(ctx, xv);
   const w = ctx.constant(1, 'weight W');
   if (w.dims.length !== rank) throw ctx.invalid(`weight W has dims ${fmt(w.dims)}, expected rank ${rank}`);
@@ -22,22 +21,13 @@ export const Conv: Converter = (ctx) => {
   const biasValues = bias ? ctx.floats(bias, 'bias B') : null;
   if (biasValues && biasValues.length !== M) throw ctx.invalid(`bias B has ${biasValues.length} values, expected ${M}`);
 
-  // Zero padding in front of a convolution is convolution padding.
-  let src: RuntimeValue;
-  let pads = win.pads;
-  if (xv.kind === 'padded' && xv.value === 0 && xv.pads.every((p) => p >= 0)) {
-    src = xv.source;
-    pads = addPads(pads, xv.pads);
-  } else {
-    src = ctx.imp.materialize(xv);
-  }
   const id = ctx.b.conv2d(
-    src.id,
+    xv.id,
     {
       outChannels: M,
       kernel: win.kernel,
       stride: win.stride,
-      padding: pads,
+      padding: win.pads,
       dilation: win.dilation,
       groups: group,
       weight: ctx.floats(w, 'weight W'),

@@ -7,8 +7,7 @@ import { fmt } from '../values.ts';
 export const Pad: Converter = (ctx) => {
   const mode = ctx.attrString('mode', 'constant');
   if (mode !== 'constant') throw ctx.unsupported(`Pad mode '${mode}' is not supported (only 'constant')`);
-  const x0 = ctx.runtimeOrPadded(0, 'data');
-  const x = ctx.imp.materialize(x0);
+  const x = ctx.runtime(0, 'data');
   const rank = x.dims.length;
   let pads: number[];
   let value = 0;
@@ -49,13 +48,6 @@ export const Pad: Converter = (ctx) => {
     return;
   }
   const irPads: Pads = [begin[2], begin[3] ?? 0, end[2], end[3] ?? 0];
-  ctx.setOutput({
-    kind: 'padded',
-    dims,
-    source: x,
-    pads: irPads,
-    value,
-    nodeName: ctx.name,
-    valueName: ctx.outputName(),
-  });
+  // A pad node even where a Conv or pool reads it: the shared `absorbPads` pass folds it in after import.
+  ctx.runtimeOut(ctx.b.pad(x.id, { pads: irPads, value }, ctx.name), dims);
 };

@@ -43,5 +43,5 @@ export const Reshape: Converter = (ctx) => {
 /** A value with new dims (same element count): constants keep their data, runtime tensors reshape. */
 function reshapeValue(ctx: NodeContext, x: Value, dims: number[]): Value {
   if (x.kind === 'constant') return { kind: 'constant', dims, tensor: { ...x.tensor, dims } };
-  return ctx.imp.reshapeTo(ctx.imp.materialize(x), dims, ctx.name);
+  return ctx.imp.reshapeTo(x, dims, ctx.name);
 }

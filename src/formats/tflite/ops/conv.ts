@@ -1,5 +1,6 @@
 /** CONV_2D and DEPTHWISE_CONV_2D: filters transposed to the IR layout; a folded PAD adds to the padding. */
 import { ModelFormatError } from '../../../errors.ts';
+import { addPads } from '../../../graph/ir.ts';
 import { checkWindow } from '../../limits.ts';
 import type { TfliteConverter, TfliteOpConverter } from '../converter.ts';
 import { dimsToString } from '../dims.ts';
@@ -66,8 +67,9 @@ function convert(tc: TfliteConverter, op: TfliteOperator, depthwise: boolean, wh
       }
     }
   }
-  const pads = tc.windowPads(o.padding, [h + extra[0] + extra[2], w + extra[1] + extra[3]], [kh, kw], stride, dilation, extra, where);
-  checkWindow({ kernel: [kh, kw], stride, dilation, pads }, where);
+  const pads = tc.windowPads(o.padding, [h, w], [kh, kw], stride, dilation, where);
+  // Checked as the padding the conv will have once `absorbPads` has folded a PAD in front into it.
+  checkWindow({ kernel: [kh, kw], stride, dilation, pads: addPads(pads, extra) }, where);
   const y = tc.b.conv2d(
     x,
     { outChannels: outC, kernel: [kh, kw], stride, padding: pads, dilation, groups, weight, bias: tc.bias(op, outC, where), activation },

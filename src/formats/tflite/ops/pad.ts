@@ -1,4 +1,7 @@
-/** PAD and PADV2 with zeros: folded into the single convolution (or VALID average pool) that reads the result. */
+/**
+ * PAD and PADV2 with zeros: a pad node, which the `absorbPads` pass folds into the single convolution (or VALID
+ * average pool) that reads it; anything else is refused here, naming why.
+ */
 import { ModelFormatError, UnsupportedOpError } from '../../../errors.ts';
 import type { Pads, Shape4 } from '../../../graph/ir.ts';
 import { sameShape } from '../../../graph/ir.ts';
@@ -6,7 +9,7 @@ import type { TfliteConverter, TfliteOpConverter } from '../converter.ts';
 import { dimsToString, irShapeFromDims, nhwc } from '../dims.ts';
 import { BuiltinOp, builtinOpName, Padding, pool2dOptions } from '../schema.ts';
 
-export const pad: TfliteOpConverter = (tc, op, { code, opName, where }) => {
+export const pad: TfliteOpConverter = (tc, op, { code, opName, where, name }) => {
   const src = op.inputs[0];
   const srcT = tc.tensor(src, where);
   if (tc.pendingPads.has(src)) throw new UnsupportedOpError(`${where}: ${opName} of a PAD output cannot be folded`);
@@ -36,7 +39,8 @@ export const pad: TfliteOpConverter = (tc, op, { code, opName, where }) => {
     throw new ModelFormatError(`${where}: output ${tc.tensorLabel(outT)} is declared ${dimsToString(outT.shape)}, padding gives ${nhwc(expected)}`);
   }
   tc.checkFreshOutput(out, where);
-  tc.pendingPads.set(out, { source: src, pads: [p[2], p[4], p[3], p[5]] });
+  const pads: Pads = [p[2], p[4], p[3], p[5]];
+  tc.pendingPads.set(out, { source: src, padded: tc.b.pad(x, { pads, value: 0 }, name), pads });
   tc.foldedPads++;
 };
 
