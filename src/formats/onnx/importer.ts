@@ -27,8 +27,11 @@ import { dataTypeName, decodeTensor } from './tensor.ts';
 import type { RuntimeValue, Value } from './values.ts';
 import { fmt, irShapeOf, sameDims } from './values.ts';
 
-/** Static dims for graph inputs, by input name (see `LoadOnnxOptions`). */
-export interface ImportOptions {
+export interface LoadOnnxOptions {
+  /**
+   * Static dims for graph inputs, by input name, used instead of what the file declares (for symbolic dims
+   * such as a dynamic height, or another batch size).
+   */
   readonly inputDims?: Readonly<Record<string, readonly number[]>>;
 }
 
@@ -56,7 +59,7 @@ export class Importer implements ImporterState {
 
   constructor(
     private readonly checked: CheckedModel,
-    private readonly options: ImportOptions,
+    private readonly options: LoadOnnxOptions,
     readonly budget: LoadBudget,
   ) {
     this.opset = checked.opset;

@@ -7,27 +7,18 @@ import { ModelFormatError, UnsupportedOpError, WebcnnError } from '../../errors.
 import { LoadBudget } from '../limits.ts';
 import type { LoadedModel, ModelBytes } from '../model.ts';
 import { asModelBytes } from '../model.ts';
-import type { CheckedModel } from './importer.ts';
+import type { CheckedModel, LoadOnnxOptions } from './importer.ts';
 import { Importer } from './importer.ts';
 import type { ModelProto } from './proto.ts';
 import { decodeModelProto, has, int64 } from './proto.ts';
 
+export type { LoadOnnxOptions } from './importer.ts';
 export { SUPPORTED_ONNX_OPS } from './ops/index.ts';
 export { broadcastDims, irShapeOf } from './values.ts';
-
-export interface LoadOnnxOptions {
-  /**
-   * Static dims for graph inputs, by input name, used instead of what the file declares (for symbolic dims
-   * such as a dynamic height, or another batch size).
-   */
-  readonly inputDims?: Readonly<Record<string, readonly number[]>>;
-}
 
 /** Opsets of the default (`ai.onnx`) domain this loader follows. */
 export const MIN_OPSET = 7;
 export const MAX_OPSET = 21;
-
-// Entry point
 
 /**
  * Reads an ONNX model (opsets 7 to 21) into the graph IR. Throws `ModelFormatError` for a file that is not a
