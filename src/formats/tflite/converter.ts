@@ -36,7 +36,6 @@ export interface TfliteOpEntry {
 
 /** A PAD result, which only the single convolution or pool reading it may take (`absorbPads` folds it in). */
 export interface PendingPad {
-  readonly source: number;
   /** The IR pad node's output. */
   readonly padded: TensorId;
   /** `[top, left, bottom, right]`. */

@@ -37,11 +37,9 @@ function binaryConverter(op: BinaryOp): Converter {
     }
     if (a.kind !== 'constant' && b.kind !== 'constant') {
       if (op !== 'Add') throw ctx.unsupported(`${op} of two computed tensors is not supported (only Add)`);
-      const ra = a;
-      const rb = b;
       const align = (v: RuntimeValue, tag: string): RuntimeValue =>
         ctx.imp.reshapeTo(v, [...new Array<number>(out.length - v.dims.length).fill(1), ...v.dims], `${ctx.name}/${tag}`);
-      const id = ctx.b.add(align(ra, 'align_a').id, align(rb, 'align_b').id, ctx.name);
+      const id = ctx.b.add(align(a, 'align_a').id, align(b, 'align_b').id, ctx.name);
       ctx.runtimeOut(id, out);
       return;
     }

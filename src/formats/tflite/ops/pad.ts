@@ -40,7 +40,7 @@ export const pad: TfliteOpConverter = (tc, op, { code, opName, where, name }) =>
   }
   tc.checkFreshOutput(out, where);
   const pads: Pads = [p[2], p[4], p[3], p[5]];
-  tc.pendingPads.set(out, { source: src, padded: tc.b.pad(x, { pads, value: 0 }, name), pads });
+  tc.pendingPads.set(out, { padded: tc.b.pad(x, { pads, value: 0 }, name), pads });
   tc.foldedPads++;
 };
 
