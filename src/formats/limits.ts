@@ -20,7 +20,8 @@
  * `maxStorageBufferBindingSize`) are checked again at compile time by `BufferTracker`.
  */
 import { ModelFormatError, ResourceLimitError, UnsupportedOpError } from '../errors.ts';
-import type { Graph, Shape4 } from '../graph/ir.ts';
+import type { Graph } from '../graph/ir.ts';
+import { storageBytes } from '../graph/storage.ts';
 
 /** Largest single tensor (activation or weight) as float32: 2 GiB. */
 export const MAX_TENSOR_BYTES = 2 ** 31;
@@ -132,12 +133,6 @@ export function checkWindow(w: WindowAttrs, where: string): void {
   }
 }
 
-/** Float32 bytes of an IR tensor as the GPU stores it (NHWC with channels padded to a multiple of 4). */
-export function storedTensorBytes(shape: Shape4): number {
-  const [n, c, h, w] = shape;
-  return n * Math.ceil(c / 4) * 4 * h * w * 4;
-}
-
 /** Weight values a node carries (each of its own, even when another node shares the same array). */
 function nodeWeightValues(node: Graph['nodes'][number]): number {
   switch (node.op) {
@@ -158,7 +153,7 @@ function nodeWeightValues(node: Graph['nodes'][number]): number {
  */
 export function checkGraphLimits(graph: Graph, fileBytes: number, what: string): void {
   for (const t of graph.tensors) {
-    const bytes = storedTensorBytes(t.shape);
+    const bytes = storageBytes(t.shape, 'f32');
     if (!(bytes <= MAX_TENSOR_BYTES)) {
       throw new ResourceLimitError(
         `${what}: tensor ${t.id} '${t.name}' ${dimsText(t.shape)} takes ${bytes} bytes on the GPU, over the ` +

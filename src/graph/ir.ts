@@ -64,6 +64,10 @@ export function composeActivations(a: Activation, b: Activation): Activation {
 /** Padding as `[top, left, bottom, right]`. */
 export type Pads = readonly [number, number, number, number];
 
+export function addPads(a: Pads, b: Pads): [number, number, number, number] {
+  return [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]];
+}
+
 export interface BatchNormParams {
   readonly gamma: Float32Array;
   readonly beta: Float32Array;
@@ -254,6 +258,11 @@ export interface Graph {
 
 export function elementCount(shape: Shape4): number {
   return shape[0] * shape[1] * shape[2] * shape[3];
+}
+
+/** Whether two IR shapes are equal, axis by axis. */
+export function sameShape(a: Shape4, b: Shape4): boolean {
+  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
 }
 
 export function shapeToString(shape: Shape4): string {

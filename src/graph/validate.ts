@@ -1,6 +1,6 @@
 import { GraphError, WebcnnError } from '../errors.ts';
 import type { Graph, GraphNode, Shape4, TensorId } from './ir.ts';
-import { shapeToString } from './ir.ts';
+import { sameShape, shapeToString } from './ir.ts';
 import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, linearOutputShape, padOutputShape, poolOutputShape } from './shapes.ts';
 import { withArticle } from '../util/describe.ts';
 
@@ -18,10 +18,6 @@ const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
   reshape: [1, 1],
   pad: [1, 1],
 };
-
-function sameShape(a: Shape4, b: Shape4): boolean {
-  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
-}
 
 function validShape(s: unknown): s is Shape4 {
   return Array.isArray(s) && s.length === 4 && s.every((d) => Number.isInteger(d) && d >= 1);

@@ -14,11 +14,15 @@ import { splitKReduceProgram } from '../../shaders/split-k.ts';
 import { GraphError, UnsupportedFeatureError } from '../errors.ts';
 import { isSoftwareAdapter } from '../gpu/device.ts';
 import type { Activation, Conv2dAttrs, Conv2dNode, Graph, GraphNode, LinearNode, PoolAttrs, Shape4, SoftmaxAttrs, TensorId } from '../graph/ir.ts';
-import { activationBounds } from '../graph/ir.ts';
+import { activationBounds, sameShape } from '../graph/ir.ts';
 import { optimizeGraph } from '../graph/passes/index.ts';
+import { storageBytes } from '../graph/storage.ts';
 import { toFloat16BitsInto } from './f16.ts';
 import type { WeightPacking } from './pack-weights.ts';
 import { c4, denseConvPacking, depthwisePacking, groupedConvPacking, linearRowsPacking, packBias, packWeights } from './pack-weights.ts';
+
+/** Re-exported for the runtime's users; the rule lives in graph/storage.ts. */
+export { storageBytes };
 
 /**
  * Lowering: each node of an optimized graph becomes one kernel launch (a split-K convolution two) described
@@ -241,12 +245,6 @@ function isFlatChannelSoftmax(attrs: SoftmaxAttrs, shape: Shape4): boolean {
   if (!attrs.axes) return true;
   const [first, last] = attrs.axes;
   return first <= 1 && last >= 1 && (first === 1 || shape[0] === 1);
-}
-
-/** Bytes of a tensor stored as NHWC4: 16 per vec4 of channels at f32, 8 at the f16 precisions. */
-export function storageBytes(shape: Shape4, precision: StoragePrecision = 'f32'): number {
-  const [n, c, h, w] = shape;
-  return n * h * w * c4(c) * bytesPerVec4(precision);
 }
 
 /** Whether a dense conv runs as a pointwise GEMM (1x1, no padding; any stride). */
@@ -735,10 +733,6 @@ function lowerPool(
     buffers: { src: tensor(input), dst: tensor(output) },
     macs: 0,
   };
-}
-
-function sameShape(a: Shape4, b: Shape4): boolean {
-  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
 }
 
 function lowerBroadcastAdd(

@@ -1,6 +1,6 @@
 /**
  * TFLite (`.tflite` flatbuffer, schema version 3) loader: float32, float16 and quantized (uint8 per-tensor,
- * int8 per-channel) CNN classifiers → graph IR. See `convert.ts` for the ops and layout rules.
+ * int8 per-channel) CNN classifiers → graph IR. See `converter.ts` for the layout rules and `ops/` for the ops.
  */
 import type { LoadedModel, ModelBytes } from '../model.ts';
 import { asModelBytes } from '../model.ts';

@@ -22,20 +22,27 @@ export function batchNormScaleShift(bn: BatchNormParams): { scale: Float32Array;
  * packs, and `convWeight` gives the scaled values to everything else.
  */
 export function foldBatchNormIntoConv(conv: Conv2dNode, bn: BatchNormNode): Conv2dNode {
-  const { bias, outChannels, weightScale } = conv.attrs;
-  const scale = new Float64Array(outChannels);
+  const { bias, outChannels } = conv.attrs;
+  const factor = new Float64Array(outChannels);
   const newBias = new Float32Array(outChannels);
   const p = bn.attrs;
   for (let o = 0; o < outChannels; o++) {
     const s = p.gamma[o] / Math.sqrt(p.variance[o] + p.epsilon);
-    scale[o] = weightScale ? weightScale[o] * s : s;
+    factor[o] = s;
     newBias[o] = p.beta[o] + ((bias ? bias[o] : 0) - p.mean[o]) * s;
   }
-  return {
-    ...conv,
-    output: bn.output,
-    attrs: { ...conv.attrs, weightScale: scale, bias: newBias },
-  };
+  return { ...conv, output: bn.output, attrs: { ...conv.attrs, weightScale: scaledWeightFactor(conv.attrs.weightScale, factor), bias: newBias } };
+}
+
+/**
+ * The one way a pass scales a convolution's output channels: the factor goes to `weightScale` (multiplied, in
+ * f64, into one already there) instead of into a copy of the weights. Batch-norm folding and the loaders'
+ * affine merge (`merge-affine.ts`) both use it.
+ */
+export function scaledWeightFactor(existing: Float64Array | undefined, factor: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(factor.length);
+  for (let o = 0; o < factor.length; o++) out[o] = existing ? existing[o] * factor[o] : factor[o];
+  return out;
 }
 
 /**

@@ -2,7 +2,11 @@ import type { Graph } from '../ir.ts';
 import { foldBatchNorm } from './fold-batchnorm.ts';
 import { fuseActivations, fusePoolLinear, fuseResidualAdds } from './fuse.ts';
 
-export { batchNormScaleShift, foldBatchNorm, foldBatchNormIntoConv } from './fold-batchnorm.ts';
+export { absorbPads } from './absorb-pads.ts';
+export { batchNormScaleShift, foldBatchNorm, foldBatchNormIntoConv, scaledWeightFactor } from './fold-batchnorm.ts';
+export { mergeAffineNodes } from './merge-affine.ts';
+export type { PassAllocator } from './merge-affine.ts';
+export { pruneDeadNodes } from './prune.ts';
 export { fuseActivations, fusePoolLinear, fuseResidualAdds } from './fuse.ts';
 
 export interface OptimizeOptions {

@@ -1,0 +1,36 @@
+/**
+ * The TFLite op converter table: builtin opcode -> converter and the options table it must carry. Adding an op
+ * is one module in this folder plus one entry here; the table's order is the order error messages list the
+ * supported ops in.
+ */
+import type { TfliteOpEntry } from '../converter.ts';
+import { BuiltinOp, OptionsType } from '../schema.ts';
+import { activation } from './activation.ts';
+import { add } from './add.ts';
+import { alias } from './alias.ts';
+import { conv2d, depthwiseConv2d } from './conv.ts';
+import { fullyConnected } from './fully-connected.ts';
+import { mean } from './mean.ts';
+import { pad } from './pad.ts';
+import { averagePool2d, maxPool2d } from './pool.ts';
+import { softmax } from './softmax.ts';
+
+export const TFLITE_OPS: ReadonlyMap<number, TfliteOpEntry> = new Map<number, TfliteOpEntry>([
+  [BuiltinOp.CONV_2D, { convert: conv2d, options: OptionsType.Conv2DOptions }],
+  [BuiltinOp.DEPTHWISE_CONV_2D, { convert: depthwiseConv2d, options: OptionsType.DepthwiseConv2DOptions }],
+  [BuiltinOp.ADD, { convert: add, options: OptionsType.AddOptions }],
+  [BuiltinOp.AVERAGE_POOL_2D, { convert: averagePool2d, options: OptionsType.Pool2DOptions }],
+  [BuiltinOp.MAX_POOL_2D, { convert: maxPool2d, options: OptionsType.Pool2DOptions }],
+  [BuiltinOp.MEAN, { convert: mean, options: OptionsType.ReducerOptions }],
+  [BuiltinOp.FULLY_CONNECTED, { convert: fullyConnected, options: OptionsType.FullyConnectedOptions }],
+  [BuiltinOp.RESHAPE, { convert: alias, options: OptionsType.ReshapeOptions }],
+  [BuiltinOp.SQUEEZE, { convert: alias, options: OptionsType.SqueezeOptions }],
+  [BuiltinOp.SOFTMAX, { convert: softmax, options: OptionsType.SoftmaxOptions }],
+  [BuiltinOp.PAD, { convert: pad, options: OptionsType.PadOptions }],
+  [BuiltinOp.PADV2, { convert: pad, options: OptionsType.PadV2Options }],
+  [BuiltinOp.QUANTIZE, { convert: alias, options: OptionsType.QuantizeOptions }],
+  [BuiltinOp.DEQUANTIZE, { convert: alias, options: OptionsType.DequantizeOptions }],
+  [BuiltinOp.RELU, { convert: activation }],
+  [BuiltinOp.RELU6, { convert: activation }],
+  [BuiltinOp.RELU_N1_TO_1, { convert: activation }],
+]);
