@@ -16,8 +16,8 @@ import { GraphBuilder } from '../src/graph/builder.ts';
 import type { Graph } from '../src/graph/ir.ts';
 import { RELU } from '../src/graph/ir.ts';
 import { optimizeGraph } from '../src/graph/passes/index.ts';
-import { profileSteps } from '../src/runtime/autotune.ts';
-import { CompiledModel } from '../src/runtime/compiled-model.ts';
+import { profileSteps } from '../src/runtime/profile-steps.ts';
+import { compileModel } from '../src/runtime/compile.ts';
 import type { Tile } from '../src/runtime/lowering.ts';
 import { GPU_KERNEL_CHOICE, sharedConvGeometry, splitKSlices } from '../src/runtime/lowering.ts';
 import { Rng } from '../src/util/random.ts';
@@ -101,7 +101,7 @@ for (const l of layers) {
   const outShape = graph.tensors[conv.output].shape;
   const { tiles: outTiles, K } = sharedConvGeometry(base, inShape, outShape, conv.attrs);
   const models = await Promise.all(
-    tiles.map((t) => CompiledModel.compile(device, graph, { optimize: false, precision, kernels: { ...GPU_KERNEL_CHOICE, perNode: new Map([[conv.output, t]]) } })),
+    tiles.map((t) => compileModel(device, graph, { optimize: false, precision, kernels: { ...GPU_KERNEL_CHOICE, perNode: new Map([[conv.output, t]]) } })),
   );
   const inputs = models[0].inputs.map((i, k) => new Rng(10 + k).fill(i.shape.reduce((a, b) => a * b, 1), -1, 1));
   for (const m of models) m.writeInputs(inputs);

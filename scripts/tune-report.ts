@@ -20,7 +20,9 @@ import type { Graph } from '../src/graph/ir.ts';
 import { mobilenetV2 } from '../src/models/mobilenet-v2.ts';
 import { randomParams } from '../src/models/params.ts';
 import { resnet50 } from '../src/models/resnet.ts';
-import { MemoryTuningCache, SPLIT_K_MAX_TILES, profileSteps } from '../src/runtime/autotune.ts';
+import { MemoryTuningCache, SPLIT_K_MAX_TILES } from '../src/runtime/autotune.ts';
+import { profileSteps } from '../src/runtime/profile-steps.ts';
+import { compileModel } from '../src/runtime/compile.ts';
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
 import type { KernelChoice, Step, Tile } from '../src/runtime/lowering.ts';
 import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from '../src/runtime/lowering.ts';
@@ -133,13 +135,13 @@ for (const id of pickNetworks(values.networks!, Object.keys(builders), 'usage: n
     );
   };
   for (const [name, kernels] of Object.entries(GLOBAL_CHOICES)) {
-    const model = await CompiledModel.compile(device, graph, { optimize: false, kernels });
+    const model = await compileModel(device, graph, { optimize: false, kernels });
     await measure(name, model);
     model.dispose();
   }
   const cache = new MemoryTuningCache();
   const t0 = performance.now();
-  const tuned = await CompiledModel.compile(device, graph, { optimize: false, tune: { cache, repeats: 5 } });
+  const tuned = await compileModel(device, graph, { optimize: false, tune: { cache, repeats: 5 } });
   const tuneMs = performance.now() - t0;
   console.log(`${id}: tuning took ${tuneMs.toFixed(0)} ms (${cache.size} layer signatures)`);
   await measure('tuned', tuned);
@@ -147,10 +149,10 @@ for (const id of pickNetworks(values.networks!, Object.keys(builders), 'usage: n
   tuned.dispose();
   // Whether a difference comes from the tiles or from the device's state after tuning: the same tiles compiled
   // afresh, and the GPU default again.
-  const again = await CompiledModel.compile(device, graph, { optimize: false, kernels: { ...GPU_KERNEL_CHOICE, perNode: tunedTiles } });
+  const again = await compileModel(device, graph, { optimize: false, kernels: { ...GPU_KERNEL_CHOICE, perNode: tunedTiles } });
   await measure('tuned tiles, recompiled', again);
   again.dispose();
-  const defaultAgain = await CompiledModel.compile(device, graph, { optimize: false, kernels: GPU_KERNEL_CHOICE });
+  const defaultAgain = await compileModel(device, graph, { optimize: false, kernels: GPU_KERNEL_CHOICE });
   await measure('gpu default again', defaultAgain);
   defaultAgain.dispose();
 

@@ -1,11 +1,10 @@
 import { UnsupportedFeatureError } from '../errors.ts';
 import { deviceAdapterInfo, isSoftwareAdapter } from '../gpu/device.ts';
-import { GpuProfiler, observedResolutionMs } from '../gpu/profiler.ts';
+import { GpuProfiler } from '../gpu/profiler.ts';
 import type { Conv2dNode, Graph, Shape4, TensorId } from '../graph/ir.ts';
 import { shapeToString } from '../graph/ir.ts';
-import type { CompiledModel } from './compiled-model.ts';
-import type { KernelChoice, Tile } from './lowering.ts';
-import { DEFAULT_KERNEL_CHOICE, defaultKernelChoice, denseTileOf, sharedConvGeometry, splitKFits, tileProblem } from './lowering.ts';
+import type { KernelChoice, Step, StepKind, Tile } from './lowering.ts';
+import { DEFAULT_KERNEL_CHOICE, defaultKernelChoice, denseTileOf, lowerGraph, sharedConvGeometry, splitKFits, tileProblem } from './lowering.ts';
 
 /**
  * Measured kernel selection: every convolution is timed with each candidate register tile (one timestamp pair
@@ -228,7 +227,24 @@ export interface TuneResult {
   readonly fromCache: number;
 }
 
-type Compile = (kernels: KernelChoice) => Promise<CompiledModel>;
+export interface StepProfile {
+  /** Median GPU time of every launch, ms. */
+  readonly mediansMs: number[];
+  /** The timer's observed step (coarse where timestamps are quantized), ms; Infinity when none was seen. */
+  readonly resolutionMs: number;
+}
+
+/** One timed trial: the launches of the graph compiled with a kernel choice, and their GPU times. */
+export interface Measurement {
+  readonly steps: readonly Step[];
+  readonly profile: StepProfile;
+}
+
+/**
+ * Compiles the tuned graph with `choice` and times every launch (compile.ts gives it; a callback, so the tuner
+ * needs no compiler).
+ */
+export type Measure = (choice: KernelChoice) => Promise<Measurement>;
 
 /** A convolution being tuned: its family, cache key, the tile the base gives it, and the candidates it tries. */
 interface Layer {
@@ -239,10 +255,10 @@ interface Layer {
 }
 
 /**
- * Picks a tile per convolution of an optimized graph. `compile` builds the graph with given kernel choices
- * (CompiledModel.compile without tuning). Needs `timestamp-query`; without it, an `UnsupportedFeatureError`.
+ * Picks a tile per convolution of an optimized graph, timing trials through `measure`. Needs `timestamp-query`;
+ * without it, an `UnsupportedFeatureError`.
  */
-export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Compile, options: TuneOptions = {}): Promise<TuneResult> {
+export async function tuneKernels(device: GPUDevice, graph: Graph, measure: Measure, options: TuneOptions = {}): Promise<TuneResult> {
   if (!GpuProfiler.supported(device)) {
     throw new UnsupportedFeatureError(
       "tuning needs the WebGPU feature 'timestamp-query', which this device lacks (acquire it with timestamps, or compile without tune)",
@@ -251,18 +267,16 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
   const perNode = new Map<TensorId, Tile>();
   const cache = options.cache;
   const prefix = options.adapterKey ? `${options.adapterKey}|` : '';
-  const repeats = options.repeats ?? 3;
   const candidatesOf =
     options.candidates ?? (isSoftwareAdapter(deviceAdapterInfo(device)) ? SOFTWARE_TILE_CANDIDATES : TILE_CANDIDATES);
 
   // Per-layer rules of the base do not apply to tuned layers: each gets an explicit tile.
   const base: KernelChoice = { ...(options.base ?? defaultKernelChoice(deviceAdapterInfo(device))), perNode: undefined };
-  // The base model finds the convolutions and their families, and is the first measured round: a layer keeps
-  // the base's tile unless a candidate is faster by more than the timer can tell apart.
-  const probe = await compile(base);
+  // The base's lowering finds the convolutions and their families; the base is also the first measured round:
+  // a layer keeps the base's tile unless a candidate is faster by more than the timer can tell apart.
   const convs = new Map<TensorId, Layer>();
   const byOutput = new Map(graph.nodes.map((n) => [n.output, n]));
-  for (const step of probe.steps) {
+  for (const step of lowerGraph(graph, base)) {
     const node = step.node === undefined ? undefined : byOutput.get(step.node);
     if (node?.op !== 'conv2d' || !isConvFamily(step.kind) || convs.has(node.output)) continue;
     const inShape = graph.tensors[node.inputs[0]].shape;
@@ -282,18 +296,15 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
     else pending.set(id, c);
   }
   const fromCache = perNode.size;
-  if (pending.size === 0) {
-    probe.dispose();
-    return { perNode, measured: 0, fromCache };
-  }
+  if (pending.size === 0) return { perNode, measured: 0, fromCache };
 
   // times.get(id)[0] is the base's tile; [r + 1] is candidate r of the layer's list. A layer's time is the sum
   // of its launches (a split-K conv has two).
   const times = new Map<TensorId, number[]>();
   let resolutionMs = 0;
-  const record = (model: CompiledModel, profile: StepProfile, slot: number) => {
+  const record = ({ steps, profile }: Measurement, slot: number) => {
     resolutionMs = Math.max(resolutionMs, Number.isFinite(profile.resolutionMs) ? profile.resolutionMs : 0);
-    model.steps.forEach((step, i) => {
+    steps.forEach((step, i) => {
       const out = step.node;
       if (out === undefined || !pending.has(out)) return;
       const list = times.get(out) ?? [];
@@ -301,11 +312,7 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
       times.set(out, list);
     });
   };
-  try {
-    record(probe, await profileStepsDetailed(device, probe, repeats), 0);
-  } finally {
-    probe.dispose();
-  }
+  record(await measure(base), 0);
   // Round r times candidate r of every pending layer's list, all layers in one model per round (a layer with a
   // shorter list repeats its last candidate, whose time then goes unread).
   const rounds = Math.max(...[...pending.values()].map((c) => c.candidates.length));
@@ -314,12 +321,7 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
     for (const [id, c] of pending) {
       trial.set(id, c.candidates[Math.min(round, c.candidates.length - 1)] ?? c.baseTile);
     }
-    const model = await compile({ ...base, perNode: trial });
-    try {
-      record(model, await profileStepsDetailed(device, model, repeats), round + 1);
-    } finally {
-      model.dispose();
-    }
+    record(await measure({ ...base, perNode: trial }), round + 1);
     options.onProgress?.(round + 1, rounds);
   }
 
@@ -371,45 +373,6 @@ function baseTileOf(base: KernelChoice, family: ConvFamily, node: Conv2dNode, in
   return denseTileOf(base, node.attrs, inShape, outShape);
 }
 
-export interface StepProfile {
-  /** Median GPU time of every launch, ms. */
-  readonly mediansMs: number[];
-  /** The timer's observed step (coarse where timestamps are quantized), ms; Infinity when none was seen. */
-  readonly resolutionMs: number;
-}
-
-/** Median GPU time of every launch over `repeats` runs (after one warm-up), one timestamp pair per launch. */
-export async function profileSteps(device: GPUDevice, model: CompiledModel, repeats: number): Promise<number[]> {
-  return (await profileStepsDetailed(device, model, repeats)).mediansMs;
-}
-
-/** `profileSteps` with the timer resolution it observed. Inputs are pseudo-random, not zeros. */
-export async function profileStepsDetailed(device: GPUDevice, model: CompiledModel, repeats: number): Promise<StepProfile> {
-  const profiler = new GpuProfiler(device, model.dispatchCount);
-  try {
-    model.writeInputs(model.inputs.map((i) => new Float32Array(i.shape.reduce((a, b) => a * b, 1)).map((_, k) => Math.sin(k * 0.7071) * 0.5)));
-    const samples: number[][] = model.steps.map(() => []);
-    let resolutionMs = Infinity;
-    for (let run = 0; run <= repeats; run++) {
-      const encoder = device.createCommandEncoder({ label: 'tuning' });
-      model.encode(encoder, (i) => profiler.timestampWrites(i));
-      profiler.resolve(encoder, model.dispatchCount);
-      device.queue.submit([encoder.finish()]);
-      const { durationsMs, timestampsNs } = await profiler.read(model.dispatchCount);
-      if (run === 0) continue;
-      durationsMs.forEach((ms, i) => samples[i].push(ms));
-      resolutionMs = Math.min(resolutionMs, observedResolutionMs(timestampsNs));
-    }
-    const mediansMs = samples.map((s) => {
-      const sorted = [...s].sort((a, b) => a - b);
-      return sorted[Math.floor(sorted.length / 2)] ?? Infinity;
-    });
-    return { mediansMs, resolutionMs };
-  } finally {
-    profiler.destroy();
-  }
-}
-
-function isConvFamily(kind: string): kind is ConvFamily {
+function isConvFamily(kind: StepKind): kind is ConvFamily {
   return kind === 'pointwise' || kind === 'depthwise' || kind === 'conv2d';
 }

@@ -7,7 +7,7 @@ import type { Graph, Shape4 } from '../graph/ir.ts';
 import { RELU, convWeight } from '../graph/ir.ts';
 import { optimizeGraph } from '../graph/passes/index.ts';
 import { mobilenetV2, randomParams } from '../models/index.ts';
-import { dispatchGrid } from './compiled-model.ts';
+import { dispatchGrid } from './compile.ts';
 import { toFloat16Bits } from './f16.ts';
 import { expandGroupedWeights, packDenseConvWeights, packDepthwiseWeights } from './pack-weights.ts';
 import type { BufferRef, KernelChoice, Step } from './lowering.ts';

@@ -47,11 +47,13 @@ export type BufferRef =
    */
   | { readonly kind: 'scratch'; readonly byteLength: number };
 
+/** What a launch computes, for timing breakdowns and the tuner (the conv kinds are its tunable families). */
+export type StepKind = 'pointwise' | 'depthwise' | 'conv2d' | 'linear' | 'pool' | 'layout' | 'elementwise' | 'softmax';
+
 export interface Step {
   /** The graph node's name, or a layout step's description. */
   readonly label: string;
-  /** Kernel kind for timing breakdowns: pointwise, depthwise, conv2d, pool, ... */
-  readonly kind: string;
+  readonly kind: StepKind;
   readonly program: KernelProgram;
   readonly uniforms: Readonly<Record<string, number>>;
   readonly workgroups: number;
