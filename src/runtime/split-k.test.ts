@@ -5,7 +5,7 @@
  * the small-map rule, the tuner's candidates and the timing figures treat the two launches as one layer.
  */
 import { describe, expect, it } from 'vitest';
-import { CONV_SHARED_STEP, convSharedBlock } from '../../shaders/conv-shared.ts';
+import { CONV_SHARED_STEP, convSharedBlock } from '../../shaders/conv-shared/wgsl.ts';
 import { packUniforms } from '../../shaders/common.ts';
 import { buildCase, type ConvCase } from '../../test/gpu-cases.ts';
 import { TILE_CASES } from '../../test/tile-cases.ts';

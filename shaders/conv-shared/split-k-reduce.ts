@@ -1,9 +1,9 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelBinding, KernelProgram, StoragePrecision, UniformField } from './common.ts';
-import { ACTIVATION_UNIFORMS, WORKGROUP_SIZE, bindingDecls, entryPoint, epilogueFunction, finishProgram, uniformStruct } from './common.ts';
+import type { KernelBinding, KernelProgram, StoragePrecision, UniformField } from '../common.ts';
+import { ACTIVATION_UNIFORMS, WORKGROUP_SIZE, bindingDecls, entryPoint, epilogueFunction, finishProgram, uniformStruct } from '../common.ts';
 
 /**
- * Second launch of a split-K convolution (conv-shared.ts with `splitK`): one invocation per output vec4 adds
+ * Second launch of a split-K convolution (wgsl.ts with `splitK`): one invocation per output vec4 adds
  * the `slices` f32 partial sums `partial[s * total + o]` in slice order (so results do not depend on
  * scheduling), then applies what the single-launch kernel's epilogue does: bias, optional residual add, clamp;
  * and stores at the model's precision.

@@ -1,5 +1,5 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
+import type { KernelProgram, StoragePrecision, UniformField } from '../common.ts';
 import {
   ACTIVATION_UNIFORMS,
   CONV_ELEMENT_TYPES,
@@ -12,7 +12,7 @@ import {
   uniformStruct,
   unroll,
   unroll2,
-} from './common.ts';
+} from '../common.ts';
 
 /**
  * Pointwise (1x1) convolution as a register-blocked GEMM over NHWC4 activations:

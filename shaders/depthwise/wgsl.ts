@@ -1,5 +1,5 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
+import type { KernelProgram, StoragePrecision, UniformField } from '../common.ts';
 import {
   ACTIVATION_UNIFORMS,
   CONV_ELEMENT_TYPES,
@@ -11,7 +11,7 @@ import {
   finishProgram,
   uniformStruct,
   unroll,
-} from './common.ts';
+} from '../common.ts';
 
 /**
  * Depthwise KxK convolution (groups = channels) over NHWC4: each invocation computes one vec4 of channels for

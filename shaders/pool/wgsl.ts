@@ -1,6 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
-import { SRC_DST_BINDINGS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, nhwc4Coordinates, uniformStruct } from './common.ts';
+import type { KernelProgram, StoragePrecision, UniformField } from '../common.ts';
+import { SRC_DST_BINDINGS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, nhwc4Coordinates, uniformStruct } from '../common.ts';
 
 /** Max and average pooling over NHWC4, one output vec4 of channels per invocation. */
 export type PoolKind = 'max' | 'avg';
@@ -83,7 +83,7 @@ export const GLOBAL_AVG_POOL_UNIFORMS: readonly UniformField[] = [
 /**
  * `mean_src(i)`: the mean of input vec4 `i` and the `spatial - 1` vec4s that follow it `params.<stride>` apart
  * (one channel vec4 at every position of an NHWC4 map), summed in position order. The global pool kernel and the
- * fused pool + FC heads (linear.ts) share it, so a fused head reads exactly the pooled values the separate pool
+ * fused pool + FC heads (linear/wgsl.ts) share it, so a fused head reads exactly the pooled values the separate pool
  * kernel would have stored (at f32).
  */
 export function meanSrcFunction(stride: 'C4' | 'inC4'): string {

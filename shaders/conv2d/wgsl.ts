@@ -1,5 +1,5 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
+import type { KernelProgram, StoragePrecision, UniformField } from '../common.ts';
 import {
   ACTIVATION_UNIFORMS,
   CONV_ELEMENT_TYPES,
@@ -12,7 +12,7 @@ import {
   uniformStruct,
   unroll,
   unroll2,
-} from './common.ts';
+} from '../common.ts';
 
 /**
  * Dense KxK convolution (groups = 1) as a direct implicit GEMM over NHWC4: each invocation computes

@@ -1,14 +1,14 @@
 /**
- * The split-K convolution's two programs (conv-shared.ts with `splitK`, split-k.ts's reduce), and the plain
+ * The split-K convolution's two programs (wgsl.ts with `splitK`, split-k-reduce.ts), and the plain
  * workgroup-memory kernel they share code with: structure, keys, bindings, precisions, and WGSL validity under
  * Tint (Dawn's null backend, which has `shader-f16`).
  */
 import { describe, expect, it } from 'vitest';
-import { tintFailures } from '../test/tint-check.ts';
-import type { KernelProgram, StoragePrecision } from './common.ts';
-import { STORAGE_PRECISIONS, uniformStruct } from './common.ts';
-import { CONV_SHARED_SPLIT_K_UNIFORMS, CONV_SHARED_UNIFORMS, convSharedProgram } from './conv-shared.ts';
-import { SPLIT_K_REDUCE_UNIFORMS, splitKReduceProgram } from './split-k.ts';
+import { tintFailures } from '../../test/tint-check.ts';
+import type { KernelProgram, StoragePrecision } from '../common.ts';
+import { STORAGE_PRECISIONS, uniformStruct } from '../common.ts';
+import { CONV_SHARED_SPLIT_K_UNIFORMS, CONV_SHARED_UNIFORMS, convSharedProgram } from './wgsl.ts';
+import { SPLIT_K_REDUCE_UNIFORMS, splitKReduceProgram } from './split-k-reduce.ts';
 
 const bools = [false, true];
 const base = { kernelH: 3, kernelW: 3, pixelsPerThread: 2, vec4sPerThread: 2, residual: false, activation: false } as const;

@@ -1,7 +1,7 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
-import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, epilogueFunction, finishProgram, uniformStruct, unroll, unroll2 } from './common.ts';
-import { meanSrcFunction } from './pool.ts';
+import type { KernelProgram, StoragePrecision, UniformField } from '../common.ts';
+import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, epilogueFunction, finishProgram, uniformStruct, unroll, unroll2 } from '../common.ts';
+import { meanSrcFunction } from '../pool/wgsl.ts';
 
 /**
  * Fully connected layer for few rows (batch 1 classifier heads): split-K GEMV. One workgroup per output vec4

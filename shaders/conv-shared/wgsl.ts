@@ -1,7 +1,7 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
-import type { KernelBinding } from './common.ts';
-import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, epilogueFunction, finishProgram, uniformStruct, unroll, unroll2 } from './common.ts';
+import type { KernelProgram, StoragePrecision, UniformField } from '../common.ts';
+import type { KernelBinding } from '../common.ts';
+import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, epilogueFunction, finishProgram, uniformStruct, unroll, unroll2 } from '../common.ts';
 
 /**
  * Dense convolution (any KxK, stride, dilation, padding; 1x1 included) as an implicit GEMM staged through
@@ -10,18 +10,18 @@ import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, ep
  * (8P pixels) x (8V vec4s) block of the output. Per step of four input vec4s, the workgroup loads the input
  * patch (im2col on the fly, zero outside the image) and the weight slice into workgroup memory once and every
  * invocation reads them from there: each global load serves 8 invocations, where the register-blocked kernels
- * (pointwise.ts, conv2d.ts) load everything per invocation. Real GPUs reward that; software adapters, whose
+ * (pointwise/, conv2d/) load everything per invocation. Real GPUs reward that; software adapters, whose
  * barriers are expensive, do not, so the autotuner decides per layer and adapter.
  *
  * Workgroup memory holds f32 at every storage precision (values are converted once, when staged).
  *
- * Weights are packed like conv2d.ts: `[kh][kw][inC4][outC4][4]` vec4s, so K index `k = tap * inC4 + ci4`.
+ * Weights are packed like conv2d/wgsl.ts: `[kh][kw][inC4][outC4][4]` vec4s, so K index `k = tap * inC4 + ci4`.
  *
  * Split-K (`splitK`): for outputs too small to give a GPU enough workgroups (ResNet-50's 7x7 maps: 49 pixels x
  * 512 channels are 32 workgroups of 16 x 64), the K loop is cut into `params.slices` slices of
  * `params.kPerSlice` input vec4s (whole staging steps), one workgroup per (output tile, slice). Each writes its
  * f32 partial sums, without bias or epilogue, to `partial[(slice * pixels + m) * outC4 + co]` (a scratch buffer);
- * `splitKReduceProgram` (split-k.ts) adds the slices, then applies bias, residual and clamp and stores at the
+ * `splitKReduceProgram` (split-k-reduce.ts) adds the slices, then applies bias, residual and clamp and stores at the
  * model's precision. WGSL has no float atomics, hence the second launch.
  */
 export interface ConvSharedVariant {
