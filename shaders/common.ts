@@ -7,12 +7,10 @@
  * the CPU.
  */
 
-export type UniformType = 'u32' | 'i32' | 'f32';
+import type { UniformField } from './uniforms.ts';
+import { uniformBlock } from './uniforms.ts';
 
-export interface UniformField {
-  readonly name: string;
-  readonly type: UniformType;
-}
+export type { UniformField, UniformType } from './uniforms.ts';
 
 export type BindingKind = 'read' | 'write' | 'uniform';
 
@@ -189,10 +187,7 @@ export const SRC_DST_BINDINGS: readonly KernelBinding[] = [
 ];
 
 /** Uniform fields of the fused epilogue's clamp. */
-export const ACTIVATION_UNIFORMS: readonly UniformField[] = [
-  { name: 'actMin', type: 'f32' },
-  { name: 'actMax', type: 'f32' },
-];
+export const ACTIVATION_UNIFORMS = uniformBlock({ actMin: 'f32', actMax: 'f32' });
 
 /** Largest finite f32: stands in for an infinite clamp bound, since WGSL constants cannot be infinite. */
 export const F32_MAX = 3.4028234663852886e38;

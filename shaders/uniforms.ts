@@ -1,4 +1,9 @@
-import type { UniformField, UniformType } from './common.ts';
+export type UniformType = 'u32' | 'i32' | 'f32';
+
+export interface UniformField {
+  readonly name: string;
+  readonly type: UniformType;
+}
 
 /** A uniform block's fields by name, in declaration order (the order of the WGSL struct and the packed bytes). */
 export type UniformSpec = Readonly<Record<string, UniformType>>;

@@ -1,7 +1,8 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelProgram, StoragePrecision, UniformField } from '../common.ts';
+import type { KernelProgram, StoragePrecision } from '../common.ts';
 import type { KernelBinding } from '../common.ts';
 import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, epilogueFunction, finishProgram, uniformStruct, unroll, unroll2 } from '../common.ts';
+import { joinUniforms, uniformBlock } from '../uniforms.ts';
 
 /**
  * Dense convolution (any KxK, stride, dilation, padding; 1x1 included) as an implicit GEMM staged through
@@ -45,33 +46,32 @@ const STEP = CONV_SHARED_STEP;
 const GRID = 8;
 const THREADS = GRID * GRID;
 
-const GEOMETRY_UNIFORMS: readonly UniformField[] = [
-  { name: 'pixels', type: 'u32' },
-  { name: 'K', type: 'u32' },
-  { name: 'tilesN', type: 'u32' },
-  { name: 'tiles', type: 'u32' },
-  { name: 'inH', type: 'u32' },
-  { name: 'inW', type: 'u32' },
-  { name: 'inC4', type: 'u32' },
-  { name: 'outH', type: 'u32' },
-  { name: 'outW', type: 'u32' },
-  { name: 'outC4', type: 'u32' },
-  { name: 'strideY', type: 'u32' },
-  { name: 'strideX', type: 'u32' },
-  { name: 'dilationY', type: 'u32' },
-  { name: 'dilationX', type: 'u32' },
-  { name: 'padTop', type: 'i32' },
-  { name: 'padLeft', type: 'i32' },
-];
+const GEOMETRY_UNIFORMS = uniformBlock({
+  pixels: 'u32',
+  K: 'u32',
+  tilesN: 'u32',
+  tiles: 'u32',
+  inH: 'u32',
+  inW: 'u32',
+  inC4: 'u32',
+  outH: 'u32',
+  outW: 'u32',
+  outC4: 'u32',
+  strideY: 'u32',
+  strideX: 'u32',
+  dilationY: 'u32',
+  dilationX: 'u32',
+  padTop: 'i32',
+  padLeft: 'i32',
+});
 
-export const CONV_SHARED_UNIFORMS: readonly UniformField[] = [...GEOMETRY_UNIFORMS, ...ACTIVATION_UNIFORMS];
+export const CONV_SHARED_UNIFORMS = joinUniforms(GEOMETRY_UNIFORMS, ACTIVATION_UNIFORMS);
 
 /** The split-K variant's: no clamp (the reduce launch applies it); K slices and their length in input vec4s. */
-export const CONV_SHARED_SPLIT_K_UNIFORMS: readonly UniformField[] = [
-  ...GEOMETRY_UNIFORMS,
-  { name: 'slices', type: 'u32' },
-  { name: 'kPerSlice', type: 'u32' },
-];
+export const CONV_SHARED_SPLIT_K_UNIFORMS = joinUniforms(GEOMETRY_UNIFORMS, uniformBlock({
+  slices: 'u32',
+  kPerSlice: 'u32',
+}));
 
 /** Bindings of the split-K variant: input, weights, the f32 partial sums it writes, uniforms. */
 const SPLIT_K_BINDINGS: readonly KernelBinding[] = [
@@ -101,7 +101,7 @@ export function convSharedProgram(v: ConvSharedVariant, precision: StoragePrecis
   const bLoads = (STEP * 4 * BN) / THREADS;
   const pointwise = v.kernelH === 1 && v.kernelW === 1;
   const bindings = splitK ? SPLIT_K_BINDINGS : convBindings(v.residual);
-  const uniforms = splitK ? CONV_SHARED_SPLIT_K_UNIFORMS : CONV_SHARED_UNIFORMS;
+  const uniforms = (splitK ? CONV_SHARED_SPLIT_K_UNIFORMS : CONV_SHARED_UNIFORMS).fields;
   const code = wgsl`
 ${uniformStruct(uniforms)}
 ${bindingDecls(bindings, splitK ? { partial: 'array<vec4<f32>>' } : CONV_ELEMENT_TYPES, precision)}
