@@ -20,6 +20,11 @@ export interface UniformBlock<S extends UniformSpec> {
 /** One number per field of `S`, no more, no fewer. */
 export type UniformValues<S extends UniformSpec> = { readonly [K in keyof S]: number };
 
+declare const checked: unique symbol;
+
+/** Uniform values `uniformValues` checked against a block (a `Launch` takes only these). */
+export type CheckedUniforms = Readonly<Record<string, number>> & { readonly [checked]: true };
+
 /** Keys of `V` that `S` does not declare, mapped to `never`: an extra field then fails to type-check. */
 type NoExtra<S extends UniformSpec, V> = { readonly [K in Exclude<keyof V, keyof S>]: never };
 
@@ -39,7 +44,7 @@ export function joinUniforms<A extends UniformSpec, B extends UniformSpec>(a: Un
 export function uniformValues<S extends UniformSpec, V extends UniformValues<S>>(
   block: UniformBlock<S>,
   values: V & NoExtra<S, V>,
-): Readonly<Record<string, number>> {
+): CheckedUniforms {
   void block;
-  return values;
+  return values as unknown as CheckedUniforms;
 }

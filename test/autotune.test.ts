@@ -4,7 +4,8 @@ import { UnsupportedFeatureError } from '../src/errors.ts';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
 import { optimizeGraph } from '../src/graph/passes/index.ts';
 import { runGraphReference } from '../src/reference/index.ts';
-import { MemoryTuningCache, TILE_CANDIDATES } from '../src/runtime/autotune.ts';
+import { MemoryTuningCache } from '../src/runtime/tuning-cache.ts';
+import { TILE_CANDIDATES } from '../src/runtime/autotune.ts';
 import { compileModel } from '../src/runtime/compile.ts';
 import { buildCase, compareOutputs } from './gpu-cases.ts';
 

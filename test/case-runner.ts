@@ -1,6 +1,6 @@
 import { runGraphReference } from '../src/reference/index.ts';
 import { compileModel } from '../src/runtime/compile.ts';
-import type { KernelChoice } from '../src/runtime/lowering.ts';
+import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 import { buildCase, caseTolerance, compareOutputs, describeCase, type Comparison, type GpuCase } from './gpu-cases.ts';
 
 export interface CaseResult extends Comparison {

@@ -9,7 +9,7 @@ import { acquireNodeDevice } from '../src/gpu/node-device.ts';
 import { runGraphReference } from '../src/reference/index.ts';
 import { compileModel } from '../src/runtime/compile.ts';
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
-import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from '../src/runtime/lowering.ts';
+import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
 import { buildCase, compareOutputs } from './gpu-cases.ts';
 
 let device: GPUDevice;

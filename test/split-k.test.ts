@@ -7,11 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
 import { optimizeGraph } from '../src/graph/passes/index.ts';
 import { runGraphReference } from '../src/reference/index.ts';
-import { MemoryTuningCache, TILE_CANDIDATES } from '../src/runtime/autotune.ts';
+import { MemoryTuningCache } from '../src/runtime/tuning-cache.ts';
+import { TILE_CANDIDATES } from '../src/runtime/autotune.ts';
 import { profileSteps } from '../src/runtime/profile-steps.ts';
 import { compileModel } from '../src/runtime/compile.ts';
-import type { KernelChoice, Tile } from '../src/runtime/lowering.ts';
-import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from '../src/runtime/lowering.ts';
+import type { ConvSharedTile } from '../shaders/conv-shared/index.ts';
+import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
+import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
 import { buildCase, compareOutputs } from './gpu-cases.ts';
 
 let device: GPUDevice;
@@ -20,7 +22,7 @@ beforeAll(async () => {
 });
 afterAll(() => device?.destroy());
 
-const split = (splitK: number): Tile => ({ pixelsPerThread: 2, vec4sPerThread: 2, shared: true, splitK });
+const split = (splitK: number): ConvSharedTile => ({ family: 'conv-shared', pixelsPerThread: 2, vec4sPerThread: 2, splitK });
 
 describe('split-K on the GPU', () => {
   // A ResNet bottleneck at 7x7 (1x1 256 -> 64, 3x3 64 -> 64, 1x1 64 -> 256 + residual, ReLU).

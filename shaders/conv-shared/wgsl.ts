@@ -2,6 +2,7 @@ import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import type { KernelBinding } from '../common.ts';
 import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, epilogueFunction, finishProgram, uniformStruct, unroll, unroll2 } from '../common.ts';
+import { convSharedTileProblem } from './limits.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
 
 /**
@@ -89,9 +90,7 @@ export function convSharedBlock(v: Pick<ConvSharedVariant, 'pixelsPerThread' | '
 export function convSharedProgram(v: ConvSharedVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const P = v.pixelsPerThread;
   const V = v.vec4sPerThread;
-  if (!Number.isInteger(P / 2) || P < 2 || P > 8 || !Number.isInteger(V) || V < 1 || V > 4) {
-    throw new Error(`conv-shared: unsupported tile ${P} pixels x ${V} vec4s per invocation`);
-  }
+  if (convSharedTileProblem(v) !== null) throw new Error(`conv-shared: unsupported tile ${P} pixels x ${V} vec4s per invocation`);
   const splitK = v.splitK === true;
   if (splitK && (v.residual || v.activation)) throw new Error('conv-shared: the split-K variant leaves residual and activation to its reduce launch');
   const BM = GRID * P;

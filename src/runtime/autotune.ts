@@ -1,189 +1,57 @@
+import type { ConvSharedTile } from '../../shaders/conv-shared/index.ts';
+import { CONV_SHARED_SPLIT_K_TILES, CONV_SHARED_TILES, convSharedFits } from '../../shaders/conv-shared/index.ts';
+import { CONV2D_TILES } from '../../shaders/conv2d/index.ts';
+import { DEPTHWISE_TILES } from '../../shaders/depthwise/index.ts';
+import type { NodeView } from '../../shaders/family.ts';
+import { POINTWISE_TILES } from '../../shaders/pointwise/index.ts';
 import { UnsupportedFeatureError } from '../errors.ts';
 import { deviceAdapterInfo, isSoftwareAdapter } from '../gpu/device.ts';
 import { GpuProfiler } from '../gpu/profiler.ts';
-import type { Conv2dNode, Graph, Shape4, TensorId } from '../graph/ir.ts';
+import type { Conv2dNode, Graph, TensorId } from '../graph/ir.ts';
 import { shapeToString } from '../graph/ir.ts';
-import type { KernelChoice, Step, StepKind, Tile } from './lowering.ts';
-import { DEFAULT_KERNEL_CHOICE, defaultKernelChoice, denseTileOf, lowerGraph, sharedConvGeometry, splitKFits, tileProblem } from './lowering.ts';
+import type { KernelChoice, Tile } from './kernel-choice.ts';
+import { defaultKernelChoice } from './kernel-choice.ts';
+import type { ConvLayerKind } from './kernel-table.ts';
+import { choiceTileOf, convLayerKind, layerVariants, nodeView } from './kernel-table.ts';
+import type { Step } from './step.ts';
+import type { TuningCache } from './tuning-cache.ts';
 
 /**
- * Measured kernel selection: every convolution is timed with each candidate register tile (one timestamp pair
- * per launch) and keeps the fastest. Results are cached per adapter and layer signature, so a model tunes once
- * per machine and models that share layer shapes share results.
+ * Measured kernel selection: every convolution is timed with each variant its kernel families propose (one
+ * timestamp pair per launch) and keeps the fastest. Results are cached per adapter and layer signature
+ * (tuning-cache.ts).
  */
-export interface TuningCache {
-  get(key: string): Tile | undefined;
-  set(key: string, tile: Tile): void;
-}
 
 /**
- * A tuning cache in memory. To carry a tuning to another process, save `JSON.stringify(cache)` and load it with
- * `MemoryTuningCache.fromJSON(text)` (or `new MemoryTuningCache(JSON.parse(text))`).
+ * Every tile the families propose per layer kind, in the order the tuner tries them (the first is the untuned
+ * software default); a layer tries those `candidateFits` accepts.
  */
-export class MemoryTuningCache implements TuningCache {
-  private readonly entries = new Map<string, Tile>();
-
-  /** Starts with `entries` (what `toJSON` gives); an entry that is no tile compile takes is a `RangeError` naming its key. */
-  constructor(entries: Readonly<Record<string, Tile>> = {}) {
-    if (typeof entries !== 'object' || entries === null || Array.isArray(entries)) {
-      throw new RangeError(`tuning cache entries must be an object keyed by layer signature, got ${JSON.stringify(entries) ?? String(entries)}`);
-    }
-    for (const [key, tile] of Object.entries(entries)) {
-      if (!isTile(tile)) throw new RangeError(`tuning cache entry ${JSON.stringify(key)} is not a tile: ${JSON.stringify(tile)}`);
-      const problem = tileProblem(tile);
-      if (problem !== null) throw new RangeError(`tuning cache entry ${JSON.stringify(key)}: ${problem}`);
-      this.entries.set(key, tile);
-    }
-  }
-
-  /** The cache `JSON.stringify(cache)` saved. Text that is not such JSON is a `RangeError`. */
-  static fromJSON(text: string): MemoryTuningCache {
-    let entries: unknown;
-    try {
-      entries = JSON.parse(text);
-    } catch (e) {
-      throw new RangeError(`tuning cache JSON does not parse: ${(e as Error).message}`);
-    }
-    return new MemoryTuningCache(entries as Record<string, Tile>);
-  }
-
-  get(key: string): Tile | undefined {
-    return this.entries.get(key);
-  }
-  set(key: string, tile: Tile): void {
-    this.entries.set(key, tile);
-  }
-  get size(): number {
-    return this.entries.size;
-  }
-  toJSON(): Record<string, Tile> {
-    return Object.fromEntries(this.entries);
-  }
-}
-
-/** Whether `value` has a tile's shape: positive whole pixels and vec4s per invocation, optional flags. */
-function isTile(value: unknown): value is Tile {
-  if (typeof value !== 'object' || value === null) return false;
-  const t = value as Record<string, unknown>;
-  const positive = (x: unknown) => Number.isInteger(x) && (x as number) > 0;
-  return positive(t.pixelsPerThread) && positive(t.vec4sPerThread) &&
-    (t.shared === undefined || typeof t.shared === 'boolean') && (t.splitK === undefined || positive(t.splitK));
-}
-
-/**
- * A cache in `localStorage` (browsers), one entry per layer signature. Where there is no `localStorage` (Node)
- * it throws an `UnsupportedFeatureError`: use a `MemoryTuningCache` and save its JSON instead.
- */
-export function localStorageTuningCache(prefix = 'webcnn-tune:'): TuningCache {
-  if (typeof (globalThis as { localStorage?: unknown }).localStorage === 'undefined') {
-    throw new UnsupportedFeatureError(
-      'localStorageTuningCache: this environment has no localStorage (Node?); use new MemoryTuningCache() and save JSON.stringify(cache)',
-    );
-  }
-  return {
-    get(key) {
-      try {
-        const v = localStorage.getItem(prefix + key);
-        return v ? (JSON.parse(v) as Tile) : undefined;
-      } catch {
-        return undefined;
-      }
-    },
-    set(key, tile) {
-      try {
-        localStorage.setItem(prefix + key, JSON.stringify(tile));
-      } catch {
-        // Storage full or disabled: tuning still applies to this compile.
-      }
-    },
-  };
-}
-
-export type ConvFamily = 'pointwise' | 'depthwise' | 'conv2d';
-
-/** Workgroup-memory tiles (8 x 8 invocations, each this register tile): 16-64 pixels x 64-128 output channels. */
-const SHARED_TILES: readonly Tile[] = [
-  { pixelsPerThread: 4, vec4sPerThread: 2, shared: true },
-  { pixelsPerThread: 4, vec4sPerThread: 4, shared: true },
-  { pixelsPerThread: 8, vec4sPerThread: 2, shared: true },
-  { pixelsPerThread: 2, vec4sPerThread: 2, shared: true },
-];
-
-/**
- * Split-K tiles: the 16 px x 64 ch workgroup-memory tile (the GPU default) with K spread over 2-16 workgroups per
- * output tile. Tried only on layers `candidateFits` accepts (few output tiles, enough K per slice).
- */
-const SPLIT_K_TILES: readonly Tile[] = [2, 4, 8, 16].map((splitK) => ({ pixelsPerThread: 2, vec4sPerThread: 2, shared: true, splitK }));
-
-/**
- * Layers with at most this many 16 x 64 output tiles (workgroups of the GPU default) are split-K candidates:
- * under two per compute unit of a large GPU (an H200 has 132 SMs), where splitting K adds parallelism the output
- * lacks. At 224: ResNet-50's 3x3s and 1x1 reductions from layer1 (196 tiles) to layer4 (32) and its 7x7 and
- * 14x14 expansions (128, 208); MobileNetV2's projections from 56x56 down (196 to 12 tiles) and its 7x7
- * expansions (60, 80). Each split also needs `MIN_SPLIT_K_SLICE` input vec4s of K per slice.
- */
-export const SPLIT_K_MAX_TILES = 256;
-
-/** Candidate tiles per kernel family, tried in this order (the first is the untuned default). */
-export const TILE_CANDIDATES: Readonly<Record<ConvFamily, readonly Tile[]>> = {
-  pointwise: [
-    DEFAULT_KERNEL_CHOICE.pointwise,
-    { pixelsPerThread: 4, vec4sPerThread: 2 },
-    { pixelsPerThread: 4, vec4sPerThread: 4 },
-    { pixelsPerThread: 8, vec4sPerThread: 1 },
-    { pixelsPerThread: 2, vec4sPerThread: 4 },
-    // Small tiles: many more invocations, for wide GPUs on small maps.
-    { pixelsPerThread: 2, vec4sPerThread: 1 },
-    { pixelsPerThread: 1, vec4sPerThread: 1 },
-    ...SHARED_TILES,
-    ...SPLIT_K_TILES,
-  ],
-  conv2d: [
-    DEFAULT_KERNEL_CHOICE.conv2d,
-    { pixelsPerThread: 4, vec4sPerThread: 2 },
-    { pixelsPerThread: 4, vec4sPerThread: 4 },
-    { pixelsPerThread: 8, vec4sPerThread: 4 },
-    { pixelsPerThread: 2, vec4sPerThread: 2 },
-    { pixelsPerThread: 16, vec4sPerThread: 2 },
-    { pixelsPerThread: 2, vec4sPerThread: 1 },
-    { pixelsPerThread: 1, vec4sPerThread: 1 },
-    ...SHARED_TILES,
-    ...SPLIT_K_TILES,
-  ],
-  depthwise: [
-    { pixelsPerThread: DEFAULT_KERNEL_CHOICE.depthwise.pixelsPerThread, vec4sPerThread: 1 },
-    { pixelsPerThread: 8, vec4sPerThread: 1 },
-    { pixelsPerThread: 2, vec4sPerThread: 1 },
-    { pixelsPerThread: 1, vec4sPerThread: 1 },
-  ],
+export const TILE_CANDIDATES: Readonly<Record<ConvLayerKind, readonly Tile[]>> = {
+  pointwise: [...POINTWISE_TILES, ...CONV_SHARED_TILES, ...CONV_SHARED_SPLIT_K_TILES],
+  conv2d: [...CONV2D_TILES, ...CONV_SHARED_TILES, ...CONV_SHARED_SPLIT_K_TILES],
+  depthwise: DEPTHWISE_TILES,
 };
 
 /**
  * What the tuner tries on software adapters: the register tiles only. Workgroup-memory tiles (split-K ones
- * included) measured 5-10x slower there (barriers are thread synchronisation on a CPU), so timing them only
- * lengthens tuning.
+ * included) measured 5-10x slower there (barriers are thread synchronisation on a CPU).
  */
-export const SOFTWARE_TILE_CANDIDATES: Readonly<Record<ConvFamily, readonly Tile[]>> = {
-  pointwise: TILE_CANDIDATES.pointwise.filter((t) => !t.shared),
-  conv2d: TILE_CANDIDATES.conv2d.filter((t) => !t.shared),
+export const SOFTWARE_TILE_CANDIDATES: Readonly<Record<ConvLayerKind, readonly Tile[]>> = {
+  pointwise: TILE_CANDIDATES.pointwise.filter((t) => t.family !== 'conv-shared'),
+  conv2d: TILE_CANDIDATES.conv2d.filter((t) => t.family !== 'conv-shared'),
   depthwise: TILE_CANDIDATES.depthwise,
 };
 
 /**
  * Whether the tuner tries a candidate on a layer: every tile without split-K; a split-K tile only where
- * `splitKFits` says splitting can pay (at most `SPLIT_K_MAX_TILES` output tiles unsplit, `MIN_SPLIT_K_SLICE`
- * input vec4s of K per slice). Depends on the layer's shapes only, so layers of one signature agree.
+ * splitting can pay (`convSharedFits`). Depends on the layer's shapes only, so layers of one signature agree.
  */
-export function candidateFits(tile: Tile, node: Conv2dNode, inShape: Shape4, outShape: Shape4): boolean {
-  const splits = tile.splitK ?? 1;
-  if (splits <= 1) return true;
-  if (!tile.shared) return false;
-  const { tiles, K } = sharedConvGeometry(tile, inShape, outShape, node.attrs);
-  return splitKFits(tiles, K, splits, SPLIT_K_MAX_TILES);
+export function candidateFits(tile: Tile, view: NodeView<Conv2dNode>): boolean {
+  return tile.family !== 'conv-shared' || convSharedFits(tile as ConvSharedTile, view);
 }
 
-/** What identifies a convolution's cost: family, shapes and window (not its weights or name). */
-export function convSignature(graph: Graph, node: Conv2dNode, family: ConvFamily): string {
+/** What identifies a convolution's cost: layer kind, shapes and window (not its weights or name). */
+export function convSignature(graph: Graph, node: Conv2dNode, family: ConvLayerKind): string {
   const a = node.attrs;
   const input = graph.tensors[node.inputs[0]].shape;
   return [
@@ -216,8 +84,11 @@ export interface TuneOptions {
    * the compile's kernel choice, i.e. its `kernels` option, else `defaultKernelChoice(adapterInfo)` of the device.
    */
   readonly base?: KernelChoice;
-  /** Tiles to try per family; default `TILE_CANDIDATES`, or `SOFTWARE_TILE_CANDIDATES` on software adapters. */
-  readonly candidates?: Readonly<Record<ConvFamily, readonly Tile[]>>;
+  /**
+   * Tiles to try per layer kind (each layer tries those `candidateFits` accepts); default: the `variants()` of the
+   * families that may run the layer (`LAYER_FAMILIES`), which leave out workgroup-memory tiles on software adapters.
+   */
+  readonly candidates?: Readonly<Record<ConvLayerKind, readonly Tile[]>>;
 }
 
 export interface TuneResult {
@@ -246,9 +117,8 @@ export interface Measurement {
  */
 export type Measure = (choice: KernelChoice) => Promise<Measurement>;
 
-/** A convolution being tuned: its family, cache key, the tile the base gives it, and the candidates it tries. */
+/** A convolution being tuned: its cache key, the tile the base gives it, and the candidates it tries. */
 interface Layer {
-  readonly family: ConvFamily;
   readonly key: string;
   readonly baseTile: Tile;
   readonly candidates: readonly Tile[];
@@ -267,25 +137,21 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, measure: Meas
   const perNode = new Map<TensorId, Tile>();
   const cache = options.cache;
   const prefix = options.adapterKey ? `${options.adapterKey}|` : '';
-  const candidatesOf =
-    options.candidates ?? (isSoftwareAdapter(deviceAdapterInfo(device)) ? SOFTWARE_TILE_CANDIDATES : TILE_CANDIDATES);
+  const adapter = { software: isSoftwareAdapter(deviceAdapterInfo(device)) };
 
   // Per-layer rules of the base do not apply to tuned layers: each gets an explicit tile.
   const base: KernelChoice = { ...(options.base ?? defaultKernelChoice(deviceAdapterInfo(device))), perNode: undefined };
-  // The base's lowering finds the convolutions and their families; the base is also the first measured round:
-  // a layer keeps the base's tile unless a candidate is faster by more than the timer can tell apart.
+  // Every convolution with its layer kind, the base's tile (the first measured round: a layer keeps it unless a
+  // candidate is faster by more than the timer can tell apart) and the variants its families propose.
   const convs = new Map<TensorId, Layer>();
-  const byOutput = new Map(graph.nodes.map((n) => [n.output, n]));
-  for (const step of lowerGraph(graph, base)) {
-    const node = step.node === undefined ? undefined : byOutput.get(step.node);
-    if (node?.op !== 'conv2d' || !isConvFamily(step.kind) || convs.has(node.output)) continue;
-    const inShape = graph.tensors[node.inputs[0]].shape;
-    const outShape = graph.tensors[node.output].shape;
+  for (const node of graph.nodes) {
+    if (node.op !== 'conv2d') continue;
+    const view = nodeView(graph, node);
+    const kind = convLayerKind(view);
     convs.set(node.output, {
-      family: step.kind,
-      key: prefix + convSignature(graph, node, step.kind),
-      baseTile: baseTileOf(base, step.kind, node, inShape, outShape),
-      candidates: candidatesOf[step.kind].filter((t) => candidateFits(t, node, inShape, outShape)),
+      key: prefix + convSignature(graph, node, kind),
+      baseTile: choiceTileOf(base, view),
+      candidates: options.candidates ? options.candidates[kind].filter((t) => candidateFits(t, view)) : layerVariants(view, adapter),
     });
   }
 
@@ -367,12 +233,3 @@ export function pickTile(
   return best;
 }
 
-/** The tile `base` gives a layer of `family` (what lowering picks without a per-node tile). */
-function baseTileOf(base: KernelChoice, family: ConvFamily, node: Conv2dNode, inShape: Shape4, outShape: Shape4): Tile {
-  if (family === 'depthwise') return { pixelsPerThread: base.depthwise.pixelsPerThread, vec4sPerThread: 1 };
-  return denseTileOf(base, node.attrs, inShape, outShape);
-}
-
-function isConvFamily(kind: StepKind): kind is ConvFamily {
-  return kind === 'pointwise' || kind === 'depthwise' || kind === 'conv2d';
-}

@@ -1,6 +1,6 @@
 import type { StoragePrecision } from '../../shaders/common.ts';
 import type { TuneOptions } from './autotune.ts';
-import type { KernelChoice } from './lowering.ts';
+import type { KernelChoice } from './kernel-choice.ts';
 
 export interface CompileOptions {
   /**

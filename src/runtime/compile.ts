@@ -15,8 +15,10 @@ import type { CompileOptions, CompileTimings } from './compile-options.ts';
 import type { PreparedDispatch, RunTimer } from './compiled-model.ts';
 import { CompiledModel } from './compiled-model.ts';
 import { firstError, gpuFailure, withErrorScopes } from './gpu-scopes.ts';
-import type { BufferRef, KernelChoice } from './lowering.ts';
-import { defaultKernelChoice, isAliasNode, lowerGraph, optimizeForKernels, storageBytes } from './lowering.ts';
+import type { BufferRef } from './step.ts';
+import type { KernelChoice } from './kernel-choice.ts';
+import { defaultKernelChoice, optimizeForKernels } from './kernel-choice.ts';
+import { isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
 import { profileStepsDetailed } from './profile-steps.ts';
 
 /** The storage precision a compile with `requested` uses on `device`; 'f16' without `shader-f16` throws. */

@@ -8,7 +8,8 @@ import { elementCount, shapeToString } from '../graph/ir.ts';
 import type { MemoryPlan } from '../graph/memory-plan.ts';
 import type { CompileTimings } from './compile-options.ts';
 import { firstError, gpuFailure, withErrorScopes } from './gpu-scopes.ts';
-import type { KernelChoice, Step } from './lowering.ts';
+import type { KernelChoice } from './kernel-choice.ts';
+import type { Step } from './step.ts';
 import { classOf, withArticle } from '../util/describe.ts';
 
 export interface TensorDescription {
