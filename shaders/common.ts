@@ -217,11 +217,8 @@ export function unroll2(a: number, b: number, body: (i: number, j: number) => st
  * `epilogue(v, o)`: the fused tail of every convolution: optional residual add (`load_residual(o)`), then the
  * clamp. Kernels call it with the bias already added.
  *
- * The clamp is a compile-time variant. A uniform flag instead (one pipeline for both, so MobileNetV2 and
- * ResNet-50 each compile one pipeline fewer) was measured against it in headless Chromium on SwiftShader,
- * 2026-11-30, in 4 interleaved runs. With the flag, MobileNetV2's cold start had a median of 1305 ms against
- * 1219 ms, and its latency 244 ms against 231 ms. The branch in every unrolled epilogue cost more than the
- * pipeline it saved.
+ * The clamp is a compile-time variant: a uniform flag instead measured slower (the branch in every unrolled
+ * epilogue cost more than the pipeline it saved; docs/decisions/kernel-defaults.md).
  */
 export function epilogueFunction(v: { readonly residual: boolean; readonly activation: boolean }): string {
   return [

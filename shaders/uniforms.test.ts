@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ACTIVATION_UNIFORMS, packUniforms, uniformStruct } from './common.ts';
+import type { Launch } from './family.ts';
 import { joinUniforms, uniformBlock, uniformValues } from './uniforms.ts';
 
 const BLOCK = joinUniforms(uniformBlock({ total: 'u32', padTop: 'i32' }), ACTIVATION_UNIFORMS);
@@ -31,5 +32,8 @@ describe('uniform blocks', () => {
       uniformValues(BLOCK, { total: 1, padtop: 0, ...act }),
     ];
     expect(values).toHaveLength(4);
+    // @ts-expect-error a family's launch takes only values that uniformValues checked
+    const unchecked: Launch['uniforms'] = { total: 1, padTop: 0, ...act };
+    expect(unchecked.total).toBe(1);
   });
 });

@@ -100,8 +100,7 @@ ${epilogueFunction({ residual: false, activation: v.activation })}${pooled ? `\n
  * over the staged means with the pointwise kernel's weight layout and accumulation order. So a row's map is read
  * ceil(outC4 / (64 x vec4sPerThread)) times (once for the ImageNet heads at 4 vec4s per invocation, the software
  * default), not once per output vec4 as the pooled split-K kernel does, and there are two barriers per chunk.
- * SwiftShader pays dearly for both: there the pooled split-K head (1280 or 2048 x 7x7 -> 1000) took 135-195 ms
- * against 4-8 ms for this kernel (the plain split-K head 36-38 ms against 4-11 ms for the register GEMV).
+ * SwiftShader pays dearly for both (docs/decisions/kernel-defaults.md).
  *
  * Weights are packed `[inC4][outC4][4]` like the pointwise kernel (`packDenseConvWeights(w, out, in, 1, 1)`).
  */
