@@ -1,5 +1,5 @@
 /**
- * webcnn as a peer: ONNX bytes -> `loadModel` -> `CompiledModel.compile` -> `run` (NCHW f32 in, output read
+ * webcnn as a peer: ONNX bytes -> `loadModel` -> `compileModel` -> `run` (NCHW f32 in, output read
  * back in JS). The device comes from `acquire` (the browser's `navigator.gpu`, or Dawn under Node), so that
  * the same engine serves the page and `npm run bench:peers -- --runtime node`.
  */

@@ -42,6 +42,11 @@ export const CONV_FAMILIES: { readonly [F in ConvTile['family']]: ConvFamilyOf<E
   depthwise: depthwiseFamily,
 };
 
+/** The family that runs `tile` (the table lookup, typed for any tile). */
+export function convFamilyOf(tile: ConvTile): ConvFamilyOf<ConvTile> {
+  return CONV_FAMILIES[tile.family] as ConvFamilyOf<ConvTile>;
+}
+
 /** What the tuner tunes and caches per layer: a conv's kind (the key of `TILE_CANDIDATES` and of cache entries). */
 export type ConvLayerKind = 'pointwise' | 'conv2d' | 'depthwise';
 
@@ -119,7 +124,7 @@ export function launchesOf(view: NodeView, choice: KernelChoice, precision: Stor
   if (node.op === 'conv2d') {
     const conv = view as NodeView<Conv2dNode>;
     const tile = convTileOf(choice, conv);
-    const family = CONV_FAMILIES[tile.family] as ConvFamilyOf<ConvTile>;
+    const family = convFamilyOf(tile);
     if (!family.supports(conv)) {
       throw new UnsupportedFeatureError(`kernels.perNode(${node.output}): a ${tile.family} tile cannot run ${node.name} (a ${convLayerKind(conv)} conv)`);
     }
@@ -148,7 +153,7 @@ export function checkKernelChoice(choice: KernelChoice): void {
   const checkTile = (where: string, t: ConvTile | undefined, allowed: readonly ConvTile['family'][]): void => {
     if (t === undefined) return;
     if (!allowed.includes(t.family)) refuse(where, `family '${String(t.family)}' is not one of ${allowed.map((f) => `'${f}'`).join(', ')}`);
-    const problem = (CONV_FAMILIES[t.family] as ConvFamilyOf<ConvTile>).check(t);
+    const problem = convFamilyOf(t).check(t);
     if (problem !== null) refuse(where, problem);
   };
   checkTile('pointwise', choice.pointwise, ['pointwise', 'conv-shared']);

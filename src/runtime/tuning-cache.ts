@@ -1,6 +1,6 @@
 import { UnsupportedFeatureError } from '../errors.ts';
 import type { ConvTile } from './kernel-choice.ts';
-import { CONV_FAMILIES } from './kernel-table.ts';
+import { CONV_FAMILIES, convFamilyOf } from './kernel-table.ts';
 
 /**
  * Where the autotuner keeps its decisions: one tile per adapter and layer signature, so a model tunes once per
@@ -41,7 +41,7 @@ export function tileFromJSON(key: string, value: unknown): ConvTile {
       tile = { family, pixelsPerThread, vec4sPerThread, ...(t.splitK === undefined ? {} : { splitK: t.splitK }) } as ConvTile;
     }
   }
-  const problem = (CONV_FAMILIES[tile.family] as { check(t: ConvTile): string | null }).check(tile);
+  const problem = convFamilyOf(tile).check(tile);
   if (problem !== null) throw new RangeError(`tuning cache entry ${JSON.stringify(key)}: ${problem}`);
   return tile;
 }
