@@ -8,7 +8,7 @@ import type { GpuCase } from '../test/gpu-cases.ts';
 import { bottleneckCheck, type ChainingResult } from '../test/chaining-check.ts';
 import { checkPreprocess, type PreprocessCheck } from '../test/preprocess-check.ts';
 import type { Preprocessing } from '../src/formats/model.ts';
-import type { KernelChoice } from '../src/runtime/lowering.ts';
+import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 import { loadModel } from '../src/formats/index.ts';
 import { ImageClassifier, type Classification, type ImageSource } from '../src/runtime/classifier.ts';
 import { checkSharedModelAccuracy, type SharedModelAccuracy } from '../test/f16-accuracy.ts';

@@ -8,7 +8,8 @@ import { expect, test } from '@playwright/test';
 import { CHROMIUM_WEBGPU_ARGS } from '../playwright.config.ts';
 import type { TimingRow } from '../src/bench/figures.ts';
 import { NETWORK_IDS, NETWORKS } from '../src/bench/timing.ts';
-import { DEFAULT_KERNEL_CHOICE, lowerGraph, optimizeForKernels } from '../src/runtime/lowering.ts';
+import { DEFAULT_KERNEL_CHOICE, optimizeForKernels } from '../src/runtime/kernel-choice.ts';
+import { lowerGraph } from '../src/runtime/lowering.ts';
 
 /** Kernel kinds the issue asks for one row each: convolutions, pools and the FC layer. */
 const LAYER_KINDS = new Set(['pointwise', 'depthwise', 'conv2d', 'pool', 'linear']);

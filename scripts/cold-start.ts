@@ -20,6 +20,7 @@ import { NETWORK_IDS, buildPeerModel, primeGpu } from '../bench/peers/protocol.t
 import { summarize } from '../src/bench/figures.ts';
 import { loadModel } from '../src/formats/index.ts';
 import { acquireNodeDevice, nodeGpu } from '../src/gpu/node-device.ts';
+import { compileModel } from '../src/runtime/compile.ts';
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
 
 const USAGE = `usage: npx tsx scripts/cold-start.ts [--networks ${NETWORK_IDS.join(',')}] [--repeats N] [--precision f32|f16|f16-packed]`;
@@ -36,7 +37,7 @@ async function coldStart(m: PeerModel): Promise<Phases> {
   const t1 = performance.now();
   const loaded = loadModel(m.onnx, { fileName: `${m.network}.onnx` });
   const t2 = performance.now();
-  const model = await CompiledModel.compile(device, loaded.graph, { precision });
+  const model = await compileModel(device, loaded.graph, { precision });
   const t3 = performance.now();
   await model.run([m.input]);
   const t4 = performance.now();

@@ -18,7 +18,7 @@ import { GraphBuilder } from '../src/graph/builder.ts';
 import type { Graph } from '../src/graph/ir.ts';
 import { optimizeGraph } from '../src/graph/passes/index.ts';
 import { mobilenetV2, randomParams, resnet50 } from '../src/models/index.ts';
-import { CompiledModel } from '../src/runtime/compiled-model.ts';
+import { compileModel } from '../src/runtime/compile.ts';
 import { Rng } from '../src/util/random.ts';
 import { upperMedian } from '../src/bench/figures.ts';
 import { pickNetworks } from './args.ts';
@@ -63,7 +63,7 @@ async function compare(name: string, source: Graph, n: number): Promise<void> {
     { label: 'unfused', graph: optimizeGraph(source, { fusePoolLinear: false }) },
     { label: 'fused', graph: optimizeGraph(source) },
   ];
-  const models = await Promise.all(variants.map((v) => CompiledModel.compile(device, v.graph, { optimize: false })));
+  const models = await Promise.all(variants.map((v) => compileModel(device, v.graph, { optimize: false })));
   const shape = source.tensors[source.inputs[0]].shape;
   const x = new Rng(2).fill(shape.reduce((a, b) => a * b, 1), -1, 1);
   const logits = await Promise.all(models.map(async (m) => (await m.run([x]))[0]));

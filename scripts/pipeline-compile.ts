@@ -21,8 +21,9 @@ import { NETWORK_IDS, buildPeerModel, primeGpu } from '../bench/peers/protocol.t
 import { loadModel } from '../src/formats/index.ts';
 import { acquireDevice } from '../src/gpu/device.ts';
 import { nodeGpu } from '../src/gpu/node-device.ts';
-import type { KernelChoice } from '../src/runtime/lowering.ts';
-import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, defaultKernelChoice, lowerGraph, optimizeForKernels } from '../src/runtime/lowering.ts';
+import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
+import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, defaultKernelChoice, optimizeForKernels } from '../src/runtime/kernel-choice.ts';
+import { lowerGraph } from '../src/runtime/lowering.ts';
 
 const USAGE = `usage: npx tsx scripts/pipeline-compile.ts [--networks ${NETWORK_IDS.join(',')}] [--rounds N] [--kernels adapter|gpu|software]`;
 const { networks, values } = parseScriptArgs(USAGE, { rounds: '2', kernels: 'adapter' });

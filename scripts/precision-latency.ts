@@ -11,7 +11,7 @@ import type { StoragePrecision } from '../shaders/common.ts';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
 import type { Graph } from '../src/graph/ir.ts';
 import { mobilenetV2, randomParams, resnet50 } from '../src/models/index.ts';
-import { CompiledModel } from '../src/runtime/compiled-model.ts';
+import { compileModel } from '../src/runtime/compile.ts';
 import { Rng } from '../src/util/random.ts';
 import { upperMedian } from '../src/bench/figures.ts';
 import { pickNetworks } from './args.ts';
@@ -31,7 +31,7 @@ for (const name of pickNetworks(values.networks!, Object.keys(builders), 'usage:
   const graph = build();
   const shape = graph.tensors[graph.inputs[0]].shape;
   const x = new Rng(2).fill(shape.reduce((a, b) => a * b, 1), -1, 1);
-  const models = await Promise.all(precisions.map((precision) => CompiledModel.compile(device, graph, { precision })));
+  const models = await Promise.all(precisions.map((precision) => compileModel(device, graph, { precision })));
   const times: number[][] = models.map(() => []);
   const logits: Float32Array[] = [];
   for (const [i, m] of models.entries()) for (let w = 0; w < 3; w++) logits[i] = (await m.run([x]))[0];

@@ -16,10 +16,11 @@ import { GraphBuilder } from '../src/graph/builder.ts';
 import type { Graph } from '../src/graph/ir.ts';
 import { RELU } from '../src/graph/ir.ts';
 import { optimizeGraph } from '../src/graph/passes/index.ts';
-import { profileSteps } from '../src/runtime/autotune.ts';
-import { CompiledModel } from '../src/runtime/compiled-model.ts';
-import type { Tile } from '../src/runtime/lowering.ts';
-import { GPU_KERNEL_CHOICE, sharedConvGeometry, splitKSlices } from '../src/runtime/lowering.ts';
+import { profileSteps } from '../src/runtime/profile-steps.ts';
+import { compileModel } from '../src/runtime/compile.ts';
+import type { ConvSharedTile } from '../shaders/conv-shared/index.ts';
+import { GPU_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
+import { sharedConvGeometry, splitKSlices } from '../shaders/conv-shared/geometry.ts';
 import { Rng } from '../src/util/random.ts';
 import { upperMedian } from '../src/bench/figures.ts';
 
@@ -60,8 +61,8 @@ const rounds = Number(values.rounds);
 const repeats = Number(values.repeats);
 const precision = values.precision as StoragePrecision;
 const layers = values.layers === 'all' ? LAYERS : values.layers!.split(',').map((n) => LAYERS.find((l) => l.name.endsWith(n)) ?? fail(`unknown layer ${n}`));
-const base: Tile = GPU_KERNEL_CHOICE.conv2d;
-const tiles: Tile[] = [base, ...values.splits!.split(',').map((s) => ({ ...base, splitK: Number(s) }))];
+const base: ConvSharedTile = { family: 'conv-shared', pixelsPerThread: 2, vec4sPerThread: 2 }; // GPU_KERNEL_CHOICE's dense tile
+const tiles: ConvSharedTile[] = [base, ...values.splits!.split(',').map((s) => ({ ...base, splitK: Number(s) }))];
 
 function fail(message: string): never {
   throw new Error(message);
@@ -91,7 +92,7 @@ const smClock = (): string => {
 
 const { device, adapterInfo } = await acquireNodeDevice({ timestamps: true, flags: ['disable-dawn-features=timestamp_quantization'] });
 console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; precision ${precision}; ${rounds} rounds x ${repeats} runs`);
-const label = (t: Tile) => (t.splitK ? `K${t.splitK}` : 'S2x2');
+const label = (t: ConvSharedTile) => (t.splitK ? `K${t.splitK}` : 'S2x2');
 console.log(['layer', 'shape', 'tiles', 'K', ...tiles.map((t) => `${label(t)} us`), 'best', 'best / S2x2', 'reduce share'].join('\t'));
 for (const l of layers) {
   const graph = build(l);
@@ -101,7 +102,7 @@ for (const l of layers) {
   const outShape = graph.tensors[conv.output].shape;
   const { tiles: outTiles, K } = sharedConvGeometry(base, inShape, outShape, conv.attrs);
   const models = await Promise.all(
-    tiles.map((t) => CompiledModel.compile(device, graph, { optimize: false, precision, kernels: { ...GPU_KERNEL_CHOICE, perNode: new Map([[conv.output, t]]) } })),
+    tiles.map((t) => compileModel(device, graph, { optimize: false, precision, kernels: { ...GPU_KERNEL_CHOICE, perNode: new Map([[conv.output, t]]) } })),
   );
   const inputs = models[0].inputs.map((i, k) => new Rng(10 + k).fill(i.shape.reduce((a, b) => a * b, 1), -1, 1));
   for (const m of models) m.writeInputs(inputs);
@@ -124,7 +125,7 @@ for (const l of layers) {
   }
   const med = layerMs.map((ms) => upperMedian(ms));
   const best = med.indexOf(Math.min(...med));
-  const slices = (t: Tile) => (t.splitK ? splitKSlices(K, t.splitK).slices : 1);
+  const slices = (t: ConvSharedTile) => (t.splitK ? splitKSlices(K, t.splitK).slices : 1);
   console.log([
     l.name, `${l.inC}x${l.size}x${l.size} -> ${outShape[1]}x${outShape[2]}x${outShape[3]} ${l.kernel}x${l.kernel}${l.stride > 1 ? `/${l.stride}` : ''}${l.residual ? ' +res' : ''}`,
     outTiles, K,

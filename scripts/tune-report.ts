@@ -20,10 +20,14 @@ import type { Graph } from '../src/graph/ir.ts';
 import { mobilenetV2 } from '../src/models/mobilenet-v2.ts';
 import { randomParams } from '../src/models/params.ts';
 import { resnet50 } from '../src/models/resnet.ts';
-import { MemoryTuningCache, SPLIT_K_MAX_TILES, profileSteps } from '../src/runtime/autotune.ts';
+import { MemoryTuningCache } from '../src/runtime/tuning-cache.ts';
+import { SPLIT_K_MAX_TILES } from '../shaders/conv-shared/geometry.ts';
+import { profileSteps } from '../src/runtime/profile-steps.ts';
+import { compileModel } from '../src/runtime/compile.ts';
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
-import type { KernelChoice, Step, Tile } from '../src/runtime/lowering.ts';
-import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from '../src/runtime/lowering.ts';
+import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
+import type { Step } from '../src/runtime/step.ts';
+import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
 import { pickNetworks } from './args.ts';
 
 const { values } = parseArgs({
@@ -37,17 +41,27 @@ const { values } = parseArgs({
 const size = Number(values['input-size']);
 const runs = Number(values.runs);
 
-const uniform = (t: Tile): KernelChoice => ({ ...DEFAULT_KERNEL_CHOICE, pointwise: t, conv2d: t, stem: t });
+/** Every dense conv on one register tile, or on one workgroup-memory tile. */
+const register = (pixelsPerThread: number, vec4sPerThread: number): KernelChoice => ({
+  ...DEFAULT_KERNEL_CHOICE,
+  pointwise: { family: 'pointwise', pixelsPerThread, vec4sPerThread },
+  conv2d: { family: 'conv2d', pixelsPerThread, vec4sPerThread },
+  stem: { family: 'conv2d', pixelsPerThread, vec4sPerThread },
+});
+const shared = (pixelsPerThread: number, vec4sPerThread: number): KernelChoice => {
+  const t = { family: 'conv-shared', pixelsPerThread, vec4sPerThread } as const;
+  return { ...DEFAULT_KERNEL_CHOICE, pointwise: t, conv2d: t, stem: t };
+};
 
 /** Whole-network choices to compare with the default and the tuned model. */
 const GLOBAL_CHOICES: Record<string, KernelChoice> = {
   'gpu default': GPU_KERNEL_CHOICE,
   'software default': DEFAULT_KERNEL_CHOICE,
-  'register 2x1': uniform({ pixelsPerThread: 2, vec4sPerThread: 1 }),
-  'register 4x2': uniform({ pixelsPerThread: 4, vec4sPerThread: 2 }),
-  'shared 4x2': uniform({ pixelsPerThread: 4, vec4sPerThread: 2, shared: true }),
-  'shared 4x4': uniform({ pixelsPerThread: 4, vec4sPerThread: 4, shared: true }),
-  'shared 2x2': uniform({ pixelsPerThread: 2, vec4sPerThread: 2, shared: true }),
+  'register 2x1': register(2, 1),
+  'register 4x2': register(4, 2),
+  'shared 4x2': shared(4, 2),
+  'shared 4x4': shared(4, 4),
+  'shared 2x2': shared(2, 2),
   // The GPU default with K split on layers of few 16 x 64 output tiles: every layer the tuner would try split-K
   // on, and (at most 32 tiles) ResNet-50's 7x7 3x3s and 1x1 reductions alone.
   [`gpu default + split-K 4 (<= ${SPLIT_K_MAX_TILES} tiles)`]: { ...GPU_KERNEL_CHOICE, smallMapSplitK: { splits: 4, maxTiles: SPLIT_K_MAX_TILES } },
@@ -133,13 +147,13 @@ for (const id of pickNetworks(values.networks!, Object.keys(builders), 'usage: n
     );
   };
   for (const [name, kernels] of Object.entries(GLOBAL_CHOICES)) {
-    const model = await CompiledModel.compile(device, graph, { optimize: false, kernels });
+    const model = await compileModel(device, graph, { optimize: false, kernels });
     await measure(name, model);
     model.dispose();
   }
   const cache = new MemoryTuningCache();
   const t0 = performance.now();
-  const tuned = await CompiledModel.compile(device, graph, { optimize: false, tune: { cache, repeats: 5 } });
+  const tuned = await compileModel(device, graph, { optimize: false, tune: { cache, repeats: 5 } });
   const tuneMs = performance.now() - t0;
   console.log(`${id}: tuning took ${tuneMs.toFixed(0)} ms (${cache.size} layer signatures)`);
   await measure('tuned', tuned);
@@ -147,10 +161,10 @@ for (const id of pickNetworks(values.networks!, Object.keys(builders), 'usage: n
   tuned.dispose();
   // Whether a difference comes from the tiles or from the device's state after tuning: the same tiles compiled
   // afresh, and the GPU default again.
-  const again = await CompiledModel.compile(device, graph, { optimize: false, kernels: { ...GPU_KERNEL_CHOICE, perNode: tunedTiles } });
+  const again = await compileModel(device, graph, { optimize: false, kernels: { ...GPU_KERNEL_CHOICE, perNode: tunedTiles } });
   await measure('tuned tiles, recompiled', again);
   again.dispose();
-  const defaultAgain = await CompiledModel.compile(device, graph, { optimize: false, kernels: GPU_KERNEL_CHOICE });
+  const defaultAgain = await compileModel(device, graph, { optimize: false, kernels: GPU_KERNEL_CHOICE });
   await measure('gpu default again', defaultAgain);
   defaultAgain.dispose();
 

@@ -7,12 +7,10 @@
  * the CPU.
  */
 
-export type UniformType = 'u32' | 'i32' | 'f32';
+import type { UniformField } from './uniforms.ts';
+import { uniformBlock } from './uniforms.ts';
 
-export interface UniformField {
-  readonly name: string;
-  readonly type: UniformType;
-}
+export type { UniformField, UniformType } from './uniforms.ts';
 
 export type BindingKind = 'read' | 'write' | 'uniform';
 
@@ -189,10 +187,7 @@ export const SRC_DST_BINDINGS: readonly KernelBinding[] = [
 ];
 
 /** Uniform fields of the fused epilogue's clamp. */
-export const ACTIVATION_UNIFORMS: readonly UniformField[] = [
-  { name: 'actMin', type: 'f32' },
-  { name: 'actMax', type: 'f32' },
-];
+export const ACTIVATION_UNIFORMS = uniformBlock({ actMin: 'f32', actMax: 'f32' });
 
 /** Largest finite f32: stands in for an infinite clamp bound, since WGSL constants cannot be infinite. */
 export const F32_MAX = 3.4028234663852886e38;
@@ -222,11 +217,8 @@ export function unroll2(a: number, b: number, body: (i: number, j: number) => st
  * `epilogue(v, o)`: the fused tail of every convolution: optional residual add (`load_residual(o)`), then the
  * clamp. Kernels call it with the bias already added.
  *
- * The clamp is a compile-time variant. A uniform flag instead (one pipeline for both, so MobileNetV2 and
- * ResNet-50 each compile one pipeline fewer) was measured against it in headless Chromium on SwiftShader,
- * 2026-11-30, in 4 interleaved runs. With the flag, MobileNetV2's cold start had a median of 1305 ms against
- * 1219 ms, and its latency 244 ms against 231 ms. The branch in every unrolled epilogue cost more than the
- * pipeline it saved.
+ * The clamp is a compile-time variant: a uniform flag instead measured slower (the branch in every unrolled
+ * epilogue cost more than the pipeline it saved; docs/decisions/kernel-defaults.md).
  */
 export function epilogueFunction(v: { readonly residual: boolean; readonly activation: boolean }): string {
   return [

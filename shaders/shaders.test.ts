@@ -5,15 +5,15 @@ import {
   F32_MAX, STORAGE_PRECISIONS, WORKGROUP_SIZE, bindingDecls, bytesPerVec4, ceilDiv, clampBound, finishProgram, packUniforms, uniformByteSize,
   uniformStruct,
 } from './common.ts';
-import { conv2dProgram } from './conv2d.ts';
-import { depthwiseConvProgram, depthwiseRowsProgram } from './depthwise.ts';
-import { broadcastAddProgram, elementwiseProgram } from './elementwise.ts';
-import { flattenProgram, packNchwProgram, reshapeProgram, unpackNchwProgram } from './layout.ts';
-import { linearPooledProgram, linearSplitKProgram } from './linear.ts';
-import { padProgram } from './pad.ts';
-import { pointwiseConvProgram } from './pointwise.ts';
-import { globalAvgPoolProgram, poolProgram } from './pool.ts';
-import { softmaxAxesProgram, softmaxProgram } from './softmax.ts';
+import { conv2dProgram } from './conv2d/wgsl.ts';
+import { depthwiseConvProgram, depthwiseRowsProgram } from './depthwise/wgsl.ts';
+import { broadcastAddProgram, elementwiseProgram } from './elementwise/wgsl.ts';
+import { flattenProgram, packNchwProgram, reshapeProgram, unpackNchwProgram } from './layout/wgsl.ts';
+import { linearPooledProgram, linearSplitKProgram } from './linear/wgsl.ts';
+import { padProgram } from './pad/wgsl.ts';
+import { pointwiseConvProgram } from './pointwise/wgsl.ts';
+import { globalAvgPoolProgram, poolProgram } from './pool/wgsl.ts';
+import { softmaxAxesProgram, softmaxProgram } from './softmax/wgsl.ts';
 
 describe('uniformStruct', () => {
   it('lists every field as a 4-byte scalar, in order', () => {

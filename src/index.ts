@@ -7,9 +7,6 @@
  *   const model = await compileModel(device, graph);
  *   const [logits] = await model.run([nchwFloat32Input]);
  */
-import type { Graph } from './graph/ir.ts';
-import type { CompileOptions } from './runtime/compiled-model.ts';
-import { CompiledModel } from './runtime/compiled-model.ts';
 
 export * from './errors.ts';
 export type * from './graph/ir.ts';
@@ -23,13 +20,25 @@ export { planMemory } from './graph/memory-plan.ts';
 export type { MemoryPlan } from './graph/memory-plan.ts';
 export { acquireDevice, deviceAdapterInfo, isSoftwareAdapter } from './gpu/device.ts';
 export type { AcquireDeviceOptions, AcquiredDevice } from './gpu/device.ts';
-export { CompiledModel, resolvePrecision } from './runtime/compiled-model.ts';
+export { CompiledModel } from './runtime/compiled-model.ts';
+/** `compileModel` validates, optimizes (BN folding, fusion) and compiles a graph for `device`. */
+export { compileModel, resolvePrecision } from './runtime/compile.ts';
 export type { BindingKind, KernelBinding, KernelProgram, StoragePrecision, UniformField, UniformType } from '../shaders/common.ts';
-export type { CompileOptions, CompileTimings, MemoryReport, TensorDescription } from './runtime/compiled-model.ts';
-export { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, defaultKernelChoice } from './runtime/lowering.ts';
-export type { BufferRef, KernelChoice, SplitKRule, Step, Tile } from './runtime/lowering.ts';
-export { MemoryTuningCache, SPLIT_K_MAX_TILES, TILE_CANDIDATES, localStorageTuningCache } from './runtime/autotune.ts';
-export type { ConvFamily, TuneOptions, TuneResult, TuningCache } from './runtime/autotune.ts';
+export type { CompileOptions, CompileTimings } from './runtime/compile-options.ts';
+export type { MemoryReport, TensorDescription } from './runtime/compiled-model.ts';
+export { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, defaultKernelChoice } from './runtime/kernel-choice.ts';
+export type { ConvTile, KernelChoice, SplitKRule, Tile } from './runtime/kernel-choice.ts';
+export type { BufferRef, Step, StepKind } from './runtime/step.ts';
+export type { ConvLayerKind } from './runtime/kernel-table.ts';
+export type { Conv2dTile } from '../shaders/conv2d/index.ts';
+export type { ConvSharedTile } from '../shaders/conv-shared/index.ts';
+export type { DepthwiseTile } from '../shaders/depthwise/index.ts';
+export type { PointwiseTile } from '../shaders/pointwise/index.ts';
+export { SPLIT_K_MAX_TILES } from '../shaders/conv-shared/geometry.ts';
+export { TILE_CANDIDATES } from './runtime/autotune.ts';
+export type { TuneOptions, TuneResult } from './runtime/autotune.ts';
+export { MemoryTuningCache, localStorageTuningCache } from './runtime/tuning-cache.ts';
+export type { TuningCache } from './runtime/tuning-cache.ts';
 export * from './models/index.ts';
 export { runGraphReference, runGraphReferenceAll } from './reference/index.ts';
 export type { ReferenceInputs } from './reference/index.ts';
@@ -43,7 +52,3 @@ export type { SafetensorsLoadOptions } from './formats/safetensors/index.ts';
 export { ImageClassifier } from './runtime/classifier.ts';
 export type { Classification, ClassifierOptions, ClassifyOptions, ImageSource, RgbaImage } from './runtime/classifier.ts';
 
-/** Validates, optimizes (BN folding, fusion) and compiles a graph for `device`. */
-export function compileModel(device: GPUDevice, graph: Graph, options?: CompileOptions): Promise<CompiledModel> {
-  return CompiledModel.compile(device, graph, options);
-}

@@ -4,8 +4,9 @@ import { UnsupportedFeatureError } from '../src/errors.ts';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
 import { optimizeGraph } from '../src/graph/passes/index.ts';
 import { runGraphReference } from '../src/reference/index.ts';
-import { MemoryTuningCache, TILE_CANDIDATES } from '../src/runtime/autotune.ts';
-import { CompiledModel } from '../src/runtime/compiled-model.ts';
+import { MemoryTuningCache } from '../src/runtime/tuning-cache.ts';
+import { TILE_CANDIDATES } from '../src/runtime/autotune.ts';
+import { compileModel } from '../src/runtime/compile.ts';
 import { buildCase, compareOutputs } from './gpu-cases.ts';
 
 let device: GPUDevice;
@@ -20,7 +21,7 @@ describe('autotune', () => {
 
   it('picks a candidate tile for every convolution, reuses the cache, and stays correct', async () => {
     const cache = new MemoryTuningCache();
-    const tuned = await CompiledModel.compile(device, graph, { tune: { cache, repeats: 1, adapterKey: 'test' } });
+    const tuned = await compileModel(device, graph, { tune: { cache, repeats: 1, adapterKey: 'test' } });
     const perNode = tuned.kernels.perNode!;
     expect(perNode.size).toBe(convCount);
     const allCandidates = Object.values(TILE_CANDIDATES).flat();
@@ -32,14 +33,14 @@ describe('autotune', () => {
     const cmp = compareOutputs(await tuned.run(inputs), runGraphReference(graph, inputs));
     expect(cmp.ok, `max error ${cmp.maxAbsError}`).toBe(true);
 
-    const again = await CompiledModel.compile(device, graph, { tune: { cache, repeats: 1, adapterKey: 'test' } });
+    const again = await compileModel(device, graph, { tune: { cache, repeats: 1, adapterKey: 'test' } });
     expect(again.kernels.perNode).toEqual(perNode);
     tuned.dispose();
     again.dispose();
 
     // The tuning carried through JSON (another process) answers for every layer: nothing is measured again.
     const carried = MemoryTuningCache.fromJSON(JSON.stringify(cache));
-    const restored = await CompiledModel.compile(device, graph, { tune: { cache: carried, repeats: 1, adapterKey: 'test' } });
+    const restored = await compileModel(device, graph, { tune: { cache: carried, repeats: 1, adapterKey: 'test' } });
     expect(restored.kernels.perNode).toEqual(perNode);
     expect(carried.size).toBe(cache.size);
     restored.dispose();
@@ -48,8 +49,8 @@ describe('autotune', () => {
   it("refuses to tune on a device without 'timestamp-query' with UnsupportedFeatureError (it used to tune nothing)", async () => {
     const plain = (await acquireNodeDevice({ timestamps: false })).device;
     try {
-      await expect(CompiledModel.compile(plain, graph, { tune: true })).rejects.toThrow(UnsupportedFeatureError);
-      await expect(CompiledModel.compile(plain, graph, { tune: true })).rejects.toThrow(/tuning needs the WebGPU feature 'timestamp-query'/);
+      await expect(compileModel(plain, graph, { tune: true })).rejects.toThrow(UnsupportedFeatureError);
+      await expect(compileModel(plain, graph, { tune: true })).rejects.toThrow(/tuning needs the WebGPU feature 'timestamp-query'/);
     } finally {
       plain.destroy();
     }

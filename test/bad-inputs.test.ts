@@ -17,7 +17,6 @@ import { randomParams } from '../src/models/params.ts';
 import { runGraphReference } from '../src/reference/index.ts';
 import type { ImageSource } from '../src/runtime/classifier.ts';
 import { ImageClassifier } from '../src/runtime/classifier.ts';
-import { CompiledModel } from '../src/runtime/compiled-model.ts';
 import { Rng } from '../src/util/random.ts';
 
 let device: GPUDevice;
@@ -37,7 +36,7 @@ function pointwise(inC: number, outC: number, h: number, w: number, weight: Floa
 describe('run inputs of the wrong type or size', () => {
   it('rejects a Float64Array, a plain array, a wrong length and a missing input with ShapeError', async () => {
     const graph = pointwise(3, 4, 2, 2, new Rng(1).fill(12, -1, 1), NO_ACTIVATION);
-    const model = await CompiledModel.compile(device, graph);
+    const model = await compileModel(device, graph);
     const n = 3 * 2 * 2;
     const bad: [unknown[], RegExp][] = [
       [[new Float64Array(n)], /needs 12 float32 values for shape \[1, 3, 2, 2\], got a Float64Array of 12 values; convert it with Float32Array\.from$/],
@@ -78,7 +77,7 @@ describe('device limits at compile time', () => {
     const b = new GraphBuilder();
     // 4 x 32768 x 32768 float32 = 16 GiB: over maxBufferSize on every adapter.
     b.output(b.relu(b.input('x', [1, 4, 32768, 32768])));
-    const compile = CompiledModel.compile(device, b.build());
+    const compile = compileModel(device, b.build());
     await expect(compile).rejects.toThrow(ResourceLimitError);
     await expect(compile).rejects.toThrow(/buffer of \d+ bytes exceeds the device's (maxBufferSize|maxStorageBufferBindingSize) \d+/);
     // It names an activation buffer (not an internal "slot") and says what makes activations smaller.
@@ -100,7 +99,7 @@ describe('device limits at compile time', () => {
     expect(messages).toHaveLength(1);
     expect(messages[0]).toMatch(/usage/i);
     // And the device keeps working.
-    const small = await CompiledModel.compile(device, pointwise(1, 2, 1, 1, new Float32Array([1, 2]), NO_ACTIVATION));
+    const small = await compileModel(device, pointwise(1, 2, 1, 1, new Float32Array([1, 2]), NO_ACTIVATION));
     expect(Array.from((await small.run([new Float32Array([3])]))[0])).toEqual([3, 6]);
     small.dispose();
   });
@@ -113,7 +112,7 @@ describe('NaN and infinities (IEEE 754 through the kernels)', () => {
     const [h, w] = [3, 3];
     const weight = new Rng(3).fill(outC * inC, 0.1, 1);
     const graph = pointwise(inC, outC, h, w, weight, NO_ACTIVATION);
-    const model = await CompiledModel.compile(device, graph);
+    const model = await compileModel(device, graph);
     const x = new Rng(4).fill(inC * h * w, -1, 1);
     const [want] = runGraphReference(graph, [x]);
     const pixel = 4; // (1, 1)
@@ -133,7 +132,7 @@ describe('NaN and infinities (IEEE 754 through the kernels)', () => {
     // One input channel, so no 0 * Inf products: out = [x, 2x] per pixel.
     const weight = new Float32Array([1, 2]);
     const x = new Float32Array([Infinity, -Infinity, NaN, 3]);
-    const relu6 = await CompiledModel.compile(device, pointwise(1, 2, 2, 2, weight, RELU6));
+    const relu6 = await compileModel(device, pointwise(1, 2, 2, 2, weight, RELU6));
     const [y6] = await relu6.run([x]);
     expect([y6[0], y6[1], y6[3]]).toEqual([6, 0, 3]);
     expect([y6[4], y6[5], y6[7]]).toEqual([6, 0, 6]);
@@ -143,7 +142,7 @@ describe('NaN and infinities (IEEE 754 through the kernels)', () => {
     console.log(`ReLU6 of NaN on this adapter: ${nanOut.join(', ')}`);
     relu6.dispose();
 
-    const relu = await CompiledModel.compile(device, pointwise(1, 2, 2, 2, weight, RELU));
+    const relu = await compileModel(device, pointwise(1, 2, 2, 2, weight, RELU));
     const [y] = await relu.run([x]);
     // The upper bound of ReLU is the largest finite float (WGSL has no infinite constants).
     expect(y[0]).toBeGreaterThanOrEqual(3.4028234663852886e38);
@@ -151,7 +150,7 @@ describe('NaN and infinities (IEEE 754 through the kernels)', () => {
     console.log(`ReLU of +Inf: ${y[0]}, of NaN: ${y[2]}`);
     relu.dispose();
 
-    const none = await CompiledModel.compile(device, pointwise(1, 2, 2, 2, weight, NO_ACTIVATION));
+    const none = await compileModel(device, pointwise(1, 2, 2, 2, weight, NO_ACTIVATION));
     const [yn] = await none.run([x]);
     expect([yn[0], yn[1], yn[3], yn[4]]).toEqual([Infinity, -Infinity, 3, Infinity]);
     expect(yn[2]).toBeNaN();

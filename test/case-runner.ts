@@ -1,6 +1,6 @@
 import { runGraphReference } from '../src/reference/index.ts';
-import { CompiledModel } from '../src/runtime/compiled-model.ts';
-import type { KernelChoice } from '../src/runtime/lowering.ts';
+import { compileModel } from '../src/runtime/compile.ts';
+import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 import { buildCase, caseTolerance, compareOutputs, describeCase, type Comparison, type GpuCase } from './gpu-cases.ts';
 
 export interface CaseResult extends Comparison {
@@ -37,7 +37,7 @@ export async function runCase(device: GPUDevice, c: GpuCase, kernels?: KernelCho
   if (c.precision === 'f16' && !device.features.has('shader-f16')) return skippedResult(c, NO_SHADER_F16);
   const { graph, inputs } = buildCase(c);
   let t = performance.now();
-  const model = await CompiledModel.compile(device, graph, { kernels, precision: c.precision });
+  const model = await compileModel(device, graph, { kernels, precision: c.precision });
   const compileMs = performance.now() - t;
   try {
     t = performance.now();

@@ -8,7 +8,7 @@ import { buildBottleneckGraph, buildUnchainedBottleneckGraph, randomParams } fro
 import type { Shape4 } from '../src/graph/ir.ts';
 import { elementCount } from '../src/graph/ir.ts';
 import { runGraphReference } from '../src/reference/index.ts';
-import { CompiledModel } from '../src/runtime/compiled-model.ts';
+import { compileModel } from '../src/runtime/compile.ts';
 import { Rng } from '../src/util/random.ts';
 import { compareOutputs, type Comparison } from './gpu-cases.ts';
 
@@ -30,7 +30,7 @@ export async function bottleneckCheck(device: GPUDevice): Promise<ChainingResult
   const input = new Rng(7).fill(elementCount(options.inputShape), -1, 1);
   const [chainedRef] = runGraphReference(chained, [input]);
   const [unchainedRef] = runGraphReference(unchained, [input]);
-  const model = await CompiledModel.compile(device, chained);
+  const model = await compileModel(device, chained);
   try {
     const [engine] = await model.run([input]);
     let wiringDifference = 0;

@@ -93,27 +93,28 @@ describe('ImageClassifier lifecycle', () => {
   });
 
   it('disposes the compiled model when the preprocessing pipeline fails to compile', async () => {
-    const compile = vi.spyOn(CompiledModel, 'compile');
+    // The compiled model is seen through its dispose (compileModel is a module function, not spied on).
+    const dispose = vi.spyOn(CompiledModel.prototype, 'dispose');
     const cache = pipelineCacheFor(device);
     const get = cache.get.bind(cache);
     vi.spyOn(cache, 'get').mockImplementation((program) =>
       program.key.startsWith('preprocess/') ? Promise.reject(new GpuError(`kernel ${program.key} failed to compile: test`)) : get(program));
     await expect(ImageClassifier.create(device, loaded())).rejects.toThrow(GpuError);
-    expect(compile).toHaveBeenCalledTimes(1);
-    const model = await compile.mock.results[0].value;
+    expect(dispose).toHaveBeenCalledTimes(1);
+    const model = dispose.mock.contexts[0] as CompiledModel;
     expect(model.usable).toBe(false);
     expect(model.memory.buffers).toBe(0);
   });
 
   it('rejects a model whose first output is not [1, C, 1, 1] with a ShapeError, and disposes what it compiled', async () => {
-    const compile = vi.spyOn(CompiledModel, 'compile');
+    const dispose = vi.spyOn(CompiledModel.prototype, 'dispose');
     const error = await ImageClassifier.create(device, loaded(identityGraph(false))).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ShapeError);
     expect((error as Error).message).toContain('[1, 3, 2, 2]');
     expect((error as Error).message).toContain('[1, C, 1, 1]');
     expect((error as Error).message).not.toContain('\n');
-    expect(compile).toHaveBeenCalledTimes(1);
-    expect((await compile.mock.results[0].value).usable).toBe(false);
+    expect(dispose).toHaveBeenCalledTimes(1);
+    expect((dispose.mock.contexts[0] as CompiledModel).usable).toBe(false);
   });
 
   it('rejects a model with more than one input with a ShapeError', async () => {

@@ -13,7 +13,7 @@ import { loadModel } from '../src/formats/index.ts';
 import { readBmp24 } from './helpers/image.ts';
 import type { Graph } from '../src/graph/ir.ts';
 import { preprocessReference } from '../src/reference/preprocess.ts';
-import { CompiledModel } from '../src/runtime/compiled-model.ts';
+import { compileModel } from '../src/runtime/compile.ts';
 import { NO_SHADER_F16 } from './case-runner.ts';
 
 export const EGYPTIAN_CAT = 286;
@@ -85,7 +85,7 @@ export async function checkSharedModelAccuracy(
   const input = preprocessReference(rgba, image.width, image.height, p);
 
   const run = async (precision: StoragePrecision): Promise<[Float32Array, Float32Array]> => {
-    const model = await CompiledModel.compile(device, graph, { precision });
+    const model = await compileModel(device, graph, { precision });
     try {
       const [probs, logits] = await model.run([input]);
       return [probs, logits];

@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceAdapterInfo, isSoftwareAdapter } from '../src/gpu/device.ts';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
 import { runGraphReference } from '../src/reference/index.ts';
+import { compileModel } from '../src/runtime/compile.ts';
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
-import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from '../src/runtime/lowering.ts';
+import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
 import { buildCase, compareOutputs } from './gpu-cases.ts';
 
 let device: GPUDevice;
@@ -27,7 +28,7 @@ describe('pool + FC fusion per kernel choice', () => {
     ['GPU default', GPU_KERNEL_CHOICE, true],
   ] as const) {
     it(`${name}: ${fused ? 'one fused launch' : 'pool, then the FC layer'}, same result as the CPU`, async () => {
-      const model = await CompiledModel.compile(device, head.graph, { kernels });
+      const model = await compileModel(device, head.graph, { kernels });
       try {
         expect(pooled(model)).toBe(fused);
         const keys = model.steps.map((s) => s.program.key);
@@ -41,7 +42,7 @@ describe('pool + FC fusion per kernel choice', () => {
   }
 
   it('without kernels the adapter decides: unfused on a software adapter, fused on a GPU', async () => {
-    const model = await CompiledModel.compile(device, head.graph);
+    const model = await compileModel(device, head.graph);
     try {
       expect(pooled(model)).toBe(!isSoftwareAdapter(deviceAdapterInfo(device)));
     } finally {

@@ -10,6 +10,7 @@ import { DeviceLostError, DisposedError, GpuError, ShapeError } from '../src/err
 import { acquireNodeDevice, nodeGpu } from '../src/gpu/node-device.ts';
 import { elementCount } from '../src/graph/ir.ts';
 import { runGraphReference } from '../src/reference/index.ts';
+import { compileModel } from '../src/runtime/compile.ts';
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
 import { Rng } from '../src/util/random.ts';
 import { buildCase, compareOutputs } from './gpu-cases.ts';
@@ -34,7 +35,7 @@ describe('memory held for models and devices', () => {
     const gc = collector();
     const refs: WeakRef<CompiledModel>[] = [];
     for (let i = 0; i < 12; i++) {
-      const model = await CompiledModel.compile(device, small.graph);
+      const model = await compileModel(device, small.graph);
       refs.push(new WeakRef(model));
       model.dispose();
     }
@@ -59,7 +60,7 @@ describe('memory held for models and devices', () => {
 
 describe('CompiledModel lifecycle', () => {
   it('queues concurrent runs and gives each its own correct result', async () => {
-    const model = await CompiledModel.compile(device, small.graph);
+    const model = await compileModel(device, small.graph);
     const inputs = Array.from({ length: 8 }, (_, i) => new Rng(100 + i).fill(inputLength, -1, 1));
     const results = await Promise.all(inputs.map((x) => model.run([x])));
     results.forEach((out, i) => {
@@ -78,7 +79,7 @@ describe('CompiledModel lifecycle', () => {
     let wall: number;
     try {
       const t0 = performance.now();
-      model = await CompiledModel.compile(device, small.graph);
+      model = await compileModel(device, small.graph);
       wall = performance.now() - t0;
     } finally {
       clock.mockRestore();
@@ -94,7 +95,7 @@ describe('CompiledModel lifecycle', () => {
   });
 
   it('keeps GPU buffers and bytes constant over 1,000 runs and frees them all on dispose', async () => {
-    const model = await CompiledModel.compile(device, small.graph);
+    const model = await compileModel(device, small.graph);
     const x = new Rng(1).fill(inputLength, -1, 1);
     await model.run([x]);
     const after1 = model.memory;
@@ -109,7 +110,7 @@ describe('CompiledModel lifecycle', () => {
   }, 120_000);
 
   it('rejects wrong inputs with ShapeError and calls after dispose with DisposedError', async () => {
-    const model = await CompiledModel.compile(device, small.graph);
+    const model = await compileModel(device, small.graph);
     await expect(model.run([new Float32Array(inputLength - 1)])).rejects.toThrow(ShapeError);
     await expect(model.run([])).rejects.toThrow(/takes 1 input/);
     model.dispose();
@@ -117,7 +118,7 @@ describe('CompiledModel lifecycle', () => {
   });
 
   it('reads the inputs when run is called: changing an array afterwards does not change that run', async () => {
-    const model = await CompiledModel.compile(device, small.graph);
+    const model = await compileModel(device, small.graph);
     const a = new Rng(11).fill(inputLength, -1, 1);
     const b = new Rng(12).fill(inputLength, -1, 1);
     const [a0, b0] = [a.slice(), b.slice()];
@@ -133,7 +134,7 @@ describe('CompiledModel lifecycle', () => {
   });
 
   it('takes inputs in shared memory, which Dawn cannot upload directly', async () => {
-    const model = await CompiledModel.compile(device, small.graph);
+    const model = await compileModel(device, small.graph);
     const x = new Rng(13).fill(inputLength, -1, 1);
     const shared = new Float32Array(new SharedArrayBuffer(inputLength * 4));
     shared.set(x);
@@ -143,7 +144,7 @@ describe('CompiledModel lifecycle', () => {
   });
 
   it('rejects a run whose submit fails with GpuError, instead of returning the previous outputs, and runs on after', async () => {
-    const model = await CompiledModel.compile(device, small.graph);
+    const model = await compileModel(device, small.graph);
     const x = new Rng(14).fill(inputLength, -1, 1);
     const [good] = await model.run([x]);
     // Copying a buffer onto itself is a validation error: the command buffer, so the whole submit, is invalid.
@@ -165,7 +166,7 @@ describe('CompiledModel lifecycle', () => {
       e.preventDefault();
       reported();
     };
-    const compiling = CompiledModel.compile(own, small.graph);
+    const compiling = compileModel(own, small.graph);
     // An invalid buffer (MAP_READ with MAP_WRITE) made by someone else while the compile awaits its pipelines.
     own.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.MAP_WRITE });
     const model = await compiling;
@@ -180,7 +181,7 @@ describe('CompiledModel lifecycle', () => {
   });
 
   it('refuses to encode after dispose, and names a missing input buffer', async () => {
-    const model = await CompiledModel.compile(device, small.graph);
+    const model = await compileModel(device, small.graph);
     expect(() => model.rawInputBuffer(1)).toThrow(/input 1 does not exist \(the model has 1\)/);
     model.dispose();
     const encoder = device.createCommandEncoder();
@@ -191,7 +192,7 @@ describe('CompiledModel lifecycle', () => {
 
   it('rejects with DeviceLostError after the device is lost, and recompiles on a new device', async () => {
     const own = (await acquireNodeDevice()).device;
-    const model = await CompiledModel.compile(own, small.graph);
+    const model = await compileModel(own, small.graph);
     const x = new Rng(5).fill(inputLength, -1, 1);
     const [before] = await model.run([x]);
     own.destroy();
@@ -209,7 +210,7 @@ describe('CompiledModel lifecycle', () => {
   it('rejects a compile on a lost device with DeviceLostError and frees what it made, also with its pipelines cached', async () => {
     for (const warm of [false, true]) {
       const own = (await acquireNodeDevice()).device;
-      if (warm) (await CompiledModel.compile(own, small.graph)).dispose();
+      if (warm) (await compileModel(own, small.graph)).dispose();
       // Every buffer the compile makes is recorded, and whether it was destroyed.
       const made: GPUBuffer[] = [];
       const destroyed = new Set<GPUBuffer>();
@@ -225,7 +226,7 @@ describe('CompiledModel lifecycle', () => {
         return buffer;
       });
       own.destroy();
-      const error = await CompiledModel.compile(own, small.graph).catch((e: unknown) => e);
+      const error = await compileModel(own, small.graph).catch((e: unknown) => e);
       expect(error, `warm ${warm}`).toBeInstanceOf(DeviceLostError);
       expect((error as Error).message).toMatch(/^the GPU device was lost \(.*\) while compiling; compile on a new device$/);
       expect(made.length).toBeGreaterThan(0);

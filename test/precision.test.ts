@@ -10,7 +10,7 @@ import { acquireNodeDevice, nodeGpu } from '../src/gpu/node-device.ts';
 import { elementCount } from '../src/graph/ir.ts';
 import { mobilenetV2, randomParams, resnet } from '../src/models/index.ts';
 import { runGraphReference } from '../src/reference/index.ts';
-import { CompiledModel, resolvePrecision } from '../src/runtime/compiled-model.ts';
+import { compileModel, resolvePrecision } from '../src/runtime/compile.ts';
 import { Rng } from '../src/util/random.ts';
 import { buildCase, compareOutputs, f16Tolerance } from './gpu-cases.ts';
 import { TILE_CASES } from './tile-cases.ts';
@@ -26,7 +26,7 @@ describe('precision on an adapter without shader-f16 (SwiftShader)', () => {
 
   it("'f16' is an UnsupportedFeatureError with a one-line message; 'auto' and the default are f32", async () => {
     expect(device.features.has('shader-f16')).toBe(false);
-    const err = await CompiledModel.compile(device, block.graph, { precision: 'f16' }).catch((e: unknown) => e);
+    const err = await compileModel(device, block.graph, { precision: 'f16' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnsupportedFeatureError);
     expect(err).toBeInstanceOf(WebcnnError);
     expect((err as Error).message).toMatch(/shader-f16/);
@@ -35,14 +35,14 @@ describe('precision on an adapter without shader-f16 (SwiftShader)', () => {
     expect(resolvePrecision(device)).toBe('f32');
     expect(resolvePrecision(device, 'f16-packed')).toBe('f16-packed');
     expect(() => resolvePrecision(device, 'bf16' as never)).toThrow(UnsupportedFeatureError);
-    const auto = await CompiledModel.compile(device, block.graph, { precision: 'auto' });
+    const auto = await compileModel(device, block.graph, { precision: 'auto' });
     expect(auto.precision).toBe('f32');
     auto.dispose();
   });
 
   it("'f16-packed' halves activation and weight memory and stays within the f16 bar; recompile keeps it", async () => {
-    const f32 = await CompiledModel.compile(device, block.graph);
-    const packed = await CompiledModel.compile(device, block.graph, { precision: 'f16-packed' });
+    const f32 = await compileModel(device, block.graph);
+    const packed = await compileModel(device, block.graph, { precision: 'f16-packed' });
     expect(packed.precision).toBe('f16-packed');
     expect(packed.steps.every((s) => s.program.precision === 'f16-packed')).toBe(true);
     expect(packed.memory.activationPeakBytes).toBe(f32.memory.activationPeakBytes / 2);
@@ -93,7 +93,7 @@ describe('native f16 on a device with shader-f16 (Dawn null backend: compiles, d
     ];
     for (const graph of graphs) {
       for (const precision of ['f16', 'auto', 'f16-packed'] as const) {
-        const model = await CompiledModel.compile(device, graph, { precision });
+        const model = await compileModel(device, graph, { precision });
         expect(model.precision).toBe(precision === 'auto' ? 'f16' : precision);
         expect(model.steps.every((s) => s.program.code.startsWith('enable f16;') === (model.precision === 'f16'))).toBe(true);
         model.dispose();
@@ -106,7 +106,7 @@ describe('native f16 on a device with shader-f16 (Dawn null backend: compiles, d
     const failures: string[] = [];
     for (const t of TILE_CASES) {
       const { graph } = buildCase(t.case);
-      await CompiledModel.compile(device, graph, { kernels: t.kernels, precision: 'f16' }).then(
+      await compileModel(device, graph, { kernels: t.kernels, precision: 'f16' }).then(
         (m) => m.dispose(),
         (e: Error) => failures.push(`${t.name}: ${e.message}`),
       );

@@ -46,7 +46,7 @@ describe('public API', () => {
  * these: `npm run typecheck` (tsc, which includes test/) fails here when one is not exported.
  */
 type PublicTypes = [
-  webcnn.InputQuantization, webcnn.ReferenceInputs, webcnn.TuneResult, webcnn.ConvFamily, webcnn.ModelBytes,
+  webcnn.InputQuantization, webcnn.ReferenceInputs, webcnn.TuneResult, webcnn.ConvLayerKind, webcnn.ModelBytes,
   webcnn.SafetensorsLoadOptions, webcnn.KernelProgram, webcnn.BufferRef, webcnn.TuningCache, webcnn.ClassifierOptions,
 ];
 

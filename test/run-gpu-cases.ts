@@ -13,7 +13,7 @@ import { checkSharedModelAccuracy, describeAccuracy } from './f16-accuracy.ts';
 import { SHARED_CAT, SHARED_MODEL, hasShared } from './shared.ts';
 import { runCase } from './case-runner.ts';
 import { TILE_CASES } from './tile-cases.ts';
-import type { KernelChoice } from '../src/runtime/lowering.ts';
+import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 
 interface Entry {
   readonly case: GpuCase;

@@ -7,10 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
 import { optimizeGraph } from '../src/graph/passes/index.ts';
 import { runGraphReference } from '../src/reference/index.ts';
-import { MemoryTuningCache, TILE_CANDIDATES, profileSteps } from '../src/runtime/autotune.ts';
-import { CompiledModel } from '../src/runtime/compiled-model.ts';
-import type { KernelChoice, Tile } from '../src/runtime/lowering.ts';
-import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from '../src/runtime/lowering.ts';
+import { MemoryTuningCache } from '../src/runtime/tuning-cache.ts';
+import { TILE_CANDIDATES } from '../src/runtime/autotune.ts';
+import { profileSteps } from '../src/runtime/profile-steps.ts';
+import { compileModel } from '../src/runtime/compile.ts';
+import type { ConvSharedTile } from '../shaders/conv-shared/index.ts';
+import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
+import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
 import { buildCase, compareOutputs } from './gpu-cases.ts';
 
 let device: GPUDevice;
@@ -19,16 +22,16 @@ beforeAll(async () => {
 });
 afterAll(() => device?.destroy());
 
-const split = (splitK: number): Tile => ({ pixelsPerThread: 2, vec4sPerThread: 2, shared: true, splitK });
+const split = (splitK: number): ConvSharedTile => ({ family: 'conv-shared', pixelsPerThread: 2, vec4sPerThread: 2, splitK });
 
 describe('split-K on the GPU', () => {
   // A ResNet bottleneck at 7x7 (1x1 256 -> 64, 3x3 64 -> 64, 1x1 64 -> 256 + residual, ReLU).
   const block = buildCase({ kind: 'bottleneck', n: 1, inC: 256, width: 64, size: 7, stride: 1, downsample: false });
 
   it('one scratch buffer for every split-K launch, sized to the largest, counted in memory; results match the CPU', async () => {
-    const plain = await CompiledModel.compile(device, block.graph, { kernels: GPU_KERNEL_CHOICE });
+    const plain = await compileModel(device, block.graph, { kernels: GPU_KERNEL_CHOICE });
     const kernels: KernelChoice = { ...GPU_KERNEL_CHOICE, smallMapSplitK: { splits: 4, maxTiles: 256 } };
-    const model = await CompiledModel.compile(device, block.graph, { kernels });
+    const model = await compileModel(device, block.graph, { kernels });
     try {
       const partials = model.steps.filter((s) => s.program.key.endsWith('/split-k'));
       // 49 pixels, K = 64, 144 and 16 input vec4s: conv3's K is under 4 slices of MIN_SPLIT_K_SLICE, so the rule
@@ -64,7 +67,7 @@ describe('split-K on the GPU', () => {
   }, 120_000);
 
   it('recompile keeps the split tiles', async () => {
-    const model = await CompiledModel.compile(device, block.graph, { kernels: { ...DEFAULT_KERNEL_CHOICE, conv2d: split(8) } });
+    const model = await compileModel(device, block.graph, { kernels: { ...DEFAULT_KERNEL_CHOICE, conv2d: split(8) } });
     const again = await model.recompile(device);
     try {
       expect(again.steps.map((s) => s.program.key)).toEqual(model.steps.map((s) => s.program.key));
@@ -80,7 +83,7 @@ describe('split-K on the GPU', () => {
     const graph = optimizeGraph(block.graph);
     const cache = new MemoryTuningCache();
     const candidates = { pointwise: [split(2)], conv2d: [split(2), split(4)], depthwise: TILE_CANDIDATES.depthwise.slice(0, 1) };
-    const tuned = await CompiledModel.compile(device, graph, {
+    const tuned = await compileModel(device, graph, {
       optimize: false,
       kernels: GPU_KERNEL_CHOICE,
       tune: { cache, repeats: 1, adapterKey: 'split-k-test', candidates },

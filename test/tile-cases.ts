@@ -3,9 +3,10 @@
  * the edges (odd widths, channel counts that are not multiples of the tile), so each variant is checked
  * against the CPU reference.
  */
-import { SPLIT_K_MAX_TILES, TILE_CANDIDATES } from '../src/runtime/autotune.ts';
-import type { KernelChoice } from '../src/runtime/lowering.ts';
-import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from '../src/runtime/lowering.ts';
+import { SPLIT_K_MAX_TILES } from '../shaders/conv-shared/geometry.ts';
+import { TILE_CANDIDATES } from '../src/runtime/autotune.ts';
+import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
+import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
 import type { GpuCase } from './gpu-cases.ts';
 
 export interface TileCase {
@@ -29,10 +30,10 @@ const SPLIT_K_SHAPES: Record<'pointwise' | 'conv2d', GpuCase> = {
   conv2d: { kind: 'conv', n: 1, inC: 26, h: 9, w: 11, outC: 18, kernel: 3, stride: 2, pad: 1, groups: 1, bias: true, activation: 'relu', residual: false },
 };
 
-const SHARED_TILE = { pixelsPerThread: 4, vec4sPerThread: 2, shared: true } as const;
+const SHARED_TILE = { family: 'conv-shared', pixelsPerThread: 4, vec4sPerThread: 2 } as const;
 
 /** The GPU default's workgroup-memory tile with K split `splitK` ways. */
-const splitTile = (splitK: number) => ({ pixelsPerThread: 2, vec4sPerThread: 2, shared: true, splitK }) as const;
+const splitTile = (splitK: number) => ({ family: 'conv-shared', pixelsPerThread: 2, vec4sPerThread: 2, splitK }) as const;
 
 /**
  * Split-K beyond the candidates' own shapes: ResNet-50's 7x7 3x3 layer scaled down (residual + ReLU), stride 2 on
@@ -140,7 +141,7 @@ const SHARED_EXTRA: readonly TileCase[] = [
   {
     name: 'pool + linear register 4 x 4 tile, 5 rows',
     case: { kind: 'poolLinear', n: 5, c: 44, h: 2, w: 3, outF: 150, bias: false, activation: 'relu6' },
-    kernels: { ...DEFAULT_KERNEL_CHOICE, pointwise: { pixelsPerThread: 4, vec4sPerThread: 4 }, fusePoolLinear: true },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, pointwise: { family: 'pointwise', pixelsPerThread: 4, vec4sPerThread: 4 }, fusePoolLinear: true },
   },
   {
     name: 'pool + linear with the software default fused, 1 row (1 x 4)',
@@ -164,13 +165,15 @@ const SHARED_EXTRA: readonly TileCase[] = [
   },
 ];
 
-export const TILE_CASES: readonly TileCase[] = [...(Object.keys(TILE_CANDIDATES) as (keyof typeof TILE_CANDIDATES)[]).flatMap((family) =>
-  TILE_CANDIDATES[family].map((tile) => ({
-    name: `${family} p${tile.pixelsPerThread}v${tile.vec4sPerThread}${tile.shared ? ' shared' : ''}${tile.splitK ? ` split-K ${tile.splitK}` : ''}`,
-    case: tile.splitK && family !== 'depthwise' ? SPLIT_K_SHAPES[family] : SHAPES[family],
-    kernels: {
-      ...DEFAULT_KERNEL_CHOICE,
-      [family]: family === 'depthwise' ? { pixelsPerThread: tile.pixelsPerThread } : tile,
-    },
-  })),
+export const TILE_CASES: readonly TileCase[] = [...(Object.keys(TILE_CANDIDATES) as (keyof typeof TILE_CANDIDATES)[]).flatMap((kind) =>
+  TILE_CANDIDATES[kind].map((tile): TileCase => {
+    const shared = tile.family === 'conv-shared';
+    const splitK = shared ? tile.splitK : undefined;
+    const vec4s = tile.family === 'depthwise' ? 1 : tile.vec4sPerThread;
+    return {
+      name: `${kind} p${tile.pixelsPerThread}v${vec4s}${shared ? ' shared' : ''}${splitK ? ` split-K ${splitK}` : ''}`,
+      case: splitK && kind !== 'depthwise' ? SPLIT_K_SHAPES[kind] : SHAPES[kind],
+      kernels: { ...DEFAULT_KERNEL_CHOICE, [kind]: tile },
+    };
+  }),
 ), ...SHARED_EXTRA, ...SPLIT_K_EXTRA];

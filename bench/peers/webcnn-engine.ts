@@ -1,11 +1,12 @@
 /**
- * webcnn as a peer: ONNX bytes -> `loadModel` -> `CompiledModel.compile` -> `run` (NCHW f32 in, output read
+ * webcnn as a peer: ONNX bytes -> `loadModel` -> `compileModel` -> `run` (NCHW f32 in, output read
  * back in JS). The device comes from `acquire` (the browser's `navigator.gpu`, or Dawn under Node), so that
  * the same engine serves the page and `npm run bench:peers -- --runtime node`.
  */
 import { loadModel } from '../../src/formats/index.ts';
 import { formatCompileTimings } from '../../src/bench/report.ts';
-import type { CompileOptions } from '../../src/runtime/compiled-model.ts';
+import type { CompileOptions } from '../../src/runtime/compile-options.ts';
+import { compileModel } from '../../src/runtime/compile.ts';
 import { CompiledModel } from '../../src/runtime/compiled-model.ts';
 import type { PeerEngine, PeerModel } from './protocol.ts';
 
@@ -30,7 +31,7 @@ export function webcnnEngine(acquire: () => Promise<GPUDevice>, options: WebcnnE
       const t1 = performance.now();
       const loaded = loadModel(m.onnx, { fileName: `${m.network}.onnx` });
       const t2 = performance.now();
-      model = await CompiledModel.compile(device, loaded.graph, { precision });
+      model = await compileModel(device, loaded.graph, { precision });
       prepareMs = { device: t1 - t0, load: t2 - t1 };
     },
     async run(input) {

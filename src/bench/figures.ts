@@ -4,7 +4,7 @@
  */
 import type { Graph, GraphNode, Shape4 } from '../graph/ir.ts';
 import { elementCount } from '../graph/ir.ts';
-import type { BufferRef, Step } from '../runtime/lowering.ts';
+import type { BufferRef, Step } from '../runtime/step.ts';
 
 export type TimerKind = 'timestamp' | 'wall';
 

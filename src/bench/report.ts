@@ -1,7 +1,7 @@
 /** Plain-text tables of timing results, for `npm run bench` (pure; no GPU, no DOM). */
 import type { KernelRef, TimingRow } from './figures.ts';
 import type { Peaks, TimingSuiteResult } from './timing.ts';
-import type { CompileTimings } from '../runtime/compiled-model.ts';
+import type { CompileTimings } from '../runtime/compile-options.ts';
 
 export function formatNumber(v: number, digits = 3): string {
   if (!Number.isFinite(v)) return '-';

@@ -14,8 +14,9 @@ import type { Graph } from '../graph/ir.ts';
 import { elementCount } from '../graph/ir.ts';
 import { GraphBuilder } from '../graph/builder.ts';
 import type { StoragePrecision } from '../../shaders/common.ts';
-import type { CompileTimings } from '../runtime/compiled-model.ts';
-import { dispatchGrid, CompiledModel, resolvePrecision } from '../runtime/compiled-model.ts';
+import type { CompileTimings } from '../runtime/compile-options.ts';
+import { compileModel, dispatchGrid, resolvePrecision } from '../runtime/compile.ts';
+import { CompiledModel } from '../runtime/compiled-model.ts';
 import { deviceAdapterInfo } from '../gpu/device.ts';
 import { GpuProfiler, observedResolutionMs } from '../gpu/profiler.ts';
 import { mobilenetV2 } from '../models/mobilenet-v2.ts';
@@ -398,7 +399,7 @@ async function measurePeaks(ctx: Ctx, progress: (message: string) => void): Prom
     const x = b.input('x', [1, C, S, S]);
     const rng = new Rng(7);
     b.output(b.conv2d(x, { outChannels: C, kernel: 1, weight: rng.fill(C * C, -0.05, 0.05), bias: null }, 'gemm'));
-    const model = await CompiledModel.compile(device, b.build());
+    const model = await compileModel(device, b.build());
     try {
       model.writeInputs([rng.fill(C * S * S, -1, 1)]);
       const index = model.steps.findIndex((s) => s.kind === 'pointwise');
@@ -461,7 +462,7 @@ async function timeNetwork(ctx: Ctx, spec: NetworkSpec, progress: (message: stri
   progress(`${spec.title}: building and compiling`);
   const graph = spec.build();
   const t0 = performance.now();
-  const model = await CompiledModel.compile(device, graph, { precision: ctx.precision });
+  const model = await compileModel(device, graph, { precision: ctx.precision });
   const compileMs = performance.now() - t0;
   const profiler = timer === 'timestamp' ? new GpuProfiler(device, model.dispatchCount) : null;
   try {

@@ -104,16 +104,17 @@ export async function describeModel(loaded: LoadedModel, file: string, fileBytes
     metadata: loaded.metadata,
   };
   try {
-    const [{ validateGraph }, { planMemory }, lowering] = await Promise.all([
+    const [{ validateGraph }, { planMemory }, lowering, kernels] = await Promise.all([
       import('../graph/validate.ts'),
       import('../graph/memory-plan.ts'),
       import('../runtime/lowering.ts'),
+      import('../runtime/kernel-choice.ts'),
     ]);
     validateGraph(graph);
     // The plan `compile` makes with the deterministic software default (no device here to pick by adapter); the
     // GPU default's launch count beside it.
-    const choice = lowering.DEFAULT_KERNEL_CHOICE;
-    const optimized = lowering.optimizeForKernels(graph, choice);
+    const choice = kernels.DEFAULT_KERNEL_CHOICE;
+    const optimized = kernels.optimizeForKernels(graph, choice);
     validateGraph(optimized);
     const steps = lowering.lowerGraph(optimized, choice);
     const plan = planMemory(optimized, {
@@ -127,7 +128,7 @@ export async function describeModel(loaded: LoadedModel, file: string, fileBytes
     const ioBytes = [...optimized.inputs, ...optimized.outputs].reduce((a, id) => a + elements(id) * 4, 0);
     info.kernels = countBy(steps, (s) => s.kind);
     info.dispatches = steps.length;
-    info.dispatchesGpuDefault = lowering.lowerGraph(lowering.optimizeForKernels(graph, lowering.GPU_KERNEL_CHOICE), lowering.GPU_KERNEL_CHOICE).length;
+    info.dispatchesGpuDefault = lowering.lowerGraph(kernels.optimizeForKernels(graph, kernels.GPU_KERNEL_CHOICE), kernels.GPU_KERNEL_CHOICE).length;
     info.memory = { activationPeakBytes: plan.peakBytes, activationUnplannedBytes: plan.unplannedBytes, weightBytes, ioBytes };
   } catch (e) {
     info.planError = (e as Error).message;

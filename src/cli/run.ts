@@ -209,10 +209,10 @@ async function infer(
   const bound = bindInputs(inputArgs, graph);
   const feeds = bound.map((a, i) => prepareInput(loaded, i, arrays.get(a)!, a.file, nhwc));
 
-  const { CompiledModel } = await import('../runtime/compiled-model.ts');
+  const { compileModel } = await import('../runtime/compile.ts');
   const device = await acquireCliDevice();
   try {
-    const model = await CompiledModel.compile(device, graph, { precision });
+    const model = await compileModel(device, graph, { precision });
     try {
       return { loaded, graph, nhwc, results: await model.run(feeds) };
     } finally {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { UnsupportedFeatureError } from '../errors.ts';
-import { MemoryTuningCache, SOFTWARE_TILE_CANDIDATES, TILE_CANDIDATES, localStorageTuningCache, pickTile } from './autotune.ts';
-import type { Tile } from './lowering.ts';
+import { MemoryTuningCache, localStorageTuningCache } from './tuning-cache.ts';
+import { SOFTWARE_TILE_CANDIDATES, TILE_CANDIDATES, pickTile } from './autotune.ts';
+import type { Tile } from './kernel-choice.ts';
 
-const base: Tile = { pixelsPerThread: 2, vec4sPerThread: 2, shared: true };
-const a: Tile = { pixelsPerThread: 4, vec4sPerThread: 2 };
-const b: Tile = { pixelsPerThread: 1, vec4sPerThread: 1 };
+const base: Tile = { family: 'conv-shared', pixelsPerThread: 2, vec4sPerThread: 2 };
+const a: Tile = { family: 'pointwise', pixelsPerThread: 4, vec4sPerThread: 2 };
+const b: Tile = { family: 'pointwise', pixelsPerThread: 1, vec4sPerThread: 1 };
 
 describe('pickTile', () => {
   it('takes the fastest candidate when it clearly beats the base', () => {
@@ -33,24 +34,44 @@ describe('pickTile', () => {
 
 describe('candidates', () => {
   it('software adapters skip the workgroup-memory tiles, GPUs try them', () => {
-    expect(Object.values(SOFTWARE_TILE_CANDIDATES).flat().some((t) => t.shared)).toBe(false);
-    expect(TILE_CANDIDATES.pointwise.some((t) => t.shared)).toBe(true);
-    expect(TILE_CANDIDATES.conv2d.some((t) => t.shared)).toBe(true);
+    const shared = (t: Tile) => t.family === 'conv-shared';
+    expect(Object.values(SOFTWARE_TILE_CANDIDATES).flat().some(shared)).toBe(false);
+    expect(TILE_CANDIDATES.pointwise.some(shared)).toBe(true);
+    expect(TILE_CANDIDATES.conv2d.some(shared)).toBe(true);
   });
 });
 
 describe('tuning caches', () => {
-  const entries = { 'a|pointwise': { pixelsPerThread: 4, vec4sPerThread: 2 }, 'b|conv2d': { pixelsPerThread: 2, vec4sPerThread: 2, shared: true, splitK: 4 } };
+  const entries: Record<string, Tile> = {
+    'a|pointwise': { family: 'pointwise', pixelsPerThread: 4, vec4sPerThread: 2 },
+    'b|conv2d': { family: 'conv-shared', pixelsPerThread: 2, vec4sPerThread: 2, splitK: 4 },
+    'c|depthwise': { family: 'depthwise', pixelsPerThread: 8 },
+  };
 
   it('MemoryTuningCache loads what toJSON saved, through JSON text, so a tuning can move to another process', () => {
     const cache = new MemoryTuningCache();
     for (const [key, tile] of Object.entries(entries)) cache.set(key, tile);
     const text = JSON.stringify(cache);
     for (const restored of [MemoryTuningCache.fromJSON(text), new MemoryTuningCache(JSON.parse(text))]) {
-      expect(restored.size).toBe(2);
+      expect(restored.size).toBe(3);
       expect(restored.toJSON()).toEqual(entries);
       expect(restored.get('b|conv2d')).toEqual(entries['b|conv2d']);
     }
+  });
+
+  it('reads entries saved before tiles named their family, by the layer kind in their key', () => {
+    const legacy = {
+      'x|pointwise|[1, 8, 4, 4]': { pixelsPerThread: 4, vec4sPerThread: 2 },
+      'x|conv2d|[1, 8, 4, 4]': { pixelsPerThread: 2, vec4sPerThread: 2, shared: true, splitK: 4 },
+      'x|depthwise|[1, 8, 4, 4]': { pixelsPerThread: 8, vec4sPerThread: 1 },
+      'x|conv2d|[1, 3, 9, 9]': { pixelsPerThread: 16, vec4sPerThread: 2 },
+    };
+    expect(Object.values(new MemoryTuningCache(legacy).toJSON())).toEqual([
+      { family: 'pointwise', pixelsPerThread: 4, vec4sPerThread: 2 },
+      { family: 'conv-shared', pixelsPerThread: 2, vec4sPerThread: 2, splitK: 4 },
+      { family: 'depthwise', pixelsPerThread: 8 },
+      { family: 'conv2d', pixelsPerThread: 16, vec4sPerThread: 2 },
+    ]);
   });
 
   it('refuses entries that are no tiles, and text that is no JSON, with a RangeError', () => {
@@ -69,7 +90,9 @@ describe('tuning caches', () => {
       expect(() => MemoryTuningCache.fromJSON(JSON.stringify({ k: tile }))).toThrow(new RangeError(`tuning cache entry "k": ${why}`));
     refused({ pixelsPerThread: 3, vec4sPerThread: 2, shared: true }, 'workgroup-memory tile 3 pixels x 2 vec4s is not implemented (pixels 2, 4, 6 or 8; vec4s 1 to 4)');
     refused({ pixelsPerThread: 1000, vec4sPerThread: 1 }, 'register tile 1000 pixels x 1 vec4s is not implemented (pixels 1 to 16; vec4s 1 to 8)');
-    refused({ pixelsPerThread: 4, vec4sPerThread: 2, splitK: 4 }, 'split-K needs a workgroup-memory tile (shared: true)');
+    refused({ pixelsPerThread: 4, vec4sPerThread: 2, splitK: 4 }, "split-K needs a workgroup-memory tile (family 'conv-shared')");
+    refused({ family: 'conv-shared', pixelsPerThread: 5, vec4sPerThread: 2 }, 'workgroup-memory tile 5 pixels x 2 vec4s is not implemented (pixels 2, 4, 6 or 8; vec4s 1 to 4)');
+    refused({ family: 'depthwise', pixelsPerThread: 17 }, '17 pixels per invocation is not an integer from 1 to 16');
     refused({ pixelsPerThread: 2, vec4sPerThread: 2, shared: true, splitK: 65 }, 'splitK 65 is not an integer from 1 to 64');
   });
 

@@ -1,190 +1,57 @@
+import type { ConvSharedTile } from '../../shaders/conv-shared/index.ts';
+import { CONV_SHARED_SPLIT_K_TILES, CONV_SHARED_TILES, convSharedFits } from '../../shaders/conv-shared/index.ts';
+import { CONV2D_TILES } from '../../shaders/conv2d/index.ts';
+import { DEPTHWISE_TILES } from '../../shaders/depthwise/index.ts';
+import type { NodeView } from '../../shaders/family.ts';
+import { POINTWISE_TILES } from '../../shaders/pointwise/index.ts';
 import { UnsupportedFeatureError } from '../errors.ts';
 import { deviceAdapterInfo, isSoftwareAdapter } from '../gpu/device.ts';
-import { GpuProfiler, observedResolutionMs } from '../gpu/profiler.ts';
-import type { Conv2dNode, Graph, Shape4, TensorId } from '../graph/ir.ts';
+import { GpuProfiler } from '../gpu/profiler.ts';
+import type { Conv2dNode, Graph, TensorId } from '../graph/ir.ts';
 import { shapeToString } from '../graph/ir.ts';
-import type { CompiledModel } from './compiled-model.ts';
-import type { KernelChoice, Tile } from './lowering.ts';
-import { DEFAULT_KERNEL_CHOICE, defaultKernelChoice, denseTileOf, sharedConvGeometry, splitKFits, tileProblem } from './lowering.ts';
+import type { KernelChoice, Tile } from './kernel-choice.ts';
+import { defaultKernelChoice } from './kernel-choice.ts';
+import type { ConvLayerKind } from './kernel-table.ts';
+import { choiceTileOf, convLayerKind, layerVariants, nodeView } from './kernel-table.ts';
+import type { Step } from './step.ts';
+import type { TuningCache } from './tuning-cache.ts';
 
 /**
- * Measured kernel selection: every convolution is timed with each candidate register tile (one timestamp pair
- * per launch) and keeps the fastest. Results are cached per adapter and layer signature, so a model tunes once
- * per machine and models that share layer shapes share results.
+ * Measured kernel selection: every convolution is timed with each variant its kernel families propose (one
+ * timestamp pair per launch) and keeps the fastest. Results are cached per adapter and layer signature
+ * (tuning-cache.ts).
  */
-export interface TuningCache {
-  get(key: string): Tile | undefined;
-  set(key: string, tile: Tile): void;
-}
 
 /**
- * A tuning cache in memory. To carry a tuning to another process, save `JSON.stringify(cache)` and load it with
- * `MemoryTuningCache.fromJSON(text)` (or `new MemoryTuningCache(JSON.parse(text))`).
+ * Every tile the families propose per layer kind, in the order the tuner tries them (the first is the untuned
+ * software default); a layer tries those `candidateFits` accepts.
  */
-export class MemoryTuningCache implements TuningCache {
-  private readonly entries = new Map<string, Tile>();
-
-  /** Starts with `entries` (what `toJSON` gives); an entry that is no tile compile takes is a `RangeError` naming its key. */
-  constructor(entries: Readonly<Record<string, Tile>> = {}) {
-    if (typeof entries !== 'object' || entries === null || Array.isArray(entries)) {
-      throw new RangeError(`tuning cache entries must be an object keyed by layer signature, got ${JSON.stringify(entries) ?? String(entries)}`);
-    }
-    for (const [key, tile] of Object.entries(entries)) {
-      if (!isTile(tile)) throw new RangeError(`tuning cache entry ${JSON.stringify(key)} is not a tile: ${JSON.stringify(tile)}`);
-      const problem = tileProblem(tile);
-      if (problem !== null) throw new RangeError(`tuning cache entry ${JSON.stringify(key)}: ${problem}`);
-      this.entries.set(key, tile);
-    }
-  }
-
-  /** The cache `JSON.stringify(cache)` saved. Text that is not such JSON is a `RangeError`. */
-  static fromJSON(text: string): MemoryTuningCache {
-    let entries: unknown;
-    try {
-      entries = JSON.parse(text);
-    } catch (e) {
-      throw new RangeError(`tuning cache JSON does not parse: ${(e as Error).message}`);
-    }
-    return new MemoryTuningCache(entries as Record<string, Tile>);
-  }
-
-  get(key: string): Tile | undefined {
-    return this.entries.get(key);
-  }
-  set(key: string, tile: Tile): void {
-    this.entries.set(key, tile);
-  }
-  get size(): number {
-    return this.entries.size;
-  }
-  toJSON(): Record<string, Tile> {
-    return Object.fromEntries(this.entries);
-  }
-}
-
-/** Whether `value` has a tile's shape: positive whole pixels and vec4s per invocation, optional flags. */
-function isTile(value: unknown): value is Tile {
-  if (typeof value !== 'object' || value === null) return false;
-  const t = value as Record<string, unknown>;
-  const positive = (x: unknown) => Number.isInteger(x) && (x as number) > 0;
-  return positive(t.pixelsPerThread) && positive(t.vec4sPerThread) &&
-    (t.shared === undefined || typeof t.shared === 'boolean') && (t.splitK === undefined || positive(t.splitK));
-}
-
-/**
- * A cache in `localStorage` (browsers), one entry per layer signature. Where there is no `localStorage` (Node)
- * it throws an `UnsupportedFeatureError`: use a `MemoryTuningCache` and save its JSON instead.
- */
-export function localStorageTuningCache(prefix = 'webcnn-tune:'): TuningCache {
-  if (typeof (globalThis as { localStorage?: unknown }).localStorage === 'undefined') {
-    throw new UnsupportedFeatureError(
-      'localStorageTuningCache: this environment has no localStorage (Node?); use new MemoryTuningCache() and save JSON.stringify(cache)',
-    );
-  }
-  return {
-    get(key) {
-      try {
-        const v = localStorage.getItem(prefix + key);
-        return v ? (JSON.parse(v) as Tile) : undefined;
-      } catch {
-        return undefined;
-      }
-    },
-    set(key, tile) {
-      try {
-        localStorage.setItem(prefix + key, JSON.stringify(tile));
-      } catch {
-        // Storage full or disabled: tuning still applies to this compile.
-      }
-    },
-  };
-}
-
-export type ConvFamily = 'pointwise' | 'depthwise' | 'conv2d';
-
-/** Workgroup-memory tiles (8 x 8 invocations, each this register tile): 16-64 pixels x 64-128 output channels. */
-const SHARED_TILES: readonly Tile[] = [
-  { pixelsPerThread: 4, vec4sPerThread: 2, shared: true },
-  { pixelsPerThread: 4, vec4sPerThread: 4, shared: true },
-  { pixelsPerThread: 8, vec4sPerThread: 2, shared: true },
-  { pixelsPerThread: 2, vec4sPerThread: 2, shared: true },
-];
-
-/**
- * Split-K tiles: the 16 px x 64 ch workgroup-memory tile (the GPU default) with K spread over 2-16 workgroups per
- * output tile. Tried only on layers `candidateFits` accepts (few output tiles, enough K per slice).
- */
-const SPLIT_K_TILES: readonly Tile[] = [2, 4, 8, 16].map((splitK) => ({ pixelsPerThread: 2, vec4sPerThread: 2, shared: true, splitK }));
-
-/**
- * Layers with at most this many 16 x 64 output tiles (workgroups of the GPU default) are split-K candidates:
- * under two per compute unit of a large GPU (an H200 has 132 SMs), where splitting K adds parallelism the output
- * lacks. At 224: ResNet-50's 3x3s and 1x1 reductions from layer1 (196 tiles) to layer4 (32) and its 7x7 and
- * 14x14 expansions (128, 208); MobileNetV2's projections from 56x56 down (196 to 12 tiles) and its 7x7
- * expansions (60, 80). Each split also needs `MIN_SPLIT_K_SLICE` input vec4s of K per slice.
- */
-export const SPLIT_K_MAX_TILES = 256;
-
-/** Candidate tiles per kernel family, tried in this order (the first is the untuned default). */
-export const TILE_CANDIDATES: Readonly<Record<ConvFamily, readonly Tile[]>> = {
-  pointwise: [
-    DEFAULT_KERNEL_CHOICE.pointwise,
-    { pixelsPerThread: 4, vec4sPerThread: 2 },
-    { pixelsPerThread: 4, vec4sPerThread: 4 },
-    { pixelsPerThread: 8, vec4sPerThread: 1 },
-    { pixelsPerThread: 2, vec4sPerThread: 4 },
-    // Small tiles: many more invocations, for wide GPUs on small maps.
-    { pixelsPerThread: 2, vec4sPerThread: 1 },
-    { pixelsPerThread: 1, vec4sPerThread: 1 },
-    ...SHARED_TILES,
-    ...SPLIT_K_TILES,
-  ],
-  conv2d: [
-    DEFAULT_KERNEL_CHOICE.conv2d,
-    { pixelsPerThread: 4, vec4sPerThread: 2 },
-    { pixelsPerThread: 4, vec4sPerThread: 4 },
-    { pixelsPerThread: 8, vec4sPerThread: 4 },
-    { pixelsPerThread: 2, vec4sPerThread: 2 },
-    { pixelsPerThread: 16, vec4sPerThread: 2 },
-    { pixelsPerThread: 2, vec4sPerThread: 1 },
-    { pixelsPerThread: 1, vec4sPerThread: 1 },
-    ...SHARED_TILES,
-    ...SPLIT_K_TILES,
-  ],
-  depthwise: [
-    { pixelsPerThread: DEFAULT_KERNEL_CHOICE.depthwise.pixelsPerThread, vec4sPerThread: 1 },
-    { pixelsPerThread: 8, vec4sPerThread: 1 },
-    { pixelsPerThread: 2, vec4sPerThread: 1 },
-    { pixelsPerThread: 1, vec4sPerThread: 1 },
-  ],
+export const TILE_CANDIDATES: Readonly<Record<ConvLayerKind, readonly Tile[]>> = {
+  pointwise: [...POINTWISE_TILES, ...CONV_SHARED_TILES, ...CONV_SHARED_SPLIT_K_TILES],
+  conv2d: [...CONV2D_TILES, ...CONV_SHARED_TILES, ...CONV_SHARED_SPLIT_K_TILES],
+  depthwise: DEPTHWISE_TILES,
 };
 
 /**
  * What the tuner tries on software adapters: the register tiles only. Workgroup-memory tiles (split-K ones
- * included) measured 5-10x slower there (barriers are thread synchronisation on a CPU), so timing them only
- * lengthens tuning.
+ * included) measured 5-10x slower there (barriers are thread synchronisation on a CPU).
  */
-export const SOFTWARE_TILE_CANDIDATES: Readonly<Record<ConvFamily, readonly Tile[]>> = {
-  pointwise: TILE_CANDIDATES.pointwise.filter((t) => !t.shared),
-  conv2d: TILE_CANDIDATES.conv2d.filter((t) => !t.shared),
+export const SOFTWARE_TILE_CANDIDATES: Readonly<Record<ConvLayerKind, readonly Tile[]>> = {
+  pointwise: TILE_CANDIDATES.pointwise.filter((t) => t.family !== 'conv-shared'),
+  conv2d: TILE_CANDIDATES.conv2d.filter((t) => t.family !== 'conv-shared'),
   depthwise: TILE_CANDIDATES.depthwise,
 };
 
 /**
  * Whether the tuner tries a candidate on a layer: every tile without split-K; a split-K tile only where
- * `splitKFits` says splitting can pay (at most `SPLIT_K_MAX_TILES` output tiles unsplit, `MIN_SPLIT_K_SLICE`
- * input vec4s of K per slice). Depends on the layer's shapes only, so layers of one signature agree.
+ * splitting can pay (`convSharedFits`). Depends on the layer's shapes only, so layers of one signature agree.
  */
-export function candidateFits(tile: Tile, node: Conv2dNode, inShape: Shape4, outShape: Shape4): boolean {
-  const splits = tile.splitK ?? 1;
-  if (splits <= 1) return true;
-  if (!tile.shared) return false;
-  const { tiles, K } = sharedConvGeometry(tile, inShape, outShape, node.attrs);
-  return splitKFits(tiles, K, splits, SPLIT_K_MAX_TILES);
+export function candidateFits(tile: Tile, view: NodeView<Conv2dNode>): boolean {
+  return tile.family !== 'conv-shared' || convSharedFits(tile as ConvSharedTile, view);
 }
 
-/** What identifies a convolution's cost: family, shapes and window (not its weights or name). */
-export function convSignature(graph: Graph, node: Conv2dNode, family: ConvFamily): string {
+/** What identifies a convolution's cost: layer kind, shapes and window (not its weights or name). */
+export function convSignature(graph: Graph, node: Conv2dNode, family: ConvLayerKind): string {
   const a = node.attrs;
   const input = graph.tensors[node.inputs[0]].shape;
   return [
@@ -217,8 +84,11 @@ export interface TuneOptions {
    * the compile's kernel choice, i.e. its `kernels` option, else `defaultKernelChoice(adapterInfo)` of the device.
    */
   readonly base?: KernelChoice;
-  /** Tiles to try per family; default `TILE_CANDIDATES`, or `SOFTWARE_TILE_CANDIDATES` on software adapters. */
-  readonly candidates?: Readonly<Record<ConvFamily, readonly Tile[]>>;
+  /**
+   * Tiles to try per layer kind (each layer tries those `candidateFits` accepts); default: the `variants()` of the
+   * families that may run the layer (`LAYER_FAMILIES`), which leave out workgroup-memory tiles on software adapters.
+   */
+  readonly candidates?: Readonly<Record<ConvLayerKind, readonly Tile[]>>;
 }
 
 export interface TuneResult {
@@ -228,21 +98,37 @@ export interface TuneResult {
   readonly fromCache: number;
 }
 
-type Compile = (kernels: KernelChoice) => Promise<CompiledModel>;
+export interface StepProfile {
+  /** Median GPU time of every launch, ms. */
+  readonly mediansMs: number[];
+  /** The timer's observed step (coarse where timestamps are quantized), ms; Infinity when none was seen. */
+  readonly resolutionMs: number;
+}
 
-/** A convolution being tuned: its family, cache key, the tile the base gives it, and the candidates it tries. */
+/** One timed trial: the launches of the graph compiled with a kernel choice, and their GPU times. */
+export interface Measurement {
+  readonly steps: readonly Step[];
+  readonly profile: StepProfile;
+}
+
+/**
+ * Compiles the tuned graph with `choice` and times every launch (compile.ts gives it; a callback, so the tuner
+ * needs no compiler).
+ */
+export type Measure = (choice: KernelChoice) => Promise<Measurement>;
+
+/** A convolution being tuned: its cache key, the tile the base gives it, and the candidates it tries. */
 interface Layer {
-  readonly family: ConvFamily;
   readonly key: string;
   readonly baseTile: Tile;
   readonly candidates: readonly Tile[];
 }
 
 /**
- * Picks a tile per convolution of an optimized graph. `compile` builds the graph with given kernel choices
- * (CompiledModel.compile without tuning). Needs `timestamp-query`; without it, an `UnsupportedFeatureError`.
+ * Picks a tile per convolution of an optimized graph, timing trials through `measure`. Needs `timestamp-query`;
+ * without it, an `UnsupportedFeatureError`.
  */
-export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Compile, options: TuneOptions = {}): Promise<TuneResult> {
+export async function tuneKernels(device: GPUDevice, graph: Graph, measure: Measure, options: TuneOptions = {}): Promise<TuneResult> {
   if (!GpuProfiler.supported(device)) {
     throw new UnsupportedFeatureError(
       "tuning needs the WebGPU feature 'timestamp-query', which this device lacks (acquire it with timestamps, or compile without tune)",
@@ -251,27 +137,21 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
   const perNode = new Map<TensorId, Tile>();
   const cache = options.cache;
   const prefix = options.adapterKey ? `${options.adapterKey}|` : '';
-  const repeats = options.repeats ?? 3;
-  const candidatesOf =
-    options.candidates ?? (isSoftwareAdapter(deviceAdapterInfo(device)) ? SOFTWARE_TILE_CANDIDATES : TILE_CANDIDATES);
+  const adapter = { software: isSoftwareAdapter(deviceAdapterInfo(device)) };
 
   // Per-layer rules of the base do not apply to tuned layers: each gets an explicit tile.
   const base: KernelChoice = { ...(options.base ?? defaultKernelChoice(deviceAdapterInfo(device))), perNode: undefined };
-  // The base model finds the convolutions and their families, and is the first measured round: a layer keeps
-  // the base's tile unless a candidate is faster by more than the timer can tell apart.
-  const probe = await compile(base);
+  // Every convolution with its layer kind, the base's tile (the first measured round: a layer keeps it unless a
+  // candidate is faster by more than the timer can tell apart) and the variants its families propose.
   const convs = new Map<TensorId, Layer>();
-  const byOutput = new Map(graph.nodes.map((n) => [n.output, n]));
-  for (const step of probe.steps) {
-    const node = step.node === undefined ? undefined : byOutput.get(step.node);
-    if (node?.op !== 'conv2d' || !isConvFamily(step.kind) || convs.has(node.output)) continue;
-    const inShape = graph.tensors[node.inputs[0]].shape;
-    const outShape = graph.tensors[node.output].shape;
+  for (const node of graph.nodes) {
+    if (node.op !== 'conv2d') continue;
+    const view = nodeView(graph, node);
+    const kind = convLayerKind(view);
     convs.set(node.output, {
-      family: step.kind,
-      key: prefix + convSignature(graph, node, step.kind),
-      baseTile: baseTileOf(base, step.kind, node, inShape, outShape),
-      candidates: candidatesOf[step.kind].filter((t) => candidateFits(t, node, inShape, outShape)),
+      key: prefix + convSignature(graph, node, kind),
+      baseTile: choiceTileOf(base, view),
+      candidates: options.candidates ? options.candidates[kind].filter((t) => candidateFits(t, view)) : layerVariants(view, adapter),
     });
   }
 
@@ -282,18 +162,15 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
     else pending.set(id, c);
   }
   const fromCache = perNode.size;
-  if (pending.size === 0) {
-    probe.dispose();
-    return { perNode, measured: 0, fromCache };
-  }
+  if (pending.size === 0) return { perNode, measured: 0, fromCache };
 
   // times.get(id)[0] is the base's tile; [r + 1] is candidate r of the layer's list. A layer's time is the sum
   // of its launches (a split-K conv has two).
   const times = new Map<TensorId, number[]>();
   let resolutionMs = 0;
-  const record = (model: CompiledModel, profile: StepProfile, slot: number) => {
+  const record = ({ steps, profile }: Measurement, slot: number) => {
     resolutionMs = Math.max(resolutionMs, Number.isFinite(profile.resolutionMs) ? profile.resolutionMs : 0);
-    model.steps.forEach((step, i) => {
+    steps.forEach((step, i) => {
       const out = step.node;
       if (out === undefined || !pending.has(out)) return;
       const list = times.get(out) ?? [];
@@ -301,11 +178,7 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
       times.set(out, list);
     });
   };
-  try {
-    record(probe, await profileStepsDetailed(device, probe, repeats), 0);
-  } finally {
-    probe.dispose();
-  }
+  record(await measure(base), 0);
   // Round r times candidate r of every pending layer's list, all layers in one model per round (a layer with a
   // shorter list repeats its last candidate, whose time then goes unread).
   const rounds = Math.max(...[...pending.values()].map((c) => c.candidates.length));
@@ -314,12 +187,7 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, compile: Comp
     for (const [id, c] of pending) {
       trial.set(id, c.candidates[Math.min(round, c.candidates.length - 1)] ?? c.baseTile);
     }
-    const model = await compile({ ...base, perNode: trial });
-    try {
-      record(model, await profileStepsDetailed(device, model, repeats), round + 1);
-    } finally {
-      model.dispose();
-    }
+    record(await measure({ ...base, perNode: trial }), round + 1);
     options.onProgress?.(round + 1, rounds);
   }
 
@@ -365,51 +233,3 @@ export function pickTile(
   return best;
 }
 
-/** The tile `base` gives a layer of `family` (what lowering picks without a per-node tile). */
-function baseTileOf(base: KernelChoice, family: ConvFamily, node: Conv2dNode, inShape: Shape4, outShape: Shape4): Tile {
-  if (family === 'depthwise') return { pixelsPerThread: base.depthwise.pixelsPerThread, vec4sPerThread: 1 };
-  return denseTileOf(base, node.attrs, inShape, outShape);
-}
-
-export interface StepProfile {
-  /** Median GPU time of every launch, ms. */
-  readonly mediansMs: number[];
-  /** The timer's observed step (coarse where timestamps are quantized), ms; Infinity when none was seen. */
-  readonly resolutionMs: number;
-}
-
-/** Median GPU time of every launch over `repeats` runs (after one warm-up), one timestamp pair per launch. */
-export async function profileSteps(device: GPUDevice, model: CompiledModel, repeats: number): Promise<number[]> {
-  return (await profileStepsDetailed(device, model, repeats)).mediansMs;
-}
-
-/** `profileSteps` with the timer resolution it observed. Inputs are pseudo-random, not zeros. */
-export async function profileStepsDetailed(device: GPUDevice, model: CompiledModel, repeats: number): Promise<StepProfile> {
-  const profiler = new GpuProfiler(device, model.dispatchCount);
-  try {
-    model.writeInputs(model.inputs.map((i) => new Float32Array(i.shape.reduce((a, b) => a * b, 1)).map((_, k) => Math.sin(k * 0.7071) * 0.5)));
-    const samples: number[][] = model.steps.map(() => []);
-    let resolutionMs = Infinity;
-    for (let run = 0; run <= repeats; run++) {
-      const encoder = device.createCommandEncoder({ label: 'tuning' });
-      model.encode(encoder, (i) => profiler.timestampWrites(i));
-      profiler.resolve(encoder, model.dispatchCount);
-      device.queue.submit([encoder.finish()]);
-      const { durationsMs, timestampsNs } = await profiler.read(model.dispatchCount);
-      if (run === 0) continue;
-      durationsMs.forEach((ms, i) => samples[i].push(ms));
-      resolutionMs = Math.min(resolutionMs, observedResolutionMs(timestampsNs));
-    }
-    const mediansMs = samples.map((s) => {
-      const sorted = [...s].sort((a, b) => a - b);
-      return sorted[Math.floor(sorted.length / 2)] ?? Infinity;
-    });
-    return { mediansMs, resolutionMs };
-  } finally {
-    profiler.destroy();
-  }
-}
-
-function isConvFamily(kind: string): kind is ConvFamily {
-  return kind === 'pointwise' || kind === 'depthwise' || kind === 'conv2d';
-}

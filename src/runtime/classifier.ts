@@ -4,7 +4,8 @@ import { preprocessProgram, preprocessUniforms } from '../../shaders/preprocess.
 import { DisposedError, ShapeError, UnsupportedFeatureError } from '../errors.ts';
 import type { LoadedModel, Preprocessing } from '../formats/model.ts';
 import { pipelineCacheFor } from '../gpu/pipeline-cache.ts';
-import type { CompileOptions } from './compiled-model.ts';
+import type { CompileOptions } from './compile-options.ts';
+import { compileModel } from './compile.ts';
 import { CompiledModel } from './compiled-model.ts';
 import { classOf } from '../util/describe.ts';
 
@@ -213,7 +214,7 @@ export class ImageClassifier {
     const cache = pipelineCacheFor(device);
     // allSettled, not all: when a pipeline fails, wait for the model so that it can be disposed rather than leaked.
     const [compiled, texture, external] = await Promise.allSettled([
-      CompiledModel.compile(device, loaded.graph, options.compile),
+      compileModel(device, loaded.graph, options.compile),
       cache.get(preprocessProgram(false)),
       // Video frames exist only in browsers; Node never needs the external-texture variant.
       typeof HTMLVideoElement !== 'undefined' ? cache.get(preprocessProgram(true)) : Promise.resolve(null),

@@ -1,62 +1,20 @@
 import type { StoragePrecision } from '../../shaders/common.ts';
-import { packUniforms, uniformByteSize } from '../../shaders/common.ts';
-import { DeviceLostError, DisposedError, GpuError, ResourceLimitError, ShapeError, UnsupportedFeatureError } from '../errors.ts';
-import { deviceAdapterInfo } from '../gpu/device.ts';
-import { BufferTracker } from '../gpu/buffers.ts';
+import { DeviceLostError, DisposedError, GpuError, ShapeError } from '../errors.ts';
+import type { BufferTracker } from '../gpu/buffers.ts';
 import type { LostWatcher } from '../gpu/device-lost.ts';
 import { lostReasonText, watchDeviceLost } from '../gpu/device-lost.ts';
-import { pipelineCacheFor } from '../gpu/pipeline-cache.ts';
 import type { Graph, Shape4, TensorId } from '../graph/ir.ts';
 import { elementCount, shapeToString } from '../graph/ir.ts';
 import type { MemoryPlan } from '../graph/memory-plan.ts';
-import { planMemory } from '../graph/memory-plan.ts';
-import { validateGraph } from '../graph/validate.ts';
-import type { TuneOptions } from './autotune.ts';
-import { tuneKernels } from './autotune.ts';
-import type { BufferRef, KernelChoice, Step } from './lowering.ts';
-import { defaultKernelChoice, isAliasNode, lowerGraph, optimizeForKernels, storageBytes } from './lowering.ts';
+import type { CompileTimings } from './compile-options.ts';
+import { firstError, gpuFailure, withErrorScopes } from './gpu-scopes.ts';
+import type { KernelChoice } from './kernel-choice.ts';
+import type { Step } from './step.ts';
 import { classOf, withArticle } from '../util/describe.ts';
 
 export interface TensorDescription {
   readonly name: string;
   readonly shape: Shape4;
-}
-
-export interface CompileOptions {
-  /**
-   * Skip BN folding and fusion (for tests of the unfused kernels, or a graph already optimized). Batch norm runs
-   * only folded, so a graph that still has `batchNorm` nodes then fails with a `GraphError`.
-   */
-  readonly optimize?: boolean;
-  /** Tiles to use; default `defaultKernelChoice(device.adapterInfo)` (software adapters and GPUs differ). */
-  readonly kernels?: KernelChoice;
-  /**
-   * Time each convolution's candidate tiles on this device and keep the fastest (needs `timestamp-query`;
-   * pass a cache to tune once per adapter). Off by default: compiling stays deterministic and quick.
-   */
-  readonly tune?: boolean | TuneOptions;
-  /**
-   * How activations and conv / linear weights are stored on the GPU (arithmetic is f32 in every mode; inputs and
-   * outputs stay NCHW float32): 'f32' (the default), 'f16' (native half storage; needs the device feature
-   * `shader-f16`, else an `UnsupportedFeatureError`), 'f16-packed' (the same 8 bytes per 4 channels through
-   * `pack2x16float`, on every device), or 'auto' ('f16' when the device has `shader-f16`, else 'f32').
-   */
-  readonly precision?: StoragePrecision | 'auto';
-}
-
-/** The storage precision a compile with `requested` uses on `device`; 'f16' without `shader-f16` throws. */
-export function resolvePrecision(device: GPUDevice, requested: StoragePrecision | 'auto' = 'f32'): StoragePrecision {
-  const native = device.features.has('shader-f16');
-  if (requested === 'auto') return native ? 'f16' : 'f32';
-  if (requested === 'f16' && !native) {
-    throw new UnsupportedFeatureError(
-      "precision 'f16' needs the WebGPU feature 'shader-f16', which this device lacks (use 'f16-packed', which runs everywhere, or 'auto')",
-    );
-  }
-  if (requested !== 'f32' && requested !== 'f16' && requested !== 'f16-packed') {
-    throw new UnsupportedFeatureError(`unknown precision '${String(requested)}' (use 'f32', 'f16', 'f16-packed' or 'auto')`);
-  }
-  return requested;
 }
 
 /**
@@ -77,30 +35,8 @@ export interface MemoryReport {
   readonly scratchBytes: number;
 }
 
-/**
- * Where `compile` spent its time, in milliseconds of wall clock (`performance.now()`), phase by phase. Pipelines
- * compile in the background from `lower` on, so `pipelinesMs` is only the wait left after the weights are up.
- */
-export interface CompileTimings {
-  /** BN folding and fusion passes (0 with `optimize: false`). */
-  readonly optimizeMs: number;
-  /** The autotuner (0 unless `tune`). */
-  readonly tuneMs: number;
-  /** Lowering to steps and memory planning. */
-  readonly lowerMs: number;
-  /** Activation, staging, readback, scratch and uniform buffers. */
-  readonly buffersMs: number;
-  /** Packing the weights into the kernels' layouts and writing them into GPU buffers. */
-  readonly weightsMs: number;
-  /** Waiting for pipeline compiles still running after the weights were written. */
-  readonly pipelinesMs: number;
-  /** Bind groups, and the device's validation and out-of-memory verdicts. */
-  readonly bindGroupsMs: number;
-  readonly totalMs: number;
-}
-
 /** The per-run timestamp pair: query set, resolve buffer, where it lands in the readback, the pass's writes. */
-interface RunTimer {
+export interface RunTimer {
   readonly querySet: GPUQuerySet;
   readonly resolve: GPUBuffer;
   readonly readbackOffset: number;
@@ -108,78 +44,11 @@ interface RunTimer {
 }
 
 /** One launch ready to record: everything was created at compile time. */
-interface PreparedDispatch {
+export interface PreparedDispatch {
   readonly step: Step;
   readonly pipeline: GPUComputePipeline;
   readonly bindGroup: GPUBindGroup;
   readonly grid: readonly [number, number];
-}
-
-/** Milliseconds since the previous `lap` (or the start), and since the start. */
-function phaseClock(): { lap(): number; total(): number } {
-  const start = performance.now();
-  let last = start;
-  return {
-    lap() {
-      const now = performance.now();
-      const ms = now - last;
-      last = now;
-      return ms;
-    },
-    total: () => performance.now() - start,
-  };
-}
-
-/**
- * Runs `work` between an 'out-of-memory' and a 'validation' error scope pushed just before it and popped just
- * after it, with no `await` in between: the scope stack is the device's, so a scope left open across an `await`
- * would catch the errors of whatever else runs on the device meanwhile (another compile, the app's own work).
- * `error` resolves to the first error the work caused, or null.
- */
-function withErrorScopes<T>(device: GPUDevice, work: () => T): { value: T; error: Promise<GPUError | null> } {
-  device.pushErrorScope('out-of-memory');
-  device.pushErrorScope('validation');
-  let error!: Promise<GPUError | null>;
-  let value: T;
-  try {
-    value = work();
-  } finally {
-    const validation = device.popErrorScope();
-    const outOfMemory = device.popErrorScope();
-    error = Promise.all([validation, outOfMemory]).then(([v, o]) => v ?? o);
-    error.catch(() => undefined); // when `work` threw, nobody awaits it
-  }
-  return { value, error };
-}
-
-/** A device error as webcnn's one-line `GpuError`: what failed, then the first line of the device's message. */
-function gpuFailure(what: string, error: GPUError): GpuError {
-  return new GpuError(`${what}: ${error.message.split('\n')[0]}`);
-}
-
-/** The first of two error-scope verdicts (either may be absent). */
-async function firstError(a: Promise<GPUError | null>, b: Promise<GPUError | null> | null): Promise<GPUError | null> {
-  return (await a) ?? (b ? await b : null);
-}
-
-const MAX_GROUPS_PER_DIM = 65535;
-
-/** Runs `make`; a `ResourceLimitError` it throws gets a hint at what makes activations smaller. */
-function withActivationHint<T>(precision: StoragePrecision, make: () => T): T {
-  try {
-    return make();
-  } catch (e) {
-    if (!(e instanceof ResourceLimitError)) throw e;
-    const f16 = precision === 'f32' ? ", or precision 'f16-packed' (half the bytes)" : '';
-    throw new ResourceLimitError(`${e.message}; use a smaller batch or input size${f16}`, { cause: e });
-  }
-}
-
-/** Folds a 1D workgroup count into a 2D grid the kernels unfold with `num_workgroups`. */
-export function dispatchGrid(workgroups: number): [number, number] {
-  if (workgroups <= MAX_GROUPS_PER_DIM) return [Math.max(1, workgroups), 1];
-  const y = Math.ceil(workgroups / MAX_GROUPS_PER_DIM);
-  return [Math.ceil(workgroups / y), y];
 }
 
 /** What a run input is, for `checkInputs`' message: other arrays are named, with how to convert them. */
@@ -220,7 +89,8 @@ export class CompiledModel {
   private pending = 0;
   private disposed = false;
   private lostReason: string | null = null;
-  private readonly options: CompileOptions;
+  /** Compiles this model's graph and options again (given by `compileModel`, which owns compiling). */
+  private readonly compileAgain: (device: GPUDevice) => Promise<CompiledModel>;
   /** The tiles this model was compiled with (tuned per layer when `tune` was on). */
   readonly kernels: KernelChoice;
   /** How this model stores activations and weights (the `precision` option, 'auto' resolved). */
@@ -228,7 +98,8 @@ export class CompiledModel {
   /** Where `compile` spent its time (for cold-start breakdowns). */
   readonly compileTimings: CompileTimings;
 
-  private constructor(
+  /** Made by `compileModel` (compile.ts), which builds every part. */
+  constructor(
     readonly device: GPUDevice,
     private readonly tracker: BufferTracker,
     private readonly dispatches: PreparedDispatch[],
@@ -243,13 +114,13 @@ export class CompiledModel {
       weightBytes: number;
       scratchBytes: number;
       runTimer: RunTimer | null;
-      options: CompileOptions;
+      compileAgain: (device: GPUDevice) => Promise<CompiledModel>;
       kernels: KernelChoice;
       precision: StoragePrecision;
       compileTimings: CompileTimings;
     },
   ) {
-    this.options = parts.options;
+    this.compileAgain = parts.compileAgain;
     this.kernels = parts.kernels;
     this.precision = parts.precision;
     this.compileTimings = parts.compileTimings;
@@ -277,168 +148,12 @@ export class CompiledModel {
     if (this.lostReason === null) this.lostReason = lostReasonText(info);
   }
 
-  static async compile(device: GPUDevice, source: Graph, options: CompileOptions = {}): Promise<CompiledModel> {
-    const clock = phaseClock();
-    // Seen at the end: a device lost before or during the compile must not hand back a model that cannot run.
-    const compileState: LostWatcher & { lost: GPUDeviceLostInfo | null } = {
-      lost: null,
-      onLost(info) {
-        this.lost = info;
-      },
-    };
-    watchDeviceLost(device, compileState);
-    const lostError = (info: GPUDeviceLostInfo) =>
-      new DeviceLostError(`the GPU device was lost (${lostReasonText(info)}) while compiling; compile on a new device`);
-    validateGraph(source);
-    const precision = resolvePrecision(device, options.precision);
-    let kernels = options.kernels ?? defaultKernelChoice(deviceAdapterInfo(device));
-    const graph = options.optimize === false ? source : optimizeForKernels(source, kernels);
-    validateGraph(graph);
-    const optimizeMs = clock.lap();
-    if (options.tune) {
-      const given = options.tune === true ? {} : options.tune;
-      // Tiles are measured at the model's precision, and cached apart from the other precisions' choices.
-      const tuneOptions = precision === 'f32' ? given : { ...given, adapterKey: `${given.adapterKey ?? ''}|${precision}` };
-      const { perNode } = await tuneKernels(
-        device,
-        graph,
-        (k) => CompiledModel.compile(device, graph, { optimize: false, kernels: k, precision }),
-        { base: kernels, ...tuneOptions },
-      );
-      kernels = { ...kernels, perNode };
-    }
-    const tuneMs = clock.lap();
-    const steps = lowerGraph(graph, kernels, precision);
-    const plan = planMemory(graph, {
-      bytesOf: (id) => storageBytes(graph.tensors[id].shape, precision),
-      isAlias: (node) => isAliasNode(graph, node),
-    });
-    const cache = pipelineCacheFor(device);
-    // Start every pipeline compile at once; they finish in parallel while buffers are made.
-    const pipelines = steps.map((s) => cache.get(s.program));
-    pipelines.forEach((p) => p.catch(() => undefined));
-    const lowerMs = clock.lap();
-
-    const tracker = new BufferTracker(device);
-    try {
-      // Everything up to the pipeline wait is synchronous GPU work, checked by one pair of error scopes.
-      let buffersMs = 0;
-      const made = withErrorScopes(device, () => {
-        const storage = GPUBufferUsage.STORAGE;
-        const slots = plan.slotBytes.map((bytes, i) => withActivationHint(precision, () => tracker.create(`activation buffer ${i}`, bytes, storage)));
-        const rawInputs = graph.inputs.map((id, i) =>
-          tracker.create(`input ${i} (NCHW)`, elementCount(graph.tensors[id].shape) * 4, storage | GPUBufferUsage.COPY_DST),
-        );
-        const rawOutputs = graph.outputs.map((id, i) =>
-          tracker.create(`output ${i} (NCHW)`, elementCount(graph.tensors[id].shape) * 4, storage | GPUBufferUsage.COPY_SRC),
-        );
-        const outputOffsets: number[] = [];
-        let readbackBytes = 0;
-        for (const id of graph.outputs) {
-          outputOffsets.push(readbackBytes);
-          readbackBytes += Math.ceil((elementCount(graph.tensors[id].shape) * 4) / 16) * 16;
-        }
-        let runTimer: RunTimer | null = null;
-        if (device.features.has('timestamp-query')) {
-          // Two timestamps ride along in the output readback: GPU time per run without a second readback.
-          const querySet = device.createQuerySet({ label: 'run timer', type: 'timestamp', count: 2 });
-          tracker.adopt(querySet);
-          const resolve = tracker.create('run timer resolve', 16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
-          const writes = { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 };
-          runTimer = { querySet, resolve, readbackOffset: readbackBytes, writes };
-          readbackBytes += 16;
-        }
-        const readback = tracker.create('readback', readbackBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-        // Split-K partial sums: launches run in order, so one buffer serves every split-K step.
-        let scratchBytes = 0;
-        for (const s of steps) for (const r of Object.values(s.buffers)) if (r.kind === 'scratch') scratchBytes = Math.max(scratchBytes, r.byteLength);
-        const scratch = scratchBytes > 0 ? tracker.create('split-K partial sums', scratchBytes, storage) : null;
-
-        let weightBytes = 0;
-        const constants = new Map<BufferRef, GPUBuffer>();
-        const resolve = (ref: BufferRef, label: string): GPUBuffer => {
-          switch (ref.kind) {
-            case 'tensor':
-              return slots[plan.slotOf.get(ref.id)!];
-            case 'rawInput':
-              return rawInputs[ref.index];
-            case 'rawOutput':
-              return rawOutputs[ref.index];
-            case 'scratch':
-              return scratch!;
-            case 'constant': {
-              let b = constants.get(ref);
-              if (!b) {
-                b = tracker.createFilled(label, ref.byteLength, storage, ref.writeInto);
-                weightBytes += ref.byteLength;
-                constants.set(ref, b);
-              }
-              return b;
-            }
-          }
-        };
-
-        // All uniforms live in one buffer, each step at an offset the device accepts for dynamic binding.
-        const align = device.limits.minUniformBufferOffsetAlignment;
-        const uniformOffsets: number[] = [];
-        let uniformBytes = 0;
-        for (const s of steps) {
-          uniformOffsets.push(uniformBytes);
-          uniformBytes += Math.ceil(uniformByteSize(s.program.uniforms) / align) * align;
-        }
-        const uniformData = new Uint8Array(uniformBytes);
-        steps.forEach((s, i) => uniformData.set(new Uint8Array(packUniforms(s.program.uniforms, s.uniforms)), uniformOffsets[i]));
-        const uniforms = tracker.createWithData('uniforms', uniformData, GPUBufferUsage.UNIFORM);
-        buffersMs = clock.lap();
-
-        // Weights are packed and uploaded here, while the pipelines compile.
-        for (const step of steps) {
-          for (const [name, ref] of Object.entries(step.buffers)) if (ref.kind === 'constant') resolve(ref, `${step.label} ${name}`);
-        }
-        // Every constant is made by now: binding only looks them up, so the weight count is final.
-        return { rawInputs, rawOutputs, readback, outputOffsets, runTimer, scratchBytes, resolve, uniforms, uniformOffsets, weightBytes };
-      });
-      const weightsMs = clock.lap();
-      const resolved = await Promise.all(pipelines);
-      const pipelinesMs = clock.lap();
-      const { resolve, uniforms, uniformOffsets } = made.value;
-      const bound = withErrorScopes(device, () =>
-        steps.map((step, i): PreparedDispatch => {
-          const pipeline = resolved[i];
-          const entries: GPUBindGroupEntry[] = step.program.bindings.map((b, binding) =>
-            b.kind === 'uniform'
-              ? { binding, resource: { buffer: uniforms, offset: uniformOffsets[i], size: uniformByteSize(step.program.uniforms) } }
-              : { binding, resource: { buffer: resolve(step.buffers[b.name], `${step.label} ${b.name}`) } },
-          );
-          const bindGroup = device.createBindGroup({ label: step.label, layout: pipeline.getBindGroupLayout(0), entries });
-          return { step, pipeline, bindGroup, grid: dispatchGrid(step.workgroups) };
-        }),
-      );
-      const failure = await firstError(made.error, bound.error);
-      if (compileState.lost) throw lostError(compileState.lost);
-      if (failure) throw gpuFailure('compiling the model failed', failure);
-      const bindGroupsMs = clock.lap();
-      const compileTimings: CompileTimings = {
-        optimizeMs, tuneMs, lowerMs, buffersMs, weightsMs, pipelinesMs, bindGroupsMs, totalMs: clock.total(),
-      };
-      const { rawInputs, rawOutputs, readback, outputOffsets, runTimer, scratchBytes, weightBytes } = made.value;
-      return new CompiledModel(device, tracker, bound.value, {
-        graph, steps, plan, rawInputs, rawOutputs, readback, outputOffsets, weightBytes, scratchBytes, runTimer,
-        options, kernels, precision, compileTimings,
-      });
-    } catch (e) {
-      // A limit check (ResourceLimitError), a failed pipeline, a GPU error or a lost device: free what was made.
-      tracker.destroyAll();
-      throw compileState.lost && !(e instanceof DeviceLostError) ? lostError(compileState.lost) : e;
-    }
-  }
-
   /**
    * The same model compiled again, e.g. on a new device after this one was lost: from the graph kept in
    * memory, without reloading the model file.
    */
   recompile(device: GPUDevice): Promise<CompiledModel> {
-    return CompiledModel.compile(device, this.graph, { ...this.options, kernels: this.kernels, tune: false, optimize: false });
+    return this.compileAgain(device);
   }
 
   /** True once the device is lost or the model disposed: every further call rejects. */
@@ -661,3 +376,4 @@ export class CompiledModel {
     return results;
   }
 }
+

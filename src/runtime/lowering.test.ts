@@ -7,12 +7,15 @@ import type { Graph, Shape4 } from '../graph/ir.ts';
 import { RELU, convWeight } from '../graph/ir.ts';
 import { optimizeGraph } from '../graph/passes/index.ts';
 import { mobilenetV2, randomParams } from '../models/index.ts';
-import { dispatchGrid } from './compiled-model.ts';
+import { dispatchGrid } from './compile.ts';
 import { toFloat16Bits } from './f16.ts';
 import { expandGroupedWeights, packDenseConvWeights, packDepthwiseWeights } from './pack-weights.ts';
-import type { BufferRef, KernelChoice, Step } from './lowering.ts';
+import type { BufferRef, Step } from './step.ts';
+import type { KernelChoice } from './kernel-choice.ts';
 import { isSoftwareAdapter } from '../gpu/device.ts';
-import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, checkKernelChoice, defaultKernelChoice, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
+import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, defaultKernelChoice } from './kernel-choice.ts';
+import { checkKernelChoice } from './kernel-table.ts';
+import { isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
 import { SOFTWARE_TILE_CANDIDATES, TILE_CANDIDATES } from './autotune.ts';
 import { UnsupportedFeatureError } from '../errors.ts';
 
@@ -489,24 +492,28 @@ describe('checkKernelChoice', () => {
     const tiles = [...Object.values(TILE_CANDIDATES), ...Object.values(SOFTWARE_TILE_CANDIDATES)].flat();
     expect(tiles.length).toBeGreaterThan(10);
     for (const t of tiles) {
-      checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, pointwise: t, conv2d: t, stem: t, perNode: new Map([[7, t]]) });
+      if (t.family === 'depthwise') checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, depthwise: t, perNode: new Map([[7, t]]) });
+      else if (t.family === 'conv-shared') checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, pointwise: t, conv2d: t, stem: t, perNode: new Map([[7, t]]) });
+      else if (t.family === 'pointwise') checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, pointwise: t, perNode: new Map([[7, t]]) });
+      else checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, conv2d: t, stem: t, perNode: new Map([[7, t]]) });
     }
   });
 
   it('refuses tiles no kernel implements with an UnsupportedFeatureError naming the field, before any WGSL is made', () => {
     const graph = optimizeGraph(buildCase(KERNEL_CASES.find((c) => c.kind === 'conv')!).graph);
     const refused: [KernelChoice, RegExp][] = [
-      [{ ...DEFAULT_KERNEL_CHOICE, pointwise: { pixelsPerThread: 0, vec4sPerThread: 2 } }, /^kernels\.pointwise: register tile 0 pixels x 2 vec4s/],
-      [{ ...DEFAULT_KERNEL_CHOICE, conv2d: { pixelsPerThread: 2.5, vec4sPerThread: 2 } }, /^kernels\.conv2d: register tile 2\.5 pixels/],
-      [{ ...DEFAULT_KERNEL_CHOICE, stem: { pixelsPerThread: 4, vec4sPerThread: 9 } }, /^kernels\.stem: register tile/],
-      [{ ...GPU_KERNEL_CHOICE, conv2d: { pixelsPerThread: 3, vec4sPerThread: 2, shared: true } }, /^kernels\.conv2d: workgroup-memory tile 3 pixels/],
-      [{ ...GPU_KERNEL_CHOICE, pointwise: { pixelsPerThread: 2, vec4sPerThread: 2, shared: true, splitK: 0 } }, /^kernels\.pointwise: splitK 0/],
-      [{ ...DEFAULT_KERNEL_CHOICE, pointwise: { pixelsPerThread: 2, vec4sPerThread: 2, splitK: 4 } }, /^kernels\.pointwise: split-K needs a workgroup-memory tile/],
-      [{ ...DEFAULT_KERNEL_CHOICE, depthwise: { pixelsPerThread: -1 } }, /^kernels\.depthwise: -1 pixels/],
+      [{ ...DEFAULT_KERNEL_CHOICE, pointwise: { family: 'pointwise', pixelsPerThread: 0, vec4sPerThread: 2 } }, /^kernels\.pointwise: register tile 0 pixels x 2 vec4s/],
+      [{ ...DEFAULT_KERNEL_CHOICE, conv2d: { family: 'conv2d', pixelsPerThread: 2.5, vec4sPerThread: 2 } }, /^kernels\.conv2d: register tile 2\.5 pixels/],
+      [{ ...DEFAULT_KERNEL_CHOICE, stem: { family: 'conv2d', pixelsPerThread: 4, vec4sPerThread: 9 } }, /^kernels\.stem: register tile/],
+      [{ ...GPU_KERNEL_CHOICE, conv2d: { family: 'conv-shared', pixelsPerThread: 3, vec4sPerThread: 2 } }, /^kernels\.conv2d: workgroup-memory tile 3 pixels/],
+      [{ ...GPU_KERNEL_CHOICE, pointwise: { family: 'conv-shared', pixelsPerThread: 2, vec4sPerThread: 2, splitK: 0 } }, /^kernels\.pointwise: splitK 0/],
+      [{ ...DEFAULT_KERNEL_CHOICE, pointwise: { family: 'pointwise', pixelsPerThread: 2, vec4sPerThread: 2, splitK: 4 } as unknown as KernelChoice['pointwise'] }, /^kernels\.pointwise: split-K needs a workgroup-memory tile/],
+      [{ ...DEFAULT_KERNEL_CHOICE, pointwise: { family: 'conv2d', pixelsPerThread: 2, vec4sPerThread: 2 } as unknown as KernelChoice['pointwise'] }, /^kernels\.pointwise: family 'conv2d' is not one of 'pointwise', 'conv-shared'/],
+      [{ ...DEFAULT_KERNEL_CHOICE, depthwise: { family: 'depthwise', pixelsPerThread: -1 } }, /^kernels\.depthwise: -1 pixels/],
       [{ ...DEFAULT_KERNEL_CHOICE, linear: 'fast' as 'register' }, /^kernels\.linear: 'fast'/],
       [{ ...DEFAULT_KERNEL_CHOICE, pooledLinearVec4s: 0 }, /^kernels\.pooledLinearVec4s: 0/],
       [{ ...GPU_KERNEL_CHOICE, smallMapSplitK: { splits: 1.5, maxTiles: 32 } }, /^kernels\.smallMapSplitK: splits 1\.5/],
-      [{ ...DEFAULT_KERNEL_CHOICE, perNode: new Map([[3, { pixelsPerThread: 32, vec4sPerThread: 1 }]]) }, /^kernels\.perNode\(3\): register tile 32 pixels/],
+      [{ ...DEFAULT_KERNEL_CHOICE, perNode: new Map([[3, { family: 'conv2d', pixelsPerThread: 32, vec4sPerThread: 1 } as const]]) }, /^kernels\.perNode\(3\): register tile 32 pixels/],
     ];
     for (const [choice, message] of refused) {
       expect(() => lowerGraph(graph, choice)).toThrow(UnsupportedFeatureError);

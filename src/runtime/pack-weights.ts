@@ -223,7 +223,7 @@ export function packBias(bias: Float32Array | null, outC: number): Float32Array 
 }
 
 /**
- * Fully connected weights `[outC, inC]` for the split-K kernel (shaders/linear.ts): `[outC4][inC4][4][4]`, so
+ * Fully connected weights `[outC, inC]` for the split-K kernel (shaders/linear/wgsl.ts): `[outC4][inC4][4][4]`, so
  * that the invocations of one output vec4, which walk consecutive input vec4s, read consecutive memory.
  */
 export function packLinearRowsWeights(weight: Float32Array, outC: number, inC: number): Float32Array {

@@ -5,7 +5,7 @@
  * the small-map rule, the tuner's candidates and the timing figures treat the two launches as one layer.
  */
 import { describe, expect, it } from 'vitest';
-import { CONV_SHARED_STEP, convSharedBlock } from '../../shaders/conv-shared.ts';
+import { CONV_SHARED_STEP, convSharedBlock } from '../../shaders/conv-shared/wgsl.ts';
 import { packUniforms } from '../../shaders/common.ts';
 import { buildCase, type ConvCase } from '../../test/gpu-cases.ts';
 import { TILE_CASES } from '../../test/tile-cases.ts';
@@ -13,13 +13,17 @@ import { buildNetworkRow, buildStepRows, describeStepShape, networkTraffic, node
 import type { Conv2dNode, Graph } from '../graph/ir.ts';
 import { optimizeGraph } from '../graph/passes/index.ts';
 import { randomParams, resnet50 } from '../models/index.ts';
-import { SOFTWARE_TILE_CANDIDATES, SPLIT_K_MAX_TILES, TILE_CANDIDATES, candidateFits } from './autotune.ts';
-import type { KernelChoice, Step, Tile } from './lowering.ts';
-import {
-  DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, MIN_SPLIT_K_SLICE, denseTileOf, lowerGraph, sharedConvGeometry, splitKFits, splitKSlices,
-} from './lowering.ts';
+import { SOFTWARE_TILE_CANDIDATES, TILE_CANDIDATES, candidateFits } from './autotune.ts';
+import { SPLIT_K_MAX_TILES } from '../../shaders/conv-shared/geometry.ts';
+import type { KernelChoice, Tile } from './kernel-choice.ts';
+import type { Step } from './step.ts';
+import { MIN_SPLIT_K_SLICE, sharedConvGeometry, splitKFits, splitKSlices } from '../../shaders/conv-shared/geometry.ts';
+import type { ConvSharedTile } from '../../shaders/conv-shared/index.ts';
+import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from './kernel-choice.ts';
+import { choiceTileOf, nodeView } from './kernel-table.ts';
+import { lowerGraph } from './lowering.ts';
 
-const split = (splitK: number): Tile => ({ pixelsPerThread: 2, vec4sPerThread: 2, shared: true, splitK });
+const split = (splitK: number): ConvSharedTile => ({ family: 'conv-shared', pixelsPerThread: 2, vec4sPerThread: 2, splitK });
 /** The launches lowered from graph nodes (not the layout steps at the edges). */
 const nodeSteps = (steps: Step[]) => steps.filter((s) => s.node !== undefined);
 
@@ -140,12 +144,12 @@ describe('lowering a split-K conv', () => {
   });
 
   it('every partial sum written once, every K index summed once per output; the reduce covers every output once', () => {
-    const cases: [ConvCase, Tile][] = [
+    const cases: [ConvCase, ConvSharedTile][] = [
       [RES_7X7, split(8)],
       [{ ...RES_7X7, n: 2, inC: 20, h: 11, w: 9, outC: 30, stride: 2, activation: 'relu6', residual: false }, split(4)],
       [{ ...RES_7X7, inC: 250, outC: 22, kernel: 1, pad: 0, h: 5, w: 7 }, split(16)],
       [{ ...RES_7X7, inC: 40, h: 1, w: 1, outC: 12 }, split(3)],
-      [{ ...RES_7X7, inC: 300, outC: 300, h: 3, w: 3 }, { pixelsPerThread: 4, vec4sPerThread: 4, shared: true, splitK: 2 }],
+      [{ ...RES_7X7, inC: 300, outC: 300, h: 3, w: 3 }, { family: 'conv-shared', pixelsPerThread: 4, vec4sPerThread: 4, splitK: 2 }],
     ];
     for (const [c, tile] of cases) {
       const choice = { ...DEFAULT_KERNEL_CHOICE, conv2d: tile, pointwise: tile };
@@ -173,7 +177,7 @@ describe('lowering a split-K conv', () => {
       'conv-shared/k1x1/p2v2/nores/act',
     ]);
     expect(nodeSteps(lowerCase(tiny, { ...DEFAULT_KERNEL_CHOICE, pointwise: split(1) }).steps)).toHaveLength(1);
-    expect(() => lowerCase(RES_7X7, { ...DEFAULT_KERNEL_CHOICE, conv2d: { pixelsPerThread: 4, vec4sPerThread: 2, splitK: 4 } })).toThrow(/workgroup-memory/);
+    expect(() => lowerCase(RES_7X7, { ...DEFAULT_KERNEL_CHOICE, conv2d: { family: 'conv2d', pixelsPerThread: 4, vec4sPerThread: 2, splitK: 4 } as KernelChoice['conv2d'] })).toThrow(/workgroup-memory/);
   });
 
   it('at f16-packed: the partial sums stay f32 (16 bytes per vec4), both programs carry the precision', () => {
@@ -216,11 +220,11 @@ describe('the small-map split-K rule (KernelChoice.smallMapSplitK)', () => {
     ]);
     expect(steps.filter((s) => s.program.name === 'split-k-reduce')).toHaveLength(5);
     expect(steps.filter((s) => s.program.key.endsWith('/split-k')).every((s) => s.uniforms.slices === 8)).toBe(true);
-    // The same tiles through denseTileOf, which the tuner uses as each layer's base.
+    // The same tiles through choiceTileOf, which the tuner uses as each layer's base.
     const l4 = graph.nodes.find((n) => n.name === 'layer4.1.conv2') as Conv2dNode;
-    expect(denseTileOf(choice, l4.attrs, graph.tensors[l4.inputs[0]].shape, graph.tensors[l4.output].shape)).toEqual(split(8));
+    expect(choiceTileOf(choice, nodeView(graph, l4))).toEqual(split(8));
     const l1 = graph.nodes.find((n) => n.name === 'layer1.0.conv2') as Conv2dNode;
-    expect(denseTileOf(choice, l1.attrs, graph.tensors[l1.inputs[0]].shape, graph.tensors[l1.output].shape)).toEqual(GPU_KERNEL_CHOICE.conv2d);
+    expect(choiceTileOf(choice, nodeView(graph, l1))).toEqual(GPU_KERNEL_CHOICE.conv2d);
   });
 
   it('leaves register tiles alone, and the defaults have no rule', () => {
@@ -235,28 +239,30 @@ describe('split-K candidates of the tuner', () => {
   const graph = optimizeGraph(resnet50({ params: randomParams(1) }));
   const conv = (name: string) => {
     const n = graph.nodes.find((x) => x.name === name) as Conv2dNode;
-    return [n, graph.tensors[n.inputs[0]].shape, graph.tensors[n.output].shape] as const;
+    return nodeView(graph, n);
   };
 
   it('GPUs try split-K 2, 4, 8 and 16 on the GPU default tile for pointwise and dense convs; software adapters never', () => {
     for (const family of ['pointwise', 'conv2d'] as const) {
-      expect(TILE_CANDIDATES[family].filter((t) => t.splitK).map((t) => t.splitK)).toEqual([2, 4, 8, 16]);
-      expect(TILE_CANDIDATES[family].filter((t) => t.splitK).every((t) => t.shared && t.pixelsPerThread === 2 && t.vec4sPerThread === 2)).toBe(true);
+      const splits = TILE_CANDIDATES[family].filter((t): t is ConvSharedTile => t.family === 'conv-shared' && t.splitK !== undefined);
+      expect(splits.map((t) => t.splitK)).toEqual([2, 4, 8, 16]);
+      expect(splits.every((t) => t.pixelsPerThread === 2 && t.vec4sPerThread === 2)).toBe(true);
     }
-    expect(TILE_CANDIDATES.depthwise.some((t) => t.splitK)).toBe(false);
-    expect(Object.values(SOFTWARE_TILE_CANDIDATES).flat().some((t) => t.splitK)).toBe(false);
+    expect(TILE_CANDIDATES.depthwise.some((t) => t.family === 'conv-shared')).toBe(false);
+    expect(Object.values(SOFTWARE_TILE_CANDIDATES).flat().some((t) => t.family === 'conv-shared')).toBe(false);
   });
 
   it('only where splitting can pay: few output tiles, enough K per slice', () => {
     expect(SPLIT_K_MAX_TILES).toBe(256);
-    const fits = (name: string) => TILE_CANDIDATES.conv2d.filter((t) => t.splitK && candidateFits(t, ...conv(name))).map((t) => t.splitK);
+    const splitOf = (t: Tile) => (t.family === 'conv-shared' ? t.splitK : undefined);
+    const fits = (name: string) => TILE_CANDIDATES.conv2d.filter((t) => splitOf(t) && candidateFits(t, conv(name))).map(splitOf);
     expect(fits('layer4.1.conv2')).toEqual([2, 4, 8, 16]); // 32 tiles, K 1152
     expect(fits('layer4.1.conv3')).toEqual([2, 4, 8]); // 1x1 512 -> 2048 at 7x7: 128 tiles, K 128
     expect(fits('layer3.1.conv3')).toEqual([2, 4]); // 208 tiles, K 64
     expect(fits('layer1.0.conv3')).toEqual([]); // 56x56 -> 256 channels: 784 tiles
     expect(fits('conv1')).toEqual([]); // the RGB stem: 1568 tiles, K 49
     // Tiles without split-K always fit.
-    expect(TILE_CANDIDATES.conv2d.filter((t) => !t.splitK).every((t) => candidateFits(t, ...conv('conv1')))).toBe(true);
+    expect(TILE_CANDIDATES.conv2d.filter((t) => !splitOf(t)).every((t) => candidateFits(t, conv('conv1')))).toBe(true);
   });
 });
 

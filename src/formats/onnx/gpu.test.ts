@@ -8,7 +8,7 @@ import { acquireNodeDevice } from '../../gpu/node-device.ts';
 import { elementCount } from '../../graph/ir.ts';
 import { mobilenetV2, randomParams } from '../../models/index.ts';
 import { runGraphReference } from '../../reference/index.ts';
-import { CompiledModel } from '../../runtime/compiled-model.ts';
+import { compileModel } from '../../runtime/compile.ts';
 import { Rng } from '../../util/random.ts';
 import { compareOutputs } from '../../../test/gpu-cases.ts';
 import { onnxModel } from '../../../test/onnx-helpers.ts';
@@ -28,7 +28,7 @@ afterAll(() => device?.destroy());
 async function compareOnGpu(model: LoadedModel, seed: number): Promise<void> {
   const rng = new Rng(seed);
   const inputs = model.graph.inputs.map((id) => rng.fill(elementCount(model.graph.tensors[id].shape), -1, 1));
-  const compiled = await CompiledModel.compile(device, model.graph);
+  const compiled = await compileModel(device, model.graph);
   try {
     const gpu = await compiled.run(inputs);
     const cmp = compareOutputs(gpu, runGraphReference(model.graph, inputs));

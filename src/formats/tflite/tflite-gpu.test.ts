@@ -8,7 +8,7 @@ import { WebGPUUnavailableError } from '../../errors.ts';
 import { acquireNodeDevice } from '../../gpu/node-device.ts';
 import type { Graph } from '../../graph/ir.ts';
 import { runGraphReference } from '../../reference/index.ts';
-import { CompiledModel } from '../../runtime/compiled-model.ts';
+import { compileModel } from '../../runtime/compile.ts';
 import { hasShared, SHARED_CAT, SHARED_LABELS, SHARED_MODEL } from '../../../test/shared.ts';
 import { loadTflite } from './index.ts';
 import { readBmp24, resizeArea, toInputTensor, topK } from '../../../test/helpers/image.ts';
@@ -48,7 +48,7 @@ describe.skipIf(!shared)('TFLite MobileNetV2 on WebGPU (Node, Dawn)', () => {
     const input = toInputTensor(resizeArea(readBmp24(new Uint8Array(readFileSync(SHARED_CAT))), 224, 224), model.preprocessing!);
 
     const t0 = performance.now();
-    const compiled = await CompiledModel.compile(device!, graph);
+    const compiled = await compileModel(device!, graph);
     const compileMs = performance.now() - t0;
     try {
       const t1 = performance.now();

@@ -1,5 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
+import type { KernelProgram, StoragePrecision } from '../common.ts';
+import { joinUniforms, uniformBlock } from '../uniforms.ts';
 import {
   ACTIVATION_UNIFORMS,
   CONV_ELEMENT_TYPES,
@@ -11,7 +12,7 @@ import {
   finishProgram,
   uniformStruct,
   unroll,
-} from './common.ts';
+} from '../common.ts';
 
 /**
  * Depthwise KxK convolution (groups = channels) over NHWC4: each invocation computes one vec4 of channels for
@@ -26,28 +27,27 @@ export interface DepthwiseVariant {
   readonly activation: boolean;
 }
 
-export const DEPTHWISE_UNIFORMS: readonly UniformField[] = [
-  { name: 'total', type: 'u32' },
-  { name: 'inH', type: 'u32' },
-  { name: 'inW', type: 'u32' },
-  { name: 'C4', type: 'u32' },
-  { name: 'outH', type: 'u32' },
-  { name: 'outW', type: 'u32' },
-  { name: 'oxGroups', type: 'u32' },
-  { name: 'strideY', type: 'u32' },
-  { name: 'strideX', type: 'u32' },
-  { name: 'dilationY', type: 'u32' },
-  { name: 'dilationX', type: 'u32' },
-  { name: 'padTop', type: 'i32' },
-  { name: 'padLeft', type: 'i32' },
-  ...ACTIVATION_UNIFORMS,
-];
+export const DEPTHWISE_UNIFORMS = joinUniforms(uniformBlock({
+  total: 'u32',
+  inH: 'u32',
+  inW: 'u32',
+  C4: 'u32',
+  outH: 'u32',
+  outW: 'u32',
+  oxGroups: 'u32',
+  strideY: 'u32',
+  strideX: 'u32',
+  dilationY: 'u32',
+  dilationX: 'u32',
+  padTop: 'i32',
+  padLeft: 'i32',
+}), ACTIVATION_UNIFORMS);
 
 export function depthwiseConvProgram(v: DepthwiseVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const P = v.pixelsPerThread;
   const bindings = convBindings(v.residual);
   const code = wgsl`
-${uniformStruct(DEPTHWISE_UNIFORMS)}
+${uniformStruct(DEPTHWISE_UNIFORMS.fields)}
 ${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
 const KH = ${v.kernelH}u;
 const KW = ${v.kernelW}u;
@@ -78,7 +78,7 @@ ${epilogueFunction(v)}
     key: `depthwise/k${v.kernelH}x${v.kernelW}/p${P}/${v.residual ? 'res' : 'nores'}/${v.activation ? 'act' : 'noact'}`,
     code,
     bindings,
-    uniforms: DEPTHWISE_UNIFORMS,
+    uniforms: DEPTHWISE_UNIFORMS.fields,
     workgroupSize: WORKGROUP_SIZE,
   }, precision);
 }
@@ -107,7 +107,7 @@ export function depthwiseRowsProgram(v: DepthwiseRowsVariant, precision: Storage
       unroll(v.kernelW, (kx) => `${indent}acc${p} = fma(x${p * v.strideX + kx}, w${kx}, acc${p});`),
     );
   const code = wgsl`
-${uniformStruct(DEPTHWISE_UNIFORMS)}
+${uniformStruct(DEPTHWISE_UNIFORMS.fields)}
 ${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
@@ -141,7 +141,7 @@ ${epilogueFunction(v)}
     key: `depthwise-rows/k${v.kernelH}x${v.kernelW}/s${v.strideY}x${v.strideX}/p${P}/${v.residual ? 'res' : 'nores'}/${v.activation ? 'act' : 'noact'}`,
     code,
     bindings,
-    uniforms: DEPTHWISE_UNIFORMS,
+    uniforms: DEPTHWISE_UNIFORMS.fields,
     workgroupSize: WORKGROUP_SIZE,
   }, precision);
 }

@@ -1,12 +1,15 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelBinding, KernelProgram, StoragePrecision, UniformField } from './common.ts';
-import { ACTIVATION_UNIFORMS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, nhwc4Coordinates, uniformStruct } from './common.ts';
+import type { KernelBinding, KernelProgram, StoragePrecision } from '../common.ts';
+import { ACTIVATION_UNIFORMS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, nhwc4Coordinates, uniformStruct } from '../common.ts';
+import { joinUniforms, uniformBlock } from '../uniforms.ts';
 
 /**
  * Element-wise ops that survive fusion: a residual add whose operands no convolution could absorb, and an
  * activation on its own. One vec4 per invocation.
  */
-export const ELEMENTWISE_UNIFORMS: readonly UniformField[] = [{ name: 'total', type: 'u32' }, ...ACTIVATION_UNIFORMS];
+export const ELEMENTWISE_UNIFORMS = joinUniforms(uniformBlock({
+  total: 'u32',
+}), ACTIVATION_UNIFORMS);
 
 export function elementwiseProgram(kind: 'add' | 'activation', precision: StoragePrecision = 'f32'): KernelProgram {
   const isAdd = kind === 'add';
@@ -17,7 +20,7 @@ export function elementwiseProgram(kind: 'add' | 'activation', precision: Storag
     { name: 'params', kind: 'uniform' },
   ];
   const code = wgsl`
-${uniformStruct(ELEMENTWISE_UNIFORMS)}
+${uniformStruct(ELEMENTWISE_UNIFORMS.fields)}
 ${bindingDecls(bindings, {}, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
@@ -30,7 +33,7 @@ ${entryPoint(WORKGROUP_SIZE)}
   store_dst(flat, clamp(v, vec4<f32>(params.actMin), vec4<f32>(params.actMax)));
 }
 `;
-  return finishProgram({ name: kind, key: `elementwise/${kind}`, code, bindings, uniforms: ELEMENTWISE_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
+  return finishProgram({ name: kind, key: `elementwise/${kind}`, code, bindings, uniforms: ELEMENTWISE_UNIFORMS.fields, workgroupSize: WORKGROUP_SIZE }, precision);
 }
 
 /**
@@ -38,21 +41,20 @@ ${entryPoint(WORKGROUP_SIZE)}
  * 1). Uniforms give each operand's `[N, C, H, W]`; an operand with `C = 1` is splatted across the output's
  * channel lanes. One output vec4 per invocation.
  */
-export const BROADCAST_ADD_UNIFORMS: readonly UniformField[] = [
-  { name: 'total', type: 'u32' },
-  { name: 'outC4', type: 'u32' },
-  { name: 'outH', type: 'u32' },
-  { name: 'outW', type: 'u32' },
-  { name: 'aN', type: 'u32' },
-  { name: 'aC', type: 'u32' },
-  { name: 'aH', type: 'u32' },
-  { name: 'aW', type: 'u32' },
-  { name: 'bN', type: 'u32' },
-  { name: 'bC', type: 'u32' },
-  { name: 'bH', type: 'u32' },
-  { name: 'bW', type: 'u32' },
-  ...ACTIVATION_UNIFORMS,
-];
+export const BROADCAST_ADD_UNIFORMS = joinUniforms(uniformBlock({
+  total: 'u32',
+  outC4: 'u32',
+  outH: 'u32',
+  outW: 'u32',
+  aN: 'u32',
+  aC: 'u32',
+  aH: 'u32',
+  aW: 'u32',
+  bN: 'u32',
+  bC: 'u32',
+  bH: 'u32',
+  bW: 'u32',
+}), ACTIVATION_UNIFORMS);
 
 export function broadcastAddProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const bindings: KernelBinding[] = [
@@ -62,7 +64,7 @@ export function broadcastAddProgram(precision: StoragePrecision = 'f32'): Kernel
     { name: 'params', kind: 'uniform' },
   ];
   const code = wgsl`
-${uniformStruct(BROADCAST_ADD_UNIFORMS)}
+${uniformStruct(BROADCAST_ADD_UNIFORMS.fields)}
 ${bindingDecls(bindings, {}, precision)}
 
 // Operand value at output position (n, y, x, c4): broadcast axes (size 1) read index 0.
@@ -85,7 +87,7 @@ ${nhwc4Coordinates({ c4: 'outC4', w: 'outW', h: 'outH' })}
     key: 'elementwise/broadcast-add',
     code,
     bindings,
-    uniforms: BROADCAST_ADD_UNIFORMS,
+    uniforms: BROADCAST_ADD_UNIFORMS.fields,
     workgroupSize: WORKGROUP_SIZE,
   }, precision);
 }

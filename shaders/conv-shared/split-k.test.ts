@@ -1,14 +1,14 @@
 /**
- * The split-K convolution's two programs (conv-shared.ts with `splitK`, split-k.ts's reduce), and the plain
+ * The split-K convolution's two programs (wgsl.ts with `splitK`, split-k-reduce.ts), and the plain
  * workgroup-memory kernel they share code with: structure, keys, bindings, precisions, and WGSL validity under
  * Tint (Dawn's null backend, which has `shader-f16`).
  */
 import { describe, expect, it } from 'vitest';
-import { tintFailures } from '../test/tint-check.ts';
-import type { KernelProgram, StoragePrecision } from './common.ts';
-import { STORAGE_PRECISIONS, uniformStruct } from './common.ts';
-import { CONV_SHARED_SPLIT_K_UNIFORMS, CONV_SHARED_UNIFORMS, convSharedProgram } from './conv-shared.ts';
-import { SPLIT_K_REDUCE_UNIFORMS, splitKReduceProgram } from './split-k.ts';
+import { tintFailures } from '../../test/tint-check.ts';
+import type { KernelProgram, StoragePrecision } from '../common.ts';
+import { STORAGE_PRECISIONS, uniformStruct } from '../common.ts';
+import { CONV_SHARED_SPLIT_K_UNIFORMS, CONV_SHARED_UNIFORMS, convSharedProgram } from './wgsl.ts';
+import { SPLIT_K_REDUCE_UNIFORMS, splitKReduceProgram } from './split-k-reduce.ts';
 
 const bools = [false, true];
 const base = { kernelH: 3, kernelW: 3, pixelsPerThread: 2, vec4sPerThread: 2, residual: false, activation: false } as const;
@@ -50,7 +50,7 @@ describe('split-K programs', () => {
     const p = convSharedProgram({ ...base, splitK: true }, 'f16-packed');
     expect(p.key).toBe('conv-shared/k3x3/p2v2/split-k/f16-packed');
     expect(p.bindings.map((b) => `${b.name}:${b.kind}`)).toEqual(['src:read', 'weight:read', 'partial:write', 'params:uniform']);
-    expect(p.uniforms).toBe(CONV_SHARED_SPLIT_K_UNIFORMS);
+    expect(p.uniforms).toBe(CONV_SHARED_SPLIT_K_UNIFORMS.fields);
     expect(p.uniforms.map((f) => f.name).slice(-2)).toEqual(['slices', 'kPerSlice']);
     expect(p.code).toContain('var<storage, read_write> partial: array<vec4<f32>>;');
     expect(p.code).toContain('partial[slice * params.pixels * params.outC4 + o] = acc0_0;');
@@ -64,7 +64,7 @@ describe('split-K programs', () => {
   it('the plain variant keeps its single launch: whole K, bias and epilogue, its key unchanged', () => {
     const p = convSharedProgram({ ...base, residual: true, activation: true });
     expect(p.key).toBe('conv-shared/k3x3/p2v2/res/act');
-    expect(p.uniforms).toBe(CONV_SHARED_UNIFORMS);
+    expect(p.uniforms).toBe(CONV_SHARED_UNIFORMS.fields);
     expect(p.code).toContain('for (var k0 = 0u; k0 < params.K; k0 += 4u)');
     expect(p.code).toContain('store_dst(o, epilogue(acc0_0 + bias[co0], o));');
     for (const absent of ['partial', 'slice', 'kBegin']) expect(p.code, absent).not.toContain(absent);
@@ -79,7 +79,7 @@ describe('split-K programs', () => {
     const p = splitKReduceProgram({ residual: true, activation: true }, 'f16');
     expect(p.key).toBe('split-k-reduce/res/act/f16');
     expect(p.bindings.map((b) => `${b.name}:${b.kind}`)).toEqual(['partial:read', 'bias:read', 'residual:read', 'dst:write', 'params:uniform']);
-    expect(p.uniforms).toBe(SPLIT_K_REDUCE_UNIFORMS);
+    expect(p.uniforms).toBe(SPLIT_K_REDUCE_UNIFORMS.fields);
     expect(p.code).toContain('var<storage, read> partial: array<vec4<f32>>;');
     expect(p.code).toContain('var<storage, read> bias: array<vec4<f32>>;');
     expect(p.code).toContain('var<storage, read> residual: array<vec4<f16>>;');

@@ -1,7 +1,9 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
-import type { KernelBinding } from './common.ts';
-import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, epilogueFunction, finishProgram, uniformStruct, unroll, unroll2 } from './common.ts';
+import type { KernelProgram, StoragePrecision } from '../common.ts';
+import type { KernelBinding } from '../common.ts';
+import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, epilogueFunction, finishProgram, uniformStruct, unroll, unroll2 } from '../common.ts';
+import { convSharedTileProblem } from './limits.ts';
+import { joinUniforms, uniformBlock } from '../uniforms.ts';
 
 /**
  * Dense convolution (any KxK, stride, dilation, padding; 1x1 included) as an implicit GEMM staged through
@@ -10,18 +12,18 @@ import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, ep
  * (8P pixels) x (8V vec4s) block of the output. Per step of four input vec4s, the workgroup loads the input
  * patch (im2col on the fly, zero outside the image) and the weight slice into workgroup memory once and every
  * invocation reads them from there: each global load serves 8 invocations, where the register-blocked kernels
- * (pointwise.ts, conv2d.ts) load everything per invocation. Real GPUs reward that; software adapters, whose
+ * (pointwise/, conv2d/) load everything per invocation. Real GPUs reward that; software adapters, whose
  * barriers are expensive, do not, so the autotuner decides per layer and adapter.
  *
  * Workgroup memory holds f32 at every storage precision (values are converted once, when staged).
  *
- * Weights are packed like conv2d.ts: `[kh][kw][inC4][outC4][4]` vec4s, so K index `k = tap * inC4 + ci4`.
+ * Weights are packed like conv2d/wgsl.ts: `[kh][kw][inC4][outC4][4]` vec4s, so K index `k = tap * inC4 + ci4`.
  *
  * Split-K (`splitK`): for outputs too small to give a GPU enough workgroups (ResNet-50's 7x7 maps: 49 pixels x
  * 512 channels are 32 workgroups of 16 x 64), the K loop is cut into `params.slices` slices of
  * `params.kPerSlice` input vec4s (whole staging steps), one workgroup per (output tile, slice). Each writes its
  * f32 partial sums, without bias or epilogue, to `partial[(slice * pixels + m) * outC4 + co]` (a scratch buffer);
- * `splitKReduceProgram` (split-k.ts) adds the slices, then applies bias, residual and clamp and stores at the
+ * `splitKReduceProgram` (split-k-reduce.ts) adds the slices, then applies bias, residual and clamp and stores at the
  * model's precision. WGSL has no float atomics, hence the second launch.
  */
 export interface ConvSharedVariant {
@@ -45,33 +47,32 @@ const STEP = CONV_SHARED_STEP;
 const GRID = 8;
 const THREADS = GRID * GRID;
 
-const GEOMETRY_UNIFORMS: readonly UniformField[] = [
-  { name: 'pixels', type: 'u32' },
-  { name: 'K', type: 'u32' },
-  { name: 'tilesN', type: 'u32' },
-  { name: 'tiles', type: 'u32' },
-  { name: 'inH', type: 'u32' },
-  { name: 'inW', type: 'u32' },
-  { name: 'inC4', type: 'u32' },
-  { name: 'outH', type: 'u32' },
-  { name: 'outW', type: 'u32' },
-  { name: 'outC4', type: 'u32' },
-  { name: 'strideY', type: 'u32' },
-  { name: 'strideX', type: 'u32' },
-  { name: 'dilationY', type: 'u32' },
-  { name: 'dilationX', type: 'u32' },
-  { name: 'padTop', type: 'i32' },
-  { name: 'padLeft', type: 'i32' },
-];
+const GEOMETRY_UNIFORMS = uniformBlock({
+  pixels: 'u32',
+  K: 'u32',
+  tilesN: 'u32',
+  tiles: 'u32',
+  inH: 'u32',
+  inW: 'u32',
+  inC4: 'u32',
+  outH: 'u32',
+  outW: 'u32',
+  outC4: 'u32',
+  strideY: 'u32',
+  strideX: 'u32',
+  dilationY: 'u32',
+  dilationX: 'u32',
+  padTop: 'i32',
+  padLeft: 'i32',
+});
 
-export const CONV_SHARED_UNIFORMS: readonly UniformField[] = [...GEOMETRY_UNIFORMS, ...ACTIVATION_UNIFORMS];
+export const CONV_SHARED_UNIFORMS = joinUniforms(GEOMETRY_UNIFORMS, ACTIVATION_UNIFORMS);
 
 /** The split-K variant's: no clamp (the reduce launch applies it); K slices and their length in input vec4s. */
-export const CONV_SHARED_SPLIT_K_UNIFORMS: readonly UniformField[] = [
-  ...GEOMETRY_UNIFORMS,
-  { name: 'slices', type: 'u32' },
-  { name: 'kPerSlice', type: 'u32' },
-];
+export const CONV_SHARED_SPLIT_K_UNIFORMS = joinUniforms(GEOMETRY_UNIFORMS, uniformBlock({
+  slices: 'u32',
+  kPerSlice: 'u32',
+}));
 
 /** Bindings of the split-K variant: input, weights, the f32 partial sums it writes, uniforms. */
 const SPLIT_K_BINDINGS: readonly KernelBinding[] = [
@@ -89,9 +90,7 @@ export function convSharedBlock(v: Pick<ConvSharedVariant, 'pixelsPerThread' | '
 export function convSharedProgram(v: ConvSharedVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const P = v.pixelsPerThread;
   const V = v.vec4sPerThread;
-  if (!Number.isInteger(P / 2) || P < 2 || P > 8 || !Number.isInteger(V) || V < 1 || V > 4) {
-    throw new Error(`conv-shared: unsupported tile ${P} pixels x ${V} vec4s per invocation`);
-  }
+  if (convSharedTileProblem(v) !== null) throw new Error(`conv-shared: unsupported tile ${P} pixels x ${V} vec4s per invocation`);
   const splitK = v.splitK === true;
   if (splitK && (v.residual || v.activation)) throw new Error('conv-shared: the split-K variant leaves residual and activation to its reduce launch');
   const BM = GRID * P;
@@ -101,7 +100,7 @@ export function convSharedProgram(v: ConvSharedVariant, precision: StoragePrecis
   const bLoads = (STEP * 4 * BN) / THREADS;
   const pointwise = v.kernelH === 1 && v.kernelW === 1;
   const bindings = splitK ? SPLIT_K_BINDINGS : convBindings(v.residual);
-  const uniforms = splitK ? CONV_SHARED_SPLIT_K_UNIFORMS : CONV_SHARED_UNIFORMS;
+  const uniforms = (splitK ? CONV_SHARED_SPLIT_K_UNIFORMS : CONV_SHARED_UNIFORMS).fields;
   const code = wgsl`
 ${uniformStruct(uniforms)}
 ${bindingDecls(bindings, splitK ? { partial: 'array<vec4<f32>>' } : CONV_ELEMENT_TYPES, precision)}

@@ -1,7 +1,8 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
-import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, epilogueFunction, finishProgram, uniformStruct, unroll, unroll2 } from './common.ts';
-import { meanSrcFunction } from './pool.ts';
+import type { KernelProgram, StoragePrecision } from '../common.ts';
+import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, epilogueFunction, finishProgram, uniformStruct, unroll, unroll2 } from '../common.ts';
+import { joinUniforms, uniformBlock } from '../uniforms.ts';
+import { meanSrcFunction } from '../pool/wgsl.ts';
 
 /**
  * Fully connected layer for few rows (batch 1 classifier heads): split-K GEMV. One workgroup per output vec4
@@ -18,21 +19,19 @@ import { meanSrcFunction } from './pool.ts';
  * Weights are packed `[outC4][inC4][4][4]` (pack-weights.ts `packLinearRowsWeights`): entry `(co4, ci4, k)`
  * holds the weights from input channel `4*ci4 + k` to output channels `4*co4 .. 4*co4+3`.
  */
-export const LINEAR_SPLIT_K_UNIFORMS: readonly UniformField[] = [
-  { name: 'items', type: 'u32' },
-  { name: 'inC4', type: 'u32' },
-  { name: 'outC4', type: 'u32' },
-  ...ACTIVATION_UNIFORMS,
-];
+export const LINEAR_SPLIT_K_UNIFORMS = joinUniforms(uniformBlock({
+  items: 'u32',
+  inC4: 'u32',
+  outC4: 'u32',
+}), ACTIVATION_UNIFORMS);
 
 /** The pooled split-K kernel's uniforms: positions per map (`h * w`) as well. */
-export const LINEAR_SPLIT_K_POOLED_UNIFORMS: readonly UniformField[] = [
-  { name: 'items', type: 'u32' },
-  { name: 'inC4', type: 'u32' },
-  { name: 'outC4', type: 'u32' },
-  { name: 'spatial', type: 'u32' },
-  ...ACTIVATION_UNIFORMS,
-];
+export const LINEAR_SPLIT_K_POOLED_UNIFORMS = joinUniforms(uniformBlock({
+  items: 'u32',
+  inC4: 'u32',
+  outC4: 'u32',
+  spatial: 'u32',
+}), ACTIVATION_UNIFORMS);
 
 const THREADS = 64;
 
@@ -44,7 +43,7 @@ export interface LinearSplitKVariant {
 
 export function linearSplitKProgram(v: LinearSplitKVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const pooled = v.pooled ?? false;
-  const uniforms = pooled ? LINEAR_SPLIT_K_POOLED_UNIFORMS : LINEAR_SPLIT_K_UNIFORMS;
+  const uniforms = (pooled ? LINEAR_SPLIT_K_POOLED_UNIFORMS : LINEAR_SPLIT_K_UNIFORMS).fields;
   const bindings = convBindings(false);
   const code = wgsl`
 ${uniformStruct(uniforms)}
@@ -101,20 +100,18 @@ ${epilogueFunction({ residual: false, activation: v.activation })}${pooled ? `\n
  * over the staged means with the pointwise kernel's weight layout and accumulation order. So a row's map is read
  * ceil(outC4 / (64 x vec4sPerThread)) times (once for the ImageNet heads at 4 vec4s per invocation, the software
  * default), not once per output vec4 as the pooled split-K kernel does, and there are two barriers per chunk.
- * SwiftShader pays dearly for both: there the pooled split-K head (1280 or 2048 x 7x7 -> 1000) took 135-195 ms
- * against 4-8 ms for this kernel (the plain split-K head 36-38 ms against 4-11 ms for the register GEMV).
+ * SwiftShader pays dearly for both (docs/decisions/kernel-defaults.md).
  *
  * Weights are packed `[inC4][outC4][4]` like the pointwise kernel (`packDenseConvWeights(w, out, in, 1, 1)`).
  */
-export const LINEAR_POOLED_UNIFORMS: readonly UniformField[] = [
-  { name: 'rows', type: 'u32' },
-  { name: 'items', type: 'u32' },
-  { name: 'coGroups', type: 'u32' },
-  { name: 'inC4', type: 'u32' },
-  { name: 'outC4', type: 'u32' },
-  { name: 'spatial', type: 'u32' },
-  ...ACTIVATION_UNIFORMS,
-];
+export const LINEAR_POOLED_UNIFORMS = joinUniforms(uniformBlock({
+  rows: 'u32',
+  items: 'u32',
+  coGroups: 'u32',
+  inC4: 'u32',
+  outC4: 'u32',
+  spatial: 'u32',
+}), ACTIVATION_UNIFORMS);
 
 /** Pooled input vec4s staged in workgroup memory per chunk, over all rows of a workgroup: 8 KiB at f32. */
 export const POOLED_STAGE_VEC4S = 512;
@@ -135,7 +132,7 @@ export function linearPooledProgram(v: LinearPooledVariant, precision: StoragePr
   if (chunk < 1) throw new RangeError(`linearPooledProgram: ${P} rows per invocation do not fit ${POOLED_STAGE_VEC4S} staged vec4s`);
   const bindings = convBindings(false);
   const code = wgsl`
-${uniformStruct(LINEAR_POOLED_UNIFORMS)}
+${uniformStruct(LINEAR_POOLED_UNIFORMS.fields)}
 ${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
 
 const CHUNK = ${chunk}u;
@@ -186,7 +183,7 @@ ${meanSrcFunction('inC4')}
     key: `linear-pooled/p${P}v${V}/${v.activation ? 'act' : 'noact'}`,
     code,
     bindings,
-    uniforms: LINEAR_POOLED_UNIFORMS,
+    uniforms: LINEAR_POOLED_UNIFORMS.fields,
     workgroupSize: THREADS,
   }, precision);
 }

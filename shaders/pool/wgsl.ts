@@ -1,35 +1,36 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
-import { SRC_DST_BINDINGS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, nhwc4Coordinates, uniformStruct } from './common.ts';
+import type { KernelProgram, StoragePrecision } from '../common.ts';
+import { SRC_DST_BINDINGS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, nhwc4Coordinates, uniformStruct } from '../common.ts';
+import { uniformBlock } from '../uniforms.ts';
 
 /** Max and average pooling over NHWC4, one output vec4 of channels per invocation. */
 export type PoolKind = 'max' | 'avg';
 
-export const POOL_UNIFORMS: readonly UniformField[] = [
-  { name: 'total', type: 'u32' },
-  { name: 'inH', type: 'u32' },
-  { name: 'inW', type: 'u32' },
-  { name: 'C4', type: 'u32' },
-  { name: 'outH', type: 'u32' },
-  { name: 'outW', type: 'u32' },
-  { name: 'kernelH', type: 'u32' },
-  { name: 'kernelW', type: 'u32' },
-  { name: 'strideY', type: 'u32' },
-  { name: 'strideX', type: 'u32' },
-  { name: 'dilationY', type: 'u32' },
-  { name: 'dilationX', type: 'u32' },
-  { name: 'padTop', type: 'i32' },
-  { name: 'padLeft', type: 'i32' },
+export const POOL_UNIFORMS = uniformBlock({
+  total: 'u32',
+  inH: 'u32',
+  inW: 'u32',
+  C4: 'u32',
+  outH: 'u32',
+  outW: 'u32',
+  kernelH: 'u32',
+  kernelW: 'u32',
+  strideY: 'u32',
+  strideX: 'u32',
+  dilationY: 'u32',
+  dilationX: 'u32',
+  padTop: 'i32',
+  padLeft: 'i32',
   // Average pool only: the padded extent that counts in the divisor when padding is included.
-  { name: 'paddedH', type: 'i32' },
-  { name: 'paddedW', type: 'i32' },
-  { name: 'countIncludePad', type: 'u32' },
-];
+  paddedH: 'i32',
+  paddedW: 'i32',
+  countIncludePad: 'u32',
+});
 
 export function poolProgram(kind: PoolKind, precision: StoragePrecision = 'f32'): KernelProgram {
   const isMax = kind === 'max';
   const code = wgsl`
-${uniformStruct(POOL_UNIFORMS)}
+${uniformStruct(POOL_UNIFORMS.fields)}
 ${bindingDecls(SRC_DST_BINDINGS, {}, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
@@ -70,20 +71,20 @@ ${nhwc4Coordinates({ c4: 'C4', w: 'outW', h: 'outH' }, { x: 'ox', y: 'oy' })}
 #endif
 }
 `;
-  return finishProgram({ name: `${kind}Pool`, key: `pool/${kind}`, code, bindings: SRC_DST_BINDINGS, uniforms: POOL_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
+  return finishProgram({ name: `${kind}Pool`, key: `pool/${kind}`, code, bindings: SRC_DST_BINDINGS, uniforms: POOL_UNIFORMS.fields, workgroupSize: WORKGROUP_SIZE }, precision);
 }
 
-export const GLOBAL_AVG_POOL_UNIFORMS: readonly UniformField[] = [
-  { name: 'total', type: 'u32' },
-  { name: 'C4', type: 'u32' },
-  { name: 'spatial', type: 'u32' },
-];
+export const GLOBAL_AVG_POOL_UNIFORMS = uniformBlock({
+  total: 'u32',
+  C4: 'u32',
+  spatial: 'u32',
+});
 
 /** Global average pool: one invocation per (image, channel vec4), summing the whole map. */
 /**
  * `mean_src(i)`: the mean of input vec4 `i` and the `spatial - 1` vec4s that follow it `params.<stride>` apart
  * (one channel vec4 at every position of an NHWC4 map), summed in position order. The global pool kernel and the
- * fused pool + FC heads (linear.ts) share it, so a fused head reads exactly the pooled values the separate pool
+ * fused pool + FC heads (linear/wgsl.ts) share it, so a fused head reads exactly the pooled values the separate pool
  * kernel would have stored (at f32).
  */
 export function meanSrcFunction(stride: 'C4' | 'inC4'): string {
@@ -109,7 +110,7 @@ export function meanSrcFunction(stride: 'C4' | 'inC4'): string {
 
 export function globalAvgPoolProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
-${uniformStruct(GLOBAL_AVG_POOL_UNIFORMS)}
+${uniformStruct(GLOBAL_AVG_POOL_UNIFORMS.fields)}
 ${bindingDecls(SRC_DST_BINDINGS, {}, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
@@ -126,7 +127,7 @@ ${meanSrcFunction('C4')}
     key: 'pool/global-avg',
     code,
     bindings: SRC_DST_BINDINGS,
-    uniforms: GLOBAL_AVG_POOL_UNIFORMS,
+    uniforms: GLOBAL_AVG_POOL_UNIFORMS.fields,
     workgroupSize: WORKGROUP_SIZE,
   }, precision);
 }

@@ -1,25 +1,26 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
-import { SRC_DST_BINDINGS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, nhwc4Coordinates, uniformStruct } from './common.ts';
+import type { KernelProgram, StoragePrecision } from '../common.ts';
+import { SRC_DST_BINDINGS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, nhwc4Coordinates, uniformStruct } from '../common.ts';
+import { uniformBlock } from '../uniforms.ts';
 
 /**
  * Softmax over the channels of `[n, c, 1, 1]` tensors stored as C4 vec4s: one workgroup per image reduces
  * max and sum in workgroup memory (1000-class heads are too wide for one invocation to be quick).
  * Padding channels (c >= C) are excluded and written as zero.
  */
-export const SOFTMAX_UNIFORMS: readonly UniformField[] = [
-  { name: 'C', type: 'u32' },
-  { name: 'C4', type: 'u32' },
+export const SOFTMAX_UNIFORMS = uniformBlock({
+  C: 'u32',
+  C4: 'u32',
   // Images: a grid folded past 65535 workgroups per dimension has spare workgroups that must do nothing.
-  { name: 'rows', type: 'u32' },
-];
+  rows: 'u32',
+});
 
 export const SOFTMAX_WORKGROUP = 64;
 
 export function softmaxProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const WG = SOFTMAX_WORKGROUP;
   const code = wgsl`
-${uniformStruct(SOFTMAX_UNIFORMS)}
+${uniformStruct(SOFTMAX_UNIFORMS.fields)}
 ${bindingDecls(SRC_DST_BINDINGS, {}, precision)}
 var<workgroup> scratch: array<f32, ${WG}>;
 
@@ -70,7 +71,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   }
 }
 `;
-  return finishProgram({ name: 'softmax', key: 'softmax', code, bindings: SRC_DST_BINDINGS, uniforms: SOFTMAX_UNIFORMS, workgroupSize: WG }, precision);
+  return finishProgram({ name: 'softmax', key: 'softmax', code, bindings: SRC_DST_BINDINGS, uniforms: SOFTMAX_UNIFORMS.fields, workgroupSize: WG }, precision);
 }
 
 /**
@@ -80,19 +81,19 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
  * sum of exponentials), so this suits the modest `len` of per-pixel class maps and small heads. Padding lanes
  * are written as zero.
  */
-export const SOFTMAX_AXES_UNIFORMS: readonly UniformField[] = [
-  { name: 'total', type: 'u32' },
-  { name: 'C', type: 'u32' },
-  { name: 'C4', type: 'u32' },
-  { name: 'H', type: 'u32' },
-  { name: 'W', type: 'u32' },
-  { name: 'len', type: 'u32' },
-  { name: 'inner', type: 'u32' },
-];
+export const SOFTMAX_AXES_UNIFORMS = uniformBlock({
+  total: 'u32',
+  C: 'u32',
+  C4: 'u32',
+  H: 'u32',
+  W: 'u32',
+  len: 'u32',
+  inner: 'u32',
+});
 
 export function softmaxAxesProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
-${uniformStruct(SOFTMAX_AXES_UNIFORMS)}
+${uniformStruct(SOFTMAX_AXES_UNIFORMS.fields)}
 ${bindingDecls(SRC_DST_BINDINGS, {}, precision)}
 
 // The value at NCHW index i.
@@ -129,7 +130,7 @@ ${nhwc4Coordinates({ c4: 'C4', w: 'W', h: 'H' })}
     key: 'softmax/axes',
     code,
     bindings: SRC_DST_BINDINGS,
-    uniforms: SOFTMAX_AXES_UNIFORMS,
+    uniforms: SOFTMAX_AXES_UNIFORMS.fields,
     workgroupSize: WORKGROUP_SIZE,
   }, precision);
 }

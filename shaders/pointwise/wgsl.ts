@@ -1,5 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
+import type { KernelProgram, StoragePrecision } from '../common.ts';
+import { joinUniforms, uniformBlock } from '../uniforms.ts';
 import {
   ACTIVATION_UNIFORMS,
   CONV_ELEMENT_TYPES,
@@ -12,7 +13,7 @@ import {
   uniformStruct,
   unroll,
   unroll2,
-} from './common.ts';
+} from '../common.ts';
 
 /**
  * Pointwise (1x1) convolution as a register-blocked GEMM over NHWC4 activations:
@@ -31,26 +32,25 @@ export interface PointwiseVariant {
   readonly activation: boolean;
 }
 
-export const POINTWISE_UNIFORMS: readonly UniformField[] = [
-  { name: 'pixels', type: 'u32' },
-  { name: 'inH', type: 'u32' },
-  { name: 'inW', type: 'u32' },
-  { name: 'inC4', type: 'u32' },
-  { name: 'outH', type: 'u32' },
-  { name: 'outW', type: 'u32' },
-  { name: 'outC4', type: 'u32' },
-  { name: 'strideY', type: 'u32' },
-  { name: 'strideX', type: 'u32' },
-  { name: 'coGroups', type: 'u32' },
-  ...ACTIVATION_UNIFORMS,
-];
+export const POINTWISE_UNIFORMS = joinUniforms(uniformBlock({
+  pixels: 'u32',
+  inH: 'u32',
+  inW: 'u32',
+  inC4: 'u32',
+  outH: 'u32',
+  outW: 'u32',
+  outC4: 'u32',
+  strideY: 'u32',
+  strideX: 'u32',
+  coGroups: 'u32',
+}), ACTIVATION_UNIFORMS);
 
 export function pointwiseConvProgram(v: PointwiseVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const P = v.pixelsPerThread;
   const V = v.vec4sPerThread;
   const bindings = convBindings(v.residual);
   const code = wgsl`
-${uniformStruct(POINTWISE_UNIFORMS)}
+${uniformStruct(POINTWISE_UNIFORMS.fields)}
 ${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
@@ -99,7 +99,7 @@ fn pixelBase(m: u32) -> u32 {
     key: `pointwise/p${P}v${V}/${v.strided ? 's' : '1'}/${v.residual ? 'res' : 'nores'}/${v.activation ? 'act' : 'noact'}`,
     code,
     bindings,
-    uniforms: POINTWISE_UNIFORMS,
+    uniforms: POINTWISE_UNIFORMS.fields,
     workgroupSize: WORKGROUP_SIZE,
   }, precision);
 }

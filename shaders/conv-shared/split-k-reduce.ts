@@ -1,9 +1,10 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelBinding, KernelProgram, StoragePrecision, UniformField } from './common.ts';
-import { ACTIVATION_UNIFORMS, WORKGROUP_SIZE, bindingDecls, entryPoint, epilogueFunction, finishProgram, uniformStruct } from './common.ts';
+import type { KernelBinding, KernelProgram, StoragePrecision } from '../common.ts';
+import { ACTIVATION_UNIFORMS, WORKGROUP_SIZE, bindingDecls, entryPoint, epilogueFunction, finishProgram, uniformStruct } from '../common.ts';
+import { joinUniforms, uniformBlock } from '../uniforms.ts';
 
 /**
- * Second launch of a split-K convolution (conv-shared.ts with `splitK`): one invocation per output vec4 adds
+ * Second launch of a split-K convolution (wgsl.ts with `splitK`): one invocation per output vec4 adds
  * the `slices` f32 partial sums `partial[s * total + o]` in slice order (so results do not depend on
  * scheduling), then applies what the single-launch kernel's epilogue does: bias, optional residual add, clamp;
  * and stores at the model's precision.
@@ -13,12 +14,11 @@ export interface SplitKReduceVariant {
   readonly activation: boolean;
 }
 
-export const SPLIT_K_REDUCE_UNIFORMS: readonly UniformField[] = [
-  { name: 'total', type: 'u32' },
-  { name: 'outC4', type: 'u32' },
-  { name: 'slices', type: 'u32' },
-  ...ACTIVATION_UNIFORMS,
-];
+export const SPLIT_K_REDUCE_UNIFORMS = joinUniforms(uniformBlock({
+  total: 'u32',
+  outC4: 'u32',
+  slices: 'u32',
+}), ACTIVATION_UNIFORMS);
 
 /** Partial sums and bias are f32 at every precision; residual and output are tensors at the model's. */
 const ELEMENT_TYPES: Readonly<Record<string, string>> = { partial: 'array<vec4<f32>>', bias: 'array<vec4<f32>>' };
@@ -36,7 +36,7 @@ export function splitKReduceBindings(residual: boolean): KernelBinding[] {
 export function splitKReduceProgram(v: SplitKReduceVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const bindings = splitKReduceBindings(v.residual);
   const code = wgsl`
-${uniformStruct(SPLIT_K_REDUCE_UNIFORMS)}
+${uniformStruct(SPLIT_K_REDUCE_UNIFORMS.fields)}
 ${bindingDecls(bindings, ELEMENT_TYPES, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
@@ -55,7 +55,7 @@ ${epilogueFunction(v)}
     key: `split-k-reduce/${v.residual ? 'res' : 'nores'}/${v.activation ? 'act' : 'noact'}`,
     code,
     bindings,
-    uniforms: SPLIT_K_REDUCE_UNIFORMS,
+    uniforms: SPLIT_K_REDUCE_UNIFORMS.fields,
     workgroupSize: WORKGROUP_SIZE,
   }, precision);
 }

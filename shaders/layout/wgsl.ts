@@ -1,23 +1,24 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
-import { SRC_DST_BINDINGS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, nhwc4Coordinates, uniformStruct } from './common.ts';
+import type { KernelProgram, StoragePrecision } from '../common.ts';
+import { SRC_DST_BINDINGS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, nhwc4Coordinates, uniformStruct } from '../common.ts';
+import { joinUniforms, uniformBlock } from '../uniforms.ts';
 
 /**
  * Layout conversions at the graph's edges and for flatten: webcnn stores activations as NHWC with channels
  * padded to a multiple of four and packed in vec4 ("NHWC4"); users hand in and get back plain NCHW f32.
  */
-export const LAYOUT_UNIFORMS: readonly UniformField[] = [
-  { name: 'total', type: 'u32' },
-  { name: 'C', type: 'u32' },
-  { name: 'C4', type: 'u32' },
-  { name: 'H', type: 'u32' },
-  { name: 'W', type: 'u32' },
-];
+export const LAYOUT_UNIFORMS = uniformBlock({
+  total: 'u32',
+  C: 'u32',
+  C4: 'u32',
+  H: 'u32',
+  W: 'u32',
+});
 
 /** NCHW f32 -> NHWC4; one output vec4 per invocation, padding channels zero. */
 export function packNchwProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
-${uniformStruct(LAYOUT_UNIFORMS)}
+${uniformStruct(LAYOUT_UNIFORMS.fields)}
 ${bindingDecls(SRC_DST_BINDINGS, { src: 'array<f32>' }, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
@@ -32,13 +33,13 @@ ${nhwc4Coordinates({ c4: 'C4', w: 'W', h: 'H' })}
   store_dst(flat, v);
 }
 `;
-  return finishProgram({ name: 'packNCHW', key: 'layout/pack-nchw', code, bindings: SRC_DST_BINDINGS, uniforms: LAYOUT_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
+  return finishProgram({ name: 'packNCHW', key: 'layout/pack-nchw', code, bindings: SRC_DST_BINDINGS, uniforms: LAYOUT_UNIFORMS.fields, workgroupSize: WORKGROUP_SIZE }, precision);
 }
 
 /** NHWC4 -> NCHW f32; one output element per invocation. */
 export function unpackNchwProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
-${uniformStruct(LAYOUT_UNIFORMS)}
+${uniformStruct(LAYOUT_UNIFORMS.fields)}
 ${bindingDecls(SRC_DST_BINDINGS, { dst: 'array<f32>' }, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
@@ -52,18 +53,20 @@ ${entryPoint(WORKGROUP_SIZE)}
   dst[flat] = load_src_lane(((n * params.H + y) * params.W + x) * params.C4 + c / 4u, c % 4u);
 }
 `;
-  return finishProgram({ name: 'unpackNCHW', key: 'layout/unpack-nchw', code, bindings: SRC_DST_BINDINGS, uniforms: LAYOUT_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
+  return finishProgram({ name: 'unpackNCHW', key: 'layout/unpack-nchw', code, bindings: SRC_DST_BINDINGS, uniforms: LAYOUT_UNIFORMS.fields, workgroupSize: WORKGROUP_SIZE }, precision);
 }
 
 /**
  * Flatten `[n, C, H, W]` (NHWC4) to `[n, C*H*W, 1, 1]` (NHWC4) in NCHW element order, as PyTorch's
  * `flatten(1)` does; one output vec4 per invocation. Uniforms describe the input.
  */
-export const FLATTEN_UNIFORMS: readonly UniformField[] = [...LAYOUT_UNIFORMS, { name: 'outC4', type: 'u32' }];
+export const FLATTEN_UNIFORMS = joinUniforms(LAYOUT_UNIFORMS, uniformBlock({
+  outC4: 'u32',
+}));
 
 export function flattenProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
-${uniformStruct(FLATTEN_UNIFORMS)}
+${uniformStruct(FLATTEN_UNIFORMS.fields)}
 ${bindingDecls(SRC_DST_BINDINGS, {}, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
@@ -84,7 +87,7 @@ ${entryPoint(WORKGROUP_SIZE)}
   store_dst(flat, v);
 }
 `;
-  return finishProgram({ name: 'flatten', key: 'layout/flatten', code, bindings: SRC_DST_BINDINGS, uniforms: FLATTEN_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
+  return finishProgram({ name: 'flatten', key: 'layout/flatten', code, bindings: SRC_DST_BINDINGS, uniforms: FLATTEN_UNIFORMS.fields, workgroupSize: WORKGROUP_SIZE }, precision);
 }
 
 /**
@@ -92,21 +95,21 @@ ${entryPoint(WORKGROUP_SIZE)}
  * order: each output element's NCHW index is decomposed in the input shape and gathered. Flatten is the
  * special case `[n, c*h*w, 1, 1]`. One output vec4 per invocation, padding lanes zero.
  */
-export const RESHAPE_UNIFORMS: readonly UniformField[] = [
-  { name: 'total', type: 'u32' },
-  { name: 'inC', type: 'u32' },
-  { name: 'inC4', type: 'u32' },
-  { name: 'inH', type: 'u32' },
-  { name: 'inW', type: 'u32' },
-  { name: 'outC', type: 'u32' },
-  { name: 'outC4', type: 'u32' },
-  { name: 'outH', type: 'u32' },
-  { name: 'outW', type: 'u32' },
-];
+export const RESHAPE_UNIFORMS = uniformBlock({
+  total: 'u32',
+  inC: 'u32',
+  inC4: 'u32',
+  inH: 'u32',
+  inW: 'u32',
+  outC: 'u32',
+  outC4: 'u32',
+  outH: 'u32',
+  outW: 'u32',
+});
 
 export function reshapeProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
-${uniformStruct(RESHAPE_UNIFORMS)}
+${uniformStruct(RESHAPE_UNIFORMS.fields)}
 ${bindingDecls(SRC_DST_BINDINGS, {}, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
@@ -128,5 +131,5 @@ ${nhwc4Coordinates({ c4: 'outC4', w: 'outW', h: 'outH' })}
   store_dst(flat, v);
 }
 `;
-  return finishProgram({ name: 'reshape', key: 'layout/reshape', code, bindings: SRC_DST_BINDINGS, uniforms: RESHAPE_UNIFORMS, workgroupSize: WORKGROUP_SIZE }, precision);
+  return finishProgram({ name: 'reshape', key: 'layout/reshape', code, bindings: SRC_DST_BINDINGS, uniforms: RESHAPE_UNIFORMS.fields, workgroupSize: WORKGROUP_SIZE }, precision);
 }

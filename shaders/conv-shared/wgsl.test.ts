@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { convSharedBlock, convSharedProgram } from './conv-shared.ts';
+import { convSharedBlock, convSharedProgram } from './wgsl.ts';
 
 const base = { kernelH: 3, kernelW: 3, pixelsPerThread: 4, vec4sPerThread: 2, residual: false, activation: true } as const;
 

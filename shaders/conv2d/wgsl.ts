@@ -1,5 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
+import type { KernelProgram, StoragePrecision } from '../common.ts';
+import { joinUniforms, uniformBlock } from '../uniforms.ts';
 import {
   ACTIVATION_UNIFORMS,
   CONV_ELEMENT_TYPES,
@@ -12,7 +13,7 @@ import {
   uniformStruct,
   unroll,
   unroll2,
-} from './common.ts';
+} from '../common.ts';
 
 /**
  * Dense KxK convolution (groups = 1) as a direct implicit GEMM over NHWC4: each invocation computes
@@ -33,31 +34,30 @@ export interface Conv2dVariant {
   readonly activation: boolean;
 }
 
-export const CONV2D_UNIFORMS: readonly UniformField[] = [
-  { name: 'total', type: 'u32' },
-  { name: 'inH', type: 'u32' },
-  { name: 'inW', type: 'u32' },
-  { name: 'inC4', type: 'u32' },
-  { name: 'outH', type: 'u32' },
-  { name: 'outW', type: 'u32' },
-  { name: 'outC4', type: 'u32' },
-  { name: 'oxGroups', type: 'u32' },
-  { name: 'coGroups', type: 'u32' },
-  { name: 'strideY', type: 'u32' },
-  { name: 'strideX', type: 'u32' },
-  { name: 'dilationY', type: 'u32' },
-  { name: 'dilationX', type: 'u32' },
-  { name: 'padTop', type: 'i32' },
-  { name: 'padLeft', type: 'i32' },
-  ...ACTIVATION_UNIFORMS,
-];
+export const CONV2D_UNIFORMS = joinUniforms(uniformBlock({
+  total: 'u32',
+  inH: 'u32',
+  inW: 'u32',
+  inC4: 'u32',
+  outH: 'u32',
+  outW: 'u32',
+  outC4: 'u32',
+  oxGroups: 'u32',
+  coGroups: 'u32',
+  strideY: 'u32',
+  strideX: 'u32',
+  dilationY: 'u32',
+  dilationX: 'u32',
+  padTop: 'i32',
+  padLeft: 'i32',
+}), ACTIVATION_UNIFORMS);
 
 export function conv2dProgram(v: Conv2dVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const P = v.pixelsPerThread;
   const V = v.vec4sPerThread;
   const bindings = convBindings(v.residual);
   const code = wgsl`
-${uniformStruct(CONV2D_UNIFORMS)}
+${uniformStruct(CONV2D_UNIFORMS.fields)}
 ${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
 const KH = ${v.kernelH}u;
 const KW = ${v.kernelW}u;
@@ -109,7 +109,7 @@ ${epilogueFunction(v)}
     key: `conv2d/k${v.kernelH}x${v.kernelW}/p${P}v${V}/${v.residual ? 'res' : 'nores'}/${v.activation ? 'act' : 'noact'}`,
     code,
     bindings,
-    uniforms: CONV2D_UNIFORMS,
+    uniforms: CONV2D_UNIFORMS.fields,
     workgroupSize: WORKGROUP_SIZE,
   }, precision);
 }

@@ -1,0 +1,62 @@
+import type { Conv2dNode } from '../../src/graph/ir.ts';
+import { depthwisePacking } from '../../src/runtime/pack-weights.ts';
+import type { KernelProgram, StoragePrecision } from '../common.ts';
+import { ceilDiv } from '../common.ts';
+import { c4, convBuffers, convFigures, isDepthwiseConv } from '../conv-common.ts';
+import { countIn } from '../tiles.ts';
+import type { KernelFamily, NodeView } from '../family.ts';
+import { MAX_REGISTER_TILE } from '../register-tile.ts';
+import { uniformValues } from '../uniforms.ts';
+import { DEPTHWISE_UNIFORMS, depthwiseConvProgram, depthwiseRowsProgram } from './wgsl.ts';
+
+/**
+ * The depthwise family's variant: output pixels along a row per invocation (one channel vec4 each), and
+ * `rows`: the row-reuse kernel where dilation is 1 (absent: true).
+ */
+export interface DepthwiseTile {
+  readonly family: 'depthwise';
+  readonly pixelsPerThread: number;
+  readonly rows?: boolean;
+}
+
+const tile = (pixelsPerThread: number): DepthwiseTile => ({ family: 'depthwise', pixelsPerThread });
+
+/** Tiles the tuner tries, the default (4) first. */
+export const DEPTHWISE_TILES: readonly DepthwiseTile[] = [tile(4), tile(8), tile(2), tile(1)];
+
+/** Depthwise convolutions (groups = channels), any window, stride, dilation and padding. */
+export const depthwiseFamily: KernelFamily<Conv2dNode, DepthwiseTile> = {
+  name: 'depthwise',
+  supports: (view): view is NodeView<Conv2dNode> => isDepthwiseConv(view),
+  variants: () => DEPTHWISE_TILES,
+  check(t) {
+    if (!countIn(t.pixelsPerThread, 1, MAX_REGISTER_TILE.pixels)) {
+      return `${String(t.pixelsPerThread)} pixels per invocation is not an integer from 1 to ${MAX_REGISTER_TILE.pixels}`;
+    }
+    return t.rows === undefined || typeof t.rows === 'boolean' ? null : `rows ${String(t.rows)} is not a boolean`;
+  },
+  program({ node }, t, precision: StoragePrecision): KernelProgram {
+    const a = node.attrs;
+    const common = { kernelH: a.kernel[0], kernelW: a.kernel[1], pixelsPerThread: t.pixelsPerThread, residual: node.inputs.length > 1, activation: a.activation.kind !== 'none' };
+    return t.rows !== false && a.dilation[0] === 1 && a.dilation[1] === 1
+      ? depthwiseRowsProgram({ ...common, strideY: a.stride[0], strideX: a.stride[1] }, precision)
+      : depthwiseConvProgram(common, precision);
+  },
+  launch(view: NodeView<Conv2dNode>, t, precision) {
+    const f = convFigures(view);
+    const oxGroups = ceilDiv(f.outW, t.pixelsPerThread);
+    const total = f.n * f.outH * oxGroups * c4(f.outC);
+    return [{
+      kind: 'depthwise',
+      program: this.program(view, t, precision),
+      uniforms: uniformValues(DEPTHWISE_UNIFORMS, {
+        total, inH: f.inH, inW: f.inW, C4: c4(f.outC), outH: f.outH, outW: f.outW, oxGroups,
+        strideY: f.a.stride[0], strideX: f.a.stride[1], dilationY: f.a.dilation[0], dilationX: f.a.dilation[1],
+        padTop: f.a.pads[0], padLeft: f.a.pads[1], ...f.act,
+      }),
+      workgroups: ceilDiv(total, 64),
+      buffers: convBuffers(view.node, depthwisePacking(f.a.weight, f.outC, f.kh, f.kw, f.a.weightScale ?? null), f.bias, precision),
+      macs: f.macs,
+    }];
+  },
+};

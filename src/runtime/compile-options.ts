@@ -1,0 +1,47 @@
+import type { StoragePrecision } from '../../shaders/common.ts';
+import type { TuneOptions } from './autotune.ts';
+import type { KernelChoice } from './kernel-choice.ts';
+
+export interface CompileOptions {
+  /**
+   * Skip BN folding and fusion (for tests of the unfused kernels, or a graph already optimized). Batch norm runs
+   * only folded, so a graph that still has `batchNorm` nodes then fails with a `GraphError`.
+   */
+  readonly optimize?: boolean;
+  /** Tiles to use; default `defaultKernelChoice(device.adapterInfo)` (software adapters and GPUs differ). */
+  readonly kernels?: KernelChoice;
+  /**
+   * Time each convolution's candidate tiles on this device and keep the fastest (needs `timestamp-query`;
+   * pass a cache to tune once per adapter). Off by default: compiling stays deterministic and quick.
+   */
+  readonly tune?: boolean | TuneOptions;
+  /**
+   * How activations and conv / linear weights are stored on the GPU (arithmetic is f32 in every mode; inputs and
+   * outputs stay NCHW float32): 'f32' (the default), 'f16' (native half storage; needs the device feature
+   * `shader-f16`, else an `UnsupportedFeatureError`), 'f16-packed' (the same 8 bytes per 4 channels through
+   * `pack2x16float`, on every device), or 'auto' ('f16' when the device has `shader-f16`, else 'f32').
+   */
+  readonly precision?: StoragePrecision | 'auto';
+}
+
+/**
+ * Where `compile` spent its time, in milliseconds of wall clock (`performance.now()`), phase by phase. Pipelines
+ * compile in the background from `lower` on, so `pipelinesMs` is only the wait left after the weights are up.
+ */
+export interface CompileTimings {
+  /** BN folding and fusion passes (0 with `optimize: false`). */
+  readonly optimizeMs: number;
+  /** The autotuner (0 unless `tune`). */
+  readonly tuneMs: number;
+  /** Lowering to steps and memory planning. */
+  readonly lowerMs: number;
+  /** Activation, staging, readback, scratch and uniform buffers. */
+  readonly buffersMs: number;
+  /** Packing the weights into the kernels' layouts and writing them into GPU buffers. */
+  readonly weightsMs: number;
+  /** Waiting for pipeline compiles still running after the weights were written. */
+  readonly pipelinesMs: number;
+  /** Bind groups, and the device's validation and out-of-memory verdicts. */
+  readonly bindGroupsMs: number;
+  readonly totalMs: number;
+}

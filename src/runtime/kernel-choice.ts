@@ -1,0 +1,94 @@
+import type { Conv2dTile } from '../../shaders/conv2d/index.ts';
+import type { ConvSharedTile } from '../../shaders/conv-shared/index.ts';
+import type { DepthwiseTile } from '../../shaders/depthwise/index.ts';
+import type { PointwiseTile } from '../../shaders/pointwise/index.ts';
+import { isSoftwareAdapter } from '../gpu/device.ts';
+import type { Graph, TensorId } from '../graph/ir.ts';
+import { optimizeGraph } from '../graph/passes/index.ts';
+
+/**
+ * A convolution's tile: the variant of the kernel family that runs it, tagged by `family` (pointwise and conv2d
+ * register tiles, conv-shared workgroup-memory tiles with optional split-K, depthwise row tiles).
+ */
+export type ConvTile = PointwiseTile | Conv2dTile | ConvSharedTile | DepthwiseTile;
+/** The tiles a tuning cache and `perNode` hold (the name the public API has always used). */
+export type Tile = ConvTile;
+
+/**
+ * Split-K for dense convs whose workgroup-memory tile leaves few workgroups: a layer whose tile gives at most
+ * `maxTiles` output tiles, and whose K has at least `MIN_SPLIT_K_SLICE` input vec4s per slice, gets
+ * `splitK: splits` (`splitKFits`). Per-node tiles (the autotuner's) are explicit and ignore it.
+ */
+export interface SplitKRule {
+  readonly splits: number;
+  readonly maxTiles: number;
+}
+
+/** Kernel tiling knobs; the defaults are the deterministic choice when nothing is tuned. */
+export interface KernelChoice {
+  /** 1x1 convs: the pointwise register kernel, or the workgroup-memory one. */
+  readonly pointwise: PointwiseTile | ConvSharedTile;
+  /** Other dense convs. */
+  readonly conv2d: Conv2dTile | ConvSharedTile;
+  /** Dense convs on at most 4 input channels (RGB stems): one channel vec4 per tap, so wider pixel tiles pay. */
+  readonly stem?: Conv2dTile | ConvSharedTile;
+  readonly depthwise: DepthwiseTile;
+  /**
+   * Fully connected layers with fewer rows than a pointwise tile has pixels: `splitK` spreads each output vec4's
+   * dot product over a workgroup (shaders/linear/), `register` (default) gives it to one invocation.
+   */
+  readonly linear?: 'splitK' | 'register';
+  /**
+   * Output vec4s per invocation of the fused global average pool + FC register kernel (layers with `poolInput`
+   * wherever the split-K head is not chosen); default 1 below the pointwise tile's pixels, the pointwise tile's
+   * vec4s from there. A workgroup pools its rows' map once per 64 x this many output vec4s.
+   */
+  readonly pooledLinearVec4s?: number;
+  /**
+   * Fuse a global average pool into the fully connected layer it feeds (the graph pass `fusePoolLinear`, run by
+   * `compile`'s optimization); default true. The software default turns it off, see `DEFAULT_KERNEL_CHOICE`.
+   */
+  readonly fusePoolLinear?: boolean;
+  /** Split-K on the dense convs with few output tiles (workgroup-memory tiles only), see `SplitKRule`. */
+  readonly smallMapSplitK?: SplitKRule;
+  /** Per-convolution tiles (by output tensor id of the optimized graph), e.g. from the autotuner. */
+  readonly perNode?: ReadonlyMap<TensorId, ConvTile>;
+}
+
+/**
+ * The software default (SwiftShader): 8 pixels x 8 output channels per invocation on every dense conv, RGB stems
+ * included; fused pool + FC head 4 vec4s wide, but no pool + FC fusion. Why each setting, with the measurements:
+ * docs/decisions/kernel-defaults.md.
+ */
+export const DEFAULT_KERNEL_CHOICE: KernelChoice = {
+  pointwise: { family: 'pointwise', pixelsPerThread: 8, vec4sPerThread: 2 },
+  conv2d: { family: 'conv2d', pixelsPerThread: 8, vec4sPerThread: 2 },
+  depthwise: { family: 'depthwise', pixelsPerThread: 4 },
+  pooledLinearVec4s: 4,
+  fusePoolLinear: false,
+};
+
+/**
+ * The default for hardware GPUs: the workgroup-memory kernel with 16 pixels x 64 channels per workgroup for
+ * every dense conv, and the split-K head (docs/decisions/kernel-defaults.md).
+ */
+export const GPU_KERNEL_CHOICE: KernelChoice = {
+  pointwise: { family: 'conv-shared', pixelsPerThread: 2, vec4sPerThread: 2 },
+  conv2d: { family: 'conv-shared', pixelsPerThread: 2, vec4sPerThread: 2 },
+  stem: { family: 'conv-shared', pixelsPerThread: 2, vec4sPerThread: 2 },
+  depthwise: { family: 'depthwise', pixelsPerThread: 4 },
+  linear: 'splitK',
+};
+
+/**
+ * The standard passes (`optimizeGraph`) as `compile` runs them for a kernel choice: pool + FC fusion only where
+ * the choice's `fusePoolLinear` is not false.
+ */
+export function optimizeForKernels(graph: Graph, choice: KernelChoice): Graph {
+  return optimizeGraph(graph, { fusePoolLinear: choice.fusePoolLinear !== false });
+}
+
+/** The untuned kernel choice for an adapter: SwiftShader's measured defaults on software adapters, else the GPU one. */
+export function defaultKernelChoice(info: Partial<GPUAdapterInfo> | undefined): KernelChoice {
+  return !info || isSoftwareAdapter(info) ? DEFAULT_KERNEL_CHOICE : GPU_KERNEL_CHOICE;
+}
