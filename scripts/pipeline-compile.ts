@@ -9,10 +9,7 @@
  * all at once, as `compile` does. Rounds alternate which comes first. NVIDIA's driver also caches compiled
  * shaders, on disk, unless `__GL_SHADER_DISK_CACHE=0` (the device run sets it).
  *
- * On SwiftShader in Node (2 cores), compiles ran one at a time: MobileNetV2's 10 programs (software default)
- * took 1241 and 1231 ms one by one, 1145 and 1432 ms all at once, and two devices compiling at once took as
- * long as one device compiling both. That may be SwiftShader's JIT; the default platform of current Dawn
- * sources gives pipeline compiles a pool of 2 worker threads, so a GPU may do no better than half the sum.
+ * What it found so far: docs/performance.md (Cold start, phase by phase).
  */
 import { parseScriptArgs, positiveInteger } from './args.ts';
 import type { KernelProgram } from '../shaders/common.ts';

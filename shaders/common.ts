@@ -217,8 +217,7 @@ export function unroll2(a: number, b: number, body: (i: number, j: number) => st
  * `epilogue(v, o)`: the fused tail of every convolution: optional residual add (`load_residual(o)`), then the
  * clamp. Kernels call it with the bias already added.
  *
- * The clamp is a compile-time variant: a uniform flag instead measured slower (the branch in every unrolled
- * epilogue cost more than the pipeline it saved; docs/decisions/kernel-defaults.md).
+ * The clamp is a compile-time variant: a uniform flag measured slower (figures: docs/decisions/epilogue-clamp.md).
  */
 export function epilogueFunction(v: { readonly residual: boolean; readonly activation: boolean }): string {
   return [

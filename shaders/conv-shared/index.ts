@@ -61,7 +61,7 @@ function geometryOf(view: NodeView<Conv2dNode>, t: ConvSharedTile) {
 export const convSharedFamily: KernelFamily<Conv2dNode, ConvSharedTile> = {
   name: 'conv-shared',
   supports: (view): view is NodeView<Conv2dNode> => isDenseConv(view),
-  // Barriers are thread synchronisation on a CPU: these tiles measured 5-10x slower on software adapters.
+  // None on software adapters: barriers are thread synchronisation on a CPU (docs/decisions/kernel-defaults.md).
   variants: (view, adapter) => (adapter.software ? [] : [...CONV_SHARED_TILES, ...CONV_SHARED_SPLIT_K_TILES].filter((t) => convSharedFits(t, view))),
   check(t) {
     const problem = convSharedTileProblem(t);

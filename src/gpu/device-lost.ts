@@ -3,8 +3,8 @@
  * as long as the device, and whatever its reactions reach lives with it. A `then` per compiled model kept every
  * disposed model (graph, packed-weight closures, buffers' wrappers) until the device went: V8 gives all closures
  * made in one function a shared context, so even a closure that only held a `WeakRef` kept the model alive
- * through a sibling closure's `this` (0.7 MB per compile of a small MobileNetV2). Here the reaction reaches
- * only a set of weak references.
+ * through a sibling closure's `this` (measured: docs/reliability.md, Device loss and memory). Here the reaction
+ * reaches only a set of weak references.
  */
 
 /** What a lost device says happened, for messages: its message, else its reason. */

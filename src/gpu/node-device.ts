@@ -43,8 +43,8 @@ export interface DawnModule {
 }
 
 /**
- * Dawn's Node binding, the `webgpu` package: an optional peer dependency (132 MB of native binaries that browser
- * users do not need), so it is imported only here, and its absence is a one-line error saying what to install.
+ * Dawn's Node binding, the `webgpu` package: an optional peer dependency (native binaries that browser users do
+ * not need; docs/dependencies.md), so it is imported only here, and its absence is a one-line error saying what to install.
  * `load` is the import itself, replaceable so that tests can make it fail.
  */
 export async function loadDawn(load: () => Promise<DawnModule> = () => import('webgpu')): Promise<DawnModule> {
@@ -67,7 +67,7 @@ export async function loadDawn(load: () => Promise<DawnModule> = () => import('w
  * One Dawn instance per set of options, for the life of the process. Dawn's Node binding frees its native
  * instance when the object is garbage-collected, even while devices made from it still process events (the
  * process then aborts in InstanceBase::ProcessEvents), so instances are kept; and reused, since each one holds
- * about 1.2 MB of native memory (an instance per `acquireNodeDevice` grew the process by that much per device).
+ * native memory for the life of the process (measured: docs/reliability.md, Device loss and memory).
  */
 const instances = new Map<string, GPU>();
 

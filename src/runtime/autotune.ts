@@ -34,7 +34,7 @@ export const TILE_CANDIDATES: Readonly<Record<ConvLayerKind, readonly Tile[]>> =
 
 /**
  * What the tuner tries on software adapters: the register tiles only. Workgroup-memory tiles (split-K ones
- * included) measured 5-10x slower there (barriers are thread synchronisation on a CPU).
+ * included) are much slower there, barriers being thread synchronisation on a CPU (docs/decisions/kernel-defaults.md).
  */
 export const SOFTWARE_TILE_CANDIDATES: Readonly<Record<ConvLayerKind, readonly Tile[]>> = {
   pointwise: TILE_CANDIDATES.pointwise.filter((t) => t.family !== 'conv-shared'),

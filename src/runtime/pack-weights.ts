@@ -51,7 +51,7 @@ export function denseConvPacking(weight: Float32Array, outC: number, inC: number
  * Writes the packed array front to back, one 4 x 4 block (64 bytes) after another, gathering from the source.
  * The target is often a GPU buffer's mapped range, which a driver may place in uncached, write-combined memory
  * where scattered 4-byte stores are many times slower than sequential ones; on plain memory this order is
- * also about twice as fast as walking the source (ResNet-50: 37 vs 79 ms on the CI machine).
+ * also faster than walking the source (figures: docs/decisions/cold-start-cpu-side.md).
  */
 function packDenseInto(
   packed: Float32Array,
@@ -72,7 +72,7 @@ function packDenseInto(
     return;
   }
   // Source index of (o, i, tap) is (o * inC + i) * taps + tap; a block reads 4 rows o at 4 inputs i. Its 16
-  // stores are written out: a loop over the 4 inputs packed ResNet-50 about 20% slower (46-61 vs 38-50 ms).
+  // stores are written out, as a loop was slower (docs/decisions/cold-start-cpu-side.md).
   const row = inC * taps;
   const t1 = taps;
   const t2 = 2 * taps;
