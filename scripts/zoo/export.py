@@ -4,7 +4,7 @@
 Run with Debian's interpreter (python3-torch, python3-torchvision, python3-onnx):
 
     /usr/bin/python3 scripts/zoo/export.py --models resnet18@64,inception_v3@299 [--opset 13] [--batch 1]
-        [--seed 0] [--cache zoo-cache]
+        [--seed 0] [--cache zoo-cache] [--verbose]
 
 Each model comes from scripts/zoo/models.json (its constructor arguments and task), with random weights (no
 downloads). Every BatchNorm's statistics are first measured on a seeded calibration batch (so activations keep a
@@ -26,6 +26,7 @@ import os
 import sys
 import time
 import traceback
+import warnings
 
 # Bump when the way weights, statistics or inputs are made changes: cached exports of another recipe are redone.
 RECIPE = 2
@@ -186,9 +187,13 @@ def main():
     parser.add_argument("--cache", default=os.path.join(HERE, "..", "..", "zoo-cache"))
     parser.add_argument("--table", default=os.path.join(HERE, "models.json"))
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--verbose", action="store_true", help="torch's warnings and the tracebacks of failed exports")
     args = parser.parse_args()
-    if not 7 <= args.opset <= 17:
-        parser.error("--opset must be within 7..17 (torch 1.13 exports up to 17)")
+    if not 11 <= args.opset <= 17:
+        parser.error("--opset must be within 11..17 (torch 1.13 exports up to 17)")
+    if not args.verbose:
+        # The tracer's warnings about Python values in forward() are expected for these models.
+        warnings.simplefilter("ignore")
     table = load_table(args.table)
     import torch
 
@@ -214,6 +219,7 @@ def main():
                 with open(meta_path) as f:
                     if json.load(f).get("recipe") == RECIPE:
                         report["status"] = "cached"
+                        report["seconds"] = round(time.time() - started, 3)
                         print(json.dumps(report), flush=True)
                         continue
                 os.remove(meta_path)
@@ -226,9 +232,13 @@ def main():
             os.replace(meta_path + ".tmp", meta_path)
             report["status"] = "exported"
         except Exception as e:  # noqa: BLE001 -- one model's failure is a row, not the end of the run
-            traceback.print_exc(file=sys.stderr)
+            if args.verbose:
+                traceback.print_exc(file=sys.stderr)
             report["status"] = "error"
-            report["error"] = " ".join(f"{type(e).__name__}: {e}".split())[:400]
+            # The first sentence: torch's export errors go on about filing issues and TorchScript values.
+            text = " ".join(f"{type(e).__name__}: {e}".split())
+            report["error"] = text.split(". Please")[0][:400]
+            log(f"{name}: {report['error']}")
         report["seconds"] = round(time.time() - started, 3)
         print(json.dumps(report), flush=True)
 
