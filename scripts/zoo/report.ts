@@ -133,7 +133,7 @@ export function sci(x: number | undefined): string {
   if (x === 0) return '0';
   if (!Number.isFinite(x)) return 'inf';
   const [m, e] = x.toExponential(1).split('e');
-  return `${m}e${Number(e)}`;
+  return `${m.replace(/\.0$/, '')}e${Number(e)}`;
 }
 
 const ms = (x: number | undefined): string => (x === undefined ? '' : x >= 100 ? x.toFixed(0) : x.toFixed(1));
