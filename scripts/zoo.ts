@@ -115,6 +115,7 @@ interface ExportMeta {
   onnxNodes: number;
   onnxOps: Record<string, number>;
   maxAbsRef: number;
+  torchF32Error?: number;
   exportSeconds?: number;
 }
 
@@ -145,6 +146,7 @@ async function runOne(device: GPUDevice, pick: ZooPick, exported: ExportReport |
   const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as ExportMeta;
   result.onnxNodes = meta.onnxNodes;
   result.onnxOps = meta.onnxOps;
+  result.torchF32Error = meta.torchF32Error;
   result.exportSeconds = exported.status === 'cached' ? meta.exportSeconds : exported.seconds;
   result.exportCached = exported.status === 'cached';
   const input = readF32(join(dir, 'input.bin'));

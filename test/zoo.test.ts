@@ -157,7 +157,7 @@ describe('zoo checks', () => {
 describe('zoo table and summary', () => {
   const base = { task: 'classification' as const, side: 64, batch: 1, opset: 13 };
   const results: ZooResult[] = [
-    { ...base, name: 'resnet18', family: 'ResNet', status: 'pass', onnxNodes: 49, dispatches: 25, maxAbsErr: 1.1e-5, tolerance: 2.2e-4, top1: { agree: 1, total: 1, ties: 0 }, compileMs: 7964.2, runMs: 91.46 },
+    { ...base, name: 'resnet18', family: 'ResNet', status: 'pass', onnxNodes: 49, dispatches: 25, maxAbsErr: 1.1e-5, torchF32Error: 6.5e-6, tolerance: 2.2e-4, top1: { agree: 1, total: 1, ties: 0 }, compileMs: 7964.2, runMs: 91.46 },
     { ...base, name: 'resnet50', family: 'ResNet', status: 'fail', onnxNodes: 122, dispatches: 60, maxAbsErr: 1e-3, tolerance: 2e-4, top1: { agree: 0, total: 1, ties: 0 }, compileMs: 20000, runMs: 300, message: 'max error 1e-3 > tolerance 2e-4' },
     {
       ...base, name: 'squeezenet1_1', family: 'SqueezeNet', status: 'refused', stage: 'load', onnxNodes: 83, errorName: 'UnsupportedOpError',
@@ -169,12 +169,12 @@ describe('zoo table and summary', () => {
 
   it('aligns the columns: names and status left, figures right', () => {
     const lines = formatTable(results).split('\n');
-    expect(lines[0]).toMatch(/^model +side +batch +opset +nodes +dispatches +max err +tolerance +top-1 +compile ms +run ms +status$/);
+    expect(lines[0]).toMatch(/^model +side +batch +opset +nodes +dispatches +max err +torch err +tolerance +top-1 +compile ms +run ms +status$/);
     expect(lines[1]).toMatch(/^-+( +-+)+$/);
     expect(lines).toHaveLength(2 + results.length);
     const statusAt = lines[0].indexOf('status');
     for (const line of lines.slice(2)) expect(line[statusAt - 1]).toBe(' ');
-    expect(lines[2]).toMatch(/^resnet18 +64 +1 +13 +49 +25 +1\.1e-5 +2\.2e-4 +1\/1 +7964 +91\.5 +pass$/);
+    expect(lines[2]).toMatch(/^resnet18 +64 +1 +13 +49 +25 +1\.1e-5 +6\.5e-6 +2\.2e-4 +1\/1 +7964 +91\.5 +pass$/);
     // Right-aligned: the numbers end where their header does.
     const end = lines[0].indexOf('dispatches') + 'dispatches'.length;
     expect(lines[3].slice(0, end).endsWith('60')).toBe(true);

@@ -14,7 +14,8 @@ BatchNorm into the convolution is really exercised. Per model, under CACHE/<mode
     model.onnx    input `input` [batch, 3, side, side], output `output` (segmentation: the `out` entry)
     input.bin     the seeded input, float32 little-endian, NCHW
     output.bin    PyTorch's CPU output for it, float32 little-endian
-    meta.json     shapes, ONNX node count and op types, max|output|, versions, export seconds
+    meta.json     shapes, ONNX node count and op types, max|output|, PyTorch's float32 error against its own
+                  float64 forward, versions, export seconds
 
 meta.json is written last; a folder with a meta.json of the same recipe is reused without exporting again.
 stdout carries one JSON object per model and line ({"name", "side", "dir", "status": "exported" | "cached" |
@@ -29,7 +30,7 @@ import traceback
 import warnings
 
 # Bump when the way weights, statistics or inputs are made changes: cached exports of another recipe are redone.
-RECIPE = 2
+RECIPE = 3
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -140,6 +141,12 @@ def export_one(entry, side, opset, batch, seed, folder):
         do_constant_folding=True,
     )
     os.replace(tmp, os.path.join(folder, "model.onnx"))
+    # PyTorch's own float32 error, against its float64 forward: how well conditioned the random network is (a
+    # webcnn error near it is rounding, not a bug).
+    with torch.no_grad():
+        y64 = net.double()(x.double())
+    f32_error = float((y.double() - y64).abs().max())
+    del net
     model = onnx.load(os.path.join(folder, "model.onnx"), load_external_data=False)
     ops = {}
     for node in model.graph.node:
@@ -170,6 +177,7 @@ def export_one(entry, side, opset, batch, seed, folder):
         "onnxBytes": os.path.getsize(os.path.join(folder, "model.onnx")),
         "batchNorms": bn_count,
         "maxAbsRef": max_ref,
+        "torchF32Error": f32_error,
         "finite": finite,
         "top2Gap": top2_gap,
         "torch": torch.__version__,

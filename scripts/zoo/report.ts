@@ -101,6 +101,8 @@ export interface ZooResult {
   dispatches?: number;
   maxAbsErr?: number;
   maxAbsRef?: number;
+  /** PyTorch's own float32 error against its float64 forward (export.py): the network's rounding noise floor. */
+  torchF32Error?: number;
   tolerance?: number;
   top1?: Top1;
   exportSeconds?: number;
@@ -152,9 +154,12 @@ function statusText(r: ZooResult, width: number): string {
   return text.length > width ? `${text.slice(0, width - 3)}...` : text;
 }
 
-export const TABLE_COLUMNS = ['model', 'side', 'batch', 'opset', 'nodes', 'dispatches', 'max err', 'tolerance', 'top-1', 'compile ms', 'run ms', 'status'] as const;
+export const TABLE_COLUMNS = ['model', 'side', 'batch', 'opset', 'nodes', 'dispatches', 'max err', 'torch err', 'tolerance', 'top-1', 'compile ms', 'run ms', 'status'] as const;
 
-/** Right-aligned numbers, left-aligned text; the status column is cut at `statusWidth`. */
+/**
+ * Right-aligned numbers, left-aligned text; the status column is cut at `statusWidth`. `torch err` is PyTorch's
+ * own float32 error against float64, beside webcnn's error against PyTorch's float32 output.
+ */
 export function formatTable(results: readonly ZooResult[], statusWidth = 100): string {
   const rows = results.map((r) => [
     r.name,
@@ -164,6 +169,7 @@ export function formatTable(results: readonly ZooResult[], statusWidth = 100): s
     r.onnxNodes === undefined ? '' : String(r.onnxNodes),
     r.dispatches === undefined ? '' : String(r.dispatches),
     sci(r.maxAbsErr),
+    sci(r.torchF32Error),
     sci(r.tolerance),
     top1Text(r.task, r.top1),
     ms(r.compileMs),
