@@ -9,7 +9,9 @@ Run with Debian's interpreter (python3-torch, python3-torchvision, python3-onnx)
 Each model comes from scripts/zoo/models.json (its constructor arguments and task), with random weights (no
 downloads). Every BatchNorm's statistics are first measured on a seeded calibration batch (so activations keep a
 moderate scale however deep the network) and then perturbed, with random affine weights, so that folding the
-BatchNorm into the convolution is really exercised. Per model, under CACHE/<model>_op<opset>_b<batch>_s<side>_seed<seed>/:
+BatchNorm into the convolution is really exercised; a BatchNorm that ends a residual branch gets a small gain,
+as in trained networks (else a deep random ResNet is chaotic, and PyTorch's own float32 rounding exceeds the
+zoo's tolerance). Per model, under CACHE/<model>_op<opset>_b<batch>_s<side>_seed<seed>/:
 
     model.onnx    input `input` [batch, 3, side, side], output `output` (segmentation: the `out` entry)
     input.bin     the seeded input, float32 little-endian, NCHW
@@ -30,7 +32,7 @@ import traceback
 import warnings
 
 # Bump when the way weights, statistics or inputs are made changes: cached exports of another recipe are redone.
-RECIPE = 3
+RECIPE = 4
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -66,19 +68,78 @@ def build(entry):
     return torchvision.models.get_model(entry["name"], weights=None, **kwargs)
 
 
-def randomise_batch_norms(net, side, seed):
-    """Calibrated, then perturbed BatchNorm statistics and affine weights; returns how many BatchNorms there were.
+# The gain of a BatchNorm whose output is added to a residual stream: small, as in trained networks. At
+# gamma ~ 1 on every branch a deep random ResNet is chaotic: PyTorch's own float32 forward then differs from its
+# float64 one by more than the zoo's tolerance (resnet152: 5e-4 x max|output| at 64x64, 2e-4 at 224x224).
+RESIDUAL_GAIN = 0.2
 
-    One eval-mode forward over a seeded calibration batch: a hook sets each BatchNorm's running statistics from
+
+def residual_batch_norms(net, x):
+    """The BatchNorms that end a residual branch: their output goes straight into an addition and nowhere else
+    before it (the stream `x` of `x + f(x)` went into `f` first), and they are not on a shortcut (torchvision's
+    `downsample` / `proj` / `shortcut` modules)."""
+    import weakref
+
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    names = {m: n for n, m in net.named_modules()}
+    outputs = weakref.WeakValueDictionary()  # id(output) -> output, for the BatchNorm in `owner`
+    owner = {}
+    consumed = set()  # ids of BatchNorm outputs that some module took as its input
+    found = set()
+
+    def bn_hook(bn, inputs, output):
+        outputs[id(output)] = output
+        owner[id(output)] = bn
+        consumed.discard(id(output))
+
+    def any_pre_hook(module, inputs):
+        for a in inputs:
+            if isinstance(a, torch.Tensor) and outputs.get(id(a)) is a:
+                consumed.add(id(a))
+
+    class WatchAdds(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            if getattr(func, "__name__", "") in ("add", "add_", "__add__", "__iadd__", "__radd__"):
+                for a in args:
+                    if isinstance(a, torch.Tensor) and outputs.get(id(a)) is a and id(a) not in consumed:
+                        bn = owner[id(a)]
+                        if not any(k in names.get(bn, "") for k in ("downsample", "proj", "shortcut")):
+                            found.add(bn)
+            return func(*args, **(kwargs or {}))
+
+    bns = [m for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    hooks = [bn.register_forward_hook(bn_hook) for bn in bns]
+    hooks += [m.register_forward_pre_hook(any_pre_hook) for m in net.modules() if not list(m.children())]
+    try:
+        with torch.no_grad(), WatchAdds():
+            net(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    return found
+
+
+def randomise_batch_norms(net, side, seed):
+    """Calibrated, then perturbed BatchNorm statistics and affine weights; returns how many BatchNorms there were
+    and how many of them end a residual branch.
+
+    An eval-mode forward over a seeded calibration batch: a hook sets each BatchNorm's running statistics from
     the input it is about to normalise (which the BatchNorms upstream, already set, produced), perturbed, so
     that activations keep a moderate scale however deep the network is, and the statistics are not the identity.
+    A first forward finds the BatchNorms that end residual branches: their gain is RESIDUAL_GAIN.
     """
     import torch
 
     bns = [m for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     if not bns:
-        return 0
+        return 0, 0
     gen = torch.Generator().manual_seed(seed + 1000)
+    net.eval()
+    # Enough samples per channel where the last stages' maps are 1x1 or 2x2.
+    calibration = torch.randn((8 if side <= 128 else 2, 3, side, side), generator=gen)
+    residual = residual_batch_norms(net, calibration)
 
     def calibrate(bn, inputs):
         x = inputs[0]
@@ -90,8 +151,9 @@ def randomise_batch_norms(net, side, seed):
         # Log-normal factor: positive, mostly within [0.6, 1.7].
         bn.running_var.copy_((var * torch.exp(0.25 * torch.randn(var.shape, generator=gen))).clamp_min(1e-4))
         if bn.affine:
-            bn.weight.copy_(1.0 + 0.25 * torch.randn(bn.weight.shape, generator=gen))
-            bn.bias.copy_(0.1 * torch.randn(bn.bias.shape, generator=gen))
+            gain = RESIDUAL_GAIN if bn in residual else 1.0
+            bn.weight.copy_(gain * (1.0 + 0.25 * torch.randn(bn.weight.shape, generator=gen)))
+            bn.bias.copy_(gain * 0.1 * torch.randn(bn.bias.shape, generator=gen))
 
     seen = set()
 
@@ -101,9 +163,6 @@ def randomise_batch_norms(net, side, seed):
             calibrate(bn, inputs)
 
     hooks = [bn.register_forward_pre_hook(pre_hook) for bn in bns]
-    net.eval()
-    # Enough samples per channel where the last stages' maps are 1x1 or 2x2.
-    calibration = torch.randn((8 if side <= 128 else 2, 3, side, side), generator=gen)
     try:
         with torch.no_grad():
             net(calibration)
@@ -112,7 +171,7 @@ def randomise_batch_norms(net, side, seed):
             h.remove()
     if len(seen) != len(bns):
         raise RuntimeError(f"{len(bns) - len(seen)} of {len(bns)} BatchNorms were not reached by the forward pass")
-    return len(bns)
+    return len(bns), len(residual)
 
 
 def export_one(entry, side, opset, batch, seed, folder):
@@ -123,7 +182,7 @@ def export_one(entry, side, opset, batch, seed, folder):
 
     torch.manual_seed(seed)
     net = build(entry)
-    bn_count = randomise_batch_norms(net, side, seed)
+    bn_count, residual_count = randomise_batch_norms(net, side, seed)
     net.eval()
     x = torch.randn((batch, 3, side, side), generator=torch.Generator().manual_seed(seed + 1))
     with torch.no_grad():
@@ -176,6 +235,7 @@ def export_one(entry, side, opset, batch, seed, folder):
         "onnxOps": dict(sorted(ops.items(), key=lambda kv: (-kv[1], kv[0]))),
         "onnxBytes": os.path.getsize(os.path.join(folder, "model.onnx")),
         "batchNorms": bn_count,
+        "residualBatchNorms": residual_count,
         "maxAbsRef": max_ref,
         "torchF32Error": f32_error,
         "finite": finite,
