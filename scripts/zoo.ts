@@ -20,7 +20,7 @@ import { acquireNodeDevice } from '../src/node.ts';
 import type { ZooOptions, ZooPick } from './zoo/models.ts';
 import { ZOO_USAGE, loadZooTable, parseZooArgs, selectModels } from './zoo/models.ts';
 import type { ZooResult } from './zoo/report.ts';
-import { anyProblem, compareOutputs, formatSummary, formatTable, maskAgreement, median, oneLine, top1Agreement, verdict } from './zoo/report.ts';
+import { anyProblem, compareOutputs, formatSummary, formatTable, maskAgreement, median, oneLine, tolerance, top1Agreement, verdict } from './zoo/report.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PYTHON = '/usr/bin/python3';
@@ -125,7 +125,8 @@ function failure(result: ZooResult, stage: string, e: unknown): void {
   result.status = e instanceof WebcnnError && (stage === 'load' || stage === 'compile') ? 'refused' : 'error';
   result.stage = stage;
   result.errorName = err.name;
-  result.message = oneLine(err.message);
+  // Whole (on one line) in the JSON; the table cuts it.
+  result.message = oneLine(err.message, 4000);
 }
 
 async function runOne(device: GPUDevice, pick: ZooPick, exported: ExportReport | undefined, o: ZooOptions): Promise<ZooResult> {
@@ -147,6 +148,9 @@ async function runOne(device: GPUDevice, pick: ZooPick, exported: ExportReport |
   result.onnxNodes = meta.onnxNodes;
   result.onnxOps = meta.onnxOps;
   result.torchF32Error = meta.torchF32Error;
+  // Known before webcnn runs: a refused model's row still shows PyTorch's own error against the bound.
+  result.maxAbsRef = meta.maxAbsRef;
+  result.tolerance = tolerance(meta.maxAbsRef);
   result.exportSeconds = exported.status === 'cached' ? meta.exportSeconds : exported.seconds;
   result.exportCached = exported.status === 'cached';
   const input = readF32(join(dir, 'input.bin'));
@@ -238,7 +242,7 @@ async function main(): Promise<number> {
     }
     results.push(r);
     const figures = r.maxAbsErr === undefined ? '' : ` max err ${r.maxAbsErr.toExponential(1)}, run ${r.runMs?.toFixed(1)} ms`;
-    log(`${r.name} @${r.side}: ${r.status}${figures}${r.message ? `: ${r.message}` : ''}`);
+    log(`${r.name} @${r.side}: ${r.status}${figures}${r.message ? `: ${oneLine(r.message, 200)}` : ''}`);
     // A lost device (a model too big for it, a driver crash) would fail every model after it: take a new one.
     if (r.errorName === 'DeviceLostError' || r.errorName === 'GpuError') {
       log('taking a new device');

@@ -32,7 +32,7 @@ import traceback
 import warnings
 
 # Bump when the way weights, statistics or inputs are made changes: cached exports of another recipe are redone.
-RECIPE = 4
+RECIPE = 5
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -48,23 +48,16 @@ def load_table(path):
 
 
 def build(entry):
-    import torch
     import torchvision
 
     kwargs = dict(entry.get("kwargs", {}))
     if entry["task"] == "segmentation":
         # weights_backbone defaults to ImageNet weights (a download): none here, nor the aux head.
         net = torchvision.models.get_model(entry["name"], weights=None, weights_backbone=None, **kwargs)
-
-        class OutOnly(torch.nn.Module):
-            def __init__(self, inner):
-                super().__init__()
-                self.inner = inner
-
-            def forward(self, x):
-                return self.inner(x)["out"]
-
-        return OutOnly(net)
+        # The `out` entry alone, with the module names (and so the ONNX node names) of the model itself.
+        forward = net.forward
+        net.forward = lambda x: forward(x)["out"]
+        return net
     return torchvision.models.get_model(entry["name"], weights=None, **kwargs)
 
 
@@ -94,9 +87,10 @@ def residual_batch_norms(net, x):
         owner[id(output)] = bn
         consumed.discard(id(output))
 
-    def any_pre_hook(module, inputs):
+    def any_hook(module, inputs, output):
+        # A module that hands its input back (Dropout, StochasticDepth in eval mode) passes it on, not uses it.
         for a in inputs:
-            if isinstance(a, torch.Tensor) and outputs.get(id(a)) is a:
+            if isinstance(a, torch.Tensor) and a is not output and outputs.get(id(a)) is a:
                 consumed.add(id(a))
 
     class WatchAdds(TorchFunctionMode):
@@ -111,7 +105,7 @@ def residual_batch_norms(net, x):
 
     bns = [m for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     hooks = [bn.register_forward_hook(bn_hook) for bn in bns]
-    hooks += [m.register_forward_pre_hook(any_pre_hook) for m in net.modules() if not list(m.children())]
+    hooks += [m.register_forward_hook(any_hook) for m in net.modules() if not list(m.children())]
     try:
         with torch.no_grad(), WatchAdds():
             net(x)
