@@ -187,6 +187,9 @@ async function runOne(device: GPUDevice, pick: ZooPick, exported: ExportReport |
     const v = verdict(m.task, cmp, result.top1);
     result.status = v.status;
     if (v.message) result.message = v.message;
+    if (v.status === 'fail' && meta.torchF32Error !== undefined && meta.torchF32Error > 0.25 * cmp.tolerance) {
+      result.message += ` (PyTorch's own f32 error against f64 is ${(meta.torchF32Error / cmp.tolerance).toFixed(2)} x the tolerance: the random network is ill-conditioned at this side)`;
+    }
     const times: number[] = [];
     for (let i = 0; i < o.runs; i++) {
       t = performance.now();
