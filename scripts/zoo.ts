@@ -116,6 +116,7 @@ interface ExportMeta {
   onnxOps: Record<string, number>;
   maxAbsRef: number;
   torchF32Error?: number;
+  warning?: string | null;
   exportSeconds?: number;
 }
 
@@ -148,6 +149,10 @@ async function runOne(device: GPUDevice, pick: ZooPick, exported: ExportReport |
   result.onnxNodes = meta.onnxNodes;
   result.onnxOps = meta.onnxOps;
   result.torchF32Error = meta.torchF32Error;
+  if (meta.warning) {
+    result.exportWarning = meta.warning;
+    log(`${m.name}: ${meta.warning}`);
+  }
   // Known before webcnn runs: a refused model's row still shows PyTorch's own error against the bound.
   result.maxAbsRef = meta.maxAbsRef;
   result.tolerance = tolerance(meta.maxAbsRef);

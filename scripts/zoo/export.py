@@ -207,8 +207,15 @@ def export_one(entry, side, opset, batch, seed, folder):
     y = y.detach().contiguous().numpy().astype("<f4")
     x.numpy().astype("<f4").tofile(os.path.join(folder, "input.bin"))
     y.tofile(os.path.join(folder, "output.bin"))
-    max_ref = float(np.abs(y).max())
     finite = bool(np.isfinite(y).all())
+    if not finite:
+        raise RuntimeError("PyTorch's output holds NaN or infinity: the random network blew up")
+    max_ref = float(np.abs(y).max())
+    warning = None
+    if not 1e-2 <= max_ref <= 1e4:
+        # The tolerance is 1e-4 x max|ref| + 1e-5: a tiny output makes the absolute term the whole bound.
+        warning = f"max|output| is {max_ref:.3g}, outside [1e-2, 1e4]: the random network's scale is off"
+        log(f"{entry['name']}: {warning}")
     flat = y.reshape(batch, -1) if entry["task"] == "classification" else None
     # Per batch row, the gap between the two largest logits (a top-1 decided by less than the tolerance is a tie).
     top2_gap = None
@@ -232,7 +239,7 @@ def export_one(entry, side, opset, batch, seed, folder):
         "residualBatchNorms": residual_count,
         "maxAbsRef": max_ref,
         "torchF32Error": f32_error,
-        "finite": finite,
+        "warning": warning,
         "top2Gap": top2_gap,
         "torch": torch.__version__,
         "torchvision": torchvision.__version__,

@@ -103,6 +103,8 @@ export interface ZooResult {
   maxAbsRef?: number;
   /** PyTorch's own float32 error against its float64 forward (export.py): the network's rounding noise floor. */
   torchF32Error?: number;
+  /** export.py's remark on the reference (its scale outside [1e-2, 1e4]). */
+  exportWarning?: string;
   tolerance?: number;
   top1?: Top1;
   exportSeconds?: number;
