@@ -9,8 +9,13 @@ function sourceCoordinate(attrs: ResizeAttrs, axis: 0 | 1, x: number, inSize: nu
       return (x + 0.5) / scale - 0.5;
     case 'pytorch_half_pixel':
       return outSize > 1 ? (x + 0.5) / scale - 0.5 : 0;
-    case 'align_corners':
-      return outSize > 1 ? (x * (inSize - 1)) / (outSize - 1) : 0;
+    case 'align_corners': {
+      // Divides by the unrounded resized length `inSize * scale` (ONNX Runtime's and ONNX's node tests' rule),
+      // or by the output size where that is the same number up to rounding.
+      const v = inSize * scale;
+      const length = Math.abs(v - outSize) <= 1e-6 * outSize ? outSize : v;
+      return length === 1 ? 0 : (x * (inSize - 1)) / (length - 1);
+    }
     case 'asymmetric':
       return x / scale;
   }

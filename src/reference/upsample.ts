@@ -14,6 +14,16 @@ function checkLength(data: Float32Array, shape: Shape4, where: string): void {
   }
 }
 
+/**
+ * The resized length align_corners divides by: `inSize * scale`, unrounded (ONNX's node tests and ONNX Runtime
+ * use it so when scales are given: 4 * 0.6 gives 2.4, not 2), and the output size itself when that is the same
+ * number up to rounding (scales derived from sizes).
+ */
+export function resizedLength(inSize: number, scale: number, outSize: number): number {
+  const v = inSize * scale;
+  return Math.abs(v - outSize) <= 1e-6 * outSize ? outSize : v;
+}
+
 /** ONNX `coordinate_transformation_mode`: the input coordinate of output coordinate `x` on one axis. */
 export function originalCoordinate(x: number, mode: ResizeCoordinates, scale: number, inSize: number, outSize: number): number {
   switch (mode) {
@@ -22,7 +32,7 @@ export function originalCoordinate(x: number, mode: ResizeCoordinates, scale: nu
     case 'pytorch_half_pixel':
       return outSize > 1 ? (x + 0.5) / scale - 0.5 : 0;
     case 'align_corners':
-      return outSize === 1 ? 0 : (x * (inSize - 1)) / (outSize - 1);
+      return resizedLength(inSize, scale, outSize) === 1 ? 0 : (x * (inSize - 1)) / (resizedLength(inSize, scale, outSize) - 1);
     case 'asymmetric':
       return x / scale;
   }
