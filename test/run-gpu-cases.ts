@@ -13,6 +13,7 @@ import { checkSharedModelAccuracy, describeAccuracy } from './f16-accuracy.ts';
 import { SHARED_CAT, SHARED_MODEL, hasShared } from './shared.ts';
 import { runCase } from './case-runner.ts';
 import { TILE_CASES } from './tile-cases.ts';
+import { ATROUS_CASES } from './atrous-cases.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 
 interface Entry {
@@ -29,7 +30,7 @@ const groups: Record<string, readonly Entry[]> = {
   tiles: TILE_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name })),
   f16: [...plain(F16_CASES), ...F16_TILE_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name }))],
   // The upsampling ops alone (also part of 'kernels'), for a quick loop.
-  upsample: plain(UPSAMPLE_CASES),
+  upsample: [...plain(UPSAMPLE_CASES), ...ATROUS_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name }))],
 };
 const wanted = process.argv.slice(2);
 // A misspelt group must not pass as an empty, green run.
