@@ -52,3 +52,4 @@ export type { SafetensorsLoadOptions } from './formats/safetensors/index.ts';
 export { ImageClassifier } from './runtime/classifier.ts';
 export type { Classification, ClassifierOptions, ClassifyOptions, ImageSource, RgbaImage } from './runtime/classifier.ts';
 
+export { isIndexOutput, toIndices } from './runtime/indices.ts';

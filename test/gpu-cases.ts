@@ -5,7 +5,7 @@
  * (`test/run-gpu-cases.ts`).
  */
 import type { StoragePrecision } from '../shaders/common.ts';
-import type { Activation, Graph, Shape4, TensorId } from '../src/graph/ir.ts';
+import type { Activation, Graph, NearestRounding, ResizeCoordinates, Shape4, TensorId } from '../src/graph/ir.ts';
 import { NO_ACTIVATION, RELU, RELU6, elementCount } from '../src/graph/ir.ts';
 import { GraphBuilder } from '../src/graph/builder.ts';
 import { bottleneck, invertedResidual, mobilenetV2, randomParams, resnet } from '../src/models/index.ts';
@@ -144,6 +144,38 @@ export interface SoftmaxAxesCase {
   readonly axes: readonly [number, number];
 }
 
+/** Spatial resize (nearest or bilinear) to `size`, with ONNX's coordinate and rounding modes. */
+export interface ResizeCase {
+  readonly kind: 'resize';
+  readonly shape: Shape4;
+  readonly mode: 'nearest' | 'linear';
+  readonly size: readonly [number, number];
+  readonly scale?: readonly [number, number];
+  readonly coordinates: ResizeCoordinates;
+  readonly nearest?: NearestRounding;
+}
+
+/** Arg max over channels; `ties` rounds the input to a few values so that equal maxima occur. */
+export interface ArgMaxCase {
+  readonly kind: 'argMax';
+  readonly shape: Shape4;
+  readonly ties?: boolean;
+}
+
+/** Transposed convolution. */
+export interface ConvTransposeCase {
+  readonly kind: 'convTranspose';
+  readonly shape: Shape4;
+  readonly outC: number;
+  readonly kernel: number;
+  readonly stride: number;
+  readonly pad: number;
+  readonly outputPadding?: number;
+  readonly dilation?: number;
+  readonly groups?: number;
+  readonly bias: boolean;
+}
+
 export type GpuCase = (
   | ConvCase
   | PoolCase
@@ -157,6 +189,9 @@ export type GpuCase = (
   | PadCase
   | BroadcastAddCase
   | SoftmaxAxesCase
+  | ResizeCase
+  | ArgMaxCase
+  | ConvTransposeCase
 ) & {
   readonly seed?: number;
   /** Storage precision to compile at (default f32); the CPU reference is always f32. */
@@ -318,6 +353,24 @@ export function buildCase(c: GpuCase): BuiltCase {
     case 'softmaxAxes':
       b.output(b.softmax(input('x', c.shape, -6, 6), 'softmax', [c.axes[0], c.axes[1]]));
       break;
+    case 'resize':
+      b.output(b.resize(input('x', c.shape), { mode: c.mode, size: c.size, scale: c.scale, coordinates: c.coordinates, nearest: c.nearest }));
+      break;
+    case 'argMax': {
+      const x = input('x', c.shape);
+      if (c.ties) inputs[inputs.length - 1] = inputs[inputs.length - 1].map((v) => Math.round(v * 2));
+      b.output(b.argMax(x));
+      break;
+    }
+    case 'convTranspose': {
+      const inC = c.shape[1];
+      const groups = c.groups ?? 1;
+      const weight = rng.fill(inC * (c.outC / groups) * c.kernel * c.kernel, -0.5, 0.5);
+      const bias = c.bias ? rng.fill(c.outC, -0.5, 0.5) : null;
+      const x = input('x', c.shape);
+      b.output(b.convTranspose(x, { outChannels: c.outC, kernel: c.kernel, stride: c.stride, padding: c.pad, outputPadding: c.outputPadding ?? 0, dilation: c.dilation ?? 1, groups, weight, bias }));
+      break;
+    }
     case 'mobilenetV2':
     case 'resnet50':
     case 'resnet': {
@@ -407,6 +460,31 @@ export function compareOutputs(gpu: readonly Float32Array[], ref: readonly Float
   return { maxAbsError, maxAbsRef, tolerance: tol, ok: lengthsMatch && nonFinite === 0 && maxAbsError <= tol, nonFinite };
 }
 
+/**
+ * The upsampling ops (issue #16, for segmentation): resize in every coordinate mode (up, down, odd ratios,
+ * scales that are not size ratios, TFLite's modes), arg max (ties, channels not a multiple of 4), transposed
+ * convolutions (strides, pads, output padding, dilation, groups).
+ */
+export const UPSAMPLE_CASES: readonly GpuCase[] = [
+  { kind: 'resize', shape: [1, 5, 4, 3], mode: 'linear', size: [8, 6], coordinates: 'half_pixel' },
+  { kind: 'resize', shape: [2, 3, 5, 7], mode: 'linear', size: [9, 4], coordinates: 'align_corners' },
+  { kind: 'resize', shape: [1, 6, 3, 4], mode: 'linear', size: [7, 9], coordinates: 'asymmetric' },
+  { kind: 'resize', shape: [1, 2, 4, 4], mode: 'linear', size: [1, 6], coordinates: 'pytorch_half_pixel' },
+  { kind: 'resize', shape: [1, 4, 5, 5], mode: 'linear', size: [7, 7], scale: [1.5, 1.5], coordinates: 'half_pixel' },
+  { kind: 'resize', shape: [2, 5, 3, 4], mode: 'nearest', size: [6, 8], coordinates: 'asymmetric', nearest: 'floor' },
+  { kind: 'resize', shape: [1, 3, 5, 7], mode: 'nearest', size: [9, 13], coordinates: 'align_corners', nearest: 'round_prefer_floor' },
+  { kind: 'resize', shape: [1, 3, 5, 7], mode: 'nearest', size: [9, 13], coordinates: 'align_corners', nearest: 'round_prefer_ceil' },
+  { kind: 'resize', shape: [1, 7, 8, 6], mode: 'nearest', size: [3, 4], coordinates: 'half_pixel', nearest: 'ceil' },
+  { kind: 'resize', shape: [1, 4, 6, 6], mode: 'nearest', size: [9, 9], coordinates: 'half_pixel', nearest: 'round_prefer_floor' },
+  { kind: 'argMax', shape: [2, 21, 5, 4] },
+  { kind: 'argMax', shape: [1, 6, 3, 3], ties: true },
+  { kind: 'argMax', shape: [1, 1, 2, 3] },
+  { kind: 'convTranspose', shape: [1, 4, 3, 3], outC: 5, kernel: 3, stride: 2, pad: 1, outputPadding: 1, bias: true },
+  { kind: 'convTranspose', shape: [2, 3, 4, 5], outC: 8, kernel: 4, stride: 2, pad: 1, bias: false },
+  { kind: 'convTranspose', shape: [1, 6, 3, 4], outC: 4, kernel: 3, stride: 1, pad: 0, dilation: 2, groups: 2, bias: true },
+  { kind: 'convTranspose', shape: [1, 5, 2, 2], outC: 3, kernel: 2, stride: 3, pad: 0, outputPadding: 2, bias: true },
+];
+
 /** Kernel cases: every kernel variant the lowering can pick, edge shapes, batch 2. */
 export const KERNEL_CASES: readonly GpuCase[] = [
   // Pointwise: plain, strided (ResNet downsample), odd channels, 1x1 maps, batch 2, residual + ReLU, ReLU6, BN.
@@ -474,6 +552,7 @@ export const KERNEL_CASES: readonly GpuCase[] = [
   { kind: 'softmaxAxes', shape: [1, 5, 4, 3], axes: [2, 3] },
   { kind: 'softmaxAxes', shape: [2, 3, 2, 5], axes: [1, 3] },
   { kind: 'softmaxAxes', shape: [3, 2, 2, 2], axes: [0, 0] },
+  ...UPSAMPLE_CASES,
 ];
 
 /** Block cases: every variant of both residual designs. */

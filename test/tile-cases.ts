@@ -8,6 +8,7 @@ import { TILE_CANDIDATES } from '../src/runtime/autotune.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
 import type { GpuCase } from './gpu-cases.ts';
+import { ATROUS_CASES } from './atrous-cases.ts';
 
 export interface TileCase {
   readonly name: string;
@@ -176,4 +177,4 @@ export const TILE_CASES: readonly TileCase[] = [...(Object.keys(TILE_CANDIDATES)
       kernels: { ...DEFAULT_KERNEL_CHOICE, [kind]: tile },
     };
   }),
-), ...SHARED_EXTRA, ...SPLIT_K_EXTRA];
+), ...SHARED_EXTRA, ...SPLIT_K_EXTRA, ...ATROUS_CASES];

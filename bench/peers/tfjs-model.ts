@@ -279,6 +279,11 @@ export function buildTfjsModel(graph: Graph): TfjsModel {
           env.set(out, { t: x, flat: false });
         };
       }
+      case 'resize':
+      case 'argMax':
+      case 'convTranspose':
+        // The peer benchmark runs classifiers only.
+        throw new Error(`TF.js peer model: op '${node.op}' (${node.name}) is not built`);
     }
   });
 

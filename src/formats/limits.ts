@@ -141,6 +141,9 @@ function nodeWeightValues(node: Graph['nodes'][number]): number {
       return node.attrs.weight.length + (node.attrs.bias?.length ?? 0);
     case 'batchNorm':
       return node.attrs.gamma.length + node.attrs.beta.length + node.attrs.mean.length + node.attrs.variance.length;
+    case 'convTranspose':
+      // Its kernel packs the weights dense across groups: `groups` times the file's values.
+      return node.attrs.weight.length * node.attrs.groups + (node.attrs.bias?.length ?? 0);
     default:
       return 0;
   }

@@ -10,6 +10,8 @@ import type {
   TensorId,
   TensorInfo,
 } from './ir.ts';
+import type { ConvTransposeAttrs, NearestRounding, ResizeAttrs, ResizeCoordinates } from './ir.ts';
+import { argMaxOutputShape, convTransposeOutputShape, resizeOutputShape } from './shapes-upsample.ts';
 import { NO_ACTIVATION, RELU, RELU6, shapeToString } from './ir.ts';
 import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, padOutputShape, poolOutputShape } from './shapes.ts';
 
@@ -204,6 +206,52 @@ export class GraphBuilder {
     const pads: Pads = [o.pads[0], o.pads[1], o.pads[2], o.pads[3]];
     const out = padOutputShape(this.shape(x), pads, name);
     return this.addNode({ op: 'pad', name, inputs: [x], output: -1, attrs: { pads, value: o.value ?? 0 } }, out);
+  }
+
+  /**
+   * Spatial resize to `size` (`[h, w]`); `scale` (output per input, per axis) defaults to `size / input size`.
+   * Defaults: half-pixel coordinates, nearest rounding `round_prefer_floor` (ONNX's defaults).
+   */
+  resize(
+    x: TensorId,
+    o: { mode: 'nearest' | 'linear'; size: readonly [number, number]; scale?: readonly [number, number]; coordinates?: ResizeCoordinates; nearest?: NearestRounding },
+    name = this.nextName('resize'),
+  ): TensorId {
+    const s = this.shape(x);
+    const attrs: ResizeAttrs = {
+      mode: o.mode,
+      coordinates: o.coordinates ?? 'half_pixel',
+      nearest: o.nearest ?? 'round_prefer_floor',
+      scale: o.scale ? [o.scale[0], o.scale[1]] : [o.size[0] / s[2], o.size[1] / s[3]],
+      size: [o.size[0], o.size[1]],
+    };
+    return this.addNode({ op: 'resize', name, inputs: [x], output: -1, attrs }, resizeOutputShape(s, attrs, name));
+  }
+
+  /** Index of the largest channel per pixel, `[n, 1, h, w]` (stored as exact f32). */
+  argMax(x: TensorId, name = this.nextName('argmax')): TensorId {
+    return this.addNode({ op: 'argMax', name, inputs: [x], output: -1, attrs: {} }, argMaxOutputShape(this.shape(x), name));
+  }
+
+  /** Transposed convolution; `weight` is `[inC, outC / groups, kh, kw]`. */
+  convTranspose(
+    x: TensorId,
+    o: { outChannels: number; kernel: number | readonly [number, number]; stride?: number | readonly [number, number]; padding?: number | readonly [number, number] | Pads;
+      outputPadding?: number | readonly [number, number]; dilation?: number | readonly [number, number]; groups?: number; weight: Float32Array; bias?: Float32Array | null },
+    name = this.nextName('convtranspose'),
+  ): TensorId {
+    const attrs: ConvTransposeAttrs = {
+      outChannels: o.outChannels,
+      kernel: pair(o.kernel),
+      stride: pair(o.stride ?? 1),
+      pads: toPads(o.padding ?? 0),
+      outputPadding: pair(o.outputPadding ?? 0),
+      dilation: pair(o.dilation ?? 1),
+      groups: o.groups ?? 1,
+      weight: o.weight,
+      bias: o.bias ?? null,
+    };
+    return this.addNode({ op: 'convTranspose', name, inputs: [x], output: -1, attrs }, convTransposeOutputShape(this.shape(x), attrs, name));
   }
 
   build(): Graph {

@@ -232,6 +232,56 @@ export interface PadNode extends NodeBase {
   readonly attrs: { readonly pads: Pads; readonly value: number };
 }
 
+/** How Resize maps an output coordinate to the input (ONNX `coordinate_transformation_mode`). */
+export type ResizeCoordinates = 'half_pixel' | 'pytorch_half_pixel' | 'align_corners' | 'asymmetric';
+/** How nearest-neighbour Resize rounds a fractional input coordinate (ONNX `nearest_mode`). */
+export type NearestRounding = 'round_prefer_floor' | 'round_prefer_ceil' | 'floor' | 'ceil';
+
+/**
+ * Spatial resize to the output tensor's `h x w`. `scale` is ONNX's per-axis `[scaleH, scaleW]` (output per input;
+ * `outSize / inSize` when sizes were given), used by the half-pixel and asymmetric transforms. `linear` is
+ * bilinear over H and W with the source coordinate clamped to the input; `nearest` rounds it by `nearest`.
+ */
+export interface ResizeAttrs {
+  readonly mode: 'nearest' | 'linear';
+  readonly coordinates: ResizeCoordinates;
+  readonly nearest: NearestRounding;
+  readonly scale: readonly [number, number];
+  readonly size: readonly [number, number];
+}
+export interface ResizeNode extends NodeBase {
+  readonly op: 'resize';
+  readonly attrs: ResizeAttrs;
+}
+/**
+ * Index of the largest channel of each pixel (the first on ties): `[n, c, h, w]` -> `[n, 1, h, w]`. The index is
+ * stored as an exact f32 (channels < 2^24); docs/decisions/argmax-output.md says how it is read back.
+ */
+export interface ArgMaxNode extends NodeBase {
+  readonly op: 'argMax';
+  readonly attrs: Record<string, never>;
+}
+export interface ConvTransposeAttrs {
+  readonly outChannels: number;
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  /** `[top, left, bottom, right]`: cropped from the full transposed output. */
+  readonly pads: Pads;
+  /** Extra rows / columns at the bottom / right (ONNX `output_padding`). */
+  readonly outputPadding: readonly [number, number];
+  readonly dilation: readonly [number, number];
+  readonly groups: number;
+  /** `[inC, outC / groups, kh, kw]` (PyTorch's and ONNX's ConvTranspose layout). */
+  readonly weight: Float32Array;
+  /** `[outC]`, or null. */
+  readonly bias: Float32Array | null;
+}
+/** Transposed convolution (the gradient of a convolution with respect to its input). */
+export interface ConvTransposeNode extends NodeBase {
+  readonly op: 'convTranspose';
+  readonly attrs: ConvTransposeAttrs;
+}
+
 export type GraphNode =
   | Conv2dNode
   | BatchNormNode
@@ -244,7 +294,10 @@ export type GraphNode =
   | LinearNode
   | SoftmaxNode
   | ReshapeNode
-  | PadNode;
+  | PadNode
+  | ResizeNode
+  | ArgMaxNode
+  | ConvTransposeNode;
 
 export type OpType = GraphNode['op'];
 

@@ -2,6 +2,7 @@ import { GraphError, WebcnnError } from '../errors.ts';
 import type { Graph, GraphNode, Shape4, TensorId } from './ir.ts';
 import { sameShape, shapeToString } from './ir.ts';
 import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, linearOutputShape, padOutputShape, poolOutputShape } from './shapes.ts';
+import { argMaxOutputShape, convTransposeOutputShape, resizeOutputShape } from './shapes-upsample.ts';
 import { withArticle } from '../util/describe.ts';
 
 const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
@@ -17,6 +18,9 @@ const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
   softmax: [1, 1],
   reshape: [1, 1],
   pad: [1, 1],
+  resize: [1, 1],
+  argMax: [1, 1],
+  convTranspose: [1, 1],
 };
 
 function validShape(s: unknown): s is Shape4 {
@@ -181,5 +185,11 @@ function expectedOutputShape(node: GraphNode, s: Shape4, where: string): Shape4 
     case 'pad':
       if (typeof node.attrs.value !== 'number') throw new GraphError(`${where}: pad value must be a number`);
       return padOutputShape(s, node.attrs.pads, where);
+    case 'resize':
+      return resizeOutputShape(s, node.attrs, where);
+    case 'argMax':
+      return argMaxOutputShape(s, where);
+    case 'convTranspose':
+      return convTransposeOutputShape(s, node.attrs, where);
   }
 }

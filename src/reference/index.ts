@@ -13,6 +13,7 @@ export {
   reshape,
   softmax,
 } from './ops.ts';
+export { argMax, convTranspose, resize } from './upsample.ts';
 export type { TensorData } from './ops.ts';
 export { runGraphReference, runGraphReferenceAll } from './run-graph.ts';
 export type { ReferenceInputs } from './run-graph.ts';

@@ -17,6 +17,7 @@ import {
   reshape,
   softmax,
 } from './ops.ts';
+import { argMax, convTranspose, resize } from './upsample.ts';
 
 /**
  * Graph inputs: an array in `graph.inputs` order, or a map keyed by tensor id or tensor name.
@@ -89,6 +90,12 @@ function evalNode(graph: Graph, node: GraphNode, values: Map<TensorId, Float32Ar
       return reshape(x, shape, node.attrs.shape, where).data;
     case 'pad':
       return pad(x, shape, node.attrs.pads, node.attrs.value, where).data;
+    case 'resize':
+      return resize(x, shape, node.attrs, where).data;
+    case 'argMax':
+      return argMax(x, shape, where).data;
+    case 'convTranspose':
+      return convTranspose(x, shape, node.attrs, where).data;
   }
 }
 

@@ -16,6 +16,9 @@ import { globalAvgPoolFamily, poolFamily } from '../../shaders/pool/index.ts';
 import { MAX_REGISTER_TILE } from '../../shaders/register-tile.ts';
 import { softmaxAxesFamily, softmaxFamily } from '../../shaders/softmax/index.ts';
 import { countIn } from '../../shaders/tiles.ts';
+import { argMaxFamily } from '../../shaders/argmax/index.ts';
+import { convTransposeFamily } from '../../shaders/conv-transpose/index.ts';
+import { resizeFamily } from '../../shaders/resize/index.ts';
 import { GraphError, UnsupportedFeatureError } from '../errors.ts';
 import type { Conv2dNode, Graph, GraphNode, LinearNode } from '../graph/ir.ts';
 import type { ConvTile, KernelChoice } from './kernel-choice.ts';
@@ -78,6 +81,9 @@ export const FIXED_FAMILIES: readonly FixedKernelFamily<GraphNode>[] = [
   padFamily,
   softmaxFamily,
   softmaxAxesFamily,
+  resizeFamily,
+  argMaxFamily,
+  convTransposeFamily,
 ] as readonly FixedKernelFamily<GraphNode>[];
 
 /**

@@ -262,6 +262,10 @@ class Exporter {
         this.setOutput(node, this.emit('Pad', [this.as4(node.inputs[0]), pads, value], { mode: attr.string('constant') }, n, tensorName), 4);
         return;
       }
+      case 'resize':
+      case 'argMax':
+      case 'convTranspose':
+        throw new UnsupportedOpError(`ONNX export: node ${node.name}: op '${node.op}' is not exported`);
     }
   }
 }

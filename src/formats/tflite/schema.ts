@@ -54,6 +54,10 @@ export const BuiltinOp = {
   PADV2: 60,
   QUANTIZE: 114,
   PLACEHOLDER_FOR_GREATER_OP_CODES: 127,
+  RESIZE_BILINEAR: 23,
+  ARG_MAX: 56,
+  TRANSPOSE_CONV: 67,
+  RESIZE_NEAREST_NEIGHBOR: 97,
 } as const;
 
 /** `BuiltinOperator` names by code, for messages. */
@@ -97,6 +101,10 @@ export const OptionsType = {
   DequantizeOptions: 38,
   PadV2Options: 43,
   QuantizeOptions: 89,
+  ResizeBilinearOptions: 15,
+  ArgMaxOptions: 40,
+  TransposeConvOptions: 49,
+  ResizeNearestNeighborOptions: 74,
 } as const;
 
 /** `Padding`. */
@@ -356,4 +364,24 @@ export function softmaxOptions(t: Table | null): { beta: number } {
 /** `ReducerOptions`: keep_dims 0. */
 export function reducerOptions(t: Table | null): { keepDims: boolean } {
   return { keepDims: t?.bool(0, 'keep_dims') ?? false };
+}
+
+/** `ResizeBilinearOptions`: new_height 0 and new_width 1 (deprecated, unread), align_corners 2, half_pixel_centers 3. */
+export function resizeBilinearOptions(t: Table | null): { alignCorners: boolean; halfPixelCenters: boolean } {
+  return { alignCorners: t?.bool(2, 'align_corners') ?? false, halfPixelCenters: t?.bool(3, 'half_pixel_centers') ?? false };
+}
+
+/** `ResizeNearestNeighborOptions`: align_corners 0, half_pixel_centers 1. */
+export function resizeNearestNeighborOptions(t: Table | null): { alignCorners: boolean; halfPixelCenters: boolean } {
+  return { alignCorners: t?.bool(0, 'align_corners') ?? false, halfPixelCenters: t?.bool(1, 'half_pixel_centers') ?? false };
+}
+
+/** `TransposeConvOptions`: padding 0, stride_w 1, stride_h 2, fused_activation_function 3. */
+export function transposeConvOptions(t: Table | null): { padding: number; strideW: number; strideH: number; activation: number } {
+  return {
+    padding: t?.int8(0, 'padding') ?? Padding.SAME,
+    strideW: t?.int32(1, 'stride_w') ?? 0,
+    strideH: t?.int32(2, 'stride_h') ?? 0,
+    activation: t?.int8(3, 'fused_activation_function') ?? FusedActivation.NONE,
+  };
 }

@@ -16,6 +16,9 @@ import { Pad } from './pad.ts';
 import { AveragePool, MaxPool } from './pool.ts';
 import { Flatten, Reshape } from './reshape.ts';
 import { Softmax } from './softmax.ts';
+import { ArgMax } from './argmax.ts';
+import { ConvTranspose } from './conv-transpose.ts';
+import { Resize, Upsample } from './resize.ts';
 
 export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Add,
@@ -39,6 +42,10 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Reshape,
   Softmax,
   Sub,
+  ArgMax,
+  ConvTranspose,
+  Resize,
+  Upsample,
 };
 
 /** Op types `loadOnnx` converts, sorted. */

@@ -14,6 +14,9 @@ import { mean } from './mean.ts';
 import { pad } from './pad.ts';
 import { averagePool2d, maxPool2d } from './pool.ts';
 import { softmax } from './softmax.ts';
+import { argMax } from './arg-max.ts';
+import { resizeBilinear, resizeNearestNeighbor } from './resize.ts';
+import { transposeConv } from './transpose-conv.ts';
 
 export const TFLITE_OPS: ReadonlyMap<number, TfliteOpEntry> = new Map<number, TfliteOpEntry>([
   [BuiltinOp.CONV_2D, { convert: conv2d, options: OptionsType.Conv2DOptions }],
@@ -33,4 +36,8 @@ export const TFLITE_OPS: ReadonlyMap<number, TfliteOpEntry> = new Map<number, Tf
   [BuiltinOp.RELU, { convert: activation }],
   [BuiltinOp.RELU6, { convert: activation }],
   [BuiltinOp.RELU_N1_TO_1, { convert: activation }],
+  [BuiltinOp.RESIZE_BILINEAR, { convert: resizeBilinear, options: OptionsType.ResizeBilinearOptions }],
+  [BuiltinOp.RESIZE_NEAREST_NEIGHBOR, { convert: resizeNearestNeighbor, options: OptionsType.ResizeNearestNeighborOptions }],
+  [BuiltinOp.ARG_MAX, { convert: argMax, options: OptionsType.ArgMaxOptions }],
+  [BuiltinOp.TRANSPOSE_CONV, { convert: transposeConv, options: OptionsType.TransposeConvOptions }],
 ]);
