@@ -11,6 +11,7 @@ import { GraphBuilder } from '../src/graph/builder.ts';
 import { bottleneck, invertedResidual, mobilenetV2, randomParams, resnet } from '../src/models/index.ts';
 import { Rng } from '../src/util/random.ts';
 import { TILE_CASES, type TileCase } from './tile-cases.ts';
+import { BINARY_CASES, buildBinaryCase, type BinaryCase, type SqueezeExciteCase } from './binary-cases.ts';
 
 export type ActivationName = 'none' | 'relu' | 'relu6';
 
@@ -157,6 +158,8 @@ export type GpuCase = (
   | PadCase
   | BroadcastAddCase
   | SoftmaxAxesCase
+  | BinaryCase
+  | SqueezeExciteCase
 ) & {
   readonly seed?: number;
   /** Storage precision to compile at (default f32); the CPU reference is always f32. */
@@ -318,6 +321,10 @@ export function buildCase(c: GpuCase): BuiltCase {
     case 'softmaxAxes':
       b.output(b.softmax(input('x', c.shape, -6, 6), 'softmax', [c.axes[0], c.axes[1]]));
       break;
+    case 'binary':
+    case 'squeezeExcite':
+      b.output(buildBinaryCase(c, b, rng, input));
+      break;
     case 'mobilenetV2':
     case 'resnet50':
     case 'resnet': {
@@ -474,6 +481,7 @@ export const KERNEL_CASES: readonly GpuCase[] = [
   { kind: 'softmaxAxes', shape: [1, 5, 4, 3], axes: [2, 3] },
   { kind: 'softmaxAxes', shape: [2, 3, 2, 5], axes: [1, 3] },
   { kind: 'softmaxAxes', shape: [3, 2, 2, 2], axes: [0, 0] },
+  ...BINARY_CASES,
 ];
 
 /** Block cases: every variant of both residual designs. */

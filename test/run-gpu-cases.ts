@@ -1,6 +1,6 @@
 /**
  * Runs the GPU correctness cases under Node through Dawn (the `webgpu` package): a quick loop for kernel work
- * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16]`
+ * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|binary]`
  *
  * `f16`: the f16-storage cases at 'f16-packed' and native 'f16' (skipped, not passed, where the adapter has no
  * `shader-f16`), then the shared real model's accuracy at f32 and at both f16 modes (`test/f16-accuracy.ts`),
@@ -13,6 +13,7 @@ import { checkSharedModelAccuracy, describeAccuracy } from './f16-accuracy.ts';
 import { SHARED_CAT, SHARED_MODEL, hasShared } from './shared.ts';
 import { runCase } from './case-runner.ts';
 import { TILE_CASES } from './tile-cases.ts';
+import { BINARY_CASES } from './binary-cases.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 
 interface Entry {
@@ -28,6 +29,7 @@ const groups: Record<string, readonly Entry[]> = {
   // Every kernel variant the autotuner can pick (workgroup-memory tiles included).
   tiles: TILE_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name })),
   f16: [...plain(F16_CASES), ...F16_TILE_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name }))],
+  binary: plain(BINARY_CASES),
 };
 const wanted = process.argv.slice(2);
 // A misspelt group must not pass as an empty, green run.
