@@ -54,6 +54,13 @@ export const BuiltinOp = {
   PADV2: 60,
   QUANTIZE: 114,
   PLACEHOLDER_FOR_GREATER_OP_CODES: 127,
+  MUL: 18,
+  SUB: 41,
+  DIV: 42,
+  MAXIMUM: 55,
+  MINIMUM: 57,
+  POW: 78,
+  SQUARED_DIFFERENCE: 99,
 } as const;
 
 /** `BuiltinOperator` names by code, for messages. */
@@ -97,6 +104,12 @@ export const OptionsType = {
   DequantizeOptions: 38,
   PadV2Options: 43,
   QuantizeOptions: 89,
+  MulOptions: 21,
+  SubOptions: 28,
+  DivOptions: 29,
+  MaximumMinimumOptions: 39,
+  PowOptions: 56,
+  SquaredDifferenceOptions: 76,
 } as const;
 
 /** `Padding`. */
@@ -356,4 +369,9 @@ export function softmaxOptions(t: Table | null): { beta: number } {
 /** `ReducerOptions`: keep_dims 0. */
 export function reducerOptions(t: Table | null): { keepDims: boolean } {
   return { keepDims: t?.bool(0, 'keep_dims') ?? false };
+}
+
+/** `MulOptions`, `SubOptions`, `DivOptions`: fused_activation_function 0, as `AddOptions`. */
+export function arithmeticOptions(t: Table | null): { activation: number } {
+  return { activation: t?.int8(0, 'fused_activation_function') ?? FusedActivation.NONE };
 }
