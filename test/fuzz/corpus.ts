@@ -18,6 +18,7 @@ import { options, TfliteWriter } from '../helpers/tflite-writer.ts';
 import { mobilenetV2, mobilenetV2ParamShapes } from '../../src/models/mobilenet-v2.ts';
 import { randomParams } from '../../src/models/params.ts';
 import { resnet } from '../../src/models/resnet.ts';
+import { onnxBinaryNet, tfliteBinaryNet } from './binary-seeds.ts';
 import { Rng } from '../../src/util/random.ts';
 import { SHARED_MODEL } from '../shared.ts';
 
@@ -154,6 +155,7 @@ export function tfliteCorpus(): Seed[] {
     { name: 'tflite-uint8-labels', bytes: tfliteClassifier('uint8', 3, true), options: {}, large: false },
     { name: 'tflite-int8', bytes: tfliteClassifier('int8', 4), options: {}, large: false },
     { name: 'tflite-misc', bytes: tfliteMisc(5), options: {}, large: false },
+    { name: 'tflite-binary', bytes: tfliteBinaryNet(6), options: {}, large: false },
   ];
   if (existsSync(SHARED_MODEL)) {
     seeds.push({ name: 'tflite-shared-mobilenet_v2_quant', bytes: new Uint8Array(readFileSync(SHARED_MODEL)), options: {}, large: true });
@@ -272,6 +274,7 @@ export function onnxCorpus(): Seed[] {
     { name: 'onnx-convnet', bytes: onnxConvNet(3), options: {}, large: false },
     { name: 'onnx-padnet', bytes: onnxPadNet(4), options: { fileName: 'p.onnx' }, large: false },
     { name: 'onnx-oldops', bytes: onnxOldOps(5), options: {}, large: false },
+    { name: 'onnx-binary', bytes: onnxBinaryNet(6), options: {}, large: false },
   ];
 }
 
