@@ -11,6 +11,7 @@ import { GraphBuilder } from '../src/graph/builder.ts';
 import { bottleneck, invertedResidual, mobilenetV2, randomParams, resnet } from '../src/models/index.ts';
 import { Rng } from '../src/util/random.ts';
 import { TILE_CASES, type TileCase } from './tile-cases.ts';
+import { BINARY_CASES, buildBinaryCase, type BinaryCase, type SqueezeExciteCase } from './binary-cases.ts';
 
 export type ActivationName = 'none' | 'relu' | 'relu6';
 
@@ -192,6 +193,8 @@ export type GpuCase = (
   | ResizeCase
   | ArgMaxCase
   | ConvTransposeCase
+  | BinaryCase
+  | SqueezeExciteCase
 ) & {
   readonly seed?: number;
   /** Storage precision to compile at (default f32); the CPU reference is always f32. */
@@ -371,6 +374,10 @@ export function buildCase(c: GpuCase): BuiltCase {
       b.output(b.convTranspose(x, { outChannels: c.outC, kernel: c.kernel, stride: c.stride, padding: c.pad, outputPadding: c.outputPadding ?? 0, dilation: c.dilation ?? 1, groups, weight, bias }));
       break;
     }
+    case 'binary':
+    case 'squeezeExcite':
+      b.output(buildBinaryCase(c, b, rng, input));
+      break;
     case 'mobilenetV2':
     case 'resnet50':
     case 'resnet': {
@@ -553,6 +560,7 @@ export const KERNEL_CASES: readonly GpuCase[] = [
   { kind: 'softmaxAxes', shape: [2, 3, 2, 5], axes: [1, 3] },
   { kind: 'softmaxAxes', shape: [3, 2, 2, 2], axes: [0, 0] },
   ...UPSAMPLE_CASES,
+  ...BINARY_CASES,
 ];
 
 /** Block cases: every variant of both residual designs. */

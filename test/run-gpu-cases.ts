@@ -1,6 +1,6 @@
 /**
  * Runs the GPU correctness cases under Node through Dawn (the `webgpu` package): a quick loop for kernel work
- * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample]`
+ * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary]`
  *
  * `f16`: the f16-storage cases at 'f16-packed' and native 'f16' (skipped, not passed, where the adapter has no
  * `shader-f16`), then the shared real model's accuracy at f32 and at both f16 modes (`test/f16-accuracy.ts`),
@@ -14,6 +14,7 @@ import { SHARED_CAT, SHARED_MODEL, hasShared } from './shared.ts';
 import { runCase } from './case-runner.ts';
 import { TILE_CASES } from './tile-cases.ts';
 import { ATROUS_CASES } from './atrous-cases.ts';
+import { BINARY_CASES } from './binary-cases.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 
 interface Entry {
@@ -31,6 +32,7 @@ const groups: Record<string, readonly Entry[]> = {
   f16: [...plain(F16_CASES), ...F16_TILE_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name }))],
   // The upsampling ops alone (also part of 'kernels'), for a quick loop.
   upsample: [...plain(UPSAMPLE_CASES), ...ATROUS_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name }))],
+  binary: plain(BINARY_CASES),
 };
 const wanted = process.argv.slice(2);
 // A misspelt group must not pass as an empty, green run.

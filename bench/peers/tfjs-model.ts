@@ -14,8 +14,20 @@
  * backends lazily, so each backend gets its own copy).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation, Graph, GraphNode, Pads, Shape4, TensorId } from '../../src/graph/ir.ts';
+import type { Activation, BinaryOp, Graph, GraphNode, Pads, Shape4, TensorId } from '../../src/graph/ir.ts';
 import { convWeight } from '../../src/graph/ir.ts';
+
+/** TF.js's op for each binary op of the IR. */
+const TFJS_BINARY: { readonly [K in BinaryOp]: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor } = {
+  add: tf.add,
+  sub: tf.sub,
+  mul: tf.mul,
+  div: tf.div,
+  pow: tf.pow,
+  min: tf.minimum,
+  max: tf.maximum,
+  squaredDifference: tf.squaredDifference,
+};
 
 /** A value during the walk: rank-4 NHWC, or rank-2 `[n, features]` for IR tensors `[n, features, 1, 1]`. */
 interface Value {
@@ -284,6 +296,17 @@ export function buildTfjsModel(graph: Graph): TfjsModel {
       case 'convTranspose':
         // The peer benchmark runs classifiers only.
         throw new Error(`TF.js peer model: op '${node.op}' (${node.name}) is not built`);
+      case 'binary': {
+        const { op, activation, constant } = node.attrs;
+        const f = TFJS_BINARY[op];
+        // The constant as NHWC, like every non-flat value here.
+        const k = constant ? keep(tf.transpose(tf.tensor4d(constant.values, [...constant.shape]), [0, 2, 3, 1])) : null;
+        return (env) => {
+          const [a, b] = node.inputs.map((id) => nhwc(env.get(id)!, id));
+          const y = !k ? f(a, b) : constant!.operand === 0 ? f(k, a) : f(a, k);
+          env.set(out, { t: applyActivation(y, activation), flat: false });
+        };
+      }
     }
   });
 

@@ -2,6 +2,8 @@ import { GraphError, ShapeError } from '../errors.ts';
 import type {
   Activation,
   BatchNormParams,
+  BinaryConstant,
+  BinaryOp,
   Graph,
   GraphNode,
   Pads,
@@ -12,7 +14,7 @@ import type {
 } from './ir.ts';
 import type { ConvTransposeAttrs, NearestRounding, ResizeAttrs, ResizeCoordinates } from './ir.ts';
 import { argMaxOutputShape, convTransposeOutputShape, resizeOutputShape } from './shapes-upsample.ts';
-import { NO_ACTIVATION, RELU, RELU6, shapeToString } from './ir.ts';
+import { NO_ACTIVATION, RELU, RELU6, elementCount, shapeToString } from './ir.ts';
 import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, padOutputShape, poolOutputShape } from './shapes.ts';
 
 export interface Conv2dOptions {
@@ -27,6 +29,15 @@ export interface Conv2dOptions {
   bias?: Float32Array | null;
   activation?: Activation;
 }
+
+/** A constant operand of `GraphBuilder.binary`: NCHW values of `shape`. */
+export interface BinaryConstantOperand {
+  readonly shape: Shape4;
+  readonly values: Float32Array;
+}
+
+/** A `binary` operand: a tensor of the graph, or a constant. */
+export type BinaryOperand = TensorId | BinaryConstantOperand;
 
 export interface PoolOptions {
   kernel: number | readonly [number, number];
@@ -252,6 +263,30 @@ export class GraphBuilder {
       bias: o.bias ?? null,
     };
     return this.addNode({ op: 'convTranspose', name, inputs: [x], output: -1, attrs }, convTransposeOutputShape(this.shape(x), attrs, name));
+  }
+
+  /**
+   * `act(a op b)` element-wise with NumPy-style broadcasting; either operand (not both) may be a constant given
+   * as NCHW `values` of `shape`.
+   */
+  binary(op: BinaryOp, a: BinaryOperand, b: BinaryOperand, name = this.nextName(op), activation: Activation = NO_ACTIVATION): TensorId {
+    if (typeof a !== 'number' && typeof b !== 'number') throw new GraphError(`${name}: ${op} of two constants (fold it instead)`);
+    const shapeOf = (v: BinaryOperand): Shape4 => (typeof v === 'number' ? this.shape(v) : v.shape);
+    let constant: BinaryConstant | undefined;
+    if (typeof a !== 'number' || typeof b !== 'number') {
+      const operand = typeof a === 'number' ? 1 : 0;
+      const k = (operand === 0 ? a : b) as BinaryConstantOperand;
+      if (!k.shape.every((d) => Number.isInteger(d) && d >= 1) || k.values.length !== elementCount(k.shape)) {
+        throw new ShapeError(`${name}: constant operand has ${k.values.length} values, not a ${shapeToString(k.shape)} tensor`);
+      }
+      constant = { operand, shape: [k.shape[0], k.shape[1], k.shape[2], k.shape[3]], values: k.values };
+    }
+    const out = broadcastShapes(shapeOf(a), shapeOf(b));
+    if (!out) {
+      throw new ShapeError(`${name}: ${op} operands differ in shape, ${shapeToString(shapeOf(a))} vs ${shapeToString(shapeOf(b))}, and do not broadcast`);
+    }
+    const inputs = [a, b].filter((v): v is TensorId => typeof v === 'number');
+    return this.addNode({ op: 'binary', name, inputs, output: -1, attrs: { op, activation, ...(constant ? { constant } : {}) } }, out);
   }
 
   build(): Graph {

@@ -282,6 +282,28 @@ export interface ConvTransposeNode extends NodeBase {
   readonly attrs: ConvTransposeAttrs;
 }
 
+/** The element-wise binary ops of `binary` nodes; each one's CPU rule and WGSL are one entry of `BINARY_OPS`. */
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'min' | 'max' | 'squaredDifference';
+
+/** A constant operand of a `binary` node, NCHW values of `shape` (which broadcasts against the other operand). */
+export interface BinaryConstant {
+  /** Which operand it is: 0 for `a` (`c op x`), 1 for `b` (`x op c`). */
+  readonly operand: 0 | 1;
+  readonly shape: Shape4;
+  readonly values: Float32Array;
+}
+
+/**
+ * `act(a op b)` element-wise with NumPy-style broadcasting over the four axes (each axis equal, or 1 in one
+ * operand); the output has the broadcast shape. Two computed operands (`inputs` = `[a, b]`), or one computed
+ * operand (`inputs[0]`) and `attrs.constant` in the other place. The residual `add` stays its own op, since it
+ * fuses into convolutions.
+ */
+export interface BinaryNode extends NodeBase {
+  readonly op: 'binary';
+  readonly attrs: { readonly op: BinaryOp; readonly activation: Activation; readonly constant?: BinaryConstant };
+}
+
 export type GraphNode =
   | Conv2dNode
   | BatchNormNode
@@ -297,7 +319,8 @@ export type GraphNode =
   | PadNode
   | ResizeNode
   | ArgMaxNode
-  | ConvTransposeNode;
+  | ConvTransposeNode
+  | BinaryNode;
 
 export type OpType = GraphNode['op'];
 

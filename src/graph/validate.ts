@@ -1,6 +1,7 @@
 import { GraphError, WebcnnError } from '../errors.ts';
-import type { Graph, GraphNode, Shape4, TensorId } from './ir.ts';
-import { sameShape, shapeToString } from './ir.ts';
+import { BINARY_OP_NAMES } from './binary-ops.ts';
+import type { BinaryNode, Graph, GraphNode, Shape4, TensorId, TensorInfo } from './ir.ts';
+import { elementCount, sameShape, shapeToString } from './ir.ts';
 import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, linearOutputShape, padOutputShape, poolOutputShape } from './shapes.ts';
 import { argMaxOutputShape, convTransposeOutputShape, resizeOutputShape } from './shapes-upsample.ts';
 import { withArticle } from '../util/describe.ts';
@@ -21,6 +22,7 @@ const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
   resize: [1, 1],
   argMax: [1, 1],
   convTranspose: [1, 1],
+  binary: [1, 2],
 };
 
 function validShape(s: unknown): s is Shape4 {
@@ -97,6 +99,7 @@ export function validateGraph(graph: Graph): void {
         throw new GraphError(`${where}: add operands differ in shape, ${shapeToString(inShape)} vs ${shapeToString(bs)}, and do not broadcast`);
       }
     }
+    if (node.op === 'binary') addShape = binaryOutputShape(node, tensors, where);
     let expected: Shape4;
     try {
       expected = addShape ?? expectedOutputShape(node, inShape, where);
@@ -191,5 +194,28 @@ function expectedOutputShape(node: GraphNode, s: Shape4, where: string): Shape4 
       return argMaxOutputShape(s, where);
     case 'convTranspose':
       return convTransposeOutputShape(s, node.attrs, where);
+    case 'binary':
+      return s;
   }
+}
+
+/** A binary node's broadcast output shape, after checking its operands: two tensors, or one and a constant. */
+function binaryOutputShape(node: BinaryNode, tensors: readonly TensorInfo[], where: string): Shape4 {
+  const k = node.attrs.constant;
+  if (!BINARY_OP_NAMES.includes(node.attrs.op)) throw new GraphError(`${where}: unknown binary op '${String(node.attrs.op)}'`);
+  if ((k === undefined) !== (node.inputs.length === 2)) {
+    throw new GraphError(`${where}: binary takes two tensors, or one tensor and a constant operand`);
+  }
+  const shapes = node.inputs.map((id) => tensors[id].shape);
+  if (k) {
+    if (!validShape(k.shape) || !(k.values instanceof Float32Array) || k.values.length !== elementCount(k.shape)) {
+      throw new GraphError(`${where}: the constant operand is not a Float32Array of its shape's element count`);
+    }
+    shapes.splice(k.operand === 0 ? 0 : 1, 0, k.shape);
+  }
+  const out = broadcastShapes(shapes[0], shapes[1]);
+  if (!out) {
+    throw new GraphError(`${where}: ${node.attrs.op} operands differ in shape, ${shapeToString(shapes[0])} vs ${shapeToString(shapes[1])}, and do not broadcast`);
+  }
+  return out;
 }

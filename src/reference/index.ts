@@ -18,3 +18,4 @@ export type { TensorData } from './ops.ts';
 export { runGraphReference, runGraphReferenceAll } from './run-graph.ts';
 export type { ReferenceInputs } from './run-graph.ts';
 export { preprocessReference } from './preprocess.ts';
+export { binary } from './binary.ts';

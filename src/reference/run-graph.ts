@@ -2,6 +2,7 @@ import { GraphError, ShapeError } from '../errors.ts';
 import type { Graph, GraphNode, TensorId } from '../graph/ir.ts';
 import { elementCount, shapeToString } from '../graph/ir.ts';
 import { validateGraph } from '../graph/validate.ts';
+import { binary } from './binary.ts';
 import {
   activation,
   add,
@@ -96,6 +97,12 @@ function evalNode(graph: Graph, node: GraphNode, values: Map<TensorId, Float32Ar
       return argMax(x, shape, where).data;
     case 'convTranspose':
       return convTranspose(x, shape, node.attrs, where).data;
+    case 'binary': {
+      const k = node.attrs.constant;
+      if (!k) return binary(node.attrs.op, x, shape, get(node.inputs[1]), graph.tensors[node.inputs[1]].shape, node.attrs.activation, where).data;
+      const [a, aShape, b, bShape] = k.operand === 0 ? [k.values, k.shape, x, shape] : [x, shape, k.values, k.shape];
+      return binary(node.attrs.op, a, aShape, b, bShape, node.attrs.activation, where).data;
+    }
   }
 }
 

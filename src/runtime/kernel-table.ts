@@ -6,6 +6,7 @@ import { MAX_SPLIT_K } from '../../shaders/conv-shared/limits.ts';
 import { isDepthwiseConv, isPointwiseConv } from '../../shaders/conv-common.ts';
 import { depthwiseFamily } from '../../shaders/depthwise/index.ts';
 import { broadcastAddFamily, elementwiseFamily } from '../../shaders/elementwise/index.ts';
+import { binaryFamily } from '../../shaders/binary/index.ts';
 import type { AdapterTraits, FixedKernelFamily, KernelFamily, Launch, NodeView } from '../../shaders/family.ts';
 import { flattenFamily, reshapeFamily } from '../../shaders/layout/index.ts';
 import type { LinearTile } from '../../shaders/linear/index.ts';
@@ -84,6 +85,7 @@ export const FIXED_FAMILIES: readonly FixedKernelFamily<GraphNode>[] = [
   resizeFamily,
   argMaxFamily,
   convTransposeFamily,
+  binaryFamily,
 ] as readonly FixedKernelFamily<GraphNode>[];
 
 /**

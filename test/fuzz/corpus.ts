@@ -18,6 +18,7 @@ import { options, TfliteWriter } from '../helpers/tflite-writer.ts';
 import { mobilenetV2, mobilenetV2ParamShapes } from '../../src/models/mobilenet-v2.ts';
 import { randomParams } from '../../src/models/params.ts';
 import { resnet } from '../../src/models/resnet.ts';
+import { onnxBinaryNet, tfliteBinaryNet } from './binary-seeds.ts';
 import { Rng } from '../../src/util/random.ts';
 import { SHARED_MODEL } from '../shared.ts';
 import { onnxUpsampleNet, onnxUpsampleOld, tfliteUpsampleNet } from './upsample-seeds.ts';
@@ -156,6 +157,7 @@ export function tfliteCorpus(): Seed[] {
     { name: 'tflite-int8', bytes: tfliteClassifier('int8', 4), options: {}, large: false },
     { name: 'tflite-misc', bytes: tfliteMisc(5), options: {}, large: false },
     { name: 'tflite-upsample', bytes: tfliteUpsampleNet(6), options: {}, large: false },
+    { name: 'tflite-binary', bytes: tfliteBinaryNet(6), options: {}, large: false },
   ];
   if (existsSync(SHARED_MODEL)) {
     seeds.push({ name: 'tflite-shared-mobilenet_v2_quant', bytes: new Uint8Array(readFileSync(SHARED_MODEL)), options: {}, large: true });
@@ -276,6 +278,7 @@ export function onnxCorpus(): Seed[] {
     { name: 'onnx-oldops', bytes: onnxOldOps(5), options: {}, large: false },
     { name: 'onnx-upsample', bytes: onnxUpsampleNet(6), options: {}, large: false },
     { name: 'onnx-upsample-opset9', bytes: onnxUpsampleOld(), options: {}, large: false },
+    { name: 'onnx-binary', bytes: onnxBinaryNet(6), options: {}, large: false },
   ];
 }
 

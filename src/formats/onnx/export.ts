@@ -12,7 +12,7 @@
  * bridge the two where needed.
  */
 import { UnsupportedOpError } from '../../errors.ts';
-import type { Activation, Graph, GraphNode, Shape4, TensorId } from '../../graph/ir.ts';
+import type { Activation, BinaryOp, Graph, GraphNode, Shape4, TensorId } from '../../graph/ir.ts';
 import { convWeight } from '../../graph/ir.ts';
 import { validateGraph } from '../../graph/validate.ts';
 import { DataType } from './proto.ts';
@@ -266,9 +266,36 @@ class Exporter {
       case 'argMax':
       case 'convTranspose':
         throw new UnsupportedOpError(`ONNX export: node ${node.name}: op '${node.op}' is not exported`);
+      case 'binary': {
+        const { op, activation, constant } = node.attrs;
+        const operands = node.inputs.map((id) => this.as4(id));
+        if (constant) operands.splice(constant.operand, 0, this.constant(`${n}.constant`, [...constant.shape], constant.values));
+        const act = activation.kind !== 'none';
+        const base = act ? `${tensorName}/${op}` : tensorName;
+        let out: string;
+        if (op === 'squaredDifference') {
+          const d = this.emit('Sub', operands, {}, `${n}/sub`, `${tensorName}/difference`);
+          out = this.emit('Mul', [d, d], {}, n, base);
+        } else {
+          out = this.emit(ONNX_BINARY[op], operands, {}, n, base);
+        }
+        this.setOutput(node, this.activation(out, activation, `${n}/act`, tensorName), 4);
+        return;
+      }
     }
   }
 }
+
+/** The ONNX op of each IR binary op that has one (squared difference is written as Sub, then Mul). */
+const ONNX_BINARY: { readonly [K in Exclude<BinaryOp, 'squaredDifference'>]: string } = {
+  add: 'Add',
+  sub: 'Sub',
+  mul: 'Mul',
+  div: 'Div',
+  pow: 'Pow',
+  min: 'Min',
+  max: 'Max',
+};
 
 function shapesEqual(a: Shape4, b: Shape4): boolean {
   return a.every((d, i) => d === b[i]);

@@ -58,6 +58,13 @@ export const BuiltinOp = {
   ARG_MAX: 56,
   TRANSPOSE_CONV: 67,
   RESIZE_NEAREST_NEIGHBOR: 97,
+  MUL: 18,
+  SUB: 41,
+  DIV: 42,
+  MAXIMUM: 55,
+  MINIMUM: 57,
+  POW: 78,
+  SQUARED_DIFFERENCE: 99,
 } as const;
 
 /** `BuiltinOperator` names by code, for messages. */
@@ -105,6 +112,12 @@ export const OptionsType = {
   ArgMaxOptions: 40,
   TransposeConvOptions: 49,
   ResizeNearestNeighborOptions: 74,
+  MulOptions: 21,
+  SubOptions: 28,
+  DivOptions: 29,
+  MaximumMinimumOptions: 39,
+  PowOptions: 56,
+  SquaredDifferenceOptions: 76,
 } as const;
 
 /** `Padding`. */
@@ -384,4 +397,9 @@ export function transposeConvOptions(t: Table | null): { padding: number; stride
     strideH: t?.int32(2, 'stride_h') ?? 0,
     activation: t?.int8(3, 'fused_activation_function') ?? FusedActivation.NONE,
   };
+}
+
+/** `MulOptions`, `SubOptions`, `DivOptions`: fused_activation_function 0, as `AddOptions`. */
+export function arithmeticOptions(t: Table | null): { activation: number } {
+  return { activation: t?.int8(0, 'fused_activation_function') ?? FusedActivation.NONE };
 }

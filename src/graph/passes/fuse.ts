@@ -51,7 +51,7 @@ function fuseAddIntoConv(conv: Conv2dNode, add: AddNode, residual: TensorId): Co
 }
 
 /**
- * Activation fusion: a ReLU/ReLU6/Clip node folds into the epilogue of the conv, linear or add that produced
+ * Activation fusion: a ReLU/ReLU6/Clip node folds into the epilogue of the conv, linear, add or binary op that produced
  * its input, when it is that tensor's only reader. Chains of clamps compose into one.
  */
 export function fuseActivations(graph: Graph): Graph {
@@ -64,7 +64,7 @@ export function fuseActivations(graph: Graph): Graph {
     const original = made.get(node.inputs[0]);
     if (!original || removed.has(original) || !soleReader(counts, graph, node.inputs[0])) continue;
     const src = current.get(original) ?? original;
-    if (src.op !== 'conv2d' && src.op !== 'linear' && src.op !== 'add' && src.op !== 'activation') continue;
+    if (src.op !== 'conv2d' && src.op !== 'linear' && src.op !== 'add' && src.op !== 'activation' && src.op !== 'binary') continue;
     const activation = composeActivations(src.attrs.activation, node.attrs.activation);
     removed.add(original);
     const fused = { ...src, output: node.output, attrs: { ...src.attrs, activation } } as GraphNode;

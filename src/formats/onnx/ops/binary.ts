@@ -1,90 +1,122 @@
-/** Add / Sub / Mul / Div. */
+/** Add / Sub / Mul / Div / Pow / Min / Max. */
+import type { BinaryOp as IrBinaryOp } from '../../../graph/ir.ts';
 import { checkedElementCount } from '../../limits.ts';
 import { DataType } from '../proto.ts';
 import type { ConstantTensor } from '../tensor.ts';
 import type { Converter, NodeContext } from '../context.ts';
-import type { ConstantValue, RuntimeValue } from '../values.ts';
+import type { ConstantValue, RuntimeValue, Value } from '../values.ts';
 import { broadcastDims, fmt, irShapeOf, sameDims } from '../values.ts';
 
 export const Add: Converter = binaryConverter('Add');
 export const Sub: Converter = binaryConverter('Sub');
 export const Mul: Converter = binaryConverter('Mul');
 export const Div: Converter = binaryConverter('Div');
+export const Pow: Converter = binaryConverter('Pow');
+export const Min: Converter = variadicConverter('Min');
+export const Max: Converter = variadicConverter('Max');
 
-type BinaryOp = 'Add' | 'Sub' | 'Mul' | 'Div';
+type BinaryOp = 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow' | 'Min' | 'Max';
 
 const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
   Add: (a, b) => a + b,
   Sub: (a, b) => a - b,
   Mul: (a, b) => a * b,
   Div: (a, b) => a / b,
+  Pow: (a, b) => Math.pow(a, b),
+  Min: (a, b) => Math.min(a, b),
+  Max: (a, b) => Math.max(a, b),
 };
 
+const IR_OP: Record<BinaryOp, IrBinaryOp> = { Add: 'add', Sub: 'sub', Mul: 'mul', Div: 'div', Pow: 'pow', Min: 'min', Max: 'max' };
+
 /**
- * Add / Sub / Mul / Div. Two computed tensors: Add only, same shape or broadcast (operands reshaped to their
- * right-aligned rank first). A computed tensor and a per-channel (or scalar) constant: a per-channel affine
- * map, i.e. a depthwise 1x1 convolution `scale * x + shift`. Two constants: folded.
+ * Add / Sub / Mul / Div / Pow. Two constants: folded. Two computed tensors: Add as the residual `add` (it fuses
+ * into convolutions), the others as `binary` nodes (operands reshaped to their right-aligned rank first). A
+ * computed tensor and a per-channel (or scalar) constant Add / Sub / Mul / Div: a per-channel affine map, i.e. a
+ * depthwise 1x1 convolution `scale * x + shift` (which `mergeAffine` folds into a neighbouring convolution).
+ * `x ^ 2` is `x * x`. Any other constant operand: a `binary` node with the constant embedded.
  */
 function binaryConverter(op: BinaryOp): Converter {
   return (ctx) => {
-    const a = ctx.requireInput(0, 'input A');
-    const b = ctx.requireInput(1, 'input B');
-    const out = broadcastDims(a.dims, b.dims);
-    if (!out) throw ctx.invalid(`operands ${fmt(a.dims)} and ${fmt(b.dims)} do not broadcast`);
-    if (a.kind === 'constant' && b.kind === 'constant') {
-      ctx.setOutput(foldBinary(ctx, op, a, b, out));
-      return;
-    }
-    if (a.kind !== 'constant' && b.kind !== 'constant') {
-      if (op !== 'Add') throw ctx.unsupported(`${op} of two computed tensors is not supported (only Add)`);
-      const align = (v: RuntimeValue, tag: string): RuntimeValue =>
-        ctx.imp.reshapeTo(v, [...new Array<number>(out.length - v.dims.length).fill(1), ...v.dims], `${ctx.name}/${tag}`);
-      const id = ctx.b.add(align(a, 'align_a').id, align(b, 'align_b').id, ctx.name);
-      ctx.runtimeOut(id, out);
-      return;
-    }
-    const xIsA = a.kind !== 'constant';
-    const x = (xIsA ? a : b) as RuntimeValue;
-    const c = (xIsA ? b : a) as ConstantValue;
-    if (!sameDims(out, x.dims)) {
-      throw ctx.unsupported(`a constant ${fmt(c.dims)} that broadcasts ${fmt(x.dims)} up to ${fmt(out)} is not supported`);
-    }
-    const channels = ctx.b.shape(x.id)[1];
-    const values = perChannel(ctx, c, x.dims, channels);
-    const scale = ctx.imp.budget.floats(channels, `${ctx.where}: scale`).fill(1);
-    const shift = ctx.imp.budget.floats(channels, `${ctx.where}: shift`);
-    if (op === 'Add') shift.set(values);
-    else if (op === 'Mul') scale.set(values);
-    else if (op === 'Sub') {
-      if (xIsA) for (let i = 0; i < channels; i++) shift[i] = -values[i];
-      else {
-        scale.fill(-1);
-        shift.set(values);
-      }
-    } else {
-      if (!xIsA) throw ctx.unsupported('dividing a constant by a computed tensor is not supported');
-      for (let i = 0; i < channels; i++) scale[i] = 1 / values[i];
-    }
-    const id = ctx.b.conv2d(
-      x.id,
-      { outChannels: channels, kernel: 1, groups: channels, weight: scale, bias: shift },
-      ctx.name,
-    );
-    ctx.imp.affineOutputs.add(id);
-    ctx.runtimeOut(id, x.dims);
+    ctx.setOutput(binaryValue(ctx, op, ctx.requireInput(0, 'input A'), ctx.requireInput(1, 'input B'), ''));
   };
 }
 
-/** The per-channel values of constant `c` broadcast against a value of `dims` (scalars repeat). */
-function perChannel(ctx: NodeContext, c: ConstantValue, dims: readonly number[], channels: number): Float32Array {
+/** Min / Max of one or more inputs, combined left to right (constants among them folded where adjacent). */
+function variadicConverter(op: 'Min' | 'Max'): Converter {
+  return (ctx) => {
+    const count = ctx.node.input.length;
+    if (count === 0) throw ctx.invalid('has no inputs');
+    let acc = ctx.requireInput(0, 'input 0');
+    for (let k = 1; k < count; k++) acc = binaryValue(ctx, op, acc, ctx.requireInput(k, `input ${k}`), count > 2 ? `/${k}` : '');
+    ctx.setOutput(acc);
+  };
+}
+
+/** `a op b` as a value: folded, a node added to the graph, or (one input of a variadic op) `a` itself. */
+function binaryValue(ctx: NodeContext, op: BinaryOp, a: Value, b: Value, tag: string): Value {
+  const out = broadcastDims(a.dims, b.dims);
+  if (!out) throw ctx.invalid(`operands ${fmt(a.dims)} and ${fmt(b.dims)} do not broadcast`);
+  if (a.kind === 'constant' && b.kind === 'constant') return foldBinary(ctx, op, a, b, out);
+  const name = `${ctx.name}${tag}`;
+  const align = (v: RuntimeValue, side: string): RuntimeValue =>
+    ctx.imp.reshapeTo(v, [...new Array<number>(out.length - v.dims.length).fill(1), ...v.dims], `${name}/align_${side}`);
+  if (a.kind !== 'constant' && b.kind !== 'constant') {
+    const [ia, ib] = [align(a, 'a').id, align(b, 'b').id];
+    const id = op === 'Add' ? ctx.b.add(ia, ib, name) : ctx.b.binary(IR_OP[op], ia, ib, name);
+    return { kind: 'runtime', dims: out, id };
+  }
+  const xIsA = a.kind !== 'constant';
+  const x = (xIsA ? a : b) as RuntimeValue;
+  const c = (xIsA ? b : a) as ConstantValue;
+  if (op === 'Pow' && xIsA && isScalar(ctx, c, 2) && sameDims(out, x.dims)) {
+    return { kind: 'runtime', dims: out, id: ctx.b.binary('mul', x.id, x.id, name) };
+  }
+  const affine = (op === 'Add' || op === 'Sub' || op === 'Mul' || (op === 'Div' && xIsA)) && sameDims(out, x.dims);
+  const channels = ctx.b.shape(x.id)[1];
+  const values = affine ? perChannel(ctx, c, x.dims, channels) : null;
+  if (!values) {
+    const k = { shape: irShapeOf(alignedDims(c.dims, out.length)), values: ctx.floats(c, 'constant operand') };
+    const xa = align(x, xIsA ? 'a' : 'b').id;
+    return { kind: 'runtime', dims: out, id: xIsA ? ctx.b.binary(IR_OP[op], xa, k, name) : ctx.b.binary(IR_OP[op], k, xa, name) };
+  }
+  const scale = ctx.imp.budget.floats(channels, `${ctx.where}: scale`).fill(1);
+  const shift = ctx.imp.budget.floats(channels, `${ctx.where}: shift`);
+  if (op === 'Add') shift.set(values);
+  else if (op === 'Mul') scale.set(values);
+  else if (op === 'Sub') {
+    if (xIsA) for (let i = 0; i < channels; i++) shift[i] = -values[i];
+    else {
+      scale.fill(-1);
+      shift.set(values);
+    }
+  } else for (let i = 0; i < channels; i++) scale[i] = 1 / values[i];
+  const id = ctx.b.conv2d(x.id, { outChannels: channels, kernel: 1, groups: channels, weight: scale, bias: shift }, name);
+  ctx.imp.affineOutputs.add(id);
+  return { kind: 'runtime', dims: x.dims, id };
+}
+
+/** `dims` with leading 1s up to `rank` (NumPy's right alignment). */
+function alignedDims(dims: readonly number[], rank: number): number[] {
+  return [...new Array<number>(Math.max(0, rank - dims.length)).fill(1), ...dims];
+}
+
+/** Whether constant `c` holds the single value `v`. */
+function isScalar(ctx: NodeContext, c: ConstantValue, v: number): boolean {
+  const values = c.tensor.ints ?? ctx.floats(c, 'constant operand');
+  return values.length === 1 && Number(values[0]) === v;
+}
+
+/**
+ * The per-channel values of constant `c` broadcast against a value of `dims` (scalars repeat), or null when it
+ * is neither a scalar nor one value per channel.
+ */
+function perChannel(ctx: NodeContext, c: ConstantValue, dims: readonly number[], channels: number): Float32Array | null {
   const v = ctx.floats(c, 'constant operand');
   if (v.length === 1) return ctx.imp.budget.floats(channels, `${ctx.where}: constant operand`).fill(v[0]);
-  const aligned = [...new Array<number>(Math.max(0, dims.length - c.dims.length)).fill(1), ...c.dims];
-  const s = irShapeOf(aligned);
+  const s = irShapeOf(alignedDims(c.dims, dims.length));
   if (s[0] === 1 && s[2] === 1 && s[3] === 1 && s[1] === channels) return v;
-  throw ctx.unsupported(
-    `a constant operand ${fmt(c.dims)} on ${fmt(dims)} is only supported when it is a scalar or one value per channel`,
-  );
+  return null;
 }
 
 /** Elementwise op on two constants with NumPy broadcasting. */

@@ -5,7 +5,7 @@
 import type { Converter } from '../context.ts';
 import { Clip, Relu } from './activation.ts';
 import { BatchNormalization } from './batch-norm.ts';
-import { Add, Div, Mul, Sub } from './binary.ts';
+import { Add, Div, Max, Min, Mul, Pow, Sub } from './binary.ts';
 import { Constant } from './constant.ts';
 import { Conv } from './conv.ts';
 import { Gemm } from './gemm.ts';
@@ -46,6 +46,9 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   ConvTranspose,
   Resize,
   Upsample,
+  Max,
+  Min,
+  Pow,
 };
 
 /** Op types `loadOnnx` converts, sorted. */

@@ -6,8 +6,8 @@
 import type { TfliteOpEntry } from '../converter.ts';
 import { BuiltinOp, OptionsType } from '../schema.ts';
 import { activation } from './activation.ts';
-import { add } from './add.ts';
 import { alias } from './alias.ts';
+import { add, div, maximum, minimum, mul, pow, squaredDifference, sub } from './binary.ts';
 import { conv2d, depthwiseConv2d } from './conv.ts';
 import { fullyConnected } from './fully-connected.ts';
 import { mean } from './mean.ts';
@@ -40,4 +40,11 @@ export const TFLITE_OPS: ReadonlyMap<number, TfliteOpEntry> = new Map<number, Tf
   [BuiltinOp.RESIZE_NEAREST_NEIGHBOR, { convert: resizeNearestNeighbor, options: OptionsType.ResizeNearestNeighborOptions }],
   [BuiltinOp.ARG_MAX, { convert: argMax, options: OptionsType.ArgMaxOptions }],
   [BuiltinOp.TRANSPOSE_CONV, { convert: transposeConv, options: OptionsType.TransposeConvOptions }],
+  [BuiltinOp.SUB, { convert: sub, options: OptionsType.SubOptions }],
+  [BuiltinOp.MUL, { convert: mul, options: OptionsType.MulOptions }],
+  [BuiltinOp.DIV, { convert: div, options: OptionsType.DivOptions }],
+  [BuiltinOp.MAXIMUM, { convert: maximum, options: OptionsType.MaximumMinimumOptions }],
+  [BuiltinOp.MINIMUM, { convert: minimum, options: OptionsType.MaximumMinimumOptions }],
+  [BuiltinOp.POW, { convert: pow, options: OptionsType.PowOptions }],
+  [BuiltinOp.SQUARED_DIFFERENCE, { convert: squaredDifference, options: OptionsType.SquaredDifferenceOptions }],
 ]);
