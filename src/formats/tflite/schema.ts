@@ -54,6 +54,7 @@ export const BuiltinOp = {
   PADV2: 60,
   QUANTIZE: 114,
   PLACEHOLDER_FOR_GREATER_OP_CODES: 127,
+  REDUCE_MAX: 82,
 } as const;
 
 /** `BuiltinOperator` names by code, for messages. */

@@ -5,6 +5,7 @@ import type { ConstantTensor } from '../tensor.ts';
 import type { Converter, NodeContext } from '../context.ts';
 import type { ConstantValue, RuntimeValue } from '../values.ts';
 import { broadcastDims, fmt, irShapeOf, sameDims } from '../values.ts';
+import { checkLegacyBroadcast } from './legacy.ts';
 
 export const Add: Converter = binaryConverter('Add');
 export const Sub: Converter = binaryConverter('Sub');
@@ -29,6 +30,7 @@ function binaryConverter(op: BinaryOp): Converter {
   return (ctx) => {
     const a = ctx.requireInput(0, 'input A');
     const b = ctx.requireInput(1, 'input B');
+    checkLegacyBroadcast(ctx, a.dims, b.dims);
     const out = broadcastDims(a.dims, b.dims);
     if (!out) throw ctx.invalid(`operands ${fmt(a.dims)} and ${fmt(b.dims)} do not broadcast`);
     if (a.kind === 'constant' && b.kind === 'constant') {

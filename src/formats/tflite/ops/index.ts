@@ -10,7 +10,7 @@ import { add } from './add.ts';
 import { alias } from './alias.ts';
 import { conv2d, depthwiseConv2d } from './conv.ts';
 import { fullyConnected } from './fully-connected.ts';
-import { mean } from './mean.ts';
+import { mean, reduceMax } from './mean.ts';
 import { pad } from './pad.ts';
 import { averagePool2d, maxPool2d } from './pool.ts';
 import { softmax } from './softmax.ts';
@@ -33,4 +33,5 @@ export const TFLITE_OPS: ReadonlyMap<number, TfliteOpEntry> = new Map<number, Tf
   [BuiltinOp.RELU, { convert: activation }],
   [BuiltinOp.RELU6, { convert: activation }],
   [BuiltinOp.RELU_N1_TO_1, { convert: activation }],
+  [BuiltinOp.REDUCE_MAX, { convert: reduceMax, options: OptionsType.ReducerOptions }],
 ]);

@@ -1,0 +1,73 @@
+/**
+ * ReduceMean and ReduceMax over the spatial axes: global (or one-axis) pooling. Axes of size 1 reduce to
+ * themselves and cost nothing; the batch and channel axes are refused (no channel-reduction kernel yet).
+ * Axes come as an attribute up to opset 17 and as the optional constant input 1 from opset 18 (both ops
+ * kept their semantics otherwise since opset 1).
+ */
+import type { Converter, NodeContext } from '../context.ts';
+import type { RuntimeValue } from '../values.ts';
+import { fmt } from '../values.ts';
+
+export const ReduceMean: Converter = reduceConverter('mean');
+export const ReduceMax: Converter = reduceConverter('max');
+
+function reduceConverter(kind: 'mean' | 'max'): Converter {
+  return (ctx) => {
+    const x = ctx.runtime(0, 'data');
+    const rank = x.dims.length;
+    const axes = reducedAxes(ctx, rank);
+    if (axes === undefined) {
+      ctx.setOutput(x); // noop_with_empty_axes with no axes: the identity
+      return;
+    }
+    const keepDims = ctx.attrInt('keepdims', 1) !== 0;
+    const dims = x.dims.flatMap((d, a) => (!axes.has(a) ? [d] : keepDims ? [1] : []));
+    // Only axes longer than 1 need work; the others change the dims alone.
+    const work = [...axes].filter((a) => x.dims[a] > 1).sort();
+    if (work.some((a) => a < 2)) {
+      throw ctx.unsupported(
+        `${ctx.opType} over axes ${fmt([...axes].sort())} of ${fmt(x.dims)} is not supported; webcnn reduces the spatial axes (2 and 3) only`,
+      );
+    }
+    if (work.length === 0) {
+      ctx.setOutput(ctx.imp.reshapeTo(x, dims, ctx.name));
+      return;
+    }
+    ctx.setOutput(ctx.imp.reshapeTo(pooled(ctx, x, kind, new Set(work)), dims, `${ctx.name}/reshape`));
+  };
+}
+
+/** The set of normalised axes, or undefined for "reduce nothing" (opset 18's noop_with_empty_axes). */
+function reducedAxes(ctx: NodeContext, rank: number): Set<number> | undefined {
+  let listed: number[] | undefined;
+  if (ctx.opset >= 18) {
+    const input = ctx.optionalConstant(1, 'axes');
+    listed = input ? ctx.ints(input, 'axes') : undefined;
+  } else {
+    listed = ctx.attrInts('axes');
+  }
+  if (!listed || listed.length === 0) {
+    if (ctx.opset >= 18 && ctx.attrInt('noop_with_empty_axes', 0) !== 0) return undefined;
+    listed = Array.from({ length: rank }, (_, i) => i);
+  }
+  const axes = new Set<number>();
+  for (const a of listed) {
+    const n = ctx.axis(a, rank, 'axes entry');
+    if (axes.has(n)) throw ctx.invalid(`axes ${fmt(listed)} lists axis ${n} twice`);
+    axes.add(n);
+  }
+  return axes;
+}
+
+/** A pool whose window spans the reduced spatial axes; its IR output keeps every axis (size 1 where reduced). */
+function pooled(ctx: NodeContext, x: RuntimeValue, kind: 'mean' | 'max', axes: Set<number>): RuntimeValue {
+  const [, , h, w] = ctx.b.shape(x.id);
+  const kept = x.dims.map((d, a) => (axes.has(a) ? 1 : d));
+  if (kind === 'mean' && axes.has(2) && (axes.has(3) || w === 1)) {
+    return { kind: 'runtime', dims: kept, id: ctx.b.globalAvgPool(x.id, ctx.name) };
+  }
+  const kernel: [number, number] = [axes.has(2) ? h : 1, axes.has(3) ? w : 1];
+  const options = { kernel, stride: 1 };
+  const id = kind === 'max' ? ctx.b.maxPool(x.id, options, ctx.name) : ctx.b.avgPool(x.id, options, ctx.name);
+  return { kind: 'runtime', dims: kept, id };
+}
