@@ -1,6 +1,7 @@
 /**
- * ReduceMean and ReduceMax over the spatial axes: global (or one-axis) pooling. Axes of size 1 reduce to
- * themselves and cost nothing; the batch and channel axes are refused (no channel-reduction kernel yet).
+ * ReduceMean and ReduceMax as pools. Over the spatial axes: global (or one-axis) pooling of the map itself.
+ * Over a run of adjacent axes that includes the batch or channel axis: a pool over a reshaped view (two
+ * gathers around it on the GPU). Axes of size 1 reduce to themselves and cost nothing.
  * Axes come as an attribute up to opset 17 and as the optional constant input 1 from opset 18 (both ops
  * kept their semantics otherwise since opset 1).
  */
@@ -24,17 +25,35 @@ function reduceConverter(kind: 'mean' | 'max'): Converter {
     const dims = x.dims.flatMap((d, a) => (!axes.has(a) ? [d] : keepDims ? [1] : []));
     // Only axes longer than 1 need work; the others change the dims alone.
     const work = [...axes].filter((a) => x.dims[a] > 1).sort();
-    if (work.some((a) => a < 2)) {
-      throw ctx.unsupported(
-        `${ctx.opType} over axes ${fmt([...axes].sort())} of ${fmt(x.dims)} is not supported; webcnn reduces the spatial axes (2 and 3) only`,
-      );
-    }
     if (work.length === 0) {
       ctx.setOutput(ctx.imp.reshapeTo(x, dims, ctx.name));
       return;
     }
-    ctx.setOutput(ctx.imp.reshapeTo(pooled(ctx, x, kind, new Set(work)), dims, `${ctx.name}/reshape`));
+    const reduced = work.every((a) => a >= 2) ? pooled(ctx, x, kind, new Set(work)) : pooledRun(ctx, x, kind, work);
+    ctx.setOutput(ctx.imp.reshapeTo(reduced, dims, `${ctx.name}/reshape`));
   };
+}
+
+/**
+ * Reduced axes that include the batch or channel axis and are contiguous (size-1 axes between them aside):
+ * the tensor viewed as `[outer, 1, reduced, inner]` (same element order) and pooled down its H axis.
+ */
+function pooledRun(ctx: NodeContext, x: RuntimeValue, kind: 'mean' | 'max', work: readonly number[]): RuntimeValue {
+  const first = work[0];
+  const last = work[work.length - 1];
+  for (let a = first; a <= last; a++) {
+    if (!work.includes(a) && x.dims[a] > 1) {
+      throw ctx.unsupported(`${ctx.opType} over the non-adjacent axes ${fmt(work)} of ${fmt(x.dims)} is not supported`);
+    }
+  }
+  const size = (from: number, to: number): number => x.dims.slice(from, to).reduce((p, d) => p * d, 1);
+  const outer = size(0, first);
+  const run = size(first, last + 1);
+  const inner = size(last + 1, x.dims.length);
+  const view = ctx.imp.reshapeTo(x, [outer, 1, run, inner], `${ctx.name}/view`);
+  const options = { kernel: [run, 1] as [number, number], stride: 1 };
+  const id = kind === 'max' ? ctx.b.maxPool(view.id, options, ctx.name) : ctx.b.avgPool(view.id, options, ctx.name);
+  return { kind: 'runtime', dims: [outer, 1, 1, inner], id };
 }
 
 /** The set of normalised axes, or undefined for "reduce nothing" (opset 18's noop_with_empty_axes). */
