@@ -49,8 +49,7 @@ describe.skipIf(!present)('ONNX backend node tests', () => {
   }
 });
 
-describe.skipIf(present)('ONNX backend node tests', () => {
-  it(absent, () => {
-    console.warn(`ONNX conformance ${absent}`);
-  });
-});
+if (!present) {
+  console.warn(`ONNX conformance ${absent}`);
+  it.skip(`ONNX backend node tests ${absent}`, () => {});
+}

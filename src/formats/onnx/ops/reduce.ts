@@ -1,7 +1,7 @@
 /**
  * ReduceMean and ReduceMax as pools. Over the spatial axes: global (or one-axis) pooling of the map itself.
- * Over a run of adjacent axes that includes the batch or channel axis: a pool over a reshaped view (two
- * gathers around it on the GPU). Axes of size 1 reduce to themselves and cost nothing.
+ * Over a run of adjacent axes that includes the batch or channel axis: a pool over a reshaped view (a gather
+ * in front of it on the GPU, and one behind where the result's channels differ). Axes of size 1 reduce to themselves and cost nothing.
  * Axes come as an attribute up to opset 17 and as the optional constant input 1 from opset 18 (both ops
  * kept their semantics otherwise since opset 1).
  */
@@ -24,7 +24,7 @@ function reduceConverter(kind: 'mean' | 'max'): Converter {
     const keepDims = ctx.attrInt('keepdims', 1) !== 0;
     const dims = x.dims.flatMap((d, a) => (!axes.has(a) ? [d] : keepDims ? [1] : []));
     // Only axes longer than 1 need work; the others change the dims alone.
-    const work = [...axes].filter((a) => x.dims[a] > 1).sort();
+    const work = [...axes].filter((a) => x.dims[a] > 1).sort((p, q) => p - q);
     if (work.length === 0) {
       ctx.setOutput(ctx.imp.reshapeTo(x, dims, ctx.name));
       return;
