@@ -177,6 +177,17 @@ export interface ConvTransposeCase {
   readonly bias: boolean;
 }
 
+/**
+ * ONNX ReduceMean / ReduceMax as the converter lowers them: over H and W a global average pool or a max pool
+ * whose window is the plane; over C a pool down the H axis of the `[n, 1, c, h*w]` view, reshaped back.
+ */
+export interface ReduceCase {
+  readonly kind: 'reduce';
+  readonly shape: Shape4;
+  readonly op: 'mean' | 'max';
+  readonly over: 'hw' | 'c';
+}
+
 export type GpuCase = (
   | ConvCase
   | PoolCase
@@ -195,6 +206,7 @@ export type GpuCase = (
   | ConvTransposeCase
   | BinaryCase
   | SqueezeExciteCase
+  | ReduceCase
 ) & {
   readonly seed?: number;
   /** Storage precision to compile at (default f32); the CPU reference is always f32. */
@@ -378,6 +390,14 @@ export function buildCase(c: GpuCase): BuiltCase {
     case 'squeezeExcite':
       b.output(buildBinaryCase(c, b, rng, input));
       break;
+    case 'reduce': {
+      const x = input('x', c.shape);
+      const [n, ch, h, w] = c.shape;
+      const pool = (t: number, kernel: [number, number]) => (c.op === 'max' ? b.maxPool(t, { kernel, stride: 1 }) : b.avgPool(t, { kernel, stride: 1 }));
+      if (c.over === 'hw') b.output(c.op === 'mean' ? b.globalAvgPool(x) : pool(x, [h, w]));
+      else b.output(b.reshape(pool(b.reshape(x, [n, 1, ch, h * w]), [ch, 1]), [n, 1, h, w]));
+      break;
+    }
     case 'mobilenetV2':
     case 'resnet50':
     case 'resnet': {
@@ -561,6 +581,11 @@ export const KERNEL_CASES: readonly GpuCase[] = [
   { kind: 'softmaxAxes', shape: [3, 2, 2, 2], axes: [0, 0] },
   ...UPSAMPLE_CASES,
   ...BINARY_CASES,
+  // ONNX ReduceMean / ReduceMax (global pools over H, W; a pooled view over C).
+  { kind: 'reduce', shape: [2, 6, 7, 5], op: 'max', over: 'hw' },
+  { kind: 'reduce', shape: [1, 9, 4, 4], op: 'mean', over: 'hw' },
+  { kind: 'reduce', shape: [2, 7, 5, 3], op: 'mean', over: 'c' },
+  { kind: 'reduce', shape: [1, 12, 3, 4], op: 'max', over: 'c' },
 ];
 
 /** Block cases: every variant of both residual designs. */

@@ -9,6 +9,7 @@
 import { ModelFormatError, ResourceLimitError, UnsupportedOpError } from '../../errors.ts';
 import { GraphBuilder } from '../../graph/builder.ts';
 import type { Graph, TensorId } from '../../graph/ir.ts';
+import { NO_ACTIVATION } from '../../graph/ir.ts';
 import { absorbPads } from '../../graph/passes/absorb-pads.ts';
 import { mergeAffineNodes } from '../../graph/passes/merge-affine.ts';
 import { pruneDeadNodes } from '../../graph/passes/prune.ts';
@@ -56,6 +57,7 @@ export class Importer implements ImporterState {
   /** Outputs of per-channel affine depthwise 1x1 convs from constant Add/Sub/Mul/Div (mergeable). */
   readonly affineOutputs = new Set<TensorId>();
   private readonly inputDims: number[][] = [];
+  private readonly inputIds: TensorId[] = [];
 
   constructor(
     private readonly checked: CheckedModel,
@@ -94,6 +96,7 @@ export class Importer implements ImporterState {
       const id = this.b.input(name, irShapeOf(dims));
       this.tensorNames.set(id, name);
       this.inputDims.push(dims);
+      this.inputIds.push(id);
       this.values.set(name, { kind: 'runtime', dims, id });
     }
     for (const name of Object.keys(overrides)) {
@@ -106,6 +109,9 @@ export class Importer implements ImporterState {
     graph.node.forEach((node, index) => this.convertNode(node, index));
 
     const outputDims: number[][] = [];
+    // A tensor already named (a graph input, or an output bound under another name) gets a copy, so that a
+    // graph whose nodes all fold away (Identity, Dropout, ...) keeps its input and its output name.
+    const named = new Set<TensorId>(this.inputIds);
     for (const output of graph.output) {
       const name = output.name ?? '';
       const v = this.values.get(name);
@@ -114,8 +120,10 @@ export class Importer implements ImporterState {
         throw new UnsupportedOpError(`graph output '${name}' is a constant; webcnn computes outputs from the inputs`);
       }
       if (!this.options.inputDims) this.checkDeclaredOutput(output, v.dims);
-      this.b.output(v.id);
-      this.tensorNames.set(v.id, name);
+      const id = named.has(v.id) ? this.b.activation(v.id, NO_ACTIVATION, name) : v.id;
+      named.add(id);
+      this.b.output(id);
+      this.tensorNames.set(id, name);
       outputDims.push([...v.dims]);
     }
 

@@ -1,5 +1,5 @@
 /**
- * ONNX support: `loadOnnx` reads a ModelProto (opsets 7 to 21) into the graph IR; `exportOnnx` writes a graph
+ * ONNX support: `loadOnnx` reads a ModelProto (opsets 1 to 21) into the graph IR; `exportOnnx` writes a graph
  * IR as a standard ONNX model (opset 13, IR version 7); the `make*` helpers build ModelProtos by hand (tests,
  * tools).
  */

@@ -17,11 +17,11 @@ export { SUPPORTED_ONNX_OPS } from './ops/index.ts';
 export { broadcastDims, irShapeOf } from './values.ts';
 
 /** Opsets of the default (`ai.onnx`) domain this loader follows. */
-export const MIN_OPSET = 7;
+export const MIN_OPSET = 1;
 export const MAX_OPSET = 21;
 
 /**
- * Reads an ONNX model (opsets 7 to 21) into the graph IR. Throws `ModelFormatError` for a file that is not a
+ * Reads an ONNX model (opsets 1 to 21; converters refuse the early versions whose semantics differ) into the graph IR. Throws `ModelFormatError` for a file that is not a
  * plausible ONNX model or is inconsistent, and `UnsupportedOpError` naming the node (index, name, op type)
  * for an op, attribute value or data type webcnn does not implement.
  */

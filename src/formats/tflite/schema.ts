@@ -65,6 +65,7 @@ export const BuiltinOp = {
   MINIMUM: 57,
   POW: 78,
   SQUARED_DIFFERENCE: 99,
+  REDUCE_MAX: 82,
 } as const;
 
 /** `BuiltinOperator` names by code, for messages. */

@@ -406,6 +406,22 @@ describe('TFLite loader: layout rules', () => {
     expect(ref.relativeError(runIr(model.graph, input), ref.meanHW(input).data)).toBeLessThan(1e-6);
   });
 
+  it('REDUCE_MAX over H and W (keep_dims 0 and 1) is a global max pool; other axes are refused', () => {
+    for (const keep of [true, false]) {
+      const w = new TfliteWriter();
+      const x = w.input('x', [1, 3, 4, 5]);
+      const axes = w.int32('axes', [2], [1, -2]);
+      const m = w.activation('m', keep ? [1, 1, 1, 5] : [1, 5]);
+      w.op(BuiltinOp.REDUCE_MAX, [x, axes], [m], options.reducer(keep));
+      w.output(m);
+      const model = loadTflite(w.build());
+      expect(model.graph.nodes.map((n) => n.op)).toEqual(['maxPool']);
+      const input = randomInput([1, 3, 4, 5], 11);
+      const want = Array.from({ length: 5 }, (_, c) => Math.max(...Array.from({ length: 12 }, (_, p) => input.data[p * 5 + c])));
+      expect(ref.relativeError(runIr(model.graph, input), Float32Array.from(want))).toBe(0);
+    }
+  });
+
   it('MEAN without keep_dims and a fully connected layer on its [n, c] result', () => {
     const w = new TfliteWriter();
     const rng = new Rng(3);
@@ -565,6 +581,12 @@ describe('TFLite loader: unsupported models', () => {
       w.op(BuiltinOp.MEAN, [x, axes], [a], options.reducer(false));
       w.output(a);
     })).toThrow(/MEAN over axes \[3\]/);
+    expect(oneOp((w, x) => {
+      const axes = w.int32('axes', [1], [3]);
+      const a = w.activation('a', [1, 4, 4]);
+      w.op(BuiltinOp.REDUCE_MAX, [x, axes], [a], options.reducer(false));
+      w.output(a);
+    })).toThrow(/REDUCE_MAX over axes \[3\]/);
   });
 });
 

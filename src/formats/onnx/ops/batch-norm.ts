@@ -1,10 +1,12 @@
 /** BatchNormalization (inference form). */
 import type { Converter } from '../context.ts';
 import { fmt } from '../values.ts';
+import { checkLegacyIsTest } from './legacy.ts';
 
 export const BatchNormalization: Converter = (ctx) => {
   const x = ctx.runtime(0, 'input X');
   if (x.dims.length < 2) throw ctx.invalid(`input ${fmt(x.dims)} needs a channel axis`);
+  checkLegacyIsTest(ctx);
   if (ctx.opset < 9 && ctx.attrInt('spatial', 1) !== 1) {
     throw ctx.unsupported('spatial=0 (per-activation statistics) is not supported');
   }

@@ -6,6 +6,7 @@ import type { ConstantTensor } from '../tensor.ts';
 import type { Converter, NodeContext } from '../context.ts';
 import type { ConstantValue, RuntimeValue, Value } from '../values.ts';
 import { broadcastDims, fmt, irShapeOf, sameDims } from '../values.ts';
+import { checkLegacyBroadcast } from './legacy.ts';
 
 export const Add: Converter = binaryConverter('Add');
 export const Sub: Converter = binaryConverter('Sub');
@@ -38,7 +39,10 @@ const IR_OP: Record<BinaryOp, IrBinaryOp> = { Add: 'add', Sub: 'sub', Mul: 'mul'
  */
 function binaryConverter(op: BinaryOp): Converter {
   return (ctx) => {
-    ctx.setOutput(binaryValue(ctx, op, ctx.requireInput(0, 'input A'), ctx.requireInput(1, 'input B'), ''));
+    const a = ctx.requireInput(0, 'input A');
+    const b = ctx.requireInput(1, 'input B');
+    checkLegacyBroadcast(ctx, a.dims, b.dims);
+    ctx.setOutput(binaryValue(ctx, op, a, b, ''));
   };
 }
 

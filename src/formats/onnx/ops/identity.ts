@@ -1,5 +1,6 @@
 /** Identity and Dropout (inference: both pass their input through). */
 import type { Converter } from '../context.ts';
+import { checkLegacyIsTest } from './legacy.ts';
 
 export const Identity: Converter = (ctx) => {
   ctx.setOutput(ctx.requireInput(0, 'input'));
@@ -7,6 +8,7 @@ export const Identity: Converter = (ctx) => {
 
 export const Dropout: Converter = (ctx) => {
   const x = ctx.requireInput(0, 'data');
+  checkLegacyIsTest(ctx);
   if (ctx.opset >= 12) {
     const training = ctx.input(2);
     if (training) {

@@ -19,6 +19,7 @@ import { Softmax } from './softmax.ts';
 import { ArgMax } from './argmax.ts';
 import { ConvTranspose } from './conv-transpose.ts';
 import { Resize, Upsample } from './resize.ts';
+import { ReduceMax, ReduceMean } from './reduce.ts';
 
 export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Add,
@@ -49,6 +50,8 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Max,
   Min,
   Pow,
+  ReduceMean,
+  ReduceMax,
 };
 
 /** Op types `loadOnnx` converts, sorted. */

@@ -13,8 +13,9 @@ export const Pad: Converter = (ctx) => {
   let value = 0;
   let axes = Array.from({ length: rank }, (_, i) => i);
   if (ctx.opset < 11) {
-    const p = ctx.attrInts('pads');
-    if (!p) throw ctx.invalid("attribute 'pads' is missing");
+    const attrName = ctx.opset < 2 ? 'paddings' : 'pads'; // renamed at opset 2
+    const p = ctx.attrInts(attrName);
+    if (!p) throw ctx.invalid(`attribute '${attrName}' is missing`);
     pads = p;
     value = ctx.attrFloat('value', 0);
   } else {

@@ -13,7 +13,8 @@ export const Flatten: Converter = (ctx) => {
 
 export const Reshape: Converter = (ctx) => {
   const x = ctx.requireInput(0, 'data');
-  const shape = ctx.ints(ctx.constant(1, 'shape'), 'shape');
+  // Opset < 5 carries the shape as an attribute, later versions as input 1.
+  const shape = ctx.opset < 5 ? legacyShape(ctx) : ctx.ints(ctx.constant(1, 'shape'), 'shape');
   const allowZero = ctx.opset >= 14 && ctx.attrInt('allowzero', 0) !== 0;
   const total = product(x.dims);
   let inferred = -1;
@@ -44,4 +45,10 @@ export const Reshape: Converter = (ctx) => {
 function reshapeValue(ctx: NodeContext, x: Value, dims: number[]): Value {
   if (x.kind === 'constant') return { kind: 'constant', dims, tensor: { ...x.tensor, dims } };
   return ctx.imp.reshapeTo(x, dims, ctx.name);
+}
+
+function legacyShape(ctx: NodeContext): number[] {
+  const shape = ctx.attrInts('shape');
+  if (!shape) throw ctx.invalid("attribute 'shape' is missing (opset < 5)");
+  return shape;
 }

@@ -10,7 +10,7 @@ import { alias } from './alias.ts';
 import { add, div, maximum, minimum, mul, pow, squaredDifference, sub } from './binary.ts';
 import { conv2d, depthwiseConv2d } from './conv.ts';
 import { fullyConnected } from './fully-connected.ts';
-import { mean } from './mean.ts';
+import { mean, reduceMax } from './mean.ts';
 import { pad } from './pad.ts';
 import { averagePool2d, maxPool2d } from './pool.ts';
 import { softmax } from './softmax.ts';
@@ -47,4 +47,5 @@ export const TFLITE_OPS: ReadonlyMap<number, TfliteOpEntry> = new Map<number, Tf
   [BuiltinOp.MINIMUM, { convert: minimum, options: OptionsType.MaximumMinimumOptions }],
   [BuiltinOp.POW, { convert: pow, options: OptionsType.PowOptions }],
   [BuiltinOp.SQUARED_DIFFERENCE, { convert: squaredDifference, options: OptionsType.SquaredDifferenceOptions }],
+  [BuiltinOp.REDUCE_MAX, { convert: reduceMax, options: OptionsType.ReducerOptions }],
 ]);
