@@ -7,12 +7,15 @@
 import type { StoragePrecision } from '../shaders/common.ts';
 import type { Activation, Graph, Shape4, TensorId } from '../src/graph/ir.ts';
 import { NO_ACTIVATION, RELU, RELU6, elementCount } from '../src/graph/ir.ts';
+import { activationEntry, functionActivation } from '../src/graph/activations/index.ts';
 import { GraphBuilder } from '../src/graph/builder.ts';
+import { ACTIVATION_CASES } from './activation-cases.ts';
 import { bottleneck, invertedResidual, mobilenetV2, randomParams, resnet } from '../src/models/index.ts';
 import { Rng } from '../src/util/random.ts';
 import { TILE_CASES, type TileCase } from './tile-cases.ts';
 
-export type ActivationName = 'none' | 'relu' | 'relu6';
+/** A clamp, or `fn:<name>` for a function of the activation table at its default parameters. */
+export type ActivationName = 'none' | 'relu' | 'relu6' | `fn:${string}`;
 
 export interface ConvCase {
   readonly kind: 'conv';
@@ -168,7 +171,15 @@ export interface BuiltCase {
   readonly inputs: Float32Array[];
 }
 
-const ACTIVATIONS: Record<ActivationName, Activation> = { none: NO_ACTIVATION, relu: RELU, relu6: RELU6 };
+const CLAMPS: Record<string, Activation> = { none: NO_ACTIVATION, relu: RELU, relu6: RELU6 };
+
+function activationOf(name: ActivationName): Activation {
+  if (name.startsWith('fn:')) {
+    const fn = name.slice(3);
+    return functionActivation(fn, activationEntry(fn).defaults);
+  }
+  return CLAMPS[name];
+}
 
 export function describeCase(c: GpuCase): string {
   const { kind, seed: _seed, ...rest } = c;
@@ -213,7 +224,7 @@ export function buildCase(c: GpuCase): BuiltCase {
         });
       }
       if (c.residual) y = b.add(y, input('residual', b.shape(y)));
-      if (c.activation !== 'none') y = b.activation(y, ACTIVATIONS[c.activation]);
+      if (c.activation !== 'none') y = b.activation(y, activationOf(c.activation));
       b.output(y);
       break;
     }
@@ -241,11 +252,11 @@ export function buildCase(c: GpuCase): BuiltCase {
       break;
     case 'add': {
       const shape: Shape4 = [c.n, c.c, c.h, c.w];
-      b.output(b.add(input('a', shape), input('b', shape), 'add', ACTIVATIONS[c.activation ?? 'none']));
+      b.output(b.add(input('a', shape), input('b', shape), 'add', activationOf(c.activation ?? 'none')));
       break;
     }
     case 'activation':
-      b.output(b.activation(input('x', [c.n, c.c, c.h, c.w], -8, 8), ACTIVATIONS[c.activation ?? 'relu6']));
+      b.output(b.activation(input('x', [c.n, c.c, c.h, c.w], -8, 8), activationOf(c.activation ?? 'relu6')));
       break;
     case 'batchNorm':
       b.output(
@@ -268,7 +279,7 @@ export function buildCase(c: GpuCase): BuiltCase {
           outFeatures: c.outF,
           weight: rng.fill(c.outF * c.inF, -bound, bound),
           bias: rng.fill(c.outF, -0.5, 0.5),
-          activation: ACTIVATIONS[c.activation],
+          activation: activationOf(c.activation),
         }),
       );
       break;
@@ -278,7 +289,7 @@ export function buildCase(c: GpuCase): BuiltCase {
       const bound = Math.sqrt(3 / c.c);
       const weight = rng.fill(c.outF * c.c, -bound, bound);
       const bias = c.bias ? rng.fill(c.outF, -0.5, 0.5) : null;
-      const activation = ACTIVATIONS[c.activation];
+      const activation = activationOf(c.activation);
       const via = c.via ?? 'flatten';
       if (via === 'tflite') {
         const pooled = b.avgPool(x, { kernel: [c.h, c.w], stride: 1 });
@@ -313,7 +324,7 @@ export function buildCase(c: GpuCase): BuiltCase {
       b.output(b.pad(input('x', c.shape), { pads: c.pads, value: c.value }));
       break;
     case 'broadcastAdd':
-      b.output(b.add(input('a', c.a), input('b', c.b), 'add', ACTIVATIONS[c.activation ?? 'none']));
+      b.output(b.add(input('a', c.a), input('b', c.b), 'add', activationOf(c.activation ?? 'none')));
       break;
     case 'softmaxAxes':
       b.output(b.softmax(input('x', c.shape, -6, 6), 'softmax', [c.axes[0], c.axes[1]]));
@@ -474,6 +485,8 @@ export const KERNEL_CASES: readonly GpuCase[] = [
   { kind: 'softmaxAxes', shape: [1, 5, 4, 3], axes: [2, 3] },
   { kind: 'softmaxAxes', shape: [2, 3, 2, 5], axes: [1, 3] },
   { kind: 'softmaxAxes', shape: [3, 2, 2, 2], axes: [0, 0] },
+  // Every function of the activation table: standalone and fused into each epilogue.
+  ...ACTIVATION_CASES,
 ];
 
 /** Block cases: every variant of both residual designs. */

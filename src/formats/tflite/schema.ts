@@ -54,6 +54,8 @@ export const BuiltinOp = {
   PADV2: 60,
   QUANTIZE: 114,
   PLACEHOLDER_FOR_GREATER_OP_CODES: 127,
+  // Functions of the activation table.
+  LOGISTIC: 14,
 } as const;
 
 /** `BuiltinOperator` names by code, for messages. */

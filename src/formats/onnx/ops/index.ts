@@ -4,6 +4,7 @@
  */
 import type { Converter } from '../context.ts';
 import { Clip, Relu } from './activation.ts';
+import { tableActivation } from './activation-function.ts';
 import { BatchNormalization } from './batch-norm.ts';
 import { Add, Div, Mul, Sub } from './binary.ts';
 import { Constant } from './constant.ts';
@@ -39,6 +40,8 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Reshape,
   Softmax,
   Sub,
+  // Functions of the activation table (src/graph/activations/).
+  Sigmoid: tableActivation('sigmoid'),
 };
 
 /** Op types `loadOnnx` converts, sorted. */

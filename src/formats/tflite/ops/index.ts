@@ -6,6 +6,7 @@
 import type { TfliteOpEntry } from '../converter.ts';
 import { BuiltinOp, OptionsType } from '../schema.ts';
 import { activation } from './activation.ts';
+import { tableActivation } from './activation-function.ts';
 import { add } from './add.ts';
 import { alias } from './alias.ts';
 import { conv2d, depthwiseConv2d } from './conv.ts';
@@ -33,4 +34,6 @@ export const TFLITE_OPS: ReadonlyMap<number, TfliteOpEntry> = new Map<number, Tf
   [BuiltinOp.RELU, { convert: activation }],
   [BuiltinOp.RELU6, { convert: activation }],
   [BuiltinOp.RELU_N1_TO_1, { convert: activation }],
+  // Functions of the activation table (src/graph/activations/).
+  [BuiltinOp.LOGISTIC, { convert: tableActivation('sigmoid') }],
 ]);
