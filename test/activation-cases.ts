@@ -5,7 +5,7 @@
  * table entry gets all of them without an edit here.
  */
 import { ACTIVATION_FUNCTIONS } from '../src/graph/activations/index.ts';
-import { BuiltinOp } from '../src/formats/tflite/schema.ts';
+import { BuiltinOp, OptionsType } from '../src/formats/tflite/schema.ts';
 import type { ActivationName, GpuCase } from './gpu-cases.ts';
 import type { WriterOptions } from './helpers/tflite-writer.ts';
 
@@ -37,4 +37,8 @@ export interface TfliteActivationCase {
 
 export const TFLITE_ACTIVATION_CASES: readonly TfliteActivationCase[] = [
   { code: BuiltinOp.LOGISTIC, fn: 'sigmoid', params: [] },
+  { code: BuiltinOp.TANH, fn: 'tanh', params: [] },
+  { code: BuiltinOp.HARD_SWISH, fn: 'hard-swish', params: [] },
+  { code: BuiltinOp.LEAKY_RELU, fn: 'leaky-relu', params: [0.2], options: { type: OptionsType.LeakyReluOptions, fields: [[0, 'float32', 0.2]] } },
+  { code: BuiltinOp.ELU, fn: 'elu', params: [1] },
 ];

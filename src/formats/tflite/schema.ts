@@ -56,6 +56,10 @@ export const BuiltinOp = {
   PLACEHOLDER_FOR_GREATER_OP_CODES: 127,
   // Functions of the activation table.
   LOGISTIC: 14,
+  TANH: 28,
+  LEAKY_RELU: 98,
+  ELU: 111,
+  HARD_SWISH: 117,
 } as const;
 
 /** `BuiltinOperator` names by code, for messages. */
@@ -99,6 +103,8 @@ export const OptionsType = {
   DequantizeOptions: 38,
   PadV2Options: 43,
   QuantizeOptions: 89,
+  // Options of activation-table operators.
+  LeakyReluOptions: 75,
 } as const;
 
 /** `Padding`. */
@@ -353,6 +359,11 @@ export function addOptions(t: Table | null): { activation: number } {
 /** `SoftmaxOptions`: beta 0. */
 export function softmaxOptions(t: Table | null): { beta: number } {
   return { beta: t?.float32(0, 'beta') ?? 0 };
+}
+
+/** `LeakyReluOptions`: alpha 0 (the schema's default). */
+export function leakyReluOptions(t: Table | null): { alpha: number } {
+  return { alpha: t?.float32(0, 'alpha') ?? 0 };
 }
 
 /** `ReducerOptions`: keep_dims 0. */

@@ -509,11 +509,11 @@ describe('TFLite loader: unsupported models', () => {
       const b = w.activation('b', [1, 4, 4, 2]);
       w.op(18 /* MUL */, [a, a], [b]);
       const c = w.activation('c', [1, 4, 4, 2]);
-      w.op(117 /* HARD_SWISH */, [b], [c]);
+      w.op(105 /* REVERSE_V2 */, [b], [c]);
       w.output(c);
     });
     expect(load).toThrow(UnsupportedOpError);
-    expect(load).toThrow(/tflite subgraph 0 operator 1: op MUL is not supported \(2 unsupported operators in all, also HARD_SWISH\)/);
+    expect(load).toThrow(/tflite subgraph 0 operator 1: op MUL is not supported \(2 unsupported operators in all, also REVERSE_V2\)/);
   });
 
   it('names custom ops and extended op codes', () => {

@@ -3,13 +3,25 @@
  * entry here (docs/adding-an-op.md). Clamps (relu, relu6, clip) are not here: they stay the IR's clamp kinds,
  * which compose with each other and run as the epilogue's `clamp` with uniform bounds.
  */
+import { elu } from './elu.ts';
+import { hardSigmoid } from './hard-sigmoid.ts';
+import { hardSwish } from './hard-swish.ts';
+import { leakyRelu } from './leaky-relu.ts';
 import { sigmoid } from './sigmoid.ts';
+import { softplus } from './softplus.ts';
+import { tanh } from './tanh.ts';
 import type { ActivationEntry, ActivationFunction } from './types.ts';
 
 export type { ActivationEntry, ActivationFunction } from './types.ts';
 
 export const ACTIVATION_FUNCTIONS: ReadonlyMap<string, ActivationEntry> = new Map<string, ActivationEntry>([
   [sigmoid.name, sigmoid],
+  [tanh.name, tanh],
+  [hardSigmoid.name, hardSigmoid],
+  [hardSwish.name, hardSwish],
+  [leakyRelu.name, leakyRelu],
+  [elu.name, elu],
+  [softplus.name, softplus],
 ]);
 
 export function activationEntry(name: string): ActivationEntry {

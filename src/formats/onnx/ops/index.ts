@@ -42,6 +42,12 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Sub,
   // Functions of the activation table (src/graph/activations/).
   Sigmoid: tableActivation('sigmoid'),
+  Tanh: tableActivation('tanh'),
+  HardSigmoid: tableActivation('hard-sigmoid'),
+  HardSwish: tableActivation('hard-swish'),
+  LeakyRelu: tableActivation('leaky-relu'),
+  Elu: tableActivation('elu'),
+  Softplus: tableActivation('softplus'),
 };
 
 /** Op types `loadOnnx` converts, sorted. */

@@ -4,7 +4,7 @@
  * supported ops in.
  */
 import type { TfliteOpEntry } from '../converter.ts';
-import { BuiltinOp, OptionsType } from '../schema.ts';
+import { BuiltinOp, OptionsType, leakyReluOptions } from '../schema.ts';
 import { activation } from './activation.ts';
 import { tableActivation } from './activation-function.ts';
 import { add } from './add.ts';
@@ -36,4 +36,8 @@ export const TFLITE_OPS: ReadonlyMap<number, TfliteOpEntry> = new Map<number, Tf
   [BuiltinOp.RELU_N1_TO_1, { convert: activation }],
   // Functions of the activation table (src/graph/activations/).
   [BuiltinOp.LOGISTIC, { convert: tableActivation('sigmoid') }],
+  [BuiltinOp.TANH, { convert: tableActivation('tanh') }],
+  [BuiltinOp.HARD_SWISH, { convert: tableActivation('hard-swish') }],
+  [BuiltinOp.LEAKY_RELU, { convert: tableActivation('leaky-relu', (op) => [leakyReluOptions(op.options).alpha]), options: OptionsType.LeakyReluOptions }],
+  [BuiltinOp.ELU, { convert: tableActivation('elu', () => [1]) }],
 ]);
