@@ -7,7 +7,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { epilogueFunction, epilogueKey } from '../../../shaders/common.ts';
+import { splitKReduceProgram } from '../../../shaders/conv-shared/split-k-reduce.ts';
 import { elementwiseProgram } from '../../../shaders/elementwise/wgsl.ts';
+import { linearSplitKProgram } from '../../../shaders/linear/wgsl.ts';
 import { onnxModel, runOnnx } from '../../../test/onnx-helpers.ts';
 import { TfliteWriter } from '../../../test/helpers/tflite-writer.ts';
 import { ONNX_SCHEMA, encodeModelProto, modelProtoType } from '../../formats/onnx/proto.ts';
@@ -52,6 +54,16 @@ describe('the activation table', () => {
     expect(code).toContain('v = 1.0 / (1.0 + exp(-v));');
     expect(elementwiseProgram('activation').key).toBe('elementwise/activation');
     expect(elementwiseProgram('activation', 'f32', fn).key).toBe('elementwise/activation/sigmoid');
+  });
+
+  it('kernels the software adapter never picks carry the function too: split-K reduce, split-K linear', () => {
+    const fn = activationFunction('leaky-relu', [0.25]);
+    const reduce = splitKReduceProgram({ residual: true, activation: false, fn });
+    expect(reduce.key).toBe('split-k-reduce/res/noact/leaky-relu(0.25)');
+    expect(reduce.code).toContain('v = select(0.25f * v, v, v >= vec4<f32>(0.0));');
+    const linear = linearSplitKProgram({ activation: false, fn, pooled: false });
+    expect(linear.key).toBe('linear-splitk/noact/leaky-relu(0.25)');
+    expect(linear.code).toContain('v = select(0.25f * v, v, v >= vec4<f32>(0.0));');
   });
 });
 
