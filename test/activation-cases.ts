@@ -41,4 +41,5 @@ export const TFLITE_ACTIVATION_CASES: readonly TfliteActivationCase[] = [
   { code: BuiltinOp.HARD_SWISH, fn: 'hard-swish', params: [] },
   { code: BuiltinOp.LEAKY_RELU, fn: 'leaky-relu', params: [0.2], options: { type: OptionsType.LeakyReluOptions, fields: [[0, 'float32', 0.2]] } },
   { code: BuiltinOp.ELU, fn: 'elu', params: [1] },
+  { code: BuiltinOp.GELU, fn: 'gelu-tanh', params: [], options: { type: OptionsType.GeluOptions, fields: [[0, 'bool', true]] } },
 ];

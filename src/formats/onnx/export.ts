@@ -135,7 +135,10 @@ class Exporter {
       }
       case 'function': {
         const entry = activationEntry(a.name);
-        const attrs = Object.fromEntries(entry.params.map((p, i) => [p, attr.float(a.params[i])]));
+        const attrs = Object.fromEntries([
+          ...entry.params.map((p, i) => [p, attr.float(a.params[i])] as const),
+          ...Object.entries(entry.onnxStringAttrs ?? {}).map(([k, v]) => [k, attr.string(v)] as const),
+        ]);
         return this.emit(entry.onnxOp, [x], attrs, nodeName, outputBase);
       }
     }

@@ -60,6 +60,7 @@ export const BuiltinOp = {
   LEAKY_RELU: 98,
   ELU: 111,
   HARD_SWISH: 117,
+  GELU: 150,
 } as const;
 
 /** `BuiltinOperator` names by code, for messages. */
@@ -105,6 +106,7 @@ export const OptionsType = {
   QuantizeOptions: 89,
   // Options of activation-table operators.
   LeakyReluOptions: 75,
+  GeluOptions: 116,
 } as const;
 
 /** `Padding`. */
@@ -364,6 +366,11 @@ export function softmaxOptions(t: Table | null): { beta: number } {
 /** `LeakyReluOptions`: alpha 0 (the schema's default). */
 export function leakyReluOptions(t: Table | null): { alpha: number } {
   return { alpha: t?.float32(0, 'alpha') ?? 0 };
+}
+
+/** `GeluOptions`: approximate false. */
+export function geluOptions(t: Table | null): { approximate: boolean } {
+  return { approximate: t?.bool(0, 'approximate') ?? false };
 }
 
 /** `ReducerOptions`: keep_dims 0. */

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
+import { UnsupportedOpError } from '../../errors.ts';
 import { epilogueFunction, epilogueKey } from '../../../shaders/common.ts';
 import { splitKReduceProgram } from '../../../shaders/conv-shared/split-k-reduce.ts';
 import { elementwiseProgram } from '../../../shaders/elementwise/wgsl.ts';
@@ -17,6 +18,7 @@ import { attr, makeNode } from '../../formats/onnx/index.ts';
 import { CONVERTERS } from '../../formats/onnx/ops/index.ts';
 import { loadTflite } from '../../formats/tflite/index.ts';
 import { TFLITE_OPS } from '../../formats/tflite/ops/index.ts';
+import { BuiltinOp, OptionsType } from '../../formats/tflite/schema.ts';
 import { runGraphReference } from '../../reference/run-graph.ts';
 import { GraphBuilder } from '../builder.ts';
 import { optimizeGraph } from '../passes/index.ts';
@@ -103,11 +105,16 @@ describe('ONNX converters', () => {
     it(`${e.onnxOp} (defaults, and every attribute set)`, () => {
       const variants: (readonly number[])[] = [e.defaults, ...(e.params.length ? [e.defaults.map((d) => d * 0.75 + 0.125)] : [])];
       for (const params of variants) {
-        const attrs = Object.fromEntries(e.params.map((p, i) => [p, attr.float(params[i])]));
-        const node = makeNode(e.onnxOp, ['x'], ['y'], params === e.defaults ? {} : attrs);
-        const { outputs } = runOnnx(onnxModel({ opset: 14, nodes: [node], inputs: [['x', [2, 3, 4]]], outputs: [['y', null]] }), [INPUT]);
+        const strings = Object.fromEntries(Object.entries(e.onnxStringAttrs ?? {}).map(([k, v]) => [k, attr.string(v)]));
+        const attrs = { ...strings, ...Object.fromEntries(e.params.map((p, i) => [p, attr.float(params[i])])) };
+        const node = makeNode(e.onnxOp, ['x'], ['y'], params === e.defaults ? strings : attrs);
+        const { outputs } = runOnnx(onnxModel({ opset: 20, nodes: [node], inputs: [['x', [2, 3, 4]]], outputs: [['y', null]] }), [INPUT]);
         const p = params.map(Math.fround);
         expect(Array.from(outputs[0])).toEqual(Array.from(INPUT, (v) => Math.fround(e.reference(v, p))));
+      }
+      for (const [k, v] of Object.entries(e.onnxStringAttrs ?? {})) {
+        const other = onnxModel({ opset: 20, nodes: [makeNode(e.onnxOp, ['x'], ['y'], { [k]: attr.string(`not-${v}`) })], inputs: [['x', [2, 3, 4]]], outputs: [['y', null]] });
+        expect(() => runOnnx(other, [INPUT])).toThrow(UnsupportedOpError);
       }
     });
   }
@@ -126,6 +133,19 @@ describe('TFLite converters', () => {
       expect(act?.op === 'activation' && act.attrs.activation).toEqual(functionActivation(fn, params));
     });
   }
+});
+
+describe('TFLite GELU', () => {
+  it('the erf form (approximate false) is a typed one-line error', () => {
+    const w = new TfliteWriter();
+    const x = w.input('x', [1, 2, 3, 4]);
+    const y = w.activation('y', [1, 2, 3, 4]);
+    w.op(BuiltinOp.GELU, [x], [y], { type: OptionsType.GeluOptions, fields: [[0, 'bool', false]] });
+    w.output(y);
+    const bytes = w.build();
+    expect(() => loadTflite(bytes)).toThrow(UnsupportedOpError);
+    expect(() => loadTflite(bytes)).toThrow(/GELU with approximate = false \(the erf form\) is not supported/);
+  });
 });
 
 const NODE_TESTS = '/usr/share/libonnx-testdata/data/node';

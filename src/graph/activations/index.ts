@@ -4,6 +4,7 @@
  * which compose with each other and run as the epilogue's `clamp` with uniform bounds.
  */
 import { elu } from './elu.ts';
+import { geluTanh } from './gelu-tanh.ts';
 import { hardSigmoid } from './hard-sigmoid.ts';
 import { hardSwish } from './hard-swish.ts';
 import { leakyRelu } from './leaky-relu.ts';
@@ -22,6 +23,7 @@ export const ACTIVATION_FUNCTIONS: ReadonlyMap<string, ActivationEntry> = new Ma
   [leakyRelu.name, leakyRelu],
   [elu.name, elu],
   [softplus.name, softplus],
+  [geluTanh.name, geluTanh],
 ]);
 
 export function activationEntry(name: string): ActivationEntry {

@@ -22,6 +22,11 @@ export interface ActivationEntry {
   readonly defaults: readonly number[];
   /** The ONNX op that computes exactly this (the graph exporter writes it), with `params` as its attributes. */
   readonly onnxOp: string;
+  /**
+   * String attributes the ONNX op must carry with exactly these values (Gelu's `approximate: 'tanh'`); the
+   * converter refuses other values, the exporter writes them.
+   */
+  readonly onnxStringAttrs?: Readonly<Record<string, string>>;
   /** The CPU reference, one value at a time (f64 arithmetic; the caller stores f32). */
   reference(x: number, params: readonly number[]): number;
   /**

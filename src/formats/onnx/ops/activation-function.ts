@@ -10,6 +10,10 @@ export function tableActivation(name: string): Converter {
   const entry = activationEntry(name);
   return (ctx) => {
     const x = ctx.runtime(0, 'input X');
+    for (const [attr, want] of Object.entries(entry.onnxStringAttrs ?? {})) {
+      const got = ctx.attrString(attr, '');
+      if (got !== want) throw ctx.unsupported(`${attr} '${got}' is not supported (only '${want}')`);
+    }
     const params = entry.params.map((p, i) => ctx.attrFloat(p, entry.defaults[i]));
     if (!params.every(Number.isFinite)) throw ctx.unsupported(`non-finite ${entry.params.join(' / ')} are not supported`);
     ctx.runtimeOut(ctx.b.activation(x.id, functionActivation(name, params), ctx.name), x.dims);

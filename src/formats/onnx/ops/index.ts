@@ -48,6 +48,7 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   LeakyRelu: tableActivation('leaky-relu'),
   Elu: tableActivation('elu'),
   Softplus: tableActivation('softplus'),
+  Gelu: tableActivation('gelu-tanh'),
 };
 
 /** Op types `loadOnnx` converts, sorted. */

@@ -11,6 +11,7 @@ import { add } from './add.ts';
 import { alias } from './alias.ts';
 import { conv2d, depthwiseConv2d } from './conv.ts';
 import { fullyConnected } from './fully-connected.ts';
+import { gelu } from './gelu.ts';
 import { mean } from './mean.ts';
 import { pad } from './pad.ts';
 import { averagePool2d, maxPool2d } from './pool.ts';
@@ -40,4 +41,5 @@ export const TFLITE_OPS: ReadonlyMap<number, TfliteOpEntry> = new Map<number, Tf
   [BuiltinOp.HARD_SWISH, { convert: tableActivation('hard-swish') }],
   [BuiltinOp.LEAKY_RELU, { convert: tableActivation('leaky-relu', (op) => [leakyReluOptions(op.options).alpha]), options: OptionsType.LeakyReluOptions }],
   [BuiltinOp.ELU, { convert: tableActivation('elu', () => [1]) }],
+  [BuiltinOp.GELU, { convert: gelu, options: OptionsType.GeluOptions }],
 ]);
