@@ -7,6 +7,9 @@
  * the CPU.
  */
 
+import type { ActivationFunction } from '../src/graph/activations/index.ts';
+import { activationFunctionKey, activationFunctionWgsl } from '../src/graph/activations/index.ts';
+import type { Activation } from '../src/graph/ir.ts';
 import type { UniformField } from './uniforms.ts';
 import { uniformBlock } from './uniforms.ts';
 
@@ -214,17 +217,43 @@ export function unroll2(a: number, b: number, body: (i: number, j: number) => st
 }
 
 /**
+ * The activation variant of a fused epilogue: `activation` is the clamp (bounds in the uniforms `actMin`,
+ * `actMax`), `fn` a function of the activation table, compiled in with its parameters. An IR activation sets
+ * one of them at most.
+ */
+export interface EpilogueActivation {
+  readonly activation: boolean;
+  readonly fn?: ActivationFunction;
+}
+
+export function epilogueActivation(a: Activation): EpilogueActivation {
+  if (a.kind === 'function') return { activation: false, fn: { name: a.name, params: a.params } };
+  return { activation: a.kind !== 'none' };
+}
+
+/** The activation part of a program key: `act` / `noact` (the clamp), then `/<function>(<params>)` if any. */
+export function epilogueKey(v: EpilogueActivation): string {
+  return `${v.activation ? 'act' : 'noact'}${v.fn ? `/${activationFunctionKey(v.fn)}` : ''}`;
+}
+
+/** WGSL statement applying the epilogue's activation to the `vec4<f32>` variable `name` ('' for none). */
+export function epilogueActivationStatement(v: EpilogueActivation, name: string): string {
+  if (v.fn) return `  ${name} = ${activationFunctionWgsl(v.fn, name)};`;
+  return v.activation ? `  ${name} = clamp(${name}, vec4<f32>(params.actMin), vec4<f32>(params.actMax));` : '';
+}
+
+/**
  * `epilogue(v, o)`: the fused tail of every convolution: optional residual add (`load_residual(o)`), then the
- * clamp. Kernels call it with the bias already added.
+ * clamp or the table function. Kernels call it with the bias already added.
  *
  * The clamp is a compile-time variant: a uniform flag measured slower (figures: docs/decisions/epilogue-clamp.md).
  */
-export function epilogueFunction(v: { readonly residual: boolean; readonly activation: boolean }): string {
+export function epilogueFunction(v: { readonly residual: boolean } & EpilogueActivation): string {
   return [
     'fn epilogue(acc: vec4<f32>, o: u32) -> vec4<f32> {',
     '  var v = acc;',
     v.residual ? '  v += load_residual(o);' : '',
-    v.activation ? '  v = clamp(v, vec4<f32>(params.actMin), vec4<f32>(params.actMax));' : '',
+    epilogueActivationStatement(v, 'v'),
     '  return v;',
     '}',
   ]

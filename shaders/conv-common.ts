@@ -5,6 +5,7 @@ import type { BufferRef } from '../src/runtime/step.ts';
 import { activationUniforms, constant, packedConstant, tensor } from '../src/runtime/step.ts';
 import type { StoragePrecision } from './common.ts';
 import type { NodeView } from './family.ts';
+import { epilogueActivation } from './common.ts';
 
 /** Pieces every convolution family shares: which convs are which, their common figures and bindings. */
 
@@ -34,7 +35,7 @@ export function convFigures({ node, inShape, outShape }: NodeView<Conv2dNode>) {
   return {
     a, n, inC, inH, inW, outC, outH, outW, kh, kw,
     residual: node.inputs.length > 1,
-    activation: a.activation.kind !== 'none',
+    ...epilogueActivation(a.activation),
     act: activationUniforms(a.activation),
     bias: packBias(a.bias, outC),
     macs: n * outH * outW * outC * (inC / a.groups) * kh * kw,

@@ -7,13 +7,16 @@
 import type { StoragePrecision } from '../shaders/common.ts';
 import type { Activation, Graph, NearestRounding, ResizeCoordinates, Shape4, TensorId } from '../src/graph/ir.ts';
 import { NO_ACTIVATION, RELU, RELU6, elementCount } from '../src/graph/ir.ts';
+import { activationEntry, functionActivation } from '../src/graph/activations/index.ts';
 import { GraphBuilder } from '../src/graph/builder.ts';
+import { ACTIVATION_CASES } from './activation-cases.ts';
 import { bottleneck, invertedResidual, mobilenetV2, randomParams, resnet } from '../src/models/index.ts';
 import { Rng } from '../src/util/random.ts';
 import { TILE_CASES, type TileCase } from './tile-cases.ts';
 import { BINARY_CASES, buildBinaryCase, type BinaryCase, type SqueezeExciteCase } from './binary-cases.ts';
 
-export type ActivationName = 'none' | 'relu' | 'relu6';
+/** A clamp, or `fn:<name>` for a function of the activation table at its default parameters. */
+export type ActivationName = 'none' | 'relu' | 'relu6' | `fn:${string}`;
 
 export interface ConvCase {
   readonly kind: 'conv';
@@ -218,7 +221,15 @@ export interface BuiltCase {
   readonly inputs: Float32Array[];
 }
 
-const ACTIVATIONS: Record<ActivationName, Activation> = { none: NO_ACTIVATION, relu: RELU, relu6: RELU6 };
+const CLAMPS: Record<string, Activation> = { none: NO_ACTIVATION, relu: RELU, relu6: RELU6 };
+
+function activationOf(name: ActivationName): Activation {
+  if (name.startsWith('fn:')) {
+    const fn = name.slice(3);
+    return functionActivation(fn, activationEntry(fn).defaults);
+  }
+  return CLAMPS[name];
+}
 
 export function describeCase(c: GpuCase): string {
   const { kind, seed: _seed, ...rest } = c;
@@ -263,7 +274,7 @@ export function buildCase(c: GpuCase): BuiltCase {
         });
       }
       if (c.residual) y = b.add(y, input('residual', b.shape(y)));
-      if (c.activation !== 'none') y = b.activation(y, ACTIVATIONS[c.activation]);
+      if (c.activation !== 'none') y = b.activation(y, activationOf(c.activation));
       b.output(y);
       break;
     }
@@ -291,11 +302,11 @@ export function buildCase(c: GpuCase): BuiltCase {
       break;
     case 'add': {
       const shape: Shape4 = [c.n, c.c, c.h, c.w];
-      b.output(b.add(input('a', shape), input('b', shape), 'add', ACTIVATIONS[c.activation ?? 'none']));
+      b.output(b.add(input('a', shape), input('b', shape), 'add', activationOf(c.activation ?? 'none')));
       break;
     }
     case 'activation':
-      b.output(b.activation(input('x', [c.n, c.c, c.h, c.w], -8, 8), ACTIVATIONS[c.activation ?? 'relu6']));
+      b.output(b.activation(input('x', [c.n, c.c, c.h, c.w], -8, 8), activationOf(c.activation ?? 'relu6')));
       break;
     case 'batchNorm':
       b.output(
@@ -318,7 +329,7 @@ export function buildCase(c: GpuCase): BuiltCase {
           outFeatures: c.outF,
           weight: rng.fill(c.outF * c.inF, -bound, bound),
           bias: rng.fill(c.outF, -0.5, 0.5),
-          activation: ACTIVATIONS[c.activation],
+          activation: activationOf(c.activation),
         }),
       );
       break;
@@ -328,7 +339,7 @@ export function buildCase(c: GpuCase): BuiltCase {
       const bound = Math.sqrt(3 / c.c);
       const weight = rng.fill(c.outF * c.c, -bound, bound);
       const bias = c.bias ? rng.fill(c.outF, -0.5, 0.5) : null;
-      const activation = ACTIVATIONS[c.activation];
+      const activation = activationOf(c.activation);
       const via = c.via ?? 'flatten';
       if (via === 'tflite') {
         const pooled = b.avgPool(x, { kernel: [c.h, c.w], stride: 1 });
@@ -363,7 +374,7 @@ export function buildCase(c: GpuCase): BuiltCase {
       b.output(b.pad(input('x', c.shape), { pads: c.pads, value: c.value }));
       break;
     case 'broadcastAdd':
-      b.output(b.add(input('a', c.a), input('b', c.b), 'add', ACTIVATIONS[c.activation ?? 'none']));
+      b.output(b.add(input('a', c.a), input('b', c.b), 'add', activationOf(c.activation ?? 'none')));
       break;
     case 'softmaxAxes':
       b.output(b.softmax(input('x', c.shape, -6, 6), 'softmax', [c.axes[0], c.axes[1]]));
@@ -586,6 +597,8 @@ export const KERNEL_CASES: readonly GpuCase[] = [
   { kind: 'reduce', shape: [1, 9, 4, 4], op: 'mean', over: 'hw' },
   { kind: 'reduce', shape: [2, 7, 5, 3], op: 'mean', over: 'c' },
   { kind: 'reduce', shape: [1, 12, 3, 4], op: 'max', over: 'c' },
+  // Every function of the activation table: standalone and fused into each epilogue.
+  ...ACTIVATION_CASES,
 ];
 
 /** Block cases: every variant of both residual designs. */

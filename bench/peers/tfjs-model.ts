@@ -61,6 +61,8 @@ function splitActivation(a: Activation): { fused: FusedActivation; clamp: [numbe
       return { fused: 'relu6', clamp: null };
     case 'clip':
       return { fused: 'linear', clamp: [a.min, a.max] };
+    case 'function':
+      throw new Error(`tfjs-model: activation function ${a.name} is not supported`);
   }
 }
 
@@ -74,6 +76,8 @@ function applyActivation(x: tf.Tensor, a: Activation): tf.Tensor {
       return tf.relu6(x);
     case 'clip':
       return tf.clipByValue(x, a.min, a.max);
+    case 'function':
+      throw new Error(`tfjs-model: activation function ${a.name} is not supported`);
   }
 }
 

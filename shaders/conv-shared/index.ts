@@ -2,7 +2,7 @@ import type { Conv2dNode } from '../../src/graph/ir.ts';
 import type { BufferRef } from '../../src/runtime/step.ts';
 import { constant, packedConstant, tensor } from '../../src/runtime/step.ts';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
-import { ceilDiv } from '../common.ts';
+import { ceilDiv, epilogueActivation } from '../common.ts';
 import { c4, convBuffers, convFigures, denseWeights, isDenseConv, isPointwiseConv } from '../conv-common.ts';
 import type { KernelFamily, NodeView } from '../family.ts';
 import { countIn } from '../tiles.ts';
@@ -73,7 +73,7 @@ export const convSharedFamily: KernelFamily<Conv2dNode, ConvSharedTile> = {
     const split = splitKSlices(sharedConvGeometry(t, view.inShape, view.outShape, a).K, t.splitK ?? 1).slices > 1;
     return convSharedProgram({
       kernelH: a.kernel[0], kernelW: a.kernel[1], pixelsPerThread: t.pixelsPerThread, vec4sPerThread: t.vec4sPerThread,
-      ...(split ? { residual: false, activation: false, splitK: true } : { residual: view.node.inputs.length > 1, activation: a.activation.kind !== 'none' }),
+      ...(split ? { residual: false, activation: false, splitK: true } : { residual: view.node.inputs.length > 1, ...epilogueActivation(a.activation) }),
     }, precision);
   },
   launch(view, t, precision) {
@@ -106,7 +106,7 @@ export const convSharedFamily: KernelFamily<Conv2dNode, ConvSharedTile> = {
       },
       {
         kind,
-        program: splitKReduceProgram({ residual: f.residual, activation: f.activation }, precision),
+        program: splitKReduceProgram({ residual: f.residual, activation: f.activation, fn: f.fn }, precision),
         uniforms: uniformValues(SPLIT_K_REDUCE_UNIFORMS, { total, outC4: c4(f.outC), slices, ...f.act }),
         workgroups: ceilDiv(total, 64),
         buffers: {

@@ -1,6 +1,7 @@
+import type { ActivationFunction } from '../../src/graph/activations/index.ts';
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelBinding, KernelProgram, StoragePrecision } from '../common.ts';
-import { ACTIVATION_UNIFORMS, WORKGROUP_SIZE, bindingDecls, entryPoint, epilogueFunction, finishProgram, uniformStruct } from '../common.ts';
+import { ACTIVATION_UNIFORMS, WORKGROUP_SIZE, bindingDecls, entryPoint, epilogueFunction, epilogueKey, finishProgram, uniformStruct } from '../common.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
 
 /**
@@ -12,6 +13,8 @@ import { joinUniforms, uniformBlock } from '../uniforms.ts';
 export interface SplitKReduceVariant {
   readonly residual: boolean;
   readonly activation: boolean;
+  /** A table activation function instead of the clamp (`EpilogueActivation`). */
+  readonly fn?: ActivationFunction;
 }
 
 export const SPLIT_K_REDUCE_UNIFORMS = joinUniforms(uniformBlock({
@@ -52,7 +55,7 @@ ${epilogueFunction(v)}
 `;
   return finishProgram({
     name: 'split-k-reduce',
-    key: `split-k-reduce/${v.residual ? 'res' : 'nores'}/${v.activation ? 'act' : 'noact'}`,
+    key: `split-k-reduce/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
     code,
     bindings,
     uniforms: SPLIT_K_REDUCE_UNIFORMS.fields,

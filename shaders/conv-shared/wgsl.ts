@@ -1,7 +1,8 @@
+import type { ActivationFunction } from '../../src/graph/activations/index.ts';
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import type { KernelBinding } from '../common.ts';
-import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, epilogueFunction, finishProgram, uniformStruct, unroll, unroll2 } from '../common.ts';
+import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, epilogueFunction, epilogueKey, finishProgram, uniformStruct, unroll, unroll2 } from '../common.ts';
 import { convSharedTileProblem } from './limits.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
 
@@ -34,6 +35,8 @@ export interface ConvSharedVariant {
   readonly vec4sPerThread: number;
   readonly residual: boolean;
   readonly activation: boolean;
+  /** A table activation function instead of the clamp (`EpilogueActivation`). */
+  readonly fn?: ActivationFunction;
   /**
    * Write f32 partial sums of one K slice per workgroup instead of finished outputs (see above). The epilogue
    * then belongs to the reduce launch: `residual` and `activation` must be false.
@@ -92,7 +95,7 @@ export function convSharedProgram(v: ConvSharedVariant, precision: StoragePrecis
   const V = v.vec4sPerThread;
   if (convSharedTileProblem(v) !== null) throw new Error(`conv-shared: unsupported tile ${P} pixels x ${V} vec4s per invocation`);
   const splitK = v.splitK === true;
-  if (splitK && (v.residual || v.activation)) throw new Error('conv-shared: the split-K variant leaves residual and activation to its reduce launch');
+  if (splitK && (v.residual || v.activation || v.fn)) throw new Error('conv-shared: the split-K variant leaves residual and activation to its reduce launch');
   const BM = GRID * P;
   const BN = GRID * V;
   // Each invocation loads `aLoads` input vec4s and `bLoads` weight vec4s per step.
@@ -210,7 +213,7 @@ fn loadInput(row: Row, k: u32) -> vec4<f32> {
 
 ${splitK ? '' : epilogueFunction(v)}
 `;
-  const tail = splitK ? 'split-k' : `${v.residual ? 'res' : 'nores'}/${v.activation ? 'act' : 'noact'}`;
+  const tail = splitK ? 'split-k' : `${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`;
   return finishProgram({
     name: 'conv-shared',
     key: `conv-shared/k${v.kernelH}x${v.kernelW}/p${P}v${V}/${tail}`,

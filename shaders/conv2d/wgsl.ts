@@ -1,3 +1,4 @@
+import type { ActivationFunction } from '../../src/graph/activations/index.ts';
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
@@ -8,7 +9,7 @@ import {
   bindingDecls,
   convBindings,
   entryPoint,
-  epilogueFunction,
+  epilogueFunction, epilogueKey,
   finishProgram,
   uniformStruct,
   unroll,
@@ -32,6 +33,8 @@ export interface Conv2dVariant {
   readonly vec4sPerThread: number;
   readonly residual: boolean;
   readonly activation: boolean;
+  /** A table activation function instead of the clamp (`EpilogueActivation`). */
+  readonly fn?: ActivationFunction;
 }
 
 export const CONV2D_UNIFORMS = joinUniforms(uniformBlock({
@@ -106,7 +109,7 @@ ${epilogueFunction(v)}
 `;
   return finishProgram({
     name: 'conv2d',
-    key: `conv2d/k${v.kernelH}x${v.kernelW}/p${P}v${V}/${v.residual ? 'res' : 'nores'}/${v.activation ? 'act' : 'noact'}`,
+    key: `conv2d/k${v.kernelH}x${v.kernelW}/p${P}v${V}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
     code,
     bindings,
     uniforms: CONV2D_UNIFORMS.fields,

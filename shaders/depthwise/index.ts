@@ -1,7 +1,7 @@
 import type { Conv2dNode } from '../../src/graph/ir.ts';
 import { depthwisePacking } from '../../src/runtime/pack-weights.ts';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
-import { ceilDiv } from '../common.ts';
+import { ceilDiv, epilogueActivation } from '../common.ts';
 import { c4, convBuffers, convFigures, isDepthwiseConv } from '../conv-common.ts';
 import { countIn } from '../tiles.ts';
 import type { KernelFamily, NodeView } from '../family.ts';
@@ -37,7 +37,7 @@ export const depthwiseFamily: KernelFamily<Conv2dNode, DepthwiseTile> = {
   },
   program({ node }, t, precision: StoragePrecision): KernelProgram {
     const a = node.attrs;
-    const common = { kernelH: a.kernel[0], kernelW: a.kernel[1], pixelsPerThread: t.pixelsPerThread, residual: node.inputs.length > 1, activation: a.activation.kind !== 'none' };
+    const common = { kernelH: a.kernel[0], kernelW: a.kernel[1], pixelsPerThread: t.pixelsPerThread, residual: node.inputs.length > 1, ...epilogueActivation(a.activation) };
     return t.rows !== false && a.dilation[0] === 1 && a.dilation[1] === 1
       ? depthwiseRowsProgram({ ...common, strideY: a.stride[0], strideX: a.stride[1] }, precision)
       : depthwiseConvProgram(common, precision);

@@ -1,3 +1,4 @@
+import type { ActivationFunction } from '../../src/graph/activations/index.ts';
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
@@ -8,7 +9,7 @@ import {
   bindingDecls,
   convBindings,
   entryPoint,
-  epilogueFunction,
+  epilogueFunction, epilogueKey,
   finishProgram,
   uniformStruct,
   unroll,
@@ -25,6 +26,8 @@ export interface DepthwiseVariant {
   readonly pixelsPerThread: number;
   readonly residual: boolean;
   readonly activation: boolean;
+  /** A table activation function instead of the clamp (`EpilogueActivation`). */
+  readonly fn?: ActivationFunction;
 }
 
 export const DEPTHWISE_UNIFORMS = joinUniforms(uniformBlock({
@@ -75,7 +78,7 @@ ${epilogueFunction(v)}
 `;
   return finishProgram({
     name: 'depthwise',
-    key: `depthwise/k${v.kernelH}x${v.kernelW}/p${P}/${v.residual ? 'res' : 'nores'}/${v.activation ? 'act' : 'noact'}`,
+    key: `depthwise/k${v.kernelH}x${v.kernelW}/p${P}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
     code,
     bindings,
     uniforms: DEPTHWISE_UNIFORMS.fields,
@@ -96,6 +99,8 @@ export interface DepthwiseRowsVariant {
   readonly pixelsPerThread: number;
   readonly residual: boolean;
   readonly activation: boolean;
+  /** A table activation function instead of the clamp (`EpilogueActivation`). */
+  readonly fn?: ActivationFunction;
 }
 
 export function depthwiseRowsProgram(v: DepthwiseRowsVariant, precision: StoragePrecision = 'f32'): KernelProgram {
@@ -138,7 +143,7 @@ ${epilogueFunction(v)}
 `;
   return finishProgram({
     name: 'depthwise',
-    key: `depthwise-rows/k${v.kernelH}x${v.kernelW}/s${v.strideY}x${v.strideX}/p${P}/${v.residual ? 'res' : 'nores'}/${v.activation ? 'act' : 'noact'}`,
+    key: `depthwise-rows/k${v.kernelH}x${v.kernelW}/s${v.strideY}x${v.strideX}/p${P}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
     code,
     bindings,
     uniforms: DEPTHWISE_UNIFORMS.fields,

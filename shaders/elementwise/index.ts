@@ -1,7 +1,7 @@
 import type { ActivationNode, AddNode } from '../../src/graph/ir.ts';
 import { c4 } from '../../src/runtime/pack-weights.ts';
 import { activationUniforms, tensor } from '../../src/runtime/step.ts';
-import { ceilDiv } from '../common.ts';
+import { ceilDiv, epilogueActivation } from '../common.ts';
 import type { FixedKernelFamily, NodeView } from '../family.ts';
 import { NO_VARIANTS } from '../family.ts';
 import { uniformValues } from '../uniforms.ts';
@@ -16,7 +16,7 @@ export const elementwiseFamily: FixedKernelFamily<AddNode | ActivationNode> = {
   supports: (view): view is NodeView<AddNode | ActivationNode> => (view.node.op === 'add' || view.node.op === 'activation') && sameShapes(view),
   variants: () => NO_VARIANTS,
   check: () => null,
-  program: ({ node }, _, precision) => elementwiseProgram(node.op, precision),
+  program: ({ node }, _, precision) => elementwiseProgram(node.op, precision, epilogueActivation(node.attrs.activation).fn),
   launch(view, _, precision) {
     const { node } = view;
     const [n, c, h, w] = view.outShape;
@@ -38,7 +38,7 @@ export const broadcastAddFamily: FixedKernelFamily<AddNode> = {
   supports: (view): view is NodeView<AddNode> => view.node.op === 'add',
   variants: () => NO_VARIANTS,
   check: () => null,
-  program: (_view, _, precision) => broadcastAddProgram(precision),
+  program: ({ node }, _, precision) => broadcastAddProgram(precision, epilogueActivation(node.attrs.activation).fn),
   launch(view, _, precision) {
     const { node } = view;
     const [aN, aC, aH, aW] = view.inShapes[0];

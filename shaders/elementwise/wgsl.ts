@@ -1,6 +1,8 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+import type { ActivationFunction } from '../../src/graph/activations/index.ts';
+import { activationFunctionKey } from '../../src/graph/activations/index.ts';
 import type { KernelBinding, KernelProgram, StoragePrecision } from '../common.ts';
-import { ACTIVATION_UNIFORMS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, nhwc4Coordinates, uniformStruct } from '../common.ts';
+import { ACTIVATION_UNIFORMS, WORKGROUP_SIZE, bindingDecls, entryPoint, epilogueActivationStatement, finishProgram, nhwc4Coordinates, uniformStruct } from '../common.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
 
 /**
@@ -11,7 +13,17 @@ export const ELEMENTWISE_UNIFORMS = joinUniforms(uniformBlock({
   total: 'u32',
 }), ACTIVATION_UNIFORMS);
 
-export function elementwiseProgram(kind: 'add' | 'activation', precision: StoragePrecision = 'f32'): KernelProgram {
+/** `v` clamped to the uniform bounds (the clamp kinds and none), or with table function `fn` applied. */
+function activated(v: string, fn: ActivationFunction | undefined): string {
+  return fn ? `  var r = ${v};\n${epilogueActivationStatement({ activation: false, fn }, 'r')}\n  store_dst(flat, r);` : `  store_dst(flat, clamp(${v}, vec4<f32>(params.actMin), vec4<f32>(params.actMax)));`;
+}
+
+/** The key suffix of a table function (none for the clamp kinds, whose keys stay as they were). */
+function fnKey(fn: ActivationFunction | undefined): string {
+  return fn ? `/${activationFunctionKey(fn)}` : '';
+}
+
+export function elementwiseProgram(kind: 'add' | 'activation', precision: StoragePrecision = 'f32', fn?: ActivationFunction): KernelProgram {
   const isAdd = kind === 'add';
   const bindings: KernelBinding[] = [
     { name: 'a', kind: 'read' },
@@ -30,10 +42,10 @@ ${entryPoint(WORKGROUP_SIZE)}
 #else
   let v = load_a(flat);
 #endif
-  store_dst(flat, clamp(v, vec4<f32>(params.actMin), vec4<f32>(params.actMax)));
+${activated('v', fn)}
 }
 `;
-  return finishProgram({ name: kind, key: `elementwise/${kind}`, code, bindings, uniforms: ELEMENTWISE_UNIFORMS.fields, workgroupSize: WORKGROUP_SIZE }, precision);
+  return finishProgram({ name: kind, key: `elementwise/${kind}${fnKey(fn)}`, code, bindings, uniforms: ELEMENTWISE_UNIFORMS.fields, workgroupSize: WORKGROUP_SIZE }, precision);
 }
 
 /**
@@ -56,7 +68,7 @@ export const BROADCAST_ADD_UNIFORMS = joinUniforms(uniformBlock({
   bW: 'u32',
 }), ACTIVATION_UNIFORMS);
 
-export function broadcastAddProgram(precision: StoragePrecision = 'f32'): KernelProgram {
+export function broadcastAddProgram(precision: StoragePrecision = 'f32', fn?: ActivationFunction): KernelProgram {
   const bindings: KernelBinding[] = [
     { name: 'a', kind: 'read' },
     { name: 'b', kind: 'read' },
@@ -79,12 +91,12 @@ ${nhwc4Coordinates({ c4: 'outC4', w: 'outW', h: 'outH' })}
   if (params.aC == 1u) { va = vec4<f32>(va.x); }
   var vb = load_b(operandIndex(n, y, x, c4, params.bN, params.bC, params.bH, params.bW));
   if (params.bC == 1u) { vb = vec4<f32>(vb.x); }
-  store_dst(flat, clamp(va + vb, vec4<f32>(params.actMin), vec4<f32>(params.actMax)));
+${activated('va + vb', fn)}
 }
 `;
   return finishProgram({
     name: 'broadcastAdd',
-    key: 'elementwise/broadcast-add',
+    key: `elementwise/broadcast-add${fnKey(fn)}`,
     code,
     bindings,
     uniforms: BROADCAST_ADD_UNIFORMS.fields,

@@ -2,7 +2,7 @@ import type { LinearNode } from '../../src/graph/ir.ts';
 import { denseConvPacking, linearRowsPacking, packBias } from '../../src/runtime/pack-weights.ts';
 import { activationUniforms } from '../../src/runtime/step.ts';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
-import { ceilDiv } from '../common.ts';
+import { ceilDiv, epilogueActivation } from '../common.ts';
 import { c4, convBuffers } from '../conv-common.ts';
 import type { KernelFamily, NodeView } from '../family.ts';
 import { POINTWISE_UNIFORMS, pointwiseConvProgram } from '../pointwise/wgsl.ts';
@@ -31,7 +31,7 @@ function figures({ node, inShape }: NodeView<LinearNode>) {
   const outC = node.attrs.outFeatures;
   return {
     n, inC, outC, spatial: h * w,
-    activation: node.attrs.activation.kind !== 'none',
+    ...epilogueActivation(node.attrs.activation),
     act: activationUniforms(node.attrs.activation),
     bias: packBias(node.attrs.bias, outC),
     macs: n * inC * outC,
@@ -56,15 +56,15 @@ export const linearFamily: KernelFamily<LinearNode, LinearTile> = {
       : `pooled tile ${String(t.rowsPerThread)} rows x ${String(t.vec4sPerThread)} vec4s is not implemented`;
   },
   program(view, t, precision: StoragePrecision): KernelProgram {
-    const activation = view.node.attrs.activation.kind !== 'none';
+    const act = epilogueActivation(view.node.attrs.activation);
     const outC4 = c4(view.node.attrs.outFeatures);
     switch (t.kernel) {
       case 'splitK':
-        return linearSplitKProgram({ activation, pooled: isPooledLinear(view) }, precision);
+        return linearSplitKProgram({ ...act, pooled: isPooledLinear(view) }, precision);
       case 'pooled':
-        return linearPooledProgram({ activation, rowsPerThread: t.rowsPerThread, vec4sPerThread: Math.min(t.vec4sPerThread, outC4) }, precision);
+        return linearPooledProgram({ ...act, rowsPerThread: t.rowsPerThread, vec4sPerThread: Math.min(t.vec4sPerThread, outC4) }, precision);
       case 'register':
-        return pointwiseConvProgram({ pixelsPerThread: t.pixelsPerThread, vec4sPerThread: Math.min(t.vec4sPerThread, outC4), strided: false, residual: false, activation }, precision);
+        return pointwiseConvProgram({ pixelsPerThread: t.pixelsPerThread, vec4sPerThread: Math.min(t.vec4sPerThread, outC4), strided: false, residual: false, ...act }, precision);
     }
   },
   launch(view, t, precision) {

@@ -1,6 +1,7 @@
+import type { ActivationFunction } from '../../src/graph/activations/index.ts';
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
-import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, epilogueFunction, finishProgram, uniformStruct, unroll, unroll2 } from '../common.ts';
+import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, epilogueFunction, epilogueKey, finishProgram, uniformStruct, unroll, unroll2 } from '../common.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
 import { meanSrcFunction } from '../pool/wgsl.ts';
 
@@ -37,6 +38,8 @@ const THREADS = 64;
 
 export interface LinearSplitKVariant {
   readonly activation: boolean;
+  /** A table activation function instead of the clamp (`EpilogueActivation`). */
+  readonly fn?: ActivationFunction;
   /** Input is a `[n, in, h, w]` map read through its mean over `h * w` (fused global average pool). */
   readonly pooled?: boolean;
 }
@@ -79,11 +82,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   }
 }
 
-${epilogueFunction({ residual: false, activation: v.activation })}${pooled ? `\n${meanSrcFunction('inC4')}` : ''}
+${epilogueFunction({ ...v, residual: false })}${pooled ? `\n${meanSrcFunction('inC4')}` : ''}
 `;
   return finishProgram({
     name: pooled ? 'linear-splitk-pooled' : 'linear-splitk',
-    key: `linear-splitk/${pooled ? 'pooled/' : ''}${v.activation ? 'act' : 'noact'}`,
+    key: `linear-splitk/${pooled ? 'pooled/' : ''}${epilogueKey(v)}`,
     code,
     bindings,
     uniforms,
@@ -118,6 +121,8 @@ export const POOLED_STAGE_VEC4S = 512;
 
 export interface LinearPooledVariant {
   readonly activation: boolean;
+  /** A table activation function instead of the clamp (`EpilogueActivation`). */
+  readonly fn?: ActivationFunction;
   /** Rows (images) per invocation, as the pointwise tile's pixels. */
   readonly rowsPerThread: number;
   /** Output vec4s per invocation. */
@@ -175,12 +180,12 @@ ${unroll2(P, V, (p, c) => `  if (firstRow + ${p}u <= lastRow && firstCo + ${c}u 
   }`)}
 }
 
-${epilogueFunction({ residual: false, activation: v.activation })}
+${epilogueFunction({ ...v, residual: false })}
 ${meanSrcFunction('inC4')}
 `;
   return finishProgram({
     name: 'linear-pooled',
-    key: `linear-pooled/p${P}v${V}/${v.activation ? 'act' : 'noact'}`,
+    key: `linear-pooled/p${P}v${V}/${epilogueKey(v)}`,
     code,
     bindings,
     uniforms: LINEAR_POOLED_UNIFORMS.fields,

@@ -1,6 +1,6 @@
 import type { Conv2dNode } from '../../src/graph/ir.ts';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
-import { ceilDiv } from '../common.ts';
+import { ceilDiv, epilogueActivation } from '../common.ts';
 import { c4, convBuffers, convFigures, denseWeights, isDenseConv, isPointwiseConv } from '../conv-common.ts';
 import type { KernelFamily, NodeView } from '../family.ts';
 import { registerTileProblem } from '../register-tile.ts';
@@ -26,7 +26,7 @@ function variantOf({ node, outShape }: NodeView<Conv2dNode>, t: PointwiseTile) {
     vec4sPerThread: Math.min(t.vec4sPerThread, c4(outShape[1])),
     strided: a.stride[0] !== 1 || a.stride[1] !== 1,
     residual: node.inputs.length > 1,
-    activation: a.activation.kind !== 'none',
+    ...epilogueActivation(a.activation),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { ActivationFunction } from '../../src/graph/activations/index.ts';
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
@@ -8,7 +9,7 @@ import {
   bindingDecls,
   convBindings,
   entryPoint,
-  epilogueFunction,
+  epilogueFunction, epilogueKey,
   finishProgram,
   uniformStruct,
   unroll,
@@ -30,6 +31,8 @@ export interface PointwiseVariant {
   readonly strided: boolean;
   readonly residual: boolean;
   readonly activation: boolean;
+  /** A table activation function instead of the clamp (`EpilogueActivation`). */
+  readonly fn?: ActivationFunction;
 }
 
 export const POINTWISE_UNIFORMS = joinUniforms(uniformBlock({
@@ -96,7 +99,7 @@ fn pixelBase(m: u32) -> u32 {
 `;
   return finishProgram({
     name: 'pointwise',
-    key: `pointwise/p${P}v${V}/${v.strided ? 's' : '1'}/${v.residual ? 'res' : 'nores'}/${v.activation ? 'act' : 'noact'}`,
+    key: `pointwise/p${P}v${V}/${v.strided ? 's' : '1'}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
     code,
     bindings,
     uniforms: POINTWISE_UNIFORMS.fields,

@@ -8,6 +8,8 @@
  * Nodes are stored in execution (topological) order; `validateGraph` checks that.
  */
 
+import type { ActivationFunction } from './activations/types.ts';
+
 export type TensorId = number;
 
 /** Logical shape `[n, c, h, w]`. */
@@ -19,12 +21,21 @@ export interface TensorInfo {
   readonly shape: Shape4;
 }
 
-/** Output clamp applied after bias (and after the residual add, when one is fused). */
+/**
+ * Output activation applied after bias (and after the residual add, when one is fused): a clamp (none, relu,
+ * relu6, clip), or a function of the activation table (`src/graph/activations/`), which does not compose.
+ */
 export type Activation =
   | { readonly kind: 'none' }
   | { readonly kind: 'relu' }
   | { readonly kind: 'relu6' }
-  | { readonly kind: 'clip'; readonly min: number; readonly max: number };
+  | { readonly kind: 'clip'; readonly min: number; readonly max: number }
+  | ({ readonly kind: 'function' } & ActivationFunction);
+
+/** The clamp kinds: these compose with each other and run as the epilogue's uniform-bounded clamp. */
+export function isClamp(a: Activation): boolean {
+  return a.kind !== 'none' && a.kind !== 'function';
+}
 
 export const NO_ACTIVATION: Activation = { kind: 'none' };
 export const RELU: Activation = { kind: 'relu' };
@@ -45,13 +56,16 @@ export function activationBounds(a: Activation): [number, number] {
       return [0, 6];
     case 'clip':
       return [Math.min(a.min, a.max), a.max];
+    case 'function':
+      return [-Infinity, Infinity];
   }
 }
 
-/** Composes two clamps applied one after the other (first `a`, then `b`). */
+/** Composes two clamps applied one after the other (first `a`, then `b`); a function composes only with none. */
 export function composeActivations(a: Activation, b: Activation): Activation {
   if (a.kind === 'none') return b;
   if (b.kind === 'none') return a;
+  if (a.kind === 'function' || b.kind === 'function') throw new Error(`cannot compose activations ${a.kind} and ${b.kind}`);
   const [amin, amax] = activationBounds(a);
   const [bmin, bmax] = activationBounds(b);
   const min = Math.min(Math.max(amin, bmin), bmax);

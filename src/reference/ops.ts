@@ -8,7 +8,8 @@
  */
 import { ShapeError } from '../errors.ts';
 import type { Activation, BatchNormParams, Conv2dAttrs, LinearAttrs, Pads, PoolAttrs, Shape4 } from '../graph/ir.ts';
-import { activationBounds, convWeight, elementCount, shapeToString } from '../graph/ir.ts';
+import { applyActivationFunction } from '../graph/activations/index.ts';
+import { activationBounds, convWeight, elementCount, isClamp, shapeToString } from '../graph/ir.ts';
 import {
   broadcastShapes,
   checkReshape,
@@ -30,15 +31,25 @@ function checkLength(data: Float32Array, shape: Shape4, where: string, what: str
   }
 }
 
-/** Applies an activation clamp, `min(max(v, lo), hi)`, writing into `out` (which may be `x`). */
+/**
+ * Applies an activation, writing into `out` (which may be `x`): a clamp `min(max(v, lo), hi)`, or a function of
+ * the activation table (its `reference`).
+ */
 function clampInto(x: ArrayLike<number>, out: Float32Array, act: Activation): void {
   const n = out.length;
-  if (act.kind === 'none') {
+  if (act.kind === 'none' || act.kind === 'function') {
     for (let i = 0; i < n; i++) out[i] = x[i];
+    if (act.kind === 'function') applyActivationFunction(act, out);
     return;
   }
   const [lo, hi] = activationBounds(act);
   for (let i = 0; i < n; i++) out[i] = Math.min(Math.max(x[i], lo), hi);
+}
+
+/** A table function's values after a loop that applied the clamp part of `act` (a no-op for clamps). */
+function finishFunction(out: Float32Array, act: Activation): Float32Array {
+  if (act.kind === 'function') applyActivationFunction(act, out);
+  return out;
 }
 
 /** Valid output range `[lo, hi)` along one axis for kernel tap `k`: positions whose input index is in `[0, inSize)`. */
@@ -96,7 +107,7 @@ export function conv2d(
   const out = new Float32Array(N * OC * planeOut);
   const acc = new Float64Array(planeOut);
   const [lo, hi] = activationBounds(attrs.activation);
-  const clamp = attrs.activation.kind !== 'none';
+  const clamp = isClamp(attrs.activation);
 
   for (let n = 0; n < N; n++) {
     for (let oc = 0; oc < OC; oc++) {
@@ -173,7 +184,7 @@ export function conv2d(
       }
     }
   }
-  return { data: out, shape: outShape };
+  return { data: finishFunction(out, attrs.activation), shape: outShape };
 }
 
 /** `y = (x - mean) / sqrt(var + eps) * gamma + beta`, per channel. */
@@ -199,7 +210,7 @@ export function batchNorm(x: Float32Array, shape: Shape4, params: BatchNormParam
   return { data: out, shape };
 }
 
-/** Element-wise activation clamp. */
+/** Element-wise activation (a clamp or a table function). */
 export function activation(x: Float32Array, act: Activation): Float32Array {
   const out = new Float32Array(x.length);
   clampInto(x, out, act);
@@ -219,7 +230,7 @@ export function add(a: Float32Array, b: Float32Array, act: Activation, where = '
     const [lo, hi] = activationBounds(act);
     for (let i = 0; i < n; i++) out[i] = Math.min(Math.max(a[i] + b[i], lo), hi);
   }
-  return out;
+  return finishFunction(out, act);
 }
 
 interface Window1D {
@@ -456,7 +467,7 @@ export function addBroadcast(
           const v = a[n * an + c * ac + y * ah + xx * aw] + b[n * bn + c * bc + y * bh + xx * bw];
           out[o++] = Math.min(Math.max(v, lo), hi);
         }
-  return { data: out, shape };
+  return { data: finishFunction(out, act), shape };
 }
 
 /** Reinterprets the data as `outShape` (same element count); NCHW order is unchanged, so this copies. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { packUniforms } from '../../shaders/common.ts';
-import type { ConvCase, GpuCase, LinearCase, PoolLinearCase } from '../../test/gpu-cases.ts';
+import type { ActivationName, ConvCase, GpuCase, LinearCase, PoolLinearCase } from '../../test/gpu-cases.ts';
 import { BLOCK_CASES, KERNEL_CASES, buildCase, describeCase } from '../../test/gpu-cases.ts';
 import { GraphBuilder } from '../graph/builder.ts';
 import type { Graph, Shape4 } from '../graph/ir.ts';
@@ -18,6 +18,20 @@ import { checkKernelChoice } from './kernel-table.ts';
 import { isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
 import { SOFTWARE_TILE_CANDIDATES, TILE_CANDIDATES } from './autotune.ts';
 import { UnsupportedFeatureError } from '../errors.ts';
+import { activationEntry, activationFunction, activationFunctionKey } from '../graph/activations/index.ts';
+
+/** The program-key text of a table function case (`fn:<name>` at its defaults), or '' for a clamp. */
+function fnKey(a: ActivationName | undefined): string {
+  if (!a?.startsWith('fn:')) return '';
+  const name = a.slice(3);
+  return activationFunctionKey(activationFunction(name, activationEntry(name).defaults));
+}
+
+/** The activation part of a fused kernel's key: `act` / `noact` for clamps, `noact/<function>` for a function. */
+function actKey(a: ActivationName | undefined): string {
+  if (fnKey(a)) return `noact/${fnKey(a)}`;
+  return a === undefined || a === 'none' ? 'noact' : 'act';
+}
 
 const vec4s = (c: number) => Math.ceil(c / 4);
 
@@ -196,7 +210,7 @@ describe('lowerGraph on KERNEL_CASES', () => {
         expect(s.program.name).toBe(kind);
         expect('residual' in s.buffers).toBe(c.residual);
         expect(s.program.key.includes('/res/')).toBe(c.residual);
-        expect(s.program.key.endsWith(c.activation === 'none' ? '/noact' : '/act')).toBe(true);
+        expect(s.program.key.endsWith(`/${actKey(c.activation)}`)).toBe(true);
         if (kind === 'pointwise') expect(s.program.key.includes('/s/')).toBe(c.stride !== 1);
         if (kind !== 'pointwise') expect(s.program.key).toContain(`/k${c.kernel}x${c.kernel}/`);
         const oh = Math.floor((c.h + 2 * c.pad - (c.dilation ?? 1) * (c.kernel - 1) - 1) / c.stride) + 1;
@@ -224,7 +238,7 @@ describe('lowerGraph on KERNEL_CASES', () => {
       } else if (c.kind === 'flatten') {
         expect(middle.map((s) => s.program.key)).toEqual(['layout/flatten']);
       } else if (c.kind === 'add' || c.kind === 'activation') {
-        expect(middle.map((s) => s.program.key)).toEqual([`elementwise/${c.kind}`]);
+        expect(middle.map((s) => s.program.key)).toEqual([`elementwise/${c.kind}${fnKey(c.activation) ? `/${fnKey(c.activation)}` : ''}`]);
         expect(middle[0].kind).toBe('elementwise');
       } else if (c.kind === 'maxPool' || c.kind === 'avgPool') {
         expect(middle.map((s) => s.program.key)).toEqual([c.kind === 'maxPool' ? 'pool/max' : 'pool/avg']);
@@ -240,7 +254,7 @@ describe('lowerGraph on KERNEL_CASES', () => {
     const fc = middle[middle.length - 1];
     expect(fc.kind).toBe('linear');
     expect(fc.program.name).toBe('pointwise');
-    const act = c.activation === 'none' ? 'noact' : 'act';
+    const act = actKey(c.activation);
     // Few rows: one pixel and one vec4 per invocation; otherwise the default blocking.
     const pv = c.n < DEFAULT_KERNEL_CHOICE.pointwise.pixelsPerThread ? 'p1v1' : `p${DEFAULT_KERNEL_CHOICE.pointwise.pixelsPerThread}v${DEFAULT_KERNEL_CHOICE.pointwise.vec4sPerThread}`;
     expect(fc.program.key).toBe(`pointwise/${pv}/1/nores/${act}`);

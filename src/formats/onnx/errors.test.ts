@@ -139,13 +139,13 @@ describe('loadOnnx on broken files', () => {
 
   it('an unknown op names the op type, node index and node name', () => {
     const bytes = onnxModel({
-      nodes: [makeNode('Relu', ['x'], ['r'], {}, 'first'), makeNode('LeakyRelu', ['r'], ['y'], { alpha: attr.float(0.1) }, 'leaky_7')],
+      nodes: [makeNode('Relu', ['x'], ['r'], {}, 'first'), makeNode('ThresholdedRelu', ['r'], ['y'], { alpha: attr.float(0.1) }, 'thresholded_7')],
       inputs: [['x', [1, 2, 4, 4]]],
       outputs: [['y', null]],
     });
-    expectOneLine(thrown(() => loadOnnx(bytes)), UnsupportedOpError, /node 1 'leaky_7' \(LeakyRelu\): op type 'LeakyRelu' is not supported/);
-    const unnamed = oneNode(makeNode('Sigmoid', ['x'], ['y']));
-    expectOneLine(thrown(() => loadOnnx(unnamed)), UnsupportedOpError, /node 0 \(unnamed Sigmoid\)/);
+    expectOneLine(thrown(() => loadOnnx(bytes)), UnsupportedOpError, /node 1 'thresholded_7' \(ThresholdedRelu\): op type 'ThresholdedRelu' is not supported/);
+    const unnamed = oneNode(makeNode('Selu', ['x'], ['y']));
+    expectOneLine(thrown(() => loadOnnx(unnamed)), UnsupportedOpError, /node 0 \(unnamed Selu\)/);
     for (const op of ['constructor', 'toString', '__proto__']) {
       expectOneLine(thrown(() => loadOnnx(oneNode(makeNode(op, ['x'], ['y'])))), UnsupportedOpError, new RegExp(`op type '${op}' is not supported`));
     }

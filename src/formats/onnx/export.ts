@@ -12,6 +12,7 @@
  * bridge the two where needed.
  */
 import { UnsupportedOpError } from '../../errors.ts';
+import { activationEntry } from '../../graph/activations/index.ts';
 import type { Activation, BinaryOp, Graph, GraphNode, Shape4, TensorId } from '../../graph/ir.ts';
 import { convWeight } from '../../graph/ir.ts';
 import { validateGraph } from '../../graph/validate.ts';
@@ -131,6 +132,14 @@ class Exporter {
         const max = hi === Infinity ? '' : this.constant(`${nodeName}.max`, [], [hi]);
         const inputs = max ? [x, min, max] : min ? [x, min] : [x];
         return this.emit('Clip', inputs, {}, nodeName, outputBase);
+      }
+      case 'function': {
+        const entry = activationEntry(a.name);
+        const attrs = Object.fromEntries([
+          ...entry.params.map((p, i) => [p, attr.float(a.params[i])] as const),
+          ...Object.entries(entry.onnxStringAttrs ?? {}).map(([k, v]) => [k, attr.string(v)] as const),
+        ]);
+        return this.emit(entry.onnxOp, [x], attrs, nodeName, outputBase);
       }
     }
   }

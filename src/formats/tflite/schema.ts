@@ -66,6 +66,13 @@ export const BuiltinOp = {
   POW: 78,
   SQUARED_DIFFERENCE: 99,
   REDUCE_MAX: 82,
+  // Functions of the activation table.
+  LOGISTIC: 14,
+  TANH: 28,
+  LEAKY_RELU: 98,
+  ELU: 111,
+  HARD_SWISH: 117,
+  GELU: 150,
 } as const;
 
 /** `BuiltinOperator` names by code, for messages. */
@@ -119,6 +126,9 @@ export const OptionsType = {
   MaximumMinimumOptions: 39,
   PowOptions: 56,
   SquaredDifferenceOptions: 76,
+  // Options of activation-table operators.
+  LeakyReluOptions: 75,
+  GeluOptions: 116,
 } as const;
 
 /** `Padding`. */
@@ -373,6 +383,16 @@ export function addOptions(t: Table | null): { activation: number } {
 /** `SoftmaxOptions`: beta 0. */
 export function softmaxOptions(t: Table | null): { beta: number } {
   return { beta: t?.float32(0, 'beta') ?? 0 };
+}
+
+/** `LeakyReluOptions`: alpha 0 (the schema's default). */
+export function leakyReluOptions(t: Table | null): { alpha: number } {
+  return { alpha: t?.float32(0, 'alpha') ?? 0 };
+}
+
+/** `GeluOptions`: approximate false. */
+export function geluOptions(t: Table | null): { approximate: boolean } {
+  return { approximate: t?.bool(0, 'approximate') ?? false };
 }
 
 /** `ReducerOptions`: keep_dims 0. */

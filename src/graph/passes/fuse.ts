@@ -1,4 +1,4 @@
-import type { AddNode, Conv2dNode, Graph, GraphNode, LinearAttrs, LinearNode, TensorId } from '../ir.ts';
+import type { Activation, AddNode, Conv2dNode, Graph, GraphNode, LinearAttrs, LinearNode, TensorId } from '../ir.ts';
 import { composeActivations, convWeight } from '../ir.ts';
 import { producers, readerCounts, soleReader } from './util.ts';
 
@@ -51,8 +51,9 @@ function fuseAddIntoConv(conv: Conv2dNode, add: AddNode, residual: TensorId): Co
 }
 
 /**
- * Activation fusion: a ReLU/ReLU6/Clip node folds into the epilogue of the conv, linear, add or binary op that produced
- * its input, when it is that tensor's only reader. Chains of clamps compose into one.
+ * Activation fusion: an activation node folds into the epilogue of the conv, linear, add or binary op that produced
+ * its input, when it is that tensor's only reader. Chains of clamps (ReLU/ReLU6/Clip) compose into one; a table
+ * function (sigmoid, ...) fuses only into a conv, linear or add with no activation yet, and nothing fuses after it.
  */
 export function fuseActivations(graph: Graph): Graph {
   const counts = readerCounts(graph);
@@ -65,6 +66,9 @@ export function fuseActivations(graph: Graph): Graph {
     if (!original || removed.has(original) || !soleReader(counts, graph, node.inputs[0])) continue;
     const src = current.get(original) ?? original;
     if (src.op !== 'conv2d' && src.op !== 'linear' && src.op !== 'add' && src.op !== 'activation' && src.op !== 'binary') continue;
+    if (!composable(src.attrs.activation, node.attrs.activation)) continue;
+    // The binary kernel's epilogue is a clamp only.
+    if (src.op === 'binary' && node.attrs.activation.kind === 'function') continue;
     const activation = composeActivations(src.attrs.activation, node.attrs.activation);
     removed.add(original);
     const fused = { ...src, output: node.output, attrs: { ...src.attrs, activation } } as GraphNode;
@@ -72,6 +76,12 @@ export function fuseActivations(graph: Graph): Graph {
   }
   const nodes = graph.nodes.filter((n) => !removed.has(n)).map((n) => current.get(n) ?? n);
   return { ...graph, nodes };
+}
+
+/** Whether `then` can follow `first` in one epilogue: clamps compose, a function needs `first` to be none. */
+function composable(first: Activation, then: Activation): boolean {
+  if (then.kind === 'function') return first.kind === 'none';
+  return first.kind !== 'function';
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { Converter } from '../context.ts';
 import { Clip, Relu } from './activation.ts';
+import { tableActivation } from './activation-function.ts';
 import { BatchNormalization } from './batch-norm.ts';
 import { Add, Div, Max, Min, Mul, Pow, Sub } from './binary.ts';
 import { Constant } from './constant.ts';
@@ -52,6 +53,15 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Pow,
   ReduceMean,
   ReduceMax,
+  // Functions of the activation table (src/graph/activations/).
+  Sigmoid: tableActivation('sigmoid'),
+  Tanh: tableActivation('tanh'),
+  HardSigmoid: tableActivation('hard-sigmoid'),
+  HardSwish: tableActivation('hard-swish'),
+  LeakyRelu: tableActivation('leaky-relu'),
+  Elu: tableActivation('elu'),
+  Softplus: tableActivation('softplus'),
+  Gelu: tableActivation('gelu-tanh'),
 };
 
 /** Op types `loadOnnx` converts, sorted. */

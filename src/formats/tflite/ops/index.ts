@@ -4,13 +4,15 @@
  * supported ops in.
  */
 import type { TfliteOpEntry } from '../converter.ts';
-import { BuiltinOp, OptionsType } from '../schema.ts';
+import { BuiltinOp, OptionsType, leakyReluOptions } from '../schema.ts';
 import { activation } from './activation.ts';
+import { tableActivation } from './activation-function.ts';
 import { alias } from './alias.ts';
 import { add, div, maximum, minimum, mul, pow, squaredDifference, sub } from './binary.ts';
 import { conv2d, depthwiseConv2d } from './conv.ts';
 import { fullyConnected } from './fully-connected.ts';
 import { mean, reduceMax } from './mean.ts';
+import { gelu } from './gelu.ts';
 import { pad } from './pad.ts';
 import { averagePool2d, maxPool2d } from './pool.ts';
 import { softmax } from './softmax.ts';
@@ -48,4 +50,11 @@ export const TFLITE_OPS: ReadonlyMap<number, TfliteOpEntry> = new Map<number, Tf
   [BuiltinOp.POW, { convert: pow, options: OptionsType.PowOptions }],
   [BuiltinOp.SQUARED_DIFFERENCE, { convert: squaredDifference, options: OptionsType.SquaredDifferenceOptions }],
   [BuiltinOp.REDUCE_MAX, { convert: reduceMax, options: OptionsType.ReducerOptions }],
+  // Functions of the activation table (src/graph/activations/).
+  [BuiltinOp.LOGISTIC, { convert: tableActivation('sigmoid') }],
+  [BuiltinOp.TANH, { convert: tableActivation('tanh') }],
+  [BuiltinOp.HARD_SWISH, { convert: tableActivation('hard-swish') }],
+  [BuiltinOp.LEAKY_RELU, { convert: tableActivation('leaky-relu', (op) => [leakyReluOptions(op.options).alpha]), options: OptionsType.LeakyReluOptions }],
+  [BuiltinOp.ELU, { convert: tableActivation('elu', () => [1]) }],
+  [BuiltinOp.GELU, { convert: gelu, options: OptionsType.GeluOptions }],
 ]);
