@@ -50,7 +50,7 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
   const hits = new Uint32Array(outVec4s);
   const u = step.uniforms;
   const invocations = step.workgroups * 64;
-  const blocked = step.kind !== 'layout' && step.kind !== 'pool' && step.kind !== 'elementwise' && !step.program.name.startsWith('linear-splitk');
+  const blocked = ['pointwise', 'conv2d', 'depthwise', 'linear'].includes(step.kind) && !step.program.name.startsWith('linear-splitk');
   const { P, V } = blocked ? blocking(step.program.key) : { P: 1, V: 1 };
   const mark = (o: number) => {
     if (o < 0 || o >= outVec4s) throw new Error(`${step.label}: write at ${o} outside [0, ${outVec4s})`);
@@ -116,6 +116,10 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
             if (firstRow + p <= u.rows - 1 && firstCo + c <= u.outC4 - 1) mark((firstRow + p) * u.outC4 + firstCo + c);
         break;
       }
+      case 'argmax':
+        // One pixel (its one output vec4) per invocation.
+        if (flat < u.pixels) mark(flat);
+        break;
       default:
         // One output element (vec4, or f32 for unpack) per invocation below `total`.
         if (flat < u.total) mark(flat);
@@ -181,6 +185,7 @@ function checkSteps(graph: Graph, steps: Step[]): void {
     const required =
       s.program.name === 'pointwise' ? Math.ceil(s.uniforms.pixels / blocking(s.program.key).P) * s.uniforms.coGroups
       : s.program.name.startsWith('linear-') ? s.uniforms.items * 64
+      : s.program.name === 'argmax' ? s.uniforms.pixels
       : s.uniforms.total;
     expect(required).toBeGreaterThan(0);
     expect(s.workgroups * 64, s.label).toBeGreaterThanOrEqual(required);
