@@ -11,6 +11,7 @@ import type {
   TensorInfo,
 } from './ir.ts';
 import { NO_ACTIVATION, RELU, RELU6, shapeToString } from './ir.ts';
+import { concatOutputShape, sliceChannelsShape } from './channel-shapes.ts';
 import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, padOutputShape, poolOutputShape } from './shapes.ts';
 
 export interface Conv2dOptions {
@@ -204,6 +205,18 @@ export class GraphBuilder {
     const pads: Pads = [o.pads[0], o.pads[1], o.pads[2], o.pads[3]];
     const out = padOutputShape(this.shape(x), pads, name);
     return this.addNode({ op: 'pad', name, inputs: [x], output: -1, attrs: { pads, value: o.value ?? 0 } }, out);
+  }
+
+  /** Concatenates `xs` along the channel axis, in order. */
+  concat(xs: readonly TensorId[], name = this.nextName('concat')): TensorId {
+    const out = concatOutputShape(xs.map((x) => this.shape(x)), name);
+    return this.addNode({ op: 'concat', name, inputs: [...xs], output: -1, attrs: {} }, out);
+  }
+
+  /** Channels `start .. start + count - 1` of `x`. */
+  sliceChannels(x: TensorId, start: number, count: number, name = this.nextName('slice')): TensorId {
+    const out = sliceChannelsShape(this.shape(x), start, count, name);
+    return this.addNode({ op: 'sliceChannels', name, inputs: [x], output: -1, attrs: { start, count } }, out);
   }
 
   build(): Graph {

@@ -3,6 +3,7 @@ import type { Graph, GraphNode, Shape4, TensorId } from './ir.ts';
 import { sameShape, shapeToString } from './ir.ts';
 import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, linearOutputShape, padOutputShape, poolOutputShape } from './shapes.ts';
 import { withArticle } from '../util/describe.ts';
+import { concatOutputShape, sliceChannelsShape } from './channel-shapes.ts';
 
 const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
   conv2d: [1, 2],
@@ -17,6 +18,8 @@ const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
   softmax: [1, 1],
   reshape: [1, 1],
   pad: [1, 1],
+  concat: [1, Number.MAX_SAFE_INTEGER],
+  sliceChannels: [1, 1],
 };
 
 function validShape(s: unknown): s is Shape4 {
@@ -64,7 +67,7 @@ export function validateGraph(graph: Graph): void {
     if (!arity) throw new GraphError(`${where}: unknown op '${String(node.op)}'`);
     const nIn = node.inputs.length;
     if (nIn < arity[0] || nIn > arity[1]) {
-      const want = arity[0] === arity[1] ? `${arity[0]}` : `${arity[0]} or ${arity[1]}`;
+      const want = arity[0] === arity[1] ? `${arity[0]}` : arity[1] === Number.MAX_SAFE_INTEGER ? `at least ${arity[0]}` : `${arity[0]} or ${arity[1]}`;
       throw new GraphError(`${where}: ${node.op} takes ${want} input(s), got ${nIn}`);
     }
     node.inputs.forEach((id, k) => {
@@ -95,7 +98,7 @@ export function validateGraph(graph: Graph): void {
     }
     let expected: Shape4;
     try {
-      expected = addShape ?? expectedOutputShape(node, inShape, where);
+      expected = addShape ?? (node.op === 'concat' ? concatOutputShape(node.inputs.map((id) => tensors[id].shape), where) : expectedOutputShape(node, inShape, where));
     } catch (e) {
       if (e instanceof GraphError || !(e instanceof WebcnnError)) throw e;
       throw new GraphError(e.message, { cause: e });
@@ -181,5 +184,9 @@ function expectedOutputShape(node: GraphNode, s: Shape4, where: string): Shape4 
     case 'pad':
       if (typeof node.attrs.value !== 'number') throw new GraphError(`${where}: pad value must be a number`);
       return padOutputShape(s, node.attrs.pads, where);
+    case 'concat':
+      return concatOutputShape([s], where);
+    case 'sliceChannels':
+      return sliceChannelsShape(s, node.attrs.start, node.attrs.count, where);
   }
 }

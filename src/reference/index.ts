@@ -14,6 +14,7 @@ export {
   softmax,
 } from './ops.ts';
 export type { TensorData } from './ops.ts';
+export { concat, sliceChannels } from './channels.ts';
 export { runGraphReference, runGraphReferenceAll } from './run-graph.ts';
 export type { ReferenceInputs } from './run-graph.ts';
 export { preprocessReference } from './preprocess.ts';

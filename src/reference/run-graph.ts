@@ -17,6 +17,7 @@ import {
   reshape,
   softmax,
 } from './ops.ts';
+import { concat, sliceChannels } from './channels.ts';
 
 /**
  * Graph inputs: an array in `graph.inputs` order, or a map keyed by tensor id or tensor name.
@@ -89,6 +90,10 @@ function evalNode(graph: Graph, node: GraphNode, values: Map<TensorId, Float32Ar
       return reshape(x, shape, node.attrs.shape, where).data;
     case 'pad':
       return pad(x, shape, node.attrs.pads, node.attrs.value, where).data;
+    case 'concat':
+      return concat(node.inputs.map(get), node.inputs.map((id) => graph.tensors[id].shape), where).data;
+    case 'sliceChannels':
+      return sliceChannels(x, shape, node.attrs.start, node.attrs.count, where).data;
   }
 }
 
