@@ -16,6 +16,7 @@ import { Pad } from './pad.ts';
 import { AveragePool, MaxPool } from './pool.ts';
 import { Flatten, Reshape } from './reshape.ts';
 import { Softmax } from './softmax.ts';
+import { Concat, Slice, Split } from './channels.ts';
 
 export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Add,
@@ -39,6 +40,9 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Reshape,
   Softmax,
   Sub,
+  Concat,
+  Slice,
+  Split,
 };
 
 /** Op types `loadOnnx` converts, sorted. */
