@@ -54,6 +54,10 @@ export const BuiltinOp = {
   PADV2: 60,
   QUANTIZE: 114,
   PLACEHOLDER_FOR_GREATER_OP_CODES: 127,
+  CONCATENATION: 2,
+  STRIDED_SLICE: 45,
+  SPLIT: 49,
+  SPLIT_V: 102,
 } as const;
 
 /** `BuiltinOperator` names by code, for messages. */
@@ -97,6 +101,10 @@ export const OptionsType = {
   DequantizeOptions: 38,
   PadV2Options: 43,
   QuantizeOptions: 89,
+  ConcatenationOptions: 10,
+  StridedSliceOptions: 32,
+  SplitOptions: 35,
+  SplitVOptions: 76,
 } as const;
 
 /** `Padding`. */

@@ -14,6 +14,7 @@ import { mean } from './mean.ts';
 import { pad } from './pad.ts';
 import { averagePool2d, maxPool2d } from './pool.ts';
 import { softmax } from './softmax.ts';
+import { concatenation, split, splitV, stridedSlice } from './channels.ts';
 
 export const TFLITE_OPS: ReadonlyMap<number, TfliteOpEntry> = new Map<number, TfliteOpEntry>([
   [BuiltinOp.CONV_2D, { convert: conv2d, options: OptionsType.Conv2DOptions }],
@@ -33,4 +34,8 @@ export const TFLITE_OPS: ReadonlyMap<number, TfliteOpEntry> = new Map<number, Tf
   [BuiltinOp.RELU, { convert: activation }],
   [BuiltinOp.RELU6, { convert: activation }],
   [BuiltinOp.RELU_N1_TO_1, { convert: activation }],
+  [BuiltinOp.CONCATENATION, { convert: concatenation, options: OptionsType.ConcatenationOptions }],
+  [BuiltinOp.SPLIT, { convert: split, options: OptionsType.SplitOptions, multipleOutputs: true }],
+  [BuiltinOp.SPLIT_V, { convert: splitV, options: OptionsType.SplitVOptions, multipleOutputs: true }],
+  [BuiltinOp.STRIDED_SLICE, { convert: stridedSlice, options: OptionsType.StridedSliceOptions }],
 ]);
