@@ -20,6 +20,7 @@ import { randomParams } from '../../src/models/params.ts';
 import { resnet } from '../../src/models/resnet.ts';
 import { Rng } from '../../src/util/random.ts';
 import { SHARED_MODEL } from '../shared.ts';
+import { onnxChannelNet, tfliteChannelNet } from './channels-corpus.ts';
 
 export type FuzzFormat = 'tflite' | 'onnx' | 'safetensors';
 export const FUZZ_FORMATS: readonly FuzzFormat[] = ['tflite', 'onnx', 'safetensors'];
@@ -154,6 +155,7 @@ export function tfliteCorpus(): Seed[] {
     { name: 'tflite-uint8-labels', bytes: tfliteClassifier('uint8', 3, true), options: {}, large: false },
     { name: 'tflite-int8', bytes: tfliteClassifier('int8', 4), options: {}, large: false },
     { name: 'tflite-misc', bytes: tfliteMisc(5), options: {}, large: false },
+    { name: 'tflite-channels', bytes: tfliteChannelNet(6), options: {}, large: false },
   ];
   if (existsSync(SHARED_MODEL)) {
     seeds.push({ name: 'tflite-shared-mobilenet_v2_quant', bytes: new Uint8Array(readFileSync(SHARED_MODEL)), options: {}, large: true });
@@ -272,6 +274,7 @@ export function onnxCorpus(): Seed[] {
     { name: 'onnx-convnet', bytes: onnxConvNet(3), options: {}, large: false },
     { name: 'onnx-padnet', bytes: onnxPadNet(4), options: { fileName: 'p.onnx' }, large: false },
     { name: 'onnx-oldops', bytes: onnxOldOps(5), options: {}, large: false },
+    { name: 'onnx-channels', bytes: onnxChannelNet(6), options: {}, large: false },
   ];
 }
 
