@@ -4,6 +4,8 @@ import { LAYOUT_UNIFORMS, packNchwProgram, unpackNchwProgram } from '../../shade
 import { uniformValues } from '../../shaders/uniforms.ts';
 import type { Graph, GraphNode, Shape4, TensorId } from '../graph/ir.ts';
 import { storageBytes } from '../graph/storage.ts';
+import type { ConcatView } from './concat-views.ts';
+import { isViewedConcat, planConcatViews, viewStep } from './concat-views.ts';
 import type { KernelChoice } from './kernel-choice.ts';
 import { DEFAULT_KERNEL_CHOICE } from './kernel-choice.ts';
 import { checkKernelChoice, launchesOf, nodeView } from './kernel-table.ts';
@@ -32,6 +34,11 @@ export function isAliasNode(graph: Graph, node: GraphNode): boolean {
   return h === 1 && w === 1;
 }
 
+/** The concat inputs stored in their concat's buffer under `choice` (none with `concatInPlace: false`). */
+export function concatViewsOf(graph: Graph, choice: KernelChoice): Map<TensorId, ConcatView> {
+  return choice.concatInPlace === false ? new Map() : planConcatViews(graph, (node) => isAliasNode(graph, node));
+}
+
 /** Re-exported for the runtime's users; the rule lives in graph/storage.ts. */
 export { storageBytes };
 
@@ -43,9 +50,14 @@ export { storageBytes };
 export function lowerGraph(graph: Graph, choice: KernelChoice = DEFAULT_KERNEL_CHOICE, precision: StoragePrecision = 'f32'): Step[] {
   checkKernelChoice(choice);
   const steps: Step[] = graph.inputs.map((id, index) => layoutStep('pack', graph.tensors[id].shape, index, id, precision));
+  const views = concatViewsOf(graph, choice);
   for (const node of graph.nodes) {
-    if (isAliasNode(graph, node)) continue;
-    for (const launch of launchesOf(nodeView(graph, node), choice, precision)) steps.push({ ...launch, label: node.name, node: node.output });
+    if (isAliasNode(graph, node) || isViewedConcat(node, views)) continue;
+    const view = views.get(node.output);
+    for (const launch of launchesOf(nodeView(graph, node), choice, precision)) {
+      const step: Step = { ...launch, label: node.name, node: node.output };
+      steps.push(view ? viewStep(step, node.output, view) : step);
+    }
   }
   graph.outputs.forEach((id, index) => steps.push(layoutStep('unpack', graph.tensors[id].shape, index, id, precision)));
   return steps;

@@ -1,0 +1,66 @@
+/** Concat in place: which concat inputs become views, the launches they save, and the slots the plan gives them. */
+import { describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../graph/builder.ts';
+import { planMemory } from '../graph/memory-plan.ts';
+import { RELU } from '../graph/ir.ts';
+import { concatViewsOf, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
+import { DEFAULT_KERNEL_CHOICE } from './kernel-choice.ts';
+import { viewProgram } from './concat-views.ts';
+
+const conv = (b: GraphBuilder, x: number, outC: number) =>
+  b.conv2d(x, { outChannels: outC, kernel: 1, weight: new Float32Array(outC * b.shape(x)[1]).fill(0.1), bias: null, activation: RELU });
+
+function inception(parts: readonly number[], extraReader = false) {
+  const b = new GraphBuilder();
+  const x = b.input('x', [2, 3, 4, 4]);
+  const ys = parts.map((p) => conv(b, x, p));
+  const cat = b.concat(ys);
+  b.output(conv(b, cat, 5));
+  if (extraReader) b.output(b.relu(ys[0]));
+  return { graph: b.build(), ys, cat };
+}
+
+describe('concat in place', () => {
+  it('aligned producers become views of the concat, which then has no launch', () => {
+    const { graph, ys, cat } = inception([8, 4, 7]);
+    const views = concatViewsOf(graph, DEFAULT_KERNEL_CHOICE);
+    expect([...views.keys()]).toEqual(ys);
+    expect(ys.map((id) => views.get(id)?.c4Offset)).toEqual([0, 2, 3]);
+    expect(views.get(ys[2])).toMatchObject({ root: cat, ownC4: 2, rootC4: 5 });
+    const inPlace = lowerGraph(graph, DEFAULT_KERNEL_CHOICE);
+    const copy = lowerGraph(graph, { ...DEFAULT_KERNEL_CHOICE, concatInPlace: false });
+    expect(copy.length - inPlace.length).toBe(3);
+    expect(inPlace.filter((s) => s.program.key.includes('/view(')).map((s) => s.node)).toEqual(ys);
+  });
+
+  it('a misaligned offset, a second reader or a graph input keeps the copy', () => {
+    expect(concatViewsOf(inception([6, 4]).graph, DEFAULT_KERNEL_CHOICE).size).toBe(0);
+    expect(concatViewsOf(inception([8, 4], true).graph, DEFAULT_KERNEL_CHOICE).size).toBe(0);
+    const b = new GraphBuilder();
+    const x = b.input('x', [1, 4, 2, 2]);
+    b.output(b.concat([x, conv(b, x, 4)]));
+    expect(concatViewsOf(b.build(), DEFAULT_KERNEL_CHOICE).size).toBe(0);
+  });
+
+  it('views share the concat slot, allocated before the first of them is written and alive until the concat is read', () => {
+    const { graph, ys, cat } = inception([4, 4]);
+    const views = concatViewsOf(graph, DEFAULT_KERNEL_CHOICE);
+    const plan = planMemory(graph, {
+      bytesOf: (id) => storageBytes(graph.tensors[id].shape),
+      isAlias: (node) => isAliasNode(graph, node),
+      viewRoot: (id) => views.get(id)?.root,
+    });
+    const slot = plan.slotOf.get(cat);
+    expect(ys.map((id) => plan.slotOf.get(id))).toEqual([slot, slot]);
+    expect(plan.slotOf.get(graph.inputs[0])).not.toBe(slot);
+    expect(plan.slotBytes[slot!]).toBe(storageBytes(graph.tensors[cat].shape));
+  });
+
+  it('the view program remaps store_dst only', () => {
+    const [step] = lowerGraph(inception([4, 4]).graph, { ...DEFAULT_KERNEL_CHOICE, concatInPlace: false }).filter((s) => s.kind !== 'layout');
+    const p = viewProgram(step.program, { root: 0, c4Offset: 1, ownC4: 1, rootC4: 2 });
+    expect(p.key).toBe(`${step.program.key}/view(1,2,1)`);
+    expect(p.code).toContain('let i = (i_own / 1u) * 2u + 1u + i_own % 1u;');
+    expect(p.code.replace(/fn store_dst[^]*?\n}/, '')).toBe(step.program.code.replace(/fn store_dst[^]*?\n}/, ''));
+  });
+});

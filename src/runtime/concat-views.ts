@@ -1,0 +1,77 @@
+import type { KernelProgram } from '../../shaders/common.ts';
+import type { ConcatNode, Graph, GraphNode, TensorId } from '../graph/ir.ts';
+import { c4 } from '../graph/storage.ts';
+import type { Step } from './step.ts';
+
+/**
+ * Concat without a copy: where the layout allows, each input of a channel concat is written by its producer
+ * straight into its channel range of the concatenated buffer, and the concat itself lowers to no launch.
+ *
+ * A tensor stored that way is a view: the memory plan gives it the concat output's slot, and its producer's
+ * launches store through a remapped `store_dst` (a program variant: vec4 `i` of the tensor's own NHWC4 layout
+ * lands at pixel `i / ownC4`, vec4 `c4Offset + i % ownC4` of the concat's layout). That is exact because the
+ * producers listed in `VIEW_PRODUCERS` write their output only through `store_dst`, in their own layout, and
+ * never read it back.
+ */
+export interface ConcatView {
+  /** The concat output whose buffer holds the tensor. */
+  readonly root: TensorId;
+  /** First vec4 of the tensor's channels in each pixel of the root. */
+  readonly c4Offset: number;
+  readonly ownC4: number;
+  readonly rootC4: number;
+}
+
+/** Ops whose kernels write their output only through `store_dst`, indexed in the output's own NHWC4 layout. */
+const VIEW_PRODUCERS: ReadonlySet<GraphNode['op']> = new Set(['conv2d', 'activation', 'add', 'maxPool', 'avgPool', 'pad']);
+
+/**
+ * The concat inputs that can be views, by tensor id, for the concats whose every input can: channel offsets
+ * multiples of 4, each input produced by a `VIEW_PRODUCERS` node that is not an alias, read by that concat alone
+ * (once), not a graph input or output. `isAlias` is lowering's rule for nodes without a launch.
+ */
+export function planConcatViews(graph: Graph, isAlias: (node: GraphNode) => boolean): Map<TensorId, ConcatView> {
+  const readers = new Map<TensorId, number>();
+  for (const node of graph.nodes) for (const id of node.inputs) readers.set(id, (readers.get(id) ?? 0) + 1);
+  for (const id of graph.outputs) readers.set(id, (readers.get(id) ?? 0) + 1);
+  const producer = new Map<TensorId, GraphNode>();
+  for (const node of graph.nodes) producer.set(node.output, node);
+
+  const views = new Map<TensorId, ConcatView>();
+  for (const node of graph.nodes) {
+    if (node.op !== 'concat' || node.inputs.length < 2) continue;
+    const rootC4 = c4(graph.tensors[node.output].shape[1]);
+    let offset = 0;
+    const planned: [TensorId, ConcatView][] = [];
+    for (const id of node.inputs) {
+      const p = producer.get(id);
+      const fits = offset % 4 === 0 && p !== undefined && VIEW_PRODUCERS.has(p.op) && !isAlias(p) && readers.get(id) === 1;
+      if (!fits) break;
+      const channels = graph.tensors[id].shape[1];
+      planned.push([id, { root: node.output, c4Offset: offset / 4, ownC4: c4(channels), rootC4 }]);
+      offset += channels;
+    }
+    if (planned.length === node.inputs.length) for (const [id, view] of planned) views.set(id, view);
+  }
+  return views;
+}
+
+/** Whether `node` is a concat whose inputs are all views (it needs no launch). */
+export function isViewedConcat(node: GraphNode, views: ReadonlyMap<TensorId, ConcatView>): node is ConcatNode {
+  return node.op === 'concat' && node.inputs.length > 1 && node.inputs.every((id) => views.get(id)?.root === node.output);
+}
+
+/** `program` with `store_dst` remapped into `view`'s channel range of its root. */
+export function viewProgram(program: KernelProgram, view: ConcatView): KernelProgram {
+  const header = 'fn store_dst(i: u32, v: vec4<f32>) {';
+  if (!program.code.includes(header)) throw new Error(`${program.key}: no store_dst accessor to remap`);
+  const remap = `fn store_dst(i_own: u32, v: vec4<f32>) {\n  let i = (i_own / ${view.ownC4}u) * ${view.rootC4}u + ${view.c4Offset}u + i_own % ${view.ownC4}u;\n `;
+  return { ...program, key: `${program.key}/view(${view.ownC4},${view.rootC4},${view.c4Offset})`, code: program.code.replace(header, remap) };
+}
+
+/** A producer's launch that writes `id` stored as `view`. */
+export function viewStep(step: Step, id: TensorId, view: ConcatView): Step {
+  const dst = step.buffers.dst;
+  if (!dst || dst.kind !== 'tensor' || dst.id !== id) return step;
+  return { ...step, program: viewProgram(step.program, view) };
+}
