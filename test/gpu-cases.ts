@@ -497,7 +497,8 @@ export const KERNEL_CASES: readonly GpuCase[] = [
 
 /**
  * Channel concat and slice: offsets on and off vec4 boundaries, odd counts, batch 2, a tensor concatenated twice;
- * the `convs` cases with vec4-aligned offsets run in place (producers write into the concat's buffer).
+ * the `convs` cases with vec4-aligned offsets run in place (producers write into the concat's buffer), and so
+ * do the aligned slices of the `split` cases (readers load from the input's buffer).
  */
 export const CHANNEL_CASES: readonly GpuCase[] = [
   { kind: 'channels', via: 'inputs', n: 2, h: 3, w: 5, parts: [3, 5, 2] },
@@ -508,6 +509,7 @@ export const CHANNEL_CASES: readonly GpuCase[] = [
   { kind: 'channels', via: 'convs', n: 2, h: 5, w: 3, parts: [4, 8, 5] },
   { kind: 'channels', via: 'split', n: 2, h: 5, w: 4, parts: [8, 8] },
   { kind: 'channels', via: 'split', n: 1, h: 4, w: 6, parts: [3, 6, 5] },
+  { kind: 'channels', via: 'split', n: 2, h: 3, w: 5, parts: [4, 8, 5] },
   { kind: 'channels', via: 'dense', n: 2, h: 6, w: 6, parts: [8, 4, 4, 4] },
   { kind: 'channels', via: 'dense', n: 1, h: 5, w: 5, parts: [5, 3, 6] },
 ];

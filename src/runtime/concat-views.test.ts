@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../graph/builder.ts';
 import { planMemory } from '../graph/memory-plan.ts';
 import { RELU } from '../graph/ir.ts';
-import { concatViewsOf, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
+import { channelViewsOf, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
 import { DEFAULT_KERNEL_CHOICE } from './kernel-choice.ts';
 import { viewProgram } from './concat-views.ts';
 
@@ -23,7 +23,7 @@ function inception(parts: readonly number[], extraReader = false) {
 describe('concat in place', () => {
   it('aligned producers become views of the concat, which then has no launch', () => {
     const { graph, ys, cat } = inception([8, 4, 7]);
-    const views = concatViewsOf(graph, DEFAULT_KERNEL_CHOICE);
+    const views = channelViewsOf(graph, DEFAULT_KERNEL_CHOICE).concat;
     expect([...views.keys()]).toEqual(ys);
     expect(ys.map((id) => views.get(id)?.c4Offset)).toEqual([0, 2, 3]);
     expect(views.get(ys[2])).toMatchObject({ root: cat, ownC4: 2, rootC4: 5 });
@@ -34,17 +34,17 @@ describe('concat in place', () => {
   });
 
   it('a misaligned offset, a second reader or a graph input keeps the copy', () => {
-    expect(concatViewsOf(inception([6, 4]).graph, DEFAULT_KERNEL_CHOICE).size).toBe(0);
-    expect(concatViewsOf(inception([8, 4], true).graph, DEFAULT_KERNEL_CHOICE).size).toBe(0);
+    expect(channelViewsOf(inception([6, 4]).graph, DEFAULT_KERNEL_CHOICE).concat.size).toBe(0);
+    expect(channelViewsOf(inception([8, 4], true).graph, DEFAULT_KERNEL_CHOICE).concat.size).toBe(0);
     const b = new GraphBuilder();
     const x = b.input('x', [1, 4, 2, 2]);
     b.output(b.concat([x, conv(b, x, 4)]));
-    expect(concatViewsOf(b.build(), DEFAULT_KERNEL_CHOICE).size).toBe(0);
+    expect(channelViewsOf(b.build(), DEFAULT_KERNEL_CHOICE).concat.size).toBe(0);
   });
 
   it('views share the concat slot, allocated before the first of them is written and alive until the concat is read', () => {
     const { graph, ys, cat } = inception([4, 4]);
-    const views = concatViewsOf(graph, DEFAULT_KERNEL_CHOICE);
+    const views = channelViewsOf(graph, DEFAULT_KERNEL_CHOICE).concat;
     const plan = planMemory(graph, {
       bytesOf: (id) => storageBytes(graph.tensors[id].shape),
       isAlias: (node) => isAliasNode(graph, node),
@@ -62,5 +62,28 @@ describe('concat in place', () => {
     expect(p.key).toBe(`${step.program.key}/view(1,2,1)`);
     expect(p.code).toContain('let i = (i_own / 1u) * 2u + 1u + i_own % 1u;');
     expect(p.code.replace(/fn store_dst[^]*?\n}/, '')).toBe(step.program.code.replace(/fn store_dst[^]*?\n}/, ''));
+  });
+
+  it('aligned slices are read in place (no launch; readers load through a remap); others and graph outputs copy', () => {
+    const split = (parts: readonly [number, number], outputSlice = false) => {
+      const b = new GraphBuilder();
+      const x = b.input('x', [2, 3, 4, 4]);
+      const y = conv(b, x, parts[0] + parts[1]);
+      const s0 = b.sliceChannels(y, 0, parts[0]);
+      const s1 = b.sliceChannels(y, parts[0], parts[1]);
+      b.output(b.concat([s0, conv(b, s1, 4)]));
+      if (outputSlice) b.output(s1);
+      return { graph: b.build(), s0, s1, y };
+    };
+    const { graph, s0, s1, y } = split([8, 5]);
+    const { slice } = channelViewsOf(graph, DEFAULT_KERNEL_CHOICE);
+    expect(slice.get(s0)).toEqual({ root: y, c4Offset: 0, ownC4: 2, rootC4: 4 });
+    expect(slice.get(s1)).toEqual({ root: y, c4Offset: 2, ownC4: 2, rootC4: 4 });
+    const inPlace = lowerGraph(graph, DEFAULT_KERNEL_CHOICE);
+    expect(lowerGraph(graph, { ...DEFAULT_KERNEL_CHOICE, concatInPlace: false }).length - inPlace.length).toBe(2);
+    expect(inPlace.filter((s) => /\/slice-(src|x)/.test(s.program.key)).length).toBe(2);
+    expect(channelViewsOf(split([6, 7]).graph, DEFAULT_KERNEL_CHOICE).slice.size).toBe(0);
+    const withOutput = split([8, 5], true);
+    expect([...channelViewsOf(withOutput.graph, DEFAULT_KERNEL_CHOICE).slice.keys()]).toEqual([withOutput.s0]);
   });
 });

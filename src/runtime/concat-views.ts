@@ -69,6 +69,59 @@ export function viewProgram(program: KernelProgram, view: ConcatView): KernelPro
   return { ...program, key: `${program.key}/view(${view.ownC4},${view.rootC4},${view.c4Offset})`, code: program.code.replace(header, remap) };
 }
 
+/**
+ * Slices read in place: a `sliceChannels` whose range starts on a vec4 boundary and ends on one (or at the input's
+ * end, so its padding lanes are the input's) is a view of its input, needs no launch, and its readers load
+ * through a remapped accessor. Only where the input is not itself a view, the slice is no graph output, and
+ * every reader is in `SLICE_READERS` (kernels that read their inputs only through the load accessors, in the
+ * input's own layout).
+ */
+const SLICE_READERS: ReadonlySet<GraphNode['op']> = new Set(['conv2d', 'activation', 'add', 'maxPool', 'avgPool', 'globalAvgPool', 'pad', 'concat']);
+
+export function planSliceViews(graph: Graph, concatViews: ReadonlyMap<TensorId, ConcatView>, isAlias: (node: GraphNode) => boolean): Map<TensorId, ConcatView> {
+  const outputs = new Set(graph.outputs);
+  const aliased = new Set<TensorId>();
+  for (const node of graph.nodes) if (isAlias(node)) aliased.add(node.output);
+  const views = new Map<TensorId, ConcatView>();
+  for (const node of graph.nodes) {
+    if (node.op !== 'sliceChannels') continue;
+    const x = node.inputs[0];
+    const channels = graph.tensors[x].shape[1];
+    const { start, count } = node.attrs;
+    const aligned = start % 4 === 0 && (count % 4 === 0 || start + count === channels);
+    const readersFit = graph.nodes.every((n) => !n.inputs.includes(node.output) || (SLICE_READERS.has(n.op) && !isAlias(n)));
+    const inputIsPlain = !concatViews.has(x) && !aliased.has(x) && !views.has(x);
+    if (aligned && readersFit && inputIsPlain && !outputs.has(node.output) && !concatViews.has(node.output)) {
+      views.set(node.output, { root: x, c4Offset: start / 4, ownC4: c4(count), rootC4: c4(channels) });
+    }
+  }
+  return views;
+}
+
+/** `program` with the load accessors of binding `name` remapped into `view`'s channel range of its root. */
+export function sliceReadProgram(program: KernelProgram, name: string, view: ConcatView): KernelProgram {
+  const remap = (i: string) => `(${i} / ${view.ownC4}u) * ${view.rootC4}u + ${view.c4Offset}u + ${i} % ${view.ownC4}u`;
+  let code = program.code;
+  for (const header of [`fn load_${name}(i: u32) -> vec4<f32> {`, `fn load_${name}_lane(i: u32, lane: u32) -> f32 {`]) {
+    if (!code.includes(header)) throw new Error(`${program.key}: no accessor '${header}' to remap`);
+    code = code.replace(header, `${header.replace('(i: u32', '(i_own: u32')}
+  let i = ${remap('i_own')};
+ `);
+  }
+  return { ...program, key: `${program.key}/slice-${name}(${view.ownC4},${view.rootC4},${view.c4Offset})`, code };
+}
+
+/** A launch with every read of a slice view remapped. */
+export function sliceReadStep(step: Step, sliceViews: ReadonlyMap<TensorId, ConcatView>): Step {
+  let program = step.program;
+  for (const b of program.bindings) {
+    const ref = step.buffers[b.name];
+    const view = b.kind === 'read' && ref?.kind === 'tensor' ? sliceViews.get(ref.id) : undefined;
+    if (view) program = sliceReadProgram(program, b.name, view);
+  }
+  return program === step.program ? step : { ...step, program };
+}
+
 /** A producer's launch that writes `id` stored as `view`. */
 export function viewStep(step: Step, id: TensorId, view: ConcatView): Step {
   const dst = step.buffers.dst;

@@ -5,7 +5,7 @@ import { uniformValues } from '../../shaders/uniforms.ts';
 import type { Graph, GraphNode, Shape4, TensorId } from '../graph/ir.ts';
 import { storageBytes } from '../graph/storage.ts';
 import type { ConcatView } from './concat-views.ts';
-import { isViewedConcat, planConcatViews, viewStep } from './concat-views.ts';
+import { isViewedConcat, planConcatViews, planSliceViews, sliceReadStep, viewStep } from './concat-views.ts';
 import type { KernelChoice } from './kernel-choice.ts';
 import { DEFAULT_KERNEL_CHOICE } from './kernel-choice.ts';
 import { checkKernelChoice, launchesOf, nodeView } from './kernel-table.ts';
@@ -34,9 +34,15 @@ export function isAliasNode(graph: Graph, node: GraphNode): boolean {
   return h === 1 && w === 1;
 }
 
-/** The concat inputs stored in their concat's buffer under `choice` (none with `concatInPlace: false`). */
-export function concatViewsOf(graph: Graph, choice: KernelChoice): Map<TensorId, ConcatView> {
-  return choice.concatInPlace === false ? new Map() : planConcatViews(graph, (node) => isAliasNode(graph, node));
+/**
+ * Tensors stored inside another's buffer under `choice` (none with `concatInPlace: false`): concat inputs in their
+ * concat's buffer, channel slices in their input's.
+ */
+export function channelViewsOf(graph: Graph, choice: KernelChoice): { concat: Map<TensorId, ConcatView>; slice: Map<TensorId, ConcatView> } {
+  if (choice.concatInPlace === false) return { concat: new Map(), slice: new Map() };
+  const isAlias = (node: GraphNode) => isAliasNode(graph, node);
+  const concat = planConcatViews(graph, isAlias);
+  return { concat, slice: planSliceViews(graph, concat, isAlias) };
 }
 
 /** Re-exported for the runtime's users; the rule lives in graph/storage.ts. */
@@ -50,12 +56,12 @@ export { storageBytes };
 export function lowerGraph(graph: Graph, choice: KernelChoice = DEFAULT_KERNEL_CHOICE, precision: StoragePrecision = 'f32'): Step[] {
   checkKernelChoice(choice);
   const steps: Step[] = graph.inputs.map((id, index) => layoutStep('pack', graph.tensors[id].shape, index, id, precision));
-  const views = concatViewsOf(graph, choice);
+  const { concat: views, slice: sliceViews } = channelViewsOf(graph, choice);
   for (const node of graph.nodes) {
-    if (isAliasNode(graph, node) || isViewedConcat(node, views)) continue;
+    if (isAliasNode(graph, node) || isViewedConcat(node, views) || sliceViews.has(node.output)) continue;
     const view = views.get(node.output);
     for (const launch of launchesOf(nodeView(graph, node), choice, precision)) {
-      const step: Step = { ...launch, label: node.name, node: node.output };
+      const step = sliceReadStep({ ...launch, label: node.name, node: node.output }, sliceViews);
       steps.push(view ? viewStep(step, node.output, view) : step);
     }
   }
