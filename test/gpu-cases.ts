@@ -148,15 +148,19 @@ export interface SoftmaxAxesCase {
  * Channel concat and slice: `inputs` concatenates graph inputs of `parts` channels; `convs` concatenates convs of
  * `parts` output channels on one input and convolves the result; `split` slices an input of `sum(parts)` channels
  * into `parts`, convolves all but the first and concatenates them back (ShuffleNet's unit); `dense` grows a
- * concat by convs of `parts[1..]` channels on `parts[0]` input channels (DenseNet's block).
+ * concat by convs of `parts[1..]` channels on `parts[0]` input channels (a concat of concats); `denseFlat` is
+ * torchvision's DenseNet block: a stem conv of `parts[0]` channels, then each layer concatenates all the features
+ * so far (every concat a prefix of the last one) and adds a conv of `parts[i]` channels.
  */
 export interface ChannelsCase {
   readonly kind: 'channels';
-  readonly via: 'inputs' | 'convs' | 'split' | 'dense';
+  readonly via: 'inputs' | 'convs' | 'split' | 'dense' | 'denseFlat';
   readonly n: number;
   readonly h: number;
   readonly w: number;
   readonly parts: readonly number[];
+  /** `denseFlat`: the first layer reads a concat of the stem alone, not the stem itself (as torchvision exports). */
+  readonly wrapFirst?: boolean;
 }
 
 export type GpuCase = (
@@ -512,6 +516,8 @@ export const CHANNEL_CASES: readonly GpuCase[] = [
   { kind: 'channels', via: 'split', n: 2, h: 3, w: 5, parts: [4, 8, 5] },
   { kind: 'channels', via: 'dense', n: 2, h: 6, w: 6, parts: [8, 4, 4, 4] },
   { kind: 'channels', via: 'dense', n: 1, h: 5, w: 5, parts: [5, 3, 6] },
+  { kind: 'channels', via: 'denseFlat', n: 2, h: 5, w: 6, parts: [8, 4, 4, 4] },
+  { kind: 'channels', via: 'denseFlat', n: 1, h: 4, w: 4, parts: [4, 8, 3], wrapFirst: true },
 ];
 
 /** Block cases: every variant of both residual designs. */
@@ -598,6 +604,14 @@ function buildChannelsCase(
       let cat = input('x', [n, parts[0], h, w]);
       for (const p of parts.slice(1)) cat = b.concat([cat, conv(b.relu(cat), p, 3)]);
       return cat;
+    }
+    case 'denseFlat': {
+      const features = [conv(input('x', [n, 3, h, w]), parts[0], 1)];
+      for (const p of parts.slice(1)) {
+        const cat = features.length === 1 && !c.wrapFirst ? features[0] : b.concat(features);
+        features.push(conv(b.relu(cat), p, 3));
+      }
+      return b.concat(features);
     }
   }
 }

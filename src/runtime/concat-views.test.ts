@@ -10,13 +10,14 @@ import { viewProgram } from './concat-views.ts';
 const conv = (b: GraphBuilder, x: number, outC: number) =>
   b.conv2d(x, { outChannels: outC, kernel: 1, weight: new Float32Array(outC * b.shape(x)[1]).fill(0.1), bias: null, activation: RELU });
 
-function inception(parts: readonly number[], extraReader = false) {
+function inception(parts: readonly number[], extraReader?: 'relu' | 'flatten') {
   const b = new GraphBuilder();
   const x = b.input('x', [2, 3, 4, 4]);
   const ys = parts.map((p) => conv(b, x, p));
   const cat = b.concat(ys);
   b.output(conv(b, cat, 5));
-  if (extraReader) b.output(b.relu(ys[0]));
+  if (extraReader === 'relu') b.output(b.relu(ys[0]));
+  if (extraReader === 'flatten') b.output(b.flatten(ys[0]));
   return { graph: b.build(), ys, cat };
 }
 
@@ -33,9 +34,11 @@ describe('concat in place', () => {
     expect(inPlace.filter((s) => s.program.key.includes('/view(')).map((s) => s.node)).toEqual(ys);
   });
 
-  it('a misaligned offset, a second reader or a graph input keeps the copy', () => {
+  it('a misaligned offset, a second reader that cannot load through a remap or a graph input keeps the copy', () => {
     expect(channelViewsOf(inception([6, 4]).graph, DEFAULT_KERNEL_CHOICE).concat.size).toBe(0);
-    expect(channelViewsOf(inception([8, 4], true).graph, DEFAULT_KERNEL_CHOICE).concat.size).toBe(0);
+    expect(channelViewsOf(inception([8, 4], 'flatten').graph, DEFAULT_KERNEL_CHOICE).concat.size).toBe(0);
+    const relu = inception([8, 4], 'relu');
+    expect([...channelViewsOf(relu.graph, DEFAULT_KERNEL_CHOICE).reads.keys()]).toEqual([relu.ys[0]]);
     const b = new GraphBuilder();
     const x = b.input('x', [1, 4, 2, 2]);
     b.output(b.concat([x, conv(b, x, 4)]));
@@ -85,5 +88,25 @@ describe('concat in place', () => {
     expect(channelViewsOf(split([6, 7]).graph, DEFAULT_KERNEL_CHOICE).slice.size).toBe(0);
     const withOutput = split([8, 5], true);
     expect([...channelViewsOf(withOutput.graph, DEFAULT_KERNEL_CHOICE).slice.keys()]).toEqual([withOutput.s0]);
+  });
+
+  it("DenseNet's block: every concat a prefix of the last, the stem also read directly; all read from one buffer", () => {
+    const b = new GraphBuilder();
+    const stem = b.maxPool(b.input('x', [1, 4, 6, 6]), { kernel: 2 });
+    const features = [stem];
+    for (let i = 0; i < 3; i++) features.push(conv(b, features.length === 1 ? stem : b.concat(features), 4));
+    const last = b.concat(features);
+    b.output(conv(b, last, 2));
+    const graph = b.build();
+    const { concat, slice, reads } = channelViewsOf(graph, DEFAULT_KERNEL_CHOICE);
+    expect([...concat.keys()]).toEqual(features);
+    expect([...concat.values()].every((v) => v.root === last)).toBe(true);
+    // The two shorter concats are prefix views, the stem is also read in place by the first layer.
+    expect(slice.size).toBe(2);
+    expect([...slice.values()].map((v) => v.ownC4)).toEqual([2, 3]);
+    expect(reads.get(stem)).toEqual({ root: last, c4Offset: 0, ownC4: 1, rootC4: 4 });
+    const inPlace = lowerGraph(graph, DEFAULT_KERNEL_CHOICE);
+    expect(inPlace.filter((s) => s.node !== undefined && graph.nodes.find((n) => n.output === s.node)?.op === 'concat')).toEqual([]);
+    expect(lowerGraph(graph, { ...DEFAULT_KERNEL_CHOICE, concatInPlace: false }).length - inPlace.length).toBe(2 + 3 + 4);
   });
 });

@@ -25,35 +25,74 @@ export interface ConcatView {
 /** Ops whose kernels write their output only through `store_dst`, indexed in the output's own NHWC4 layout. */
 const VIEW_PRODUCERS: ReadonlySet<GraphNode['op']> = new Set(['conv2d', 'activation', 'add', 'maxPool', 'avgPool', 'pad']);
 
+/** What `planConcatViews` found: concat inputs stored in their concat, and concats read from a longer one. */
+export interface ConcatPlan {
+  /** Concat inputs by tensor id, each written into its channel range of `root`. */
+  readonly inputs: Map<TensorId, ConcatView>;
+  /**
+   * Concats whose inputs are a prefix of an in-place concat's (DenseNet's block: every layer concatenates all the
+   * block's features so far): read from the longer concat's buffer, as an aligned slice is, with no launch.
+   */
+  readonly prefixes: Map<TensorId, ConcatView>;
+  /**
+   * Concat inputs also read by other kernels (DenseNet's first layer reads the block input itself): those load
+   * through a remap into the concat's buffer. Only inputs whose padding lanes are the concat's own (a multiple of 4
+   * channels, or the last input) qualify.
+   */
+  readonly reads: Map<TensorId, ConcatView>;
+}
+
 /**
- * The concat inputs that can be views, by tensor id, for the concats whose every input can: channel offsets
- * multiples of 4, each input produced by a `VIEW_PRODUCERS` node that is not an alias, read by that concat alone
- * (once), not a graph input or output. `isAlias` is lowering's rule for nodes without a launch.
+ * The concats that can be in place: every input at a channel offset that is a multiple of 4, produced by a
+ * `VIEW_PRODUCERS` node that is not an alias, no graph output, and read by that concat alone (once) or also by
+ * concats of a prefix of its inputs (each then a prefix view, which must be no graph output and whose readers are
+ * `SLICE_READERS`) or by other `SLICE_READERS` (see `reads`). `isAlias` is lowering's rule for nodes without a
+ * launch.
  */
-export function planConcatViews(graph: Graph, isAlias: (node: GraphNode) => boolean): Map<TensorId, ConcatView> {
-  const readers = new Map<TensorId, number>();
-  for (const node of graph.nodes) for (const id of node.inputs) readers.set(id, (readers.get(id) ?? 0) + 1);
-  for (const id of graph.outputs) readers.set(id, (readers.get(id) ?? 0) + 1);
+export function planConcatViews(graph: Graph, isAlias: (node: GraphNode) => boolean): ConcatPlan {
+  const readers = new Map<TensorId, GraphNode[]>();
+  for (const node of graph.nodes) for (const id of node.inputs) readers.set(id, [...(readers.get(id) ?? []), node]);
+  const outputs = new Set(graph.outputs);
   const producer = new Map<TensorId, GraphNode>();
   for (const node of graph.nodes) producer.set(node.output, node);
+  const concats = graph.nodes.filter((n): n is ConcatNode => n.op === 'concat');
+  const isPrefix = (c: ConcatNode, f: ConcatNode) => c.inputs.length < f.inputs.length && c.inputs.every((id, i) => f.inputs[i] === id);
 
-  const views = new Map<TensorId, ConcatView>();
-  for (const node of graph.nodes) {
-    if (node.op !== 'concat' || node.inputs.length < 2) continue;
+  const plan: ConcatPlan = { inputs: new Map(), prefixes: new Map(), reads: new Map() };
+  for (const node of concats) {
+    // A concat that is a prefix of a longer one is planned with that one.
+    if (node.inputs.length < 2 || concats.some((g) => isPrefix(node, g))) continue;
+    const prefixes = concats.filter((c) => isPrefix(c, node));
+    const prefixesFit = prefixes.every((c) => !outputs.has(c.output) && (readers.get(c.output) ?? []).every((r) => SLICE_READERS.has(r.op) && !isAlias(r)));
+    if (!prefixesFit) continue;
+    const allowed = new Set<GraphNode>([node, ...prefixes]);
     const rootC4 = c4(graph.tensors[node.output].shape[1]);
     let offset = 0;
     const planned: [TensorId, ConcatView][] = [];
+    const extraRead = new Set<TensorId>();
     for (const id of node.inputs) {
       const p = producer.get(id);
-      const fits = offset % 4 === 0 && p !== undefined && VIEW_PRODUCERS.has(p.op) && !isAlias(p) && readers.get(id) === 1;
-      if (!fits) break;
+      const read = readers.get(id) ?? [];
       const channels = graph.tensors[id].shape[1];
+      const others = read.filter((r) => !allowed.has(r));
+      const last = planned.length === node.inputs.length - 1;
+      const fits =
+        offset % 4 === 0 && p !== undefined && VIEW_PRODUCERS.has(p.op) && !isAlias(p) && !outputs.has(id) &&
+        node.inputs.indexOf(id) === node.inputs.lastIndexOf(id) &&
+        (others.length === 0 || ((channels % 4 === 0 || last) && others.every((r) => SLICE_READERS.has(r.op) && !isAlias(r))));
+      if (!fits) break;
       planned.push([id, { root: node.output, c4Offset: offset / 4, ownC4: c4(channels), rootC4 }]);
+      if (others.length > 0) extraRead.add(id);
       offset += channels;
     }
-    if (planned.length === node.inputs.length) for (const [id, view] of planned) views.set(id, view);
+    if (planned.length < node.inputs.length) continue;
+    for (const [id, view] of planned) {
+      plan.inputs.set(id, view);
+      if (extraRead.has(id)) plan.reads.set(id, view);
+    }
+    for (const c of prefixes) plan.prefixes.set(c.output, { root: node.output, c4Offset: 0, ownC4: c4(graph.tensors[c.output].shape[1]), rootC4 });
   }
-  return views;
+  return plan;
 }
 
 /** Whether `node` is a concat whose inputs are all views (it needs no launch). */
@@ -78,11 +117,16 @@ export function viewProgram(program: KernelProgram, view: ConcatView): KernelPro
  */
 const SLICE_READERS: ReadonlySet<GraphNode['op']> = new Set(['conv2d', 'activation', 'add', 'maxPool', 'avgPool', 'globalAvgPool', 'pad', 'concat']);
 
-export function planSliceViews(graph: Graph, concatViews: ReadonlyMap<TensorId, ConcatView>, isAlias: (node: GraphNode) => boolean): Map<TensorId, ConcatView> {
+export function planSliceViews(
+  graph: Graph,
+  concatViews: ReadonlyMap<TensorId, ConcatView>,
+  isAlias: (node: GraphNode) => boolean,
+  prefixes: ReadonlyMap<TensorId, ConcatView> = new Map(),
+): Map<TensorId, ConcatView> {
   const outputs = new Set(graph.outputs);
   const aliased = new Set<TensorId>();
   for (const node of graph.nodes) if (isAlias(node)) aliased.add(node.output);
-  const views = new Map<TensorId, ConcatView>();
+  const views = new Map<TensorId, ConcatView>(prefixes);
   for (const node of graph.nodes) {
     if (node.op !== 'sliceChannels') continue;
     const x = node.inputs[0];
