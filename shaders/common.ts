@@ -122,7 +122,7 @@ function tensorArrayType(precision: StoragePrecision): string {
   }
 }
 
-function loadAccessors(name: string, precision: StoragePrecision): string {
+export function loadAccessors(name: string, precision: StoragePrecision): string {
   switch (precision) {
     case 'f32':
       return `fn load_${name}(i: u32) -> vec4<f32> { return ${name}[i]; }

@@ -1,6 +1,6 @@
 /**
  * Runs the GPU correctness cases under Node through Dawn (the `webgpu` package): a quick loop for kernel work
- * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary]`
+ * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels]`
  *
  * `f16`: the f16-storage cases at 'f16-packed' and native 'f16' (skipped, not passed, where the adapter has no
  * `shader-f16`), then the shared real model's accuracy at f32 and at both f16 modes (`test/f16-accuracy.ts`),
@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
-import { BLOCK_CASES, F16_CASES, F16_TILE_CASES, KERNEL_CASES, NETWORK_CASES, UPSAMPLE_CASES, headAsChosen, type GpuCase } from './gpu-cases.ts';
+import { BLOCK_CASES, CHANNEL_CASES, F16_CASES, F16_TILE_CASES, KERNEL_CASES, NETWORK_CASES, UPSAMPLE_CASES, headAsChosen, type GpuCase } from './gpu-cases.ts';
 import { checkSharedModelAccuracy, describeAccuracy } from './f16-accuracy.ts';
 import { SHARED_CAT, SHARED_MODEL, hasShared } from './shared.ts';
 import { runCase } from './case-runner.ts';
@@ -33,6 +33,7 @@ const groups: Record<string, readonly Entry[]> = {
   // The upsampling ops alone (also part of 'kernels'), for a quick loop.
   upsample: [...plain(UPSAMPLE_CASES), ...ATROUS_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name }))],
   binary: plain(BINARY_CASES),
+  channels: plain([...CHANNEL_CASES, ...CHANNEL_CASES.map((c): GpuCase => ({ ...c, precision: 'f16-packed' }))]),
 };
 const wanted = process.argv.slice(2);
 // A misspelt group must not pass as an empty, green run.

@@ -311,6 +311,13 @@ export function buildTfjsModel(graph: Graph): TfjsModel {
           env.set(out, { t: applyActivation(y, activation), flat: false });
         };
       }
+      case 'concat':
+        return (env) => env.set(out, { t: tf.concat(node.inputs.map((id) => nhwc(env.get(id)!, id)), 3), flat: false });
+      case 'sliceChannels': {
+        const [n, , h, w] = shapeOf(out);
+        const { start, count } = node.attrs;
+        return (env) => env.set(out, { t: tf.slice(nhwc(env.get(node.inputs[0])!, node.inputs[0]), [0, 0, 0, start], [n, h, w, count]), flat: false });
+      }
     }
   });
 

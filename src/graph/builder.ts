@@ -15,6 +15,7 @@ import type {
 import type { ConvTransposeAttrs, NearestRounding, ResizeAttrs, ResizeCoordinates } from './ir.ts';
 import { argMaxOutputShape, convTransposeOutputShape, resizeOutputShape } from './shapes-upsample.ts';
 import { NO_ACTIVATION, RELU, RELU6, elementCount, shapeToString } from './ir.ts';
+import { concatOutputShape, sliceChannelsShape } from './channel-shapes.ts';
 import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, padOutputShape, poolOutputShape } from './shapes.ts';
 
 export interface Conv2dOptions {
@@ -287,6 +288,18 @@ export class GraphBuilder {
     }
     const inputs = [a, b].filter((v): v is TensorId => typeof v === 'number');
     return this.addNode({ op: 'binary', name, inputs, output: -1, attrs: { op, activation, ...(constant ? { constant } : {}) } }, out);
+  }
+
+  /** Concatenates `xs` along the channel axis, in order. */
+  concat(xs: readonly TensorId[], name = this.nextName('concat')): TensorId {
+    const out = concatOutputShape(xs.map((x) => this.shape(x)), name);
+    return this.addNode({ op: 'concat', name, inputs: [...xs], output: -1, attrs: {} }, out);
+  }
+
+  /** Channels `start .. start + count - 1` of `x`. */
+  sliceChannels(x: TensorId, start: number, count: number, name = this.nextName('slice')): TensorId {
+    const out = sliceChannelsShape(this.shape(x), start, count, name);
+    return this.addNode({ op: 'sliceChannels', name, inputs: [x], output: -1, attrs: { start, count } }, out);
   }
 
   build(): Graph {

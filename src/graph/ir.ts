@@ -245,6 +245,22 @@ export interface PadNode extends NodeBase {
   readonly op: 'pad';
   readonly attrs: { readonly pads: Pads; readonly value: number };
 }
+/**
+ * Concatenation along the channel axis (ONNX Concat on axis 1, TFLite CONCATENATION on NHWC's last axis): the
+ * inputs agree on `n`, `h` and `w`; the output's channels are theirs in input order.
+ */
+export interface ConcatNode extends NodeBase {
+  readonly op: 'concat';
+  readonly attrs: Record<string, never>;
+}
+/**
+ * Channels `start .. start + count - 1` of the input (ONNX Split / Slice, TFLite SPLIT / SPLIT_V /
+ * STRIDED_SLICE on channels; a split is one such node per part).
+ */
+export interface SliceChannelsNode extends NodeBase {
+  readonly op: 'sliceChannels';
+  readonly attrs: { readonly start: number; readonly count: number };
+}
 
 /** How Resize maps an output coordinate to the input (ONNX `coordinate_transformation_mode`). */
 export type ResizeCoordinates = 'half_pixel' | 'pytorch_half_pixel' | 'align_corners' | 'asymmetric';
@@ -334,7 +350,9 @@ export type GraphNode =
   | ResizeNode
   | ArgMaxNode
   | ConvTransposeNode
-  | BinaryNode;
+  | BinaryNode
+  | ConcatNode
+  | SliceChannelsNode;
 
 export type OpType = GraphNode['op'];
 

@@ -20,13 +20,20 @@ export interface MemoryPlanOptions {
   bytesOf(id: TensorId): number;
   /** True when the node's output is stored in its first input's buffer unchanged. */
   isAlias(node: GraphNode): boolean;
+  /**
+   * The tensor whose buffer holds `id` (a concat input written into its concat's output), or undefined. Such a
+   * tensor takes its root's slot, which is allocated when the first of them is written.
+   */
+  viewRoot?(id: TensorId): TensorId | undefined;
 }
 
 export function planMemory(graph: Graph, options: MemoryPlanOptions): MemoryPlan {
   const root = new Map<TensorId, TensorId>();
   const rootOf = (id: TensorId): TensorId => root.get(id) ?? id;
   for (const node of graph.nodes) {
-    if (options.isAlias(node)) root.set(node.output, rootOf(node.inputs[0]));
+    const viewed = options.viewRoot?.(node.output);
+    if (viewed !== undefined) root.set(node.output, viewed);
+    else if (options.isAlias(node)) root.set(node.output, rootOf(node.inputs[0]));
   }
 
   const end = graph.nodes.length;
@@ -65,8 +72,11 @@ export function planMemory(graph: Graph, options: MemoryPlanOptions): MemoryPlan
   for (const id of graph.inputs) allocate(id);
   graph.nodes.forEach((node, step) => {
     if (root.has(node.output)) {
+      // A view's root is allocated by the first of its views to be written.
+      if (!slotOf.has(rootOf(node.output))) allocate(rootOf(node.output));
       slotOf.set(node.output, slotOf.get(rootOf(node.output))!);
-    } else {
+    } else if (!slotOf.has(node.output)) {
+      // (A concat whose inputs are views has its slot already, allocated with the first of them.)
       allocate(node.output);
       // An output nobody reads still needs its slot for this step only.
       if (!lastUse.has(node.output)) lastUse.set(node.output, step);

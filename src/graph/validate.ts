@@ -5,6 +5,7 @@ import { elementCount, sameShape, shapeToString } from './ir.ts';
 import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, linearOutputShape, padOutputShape, poolOutputShape } from './shapes.ts';
 import { argMaxOutputShape, convTransposeOutputShape, resizeOutputShape } from './shapes-upsample.ts';
 import { withArticle } from '../util/describe.ts';
+import { concatOutputShape, sliceChannelsShape } from './channel-shapes.ts';
 
 const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
   conv2d: [1, 2],
@@ -23,6 +24,8 @@ const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
   argMax: [1, 1],
   convTranspose: [1, 1],
   binary: [1, 2],
+  concat: [1, Number.MAX_SAFE_INTEGER],
+  sliceChannels: [1, 1],
 };
 
 function validShape(s: unknown): s is Shape4 {
@@ -70,7 +73,7 @@ export function validateGraph(graph: Graph): void {
     if (!arity) throw new GraphError(`${where}: unknown op '${String(node.op)}'`);
     const nIn = node.inputs.length;
     if (nIn < arity[0] || nIn > arity[1]) {
-      const want = arity[0] === arity[1] ? `${arity[0]}` : `${arity[0]} or ${arity[1]}`;
+      const want = arity[0] === arity[1] ? `${arity[0]}` : arity[1] === Number.MAX_SAFE_INTEGER ? `at least ${arity[0]}` : `${arity[0]} or ${arity[1]}`;
       throw new GraphError(`${where}: ${node.op} takes ${want} input(s), got ${nIn}`);
     }
     node.inputs.forEach((id, k) => {
@@ -102,7 +105,7 @@ export function validateGraph(graph: Graph): void {
     if (node.op === 'binary') addShape = binaryOutputShape(node, tensors, where);
     let expected: Shape4;
     try {
-      expected = addShape ?? expectedOutputShape(node, inShape, where);
+      expected = addShape ?? (node.op === 'concat' ? concatOutputShape(node.inputs.map((id) => tensors[id].shape), where) : expectedOutputShape(node, inShape, where));
     } catch (e) {
       if (e instanceof GraphError || !(e instanceof WebcnnError)) throw e;
       throw new GraphError(e.message, { cause: e });
@@ -196,6 +199,10 @@ function expectedOutputShape(node: GraphNode, s: Shape4, where: string): Shape4 
       return convTransposeOutputShape(s, node.attrs, where);
     case 'binary':
       return s;
+    case 'concat':
+      return concatOutputShape([s], where);
+    case 'sliceChannels':
+      return sliceChannelsShape(s, node.attrs.start, node.attrs.count, where);
   }
 }
 

@@ -19,6 +19,7 @@ import {
   softmax,
 } from './ops.ts';
 import { argMax, convTranspose, resize } from './upsample.ts';
+import { concat, sliceChannels } from './channels.ts';
 
 /**
  * Graph inputs: an array in `graph.inputs` order, or a map keyed by tensor id or tensor name.
@@ -103,6 +104,10 @@ function evalNode(graph: Graph, node: GraphNode, values: Map<TensorId, Float32Ar
       const [a, aShape, b, bShape] = k.operand === 0 ? [k.values, k.shape, x, shape] : [x, shape, k.values, k.shape];
       return binary(node.attrs.op, a, aShape, b, bShape, node.attrs.activation, where).data;
     }
+    case 'concat':
+      return concat(node.inputs.map(get), node.inputs.map((id) => graph.tensors[id].shape), where).data;
+    case 'sliceChannels':
+      return sliceChannels(x, shape, node.attrs.start, node.attrs.count, where).data;
   }
 }
 

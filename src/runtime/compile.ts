@@ -18,7 +18,7 @@ import { firstError, gpuFailure, withErrorScopes } from './gpu-scopes.ts';
 import type { BufferRef } from './step.ts';
 import type { KernelChoice } from './kernel-choice.ts';
 import { defaultKernelChoice, optimizeForKernels } from './kernel-choice.ts';
-import { isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
+import { channelViewsOf, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
 import { profileStepsDetailed } from './profile-steps.ts';
 
 /** The storage precision a compile with `requested` uses on `device`; 'f16' without `shader-f16` throws. */
@@ -112,9 +112,12 @@ export async function compileModel(device: GPUDevice, source: Graph, options: Co
   }
   const tuneMs = clock.lap();
   const steps = lowerGraph(graph, kernels, precision);
+  const views = channelViewsOf(graph, kernels);
   const plan = planMemory(graph, {
     bytesOf: (id) => storageBytes(graph.tensors[id].shape, precision),
-    isAlias: (node) => isAliasNode(graph, node),
+    // A slice read in place is stored in its input's buffer, as an alias is.
+    isAlias: (node) => isAliasNode(graph, node) || views.slice.has(node.output),
+    viewRoot: (id) => views.concat.get(id)?.root,
   });
   const cache = pipelineCacheFor(device);
   // Start every pipeline compile at once; they finish in parallel while buffers are made.

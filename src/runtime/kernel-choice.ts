@@ -53,6 +53,11 @@ export interface KernelChoice {
   readonly smallMapSplitK?: SplitKRule;
   /** Per-convolution tiles (by output tensor id of the optimized graph), e.g. from the autotuner. */
   readonly perNode?: ReadonlyMap<TensorId, ConvTile>;
+  /**
+   * Let producers write straight into their channel range of a concat's buffer where the layout allows
+   * (`concat-views.ts`); default true. False: every concat copies its inputs.
+   */
+  readonly concatInPlace?: boolean;
 }
 
 /**

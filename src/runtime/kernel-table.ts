@@ -1,4 +1,5 @@
 import type { StoragePrecision } from '../../shaders/common.ts';
+import { concatFamily, sliceChannelsFamily } from '../../shaders/channel-copy/index.ts';
 import { conv2dFamily } from '../../shaders/conv2d/index.ts';
 import { convSharedFamily } from '../../shaders/conv-shared/index.ts';
 import { sharedConvGeometry, splitKFits } from '../../shaders/conv-shared/geometry.ts';
@@ -86,6 +87,8 @@ export const FIXED_FAMILIES: readonly FixedKernelFamily<GraphNode>[] = [
   argMaxFamily,
   convTransposeFamily,
   binaryFamily,
+  concatFamily,
+  sliceChannelsFamily,
 ] as readonly FixedKernelFamily<GraphNode>[];
 
 /**

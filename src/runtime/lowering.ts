@@ -4,6 +4,8 @@ import { LAYOUT_UNIFORMS, packNchwProgram, unpackNchwProgram } from '../../shade
 import { uniformValues } from '../../shaders/uniforms.ts';
 import type { Graph, GraphNode, Shape4, TensorId } from '../graph/ir.ts';
 import { storageBytes } from '../graph/storage.ts';
+import type { ConcatView } from './concat-views.ts';
+import { isViewedConcat, planConcatViews, planSliceViews, sliceReadStep, viewStep } from './concat-views.ts';
 import type { KernelChoice } from './kernel-choice.ts';
 import { DEFAULT_KERNEL_CHOICE } from './kernel-choice.ts';
 import { checkKernelChoice, launchesOf, nodeView } from './kernel-table.ts';
@@ -32,6 +34,29 @@ export function isAliasNode(graph: Graph, node: GraphNode): boolean {
   return h === 1 && w === 1;
 }
 
+/**
+ * Tensors stored inside another's buffer under `choice` (none with `concatInPlace: false`): concat inputs in their
+ * concat's buffer; channel slices in their input's, and prefix concats in their longer concat's (`slice`).
+ */
+export function channelViewsOf(graph: Graph, choice: KernelChoice): ChannelViews {
+  if (choice.concatInPlace === false) return { concat: new Map(), slice: new Map(), reads: new Map() };
+  const isAlias = (node: GraphNode) => isAliasNode(graph, node);
+  const { inputs: concat, prefixes, reads } = planConcatViews(graph, isAlias);
+  // Prefix concats are read from their longer concat's buffer as aligned slices are.
+  const slice = planSliceViews(graph, concat, isAlias, prefixes);
+  return { concat, slice, reads: new Map([...slice, ...reads]) };
+}
+
+/**
+ * `concat`: tensors written into a concat's buffer; `slice`: tensors read from another's buffer with no launch of
+ * their own; `reads`: every tensor whose readers load through a remap (`slice` and concat inputs read elsewhere).
+ */
+export interface ChannelViews {
+  readonly concat: Map<TensorId, ConcatView>;
+  readonly slice: Map<TensorId, ConcatView>;
+  readonly reads: Map<TensorId, ConcatView>;
+}
+
 /** Re-exported for the runtime's users; the rule lives in graph/storage.ts. */
 export { storageBytes };
 
@@ -43,9 +68,14 @@ export { storageBytes };
 export function lowerGraph(graph: Graph, choice: KernelChoice = DEFAULT_KERNEL_CHOICE, precision: StoragePrecision = 'f32'): Step[] {
   checkKernelChoice(choice);
   const steps: Step[] = graph.inputs.map((id, index) => layoutStep('pack', graph.tensors[id].shape, index, id, precision));
+  const { concat: views, slice: sliceViews, reads } = channelViewsOf(graph, choice);
   for (const node of graph.nodes) {
-    if (isAliasNode(graph, node)) continue;
-    for (const launch of launchesOf(nodeView(graph, node), choice, precision)) steps.push({ ...launch, label: node.name, node: node.output });
+    if (isAliasNode(graph, node) || isViewedConcat(node, views) || sliceViews.has(node.output)) continue;
+    const view = views.get(node.output);
+    for (const launch of launchesOf(nodeView(graph, node), choice, precision)) {
+      const step = sliceReadStep({ ...launch, label: node.name, node: node.output }, reads);
+      steps.push(view ? viewStep(step, node.output, view) : step);
+    }
   }
   graph.outputs.forEach((id, index) => steps.push(layoutStep('unpack', graph.tensors[id].shape, index, id, precision)));
   return steps;

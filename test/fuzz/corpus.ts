@@ -24,6 +24,7 @@ import { SHARED_MODEL } from '../shared.ts';
 import { onnxUpsampleNet, onnxUpsampleOld, tfliteUpsampleNet } from './upsample-seeds.ts';
 import { onnxOpset1Net, onnxReduceNet, tfliteReduceMax } from './corpus-reduce.ts';
 import { onnxActivationNet, tfliteActivationNet } from './activation-seeds.ts';
+import { onnxChannelNet, tfliteChannelNet } from './channels-corpus.ts';
 
 export type FuzzFormat = 'tflite' | 'onnx' | 'safetensors';
 export const FUZZ_FORMATS: readonly FuzzFormat[] = ['tflite', 'onnx', 'safetensors'];
@@ -162,6 +163,7 @@ export function tfliteCorpus(): Seed[] {
     { name: 'tflite-binary', bytes: tfliteBinaryNet(6), options: {}, large: false },
     { name: 'tflite-reduce-max', bytes: tfliteReduceMax(), options: {}, large: false },
     { name: 'tflite-activations', bytes: tfliteActivationNet(), options: {}, large: false },
+    { name: 'tflite-channels', bytes: tfliteChannelNet(6), options: {}, large: false },
   ];
   if (existsSync(SHARED_MODEL)) {
     seeds.push({ name: 'tflite-shared-mobilenet_v2_quant', bytes: new Uint8Array(readFileSync(SHARED_MODEL)), options: {}, large: true });
@@ -287,6 +289,7 @@ export function onnxCorpus(): Seed[] {
     { name: 'onnx-reduce-18', bytes: onnxReduceNet(7, 18), options: {}, large: false },
     { name: 'onnx-opset1', bytes: onnxOpset1Net(8), options: {}, large: false },
     { name: 'onnx-activations', bytes: onnxActivationNet(6), options: {}, large: false },
+    { name: 'onnx-channels', bytes: onnxChannelNet(6), options: {}, large: false },
   ];
 }
 

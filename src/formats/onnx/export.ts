@@ -291,6 +291,17 @@ class Exporter {
         this.setOutput(node, this.activation(out, activation, `${n}/act`, tensorName), 4);
         return;
       }
+      case 'concat':
+        this.setOutput(node, this.emit('Concat', node.inputs.map((id) => this.as4(id)), { axis: attr.int(1) }, n, tensorName), 4);
+        return;
+      case 'sliceChannels': {
+        const { start, count } = node.attrs;
+        const starts = this.constant(`${n}.starts`, [1], [start], DataType.INT64);
+        const ends = this.constant(`${n}.ends`, [1], [start + count], DataType.INT64);
+        const axes = this.constant(`${n}.axes`, [1], [1], DataType.INT64);
+        this.setOutput(node, this.emit('Slice', [this.as4(node.inputs[0]), starts, ends, axes], {}, n, tensorName), 4);
+        return;
+      }
     }
   }
 }

@@ -32,6 +32,8 @@ export interface TfliteOpEntry {
   readonly convert: TfliteOpConverter;
   /** The builtin options table type the op must carry, when it carries one. */
   readonly options?: number;
+  /** The op may have several outputs (SPLIT); others must have one. */
+  readonly multipleOutputs?: boolean;
 }
 
 /** A PAD result, which only the single convolution or pool reading it may take (`absorbPads` folds it in). */
@@ -312,9 +314,9 @@ export class TfliteConverter {
     if (this.rawData(t, where) !== null) throw new ModelFormatError(`${where}: output ${this.tensorLabel(t)} is a constant`);
   }
 
-  /** Records the IR tensor for the op's output, checking it against the declared dims. */
-  bindOutput(op: TfliteOperator, ir: TensorId, where: string): void {
-    const idx = op.outputs[0];
+  /** Records the IR tensor for the op's output `k`, checking it against the declared dims. */
+  bindOutput(op: TfliteOperator, ir: TensorId, where: string, k = 0): void {
+    const idx = op.outputs[k];
     const t = this.tensor(idx, where);
     this.checkFreshOutput(idx, where);
     const declared = irShapeFromDims(t.shape);
@@ -396,7 +398,7 @@ export class TfliteConverter {
       if (op.optionsType !== OptionsType.NONE && expected !== undefined && op.optionsType !== expected) {
         throw new ModelFormatError(`${where}: builtin options of union type ${op.optionsType}, expected ${expected}`);
       }
-      if (op.outputs.length !== 1) throw new ModelFormatError(`${where}: has ${op.outputs.length} outputs, expected 1`);
+      if (op.outputs.length !== 1 && !(entry.multipleOutputs && op.outputs.length > 1)) throw new ModelFormatError(`${where}: has ${op.outputs.length} outputs, expected 1`);
       if (op.inputs.length === 0) throw new ModelFormatError(`${where}: has no inputs`);
       const name = this.nodeName(op, opName);
       try {

@@ -73,6 +73,10 @@ export const BuiltinOp = {
   ELU: 111,
   HARD_SWISH: 117,
   GELU: 150,
+  CONCATENATION: 2,
+  STRIDED_SLICE: 45,
+  SPLIT: 49,
+  SPLIT_V: 102,
 } as const;
 
 /** `BuiltinOperator` names by code, for messages. */
@@ -129,6 +133,10 @@ export const OptionsType = {
   // Options of activation-table operators.
   LeakyReluOptions: 75,
   GeluOptions: 116,
+  ConcatenationOptions: 10,
+  StridedSliceOptions: 32,
+  SplitOptions: 35,
+  SplitVOptions: 76,
 } as const;
 
 /** `Padding`. */

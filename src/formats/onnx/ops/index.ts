@@ -21,6 +21,7 @@ import { ArgMax } from './argmax.ts';
 import { ConvTranspose } from './conv-transpose.ts';
 import { Resize, Upsample } from './resize.ts';
 import { ReduceMax, ReduceMean } from './reduce.ts';
+import { Concat, Slice, Split } from './channels.ts';
 
 export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Add,
@@ -62,6 +63,9 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Elu: tableActivation('elu'),
   Softplus: tableActivation('softplus'),
   Gelu: tableActivation('gelu-tanh'),
+  Concat,
+  Slice,
+  Split,
 };
 
 /** Op types `loadOnnx` converts, sorted. */

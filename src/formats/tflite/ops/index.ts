@@ -19,6 +19,7 @@ import { softmax } from './softmax.ts';
 import { argMax } from './arg-max.ts';
 import { resizeBilinear, resizeNearestNeighbor } from './resize.ts';
 import { transposeConv } from './transpose-conv.ts';
+import { concatenation, split, splitV, stridedSlice } from './channels.ts';
 
 export const TFLITE_OPS: ReadonlyMap<number, TfliteOpEntry> = new Map<number, TfliteOpEntry>([
   [BuiltinOp.CONV_2D, { convert: conv2d, options: OptionsType.Conv2DOptions }],
@@ -57,4 +58,8 @@ export const TFLITE_OPS: ReadonlyMap<number, TfliteOpEntry> = new Map<number, Tf
   [BuiltinOp.LEAKY_RELU, { convert: tableActivation('leaky-relu', (op) => [leakyReluOptions(op.options).alpha]), options: OptionsType.LeakyReluOptions }],
   [BuiltinOp.ELU, { convert: tableActivation('elu', () => [1]) }],
   [BuiltinOp.GELU, { convert: gelu, options: OptionsType.GeluOptions }],
+  [BuiltinOp.CONCATENATION, { convert: concatenation, options: OptionsType.ConcatenationOptions }],
+  [BuiltinOp.SPLIT, { convert: split, options: OptionsType.SplitOptions, multipleOutputs: true }],
+  [BuiltinOp.SPLIT_V, { convert: splitV, options: OptionsType.SplitVOptions, multipleOutputs: true }],
+  [BuiltinOp.STRIDED_SLICE, { convert: stridedSlice, options: OptionsType.StridedSliceOptions }],
 ]);

@@ -1,0 +1,29 @@
+/** Shape rules of the channel ops (concat, channel slice), shared by the builder and validation. */
+import { ShapeError } from '../errors.ts';
+import type { Shape4 } from './ir.ts';
+import { shapeToString } from './ir.ts';
+
+/** The shape of a channel concatenation of `inputs`: their channel counts summed, `n`, `h`, `w` equal. */
+export function concatOutputShape(inputs: readonly Shape4[], where: string): Shape4 {
+  if (inputs.length === 0) throw new ShapeError(`${where}: concat needs at least one input`);
+  const [n, , h, w] = inputs[0];
+  let c = 0;
+  for (const s of inputs) {
+    if (s[0] !== n || s[2] !== h || s[3] !== w) {
+      throw new ShapeError(
+        `${where}: concat inputs must agree on every axis but channels, got ${inputs.map(shapeToString).join(' and ')}`,
+      );
+    }
+    c += s[1];
+  }
+  return [n, c, h, w];
+}
+
+/** The shape of channels `start .. start + count - 1` of `input`. */
+export function sliceChannelsShape(input: Shape4, start: number, count: number, where: string): Shape4 {
+  const [n, c, h, w] = input;
+  if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1 || start + count > c) {
+    throw new ShapeError(`${where}: channels ${start} to ${start + count - 1} are not a range of the ${c} channels of ${shapeToString(input)}`);
+  }
+  return [n, count, h, w];
+}
