@@ -13,6 +13,22 @@ import { elementCountOf, isFloatType } from './tensor.ts';
 /** How a fold reports a bad operand (the converter turns it into a typed error naming the node). */
 export type Fail = (message: string) => Error;
 
+/**
+ * What a fold needs from its caller: `fail` for bad operands, and `reserve`, called with an output's element
+ * count before it is allocated (the load budget: a tiny file must not fold into a huge constant).
+ */
+export interface FoldEnv {
+  readonly fail: Fail;
+  readonly reserve: (count: number) => void;
+}
+
+/** The element count of `dims`, checked and reserved. */
+function allocate(dims: readonly number[], what: string, env: FoldEnv): number {
+  const count = checkedElementCount(dims, what);
+  env.reserve(count);
+  return count;
+}
+
 /** The values of `t` as plain numbers, whatever its storage. */
 export function valuesOf(t: ConstantTensor): ArrayLike<number> {
   return t.floats ?? t.ints ?? [];
@@ -52,7 +68,8 @@ export function normalizeAxis(axis: number, rank: number, what: string, fail: Fa
 }
 
 /** ONNX Gather: `data` indexed along `axis` by `indices` (negative indices count from the end). */
-export function gatherTensor(data: ConstantTensor, indices: ConstantTensor, axis: number, fail: Fail): ConstantTensor {
+export function gatherTensor(data: ConstantTensor, indices: ConstantTensor, axis: number, env: FoldEnv): ConstantTensor {
+  const fail = env.fail;
   const rank = data.dims.length;
   if (rank === 0) throw fail('data is a scalar; Gather needs rank 1 or more');
   const a = normalizeAxis(axis, rank, 'axis', fail);
@@ -67,7 +84,7 @@ export function gatherTensor(data: ConstantTensor, indices: ConstantTensor, axis
   const inner = elementCountOf(data.dims.slice(a + 1));
   const dims = [...data.dims.slice(0, a), ...indices.dims, ...data.dims.slice(a + 1)];
   const src = valuesOf(data);
-  const out = new Array<number>(checkedElementCount(dims, 'Gather output'));
+  const out = new Array<number>(allocate(dims, 'Gather output', env));
   let o = 0;
   for (let i = 0; i < outer; i++) {
     for (const j of idx) {
@@ -105,14 +122,14 @@ export function sliceTensor(
   ends: readonly number[],
   axes: readonly number[],
   steps: readonly number[],
-  fail: Fail,
+  env: FoldEnv,
 ): ConstantTensor {
   const ranges: SliceAxis[] = data.dims.map((d) => ({ start: 0, step: 1, count: d }));
   axes.forEach((axis, i) => {
-    ranges[axis] = sliceAxis(data.dims[axis], starts[i], ends[i], steps[i], fail);
+    ranges[axis] = sliceAxis(data.dims[axis], starts[i], ends[i], steps[i], env.fail);
   });
   const dims = ranges.map((r) => r.count);
-  const count = checkedElementCount(dims, 'Slice output');
+  const count = allocate(dims, 'Slice output', env);
   const inStrides = strides(data.dims);
   const src = valuesOf(data);
   const out = new Array<number>(count);
@@ -130,7 +147,8 @@ export function sliceTensor(
 }
 
 /** ONNX Concat of constants along `axis` (all inputs of one rank, equal outside the axis). */
-export function concatTensors(parts: readonly ConstantTensor[], axis: number, fail: Fail): ConstantTensor {
+export function concatTensors(parts: readonly ConstantTensor[], axis: number, env: FoldEnv): ConstantTensor {
+  const fail = env.fail;
   if (parts.length === 0) throw fail('has no inputs');
   const first = parts[0];
   const rank = first.dims.length;
@@ -143,7 +161,7 @@ export function concatTensors(parts: readonly ConstantTensor[], axis: number, fa
   }
   const dims = first.dims.map((d, i) => (i === a ? parts.reduce((sum, p) => sum + p.dims[a], 0) : d));
   const outer = elementCountOf(first.dims.slice(0, a));
-  const out = new Array<number>(checkedElementCount(dims, 'Concat output'));
+  const out = new Array<number>(allocate(dims, 'Concat output', env));
   let o = 0;
   for (let i = 0; i < outer; i++) {
     for (const p of parts) {
@@ -218,28 +236,31 @@ function castValue(v: number, to: number): number {
 }
 
 /** ONNX Cast of a constant to data type `to` (see `castable`). */
-export function castTensor(t: ConstantTensor, to: number, fail: Fail): ConstantTensor {
-  if (!castable(to)) throw fail(`cast to data type ${to} is not supported`);
+export function castTensor(t: ConstantTensor, to: number, env: FoldEnv): ConstantTensor {
+  if (!castable(to)) throw env.fail(`cast to data type ${to} is not supported`);
   const src = valuesOf(t);
+  env.reserve(src.length);
   const out = new Array<number>(src.length);
   for (let i = 0; i < src.length; i++) out[i] = castValue(src[i], to);
   return makeConstant(t.dims, to, out);
 }
 
 /** ONNX ConstantOfShape: a tensor of `shape` filled with the one value of `value` (float 0 by default). */
-export function constantOfShape(shape: readonly number[], value: ConstantTensor | undefined, fail: Fail): ConstantTensor {
+export function constantOfShape(shape: readonly number[], value: ConstantTensor | undefined, env: FoldEnv): ConstantTensor {
+  const fail = env.fail;
   if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw fail(`shape [${shape.join(', ')}] has a negative or non-integer dim`);
   const fill = value ? valuesOf(value) : [0];
   if (fill.length !== 1) throw fail(`value must hold one element, got ${fill.length}`);
-  const count = checkedElementCount(shape, 'ConstantOfShape output');
+  const count = allocate(shape, 'ConstantOfShape output', env);
   return makeConstant(shape, value?.dataType ?? DataType.FLOAT, new Array<number>(count).fill(fill[0]));
 }
 
 /** ONNX Range: `start, start + delta, ...` up to (excluding) `limit`, of `dataType`. */
-export function rangeTensor(start: number, limit: number, delta: number, dataType: number, fail: Fail): ConstantTensor {
-  if (delta === 0 || !Number.isFinite(delta)) throw fail(`delta ${delta} must be finite and non-zero`);
+export function rangeTensor(start: number, limit: number, delta: number, dataType: number, env: FoldEnv): ConstantTensor {
+  if (delta === 0 || !Number.isFinite(delta)) throw env.fail(`delta ${delta} must be finite and non-zero`);
   const count = Math.max(Math.ceil((limit - start) / delta), 0);
-  checkedElementCount([count], 'Range output');
+  if (!Number.isSafeInteger(count)) throw env.fail(`Range from ${start} to ${limit} by ${delta} has no finite length`);
+  allocate([count], 'Range output', env);
   const out = Array.from({ length: count }, (_, i) => start + i * delta);
   return makeConstant([count], dataType, out);
 }

@@ -5,9 +5,8 @@
  * Each converter dispatches on its inputs: all constant -> fold; a computed tensor -> `onRuntime`, which for
  * now refuses with a one-line error (runtime Gather / Unsqueeze / Squeeze belong to the layout ops).
  */
-import { checkedElementCount } from '../../limits.ts';
 import type { Converter, NodeContext } from '../context.ts';
-import type { Fail } from '../const-fold.ts';
+import type { Fail, FoldEnv } from '../const-fold.ts';
 import {
   castable,
   castTensor,
@@ -29,9 +28,14 @@ import { fmt } from '../values.ts';
 
 const failFor = (ctx: NodeContext): Fail => (message) => ctx.invalid(message);
 
-/** Binds output 0 to a folded constant, charging its values to the load budget. */
+/** Folds report errors with the node and charge their outputs (8 bytes a value) to the load budget. */
+const envFor = (ctx: NodeContext): FoldEnv => ({
+  fail: failFor(ctx),
+  reserve: (count) => ctx.imp.budget.charge(count * 8, `${ctx.where}: folded constant`),
+});
+
+/** Binds output 0 to a folded constant (already charged by the fold). */
 function setConstant(ctx: NodeContext, tensor: ConstantTensor): void {
-  ctx.imp.budget.charge(checkedElementCount(tensor.dims, `${ctx.where}: folded constant`) * 8, `${ctx.where}: folded constant`);
   ctx.setOutput({ kind: 'constant', dims: tensor.dims, tensor });
 }
 
@@ -69,7 +73,7 @@ export const Gather: Converter = (ctx) => {
   const indices = ctx.requireInput(1, 'indices');
   if (data.kind !== 'constant') onRuntime(ctx, 'data', data);
   if (indices.kind !== 'constant') onRuntime(ctx, 'indices', indices);
-  setConstant(ctx, gatherTensor(data.tensor, indices.tensor, ctx.attrInt('axis', 0), failFor(ctx)));
+  setConstant(ctx, gatherTensor(data.tensor, indices.tensor, ctx.attrInt('axis', 0), envFor(ctx)));
 };
 
 /** Unsqueeze / Squeeze axes: an attribute before opset 13, input 1 from then on. */
@@ -108,26 +112,26 @@ export const Cast: Converter = (ctx) => {
     throw ctx.unsupported(`Cast of a computed tensor to ${dataTypeName(to)} is not supported (webcnn computes float32)`);
   }
   if (!castable(to)) throw ctx.unsupported(`Cast to ${dataTypeName(to)} is not supported`);
-  setConstant(ctx, castTensor(x.tensor, to, failFor(ctx)));
+  setConstant(ctx, castTensor(x.tensor, to, envFor(ctx)));
 };
 
 export const ConstantOfShape: Converter = (ctx) => {
   const shape = ctx.ints(ctx.constant(0, 'shape'), 'shape');
-  setConstant(ctx, constantOfShape(shape, ctx.attrTensor('value'), failFor(ctx)));
+  setConstant(ctx, constantOfShape(shape, ctx.attrTensor('value'), envFor(ctx)));
 };
 
 export const Range: Converter = (ctx) => {
   const inputs = constantInputs(ctx);
   if (!inputs || inputs.length !== 3) throw ctx.unsupported('Range needs constant start, limit and delta');
   const [start, limit, delta] = inputs.map((c, i) => ctx.scalar(c, ['start', 'limit', 'delta'][i]));
-  setConstant(ctx, rangeTensor(start, limit, delta, inputs[0].tensor.dataType, failFor(ctx)));
+  setConstant(ctx, rangeTensor(start, limit, delta, inputs[0].tensor.dataType, envFor(ctx)));
 };
 
 /** Concat of constants along any axis (called by `channels.ts` when every input is constant). */
 export function foldConcat(ctx: NodeContext): void {
   if (!ctx.hasAttr('axis')) throw ctx.invalid("attribute 'axis' is missing");
   const parts = (constantInputs(ctx) ?? []).map((c) => c.tensor);
-  setConstant(ctx, concatTensors(parts, ctx.attrInt('axis', 0), failFor(ctx)));
+  setConstant(ctx, concatTensors(parts, ctx.attrInt('axis', 0), envFor(ctx)));
 }
 
 /** Slice of a constant along any axes and steps (called by `channels.ts` when the data is constant). */
@@ -157,6 +161,6 @@ export function foldSlice(ctx: NodeContext, data: ConstantValue): void {
   }
   if (new Set(axisList).size !== axisList.length) throw ctx.invalid(`axes ${fmt(axisList)} repeat an axis`);
   // int64 extremes (INT64_MAX as "to the end") arrive as large doubles; clamping handles them.
-  setConstant(ctx, sliceTensor(data.tensor, starts, ends, axisList, steps ?? axisList.map(() => 1), fail));
+  setConstant(ctx, sliceTensor(data.tensor, starts, ends, axisList, steps ?? axisList.map(() => 1), envFor(ctx)));
 }
 
