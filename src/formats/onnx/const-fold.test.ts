@@ -168,6 +168,23 @@ describe('torchvision shape subgraphs fold into constants', () => {
     expect(model.outputDims[0]).toEqual([2, 12]);
     expectClose(outputs[0], x);
   });
+  it('opset 11: Unsqueeze / Squeeze axes as attributes, Shape ignores start / end before opset 15', () => {
+    const bytes = onnxModel({
+      opset: 11,
+      nodes: [
+        makeNode('Shape', ['x'], ['s'], { start: attr.int(2) }),
+        makeNode('Slice', ['s', 'zero1', 'one1'], ['n1']),
+        makeNode('Squeeze', ['n1'], ['n'], { axes: attr.ints([0]) }),
+        makeNode('Unsqueeze', ['n'], ['n2'], { axes: attr.ints([0]) }),
+        makeNode('Concat', ['n2', 'minus1'], ['shape'], { axis: attr.int(0) }),
+        makeNode('Reshape', ['x', 'shape'], ['y']),
+      ],
+      inputs: [['x', [2, 3, 2, 2]]],
+      outputs: [['y', [2, 12]]],
+      initializers: [int64s('zero1', [0]), int64s('one1', [1]), int64s('minus1', [-1])],
+    });
+    expect(runOnnx(bytes, [new Float32Array(24)]).model.outputDims[0]).toEqual([2, 12]);
+  });
   it('Shape(start=2) -> Cast -> Concat with [N, C] -> Resize sizes (a segmentation head upsampling to the input)', () => {
     const bytes = onnxModel({
       opset: 15,
