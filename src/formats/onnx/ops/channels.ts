@@ -2,6 +2,7 @@
 import type { Converter, NodeContext } from '../context.ts';
 import type { RuntimeValue } from '../values.ts';
 import { fmt, irAxis } from '../values.ts';
+import { allInputsConstant, foldConcat, foldSlice } from './shape.ts';
 
 /** The normalized axis, refused unless it is the channel axis of `x`. */
 function channelAxis(ctx: NodeContext, x: RuntimeValue, axis: number): number {
@@ -19,6 +20,7 @@ const withAxis = (dims: readonly number[], axis: number, size: number): number[]
 export const Concat: Converter = (ctx) => {
   const count = ctx.node.input.length;
   if (count === 0) throw ctx.invalid('has no inputs');
+  if (allInputsConstant(ctx)) return foldConcat(ctx);
   const xs = Array.from({ length: count }, (_, k) => ctx.runtime(k, `input ${k}`));
   if (!ctx.hasAttr('axis')) throw ctx.invalid("attribute 'axis' is missing");
   const axis = channelAxis(ctx, xs[0], ctx.attrInt('axis', 1));
@@ -69,6 +71,8 @@ export const Split: Converter = (ctx) => {
 };
 
 export const Slice: Converter = (ctx) => {
+  const data = ctx.requireInput(0, 'data');
+  if (data.kind === 'constant') return foldSlice(ctx, data);
   const x = ctx.runtime(0, 'data');
   const rank = x.dims.length;
   let starts: number[];

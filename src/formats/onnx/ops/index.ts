@@ -22,6 +22,7 @@ import { ConvTranspose } from './conv-transpose.ts';
 import { Resize, Upsample } from './resize.ts';
 import { ReduceMax, ReduceMean } from './reduce.ts';
 import { Concat, Slice, Split } from './channels.ts';
+import { Cast, ConstantOfShape, Gather, Range, Shape, Squeeze, Unsqueeze } from './shape.ts';
 
 export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Add,
@@ -66,6 +67,14 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Concat,
   Slice,
   Split,
+  // Shape arithmetic folded at load time (const-fold.ts).
+  Shape,
+  Gather,
+  Unsqueeze,
+  Squeeze,
+  Cast,
+  ConstantOfShape,
+  Range,
 };
 
 /** Op types `loadOnnx` converts, sorted. */
