@@ -38,6 +38,8 @@ export const KNOWN_UNSUPPORTED: Readonly<Record<string, string>> = {
   test_erf: 'Erf is not converted yet',
   test_exp: 'Exp is not converted yet',
   test_exp_example: 'Exp is not converted yet',
+  test_gather_0: 'gathering axis 0 of [5, 4, 3, 2] with indices [3] is not supported; webcnn gathers a scalar or 1-D constant index on the channel axis (1) only',
+  test_gather_2d_indices: 'gathering axis 1 of [3, 3] with indices [1, 2] is not supported; webcnn gathers a scalar or 1-D constant index on the channel axis (1) only',
   test_gemm_all_attributes: 'Gemm transA on a computed input',
   test_gemm_default_matrix_bias: 'a Gemm bias that differs between rows',
   test_gemm_transposeA: 'Gemm transA on a computed input',
@@ -137,4 +139,8 @@ export const KNOWN_UNSUPPORTED: Readonly<Record<string, string>> = {
   test_transpose_all_permutations_4: 'Transpose is not converted yet',
   test_transpose_all_permutations_5: 'Transpose is not converted yet',
   test_transpose_default: 'Transpose is not converted yet',
+  test_unsqueeze_negative_axes: 'rank-5 result [1, 3, 1, 1, 5] (webcnn handles rank 0 to 4)',
+  test_unsqueeze_three_axes: 'rank-6 result [3, 4, 1, 5, 1, 1] (webcnn handles rank 0 to 4)',
+  test_unsqueeze_two_axes: 'rank-5 result [3, 1, 4, 5, 1] (webcnn handles rank 0 to 4)',
+  test_unsqueeze_unsorted_axes: 'rank-6 result [3, 4, 1, 5, 1, 1] (webcnn handles rank 0 to 4)',
 };
