@@ -181,12 +181,12 @@ function shuffled(x: Float32Array, n: number, c: number, hw: number, groups: num
 }
 
 describe('channel shuffle (Reshape 5-D -> Transpose -> Reshape)', () => {
-  it('is a channel permutation (a 1x1 conv with 0/1 weights), exact, for 2 and 3 groups and batch 2', () => {
+  it('is a shuffleChannels node, exact, for 2 and 3 groups and batch 2', () => {
     for (const groups of [2, 3]) {
       const bytes = shuffleModel([2, 6, 2, 1], groups, [], [['s', [2, 6, 2, 1]]]);
       const x = iota(24).map((v) => v * 1.5 - 3);
       const { model, outputs } = runOnnx(bytes, [x]);
-      expect(model.graph.nodes.map((n) => n.op)).toEqual(['conv2d']);
+      expect(model.graph.nodes.map((n) => n.op)).toEqual(['shuffleChannels']);
       expect(Array.from(outputs[0])).toEqual(shuffled(x, 2, 6, 2, groups));
     }
   });
@@ -209,7 +209,7 @@ describe('channel shuffle (Reshape 5-D -> Transpose -> Reshape)', () => {
     const shuffledInput = Float32Array.from(shuffled(x, 1, 4, 9, 2));
     expectClose(dense.outputs[0], runOnnx(plain, [shuffledInput]).outputs[0]);
     const depthwise = runOnnx(conv(4, 4), [x]);
-    expect(depthwise.model.graph.nodes.map((n) => n.op)).toEqual(['conv2d', 'conv2d']);
+    expect(depthwise.model.graph.nodes.map((n) => n.op)).toEqual(['shuffleChannels', 'conv2d']);
   });
 
   it('other rank-5 reshapes and other transposes are refused naming the node', () => {

@@ -19,11 +19,14 @@ function permutationWeights(perm: readonly number[]): Float32Array {
 const wave = (n: number, k = 1) => Float32Array.from({ length: n }, (_, i) => Math.sin(k * i + 0.5));
 const ops = (g: Graph) => g.nodes.map((n) => n.op);
 
-/** x [1, 4, 3, 3] -> permutation(s) -> reader; `extra` adds a second reader of the last permutation. */
-function chain(perms: number[][], reader: 'dense' | 'depthwise' | 'none', extra = false): Graph {
+/**
+ * x [1, 4, 3, 3] -> permutation(s) (1x1 convs, or a channel shuffle in 2 groups for `'shuffle'`) -> reader;
+ * `extra` adds a second reader of the last permutation.
+ */
+function chain(perms: (number[] | 'shuffle')[], reader: 'dense' | 'depthwise' | 'none', extra = false): Graph {
   const b = new GraphBuilder();
   let y: TensorId = b.input('x', [1, 4, 3, 3]);
-  for (const p of perms) y = b.conv2d(y, { outChannels: 4, kernel: 1, weight: permutationWeights(p) });
+  for (const p of perms) y = p === 'shuffle' ? b.shuffleChannels(y, 2) : b.conv2d(y, { outChannels: 4, kernel: 1, weight: permutationWeights(p) });
   const last = y;
   if (reader === 'dense') y = b.conv2d(y, { outChannels: 3, kernel: 3, padding: 1, weight: wave(3 * 4 * 9), bias: wave(3, 2), activation: RELU });
   if (reader === 'depthwise') y = b.conv2d(y, { outChannels: 4, kernel: 3, padding: 1, groups: 4, weight: wave(4 * 9) });
@@ -37,8 +40,8 @@ describe('foldChannelPermutations', () => {
 
   it('recognises permutation 1x1 convs only', () => {
     const g = chain([[2, 0, 3, 1]], 'dense');
-    expect(Array.from(channelPermutation(g.nodes[0]) ?? [])).toEqual([2, 0, 3, 1]);
-    expect(channelPermutation(g.nodes[1])).toBeNull();
+    expect(Array.from(channelPermutation(g, g.nodes[0]) ?? [])).toEqual([2, 0, 3, 1]);
+    expect(channelPermutation(g, g.nodes[1])).toBeNull();
     const b = new GraphBuilder();
     const input = b.input('x', [1, 2, 1, 1]);
     const notPerm = [
@@ -48,11 +51,16 @@ describe('foldChannelPermutations', () => {
       b.conv2d(input, { outChannels: 2, kernel: 1, weight: permutationWeights([1, 0]), activation: RELU }),
     ];
     notPerm.forEach((id) => b.output(id));
-    for (const node of b.build().nodes) expect(channelPermutation(node), node.name).toBeNull();
+    const g2 = b.build();
+    for (const node of g2.nodes) expect(channelPermutation(g2, node), node.name).toBeNull();
+    const s = new GraphBuilder();
+    s.output(s.shuffleChannels(s.input('x', [1, 6, 1, 1]), 2));
+    const shuffle = s.build();
+    expect(Array.from(channelPermutation(shuffle, shuffle.nodes[0]) ?? [])).toEqual([0, 3, 1, 4, 2, 5]);
   });
 
   it('folds a permutation (and a chain of them) into the dense conv reading it, exactly', () => {
-    for (const perms of [[[2, 0, 3, 1]], [[2, 0, 3, 1], [3, 2, 1, 0]]]) {
+    for (const perms of [[[2, 0, 3, 1]], [[2, 0, 3, 1], [3, 2, 1, 0]], ['shuffle' as const], ['shuffle' as const, [1, 2, 3, 0]]]) {
       const g = chain(perms, 'dense');
       const folded = pruneDeadNodes(foldChannelPermutations(g));
       expect(ops(folded)).toEqual(['conv2d']);
@@ -62,14 +70,14 @@ describe('foldChannelPermutations', () => {
   });
 
   it('leaves a permutation read by a depthwise conv, by two readers or as a graph output', () => {
-    for (const g of [chain([[1, 0, 3, 2]], 'depthwise'), chain([[1, 0, 3, 2]], 'dense', true), chain([[1, 0, 3, 2]], 'none')]) {
+    for (const g of [chain([[1, 0, 3, 2]], 'depthwise'), chain([[1, 0, 3, 2]], 'dense', true), chain([[1, 0, 3, 2]], 'none'), chain(['shuffle'], 'depthwise')]) {
       expect(foldChannelPermutations(g)).toBe(g);
     }
   });
 
   it('the ONNX shuffle fuzz seed loads with the shuffle before a dense conv folded and the one before a Split kept', () => {
     const model = loadOnnx(onnxShuffleNet(6));
-    const perms = model.graph.nodes.filter((n) => channelPermutation(n) !== null);
+    const perms = model.graph.nodes.filter((n) => channelPermutation(model.graph, n) !== null);
     expect(perms).toHaveLength(1);
     const out = runGraphReference(model.graph, [wave(108, 0.3)])[0];
     expect(out).toHaveLength(5);

@@ -1,3 +1,4 @@
+import { shufflePermutation } from '../channel-shapes.ts';
 import type { Conv2dNode, Graph, GraphNode } from '../ir.ts';
 import type { PassAllocator } from './merge-affine.ts';
 import { readerCounts, soleReader } from './util.ts';
@@ -5,10 +6,11 @@ import { readerCounts, soleReader } from './util.ts';
 const PLAIN: PassAllocator = { floats: (count) => new Float32Array(count), charge: () => {} };
 
 /**
- * `perm` with `out[o] = in[perm[o]]` when `node` is a plain 1x1 convolution whose weights are a permutation
- * matrix (the ONNX importer's channel shuffle), else null.
+ * `perm` with `out[o] = in[perm[o]]` when `node` is a channel shuffle or a plain 1x1 convolution whose weights are
+ * a permutation matrix, else null.
  */
-export function channelPermutation(node: GraphNode): Int32Array | null {
+export function channelPermutation(graph: Graph, node: GraphNode): Int32Array | null {
+  if (node.op === 'shuffleChannels') return shufflePermutation(graph.tensors[node.output].shape[1], node.attrs.groups);
   if (node.op !== 'conv2d' || node.inputs.length !== 1) return null;
   const a = node.attrs;
   const plain =
@@ -34,7 +36,7 @@ export function channelPermutation(node: GraphNode): Int32Array | null {
 /**
  * Folds a channel permutation into the dense convolution that is its only reader: that convolution reads the
  * permutation's input instead, with its input-channel axis permuted (`w'[:, perm[o]] = w[:, o]`, exact). A
- * permutation read by anything else (a depthwise conv, a slice, a concat) stays a 1x1 convolution. The
+ * permutation read by anything else (a depthwise conv, a slice, a concat) stays (a shuffle is one gather launch). The
  * permutation node is left dead for `pruneDeadNodes`.
  */
 export function foldChannelPermutations(graph: Graph, alloc: PassAllocator = PLAIN): Graph {
@@ -43,7 +45,7 @@ export function foldChannelPermutations(graph: Graph, alloc: PassAllocator = PLA
   let changed = false;
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i];
-    const perm = channelPermutation(node);
+    const perm = channelPermutation(graph, node);
     if (!perm || !soleReader(counts, graph, node.output)) continue;
     const j = nodes.findIndex((n, k) => k > i && n.inputs.includes(node.output));
     const reader = nodes[j];

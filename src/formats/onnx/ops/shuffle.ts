@@ -1,8 +1,8 @@
 /**
  * ShuffleNet's channel shuffle, `Reshape [n, g, c/g, h, w] -> Transpose [0, 2, 1, 3, 4] -> Reshape [n, c, h, w]`:
- * the rank-5 values stay the IR tensor `[n, c, h, w]` (same element order) and the Transpose becomes a channel
- * permutation, a 1x1 convolution with a 0/1 weight matrix (exact in f32), which `foldChannelPermutations` folds
- * into the next dense convolution where that is its only reader.
+ * the rank-5 values stay the IR tensor `[n, c, h, w]` (same element order) and the Transpose becomes a
+ * `shuffleChannels` node, which `foldChannelPermutations` folds into the next dense convolution where that is its
+ * only reader.
  */
 import type { Converter, NodeContext } from '../context.ts';
 import type { RuntimeValue } from '../values.ts';
@@ -34,10 +34,5 @@ export const Transpose: Converter = (ctx) => {
     throw ctx.unsupported(`transposing ${fmt(x.dims)} with perm ${fmt(perm)} is not supported; webcnn transposes only a channel shuffle (rank 5, perm [0, 2, 1, 3, 4], read by a Reshape)`);
   }
   const [n, groups, size, h, w] = x.dims;
-  const channels = groups * size;
-  // Output channel j * groups + k reads input channel k * size + j.
-  const weight = ctx.imp.budget.floats(channels * channels, `${ctx.where}: channel permutation`);
-  for (let j = 0; j < size; j++) for (let k = 0; k < groups; k++) weight[(j * groups + k) * channels + k * size + j] = 1;
-  const id = ctx.b.conv2d(x.id, { outChannels: channels, kernel: 1, weight }, ctx.name);
-  ctx.runtimeOut(id, [n, size, groups, h, w]);
+  ctx.runtimeOut(ctx.b.shuffleChannels(x.id, groups, ctx.name), [n, size, groups, h, w]);
 };
