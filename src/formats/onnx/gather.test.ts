@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { ModelFormatError, UnsupportedOpError } from '../../errors.ts';
 import { runGraphReference } from '../../reference/index.ts';
 import { expectClose, onnxModel, runOnnx, thrown } from '../../../test/onnx-helpers.ts';
+import { GraphBuilder } from '../../graph/builder.ts';
+import { exportOnnx } from './export.ts';
 import { loadOnnx } from './loader.ts';
 import { DataType, attr, makeNode, makeTensor } from './index.ts';
 import type { TensorProto } from './proto.ts';
@@ -224,5 +226,15 @@ describe('channel shuffle (Reshape 5-D -> Transpose -> Reshape)', () => {
     expect(e.message).toMatch(/node 0 'r5' \(Reshape\): reshaping \[1, 4, 1, 1\] to rank 5 .* channel shuffle/);
     const transpose = onnxModel({ nodes: [makeNode('Transpose', ['x'], ['y'], { perm: attr.ints([0, 2, 3, 1]) }, 't')], inputs: [['x', [1, 4, 2, 2]]], outputs: [['y', null]] });
     expect(thrown(() => loadOnnx(transpose)).message).toMatch(/node 0 't' \(Transpose\): transposing \[1, 4, 2, 2\] with perm \[0, 2, 3, 1\] is not supported/);
+  });
+
+  it('exports as the same pattern and loads back as one shuffleChannels node', () => {
+    const b = new GraphBuilder();
+    b.output(b.shuffleChannels(b.input('x', [2, 6, 1, 2]), 3));
+    const graph = b.build();
+    const back = loadOnnx(exportOnnx(graph));
+    expect(back.graph.nodes.map((n) => n.op)).toEqual(['shuffleChannels']);
+    const x = iota(24);
+    expect(runGraphReference(back.graph, [x])).toEqual(runGraphReference(graph, [x]));
   });
 });
