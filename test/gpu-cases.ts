@@ -197,11 +197,12 @@ export interface ReduceCase {
  * into `parts`, convolves all but the first and concatenates them back (ShuffleNet's unit); `dense` grows a
  * concat by convs of `parts[1..]` channels on `parts[0]` input channels (a concat of concats); `denseFlat` is
  * torchvision's DenseNet block: a stem conv of `parts[0]` channels, then each layer concatenates all the features
- * so far (every concat a prefix of the last one) and adds a conv of `parts[i]` channels.
+ * so far (every concat a prefix of the last one) and adds a conv of `parts[i]` channels. `shuffle` is
+ * ShuffleNet's channel shuffle of a conv's `parts[0]` channels in `parts[1]` groups, concatenated with a conv of it.
  */
 export interface ChannelsCase {
   readonly kind: 'channels';
-  readonly via: 'inputs' | 'convs' | 'split' | 'dense' | 'denseFlat';
+  readonly via: 'inputs' | 'convs' | 'split' | 'dense' | 'denseFlat' | 'shuffle';
   readonly n: number;
   readonly h: number;
   readonly w: number;
@@ -643,6 +644,10 @@ export const CHANNEL_CASES: readonly GpuCase[] = [
   { kind: 'channels', via: 'dense', n: 1, h: 5, w: 5, parts: [5, 3, 6] },
   { kind: 'channels', via: 'denseFlat', n: 2, h: 5, w: 6, parts: [8, 4, 4, 4] },
   { kind: 'channels', via: 'denseFlat', n: 1, h: 4, w: 4, parts: [4, 8, 3], wrapFirst: true },
+  { kind: 'channels', via: 'shuffle', n: 2, h: 5, w: 3, parts: [12, 2] },
+  { kind: 'channels', via: 'shuffle', n: 1, h: 4, w: 6, parts: [9, 3] },
+  { kind: 'channels', via: 'shuffle', n: 1, h: 3, w: 3, parts: [24, 4] },
+  { kind: 'channels', via: 'shuffle', n: 2, h: 1, w: 1, parts: [6, 2] },
 ];
 
 /** Block cases: every variant of both residual designs. */
@@ -737,6 +742,10 @@ function buildChannelsCase(
         features.push(conv(b.relu(cat), p, 3));
       }
       return b.concat(features);
+    }
+    case 'shuffle': {
+      const s = b.shuffleChannels(conv(input('x', [n, 3, h, w]), parts[0], 1), parts[1]);
+      return b.concat([s, conv(s, 4, 3)]);
     }
   }
 }

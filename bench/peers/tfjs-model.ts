@@ -318,6 +318,15 @@ export function buildTfjsModel(graph: Graph): TfjsModel {
         const { start, count } = node.attrs;
         return (env) => env.set(out, { t: tf.slice(nhwc(env.get(node.inputs[0])!, node.inputs[0]), [0, 0, 0, start], [n, h, w, count]), flat: false });
       }
+      case 'shuffleChannels': {
+        const [n, c, h, w] = shapeOf(out);
+        const g = node.attrs.groups;
+        return (env) => {
+          const x = nhwc(env.get(node.inputs[0])!, node.inputs[0]);
+          const shuffled = tf.reshape(tf.transpose(tf.reshape(x, [n, h, w, g, c / g]), [0, 1, 2, 4, 3]), [n, h, w, c]);
+          env.set(out, { t: shuffled, flat: false });
+        };
+      }
     }
   });
 

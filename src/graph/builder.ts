@@ -15,7 +15,7 @@ import type {
 import type { ConvTransposeAttrs, NearestRounding, ResizeAttrs, ResizeCoordinates } from './ir.ts';
 import { argMaxOutputShape, convTransposeOutputShape, resizeOutputShape } from './shapes-upsample.ts';
 import { NO_ACTIVATION, RELU, RELU6, elementCount, shapeToString } from './ir.ts';
-import { concatOutputShape, sliceChannelsShape } from './channel-shapes.ts';
+import { concatOutputShape, shuffleChannelsShape, sliceChannelsShape } from './channel-shapes.ts';
 import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, padOutputShape, poolOutputShape } from './shapes.ts';
 
 export interface Conv2dOptions {
@@ -300,6 +300,12 @@ export class GraphBuilder {
   sliceChannels(x: TensorId, start: number, count: number, name = this.nextName('slice')): TensorId {
     const out = sliceChannelsShape(this.shape(x), start, count, name);
     return this.addNode({ op: 'sliceChannels', name, inputs: [x], output: -1, attrs: { start, count } }, out);
+  }
+
+  /** ShuffleNet's channel shuffle of `x` in `groups` (see `ShuffleChannelsNode`). */
+  shuffleChannels(x: TensorId, groups: number, name = this.nextName('shuffle')): TensorId {
+    const out = shuffleChannelsShape(this.shape(x), groups, name);
+    return this.addNode({ op: 'shuffleChannels', name, inputs: [x], output: -1, attrs: { groups } }, out);
   }
 
   build(): Graph {

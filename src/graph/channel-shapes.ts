@@ -27,3 +27,17 @@ export function sliceChannelsShape(input: Shape4, start: number, count: number, 
   }
   return [n, count, h, w];
 }
+
+/** A channel shuffle keeps its input's shape; the channels must split into `groups` equal parts. */
+export function shuffleChannelsShape(input: Shape4, groups: number, where: string): Shape4 {
+  if (!Number.isInteger(groups) || groups < 1 || input[1] % groups !== 0) {
+    throw new ShapeError(`${where}: the ${input[1]} channels of ${shapeToString(input)} do not shuffle in ${groups} groups`);
+  }
+  return input;
+}
+
+/** The source channel of each output channel of a shuffle of `channels` in `groups`. */
+export function shufflePermutation(channels: number, groups: number): Int32Array {
+  const size = channels / groups;
+  return Int32Array.from({ length: channels }, (_, ch) => (ch % groups) * size + Math.floor(ch / groups));
+}

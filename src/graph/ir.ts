@@ -352,7 +352,17 @@ export type GraphNode =
   | ConvTransposeNode
   | BinaryNode
   | ConcatNode
-  | SliceChannelsNode;
+  | SliceChannelsNode
+  | ShuffleChannelsNode;
+
+/**
+ * ShuffleNet's channel shuffle (ONNX Reshape to `[n, groups, c / groups, h, w]`, Transpose `[0, 2, 1, 3, 4]`,
+ * Reshape back): output channel `j * groups + k` is input channel `k * (c / groups) + j`.
+ */
+export interface ShuffleChannelsNode extends NodeBase {
+  readonly op: 'shuffleChannels';
+  readonly attrs: { readonly groups: number };
+}
 
 export type OpType = GraphNode['op'];
 

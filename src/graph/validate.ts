@@ -5,7 +5,7 @@ import { elementCount, sameShape, shapeToString } from './ir.ts';
 import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, linearOutputShape, padOutputShape, poolOutputShape } from './shapes.ts';
 import { argMaxOutputShape, convTransposeOutputShape, resizeOutputShape } from './shapes-upsample.ts';
 import { withArticle } from '../util/describe.ts';
-import { concatOutputShape, sliceChannelsShape } from './channel-shapes.ts';
+import { concatOutputShape, shuffleChannelsShape, sliceChannelsShape } from './channel-shapes.ts';
 
 const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
   conv2d: [1, 2],
@@ -26,6 +26,7 @@ const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
   binary: [1, 2],
   concat: [1, Number.MAX_SAFE_INTEGER],
   sliceChannels: [1, 1],
+  shuffleChannels: [1, 1],
 };
 
 function validShape(s: unknown): s is Shape4 {
@@ -203,6 +204,8 @@ function expectedOutputShape(node: GraphNode, s: Shape4, where: string): Shape4 
       return concatOutputShape([s], where);
     case 'sliceChannels':
       return sliceChannelsShape(s, node.attrs.start, node.attrs.count, where);
+    case 'shuffleChannels':
+      return shuffleChannelsShape(s, node.attrs.groups, where);
   }
 }
 

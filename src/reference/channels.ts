@@ -2,7 +2,7 @@
 import { ShapeError } from '../errors.ts';
 import type { Shape4 } from '../graph/ir.ts';
 import { elementCount, shapeToString } from '../graph/ir.ts';
-import { concatOutputShape, sliceChannelsShape } from '../graph/channel-shapes.ts';
+import { concatOutputShape, shuffleChannelsShape, shufflePermutation, sliceChannelsShape } from '../graph/channel-shapes.ts';
 import type { TensorData } from './ops.ts';
 
 function checkLength(data: Float32Array, shape: Shape4, where: string, what: string): void {
@@ -39,4 +39,18 @@ export function sliceChannels(x: Float32Array, shape: Shape4, start: number, cou
   const out = new Float32Array(elementCount(outShape));
   for (let n = 0; n < N; n++) out.set(x.subarray((n * C + start) * plane, (n * C + start + count) * plane), n * count * plane);
   return { data: out, shape: outShape };
+}
+
+/** ShuffleNet's channel shuffle: output channel `j * groups + k` is input channel `k * (c / groups) + j`. */
+export function shuffleChannels(x: Float32Array, shape: Shape4, groups: number, where = 'shuffle'): TensorData {
+  checkLength(x, shape, where, 'input');
+  shuffleChannelsShape(shape, groups, where);
+  const [N, C, H, W] = shape;
+  const plane = H * W;
+  const perm = shufflePermutation(C, groups);
+  const out = new Float32Array(x.length);
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) out.set(x.subarray((n * C + perm[c]) * plane, (n * C + perm[c] + 1) * plane), (n * C + c) * plane);
+  }
+  return { data: out, shape };
 }

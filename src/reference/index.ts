@@ -15,7 +15,7 @@ export {
 } from './ops.ts';
 export { argMax, convTranspose, resize } from './upsample.ts';
 export type { TensorData } from './ops.ts';
-export { concat, sliceChannels } from './channels.ts';
+export { concat, shuffleChannels, sliceChannels } from './channels.ts';
 export { runGraphReference, runGraphReferenceAll } from './run-graph.ts';
 export type { ReferenceInputs } from './run-graph.ts';
 export { preprocessReference } from './preprocess.ts';

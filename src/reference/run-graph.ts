@@ -19,7 +19,7 @@ import {
   softmax,
 } from './ops.ts';
 import { argMax, convTranspose, resize } from './upsample.ts';
-import { concat, sliceChannels } from './channels.ts';
+import { concat, shuffleChannels, sliceChannels } from './channels.ts';
 
 /**
  * Graph inputs: an array in `graph.inputs` order, or a map keyed by tensor id or tensor name.
@@ -108,6 +108,8 @@ function evalNode(graph: Graph, node: GraphNode, values: Map<TensorId, Float32Ar
       return concat(node.inputs.map(get), node.inputs.map((id) => graph.tensors[id].shape), where).data;
     case 'sliceChannels':
       return sliceChannels(x, shape, node.attrs.start, node.attrs.count, where).data;
+    case 'shuffleChannels':
+      return shuffleChannels(x, shape, node.attrs.groups, where).data;
   }
 }
 

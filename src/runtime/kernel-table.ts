@@ -1,5 +1,6 @@
 import type { StoragePrecision } from '../../shaders/common.ts';
 import { concatFamily, sliceChannelsFamily } from '../../shaders/channel-copy/index.ts';
+import { shuffleChannelsFamily } from '../../shaders/channel-shuffle/index.ts';
 import { conv2dFamily } from '../../shaders/conv2d/index.ts';
 import { convSharedFamily } from '../../shaders/conv-shared/index.ts';
 import { sharedConvGeometry, splitKFits } from '../../shaders/conv-shared/geometry.ts';
@@ -89,6 +90,7 @@ export const FIXED_FAMILIES: readonly FixedKernelFamily<GraphNode>[] = [
   binaryFamily,
   concatFamily,
   sliceChannelsFamily,
+  shuffleChannelsFamily,
 ] as readonly FixedKernelFamily<GraphNode>[];
 
 /**

@@ -26,6 +26,7 @@ import { onnxOpset1Net, onnxReduceNet, tfliteReduceMax } from './corpus-reduce.t
 import { onnxActivationNet, tfliteActivationNet } from './activation-seeds.ts';
 import { onnxChannelNet, tfliteChannelNet } from './channels-corpus.ts';
 import { onnxShapeFoldNet } from './shape-seeds.ts';
+import { onnxShuffleNet } from './shuffle-seeds.ts';
 
 export type FuzzFormat = 'tflite' | 'onnx' | 'safetensors';
 export const FUZZ_FORMATS: readonly FuzzFormat[] = ['tflite', 'onnx', 'safetensors'];
@@ -292,6 +293,7 @@ export function onnxCorpus(): Seed[] {
     { name: 'onnx-activations', bytes: onnxActivationNet(6), options: {}, large: false },
     { name: 'onnx-channels', bytes: onnxChannelNet(6), options: {}, large: false },
     { name: 'onnx-shape-fold', bytes: onnxShapeFoldNet(6), options: {}, large: false },
+    { name: 'onnx-shuffle', bytes: onnxShuffleNet(6), options: {}, large: false },
   ];
 }
 

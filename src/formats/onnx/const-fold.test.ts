@@ -47,6 +47,7 @@ function importer(opset: number, values: Map<string, Value>): ImporterState {
     reshapeTo: () => {
       throw new Error('no reshapes in a fold');
     },
+    readers: () => [],
   };
 }
 

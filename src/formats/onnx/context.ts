@@ -27,6 +27,8 @@ export interface ImporterState {
   readonly budget: LoadBudget;
   /** `v` viewed with other dims of the same element count (no node when the IR shape agrees). */
   reshapeTo(v: RuntimeValue, dims: readonly number[], name: string): RuntimeValue;
+  /** The nodes that read an ONNX value, in graph order (for converters that recognise a short pattern). */
+  readers(name: string): readonly NodeProto[];
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -302,6 +302,17 @@ class Exporter {
         this.setOutput(node, this.emit('Slice', [this.as4(node.inputs[0]), starts, ends, axes], {}, n, tensorName), 4);
         return;
       }
+      case 'shuffleChannels': {
+        // ShuffleNet's own pattern, which the importer reads back as this node.
+        const [bn, c, h, w] = this.graph.tensors[node.output].shape;
+        const g = node.attrs.groups;
+        const to5 = this.constant(`${n}.groups`, [5], [bn, g, c / g, h, w], DataType.INT64);
+        const to4 = this.constant(`${n}.shape`, [4], [bn, c, h, w], DataType.INT64);
+        const grouped = this.emit('Reshape', [this.as4(node.inputs[0]), to5], {}, `${n}/reshape`, `${tensorName}/grouped`);
+        const swapped = this.emit('Transpose', [grouped], { perm: attr.ints([0, 2, 1, 3, 4]) }, `${n}/transpose`, `${tensorName}/transposed`);
+        this.setOutput(node, this.emit('Reshape', [swapped, to4], {}, n, tensorName), 4);
+        return;
+      }
     }
   }
 }

@@ -13,6 +13,7 @@ import { NO_ACTIVATION } from '../../graph/ir.ts';
 import { absorbPads } from '../../graph/passes/absorb-pads.ts';
 import { mergeAffineNodes } from '../../graph/passes/merge-affine.ts';
 import { pruneDeadNodes } from '../../graph/passes/prune.ts';
+import { foldChannelPermutations } from '../../graph/passes/fold-permutation.ts';
 import { producers } from '../../graph/passes/util.ts';
 import { validateGraph } from '../../graph/validate.ts';
 import { checkGraphLimits, checkedElementCount } from '../limits.ts';
@@ -56,6 +57,9 @@ export class Importer implements ImporterState {
   readonly tensorNames = new Map<TensorId, string>();
   /** Outputs of per-channel affine depthwise 1x1 convs from constant Add/Sub/Mul/Div (mergeable). */
   readonly affineOutputs = new Set<TensorId>();
+  private readonly readerNodes = new Map<string, NodeProto[]>();
+  /** The input of each flatten / reshape node `reshapeTo` made. */
+  private readonly reshapeSources = new Map<TensorId, TensorId>();
   private readonly inputDims: number[][] = [];
   private readonly inputIds: TensorId[] = [];
 
@@ -69,7 +73,15 @@ export class Importer implements ImporterState {
 
   run(): LoadedModel {
     const { graph, model } = this.checked;
-    for (const node of graph.node) for (const name of node.input) if (name) this.uses.set(name, (this.uses.get(name) ?? 0) + 1);
+    for (const node of graph.node) {
+      for (const name of node.input) {
+        if (!name) continue;
+        this.uses.set(name, (this.uses.get(name) ?? 0) + 1);
+        const list = this.readerNodes.get(name);
+        if (list) list.push(node);
+        else this.readerNodes.set(name, [node]);
+      }
+    }
     for (const o of graph.output) if (o.name) this.uses.set(o.name, (this.uses.get(o.name) ?? 0) + 1);
 
     graph.initializer.forEach((t, i) => {
@@ -129,6 +141,7 @@ export class Importer implements ImporterState {
 
     let g = this.b.build();
     g = mergeAffineNodes(g, this.affineOutputs, this.budget);
+    g = foldChannelPermutations(g, this.budget);
     g = pruneDeadNodes(g);
     g = { ...g, tensors: g.tensors.map((t) => ({ ...t, name: this.tensorNames.get(t.id) ?? t.name })) };
     // Last: it renumbers tensors, and the maps above are by tensor id.
@@ -241,15 +254,22 @@ export class Importer implements ImporterState {
    * `v` viewed with other dims of the same element count: the same tensor when the IR shape agrees, a
    * flatten when that is what it is, else a reshape node.
    */
+  readers(name: string): readonly NodeProto[] {
+    return this.readerNodes.get(name) ?? [];
+  }
+
   reshapeTo(v: RuntimeValue, dims: readonly number[], name: string): RuntimeValue {
     const target = irShapeOf(dims);
-    const shape = this.b.shape(v.id);
-    if (sameDims(shape, target)) return { kind: 'runtime', dims, id: v.id };
-    const [n, c, h, w] = shape;
+    // A reshape of a reshape reads the first one's input (e.g. Gather's `[n, h, w]` then Unsqueeze back to
+    // `[n, 1, h, w]` costs nothing); the skipped node is pruned when nothing else reads it.
+    const source = this.reshapeSources.get(v.id) ?? v.id;
+    for (const id of [v.id, source]) if (sameDims(this.b.shape(id), target)) return { kind: 'runtime', dims, id };
+    const [n, c, h, w] = this.b.shape(source);
     const id =
       target[0] === n && target[1] === c * h * w && target[2] === 1 && target[3] === 1
-        ? this.b.flatten(v.id, name)
-        : this.b.reshape(v.id, target, name);
+        ? this.b.flatten(source, name)
+        : this.b.reshape(source, target, name);
+    this.reshapeSources.set(id, source);
     return { kind: 'runtime', dims, id };
   }
 }

@@ -23,6 +23,7 @@ import { Resize, Upsample } from './resize.ts';
 import { ReduceMax, ReduceMean } from './reduce.ts';
 import { Concat, Slice, Split } from './channels.ts';
 import { Cast, ConstantOfShape, Gather, Range, Shape, Squeeze, Unsqueeze } from './shape.ts';
+import { Transpose } from './shuffle.ts';
 
 export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Add,
@@ -75,6 +76,7 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Cast,
   ConstantOfShape,
   Range,
+  Transpose,
 };
 
 /** Op types `loadOnnx` converts, sorted. */

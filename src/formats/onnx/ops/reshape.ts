@@ -2,6 +2,7 @@
 import type { Converter, NodeContext } from '../context.ts';
 import type { Value } from '../values.ts';
 import { fmt, product } from '../values.ts';
+import { channelGroups } from './shuffle.ts';
 
 export const Flatten: Converter = (ctx) => {
   const x = ctx.requireInput(0, 'input');
@@ -38,6 +39,10 @@ export const Reshape: Converter = (ctx) => {
     dims[inferred] = total / known;
   }
   if (product(dims) !== total) throw ctx.invalid(`cannot reshape ${fmt(x.dims)} (${total} values) to ${fmt(dims)}`);
+  if (dims.length === 5 && x.kind === 'runtime') {
+    ctx.setOutput(channelGroups(ctx, x, dims));
+    return;
+  }
   ctx.setOutput(reshapeValue(ctx, x, dims));
 };
 

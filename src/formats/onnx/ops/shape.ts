@@ -3,7 +3,7 @@
  * Concat and Slice of constants are in `channels.ts`, which calls `foldConcat` / `foldSlice` here). Shapes are
  * static in webcnn, so `Shape` of any value is a constant and these ops fold at load time (`../const-fold.ts`).
  * Each converter dispatches on its inputs: all constant -> fold; a computed tensor -> `onRuntime`, which for
- * now refuses with a one-line error (runtime Gather / Unsqueeze / Squeeze belong to the layout ops).
+ * refuses with a one-line error, except Gather / Unsqueeze / Squeeze, whose computed forms are in `gather.ts`.
  */
 import type { Converter, NodeContext } from '../context.ts';
 import type { Fail, FoldEnv } from '../const-fold.ts';
@@ -25,6 +25,7 @@ import type { ConstantTensor } from '../tensor.ts';
 import { dataTypeName } from '../tensor.ts';
 import type { ConstantValue, Value } from '../values.ts';
 import { fmt } from '../values.ts';
+import { gatherRuntime, reshapeRuntime } from './gather.ts';
 
 const failFor = (ctx: NodeContext): Fail => (message) => ctx.invalid(message);
 
@@ -71,8 +72,8 @@ export const Shape: Converter = (ctx) => {
 export const Gather: Converter = (ctx) => {
   const data = ctx.requireInput(0, 'data');
   const indices = ctx.requireInput(1, 'indices');
-  if (data.kind !== 'constant') onRuntime(ctx, 'data', data);
   if (indices.kind !== 'constant') onRuntime(ctx, 'indices', indices);
+  if (data.kind !== 'constant') return gatherRuntime(ctx, data);
   setConstant(ctx, gatherTensor(data.tensor, indices.tensor, ctx.attrInt('axis', 0), envFor(ctx)));
 };
 
@@ -85,17 +86,17 @@ function axesOf(ctx: NodeContext): number[] | undefined {
 
 export const Unsqueeze: Converter = (ctx) => {
   const x = ctx.requireInput(0, 'data');
-  if (x.kind !== 'constant') onRuntime(ctx, 'data', x);
   const axes = axesOf(ctx);
   if (!axes) throw ctx.invalid('axes are missing');
   const dims = unsqueezeDims(x.dims, axes, failFor(ctx));
+  if (x.kind !== 'constant') return reshapeRuntime(ctx, x, dims);
   ctx.setOutput({ kind: 'constant', dims, tensor: { ...x.tensor, dims } });
 };
 
 export const Squeeze: Converter = (ctx) => {
   const x = ctx.requireInput(0, 'data');
-  if (x.kind !== 'constant') onRuntime(ctx, 'data', x);
   const dims = squeezeDims(x.dims, axesOf(ctx), failFor(ctx));
+  if (x.kind !== 'constant') return reshapeRuntime(ctx, x, dims);
   ctx.setOutput({ kind: 'constant', dims, tensor: { ...x.tensor, dims } });
 };
 
