@@ -22,6 +22,7 @@ import { ConvTranspose } from './conv-transpose.ts';
 import { Resize, Upsample } from './resize.ts';
 import { ReduceMax, ReduceMean } from './reduce.ts';
 import { Concat, Slice, Split } from './channels.ts';
+import { Gelu } from './gelu.ts';
 
 export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Add,
@@ -62,10 +63,11 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   LeakyRelu: tableActivation('leaky-relu'),
   Elu: tableActivation('elu'),
   Softplus: tableActivation('softplus'),
-  Gelu: tableActivation('gelu-tanh'),
+  Gelu,
   Concat,
   Slice,
   Split,
+  Erf: tableActivation('erf'),
 };
 
 /** Op types `loadOnnx` converts, sorted. */
