@@ -318,6 +318,8 @@ export function buildTfjsModel(graph: Graph): TfjsModel {
         const { start, count } = node.attrs;
         return (env) => env.set(out, { t: tf.slice(nhwc(env.get(node.inputs[0])!, node.inputs[0]), [0, 0, 0, start], [n, h, w, count]), flat: false });
       }
+      case 'layerNorm':
+        throw unsupported(node, 'layer norm');
     }
   });
 

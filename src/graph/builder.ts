@@ -16,6 +16,8 @@ import type { ConvTransposeAttrs, NearestRounding, ResizeAttrs, ResizeCoordinate
 import { argMaxOutputShape, convTransposeOutputShape, resizeOutputShape } from './shapes-upsample.ts';
 import { NO_ACTIVATION, RELU, RELU6, elementCount, shapeToString } from './ir.ts';
 import { concatOutputShape, sliceChannelsShape } from './channel-shapes.ts';
+import type { LayerNormAttrs } from './ir.ts';
+import { checkLayerNorm } from './layer-norm-shapes.ts';
 import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, padOutputShape, poolOutputShape } from './shapes.ts';
 
 export interface Conv2dOptions {
@@ -300,6 +302,14 @@ export class GraphBuilder {
   sliceChannels(x: TensorId, start: number, count: number, name = this.nextName('slice')): TensorId {
     const out = sliceChannelsShape(this.shape(x), start, count, name);
     return this.addNode({ op: 'sliceChannels', name, inputs: [x], output: -1, attrs: { start, count } }, out);
+  }
+
+  /** Layer normalisation over the channels of each pixel (`gamma`, `beta`: `[c]`). */
+  layerNorm(x: TensorId, o: { epsilon: number; gamma: Float32Array; beta?: Float32Array | null }, name = this.nextName('layernorm')): TensorId {
+    const s = this.shape(x);
+    const attrs: LayerNormAttrs = { epsilon: o.epsilon, gamma: o.gamma, beta: o.beta ?? null };
+    checkLayerNorm(attrs, s[1], name);
+    return this.addNode({ op: 'layerNorm', name, inputs: [x], output: -1, attrs }, s);
   }
 
   build(): Graph {

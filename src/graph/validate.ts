@@ -6,6 +6,7 @@ import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, lin
 import { argMaxOutputShape, convTransposeOutputShape, resizeOutputShape } from './shapes-upsample.ts';
 import { withArticle } from '../util/describe.ts';
 import { concatOutputShape, sliceChannelsShape } from './channel-shapes.ts';
+import { checkLayerNorm } from './layer-norm-shapes.ts';
 
 const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
   conv2d: [1, 2],
@@ -26,6 +27,7 @@ const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
   binary: [1, 2],
   concat: [1, Number.MAX_SAFE_INTEGER],
   sliceChannels: [1, 1],
+  layerNorm: [1, 1],
 };
 
 function validShape(s: unknown): s is Shape4 {
@@ -203,6 +205,9 @@ function expectedOutputShape(node: GraphNode, s: Shape4, where: string): Shape4 
       return concatOutputShape([s], where);
     case 'sliceChannels':
       return sliceChannelsShape(s, node.attrs.start, node.attrs.count, where);
+    case 'layerNorm':
+      checkLayerNorm(node.attrs, c, where);
+      return s;
   }
 }
 

@@ -20,6 +20,7 @@ import {
 } from './ops.ts';
 import { argMax, convTranspose, resize } from './upsample.ts';
 import { concat, sliceChannels } from './channels.ts';
+import { layerNorm } from './layer-norm.ts';
 
 /**
  * Graph inputs: an array in `graph.inputs` order, or a map keyed by tensor id or tensor name.
@@ -108,6 +109,8 @@ function evalNode(graph: Graph, node: GraphNode, values: Map<TensorId, Float32Ar
       return concat(node.inputs.map(get), node.inputs.map((id) => graph.tensors[id].shape), where).data;
     case 'sliceChannels':
       return sliceChannels(x, shape, node.attrs.start, node.attrs.count, where).data;
+    case 'layerNorm':
+      return layerNorm(x, shape, node.attrs);
   }
 }
 
