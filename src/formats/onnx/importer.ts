@@ -22,6 +22,8 @@ import { TORCHVISION_PREPROCESSING } from '../model.ts';
 import type { ImporterState } from './context.ts';
 import { NodeContext } from './context.ts';
 import { CONVERTERS, SUPPORTED_ONNX_OPS } from './ops/index.ts';
+import { checkNoChannelsLastInputs } from './ops/channels-last.ts';
+import { constantScalars, fuseErfGelu } from './gelu-pattern.ts';
 import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from './proto.ts';
 import { DataType, has, int64 } from './proto.ts';
 import { dataTypeName, decodeTensor } from './tensor.ts';
@@ -106,7 +108,12 @@ export class Importer implements ImporterState {
     }
     if (this.inputDims.length === 0) throw new ModelFormatError('ONNX graph has no runtime inputs (every input is an initializer)');
 
-    graph.node.forEach((node, index) => this.convertNode(node, index));
+    const scalarOf = (name: string): number | undefined => {
+      const v = this.values.get(name);
+      const data = v?.kind === 'constant' ? (v.tensor.floats ?? v.tensor.ints) : undefined;
+      return data && data.length === 1 ? Number(data[0]) : undefined;
+    };
+    fuseErfGelu(graph.node, this.uses, constantScalars(graph.node, scalarOf)).forEach((node, index) => this.convertNode(node, index));
 
     const outputDims: number[][] = [];
     // A tensor already named (a graph input, or an output bound under another name) gets a copy, so that a
@@ -119,6 +126,7 @@ export class Importer implements ImporterState {
       if (v.kind === 'constant') {
         throw new UnsupportedOpError(`graph output '${name}' is a constant; webcnn computes outputs from the inputs`);
       }
+      if (v.channelsLast) throw new UnsupportedOpError(`graph output '${name}' is a channels-last view (Transpose [0, 2, 3, 1]); webcnn outputs NCHW tensors`);
       if (!this.options.inputDims) this.checkDeclaredOutput(output, v.dims);
       const id = named.has(v.id) ? this.b.activation(v.id, NO_ACTIVATION, name) : v.id;
       named.add(id);
@@ -223,6 +231,7 @@ export class Importer implements ImporterState {
       if (!convert) {
         throw ctx.unsupported(`op type '${ctx.opType}' is not supported; webcnn reads ${SUPPORTED_ONNX_OPS.join(', ')}`);
       }
+      checkNoChannelsLastInputs(ctx);
       convert(ctx);
     } catch (e) {
       // Every message names the node; helpers that do not know it get the prefix here. Limits stay

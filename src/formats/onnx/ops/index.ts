@@ -23,6 +23,8 @@ import { Resize, Upsample } from './resize.ts';
 import { ReduceMax, ReduceMean } from './reduce.ts';
 import { Concat, Slice, Split } from './channels.ts';
 import { Gelu } from './gelu.ts';
+import { LayerNormalization } from './layer-norm.ts';
+import { Transpose } from './transpose.ts';
 
 export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Add,
@@ -68,6 +70,8 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Slice,
   Split,
   Erf: tableActivation('erf'),
+  LayerNormalization,
+  Transpose,
 };
 
 /** Op types `loadOnnx` converts, sorted. */
