@@ -24,6 +24,7 @@ import { NodeContext } from './context.ts';
 import { CONVERTERS, SUPPORTED_ONNX_OPS } from './ops/index.ts';
 import { checkNoChannelsLastInputs } from './ops/channels-last.ts';
 import { constantScalars, fuseErfGelu } from './gelu-pattern.ts';
+import { fuseDecomposedLayerNorm } from './layer-norm-pattern.ts';
 import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from './proto.ts';
 import { DataType, has, int64 } from './proto.ts';
 import { dataTypeName, decodeTensor } from './tensor.ts';
@@ -113,7 +114,15 @@ export class Importer implements ImporterState {
       const data = v?.kind === 'constant' ? (v.tensor.floats ?? v.tensor.ints) : undefined;
       return data && data.length === 1 ? Number(data[0]) : undefined;
     };
-    fuseErfGelu(graph.node, this.uses, constantScalars(graph.node, scalarOf)).forEach((node, index) => this.convertNode(node, index));
+    const scalars = constantScalars(graph.node, scalarOf);
+    // Constant before conversion: an initializer, a Constant node's output, or an Identity of one (PyTorch shares
+    // equal weights that way).
+    const constantNodes = new Set(graph.node.filter((n) => n.op_type === 'Constant').flatMap((n) => n.output));
+    const identityOf = new Map(graph.node.filter((n) => n.op_type === 'Identity' && n.input[0]).map((n) => [n.output[0], n.input[0]]));
+    const isConstant = (name: string, depth = 0): boolean =>
+      this.values.get(name)?.kind === 'constant' || constantNodes.has(name) || (depth < 8 && identityOf.has(name) && isConstant(identityOf.get(name)!, depth + 1));
+    const nodes = fuseDecomposedLayerNorm(fuseErfGelu(graph.node, this.uses, scalars), this.uses, scalars, isConstant);
+    nodes.forEach((node, index) => this.convertNode(node, index));
 
     const outputDims: number[][] = [];
     // A tensor already named (a graph input, or an output bound under another name) gets a copy, so that a

@@ -156,3 +156,52 @@ describe('the erf GELU chain', () => {
     expectClose(outputs[1], Array.from(x, (v) => erf(v / Math.SQRT2)), 1e-6);
   });
 });
+
+describe('the decomposed LayerNorm (opset < 17)', () => {
+  const rng = new Rng(11);
+  const [n, c, h, w] = [2, 5, 2, 3];
+  const x = rng.fill(n * c * h * w, -2, 2);
+  const gamma = rng.fill(c, 0.5, 1.5);
+  const beta = rng.fill(c, -0.5, 0.5);
+  const axes = { axes: attr.ints([-1]) };
+  const chain = (tail: 'beta' | 'no beta', shared = false) => [
+    makeNode('Transpose', ['x'], ['t'], perm([0, 2, 3, 1])),
+    makeNode('ReduceMean', ['t'], ['mu'], axes),
+    makeNode('Sub', ['t', 'mu'], ['d']),
+    makeNode('Pow', ['d', 'two'], ['p']),
+    makeNode('ReduceMean', ['p'], ['v'], axes),
+    makeNode('Add', ['v', 'eps'], ['ve']),
+    makeNode('Sqrt', ['ve'], ['s']),
+    makeNode('Div', ['d', 's'], ['nrm']),
+    makeNode('Identity', ['gamma'], [shared ? 'gamma_shared' : 'gamma_id']),
+    makeNode('Mul', ['nrm', shared ? 'gamma_shared' : 'gamma_id'], ['m']),
+    ...(tail === 'beta' ? [makeNode('Add', ['m', 'beta'], ['a']), makeNode('Transpose', ['a'], ['y'], perm([0, 3, 1, 2]))] : [makeNode('Transpose', ['m'], ['y'], perm([0, 3, 1, 2]))]),
+  ];
+  const initializers = [makeTensor('two', [], [2]), makeTensor('eps', [], [1e-6]), makeTensor('gamma', [c], gamma), makeTensor('beta', [c], beta)];
+  const want = (withBeta: boolean): Float32Array => {
+    const out = new Float32Array(x.length);
+    for (let b = 0; b < n; b++)
+      for (let p = 0; p < h * w; p++) {
+        const at = (ch: number) => (b * c + ch) * h * w + p;
+        let mean = 0;
+        for (let ch = 0; ch < c; ch++) mean += x[at(ch)] / c;
+        let v = 0;
+        for (let ch = 0; ch < c; ch++) v += (x[at(ch)] - mean) ** 2 / c;
+        for (let ch = 0; ch < c; ch++) out[at(ch)] = ((x[at(ch)] - mean) / Math.sqrt(v + 1e-6)) * gamma[ch] + (withBeta ? beta[ch] : 0);
+      }
+    return out;
+  };
+
+  for (const tail of ['beta', 'no beta'] as const) {
+    it(`becomes one layerNorm on the channels-last view (${tail}; gamma through an Identity)`, () => {
+      const { model, outputs } = runOnnx(onnxModel({ nodes: chain(tail), inputs: [['x', [n, c, h, w]]], outputs: [['y', [n, c, h, w]]], initializers }), [x]);
+      expect(model.graph.nodes.map((nd) => nd.op)).toEqual(['layerNorm']);
+      expectClose(outputs[0], want(tail === 'beta'), 1e-5);
+    });
+  }
+
+  it('is left alone when an intermediate value is read elsewhere (ReduceMean then meets the view: a typed refusal)', () => {
+    const bytes = onnxModel({ nodes: chain('beta'), inputs: [['x', [n, c, h, w]]], outputs: [['y', [n, c, h, w]], ['v', [n, h, w, 1]]], initializers });
+    expect(thrown(() => runOnnx(bytes, [x]))).toBeInstanceOf(UnsupportedOpError);
+  });
+});
