@@ -25,6 +25,7 @@ import { onnxUpsampleNet, onnxUpsampleOld, tfliteUpsampleNet } from './upsample-
 import { onnxOpset1Net, onnxReduceNet, tfliteReduceMax } from './corpus-reduce.ts';
 import { onnxActivationNet, tfliteActivationNet } from './activation-seeds.ts';
 import { onnxChannelNet, tfliteChannelNet } from './channels-corpus.ts';
+import { onnxConvNextBlock } from './convnext-seeds.ts';
 
 export type FuzzFormat = 'tflite' | 'onnx' | 'safetensors';
 export const FUZZ_FORMATS: readonly FuzzFormat[] = ['tflite', 'onnx', 'safetensors'];
@@ -290,6 +291,8 @@ export function onnxCorpus(): Seed[] {
     { name: 'onnx-opset1', bytes: onnxOpset1Net(8), options: {}, large: false },
     { name: 'onnx-activations', bytes: onnxActivationNet(6), options: {}, large: false },
     { name: 'onnx-channels', bytes: onnxChannelNet(6), options: {}, large: false },
+    { name: 'onnx-convnext-17', bytes: onnxConvNextBlock(6, 17), options: {}, large: false },
+    { name: 'onnx-convnext-13', bytes: onnxConvNextBlock(7, 13), options: {}, large: false },
   ];
 }
 
