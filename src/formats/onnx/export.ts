@@ -302,6 +302,9 @@ class Exporter {
         this.setOutput(node, this.emit('Slice', [this.as4(node.inputs[0]), starts, ends, axes], {}, n, tensorName), 4);
         return;
       }
+      case 'layerNorm':
+        // Opset 13 has no LayerNormalization (17), and its decomposed form does not load back as one.
+        throw new UnsupportedOpError(`ONNX export: node ${node.name}: op '${node.op}' is not exported`);
     }
   }
 }
