@@ -184,6 +184,17 @@ export interface ConvTransposeCase {
  * ONNX ReduceMean / ReduceMax as the converter lowers them: over H and W a global average pool or a max pool
  * whose window is the plane; over C a pool down the H axis of the `[n, 1, c, h*w]` view, reshaped back.
  */
+/**
+ * Layer norm over channels; `block` puts it inside a ConvNeXt block (depthwise 7x7, layer norm, 1x1 conv with
+ * exact GELU, 1x1 conv, residual add).
+ */
+export interface LayerNormCase {
+  readonly kind: 'layerNorm';
+  readonly shape: Shape4;
+  readonly beta?: boolean;
+  readonly block?: boolean;
+}
+
 export interface ReduceCase {
   readonly kind: 'reduce';
   readonly shape: Shape4;
@@ -230,6 +241,7 @@ export type GpuCase = (
   | BinaryCase
   | SqueezeExciteCase
   | ReduceCase
+  | LayerNormCase
   | ChannelsCase
 ) & {
   readonly seed?: number;
@@ -422,6 +434,20 @@ export function buildCase(c: GpuCase): BuiltCase {
     case 'squeezeExcite':
       b.output(buildBinaryCase(c, b, rng, input));
       break;
+    case 'layerNorm': {
+      const x = input('x', c.shape, -3, 5);
+      const ch = c.shape[1];
+      const norm = (t: TensorId): TensorId => b.layerNorm(t, { epsilon: 1e-6, gamma: rng.fill(ch, 0.5, 1.5), beta: c.beta ? rng.fill(ch, -0.5, 0.5) : null });
+      if (!c.block) {
+        b.output(norm(x));
+        break;
+      }
+      const dw = b.conv2d(x, { outChannels: ch, kernel: 7, padding: 3, groups: ch, weight: rng.fill(ch * 49, -0.2, 0.2), bias: rng.fill(ch, -0.1, 0.1) });
+      const wide = b.conv2d(norm(dw), { outChannels: 4 * ch, kernel: 1, weight: rng.fill(4 * ch * ch, -0.5, 0.5), bias: rng.fill(4 * ch, -0.1, 0.1), activation: functionActivation('gelu') });
+      const narrow = b.conv2d(wide, { outChannels: ch, kernel: 1, weight: rng.fill(4 * ch * ch, -0.2, 0.2), bias: rng.fill(ch, -0.1, 0.1) });
+      b.output(b.add(x, narrow));
+      break;
+    }
     case 'reduce': {
       const x = input('x', c.shape);
       const [n, ch, h, w] = c.shape;
@@ -547,6 +573,15 @@ export const UPSAMPLE_CASES: readonly GpuCase[] = [
   { kind: 'convTranspose', shape: [1, 5, 2, 2], outC: 3, kernel: 2, stride: 3, pad: 0, outputPadding: 2, bias: true },
 ];
 
+/** Layer norm over channels (ConvNeXt): odd and vec4-sized C, batch 2, and inside a ConvNeXt block. */
+export const LAYER_NORM_CASES: readonly GpuCase[] = [
+  { kind: 'layerNorm', shape: [2, 7, 3, 5], beta: true },
+  { kind: 'layerNorm', shape: [1, 8, 4, 4], beta: false },
+  { kind: 'layerNorm', shape: [2, 96, 2, 3], beta: true },
+  { kind: 'layerNorm', shape: [1, 1, 2, 2], beta: true },
+  { kind: 'layerNorm', shape: [2, 12, 8, 8], beta: true, block: true },
+];
+
 /** Kernel cases: every kernel variant the lowering can pick, edge shapes, batch 2. */
 export const KERNEL_CASES: readonly GpuCase[] = [
   // Pointwise: plain, strided (ResNet downsample), odd channels, 1x1 maps, batch 2, residual + ReLU, ReLU6, BN.
@@ -623,6 +658,7 @@ export const KERNEL_CASES: readonly GpuCase[] = [
   { kind: 'reduce', shape: [1, 12, 3, 4], op: 'max', over: 'c' },
   // Every function of the activation table: standalone and fused into each epilogue.
   ...ACTIVATION_CASES,
+  ...LAYER_NORM_CASES,
 ];
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Runs the GPU correctness cases under Node through Dawn (the `webgpu` package): a quick loop for kernel work
- * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels]`
+ * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm]`
  *
  * `f16`: the f16-storage cases at 'f16-packed' and native 'f16' (skipped, not passed, where the adapter has no
  * `shader-f16`), then the shared real model's accuracy at f32 and at both f16 modes (`test/f16-accuracy.ts`),
@@ -15,6 +15,7 @@ import { runCase } from './case-runner.ts';
 import { TILE_CASES } from './tile-cases.ts';
 import { ATROUS_CASES } from './atrous-cases.ts';
 import { BINARY_CASES } from './binary-cases.ts';
+import { LAYER_NORM_CASES } from './gpu-cases.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 
 interface Entry {
@@ -34,6 +35,7 @@ const groups: Record<string, readonly Entry[]> = {
   upsample: [...plain(UPSAMPLE_CASES), ...ATROUS_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name }))],
   binary: plain(BINARY_CASES),
   channels: plain([...CHANNEL_CASES, ...CHANNEL_CASES.map((c): GpuCase => ({ ...c, precision: 'f16-packed' }))]),
+  layernorm: plain([...LAYER_NORM_CASES, ...LAYER_NORM_CASES.map((c): GpuCase => ({ ...c, precision: 'f16-packed' }))]),
 };
 const wanted = process.argv.slice(2);
 // A misspelt group must not pass as an empty, green run.

@@ -327,6 +327,8 @@ export function buildTfjsModel(graph: Graph): TfjsModel {
           env.set(out, { t: shuffled, flat: false });
         };
       }
+      case 'layerNorm':
+        throw unsupported(node, 'layer norm');
     }
   });
 

@@ -16,6 +16,8 @@ import type { ConvTransposeAttrs, NearestRounding, ResizeAttrs, ResizeCoordinate
 import { argMaxOutputShape, convTransposeOutputShape, resizeOutputShape } from './shapes-upsample.ts';
 import { NO_ACTIVATION, RELU, RELU6, elementCount, shapeToString } from './ir.ts';
 import { concatOutputShape, shuffleChannelsShape, sliceChannelsShape } from './channel-shapes.ts';
+import type { LayerNormAttrs } from './ir.ts';
+import { checkLayerNorm } from './layer-norm-shapes.ts';
 import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, padOutputShape, poolOutputShape } from './shapes.ts';
 
 export interface Conv2dOptions {
@@ -306,6 +308,14 @@ export class GraphBuilder {
   shuffleChannels(x: TensorId, groups: number, name = this.nextName('shuffle')): TensorId {
     const out = shuffleChannelsShape(this.shape(x), groups, name);
     return this.addNode({ op: 'shuffleChannels', name, inputs: [x], output: -1, attrs: { groups } }, out);
+  }
+
+  /** Layer normalisation over the channels of each pixel (`gamma`, `beta`: `[c]`). */
+  layerNorm(x: TensorId, o: { epsilon: number; gamma: Float32Array; beta?: Float32Array | null }, name = this.nextName('layernorm')): TensorId {
+    const s = this.shape(x);
+    const attrs: LayerNormAttrs = { epsilon: o.epsilon, gamma: o.gamma, beta: o.beta ?? null };
+    checkLayerNorm(attrs, s[1], name);
+    return this.addNode({ op: 'layerNorm', name, inputs: [x], output: -1, attrs }, s);
   }
 
   build(): Graph {

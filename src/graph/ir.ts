@@ -334,6 +334,23 @@ export interface BinaryNode extends NodeBase {
   readonly attrs: { readonly op: BinaryOp; readonly activation: Activation; readonly constant?: BinaryConstant };
 }
 
+/**
+ * Layer normalisation over the channel axis of each pixel (ONNX LayerNormalization on the last axis of a
+ * channels-last view, ConvNeXt's LayerNorm2d): `(x - mean) / sqrt(var + epsilon) * gamma + beta`, with the mean
+ * and the biased variance over the `c` channels of each `(n, y, x)`.
+ */
+export interface LayerNormAttrs {
+  readonly epsilon: number;
+  /** `[c]`. */
+  readonly gamma: Float32Array;
+  /** `[c]`, or null (no shift). */
+  readonly beta: Float32Array | null;
+}
+export interface LayerNormNode extends NodeBase {
+  readonly op: 'layerNorm';
+  readonly attrs: LayerNormAttrs;
+}
+
 export type GraphNode =
   | Conv2dNode
   | BatchNormNode
@@ -353,7 +370,8 @@ export type GraphNode =
   | BinaryNode
   | ConcatNode
   | SliceChannelsNode
-  | ShuffleChannelsNode;
+  | ShuffleChannelsNode
+  | LayerNormNode;
 
 /**
  * ShuffleNet's channel shuffle (ONNX Reshape to `[n, groups, c / groups, h, w]`, Transpose `[0, 2, 1, 3, 4]`,

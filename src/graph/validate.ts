@@ -6,6 +6,7 @@ import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, lin
 import { argMaxOutputShape, convTransposeOutputShape, resizeOutputShape } from './shapes-upsample.ts';
 import { withArticle } from '../util/describe.ts';
 import { concatOutputShape, shuffleChannelsShape, sliceChannelsShape } from './channel-shapes.ts';
+import { checkLayerNorm } from './layer-norm-shapes.ts';
 
 const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
   conv2d: [1, 2],
@@ -27,6 +28,7 @@ const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
   concat: [1, Number.MAX_SAFE_INTEGER],
   sliceChannels: [1, 1],
   shuffleChannels: [1, 1],
+  layerNorm: [1, 1],
 };
 
 function validShape(s: unknown): s is Shape4 {
@@ -206,6 +208,9 @@ function expectedOutputShape(node: GraphNode, s: Shape4, where: string): Shape4 
       return sliceChannelsShape(s, node.attrs.start, node.attrs.count, where);
     case 'shuffleChannels':
       return shuffleChannelsShape(s, node.attrs.groups, where);
+    case 'layerNorm':
+      checkLayerNorm(node.attrs, c, where);
+      return s;
   }
 }
 

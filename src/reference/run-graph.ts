@@ -20,6 +20,7 @@ import {
 } from './ops.ts';
 import { argMax, convTranspose, resize } from './upsample.ts';
 import { concat, shuffleChannels, sliceChannels } from './channels.ts';
+import { layerNorm } from './layer-norm.ts';
 
 /**
  * Graph inputs: an array in `graph.inputs` order, or a map keyed by tensor id or tensor name.
@@ -110,6 +111,8 @@ function evalNode(graph: Graph, node: GraphNode, values: Map<TensorId, Float32Ar
       return sliceChannels(x, shape, node.attrs.start, node.attrs.count, where).data;
     case 'shuffleChannels':
       return shuffleChannels(x, shape, node.attrs.groups, where).data;
+    case 'layerNorm':
+      return layerNorm(x, shape, node.attrs);
   }
 }
 

@@ -22,6 +22,7 @@ import { countIn } from '../../shaders/tiles.ts';
 import { argMaxFamily } from '../../shaders/argmax/index.ts';
 import { convTransposeFamily } from '../../shaders/conv-transpose/index.ts';
 import { resizeFamily } from '../../shaders/resize/index.ts';
+import { layerNormFamily } from '../../shaders/layer-norm/index.ts';
 import { GraphError, UnsupportedFeatureError } from '../errors.ts';
 import type { Conv2dNode, Graph, GraphNode, LinearNode } from '../graph/ir.ts';
 import type { ConvTile, KernelChoice } from './kernel-choice.ts';
@@ -91,6 +92,7 @@ export const FIXED_FAMILIES: readonly FixedKernelFamily<GraphNode>[] = [
   concatFamily,
   sliceChannelsFamily,
   shuffleChannelsFamily,
+  layerNormFamily,
 ] as readonly FixedKernelFamily<GraphNode>[];
 
 /**

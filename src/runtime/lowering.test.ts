@@ -120,6 +120,10 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
         // One pixel (its one output vec4) per invocation.
         if (flat < u.pixels) mark(flat);
         break;
+      case 'layerNorm':
+        // One pixel (its C4 output vec4s) per invocation.
+        if (flat < u.pixels) for (let c = 0; c < u.C4; c++) mark(flat * u.C4 + c);
+        break;
       default:
         // One output element (vec4, or f32 for unpack) per invocation below `total`.
         if (flat < u.total) mark(flat);
@@ -185,7 +189,7 @@ function checkSteps(graph: Graph, steps: Step[]): void {
     const required =
       s.program.name === 'pointwise' ? Math.ceil(s.uniforms.pixels / blocking(s.program.key).P) * s.uniforms.coGroups
       : s.program.name.startsWith('linear-') ? s.uniforms.items * 64
-      : s.program.name === 'argmax' ? s.uniforms.pixels
+      : s.program.name === 'argmax' || s.program.name === 'layerNorm' ? s.uniforms.pixels
       : s.uniforms.total;
     expect(required).toBeGreaterThan(0);
     expect(s.workgroups * 64, s.label).toBeGreaterThanOrEqual(required);

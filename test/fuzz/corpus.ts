@@ -27,6 +27,7 @@ import { onnxActivationNet, tfliteActivationNet } from './activation-seeds.ts';
 import { onnxChannelNet, tfliteChannelNet } from './channels-corpus.ts';
 import { onnxShapeFoldNet } from './shape-seeds.ts';
 import { onnxShuffleNet } from './shuffle-seeds.ts';
+import { onnxConvNextBlock } from './convnext-seeds.ts';
 
 export type FuzzFormat = 'tflite' | 'onnx' | 'safetensors';
 export const FUZZ_FORMATS: readonly FuzzFormat[] = ['tflite', 'onnx', 'safetensors'];
@@ -294,6 +295,8 @@ export function onnxCorpus(): Seed[] {
     { name: 'onnx-channels', bytes: onnxChannelNet(6), options: {}, large: false },
     { name: 'onnx-shape-fold', bytes: onnxShapeFoldNet(6), options: {}, large: false },
     { name: 'onnx-shuffle', bytes: onnxShuffleNet(6), options: {}, large: false },
+    { name: 'onnx-convnext-17', bytes: onnxConvNextBlock(6, 17), options: {}, large: false },
+    { name: 'onnx-convnext-13', bytes: onnxConvNextBlock(7, 13), options: {}, large: false },
   ];
 }
 

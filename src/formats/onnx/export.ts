@@ -313,6 +313,9 @@ class Exporter {
         this.setOutput(node, this.emit('Reshape', [swapped, to4], {}, n, tensorName), 4);
         return;
       }
+      case 'layerNorm':
+        // Opset 13 has no LayerNormalization (17), and its decomposed form does not load back as one.
+        throw new UnsupportedOpError(`ONNX export: node ${node.name}: op '${node.op}' is not exported`);
     }
   }
 }

@@ -23,6 +23,9 @@ import { TORCHVISION_PREPROCESSING } from '../model.ts';
 import type { ImporterState } from './context.ts';
 import { NodeContext } from './context.ts';
 import { CONVERTERS, SUPPORTED_ONNX_OPS } from './ops/index.ts';
+import { checkNoChannelsLastInputs } from './ops/channels-last.ts';
+import { constantScalars, fuseErfGelu } from './gelu-pattern.ts';
+import { fuseDecomposedLayerNorm } from './layer-norm-pattern.ts';
 import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from './proto.ts';
 import { DataType, has, int64 } from './proto.ts';
 import { dataTypeName, decodeTensor } from './tensor.ts';
@@ -118,7 +121,20 @@ export class Importer implements ImporterState {
     }
     if (this.inputDims.length === 0) throw new ModelFormatError('ONNX graph has no runtime inputs (every input is an initializer)');
 
-    graph.node.forEach((node, index) => this.convertNode(node, index));
+    const scalarOf = (name: string): number | undefined => {
+      const v = this.values.get(name);
+      const data = v?.kind === 'constant' ? (v.tensor.floats ?? v.tensor.ints) : undefined;
+      return data && data.length === 1 ? Number(data[0]) : undefined;
+    };
+    const scalars = constantScalars(graph.node, scalarOf);
+    // Constant before conversion: an initializer, a Constant node's output, or an Identity of one (PyTorch shares
+    // equal weights that way).
+    const constantNodes = new Set(graph.node.filter((n) => n.op_type === 'Constant').flatMap((n) => n.output));
+    const identityOf = new Map(graph.node.filter((n) => n.op_type === 'Identity' && n.input[0]).map((n) => [n.output[0], n.input[0]]));
+    const isConstant = (name: string, depth = 0): boolean =>
+      this.values.get(name)?.kind === 'constant' || constantNodes.has(name) || (depth < 8 && identityOf.has(name) && isConstant(identityOf.get(name)!, depth + 1));
+    const nodes = fuseDecomposedLayerNorm(fuseErfGelu(graph.node, this.uses, scalars), this.uses, scalars, isConstant);
+    nodes.forEach((node, index) => this.convertNode(node, index));
 
     const outputDims: number[][] = [];
     // A tensor already named (a graph input, or an output bound under another name) gets a copy, so that a
@@ -131,6 +147,7 @@ export class Importer implements ImporterState {
       if (v.kind === 'constant') {
         throw new UnsupportedOpError(`graph output '${name}' is a constant; webcnn computes outputs from the inputs`);
       }
+      if (v.channelsLast) throw new UnsupportedOpError(`graph output '${name}' is a channels-last view (Transpose [0, 2, 3, 1]); webcnn outputs NCHW tensors`);
       if (!this.options.inputDims) this.checkDeclaredOutput(output, v.dims);
       const id = named.has(v.id) ? this.b.activation(v.id, NO_ACTIVATION, name) : v.id;
       named.add(id);
@@ -236,6 +253,7 @@ export class Importer implements ImporterState {
       if (!convert) {
         throw ctx.unsupported(`op type '${ctx.opType}' is not supported; webcnn reads ${SUPPORTED_ONNX_OPS.join(', ')}`);
       }
+      checkNoChannelsLastInputs(ctx);
       convert(ctx);
     } catch (e) {
       // Every message names the node; helpers that do not know it get the prefix here. Limits stay

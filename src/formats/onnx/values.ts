@@ -23,6 +23,11 @@ export interface RuntimeValue {
   readonly kind: 'runtime';
   readonly dims: readonly number[];
   readonly id: TensorId;
+  /**
+   * A channels-last view (`ops/channels-last.ts`): the rank-4 ONNX value `[n, h, w, c]` that Transpose
+   * `[0, 2, 3, 1]` made of IR tensor `id`, which stays `[n, c, h, w]`; only the converters that know views read it.
+   */
+  readonly channelsLast?: boolean;
 }
 
 export interface ConstantValue {

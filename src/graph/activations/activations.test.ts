@@ -136,15 +136,14 @@ describe('TFLite converters', () => {
 });
 
 describe('TFLite GELU', () => {
-  it('the erf form (approximate false) is a typed one-line error', () => {
+  it('the erf form (approximate false) is the exact gelu', () => {
     const w = new TfliteWriter();
     const x = w.input('x', [1, 2, 3, 4]);
     const y = w.activation('y', [1, 2, 3, 4]);
     w.op(BuiltinOp.GELU, [x], [y], { type: OptionsType.GeluOptions, fields: [[0, 'bool', false]] });
     w.output(y);
-    const bytes = w.build();
-    expect(() => loadTflite(bytes)).toThrow(UnsupportedOpError);
-    expect(() => loadTflite(bytes)).toThrow(/GELU with approximate = false \(the erf form\) is not supported/);
+    const node = loadTflite(w.build()).graph.nodes.find((n) => n.op === 'activation');
+    expect(node?.op === 'activation' && node.attrs.activation).toEqual(functionActivation('gelu'));
   });
 });
 

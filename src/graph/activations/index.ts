@@ -11,6 +11,8 @@ import { leakyRelu } from './leaky-relu.ts';
 import { sigmoid } from './sigmoid.ts';
 import { softplus } from './softplus.ts';
 import { tanh } from './tanh.ts';
+import { erfActivation } from './erf.ts';
+import { gelu } from './gelu.ts';
 import type { ActivationEntry, ActivationFunction } from './types.ts';
 
 export type { ActivationEntry, ActivationFunction } from './types.ts';
@@ -24,6 +26,8 @@ export const ACTIVATION_FUNCTIONS: ReadonlyMap<string, ActivationEntry> = new Ma
   [elu.name, elu],
   [softplus.name, softplus],
   [geluTanh.name, geluTanh],
+  [erfActivation.name, erfActivation],
+  [gelu.name, gelu],
 ]);
 
 export function activationEntry(name: string): ActivationEntry {

@@ -16,6 +16,7 @@ export function tableActivation(name: string): Converter {
     }
     const params = entry.params.map((p, i) => ctx.attrFloat(p, entry.defaults[i]));
     if (!params.every(Number.isFinite)) throw ctx.unsupported(`non-finite ${entry.params.join(' / ')} are not supported`);
-    ctx.runtimeOut(ctx.b.activation(x.id, functionActivation(name, params), ctx.name), x.dims);
+    // Elementwise: a channels-last view stays one.
+    ctx.setOutput({ ...x, id: ctx.b.activation(x.id, functionActivation(name, params), ctx.name) });
   };
 }

@@ -7,6 +7,7 @@ import type { Converter, NodeContext } from '../context.ts';
 import type { ConstantValue, RuntimeValue, Value } from '../values.ts';
 import { broadcastDims, fmt, irShapeOf, sameDims } from '../values.ts';
 import { checkLegacyBroadcast } from './legacy.ts';
+import { binaryOnViews } from './channels-last.ts';
 
 export const Add: Converter = binaryConverter('Add');
 export const Sub: Converter = binaryConverter('Sub');
@@ -42,7 +43,7 @@ function binaryConverter(op: BinaryOp): Converter {
     const a = ctx.requireInput(0, 'input A');
     const b = ctx.requireInput(1, 'input B');
     checkLegacyBroadcast(ctx, a.dims, b.dims);
-    ctx.setOutput(binaryValue(ctx, op, a, b, ''));
+    ctx.setOutput(binaryOnViews(ctx, a, b, (x, y) => binaryValue(ctx, op, x, y, '')) ?? binaryValue(ctx, op, a, b, ''));
   };
 }
 

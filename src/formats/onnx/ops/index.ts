@@ -23,7 +23,9 @@ import { Resize, Upsample } from './resize.ts';
 import { ReduceMax, ReduceMean } from './reduce.ts';
 import { Concat, Slice, Split } from './channels.ts';
 import { Cast, ConstantOfShape, Gather, Range, Shape, Squeeze, Unsqueeze } from './shape.ts';
-import { Transpose } from './shuffle.ts';
+import { Gelu } from './gelu.ts';
+import { LayerNormalization } from './layer-norm.ts';
+import { Transpose } from './transpose.ts';
 
 export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Add,
@@ -64,7 +66,7 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   LeakyRelu: tableActivation('leaky-relu'),
   Elu: tableActivation('elu'),
   Softplus: tableActivation('softplus'),
-  Gelu: tableActivation('gelu-tanh'),
+  Gelu,
   Concat,
   Slice,
   Split,
@@ -76,6 +78,8 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Cast,
   ConstantOfShape,
   Range,
+  Erf: tableActivation('erf'),
+  LayerNormalization,
   Transpose,
 };
 

@@ -1,4 +1,4 @@
-/** MatMul with a constant B: a linear layer over the rows of A. */
+/** MatMul with a constant B: a linear layer over the rows of A (a 1x1 convolution on a channels-last view). */
 import type { Converter } from '../context.ts';
 import { fmt, product } from '../values.ts';
 
@@ -16,6 +16,13 @@ export const MatMul: Converter = (ctx) => {
   const B = ctx.floats(bv, 'input B');
   const weight = ctx.imp.budget.floats(N * K, `${ctx.where}: weights`);
   for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) weight[n * K + k] = B[k * N + n];
+  if (a.channelsLast) {
+    // A Linear on the last axis of a channels-last view: a 1x1 convolution of the NCHW tensor.
+    if (vectorB || bv.dims.length > 2) throw ctx.unsupported(`B ${fmt(bv.dims)} with a channels-last A must be a [K, N] matrix`);
+    const id = ctx.b.conv2d(a.id, { outChannels: N, kernel: 1, weight }, ctx.name);
+    ctx.setOutput({ kind: 'runtime', dims: [...a.dims.slice(0, -1), N], id, channelsLast: true });
+    return;
+  }
   // Rows of A (every leading index) through a linear layer, then back to A's leading dims.
   const lead = a.dims.slice(0, -1);
   const rows = product(lead);

@@ -27,7 +27,8 @@ export function channelGroups(ctx: NodeContext, x: RuntimeValue, dims: readonly 
   return { kind: 'runtime', dims, id: x.id };
 }
 
-export const Transpose: Converter = (ctx) => {
+/** A rank-5 Transpose: ShuffleNet's channel shuffle only (`transpose.ts` hands rank-5 perms here). */
+export const shuffleTranspose: Converter = (ctx) => {
   const x = ctx.runtime(0, 'data');
   const perm = ctx.attrInts('perm') ?? x.dims.map((_, i) => x.dims.length - 1 - i);
   if (x.dims.length !== 5 || !sameDims(perm, SHUFFLE_PERM) || !onlyReadBy(ctx, 'Reshape')) {
