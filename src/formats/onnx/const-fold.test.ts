@@ -208,13 +208,13 @@ describe('torchvision shape subgraphs fold into constants', () => {
     const { outputs } = runOnnx(bytes, [img, x]);
     expectClose(outputs[0], [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4, 5, 5, 6, 6, 5, 5, 6, 6, 7, 7, 8, 8, 7, 7, 8, 8]);
   });
-  it('ConstantOfShape and Range fold; shape ops on computed tensors are refused in one line', () => {
+  it('ConstantOfShape and Range fold; shape ops on computed tensors that webcnn cannot map are refused in one line', () => {
     const refused = (nodes: ReturnType<typeof makeNode>[], inits: ReturnType<typeof makeTensor>[] = []) =>
       thrown(() => runOnnx(onnxModel({ nodes, inputs: [['x', [1, 2, 2, 2]]], outputs: [['y', [1, 2, 2, 2]]], initializers: inits }), [new Float32Array(8)]));
     for (const e of [
-      refused([makeNode('Gather', ['x', 'i'], ['y'], { axis: attr.int(1) })], [scalar64('i', 0)]),
-      refused([makeNode('Unsqueeze', ['x', 'a'], ['y'])], [int64s('a', [0])]),
-      refused([makeNode('Squeeze', ['x'], ['y'])]),
+      // Gather / Unsqueeze / Squeeze of computed tensors map onto channel slices and reshapes (gather.test.ts)
+      // where the 4-D layout allows; a gather along the batch axis does not.
+      refused([makeNode('Gather', ['x', 'i'], ['y'], { axis: attr.int(0) })], [scalar64('i', 0)]),
       refused([makeNode('Cast', ['x'], ['y'], { to: attr.int(DataType.INT64) })]),
     ]) {
       expect(e).toBeInstanceOf(UnsupportedOpError);
