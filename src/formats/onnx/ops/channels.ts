@@ -2,7 +2,7 @@
 import type { Converter, NodeContext } from '../context.ts';
 import type { RuntimeValue } from '../values.ts';
 import { fmt, irAxis } from '../values.ts';
-import { allInputsConstant, foldConcat, foldSlice } from './shape.ts';
+import { allInputsConstant, foldConcat, foldSlice, sliceArguments } from './shape.ts';
 
 /** The normalized axis, refused unless it is the channel axis of `x`. */
 function channelAxis(ctx: NodeContext, x: RuntimeValue, axis: number): number {
@@ -75,32 +75,11 @@ export const Slice: Converter = (ctx) => {
   if (data.kind === 'constant') return foldSlice(ctx, data);
   const x = ctx.runtime(0, 'data');
   const rank = x.dims.length;
-  let starts: number[];
-  let ends: number[];
-  let axes: number[] | undefined;
-  let steps: number[] | undefined;
-  if (ctx.opset < 10) {
-    const s = ctx.attrInts('starts');
-    const e = ctx.attrInts('ends');
-    if (!s || !e) throw ctx.invalid("attributes 'starts' and 'ends' are required");
-    [starts, ends, axes] = [s, e, ctx.attrInts('axes')];
-  } else {
-    starts = ctx.ints(ctx.constant(1, 'starts'), 'starts');
-    ends = ctx.ints(ctx.constant(2, 'ends'), 'ends');
-    const a = ctx.optionalConstant(3, 'axes');
-    const st = ctx.optionalConstant(4, 'steps');
-    axes = a && ctx.ints(a, 'axes');
-    steps = st && ctx.ints(st, 'steps');
-  }
-  const axisList = (axes ?? starts.map((_, i) => i)).map((a) => ctx.axis(a, rank, 'axes entry'));
-  if (starts.length !== axisList.length || ends.length !== axisList.length || (steps && steps.length !== axisList.length)) {
-    throw ctx.invalid(`starts ${fmt(starts)}, ends ${fmt(ends)}, axes and steps must have the same length`);
-  }
-  if (new Set(axisList).size !== axisList.length) throw ctx.invalid(`axes ${fmt(axisList)} repeat an axis`);
+  const { starts, ends, axes: axisList, steps } = sliceArguments(ctx, (a) => ctx.axis(a, rank, 'axes entry'));
   const dims = [...x.dims];
   let channelRange: [number, number] | null = null;
   axisList.forEach((axis, i) => {
-    const step = steps ? steps[i] : 1;
+    const step = steps[i];
     if (step === 0) throw ctx.invalid('a step is 0');
     const dim = x.dims[axis];
     // ONNX clamps: negative indices count from the end, then starts to [0, dim], ends to [0, dim].

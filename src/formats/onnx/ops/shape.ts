@@ -136,9 +136,11 @@ export function foldConcat(ctx: NodeContext): void {
 }
 
 /** Slice of a constant along any axes and steps (called by `channels.ts` when the data is constant). */
-export function foldSlice(ctx: NodeContext, data: ConstantValue): void {
-  const fail = failFor(ctx);
-  const rank = data.dims.length;
+/** Slice's starts, ends, axes (normalised by `axisOf`) and steps, from attributes (opset < 10) or constant inputs. */
+export function sliceArguments(
+  ctx: NodeContext,
+  axisOf: (axis: number) => number,
+): { starts: number[]; ends: number[]; axes: number[]; steps: number[] } {
   let starts: number[];
   let ends: number[];
   let axes: number[] | undefined;
@@ -156,12 +158,20 @@ export function foldSlice(ctx: NodeContext, data: ConstantValue): void {
     axes = a && ctx.ints(a, 'axes');
     steps = st && ctx.ints(st, 'steps');
   }
-  const axisList = (axes ?? starts.map((_, i) => i)).map((a) => normalizeAxis(a, rank, 'axes entry', fail));
+  const axisList = (axes ?? starts.map((_, i) => i)).map(axisOf);
   if (starts.length !== axisList.length || ends.length !== axisList.length || (steps && steps.length !== axisList.length)) {
     throw ctx.invalid(`starts ${fmt(starts)}, ends ${fmt(ends)}, axes and steps must have the same length`);
   }
   if (new Set(axisList).size !== axisList.length) throw ctx.invalid(`axes ${fmt(axisList)} repeat an axis`);
+  return { starts, ends, axes: axisList, steps: steps ?? axisList.map(() => 1) };
+}
+
+/** Slice of a constant along any axes and steps (called by `channels.ts` when the data is constant). */
+export function foldSlice(ctx: NodeContext, data: ConstantValue): void {
+  const fail = failFor(ctx);
+  const rank = data.dims.length;
+  const { starts, ends, axes, steps } = sliceArguments(ctx, (a) => normalizeAxis(a, rank, 'axes entry', fail));
   // int64 extremes (INT64_MAX as "to the end") arrive as large doubles; clamping handles them.
-  setConstant(ctx, sliceTensor(data.tensor, starts, ends, axisList, steps ?? axisList.map(() => 1), envFor(ctx)));
+  setConstant(ctx, sliceTensor(data.tensor, starts, ends, axes, steps, envFor(ctx)));
 }
 
