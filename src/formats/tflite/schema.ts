@@ -136,7 +136,7 @@ export const OptionsType = {
   ConcatenationOptions: 10,
   StridedSliceOptions: 32,
   SplitOptions: 35,
-  SplitVOptions: 76,
+  SplitVOptions: 79,
 } as const;
 
 /** `Padding`. */
