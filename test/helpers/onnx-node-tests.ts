@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type protobuf from 'protobufjs';
 import { decodeMessage, modelProtoType, type TensorProto } from '../../src/formats/onnx/proto.ts';
 import { decodeTensor } from '../../src/formats/onnx/tensor.ts';
+import type { Graph } from '../../src/graph/ir.ts';
 
 export const NODE_TEST_ROOT = '/usr/share/libonnx-testdata/data/node';
 
@@ -31,6 +32,25 @@ export function nodeTestNames(prefixes: readonly string[]): string[] {
 function tensorType(): protobuf.Type {
   const root = modelProtoType().root;
   return root.lookupType('onnx.TensorProto');
+}
+
+/** One `.pb` file of a node test's data set, as a `TensorProto`. */
+export function readTensorProto(path: string): TensorProto {
+  return decodeMessage(new Uint8Array(readFileSync(path)), tensorType()) as unknown as TensorProto;
+}
+
+/** One `.pb` file's values as numbers (integer tensors converted). */
+export function readTensorValues(path: string): Float32Array {
+  const t = decodeTensor(readTensorProto(path), path);
+  return t.floats ?? Float32Array.from(t.ints ?? []);
+}
+
+/** Every `<prefix>_k.pb` of one data set folder, in order. */
+export function readDataSet(dir: string, prefix: 'input' | 'output'): Float32Array[] {
+  return readdirSync(dir)
+    .filter((f) => f.startsWith(`${prefix}_`))
+    .sort()
+    .map((f) => readTensorValues(join(dir, f)));
 }
 
 function numbers(t: TensorProto, what: string): { values: Float32Array; dims: number[] } {
@@ -59,4 +79,34 @@ export function readNodeTest(name: string): NodeTest {
   const input = numbers(readPb('input_0.pb'), `${name} input 0`);
   const output = numbers(readPb('output_0.pb'), `${name} output 0`);
   return { name, model: bytes, input: input.values, inputDims: input.dims, expected: output.values, expectedDims: output.dims };
+}
+
+/** The node tests under the root whose folder name matches `pattern` (empty where the package is absent). */
+export function nodeTestsMatching(pattern: RegExp): string[] {
+  if (!existsSync(NODE_TEST_ROOT)) return [];
+  return readdirSync(NODE_TEST_ROOT).filter((d) => pattern.test(d)).sort();
+}
+
+export type ReferenceOutcome =
+  | { readonly kind: 'refused'; readonly error: unknown }
+  | { readonly kind: 'ran'; readonly outputs: Float32Array[]; readonly expected: Float32Array[] };
+
+/**
+ * One node test loaded as it is (every input a runtime input) and run on the CPU reference with data set 0; or
+ * the error loading threw. Callers decide which tests must run and which must be refused.
+ */
+export function runNodeTestOnReference(
+  name: string,
+  load: (bytes: Uint8Array) => { graph: Graph },
+  run: (graph: Graph, inputs: Float32Array[]) => Float32Array[],
+): ReferenceOutcome {
+  const dir = join(NODE_TEST_ROOT, name);
+  let graph: Graph;
+  try {
+    graph = load(new Uint8Array(readFileSync(join(dir, 'model.onnx')))).graph;
+  } catch (error) {
+    return { kind: 'refused', error };
+  }
+  const data = join(dir, 'test_data_set_0');
+  return { kind: 'ran', outputs: run(graph, readDataSet(data, 'input')), expected: readDataSet(data, 'output') };
 }

@@ -11,12 +11,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOnnx } from '../../src/formats/onnx/loader.ts';
 import type { ModelProto, TensorProto } from '../../src/formats/onnx/proto.ts';
-import { decodeMessage, decodeModelProto, encodeModelProto, modelProtoType } from '../../src/formats/onnx/proto.ts';
+import { decodeModelProto, encodeModelProto } from '../../src/formats/onnx/proto.ts';
 import { decodeTensor } from '../../src/formats/onnx/tensor.ts';
 import { compileModel } from '../../src/runtime/compile.ts';
 import { compareOutputs } from '../gpu-cases.ts';
+import { NODE_TEST_ROOT, readTensorProto } from '../helpers/onnx-node-tests.ts';
 
-export const NODE_TEST_ROOT = '/usr/share/libonnx-testdata/data/node';
+export { NODE_TEST_ROOT };
 
 export interface NodeTest {
   readonly name: string;
@@ -41,11 +42,6 @@ export function listNodeTests(root = NODE_TEST_ROOT): NodeTest[] {
 
 export type Outcome = { readonly ok: true; readonly baked: boolean } | { readonly ok: false; readonly reason: string };
 
-function readTensor(path: string): TensorProto {
-  const type = modelProtoType().root.lookupType('onnx.TensorProto');
-  return decodeMessage(readFileSync(path), type) as unknown as TensorProto;
-}
-
 function dataSets(dir: string): string[] {
   return readdirSync(dir)
     .filter((d) => d.startsWith('test_data_set_'))
@@ -55,7 +51,7 @@ function dataSets(dir: string): string[] {
 
 function tensorsIn(set: string, prefix: 'input' | 'output'): TensorProto[] {
   const out: TensorProto[] = [];
-  for (let i = 0; existsSync(join(set, `${prefix}_${i}.pb`)); i++) out.push(readTensor(join(set, `${prefix}_${i}.pb`)));
+  for (let i = 0; existsSync(join(set, `${prefix}_${i}.pb`)); i++) out.push(readTensorProto(join(set, `${prefix}_${i}.pb`)));
   return out;
 }
 

@@ -11,28 +11,25 @@ import { ModelFormatError, UnsupportedOpError } from '../../errors.ts';
 import { GraphBuilder } from '../../graph/builder.ts';
 import { LoadBudget } from '../limits.ts';
 import { expectClose, onnxModel, runOnnx, thrown } from '../../../test/onnx-helpers.ts';
+import { NODE_TEST_ROOT, readTensorProto } from '../../../test/helpers/onnx-node-tests.ts';
 import { concatTensors, gatherTensor, shapeTensor, sliceTensor, squeezeDims, unsqueezeDims, valuesOf } from './const-fold.ts';
 import type { ImporterState } from './context.ts';
 import { NodeContext } from './context.ts';
 import { DataType, attr, makeNode, makeTensor } from './index.ts';
 import { CONVERTERS } from './ops/index.ts';
-import type { TensorProto, ValueInfoProto } from './proto.ts';
-import { decodeMessage, decodeModelProto, int64, modelProtoType } from './proto.ts';
+import type { ValueInfoProto } from './proto.ts';
+import { decodeModelProto, int64 } from './proto.ts';
 import type { ConstantTensor } from './tensor.ts';
 import { decodeTensor } from './tensor.ts';
 import type { Value } from './values.ts';
 
-const NODE_TESTS = '/usr/share/libonnx-testdata/data/node';
+const NODE_TESTS = NODE_TEST_ROOT;
 const PREFIX = /^test_(shape|gather_|unsqueeze|squeeze|slice|cast_|constantofshape|range)/;
 /** Node tests refused with a typed error (strings are not numbers), or built from ops outside the table. */
 const REFUSED = new Set(['test_cast_FLOAT_to_STRING', 'test_cast_STRING_to_FLOAT']);
 
 const fail = (m: string) => new Error(m);
 const env = { fail, reserve: () => {} };
-
-function readTensor(path: string): TensorProto {
-  return decodeMessage(new Uint8Array(readFileSync(path)), modelProtoType().root.lookupType('onnx.TensorProto')) as unknown as TensorProto;
-}
 
 /** An importer with nothing but `values` (converters of constants touch no graph). */
 function importer(opset: number, values: Map<string, Value>): ImporterState {
@@ -80,7 +77,7 @@ describe('ONNX node tests, every input a constant', () => {
       const values = new Map<string, Value>();
       const evaluate = () => {
         graph.input.forEach((input, k) => {
-          const t = readTensor(join(dir, 'test_data_set_0', `input_${k}.pb`));
+          const t = readTensorProto(join(dir, 'test_data_set_0', `input_${k}.pb`));
           if (node.op_type === 'Shape') {
             values.set(input.name!, { kind: 'runtime', dims: t.dims.map((d) => int64(d)), id: 0 as never });
             return;
@@ -99,7 +96,7 @@ describe('ONNX node tests, every input a constant', () => {
       const out = values.get(node.output[0]);
       expect(out?.kind).toBe('constant');
       if (out?.kind !== 'constant') return;
-      const want = declared(decodeTensor(readTensor(join(dir, 'test_data_set_0', 'output_0.pb')), `${name} output`), graph.output[0]);
+      const want = declared(decodeTensor(readTensorProto(join(dir, 'test_data_set_0', 'output_0.pb')), `${name} output`), graph.output[0]);
       expect(out.dims).toEqual(want.dims);
       expect(Boolean(out.tensor.floats)).toBe(Boolean(want.floats));
       expect(Array.from(valuesOf(out.tensor))).toEqual(Array.from(valuesOf(want)));

@@ -3,33 +3,22 @@
  * tests where webcnn supports the case (CPU reference against the test's outputs) and a one-line typed error
  * where it does not; GoogLeNet's `transform_input` and the shuffle pattern on tiny written models.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelFormatError, UnsupportedOpError } from '../../errors.ts';
 import { runGraphReference } from '../../reference/index.ts';
+import { nodeTestsMatching, runNodeTestOnReference } from '../../../test/helpers/onnx-node-tests.ts';
 import { expectClose, onnxModel, runOnnx, thrown } from '../../../test/onnx-helpers.ts';
 import { GraphBuilder } from '../../graph/builder.ts';
 import { exportOnnx } from './export.ts';
 import { loadOnnx } from './loader.ts';
 import { DataType, attr, makeNode, makeTensor } from './index.ts';
-import type { TensorProto } from './proto.ts';
-import { decodeMessage, modelProtoType } from './proto.ts';
-import { decodeTensor } from './tensor.ts';
 
-const NODE_TESTS = '/usr/share/libonnx-testdata/data/node';
 /** The node tests webcnn runs; every other gather / squeeze / unsqueeze test must be refused with a typed error. */
 const SUPPORTED = new Set(['test_unsqueeze_axis_3']);
 // The others take their indices or axes as runtime int64 graph inputs, gather along axis 0 (GatherElements,
 // GatherND: other ops), or make rank-5/6 values.
 
-function readTensor(path: string): Float32Array {
-  const type = modelProtoType().root.lookupType('onnx.TensorProto');
-  const t = decodeTensor(decodeMessage(new Uint8Array(readFileSync(path)), type) as unknown as TensorProto, path);
-  return Float32Array.from(t.floats ?? t.ints ?? []);
-}
-
-const nodeTests = existsSync(NODE_TESTS) ? readdirSync(NODE_TESTS).filter((d) => /^test_(gather|squeeze|unsqueeze)/.test(d)) : [];
+const nodeTests = nodeTestsMatching(/^test_(gather|squeeze|unsqueeze)/);
 
 describe('ONNX node tests (Gather, Squeeze, Unsqueeze)', () => {
   it('are installed (libonnx-testdata)', () => {
@@ -37,20 +26,16 @@ describe('ONNX node tests (Gather, Squeeze, Unsqueeze)', () => {
   });
   for (const name of nodeTests) {
     it(name, () => {
-      const dir = join(NODE_TESTS, name);
-      const bytes = new Uint8Array(readFileSync(join(dir, 'model.onnx')));
+      const outcome = runNodeTestOnReference(name, loadOnnx, runGraphReference);
       if (!SUPPORTED.has(name)) {
-        const e = thrown(() => loadOnnx(bytes));
-        expect(e instanceof UnsupportedOpError || e instanceof ModelFormatError, e.message).toBe(true);
-        expect(e.message).not.toContain('\n');
+        expect(outcome.kind).toBe('refused');
+        const e = outcome.kind === 'refused' ? outcome.error : null;
+        expect(e instanceof UnsupportedOpError || e instanceof ModelFormatError, String(e)).toBe(true);
+        expect((e as Error).message).not.toContain('\n');
         return;
       }
-      const model = loadOnnx(bytes);
-      const data = join(dir, 'test_data_set_0');
-      const files = readdirSync(data);
-      const inputs = files.filter((f) => f.startsWith('input_')).sort().map((f) => readTensor(join(data, f)));
-      const outputs = runGraphReference(model.graph, inputs);
-      const wanted = files.filter((f) => f.startsWith('output_')).sort().map((f) => readTensor(join(data, f)));
+      if (outcome.kind === 'refused') throw outcome.error;
+      const { outputs, expected: wanted } = outcome;
       wanted.forEach((w, k) => expect(Array.from(outputs[k])).toEqual(Array.from(w)));
     });
   }
