@@ -37,7 +37,18 @@ describe('kernel table', () => {
           expect(family.supports(view)).toBe(true);
         }
         expect(variants.some((t) => t.family === 'conv-shared')).toBe(!software && convLayerKind(view) !== 'depthwise');
+        // The tuner times the grouped family, beside the dense ones, on grouped convs on every adapter class.
+        expect(variants.some((t) => t.family === 'grouped')).toBe(isGroupedConv(view));
       }
+    }
+  });
+
+  it('grouped convs: the software default runs them on the grouped family, the GPU default on the dense ones', () => {
+    const grouped = convs.filter((v) => isGroupedConv(v));
+    expect(grouped.length).toBeGreaterThan(0);
+    for (const view of grouped) {
+      expect(convTileOf(DEFAULT_KERNEL_CHOICE, view).family).toBe('grouped');
+      expect(convTileOf(GPU_KERNEL_CHOICE, view).family).toBe('conv-shared');
     }
   });
 
