@@ -68,6 +68,20 @@ test('timing page: every layer of MobileNetV2 and ResNet-50 timed, table and cha
     expect(mine.filter((r) => r.index >= 0)).toHaveLength(steps.length);
     expect(mine.filter((r) => r.kernel === 'network')).toHaveLength(1);
   }
+  // Roofline efficiency at the chart's roofs, per network and per kernel family, and bytes moved beside FLOPs.
+  for (const n of suite.networks) {
+    const r = n.roofline!;
+    console.log(`${n.title}: roofline efficiency ${r.efficiency.toFixed(2)}; ${(n.flops / 1e9).toFixed(2)} GFLOP, ${(n.bytesMoved.bytes / 2 ** 20).toFixed(1)} MiB moved`);
+    expect(r.efficiency, n.title).toBeGreaterThan(0);
+    expect(Number.isFinite(r.roofMs) && r.roofMs <= r.measuredMs * 1.5, n.title).toBe(true);
+    expect(Object.keys(r.byKernel), n.title).toContain('pointwise');
+    expect(r.computeBound + r.bandwidthBound).toBe(n.dispatches);
+    expect(n.bytesMoved.bytes).toBe(n.bytesMoved.activationBytes + n.bytesMoved.weightBytes);
+    expect(n.bytesMoved.weightBytes).toBe(n.weightBytes);
+    expect(n.flops).toBe(2 * n.macs);
+  }
+  for (const row of rows) if (row.index >= 0) expect(['compute', 'bandwidth'], `${row.network} ${row.layer}`).toContain(row.bound);
+  await expect(page.locator('#summary')).toContainText('roofline efficiency');
   const kinds = new Set(rows.map((r) => r.kernel));
   for (const k of ['pointwise', 'depthwise', 'conv2d', 'pool', 'linear']) expect(kinds, k).toContain(k);
 

@@ -9,10 +9,11 @@
  *   in Debian's Chromium (Playwright, the test suite's WebGPU flags plus `--enable-webgpu-developer-features`
  *   so that timestamps are not quantized) and collects what the page computed.
  * - `--runtime node`: runs the suite in this process through Dawn (`webgpu` package), for machines with a GPU
- *   and no browser.
+ *   and no browser. `--onnx a.onnx,b.onnx` (node only) times ONNX files too, after `--networks` (`--networks none`
+ *   times them alone), e.g. the zoo's exports (`/work/zoo-cache/regnet_x_400mf_op13_b1_s64_seed0/model.onnx`).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatRowsTable, formatSummary } from '../src/bench/report.ts';
@@ -23,7 +24,7 @@ import { freePort, launchWebgpuChromium } from './headless.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-const USAGE = `usage: npm run bench -- [--quick] [--runtime browser|node] [--networks ${NETWORK_IDS.join(',')}] [--timer auto|timestamp|wall] [--precision f32|f16|f16-packed|auto] [--out FILE]`;
+const USAGE = `usage: npm run bench -- [--quick] [--runtime browser|node] [--networks ${NETWORK_IDS.join(',')}] [--timer auto|timestamp|wall] [--precision f32|f16|f16-packed|auto] [--onnx FILE,FILE (node)] [--out FILE]`;
 
 function parse() {
   const { values } = parseArgs({
@@ -34,6 +35,7 @@ function parse() {
       timer: { type: 'string', default: 'auto' },
       precision: { type: 'string', default: 'f32' },
       out: { type: 'string' },
+      onnx: { type: 'string' },
       headed: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -46,7 +48,9 @@ function parse() {
   if (values.runtime !== 'browser' && values.runtime !== 'node') throw new Error(`--runtime must be browser or node, got "${values.runtime}"\n${USAGE}`);
   if (!['auto', 'timestamp', 'wall'].includes(values.timer!)) throw new Error(`--timer must be auto, timestamp or wall\n${USAGE}`);
   if (!['f32', 'f16', 'f16-packed', 'auto'].includes(values.precision!)) throw new Error(`--precision must be f32, f16, f16-packed or auto\n${USAGE}`);
-  const networks = values.networks === undefined ? undefined : pickNetworks(values.networks, NETWORK_IDS, USAGE);
+  const networks = values.networks === undefined ? undefined : values.networks === 'none' ? [] : pickNetworks(values.networks, NETWORK_IDS, USAGE);
+  const onnx = values.onnx === undefined ? [] : values.onnx.split(',').filter(Boolean);
+  if (onnx.length && values.runtime !== 'node') throw new Error(`--onnx needs --runtime node\n${USAGE}`);
   return {
     quick: values.quick!,
     runtime: values.runtime as 'browser' | 'node',
@@ -54,6 +58,7 @@ function parse() {
     timer: values.timer as 'auto' | 'timestamp' | 'wall',
     precision: values.precision as 'f32' | 'f16' | 'f16-packed' | 'auto',
     out: values.out,
+    onnx,
     headed: values.headed!,
   };
 }
@@ -113,6 +118,13 @@ async function runInNode(o: Options): Promise<TimingSuiteResult> {
   const { nodeGpu } = await import('../src/gpu/node-device.ts');
   const { acquireDevice } = await import('../src/gpu/device.ts');
   const { describeAdapter, runTimingSuite } = await import('../src/bench/timing.ts');
+  const { loadModel } = await import('../src/formats/index.ts');
+  // An ONNX file is named by its folder where it is a zoo export's `model.onnx`, else by its file name.
+  const extraNetworks = o.onnx.map((file) => {
+    const name = basename(file) === 'model.onnx' ? basename(dirname(resolve(file))) : basename(file, '.onnx');
+    const bytes = new Uint8Array(readFileSync(file));
+    return { id: name, title: name, build: () => loadModel(bytes).graph };
+  });
   // Dawn quantizes timestamps unless told not to (what --enable-webgpu-developer-features does in Chrome).
   const gpu = await nodeGpu(['disable-dawn-features=timestamp_quantization']);
   const adapter = await gpu.requestAdapter();
@@ -123,6 +135,7 @@ async function runInNode(o: Options): Promise<TimingSuiteResult> {
     return await runTimingSuite(device, {
       quick: o.quick,
       networks: o.networks,
+      extraNetworks,
       timer: o.timer,
       precision: o.precision,
       adapter: adapterDescription,

@@ -606,7 +606,8 @@ export const KERNEL_CASES: readonly GpuCase[] = [
   { kind: 'conv', n: 2, inC: 10, h: 8, w: 7, outC: 14, kernel: 3, stride: 2, pad: 1, groups: 1, bias: true, activation: 'none', residual: true },
   { kind: 'conv', n: 1, inC: 6, h: 1, w: 1, outC: 6, kernel: 3, stride: 1, pad: 1, groups: 1, bias: true, activation: 'relu6', residual: false },
   { kind: 'conv', n: 1, inC: 4, h: 6, w: 6, outC: 6, kernel: 1, stride: 1, pad: 1, groups: 1, bias: true, activation: 'none', residual: false },
-  // Grouped conv and depthwise with multiplier run on the dense kernel with block-diagonal weights.
+  // Grouped conv and depthwise with multiplier: the grouped family under the software default (the dense kernel with
+  // block-diagonal weights under the GPU default).
   { kind: 'conv', n: 1, inC: 8, h: 6, w: 6, outC: 12, kernel: 3, stride: 1, pad: 1, groups: 4, bias: true, activation: 'relu', residual: false },
   { kind: 'conv', n: 1, inC: 4, h: 5, w: 5, outC: 8, kernel: 3, stride: 2, pad: 1, groups: 4, bias: true, activation: 'none', residual: false },
   // Pools, global average pool, FC, softmax, flatten, unfused add / activation / batch norm.

@@ -22,6 +22,12 @@ const SHAPES: Record<keyof typeof TILE_CANDIDATES, GpuCase> = {
   depthwise: { kind: 'conv', n: 2, inC: 10, h: 7, w: 13, outC: 10, kernel: 3, stride: 1, pad: 1, groups: 10, bias: true, activation: 'none', residual: true },
 };
 
+/** Grouped tiles (the grouped family) get grouped convs of the same kinds: 4 and 8 channels per group. */
+const GROUPED_SHAPES: Record<'pointwise' | 'conv2d', GpuCase> = {
+  pointwise: { kind: 'conv', n: 2, inC: 12, h: 5, w: 7, outC: 24, kernel: 1, stride: 1, pad: 0, groups: 3, bias: true, activation: 'relu6', residual: true },
+  conv2d: { kind: 'conv', n: 1, inC: 16, h: 9, w: 11, outC: 32, kernel: 3, stride: 2, pad: 1, groups: 2, bias: true, activation: 'relu', residual: false },
+};
+
 /**
  * Split-K tiles get shapes with K = 63 input vec4s: 2, 4, 8 and 16 slices of whole staging steps (32, 16, 8, 4
  * vec4s; the last slice shorter), channel counts that leave padding lanes, partial tiles at the edges.
@@ -168,6 +174,9 @@ const SHARED_EXTRA: readonly TileCase[] = [
 
 export const TILE_CASES: readonly TileCase[] = [...(Object.keys(TILE_CANDIDATES) as (keyof typeof TILE_CANDIDATES)[]).flatMap((kind) =>
   TILE_CANDIDATES[kind].map((tile): TileCase => {
+    if (tile.family === 'grouped' && kind !== 'depthwise') {
+      return { name: `${kind} p${tile.pixelsPerThread}v${tile.vec4sPerThread} grouped`, case: GROUPED_SHAPES[kind], kernels: { ...DEFAULT_KERNEL_CHOICE, grouped: tile } };
+    }
     const shared = tile.family === 'conv-shared';
     const splitK = shared ? tile.splitK : undefined;
     const vec4s = tile.family === 'depthwise' ? 1 : tile.vec4sPerThread;

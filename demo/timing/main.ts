@@ -6,7 +6,7 @@
  * `window.timingDone = true`, or `window.timingError` on failure.
  */
 import type { Chart } from 'chart.js';
-import type { TimingRow } from '../../src/bench/figures.ts';
+import type { NetworkRoofline, TimingRow } from '../../src/bench/figures.ts';
 import { medianLabel } from '../../src/bench/figures.ts';
 import { bandwidthRoofText, computeRoofText, formatBytes, formatNumber } from '../../src/bench/report.ts';
 import type { AdapterDescription, NetworkId, TimingSuiteResult } from '../../src/bench/timing.ts';
@@ -112,10 +112,26 @@ function showSummary(result: TimingSuiteResult): void {
       // Measured apart from the whole inference (a pass per kernel, other runs): no order between the two holds.
       `${n.dispatches} dispatches · sum of per-kernel medians ${formatNumber(n.sumOfStepsMs)} ms (each kernel timed alone, in runs of its own)`,
       `submit → done ${formatNumber(n.latencyMs)} ms · compile ${formatNumber(n.compileMs, 0)} ms`,
+      `${formatNumber(n.flops / 1e9)} GFLOP · ${formatBytes(n.bytesMoved.bytes)} moved per inference (${formatBytes(n.bytesMoved.activationBytes)} activations + ${formatBytes(n.bytesMoved.weightBytes)} weights)`,
+      ...(n.roofline ? rooflineLines(n.roofline) : []),
     ];
     card.append(h, big, ...lines.map((t) => Object.assign(document.createElement('p'), { textContent: t })));
     section.append(card);
   }
+}
+
+/**
+ * Roofline efficiency at the roofs the chart draws: the network's, then each kernel family's (most time first) with
+ * how many of its kernels each roof bounds.
+ */
+function rooflineLines(r: NetworkRoofline): string[] {
+  const families = Object.entries(r.byKernel)
+    .sort((x, y) => y[1].measuredMs - x[1].measuredMs)
+    .map(([k, f]) => `${k} ${formatNumber(f.efficiency, 2)} (${f.computeBound} compute-, ${f.bandwidthBound} bandwidth-bound)`);
+  return [
+    `roofline efficiency ${formatNumber(r.efficiency, 2)}: roofline ${formatNumber(r.roofMs)} ms of ${formatNumber(r.measuredMs)} ms (sum over kernels of max(FLOP / compute roof, bytes / bandwidth roof) over the sum of their medians)`,
+    `by kernel: ${families.join(' · ')}`,
+  ];
 }
 
 /** Quick runs take 2 samples per figure and small probes: say so where the figures are. */

@@ -52,6 +52,8 @@ const COLUMNS: readonly Column[] = [
       c.append(bar, `${(r.share * 100).toFixed(1)}%`);
     },
   },
+  { key: 'roofMs', title: 'roof ms', numeric: true, tip: 'roofline time: max(FLOP / compute roof, bytes / bandwidth roof)', render: (r, c) => text(r.roofMs === undefined ? '–' : formatNumber(r.roofMs))(r, c) },
+  { key: 'bound', title: 'bound', numeric: false, tip: 'the roof that bounds the kernel', render: (r, c) => text(r.bound ?? '')(r, c) },
   { key: 'timer', title: 'timer', numeric: false, render: (r, c) => text(r.timer + (r.belowResolution ? ' (mean: under resolution)' : ''))(r, c) },
 ];
 

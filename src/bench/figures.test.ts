@@ -8,6 +8,10 @@ import {
   buildStepRows,
   derivedFigures,
   describeStepShape,
+  inferenceBytes,
+  networkRoofline,
+  roofTime,
+  withRoofs,
   median,
   medianLabel,
   nodesByName,
@@ -17,7 +21,7 @@ import {
   timeByKernel,
   upperMedian,
 } from './figures.ts';
-import { bandwidthRoofText, computeRoofText, formatNumber, formatRowsTable, textTable } from './report.ts';
+import { bandwidthRoofText, computeRoofText, formatNumber, formatRoofline, formatRowsTable, textTable } from './report.ts';
 import type { Peaks } from './timing.ts';
 
 const fill = (n: number, v = 0.1) => new Float32Array(n).fill(v);
@@ -218,5 +222,58 @@ describe('roofs and labels', () => {
     expect(medianLabel(2)).toBe('mean of 2 runs (their median)');
     expect(medianLabel(20)).toBe('median of 20 runs');
     expect(medianLabel(1)).toBe('1 run');
+  });
+});
+
+describe('roofline efficiency', () => {
+  it("a kernel's roofline time is the longer of FLOPs at the compute roof and bytes at the bandwidth roof", () => {
+    // 10 GFLOP/s, 5 GB/s: 2e6 FLOP take 0.2 ms, 4e6 bytes 0.8 ms.
+    expect(roofTime(2e6, 4e6, { gflops: 10, gbps: 5 })).toEqual({ ms: 0.8, bound: 'bandwidth' });
+    expect(roofTime(2e7, 4e6, { gflops: 10, gbps: 5 })).toEqual({ ms: 2, bound: 'compute' });
+    expect(roofTime(0, 4e6, { gflops: 10, gbps: 5 }).bound).toBe('bandwidth');
+    expect(roofTime(2e6, 4e6, { gflops: 0, gbps: 5 })).toEqual({ ms: NaN, bound: null });
+  });
+
+  it('per network and per kernel family: sum of roofline times over sum of medians, bounds counted', () => {
+    const { graph, steps } = smallNet();
+    const rows = [...buildStepRows('tiny', graph, steps, steps.map((_, i) => [i + 1]), 'timestamp'), buildNetworkRow('tiny', graph, steps, [1], 'timestamp')];
+    const roofs = { gflops: 0.001, gbps: 0.002 };
+    const rated = withRoofs(rows, roofs);
+    const stepRows = rated.filter((r) => r.index >= 0);
+    const expected = stepRows.map((r) => Math.max(r.flops / (roofs.gflops * 1e6), r.bytes / (roofs.gbps * 1e6)));
+    stepRows.forEach((r, i) => {
+      expect(r.roofMs).toBeCloseTo(expected[i], 12);
+      expect(r.bound).toBe(r.flops / roofs.gflops >= r.bytes / roofs.gbps ? 'compute' : 'bandwidth');
+    });
+    expect(rated.find((r) => r.index < 0)!.bound).toBeNull();
+    const r = networkRoofline(rated, roofs);
+    const measured = steps.reduce((sum, _, i) => sum + i + 1, 0);
+    expect(r.measuredMs).toBe(measured);
+    expect(r.roofMs).toBeCloseTo(expected.reduce((a, b) => a + b, 0), 12);
+    expect(r.efficiency).toBeCloseTo(r.roofMs / measured, 12);
+    expect(r.kernels).toBe(steps.length);
+    expect(r.computeBound + r.bandwidthBound).toBe(steps.length);
+    expect(Object.keys(r.byKernel).sort()).toEqual(['conv2d', 'depthwise', 'layout', 'linear', 'pointwise']);
+    const layout = r.byKernel.layout;
+    expect(layout.kernels).toBe(2);
+    expect(layout.measuredMs).toBe(1 + steps.length);
+    expect(layout.bandwidthBound).toBe(2); // no FLOPs
+    expect(layout.efficiency).toBeCloseTo(layout.roofMs / layout.measuredMs, 12);
+    expect(Object.values(r.byKernel).reduce((a, f) => a + f.roofMs, 0)).toBeCloseTo(r.roofMs, 12);
+    expect(formatRoofline(r)).toMatch(/^roofline efficiency \d\.\d\d \(roofline .* ms\)\n  by kernel: /);
+    expect(formatRowsTable(rated).split('\n')[0]).toMatch(/roof ms\s+bound$/);
+  });
+
+  it('bytes moved per inference: every launch reads and writes its activations, the weights count once', () => {
+    const { graph, steps } = smallNet();
+    const bytes = inferenceBytes(graph, steps);
+    const weights = (16 * 8 * 9 + 16 + 16 * 9 + 16 * 16 + 16 + 160 + 10) * 4;
+    expect(bytes.weightBytes).toBe(weights);
+    // pack (in 8x4x4 read, written), conv (8x4x4 -> 16x4x4), dw (16x4x4 -> 16x2x2), pw (16x2x2 + residual 16x2x2
+    // -> 16x2x2), fused pool + fc (16x2x2 -> 10), unpack (10 read, written).
+    const a = (c: number, hw: number) => c * hw * 4;
+    const expected = 2 * a(8, 16) + a(8, 16) + a(16, 16) + a(16, 16) + a(16, 4) + 3 * a(16, 4) + a(16, 4) + a(10, 1) + 2 * a(10, 1);
+    expect(bytes.activationBytes).toBe(expected);
+    expect(bytes.bytes).toBe(expected + weights);
   });
 });

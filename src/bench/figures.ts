@@ -171,6 +171,10 @@ export interface TimingRow extends Summary, DerivedFigures {
   readonly timer: TimerKind;
   /** The median was 0 at the timer's resolution, so `medianMs` holds the mean of the samples instead. */
   readonly belowResolution: boolean;
+  /** Roofline time at the suite's roofs, ms (`roofTime`); NaN on the whole-network row or without roofs. */
+  readonly roofMs?: number;
+  /** The roof that bounds the step; null on the whole-network row or without roofs. */
+  readonly bound?: Bound | null;
 }
 
 /** A row's time: the median, or the mean when most samples fell under the timer's resolution (median 0). */
@@ -308,4 +312,96 @@ export function roofAboveKernels(probe: number, rows: readonly TimingRow[], figu
     }
   }
   return { value, kernel };
+}
+
+/** The roof that bounds a kernel: its FLOPs at the compute roof, or its bytes at the bandwidth roof, the longer. */
+export type Bound = 'compute' | 'bandwidth';
+
+/** The roofs of a roofline: GFLOP/s and GB/s (1 G = 1e9). */
+export interface Roofs {
+  readonly gflops: number;
+  readonly gbps: number;
+}
+
+/**
+ * A kernel's roofline time: max(FLOP / compute roof, bytes / bandwidth roof) in ms, and which roof gives it
+ * (compute on a tie). NaN and null where a roof is missing.
+ */
+export function roofTime(flops: number, bytes: number, roofs: Roofs): { ms: number; bound: Bound | null } {
+  if (!(roofs.gflops > 0) || !(roofs.gbps > 0)) return { ms: NaN, bound: null };
+  const computeMs = flops / (roofs.gflops * 1e6);
+  const bandwidthMs = bytes / (roofs.gbps * 1e6);
+  return computeMs >= bandwidthMs ? { ms: computeMs, bound: 'compute' } : { ms: bandwidthMs, bound: 'bandwidth' };
+}
+
+/** Roofline efficiency of a set of kernels: the sum of their roofline times over the sum of their medians. */
+export interface RooflineFigure {
+  /** Sum over the kernels of their roofline times, ms. */
+  readonly roofMs: number;
+  /** Sum of their medians, ms. */
+  readonly measuredMs: number;
+  /** `roofMs / measuredMs` (1 = every kernel at its roof). */
+  readonly efficiency: number;
+  readonly kernels: number;
+  /** How many kernels each roof bounds. */
+  readonly computeBound: number;
+  readonly bandwidthBound: number;
+}
+
+/** A network's roofline efficiency, whole and per kernel family (`TimingRow.kernel`). */
+export interface NetworkRoofline extends RooflineFigure {
+  readonly byKernel: Readonly<Record<string, RooflineFigure>>;
+}
+
+function rooflineFigure(rows: readonly TimingRow[], roofs: Roofs): RooflineFigure {
+  let roofMs = 0;
+  let measuredMs = 0;
+  let computeBound = 0;
+  let bandwidthBound = 0;
+  for (const r of rows) {
+    const t = roofTime(r.flops, r.bytes, roofs);
+    roofMs += t.ms;
+    measuredMs += Number.isFinite(r.medianMs) ? r.medianMs : 0;
+    if (t.bound === 'compute') computeBound++;
+    else if (t.bound === 'bandwidth') bandwidthBound++;
+  }
+  return { roofMs, measuredMs, efficiency: measuredMs > 0 ? roofMs / measuredMs : NaN, kernels: rows.length, computeBound, bandwidthBound };
+}
+
+/** Roofline efficiency of one network's step rows (the whole-network row is skipped), whole and per kernel family. */
+export function networkRoofline(rows: readonly TimingRow[], roofs: Roofs): NetworkRoofline {
+  const steps = rows.filter((r) => r.index >= 0);
+  const families = new Map<string, TimingRow[]>();
+  for (const r of steps) families.set(r.kernel, [...(families.get(r.kernel) ?? []), r]);
+  const byKernel: Record<string, RooflineFigure> = {};
+  for (const [kernel, list] of families) byKernel[kernel] = rooflineFigure(list, roofs);
+  return { ...rooflineFigure(steps, roofs), byKernel };
+}
+
+/** Each row with its roofline time and bound (NaN / null on the whole-network row and without roofs). */
+export function withRoofs(rows: readonly TimingRow[], roofs: Roofs | null): TimingRow[] {
+  return rows.map((r) => {
+    const t = r.index >= 0 && roofs ? roofTime(r.flops, r.bytes, roofs) : { ms: NaN, bound: null };
+    return { ...r, roofMs: t.ms, bound: t.bound };
+  });
+}
+
+/**
+ * Bytes one inference moves as the plan runs it: every launch's activation reads and writes (tensors at their
+ * logical fp32 size, split-K partial sums at theirs), and every weight once.
+ */
+export interface InferenceBytes {
+  readonly activationBytes: number;
+  readonly weightBytes: number;
+  readonly bytes: number;
+}
+
+export function inferenceBytes(graph: Graph, steps: readonly Step[]): InferenceBytes {
+  const nodes = nodesByName(graph);
+  const activationBytes = steps.reduce((s, step) => {
+    const t = stepTraffic(graph, step, nodes.get(step.label));
+    return s + t.inputBytes + t.outputBytes;
+  }, 0);
+  const { weightBytes } = networkTraffic(graph, steps);
+  return { activationBytes, weightBytes, bytes: activationBytes + weightBytes };
 }

@@ -1,5 +1,5 @@
 /** Plain-text tables of timing results, for `npm run bench` (pure; no GPU, no DOM). */
-import type { KernelRef, TimingRow } from './figures.ts';
+import type { KernelRef, NetworkRoofline, TimingRow } from './figures.ts';
 import type { Peaks, TimingSuiteResult } from './timing.ts';
 import type { CompileTimings } from '../runtime/compile-options.ts';
 
@@ -30,9 +30,9 @@ export function textTable(header: readonly string[], body: readonly (readonly st
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
-/** network, layer, kernel, shape, median ms, min, max, GFLOP/s, GB/s, share. */
+/** network, layer, kernel, shape, median ms, min, max, GFLOP/s, GB/s, share, roofline time and its roof. */
 export function formatRowsTable(rows: readonly TimingRow[]): string {
-  const header = ['network', 'layer', 'kernel', 'shape', 'median ms', 'min ms', 'max ms', 'GFLOP/s', 'GB/s', 'share'];
+  const header = ['network', 'layer', 'kernel', 'shape', 'median ms', 'min ms', 'max ms', 'GFLOP/s', 'GB/s', 'share', 'roof ms', 'bound'];
   const body = rows.map((r) => [
     r.network,
     r.layer,
@@ -44,8 +44,10 @@ export function formatRowsTable(rows: readonly TimingRow[]): string {
     r.macs > 0 ? formatNumber(r.gflops, 2) : '-',
     formatNumber(r.gbps, 2),
     r.index < 0 ? '' : `${(r.share * 100).toFixed(1)}%`,
+    r.roofMs === undefined ? '-' : formatNumber(r.roofMs),
+    r.bound ?? '',
   ]);
-  return textTable(header, body, ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r']);
+  return textTable(header, body, ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l']);
 }
 
 /** `ResNet-50 224 layer3.0.conv1` for a kernel that set a roof (network ids stay ids outside the suite). */
@@ -70,6 +72,18 @@ export function bandwidthRoofText(p: Peaks, titles: ReadonlyMap<string, string> 
   return `${formatNumber(p.gbps, 2)} GB/s (${from}); copyBufferToBuffer ${formatNumber(p.copy.copyBufferGbps, 2)} GB/s, not a roof (a DMA copy, no kernel)`;
 }
 
+/**
+ * `roofline efficiency 0.53 (roof 136 of 257 ms); by kernel: pointwise 0.73 (52 compute-, 0 bandwidth-bound), ...`,
+ * families by time, most first.
+ */
+export function formatRoofline(r: NetworkRoofline): string {
+  const families = Object.entries(r.byKernel)
+    .sort((x, y) => y[1].measuredMs - x[1].measuredMs)
+    .map(([k, f]) => `${k} ${formatNumber(f.efficiency, 2)} (${formatNumber(f.measuredMs)} ms; ${f.computeBound} compute-, ${f.bandwidthBound} bandwidth-bound)`)
+    .join(', ');
+  return `roofline efficiency ${formatNumber(r.efficiency, 2)} (roofline ${formatNumber(r.roofMs)} of ${formatNumber(r.measuredMs)} ms)\n  by kernel: ${families}`;
+}
+
 /** Adapter, timer, roofs and one paragraph per network. */
 export function formatSummary(result: TimingSuiteResult): string {
   const a = result.adapter;
@@ -91,7 +105,10 @@ export function formatSummary(result: TimingSuiteResult): string {
       `${n.title}: ${formatNumber(n.inferenceMs)} ms per inference (min ${formatNumber(n.minMs)}, max ${formatNumber(n.maxMs)}), ` +
         `${formatNumber(n.gflops, 2)} GFLOP/s, ${n.dispatches} dispatches, sum of steps ${formatNumber(n.sumOfStepsMs)} ms, ` +
         `submit-to-done ${formatNumber(n.latencyMs)} ms, compile ${formatNumber(n.compileMs, 0)} ms` +
-        `${n.compileTimings ? ` (${formatCompileTimings(n.compileTimings)})` : ''}\n  by kernel: ${kinds}`,
+        `${n.compileTimings ? ` (${formatCompileTimings(n.compileTimings)})` : ''}\n  by kernel: ${kinds}` +
+        `\n  ${formatNumber(n.flops / 1e9)} GFLOP, ${formatBytes(n.bytesMoved.bytes)} moved per inference ` +
+        `(${formatBytes(n.bytesMoved.activationBytes)} activations, ${formatBytes(n.bytesMoved.weightBytes)} weights)` +
+        (n.roofline ? `; ${formatRoofline(n.roofline)}` : ''),
     );
   }
   out.push(`suite took ${(result.durationMs / 1000).toFixed(1)} s`);

@@ -23,13 +23,14 @@ import { mobilenetV2 } from '../models/mobilenet-v2.ts';
 import { resnet50 } from '../models/resnet.ts';
 import { randomParams } from '../models/params.ts';
 import { Rng } from '../util/random.ts';
-import type { KernelRef, TimerKind, TimingRow } from './figures.ts';
-import { buildNetworkRow, buildStepRows, roofAboveKernels, summarize, timeByKernel } from './figures.ts';
+import type { InferenceBytes, KernelRef, NetworkRoofline, TimerKind, TimingRow } from './figures.ts';
+import { buildNetworkRow, buildStepRows, inferenceBytes, networkRoofline, roofAboveKernels, summarize, timeByKernel, withRoofs } from './figures.ts';
 
 export type NetworkId = 'mobilenet_v2' | 'resnet50';
 
 export interface NetworkSpec {
-  readonly id: NetworkId;
+  /** A `NetworkId`, or any id for a network given through `TimingOptions.extraNetworks`. */
+  readonly id: string;
   readonly title: string;
   readonly build: () => Graph;
 }
@@ -103,6 +104,8 @@ export interface TimingOptions {
   /** Overrides of the chosen settings. */
   readonly settings?: Partial<TimingSettings>;
   readonly networks?: readonly NetworkId[];
+  /** More networks to time after `networks` (e.g. an ONNX file's graph), ids distinct from those. */
+  readonly extraNetworks?: readonly NetworkSpec[];
   /** `auto` (default): timestamps when the device has `timestamp-query`, else wall clock. */
   readonly timer?: 'auto' | TimerKind;
   /** Skip the peak microbenchmarks (the roofline then has no roofs). */
@@ -164,7 +167,7 @@ export interface Peaks {
 }
 
 export interface NetworkSummary {
-  readonly network: NetworkId;
+  readonly network: string;
   readonly title: string;
   readonly inputShape: readonly number[];
   readonly dispatches: number;
@@ -187,6 +190,15 @@ export interface NetworkSummary {
   readonly gflops: number;
   /** Sum of step medians per kernel kind. */
   readonly byKernel: Readonly<Record<string, number>>;
+  /** 2 x multiply-adds of one inference. */
+  readonly flops: number;
+  /** Bytes one inference moves as planned: activations read and written by every launch, and the weights. */
+  readonly bytesMoved: InferenceBytes;
+  /**
+   * Roofline efficiency at the suite's roofs (the roofline chart's): sum over the kernels of max(FLOP / compute
+   * roof, bytes / bandwidth roof) over the sum of their medians, whole and per kernel family; null without roofs.
+   */
+  readonly roofline: NetworkRoofline | null;
 }
 
 export interface TimingSuiteResult {
@@ -490,6 +502,9 @@ async function timeNetwork(ctx: Ctx, spec: NetworkSpec, progress: (message: stri
       latencyMs: summarize(whole.wall).medianMs,
       gflops: networkRow.gflops,
       byKernel: timeByKernel(stepRows),
+      flops: networkRow.flops,
+      bytesMoved: inferenceBytes(model.graph, model.steps),
+      roofline: null,
     };
     return { rows: [...stepRows, networkRow], summary };
   } finally {
@@ -507,8 +522,9 @@ export async function runTimingSuite(device: GPUDevice, options: TimingOptions =
   const hasTimestamps = GpuProfiler.supported(device);
   if (wanted === 'timestamp' && !hasTimestamps) throw new UnsupportedFeatureError('timer "timestamp" asked for, but the device lacks timestamp-query');
   const timer: TimerKind = wanted === 'auto' ? (hasTimestamps ? 'timestamp' : 'wall') : wanted;
-  const networks = options.networks ?? NETWORK_IDS;
-  for (const id of networks) if (!NETWORKS[id]) throw new UnsupportedFeatureError(`unknown network "${id}" (known: ${NETWORK_IDS.join(', ')})`);
+  const ids = options.networks ?? NETWORK_IDS;
+  for (const id of ids) if (!NETWORKS[id]) throw new UnsupportedFeatureError(`unknown network "${id}" (known: ${NETWORK_IDS.join(', ')})`);
+  const networks: NetworkSpec[] = [...ids.map((id) => NETWORKS[id]), ...(options.extraNetworks ?? [])];
   const precision = resolvePrecision(device, options.precision);
   const ctx: Ctx = { device, timer, precision, settings, resolution: new ResolutionTracker() };
 
@@ -525,8 +541,8 @@ export async function runTimingSuite(device: GPUDevice, options: TimingOptions =
       peaks = await measurePeaks(ctx, progress);
       stage++;
     }
-    for (const id of networks) {
-      const { rows: r, summary } = await timeNetwork(ctx, NETWORKS[id], progress);
+    for (const spec of networks) {
+      const { rows: r, summary } = await timeNetwork(ctx, spec, progress);
       rows.push(...r);
       summaries.push(summary);
       stage++;
@@ -540,6 +556,10 @@ export async function runTimingSuite(device: GPUDevice, options: TimingOptions =
     const bandwidth = roofAboveKernels(peaks.gbps, rows, 'gbps');
     peaks = { ...peaks, gflops: compute.value, gflopsKernel: compute.kernel, gbps: bandwidth.value, gbpsKernel: bandwidth.kernel };
   }
+  // Roofline times and efficiency at the final roofs, the ones the roofline chart draws.
+  const roofs = peaks;
+  const rated = withRoofs(rows, roofs);
+  const rooflined = summaries.map((s) => ({ ...s, roofline: roofs ? networkRoofline(rated.filter((r) => r.network === s.network), roofs) : null }));
   progress('done');
   return {
     version: 1,
@@ -551,8 +571,8 @@ export async function runTimingSuite(device: GPUDevice, options: TimingOptions =
     settings,
     adapter: options.adapter ?? describeDevice(device),
     peaks,
-    networks: summaries,
-    rows,
+    networks: rooflined,
+    rows: rated,
     durationMs: performance.now() - started,
   };
 }

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { UnsupportedFeatureError } from '../errors.ts';
 import { MemoryTuningCache, localStorageTuningCache } from './tuning-cache.ts';
-import { SOFTWARE_TILE_CANDIDATES, TILE_CANDIDATES, pickTile } from './autotune.ts';
+import { SOFTWARE_TILE_CANDIDATES, TILE_CANDIDATES, candidateFits, pickTile } from './autotune.ts';
+import { GraphBuilder } from '../graph/builder.ts';
+import type { Conv2dNode } from '../graph/ir.ts';
+import { nodeView } from './kernel-table.ts';
 import type { Tile } from './kernel-choice.ts';
 
 const base: Tile = { family: 'conv-shared', pixelsPerThread: 2, vec4sPerThread: 2 };
@@ -38,6 +41,27 @@ describe('candidates', () => {
     expect(Object.values(SOFTWARE_TILE_CANDIDATES).flat().some(shared)).toBe(false);
     expect(TILE_CANDIDATES.pointwise.some(shared)).toBe(true);
     expect(TILE_CANDIDATES.conv2d.some(shared)).toBe(true);
+  });
+
+  it('grouped tiles are candidates on both adapter classes, tried on grouped convs only', () => {
+    const grouped = (t: Tile) => t.family === 'grouped';
+    for (const list of [TILE_CANDIDATES, SOFTWARE_TILE_CANDIDATES]) {
+      expect(list.pointwise.some(grouped) && list.conv2d.some(grouped)).toBe(true);
+      expect(list.depthwise.some(grouped)).toBe(false);
+    }
+    const conv = (groups: number) => {
+      const b = new GraphBuilder();
+      b.output(b.conv2d(b.input('x', [1, 16, 6, 6]), { outChannels: 16, kernel: 3, padding: 1, groups, weight: new Float32Array((16 * 16 * 9) / groups), bias: null }));
+      const g = b.build();
+      return nodeView(g, g.nodes[0] as Conv2dNode);
+    };
+    const tile = TILE_CANDIDATES.conv2d.find(grouped)!;
+    expect(candidateFits(tile, conv(4))).toBe(true);
+    expect(candidateFits(tile, conv(1))).toBe(false);
+    expect(candidateFits(tile, conv(16))).toBe(false); // depthwise
+    // A cached grouped tile loads back.
+    const cache = MemoryTuningCache.fromJSON(JSON.stringify({ 'k|conv2d|g4': tile }));
+    expect(cache.get('k|conv2d|g4')).toEqual(tile);
   });
 });
 

@@ -2,6 +2,7 @@ import type { ConvSharedTile } from '../../shaders/conv-shared/index.ts';
 import { CONV_SHARED_SPLIT_K_TILES, CONV_SHARED_TILES, convSharedFits } from '../../shaders/conv-shared/index.ts';
 import { CONV2D_TILES } from '../../shaders/conv2d/index.ts';
 import { DEPTHWISE_TILES } from '../../shaders/depthwise/index.ts';
+import { GROUPED_CONV_TILES, isGroupedConv } from '../../shaders/conv-grouped/index.ts';
 import type { NodeView } from '../../shaders/family.ts';
 import { POINTWISE_TILES } from '../../shaders/pointwise/index.ts';
 import { UnsupportedFeatureError } from '../errors.ts';
@@ -27,8 +28,8 @@ import type { TuningCache } from './tuning-cache.ts';
  * software default); a layer tries those `candidateFits` accepts.
  */
 export const TILE_CANDIDATES: Readonly<Record<ConvLayerKind, readonly Tile[]>> = {
-  pointwise: [...POINTWISE_TILES, ...CONV_SHARED_TILES, ...CONV_SHARED_SPLIT_K_TILES],
-  conv2d: [...CONV2D_TILES, ...CONV_SHARED_TILES, ...CONV_SHARED_SPLIT_K_TILES],
+  pointwise: [...POINTWISE_TILES, ...CONV_SHARED_TILES, ...CONV_SHARED_SPLIT_K_TILES, ...GROUPED_CONV_TILES],
+  conv2d: [...CONV2D_TILES, ...CONV_SHARED_TILES, ...CONV_SHARED_SPLIT_K_TILES, ...GROUPED_CONV_TILES],
   depthwise: DEPTHWISE_TILES,
 };
 
@@ -44,9 +45,11 @@ export const SOFTWARE_TILE_CANDIDATES: Readonly<Record<ConvLayerKind, readonly T
 
 /**
  * Whether the tuner tries a candidate on a layer: every tile without split-K; a split-K tile only where
- * splitting can pay (`convSharedFits`). Depends on the layer's shapes only, so layers of one signature agree.
+ * splitting can pay (`convSharedFits`); a grouped tile on grouped convs only. Depends on the layer's shapes
+ * only, so layers of one signature agree.
  */
 export function candidateFits(tile: Tile, view: NodeView<Conv2dNode>): boolean {
+  if (tile.family === 'grouped') return isGroupedConv(view);
   return tile.family !== 'conv-shared' || convSharedFits(tile as ConvSharedTile, view);
 }
 

@@ -1,6 +1,7 @@
 import type { Conv2dTile } from '../../shaders/conv2d/index.ts';
 import type { ConvSharedTile } from '../../shaders/conv-shared/index.ts';
 import type { DepthwiseTile } from '../../shaders/depthwise/index.ts';
+import type { GroupedConvTile } from '../../shaders/conv-grouped/index.ts';
 import type { PointwiseTile } from '../../shaders/pointwise/index.ts';
 import { isSoftwareAdapter } from '../gpu/device.ts';
 import type { Graph, TensorId } from '../graph/ir.ts';
@@ -10,7 +11,7 @@ import { optimizeGraph } from '../graph/passes/index.ts';
  * A convolution's tile: the variant of the kernel family that runs it, tagged by `family` (pointwise and conv2d
  * register tiles, conv-shared workgroup-memory tiles with optional split-K, depthwise row tiles).
  */
-export type ConvTile = PointwiseTile | Conv2dTile | ConvSharedTile | DepthwiseTile;
+export type ConvTile = PointwiseTile | Conv2dTile | ConvSharedTile | DepthwiseTile | GroupedConvTile;
 /** The tiles a tuning cache and `perNode` hold (the name the public API has always used). */
 export type Tile = ConvTile;
 
@@ -58,11 +59,17 @@ export interface KernelChoice {
    * (`concat-views.ts`); default true. False: every concat copies its inputs.
    */
   readonly concatInPlace?: boolean;
+  /**
+   * Grouped convs (1 < groups, not depthwise): the grouped family's tile, which does each group's multiply-adds
+   * only; absent: they run on the dense families (block-diagonal weights, zeros included).
+   */
+  readonly grouped?: GroupedConvTile;
 }
 
 /**
  * The software default (SwiftShader): 8 pixels x 8 output channels per invocation on every dense conv, RGB stems
- * included; fused pool + FC head 4 vec4s wide, but no pool + FC fusion. Why each setting, with the measurements:
+ * included, and on grouped convs through the grouped family; fused pool + FC head 4 vec4s wide, but no pool + FC
+ * fusion. Why each setting, with the measurements:
  * docs/decisions/kernel-defaults.md.
  */
 export const DEFAULT_KERNEL_CHOICE: KernelChoice = {
@@ -71,11 +78,13 @@ export const DEFAULT_KERNEL_CHOICE: KernelChoice = {
   depthwise: { family: 'depthwise', pixelsPerThread: 4 },
   pooledLinearVec4s: 4,
   fusePoolLinear: false,
+  grouped: { family: 'grouped', pixelsPerThread: 8, vec4sPerThread: 2 },
 };
 
 /**
  * The default for hardware GPUs: the workgroup-memory kernel with 16 pixels x 64 channels per workgroup for
- * every dense conv, and the split-K head (docs/decisions/kernel-defaults.md).
+ * every dense conv, and the split-K head (docs/decisions/kernel-defaults.md). Grouped convs stay on the dense
+ * kernels until a GPU measurement says otherwise; the autotuner tries the grouped family on them.
  */
 export const GPU_KERNEL_CHOICE: KernelChoice = {
   pointwise: { family: 'conv-shared', pixelsPerThread: 2, vec4sPerThread: 2 },

@@ -5,6 +5,7 @@ import type { Conv2dNode } from '../graph/ir.ts';
 import { optimizeGraph } from '../graph/passes/index.ts';
 import { mobilenetV2, randomParams, resnet50 } from '../models/index.ts';
 import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from './kernel-choice.ts';
+import { isGroupedConv } from '../../shaders/conv-grouped/index.ts';
 import { CONV_FAMILIES, FIXED_FAMILIES, LAYER_FAMILIES, convFamilyOf, convLayerKind, convTileOf, layerVariants, nodeView } from './kernel-table.ts';
 
 const graphs = [
@@ -19,7 +20,9 @@ describe('kernel table', () => {
     expect(convs.length).toBeGreaterThan(50);
     for (const view of convs) {
       const supporting = Object.values(CONV_FAMILIES).filter((f) => f.supports(view)).map((f) => f.name);
-      expect(supporting.sort()).toEqual(LAYER_FAMILIES[convLayerKind(view)].map((f) => f.name).sort());
+      // The grouped family sits in the dense kinds' lists but runs grouped convs only.
+      const expected = LAYER_FAMILIES[convLayerKind(view)].filter((f) => f.name !== 'grouped' || isGroupedConv(view));
+      expect(supporting.sort()).toEqual(expected.map((f) => f.name).sort());
     }
   });
 
@@ -34,7 +37,18 @@ describe('kernel table', () => {
           expect(family.supports(view)).toBe(true);
         }
         expect(variants.some((t) => t.family === 'conv-shared')).toBe(!software && convLayerKind(view) !== 'depthwise');
+        // The tuner times the grouped family, beside the dense ones, on grouped convs on every adapter class.
+        expect(variants.some((t) => t.family === 'grouped')).toBe(isGroupedConv(view));
       }
+    }
+  });
+
+  it('grouped convs: the software default runs them on the grouped family, the GPU default on the dense ones', () => {
+    const grouped = convs.filter((v) => isGroupedConv(v));
+    expect(grouped.length).toBeGreaterThan(0);
+    for (const view of grouped) {
+      expect(convTileOf(DEFAULT_KERNEL_CHOICE, view).family).toBe('grouped');
+      expect(convTileOf(GPU_KERNEL_CHOICE, view).family).toBe('conv-shared');
     }
   });
 

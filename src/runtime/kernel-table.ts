@@ -23,6 +23,7 @@ import { argMaxFamily } from '../../shaders/argmax/index.ts';
 import { convTransposeFamily } from '../../shaders/conv-transpose/index.ts';
 import { resizeFamily } from '../../shaders/resize/index.ts';
 import { layerNormFamily } from '../../shaders/layer-norm/index.ts';
+import { groupedConvFamily, isGroupedConv } from '../../shaders/conv-grouped/index.ts';
 import { GraphError, UnsupportedFeatureError } from '../errors.ts';
 import type { Conv2dNode, Graph, GraphNode, LinearNode } from '../graph/ir.ts';
 import type { ConvTile, KernelChoice } from './kernel-choice.ts';
@@ -47,6 +48,7 @@ export const CONV_FAMILIES: { readonly [F in ConvTile['family']]: ConvFamilyOf<E
   conv2d: conv2dFamily,
   'conv-shared': convSharedFamily,
   depthwise: depthwiseFamily,
+  grouped: groupedConvFamily,
 };
 
 /** The family that runs `tile` (the table lookup, typed for any tile). */
@@ -62,10 +64,13 @@ export function convLayerKind(view: NodeView<Conv2dNode>): ConvLayerKind {
   return isPointwiseConv(view.node.attrs) ? 'pointwise' : 'conv2d';
 }
 
-/** The families whose variants the tuner times on a layer kind, in this order (the register kernels first). */
+/**
+ * The families whose variants the tuner times on a layer kind, in this order (the register kernels first). The
+ * grouped family proposes variants for grouped convs only.
+ */
 export const LAYER_FAMILIES: { readonly [K in ConvLayerKind]: readonly ConvFamilyOf<ConvTile>[] } = {
-  pointwise: [pointwiseFamily, convSharedFamily] as readonly ConvFamilyOf<ConvTile>[],
-  conv2d: [conv2dFamily, convSharedFamily] as readonly ConvFamilyOf<ConvTile>[],
+  pointwise: [pointwiseFamily, convSharedFamily, groupedConvFamily] as readonly ConvFamilyOf<ConvTile>[],
+  conv2d: [conv2dFamily, convSharedFamily, groupedConvFamily] as readonly ConvFamilyOf<ConvTile>[],
   depthwise: [depthwiseFamily] as readonly ConvFamilyOf<ConvTile>[],
 };
 
@@ -96,12 +101,13 @@ export const FIXED_FAMILIES: readonly FixedKernelFamily<GraphNode>[] = [
 ] as readonly FixedKernelFamily<GraphNode>[];
 
 /**
- * The tile a conv gets from a kernel choice without a per-node tile: `depthwise` for depthwise convs; for dense
- * ones `pointwise` for 1x1 GEMMs, `stem` for convs on at most 4 input channels, else `conv2d`; plus
- * `smallMapSplitK` where it fits.
+ * The tile a conv gets from a kernel choice without a per-node tile: `depthwise` for depthwise convs, `grouped`
+ * (where the choice has it) for other grouped ones; for dense ones `pointwise` for 1x1 GEMMs, `stem` for convs on
+ * at most 4 input channels, else `conv2d`; plus `smallMapSplitK` where it fits.
  */
 export function choiceTileOf(choice: KernelChoice, view: NodeView<Conv2dNode>): ConvTile {
   if (isDepthwiseConv(view)) return choice.depthwise;
+  if (choice.grouped && isGroupedConv(view)) return choice.grouped;
   const a = view.node.attrs;
   const base = isPointwiseConv(a) ? choice.pointwise : view.inShape[1] <= 4 && choice.stem ? choice.stem : choice.conv2d;
   const rule = choice.smallMapSplitK;
@@ -175,6 +181,7 @@ export function checkKernelChoice(choice: KernelChoice): void {
   checkTile('conv2d', choice.conv2d, ['conv2d', 'conv-shared']);
   checkTile('stem', choice.stem, ['conv2d', 'conv-shared']);
   checkTile('depthwise', choice.depthwise, ['depthwise']);
+  checkTile('grouped', choice.grouped, ['grouped']);
   if (choice.linear !== undefined && choice.linear !== 'splitK' && choice.linear !== 'register') {
     refuse('linear', `'${String(choice.linear)}' is not 'splitK' or 'register'`);
   }

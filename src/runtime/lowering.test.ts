@@ -50,7 +50,7 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
   const hits = new Uint32Array(outVec4s);
   const u = step.uniforms;
   const invocations = step.workgroups * 64;
-  const blocked = ['pointwise', 'conv2d', 'depthwise', 'linear'].includes(step.kind) && !step.program.name.startsWith('linear-splitk');
+  const blocked = ['pointwise', 'conv2d', 'depthwise', 'linear', 'grouped'].includes(step.kind) && !step.program.name.startsWith('linear-splitk');
   const { P, V } = blocked ? blocking(step.program.key) : { P: 1, V: 1 };
   const mark = (o: number) => {
     if (o < 0 || o >= outVec4s) throw new Error(`${step.label}: write at ${o} outside [0, ${outVec4s})`);
@@ -68,7 +68,8 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
             if (firstPixel + p <= u.pixels - 1 && firstCo + c <= u.outC4 - 1) mark((firstPixel + p) * u.outC4 + firstCo + c);
         break;
       }
-      case 'conv2d': {
+      case 'conv2d':
+      case 'grouped': {
         if (flat >= u.total) break;
         const coGroup = flat % u.coGroups;
         let t = Math.floor(flat / u.coGroups);
@@ -199,8 +200,9 @@ function checkSteps(graph: Graph, steps: Step[]): void {
 
 /** The kernel a conv case should get, from its attributes alone. */
 function expectedConvKind(c: ConvCase): string {
-  if (c.kernel === 1 && c.pad === 0) return 'pointwise';
   if (c.groups === c.inC && c.outC === c.inC && c.groups > 1) return 'depthwise';
+  if (c.groups > 1) return 'grouped';
+  if (c.kernel === 1 && c.pad === 0) return 'pointwise';
   return 'conv2d';
 }
 
@@ -231,7 +233,7 @@ describe('lowerGraph on KERNEL_CASES', () => {
         if (weight.kind !== 'constant' || bias.kind !== 'constant') throw new Error('weights are constants');
         expect(bias.data.length).toBe(vec4s(c.outC) * 4);
         expect(weight.data.length).toBe(
-          kind === 'depthwise' ? c.kernel * c.kernel * vec4s(c.outC) * 4 : c.kernel * c.kernel * vec4s(c.inC) * vec4s(c.outC) * 16,
+          kind === 'depthwise' ? c.kernel * c.kernel * vec4s(c.outC) * 4 : c.kernel * c.kernel * vec4s(kind === 'grouped' ? c.inC / c.groups : c.inC) * vec4s(c.outC) * 16,
         );
         // Clamp bounds.
         const [lo, hi] = c.activation === 'relu' ? [0, 3.4028234663852886e38] : c.activation === 'relu6' ? [0, 6] : [-3.4028234663852886e38, 3.4028234663852886e38];
@@ -518,6 +520,7 @@ describe('checkKernelChoice', () => {
       if (t.family === 'depthwise') checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, depthwise: t, perNode: new Map([[7, t]]) });
       else if (t.family === 'conv-shared') checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, pointwise: t, conv2d: t, stem: t, perNode: new Map([[7, t]]) });
       else if (t.family === 'pointwise') checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, pointwise: t, perNode: new Map([[7, t]]) });
+      else if (t.family === 'grouped') checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, grouped: t, perNode: new Map([[7, t]]) });
       else checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, conv2d: t, stem: t, perNode: new Map([[7, t]]) });
     }
   });

@@ -32,7 +32,8 @@ export type BufferRef =
   | { readonly kind: 'scratch'; readonly byteLength: number };
 
 /** What a launch computes, for timing breakdowns and the tuner (the conv kinds are the tuned layer kinds). */
-export type StepKind = 'pointwise' | 'depthwise' | 'conv2d' | 'linear' | 'pool' | 'layout' | 'elementwise' | 'softmax' | 'resize' | 'argmax' | 'convTranspose';
+export type StepKind = 'pointwise' | 'depthwise' | 'conv2d' | 'linear' | 'pool' | 'layout' | 'elementwise' | 'softmax' | 'resize' | 'argmax' | 'convTranspose'
+  | 'grouped';
 
 /**
  * One kernel launch: which program, its uniform values, how many workgroups, and what each binding reads or

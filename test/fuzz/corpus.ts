@@ -28,6 +28,7 @@ import { onnxChannelNet, tfliteChannelNet } from './channels-corpus.ts';
 import { onnxShapeFoldNet } from './shape-seeds.ts';
 import { onnxShuffleNet } from './shuffle-seeds.ts';
 import { onnxConvNextBlock } from './convnext-seeds.ts';
+import { onnxGroupedNet } from './grouped-seeds.ts';
 
 export type FuzzFormat = 'tflite' | 'onnx' | 'safetensors';
 export const FUZZ_FORMATS: readonly FuzzFormat[] = ['tflite', 'onnx', 'safetensors'];
@@ -297,6 +298,7 @@ export function onnxCorpus(): Seed[] {
     { name: 'onnx-shuffle', bytes: onnxShuffleNet(6), options: {}, large: false },
     { name: 'onnx-convnext-17', bytes: onnxConvNextBlock(6, 17), options: {}, large: false },
     { name: 'onnx-convnext-13', bytes: onnxConvNextBlock(7, 13), options: {}, large: false },
+    { name: 'onnx-grouped', bytes: onnxGroupedNet(6), options: {}, large: false },
   ];
 }
 

@@ -1,0 +1,95 @@
+/**
+ * `npx tsx scripts/grouped-ab.ts [--models regnet_x_400mf,resnext50_32x4d,regnet_y_400mf] [--side 64] [--rounds 5]
+ *   [--cache /work/zoo-cache] [--tiles 8x2,4x1]`
+ *
+ * Grouped convolutions on the dense families (block-diagonal weights, the software default without `grouped`)
+ * against the grouped family with each tile of `--tiles`, side by side on this machine's adapter (Dawn in Node),
+ * on the zoo's exported ONNX files (`npm run zoo -- --cache DIR` writes them). The variants run in turn round by
+ * round, the order rotating, after a warm-up: per round one inference with a timestamp pair per dispatch (the
+ * grouped convs' steps summed) and one whole inference in one pass. Prints upper medians and the largest output
+ * difference against the dense variant.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { GroupedConvTile } from '../shaders/conv-grouped/index.ts';
+import { upperMedian } from '../src/bench/figures.ts';
+import { loadModel } from '../src/formats/index.ts';
+import { acquireNodeDevice } from '../src/gpu/node-device.ts';
+import { GpuProfiler } from '../src/gpu/profiler.ts';
+import { compileModel } from '../src/runtime/compile.ts';
+import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
+import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
+import { Rng } from '../src/util/random.ts';
+
+const { values } = parseArgs({
+  options: {
+    models: { type: 'string', default: 'regnet_x_400mf,resnext50_32x4d,regnet_y_400mf' },
+    side: { type: 'string', default: '64' },
+    rounds: { type: 'string', default: '5' },
+    cache: { type: 'string', default: '/work/zoo-cache' },
+    tiles: { type: 'string', default: '8x2,4x1' },
+  },
+});
+const rounds = Number(values.rounds);
+const tiles = values.tiles!.split(',').map((t): GroupedConvTile => {
+  const [p, v] = t.split('x').map(Number);
+  return { family: 'grouped', pixelsPerThread: p, vec4sPerThread: v };
+});
+const { grouped: _omit, ...dense } = DEFAULT_KERNEL_CHOICE;
+const variants: { label: string; kernels: KernelChoice }[] = [
+  { label: 'dense', kernels: dense },
+  ...tiles.map((t) => ({ label: `grouped p${t.pixelsPerThread}v${t.vec4sPerThread}`, kernels: { ...dense, grouped: t } })),
+];
+const { device, adapterInfo } = await acquireNodeDevice({ timestamps: true, flags: ['disable-dawn-features=timestamp_quantization'] });
+if (!GpuProfiler.supported(device)) throw new Error('the adapter has no timestamp-query');
+console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; side ${values.side}; 1 warm-up + ${rounds} rounds`);
+const fmt = (a: readonly number[]) => `${upperMedian(a).toFixed(1)} ms (min ${Math.min(...a).toFixed(1)})`;
+
+for (const name of values.models!.split(',')) {
+  const dir = join(values.cache!, `${name}_op13_b1_s${values.side}_seed0`);
+  const loaded = loadModel(new Uint8Array(readFileSync(join(dir, 'model.onnx'))));
+  const models = [];
+  for (const v of variants) models.push(await compileModel(device, loaded.graph, { kernels: v.kernels }));
+  const shape = loaded.graph.tensors[loaded.graph.inputs[0]].shape;
+  const x = new Rng(2).fill(shape.reduce((a, b) => a * b, 1), -1, 1);
+  const outputs: Float32Array[] = [];
+  for (const m of models) outputs.push((await m.run([x]))[0]);
+  const groupedNodes = models.map((m) => new Set(m.graph.nodes.filter((n) => n.op === 'conv2d' && n.attrs.groups > 1 && n.attrs.groups !== m.graph.tensors[n.inputs[0]].shape[1]).map((n) => n.output)));
+  const groupedMs = models.map(() => [] as number[]);
+  const whole = models.map(() => [] as number[]);
+  for (let r = 0; r < 1 + rounds; r++) {
+    for (let k = 0; k < models.length; k++) {
+      const i = (k + r) % models.length;
+      const m = models[i];
+      const profiler = new GpuProfiler(device, m.dispatchCount);
+      try {
+        let encoder = device.createCommandEncoder();
+        m.encode(encoder, (s) => profiler.timestampWrites(s));
+        profiler.resolve(encoder, m.dispatchCount);
+        device.queue.submit([encoder.finish()]);
+        const steps = await profiler.read(m.dispatchCount);
+        encoder = device.createCommandEncoder();
+        profiler.mark(encoder, 0, 'begin');
+        m.encode(encoder);
+        profiler.mark(encoder, 0, 'end');
+        profiler.resolve(encoder, 1);
+        device.queue.submit([encoder.finish()]);
+        const all = await profiler.read(1);
+        if (r === 0) continue;
+        groupedMs[i].push(m.steps.reduce((s, step, j) => s + (step.node !== undefined && groupedNodes[i].has(step.node) ? steps.durationsMs[j] : 0), 0));
+        whole[i].push(all.durationsMs[0]);
+      } finally {
+        profiler.destroy();
+      }
+    }
+  }
+  variants.forEach((v, i) => {
+    let diff = 0;
+    for (let k = 0; k < outputs[0].length; k++) diff = Math.max(diff, Math.abs(outputs[i][k] - outputs[0][k]));
+    console.log(`${name.padEnd(16)} ${v.label.padEnd(16)} grouped convs ${fmt(groupedMs[i])}  whole pass ${fmt(whole[i])}  max |diff| vs dense ${diff.toExponential(1)}`);
+  });
+  for (const m of models) m.dispose();
+}
+device.destroy();
+process.exit(0);

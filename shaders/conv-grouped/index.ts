@@ -1,0 +1,79 @@
+import type { Conv2dNode } from '../../src/graph/ir.ts';
+import { denseConvPacking } from '../../src/runtime/pack-weights.ts';
+import type { KernelProgram, StoragePrecision } from '../common.ts';
+import { ceilDiv, epilogueActivation } from '../common.ts';
+import { c4, convBuffers, convFigures, isDepthwiseConv } from '../conv-common.ts';
+import type { KernelFamily, NodeView } from '../family.ts';
+import { registerTileProblem } from '../register-tile.ts';
+import { uniformValues } from '../uniforms.ts';
+import { GROUPED_CONV_UNIFORMS, groupedConvProgram } from './wgsl.ts';
+
+/** The grouped family's variant: a register tile of pixels along a row x output vec4s (within one group). */
+export interface GroupedConvTile {
+  readonly family: 'grouped';
+  readonly pixelsPerThread: number;
+  readonly vec4sPerThread: number;
+}
+
+const tile = (pixelsPerThread: number, vec4sPerThread: number): GroupedConvTile => ({ family: 'grouped', pixelsPerThread, vec4sPerThread });
+
+/** Tiles the tuner tries, the software default (8 x 2) first. */
+export const GROUPED_CONV_TILES: readonly GroupedConvTile[] = [tile(8, 2), tile(4, 2), tile(8, 1), tile(4, 1), tile(4, 4), tile(16, 1), tile(2, 2), tile(1, 1)];
+
+/** A grouped convolution that is not depthwise (1 < groups; the depthwise family runs groups = channels). */
+export function isGroupedConv(view: NodeView): boolean {
+  return view.node.op === 'conv2d' && view.node.attrs.groups > 1 && !isDepthwiseConv(view);
+}
+
+/** The largest divisor of `n` that is at most `limit` (so an invocation's output vec4s stay in one group). */
+function largestDivisorAtMost(n: number, limit: number): number {
+  for (let d = Math.min(n, limit); d > 1; d--) if (n % d === 0) return d;
+  return 1;
+}
+
+function variantOf({ node, inShape, outShape }: NodeView<Conv2dNode>, t: GroupedConvTile) {
+  const a = node.attrs;
+  const inPerGroup = inShape[1] / a.groups;
+  const outPerGroup = outShape[1] / a.groups;
+  const aligned = inPerGroup % 4 === 0 && outPerGroup % 4 === 0;
+  return {
+    kernelH: a.kernel[0],
+    kernelW: a.kernel[1],
+    pixelsPerThread: t.pixelsPerThread,
+    vec4sPerThread: aligned ? largestDivisorAtMost(outPerGroup / 4, t.vec4sPerThread) : 1,
+    aligned,
+    residual: node.inputs.length > 1,
+    ...epilogueActivation(a.activation),
+  };
+}
+
+/** Grouped convolutions (any window, stride, dilation, padding), each group's multiply-adds only (wgsl.ts). */
+export const groupedConvFamily: KernelFamily<Conv2dNode, GroupedConvTile> = {
+  name: 'grouped',
+  supports: (view): view is NodeView<Conv2dNode> => isGroupedConv(view),
+  variants: (view) => (isGroupedConv(view) ? GROUPED_CONV_TILES : []),
+  check: registerTileProblem,
+  program: (view, t, precision: StoragePrecision): KernelProgram => groupedConvProgram(variantOf(view, t), precision),
+  launch(view, t, precision) {
+    const f = convFigures(view);
+    const { pixelsPerThread: P, vec4sPerThread: V } = variantOf(view, t);
+    const inPerGroup = f.inC / f.a.groups;
+    const oxGroups = ceilDiv(f.outW, P);
+    const coGroups = ceilDiv(c4(f.outC), V);
+    const total = f.n * f.outH * oxGroups * coGroups;
+    return [{
+      kind: 'grouped',
+      program: this.program(view, t, precision),
+      uniforms: uniformValues(GROUPED_CONV_UNIFORMS, {
+        total, inH: f.inH, inW: f.inW, inC4: c4(f.inC), outH: f.outH, outW: f.outW, outC: f.outC, outC4: c4(f.outC), oxGroups, coGroups,
+        inPerGroup, outPerGroup: f.outC / f.a.groups, inPerGroup4: c4(inPerGroup),
+        strideY: f.a.stride[0], strideX: f.a.stride[1], dilationY: f.a.dilation[0], dilationX: f.a.dilation[1],
+        padTop: f.a.pads[0], padLeft: f.a.pads[1], ...f.act,
+      }),
+      workgroups: ceilDiv(total, 64),
+      // Per group, the weights are a dense conv's on the group's input channels.
+      buffers: convBuffers(view.node, denseConvPacking(f.a.weight, f.outC, inPerGroup, f.kh, f.kw, f.a.weightScale ?? null), f.bias, precision),
+      macs: f.macs,
+    }];
+  },
+};
