@@ -18,6 +18,8 @@ export interface OracleQuant {
 export interface OracleCase {
   readonly name: string;
   readonly model: Uint8Array;
+  /** The writer behind `model` (the fuzzer's structured edits start from it). */
+  readonly writer: TfliteWriter;
   /** Per model input: its quantization when it is uint8 (the input values are then random bytes). */
   readonly inputQuant: readonly (OracleQuant | null)[];
   /** Per model output: its quantization when it is uint8 (TFLite's bytes are dequantized before comparing). */
@@ -87,7 +89,7 @@ class Net {
     this.w.op(BuiltinOp.CONV_2D, [x, f, b], [out], options.conv2d({ padding, stride: [1, 1] }));
   }
   done(name: string, extra: Partial<OracleCase> = {}): OracleCase {
-    return { name, model: this.w.build(), inputQuant: this.inputQuant, outputQuant: this.outputQuant, ...extra };
+    return { name, model: this.w.build(), writer: this.w, inputQuant: this.inputQuant, outputQuant: this.outputQuant, ...extra };
   }
 }
 
