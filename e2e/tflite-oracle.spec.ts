@@ -72,7 +72,7 @@ test.describe('TFLite ops against TFLite itself (tfjs-tflite)', () => {
   }
 });
 
-test.describe('shared models against MediaPipe Tasks', () => {
+test.describe('shared models against MediaPipe Tasks and TFLite', () => {
   test('MobileNetV2 quant on cat.bmp: the same top-1 as MediaPipe ImageClassifier, scores within 0.05', async ({ oraclePage }) => {
     test.skip(!has('mobilenet_v2_1.0_224_quant.tflite', 'cat.bmp'), 'needs ../shared (model, cat.bmp)');
     const r = await call(oraclePage, () =>
@@ -86,17 +86,21 @@ test.describe('shared models against MediaPipe Tasks', () => {
   });
 
   // MediaPipe's ImageSegmenter refuses this model ("Unsupported output tensor type: INT64": its ARG_MAX output),
-  // and tfjs-tflite runs it but hands back no int64 data: the test then checks webcnn against google-coral's
-  // reference mask only, and compares with MediaPipe's class map whenever MediaPipe produces one.
-  test('DeepLabV3 on the bird photo: webcnn against MediaPipe ImageSegmenter', async ({ oraclePage }) => {
+  // and tfjs-tflite hands back no int64 data: TFLite runs a copy whose ARG_MAX writes int32
+  // (test/helpers/tflite-patch.ts), and MediaPipe's class map is compared whenever MediaPipe produces one.
+  test('DeepLabV3 on the bird photo: webcnn against TFLite (tfjs-tflite) and MediaPipe ImageSegmenter', async ({ oraclePage }) => {
     test.skip(!has('deeplabv3_mnv2_pascal_quant.tflite', 'bird_segmentation.bmp', 'bird_segmentation_mask.bmp'), 'needs ../shared (DeepLabV3, bird images)');
     const r = await call(oraclePage, () =>
       oraclePage.evaluate(() =>
         window.tfliteOracle.segment('/oracle-files/deeplabv3_mnv2_pascal_quant.tflite', '/oracle-files/bird_segmentation.bmp', '/oracle-files/bird_segmentation_mask.bmp'),
       ),
     );
-    console.log(`DeepLabV3: webcnn IoU vs the reference mask ${r.webcnnIou.toFixed(4)}; MediaPipe ${r.error ? `refused: ${r.error}` : `agreement ${(100 * r.agreement!).toFixed(2)}%`}`);
+    console.log(
+      `DeepLabV3: webcnn IoU vs the reference mask ${r.webcnnIou.toFixed(4)}; agreement with TFLite ${(100 * r.tfliteAgreement).toFixed(2)}%; ` +
+        `MediaPipe ${r.error ? `refused: ${r.error}` : `agreement ${(100 * r.agreement!).toFixed(2)}%`}`,
+    );
     expect(r.webcnnIou).toBeGreaterThan(0.9);
+    expect(r.tfliteAgreement).toBeGreaterThan(0.98);
     if (r.agreement !== undefined) expect(r.agreement).toBeGreaterThan(0.98);
   });
 });

@@ -21,6 +21,7 @@ import { ImageClassifier } from '../src/runtime/classifier.ts';
 import { hashString, Rng } from '../src/util/random.ts';
 import type { OracleCase } from '../test/tflite-oracle-cases.ts';
 import { tfliteOracleCases } from '../test/tflite-oracle-cases.ts';
+import { argMaxToInt32 } from '../test/helpers/tflite-patch.ts';
 
 /** The part of tfjs-tflite's global `tfweb` (set by its bundle) that the page uses. */
 interface TfliteTensorInfo {
@@ -65,6 +66,8 @@ export interface ClassifierComparison {
 }
 
 export interface SegmenterComparison {
+  /** Share of pixels where webcnn's and TFLite's class maps agree (the model with its ARG_MAX patched to int32). */
+  readonly tfliteAgreement: number;
   /** Share of pixels where webcnn's and MediaPipe's class maps agree, or MediaPipe's error. */
   readonly agreement?: number;
   readonly webcnnIou: number;
@@ -227,6 +230,13 @@ const oracle: TfliteOracle = {
     let same = 0;
     for (let i = 0; i < hw; i++) if (classes[i] === mask.data[4 * i]) same++;
     const webcnnIou = same / (2 * hw - same);
+    // TFLite itself on the same uint8 pixels (tfjs-tflite returns no int64: the ARG_MAX writes int32 instead).
+    const pixels = new Uint8Array(3 * hw);
+    for (let i = 0; i < hw; i++) for (let c = 0; c < 3; c++) pixels[3 * i + c] = image.data[4 * i + c];
+    const [tflite] = await runTflite(argMaxToInt32(modelBytes), [pixels]);
+    let agreeTflite = 0;
+    for (let i = 0; i < hw; i++) if (tflite.values[i] === classes[i]) agreeTflite++;
+    const tfliteAgreement = agreeTflite / hw;
     try {
       const mp = await MpImageSegmenter.createFromOptions(await visionFileset(), {
         baseOptions: { modelAssetBuffer: modelBytes, delegate: 'CPU' },
@@ -240,12 +250,12 @@ const oracle: TfliteOracle = {
         let agree = 0;
         for (let i = 0; i < hw; i++) if (categories[i] === classes[i]) agree++;
         result.close();
-        return { webcnnIou, agreement: agree / hw };
+        return { webcnnIou, tfliteAgreement, agreement: agree / hw };
       } finally {
         mp.close();
       }
     } catch (e) {
-      return { webcnnIou, error: String((e as Error).message ?? e).split('\n')[0] };
+      return { webcnnIou, tfliteAgreement, error: String((e as Error).message ?? e).split('\n')[0] };
     }
   },
 };
