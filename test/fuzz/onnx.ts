@@ -303,15 +303,21 @@ export function emptyNodes(n: number): Uint8Array {
   return out;
 }
 
-function lengthDelimited(field: number, body: Uint8Array): Uint8Array {
+/** The tag and varint length of a length-delimited field of `length` bytes. */
+function lengthHeader(field: number, length: number): Uint8Array {
   const head: number[] = [(field << 3) | 2];
-  for (let v = body.length; ; v = Math.floor(v / 128)) {
+  for (let v = length; ; v = Math.floor(v / 128)) {
     if (v < 128) {
       head.push(v);
       break;
     }
     head.push((v & 127) | 128);
   }
+  return Uint8Array.from(head);
+}
+
+function lengthDelimited(field: number, body: Uint8Array): Uint8Array {
+  const head = lengthHeader(field, body.length);
   const out = new Uint8Array(head.length + body.length);
   out.set(head);
   out.set(body, head.length);
@@ -320,8 +326,26 @@ function lengthDelimited(field: number, body: Uint8Array): Uint8Array {
 
 /** A model whose first node has an attribute graph with a node with an attribute graph ... `depth` times. */
 export function deepSubgraphs(depth: number): Uint8Array {
-  let node: Uint8Array = new Uint8Array(lengthDelimited(4, new TextEncoder().encode('Relu')));
-  for (let d = 0; d < depth; d++) node = lengthDelimited(5, lengthDelimited(6, lengthDelimited(1, node))); // attribute.g.node
+  // Built from the inside out as headers only (each level is a tag and a length before its body), then written
+  // once: wrapping the bytes level by level copied them depth times (quadratic: seconds at 20,000 levels,
+  // which a loaded machine stretched past the fuzzer's 30 s hang limit).
+  const core = lengthDelimited(4, new TextEncoder().encode('Relu'));
+  const heads: Uint8Array[] = [];
+  let length = core.length;
+  for (let d = 0; d < depth; d++) {
+    for (const field of [1, 6, 5]) {
+      const head = lengthHeader(field, length); // attribute.g.node, innermost first
+      heads.push(head);
+      length += head.length;
+    }
+  }
+  const node = new Uint8Array(length);
+  let at = 0;
+  for (let k = heads.length - 1; k >= 0; k--) {
+    node.set(heads[k], at);
+    at += heads[k].length;
+  }
+  node.set(core, at);
   const graph = lengthDelimited(7, lengthDelimited(1, node));
   const opset = lengthDelimited(8, Uint8Array.from([0x10, 13]));
   const out = new Uint8Array(2 + opset.length + graph.length);
