@@ -7,15 +7,15 @@
  * the number of decodes is counted; a relapse into the old hangs still fails, at the test's timeout.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { ModelFormatError, ResourceLimitError, WebcnnError } from '../src/errors.ts';
+import { ModelFormatError, ResourceLimitError, UnsupportedOpError, WebcnnError } from '../src/errors.ts';
 import { loadModel } from '../src/formats/index.ts';
 import { findLabels } from '../src/formats/tflite/labels.ts';
 import { BuiltinOp, OptionsType } from '../src/formats/tflite/schema.ts';
 import { options, TfliteWriter } from './helpers/tflite-writer.ts';
 import { runGraphReference } from '../src/reference/index.ts';
-import { broadcastBomb, deepSubgraphs, emptyNodes, wideScalarMul } from './fuzz/onnx.ts';
-import { aliasChain, sharedTables } from './fuzz/tflite.ts';
-import { memoryBound } from './fuzz/engine.ts';
+import { broadcastBomb, deepSubgraphs, emptyNodes, wideConcat as onnxWideConcat, wideScalarMul } from './fuzz/onnx.ts';
+import { aliasChain, sharedTables, wideConcat as tfliteWideConcat } from './fuzz/tflite.ts';
+import { exerciseLoaded, memoryBound } from './fuzz/engine.ts';
 
 /** Runs `load`, returning the error (or null) and the heap + ArrayBuffer growth. */
 function measure(load: () => unknown): { error: unknown; mem: number } {
@@ -142,5 +142,23 @@ describe('ONNX', () => {
   // recursive decoder; the message now says what is wrong (and the decoder does not recurse).
   it('attribute subgraphs nested 20,000 deep are a ModelFormatError naming the limit', () => {
     expectRefused(deepSubgraphs(20_000), ModelFormatError, /messages nest deeper than 64 levels/);
+  });
+});
+
+describe('TFLite and ONNX', () => {
+  // tflite/1/355 and onnx/1/26 (hostile: a concat of 20,000 / 100,000 copies of the input, found when the concat
+  // ops joined the fuzzer): 20 s in lowering and hangs, from two reader lists rebuilt by copying on every entry
+  // (quadratic in the readers of one tensor: runtime/concat-views.ts, and formats/onnx/layer-norm-pattern.ts
+  // at load). Fixed: the lists grow in place, and a concat takes at most 4096 inputs.
+  it('a concat of 20,000 inputs is an UnsupportedOpError in both formats', () => {
+    expectRefused(tfliteWideConcat(20_000, -1), UnsupportedOpError, /concat of 20000 inputs; webcnn takes up to 4096/, 'case.tflite');
+    expectRefused(onnxWideConcat(20_000, 1), UnsupportedOpError, /concat of 20000 inputs; webcnn takes up to 4096/, 'case.onnx');
+  });
+  it('a concat of 4096 copies of one tensor loads, optimizes, lowers and plans', () => {
+    for (const [bytes, fileName] of [[tfliteWideConcat(4096, 3), 'case.tflite'], [onnxWideConcat(4096, 1), 'case.onnx']] as const) {
+      const loaded = loadModel(bytes, { fileName });
+      expect(loaded.graph.tensors[loaded.graph.outputs[0]].shape[1]).toBe(4096 * (fileName.endsWith('onnx') ? 2 : 3));
+      exerciseLoaded(loaded);
+    }
   });
 });

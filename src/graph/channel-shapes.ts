@@ -1,11 +1,20 @@
 /** Shape rules of the channel ops (concat, channel slice), shared by the builder and validation. */
-import { ShapeError } from '../errors.ts';
+import { ShapeError, UnsupportedOpError } from '../errors.ts';
 import type { Shape4 } from './ir.ts';
 import { shapeToString } from './ir.ts';
+
+/**
+ * Most inputs one concat may have: far beyond any network's (DenseNet's widest has tens), and each input is
+ * a copy launch or a view to plan, so a file cannot make the compile do millions of them.
+ */
+export const MAX_CONCAT_INPUTS = 4096;
 
 /** The shape of a channel concatenation of `inputs`: their channel counts summed, `n`, `h`, `w` equal. */
 export function concatOutputShape(inputs: readonly Shape4[], where: string): Shape4 {
   if (inputs.length === 0) throw new ShapeError(`${where}: concat needs at least one input`);
+  if (inputs.length > MAX_CONCAT_INPUTS) {
+    throw new UnsupportedOpError(`${where}: concat of ${inputs.length} inputs; webcnn takes up to ${MAX_CONCAT_INPUTS}`);
+  }
   const [n, , h, w] = inputs[0];
   let c = 0;
   for (const s of inputs) {

@@ -51,7 +51,13 @@ export interface ConcatPlan {
  */
 export function planConcatViews(graph: Graph, isAlias: (node: GraphNode) => boolean): ConcatPlan {
   const readers = new Map<TensorId, GraphNode[]>();
-  for (const node of graph.nodes) for (const id of node.inputs) readers.set(id, [...(readers.get(id) ?? []), node]);
+  for (const node of graph.nodes) {
+    for (const id of node.inputs) {
+      const list = readers.get(id);
+      if (list) list.push(node);
+      else readers.set(id, [node]);
+    }
+  }
   const outputs = new Set(graph.outputs);
   const producer = new Map<TensorId, GraphNode>();
   for (const node of graph.nodes) producer.set(node.output, node);
@@ -68,6 +74,8 @@ export function planConcatViews(graph: Graph, isAlias: (node: GraphNode) => bool
     const allowed = new Set<GraphNode>([node, ...prefixes]);
     const rootC4 = c4(graph.tensors[node.output].shape[1]);
     let offset = 0;
+    const uses = new Map<TensorId, number>();
+    for (const id of node.inputs) uses.set(id, (uses.get(id) ?? 0) + 1);
     const planned: [TensorId, ConcatView][] = [];
     const extraRead = new Set<TensorId>();
     for (const id of node.inputs) {
@@ -78,7 +86,7 @@ export function planConcatViews(graph: Graph, isAlias: (node: GraphNode) => bool
       const last = planned.length === node.inputs.length - 1;
       const fits =
         offset % 4 === 0 && p !== undefined && VIEW_PRODUCERS.has(p.op) && !isAlias(p) && !outputs.has(id) &&
-        node.inputs.indexOf(id) === node.inputs.lastIndexOf(id) &&
+        uses.get(id) === 1 &&
         (others.length === 0 || ((channels % 4 === 0 || last) && others.every((r) => SLICE_READERS.has(r.op) && !isAlias(r))));
       if (!fits) break;
       planned.push([id, { root: node.output, c4Offset: offset / 4, ownC4: c4(channels), rootC4 }]);

@@ -23,6 +23,11 @@ export function onnxActivationNet(seed: number): Uint8Array {
 }
 
 export function tfliteActivationNet(): Uint8Array {
+  return tfliteActivationNetWriter().build();
+}
+
+/** The writer behind `tfliteActivationNet`, before `build()` (the structured mutations edit it). */
+export function tfliteActivationNetWriter(): TfliteWriter {
   const w = new TfliteWriter();
   let x = w.input('x', [1, 3, 3, 4]);
   TFLITE_ACTIVATION_CASES.forEach((c, i) => {
@@ -31,5 +36,5 @@ export function tfliteActivationNet(): Uint8Array {
     x = y;
   });
   w.output(x);
-  return w.build();
+  return w;
 }

@@ -54,6 +54,11 @@ export function onnxBinaryNet(seed: number): Uint8Array {
 
 /** SUB (constant NHWC map, RELU) -> MUL (per-channel constant) -> DIV (run-time [1, 1, 1, C]) -> MAXIMUM / MINIMUM -> SQUARED_DIFFERENCE -> POW. */
 export function tfliteBinaryNet(seed: number): Uint8Array {
+  return tfliteBinaryNetWriter(seed).build();
+}
+
+/** The writer behind `tfliteBinaryNet`, before `build()` (the structured mutations edit it). */
+export function tfliteBinaryNetWriter(seed: number): TfliteWriter {
   const rng = new Rng(seed);
   const w = new TfliteWriter();
   const shape = [1, 3, 3, 4];
@@ -76,5 +81,5 @@ export function tfliteBinaryNet(seed: number): Uint8Array {
   const t7 = act('pow');
   w.op(BuiltinOp.POW, [t6, w.float32('e', [1], [0.5])], [t7], options.empty(OptionsType.PowOptions));
   w.output(t7);
-  return w.build();
+  return w;
 }

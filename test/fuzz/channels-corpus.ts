@@ -40,6 +40,11 @@ export function onnxChannelNet(seed: number): Uint8Array {
 
 /** CONV -> SPLIT -> CONV -> CONCATENATION -> STRIDED_SLICE -> SPLIT_V -> CONCATENATION (RELU) -> MEAN. */
 export function tfliteChannelNet(seed: number): Uint8Array {
+  return tfliteChannelNetWriter(seed).build();
+}
+
+/** The writer behind `tfliteChannelNet`, before `build()` (the structured mutations edit it). */
+export function tfliteChannelNetWriter(seed: number): TfliteWriter {
   const rng = new Rng(seed);
   const w = new TfliteWriter();
   const x = w.input('x', [1, 5, 5, 3]);
@@ -62,5 +67,5 @@ export function tfliteChannelNet(seed: number): Uint8Array {
   const mean = w.activation('mean', [1, 4]);
   w.op(BuiltinOp.MEAN, [cat2, w.int32('axes', [2], [1, 2])], [mean], options.reducer(false));
   w.output(mean);
-  return w.build();
+  return w;
 }

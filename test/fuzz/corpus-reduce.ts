@@ -62,6 +62,11 @@ export function onnxOpset1Net(seed: number): Uint8Array {
 
 /** TFLite: REDUCE_MAX over H, W (dropped), then a reshape. */
 export function tfliteReduceMax(): Uint8Array {
+  return tfliteReduceMaxWriter().build();
+}
+
+/** The writer behind `tfliteReduceMax`, before `build()` (the structured mutations edit it). */
+export function tfliteReduceMaxWriter(): TfliteWriter {
   const w = new TfliteWriter();
   const x = w.input('x', [1, 4, 3, 5]);
   const axes = w.int32('axes', [2], [1, 2]);
@@ -71,5 +76,5 @@ export function tfliteReduceMax(): Uint8Array {
   const out = w.activation('out', [1, 1, 1, 5]);
   w.op(BuiltinOp.RESHAPE, [m, shape], [out], options.empty(OptionsType.ReshapeOptions));
   w.output(out);
-  return w.build();
+  return w;
 }

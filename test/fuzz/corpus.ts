@@ -29,6 +29,7 @@ import { onnxShapeFoldNet } from './shape-seeds.ts';
 import { onnxShuffleNet } from './shuffle-seeds.ts';
 import { onnxConvNextBlock } from './convnext-seeds.ts';
 import { onnxGroupedNet } from './grouped-seeds.ts';
+import { tfliteOracleCases } from '../tflite-oracle-cases.ts';
 
 export type FuzzFormat = 'tflite' | 'onnx' | 'safetensors';
 export const FUZZ_FORMATS: readonly FuzzFormat[] = ['tflite', 'onnx', 'safetensors'];
@@ -168,6 +169,10 @@ export function tfliteCorpus(): Seed[] {
     { name: 'tflite-reduce-max', bytes: tfliteReduceMax(), options: {}, large: false },
     { name: 'tflite-activations', bytes: tfliteActivationNet(), options: {}, large: false },
     { name: 'tflite-channels', bytes: tfliteChannelNet(6), options: {}, large: false },
+    // The browser oracle's op models: the quantized forms of the ops above, and the SE block's MUL.
+    ...tfliteOracleCases()
+      .filter((c) => /^(CONCATENATION|HARD_SWISH|RESIZE_BILINEAR half|ARG_MAX) uint8$|^MUL float$/.test(c.name))
+      .map((c) => ({ name: `tflite-oracle-${c.name.replace(/ /g, '-')}`, bytes: c.model, options: {}, large: false })),
   ];
   if (existsSync(SHARED_MODEL)) {
     seeds.push({ name: 'tflite-shared-mobilenet_v2_quant', bytes: new Uint8Array(readFileSync(SHARED_MODEL)), options: {}, large: true });

@@ -77,13 +77,18 @@ const EDITS: Record<string, Edit> = {
   addAttribute(rng, m) {
     const n = rng.pick(nodesOf(m));
     if (!n) return 'no nodes';
-    const name = rng.pick(['kernel_shape', 'strides', 'pads', 'dilations', 'group', 'axis', 'auto_pad', 'ceil_mode', 'transA', 'transB', 'allowzero', 'mode', 'value', 'epsilon', 'training_mode', 'min', 'max', 'value_ints']);
+    const name = rng.pick([
+      ...['kernel_shape', 'strides', 'pads', 'dilations', 'group', 'axis', 'auto_pad', 'ceil_mode', 'transA', 'transB', 'allowzero', 'mode', 'value', 'epsilon', 'training_mode', 'min', 'max', 'value_ints'],
+      // Attributes of the ops issue #16 added (Resize, ArgMax, ConvTranspose, Split, Transpose, reductions, ...).
+      ...['coordinate_transformation_mode', 'nearest_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value', 'antialias', 'scales', 'keepdims', 'select_last_index'],
+      ...['output_padding', 'output_shape', 'split', 'num_outputs', 'perm', 'axes', 'noop_with_empty_axes', 'stash_type', 'approximate', 'alpha', 'beta', 'gamma', 'count_include_pad'],
+    ]);
     const kind = rng.int(0, 4);
     const a: Obj = { name };
     if (kind === 0) Object.assign(a, { type: 2, i: rng.pick(HOSTILE_INTS) });
     else if (kind === 1) Object.assign(a, { type: 7, ints: Array.from({ length: rng.int(0, 6) }, () => rng.pick(HOSTILE_INTS)) });
     else if (kind === 2) Object.assign(a, { type: 1, f: rng.pick(HOSTILE_FLOATS) });
-    else if (kind === 3) Object.assign(a, { type: 3, s: new TextEncoder().encode(rng.pick(['SAME_UPPER', 'SAME_LOWER', 'VALID', 'NOTSET', 'reflect', 'x'])) });
+    else if (kind === 3) Object.assign(a, { type: 3, s: new TextEncoder().encode(rng.pick(['SAME_UPPER', 'SAME_LOWER', 'VALID', 'NOTSET', 'reflect', 'x', 'half_pixel', 'align_corners', 'asymmetric', 'pytorch_half_pixel', 'tf_crop_and_resize', 'linear', 'cubic', 'nearest', 'round_prefer_ceil', 'tanh', 'none'])) });
     else Object.assign(a, { type: 4, t: { dims: [rng.pick(HOSTILE_INTS)], data_type: 1 } });
     n.attribute = [...(n.attribute ?? []).filter((x: Obj) => x.name !== name), a];
     return `node ${n.name} + attribute ${name} kind ${kind}`;
@@ -107,6 +112,28 @@ const EDITS: Record<string, Edit> = {
       t.int64_data = [1];
     }
     return `initializer ${t.name} data edited`;
+  },
+  initValues(rng, m) {
+    // The values of int64 / float initializers: Resize sizes and scales, axes, Slice starts / ends / steps, split
+    // sizes, Reshape shapes, Pow exponents.
+    const inits = (m.graph.initializer ?? []).filter((t: Obj) => t.data_type === DataType.INT64 || t.data_type === DataType.FLOAT);
+    if (!inits.length) return 'no int64 / float initializers';
+    const t = rng.pick(inits) as Obj;
+    const isInt = t.data_type === DataType.INT64;
+    const width = isInt ? 8 : 4;
+    if (t.raw_data?.length >= width) {
+      const raw = new Uint8Array(t.raw_data);
+      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+      const at = width * rng.int(0, Math.floor(raw.length / width) - 1);
+      if (isInt) view.setBigInt64(at, BigInt(rng.pick(HOSTILE_INTS)), true);
+      else view.setFloat32(at, rng.pick(HOSTILE_FLOATS), true);
+      t.raw_data = raw;
+      return `initializer ${t.name} value at byte ${at}`;
+    }
+    const list = isInt ? t.int64_data : t.float_data;
+    if (!list?.length) return `initializer ${t.name} has no values`;
+    list[rng.int(0, list.length - 1)] = isInt ? rng.pick(HOSTILE_INTS) : rng.pick(HOSTILE_FLOATS);
+    return `initializer ${t.name} value edited`;
   },
   inputRef(rng, m) {
     const nodes = nodesOf(m);
@@ -276,15 +303,21 @@ export function emptyNodes(n: number): Uint8Array {
   return out;
 }
 
-function lengthDelimited(field: number, body: Uint8Array): Uint8Array {
+/** The tag and varint length of a length-delimited field of `length` bytes. */
+function lengthHeader(field: number, length: number): Uint8Array {
   const head: number[] = [(field << 3) | 2];
-  for (let v = body.length; ; v = Math.floor(v / 128)) {
+  for (let v = length; ; v = Math.floor(v / 128)) {
     if (v < 128) {
       head.push(v);
       break;
     }
     head.push((v & 127) | 128);
   }
+  return Uint8Array.from(head);
+}
+
+function lengthDelimited(field: number, body: Uint8Array): Uint8Array {
+  const head = lengthHeader(field, body.length);
   const out = new Uint8Array(head.length + body.length);
   out.set(head);
   out.set(body, head.length);
@@ -293,8 +326,26 @@ function lengthDelimited(field: number, body: Uint8Array): Uint8Array {
 
 /** A model whose first node has an attribute graph with a node with an attribute graph ... `depth` times. */
 export function deepSubgraphs(depth: number): Uint8Array {
-  let node: Uint8Array = new Uint8Array(lengthDelimited(4, new TextEncoder().encode('Relu')));
-  for (let d = 0; d < depth; d++) node = lengthDelimited(5, lengthDelimited(6, lengthDelimited(1, node))); // attribute.g.node
+  // Built from the inside out as headers only (each level is a tag and a length before its body), then written
+  // once: wrapping the bytes level by level copied them depth times (quadratic: seconds at 20,000 levels,
+  // which a loaded machine stretched past the fuzzer's 30 s hang limit).
+  const core = lengthDelimited(4, new TextEncoder().encode('Relu'));
+  const heads: Uint8Array[] = [];
+  let length = core.length;
+  for (let d = 0; d < depth; d++) {
+    for (const field of [1, 6, 5]) {
+      const head = lengthHeader(field, length); // attribute.g.node, innermost first
+      heads.push(head);
+      length += head.length;
+    }
+  }
+  const node = new Uint8Array(length);
+  let at = 0;
+  for (let k = heads.length - 1; k >= 0; k--) {
+    node.set(heads[k], at);
+    at += heads[k].length;
+  }
+  node.set(core, at);
   const graph = lengthDelimited(7, lengthDelimited(1, node));
   const opset = lengthDelimited(8, Uint8Array.from([0x10, 13]));
   const out = new Uint8Array(2 + opset.length + graph.length);
@@ -332,8 +383,26 @@ export function hostileShapes(rng: Rng): Uint8Array {
   );
 }
 
+/** Resize to hostile sizes or by hostile scales (opset 13 inputs). */
+export function hostileResize(rng: Rng): { bytes: Uint8Array; what: string } {
+  const bySizes = rng.next() < 0.5;
+  const values = bySizes ? [1, 2, rng.pick(HOSTILE_INTS), rng.pick(HOSTILE_INTS)] : [1, 1, rng.pick([0, -1, 1e-30, 1e6, 65536, NaN, Infinity]), rng.pick([2, 0.5, 1e9])];
+  const mode = rng.pick(['nearest', 'linear', 'cubic']);
+  const inputs = bySizes ? ['x', '', '', 'sizes'] : ['x', '', 'scales'];
+  const init = bySizes ? makeTensor('sizes', [4], values, DataType.INT64) : makeTensor('scales', [4], values);
+  return {
+    bytes: model([makeNode('Resize', inputs, ['y'], { mode: attr.string(mode) })], [['x', [1, 2, 4, 4]]], 'y', [init]),
+    what: `Resize (${mode}) ${bySizes ? 'sizes' : 'scales'} [${values}]`,
+  };
+}
+
+/** Concat of `k` copies of the input on a hostile axis. */
+export function wideConcat(k: number, axis: number): Uint8Array {
+  return model([makeNode('Concat', new Array(k).fill('x'), ['y'], { axis: attr.int(axis) })], [['x', [1, 2, 2, 2]]], 'y');
+}
+
 export function hostileOnnx(rng: Rng): { bytes: Uint8Array; what: string } {
-  switch (rng.int(0, 8)) {
+  switch (rng.int(0, 10)) {
     case 0: {
       const n = rng.pick([64, 4096, 65536, 1 << 20]);
       return { bytes: broadcastBomb(n), what: `broadcast of [1, ${n}] + [${n}, 1] constants` };
@@ -360,6 +429,13 @@ export function hostileOnnx(rng: Rng): { bytes: Uint8Array; what: string } {
     case 6: {
       const depth = rng.pick([20, 40, 200, 20000]);
       return { bytes: deepSubgraphs(depth), what: `attribute subgraphs nested ${depth} deep` };
+    }
+    case 7:
+      return hostileResize(rng);
+    case 8: {
+      const k = rng.pick([2, 1000, 20000, 100000]);
+      const axis = rng.pick([1, -3, 0, 4, -5, 2 ** 31 - 1, 2 ** 40]);
+      return { bytes: wideConcat(k, axis), what: `Concat of ${k} inputs on axis ${axis}` };
     }
     default:
       return { bytes: hostileShapes(rng), what: 'reshape/pad with hostile constants' };

@@ -11,13 +11,37 @@ import { options, TfliteWriter } from '../helpers/tflite-writer.ts';
 import type { Rng } from '../../src/util/random.ts';
 import type { Encoding } from './corpus.ts';
 import { tfliteClassifierWriter, tfliteMiscWriter } from './corpus.ts';
+import { tfliteActivationNetWriter } from './activation-seeds.ts';
+import { tfliteBinaryNetWriter } from './binary-seeds.ts';
+import { tfliteChannelNetWriter } from './channels-corpus.ts';
+import { tfliteReduceMaxWriter } from './corpus-reduce.ts';
+import { tfliteUpsampleNetWriter } from './upsample-seeds.ts';
+import { tfliteOracleCases } from '../tflite-oracle-cases.ts';
 
 export const HOSTILE_DIMS = [0, -1, -2147483648, 2147483647, 1 << 30, 65536, 1 << 20, 1000000, 3, 1];
 const HOSTILE_OPTION_INTS = [0, -1, -128, 127, 255, 1024, 1025, 65536, 2147483647, -2147483648, 2, 3];
 
+/**
+ * Writers of the seeds with the ops issue #16 added (binary ops, activations, concat / split / slice, resize,
+ * ARG_MAX, TRANSPOSE_CONV, REDUCE_MAX, and the browser oracle's float32 / uint8 op models).
+ */
+const OP_SEED_WRITERS: readonly ((rng: Rng) => TfliteWriter)[] = [
+  (rng) => tfliteUpsampleNetWriter(rng.int(1, 1000)),
+  (rng) => tfliteBinaryNetWriter(rng.int(1, 1000)),
+  (rng) => tfliteChannelNetWriter(rng.int(1, 1000)),
+  () => tfliteReduceMaxWriter(),
+  () => tfliteActivationNetWriter(),
+  (rng) => rng.pick(tfliteOracleCases()).writer,
+];
+
 function base(rng: Rng): TfliteWriter {
-  return rng.next() < 0.75 ? tfliteClassifierWriter(rng.pick<Encoding>(['float', 'float16', 'uint8', 'int8']), rng.int(1, 1000), rng.next() < 0.3) : tfliteMiscWriter(rng.int(1, 1000));
+  const r = rng.next();
+  if (r < 0.45) return tfliteClassifierWriter(rng.pick<Encoding>(['float', 'float16', 'uint8', 'int8']), rng.int(1, 1000), rng.next() < 0.3);
+  if (r < 0.6) return tfliteMiscWriter(rng.int(1, 1000));
+  return rng.pick(OP_SEED_WRITERS)(rng);
 }
+
+const HOSTILE_INT_VALUES = [0, -1, -2, 1, 3, 4, 5, 65536, 1 << 20, 1 << 30, 2147483647, -2147483648];
 
 type Edit = (rng: Rng, w: TfliteWriter) => string;
 
@@ -64,6 +88,23 @@ const EDITS: Record<string, Edit> = {
     else if (r < 0.7) t.quant = { scale: [0.05], zeroPoint: [rng.pick([0, -1, 2 ** 40, 2 ** 53, -(2 ** 62)])] };
     else t.quant = undefined;
     return `tensor '${t.name}' quantization ${JSON.stringify(t.quant ?? null)}`;
+  },
+  intConstant(rng, w) {
+    // Sizes, axes, begin / end / strides, split sizes, output shapes: the constants the newer ops read.
+    const ints = w.tensors.filter((t) => t.type === TensorType.INT32 && t.data && !t.quant);
+    if (!ints.length) return 'no int32 constants';
+    const t = rng.pick(ints);
+    const values = new Int32Array(t.data!.slice().buffer, 0, t.data!.length >> 2);
+    const r = rng.next();
+    if (r < 0.7 && values.length) values[rng.int(0, values.length - 1)] = rng.pick(HOSTILE_INT_VALUES);
+    else {
+      const n = rng.pick([0, 1, 2, 3, 5, 8, 1000]);
+      t.shape = [n];
+      t.data = new Uint8Array(Int32Array.from({ length: n }, () => rng.pick(HOSTILE_INT_VALUES)).buffer);
+      return `int32 constant '${t.name}' now ${n} values`;
+    }
+    t.data = new Uint8Array(values.buffer);
+    return `int32 constant '${t.name}' = [${Array.from(values).slice(0, 8)}]`;
   },
   opInput(rng, w) {
     const k = rng.int(0, w.ops.length - 1);
@@ -266,9 +307,34 @@ export function sharedTables(n: number, dims: number, nameBytes: number, metaByt
   return b.asUint8Array().slice();
 }
 
+/** RESIZE_BILINEAR / RESIZE_NEAREST_NEIGHBOR to a hostile size. */
+export function hostileResize(rng: Rng): { bytes: Uint8Array; what: string } {
+  const w = new TfliteWriter();
+  const x = w.input('x', [1, 4, 4, 3]);
+  const size = [rng.pick(HOSTILE_INT_VALUES), rng.pick(HOSTILE_INT_VALUES)];
+  const y = w.activation('y', [1, Math.max(size[0], 1), Math.max(size[1], 1), 3]);
+  const nearest = rng.next() < 0.5;
+  const opts = nearest
+    ? { type: OptionsType.ResizeNearestNeighborOptions, fields: [] as OptionField[] }
+    : { type: OptionsType.ResizeBilinearOptions, fields: [[2, 'bool', rng.next() < 0.5], [3, 'bool', rng.next() < 0.5]] as OptionField[] };
+  w.op(nearest ? BuiltinOp.RESIZE_NEAREST_NEIGHBOR : BuiltinOp.RESIZE_BILINEAR, [x, w.int32('size', [2], size)], [y], opts);
+  w.output(y);
+  return { bytes: w.build(), what: `${nearest ? 'RESIZE_NEAREST_NEIGHBOR' : 'RESIZE_BILINEAR'} to [${size}]` };
+}
+
+/** CONCATENATION of `k` inputs (one tensor repeated), on a hostile axis. */
+export function wideConcat(k: number, axis: number): Uint8Array {
+  const w = new TfliteWriter();
+  const x = w.input('x', [1, 2, 2, 3]);
+  const y = w.activation('y', [1, 2, 2, 3 * k]);
+  w.op(BuiltinOp.CONCATENATION, new Array(k).fill(x), [y], { type: OptionsType.ConcatenationOptions, fields: [[0, 'int32', axis]] });
+  w.output(y);
+  return w.build();
+}
+
 /** Hostile TFLite files built from scratch. */
 export function hostileTflite(rng: Rng): { bytes: Uint8Array; what: string } {
-  const r = rng.int(0, 6);
+  const r = rng.int(0, 8);
   switch (r) {
     case 0: {
       const k = rng.pick([10, 100, 1000, 5000, 20000]);
@@ -290,6 +356,13 @@ export function hostileTflite(rng: Rng): { bytes: Uint8Array; what: string } {
       const dims = rng.pick([1, 1000, 20000]);
       const nameBytes = rng.pick([1, 1000, 100000]);
       return { bytes: sharedTables(n, dims, nameBytes, rng.pick([16, 100000]), rng.pick(['labels', 'min_runtime_version'])), what: `${n} shared tables, ${dims} dims, ${nameBytes}-byte name` };
+    }
+    case 5:
+      return hostileResize(rng);
+    case 6: {
+      const k = rng.pick([2, 1000, 20000, 100000]);
+      const axis = rng.pick([3, -1, 0, 1, 4, -5, 2147483647]);
+      return { bytes: wideConcat(k, axis), what: `CONCATENATION of ${k} inputs on axis ${axis}` };
     }
     default: {
       const e = editedTflite(rng);

@@ -58,6 +58,11 @@ export function onnxUpsampleOld(): Uint8Array {
 
 /** CONV_2D (dilation 2) -> RESIZE_BILINEAR (half pixel) -> TRANSPOSE_CONV -> RESIZE_NEAREST_NEIGHBOR (align corners) -> ARG_MAX. */
 export function tfliteUpsampleNet(seed: number): Uint8Array {
+  return tfliteUpsampleNetWriter(seed).build();
+}
+
+/** The writer behind `tfliteUpsampleNet`, before `build()` (the structured mutations edit it). */
+export function tfliteUpsampleNetWriter(seed: number): TfliteWriter {
   const rng = new Rng(seed);
   const w = new TfliteWriter();
   const x = w.input('x', [1, 6, 6, 2]);
@@ -78,5 +83,5 @@ export function tfliteUpsampleNet(seed: number): Uint8Array {
   const out = w.activation('argmax', [1, 20, 19], TensorType.INT64);
   w.op(BuiltinOp.ARG_MAX, [nn, axis], [out], { type: OptionsType.ArgMaxOptions, fields: [[0, 'int8', TensorType.INT64]] });
   w.output(out);
-  return w.build();
+  return w;
 }

@@ -27,7 +27,14 @@ export function fuseDecomposedLayerNorm(nodes: readonly NodeProto[], uses: Reado
   const producer = new Map<string, NodeProto>();
   for (const n of nodes) for (const o of n.output) if (o) producer.set(o, n);
   const consumers = new Map<string, NodeProto[]>();
-  for (const n of nodes) for (const i of n.input) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  for (const n of nodes) {
+    for (const i of n.input) {
+      if (!i) continue;
+      const list = consumers.get(i);
+      if (list) list.push(n);
+      else consumers.set(i, [n]);
+    }
+  }
   const only = (name: string): NodeProto | undefined => (uses.get(name) === 1 ? consumers.get(name)?.[0] : undefined);
   const other = (n: NodeProto, name: string): string => (n.input[0] === name ? n.input[1] : n.input[0]);
 
