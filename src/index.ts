@@ -57,3 +57,6 @@ export { ImageSegmenter } from './runtime/segmenter.ts';
 export type { GpuSegmentation, SegmentClass, SegmentOptions, SegmenterOptions, Segmentation } from './runtime/segmenter.ts';
 export { detectModelKind } from './runtime/model-kind.ts';
 export type { ModelKind } from './runtime/model-kind.ts';
+export { MaskOverlay } from './runtime/mask-overlay.ts';
+export type { OverlayDrawOptions } from './runtime/mask-overlay.ts';
+export { segmentationPalette } from './runtime/palette.ts';

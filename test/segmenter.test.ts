@@ -13,6 +13,8 @@ import { segmentMaskReference } from '../src/reference/segment-mask.ts';
 import { ImageClassifier, type RgbaImage } from '../src/runtime/classifier.ts';
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
 import { detectModelKind } from '../src/runtime/model-kind.ts';
+import { MaskOverlay } from '../src/runtime/mask-overlay.ts';
+import { segmentationPalette } from '../src/runtime/palette.ts';
 import { ImageSegmenter } from '../src/runtime/segmenter.ts';
 import { Rng } from '../src/util/random.ts';
 
@@ -152,6 +154,52 @@ describe('ImageSegmenter', () => {
       const together = await Promise.all(images.map((image) => segmenter.segment(image)));
       expect(together.map((r) => Array.from(r.mask))).toEqual(alone);
     } finally {
+      segmenter.dispose();
+    }
+  });
+});
+
+describe('MaskOverlay', () => {
+  it("uses PASCAL VOC's colour map, background transparent unless asked", () => {
+    const p = segmentationPalette(21);
+    const rgba = (i: number) => Array.from(p.subarray(4 * i, 4 * i + 4));
+    expect([rgba(0), rgba(1), rgba(3), rgba(15), rgba(20)]).toEqual([[0, 0, 0, 0], [128, 0, 0, 255], [128, 128, 0, 255], [192, 128, 128, 255], [0, 64, 128, 255]]);
+    expect(Array.from(segmentationPalette(1, false))).toEqual([0, 0, 0, 255]);
+  });
+
+  it('draws each mask pixel as its class colour at the opacity, background transparent, stretched over the target', async () => {
+    const segmenter = await ImageSegmenter.create(device, loaded(graph()));
+    const overlay = await MaskOverlay.create(device, 'rgba8unorm');
+    const target = device.createTexture({ size: [64, 48], format: 'rgba8unorm', usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
+    const staging = device.createBuffer({ size: 64 * 48 * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      const image = noise(8, 6, 7);
+      const { mask } = await segmenter.segment(image);
+      const onGpu = await segmenter.segmentToGpu(image);
+      const encoder = device.createCommandEncoder();
+      overlay.draw(encoder, target, onGpu, { opacity: 0.5 });
+      encoder.copyTextureToBuffer({ texture: target }, { buffer: staging, bytesPerRow: 256 }, [64, 48]);
+      device.queue.submit([encoder.finish()]);
+      await staging.mapAsync(GPUMapMode.READ);
+      const pixels = new Uint8Array(staging.getMappedRange());
+      const palette = segmentationPalette(CLASSES);
+      let off = 0;
+      for (let y = 0; y < 48; y++) {
+        for (let x = 0; x < 64; x++) {
+          const c = mask[Math.floor(y / 8) * 8 + Math.floor(x / 8)];
+          const alpha = (palette[4 * c + 3] / 255) * 0.5;
+          const want = [0, 1, 2].map((k) => palette[4 * c + k] * alpha).concat(255 * alpha);
+          const got = Array.from(pixels.subarray(4 * (y * 64 + x), 4 * (y * 64 + x) + 4));
+          if (got.some((v, k) => Math.abs(v - want[k]) > 1)) off++;
+        }
+      }
+      expect(off).toBe(0);
+      expect(new Set(mask).size).toBeGreaterThan(1);
+      expect(() => overlay.draw(device.createCommandEncoder(), target, onGpu, { opacity: 2 })).toThrow(RangeError);
+    } finally {
+      staging.destroy();
+      target.destroy();
+      overlay.dispose();
       segmenter.dispose();
     }
   });
