@@ -17,6 +17,7 @@ import { ATROUS_CASES } from './atrous-cases.ts';
 import { BINARY_CASES } from './binary-cases.ts';
 import { LAYER_NORM_CASES } from './gpu-cases.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
+import { INPUT_TRANSFORM_CASES, INPUT_TRANSFORM_TILE_CASES } from './input-transform-cases.ts';
 
 interface Entry {
   readonly case: GpuCase;
@@ -36,6 +37,11 @@ const groups: Record<string, readonly Entry[]> = {
   binary: plain(BINARY_CASES),
   channels: plain([...CHANNEL_CASES, ...CHANNEL_CASES.map((c): GpuCase => ({ ...c, precision: 'f16-packed' }))]),
   layernorm: plain([...LAYER_NORM_CASES, ...LAYER_NORM_CASES.map((c): GpuCase => ({ ...c, precision: 'f16-packed' }))]),
+  // Squeeze-and-excitation and pre-activation batch norms fused into the 1x1 conv's input load.
+  fusion: [
+    ...plain([...INPUT_TRANSFORM_CASES, ...INPUT_TRANSFORM_CASES.map((c): GpuCase => ({ ...c, precision: 'f16-packed' }))]),
+    ...INPUT_TRANSFORM_TILE_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name })),
+  ],
 };
 const wanted = process.argv.slice(2);
 // A misspelt group must not pass as an empty, green run.

@@ -1,7 +1,7 @@
 import { GraphError, WebcnnError } from '../errors.ts';
 import { BINARY_OP_NAMES } from './binary-ops.ts';
-import type { BinaryNode, Graph, GraphNode, Shape4, TensorId, TensorInfo } from './ir.ts';
-import { elementCount, sameShape, shapeToString } from './ir.ts';
+import type { BinaryNode, Conv2dNode, Graph, GraphNode, Shape4, TensorId, TensorInfo } from './ir.ts';
+import { convChannelScale, convResidual, elementCount, sameShape, shapeToString } from './ir.ts';
 import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, linearOutputShape, padOutputShape, poolOutputShape } from './shapes.ts';
 import { argMaxOutputShape, convTransposeOutputShape, resizeOutputShape } from './shapes-upsample.ts';
 import { withArticle } from '../util/describe.ts';
@@ -9,7 +9,7 @@ import { concatOutputShape, shuffleChannelsShape, sliceChannelsShape } from './c
 import { checkLayerNorm } from './layer-norm-shapes.ts';
 
 const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
-  conv2d: [1, 2],
+  conv2d: [1, 3],
   batchNorm: [1, 1],
   activation: [1, 1],
   add: [2, 2],
@@ -119,14 +119,7 @@ export function validateGraph(graph: Graph): void {
           `${shapeToString(inShape)} gives ${shapeToString(expected)}`,
       );
     }
-    if (node.op === 'conv2d' && nIn === 2) {
-      const rs = tensors[node.inputs[1]].shape;
-      if (!sameShape(rs, outShape)) {
-        throw new GraphError(
-          `${where}: residual shape ${shapeToString(rs)} differs from conv output shape ${shapeToString(outShape)}`,
-        );
-      }
-    }
+    if (node.op === 'conv2d') checkConvInputs(node, tensors, where);
   });
 
   if (graph.outputs.length === 0) throw new GraphError('graph has no outputs');
@@ -233,4 +226,28 @@ function binaryOutputShape(node: BinaryNode, tensors: readonly TensorInfo[], whe
     throw new GraphError(`${where}: ${node.attrs.op} operands differ in shape, ${shapeToString(shapes[0])} vs ${shapeToString(shapes[1])}, and do not broadcast`);
   }
   return out;
+}
+
+/** A conv's residual has its output's shape; a channel scale is `[n, c, 1, 1]` of its input; no input is left over. */
+function checkConvInputs(node: Conv2dNode, tensors: Graph['tensors'], where: string): void {
+  const inShape = tensors[node.inputs[0]].shape;
+  const outShape = tensors[node.output].shape;
+  const residual = convResidual(node);
+  const scale = convChannelScale(node);
+  const expected = 1 + (residual === undefined ? 0 : 1) + (scale === undefined ? 0 : 1);
+  if (node.inputs.length !== expected) {
+    throw new GraphError(`${where}: conv2d takes ${expected} input(s) with its input transform '${node.attrs.input?.kind ?? 'none'}', got ${node.inputs.length}`);
+  }
+  if (residual !== undefined && !sameShape(tensors[residual].shape, outShape)) {
+    throw new GraphError(
+      `${where}: residual shape ${shapeToString(tensors[residual].shape)} differs from conv output shape ${shapeToString(outShape)}`,
+    );
+  }
+  if (scale !== undefined && !sameShape(tensors[scale].shape, [inShape[0], inShape[1], 1, 1])) {
+    throw new GraphError(`${where}: channel scale shape ${shapeToString(tensors[scale].shape)} is not [n, c, 1, 1] of input ${shapeToString(inShape)}`);
+  }
+  const t = node.attrs.input;
+  if (t?.kind === 'affine' && (t.scale.length !== inShape[1] || t.shift.length !== inShape[1])) {
+    throw new GraphError(`${where}: input affine has ${t.scale.length} scales and ${t.shift.length} shifts for ${inShape[1]} channels`);
+  }
 }
