@@ -9,7 +9,7 @@ import { concatOutputShape, shuffleChannelsShape, sliceChannelsShape } from './c
 import { checkLayerNorm } from './layer-norm-shapes.ts';
 
 const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
-  conv2d: [1, 3],
+  conv2d: [1, 2],
   batchNorm: [1, 1],
   activation: [1, 1],
   add: [2, 2],
@@ -72,8 +72,10 @@ export function validateGraph(graph: Graph): void {
       throw new GraphError(`node ${i} is ${describeValue(node)}, not a graph node (an object with op, inputs and output)`);
     }
     const where = `node ${i} (${node.name})`;
-    const arity = ARITY[node.op];
-    if (!arity) throw new GraphError(`${where}: unknown op '${String(node.op)}'`);
+    const known = ARITY[node.op];
+    if (!known) throw new GraphError(`${where}: unknown op '${String(node.op)}'`);
+    // A conv's channel scale (ConvInputTransform) is one input more.
+    const arity = node.op === 'conv2d' && node.attrs?.input?.kind === 'channelScale' ? ([2, 3] as const) : known;
     const nIn = node.inputs.length;
     if (nIn < arity[0] || nIn > arity[1]) {
       const want = arity[0] === arity[1] ? `${arity[0]}` : arity[1] === Number.MAX_SAFE_INTEGER ? `at least ${arity[0]}` : `${arity[0]} or ${arity[1]}`;
@@ -228,16 +230,12 @@ function binaryOutputShape(node: BinaryNode, tensors: readonly TensorInfo[], whe
   return out;
 }
 
-/** A conv's residual has its output's shape; a channel scale is `[n, c, 1, 1]` of its input; no input is left over. */
+/** A conv's residual has its output's shape; a channel scale is `[n, c, 1, 1]` of its input; an affine has `c` values. */
 function checkConvInputs(node: Conv2dNode, tensors: Graph['tensors'], where: string): void {
   const inShape = tensors[node.inputs[0]].shape;
   const outShape = tensors[node.output].shape;
   const residual = convResidual(node);
   const scale = convChannelScale(node);
-  const expected = 1 + (residual === undefined ? 0 : 1) + (scale === undefined ? 0 : 1);
-  if (node.inputs.length !== expected) {
-    throw new GraphError(`${where}: conv2d takes ${expected} input(s) with its input transform '${node.attrs.input?.kind ?? 'none'}', got ${node.inputs.length}`);
-  }
   if (residual !== undefined && !sameShape(tensors[residual].shape, outShape)) {
     throw new GraphError(
       `${where}: residual shape ${shapeToString(tensors[residual].shape)} differs from conv output shape ${shapeToString(outShape)}`,

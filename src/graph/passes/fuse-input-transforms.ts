@@ -21,11 +21,13 @@ export function fuseInputTransforms(graph: Graph): Graph {
   const replaced = new Map<GraphNode, Conv2dNode>();
   for (const node of graph.nodes) {
     if (node.op !== 'conv2d' || !takesInputTransform(node)) continue;
-    const src = made.get(node.inputs[0]);
-    if (!src || removed.has(src) || !soleReader(counts, graph, node.inputs[0])) continue;
+    const original = made.get(node.inputs[0]);
+    if (!original || removed.has(original) || !soleReader(counts, graph, node.inputs[0])) continue;
+    // As fused so far: a conv that took a transform itself takes part no more (an affine has none).
+    const src = replaced.get(original) ?? original;
     const fused = src.op === 'binary' ? fuseChannelScale(graph, node, src) : src.op === 'conv2d' ? fuseAffine(graph, node, src) : undefined;
     if (!fused) continue;
-    removed.add(src);
+    removed.add(original);
     replaced.set(node, fused);
   }
   if (replaced.size === 0) return graph;
