@@ -57,8 +57,10 @@ export function buildInputTransformCase(
     transformed = b.binary('mul', x, gate, 'se.scale');
   } else {
     if (c.via === 'bnAfterConcat') {
-      const first = Math.ceil(c.c / 3);
-      source = b.concat([input('a', [c.n, first, c.h, c.w]), input('b', [c.n, c.c - first, c.h, c.w])]);
+      // Two convs of one input written into the concat's buffer in place (a vec4-aligned offset), as in DenseNet.
+      const x = input('x', [c.n, 5, c.h, c.w]);
+      const first = 4 * Math.ceil(c.c / 12);
+      source = b.concat([conv(x, 5, first, RELU), conv(x, 5, c.c - first, RELU)]);
     } else {
       source = b.maxPool(input('x', [c.n, c.c, 2 * c.h, 2 * c.w]), { kernel: 3, stride: 2, padding: 1 });
     }

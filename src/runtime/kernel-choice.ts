@@ -58,6 +58,11 @@ export interface KernelChoice {
    * (`concat-views.ts`); default true. False: every concat copies its inputs.
    */
   readonly concatInPlace?: boolean;
+  /**
+   * Fold squeeze-and-excitation gates and batch norms after no convolution into the 1x1 convolution reading them
+   * (the graph pass `fuseInputTransforms`, run by `compile`'s optimization); default true.
+   */
+  readonly fuseInputTransforms?: boolean;
 }
 
 /**
@@ -87,10 +92,10 @@ export const GPU_KERNEL_CHOICE: KernelChoice = {
 
 /**
  * The standard passes (`optimizeGraph`) as `compile` runs them for a kernel choice: pool + FC fusion only where
- * the choice's `fusePoolLinear` is not false.
+ * the choice's `fusePoolLinear` is not false, input-transform fusion where its `fuseInputTransforms` is not false.
  */
 export function optimizeForKernels(graph: Graph, choice: KernelChoice): Graph {
-  return optimizeGraph(graph, { fusePoolLinear: choice.fusePoolLinear !== false });
+  return optimizeGraph(graph, { fusePoolLinear: choice.fusePoolLinear !== false, fuseInputTransforms: choice.fuseInputTransforms !== false });
 }
 
 /** The untuned kernel choice for an adapter: SwiftShader's measured defaults on software adapters, else the GPU one. */
