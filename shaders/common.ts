@@ -262,15 +262,17 @@ export function epilogueFunction(v: { readonly residual: boolean } & EpilogueAct
 }
 
 /**
- * Bindings of every convolution kernel: input, packed weights, bias, the optional residual, output, uniforms.
- * Declare them with `CONV_ELEMENT_TYPES`: the bias stays f32 at every precision.
+ * Bindings of every convolution kernel: input, packed weights, bias, the optional residual, `extra` (an input
+ * transform's, shaders/conv-input.ts), output, uniforms. Declare them with `CONV_ELEMENT_TYPES`: the bias stays
+ * f32 at every precision.
  */
-export function convBindings(residual: boolean): KernelBinding[] {
+export function convBindings(residual: boolean, extra: readonly KernelBinding[] = []): KernelBinding[] {
   return [
     { name: 'src', kind: 'read' },
     { name: 'weight', kind: 'read' },
     { name: 'bias', kind: 'read' },
     ...(residual ? [{ name: 'residual', kind: 'read' } as const] : []),
+    ...extra,
     { name: 'dst', kind: 'write' },
     { name: 'params', kind: 'uniform' },
   ];

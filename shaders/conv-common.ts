@@ -1,4 +1,6 @@
 import type { Conv2dAttrs, Conv2dNode, LinearNode } from '../src/graph/ir.ts';
+import { convResidual } from '../src/graph/ir.ts';
+import { inputTransformBuffers } from './conv-input.ts';
 import type { WeightPacking } from '../src/runtime/pack-weights.ts';
 import { c4, groupedConvPacking, packBias } from '../src/runtime/pack-weights.ts';
 import type { BufferRef } from '../src/runtime/step.ts';
@@ -34,7 +36,7 @@ export function convFigures({ node, inShape, outShape }: NodeView<Conv2dNode>) {
   const [kh, kw] = a.kernel;
   return {
     a, n, inC, inH, inW, outC, outH, outW, kh, kw,
-    residual: node.inputs.length > 1,
+    residual: convResidual(node) !== undefined,
     ...epilogueActivation(a.activation),
     act: activationUniforms(a.activation),
     bias: packBias(a.bias, outC),
@@ -48,7 +50,10 @@ export function denseWeights(view: NodeView<Conv2dNode>): WeightPacking {
   return groupedConvPacking(a.weight, view.outShape[1], view.inShape[1], a.groups, a.kernel[0], a.kernel[1], a.weightScale ?? null);
 }
 
-/** The bindings of `convBindings` (common.ts): input, packed weights, f32 bias, optional residual, output. */
+/**
+ * The bindings of `convBindings` (common.ts): input, packed weights, f32 bias, optional residual, a conv's input
+ * transform (conv-input.ts), output.
+ */
 export function convBuffers(
   node: Conv2dNode | LinearNode,
   weight: WeightPacking,
@@ -62,8 +67,10 @@ export function convBuffers(
     bias: constant(bias),
     dst: tensor(node.output),
   };
-  if (node.inputs.length > 1) buffers.residual = tensor(node.inputs[1]);
-  return buffers;
+  if (node.op === 'linear') return buffers;
+  const residual = convResidual(node);
+  if (residual !== undefined) buffers.residual = tensor(residual);
+  return { ...buffers, ...inputTransformBuffers(node) };
 }
 
 export { c4 };

@@ -14,6 +14,7 @@ import { bottleneck, invertedResidual, mobilenetV2, randomParams, resnet } from 
 import { Rng } from '../src/util/random.ts';
 import { TILE_CASES, type TileCase } from './tile-cases.ts';
 import { BINARY_CASES, buildBinaryCase, type BinaryCase, type SqueezeExciteCase } from './binary-cases.ts';
+import { INPUT_TRANSFORM_CASES, buildInputTransformCase, type InputTransformCase } from './input-transform-cases.ts';
 
 /** A clamp, or `fn:<name>` for a function of the activation table at its default parameters. */
 export type ActivationName = 'none' | 'relu' | 'relu6' | `fn:${string}`;
@@ -243,6 +244,7 @@ export type GpuCase = (
   | ReduceCase
   | LayerNormCase
   | ChannelsCase
+  | InputTransformCase
 ) & {
   readonly seed?: number;
   /** Storage precision to compile at (default f32); the CPU reference is always f32. */
@@ -433,6 +435,9 @@ export function buildCase(c: GpuCase): BuiltCase {
     case 'binary':
     case 'squeezeExcite':
       b.output(buildBinaryCase(c, b, rng, input));
+      break;
+    case 'inputTransform':
+      b.output(buildInputTransformCase(c, b, rng, input));
       break;
     case 'layerNorm': {
       const x = input('x', c.shape, -3, 5);
@@ -660,6 +665,8 @@ export const KERNEL_CASES: readonly GpuCase[] = [
   // Every function of the activation table: standalone and fused into each epilogue.
   ...ACTIVATION_CASES,
   ...LAYER_NORM_CASES,
+  // The input-transform fusions but those after a concat (a copy of several launches where lowered alone); all in 'fusion'.
+  ...INPUT_TRANSFORM_CASES.filter((c) => c.kind !== 'inputTransform' || c.via !== 'bnAfterConcat'),
 ];
 
 /**

@@ -18,6 +18,7 @@ import { BINARY_CASES } from './binary-cases.ts';
 import { LAYER_NORM_CASES } from './gpu-cases.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 import { GROUPED_CASES, GROUPED_F16_CASES } from './grouped-cases.ts';
+import { INPUT_TRANSFORM_CASES, INPUT_TRANSFORM_TILE_CASES } from './input-transform-cases.ts';
 
 interface Entry {
   readonly case: GpuCase;
@@ -39,6 +40,11 @@ const groups: Record<string, readonly Entry[]> = {
   layernorm: plain([...LAYER_NORM_CASES, ...LAYER_NORM_CASES.map((c): GpuCase => ({ ...c, precision: 'f16-packed' }))]),
   // Grouped convs on the grouped family (each group's work only), f32 and f16-packed.
   grouped: [...GROUPED_CASES, ...GROUPED_F16_CASES].map((t) => ({ case: t.case, kernels: t.kernels, name: t.name })),
+  // Squeeze-and-excitation and pre-activation batch norms fused into the 1x1 conv's input load.
+  fusion: [
+    ...plain([...INPUT_TRANSFORM_CASES, ...INPUT_TRANSFORM_CASES.map((c): GpuCase => ({ ...c, precision: 'f16-packed' }))]),
+    ...INPUT_TRANSFORM_TILE_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name })),
+  ],
 };
 const wanted = process.argv.slice(2);
 // A misspelt group must not pass as an empty, green run.

@@ -144,6 +144,7 @@ export function buildTfjsModel(graph: Graph): TfjsModel {
         const g = a.groups;
         const wShape = [a.outChannels, inC / g, kh, kw] as const;
         const { fused, clamp } = splitActivation(a.activation);
+        if (a.input) throw new Error(`tfjs-model: ${node.name} has an input transform (optimize with fuseInputTransforms: false)`);
         const residual = node.inputs.length > 1 ? node.inputs[1] : null;
         const act: FusedActivation = residual === null ? fused : 'linear';
         const stride = a.stride as [number, number];

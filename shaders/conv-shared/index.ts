@@ -1,4 +1,6 @@
 import type { Conv2dNode } from '../../src/graph/ir.ts';
+import { convResidual } from '../../src/graph/ir.ts';
+import { inputTransformBuffers, inputTransformOf } from '../conv-input.ts';
 import type { BufferRef } from '../../src/runtime/step.ts';
 import { constant, packedConstant, tensor } from '../../src/runtime/step.ts';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
@@ -73,7 +75,8 @@ export const convSharedFamily: KernelFamily<Conv2dNode, ConvSharedTile> = {
     const split = splitKSlices(sharedConvGeometry(t, view.inShape, view.outShape, a).K, t.splitK ?? 1).slices > 1;
     return convSharedProgram({
       kernelH: a.kernel[0], kernelW: a.kernel[1], pixelsPerThread: t.pixelsPerThread, vec4sPerThread: t.vec4sPerThread,
-      ...(split ? { residual: false, activation: false, splitK: true } : { residual: view.node.inputs.length > 1, ...epilogueActivation(a.activation) }),
+      ...(split ? { residual: false, activation: false, splitK: true } : { residual: convResidual(view.node) !== undefined, ...epilogueActivation(a.activation) }),
+      ...(a.input ? { input: inputTransformOf(view.node) } : {}),
     }, precision);
   },
   launch(view, t, precision) {
@@ -101,7 +104,7 @@ export const convSharedFamily: KernelFamily<Conv2dNode, ConvSharedTile> = {
         program: this.program(view, t, precision),
         uniforms: uniformValues(CONV_SHARED_SPLIT_K_UNIFORMS, { ...geometry, slices, kPerSlice }),
         workgroups: geometry.tiles * slices,
-        buffers: { src: tensor(node.inputs[0]), weight: packedConstant(weight, precision), partial },
+        buffers: { src: tensor(node.inputs[0]), weight: packedConstant(weight, precision), ...inputTransformBuffers(node), partial },
         macs: f.macs,
       },
       {
@@ -112,7 +115,7 @@ export const convSharedFamily: KernelFamily<Conv2dNode, ConvSharedTile> = {
         buffers: {
           partial,
           bias: constant(f.bias),
-          ...(f.residual ? { residual: tensor(node.inputs[1]) } : {}),
+          ...(f.residual ? { residual: tensor(convResidual(node)!) } : {}),
           dst: tensor(node.output),
         },
         macs: 0,

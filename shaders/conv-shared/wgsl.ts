@@ -5,6 +5,8 @@ import type { KernelBinding } from '../common.ts';
 import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, epilogueFunction, epilogueKey, finishProgram, uniformStruct, unroll, unroll2 } from '../common.ts';
 import { convSharedTileProblem } from './limits.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
+import type { InputTransformVariant } from '../conv-input.ts';
+import { INPUT_TRANSFORM_ELEMENT_TYPES, inputTransformBindings, inputTransformKey, inputTransformWgsl } from '../conv-input.ts';
 
 /**
  * Dense convolution (any KxK, stride, dilation, padding; 1x1 included) as an implicit GEMM staged through
@@ -42,6 +44,8 @@ export interface ConvSharedVariant {
    * then belongs to the reduce launch: `residual` and `activation` must be false.
    */
   readonly splitK?: boolean;
+  /** A per-channel transform applied to each loaded (not padded) input vec4 (shaders/conv-input.ts); absent: none. */
+  readonly input?: InputTransformVariant;
 }
 
 /** Input vec4s (4 channels each) per staging step; split-K slices are whole steps. */
@@ -102,11 +106,14 @@ export function convSharedProgram(v: ConvSharedVariant, precision: StoragePrecis
   const aLoads = (BM * STEP) / THREADS;
   const bLoads = (STEP * 4 * BN) / THREADS;
   const pointwise = v.kernelH === 1 && v.kernelW === 1;
-  const bindings = splitK ? SPLIT_K_BINDINGS : convBindings(v.residual);
+  const extra = inputTransformBindings(v.input);
+  const bindings = splitK ? [...SPLIT_K_BINDINGS.slice(0, 2), ...extra, ...SPLIT_K_BINDINGS.slice(2)] : convBindings(v.residual, extra);
   const uniforms = (splitK ? CONV_SHARED_SPLIT_K_UNIFORMS : CONV_SHARED_UNIFORMS).fields;
+  const loaded = '((row.imageRow + u32(iy)) * params.inW + u32(ix)) * params.inC4 + ci4';
+  const load = v.input ? `transform_input(load_src(${loaded}), row.imageRow / params.inH, ci4)` : `load_src(${loaded})`;
   const code = wgsl`
 ${uniformStruct(uniforms)}
-${bindingDecls(bindings, splitK ? { partial: 'array<vec4<f32>>' } : CONV_ELEMENT_TYPES, precision)}
+${bindingDecls(bindings, { ...(splitK ? { partial: 'array<vec4<f32>>' } : CONV_ELEMENT_TYPES), ...INPUT_TRANSFORM_ELEMENT_TYPES }, precision)}
 const KW = ${v.kernelW}u;
 
 var<workgroup> tileA: array<vec4<f32>, ${BM * STEP}>;
@@ -208,12 +215,12 @@ fn loadInput(row: Row, k: u32) -> vec4<f32> {
   if (!row.valid || k >= params.K || iy < 0 || iy >= i32(params.inH) || ix < 0 || ix >= i32(params.inW)) {
     return vec4<f32>(0.0);
   }
-  return load_src(((row.imageRow + u32(iy)) * params.inW + u32(ix)) * params.inC4 + ci4);
+  return ${load};
 }
 
-${splitK ? '' : epilogueFunction(v)}
+${splitK ? '' : epilogueFunction(v)}${v.input ? `\n${inputTransformWgsl(v.input)}` : ''}
 `;
-  const tail = splitK ? 'split-k' : `${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`;
+  const tail = (splitK ? 'split-k' : `${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`) + inputTransformKey(v.input);
   return finishProgram({
     name: 'conv-shared',
     key: `conv-shared/k${v.kernelH}x${v.kernelW}/p${P}v${V}/${tail}`,

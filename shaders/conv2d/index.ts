@@ -1,4 +1,5 @@
 import type { Conv2dNode } from '../../src/graph/ir.ts';
+import { convResidual } from '../../src/graph/ir.ts';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import { ceilDiv, epilogueActivation } from '../common.ts';
 import { c4, convBuffers, convFigures, denseWeights, isDenseConv, isPointwiseConv } from '../conv-common.ts';
@@ -26,7 +27,7 @@ function variantOf({ node, outShape }: NodeView<Conv2dNode>, t: Conv2dTile) {
     kernelW: a.kernel[1],
     pixelsPerThread: t.pixelsPerThread,
     vec4sPerThread: Math.min(t.vec4sPerThread, c4(outShape[1])),
-    residual: node.inputs.length > 1,
+    residual: convResidual(node) !== undefined,
     ...epilogueActivation(a.activation),
   };
 }
@@ -34,7 +35,9 @@ function variantOf({ node, outShape }: NodeView<Conv2dNode>, t: Conv2dTile) {
 /** Dense KxK convolutions (any stride, dilation, padding, groups) with register-blocked direct loops. */
 export const conv2dFamily: KernelFamily<Conv2dNode, Conv2dTile> = {
   name: 'conv2d',
-  supports: (view): view is NodeView<Conv2dNode> => view.node.op === 'conv2d' && isDenseConv(view) && !isPointwiseConv(view.node.attrs),
+  // No input transform (ConvInputTransform): the pointwise and conv-shared families apply those.
+  supports: (view): view is NodeView<Conv2dNode> =>
+    view.node.op === 'conv2d' && isDenseConv(view) && !isPointwiseConv(view.node.attrs) && view.node.attrs.input === undefined,
   variants: () => CONV2D_TILES,
   check: registerTileProblem,
   program: (view, t, precision: StoragePrecision): KernelProgram => conv2dProgram(variantOf(view, t), precision),

@@ -1,4 +1,5 @@
 import type { Conv2dNode } from '../../src/graph/ir.ts';
+import { convResidual } from '../../src/graph/ir.ts';
 import { depthwisePacking } from '../../src/runtime/pack-weights.ts';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import { ceilDiv, epilogueActivation } from '../common.ts';
@@ -27,7 +28,8 @@ export const DEPTHWISE_TILES: readonly DepthwiseTile[] = [tile(4), tile(8), tile
 /** Depthwise convolutions (groups = channels), any window, stride, dilation and padding. */
 export const depthwiseFamily: KernelFamily<Conv2dNode, DepthwiseTile> = {
   name: 'depthwise',
-  supports: (view): view is NodeView<Conv2dNode> => isDepthwiseConv(view),
+  // No input transform (ConvInputTransform): the pointwise and conv-shared families apply those.
+  supports: (view): view is NodeView<Conv2dNode> => isDepthwiseConv(view) && (view.node as Conv2dNode).attrs.input === undefined,
   variants: () => DEPTHWISE_TILES,
   check(t) {
     if (!countIn(t.pixelsPerThread, 1, MAX_REGISTER_TILE.pixels)) {
@@ -37,7 +39,7 @@ export const depthwiseFamily: KernelFamily<Conv2dNode, DepthwiseTile> = {
   },
   program({ node }, t, precision: StoragePrecision): KernelProgram {
     const a = node.attrs;
-    const common = { kernelH: a.kernel[0], kernelW: a.kernel[1], pixelsPerThread: t.pixelsPerThread, residual: node.inputs.length > 1, ...epilogueActivation(a.activation) };
+    const common = { kernelH: a.kernel[0], kernelW: a.kernel[1], pixelsPerThread: t.pixelsPerThread, residual: convResidual(node) !== undefined, ...epilogueActivation(a.activation) };
     return t.rows !== false && a.dilation[0] === 1 && a.dilation[1] === 1
       ? depthwiseRowsProgram({ ...common, strideY: a.stride[0], strideX: a.stride[1] }, precision)
       : depthwiseConvProgram(common, precision);

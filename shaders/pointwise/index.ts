@@ -1,4 +1,6 @@
 import type { Conv2dNode } from '../../src/graph/ir.ts';
+import { convResidual } from '../../src/graph/ir.ts';
+import { inputTransformOf } from '../conv-input.ts';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import { ceilDiv, epilogueActivation } from '../common.ts';
 import { c4, convBuffers, convFigures, denseWeights, isDenseConv, isPointwiseConv } from '../conv-common.ts';
@@ -25,8 +27,9 @@ function variantOf({ node, outShape }: NodeView<Conv2dNode>, t: PointwiseTile) {
     pixelsPerThread: t.pixelsPerThread,
     vec4sPerThread: Math.min(t.vec4sPerThread, c4(outShape[1])),
     strided: a.stride[0] !== 1 || a.stride[1] !== 1,
-    residual: node.inputs.length > 1,
+    residual: convResidual(node) !== undefined,
     ...epilogueActivation(a.activation),
+    ...(a.input ? { input: inputTransformOf(node) } : {}),
   };
 }
 

@@ -2,6 +2,8 @@ import type { ActivationFunction } from '../../src/graph/activations/index.ts';
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
+import type { InputTransformVariant } from '../conv-input.ts';
+import { INPUT_TRANSFORM_ELEMENT_TYPES, inputTransformApply, inputTransformBindings, inputTransformHoist, inputTransformKey } from '../conv-input.ts';
 import {
   ACTIVATION_UNIFORMS,
   CONV_ELEMENT_TYPES,
@@ -33,6 +35,8 @@ export interface PointwiseVariant {
   readonly activation: boolean;
   /** A table activation function instead of the clamp (`EpilogueActivation`). */
   readonly fn?: ActivationFunction;
+  /** A per-channel transform applied to each loaded input vec4 (shaders/conv-input.ts); absent: none. */
+  readonly input?: InputTransformVariant;
 }
 
 export const POINTWISE_UNIFORMS = joinUniforms(uniformBlock({
@@ -51,10 +55,16 @@ export const POINTWISE_UNIFORMS = joinUniforms(uniformBlock({
 export function pointwiseConvProgram(v: PointwiseVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const P = v.pixelsPerThread;
   const V = v.vec4sPerThread;
-  const bindings = convBindings(v.residual);
+  const bindings = convBindings(v.residual, inputTransformBindings(v.input));
+  const scaled = v.input?.kind === 'channelScale';
+  // The transform's per-channel values are read once per input vec4, not once per pixel.
+  const load = (p: number): string => {
+    const x = `load_src(base${p} + ci4)`;
+    return v.input ? inputTransformApply(v.input, x, `n${p}`) : x;
+  };
   const code = wgsl`
 ${uniformStruct(POINTWISE_UNIFORMS.fields)}
-${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
+${bindingDecls(bindings, { ...CONV_ELEMENT_TYPES, ...INPUT_TRANSFORM_ELEMENT_TYPES }, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
   let coGroup = flat % params.coGroups;
@@ -69,11 +79,11 @@ ${unroll(P, (p) => `  let base${p} = pixelBase(m${p});`)}
 #else
 ${unroll(P, (p) => `  let base${p} = m${p} * params.inC4;`)}
 #endif
-${unroll(V, (c) => `  let co${c} = min(firstCo + ${c}u, lastCo);`)}
+${scaled ? `${unroll(P, (p) => `  let n${p} = m${p} / (params.outH * params.outW);`)}\n` : ''}${unroll(V, (c) => `  let co${c} = min(firstCo + ${c}u, lastCo);`)}
 ${unroll2(P, V, (p, c) => `  var acc${p}_${c} = vec4<f32>(0.0);`)}
   for (var ci4 = 0u; ci4 < params.inC4; ci4++) {
-    let wRow = ci4 * params.outC4;
-${unroll(P, (p) => `    let x${p} = load_src(base${p} + ci4);`)}
+    let wRow = ci4 * params.outC4;${v.input ? ` ${inputTransformHoist(v.input)}` : ''}
+${unroll(P, (p) => `    let x${p} = ${load(p)};`)}
 ${unroll(V, (c) => `    let w${c} = (wRow + co${c}) * 4u;
     let w${c}a = load_weight(w${c}); let w${c}b = load_weight(w${c} + 1u); let w${c}c = load_weight(w${c} + 2u); let w${c}d = load_weight(w${c} + 3u);`)}
 ${unroll2(P, V, (p, c) => `    acc${p}_${c} = fma(vec4<f32>(x${p}.x), w${c}a, fma(vec4<f32>(x${p}.y), w${c}b, fma(vec4<f32>(x${p}.z), w${c}c, fma(vec4<f32>(x${p}.w), w${c}d, acc${p}_${c}))));`)}
@@ -99,7 +109,7 @@ fn pixelBase(m: u32) -> u32 {
 `;
   return finishProgram({
     name: 'pointwise',
-    key: `pointwise/p${P}v${V}/${v.strided ? 's' : '1'}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
+    key: `pointwise/p${P}v${V}/${v.strided ? 's' : '1'}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}${inputTransformKey(v.input)}`,
     code,
     bindings,
     uniforms: POINTWISE_UNIFORMS.fields,

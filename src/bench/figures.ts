@@ -3,7 +3,7 @@
  * figures (GFLOP/s, GB/s, arithmetic intensity, share) and result rows. No GPU, no DOM.
  */
 import type { Graph, GraphNode, Shape4 } from '../graph/ir.ts';
-import { elementCount } from '../graph/ir.ts';
+import { convResidual, elementCount } from '../graph/ir.ts';
 import type { BufferRef, Step } from '../runtime/step.ts';
 
 export type TimerKind = 'timestamp' | 'wall';
@@ -124,7 +124,8 @@ export function describeStepShape(graph: Graph, step: Step, node?: GraphNode): s
     parts.push(`${kh}x${kw}${sy === sx ? (sy > 1 ? `/${sy}` : '') : `/${sy},${sx}`}`);
     if (node.op === 'conv2d' && node.attrs.groups > 1 && step.kind !== 'depthwise') parts.push(`g${node.attrs.groups}`);
   }
-  if (node && node.op === 'conv2d' && node.inputs.length > 1) parts.push('+res');
+  if (node && node.op === 'conv2d' && convResidual(node) !== undefined) parts.push('+res');
+  if (node && node.op === 'conv2d' && node.attrs.input) parts.push(`+in-${node.attrs.input.kind}`);
   const partial = step.buffers.partial;
   if (partial?.kind === 'scratch') parts.push(`split-K ${step.uniforms.slices}${outRef ? ' reduce' : ''}`);
   return parts.join(' ');

@@ -109,6 +109,8 @@ export interface Conv2dAttrs {
   /** `[outC]`, or null for no bias. */
   readonly bias: Float32Array | null;
   readonly activation: Activation;
+  /** A per-channel transform of the input, applied as the convolution loads it (`ConvInputTransform`); absent: none. */
+  readonly input?: ConvInputTransform;
 }
 
 const scaledWeights = new WeakMap<Conv2dAttrs, Float32Array>();
@@ -170,7 +172,8 @@ interface NodeBase {
 
 /**
  * `inputs[0]` is the activation input; `inputs[1]`, when present, is a residual added to the result before
- * the activation: `act(conv(x) + bias + residual)`.
+ * the activation: `act(conv(x) + bias + residual)`. With a `channelScale` input transform the scale is the last
+ * input (read them through `convResidual` and `convChannelScale`).
  */
 export interface Conv2dNode extends NodeBase {
   readonly op: 'conv2d';
@@ -407,4 +410,28 @@ export function shapeToString(shape: Shape4): string {
 
 export function tensorShape(graph: Graph, id: TensorId): Shape4 {
   return graph.tensors[id].shape;
+}
+
+/**
+ * A per-input-channel transform a convolution applies to each input value as it loads it (the `fuseInputTransforms`
+ * pass), so that the transformed map is never written and read back:
+ * - `channelScale`: `x[n, c, y, x] * s[n, c]` with `s` a computed `[n, c, 1, 1]` tensor, the convolution's last
+ *   input (squeeze-and-excitation's gate);
+ * - `affine`: `clamp(x * scale[c] + shift[c])` with constants and a clamp activation (a batch norm, and its ReLU,
+ *   that follows no convolution: DenseNet's pre-activation after a concat).
+ * Zero padding pads the transformed map (padded taps stay 0), as if the transform were its own node before.
+ */
+export type ConvInputTransform =
+  | { readonly kind: 'channelScale' }
+  | { readonly kind: 'affine'; readonly scale: Float32Array; readonly shift: Float32Array; readonly activation: Activation };
+
+/** A convolution's fused residual input, if it has one. */
+export function convResidual(node: Conv2dNode): TensorId | undefined {
+  const own = node.attrs.input?.kind === 'channelScale' ? 2 : 1;
+  return node.inputs.length > own ? node.inputs[1] : undefined;
+}
+
+/** The `[n, c, 1, 1]` tensor a convolution's `channelScale` input transform multiplies its input by, if any. */
+export function convChannelScale(node: Conv2dNode): TensorId | undefined {
+  return node.attrs.input?.kind === 'channelScale' ? node.inputs[node.inputs.length - 1] : undefined;
 }

@@ -1,7 +1,7 @@
 import { GraphError, WebcnnError } from '../errors.ts';
 import { BINARY_OP_NAMES } from './binary-ops.ts';
-import type { BinaryNode, Graph, GraphNode, Shape4, TensorId, TensorInfo } from './ir.ts';
-import { elementCount, sameShape, shapeToString } from './ir.ts';
+import type { BinaryNode, Conv2dNode, Graph, GraphNode, Shape4, TensorId, TensorInfo } from './ir.ts';
+import { convChannelScale, convResidual, elementCount, sameShape, shapeToString } from './ir.ts';
 import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, linearOutputShape, padOutputShape, poolOutputShape } from './shapes.ts';
 import { argMaxOutputShape, convTransposeOutputShape, resizeOutputShape } from './shapes-upsample.ts';
 import { withArticle } from '../util/describe.ts';
@@ -72,8 +72,10 @@ export function validateGraph(graph: Graph): void {
       throw new GraphError(`node ${i} is ${describeValue(node)}, not a graph node (an object with op, inputs and output)`);
     }
     const where = `node ${i} (${node.name})`;
-    const arity = ARITY[node.op];
-    if (!arity) throw new GraphError(`${where}: unknown op '${String(node.op)}'`);
+    const known = ARITY[node.op];
+    if (!known) throw new GraphError(`${where}: unknown op '${String(node.op)}'`);
+    // A conv's channel scale (ConvInputTransform) is one input more.
+    const arity = node.op === 'conv2d' && node.attrs?.input?.kind === 'channelScale' ? ([2, 3] as const) : known;
     const nIn = node.inputs.length;
     if (nIn < arity[0] || nIn > arity[1]) {
       const want = arity[0] === arity[1] ? `${arity[0]}` : arity[1] === Number.MAX_SAFE_INTEGER ? `at least ${arity[0]}` : `${arity[0]} or ${arity[1]}`;
@@ -119,14 +121,7 @@ export function validateGraph(graph: Graph): void {
           `${shapeToString(inShape)} gives ${shapeToString(expected)}`,
       );
     }
-    if (node.op === 'conv2d' && nIn === 2) {
-      const rs = tensors[node.inputs[1]].shape;
-      if (!sameShape(rs, outShape)) {
-        throw new GraphError(
-          `${where}: residual shape ${shapeToString(rs)} differs from conv output shape ${shapeToString(outShape)}`,
-        );
-      }
-    }
+    if (node.op === 'conv2d') checkConvInputs(node, tensors, where);
   });
 
   if (graph.outputs.length === 0) throw new GraphError('graph has no outputs');
@@ -233,4 +228,24 @@ function binaryOutputShape(node: BinaryNode, tensors: readonly TensorInfo[], whe
     throw new GraphError(`${where}: ${node.attrs.op} operands differ in shape, ${shapeToString(shapes[0])} vs ${shapeToString(shapes[1])}, and do not broadcast`);
   }
   return out;
+}
+
+/** A conv's residual has its output's shape; a channel scale is `[n, c, 1, 1]` of its input; an affine has `c` values. */
+function checkConvInputs(node: Conv2dNode, tensors: Graph['tensors'], where: string): void {
+  const inShape = tensors[node.inputs[0]].shape;
+  const outShape = tensors[node.output].shape;
+  const residual = convResidual(node);
+  const scale = convChannelScale(node);
+  if (residual !== undefined && !sameShape(tensors[residual].shape, outShape)) {
+    throw new GraphError(
+      `${where}: residual shape ${shapeToString(tensors[residual].shape)} differs from conv output shape ${shapeToString(outShape)}`,
+    );
+  }
+  if (scale !== undefined && !sameShape(tensors[scale].shape, [inShape[0], inShape[1], 1, 1])) {
+    throw new GraphError(`${where}: channel scale shape ${shapeToString(tensors[scale].shape)} is not [n, c, 1, 1] of input ${shapeToString(inShape)}`);
+  }
+  const t = node.attrs.input;
+  if (t?.kind === 'affine' && (t.scale.length !== inShape[1] || t.shift.length !== inShape[1])) {
+    throw new GraphError(`${where}: input affine has ${t.scale.length} scales and ${t.shift.length} shifts for ${inShape[1]} channels`);
+  }
 }

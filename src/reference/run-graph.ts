@@ -1,6 +1,6 @@
 import { GraphError, ShapeError } from '../errors.ts';
 import type { Graph, GraphNode, TensorId } from '../graph/ir.ts';
-import { elementCount, shapeToString } from '../graph/ir.ts';
+import { convChannelScale, convResidual, elementCount, shapeToString } from '../graph/ir.ts';
 import { validateGraph } from '../graph/validate.ts';
 import { binary } from './binary.ts';
 import {
@@ -21,6 +21,7 @@ import {
 import { argMax, convTranspose, resize } from './upsample.ts';
 import { concat, shuffleChannels, sliceChannels } from './channels.ts';
 import { layerNorm } from './layer-norm.ts';
+import { convInputTransformed } from './conv-input.ts';
 
 /**
  * Graph inputs: an array in `graph.inputs` order, or a map keyed by tensor id or tensor name.
@@ -66,8 +67,12 @@ function evalNode(graph: Graph, node: GraphNode, values: Map<TensorId, Float32Ar
   const shape = graph.tensors[node.inputs[0]].shape;
   const where = node.name;
   switch (node.op) {
-    case 'conv2d':
-      return conv2d(x, shape, node.attrs, node.inputs.length > 1 ? get(node.inputs[1]) : null, where).data;
+    case 'conv2d': {
+      const residual = convResidual(node);
+      const scale = convChannelScale(node);
+      const input = node.attrs.input ? convInputTransformed(x, shape, node.attrs.input, scale === undefined ? null : get(scale), where) : x;
+      return conv2d(input, shape, node.attrs, residual === undefined ? null : get(residual), where).data;
+    }
     case 'batchNorm':
       return batchNorm(x, shape, node.attrs, where).data;
     case 'activation':

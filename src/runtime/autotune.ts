@@ -9,7 +9,7 @@ import { UnsupportedFeatureError } from '../errors.ts';
 import { deviceAdapterInfo, isSoftwareAdapter } from '../gpu/device.ts';
 import { GpuProfiler } from '../gpu/profiler.ts';
 import type { Conv2dNode, Graph, TensorId } from '../graph/ir.ts';
-import { shapeToString } from '../graph/ir.ts';
+import { convResidual, shapeToString } from '../graph/ir.ts';
 import type { KernelChoice, Tile } from './kernel-choice.ts';
 import { defaultKernelChoice } from './kernel-choice.ts';
 import type { ConvLayerKind } from './kernel-table.ts';
@@ -66,7 +66,8 @@ export function convSignature(graph: Graph, node: Conv2dNode, family: ConvLayerK
     `d${a.dilation.join('x')}`,
     `g${a.groups}`,
     `o${a.outChannels}`,
-    node.inputs.length > 1 ? 'res' : '',
+    convResidual(node) !== undefined ? 'res' : '',
+    ...(a.input ? [`in-${a.input.kind}`] : []),
   ].join('|');
 }
 

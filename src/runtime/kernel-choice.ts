@@ -64,6 +64,11 @@ export interface KernelChoice {
    * only; absent: they run on the dense families (block-diagonal weights, zeros included).
    */
   readonly grouped?: GroupedConvTile;
+  /**
+   * Fold squeeze-and-excitation gates and batch norms after no convolution into the 1x1 convolution reading them
+   * (the graph pass `fuseInputTransforms`, run by `compile`'s optimization); default true.
+   */
+  readonly fuseInputTransforms?: boolean;
 }
 
 /**
@@ -96,10 +101,10 @@ export const GPU_KERNEL_CHOICE: KernelChoice = {
 
 /**
  * The standard passes (`optimizeGraph`) as `compile` runs them for a kernel choice: pool + FC fusion only where
- * the choice's `fusePoolLinear` is not false.
+ * the choice's `fusePoolLinear` is not false, input-transform fusion where its `fuseInputTransforms` is not false.
  */
 export function optimizeForKernels(graph: Graph, choice: KernelChoice): Graph {
-  return optimizeGraph(graph, { fusePoolLinear: choice.fusePoolLinear !== false });
+  return optimizeGraph(graph, { fusePoolLinear: choice.fusePoolLinear !== false, fuseInputTransforms: choice.fuseInputTransforms !== false });
 }
 
 /** The untuned kernel choice for an adapter: SwiftShader's measured defaults on software adapters, else the GPU one. */

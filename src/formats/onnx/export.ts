@@ -13,8 +13,8 @@
  */
 import { UnsupportedOpError } from '../../errors.ts';
 import { activationEntry } from '../../graph/activations/index.ts';
-import type { Activation, BinaryOp, Graph, GraphNode, Shape4, TensorId } from '../../graph/ir.ts';
-import { convWeight } from '../../graph/ir.ts';
+import type { Activation, BinaryOp, Conv2dNode, Graph, GraphNode, Shape4, TensorId } from '../../graph/ir.ts';
+import { convChannelScale, convResidual, convWeight } from '../../graph/ir.ts';
 import { validateGraph } from '../../graph/validate.ts';
 import { DataType } from './proto.ts';
 import type { NodeInit, TensorInit, ValueInfoInit } from './writer.ts';
@@ -119,6 +119,19 @@ class Exporter {
   }
 
   /** Emits `act(x)` for a non-trivial activation and returns the output name. */
+  /** A conv's input with its input transform (`ConvInputTransform`) as the Mul / Add / clamp nodes it stands for. */
+  private convInput(node: Conv2dNode, inC: number, n: string, tensorName: string): string {
+    const x = this.as4(node.inputs[0]);
+    const t = node.attrs.input;
+    if (!t) return x;
+    if (t.kind === 'channelScale') return this.emit('Mul', [x, this.as4(convChannelScale(node)!)], {}, `${n}/in_scale`, `${tensorName}/in_scale`);
+    const scale = this.constant(`${n}.in_scale`, [1, inC, 1, 1], t.scale);
+    const shift = this.constant(`${n}.in_shift`, [1, inC, 1, 1], t.shift);
+    const scaled = this.emit('Mul', [x, scale], {}, `${n}/in_scale`, `${tensorName}/in_scale`);
+    const shifted = this.emit('Add', [scaled, shift], {}, `${n}/in_shift`, `${tensorName}/in_shift`);
+    return this.activation(shifted, t.activation, `${n}/in_act`, `${tensorName}/in_act`);
+  }
+
   private activation(x: string, a: Activation, nodeName: string, outputBase: string): string {
     switch (a.kind) {
       case 'none':
@@ -156,9 +169,10 @@ class Exporter {
         const a = node.attrs;
         const inC = this.graph.tensors[node.inputs[0]].shape[1];
         const w = this.constant(`${n}.weight`, [a.outChannels, inC / a.groups, a.kernel[0], a.kernel[1]], convWeight(a));
-        const inputs = [this.as4(node.inputs[0]), w];
+        const inputs = [this.convInput(node, inC, n, tensorName), w];
         if (a.bias) inputs.push(this.constant(`${n}.bias`, [a.outChannels], a.bias));
-        const fused = node.inputs.length > 1 || a.activation.kind !== 'none';
+        const residual = convResidual(node);
+        const fused = residual !== undefined || a.activation.kind !== 'none';
         let out = this.emit(
           'Conv',
           inputs,
@@ -172,8 +186,8 @@ class Exporter {
           n,
           fused ? `${tensorName}/conv` : tensorName,
         );
-        if (node.inputs.length > 1) {
-          out = this.emit('Add', [out, this.as4(node.inputs[1])], {}, `${n}/add`, a.activation.kind !== 'none' ? `${tensorName}/add` : tensorName);
+        if (residual !== undefined) {
+          out = this.emit('Add', [out, this.as4(residual)], {}, `${n}/add`, a.activation.kind !== 'none' ? `${tensorName}/add` : tensorName);
         }
         out = this.activation(out, a.activation, `${n}/act`, tensorName);
         this.setOutput(node, out, 4);

@@ -131,7 +131,7 @@ export function fusePoolLinear(graph: Graph): Graph {
 /** A node that computes a fully connected layer of a flat `[n, c, 1, 1]` tensor, as linear attributes. */
 function fullyConnectedAttrs(graph: Graph, node: GraphNode): LinearAttrs | undefined {
   if (node.op === 'linear') return node.attrs.poolInput ? undefined : node.attrs;
-  if (node.op !== 'conv2d' || node.inputs.length !== 1) return undefined;
+  if (node.op !== 'conv2d' || node.inputs.length !== 1 || node.attrs.input) return undefined;
   const a = node.attrs;
   const [, , h, w] = graph.tensors[node.inputs[0]].shape;
   const oneByOne = a.kernel[0] === 1 && a.kernel[1] === 1 && a.pads.every((p) => p === 0) && a.groups === 1;
