@@ -14,6 +14,7 @@ import { bottleneck, invertedResidual, mobilenetV2, randomParams, resnet } from 
 import { Rng } from '../src/util/random.ts';
 import { TILE_CASES, type TileCase } from './tile-cases.ts';
 import { BINARY_CASES, buildBinaryCase, type BinaryCase, type SqueezeExciteCase } from './binary-cases.ts';
+import { MATMUL_CASES, buildMatMulCase, type MatMulCase } from './matmul-cases.ts';
 
 /** A clamp, or `fn:<name>` for a function of the activation table at its default parameters. */
 export type ActivationName = 'none' | 'relu' | 'relu6' | `fn:${string}`;
@@ -56,6 +57,8 @@ export interface SimpleCase {
   readonly h: number;
   readonly w: number;
   readonly activation?: ActivationName;
+  /** Input values (activation and add only; default [-8, 8] and [-1, 1]), for functions with a domain. */
+  readonly range?: readonly [number, number];
 }
 
 export interface LinearCase {
@@ -139,6 +142,8 @@ export interface BroadcastAddCase {
   readonly a: Shape4;
   readonly b: Shape4;
   readonly activation?: ActivationName;
+  /** Input values (default [-1, 1]). */
+  readonly range?: readonly [number, number];
 }
 
 /** Softmax over the NCHW axes `axes[0]..axes[1]` of any tensor. */
@@ -243,6 +248,7 @@ export type GpuCase = (
   | ReduceCase
   | LayerNormCase
   | ChannelsCase
+  | MatMulCase
 ) & {
   readonly seed?: number;
   /** Storage precision to compile at (default f32); the CPU reference is always f32. */
@@ -335,11 +341,11 @@ export function buildCase(c: GpuCase): BuiltCase {
       break;
     case 'add': {
       const shape: Shape4 = [c.n, c.c, c.h, c.w];
-      b.output(b.add(input('a', shape), input('b', shape), 'add', activationOf(c.activation ?? 'none')));
+      b.output(b.add(input('a', shape, ...(c.range ?? [])), input('b', shape, ...(c.range ?? [])), 'add', activationOf(c.activation ?? 'none')));
       break;
     }
     case 'activation':
-      b.output(b.activation(input('x', [c.n, c.c, c.h, c.w], -8, 8), activationOf(c.activation ?? 'relu6')));
+      b.output(b.activation(input('x', [c.n, c.c, c.h, c.w], ...(c.range ?? [-8, 8])), activationOf(c.activation ?? 'relu6')));
       break;
     case 'batchNorm':
       b.output(
@@ -407,7 +413,7 @@ export function buildCase(c: GpuCase): BuiltCase {
       b.output(b.pad(input('x', c.shape), { pads: c.pads, value: c.value }));
       break;
     case 'broadcastAdd':
-      b.output(b.add(input('a', c.a), input('b', c.b), 'add', activationOf(c.activation ?? 'none')));
+      b.output(b.add(input('a', c.a, ...(c.range ?? [])), input('b', c.b, ...(c.range ?? [])), 'add', activationOf(c.activation ?? 'none')));
       break;
     case 'softmaxAxes':
       b.output(b.softmax(input('x', c.shape, -6, 6), 'softmax', [c.axes[0], c.axes[1]]));
@@ -433,6 +439,9 @@ export function buildCase(c: GpuCase): BuiltCase {
     case 'binary':
     case 'squeezeExcite':
       b.output(buildBinaryCase(c, b, rng, input));
+      break;
+    case 'matMul':
+      b.output(buildMatMulCase(c, b, rng, input));
       break;
     case 'layerNorm': {
       const x = input('x', c.shape, -3, 5);
@@ -659,6 +668,7 @@ export const KERNEL_CASES: readonly GpuCase[] = [
   // Every function of the activation table: standalone and fused into each epilogue.
   ...ACTIVATION_CASES,
   ...LAYER_NORM_CASES,
+  ...MATMUL_CASES,
 ];
 
 /**

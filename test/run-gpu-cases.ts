@@ -1,6 +1,6 @@
 /**
  * Runs the GPU correctness cases under Node through Dawn (the `webgpu` package): a quick loop for kernel work
- * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm]`
+ * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm|activations|matmul]`
  *
  * `f16`: the f16-storage cases at 'f16-packed' and native 'f16' (skipped, not passed, where the adapter has no
  * `shader-f16`), then the shared real model's accuracy at f32 and at both f16 modes (`test/f16-accuracy.ts`),
@@ -16,6 +16,8 @@ import { TILE_CASES } from './tile-cases.ts';
 import { ATROUS_CASES } from './atrous-cases.ts';
 import { BINARY_CASES } from './binary-cases.ts';
 import { LAYER_NORM_CASES } from './gpu-cases.ts';
+import { ACTIVATION_CASES } from './activation-cases.ts';
+import { MATMUL_CASES } from './matmul-cases.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 
 interface Entry {
@@ -36,6 +38,9 @@ const groups: Record<string, readonly Entry[]> = {
   binary: plain(BINARY_CASES),
   channels: plain([...CHANNEL_CASES, ...CHANNEL_CASES.map((c): GpuCase => ({ ...c, precision: 'f16-packed' }))]),
   layernorm: plain([...LAYER_NORM_CASES, ...LAYER_NORM_CASES.map((c): GpuCase => ({ ...c, precision: 'f16-packed' }))]),
+  // The activation table alone (also part of 'kernels'), for a quick loop.
+  activations: plain(ACTIVATION_CASES),
+  matmul: plain([...MATMUL_CASES, ...MATMUL_CASES.map((c): GpuCase => ({ ...c, precision: 'f16-packed' }))]),
 };
 const wanted = process.argv.slice(2);
 // A misspelt group must not pass as an empty, green run.

@@ -27,6 +27,7 @@ const TFJS_BINARY: { readonly [K in BinaryOp]: (a: tf.Tensor, b: tf.Tensor) => t
   min: tf.minimum,
   max: tf.maximum,
   squaredDifference: tf.squaredDifference,
+  prelu: (a, b) => tf.prelu(a, b),
 };
 
 /** A value during the walk: rank-4 NHWC, or rank-2 `[n, features]` for IR tensors `[n, features, 1, 1]`. */
@@ -329,6 +330,8 @@ export function buildTfjsModel(graph: Graph): TfjsModel {
       }
       case 'layerNorm':
         throw unsupported(node, 'layer norm');
+      case 'matMul':
+        throw unsupported(node, 'matmul of computed operands');
     }
   });
 

@@ -21,6 +21,7 @@ import {
 import { argMax, convTranspose, resize } from './upsample.ts';
 import { concat, shuffleChannels, sliceChannels } from './channels.ts';
 import { layerNorm } from './layer-norm.ts';
+import { matMul } from './matmul.ts';
 
 /**
  * Graph inputs: an array in `graph.inputs` order, or a map keyed by tensor id or tensor name.
@@ -113,6 +114,10 @@ function evalNode(graph: Graph, node: GraphNode, values: Map<TensorId, Float32Ar
       return shuffleChannels(x, shape, node.attrs.groups, where).data;
     case 'layerNorm':
       return layerNorm(x, shape, node.attrs);
+    case 'matMul': {
+      const c = node.inputs.length > 2 ? { data: get(node.inputs[2]), shape: graph.tensors[node.inputs[2]].shape } : null;
+      return matMul(x, shape, get(node.inputs[1]), graph.tensors[node.inputs[1]].shape, c, node.attrs, where).data;
+    }
   }
 }
 

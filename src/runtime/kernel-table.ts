@@ -23,6 +23,7 @@ import { argMaxFamily } from '../../shaders/argmax/index.ts';
 import { convTransposeFamily } from '../../shaders/conv-transpose/index.ts';
 import { resizeFamily } from '../../shaders/resize/index.ts';
 import { layerNormFamily } from '../../shaders/layer-norm/index.ts';
+import { matMulFamily } from '../../shaders/matmul/index.ts';
 import { GraphError, UnsupportedFeatureError } from '../errors.ts';
 import type { Conv2dNode, Graph, GraphNode, LinearNode } from '../graph/ir.ts';
 import type { ConvTile, KernelChoice } from './kernel-choice.ts';
@@ -93,6 +94,7 @@ export const FIXED_FAMILIES: readonly FixedKernelFamily<GraphNode>[] = [
   sliceChannelsFamily,
   shuffleChannelsFamily,
   layerNormFamily,
+  matMulFamily,
 ] as readonly FixedKernelFamily<GraphNode>[];
 
 /**

@@ -19,6 +19,7 @@ import { mobilenetV2, mobilenetV2ParamShapes } from '../../src/models/mobilenet-
 import { randomParams } from '../../src/models/params.ts';
 import { resnet } from '../../src/models/resnet.ts';
 import { onnxBinaryNet, tfliteBinaryNet } from './binary-seeds.ts';
+import { onnxMatMulNet, tfliteRsqrtPreluNet } from './matmul-seeds.ts';
 import { Rng } from '../../src/util/random.ts';
 import { SHARED_MODEL } from '../shared.ts';
 import { onnxUpsampleNet, onnxUpsampleOld, tfliteUpsampleNet } from './upsample-seeds.ts';
@@ -167,6 +168,7 @@ export function tfliteCorpus(): Seed[] {
     { name: 'tflite-reduce-max', bytes: tfliteReduceMax(), options: {}, large: false },
     { name: 'tflite-activations', bytes: tfliteActivationNet(), options: {}, large: false },
     { name: 'tflite-channels', bytes: tfliteChannelNet(6), options: {}, large: false },
+    { name: 'tflite-rsqrt-prelu', bytes: tfliteRsqrtPreluNet(6), options: {}, large: false },
   ];
   if (existsSync(SHARED_MODEL)) {
     seeds.push({ name: 'tflite-shared-mobilenet_v2_quant', bytes: new Uint8Array(readFileSync(SHARED_MODEL)), options: {}, large: true });
@@ -297,6 +299,7 @@ export function onnxCorpus(): Seed[] {
     { name: 'onnx-shuffle', bytes: onnxShuffleNet(6), options: {}, large: false },
     { name: 'onnx-convnext-17', bytes: onnxConvNextBlock(6, 17), options: {}, large: false },
     { name: 'onnx-convnext-13', bytes: onnxConvNextBlock(7, 13), options: {}, large: false },
+    { name: 'onnx-matmul-prelu', bytes: onnxMatMulNet(6), options: {}, large: false },
   ];
 }
 

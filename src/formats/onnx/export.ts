@@ -316,6 +316,8 @@ class Exporter {
       case 'layerNorm':
         // Opset 13 has no LayerNormalization (17), and its decomposed form does not load back as one.
         throw new UnsupportedOpError(`ONNX export: node ${node.name}: op '${node.op}' is not exported`);
+      case 'matMul':
+        throw new UnsupportedOpError(`ONNX export: node ${node.name}: op '${node.op}' is not exported`);
     }
   }
 }
@@ -329,6 +331,7 @@ const ONNX_BINARY: { readonly [K in Exclude<BinaryOp, 'squaredDifference'>]: str
   pow: 'Pow',
   min: 'Min',
   max: 'Max',
+  prelu: 'PRelu',
 };
 
 function shapesEqual(a: Shape4, b: Shape4): boolean {

@@ -1,5 +1,5 @@
 /**
- * ADD, SUB, MUL, DIV (with their fused activation), MAXIMUM, MINIMUM, POW, SQUARED_DIFFERENCE: NumPy-style
+ * ADD, SUB, MUL, DIV (with their fused activation), MAXIMUM, MINIMUM, POW, SQUARED_DIFFERENCE, PRELU: NumPy-style
  * broadcasting of two tensors, either of which may be a constant. ADD of two run-time tensors is the IR's
  * residual `add` (it fuses into convolutions); everything else is a `binary` node, constants embedded.
  */
@@ -66,3 +66,5 @@ export const maximum = binaryConverter('max', 'MAXIMUM', false);
 export const minimum = binaryConverter('min', 'MINIMUM', false);
 export const pow = binaryConverter('pow', 'POW', false);
 export const squaredDifference = binaryConverter('squaredDifference', 'SQUARED_DIFFERENCE', false);
+/** PRELU(input, alpha): alpha (usually a constant per channel) broadcasts to the input. */
+export const prelu = binaryConverter('prelu', 'PRELU', false);
