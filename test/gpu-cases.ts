@@ -205,6 +205,8 @@ export interface ReduceCase {
   readonly shape: Shape4;
   readonly op: 'mean' | 'max';
   readonly over: 'hw' | 'c';
+  /** Over 'c': the `reduceChannels` kernel (as ONNX's axis-1 reduction loads) rather than a pool of a reshaped view. */
+  readonly kernel?: boolean;
 }
 
 /**
@@ -462,6 +464,7 @@ export function buildCase(c: GpuCase): BuiltCase {
       const [n, ch, h, w] = c.shape;
       const pool = (t: number, kernel: [number, number]) => (c.op === 'max' ? b.maxPool(t, { kernel, stride: 1 }) : b.avgPool(t, { kernel, stride: 1 }));
       if (c.over === 'hw') b.output(c.op === 'mean' ? b.globalAvgPool(x) : pool(x, [h, w]));
+      else if (c.kernel) b.output(b.reduceChannels(x, c.op));
       else b.output(b.reshape(pool(b.reshape(x, [n, 1, ch, h * w]), [ch, 1]), [n, 1, h, w]));
       break;
     }
@@ -669,6 +672,11 @@ export const KERNEL_CASES: readonly GpuCase[] = [
   ...ACTIVATION_CASES,
   ...LAYER_NORM_CASES,
   ...MATMUL_CASES,
+  // ReduceMean / ReduceMax over C as one kernel: channel counts with padding lanes, one channel, many.
+  { kind: 'reduce', shape: [2, 7, 5, 3], op: 'mean', over: 'c', kernel: true },
+  { kind: 'reduce', shape: [1, 12, 3, 4], op: 'max', over: 'c', kernel: true },
+  { kind: 'reduce', shape: [1, 1, 4, 4], op: 'max', over: 'c', kernel: true },
+  { kind: 'reduce', shape: [2, 33, 2, 3], op: 'mean', over: 'c', kernel: true },
 ];
 
 /**

@@ -332,6 +332,10 @@ export function buildTfjsModel(graph: Graph): TfjsModel {
         throw unsupported(node, 'layer norm');
       case 'matMul':
         throw unsupported(node, 'matmul of computed operands');
+      case 'reduceChannels': {
+        const reduce = node.attrs.op === 'mean' ? tf.mean : tf.max;
+        return (env) => env.set(out, { t: reduce(nhwc(env.get(node.inputs[0])!, node.inputs[0]), 3, true), flat: false });
+      }
     }
   });
 

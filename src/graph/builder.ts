@@ -342,6 +342,12 @@ export class GraphBuilder {
     return this.addNode({ op: 'matMul', name, inputs: computed === null ? [a, b] : [a, b, computed], output: -1, attrs }, out);
   }
 
+  /** The mean or maximum over the channels of each pixel: `[n, c, h, w]` -> `[n, 1, h, w]`. */
+  reduceChannels(x: TensorId, op: 'mean' | 'max', name = this.nextName(`reduce-${op}`)): TensorId {
+    const [n, , h, w] = this.shape(x);
+    return this.addNode({ op: 'reduceChannels', name, inputs: [x], output: -1, attrs: { op } }, [n, 1, h, w]);
+  }
+
   build(): Graph {
     if (this.inputs.length === 0) throw new GraphError('graph has no inputs');
     if (this.outputs.length === 0) throw new GraphError('graph has no outputs');

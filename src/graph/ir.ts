@@ -372,7 +372,8 @@ export type GraphNode =
   | SliceChannelsNode
   | ShuffleChannelsNode
   | LayerNormNode
-  | MatMulNode;
+  | MatMulNode
+  | ReduceChannelsNode;
 
 /**
  * ShuffleNet's channel shuffle (ONNX Reshape to `[n, groups, c / groups, h, w]`, Transpose `[0, 2, 1, 3, 4]`,
@@ -401,6 +402,15 @@ export interface MatMulAttrs {
 export interface MatMulNode extends NodeBase {
   readonly op: 'matMul';
   readonly attrs: MatMulAttrs;
+}
+
+/**
+ * The mean or the maximum over the channel axis of each pixel: `[n, c, h, w]` -> `[n, 1, h, w]` (ONNX ReduceMean /
+ * ReduceMax over axis 1).
+ */
+export interface ReduceChannelsNode extends NodeBase {
+  readonly op: 'reduceChannels';
+  readonly attrs: { readonly op: 'mean' | 'max' };
 }
 
 export type OpType = GraphNode['op'];

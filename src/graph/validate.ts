@@ -31,6 +31,7 @@ const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
   shuffleChannels: [1, 1],
   layerNorm: [1, 1],
   matMul: [2, 3],
+  reduceChannels: [1, 1],
 };
 
 function validShape(s: unknown): s is Shape4 {
@@ -219,6 +220,9 @@ function expectedOutputShape(node: GraphNode, s: Shape4, where: string): Shape4 
       return s;
     case 'matMul':
       return s;
+    case 'reduceChannels':
+      if (node.attrs.op !== 'mean' && node.attrs.op !== 'max') throw new GraphError(`${where}: unknown channel reduction '${String(node.attrs.op)}'`);
+      return [n, 1, h, w];
   }
 }
 

@@ -318,6 +318,11 @@ class Exporter {
         throw new UnsupportedOpError(`ONNX export: node ${node.name}: op '${node.op}' is not exported`);
       case 'matMul':
         throw new UnsupportedOpError(`ONNX export: node ${node.name}: op '${node.op}' is not exported`);
+      case 'reduceChannels': {
+        const op = node.attrs.op === 'mean' ? 'ReduceMean' : 'ReduceMax';
+        this.setOutput(node, this.emit(op, [this.as4(node.inputs[0])], { axes: attr.ints([1]), keepdims: attr.int(1) }, n, tensorName), 4);
+        return;
+      }
     }
   }
 }
