@@ -121,11 +121,13 @@ describe('PRelu', () => {
   const x = randomNd(rng, [2, 3, 4, 5]);
   const prelu = (v: number, s: number) => (v < 0 ? v * s : v);
 
-  it('a single slope is the table leaky-relu (fusable); per channel and trailing-axis slopes are binary prelu', () => {
+  it('a single slope (or equal ones) is the table leaky-relu (fusable); per channel and trailing-axis slopes are binary prelu', () => {
     const scalar = onnxModel({ opset: 13, nodes: [makeNode('PRelu', ['x', 's'], ['y'])], inputs: [['x', x.dims]], outputs: [['y', null]], initializers: [makeTensor('s', [1], [0.25])] });
     const r = runOnnx(scalar, [x.data]);
     expect(r.model.graph.nodes.map((n) => n.op)).toEqual(['activation']);
     expectClose(r.outputs[0], Array.from(x.data, (v) => prelu(v, 0.25)));
+    const equal = onnxModel({ opset: 13, nodes: [makeNode('PRelu', ['x', 's'], ['y'])], inputs: [['x', x.dims]], outputs: [['y', null]], initializers: [makeTensor('s', [3, 1, 1], [0.5, 0.5, 0.5])] });
+    expect(runOnnx(equal, [x.data]).model.graph.nodes.map((n) => n.op)).toEqual(['activation']);
     for (const dims of [[3, 1, 1], [5], [2, 3, 4, 5]]) {
       const s = randomNd(rng, dims);
       const model = onnxModel({ opset: 13, nodes: [makeNode('PRelu', ['x', 's'], ['y'])], inputs: [['x', x.dims]], outputs: [['y', null]], initializers: [makeTensor('s', dims, s.data)] });

@@ -147,6 +147,26 @@ describe('TFLite RSQRT', () => {
   });
 });
 
+describe('TFLite PRELU', () => {
+  const prelu = (alpha: number[]) => {
+    const w = new TfliteWriter();
+    const x = w.input('x', [1, 2, 3, 4]);
+    const y = w.activation('y', [1, 2, 3, 4]);
+    w.op(BuiltinOp.PRELU, [x, w.float32('alpha', [1, 1, 4], alpha)], [y]);
+    w.output(y);
+    return loadTflite(w.build()).graph.nodes;
+  };
+
+  it('a per-channel alpha is a binary prelu node; one alpha value for all is the fusable leaky-relu', () => {
+    const perChannel = prelu([0.1, 0.2, 0.3, 0.4]);
+    expect(perChannel.map((n) => n.op)).toEqual(['binary']);
+    const k = perChannel[0].op === 'binary' ? perChannel[0].attrs.constant : undefined;
+    expect(k?.shape).toEqual([1, 4, 1, 1]);
+    const uniform = prelu([0.25, 0.25, 0.25, 0.25]);
+    expect(uniform.map((n) => n.op === 'activation' && n.attrs.activation)).toEqual([functionActivation('leaky-relu', [0.25])]);
+  });
+});
+
 describe('TFLite GELU', () => {
   it('the erf form (approximate false) is the exact gelu', () => {
     const w = new TfliteWriter();

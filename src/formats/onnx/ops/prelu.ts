@@ -1,6 +1,7 @@
 /**
- * PRelu: `x` where `x >= 0`, else `slope * x`, the slope broadcasting to X (unidirectionally). One slope value:
- * the table's leaky-relu, which fuses into the producer's epilogue. Any other slope, constant (per channel, or
+ * PRelu: `x` where `x >= 0`, else `slope * x`, the slope broadcasting to X (unidirectionally). One slope value
+ * (or a constant slope whose values are all equal): the table's leaky-relu, which fuses into the producer's
+ * epilogue. Any other slope, constant (per channel, or
  * any broadcastable shape) or computed: a `binary` prelu node.
  */
 import { functionActivation } from '../../../graph/activations/index.ts';
@@ -16,7 +17,7 @@ export const PRelu: Converter = (ctx) => {
   if (!out || !sameDims(out, x.dims)) throw ctx.invalid(`slope ${fmt(slope.dims)} does not broadcast to X ${fmt(x.dims)}`);
   if (slope.kind === 'constant') {
     const values = ctx.floats(slope, 'input slope');
-    if (values.length === 1) {
+    if (values.every((v) => v === values[0])) {
       if (!Number.isFinite(values[0])) throw ctx.unsupported(`a non-finite slope ${values[0]} is not supported`);
       ctx.setOutput({ ...x, id: ctx.b.activation(x.id, functionActivation('leaky-relu', [values[0]]), ctx.name) });
       return;
