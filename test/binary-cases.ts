@@ -108,4 +108,9 @@ export const BINARY_CASES: readonly (BinaryCase | SqueezeExciteCase)[] = [
   // Squeeze-and-excitation: the gate broadcasts per (n, c); channel counts that leave padding lanes.
   { kind: 'squeezeExcite', n: 1, c: 16, h: 7, w: 7, reduced: 4, outC: 8 },
   { kind: 'squeezeExcite', n: 2, c: 10, h: 5, w: 6, reduced: 3, outC: 6 },
+  // PRelu: a constant slope per channel (ONNX's [C, 1, 1], TFLite's [1, 1, C]), along the last axis, and computed.
+  { kind: 'binary', op: 'prelu', a: [2, 7, 4, 3], b: [1, 7, 1, 1], constant: 'b' },
+  { kind: 'binary', op: 'prelu', a: [3, 4, 5, 1], b: [1, 1, 5, 1], constant: 'b', activation: 'relu6' },
+  { kind: 'binary', op: 'prelu', a: [1, 6, 3, 5], b: [1, 6, 3, 5] },
+  { kind: 'binary', op: 'prelu', a: [2, 9, 3, 3], b: [1, 9, 1, 1] },
 ];

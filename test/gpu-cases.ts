@@ -15,6 +15,7 @@ import { Rng } from '../src/util/random.ts';
 import { TILE_CASES, type TileCase } from './tile-cases.ts';
 import { BINARY_CASES, buildBinaryCase, type BinaryCase, type SqueezeExciteCase } from './binary-cases.ts';
 import { INPUT_TRANSFORM_CASES, buildInputTransformCase, type InputTransformCase } from './input-transform-cases.ts';
+import { MATMUL_CASES, buildMatMulCase, type MatMulCase } from './matmul-cases.ts';
 
 /** A clamp, or `fn:<name>` for a function of the activation table at its default parameters. */
 export type ActivationName = 'none' | 'relu' | 'relu6' | `fn:${string}`;
@@ -57,6 +58,8 @@ export interface SimpleCase {
   readonly h: number;
   readonly w: number;
   readonly activation?: ActivationName;
+  /** Input values (activation and add only; default [-8, 8] and [-1, 1]), for functions with a domain. */
+  readonly range?: readonly [number, number];
 }
 
 export interface LinearCase {
@@ -140,6 +143,8 @@ export interface BroadcastAddCase {
   readonly a: Shape4;
   readonly b: Shape4;
   readonly activation?: ActivationName;
+  /** Input values (default [-1, 1]). */
+  readonly range?: readonly [number, number];
 }
 
 /** Softmax over the NCHW axes `axes[0]..axes[1]` of any tensor. */
@@ -201,6 +206,8 @@ export interface ReduceCase {
   readonly shape: Shape4;
   readonly op: 'mean' | 'max';
   readonly over: 'hw' | 'c';
+  /** Over 'c': the `reduceChannels` kernel (as ONNX's axis-1 reduction loads) rather than a pool of a reshaped view. */
+  readonly kernel?: boolean;
 }
 
 /**
@@ -245,6 +252,7 @@ export type GpuCase = (
   | LayerNormCase
   | ChannelsCase
   | InputTransformCase
+  | MatMulCase
 ) & {
   readonly seed?: number;
   /** Storage precision to compile at (default f32); the CPU reference is always f32. */
@@ -337,11 +345,11 @@ export function buildCase(c: GpuCase): BuiltCase {
       break;
     case 'add': {
       const shape: Shape4 = [c.n, c.c, c.h, c.w];
-      b.output(b.add(input('a', shape), input('b', shape), 'add', activationOf(c.activation ?? 'none')));
+      b.output(b.add(input('a', shape, ...(c.range ?? [])), input('b', shape, ...(c.range ?? [])), 'add', activationOf(c.activation ?? 'none')));
       break;
     }
     case 'activation':
-      b.output(b.activation(input('x', [c.n, c.c, c.h, c.w], -8, 8), activationOf(c.activation ?? 'relu6')));
+      b.output(b.activation(input('x', [c.n, c.c, c.h, c.w], ...(c.range ?? [-8, 8])), activationOf(c.activation ?? 'relu6')));
       break;
     case 'batchNorm':
       b.output(
@@ -409,7 +417,7 @@ export function buildCase(c: GpuCase): BuiltCase {
       b.output(b.pad(input('x', c.shape), { pads: c.pads, value: c.value }));
       break;
     case 'broadcastAdd':
-      b.output(b.add(input('a', c.a), input('b', c.b), 'add', activationOf(c.activation ?? 'none')));
+      b.output(b.add(input('a', c.a, ...(c.range ?? [])), input('b', c.b, ...(c.range ?? [])), 'add', activationOf(c.activation ?? 'none')));
       break;
     case 'softmaxAxes':
       b.output(b.softmax(input('x', c.shape, -6, 6), 'softmax', [c.axes[0], c.axes[1]]));
@@ -439,6 +447,9 @@ export function buildCase(c: GpuCase): BuiltCase {
     case 'inputTransform':
       b.output(buildInputTransformCase(c, b, rng, input));
       break;
+    case 'matMul':
+      b.output(buildMatMulCase(c, b, rng, input));
+      break;
     case 'layerNorm': {
       const x = input('x', c.shape, -3, 5);
       const ch = c.shape[1];
@@ -458,6 +469,7 @@ export function buildCase(c: GpuCase): BuiltCase {
       const [n, ch, h, w] = c.shape;
       const pool = (t: number, kernel: [number, number]) => (c.op === 'max' ? b.maxPool(t, { kernel, stride: 1 }) : b.avgPool(t, { kernel, stride: 1 }));
       if (c.over === 'hw') b.output(c.op === 'mean' ? b.globalAvgPool(x) : pool(x, [h, w]));
+      else if (c.kernel) b.output(b.reduceChannels(x, c.op));
       else b.output(b.reshape(pool(b.reshape(x, [n, 1, ch, h * w]), [ch, 1]), [n, 1, h, w]));
       break;
     }
@@ -667,6 +679,12 @@ export const KERNEL_CASES: readonly GpuCase[] = [
   ...LAYER_NORM_CASES,
   // The input-transform fusions but those after a concat (a copy of several launches where lowered alone); all in 'fusion'.
   ...INPUT_TRANSFORM_CASES.filter((c) => c.kind !== 'inputTransform' || c.via !== 'bnAfterConcat'),
+  ...MATMUL_CASES,
+  // ReduceMean / ReduceMax over C as one kernel: channel counts with padding lanes, one channel, many.
+  { kind: 'reduce', shape: [2, 7, 5, 3], op: 'mean', over: 'c', kernel: true },
+  { kind: 'reduce', shape: [1, 12, 3, 4], op: 'max', over: 'c', kernel: true },
+  { kind: 'reduce', shape: [1, 1, 4, 4], op: 'max', over: 'c', kernel: true },
+  { kind: 'reduce', shape: [2, 33, 2, 3], op: 'mean', over: 'c', kernel: true },
 ];
 
 /**

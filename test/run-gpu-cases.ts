@@ -1,6 +1,6 @@
 /**
  * Runs the GPU correctness cases under Node through Dawn (the `webgpu` package): a quick loop for kernel work
- * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm|grouped]`
+ * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm|grouped|fusion|activations|matmul|reduce]`
  *
  * `f16`: the f16-storage cases at 'f16-packed' and native 'f16' (skipped, not passed, where the adapter has no
  * `shader-f16`), then the shared real model's accuracy at f32 and at both f16 modes (`test/f16-accuracy.ts`),
@@ -16,6 +16,8 @@ import { TILE_CASES } from './tile-cases.ts';
 import { ATROUS_CASES } from './atrous-cases.ts';
 import { BINARY_CASES } from './binary-cases.ts';
 import { LAYER_NORM_CASES } from './gpu-cases.ts';
+import { ACTIVATION_CASES } from './activation-cases.ts';
+import { MATMUL_CASES } from './matmul-cases.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 import { GROUPED_CASES, GROUPED_F16_CASES } from './grouped-cases.ts';
 import { INPUT_TRANSFORM_CASES, INPUT_TRANSFORM_TILE_CASES } from './input-transform-cases.ts';
@@ -45,6 +47,11 @@ const groups: Record<string, readonly Entry[]> = {
     ...plain([...INPUT_TRANSFORM_CASES, ...INPUT_TRANSFORM_CASES.map((c): GpuCase => ({ ...c, precision: 'f16-packed' }))]),
     ...INPUT_TRANSFORM_TILE_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name })),
   ],
+  // The activation table alone (also part of 'kernels'), for a quick loop.
+  activations: plain(ACTIVATION_CASES),
+  matmul: plain([...MATMUL_CASES, ...MATMUL_CASES.map((c): GpuCase => ({ ...c, precision: 'f16-packed' }))]),
+  // ReduceMean / ReduceMax cases (also part of 'kernels').
+  reduce: plain(KERNEL_CASES.filter((c) => c.kind === 'reduce')),
 };
 const wanted = process.argv.slice(2);
 // A misspelt group must not pass as an empty, green run.

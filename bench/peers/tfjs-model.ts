@@ -27,6 +27,7 @@ const TFJS_BINARY: { readonly [K in BinaryOp]: (a: tf.Tensor, b: tf.Tensor) => t
   min: tf.minimum,
   max: tf.maximum,
   squaredDifference: tf.squaredDifference,
+  prelu: (a, b) => tf.prelu(a, b),
 };
 
 /** A value during the walk: rank-4 NHWC, or rank-2 `[n, features]` for IR tensors `[n, features, 1, 1]`. */
@@ -330,6 +331,12 @@ export function buildTfjsModel(graph: Graph): TfjsModel {
       }
       case 'layerNorm':
         throw unsupported(node, 'layer norm');
+      case 'matMul':
+        throw unsupported(node, 'matmul of computed operands');
+      case 'reduceChannels': {
+        const reduce = node.attrs.op === 'mean' ? tf.mean : tf.max;
+        return (env) => env.set(out, { t: reduce(nhwc(env.get(node.inputs[0])!, node.inputs[0]), 3, true), flat: false });
+      }
     }
   });
 

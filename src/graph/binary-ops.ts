@@ -35,6 +35,8 @@ export const BINARY_OPS: { readonly [K in BinaryOp]: BinaryOpSpec } = {
   min: { reference: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)), wgsl: 'min(a, b)' },
   max: { reference: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)), wgsl: 'max(a, b)' },
   squaredDifference: { reference: (a, b) => Math.fround(a - b) * Math.fround(a - b), wgsl: '(a - b) * (a - b)' },
+  // `a` where it is not negative, else `a` times the slope `b` (ONNX PRelu, TFLite PRELU).
+  prelu: { reference: (a, b) => (a < 0 ? a * b : a), wgsl: 'select(a * b, a, a >= vec4<f32>(0.0))' },
 };
 
 export const BINARY_OP_NAMES = Object.keys(BINARY_OPS) as BinaryOp[];

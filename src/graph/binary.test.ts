@@ -29,7 +29,8 @@ describe('the binary op table', () => {
     expect([rule('pow')(-2, 3), rule('pow')(-2, 2), rule('pow')(4, 0.5), rule('pow')(0, 0), rule('pow')(-8, 1 / 3)]).toEqual([-8, 4, 2, 1, NaN]);
     expect([rule('min')(1, -1), rule('max')(1, -1), rule('squaredDifference')(1, 4)]).toEqual([-1, 1, 9]);
     expect([rule('min')(NaN, 1), rule('max')(1, NaN)]).toEqual([NaN, NaN]);
-    expect(BINARY_OP_NAMES).toEqual(['add', 'sub', 'mul', 'div', 'pow', 'min', 'max', 'squaredDifference']);
+    expect([rule('prelu')(-2, 0.25), rule('prelu')(3, 0.25), rule('prelu')(0, 5)]).toEqual([-0.5, 3, 0]);
+    expect(BINARY_OP_NAMES).toEqual(['add', 'sub', 'mul', 'div', 'pow', 'min', 'max', 'squaredDifference', 'prelu']);
   });
 });
 

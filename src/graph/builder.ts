@@ -18,6 +18,8 @@ import { NO_ACTIVATION, RELU, RELU6, elementCount, shapeToString } from './ir.ts
 import { concatOutputShape, shuffleChannelsShape, sliceChannelsShape } from './channel-shapes.ts';
 import type { LayerNormAttrs } from './ir.ts';
 import { checkLayerNorm } from './layer-norm-shapes.ts';
+import type { MatMulAttrs } from './ir.ts';
+import { matMulOutputShape } from './matmul-shapes.ts';
 import { broadcastShapes, checkReshape, checkSoftmaxAxes, conv2dOutputShape, padOutputShape, poolOutputShape } from './shapes.ts';
 
 export interface Conv2dOptions {
@@ -316,6 +318,34 @@ export class GraphBuilder {
     const attrs: LayerNormAttrs = { epsilon: o.epsilon, gamma: o.gamma, beta: o.beta ?? null };
     checkLayerNorm(attrs, s[1], name);
     return this.addNode({ op: 'layerNorm', name, inputs: [x], output: -1, attrs }, s);
+  }
+
+  /**
+   * `alpha * op(a) @ op(b) + beta * bias` over the last two axes, batched over the first two (`MatMulNode`); the
+   * bias is a computed tensor or a constant `{ shape, values }`.
+   */
+  matMul(
+    a: TensorId,
+    b: TensorId,
+    o: { transA?: boolean; transB?: boolean; alpha?: number; beta?: number; bias?: TensorId | MatMulAttrs['bias'] } = {},
+    name = this.nextName('matmul'),
+  ): TensorId {
+    const computed = typeof o.bias === 'number' ? o.bias : null;
+    const attrs: MatMulAttrs = {
+      transA: o.transA ?? false,
+      transB: o.transB ?? false,
+      alpha: o.alpha ?? 1,
+      beta: o.beta ?? 1,
+      bias: typeof o.bias === 'number' ? null : o.bias ?? null,
+    };
+    const out = matMulOutputShape(this.shape(a), this.shape(b), computed === null ? null : this.shape(computed), attrs, name);
+    return this.addNode({ op: 'matMul', name, inputs: computed === null ? [a, b] : [a, b, computed], output: -1, attrs }, out);
+  }
+
+  /** The mean or maximum over the channels of each pixel: `[n, c, h, w]` -> `[n, 1, h, w]`. */
+  reduceChannels(x: TensorId, op: 'mean' | 'max', name = this.nextName(`reduce-${op}`)): TensorId {
+    const [n, , h, w] = this.shape(x);
+    return this.addNode({ op: 'reduceChannels', name, inputs: [x], output: -1, attrs: { op } }, [n, 1, h, w]);
   }
 
   build(): Graph {

@@ -316,7 +316,7 @@ export interface ConvTransposeNode extends NodeBase {
 }
 
 /** The element-wise binary ops of `binary` nodes; each one's CPU rule and WGSL are one entry of `BINARY_OPS`. */
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'min' | 'max' | 'squaredDifference';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'min' | 'max' | 'squaredDifference' | 'prelu';
 
 /** A constant operand of a `binary` node, NCHW values of `shape` (which broadcasts against the other operand). */
 export interface BinaryConstant {
@@ -374,7 +374,9 @@ export type GraphNode =
   | ConcatNode
   | SliceChannelsNode
   | ShuffleChannelsNode
-  | LayerNormNode;
+  | LayerNormNode
+  | MatMulNode
+  | ReduceChannelsNode;
 
 /**
  * ShuffleNet's channel shuffle (ONNX Reshape to `[n, groups, c / groups, h, w]`, Transpose `[0, 2, 1, 3, 4]`,
@@ -383,6 +385,35 @@ export type GraphNode =
 export interface ShuffleChannelsNode extends NodeBase {
   readonly op: 'shuffleChannels';
   readonly attrs: { readonly groups: number };
+}
+
+/**
+ * A batched matrix product over the last two IR axes (ONNX MatMul and Gemm of computed operands): for every
+ * `(n, c)` of the broadcast batch, `alpha * op(A) @ op(B) + beta * C`, where `op` transposes when `transA` /
+ * `transB` is set, `A` is `[nA, cA, M, K]` (`[.., K, M]` transposed), `B` is `[nB, cB, K, N]` (`[.., N, K]`
+ * transposed), and the output `[n, c, M, N]`; batch axes broadcast (each equal, or 1 in one operand).
+ * The bias C is `inputs[2]` when computed, or `attrs.bias` when constant, or absent; it broadcasts to the output.
+ */
+export interface MatMulAttrs {
+  readonly transA: boolean;
+  readonly transB: boolean;
+  readonly alpha: number;
+  readonly beta: number;
+  /** A constant bias C: NCHW values of `shape`, which broadcasts to the output's. */
+  readonly bias: { readonly shape: Shape4; readonly values: Float32Array } | null;
+}
+export interface MatMulNode extends NodeBase {
+  readonly op: 'matMul';
+  readonly attrs: MatMulAttrs;
+}
+
+/**
+ * The mean or the maximum over the channel axis of each pixel: `[n, c, h, w]` -> `[n, 1, h, w]` (ONNX ReduceMean /
+ * ReduceMax over axis 1).
+ */
+export interface ReduceChannelsNode extends NodeBase {
+  readonly op: 'reduceChannels';
+  readonly attrs: { readonly op: 'mean' | 'max' };
 }
 
 export type OpType = GraphNode['op'];

@@ -7,6 +7,7 @@ import { argMaxOutputShape, convTransposeOutputShape, resizeOutputShape } from '
 import { withArticle } from '../util/describe.ts';
 import { concatOutputShape, shuffleChannelsShape, sliceChannelsShape } from './channel-shapes.ts';
 import { checkLayerNorm } from './layer-norm-shapes.ts';
+import { matMulOutputShape } from './matmul-shapes.ts';
 
 const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
   conv2d: [1, 2],
@@ -29,6 +30,8 @@ const ARITY: Record<GraphNode['op'], readonly [number, number]> = {
   sliceChannels: [1, 1],
   shuffleChannels: [1, 1],
   layerNorm: [1, 1],
+  matMul: [2, 3],
+  reduceChannels: [1, 1],
 };
 
 function validShape(s: unknown): s is Shape4 {
@@ -108,6 +111,10 @@ export function validateGraph(graph: Graph): void {
       }
     }
     if (node.op === 'binary') addShape = binaryOutputShape(node, tensors, where);
+    if (node.op === 'matMul') {
+      const [a, b, c] = node.inputs.map((id) => tensors[id].shape);
+      addShape = matMulOutputShape(a, b, c ?? null, node.attrs, where);
+    }
     let expected: Shape4;
     try {
       expected = addShape ?? (node.op === 'concat' ? concatOutputShape(node.inputs.map((id) => tensors[id].shape), where) : expectedOutputShape(node, inShape, where));
@@ -206,6 +213,11 @@ function expectedOutputShape(node: GraphNode, s: Shape4, where: string): Shape4 
     case 'layerNorm':
       checkLayerNorm(node.attrs, c, where);
       return s;
+    case 'matMul':
+      return s;
+    case 'reduceChannels':
+      if (node.attrs.op !== 'mean' && node.attrs.op !== 'max') throw new GraphError(`${where}: unknown channel reduction '${String(node.attrs.op)}'`);
+      return [n, 1, h, w];
   }
 }
 

@@ -22,6 +22,8 @@ import { argMax, convTranspose, resize } from './upsample.ts';
 import { concat, shuffleChannels, sliceChannels } from './channels.ts';
 import { layerNorm } from './layer-norm.ts';
 import { convInputTransformed } from './conv-input.ts';
+import { matMul } from './matmul.ts';
+import { reduceChannels } from './reduce-channels.ts';
 
 /**
  * Graph inputs: an array in `graph.inputs` order, or a map keyed by tensor id or tensor name.
@@ -118,6 +120,12 @@ function evalNode(graph: Graph, node: GraphNode, values: Map<TensorId, Float32Ar
       return shuffleChannels(x, shape, node.attrs.groups, where).data;
     case 'layerNorm':
       return layerNorm(x, shape, node.attrs);
+    case 'matMul': {
+      const c = node.inputs.length > 2 ? { data: get(node.inputs[2]), shape: graph.tensors[node.inputs[2]].shape } : null;
+      return matMul(x, shape, get(node.inputs[1]), graph.tensors[node.inputs[1]].shape, c, node.attrs, where).data;
+    }
+    case 'reduceChannels':
+      return reduceChannels(x, shape, node.attrs.op, where).data;
   }
 }
 

@@ -24,6 +24,8 @@ import { convTransposeFamily } from '../../shaders/conv-transpose/index.ts';
 import { resizeFamily } from '../../shaders/resize/index.ts';
 import { layerNormFamily } from '../../shaders/layer-norm/index.ts';
 import { groupedConvFamily, isGroupedConv } from '../../shaders/conv-grouped/index.ts';
+import { matMulFamily } from '../../shaders/matmul/index.ts';
+import { reduceChannelsFamily } from '../../shaders/reduce-channels/index.ts';
 import { GraphError, UnsupportedFeatureError } from '../errors.ts';
 import type { Conv2dNode, Graph, GraphNode, LinearNode } from '../graph/ir.ts';
 import type { ConvTile, KernelChoice } from './kernel-choice.ts';
@@ -98,6 +100,8 @@ export const FIXED_FAMILIES: readonly FixedKernelFamily<GraphNode>[] = [
   sliceChannelsFamily,
   shuffleChannelsFamily,
   layerNormFamily,
+  matMulFamily,
+  reduceChannelsFamily,
 ] as readonly FixedKernelFamily<GraphNode>[];
 
 /**

@@ -4,7 +4,7 @@ import type { ActivationName, ConvCase, GpuCase, LinearCase, PoolLinearCase } fr
 import { BLOCK_CASES, KERNEL_CASES, buildCase, describeCase } from '../../test/gpu-cases.ts';
 import { GraphBuilder } from '../graph/builder.ts';
 import type { Graph, Shape4 } from '../graph/ir.ts';
-import { RELU, convWeight } from '../graph/ir.ts';
+import { RELU, convWeight, elementCount } from '../graph/ir.ts';
 import { optimizeGraph } from '../graph/passes/index.ts';
 import { mobilenetV2, randomParams } from '../models/index.ts';
 import { dispatchGrid } from './compile.ts';
@@ -125,6 +125,19 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
         // One pixel (its C4 output vec4s) per invocation.
         if (flat < u.pixels) for (let c = 0; c < u.C4; c++) mark(flat * u.C4 + c);
         break;
+      case 'matmul': {
+        // A 4 x 4 tile of (row, column) outputs of one channel vec4 per invocation, clipped at the edges.
+        if (flat >= u.total) break;
+        const jt = flat % u.tilesN;
+        let t = Math.floor(flat / u.tilesN);
+        const it = t % u.tilesM;
+        t = Math.floor(t / u.tilesM);
+        const c4 = t % u.outC4;
+        const n = Math.floor(t / u.outC4);
+        for (let i = it * 4; i < Math.min(it * 4 + 4, u.M); i++)
+          for (let j = jt * 4; j < Math.min(jt * 4 + 4, u.N); j++) mark(((n * u.M + i) * u.N + j) * u.outC4 + c4);
+        break;
+      }
       default:
         // One output element (vec4, or f32 for unpack) per invocation below `total`.
         if (flat < u.total) mark(flat);
@@ -257,6 +270,9 @@ describe('lowerGraph on KERNEL_CASES', () => {
         expect(middle.map((s) => s.program.key)).toEqual(['pool/global-avg']);
       } else if (c.kind === 'softmax') {
         expect(middle.map((s) => s.program.key)).toEqual(['softmax']);
+      } else if (c.kind === 'matMul') {
+        expect(middle.map((s) => s.program.key)).toEqual([`matmul/${c.bias?.as ?? 'none'}`]);
+        expect(middle[0].macs).toBe(elementCount(graph.tensors[graph.outputs[0]].shape) * (c.transA ? c.a[2] : c.a[3]));
       }
     });
   });

@@ -19,6 +19,7 @@ import { mobilenetV2, mobilenetV2ParamShapes } from '../../src/models/mobilenet-
 import { randomParams } from '../../src/models/params.ts';
 import { resnet } from '../../src/models/resnet.ts';
 import { onnxBinaryNet, tfliteBinaryNet } from './binary-seeds.ts';
+import { onnxMatMulNet, tfliteRsqrtPreluNet } from './matmul-seeds.ts';
 import { Rng } from '../../src/util/random.ts';
 import { SHARED_MODEL } from '../shared.ts';
 import { onnxUpsampleNet, onnxUpsampleOld, tfliteUpsampleNet } from './upsample-seeds.ts';
@@ -173,6 +174,7 @@ export function tfliteCorpus(): Seed[] {
     ...tfliteOracleCases()
       .filter((c) => /^(CONCATENATION|HARD_SWISH|RESIZE_BILINEAR half|ARG_MAX) uint8$|^MUL float$/.test(c.name))
       .map((c) => ({ name: `tflite-oracle-${c.name.replace(/ /g, '-')}`, bytes: c.model, options: {}, large: false })),
+    { name: 'tflite-rsqrt-prelu', bytes: tfliteRsqrtPreluNet(6), options: {}, large: false },
   ];
   if (existsSync(SHARED_MODEL)) {
     seeds.push({ name: 'tflite-shared-mobilenet_v2_quant', bytes: new Uint8Array(readFileSync(SHARED_MODEL)), options: {}, large: true });
@@ -304,6 +306,7 @@ export function onnxCorpus(): Seed[] {
     { name: 'onnx-convnext-17', bytes: onnxConvNextBlock(6, 17), options: {}, large: false },
     { name: 'onnx-convnext-13', bytes: onnxConvNextBlock(7, 13), options: {}, large: false },
     { name: 'onnx-grouped', bytes: onnxGroupedNet(6), options: {}, large: false },
+    { name: 'onnx-matmul-prelu', bytes: onnxMatMulNet(6), options: {}, large: false },
   ];
 }
 

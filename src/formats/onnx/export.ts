@@ -330,6 +330,13 @@ class Exporter {
       case 'layerNorm':
         // Opset 13 has no LayerNormalization (17), and its decomposed form does not load back as one.
         throw new UnsupportedOpError(`ONNX export: node ${node.name}: op '${node.op}' is not exported`);
+      case 'matMul':
+        throw new UnsupportedOpError(`ONNX export: node ${node.name}: op '${node.op}' is not exported`);
+      case 'reduceChannels': {
+        const op = node.attrs.op === 'mean' ? 'ReduceMean' : 'ReduceMax';
+        this.setOutput(node, this.emit(op, [this.as4(node.inputs[0])], { axes: attr.ints([1]), keepdims: attr.int(1) }, n, tensorName), 4);
+        return;
+      }
     }
   }
 }
@@ -343,6 +350,7 @@ const ONNX_BINARY: { readonly [K in Exclude<BinaryOp, 'squaredDifference'>]: str
   pow: 'Pow',
   min: 'Min',
   max: 'Max',
+  prelu: 'PRelu',
 };
 
 function shapesEqual(a: Shape4, b: Shape4): boolean {

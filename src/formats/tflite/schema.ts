@@ -77,6 +77,12 @@ export const BuiltinOp = {
   STRIDED_SLICE: 45,
   SPLIT: 49,
   SPLIT_V: 102,
+  EXP: 47,
+  SQRT: 75,
+  RSQRT: 76,
+  NEG: 59,
+  ABS: 101,
+  PRELU: 54,
 } as const;
 
 /** `BuiltinOperator` names by code, for messages. */

@@ -135,6 +135,38 @@ describe('TFLite converters', () => {
   }
 });
 
+describe('TFLite RSQRT', () => {
+  it('is the table sqrt, then its reciprocal', () => {
+    const w = new TfliteWriter();
+    const x = w.input('x', [1, 2, 3, 4]);
+    const y = w.activation('y', [1, 2, 3, 4]);
+    w.op(BuiltinOp.RSQRT, [x], [y]);
+    w.output(y);
+    const acts = loadTflite(w.build()).graph.nodes.flatMap((n) => (n.op === 'activation' ? [n.attrs.activation] : []));
+    expect(acts).toEqual([functionActivation('sqrt'), functionActivation('reciprocal')]);
+  });
+});
+
+describe('TFLite PRELU', () => {
+  const prelu = (alpha: number[]) => {
+    const w = new TfliteWriter();
+    const x = w.input('x', [1, 2, 3, 4]);
+    const y = w.activation('y', [1, 2, 3, 4]);
+    w.op(BuiltinOp.PRELU, [x, w.float32('alpha', [1, 1, 4], alpha)], [y]);
+    w.output(y);
+    return loadTflite(w.build()).graph.nodes;
+  };
+
+  it('a per-channel alpha is a binary prelu node; one alpha value for all is the fusable leaky-relu', () => {
+    const perChannel = prelu([0.1, 0.2, 0.3, 0.4]);
+    expect(perChannel.map((n) => n.op)).toEqual(['binary']);
+    const k = perChannel[0].op === 'binary' ? perChannel[0].attrs.constant : undefined;
+    expect(k?.shape).toEqual([1, 4, 1, 1]);
+    const uniform = prelu([0.25, 0.25, 0.25, 0.25]);
+    expect(uniform.map((n) => n.op === 'activation' && n.attrs.activation)).toEqual([functionActivation('leaky-relu', [0.25])]);
+  });
+});
+
 describe('TFLite GELU', () => {
   it('the erf form (approximate false) is the exact gelu', () => {
     const w = new TfliteWriter();
@@ -172,7 +204,9 @@ describe.skipIf(!existsSync(NODE_TESTS))('ONNX backend node tests (libonnx-testd
   const tensorType = protobuf.parse(ONNX_SCHEMA, { keepCase: true }).root.lookupType('onnx.TensorProto');
   const dirs = readdirSync(existsSync(NODE_TESTS) ? NODE_TESTS : '.');
   for (const e of ACTIVATION_FUNCTIONS.values()) {
-    const tests = dirs.filter((d) => d.startsWith(`test_${e.onnxOp.toLowerCase()}`) && !d.endsWith('_expanded'));
+    // `test_exp` and `test_exp_example`, not `test_expand`.
+    const stem = `test_${e.onnxOp.toLowerCase()}`;
+    const tests = dirs.filter((d) => (d === stem || d.startsWith(`${stem}_`)) && !d.endsWith('_expanded'));
     it(`${e.onnxOp}: ${tests.join(', ') || 'no node tests'}`, () => {
       for (const t of tests) {
         const dir = `${NODE_TESTS}/${t}`;

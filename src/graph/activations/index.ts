@@ -13,6 +13,11 @@ import { softplus } from './softplus.ts';
 import { tanh } from './tanh.ts';
 import { erfActivation } from './erf.ts';
 import { gelu } from './gelu.ts';
+import { exp } from './exp.ts';
+import { sqrt } from './sqrt.ts';
+import { neg } from './neg.ts';
+import { reciprocal } from './reciprocal.ts';
+import { abs } from './abs.ts';
 import type { ActivationEntry, ActivationFunction } from './types.ts';
 
 export type { ActivationEntry, ActivationFunction } from './types.ts';
@@ -28,6 +33,11 @@ export const ACTIVATION_FUNCTIONS: ReadonlyMap<string, ActivationEntry> = new Ma
   [geluTanh.name, geluTanh],
   [erfActivation.name, erfActivation],
   [gelu.name, gelu],
+  [exp.name, exp],
+  [sqrt.name, sqrt],
+  [neg.name, neg],
+  [reciprocal.name, reciprocal],
+  [abs.name, abs],
 ]);
 
 export function activationEntry(name: string): ActivationEntry {

@@ -27,6 +27,12 @@ export interface ActivationEntry {
    * converter refuses other values, the exporter writes them.
    */
   readonly onnxStringAttrs?: Readonly<Record<string, string>>;
+  /**
+   * Inputs the GPU cases draw from, when not every value suits: `'nonNegative'` where the function is undefined
+   * below 0 (Sqrt; WGSL leaves those values indeterminate), `'positive'` where it is ill-conditioned near 0
+   * (Reciprocal: a convolution's last-bit rounding differences would blow up there).
+   */
+  readonly domain?: 'nonNegative' | 'positive';
   /** The CPU reference, one value at a time (f64 arithmetic; the caller stores f32). */
   reference(x: number, params: readonly number[]): number;
   /**

@@ -1,13 +1,26 @@
-/** Gemm with a constant B: a linear layer. */
+/** Gemm with a constant B: a linear layer; other Gemms: `matmul-general.ts`. */
 import type { Converter, NodeContext } from '../context.ts';
-import { broadcastDims, fmt, sameDims } from '../values.ts';
+import type { Value } from '../values.ts';
+import { generalGemm } from './matmul-general.ts';
+import { broadcastDims, fmt, irShapeOf, sameDims } from '../values.ts';
 
 export const Gemm: Converter = (ctx) => {
-  let a = ctx.runtime(0, 'input A');
-  if (a.dims.length !== 2) throw ctx.invalid(`input A ${fmt(a.dims)} must have rank 2`);
-  if (ctx.attrInt('transA', 0) !== 0) {
+  const av = ctx.requireInput(0, 'input A');
+  const bIn = ctx.requireInput(1, 'input B');
+  const cIn = ctx.input(2);
+  const transA = ctx.attrInt('transA', 0) !== 0;
+  if (av.dims.length !== 2) throw ctx.invalid(`input A ${fmt(av.dims)} must have rank 2`);
+  // The linear layer takes a computed A (transposed only as a [K, 1] column), a constant B and a constant bias
+  // (one row in its epilogue, else an add after it); anything else is the general product (`matmul-general.ts`).
+  const rowsAgree = (c: Value) => c.dims.length < 2 || c.dims[c.dims.length - 2] === 1 || (transA ? av.dims[1] : av.dims[0]) === 1;
+  const linear = av.kind === 'runtime' && bIn.kind === 'constant' && (!transA || av.dims[1] === 1) && (!cIn || ctx.attrFloat('beta', 1) === 0 || cIn.kind === 'constant');
+  if (!linear) {
+    const o = { transA, transB: ctx.attrInt('transB', 0) !== 0, alpha: ctx.attrFloat('alpha', 1), beta: ctx.attrFloat('beta', 1) };
+    return generalGemm(ctx, av, bIn, cIn, o);
+  }
+  let a = av;
+  if (transA) {
     // A^T of a [K, 1] column is the [1, K] row with the same data.
-    if (a.dims[1] !== 1) throw ctx.unsupported(`transA=1 on a computed input ${fmt(a.dims)} is not supported`);
     a = ctx.imp.reshapeTo(a, [1, a.dims[0]], `${ctx.name}/transpose_a`);
   }
   const [M, K] = a.dims;
@@ -25,22 +38,33 @@ export const Gemm: Converter = (ctx) => {
   if (weight !== B) for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) weight[n * K + k] = alpha * (transB ? B[n * K + k] : B[k * N + n]);
   let bias: Float32Array | null = null;
   const c = ctx.input(2);
+  let rows: Float32Array | null = null;
   if (c && beta !== 0) {
     if (c.kind !== 'constant') throw ctx.unsupported('a computed bias C is not supported (only constants)');
-    bias = rowBias(ctx, ctx.floats(c, 'input C'), c.dims, M, N, 'input C');
-    for (let i = 0; i < N; i++) bias[i] *= beta;
+    const values = ctx.floats(c, 'input C');
+    if (rowsAgree(c)) {
+      bias = rowBias(ctx, values, c.dims, M, N, 'input C');
+      for (let i = 0; i < N; i++) bias[i] *= beta;
+    } else {
+      const out = broadcastDims([M, N], c.dims);
+      if (c.dims.length > 2 || !out || !sameDims(out, [M, N])) throw ctx.invalid(`input C ${fmt(c.dims)} does not broadcast to [${M}, ${N}]`);
+      rows = ctx.imp.budget.floats(values.length, `${ctx.where}: input C`);
+      for (let i = 0; i < values.length; i++) rows[i] = beta * values[i];
+    }
   }
-  const id = ctx.b.linear(a.id, { outFeatures: N, weight, bias }, ctx.name);
-  ctx.runtimeOut(id, [M, N]);
+  const id = ctx.b.linear(a.id, { outFeatures: N, weight, bias }, rows ? `${ctx.name}/product` : ctx.name);
+  if (!rows || !c) return ctx.runtimeOut(id, [M, N]);
+  // A bias that differs between rows: added to the linear layer's output (the epilogue adds one row only).
+  const shape = irShapeOf([...new Array<number>(2 - c.dims.length).fill(1), ...c.dims]);
+  ctx.runtimeOut(ctx.b.binary('add', id, { shape, values: rows }, ctx.name), [M, N]);
 };
 
-/** A Gemm bias C, unidirectionally broadcast to `[M, N]`, as one row of N values (rows must agree). */
+/** A Gemm bias C, unidirectionally broadcast to `[M, N]`, as one row of N values (its rows agree). */
 function rowBias(ctx: NodeContext, c: Float32Array, dims: readonly number[], M: number, N: number, what: string): Float32Array {
   const out = broadcastDims([M, N], dims);
   if (!out || !sameDims(out, [M, N])) throw ctx.invalid(`${what} ${fmt(dims)} does not broadcast to [${M}, ${N}]`);
   const aligned = [...new Array<number>(2 - Math.min(2, dims.length)).fill(1), ...dims.slice(-2)];
   const [rowsC, colsC] = aligned;
-  if (rowsC > 1 && M > 1) throw ctx.unsupported(`a bias ${fmt(dims)} that differs between rows is not supported`);
   const row = ctx.imp.budget.floats(N, `${ctx.where}: ${what}`);
   for (let n = 0; n < N; n++) row[n] = c[colsC === 1 ? 0 : n];
   return row;

@@ -26,6 +26,7 @@ import { Cast, ConstantOfShape, Gather, Range, Shape, Squeeze, Unsqueeze } from 
 import { Gelu } from './gelu.ts';
 import { LayerNormalization } from './layer-norm.ts';
 import { Transpose } from './transpose.ts';
+import { PRelu } from './prelu.ts';
 
 export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Add,
@@ -81,6 +82,12 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Erf: tableActivation('erf'),
   LayerNormalization,
   Transpose,
+  Exp: tableActivation('exp'),
+  Sqrt: tableActivation('sqrt'),
+  Neg: tableActivation('neg'),
+  Reciprocal: tableActivation('reciprocal'),
+  Abs: tableActivation('abs'),
+  PRelu,
 };
 
 /** Op types `loadOnnx` converts, sorted. */

@@ -1,10 +1,18 @@
-/** MatMul with a constant B: a linear layer over the rows of A (a 1x1 convolution on a channels-last view). */
+/**
+ * MatMul with a constant B: a linear layer over the rows of A (a 1x1 convolution on a channels-last view). Two
+ * computed operands: `matmul-general.ts`.
+ */
 import type { Converter } from '../context.ts';
+import { generalMatMul } from './matmul-general.ts';
 import { fmt, product } from '../values.ts';
 
 export const MatMul: Converter = (ctx) => {
-  const a = ctx.runtime(0, 'input A');
-  const bv = ctx.constant(1, 'input B');
+  const av = ctx.requireInput(0, 'input A');
+  const bInput = ctx.requireInput(1, 'input B');
+  // Two computed operands (or a constant A): the general batched product.
+  if (av.kind === 'constant' || bInput.kind !== 'constant') return generalMatMul(ctx, av, bInput);
+  const a = av;
+  const bv = bInput;
   if (a.dims.length === 0) throw ctx.invalid('input A is a scalar');
   let bd = [...bv.dims];
   while (bd.length > 2 && bd[0] === 1) bd = bd.slice(1);

@@ -1,6 +1,7 @@
 /**
  * ReduceMean and ReduceMax as pools. Over the spatial axes: global (or one-axis) pooling of the map itself.
- * Over a run of adjacent axes that includes the batch or channel axis: a pool over a reshaped view (a gather
+ * Over the channel axis alone: one `reduceChannels` kernel (a pixel's channels per invocation). Over a run of
+ * adjacent axes that includes the batch or channel axis: a pool over a reshaped view (a gather
  * in front of it on the GPU, and one behind where the result's channels differ). Axes of size 1 reduce to themselves and cost nothing.
  * Axes come as an attribute up to opset 17 and as the optional constant input 1 from opset 18 (both ops
  * kept their semantics otherwise since opset 1).
@@ -29,7 +30,10 @@ function reduceConverter(kind: 'mean' | 'max'): Converter {
       ctx.setOutput(ctx.imp.reshapeTo(x, dims, ctx.name));
       return;
     }
-    const reduced = work.every((a) => a >= 2) ? pooled(ctx, x, kind, new Set(work)) : pooledRun(ctx, x, kind, work);
+    const reduced =
+      work.every((a) => a >= 2) ? pooled(ctx, x, kind, new Set(work))
+      : work.length === 1 && work[0] === 1 && !x.channelsLast ? overChannels(ctx, x, kind)
+      : pooledRun(ctx, x, kind, work);
     ctx.setOutput(ctx.imp.reshapeTo(reduced, dims, `${ctx.name}/reshape`));
   };
 }
@@ -54,6 +58,11 @@ function pooledRun(ctx: NodeContext, x: RuntimeValue, kind: 'mean' | 'max', work
   const options = { kernel: [run, 1] as [number, number], stride: 1 };
   const id = kind === 'max' ? ctx.b.maxPool(view.id, options, ctx.name) : ctx.b.avgPool(view.id, options, ctx.name);
   return { kind: 'runtime', dims: [outer, 1, 1, inner], id };
+}
+
+/** Over the channel axis alone: one `reduceChannels` kernel, no reshaped view. */
+function overChannels(ctx: NodeContext, x: RuntimeValue, kind: 'mean' | 'max'): RuntimeValue {
+  return { kind: 'runtime', dims: x.dims.map((d, a) => (a === 1 ? 1 : d)), id: ctx.b.reduceChannels(x.id, kind, ctx.name) };
 }
 
 /** The set of normalised axes, or undefined for "reduce nothing" (opset 18's noop_with_empty_axes). */

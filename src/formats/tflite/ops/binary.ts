@@ -1,5 +1,5 @@
 /**
- * ADD, SUB, MUL, DIV (with their fused activation), MAXIMUM, MINIMUM, POW, SQUARED_DIFFERENCE: NumPy-style
+ * ADD, SUB, MUL, DIV (with their fused activation), MAXIMUM, MINIMUM, POW, SQUARED_DIFFERENCE, PRELU: NumPy-style
  * broadcasting of two tensors, either of which may be a constant. ADD of two run-time tensors is the IR's
  * residual `add` (it fuses into convolutions); everything else is a `binary` node, constants embedded.
  */
@@ -10,6 +10,7 @@ import { NO_ACTIVATION, sameShape } from '../../../graph/ir.ts';
 import type { TfliteConverter, TfliteOpConverter } from '../converter.ts';
 import { dimsToString, irShapeFromDims, nhwc } from '../dims.ts';
 import { arithmeticOptions } from '../schema.ts';
+import { functionActivation } from '../../../graph/activations/index.ts';
 
 /** A converter for `op`; `fused` when the op's options carry a fused activation. */
 function binaryConverter(op: BinaryOp, opName: string, fused: boolean): TfliteOpConverter {
@@ -66,3 +67,23 @@ export const maximum = binaryConverter('max', 'MAXIMUM', false);
 export const minimum = binaryConverter('min', 'MINIMUM', false);
 export const pow = binaryConverter('pow', 'POW', false);
 export const squaredDifference = binaryConverter('squaredDifference', 'SQUARED_DIFFERENCE', false);
+/**
+ * PRELU(input, alpha): alpha (usually a constant per channel) broadcasts to the input. A constant alpha whose
+ * values are all equal is the table's leaky-relu, which fuses into the producer's epilogue.
+ */
+const binaryPrelu = binaryConverter('prelu', 'PRELU', false);
+export const prelu: TfliteOpConverter = (tc, top, site) => {
+  const alpha = top.inputs[1];
+  if (top.inputs.length === 2 && alpha >= 0 && tc.isConstant(alpha, site.where)) {
+    const { data } = tc.constant(alpha, 'alpha', site.where);
+    if (data.length > 0 && data.every((v) => v === data[0]) && Number.isFinite(data[0])) {
+      const x = tc.activation(top.inputs[0], site.where);
+      const out = irShapeFromDims(tc.tensor(top.outputs[0], site.where).shape);
+      if (out && sameShape(tc.b.shape(x), out)) {
+        tc.bindOutput(top, tc.b.activation(x, functionActivation('leaky-relu', [data[0]]), site.name), site.where);
+        return;
+      }
+    }
+  }
+  binaryPrelu(tc, top, site);
+};

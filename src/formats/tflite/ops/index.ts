@@ -8,7 +8,7 @@ import { BuiltinOp, OptionsType, leakyReluOptions } from '../schema.ts';
 import { activation } from './activation.ts';
 import { tableActivation } from './activation-function.ts';
 import { alias } from './alias.ts';
-import { add, div, maximum, minimum, mul, pow, squaredDifference, sub } from './binary.ts';
+import { add, div, maximum, minimum, mul, pow, prelu, squaredDifference, sub } from './binary.ts';
 import { conv2d, depthwiseConv2d } from './conv.ts';
 import { fullyConnected } from './fully-connected.ts';
 import { mean, reduceMax } from './mean.ts';
@@ -20,6 +20,7 @@ import { argMax } from './arg-max.ts';
 import { resizeBilinear, resizeNearestNeighbor } from './resize.ts';
 import { transposeConv } from './transpose-conv.ts';
 import { concatenation, split, splitV, stridedSlice } from './channels.ts';
+import { rsqrt } from './rsqrt.ts';
 
 export const TFLITE_OPS: ReadonlyMap<number, TfliteOpEntry> = new Map<number, TfliteOpEntry>([
   [BuiltinOp.CONV_2D, { convert: conv2d, options: OptionsType.Conv2DOptions }],
@@ -62,4 +63,10 @@ export const TFLITE_OPS: ReadonlyMap<number, TfliteOpEntry> = new Map<number, Tf
   [BuiltinOp.SPLIT, { convert: split, options: OptionsType.SplitOptions, multipleOutputs: true }],
   [BuiltinOp.SPLIT_V, { convert: splitV, options: OptionsType.SplitVOptions, multipleOutputs: true }],
   [BuiltinOp.STRIDED_SLICE, { convert: stridedSlice, options: OptionsType.StridedSliceOptions }],
+  [BuiltinOp.EXP, { convert: tableActivation('exp') }],
+  [BuiltinOp.SQRT, { convert: tableActivation('sqrt') }],
+  [BuiltinOp.RSQRT, { convert: rsqrt }],
+  [BuiltinOp.NEG, { convert: tableActivation('neg') }],
+  [BuiltinOp.ABS, { convert: tableActivation('abs') }],
+  [BuiltinOp.PRELU, { convert: prelu }],
 ]);
