@@ -8,7 +8,7 @@ export class WebcnnError extends Error {
 
 /** A tensor shape that does not fit an op, or a run input of the wrong size. */
 export class ShapeError extends WebcnnError {
-  override readonly name = 'ShapeError';
+  override readonly name: string = 'ShapeError';
 }
 
 /** A graph that is malformed: dangling tensors, nodes out of order, wrong arity. */
@@ -58,4 +58,12 @@ export class UnsupportedFeatureError extends WebcnnError {
 /** A call on a model after `dispose()`. */
 export class DisposedError extends WebcnnError {
   override readonly name = 'DisposedError';
+}
+
+/**
+ * A model given to the wrong image task: a segmenter to `ImageClassifier`, a classifier to `ImageSegmenter`, or
+ * a first output neither task can read. A `ShapeError`, as the output's shape is what is wrong.
+ */
+export class ModelKindError extends ShapeError {
+  override readonly name = 'ModelKindError';
 }

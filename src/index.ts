@@ -53,3 +53,10 @@ export { ImageClassifier } from './runtime/classifier.ts';
 export type { Classification, ClassifierOptions, ClassifyOptions, ImageSource, RgbaImage } from './runtime/classifier.ts';
 
 export { isIndexOutput, toIndices } from './runtime/indices.ts';
+export { ImageSegmenter } from './runtime/segmenter.ts';
+export type { GpuSegmentation, SegmentClass, SegmentOptions, SegmenterOptions, Segmentation } from './runtime/segmenter.ts';
+export { detectModelKind } from './runtime/model-kind.ts';
+export type { ModelKind } from './runtime/model-kind.ts';
+export { MaskOverlay } from './runtime/mask-overlay.ts';
+export type { OverlayDrawOptions } from './runtime/mask-overlay.ts';
+export { segmentationPalette } from './runtime/palette.ts';

@@ -5,7 +5,7 @@
  * solid RGBA image scores exactly its colour, [r, g, b] / 255.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DisposedError, GpuError, ShapeError, UnsupportedFeatureError } from '../src/errors.ts';
+import { DisposedError, GpuError, ModelKindError, ShapeError, UnsupportedFeatureError } from '../src/errors.ts';
 import type { LoadedModel, Preprocessing } from '../src/formats/model.ts';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
 import { pipelineCacheFor } from '../src/gpu/pipeline-cache.ts';
@@ -106,15 +106,17 @@ describe('ImageClassifier lifecycle', () => {
     expect(model.memory.buffers).toBe(0);
   });
 
-  it('rejects a model whose first output is not [1, C, 1, 1] with a ShapeError, and disposes what it compiled', async () => {
+  it('rejects a model whose first output is not [1, C, 1, 1] with a ModelKindError (a ShapeError) before compiling', async () => {
     const dispose = vi.spyOn(CompiledModel.prototype, 'dispose');
     const error = await ImageClassifier.create(device, loaded(identityGraph(false))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelKindError);
     expect(error).toBeInstanceOf(ShapeError);
     expect((error as Error).message).toContain('[1, 3, 2, 2]');
     expect((error as Error).message).toContain('[1, C, 1, 1]');
+    expect((error as Error).message).toContain('image segmenter');
     expect((error as Error).message).not.toContain('\n');
-    expect(dispose).toHaveBeenCalledTimes(1);
-    expect((dispose.mock.contexts[0] as CompiledModel).usable).toBe(false);
+    // The output shape is known from the graph: nothing was compiled.
+    expect(dispose).not.toHaveBeenCalled();
   });
 
   it('rejects a model with more than one input with a ShapeError', async () => {

@@ -223,6 +223,27 @@ export class CompiledModel {
     return this.enqueue(() => this.submitAndRead(prelude, null, null));
   }
 
+  /**
+   * Runs with GPU work around the model and no output readback: `prelude` writes the inputs (as for `runWith`),
+   * `epilogue` reads the outputs from `rawOutputBuffer(i)` (e.g. post-processing into the caller's buffers), all in
+   * one submit. Resolves once the GPU has done it (with `lastGpuTimeMs` updated); rejects as `run` does.
+   */
+  runOnGpu(prelude: (encoder: GPUCommandEncoder) => void, epilogue: (encoder: GPUCommandEncoder) => void): Promise<void> {
+    try {
+      this.checkUsable();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.enqueue(() => this.submitAndRead(prelude, null, null, epilogue)).then(() => undefined);
+  }
+
+  /** The NCHW f32 storage buffer output `index` holds after each run (read it in a `runOnGpu` epilogue). */
+  rawOutputBuffer(index: number): GPUBuffer {
+    const buffer = this.rawOutputs[index];
+    if (!buffer) throw new RangeError(`output ${index} does not exist (the model has ${this.rawOutputs.length})`);
+    return buffer;
+  }
+
   /** The NCHW f32 storage buffer input `index` is read from at the start of each run. */
   rawInputBuffer(index: number): GPUBuffer {
     const buffer = this.rawInputs[index];
@@ -331,17 +352,23 @@ export class CompiledModel {
     prelude: (encoder: GPUCommandEncoder) => void,
     staged: readonly Float32Array[] | null,
     written: Promise<GPUError | null> | null,
+    /** Present: GPU work after the model, and no output readback (`runOnGpu`). */
+    epilogue?: (encoder: GPUCommandEncoder) => void,
   ): Promise<Float32Array[]> {
     this.checkUsable();
+    const timer = this.runTimer;
     const { error } = withErrorScopes(this.device, () => {
       if (staged) this.uploadInputs(staged);
       const encoder = this.device.createCommandEncoder({ label: 'webcnn run' });
       prelude(encoder);
-      const timer = this.runTimer;
       this.encodeSinglePass(encoder, timer?.writes);
-      this.rawOutputs.forEach((buffer, i) => {
-        encoder.copyBufferToBuffer(buffer, 0, this.readback, this.outputOffsets[i], elementCount(this.outputs[i].shape) * 4);
-      });
+      if (epilogue) {
+        epilogue(encoder);
+      } else {
+        this.rawOutputs.forEach((buffer, i) => {
+          encoder.copyBufferToBuffer(buffer, 0, this.readback, this.outputOffsets[i], elementCount(this.outputs[i].shape) * 4);
+        });
+      }
       if (timer) {
         encoder.resolveQuerySet(timer.querySet, 0, 2, timer.resolve, 0);
         encoder.copyBufferToBuffer(timer.resolve, 0, this.readback, timer.readbackOffset, 16);
@@ -350,7 +377,14 @@ export class CompiledModel {
     });
     const verdict = firstError(error, written);
     try {
-      await this.readback.mapAsync(GPUMapMode.READ);
+      if (!epilogue) {
+        await this.readback.mapAsync(GPUMapMode.READ);
+      } else if (timer) {
+        // Only the timestamps: mapping them is also how this run learns the GPU is done.
+        await this.readback.mapAsync(GPUMapMode.READ, timer.readbackOffset, 16);
+      } else {
+        await this.device.queue.onSubmittedWorkDone();
+      }
     } catch (e) {
       // A lost device fails the map before (or after) `device.lost` settles: give it a moment to say so (the
       // watcher marks the model; racing `device.lost` itself would tie this run to the device until it goes).
@@ -361,19 +395,28 @@ export class CompiledModel {
       throw new GpuError(`reading the output back failed: ${(e as Error).message || (e as Error).name}`);
     }
     const failure = await verdict.catch(() => null);
+    const mappedAny = !epilogue || timer !== null;
     if (failure) {
-      this.readback.unmap();
+      if (mappedAny) this.readback.unmap();
       throw gpuFailure('the run failed on the GPU', failure);
     }
-    const timer = this.runTimer;
+    if (epilogue) {
+      if (timer) {
+        this.readTimer(this.readback.getMappedRange(timer.readbackOffset, 16), 0);
+        this.readback.unmap();
+      }
+      return [];
+    }
     const mapped = this.readback.getMappedRange();
     const results = this.outputs.map((o, i) => new Float32Array(mapped, this.outputOffsets[i], elementCount(o.shape)).slice());
-    if (timer) {
-      const [begin, end] = new BigUint64Array(mapped, timer.readbackOffset, 2);
-      this.gpuMs = end > begin ? Number(end - begin) / 1e6 : 0;
-    }
+    if (timer) this.readTimer(mapped, timer.readbackOffset);
     this.readback.unmap();
     return results;
+  }
+
+  private readTimer(mapped: ArrayBuffer, offset: number): void {
+    const [begin, end] = new BigUint64Array(mapped, offset, 2);
+    this.gpuMs = end > begin ? Number(end - begin) / 1e6 : 0;
   }
 }
 
