@@ -59,8 +59,8 @@ test.describe('webcam demo with a fake camera showing the cat', () => {
     // The loader names the file; the page does not name it a second time.
     await expect(page.locator('#message')).not.toContainText('broken.tflite: broken.tflite');
     await expect(page.locator('#model-name')).toHaveText('mobilenet_v2_1.0_224_quant.tflite');
-    const before = await page.evaluate(() => window.webcnnDemo.state.classified);
-    await expect.poll(() => page.evaluate(() => window.webcnnDemo.state.classified), { timeout: 30_000 }).toBeGreaterThan(before);
+    const before = await page.evaluate(() => window.webcnnDemo.state.processed);
+    await expect.poll(() => page.evaluate(() => window.webcnnDemo.state.processed), { timeout: 30_000 }).toBeGreaterThan(before);
     expect(await topLabel(page)).toBe('Egyptian cat');
   });
 
@@ -75,8 +75,8 @@ test.describe('webcam demo with a fake camera showing the cat', () => {
     expect(await page.evaluate(() => window.webcnnDemo.state.stream)).toBeNull();
     // Back to the camera: it opens again and live frames are classified.
     await page.locator('input[name="source"][value="camera"]').check();
-    const still = await page.evaluate(() => window.webcnnDemo.state.classified);
-    await expect.poll(() => page.evaluate(() => window.webcnnDemo.state.classified), { timeout: 30_000 }).toBeGreaterThan(still + 1);
+    const still = await page.evaluate(() => window.webcnnDemo.state.processed);
+    await expect.poll(() => page.evaluate(() => window.webcnnDemo.state.processed), { timeout: 30_000 }).toBeGreaterThan(still + 1);
     expect(await page.evaluate(() => window.webcnnDemo.state.stream !== null)).toBe(true);
   });
 
@@ -123,8 +123,8 @@ test.describe('webcam demo with a fake camera showing the cat', () => {
     await expect.poll(() => topLabel(page), { timeout: 60_000 }).toBe('Egyptian cat');
     await page.evaluate(() => window.webcnnDemo.state.device?.destroy());
     await expect(page.locator('#message')).toContainText('Recovered', { timeout: 60_000 });
-    const after = await page.evaluate(() => window.webcnnDemo.state.classified);
-    await expect.poll(() => page.evaluate(() => window.webcnnDemo.state.classified), { timeout: 60_000 }).toBeGreaterThan(after);
+    const after = await page.evaluate(() => window.webcnnDemo.state.processed);
+    await expect.poll(() => page.evaluate(() => window.webcnnDemo.state.processed), { timeout: 60_000 }).toBeGreaterThan(after);
     expect(await topLabel(page)).toBe('Egyptian cat');
   });
 });

@@ -1,9 +1,9 @@
-/** Shared by the demo specs: the fake-camera clip and reading the top label. */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+/** Shared by the demo specs: the fake-camera clips and reading the top label and the legend. */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { decodeBmp } from '../src/cli/images.ts';
-import { PROJECT_ROOT, SHARED_CAT, hasShared } from '../test/shared.ts';
+import { PROJECT_ROOT, SHARED_CAT, hasShared, sharedPath } from '../test/shared.ts';
 
 export { PROJECT_ROOT, SHARED_CAT, hasShared };
 import { rgbaToY4m } from '../test/y4m.ts';
@@ -13,6 +13,35 @@ export const clip = join(PROJECT_ROOT, 'test-results', 'cat.y4m');
 if (hasShared()) {
   mkdirSync(join(PROJECT_ROOT, 'test-results'), { recursive: true });
   writeFileSync(clip, rgbaToY4m(decodeBmp(readFileSync(SHARED_CAT), 'cat.bmp'), 2));
+}
+
+/**
+ * Chromium flags for pages that show WebGPU drawing (segment mode's overlay): on SwiftShader, headless Chromium
+ * composites a canvas's WebGPU frames only with ANGLE on SwiftShader too.
+ */
+export const WEBGPU_CANVAS_ARGS = process.env.WEBCNN_GPU === 'hardware' ? [] : ['--use-angle=swiftshader'];
+
+/** The shared bird photo and its clip, for segment mode's fake camera (written when the photo is here). */
+export const SHARED_BIRD = sharedPath('images/bird_segmentation.bmp');
+export const birdClip = join(PROJECT_ROOT, 'test-results', 'bird.y4m');
+export const hasSharedSegmenter = (): boolean =>
+  [SHARED_BIRD, sharedPath('models/deeplabv3_mnv2_pascal_quant.tflite'), sharedPath('labels/pascal_voc_segmentation_labels.txt')].every((p) => existsSync(p));
+if (hasSharedSegmenter()) {
+  mkdirSync(join(PROJECT_ROOT, 'test-results'), { recursive: true });
+  writeFileSync(birdClip, rgbaToY4m(decodeBmp(readFileSync(SHARED_BIRD), 'bird_segmentation.bmp'), 2));
+}
+
+/** Segment mode's legend, largest class first: [label, share in %]. */
+export async function legend(page: Page): Promise<[string, number][]> {
+  const rows = await page.locator('#legend li').evaluateAll((lis) =>
+    lis.map((li) => [li.querySelector('.label')?.textContent ?? '', li.querySelector('.share')?.textContent ?? ''] as const),
+  );
+  return rows.map(([label, share]) => [label.trim(), Number.parseFloat(share)]);
+}
+
+/** The largest class in the legend other than background ('' when none). */
+export async function mainObject(page: Page): Promise<string> {
+  return (await legend(page)).find(([label]) => label !== 'background')?.[0] ?? '';
 }
 
 export async function topLabel(page: Page): Promise<string> {
