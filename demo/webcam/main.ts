@@ -130,8 +130,8 @@ async function useModel(next: CurrentModel, request: number, done = `${next.name
   const labelsNow = () => state.model?.labels;
   const runner: TaskRunner =
     next.task === 'segment'
-      ? await SegmentRunner.create(device, next.loaded, labelsNow, elements.overlay, () => Number(elements.opacity.value))
-      : await ClassifyRunner.create(device, next.loaded, labelsNow);
+      ? await SegmentRunner.create(device, next.loaded, next.labels, labelsNow, elements.overlay, () => Number(elements.opacity.value))
+      : await ClassifyRunner.create(device, next.loaded, next.labels, labelsNow);
   if (request !== state.modelRequests || device !== state.device || state.recovering) {
     runner.dispose();
     return;

@@ -32,8 +32,9 @@ export class ClassifyRunner implements TaskRunner {
     private readonly labels: LabelsNow,
   ) {}
 
-  static async create(device: GPUDevice, loaded: LoadedModel, labels: LabelsNow): Promise<ClassifyRunner> {
-    return new ClassifyRunner(await ImageClassifier.create(device, loaded, { labels: labels() }), labels);
+  /** `own`: the new model's labels (`labels()` still gives the running model's until this one is installed). */
+  static async create(device: GPUDevice, loaded: LoadedModel, own: readonly string[] | undefined, labels: LabelsNow): Promise<ClassifyRunner> {
+    return new ClassifyRunner(await ImageClassifier.create(device, loaded, { labels: own }), labels);
   }
 
   get lastGpuTimeMs(): number | null {

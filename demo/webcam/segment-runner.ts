@@ -39,8 +39,16 @@ export class SegmentRunner implements TaskRunner {
     this.palette = segmentationPalette(segmenter.labels.length);
   }
 
-  static async create(device: GPUDevice, loaded: LoadedModel, labels: LabelsNow, canvas: HTMLCanvasElement, opacity: () => number): Promise<SegmentRunner> {
-    const segmenter = await ImageSegmenter.create(device, loaded, { labels: labels() });
+  /** As `ClassifyRunner.create`; draws into `canvas` at the opacity `opacity()` gives at each draw. */
+  static async create(
+    device: GPUDevice,
+    loaded: LoadedModel,
+    own: readonly string[] | undefined,
+    labels: LabelsNow,
+    canvas: HTMLCanvasElement,
+    opacity: () => number,
+  ): Promise<SegmentRunner> {
+    const segmenter = await ImageSegmenter.create(device, loaded, { labels: own });
     try {
       return new SegmentRunner(segmenter, await OverlayCanvas.create(device, canvas), labels, opacity);
     } catch (e) {
