@@ -1,8 +1,7 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { CHROMIUM_WEBGPU_ARGS } from '../playwright.config.ts';
-import { PROJECT_ROOT, SHARED_CAT, clip, hasShared, topLabel } from './demo-helpers.ts';
+import { SHARED_CAT, clip, hasShared, topLabel, writeDocsScreenshot } from './demo-helpers.ts';
 import { SHARED_MODEL } from '../test/shared.ts';
 
 test.use({
@@ -38,16 +37,15 @@ function solidBmp(width: number, height: number, [r, g, b]: [number, number, num
 test.describe('webcam demo with a fake camera showing the cat', () => {
 
   test('classifies live frames as Egyptian cat with positive FPS and latency', async ({ page }, info) => {
+    // Small enough that the README's screenshot stays a small PNG (as demo-segment.spec.ts's).
+    await page.setViewportSize({ width: 720, height: 540 });
     await page.goto('/');
     await expect.poll(() => topLabel(page), { timeout: 60_000 }).toBe('Egyptian cat');
     await expect.poll(async () => Number(await page.locator('#fps').textContent()), { timeout: 30_000 }).toBeGreaterThan(0);
     const latency = await page.locator('#latency').textContent();
     expect(Number.parseFloat(latency ?? '')).toBeGreaterThan(0);
-    const shot = await page.screenshot({ path: info.outputPath('demo.png') });
-    if (process.env.UPDATE_SCREENSHOTS === '1') {
-      mkdirSync(join(PROJECT_ROOT, 'docs'), { recursive: true });
-      writeFileSync(join(PROJECT_ROOT, 'docs', 'demo.png'), shot);
-    }
+    const shot = await page.screenshot({ path: info.outputPath('demo-classify.png') });
+    writeDocsScreenshot('demo-classify', shot);
   });
 
   test('a malformed model file shows the loader error and the previous model keeps running', async ({ page }) => {

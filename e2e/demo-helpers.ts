@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
+import pngjs from 'pngjs';
 import { decodeBmp } from '../src/cli/images.ts';
 import { PROJECT_ROOT, SHARED_CAT, hasShared, sharedPath } from '../test/shared.ts';
 
@@ -48,3 +49,21 @@ export async function topLabel(page: Page): Promise<string> {
   return (await page.locator('#predictions li .label').first().textContent())?.trim() ?? '';
 }
 
+
+/** Largest screenshot written into docs/images/ (the README shows them). */
+const DOCS_IMAGE_LIMIT = 200_000;
+
+/**
+ * Writes a screenshot to docs/images/NAME.png (with UPDATE_SCREENSHOTS=1), its channels cut to 6 bits (the
+ * photo in it then compresses to about 60%, with no visible change) and checked against the size limit.
+ */
+export function writeDocsScreenshot(name: string, shot: Buffer): void {
+  if (process.env.UPDATE_SCREENSHOTS !== '1') return;
+  const png = pngjs.PNG.sync.read(shot);
+  // 6 bits, the top 2 repeated below them: 0 stays 0 and 255 stays 255.
+  for (let i = 0; i < png.data.length; i++) png.data[i] = (png.data[i] & 0xfc) | (png.data[i] >> 6);
+  const bytes = pngjs.PNG.sync.write(png, { colorType: 2, deflateLevel: 9 });
+  if (bytes.length > DOCS_IMAGE_LIMIT) throw new Error(`${name}.png is ${bytes.length} bytes, over the ${DOCS_IMAGE_LIMIT}-byte limit for docs/images/`);
+  mkdirSync(join(PROJECT_ROOT, 'docs', 'images'), { recursive: true });
+  writeFileSync(join(PROJECT_ROOT, 'docs', 'images', `${name}.png`), bytes);
+}

@@ -4,13 +4,11 @@
  * mask is drawn over the picture on the GPU (its PASCAL VOC colour shows in a screenshot at full opacity and
  * not at zero); the task switch goes from classify to segment and back.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import pngjs from 'pngjs';
 import { CHROMIUM_WEBGPU_ARGS } from '../playwright.config.ts';
 import { segmentationPalette } from '../src/runtime/palette.ts';
-import { PROJECT_ROOT, WEBGPU_CANVAS_ARGS, birdClip, hasShared, hasSharedSegmenter, legend, mainObject, topLabel } from './demo-helpers.ts';
+import { WEBGPU_CANVAS_ARGS, birdClip, hasShared, hasSharedSegmenter, legend, mainObject, topLabel, writeDocsScreenshot } from './demo-helpers.ts';
 
 test.use({
   launchOptions: {
@@ -24,7 +22,7 @@ test.use({
     ],
   },
   // Small enough that the README's screenshot stays a small PNG.
-  viewport: { width: 780, height: 580 },
+  viewport: { width: 720, height: 540 },
 });
 test.skip(!hasShared() || !hasSharedSegmenter(), 'needs ../shared (both default models, their labels and the bird photo)');
 
@@ -60,10 +58,7 @@ test.describe('webcam demo, segment mode, with a fake camera showing the bird', 
     await expect.poll(async () => Number(await page.locator('#fps').textContent()), { timeout: 120_000 }).toBeGreaterThan(0);
     expect(Number.parseFloat((await page.locator('#latency').textContent()) ?? '')).toBeGreaterThan(0);
     const shot = await page.screenshot({ path: info.outputPath('demo-segment.png') });
-    if (process.env.UPDATE_SCREENSHOTS === '1') {
-      mkdirSync(join(PROJECT_ROOT, 'docs', 'images'), { recursive: true });
-      writeFileSync(join(PROJECT_ROOT, 'docs', 'images', 'demo-segment.png'), shot);
-    }
+    writeDocsScreenshot('demo-segment', shot);
 
     // Frames keep coming (one in flight, the rest dropped), and the slider redraws the mask at once.
     await page.locator('#pause').click();
