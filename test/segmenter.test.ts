@@ -12,6 +12,7 @@ import type { Graph } from '../src/graph/ir.ts';
 import { segmentMaskReference } from '../src/reference/segment-mask.ts';
 import { ImageClassifier, type RgbaImage } from '../src/runtime/classifier.ts';
 import { CompiledModel } from '../src/runtime/compiled-model.ts';
+import { cropFor } from '../src/runtime/image-input.ts';
 import { detectModelKind } from '../src/runtime/model-kind.ts';
 import { MaskOverlay } from '../src/runtime/mask-overlay.ts';
 import { segmentationPalette } from '../src/runtime/palette.ts';
@@ -93,6 +94,29 @@ describe('ImageSegmenter', () => {
       }
     } finally {
       segmenter.dispose();
+    }
+  });
+
+  it('maps pixels through a centre crop as the oracle does (random sizes; outside the crop: the nearest edge)', async () => {
+    const crop = { resize: 'center-crop', cropFraction: 0.875 } as const;
+    const scores = await ImageSegmenter.create(device, loaded(graph()), { preprocessing: crop });
+    const masks = await ImageSegmenter.create(device, loaded(graph('argmax')), { preprocessing: crop });
+    const rng = new Rng(21);
+    try {
+      for (let k = 0; k < 6; k++) {
+        const [w, h] = [rng.int(1, 70), rng.int(1, 70)];
+        const image = noise(w, h, 100 + k);
+        const rect = cropFor(w, h, scores.preprocessing);
+        const a = await scores.segment(image, { scores: true });
+        const input = { values: a.scores!, kind: 'scores', classes: CLASSES, width: 8, height: 6 } as const;
+        expect(Array.from(a.mask), `${w}x${h} scores`).toEqual(Array.from(segmentMaskReference(input, w, h, rect)));
+        const argMax = segmentMaskReference(input, 8, 6);
+        const want = segmentMaskReference({ values: Float32Array.from(argMax), kind: 'mask', classes: CLASSES, width: 8, height: 6 }, w, h, rect);
+        expect(Array.from((await masks.segment(image)).mask), `${w}x${h} mask`).toEqual(Array.from(want));
+      }
+    } finally {
+      scores.dispose();
+      masks.dispose();
     }
   });
 

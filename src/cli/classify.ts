@@ -10,6 +10,7 @@ import {
   warn, writeOut,
 } from './common.ts';
 import { decodeImage, shrinkToFit, sniffImage } from './images.ts';
+import { detectModelKind } from '../runtime/model-kind.ts';
 
 export const CLASSIFY_USAGE = `Usage: webcnn classify IMAGE... --model FILE [options]
 
@@ -81,6 +82,10 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   if (candidates.length === 0) return 1;
   const labels = values.labels !== undefined ? readLabels(values.labels) : undefined;
   const { loaded } = await loadModelFile(values.model, loadOptions);
+  const kind = detectModelKind(loaded.graph);
+  if (kind.kind === 'segmenter') {
+    throw new CliError(`${values.model} is an image segmentation model (a ${kind.output === 'mask' ? 'class' : 'score per class'} per pixel, not per image): use webcnn segment`);
+  }
   const classes = loaded.graph.tensors[loaded.graph.outputs[0]].shape[1];
   if (labels && labels.length !== classes) {
     // Typically 1000 ImageNet labels for a 1001-class model (index 0 = background) or the other way round.
@@ -119,7 +124,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
 }
 
 /** Refuses a regular file whose first bytes are no PNG, JPEG or BMP signature (a pipe is read in full later). */
-function checkImageSignature(path: string): void {
+export function checkImageSignature(path: string): void {
   if (isStdin(path) || !statSync(path).isFile()) return;
   const head = new Uint8Array(8);
   let read: number;

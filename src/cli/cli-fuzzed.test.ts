@@ -1,6 +1,6 @@
 /**
- * The CLI on broken and hostile model files (the kinds `npm run fuzz` produces): `webcnn info` and
- * `webcnn classify` end with status 1 and exactly one `webcnn: ...` line on stderr, no stack trace (unless
+ * The CLI on broken and hostile model files (the kinds `npm run fuzz` produces): `webcnn info`, `webcnn classify`
+ * and `webcnn segment` end with status 1 and exactly one `webcnn: ...` line on stderr, no stack trace (unless
  * --verbose), never a signal or a hang.
  */
 import { spawn } from 'node:child_process';
@@ -91,6 +91,12 @@ describe('webcnn CLI on broken and hostile model files', () => {
   it('classify: exit 1, one line on stderr, no stack', async () => {
     const results = await Promise.all(CASES.map(([, , extra], i) => cli(['classify', image, '--model', paths[i], ...extra])));
     results.forEach((r, i) => expectOneLine(r, CASES[i][3]));
+  }, 120_000);
+
+  it('segment: exit 1, one line on stderr, no stack', async () => {
+    const results = await Promise.all(CASES.map(([, , extra], i) => cli(['segment', image, '--model', paths[i], '--out', join(tmp, 'masks'), ...extra])));
+    results.forEach((r, i) => expectOneLine(r, CASES[i][3]));
+    expect(existsSync(join(tmp, 'masks'))).toBe(false);
   }, 120_000);
 
   it('--verbose adds the stack', async () => {

@@ -1,5 +1,5 @@
 /**
- * The `webcnn` command line: `classify`, `run` and `info`. Errors are one line on stderr (`webcnn: ...`),
+ * The `webcnn` command line: `classify`, `run`, `info` and `segment`. Errors are one line on stderr (`webcnn: ...`),
  * exit status 2 for usage errors and 1 for everything else; `--verbose` adds the stack trace. The process
  * always ends explicitly (Dawn's device would otherwise keep it alive).
  */
@@ -15,6 +15,7 @@ Commands:
   classify IMAGE... --model FILE   top classes of PNG/JPEG/BMP images
   run MODEL --input NAME=FILE.npy  run a model on .npy tensors, write its outputs as .npy
   info MODEL                       describe a model: inputs, outputs, ops, parameters, GPU memory
+  segment IMAGE... --model FILE    the class of every pixel: mask and overlay PNGs, class shares
 
 Run 'webcnn COMMAND --help' (or 'webcnn help COMMAND') for a command's options, 'webcnn --version' for the version.`;
 
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   classify: async () => (await import('./classify.ts')).classifyCommand,
   run: async () => (await import('./run.ts')).runCommand,
   info: async () => (await import('./info.ts')).infoCommand,
+  segment: async () => (await import('./segment.ts')).segmentCommand,
 };
 
 /** Runs the CLI and returns the exit status; never throws. Messages go to stdout / stderr. */

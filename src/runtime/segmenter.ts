@@ -235,12 +235,17 @@ export class ImageSegmenter {
       if (readMask) encoder.copyBufferToBuffer(sized.mask, 0, sized.maskReadback!, 0, width * height * 4);
       if (readScores) encoder.copyBufferToBuffer(this.model.rawOutputBuffer(0), 0, this.scoresReadback!, 0, scoresBytes);
     });
-    const classes = this.classesFrom(new Uint32Array(await this.read(this.countsReadback)), width * height);
-    if (!readMask) return { mask: sized.mask, width, height, classes };
-    const indices = new Uint32Array(await this.read(sized.maskReadback!));
-    const mask = this.labels.length <= 256 ? Uint8Array.from(indices) : new Int32Array(indices.buffer);
-    const scores = readScores ? new Float32Array(await this.read(this.scoresReadback!)) : undefined;
-    return { mask, width, height, classes, ...(scores ? { scores } : {}) };
+    // Mapped together: one wait, not one per buffer.
+    const [counts, maskBytes, scoreBytes] = await Promise.all([
+      this.read(this.countsReadback),
+      readMask ? this.read(sized.maskReadback!) : null,
+      readScores ? this.read(this.scoresReadback!) : null,
+    ]);
+    const classes = this.classesFrom(new Uint32Array(counts), width * height);
+    if (!maskBytes) return { mask: sized.mask, width, height, classes };
+    const indices = new Uint32Array(maskBytes);
+    const mask = this.labels.length <= 256 ? Uint8Array.from(indices) : new Int32Array(maskBytes);
+    return { mask, width, height, classes, ...(scoreBytes ? { scores: new Float32Array(scoreBytes) } : {}) };
   }
 
   /** A copy of a readback buffer's contents (the GPU is done with it: `runOnGpu` has resolved). */
