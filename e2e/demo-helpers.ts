@@ -25,8 +25,9 @@ export const WEBGPU_CANVAS_ARGS = process.env.WEBCNN_GPU === 'hardware' ? [] : [
 /** The shared bird photo and its clip, for segment mode's fake camera (written when the photo is here). */
 export const SHARED_BIRD = sharedPath('images/bird_segmentation.bmp');
 export const birdClip = join(PROJECT_ROOT, 'test-results', 'bird.y4m');
+export const SHARED_SEGMENTER = sharedPath('models/deeplabv3_mnv2_pascal_quant.tflite');
 export const hasSharedSegmenter = (): boolean =>
-  [SHARED_BIRD, sharedPath('models/deeplabv3_mnv2_pascal_quant.tflite'), sharedPath('labels/pascal_voc_segmentation_labels.txt')].every((p) => existsSync(p));
+  [SHARED_BIRD, SHARED_SEGMENTER, sharedPath('labels/pascal_voc_segmentation_labels.txt')].every((p) => existsSync(p));
 if (hasSharedSegmenter()) {
   mkdirSync(join(PROJECT_ROOT, 'test-results'), { recursive: true });
   writeFileSync(birdClip, rgbaToY4m(decodeBmp(readFileSync(SHARED_BIRD), 'bird_segmentation.bmp'), 2));

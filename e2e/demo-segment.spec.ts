@@ -4,11 +4,12 @@
  * mask is drawn over the picture on the GPU (its PASCAL VOC colour shows in a screenshot at full opacity and
  * not at zero); the task switch goes from classify to segment and back.
  */
+import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import pngjs from 'pngjs';
 import { CHROMIUM_WEBGPU_ARGS } from '../playwright.config.ts';
 import { segmentationPalette } from '../src/runtime/palette.ts';
-import { WEBGPU_CANVAS_ARGS, birdClip, hasShared, hasSharedSegmenter, legend, mainObject, topLabel, writeDocsScreenshot } from './demo-helpers.ts';
+import { SHARED_SEGMENTER, WEBGPU_CANVAS_ARGS, birdClip, hasShared, hasSharedSegmenter, legend, mainObject, topLabel, writeDocsScreenshot } from './demo-helpers.ts';
 
 test.use({
   launchOptions: {
@@ -72,7 +73,7 @@ test.describe('webcam demo, segment mode, with a fake camera showing the bird', 
     await expect(page.locator('#message')).not.toHaveClass(/error/);
   });
 
-  test('the task switch loads the default model of each task: classify, segment, classify', async ({ page }) => {
+  test('the task switch loads the default model of each task: classify, segment, classify; a picked segmenter switches to segment', async ({ page }) => {
     await page.goto('/');
     await expect(page.locator('#model-name')).toHaveText('mobilenet_v2_1.0_224_quant.tflite', { timeout: 60_000 });
     await expect.poll(() => topLabel(page), { timeout: 60_000 }).not.toBe('');
@@ -92,5 +93,12 @@ test.describe('webcam demo, segment mode, with a fake camera showing the bird', 
     const before = await processed(page);
     await expect.poll(() => processed(page), { timeout: 60_000 }).toBeGreaterThan(before);
     await expect(page.locator('#message')).not.toHaveClass(/error/);
+
+    // A picked segmentation model sets the task its outputs say; it has no labels of its own (nor does the
+    // running classifier have any of its length), so its classes are numbered.
+    await page.locator('#model-file').setInputFiles({ name: 'mine.tflite', mimeType: 'application/octet-stream', buffer: readFileSync(SHARED_SEGMENTER) });
+    await expect(page.locator('#model-name')).toHaveText('mine.tflite', { timeout: 120_000 });
+    await expect(page.locator('input[name="task"][value="segment"]')).toBeChecked();
+    await expect.poll(async () => (await legend(page)).map(([label]) => label).slice(0, 2), { timeout: 120_000 }).toEqual(['class 0', 'class 3']);
   });
 });

@@ -172,6 +172,8 @@ async function loadDefaultModel(task = state.task): Promise<void> {
     await useModel({ name: files.model.name, task, loaded, labels }, request, undefined, warning);
   } catch (e) {
     say(`Could not load the default model: ${(e as Error).message}`, 'error');
+    // The running model goes on: the task switch and panels show what it does again.
+    if (request === state.modelRequests && state.model) showTaskChoice(state.model.task);
   } finally {
     if (request === state.modelRequests) showProgress(null);
   }
