@@ -100,3 +100,4 @@ declare global {
 }
 window.webcnnHarness = harness;
 document.getElementById('status')!.textContent = 'ready';
+import './segment-harness.ts';

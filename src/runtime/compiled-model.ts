@@ -226,7 +226,9 @@ export class CompiledModel {
   /**
    * Runs with GPU work around the model and no output readback: `prelude` writes the inputs (as for `runWith`),
    * `epilogue` reads the outputs from `rawOutputBuffer(i)` (e.g. post-processing into the caller's buffers), all in
-   * one submit. Resolves once the GPU has done it (with `lastGpuTimeMs` updated); rejects as `run` does.
+   * one submit. Resolves once the submit is known to be valid (and, where the device has `timestamp-query`, the
+   * GPU has done it and `lastGpuTimeMs` is updated); map a buffer the epilogue wrote to wait for the GPU. Rejects
+   * as `run` does.
    */
   runOnGpu(prelude: (encoder: GPUCommandEncoder) => void, epilogue: (encoder: GPUCommandEncoder) => void): Promise<void> {
     try {
@@ -380,10 +382,8 @@ export class CompiledModel {
       if (!epilogue) {
         await this.readback.mapAsync(GPUMapMode.READ);
       } else if (timer) {
-        // Only the timestamps: mapping them is also how this run learns the GPU is done.
+        // Only the timestamps.
         await this.readback.mapAsync(GPUMapMode.READ, timer.readbackOffset, 16);
-      } else {
-        await this.device.queue.onSubmittedWorkDone();
       }
     } catch (e) {
       // A lost device fails the map before (or after) `device.lost` settles: give it a moment to say so (the
