@@ -6,13 +6,16 @@ const root = import.meta.dirname;
 const sharedDir = resolve(process.env.WEBCNN_SHARED ?? resolve(root, '../shared'));
 
 /**
- * Development only: serves the default model and labels at /models/ from the shared data folder (or from
- * models/, where `npm run fetch-model` puts them), so the demo never commits or bundles weights.
+ * Development only: serves the default models and labels (classifier and segmenter) at /models/ from the
+ * shared data folder (or from models/, where `npm run fetch-model -- --demo` puts them), so the demo never
+ * commits or bundles weights.
  */
 function localModels(): Plugin {
   const files: Record<string, string[]> = {
     'mobilenet_v2_1.0_224_quant.tflite': [resolve(sharedDir, 'models'), resolve(root, 'models')],
     'imagenet_labels.txt': [resolve(sharedDir, 'labels'), resolve(root, 'models')],
+    'deeplabv3_mnv2_pascal_quant.tflite': [resolve(sharedDir, 'models'), resolve(root, 'models')],
+    'pascal_voc_segmentation_labels.txt': [resolve(sharedDir, 'labels'), resolve(root, 'models')],
   };
   return {
     name: 'webcnn-local-models',

@@ -2,9 +2,10 @@
  * The built pages under a strict Content-Security-Policy: no eval / new Function, no inline script or style,
  * connections only to the page's own origin. The demo and timing pages are built with Vite's `build` API
  * (the default model fetched from `/models`, set at build time with VITE_WEBCNN_MODEL_BASE) and served by a
- * small static server here that sends the policy with every response; the shared model and labels are served
- * at /models/. The demo must classify a still image (the camera is denied) and load a user-picked ONNX model,
- * and the timing page must finish a quick run, with no policy violation reported.
+ * small static server here that sends the policy with every response; the shared models and labels are served
+ * at /models/. The demo must classify a still image (the camera is denied), segment one in segment mode (the
+ * default DeepLabV3, its mask drawn through a WebGPU OffscreenCanvas) and load a user-picked ONNX model, and
+ * the timing page must finish a quick run, with no policy violation reported.
  */
 import { createReadStream, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -19,7 +20,7 @@ import { exportOnnx } from '../src/formats/onnx/export.ts';
 import { mobilenetV2 } from '../src/models/mobilenet-v2.ts';
 import { randomParams } from '../src/models/params.ts';
 import { sharedPath } from '../test/shared.ts';
-import { PROJECT_ROOT, SHARED_CAT, hasShared, topLabel } from './demo-helpers.ts';
+import { PROJECT_ROOT, SHARED_BIRD, SHARED_CAT, WEBGPU_CANVAS_ARGS, hasShared, hasSharedSegmenter, mainObject, topLabel } from './demo-helpers.ts';
 
 export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; " +
@@ -28,6 +29,8 @@ export const CSP =
 const MODELS: Record<string, string> = {
   'mobilenet_v2_1.0_224_quant.tflite': sharedPath('models/mobilenet_v2_1.0_224_quant.tflite'),
   'imagenet_labels.txt': sharedPath('labels/imagenet_labels.txt'),
+  'deeplabv3_mnv2_pascal_quant.tflite': sharedPath('models/deeplabv3_mnv2_pascal_quant.tflite'),
+  'pascal_voc_segmentation_labels.txt': sharedPath('labels/pascal_voc_segmentation_labels.txt'),
 };
 
 const TYPES: Record<string, string> = {
@@ -42,7 +45,10 @@ const TYPES: Record<string, string> = {
 };
 
 test.use({
-  launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: [...CHROMIUM_WEBGPU_ARGS, '--use-fake-device-for-media-stream'] },
+  launchOptions: {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [...CHROMIUM_WEBGPU_ARGS, ...WEBGPU_CANVAS_ARGS, '--use-fake-device-for-media-stream'],
+  },
   permissions: [],
 });
 test.skip(!hasShared(), 'needs ../shared (the default model and cat.bmp)');
@@ -138,6 +144,21 @@ test('demo: classifies a still image under the policy, camera denied', async ({ 
   await expect(page.locator('#model-name')).toHaveText('tiny.onnx', { timeout: 60_000 });
   await expect(page.locator('#message')).not.toHaveClass(/error/);
   await expect.poll(() => topLabel(page), { timeout: 60_000 }).toMatch(/^class \d$/);
+  expect(await violations()).toEqual([]);
+});
+
+test('demo: segment mode under the policy, camera denied: the default DeepLabV3 finds the bird in a still image', async ({ page }) => {
+  test.skip(!hasSharedSegmenter(), 'needs the shared DeepLabV3, its labels and the bird photo');
+  test.setTimeout(240_000);
+  const violations = await watchViolations(page);
+  await page.goto(`${origin}/?task=segment`);
+  await expect(page.locator('#source-message')).toContainText(/permission was denied|No camera/i, { timeout: 30_000 });
+  // Same origin, and both files passed their checksums (a build checks them).
+  await expect(page.locator('#model-name')).toHaveText('deeplabv3_mnv2_pascal_quant.tflite', { timeout: 120_000 });
+  await page.locator('#image-file').setInputFiles(SHARED_BIRD);
+  await expect.poll(() => mainObject(page), { timeout: 120_000 }).toBe('bird');
+  await expect(page.locator('#overlay')).toBeVisible();
+  await expect(page.locator('#message')).not.toHaveClass(/error/);
   expect(await violations()).toEqual([]);
 });
 

@@ -1,8 +1,7 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { CHROMIUM_WEBGPU_ARGS } from '../playwright.config.ts';
-import { PROJECT_ROOT, SHARED_CAT, clip, hasShared, topLabel } from './demo-helpers.ts';
+import { SHARED_CAT, clip, hasShared, topLabel, writeDocsScreenshot } from './demo-helpers.ts';
 import { SHARED_MODEL } from '../test/shared.ts';
 
 test.use({
@@ -38,16 +37,15 @@ function solidBmp(width: number, height: number, [r, g, b]: [number, number, num
 test.describe('webcam demo with a fake camera showing the cat', () => {
 
   test('classifies live frames as Egyptian cat with positive FPS and latency', async ({ page }, info) => {
+    // Small enough that the README's screenshot stays a small PNG (as demo-segment.spec.ts's).
+    await page.setViewportSize({ width: 720, height: 540 });
     await page.goto('/');
     await expect.poll(() => topLabel(page), { timeout: 60_000 }).toBe('Egyptian cat');
     await expect.poll(async () => Number(await page.locator('#fps').textContent()), { timeout: 30_000 }).toBeGreaterThan(0);
     const latency = await page.locator('#latency').textContent();
     expect(Number.parseFloat(latency ?? '')).toBeGreaterThan(0);
-    const shot = await page.screenshot({ path: info.outputPath('demo.png') });
-    if (process.env.UPDATE_SCREENSHOTS === '1') {
-      mkdirSync(join(PROJECT_ROOT, 'docs'), { recursive: true });
-      writeFileSync(join(PROJECT_ROOT, 'docs', 'demo.png'), shot);
-    }
+    const shot = await page.screenshot({ path: info.outputPath('demo-classify.png') });
+    writeDocsScreenshot('demo-classify', shot);
   });
 
   test('a malformed model file shows the loader error and the previous model keeps running', async ({ page }) => {
@@ -59,8 +57,8 @@ test.describe('webcam demo with a fake camera showing the cat', () => {
     // The loader names the file; the page does not name it a second time.
     await expect(page.locator('#message')).not.toContainText('broken.tflite: broken.tflite');
     await expect(page.locator('#model-name')).toHaveText('mobilenet_v2_1.0_224_quant.tflite');
-    const before = await page.evaluate(() => window.webcnnDemo.state.classified);
-    await expect.poll(() => page.evaluate(() => window.webcnnDemo.state.classified), { timeout: 30_000 }).toBeGreaterThan(before);
+    const before = await page.evaluate(() => window.webcnnDemo.state.processed);
+    await expect.poll(() => page.evaluate(() => window.webcnnDemo.state.processed), { timeout: 30_000 }).toBeGreaterThan(before);
     expect(await topLabel(page)).toBe('Egyptian cat');
   });
 
@@ -75,8 +73,8 @@ test.describe('webcam demo with a fake camera showing the cat', () => {
     expect(await page.evaluate(() => window.webcnnDemo.state.stream)).toBeNull();
     // Back to the camera: it opens again and live frames are classified.
     await page.locator('input[name="source"][value="camera"]').check();
-    const still = await page.evaluate(() => window.webcnnDemo.state.classified);
-    await expect.poll(() => page.evaluate(() => window.webcnnDemo.state.classified), { timeout: 30_000 }).toBeGreaterThan(still + 1);
+    const still = await page.evaluate(() => window.webcnnDemo.state.processed);
+    await expect.poll(() => page.evaluate(() => window.webcnnDemo.state.processed), { timeout: 30_000 }).toBeGreaterThan(still + 1);
     expect(await page.evaluate(() => window.webcnnDemo.state.stream !== null)).toBe(true);
   });
 
@@ -123,8 +121,8 @@ test.describe('webcam demo with a fake camera showing the cat', () => {
     await expect.poll(() => topLabel(page), { timeout: 60_000 }).toBe('Egyptian cat');
     await page.evaluate(() => window.webcnnDemo.state.device?.destroy());
     await expect(page.locator('#message')).toContainText('Recovered', { timeout: 60_000 });
-    const after = await page.evaluate(() => window.webcnnDemo.state.classified);
-    await expect.poll(() => page.evaluate(() => window.webcnnDemo.state.classified), { timeout: 60_000 }).toBeGreaterThan(after);
+    const after = await page.evaluate(() => window.webcnnDemo.state.processed);
+    await expect.poll(() => page.evaluate(() => window.webcnnDemo.state.processed), { timeout: 60_000 }).toBeGreaterThan(after);
     expect(await topLabel(page)).toBe('Egyptian cat');
   });
 });

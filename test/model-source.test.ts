@@ -3,7 +3,8 @@
  * at MAX_MODEL_BYTES and checked by sha256, and the format told by the bytes, not the file name.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DownloadError, MAX_MODEL_BYTES, defaultFiles, download } from '../demo/webcam/model-source.ts';
+import { DownloadError, MAX_MODEL_BYTES, defaultFiles, download, parseLabelsBeforeNote } from '../demo/webcam/model-source.ts';
+import { DEMO_FILES } from '../scripts/fetch-model.ts';
 import { ModelFormatError } from '../src/errors.ts';
 import { loadModel } from '../src/formats/index.ts';
 import { onnxConvNet, tfliteClassifier } from './fuzz/corpus.ts';
@@ -37,6 +38,30 @@ describe('default model URLs', () => {
     expect(configured.labels.url).toBe('/models/imagenet_labels.txt');
     expect(configured.model.sha256).toBe(deployed.model.sha256);
     expect(defaultFiles({ DEV: true, VITE_WEBCNN_MODEL_BASE: 'https://cdn.example/m' }).model.url).toBe('https://cdn.example/m/mobilenet_v2_1.0_224_quant.tflite');
+  });
+});
+
+describe('the segmentation default', () => {
+  it('is the DeepLabV3 TFLite with the PASCAL VOC labels, from the same places as the classifier', () => {
+    expect(defaultFiles({ DEV: true }, 'segment')).toEqual({
+      model: { name: 'deeplabv3_mnv2_pascal_quant.tflite', url: '/models/deeplabv3_mnv2_pascal_quant.tflite', sha256: null },
+      labels: { name: 'pascal_voc_segmentation_labels.txt', url: '/models/pascal_voc_segmentation_labels.txt', sha256: null },
+    });
+    const deployed = defaultFiles({ DEV: false }, 'segment');
+    expect(deployed.model.url).toBe('https://github.com/google-coral/test_data/raw/master/deeplabv3_mnv2_pascal_quant.tflite');
+    expect(deployed.model.sha256).toMatch(/^350af47f/);
+    expect(defaultFiles({ DEV: false, VITE_WEBCNN_MODEL_BASE: '/models' }, 'segment').labels.url).toBe('/models/pascal_voc_segmentation_labels.txt');
+  });
+
+  it('names and checksums agree with what npm run fetch-model -- --demo fetches', () => {
+    const page = (['classify', 'segment'] as const).flatMap((task) => Object.values(defaultFiles({ DEV: false }, task)));
+    expect(page.map((f) => [f.name, f.sha256, f.url]).sort()).toEqual(DEMO_FILES.map((f) => [f.file, f.sha256, f.url]).sort());
+  });
+
+  it('reads the PASCAL VOC labels up to the note after them', () => {
+    const text = ['background', 'aeroplane', 'bird', '', 'and 255 is the ignore label', 'more note', ''].join('\n');
+    expect(parseLabelsBeforeNote(text)).toEqual(['background', 'aeroplane', 'bird']);
+    expect(parseLabelsBeforeNote('a\nb\n')).toEqual(['a', 'b']);
   });
 });
 

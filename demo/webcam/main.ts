@@ -1,27 +1,33 @@
 /**
- * The webcam demo: camera (or a still image) -> GPU preprocessing -> network -> top-5 overlay.
- * One frame in flight at most: while the GPU works, newer frames replace older ones and only the newest
- * is classified next.
+ * The webcam demo: camera (or a still image) -> GPU preprocessing -> network -> top-5 list (classify) or a mask
+ * drawn over the picture on the GPU (segment). One frame in flight at most: while the GPU works, newer frames
+ * replace older ones and only the newest is run next.
  */
 import { acquireDevice } from '../../src/gpu/device.ts';
 import { lostReasonText } from '../../src/gpu/device-lost.ts';
 import { noWebgpuHelp } from '../webgpu-help.ts';
 import { detectModelFormat, loadModel, type LoadedModel, type TorchvisionArchitecture } from '../../src/formats/index.ts';
-import { ImageClassifier, type Classification, type ImageSource } from '../../src/runtime/classifier.ts';
+import type { ImageSource } from '../../src/runtime/classifier.ts';
 import { WebGPUUnavailableError } from '../../src/errors.ts';
 import { CameraError, startCamera, stopCamera } from './camera.ts';
-import { DEFAULT_LABELS, DEFAULT_MODEL, MAX_MODEL_BYTES, download, parseLabels } from './model-source.ts';
-import { elements, setupPredictions, showMessage, showPredictions, showProgress, showSourceMessage, showStats } from './view.ts';
+import { DEFAULT_FILES, MAX_MODEL_BYTES, download, parseLabelsBeforeNote, type DemoTask } from './model-source.ts';
+import { ClassifyRunner, type TaskRunner } from './runners.ts';
+import { SegmentRunner, classCount, taskOf } from './segment-runner.ts';
+import { elements, setupPredictions, showMessage, showProgress, showSourceMessage, showStats, showTask } from './view.ts';
 
 interface CurrentModel {
   readonly name: string;
+  /** What the model does: the default model's task, or what a picked file's outputs say. */
+  readonly task: DemoTask;
   readonly loaded: LoadedModel;
   readonly labels: readonly string[] | undefined;
 }
 
 const state = {
   device: null as GPUDevice | null,
-  classifier: null as ImageClassifier | null,
+  /** What the visitor chose to do; a picked model file sets it to what that model does. */
+  task: 'classify' as DemoTask,
+  runner: null as TaskRunner | null,
   model: null as CurrentModel | null,
   source: 'camera' as 'camera' | 'image',
   stream: null as MediaStream | null,
@@ -29,13 +35,14 @@ const state = {
   opening: null as Promise<void> | null,
   still: null as ImageBitmap | null,
   stillUrl: null as string | null,
-  /** The still image waits to be classified (it was busy, or the image or model just changed). */
+  /** The still image waits to be run (it was busy, or the image or model just changed). */
   stillPending: false,
   paused: false,
   busy: false,
   inflight: null as Promise<unknown> | null,
   frames: [] as number[],
-  classified: 0,
+  /** Frames (or still images) run so far, in either task. */
+  processed: 0,
   recovering: false,
   /** Model choices so far: a compile whose choice is no longer the latest is thrown away. */
   modelRequests: 0,
@@ -46,13 +53,13 @@ const state = {
   /** A labels file chosen by the visitor: used for every model with as many classes. */
   chosenLabels: null as { readonly name: string; readonly labels: readonly string[] } | null,
   /**
-   * What clears the message on show: a classification error clears at the next good classification, any other
-   * error at the visitor's next action (a new model, image or source), so that it is not wiped by the next frame.
+   * What clears the message on show: a frame's error clears at the next good frame, any other error at the
+   * visitor's next action (a new model, image or source), so that it is not wiped by the next frame.
    */
-  messageClears: null as 'classified' | 'action' | null,
+  messageClears: null as 'processed' | 'action' | null,
 };
 
-/** For tests and the curious: the live device, classifier and counters. */
+/** For tests and the curious: the live device, runner and counters. */
 declare global {
   interface Window {
     webcnnDemo: { readonly state: typeof state };
@@ -63,7 +70,7 @@ window.webcnnDemo = { state };
 const NO_WEBGPU_HELP = noWebgpuHelp('demo');
 
 /** Messages from here on: an error stays until `messageClears` says (see `state`). */
-function say(text: string, kind: 'info' | 'error' = 'info', clears: 'classified' | 'action' = 'action'): void {
+function say(text: string, kind: 'info' | 'error' = 'info', clears: 'processed' | 'action' = 'action'): void {
   showMessage(text, kind);
   state.messageClears = kind === 'error' ? clears : null;
 }
@@ -75,7 +82,7 @@ function clearActionError(): void {
 
 /** The labels for a model: a chosen file with as many labels as classes, else the model's own, else `fallback`. */
 function labelsFor(loaded: LoadedModel, fallback?: readonly string[]): { labels: readonly string[] | undefined; warning: string | null } {
-  const classes = loaded.graph.tensors[loaded.graph.outputs[0]].shape[1];
+  const classes = classCount(loaded);
   const chosen = state.chosenLabels;
   const own = loaded.labels ?? (fallback?.length === classes ? fallback : undefined);
   if (!chosen) return { labels: own, warning: null };
@@ -94,7 +101,7 @@ async function acquire(): Promise<GPUDevice> {
 async function onDeviceLost(device: GPUDevice, info: GPUDeviceLostInfo): Promise<void> {
   if (state.device !== device || state.recovering) return;
   state.recovering = true;
-  state.classifier = null;
+  state.runner = null;
   say(`The GPU device was lost (${lostReasonText(info)}); recovering…`);
   try {
     state.device = await acquire();
@@ -120,17 +127,23 @@ async function useModel(next: CurrentModel, request: number, done = `${next.name
   if (!device || request !== state.modelRequests) return;
   state.wanted = next;
   say(`Compiling ${next.name}…`);
-  const classifier = await ImageClassifier.create(device, next.loaded, { labels: next.labels });
+  const labelsNow = () => state.model?.labels;
+  const runner: TaskRunner =
+    next.task === 'segment'
+      ? await SegmentRunner.create(device, next.loaded, next.labels, labelsNow, elements.overlay, () => Number(elements.opacity.value))
+      : await ClassifyRunner.create(device, next.loaded, next.labels, labelsNow);
   if (request !== state.modelRequests || device !== state.device || state.recovering) {
-    classifier.dispose();
+    runner.dispose();
     return;
   }
-  const previous = state.classifier;
-  state.classifier = classifier;
+  const previous = state.runner;
+  state.runner = runner;
+  state.frames = [];
+  showTaskChoice(next.task);
   // Labels chosen while this model loaded apply to it too.
   state.model = { ...next, labels: labelsFor(next.loaded, next.labels).labels };
   elements.modelName.textContent = next.name;
-  // The previous classifier may still have a frame in flight: free it once that frame is done, however it ends.
+  // The previous runner may still have a frame in flight: free it once that frame is done, however it ends.
   if (previous) {
     const free = () => previous.dispose();
     void (state.inflight ?? Promise.resolve()).then(free, free);
@@ -141,22 +154,26 @@ async function useModel(next: CurrentModel, request: number, done = `${next.name
   if (state.source === 'image') requestStill();
 }
 
-async function loadDefaultModel(): Promise<void> {
+/** The default model of `task` (the visitor's current task unless given). */
+async function loadDefaultModel(task = state.task): Promise<void> {
   // The choice counts from the click, not from the end of the download: a model picked meanwhile wins.
   const request = ++state.modelRequests;
   state.modelFile = null;
+  const files = DEFAULT_FILES[task];
   showProgress(0);
   try {
     const [bytes, labelText] = await Promise.all([
-      download(DEFAULT_MODEL, (f) => showProgress(f * 0.8)),
-      download(DEFAULT_LABELS, () => undefined).then((b) => new TextDecoder().decode(b)),
+      download(files.model, (f) => request === state.modelRequests && showProgress(f * 0.8)),
+      download(files.labels, () => undefined).then((b) => new TextDecoder().decode(b)),
     ]);
-    const loaded = loadModel(bytes, { fileName: DEFAULT_MODEL.name });
-    showProgress(0.9);
-    const { labels, warning } = labelsFor(loaded, parseLabels(labelText));
-    await useModel({ name: DEFAULT_MODEL.name, loaded, labels }, request, undefined, warning);
+    const loaded = loadModel(bytes, { fileName: files.model.name });
+    if (request === state.modelRequests) showProgress(0.9);
+    const { labels, warning } = labelsFor(loaded, parseLabelsBeforeNote(labelText));
+    await useModel({ name: files.model.name, task, loaded, labels }, request, undefined, warning);
   } catch (e) {
     say(`Could not load the default model: ${(e as Error).message}`, 'error');
+    // The running model goes on: the task switch and panels show what it does again.
+    if (request === state.modelRequests && state.model) showTaskChoice(state.model.task);
   } finally {
     if (request === state.modelRequests) showProgress(null);
   }
@@ -174,9 +191,13 @@ async function loadModelFile(file: File): Promise<void> {
     // Only a checkpoint depends on the architecture chosen: it is the one loaded again when that changes.
     state.modelFile = detectModelFormat(bytes, file.name) === 'safetensors' ? file : null;
     const loaded = loadModel(bytes, { fileName: file.name, architecture: elements.arch.value as TorchvisionArchitecture });
-    // A chosen labels file of the right length wins, then the model's own, then the current model's labels.
-    const { labels, warning } = labelsFor(loaded, state.model?.labels);
-    await useModel({ name: file.name, loaded, labels }, request, undefined, warning);
+    // The model says what it does: a segmenter switches the page to segment mode, a classifier to classify.
+    const task = taskOf(loaded);
+    // A chosen labels file of the right length wins, then the model's own, then the current model's labels
+    // (when it does the same task).
+    const current = state.model;
+    const { labels, warning } = labelsFor(loaded, current?.task === task ? current.labels : undefined);
+    await useModel({ name: file.name, task, loaded, labels }, request, undefined, warning);
   } catch (e) {
     // The loader's one-line message (it names the file), and the previous model keeps classifying.
     const message = (e as Error).message;
@@ -189,8 +210,9 @@ async function loadModelFile(file: File): Promise<void> {
  * itself), and to later models with as many classes. A model still loading picks it up when it is installed.
  */
 async function loadLabelsFile(file: File): Promise<void> {
+  // A blank line ends the names: PASCAL VOC's labels file has a note after one.
   clearActionError();
-  state.chosenLabels = { name: file.name, labels: parseLabels(await file.text()) };
+  state.chosenLabels = { name: file.name, labels: parseLabelsBeforeNote(await file.text()) };
   const current = state.model;
   if (!current) return;
   const { labels, warning } = labelsFor(current.loaded, current.labels);
@@ -201,12 +223,6 @@ async function loadLabelsFile(file: File): Promise<void> {
   state.model = { ...current, labels };
   say(`Labels from ${file.name} applied to ${current.name}.`);
   if (state.source === 'image') requestStill();
-}
-
-/** The page's names for the classes: the current model's labels where it has them. */
-function named(top: readonly Classification[]): Classification[] {
-  const labels = state.model?.labels;
-  return top.map((t) => ({ ...t, label: labels?.[t.index] ?? t.label }));
 }
 
 async function loadImageFile(file: File): Promise<void> {
@@ -294,29 +310,31 @@ async function startCameraForPage(): Promise<void> {
   }
 }
 
-async function classify(source: ImageSource): Promise<void> {
-  const classifier = state.classifier;
-  if (!classifier || state.busy) return;
+/** Runs the current model on one picture (a frame or the still image) unless a frame is in flight. */
+async function runFrame(source: ImageSource): Promise<void> {
+  const runner = state.runner;
+  if (!runner || state.busy) return;
   state.busy = true;
   const started = performance.now();
   try {
-    const pending = classifier.classify(source, { topK: 5 });
+    const pending = runner.run(source);
     state.inflight = pending;
-    const top = await pending;
+    await pending;
     const wall = performance.now() - started;
-    const gpu = classifier.model.lastGpuTimeMs;
+    const gpu = runner.lastGpuTimeMs;
     const now = performance.now();
-    state.frames = [...state.frames.filter((t) => now - t < 2000), now];
-    state.classified++;
+    // Frames of the last 2 s; at under 0.5 FPS (a large model on a software GPU), the previous frame.
+    const recent = state.frames.filter((t) => now - t < 2000);
+    state.frames = [...(recent.length ? recent : state.frames.slice(-1)), now];
+    state.processed++;
     const fps = state.frames.length > 1 ? ((state.frames.length - 1) * 1000) / (now - state.frames[0]) : null;
-    showPredictions(named(top));
     showStats(fps, gpu ?? wall, gpu !== null ? 'gpu' : 'wall');
-    if (state.messageClears === 'classified') say('');
+    if (state.messageClears === 'processed') say('');
   } catch (e) {
-    if (!state.recovering && state.classifier === classifier) {
+    if (!state.recovering && state.runner === runner) {
       // No result of an earlier picture may stand next to this failure.
-      showPredictions([]);
-      say(`Classification failed: ${(e as Error).message}`, 'error', 'classified');
+      runner.clear();
+      say(`${runner.task === 'segment' ? 'Segmentation' : 'Classification'} failed: ${(e as Error).message}`, 'error', 'processed');
     }
   } finally {
     state.busy = false;
@@ -325,26 +343,41 @@ async function classify(source: ImageSource): Promise<void> {
   }
 }
 
-/** Asks for the still image to be classified: now, or as soon as the frame in flight is done. */
+/** The task radios and the panels show `task` (the visitor's choice, or what a picked model does). */
+function showTaskChoice(task: DemoTask): void {
+  state.task = task;
+  for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="task"]')) radio.checked = radio.value === task;
+  showTask(task);
+}
+
+/** The visitor switched tasks: that task's default model (the running one keeps going until it is ready). */
+function setTask(task: DemoTask): void {
+  clearActionError();
+  if (task === state.task) return;
+  showTaskChoice(task);
+  void loadDefaultModel(task);
+}
+
+/** Asks for the still image to be run: now, or as soon as the frame in flight is done. */
 function requestStill(): void {
   state.stillPending = true;
   runPendingStill();
 }
 
 function runPendingStill(): void {
-  if (!state.stillPending || state.busy || !state.classifier || !state.still || state.source !== 'image') return;
+  if (!state.stillPending || state.busy || !state.runner || !state.still || state.source !== 'image') return;
   state.stillPending = false;
-  void classify(state.still);
+  void runFrame(state.still);
 }
 
-/** Per displayed video frame: classify it when the GPU is free; otherwise the frame is dropped. */
+/** Per displayed video frame: run it when the GPU is free; otherwise the frame is dropped. */
 function frameLoop(): void {
   const next = () =>
     'requestVideoFrameCallback' in elements.video
       ? elements.video.requestVideoFrameCallback(frameLoop)
       : requestAnimationFrame(frameLoop);
   if (!state.paused && state.source === 'camera' && state.stream && elements.video.readyState >= 2) {
-    void classify(elements.video);
+    void runFrame(elements.video);
   }
   next();
 }
@@ -360,6 +393,11 @@ function wireControls(): void {
   for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="source"]')) {
     radio.addEventListener('change', () => radio.checked && setSource(radio.value as 'camera' | 'image'));
   }
+  for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="task"]')) {
+    radio.addEventListener('change', () => radio.checked && setTask(radio.value as DemoTask));
+  }
+  // The mask is drawn again at the new opacity at once, also when paused or on a still image.
+  elements.opacity.addEventListener('input', () => state.runner?.redraw?.());
   // Each file input is emptied once read, so that choosing the same file again is a change too.
   const onFile = (input: HTMLInputElement, use: (f: File) => Promise<void>) =>
     input.addEventListener('change', () => {
@@ -393,6 +431,8 @@ function wireControls(): void {
 
 async function main(): Promise<void> {
   setupPredictions();
+  // ?task=segment opens the page in segment mode (a link to it, or a test).
+  showTaskChoice(new URLSearchParams(location.search).get('task') === 'segment' ? 'segment' : 'classify');
   showStats(null, null, 'gpu');
   wireControls();
   try {
@@ -404,11 +444,12 @@ async function main(): Promise<void> {
     for (const control of [elements.pause, elements.imageFile, elements.modelFile, elements.labelsFile, elements.arch, elements.defaultModel]) {
       control.disabled = true;
     }
-    for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="source"]')) radio.disabled = true;
+    for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="source"], input[name="task"]')) radio.disabled = true;
+    elements.opacity.disabled = true;
     return;
   }
   void openCamera();
-  // Frames wait for a classifier, not for the default model's download: a model picked meanwhile runs at once.
+  // Frames wait for a model, not for the default model's download: a model picked meanwhile runs at once.
   frameLoop();
   await loadDefaultModel();
 }

@@ -1,5 +1,5 @@
 /**
- * Where the default model comes from: served from the local shared folder in development (see the Vite
+ * Where the default models (a classifier and a segmenter) come from: served from the local shared folder in development (see the Vite
  * plugin in vite.config.ts), fetched from its public home in a deployed build, or from the base URL the build
  * was configured with (`VITE_WEBCNN_MODEL_BASE=/models vite build`, e.g. a same-origin copy for a strict
  * Content-Security-Policy); always checked by sha256 outside development. The page loads models from nowhere
@@ -12,22 +12,48 @@ export interface RemoteFile {
 }
 
 const PUBLIC_HOME = 'https://github.com/google-coral/test_data/raw/master';
-const MODEL = { name: 'mobilenet_v2_1.0_224_quant.tflite', sha256: '7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776' };
-const LABELS = { name: 'imagenet_labels.txt', sha256: 'b8aaeb5630c62626a7d124a05c0e14230a7ffdd2136a31d0190a4fb71c1d82f1' };
 
-/** The default model and labels for a build: development server, configured base URL, or public home. */
-export function defaultFiles(env: { readonly DEV: boolean; readonly VITE_WEBCNN_MODEL_BASE?: string }): { model: RemoteFile; labels: RemoteFile } {
-  const configured = env.VITE_WEBCNN_MODEL_BASE?.trim().replace(/\/+$/, '');
-  if (env.DEV && !configured) {
-    return { model: { name: MODEL.name, url: `/models/${MODEL.name}`, sha256: null }, labels: { name: LABELS.name, url: `/models/${LABELS.name}`, sha256: null } };
-  }
-  const base = configured || PUBLIC_HOME;
-  return { model: { ...MODEL, url: `${base}/${MODEL.name}` }, labels: { ...LABELS, url: `${base}/${LABELS.name}` } };
+/** What the page does with a model: one answer per frame, or a class per pixel. */
+export type DemoTask = 'classify' | 'segment';
+
+interface PublishedFile {
+  readonly name: string;
+  readonly sha256: string;
 }
 
-const files = defaultFiles(import.meta.env);
-export const DEFAULT_MODEL: RemoteFile = files.model;
-export const DEFAULT_LABELS: RemoteFile = files.labels;
+/** The default model and labels of each task: google-coral's test models, the same files as in ../shared. */
+const PUBLISHED: Record<DemoTask, { readonly model: PublishedFile; readonly labels: PublishedFile }> = {
+  classify: {
+    model: { name: 'mobilenet_v2_1.0_224_quant.tflite', sha256: '7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776' },
+    labels: { name: 'imagenet_labels.txt', sha256: 'b8aaeb5630c62626a7d124a05c0e14230a7ffdd2136a31d0190a4fb71c1d82f1' },
+  },
+  segment: {
+    model: { name: 'deeplabv3_mnv2_pascal_quant.tflite', sha256: '350af47fd346ea6d74b58833a351f583ba860e9806ec5bd292ff8d8f1f249398' },
+    labels: { name: 'pascal_voc_segmentation_labels.txt', sha256: '7337a2b06728385fb3e1106416c67bfddf69628598b1f2f0db6a63cd63fb6b1e' },
+  },
+};
+
+/** The default model and labels of `task` for a build: development server, configured base URL, or public home. */
+export function defaultFiles(
+  env: { readonly DEV: boolean; readonly VITE_WEBCNN_MODEL_BASE?: string },
+  task: DemoTask = 'classify',
+): { model: RemoteFile; labels: RemoteFile } {
+  const { model, labels } = PUBLISHED[task];
+  const configured = env.VITE_WEBCNN_MODEL_BASE?.trim().replace(/\/+$/, '');
+  if (env.DEV && !configured) {
+    return { model: { name: model.name, url: `/models/${model.name}`, sha256: null }, labels: { name: labels.name, url: `/models/${labels.name}`, sha256: null } };
+  }
+  const base = configured || PUBLIC_HOME;
+  return { model: { ...model, url: `${base}/${model.name}` }, labels: { ...labels, url: `${base}/${labels.name}` } };
+}
+
+/** Each task's default files in this build. */
+export const DEFAULT_FILES: Record<DemoTask, { model: RemoteFile; labels: RemoteFile }> = {
+  classify: defaultFiles(import.meta.env, 'classify'),
+  segment: defaultFiles(import.meta.env, 'segment'),
+};
+export const DEFAULT_MODEL: RemoteFile = DEFAULT_FILES.classify.model;
+export const DEFAULT_LABELS: RemoteFile = DEFAULT_FILES.classify.labels;
 
 /** Largest model file the page accepts: a CNN classifier is tens of MB; anything far beyond is a mistake. */
 export const MAX_MODEL_BYTES = 512 * 2 ** 20;
@@ -83,4 +109,14 @@ export async function download(file: RemoteFile, onProgress: (fraction: number) 
 
 export function parseLabels(text: string): string[] {
   return text.split(/\r?\n/).map((l) => l.trim()).filter((l, i, all) => l !== '' || i < all.length - 1);
+}
+
+/**
+ * The class names of a labels file that ends in a note after a blank line (PASCAL VOC's file explains label 255
+ * there): the lines before the first blank one.
+ */
+export function parseLabelsBeforeNote(text: string): string[] {
+  const labels = parseLabels(text);
+  const blank = labels.indexOf('');
+  return blank < 0 ? labels : labels.slice(0, blank);
 }

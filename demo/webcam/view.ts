@@ -26,7 +26,19 @@ export const elements = {
   labelsFile: $<HTMLInputElement>('labels-file'),
   arch: $<HTMLSelectElement>('arch'),
   defaultModel: $<HTMLButtonElement>('default-model'),
+  overlay: $<HTMLCanvasElement>('overlay'),
+  segmentPanel: $('segment-panel'),
+  legend: $<HTMLUListElement>('legend'),
+  opacity: $<HTMLInputElement>('opacity'),
 };
+
+/** One legend row: a class present in the mask, its colour (null: not drawn) and its share of the pixels. */
+export interface LegendEntry {
+  readonly index: number;
+  readonly label: string;
+  readonly share: number;
+  readonly colour: readonly [number, number, number] | null;
+}
 
 const ROWS = 5;
 
@@ -63,6 +75,27 @@ export function showPredictions(top: readonly Classification[]): void {
     (li.querySelector('.score') as HTMLElement).textContent = p ? `${(p.score * 100).toFixed(1)}%` : '';
     (li.querySelector('.bar span') as HTMLElement).style.width = p ? `${Math.max(0, Math.min(1, p.score)) * 100}%` : '0%';
   }
+}
+
+/** Classify mode shows the top-5 rows; segment mode the overlay, its legend and the opacity slider. */
+export function showTask(task: 'classify' | 'segment'): void {
+  elements.predictions.hidden = task !== 'classify';
+  elements.segmentPanel.hidden = task !== 'segment';
+  elements.overlay.hidden = task !== 'segment';
+}
+
+/** The classes present, largest share first; rows are rebuilt (a handful), swatches coloured from script. */
+export function showLegend(entries: readonly LegendEntry[]): void {
+  elements.legend.replaceChildren(
+    ...entries.map((e) => {
+      const li = document.createElement('li');
+      li.dataset.class = String(e.index);
+      const swatch = span('swatch');
+      swatch.style.background = e.colour ? `rgb(${e.colour.join(' ')})` : 'transparent';
+      li.append(swatch, span('label', document.createTextNode(e.label)), span('share', document.createTextNode(`${(e.share * 100).toFixed(1)}%`)));
+      return li;
+    }),
+  );
 }
 
 export function showMessage(text: string, kind: 'info' | 'error' = 'info'): void {
