@@ -219,7 +219,7 @@ function runTask(task: WorkerTask): Promise<void> {
         if (o.failure) {
           const detail =
             o.failure === 'untyped-error' ? `${o.result}: ${o.message} (${o.strategy}: ${o.what})\n${o.stack ?? ''}`
-            : o.failure === 'slow' ? `${o.ms.toFixed(0)} ms > ${SLOW_MS} ms (${o.strategy}: ${o.what})`
+            : o.failure === 'slow' ? `${o.ms.toFixed(0)} ms CPU > ${SLOW_MS} ms (wall ${o.wallMs.toFixed(0)} ms; ${o.strategy}: ${o.what})`
             : `${mib(o.memBytes)} > ${mib(memoryBound(o.size))} for ${o.size} bytes (${o.strategy}: ${o.what})`;
           record(task.format, { format: task.format, index: m.index!, kind: o.failure, outcome: o, detail }, m.bytes ? new Uint8Array(m.bytes) : undefined);
         }
@@ -241,7 +241,7 @@ function runTask(task: WorkerTask): Promise<void> {
 async function main(): Promise<void> {
   console.log(
     `fuzz: ${cases} cases per format (${formats.join(', ')}), seed ${seed}, ${jobs} process(es); failure = an error that is no ` +
-      `WebcnnError, > ${SLOW_MS} ms, heap+ArrayBuffer growth > 64 MiB + 16 x file size (process.memoryUsage() before/after ` +
+      `WebcnnError, > ${SLOW_MS} ms of CPU time, heap+ArrayBuffer growth > 64 MiB + 16 x file size (process.memoryUsage() before/after ` +
       `each case, result alive, no GC in between), no progress for ${hangMs} ms, or a dead process`,
   );
   const tasks: WorkerTask[] = [];
@@ -268,7 +268,7 @@ async function main(): Promise<void> {
     const results = [...s.results].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
     console.log(
       `  ${format}: ${s.count} cases, ${s.failures.length} failing; ${results}; case time ${(s.caseMs / 1000).toFixed(1)} s ` +
-        `(max ${s.maxMs.toFixed(0)} ms, ${s.maxMsId}); max memory ${(100 * s.maxMemRatio).toFixed(0)}% of the bound (${s.maxMemId})`,
+        `(max ${s.maxMs.toFixed(0)} ms CPU, ${s.maxMsId}); max memory ${(100 * s.maxMemRatio).toFixed(0)}% of the bound (${s.maxMemId})`,
     );
   }
   if (!values['no-minimize']) {

@@ -3,8 +3,8 @@
  * subset in test/fuzz.test.ts: deterministic cases (format, seed, index) -> bytes, and running one case on the
  * CPU (load, then the `webcnn info` path: validate, optimize, lower, plan memory) with its outcome.
  *
- * A case fails when it throws anything but a `WebcnnError`, takes over `SLOW_MS` (the fuzz run only: the test
- * suite, which shares the CPU with other work, checks no time), or grows the heap plus
+ * A case fails when it throws anything but a `WebcnnError`, takes over `SLOW_MS` of CPU time (the fuzz run only:
+ * the test suite checks no time), or grows the heap plus
  * ArrayBuffer memory (`process.memoryUsage()` `heapUsed + arrayBuffers`, sampled right before and right after
  * the case while its result is still alive, no GC forced in between) by more than `memoryBound(size)` =
  * 64 MiB + 16 x the file size. The delta misses memory the GC reclaims during the case and counts garbage it has
@@ -53,7 +53,10 @@ export interface Outcome {
   readonly result: string;
   readonly message?: string;
   readonly stack?: string;
+  /** CPU time of the case (user + system, this process), which a loaded machine does not inflate. */
   readonly ms: number;
+  /** Wall time of the case, reported beside it. */
+  readonly wallMs: number;
   readonly memBytes: number;
   readonly failure: FailureKind | null;
 }
@@ -132,9 +135,9 @@ const gc = (globalThis as { gc?: () => void }).gc;
 let lastGcMem = 0;
 
 /**
- * Runs one case: load, then exercise. Never throws. `slowMs` is the time limit of `npm run fuzz`, which looks
- * for slow cases on a machine of its own; `null` (the test suite) checks no time, since wall time on a shared,
- * loaded machine says nothing about the code (a real hang still ends the test at its timeout).
+ * Runs one case: load, then exercise. Never throws. `slowMs` is the CPU-time limit of `npm run fuzz` (each case
+ * runs synchronously in one worker process, so the process's CPU time is the case's, whatever else shares the
+ * machine); `null` (the test suite) checks no time (a real hang still ends the test at its timeout).
  */
 export function runCase(c: FuzzCase, slowMs: number | null = SLOW_MS): Outcome {
   if (gc && memNow() > lastGcMem + 256 * 2 ** 20) {
@@ -143,6 +146,7 @@ export function runCase(c: FuzzCase, slowMs: number | null = SLOW_MS): Outcome {
   }
   const before = memNow();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let kept: unknown;
   let error: unknown;
   try {
@@ -151,7 +155,9 @@ export function runCase(c: FuzzCase, slowMs: number | null = SLOW_MS): Outcome {
   } catch (e) {
     error = e;
   }
-  const ms = performance.now() - t0;
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const ms = (cpu.user + cpu.system) / 1000;
   const memBytes = Math.max(0, memNow() - before);
   void kept;
   const typed = error instanceof WebcnnError;
@@ -169,6 +175,7 @@ export function runCase(c: FuzzCase, slowMs: number | null = SLOW_MS): Outcome {
     ...(error !== undefined ? { message: String(err?.message ?? error).slice(0, 500) } : {}),
     ...(failure === 'untyped-error' ? { stack: err?.stack?.split('\n').slice(0, 8).join('\n') } : {}),
     ms,
+    wallMs,
     memBytes,
     failure,
   };
