@@ -20,7 +20,8 @@ export const PEERS_USAGE =
   `[--engines webcnn,ort-jsep,ort-webgpu] [--seed N] [--out FILE] [--headed]\n\n` +
   `--zoo: torchvision networks exported by the zoo harness (scripts/zoo/export.py; default cache zoo-cache/), one per ` +
   `family (${ZOO_BENCH_DEFAULTS.map((z) => `${z.model}@${z.side}`).join(', ')}), webcnn against both ONNX Runtime Web ` +
-  `WebGPU builds in headless Chromium; --models picks others (implies --zoo), --side sets every side.`;
+  `WebGPU builds in headless Chromium; --models picks others (implies --zoo), --side sets every side; ` +
+  `--update-doc rewrites the generated section of docs/zoo-bench.md with the run's report.`;
 
 /** The engines that take any ONNX file (TF.js builds webcnn's builder networks only). */
 export const ZOO_ENGINES: readonly EngineId[] = ['webcnn', 'ort-jsep', 'ort-webgpu'];
@@ -52,6 +53,8 @@ export interface PeersOptions {
     readonly warmups: number;
     readonly rounds: number;
     readonly cache?: string;
+    /** Replace the generated section of docs/zoo-bench.md with this run's report. */
+    readonly updateDoc: boolean;
   };
 }
 
@@ -108,6 +111,7 @@ export function parsePeersArgs(argv: readonly string[]): PeersOptions {
       models: { type: 'string' },
       side: { type: 'string' },
       cache: { type: 'string' },
+      'update-doc': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -134,6 +138,7 @@ export function parsePeersArgs(argv: readonly string[]): PeersOptions {
     for (const option of ['side', 'cache'] as const) {
       if (values[option] !== undefined) throw new Error(`--${option} belongs to the zoo mode (--zoo or --models)`);
     }
+    if (values['update-doc']) throw new Error('--update-doc belongs to the zoo mode (--zoo or --models)');
     const networks = values.networks === undefined ? undefined : pickNetworks(values.networks, NETWORK_IDS, '').map((n) => n);
     const inputSize = count(values['input-size'], 'input-size', 16);
     const widthMultiplier = values['width-multiplier'] === undefined ? undefined : Number(values['width-multiplier']);
@@ -164,6 +169,7 @@ export function parsePeersArgs(argv: readonly string[]): PeersOptions {
       warmups: warmups ?? repeats.warmups,
       rounds: rounds ?? repeats.rounds,
       cache: values.cache,
+      updateDoc: values['update-doc']!,
     },
   };
 }

@@ -30,7 +30,7 @@
  *
  * Prints a table and the ratios, and writes everything to `bench-results/peers-<date>.json`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +38,7 @@ import type { Browser, Page } from '@playwright/test';
 import type { EngineId, EngineResult, NetworkRequest, NetworkResult, OpenedEngine, PeersResult } from '../bench/peers/protocol.ts';
 import { compareLogits, errorText, networkTitle, timingFigures } from '../bench/peers/protocol.ts';
 import { formatPeersSummary, formatPeersTable, peerRatios } from '../bench/peers/report.ts';
-import { formatZooReport } from '../bench/peers/zoo-report.ts';
+import { formatZooReport, replaceGenerated } from '../bench/peers/zoo-report.ts';
 import type { ZooFacts } from '../bench/peers/zoo-report.ts';
 import type { PeersOptions } from './bench-peers-args.ts';
 import { PEERS_USAGE, parsePeersArgs } from './bench-peers-args.ts';
@@ -440,6 +440,11 @@ async function main(): Promise<void> {
     writeFileSync(mdFile, markdown);
     console.log(`\n${markdown}`);
     console.log(`wrote ${shown(mdFile)}`);
+    if (o.zoo?.updateDoc) {
+      const doc = resolve(root, 'docs', 'zoo-bench.md');
+      writeFileSync(doc, replaceGenerated(readFileSync(doc, 'utf8'), markdown));
+      console.log(`updated ${shown(doc)}`);
+    }
   }
 }
 

@@ -31,6 +31,7 @@ describe('bench:peers arguments, builder networks', () => {
     expect(() => parsePeersArgs(['--networks', 'vgg'])).toThrow('unknown network "vgg"');
     expect(() => parsePeersArgs(['--side', '128'])).toThrow('--side belongs to the zoo mode (--zoo or --models)');
     expect(() => parsePeersArgs(['--cache', '/tmp/x'])).toThrow('--cache belongs to the zoo mode');
+    expect(() => parsePeersArgs(['--update-doc'])).toThrow('--update-doc belongs to the zoo mode');
     expect(() => parsePeersArgs(['--bogus'])).toThrow();
   });
 });
@@ -40,7 +41,8 @@ describe('bench:peers arguments, zoo mode', () => {
     const o = parsePeersArgs(['--zoo']);
     expect(o.requests).toEqual([]);
     expect(o.engines).toEqual([...ZOO_ENGINES]);
-    expect(o.zoo).toEqual({ asks: ZOO_BENCH_DEFAULTS, side: undefined, warmups: ZOO_REPEATS.warmups, rounds: ZOO_REPEATS.rounds, cache: undefined });
+    expect(o.zoo).toEqual({ asks: ZOO_BENCH_DEFAULTS, side: undefined, warmups: ZOO_REPEATS.warmups, rounds: ZOO_REPEATS.rounds, cache: undefined, updateDoc: false });
+    expect(parsePeersArgs(['--zoo', '--update-doc']).zoo?.updateDoc).toBe(true);
   });
 
   it('--models implies --zoo and takes name@side; --side, --cache, --quick and repeats apply', () => {
@@ -51,6 +53,7 @@ describe('bench:peers arguments, zoo mode', () => {
       warmups: ZOO_QUICK_REPEATS.warmups,
       rounds: 2,
       cache: '/work/zoo-cache',
+      updateDoc: false,
     });
     expect(parsePeersArgs(['--zoo', '--engines', 'webcnn,ort-jsep']).engines).toEqual(['webcnn', 'ort-jsep']);
   });

@@ -4,7 +4,7 @@ import type { Step } from '../src/runtime/step.ts';
 import { formatFusions, summarizeFusions } from '../bench/peers/fusions.ts';
 import type { EngineResult, NetworkResult, PeersResult } from '../bench/peers/protocol.ts';
 import type { ZooFacts } from '../bench/peers/zoo-report.ts';
-import { formatZooReport } from '../bench/peers/zoo-report.ts';
+import { DOC_BEGIN, DOC_END, formatZooReport, replaceGenerated } from '../bench/peers/zoo-report.ts';
 
 const shape: Shape4 = [1, 8, 4, 4];
 const tensors = Array.from({ length: 8 }, (_, id) => ({ id, name: `t${id}`, shape }));
@@ -99,5 +99,13 @@ describe('formatZooReport', () => {
     expect(text).toContain('| googlenet | 160 | 0.77 | 100 | error | 250 | 0.40 (over) | 1000 | 4000 | 0.25 | 2.0 (9.0) | 26.0 | 70 / error / 90 | 200 |');
     expect(text).toContain('- googlenet 160, ORT JSEP: ceil_mode is not implemented');
     expect(text).toContain('- **googlenet** (ONNX: 200 nodes: Conv 57, Relu 57). webcnn did not run it.');
+  });
+});
+
+describe('replaceGenerated', () => {
+  it('replaces what lies between the markers and keeps the rest', () => {
+    const doc = `# Title\n\nprose\n\n${DOC_BEGIN}\n\nold table\n\n${DOC_END}\n\nmore prose\n`;
+    expect(replaceGenerated(doc, 'new table\n')).toBe(`# Title\n\nprose\n\n${DOC_BEGIN}\n\nnew table\n\n${DOC_END}\n\nmore prose\n`);
+    expect(() => replaceGenerated('# no markers', 'x')).toThrow('has no');
   });
 });
