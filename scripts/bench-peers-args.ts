@@ -16,7 +16,7 @@ export const PEERS_USAGE =
   `usage: npm run bench:peers -- [--quick] [--networks ${NETWORK_IDS.join(',')}] [--runtime browser|node] ` +
   `[--engines ${ENGINE_IDS.join(',')}] [--rounds N] [--warmups N] [--input-size N] [--width-multiplier X] [--seed N] ` +
   `[--out FILE] [--headed] [--in-process] [--network-timeout SECONDS]\n` +
-  `       npm run bench:peers -- --zoo [--models name[@side],...] [--side N] [--cache DIR] [--quick] [--rounds N] [--warmups N] ` +
+  `       npm run bench:peers -- --zoo [--models name[@side],...] [--side N] [--cache DIR] [--update-doc] [--quick] [--rounds N] [--warmups N] ` +
   `[--engines webcnn,ort-jsep,ort-webgpu] [--seed N] [--out FILE] [--headed]\n\n` +
   `--zoo: torchvision networks exported by the zoo harness (scripts/zoo/export.py; default cache zoo-cache/), one per ` +
   `family (${ZOO_BENCH_DEFAULTS.map((z) => `${z.model}@${z.side}`).join(', ')}), webcnn against both ONNX Runtime Web ` +
