@@ -16,12 +16,13 @@ export const PEERS_USAGE =
   `usage: npm run bench:peers -- [--quick] [--networks ${NETWORK_IDS.join(',')}] [--runtime browser|node] ` +
   `[--engines ${ENGINE_IDS.join(',')}] [--rounds N] [--warmups N] [--input-size N] [--width-multiplier X] [--seed N] ` +
   `[--out FILE] [--headed] [--in-process] [--network-timeout SECONDS]\n` +
-  `       npm run bench:peers -- --zoo [--models name[@side],...] [--side N] [--cache DIR] [--update-doc] [--quick] [--rounds N] [--warmups N] ` +
+  `       npm run bench:peers -- --zoo [--models name[@side],...] [--side N] [--cache DIR] [--update-doc] [--from-json FILE] [--quick] [--rounds N] [--warmups N] ` +
   `[--engines webcnn,ort-jsep,ort-webgpu] [--seed N] [--out FILE] [--headed]\n\n` +
   `--zoo: torchvision networks exported by the zoo harness (scripts/zoo/export.py; default cache zoo-cache/), one per ` +
   `family (${ZOO_BENCH_DEFAULTS.map((z) => `${z.model}@${z.side}`).join(', ')}), webcnn against both ONNX Runtime Web ` +
   `WebGPU builds in headless Chromium; --models picks others (implies --zoo), --side sets every side; ` +
-  `--update-doc rewrites the generated section of docs/zoo-bench.md with the run's report.`;
+  `--update-doc rewrites the generated section of docs/zoo-bench.md with the run's report; --from-json FILE measures ` +
+  `nothing and renders the report of an earlier zoo run's JSON again.`;
 
 /** The engines that take any ONNX file (TF.js builds webcnn's builder networks only). */
 export const ZOO_ENGINES: readonly EngineId[] = ['webcnn', 'ort-jsep', 'ort-webgpu'];
@@ -55,6 +56,8 @@ export interface PeersOptions {
     readonly cache?: string;
     /** Replace the generated section of docs/zoo-bench.md with this run's report. */
     readonly updateDoc: boolean;
+    /** Measure nothing: the report again from a zoo run's JSON (after a change to the report's format). */
+    readonly fromJson?: string;
   };
 }
 
@@ -112,6 +115,7 @@ export function parsePeersArgs(argv: readonly string[]): PeersOptions {
       side: { type: 'string' },
       cache: { type: 'string' },
       'update-doc': { type: 'boolean', default: false },
+      'from-json': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -138,7 +142,9 @@ export function parsePeersArgs(argv: readonly string[]): PeersOptions {
     for (const option of ['side', 'cache'] as const) {
       if (values[option] !== undefined) throw new Error(`--${option} belongs to the zoo mode (--zoo or --models)`);
     }
-    if (values['update-doc']) throw new Error('--update-doc belongs to the zoo mode (--zoo or --models)');
+    for (const option of ['update-doc', 'from-json'] as const) {
+      if (values[option]) throw new Error(`--${option} belongs to the zoo mode (--zoo or --models)`);
+    }
     const networks = values.networks === undefined ? undefined : pickNetworks(values.networks, NETWORK_IDS, '').map((n) => n);
     const inputSize = count(values['input-size'], 'input-size', 16);
     const widthMultiplier = values['width-multiplier'] === undefined ? undefined : Number(values['width-multiplier']);
@@ -170,6 +176,7 @@ export function parsePeersArgs(argv: readonly string[]): PeersOptions {
       rounds: rounds ?? repeats.rounds,
       cache: values.cache,
       updateDoc: values['update-doc']!,
+      ...(values['from-json'] !== undefined ? { fromJson: values['from-json'] } : {}),
     },
   };
 }

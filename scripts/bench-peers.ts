@@ -397,6 +397,12 @@ async function main(): Promise<void> {
     writeFileSync(o.resultFile, JSON.stringify(result));
     return;
   }
+  if (o.zoo?.fromJson) {
+    const saved = JSON.parse(readFileSync(o.zoo.fromJson, 'utf8')) as PeersResult & { browser?: string; zoo?: Record<string, ZooFacts>; zooNotes?: string[] };
+    if (!saved.zoo) throw new Error(`${o.zoo.fromJson} is not the JSON of a zoo run (it has no "zoo" facts)`);
+    writeZooReport(o, saved, new Map(Object.entries(saved.zoo)), saved.browser, saved.zooNotes ?? [], o.zoo.fromJson);
+    return;
+  }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const file = o.out ? resolve(o.out) : resolve(root, 'bench-results', `peers-${o.zoo ? 'zoo-' : ''}${stamp}.json`);
   mkdirSync(dirname(file), { recursive: true });
@@ -404,6 +410,13 @@ async function main(): Promise<void> {
   let zooFacts: ReadonlyMap<string, ZooFacts> | undefined;
   let fsAllow: string[] = [];
   const loadAtStart = loadavg()[0];
+  let notes: string[] | undefined;
+  // The machine's load over the run and the command, for the report (kept in the JSON for --from-json).
+  const zooNotes = (): string[] =>
+    (notes ??= [
+      `Machine: ${cpus().length} CPU cores; 1-minute load average ${loadAtStart.toFixed(1)} at the start and ${loadavg()[0].toFixed(1)} at the end.`,
+      `Command: \`npm run bench:peers -- ${process.argv.slice(2).join(' ')}\`.`,
+    ]);
   if (o.zoo) {
     const zoo = await prepareZoo(o.zoo, o.engines, root, log);
     o = { ...o, requests: zoo.requests };
@@ -412,7 +425,7 @@ async function main(): Promise<void> {
   }
   const save = (result: PeersResult, browser: string | undefined, partial: boolean) => {
     const ratios = result.networks.map(peerRatios);
-    const zoo = zooFacts ? { zoo: Object.fromEntries(zooFacts) } : {};
+    const zoo = zooFacts ? { zoo: Object.fromEntries(zooFacts), ...(partial ? {} : { zooNotes: zooNotes() }) } : {};
     const json = { ...result, runtime: o.runtime, userAgent: result.runtime, browser, ratios, ...zoo, ...(partial ? { partial: true } : {}) };
     writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
   };
@@ -427,24 +440,26 @@ async function main(): Promise<void> {
   console.log('');
   console.log(formatPeersSummary(result, { browser }));
   save(result, browser, false);
-  const shown = (f: string) => {
-    const r = relative(process.cwd(), f);
-    return r && !r.startsWith('..') ? r : f;
-  };
   console.log(`\nwrote ${shown(file)}`);
-  if (zooFacts) {
-    // The docs' table (docs/zoo-bench.md), regenerated from this run.
-    const load = `Machine: ${cpus().length} CPU cores; 1-minute load average ${loadAtStart.toFixed(1)} at the start and ${loadavg()[0].toFixed(1)} at the end.`;
-    const markdown = formatZooReport(result, zooFacts, { browser, notes: [load, `Command: \`npm run bench:peers -- ${process.argv.slice(2).join(' ')}\`.`] });
-    const mdFile = file.replace(/\.json$/, '') + '.md';
-    writeFileSync(mdFile, markdown);
-    console.log(`\n${markdown}`);
-    console.log(`wrote ${shown(mdFile)}`);
-    if (o.zoo?.updateDoc) {
-      const doc = resolve(root, 'docs', 'zoo-bench.md');
-      writeFileSync(doc, replaceGenerated(readFileSync(doc, 'utf8'), markdown));
-      console.log(`updated ${shown(doc)}`);
-    }
+  if (zooFacts) writeZooReport(o, result, zooFacts, browser, zooNotes(), file);
+}
+
+const shown = (f: string): string => {
+  const r = relative(process.cwd(), f);
+  return r && !r.startsWith('..') ? r : f;
+};
+
+/** The zoo report as Markdown next to `file` (its JSON), printed, and in docs/zoo-bench.md with `--update-doc`. */
+function writeZooReport(o: Options, result: PeersResult, facts: ReadonlyMap<string, ZooFacts>, browser: string | undefined, notes: readonly string[], file: string): void {
+  const markdown = formatZooReport(result, facts, { browser, notes });
+  const mdFile = `${file.replace(/\.json$/, '')}.md`;
+  writeFileSync(mdFile, markdown);
+  console.log(`\n${markdown}`);
+  console.log(`wrote ${shown(mdFile)}`);
+  if (o.zoo?.updateDoc) {
+    const doc = resolve(root, 'docs', 'zoo-bench.md');
+    writeFileSync(doc, replaceGenerated(readFileSync(doc, 'utf8'), markdown));
+    console.log(`updated ${shown(doc)}`);
   }
 }
 

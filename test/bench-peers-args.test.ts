@@ -32,6 +32,7 @@ describe('bench:peers arguments, builder networks', () => {
     expect(() => parsePeersArgs(['--side', '128'])).toThrow('--side belongs to the zoo mode (--zoo or --models)');
     expect(() => parsePeersArgs(['--cache', '/tmp/x'])).toThrow('--cache belongs to the zoo mode');
     expect(() => parsePeersArgs(['--update-doc'])).toThrow('--update-doc belongs to the zoo mode');
+    expect(() => parsePeersArgs(['--from-json', 'a.json'])).toThrow('--from-json belongs to the zoo mode');
     expect(() => parsePeersArgs(['--bogus'])).toThrow();
   });
 });
@@ -43,6 +44,7 @@ describe('bench:peers arguments, zoo mode', () => {
     expect(o.engines).toEqual([...ZOO_ENGINES]);
     expect(o.zoo).toEqual({ asks: ZOO_BENCH_DEFAULTS, side: undefined, warmups: ZOO_REPEATS.warmups, rounds: ZOO_REPEATS.rounds, cache: undefined, updateDoc: false });
     expect(parsePeersArgs(['--zoo', '--update-doc']).zoo?.updateDoc).toBe(true);
+    expect(parsePeersArgs(['--zoo', '--from-json', 'a.json']).zoo?.fromJson).toBe('a.json');
   });
 
   it('--models implies --zoo and takes name@side; --side, --cache, --quick and repeats apply', () => {

@@ -83,7 +83,9 @@ describe('formatZooReport', () => {
         details: { activationPeakBytes: String(2 * 2 ** 20), activationUnplannedBytes: String(9 * 2 ** 20), weightBytes: String(26 * 2 ** 20) },
       }),
       { ...row('ort-jsep', 'ORT JSEP', NaN, NaN, 0), error: 'ceil_mode is not\n implemented', dispatchesPerRun: undefined },
-      row('ort-webgpu', 'ORT native', 250, 4000, 90),
+      row('ort-webgpu', 'ORT native', 250, 4000, 90, { logits: { maxAbsDiff: 1e-6, relDiff: 1e-6, refMaxAbs: 1, top1Agrees: true, finite: true } }),
+      // Fast and wrong: left out of the ratios.
+      { ...row('ort-webgpu', 'ORT wrong', 1, 1, 90), logits: { maxAbsDiff: 1, relDiff: 1, refMaxAbs: 1, top1Agrees: false, finite: true } },
     ],
   };
   const result: PeersResult = {
@@ -94,10 +96,11 @@ describe('formatZooReport', () => {
 
   it('one table row per network with ratios to the faster ORT build, memory, dispatches, errors and fusions', () => {
     const text = formatZooReport(result, facts, { browser: 'Chromium 156', notes: ['Machine: busy.'] });
-    expect(text).toContain('Measured 2026-12-07 08:30 UTC, 1.0 min for the run.');
+    expect(text).toContain('Measured 2026-12-07 08:29-08:30 UTC (1.0 min).');
     expect(text).toContain('Machine: busy.');
     expect(text).toContain('| googlenet | 160 | 0.77 | 100 | error | 250 | 0.40 (over) | 1000 | 4000 | 0.25 | 2.0 (9.0) | 26.0 | 70 / error / 90 | 200 |');
     expect(text).toContain('- googlenet 160, ORT JSEP: ceil_mode is not implemented');
+    expect(text).toContain("- googlenet 160, ORT wrong: output differs from webcnn's by 1.00e+0 (max |webcnn| 1.00e+0): left out of the ratios");
     expect(text).toContain('- **googlenet** (ONNX: 200 nodes: Conv 57, Relu 57). webcnn did not run it.');
   });
 });

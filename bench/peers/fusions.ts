@@ -70,7 +70,8 @@ export function summarizeFusions(loaded: Graph, compiled: Graph, steps: readonly
     if (node.op !== 'conv2d' && node.op !== 'linear') add(ownPasses, opName(node));
     const attrs = node.attrs as Readonly<Record<string, unknown>>;
     const activation = attrs.activation as { kind: string; name?: string } | undefined;
-    if (activation && activation.kind !== 'none') add(epilogues, activation.kind === 'function' ? (activation.name ?? 'function') : activation.kind);
+    // An activation node's own function is its op, not something fused into it.
+    if (node.op !== 'activation' && activation && activation.kind !== 'none') add(epilogues, activation.kind === 'function' ? (activation.name ?? 'function') : activation.kind);
     if (node.op === 'conv2d' && node.inputs.length > 1) add(epilogues, 'residual add');
     if (node.op === 'linear' && node.attrs.poolInput) add(epilogues, 'global pool into linear');
     for (const [key, value] of Object.entries(attrs)) {
