@@ -1,5 +1,6 @@
 /**
  * `npm run bench:peers [-- --quick] [--networks mobilenetv2,resnet50] [--runtime browser|node] [--rounds N] [--warmups N]`
+ * `npm run bench:peers -- --zoo [--models a,b@side] [--side N] [--cache DIR]`
  *
  * webcnn against ONNX Runtime Web (JSEP and native WebGPU execution providers) and TensorFlow.js (WebGPU, and
  * WASM as the CPU reference) on the same adapter, batch 1, fp32, identical random weights: MobileNetV2 1.0 224
@@ -20,93 +21,47 @@
  *   that network is run again with each peer beside webcnn in a process of its own, and what still fails is
  *   an error row. `--in-process` runs everything in this process instead.
  *
+ * - `--zoo` (`--models name[@side],...`, `--side N`, `--cache DIR`): torchvision networks, one per family, exported
+ *   by the zoo harness (`scripts/zoo/exporter.ts`, cache `zoo-cache/`), webcnn against both ONNX Runtime builds on
+ *   the same file, in the browser as above; the page fetches each file from this script's Vite server, and counts
+ *   every engine's compute dispatches per inference. Also writes the Markdown report (`docs/zoo-bench.md`'s table
+ *   and fusions) next to the JSON. Networks and sides: `bench/peers/zoo-network.ts`; arguments:
+ *   `scripts/bench-peers-args.ts`.
+ *
  * Prints a table and the ratios, and writes everything to `bench-results/peers-<date>.json`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { Browser, Page } from '@playwright/test';
 import type { EngineId, EngineResult, NetworkRequest, NetworkResult, OpenedEngine, PeersResult } from '../bench/peers/protocol.ts';
-import { ENGINE_IDS, NETWORK_IDS, compareLogits, errorText, timingFigures } from '../bench/peers/protocol.ts';
-import { defaultRequests, formatPeersSummary, formatPeersTable, peerRatios } from '../bench/peers/report.ts';
-import { pickNetworks } from './args.ts';
+import { compareLogits, errorText, networkTitle, timingFigures } from '../bench/peers/protocol.ts';
+import { formatPeersSummary, formatPeersTable, peerRatios } from '../bench/peers/report.ts';
+import { formatZooReport, replaceGenerated } from '../bench/peers/zoo-report.ts';
+import type { ZooFacts } from '../bench/peers/zoo-report.ts';
+import type { PeersOptions } from './bench-peers-args.ts';
+import { PEERS_USAGE, parsePeersArgs } from './bench-peers-args.ts';
+import { prepareZoo } from './bench-peers-zoo.ts';
 import { freePort, launchWebgpuChromium } from './headless.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-const USAGE =
-  `usage: npm run bench:peers -- [--quick] [--networks ${NETWORK_IDS.join(',')}] [--runtime browser|node] ` +
-  `[--engines ${ENGINE_IDS.join(',')}] [--rounds N] [--warmups N] [--input-size N] [--width-multiplier X] [--seed N] ` +
-  `[--out FILE] [--headed] [--in-process] [--network-timeout SECONDS]`;
-
-function parse() {
-  const { values } = parseArgs({
-    options: {
-      quick: { type: 'boolean', default: false },
-      networks: { type: 'string' },
-      runtime: { type: 'string', default: 'browser' },
-      engines: { type: 'string' },
-      rounds: { type: 'string' },
-      warmups: { type: 'string' },
-      'width-multiplier': { type: 'string' },
-      'input-size': { type: 'string' },
-      seed: { type: 'string' },
-      out: { type: 'string' },
-      headed: { type: 'boolean', default: false },
-      'in-process': { type: 'boolean', default: false },
-      'network-timeout': { type: 'string' },
-      result: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(USAGE);
+function parse(): PeersOptions {
+  let o: PeersOptions;
+  try {
+    o = parsePeersArgs(process.argv.slice(2));
+  } catch (e) {
+    throw new Error(`${(e as Error).message.trim()}\n${PEERS_USAGE}`);
+  }
+  if (o.help) {
+    console.log(PEERS_USAGE);
     process.exit(0);
   }
-  if (values.runtime !== 'browser' && values.runtime !== 'node') throw new Error(`--runtime must be browser or node, got "${values.runtime}"\n${USAGE}`);
-  const list = <T extends string>(v: string | undefined, known: readonly T[], what: string): T[] | undefined => {
-    const items = v?.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-    for (const x of items ?? []) if (!known.includes(x as T)) throw new Error(`unknown ${what} "${x}" (known: ${known.join(', ')})\n${USAGE}`);
-    return items as T[] | undefined;
-  };
-  const count = (v: string | undefined, name: string, min: number): number | undefined => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${v}"`);
-    return n;
-  };
-  const networks = values.networks === undefined ? undefined : pickNetworks(values.networks, NETWORK_IDS, USAGE);
-  const engines = list<EngineId>(values.engines, ENGINE_IDS, 'engine');
-  const rounds = count(values.rounds, 'rounds', 1);
-  const warmups = count(values.warmups, 'warmups', 0);
-  const inputSize = count(values['input-size'], 'input-size', 16);
-  const widthMultiplier = values['width-multiplier'] === undefined ? undefined : Number(values['width-multiplier']);
-  if (widthMultiplier !== undefined && !(widthMultiplier > 0)) throw new Error('--width-multiplier must be > 0');
-  const requests: NetworkRequest[] = defaultRequests(values.quick!, networks).map((r) => ({
-    ...r,
-    ...(rounds !== undefined ? { rounds } : {}),
-    ...(warmups !== undefined ? { warmups } : {}),
-    ...(inputSize !== undefined ? { inputSize } : {}),
-    ...(widthMultiplier !== undefined && r.network === 'mobilenetv2' ? { widthMultiplier } : {}),
-  }));
-  return {
-    quick: values.quick!,
-    runtime: values.runtime as 'browser' | 'node',
-    requests,
-    engines: engines ?? [...ENGINE_IDS],
-    seed: count(values.seed, 'seed', 0) ?? 1,
-    out: values.out,
-    headed: values.headed!,
-    inProcess: values['in-process']!,
-    networkTimeoutS: count(values['network-timeout'], 'network-timeout', 1),
-    /** Internal (`--in-process` children): write the raw result here and print nothing else. */
-    resultFile: values.result,
-  };
+  return o;
 }
 
-type Options = ReturnType<typeof parse>;
+type Options = PeersOptions;
 
 function log(message: string): void {
   const t = new Date().toISOString().slice(11, 19);
@@ -139,6 +94,8 @@ interface EnginePage {
   readonly gpu: number[];
   output?: readonly number[];
   error?: string;
+  /** Compute dispatches of the last timed run, where the page counts them. */
+  dispatches?: number;
 }
 
 /**
@@ -147,13 +104,14 @@ interface EnginePage {
  */
 async function measureNetwork(browser: Browser, url: string, o: Options, request: NetworkRequest): Promise<{ network: NetworkResult; opened: OpenedEngine[] }> {
   const pages: EnginePage[] = [];
+  const name = request.zoo ? networkTitle(request) : request.network;
   try {
     for (const id of o.engines) {
-      log(`${request.network}: cold start of ${id} in a fresh page`);
+      log(`${name}: cold start of ${id} in a fresh page`);
       const { page, close } = await freshPage(browser, url, id);
       const opened = await page.evaluate(([e, r, seed]) => window.peerPage!.open(e, r, seed), [id, request, o.seed] as const);
       pages.push({ id, page, close, opened, times: [], warmupTimes: [], gpu: [], output: opened.output, error: opened.error });
-      log(`${request.network}: ${opened.label} cold start ${opened.error ? `failed: ${opened.error}` : `${opened.cold!.totalMs.toFixed(0)} ms`}`);
+      log(`${name}: ${opened.label} cold start ${opened.error ? `failed: ${opened.error}` : `${opened.cold!.totalMs.toFixed(0)} ms`}`);
       if (opened.error) await close();
     }
     const live = () => pages.filter((p) => !p.error);
@@ -163,24 +121,25 @@ async function measureNetwork(browser: Browser, url: string, o: Options, request
         if (timed) {
           p.times.push(r.ms);
           if (r.gpuMs !== null) p.gpu.push(r.gpuMs);
+          if (r.dispatches !== undefined) p.dispatches = r.dispatches;
         } else {
           p.warmupTimes.push(r.ms);
         }
         if (r.output) p.output = r.output;
       } catch (e) {
         p.error = errorText(e);
-        log(`${request.network}: ${p.opened.label} failed: ${p.error}`);
+        log(`${name}: ${p.opened.label} failed: ${p.error}`);
         await p.close().catch(() => undefined);
       }
     };
     for (let w = 0; w < request.warmups; w++) {
-      log(`${request.network}: warm-up ${w + 1}/${request.warmups}`);
+      log(`${name}: warm-up ${w + 1}/${request.warmups}`);
       for (const p of live()) await runOn(p, false, false);
     }
     for (let r = 0; r < request.rounds; r++) {
-      log(`${request.network}: round ${r + 1}/${request.rounds}`);
+      log(`${name}: round ${r + 1}/${request.rounds}`);
       for (const p of live()) await runOn(p, true, r === request.rounds - 1);
-      log(`${request.network}: round ${r + 1}: ${live().map((p) => `${p.id} ${p.times[r]?.toFixed(0)} ms`).join(', ')}`);
+      log(`${name}: round ${r + 1}: ${live().map((p) => `${p.id} ${p.times[r]?.toFixed(0)} ms`).join(', ')}`);
     }
     const ref = pages.find((p) => p.id === 'webcnn');
     const engines = pages.map((p): EngineResult => ({
@@ -193,6 +152,7 @@ async function measureNetwork(browser: Browser, url: string, o: Options, request
       logits: ref?.output && p.output && !p.error ? compareLogits(ref.output, p.output) : undefined,
       coldLogits: ref?.opened.output && p.opened.output ? compareLogits(ref.opened.output, p.opened.output) : undefined,
       details: p.opened.details,
+      ...(p.dispatches !== undefined ? { dispatchesPerRun: p.dispatches } : {}),
       ...(p.error ? { error: p.error } : {}),
     }));
     return { network: { ...pages[0].opened.network, engines }, opened: pages.map((p) => p.opened) };
@@ -204,7 +164,8 @@ async function measureNetwork(browser: Browser, url: string, o: Options, request
   }
 }
 
-async function runInBrowser(o: Options): Promise<{ result: PeersResult; browser: string }> {
+/** `fsAllow`: folders outside the repository the pages may fetch from (`/@fs/...`: the zoo's export cache). */
+async function runInBrowser(o: Options, fsAllow: readonly string[] = []): Promise<{ result: PeersResult; browser: string }> {
   const { createServer } = await import('vite');
   const port = await freePort();
   const server = await createServer({
@@ -212,7 +173,7 @@ async function runInBrowser(o: Options): Promise<{ result: PeersResult; browser:
     configFile: resolve(root, 'vite.config.ts'),
     logLevel: 'warn',
     // No watcher and no HMR: engineers editing src/ or shaders/ during a run must not reload the pages under it.
-    server: { port, strictPort: true, host: '127.0.0.1', hmr: false, watch: null },
+    server: { port, strictPort: true, host: '127.0.0.1', hmr: false, watch: null, fs: { allow: [root, ...fsAllow] } },
     // Pre-bundle the peers' dependencies up front (the demo build's inputs do not name this page).
     optimizeDeps: { entries: ['bench/peers.html'] },
   });
@@ -348,7 +309,6 @@ function failedRow(id: EngineId, label: string, why: string): EngineResult {
 async function runInNode(o: Options, onNetwork?: (partial: PeersResult) => void): Promise<{ result: PeersResult; browser?: string }> {
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
-  const { networkTitle } = await import('../bench/peers/protocol.ts');
   const { engineLabels } = await import('../bench/peers/peer-engines.ts');
   const dir = mkdtempSync(resolve(tmpdir(), 'webcnn-peers-'));
   const start = performance.now();
@@ -431,28 +391,76 @@ async function runInNode(o: Options, onNetwork?: (partial: PeersResult) => void)
 }
 
 async function main(): Promise<void> {
-  const o = parse();
+  let o = parse();
   if (o.resultFile) {
     const { result } = await runInThisProcess(o);
     writeFileSync(o.resultFile, JSON.stringify(result));
     return;
   }
-  const file = o.out ? resolve(o.out) : resolve(root, 'bench-results', `peers-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  if (o.zoo?.fromJson) {
+    const saved = JSON.parse(readFileSync(o.zoo.fromJson, 'utf8')) as PeersResult & { browser?: string; zoo?: Record<string, ZooFacts>; zooNotes?: string[] };
+    if (!saved.zoo) throw new Error(`${o.zoo.fromJson} is not the JSON of a zoo run (it has no "zoo" facts)`);
+    writeZooReport(o, saved, new Map(Object.entries(saved.zoo)), saved.browser, saved.zooNotes ?? [], o.zoo.fromJson);
+    return;
+  }
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const file = o.out ? resolve(o.out) : resolve(root, 'bench-results', `peers-${o.zoo ? 'zoo-' : ''}${stamp}.json`);
   mkdirSync(dirname(file), { recursive: true });
+  // Zoo mode: export (or find in the cache) every network first, then measure them like the builder networks.
+  let zooFacts: ReadonlyMap<string, ZooFacts> | undefined;
+  let fsAllow: string[] = [];
+  const loadAtStart = loadavg()[0];
+  let notes: string[] | undefined;
+  // The machine's load over the run and the command, for the report (kept in the JSON for --from-json).
+  const zooNotes = (): string[] =>
+    (notes ??= [
+      `Machine: ${cpus().length} CPU cores; 1-minute load average ${loadAtStart.toFixed(1)} at the start and ${loadavg()[0].toFixed(1)} at the end.`,
+      `Command: \`npm run bench:peers -- ${process.argv.slice(2).join(' ')}\`.`,
+    ]);
+  if (o.zoo) {
+    const zoo = await prepareZoo(o.zoo, o.engines, root, log);
+    o = { ...o, requests: zoo.requests };
+    zooFacts = zoo.facts;
+    fsAllow = [zoo.cache];
+  }
   const save = (result: PeersResult, browser: string | undefined, partial: boolean) => {
     const ratios = result.networks.map(peerRatios);
-    const json = { ...result, runtime: o.runtime, userAgent: result.runtime, browser, ratios, ...(partial ? { partial: true } : {}) };
+    const zoo = zooFacts ? { zoo: Object.fromEntries(zooFacts), ...(partial ? {} : { zooNotes: zooNotes() }) } : {};
+    const json = { ...result, runtime: o.runtime, userAgent: result.runtime, browser, ratios, ...zoo, ...(partial ? { partial: true } : {}) };
     writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
   };
   // Node: the networks measured so far are saved after each one (a run stopped from outside keeps them).
   const { result, browser } =
-    o.runtime === 'browser' ? await runInBrowser(o) : o.inProcess ? await runInThisProcess(o) : await runInNode(o, (partial) => save(partial, undefined, true));
+    o.runtime === 'browser'
+      ? await runInBrowser(o, fsAllow)
+      : o.inProcess
+        ? await runInThisProcess(o)
+        : await runInNode(o, (partial) => save(partial, undefined, true));
   console.log(formatPeersTable(result));
   console.log('');
   console.log(formatPeersSummary(result, { browser }));
   save(result, browser, false);
-  const shown = relative(process.cwd(), file);
-  console.log(`\nwrote ${shown && !shown.startsWith('..') ? shown : file}`);
+  console.log(`\nwrote ${shown(file)}`);
+  if (zooFacts) writeZooReport(o, result, zooFacts, browser, zooNotes(), file);
+}
+
+const shown = (f: string): string => {
+  const r = relative(process.cwd(), f);
+  return r && !r.startsWith('..') ? r : f;
+};
+
+/** The zoo report as Markdown next to `file` (its JSON), printed, and in docs/zoo-bench.md with `--update-doc`. */
+function writeZooReport(o: Options, result: PeersResult, facts: ReadonlyMap<string, ZooFacts>, browser: string | undefined, notes: readonly string[], file: string): void {
+  const markdown = formatZooReport(result, facts, { browser, notes });
+  const mdFile = `${file.replace(/\.json$/, '')}.md`;
+  writeFileSync(mdFile, markdown);
+  console.log(`\n${markdown}`);
+  console.log(`wrote ${shown(mdFile)}`);
+  if (o.zoo?.updateDoc) {
+    const doc = resolve(root, 'docs', 'zoo-bench.md');
+    writeFileSync(doc, replaceGenerated(readFileSync(doc, 'utf8'), markdown));
+    console.log(`updated ${shown(doc)}`);
+  }
 }
 
 main().then(

@@ -10,98 +10,22 @@
  * webcnn refuses is a row with the typed error's message; the exit code is non-zero when any model fails, is
  * refused or errs, after the whole table.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CompiledModel, LoadedModel } from '../src/index.ts';
 import { WebcnnError, compileModel, loadModel } from '../src/index.ts';
 import { acquireNodeDevice } from '../src/node.ts';
+import type { ExportReport } from './zoo/exporter.ts';
+import { PYTHON, ensureTorch, exportModels } from './zoo/exporter.ts';
 import type { ZooOptions, ZooPick } from './zoo/models.ts';
 import { ZOO_USAGE, loadZooTable, parseZooArgs, selectModels } from './zoo/models.ts';
 import type { ZooResult } from './zoo/report.ts';
 import { anyProblem, compareOutputs, formatSummary, formatTable, maskAgreement, median, oneLine, tolerance, top1Agreement, verdict } from './zoo/report.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const PYTHON = '/usr/bin/python3';
-const EXPORT_SCRIPT = join(root, 'scripts', 'zoo', 'export.py');
-const DEBIAN_PACKAGES = ['python3-torch', 'python3-torchvision', 'python3-onnx'];
-
 const log = (message: string): void => void process.stderr.write(`[zoo] ${message}\n`);
-
-/** Debian's torch, torchvision and onnx for /usr/bin/python3, installed with apt-get when the import fails. */
-function ensureTorch(): void {
-  const probe = () => spawnSync(PYTHON, ['-c', 'import torch, torchvision, onnx'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const first = probe();
-  if (first.status === 0) return;
-  log(`${PYTHON} cannot import torch, torchvision and onnx (${oneLine(String(first.stderr ?? first.error ?? ''), 160)})`);
-  const root_ = process.getuid?.() === 0;
-  const aptGet = (args: string[]) => {
-    const cmd = root_ ? ['apt-get', ...args] : ['sudo', '-n', 'apt-get', ...args];
-    log(`running: ${cmd.join(' ')}`);
-    return spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status;
-  };
-  if (aptGet(['install', '-y', ...DEBIAN_PACKAGES]) !== 0) {
-    // A fresh container has no package lists yet.
-    if (aptGet(['update']) !== 0 || aptGet(['install', '-y', ...DEBIAN_PACKAGES]) !== 0) {
-      throw new Error(`could not install ${DEBIAN_PACKAGES.join(', ')}; install them (Debian 12) and run again`);
-    }
-  }
-  const again = probe();
-  if (again.status !== 0) throw new Error(`${PYTHON} still cannot import torch, torchvision and onnx: ${oneLine(String(again.stderr), 300)}`);
-}
-
-interface ExportReport {
-  name: string;
-  side?: number;
-  dir?: string;
-  status: 'exported' | 'cached' | 'error';
-  error?: string;
-  seconds: number;
-}
-
-/** Runs export.py once for every model to export; its stdout carries one JSON report per model. */
-function exportModels(picks: readonly ZooPick[], o: ZooOptions, cache: string): Promise<Map<string, ExportReport>> {
-  const wanted = picks.filter((p) => !p.skip);
-  const reports = new Map<string, ExportReport>();
-  if (wanted.length === 0) return Promise.resolve(reports);
-  const args = [
-    EXPORT_SCRIPT,
-    '--models', wanted.map((p) => `${p.model.name}@${p.side}`).join(','),
-    '--opset', String(o.opset),
-    '--batch', String(o.batch),
-    '--seed', String(o.seed),
-    '--cache', cache,
-  ];
-  return new Promise((resolveReports, reject) => {
-    const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let pending = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      pending += chunk;
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const text = pending.slice(0, nl).trim();
-        pending = pending.slice(nl + 1);
-        if (!text) continue;
-        let r: ExportReport;
-        try {
-          r = JSON.parse(text) as ExportReport;
-        } catch {
-          log(`export.py: ${text}`);
-          continue;
-        }
-        reports.set(r.name, r);
-        log(`export ${r.name}: ${r.status}${r.error ? ` (${r.error})` : ''} in ${(r.seconds ?? 0).toFixed(1)} s`);
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) log(`export.py exited with ${code}`);
-      resolveReports(reports);
-    });
-  });
-}
 
 /** A little-endian float32 file (copied: Node may hand back a Buffer at an odd offset in its pool). */
 function readF32(file: string): Float32Array {

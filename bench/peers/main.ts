@@ -9,6 +9,10 @@ import type { EngineId, NetworkRequest, OpenedEngine, PeerEngine, PeersOptions, 
 import { buildPeerModel, coldStart, errorText, networkFacts, primeGpu, runPeersWith } from './protocol.ts';
 import { PEER_VERSIONS, createBrowserEngine, preloadEngineAssets } from './engines.ts';
 import { defaultRequests, formatPeersSummary, formatPeersTable } from './report.ts';
+import { dispatchesSoFar, installDispatchCounter } from './dispatch-counter.ts';
+import { zooPeerModel } from './zoo-model.ts';
+
+installDispatchCounter();
 
 /**
  * One engine per page, for `npm run bench:peers`: `open` is the engine's cold start in this fresh page, then
@@ -75,7 +79,9 @@ export async function runPeers(options: PeersOptions): Promise<PeersResult> {
 
 // Under `npm run demo` / the e2e server, an edit anywhere below this page would make Vite reload it mid-run:
 // accept updates of the direct imports (so of everything below them) and keep running the code loaded.
-if (import.meta.hot) import.meta.hot.accept(['../../src/bench/timing.ts', './protocol.ts', './engines.ts', './report.ts'], () => undefined);
+if (import.meta.hot) {
+  import.meta.hot.accept(['../../src/bench/timing.ts', './protocol.ts', './engines.ts', './report.ts', './dispatch-counter.ts', './zoo-model.ts'], () => undefined);
+}
 
 let opened: { engine: PeerEngine; input: Float32Array } | null = null;
 
@@ -85,8 +91,8 @@ const peerPage: PeerPageApi = {
     progress({ message: 'loading engine binaries' });
     await preloadEngineAssets([id]);
     const adapter = await adapterDescription();
-    progress({ message: `building ${request.network} and its ONNX bytes` });
-    const model = buildPeerModel(request, seed);
+    progress({ message: request.zoo ? `fetching ${request.zoo.url}` : `building ${request.network} and its ONNX bytes` });
+    const model = request.zoo ? await zooPeerModel(request, seed) : buildPeerModel(request, seed);
     const engine = createBrowserEngine(id);
     const base = {
       engine: id,
@@ -112,10 +118,12 @@ const peerPage: PeerPageApi = {
     if (!opened) throw new Error('peerPage.run: no engine is open');
     const { engine, input } = opened;
     await engine.activate?.();
+    const before = dispatchesSoFar();
     const t0 = performance.now();
     const out = await engine.run(input);
     const ms = performance.now() - t0;
-    return { ms, gpuMs: engine.lastGpuMs?.() ?? null, ...(withOutput ? { output: Array.from(out) } : {}) };
+    const dispatches = dispatchesSoFar() - before;
+    return { ms, gpuMs: engine.lastGpuMs?.() ?? null, dispatches, ...(withOutput ? { output: Array.from(out) } : {}) };
   },
   async prime() {
     if (!navigator.gpu) throw new Error('no WebGPU in this page (navigator.gpu is missing)');

@@ -25,8 +25,12 @@ import { resnet50 } from '../../src/models/resnet.ts';
 import { randomParams } from '../../src/models/params.ts';
 import { Rng } from '../../src/util/random.ts';
 import type { AdapterDescription } from '../../src/bench/timing.ts';
+import type { ZooNetwork } from './zoo-network.ts';
+import { zooTitle } from './zoo-network.ts';
 
-export type NetworkId = 'mobilenetv2' | 'resnet50';
+/** The builder networks, and `zoo`: a torchvision ONNX file from the zoo harness (`NetworkRequest.zoo`). */
+export type NetworkId = 'mobilenetv2' | 'resnet50' | 'zoo';
+/** The builder networks (`--networks`). */
 export const NETWORK_IDS: readonly NetworkId[] = ['mobilenetv2', 'resnet50'];
 
 export type EngineId = 'webcnn' | 'ort-jsep' | 'ort-webgpu' | 'tfjs-webgpu' | 'tfjs-wasm';
@@ -44,6 +48,8 @@ export interface NetworkRequest {
   readonly widthMultiplier?: number;
   /** Square input side (default 224; tests use 96). */
   readonly inputSize?: number;
+  /** `zoo` only: which exported file the page fetches (`bench/peers/zoo-model.ts`). */
+  readonly zoo?: ZooNetwork;
 }
 
 export interface PeersOptions {
@@ -139,6 +145,8 @@ export interface EngineResult {
   readonly setup?: ColdStart;
   /** Against webcnn's output (webcnn's own row compares it with itself: 0). */
   readonly logits?: LogitCheck;
+  /** Compute dispatches encoded by the last timed run, where the page counts them (`dispatch-counter.ts`). */
+  readonly dispatchesPerRun?: number;
   /** The cold start's output against webcnn's cold start output (fresh pages; merged in by the script). */
   readonly coldLogits?: LogitCheck;
   /** Why the cold start failed, when the warm page ran. */
@@ -182,9 +190,11 @@ export interface PeersProgress {
 export const NETWORK_TITLES: Readonly<Record<NetworkId, string>> = {
   mobilenetv2: 'MobileNetV2 1.0 224',
   resnet50: 'ResNet-50 224',
+  zoo: 'a torchvision network',
 };
 
 export function networkTitle(r: NetworkRequest): string {
+  if (r.zoo) return zooTitle(r.zoo);
   if (r.network === 'mobilenetv2') {
     const w = r.widthMultiplier ?? 1;
     return `MobileNetV2 ${w === 1 ? '1.0' : w} ${r.inputSize ?? 224}`;
@@ -194,6 +204,7 @@ export function networkTitle(r: NetworkRequest): string {
 
 /** Builds the network with seeded random weights, folds it and exports it to ONNX bytes. */
 export function buildPeerModel(r: NetworkRequest, seed = 1): PeerModel {
+  if (r.network === 'zoo') throw new Error('buildPeerModel: a zoo network comes from its ONNX file (zoo-model.ts)');
   const params = randomParams(seed);
   const graph =
     r.network === 'mobilenetv2'
@@ -201,6 +212,11 @@ export function buildPeerModel(r: NetworkRequest, seed = 1): PeerModel {
       : resnet50({ params, inputSize: r.inputSize });
   const folded = optimizeGraph(graph);
   const onnx = exportOnnx(graph, { name: r.network });
+  return peerModelOf(r, seed, graph, folded, onnx);
+}
+
+/** The rest of a `PeerModel` from its graphs and ONNX bytes: seeded input, parameters and MACs. */
+export function peerModelOf(r: NetworkRequest, seed: number, graph: Graph, folded: Graph, onnx: Uint8Array): PeerModel {
   const inputShape = graph.tensors[graph.inputs[0]].shape;
   const input = new Rng((seed + 1) >>> 0).fill(elementCount(inputShape), -1, 1);
   let parameters = 0;
@@ -355,6 +371,8 @@ export interface OpenedEngine {
 export interface TimedRun {
   readonly ms: number;
   readonly gpuMs: number | null;
+  /** Compute dispatches the run encoded, where the page counts them (`dispatch-counter.ts`). */
+  readonly dispatches?: number;
   readonly output?: readonly number[];
 }
 

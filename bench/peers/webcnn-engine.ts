@@ -8,7 +8,9 @@ import { formatCompileTimings } from '../../src/bench/report.ts';
 import type { CompileOptions } from '../../src/runtime/compile-options.ts';
 import { compileModel } from '../../src/runtime/compile.ts';
 import { CompiledModel } from '../../src/runtime/compiled-model.ts';
+import type { Graph } from '../../src/graph/ir.ts';
 import type { PeerEngine, PeerModel } from './protocol.ts';
+import { summarizeFusions } from './fusions.ts';
 
 export interface WebcnnEngineOptions {
   /** Storage precision of activations and weights (`compile`'s option; default f32, what the report compares). */
@@ -21,6 +23,8 @@ export function webcnnEngine(acquire: () => Promise<GPUDevice>, options: WebcnnE
   let model: CompiledModel | null = null;
   // The last prepare's phases, for the cold-start breakdown in the report.
   let prepareMs: { device: number; load: number } | null = null;
+  // The graph as loaded, for the fusion summary (what the passes removed).
+  let loadedGraph: Graph | null = null;
   return {
     id: 'webcnn',
     label: precision === 'f32' ? 'webcnn' : `webcnn (${precision})`,
@@ -33,6 +37,7 @@ export function webcnnEngine(acquire: () => Promise<GPUDevice>, options: WebcnnE
       const t2 = performance.now();
       model = await compileModel(device, loaded.graph, { precision });
       prepareMs = { device: t1 - t0, load: t2 - t1 };
+      loadedGraph = loaded.graph;
     },
     async run(input) {
       if (!model) throw new Error('webcnn: run before prepare');
@@ -45,6 +50,7 @@ export function webcnnEngine(acquire: () => Promise<GPUDevice>, options: WebcnnE
       device?.destroy();
       model = null;
       device = null;
+      loadedGraph = null;
     },
     describe: () => ({
       dispatches: String(model?.dispatchCount ?? ''),
@@ -53,6 +59,14 @@ export function webcnnEngine(acquire: () => Promise<GPUDevice>, options: WebcnnE
       ...(model && prepareMs
         ? { prepare: formatCompileTimings(model.compileTimings, [['device', prepareMs.device], ['load', prepareMs.load]]) }
         : {}),
+      ...(model
+        ? {
+            activationPeakBytes: String(model.memory.activationPeakBytes),
+            activationUnplannedBytes: String(model.memory.activationUnplannedBytes),
+            weightBytes: String(model.memory.weightBytes),
+          }
+        : {}),
+      ...(model && loadedGraph ? { fusions: JSON.stringify(summarizeFusions(loadedGraph, model.graph, model.steps)) } : {}),
     }),
   };
 }
