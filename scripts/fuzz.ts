@@ -1,6 +1,6 @@
 /**
  * `npm run fuzz`: feeds the three model loaders mutated and hostile files, on the CPU, and reports every case
- * that throws anything but a typed `WebcnnError`, takes over 2 s, allocates more than the file size justifies
+ * that throws anything but a typed `WebcnnError`, takes over 2 s of CPU time, allocates more than the file size justifies
  * (heap + ArrayBuffer growth over 64 MiB + 16 x the file size), hangs (no progress for --hang-ms) or kills its
  * process (e.g. out of memory). Cases run in child processes (scripts/fuzz-worker.ts), several at a time, each
  * with a 3 GiB heap limit. Cases are deterministic: format, seed and index rebuild the same bytes.
