@@ -1,8 +1,9 @@
 /**
  * The timing page: acquires a device with `timestamp-query` where the adapter has it, runs the timing suite
  * (`src/bench/timing.ts`) and shows adapter, per-network summaries, a roofline, a breakdown by kernel type and
- * a sortable table. `?autorun=1` runs on load, `&quick=1` cuts repeats; `&networks=mobilenet_v2,resnet50` and
- * `&timer=wall` select what runs, `&precision=f16-packed` (or f16, auto) the networks' storage precision. When done: `window.timingResults` (rows), `window.timingSuite` (everything),
+ * a sortable table. `?autorun=1` runs on load, `&quick=1` cuts repeats (and leaves DeepLabV3 out unless named);
+ * `&networks=mobilenet_v2,resnet50,deeplabv3` and `&timer=wall` select what runs, `&repeats=1&warmups=0` set
+ * the timed and untimed runs per figure, `&precision=f16-packed` (or f16, auto) the networks' storage precision. When done: `window.timingResults` (rows), `window.timingSuite` (everything),
  * `window.timingDone = true`, or `window.timingError` on failure.
  */
 import type { Chart } from 'chart.js';
@@ -15,6 +16,7 @@ import { acquireDevice } from '../../src/gpu/device.ts';
 import { breakdownChart, rooflineChart } from './charts.ts';
 import { RowsTable } from './table.ts';
 import { noWebgpuHelp } from '../webgpu-help.ts';
+import { readDemoModelFile } from './model-files.ts';
 import './timing.css';
 
 declare global {
@@ -179,6 +181,20 @@ function selectedNetworks(): NetworkId[] | undefined {
   return ids as NetworkId[];
 }
 
+/** `&repeats=N&warmups=N`: the timed and untimed runs per figure, over the chosen settings. */
+function runCounts(): { repeats?: number; warmups?: number } {
+  const count = (name: string, min: number): number | undefined => {
+    const value = params.get(name);
+    if (value === null) return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${value}"`);
+    return n;
+  };
+  const repeats = count('repeats', 1);
+  const warmups = count('warmups', 0);
+  return { ...(repeats !== undefined && { repeats }), ...(warmups !== undefined && { warmups }) };
+}
+
 const NO_WEBGPU_HELP = noWebgpuHelp('page');
 
 /** No WebGPU here: an expected state, not a bug, so help in the page and no console error. */
@@ -215,6 +231,8 @@ async function main(): Promise<void> {
       const result = await runTimingSuite(device, {
         quick: quickBox.checked,
         networks: selectedNetworks(),
+        readModelFile: readDemoModelFile,
+        settings: runCounts(),
         timer: timer === 'wall' || timer === 'timestamp' ? timer : 'auto',
         precision: precision === 'f16' || precision === 'f16-packed' || precision === 'auto' ? precision : 'f32',
         adapter: description,
