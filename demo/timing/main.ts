@@ -143,7 +143,7 @@ function showNote(result: TimingSuiteResult): void {
   note.hidden = !result.quick;
   const s = result.settings;
   note.textContent = result.quick
-    ? `Quick run: ${s.repeats} timed runs per figure (${medianLabel(s.repeats)}), small probes; the figures are approximate. ` +
+    ? `Quick run: ${s.repeats} timed run${s.repeats === 1 ? '' : 's'} per figure (${medianLabel(s.repeats)}), small probes; the figures are approximate. ` +
       `Run without quick for ${FULL_SETTINGS.repeats} runs per figure.`
     : '';
 }
