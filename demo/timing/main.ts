@@ -17,6 +17,7 @@ import { breakdownChart, rooflineChart } from './charts.ts';
 import { RowsTable } from './table.ts';
 import { noWebgpuHelp } from '../webgpu-help.ts';
 import { readDemoModelFile } from './model-files.ts';
+import { runCounts } from './run-counts.ts';
 import './timing.css';
 
 declare global {
@@ -181,20 +182,6 @@ function selectedNetworks(): NetworkId[] | undefined {
   return ids as NetworkId[];
 }
 
-/** `&repeats=N&warmups=N`: the timed and untimed runs per figure, over the chosen settings. */
-function runCounts(): { repeats?: number; warmups?: number } {
-  const count = (name: string, min: number): number | undefined => {
-    const value = params.get(name);
-    if (value === null) return undefined;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${value}"`);
-    return n;
-  };
-  const repeats = count('repeats', 1);
-  const warmups = count('warmups', 0);
-  return { ...(repeats !== undefined && { repeats }), ...(warmups !== undefined && { warmups }) };
-}
-
 const NO_WEBGPU_HELP = noWebgpuHelp('page');
 
 /** No WebGPU here: an expected state, not a bug, so help in the page and no console error. */
@@ -232,7 +219,7 @@ async function main(): Promise<void> {
         quick: quickBox.checked,
         networks: selectedNetworks(),
         readModelFile: readDemoModelFile,
-        settings: runCounts(),
+        settings: runCounts(params),
         timer: timer === 'wall' || timer === 'timestamp' ? timer : 'auto',
         precision: precision === 'f16' || precision === 'f16-packed' || precision === 'auto' ? precision : 'f32',
         adapter: description,
