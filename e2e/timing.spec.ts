@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { CHROMIUM_WEBGPU_ARGS } from '../playwright.config.ts';
 import type { TimingRow } from '../src/bench/figures.ts';
-import { NETWORK_IDS, NETWORKS } from '../src/bench/timing.ts';
+import { NO_MODEL_FILES, NETWORKS, defaultNetworkIds } from '../src/bench/networks.ts';
 import { DEFAULT_KERNEL_CHOICE, optimizeForKernels } from '../src/runtime/kernel-choice.ts';
 import { lowerGraph } from '../src/runtime/lowering.ts';
 
@@ -59,9 +59,10 @@ test('timing page: every layer of MobileNetV2 and ResNet-50 timed, table and cha
   expect(suite.peaks!.gflops).toBeGreaterThan(0);
   expect(suite.peaks!.gbps).toBeGreaterThan(0);
 
-  for (const id of NETWORK_IDS) {
+  // A quick run's default: the classifiers (DeepLabV3 is opt-in there; timing-deeplab.spec.ts times it).
+  for (const id of defaultNetworkIds(true)) {
     // As compile does with the software default (this suite runs on SwiftShader), which keeps pool + FC apart.
-    const steps = lowerGraph(optimizeForKernels(NETWORKS[id].build(), DEFAULT_KERNEL_CHOICE));
+    const steps = lowerGraph(optimizeForKernels(await NETWORKS[id].build(NO_MODEL_FILES), DEFAULT_KERNEL_CHOICE));
     const mine = rows.filter((r) => r.network === id);
     const layers = mine.filter((r) => LAYER_KINDS.has(r.kernel));
     expect(layers.map((r) => r.layer), id).toEqual(steps.filter((s) => LAYER_KINDS.has(s.kind)).map((s) => s.label));

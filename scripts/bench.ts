@@ -1,9 +1,13 @@
 /**
- * `npm run bench [-- --quick] [--runtime browser|node] [--networks mobilenet_v2,resnet50] [--timer auto|timestamp|wall]
- *   [--precision f32|f16|f16-packed|auto]`
+ * `npm run bench [-- --quick] [--runtime browser|node] [--networks mobilenet_v2,resnet50,deeplabv3] [--timer auto|timestamp|wall]
+ *   [--precision f32|f16|f16-packed|auto] [--repeats N] [--warmups N]`
  *
  * Runs the per-kernel timing suite (`src/bench/timing.ts`) headless and prints a table per layer and a summary
- * per network, then writes the full result to `bench-results/timing-<date>.json`.
+ * per network, then writes the full result to `bench-results/timing-<date>.json`. A full run times every network; a
+ * quick run leaves DeepLabV3 (seconds per inference on SwiftShader) out unless `--networks` names it. DeepLabV3
+ * is the shared TFLite file: Node reads it as `npm run fetch-model -- --demo` finds it (the shared folder,
+ * `$WEBCNN_SHARED`, else `models/`), the page fetches it from the Vite server, which serves it the same way.
+ * `--repeats N` / `--warmups N` override the timed and untimed runs per figure (e.g. `--repeats 1 --warmups 0`).
  *
  * - `--runtime browser` (default): starts its own Vite server on a free port, opens `demo/timing.html?autorun=1`
  *   in Debian's Chromium (Playwright, the test suite's WebGPU flags plus `--enable-webgpu-developer-features`
@@ -19,12 +23,13 @@ import { parseArgs } from 'node:util';
 import { formatRowsTable, formatSummary } from '../src/bench/report.ts';
 import type { TimingSuiteResult } from '../src/bench/timing.ts';
 import { NETWORK_IDS } from '../src/bench/timing.ts';
-import { pickNetworks } from './args.ts';
+import { pickNetworks, positiveInteger } from './args.ts';
+import { DEMO_FILES, fetchFile } from './fetch-model.ts';
 import { freePort, launchWebgpuChromium } from './headless.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-const USAGE = `usage: npm run bench -- [--quick] [--runtime browser|node] [--networks ${NETWORK_IDS.join(',')}] [--timer auto|timestamp|wall] [--precision f32|f16|f16-packed|auto] [--onnx FILE,FILE (node)] [--out FILE]`;
+const USAGE = `usage: npm run bench -- [--quick] [--runtime browser|node] [--networks ${NETWORK_IDS.join(',')}] [--timer auto|timestamp|wall] [--precision f32|f16|f16-packed|auto] [--repeats N] [--warmups N] [--onnx FILE,FILE (node)] [--out FILE]`;
 
 function parse() {
   const { values } = parseArgs({
@@ -36,6 +41,8 @@ function parse() {
       precision: { type: 'string', default: 'f32' },
       out: { type: 'string' },
       onnx: { type: 'string' },
+      repeats: { type: 'string' },
+      warmups: { type: 'string' },
       headed: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -51,8 +58,12 @@ function parse() {
   const networks = values.networks === undefined ? undefined : values.networks === 'none' ? [] : pickNetworks(values.networks, NETWORK_IDS, USAGE);
   const onnx = values.onnx === undefined ? [] : values.onnx.split(',').filter(Boolean);
   if (onnx.length && values.runtime !== 'node') throw new Error(`--onnx needs --runtime node\n${USAGE}`);
+  const repeats = values.repeats === undefined ? undefined : positiveInteger(values.repeats, 'repeats', USAGE);
+  const warmups = values.warmups === undefined ? undefined : values.warmups === '0' ? 0 : positiveInteger(values.warmups, 'warmups', USAGE);
   return {
     quick: values.quick!,
+    repeats,
+    warmups,
     runtime: values.runtime as 'browser' | 'node',
     networks,
     timer: values.timer as 'auto' | 'timestamp' | 'wall',
@@ -99,6 +110,8 @@ async function runInBrowser(o: Options): Promise<TimingSuiteResult> {
     if (o.networks) query.set('networks', o.networks.join(','));
     if (o.timer !== 'auto') query.set('timer', o.timer);
     if (o.precision !== 'f32') query.set('precision', o.precision);
+    if (o.repeats !== undefined) query.set('repeats', String(o.repeats));
+    if (o.warmups !== undefined) query.set('warmups', String(o.warmups));
     try {
       await page.goto(`http://127.0.0.1:${port}/demo/timing.html?${query}`);
       await page.waitForFunction(() => window.timingDone === true, undefined, { timeout: 0, polling: 500 });
@@ -112,6 +125,18 @@ async function runInBrowser(o: Options): Promise<TimingSuiteResult> {
     await browser.close();
     await server.close();
   }
+}
+
+/** `--repeats` / `--warmups` as settings overrides. */
+function runSettings(o: Options): { repeats?: number; warmups?: number } {
+  return { ...(o.repeats !== undefined && { repeats: o.repeats }), ...(o.warmups !== undefined && { warmups: o.warmups }) };
+}
+
+/** A model file the project publishes (DeepLabV3), found and checked by sha256 as `npm run fetch-model` does. */
+async function readPublishedModel(name: string): Promise<Uint8Array> {
+  const spec = DEMO_FILES.find((f) => f.file === name);
+  if (!spec) throw new Error(`${name} is not one of the published model files (${DEMO_FILES.map((f) => f.file).join(', ')})`);
+  return new Uint8Array(readFileSync(await fetchFile(spec)));
 }
 
 async function runInNode(o: Options): Promise<TimingSuiteResult> {
@@ -136,6 +161,8 @@ async function runInNode(o: Options): Promise<TimingSuiteResult> {
       quick: o.quick,
       networks: o.networks,
       extraNetworks,
+      readModelFile: readPublishedModel,
+      settings: runSettings(o),
       timer: o.timer,
       precision: o.precision,
       adapter: adapterDescription,

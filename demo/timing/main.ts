@@ -1,8 +1,9 @@
 /**
  * The timing page: acquires a device with `timestamp-query` where the adapter has it, runs the timing suite
  * (`src/bench/timing.ts`) and shows adapter, per-network summaries, a roofline, a breakdown by kernel type and
- * a sortable table. `?autorun=1` runs on load, `&quick=1` cuts repeats; `&networks=mobilenet_v2,resnet50` and
- * `&timer=wall` select what runs, `&precision=f16-packed` (or f16, auto) the networks' storage precision. When done: `window.timingResults` (rows), `window.timingSuite` (everything),
+ * a sortable table. `?autorun=1` runs on load, `&quick=1` cuts repeats (and leaves DeepLabV3 out unless named);
+ * `&networks=mobilenet_v2,resnet50,deeplabv3` and `&timer=wall` select what runs, `&repeats=1&warmups=0` set
+ * the timed and untimed runs per figure, `&precision=f16-packed` (or f16, auto) the networks' storage precision. When done: `window.timingResults` (rows), `window.timingSuite` (everything),
  * `window.timingDone = true`, or `window.timingError` on failure.
  */
 import type { Chart } from 'chart.js';
@@ -15,6 +16,8 @@ import { acquireDevice } from '../../src/gpu/device.ts';
 import { breakdownChart, rooflineChart } from './charts.ts';
 import { RowsTable } from './table.ts';
 import { noWebgpuHelp } from '../webgpu-help.ts';
+import { readDemoModelFile } from './model-files.ts';
+import { runCounts } from './run-counts.ts';
 import './timing.css';
 
 declare global {
@@ -141,7 +144,7 @@ function showNote(result: TimingSuiteResult): void {
   note.hidden = !result.quick;
   const s = result.settings;
   note.textContent = result.quick
-    ? `Quick run: ${s.repeats} timed runs per figure (${medianLabel(s.repeats)}), small probes; the figures are approximate. ` +
+    ? `Quick run: ${s.repeats} timed run${s.repeats === 1 ? '' : 's'} per figure (${medianLabel(s.repeats)}), small probes; the figures are approximate. ` +
       `Run without quick for ${FULL_SETTINGS.repeats} runs per figure.`
     : '';
 }
@@ -215,6 +218,8 @@ async function main(): Promise<void> {
       const result = await runTimingSuite(device, {
         quick: quickBox.checked,
         networks: selectedNetworks(),
+        readModelFile: readDemoModelFile,
+        settings: runCounts(params),
         timer: timer === 'wall' || timer === 'timestamp' ? timer : 'auto',
         precision: precision === 'f16' || precision === 'f16-packed' || precision === 'auto' ? precision : 'f32',
         adapter: description,

@@ -10,7 +10,6 @@
  * and a copy kernel) give the roofline's roofs, raised to the fastest measured kernel where one beats them.
  */
 import { GpuError, UnsupportedFeatureError } from '../errors.ts';
-import type { Graph } from '../graph/ir.ts';
 import { elementCount } from '../graph/ir.ts';
 import { GraphBuilder } from '../graph/builder.ts';
 import type { StoragePrecision } from '../../shaders/common.ts';
@@ -19,28 +18,15 @@ import { compileModel, dispatchGrid, resolvePrecision } from '../runtime/compile
 import { CompiledModel } from '../runtime/compiled-model.ts';
 import { deviceAdapterInfo } from '../gpu/device.ts';
 import { GpuProfiler, observedResolutionMs } from '../gpu/profiler.ts';
-import { mobilenetV2 } from '../models/mobilenet-v2.ts';
-import { resnet50 } from '../models/resnet.ts';
-import { randomParams } from '../models/params.ts';
 import { Rng } from '../util/random.ts';
 import type { InferenceBytes, KernelRef, NetworkRoofline, TimerKind, TimingRow } from './figures.ts';
 import { buildNetworkRow, buildStepRows, inferenceBytes, networkRoofline, roofAboveKernels, summarize, timeByKernel, withRoofs } from './figures.ts';
 
-export type NetworkId = 'mobilenet_v2' | 'resnet50';
+import type { ModelFileReader, NetworkId, NetworkSpec } from './networks.ts';
+import { NO_MODEL_FILES, selectNetworks } from './networks.ts';
 
-export interface NetworkSpec {
-  /** A `NetworkId`, or any id for a network given through `TimingOptions.extraNetworks`. */
-  readonly id: string;
-  readonly title: string;
-  readonly build: () => Graph;
-}
-
-export const NETWORKS: Readonly<Record<NetworkId, NetworkSpec>> = {
-  mobilenet_v2: { id: 'mobilenet_v2', title: 'MobileNetV2 1.0 224', build: () => mobilenetV2({ params: randomParams(1) }) },
-  resnet50: { id: 'resnet50', title: 'ResNet-50 224', build: () => resnet50({ params: randomParams(1) }) },
-};
-
-export const NETWORK_IDS = Object.keys(NETWORKS) as NetworkId[];
+export type { ModelFileReader, NetworkId, NetworkSpec } from './networks.ts';
+export { DEEPLABV3_FILE, NETWORKS, NETWORK_IDS, defaultNetworkIds } from './networks.ts';
 
 export interface TimingSettings {
   /** Untimed whole inferences before the timed ones (per network), and untimed batches per microbenchmark (at least 1). */
@@ -103,7 +89,10 @@ export interface TimingOptions {
   readonly quick?: boolean;
   /** Overrides of the chosen settings. */
   readonly settings?: Partial<TimingSettings>;
+  /** Default: `defaultNetworkIds(quick)` (every network in a full run; DeepLabV3 only when named in a quick one). */
   readonly networks?: readonly NetworkId[];
+  /** Reads the model files of networks that come from one (DeepLabV3); required when such a network runs. */
+  readonly readModelFile?: ModelFileReader;
   /** More networks to time after `networks` (e.g. an ONNX file's graph), ids distinct from those. */
   readonly extraNetworks?: readonly NetworkSpec[];
   /** `auto` (default): timestamps when the device has `timestamp-query`, else wall clock. */
@@ -469,10 +458,10 @@ async function measurePeaks(ctx: Ctx, progress: (message: string) => void): Prom
   }
 }
 
-async function timeNetwork(ctx: Ctx, spec: NetworkSpec, progress: (message: string) => void): Promise<{ rows: TimingRow[]; summary: NetworkSummary }> {
+async function timeNetwork(ctx: Ctx, spec: NetworkSpec, readFile: ModelFileReader, progress: (message: string) => void): Promise<{ rows: TimingRow[]; summary: NetworkSummary }> {
   const { device, timer } = ctx;
-  progress(`${spec.title}: building and compiling`);
-  const graph = spec.build();
+  progress(`${spec.title}: ${spec.file ? `reading ${spec.file}` : 'building'} and compiling`);
+  const graph = await spec.build(readFile);
   const t0 = performance.now();
   const model = await compileModel(device, graph, { precision: ctx.precision });
   const compileMs = performance.now() - t0;
@@ -522,9 +511,8 @@ export async function runTimingSuite(device: GPUDevice, options: TimingOptions =
   const hasTimestamps = GpuProfiler.supported(device);
   if (wanted === 'timestamp' && !hasTimestamps) throw new UnsupportedFeatureError('timer "timestamp" asked for, but the device lacks timestamp-query');
   const timer: TimerKind = wanted === 'auto' ? (hasTimestamps ? 'timestamp' : 'wall') : wanted;
-  const ids = options.networks ?? NETWORK_IDS;
-  for (const id of ids) if (!NETWORKS[id]) throw new UnsupportedFeatureError(`unknown network "${id}" (known: ${NETWORK_IDS.join(', ')})`);
-  const networks: NetworkSpec[] = [...ids.map((id) => NETWORKS[id]), ...(options.extraNetworks ?? [])];
+  const networks: NetworkSpec[] = [...selectNetworks(options.networks, quick, options.readModelFile), ...(options.extraNetworks ?? [])];
+  const readFile = options.readModelFile ?? NO_MODEL_FILES;
   const precision = resolvePrecision(device, options.precision);
   const ctx: Ctx = { device, timer, precision, settings, resolution: new ResolutionTracker() };
 
@@ -542,7 +530,7 @@ export async function runTimingSuite(device: GPUDevice, options: TimingOptions =
       stage++;
     }
     for (const spec of networks) {
-      const { rows: r, summary } = await timeNetwork(ctx, spec, progress);
+      const { rows: r, summary } = await timeNetwork(ctx, spec, readFile, progress);
       rows.push(...r);
       summaries.push(summary);
       stage++;
