@@ -16,7 +16,7 @@ export interface ZooModel {
   readonly side: number;
   /**
    * Sides torch can export at, where not every side works (AlexNet and VGG: `AdaptiveAvgPool2d` exports only
-   * when the feature map is a multiple of its output size): inclusive `[low, high]` ranges.
+   * when the feature map is a multiple of its output size; Inception v3 from 75): inclusive `[low, high]` ranges.
    */
   readonly sideRanges?: readonly (readonly [number, number])[];
   /** In the CI subset (one small model per family), at `ciSide`. */
