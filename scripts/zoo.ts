@@ -202,8 +202,10 @@ async function runOne(device: GPUDevice, pick: ZooPick, exported: ExportReport |
       await compiled.run([input]);
       times.push(performance.now() - t);
     }
-    result.runsMs = times;
-    result.runMs = median(times);
+    if (runs > 0) {
+      result.runsMs = times;
+      result.runMs = median(times);
+    }
   } catch (e) {
     failure(result, 'run', e);
   } finally {
@@ -260,7 +262,7 @@ async function main(): Promise<number> {
         failure(r, 'harness', e);
       }
       results.push(r);
-      const figures = r.maxAbsErr === undefined ? '' : ` max err ${r.maxAbsErr.toExponential(1)}, run ${r.runMs?.toFixed(1)} ms`;
+      const figures = r.maxAbsErr === undefined ? '' : ` max err ${r.maxAbsErr.toExponential(1)}${r.runMs === undefined ? '' : `, run ${r.runMs.toFixed(1)} ms`}`;
       log(`${r.name} @${r.side} opset ${r.opset} batch ${r.batch}: ${r.status}${figures}${r.message ? `: ${oneLine(r.message, 200)}` : ''}`);
       // A lost device (a model too big for it, a driver crash) would fail every model after it: take a new one.
       if (r.errorName === 'DeviceLostError' || r.errorName === 'GpuError') {

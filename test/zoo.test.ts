@@ -46,7 +46,8 @@ describe('zoo arguments', () => {
   it('refuses what it does not take, with a one-line reason', () => {
     expect(() => parseZooArgs(['--opset', '10'])).toThrow('--opset must be an integer from 11 to 17, got "10"');
     expect(() => parseZooArgs(['--opset', '13.5'])).toThrow('--opset');
-    expect(() => parseZooArgs(['--runs', '0'])).toThrow('--runs must be an integer from 1 to 1000, got "0"');
+    expect(() => parseZooArgs(['--runs=-1'])).toThrow('--runs must be an integer from 0 to 1000, got "-1"');
+    expect(parseZooArgs(['--runs', '0']).runs).toBe(0);
     expect(() => parseZooArgs(['--seed=-1'])).toThrow('--seed must be an integer from 0 up');
     expect(() => parseZooArgs(['--batch', 'two'])).toThrow('--batch');
     expect(() => parseZooArgs(['--task', 'detection'])).toThrow('--task must be classification, segmentation or all');

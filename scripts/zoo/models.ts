@@ -68,7 +68,8 @@ webcnn, runs it on the GPU (Dawn; SwiftShader without one) and compares with PyT
   --opset N        ONNX opset to export at, 11 to 17 (default 13)
   --batch N        batch size (default 1)
   --side N         input side for every model (default: each model's own; --ci: its CI side)
-  --runs N         timed runs per model after the checked one; the median is reported (default 3)
+  --runs N         timed runs per model after the checked one; the median is reported (default 3; 0: the
+                   checked run alone, no timing)
   --seed N         weights, BatchNorm statistics and input seed (default 0)
   --cache DIR      where exports are kept and reused (default zoo-cache/)
   --out FILE       the JSON results (default bench-results/zoo-<date>.json)
@@ -151,7 +152,7 @@ export function parseZooArgs(argv: readonly string[]): ZooOptions {
     opset: integerOption(values.opset ?? '13', 'opset', 11, 17)!,
     batch: integerOption(values.batch ?? '1', 'batch', 1, 64)!,
     side: integerOption(values.side, 'side', 16, 1024),
-    runs: integerOption(values.runs, 'runs', 1, 1000)!,
+    runs: integerOption(values.runs, 'runs', 0, 1000)!,
     seed: integerOption(values.seed, 'seed', 0)!,
     cache: values.cache,
     out: values.out,
