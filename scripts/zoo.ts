@@ -235,10 +235,30 @@ async function main(): Promise<number> {
   const started = performance.now();
 
   ensureTorch();
+  const date = new Date().toISOString();
+  const file = o.out ? resolve(o.out) : join(root, 'bench-results', `zoo-${date.replace(/[:.]/g, '-')}.json`);
+  mkdirSync(dirname(file), { recursive: true });
+  const versions = existsSync(PYTHON)
+    ? spawnSync(PYTHON, ['-c', 'import torch, torchvision, onnx; print(torch.__version__, torchvision.__version__, onnx.__version__)'], { encoding: 'utf8' }).stdout.trim().split(' ')
+    : [];
   let exportWallS = 0;
   let runWallS = 0;
   let acquired: Awaited<ReturnType<typeof acquireNodeDevice>> | undefined;
   const results: ZooResult[] = [];
+  // Written again after every model: a long run stopped midway keeps what it measured.
+  const save = (info: GPUAdapterInfo): void => {
+    const record = {
+      date,
+      argv: process.argv.slice(2),
+      options: o,
+      device: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description },
+      versions: { node: process.version, torch: versions[0], torchvision: versions[1], onnx: versions[2] },
+      exportWallS,
+      runWallS,
+      results,
+    };
+    writeFileSync(file, `${JSON.stringify(record, null, 1)}\n`);
+  };
   for (const sweep of sweeps) {
     const { picks } = sweep;
     log(`${sweep.label}: exporting ${picks.filter((p) => !p.skip).length} model(s) at opset ${sweep.opset}, batch ${sweep.batch}, seed ${o.seed} into ${relative(process.cwd(), cache) || '.'}`);
@@ -262,6 +282,7 @@ async function main(): Promise<number> {
         failure(r, 'harness', e);
       }
       results.push(r);
+      save(acquired.adapterInfo);
       const figures = r.maxAbsErr === undefined ? '' : ` max err ${r.maxAbsErr.toExponential(1)}${r.runMs === undefined ? '' : `, run ${r.runMs.toFixed(1)} ms`}`;
       log(`${r.name} @${r.side} opset ${r.opset} batch ${r.batch}: ${r.status}${figures}${r.message ? `: ${oneLine(r.message, 200)}` : ''}`);
       // A lost device (a model too big for it, a driver crash) would fail every model after it: take a new one.
@@ -273,30 +294,13 @@ async function main(): Promise<number> {
     }
     runWallS += (performance.now() - t) / 1000;
   }
-  const info = acquired!.adapterInfo;
+  save(acquired!.adapterInfo);
 
   console.log(formatTable(results));
   console.log('');
   console.log(formatSummary(results, o.acceptance));
   console.log(`\nexport ${exportWallS.toFixed(1)} s, webcnn ${runWallS.toFixed(1)} s (load, compile, ${o.runs + 1} runs per model), total ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
-  const date = new Date().toISOString();
-  const file = o.out ? resolve(o.out) : join(root, 'bench-results', `zoo-${date.replace(/[:.]/g, '-')}.json`);
-  mkdirSync(dirname(file), { recursive: true });
-  const versions = existsSync(PYTHON)
-    ? spawnSync(PYTHON, ['-c', 'import torch, torchvision, onnx; print(torch.__version__, torchvision.__version__, onnx.__version__)'], { encoding: 'utf8' }).stdout.trim().split(' ')
-    : [];
-  const record = {
-    date,
-    argv: process.argv.slice(2),
-    options: o,
-    device: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description },
-    versions: { node: process.version, torch: versions[0], torchvision: versions[1], onnx: versions[2] },
-    exportWallS,
-    runWallS,
-    results,
-  };
-  writeFileSync(file, `${JSON.stringify(record, null, 1)}\n`);
   console.log(`wrote ${relative(process.cwd(), file)}`);
   return anyProblem(results) ? 1 : 0;
 }
