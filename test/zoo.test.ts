@@ -76,6 +76,9 @@ describe('zoo model selection', () => {
   it('--models in the order given, any spelling of case, - and _', () => {
     expect(names(selectModels(TABLE, { ...all, models: ['ResNet-50', 'alexnet'] }))).toEqual(['resnet50', 'alexnet']);
     expect(() => selectModels(TABLE, { ...all, models: ['resnet19'] })).toThrow('unknown model "resnet19" (did you mean resnet18, resnet50?)');
+    // bare() makes these two the same name: the exact one wins.
+    const regnets: ZooModel[] = ['regnet_x_1_6gf', 'regnet_x_16gf'].map((name) => ({ name, family: 'RegNet X', task: 'classification', side: 224 }));
+    expect(names(selectModels(regnets, { ...all, models: ['regnet_x_16gf', 'regnet_x_1_6gf'] }))).toEqual(['regnet_x_16gf', 'regnet_x_1_6gf']);
   });
 
   it('--family, alone or with --ci; --task', () => {

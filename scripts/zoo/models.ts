@@ -180,7 +180,8 @@ export function selectModels(table: readonly ZooModel[], o: Pick<ZooOptions, 'mo
   let picked: ZooModel[];
   if (o.models) {
     picked = o.models.map((name) => {
-      const m = table.find((t) => bare(t.name) === bare(name));
+      // The exact name first: bare() makes regnet_x_16gf and regnet_x_1_6gf the same.
+      const m = table.find((t) => t.name === name) ?? table.find((t) => bare(t.name) === bare(name));
       if (!m) {
         const near = table.filter((t) => bare(t.name).startsWith(bare(name).slice(0, 4))).map((t) => t.name);
         throw new Error(`unknown model "${name}"${near.length ? ` (did you mean ${near.slice(0, 6).join(', ')}?)` : ''}; the zoo lists ${table.length} models in scripts/zoo/models.json`);
