@@ -1,6 +1,7 @@
 /**
  * `npm run zoo -- [--models a,b | --family f | --ci] [--task classification|segmentation|all] [--opset N]
- *   [--batch N] [--side N] [--runs N] [--seed N] [--cache DIR] [--out FILE]`
+ *   [--batch N] [--side N] [--runs N] [--seed N] [--cache DIR] [--out FILE]`, or `--acceptance` (issue #16's
+ * whole matrix: sweeps over opsets, batch 2 and other sides, `acceptancePlan` in `scripts/zoo/models.ts`).
  *
  * Issue #16's measuring harness: exports torchvision CNNs with PyTorch (`scripts/zoo/export.py`, Debian's
  * python3-torch / python3-torchvision / python3-onnx, installed when missing), then in this one process loads
@@ -19,8 +20,8 @@ import { WebcnnError, compileModel, loadModel } from '../src/index.ts';
 import { acquireNodeDevice } from '../src/node.ts';
 import type { ExportReport } from './zoo/exporter.ts';
 import { PYTHON, ensureTorch, exportModels } from './zoo/exporter.ts';
-import type { ZooOptions, ZooPick } from './zoo/models.ts';
-import { ZOO_USAGE, loadZooTable, parseZooArgs, selectModels } from './zoo/models.ts';
+import type { ZooOptions, ZooPick, ZooSweep } from './zoo/models.ts';
+import { ZOO_USAGE, acceptancePlan, loadZooTable, parseZooArgs, selectModels } from './zoo/models.ts';
 import type { ZooResult } from './zoo/report.ts';
 import { anyProblem, compareOutputs, formatSummary, formatTable, maskAgreement, median, oneLine, tolerance, top1Agreement, verdict } from './zoo/report.ts';
 
@@ -54,9 +55,9 @@ function failure(result: ZooResult, stage: string, e: unknown): void {
   result.message = oneLine(err.message, 4000);
 }
 
-async function runOne(device: GPUDevice, pick: ZooPick, exported: ExportReport | undefined, o: ZooOptions): Promise<ZooResult> {
+async function runOne(device: GPUDevice, pick: ZooPick, exported: ExportReport | undefined, sweep: ZooSweep, runs: number): Promise<ZooResult> {
   const { model: m, side } = pick;
-  const result: ZooResult = { name: m.name, family: m.family, task: m.task, side, batch: o.batch, opset: o.opset, status: 'pass' };
+  const result: ZooResult = { name: m.name, family: m.family, task: m.task, side, batch: sweep.batch, opset: sweep.opset, status: 'pass' };
   if (pick.skip) {
     result.status = 'skipped';
     result.message = pick.skip;
@@ -112,7 +113,7 @@ async function runOne(device: GPUDevice, pick: ZooPick, exported: ExportReport |
     result.tolerance = cmp.tolerance;
     // Within the tolerance, a reference top-1 ahead by at most twice it may flip: a tie, not a failure.
     const tie = 2 * cmp.tolerance;
-    result.top1 = m.task === 'segmentation' ? maskAgreement(got, ref, meta.outputShape, tie) : top1Agreement(got, ref, o.batch, tie);
+    result.top1 = m.task === 'segmentation' ? maskAgreement(got, ref, meta.outputShape, tie) : top1Agreement(got, ref, sweep.batch, tie);
     const v = verdict(m.task, cmp, result.top1);
     result.status = v.status;
     if (v.message) result.message = v.message;
@@ -120,13 +121,15 @@ async function runOne(device: GPUDevice, pick: ZooPick, exported: ExportReport |
       result.message += ` (PyTorch's own f32 error against f64 is ${(meta.torchF32Error / cmp.tolerance).toFixed(2)} x the tolerance: the random network is ill-conditioned at this side)`;
     }
     const times: number[] = [];
-    for (let i = 0; i < o.runs; i++) {
+    for (let i = 0; i < runs; i++) {
       t = performance.now();
       await compiled.run([input]);
       times.push(performance.now() - t);
     }
-    result.runsMs = times;
-    result.runMs = median(times);
+    if (runs > 0) {
+      result.runsMs = times;
+      result.runMs = median(times);
+    }
   } catch (e) {
     failure(result, 'run', e);
   } finally {
@@ -147,65 +150,81 @@ async function main(): Promise<number> {
     console.log(ZOO_USAGE);
     return 0;
   }
-  const picks = selectModels(loadZooTable(), o);
-  if (picks.length === 0) throw new Error('no model matches');
+  const table = loadZooTable();
+  const sweeps: ZooSweep[] = o.acceptance
+    ? acceptancePlan(table, o)
+    : [{ label: `opset ${o.opset}, batch ${o.batch}`, opset: o.opset, batch: o.batch, picks: selectModels(table, o) }];
+  if (sweeps.every((s) => s.picks.length === 0)) throw new Error('no model matches');
   const cache = resolve(o.cache ?? join(root, 'zoo-cache'));
   const started = performance.now();
 
   ensureTorch();
-  log(`exporting ${picks.filter((p) => !p.skip).length} model(s) at opset ${o.opset}, batch ${o.batch}, seed ${o.seed} into ${relative(process.cwd(), cache) || '.'}`);
-  let t = performance.now();
-  const exports = await exportModels(picks, o, cache);
-  const exportWallS = (performance.now() - t) / 1000;
-
-  t = performance.now();
-  let acquired = await acquireNodeDevice();
-  const info = acquired.adapterInfo;
-  log(`device: ${[info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' / ')}`);
-  const results: ZooResult[] = [];
-  for (const pick of picks) {
-    let r: ZooResult;
-    try {
-      r = await runOne(acquired.device, pick, exports.get(pick.model.name), o);
-    } catch (e) {
-      // Reading the cached files or an unexpected throw: still a row.
-      r = { name: pick.model.name, family: pick.model.family, task: pick.model.task, side: pick.side, batch: o.batch, opset: o.opset, status: 'pass' };
-      failure(r, 'harness', e);
-    }
-    results.push(r);
-    const figures = r.maxAbsErr === undefined ? '' : ` max err ${r.maxAbsErr.toExponential(1)}, run ${r.runMs?.toFixed(1)} ms`;
-    log(`${r.name} @${r.side}: ${r.status}${figures}${r.message ? `: ${oneLine(r.message, 200)}` : ''}`);
-    // A lost device (a model too big for it, a driver crash) would fail every model after it: take a new one.
-    if (r.errorName === 'DeviceLostError' || r.errorName === 'GpuError') {
-      log('taking a new device');
-      acquired.device.destroy();
-      acquired = await acquireNodeDevice();
-    }
-  }
-  const runWallS = (performance.now() - t) / 1000;
-
-  console.log(formatTable(results));
-  console.log('');
-  console.log(formatSummary(results));
-  console.log(`\nexport ${exportWallS.toFixed(1)} s, webcnn ${runWallS.toFixed(1)} s (load, compile, ${o.runs + 1} runs per model), total ${((performance.now() - started) / 1000).toFixed(1)} s`);
-
   const date = new Date().toISOString();
   const file = o.out ? resolve(o.out) : join(root, 'bench-results', `zoo-${date.replace(/[:.]/g, '-')}.json`);
   mkdirSync(dirname(file), { recursive: true });
   const versions = existsSync(PYTHON)
     ? spawnSync(PYTHON, ['-c', 'import torch, torchvision, onnx; print(torch.__version__, torchvision.__version__, onnx.__version__)'], { encoding: 'utf8' }).stdout.trim().split(' ')
     : [];
-  const record = {
-    date,
-    argv: process.argv.slice(2),
-    options: o,
-    device: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description },
-    versions: { node: process.version, torch: versions[0], torchvision: versions[1], onnx: versions[2] },
-    exportWallS,
-    runWallS,
-    results,
+  let exportWallS = 0;
+  let runWallS = 0;
+  let acquired: Awaited<ReturnType<typeof acquireNodeDevice>> | undefined;
+  const results: ZooResult[] = [];
+  // Written again after every model: a long run stopped midway keeps what it measured.
+  const save = (info: GPUAdapterInfo): void => {
+    const record = {
+      date,
+      argv: process.argv.slice(2),
+      options: o,
+      device: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description },
+      versions: { node: process.version, torch: versions[0], torchvision: versions[1], onnx: versions[2] },
+      exportWallS,
+      runWallS,
+      results,
+    };
+    writeFileSync(file, `${JSON.stringify(record, null, 1)}\n`);
   };
-  writeFileSync(file, `${JSON.stringify(record, null, 1)}\n`);
+  for (const sweep of sweeps) {
+    const { picks } = sweep;
+    log(`${sweep.label}: exporting ${picks.filter((p) => !p.skip).length} model(s) at opset ${sweep.opset}, batch ${sweep.batch}, seed ${o.seed} into ${relative(process.cwd(), cache) || '.'}`);
+    let t = performance.now();
+    const exports = await exportModels(sweep.picks, { opset: sweep.opset, batch: sweep.batch, seed: o.seed }, cache);
+    exportWallS += (performance.now() - t) / 1000;
+
+    t = performance.now();
+    if (!acquired) {
+      acquired = await acquireNodeDevice();
+      const info = acquired.adapterInfo;
+      log(`device: ${[info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' / ')}`);
+    }
+    for (const pick of picks) {
+      let r: ZooResult;
+      try {
+        r = await runOne(acquired.device, pick, exports.get(pick.model.name), sweep, o.runs);
+      } catch (e) {
+        // Reading the cached files or an unexpected throw: still a row.
+        r = { name: pick.model.name, family: pick.model.family, task: pick.model.task, side: pick.side, batch: sweep.batch, opset: sweep.opset, status: 'pass' };
+        failure(r, 'harness', e);
+      }
+      results.push(r);
+      save(acquired.adapterInfo);
+      const figures = r.maxAbsErr === undefined ? '' : ` max err ${r.maxAbsErr.toExponential(1)}${r.runMs === undefined ? '' : `, run ${r.runMs.toFixed(1)} ms`}`;
+      log(`${r.name} @${r.side} opset ${r.opset} batch ${r.batch}: ${r.status}${figures}${r.message ? `: ${oneLine(r.message, 200)}` : ''}`);
+      // A lost device (a model too big for it, a driver crash) would fail every model after it: take a new one.
+      if (r.errorName === 'DeviceLostError' || r.errorName === 'GpuError') {
+        log('taking a new device');
+        acquired.device.destroy();
+        acquired = await acquireNodeDevice();
+      }
+    }
+    runWallS += (performance.now() - t) / 1000;
+  }
+  save(acquired!.adapterInfo);
+
+  console.log(formatTable(results));
+  console.log('');
+  console.log(formatSummary(results, o.acceptance));
+  console.log(`\nexport ${exportWallS.toFixed(1)} s, webcnn ${runWallS.toFixed(1)} s (load, compile, ${o.runs + 1} runs per model), total ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
   console.log(`wrote ${relative(process.cwd(), file)}`);
   return anyProblem(results) ? 1 : 0;
 }

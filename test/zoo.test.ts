@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ZooModel } from '../scripts/zoo/models.ts';
-import { checkZooTable, loadZooTable, parseZooArgs, selectModels } from '../scripts/zoo/models.ts';
+import { acceptancePlan, checkZooTable, loadZooTable, parseZooArgs, selectModels } from '../scripts/zoo/models.ts';
 import type { ZooResult } from '../scripts/zoo/report.ts';
 import {
   anyProblem, compareOutputs, formatSummary, formatTable, maskAgreement, median, sci, summarize, tolerance, top1Agreement, verdict,
@@ -21,8 +21,19 @@ describe('zoo arguments', () => {
   it('has defaults', () => {
     expect(parseZooArgs([])).toEqual({
       models: undefined, families: undefined, ci: false, task: 'all', opset: 13, batch: 1, side: undefined, runs: 3, seed: 0,
-      cache: undefined, out: undefined, help: false,
+      cache: undefined, out: undefined, acceptance: false, help: false,
     });
+  });
+
+  it('--acceptance: the classification matrix, narrowed by --family only', () => {
+    const o = parseZooArgs(['--acceptance', '--family', 'resnet', '--runs', '1', '--cache', '/tmp/c']);
+    expect([o.acceptance, o.task, o.families, o.runs, o.cache]).toEqual([true, 'classification', ['resnet'], 1, '/tmp/c']);
+    expect(parseZooArgs(['--acceptance', '--task', 'classification']).task).toBe('classification');
+    expect(() => parseZooArgs(['--acceptance', '--opset', '13', '--side', '96'])).toThrow('--acceptance sets the models, opsets, batches and sides itself: it does not combine with --opset, --side');
+    expect(() => parseZooArgs(['--acceptance', '--ci'])).toThrow('does not combine with --ci');
+    expect(() => parseZooArgs(['--acceptance', '--models', 'resnet18'])).toThrow('does not combine with --models');
+    expect(() => parseZooArgs(['--acceptance', '--batch', '2'])).toThrow('does not combine with --batch');
+    expect(() => parseZooArgs(['--acceptance', '--task', 'segmentation'])).toThrow('--acceptance covers the classification models only');
   });
 
   it('reads lists and numbers', () => {
@@ -35,7 +46,8 @@ describe('zoo arguments', () => {
   it('refuses what it does not take, with a one-line reason', () => {
     expect(() => parseZooArgs(['--opset', '10'])).toThrow('--opset must be an integer from 11 to 17, got "10"');
     expect(() => parseZooArgs(['--opset', '13.5'])).toThrow('--opset');
-    expect(() => parseZooArgs(['--runs', '0'])).toThrow('--runs must be an integer from 1 to 1000, got "0"');
+    expect(() => parseZooArgs(['--runs=-1'])).toThrow('--runs must be an integer from 0 to 1000, got "-1"');
+    expect(parseZooArgs(['--runs', '0']).runs).toBe(0);
     expect(() => parseZooArgs(['--seed=-1'])).toThrow('--seed must be an integer from 0 up');
     expect(() => parseZooArgs(['--batch', 'two'])).toThrow('--batch');
     expect(() => parseZooArgs(['--task', 'detection'])).toThrow('--task must be classification, segmentation or all');
@@ -64,6 +76,9 @@ describe('zoo model selection', () => {
   it('--models in the order given, any spelling of case, - and _', () => {
     expect(names(selectModels(TABLE, { ...all, models: ['ResNet-50', 'alexnet'] }))).toEqual(['resnet50', 'alexnet']);
     expect(() => selectModels(TABLE, { ...all, models: ['resnet19'] })).toThrow('unknown model "resnet19" (did you mean resnet18, resnet50?)');
+    // bare() makes these two the same name: the exact one wins.
+    const regnets: ZooModel[] = ['regnet_x_1_6gf', 'regnet_x_16gf'].map((name) => ({ name, family: 'RegNet X', task: 'classification', side: 224 }));
+    expect(names(selectModels(regnets, { ...all, models: ['regnet_x_16gf', 'regnet_x_1_6gf'] }))).toEqual(['regnet_x_16gf', 'regnet_x_1_6gf']);
   });
 
   it('--family, alone or with --ci; --task', () => {
@@ -92,6 +107,27 @@ describe('zoo model selection', () => {
       expect(table.map((m) => m.name)).toContain(name);
     }
     expect(table.find((m) => m.name === 'inception_v3')?.side).toBe(299);
+  });
+
+  it('--acceptance plan: every model small, the CI ones at their own side, opsets 11-17, batch 2, odd sides', () => {
+    const plan = acceptancePlan(TABLE, {});
+    const text = plan.map((s) => `${s.label}: ${s.picks.map((p) => `${p.model.name}@${p.side}`).join(' ')} (opset ${s.opset}, batch ${s.batch})`);
+    expect(text).toEqual([
+      'every model, small side: alexnet@224 resnet18@64 resnet50@64 mobilenet_v3_small@64 inception_v3@96 (opset 13, batch 1)',
+      'own side: resnet18@224 mobilenet_v3_small@224 inception_v3@299 (opset 13, batch 1)',
+      ...[11, 12, 14, 15, 16, 17].map((opset) => `opset ${opset}: alexnet@224 resnet18@64 mobilenet_v3_small@64 inception_v3@96 (opset ${opset}, batch 1)`),
+      'batch 2: alexnet@224 resnet18@64 mobilenet_v3_small@64 inception_v3@96 (opset 13, batch 2)',
+      // AlexNet exports only at 223-254 and 415-446.
+      'side 97: resnet18@97 mobilenet_v3_small@97 inception_v3@97 (opset 13, batch 1)',
+      'side 131: resnet18@131 mobilenet_v3_small@131 inception_v3@131 (opset 13, batch 1)',
+    ]);
+    expect(plan.every((s) => s.picks.every((p) => !p.skip))).toBe(true);
+    // A model outside the CI set, with side ranges, goes to the nearest side torch exports it at.
+    const vgg: ZooModel = { name: 'vgg11', family: 'VGG', task: 'classification', side: 224, sideRanges: [[224, 255], [448, 479]] };
+    expect(acceptancePlan([vgg], {})[0].picks).toEqual([{ model: vgg, side: 224 }]);
+    const resnets = acceptancePlan(TABLE, { families: ['resnet'] });
+    expect(resnets[0].picks.map((p) => p.model.name)).toEqual(['resnet18', 'resnet50']);
+    expect(resnets.slice(1).every((s) => s.picks.every((p) => p.model.name === 'resnet18'))).toBe(true);
   });
 
   it('checks the table', () => {
@@ -198,6 +234,14 @@ describe('zoo table and summary', () => {
     const text = formatSummary(results);
     expect(text).toMatch(/ResNet +2 +1 +1 +0 +0 +0 +1e-3 \(5\.000, resnet50\)/);
     expect(text.split('\n').at(-1)).toMatch(/^all +5 +2 +1 +1 +0 +1$/);
+  });
+
+  it('with coverage: runs per family and the sides, opsets and batches they covered', () => {
+    const more: ZooResult[] = [...results, { ...results[0], side: 97, opset: 11, batch: 2 }];
+    expect(summarize(more)[0]).toMatchObject({ sides: [64, 97], opsets: [11, 13], batches: [1, 2] });
+    const lines = formatSummary(more, true).split('\n');
+    expect(lines[0]).toMatch(/^family +runs +passed +failed +refused +errors +skipped +worst error \(x tolerance, model\) +sides +opsets +batches$/);
+    expect(lines[2]).toMatch(/^ResNet +3 +2 +1 +0 +0 +0 +1e-3 \(5\.000, resnet50\) +64,97 +11,13 +1,2$/);
   });
 
   it('fails the run on a failure, a refusal or an error, not on a skip', () => {

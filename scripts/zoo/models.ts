@@ -16,7 +16,7 @@ export interface ZooModel {
   readonly side: number;
   /**
    * Sides torch can export at, where not every side works (AlexNet and VGG: `AdaptiveAvgPool2d` exports only
-   * when the feature map is a multiple of its output size): inclusive `[low, high]` ranges.
+   * when the feature map is a multiple of its output size; Inception v3 from 75): inclusive `[low, high]` ranges.
    */
   readonly sideRanges?: readonly (readonly [number, number])[];
   /** In the CI subset (one small model per family), at `ciSide`. */
@@ -55,6 +55,7 @@ export const bare = (s: string): string => s.toLowerCase().replace(/[-_\s]/g, ''
 
 export const ZOO_USAGE = `usage: npm run zoo -- [--models a,b | --family f,g | --ci] [--task classification|segmentation|all]
                    [--opset N] [--batch N] [--side N] [--runs N] [--seed N] [--cache DIR] [--out FILE]
+       npm run zoo -- --acceptance [--family f,g] [--runs N] [--seed N] [--cache DIR] [--out FILE]
 
 Exports torchvision CNNs with PyTorch (random weights, randomised BatchNorm statistics; Debian's
 python3-torch, python3-torchvision and python3-onnx, installed when missing), loads each ONNX file with
@@ -67,10 +68,14 @@ webcnn, runs it on the GPU (Dawn; SwiftShader without one) and compares with PyT
   --opset N        ONNX opset to export at, 11 to 17 (default 13)
   --batch N        batch size (default 1)
   --side N         input side for every model (default: each model's own; --ci: its CI side)
-  --runs N         timed runs per model after the checked one; the median is reported (default 3)
+  --runs N         timed runs per model after the checked one; the median is reported (default 3; 0: the
+                   checked run alone, no timing)
   --seed N         weights, BatchNorm statistics and input seed (default 0)
   --cache DIR      where exports are kept and reused (default zoo-cache/)
   --out FILE       the JSON results (default bench-results/zoo-<date>.json)
+  --acceptance     issue #16's whole matrix of classification models, in sweeps: every model at opset 13,
+                   batch 1 and a small side; the CI model of each family at its own side; at opsets 11, 12,
+                   14, 15, 16 and 17; at batch 2; and at the odd sides 97 and 131 (see docs/zoo.md)
 
 Passes when max |webcnn - torch| <= 1e-4 * max|torch| + 1e-5 and every batch row's top-1 agrees (ties within
 the tolerance excepted). Exits non-zero when any model fails, is refused or errs.`;
@@ -87,6 +92,7 @@ export interface ZooOptions {
   readonly seed: number;
   readonly cache?: string;
   readonly out?: string;
+  readonly acceptance: boolean;
   readonly help: boolean;
 }
 
@@ -111,13 +117,14 @@ export function parseZooArgs(argv: readonly string[]): ZooOptions {
       family: { type: 'string' },
       ci: { type: 'boolean', default: false },
       task: { type: 'string', default: 'all' },
-      opset: { type: 'string', default: '13' },
-      batch: { type: 'string', default: '1' },
+      opset: { type: 'string' },
+      batch: { type: 'string' },
       side: { type: 'string' },
       runs: { type: 'string', default: '3' },
       seed: { type: 'string', default: '0' },
       cache: { type: 'string' },
       out: { type: 'string' },
+      acceptance: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -128,6 +135,12 @@ export function parseZooArgs(argv: readonly string[]): ZooOptions {
   if (models && (families || values.ci)) throw new Error('--models names the models itself: it does not combine with --family or --ci');
   if (models?.length === 0) throw new Error('--models is empty');
   if (families?.length === 0) throw new Error('--family is empty');
+  if (values.acceptance) {
+    // The matrix sets these per sweep; --family narrows it.
+    const clash = (['models', 'ci', 'opset', 'batch', 'side'] as const).filter((k) => values[k] !== undefined && values[k] !== false);
+    if (clash.length) throw new Error(`--acceptance sets the models, opsets, batches and sides itself: it does not combine with ${clash.map((k) => `--${k}`).join(', ')}`);
+    if (values.task !== 'all' && values.task !== 'classification') throw new Error('--acceptance covers the classification models only');
+  }
   if (!['classification', 'segmentation', 'all'].includes(values.task!)) {
     throw new Error(`--task must be classification, segmentation or all, got "${values.task}"`);
   }
@@ -135,14 +148,15 @@ export function parseZooArgs(argv: readonly string[]): ZooOptions {
     models,
     families,
     ci: values.ci!,
-    task: values.task as ZooOptions['task'],
-    opset: integerOption(values.opset, 'opset', 11, 17)!,
-    batch: integerOption(values.batch, 'batch', 1, 64)!,
+    task: values.acceptance ? 'classification' : (values.task as ZooOptions['task']),
+    opset: integerOption(values.opset ?? '13', 'opset', 11, 17)!,
+    batch: integerOption(values.batch ?? '1', 'batch', 1, 64)!,
     side: integerOption(values.side, 'side', 16, 1024),
-    runs: integerOption(values.runs, 'runs', 1, 1000)!,
+    runs: integerOption(values.runs, 'runs', 0, 1000)!,
     seed: integerOption(values.seed, 'seed', 0)!,
     cache: values.cache,
     out: values.out,
+    acceptance: values.acceptance!,
     help: values.help!,
   };
 }
@@ -166,7 +180,8 @@ export function selectModels(table: readonly ZooModel[], o: Pick<ZooOptions, 'mo
   let picked: ZooModel[];
   if (o.models) {
     picked = o.models.map((name) => {
-      const m = table.find((t) => bare(t.name) === bare(name));
+      // The exact name first: bare() makes regnet_x_16gf and regnet_x_1_6gf the same.
+      const m = table.find((t) => t.name === name) ?? table.find((t) => bare(t.name) === bare(name));
       if (!m) {
         const near = table.filter((t) => bare(t.name).startsWith(bare(name).slice(0, 4))).map((t) => t.name);
         throw new Error(`unknown model "${name}"${near.length ? ` (did you mean ${near.slice(0, 6).join(', ')}?)` : ''}; the zoo lists ${table.length} models in scripts/zoo/models.json`);
@@ -195,4 +210,52 @@ export function selectModels(table: readonly ZooModel[], o: Pick<ZooOptions, 'mo
     }
     return { model, side };
   });
+}
+
+/** One export-and-run pass of a run: these models at this opset and batch. */
+export interface ZooSweep {
+  /** What the sweep covers, for the log (`opset 11`, `batch 2`, `side 97`). */
+  readonly label: string;
+  readonly opset: number;
+  readonly batch: number;
+  readonly picks: readonly ZooPick[];
+}
+
+/** The small side of the acceptance matrix's first sweep (its CI side where it has one, as Inception v3's 160). */
+export const ACCEPTANCE_SMALL_SIDE = 64;
+export const ACCEPTANCE_OPSETS = [11, 12, 14, 15, 16, 17] as const;
+export const ACCEPTANCE_ODD_SIDES = [97, 131] as const;
+
+/** `side`, or where torch cannot export the model there, the nearest side it can. */
+function exportableSide(model: ZooModel, side: number): number {
+  const ranges = model.sideRanges;
+  if (!ranges || ranges.some(([a, b]) => side >= a && side <= b)) return side;
+  const ends = ranges.flat();
+  return ends.reduce((best, s) => (Math.abs(s - side) < Math.abs(best - side) ? s : best), ends[0]);
+}
+
+/**
+ * `--acceptance`: issue #16's matrix over the classification models (of `--family`, if given), as sweeps.
+ * 1. every model at opset 13, batch 1, a small side (its CI side, else 64; AlexNet and VGG at the nearest side
+ *    torch exports them at, 223 and 224); 2. the CI model of each family at the model's own side (224; 299);
+ * 3. the CI models at opsets 11, 12, 14, 15, 16, 17; 4. at batch 2; 5. at the odd sides 97 and 131, where torch
+ * can export them there (not AlexNet and VGG). Sweeps 3 and 4 use the CI sides.
+ */
+export function acceptancePlan(table: readonly ZooModel[], o: Pick<ZooOptions, 'families'>): ZooSweep[] {
+  const models = selectModels(table, { families: o.families, ci: false, task: 'classification' }).map((p) => p.model);
+  const ci = models.filter((m) => m.ci);
+  const small = (m: ZooModel) => exportableSide(m, m.ciSide ?? ACCEPTANCE_SMALL_SIDE);
+  const sweeps: ZooSweep[] = [
+    { label: 'every model, small side', opset: 13, batch: 1, picks: models.map((model) => ({ model, side: small(model) })) },
+    { label: 'own side', opset: 13, batch: 1, picks: ci.filter((model) => small(model) !== model.side).map((model) => ({ model, side: model.side })) },
+    ...ACCEPTANCE_OPSETS.map((opset) => ({ label: `opset ${opset}`, opset, batch: 1, picks: ci.map((model) => ({ model, side: small(model) })) })),
+    { label: 'batch 2', opset: 13, batch: 2, picks: ci.map((model) => ({ model, side: small(model) })) },
+    ...ACCEPTANCE_ODD_SIDES.map((side) => ({
+      label: `side ${side}`,
+      opset: 13,
+      batch: 1,
+      picks: ci.filter((model) => exportableSide(model, side) === side).map((model) => ({ model, side })),
+    })),
+  ];
+  return sweeps.filter((s) => s.picks.length > 0);
 }

@@ -194,7 +194,13 @@ export interface FamilySummary {
   readonly counts: Record<ZooStatus, number>;
   /** The largest `maxAbsErr / tolerance` among the models that ran, with that model's figures. */
   readonly worst?: { name: string; maxAbsErr: number; tolerance: number };
+  /** What the family's rows covered, ascending. */
+  readonly sides: readonly number[];
+  readonly opsets: readonly number[];
+  readonly batches: readonly number[];
 }
+
+const ascending = (values: Iterable<number>): number[] => [...new Set(values)].sort((a, b) => a - b);
 
 export function summarize(results: readonly ZooResult[]): FamilySummary[] {
   const byFamily = new Map<string, ZooResult[]>();
@@ -207,13 +213,16 @@ export function summarize(results: readonly ZooResult[]): FamilySummary[] {
       if (r.maxAbsErr === undefined || r.tolerance === undefined) continue;
       if (!worst || r.maxAbsErr / r.tolerance > worst.maxAbsErr / worst.tolerance) worst = { name: r.name, maxAbsErr: r.maxAbsErr, tolerance: r.tolerance };
     }
-    return { family, counts, worst };
+    return { family, counts, worst, sides: ascending(rs.map((r) => r.side)), opsets: ascending(rs.map((r) => r.opset)), batches: ascending(rs.map((r) => r.batch)) };
   });
 }
 
-export function formatSummary(results: readonly ZooResult[]): string {
+/** Per family: counts and the worst error; with `coverage`, also the sides, opsets and batches its rows covered. */
+export function formatSummary(results: readonly ZooResult[], coverage = false): string {
   const families = summarize(results);
-  const header = ['family', 'models', 'passed', 'failed', 'refused', 'errors', 'skipped', 'worst error (x tolerance, model)'];
+  const first = coverage ? 'runs' : 'models';
+  const header = ['family', first, 'passed', 'failed', 'refused', 'errors', 'skipped', 'worst error (x tolerance, model)'];
+  if (coverage) header.push('sides', 'opsets', 'batches');
   const rows = families.map((f) => [
     f.family,
     String(Object.values(f.counts).reduce((a, b) => a + b, 0)),
@@ -223,13 +232,14 @@ export function formatSummary(results: readonly ZooResult[]): string {
     String(f.counts.error),
     String(f.counts.skipped),
     f.worst ? `${sci(f.worst.maxAbsErr)} (${(f.worst.maxAbsErr / f.worst.tolerance).toFixed(3)}, ${f.worst.name})` : '',
+    ...(coverage ? [f.sides.join(','), f.opsets.join(','), f.batches.join(',')] : []),
   ]);
   const total = (s: ZooStatus) => String(families.reduce((a, f) => a + f.counts[s], 0));
-  rows.push(['all', String(results.length), total('pass'), total('fail'), total('refused'), total('error'), total('skipped'), '']);
+  rows.push(['all', String(results.length), total('pass'), total('fail'), total('refused'), total('error'), total('skipped'), '', ...(coverage ? ['', '', ''] : [])]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i === 0 || i === header.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .map((c, i) => (i === 0 || i >= 7 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
       .join('  ')
       .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.slice(0, -1).map(line), line(widths.map((w) => '-'.repeat(w))), line(rows[rows.length - 1])].join('\n');
