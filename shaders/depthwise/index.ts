@@ -9,21 +9,35 @@ import type { KernelFamily, NodeView } from '../family.ts';
 import { MAX_REGISTER_TILE } from '../register-tile.ts';
 import { uniformValues } from '../uniforms.ts';
 import { DEPTHWISE_UNIFORMS, depthwiseConvProgram, depthwiseRowsProgram } from './wgsl.ts';
+import { depthwiseBlockProgram } from './block.ts';
 
 /**
  * The depthwise family's variant: output pixels along a row per invocation (one channel vec4 each), and
- * `rows`: the row-reuse kernel where dilation is 1 (absent: true).
+ * `rows`: the row-reuse kernel where dilation is 1 (absent: true). `rowsPerThread` above 1 (with `rows` not
+ * false, dilation 1): the block kernel, that many output rows per invocation sharing loaded input rows, the
+ * channel vec4's weights in registers (`shaders/depthwise/block.ts`).
  */
 export interface DepthwiseTile {
   readonly family: 'depthwise';
   readonly pixelsPerThread: number;
   readonly rows?: boolean;
+  readonly rowsPerThread?: number;
 }
 
-const tile = (pixelsPerThread: number): DepthwiseTile => ({ family: 'depthwise', pixelsPerThread });
+const tile = (pixelsPerThread: number, rowsPerThread?: number): DepthwiseTile =>
+  rowsPerThread === undefined ? { family: 'depthwise', pixelsPerThread } : { family: 'depthwise', pixelsPerThread, rowsPerThread };
 
-/** Tiles the tuner tries, the default (4) first. */
-export const DEPTHWISE_TILES: readonly DepthwiseTile[] = [tile(4), tile(8), tile(2), tile(1)];
+/** Tiles the tuner tries, the default (4) first, then the block tiles. */
+export const DEPTHWISE_TILES: readonly DepthwiseTile[] = [tile(4), tile(8), tile(2), tile(1), tile(4, 2), tile(4, 4), tile(8, 2), tile(2, 4)];
+
+/** The most output rows one block invocation computes. */
+export const MAX_DEPTHWISE_ROWS = 8;
+
+/** Output rows per invocation the tile runs with on this node: above 1 only on the block kernel. */
+function blockRows(view: NodeView<Conv2dNode>, t: DepthwiseTile): number {
+  const a = view.node.attrs;
+  return t.rows !== false && (t.rowsPerThread ?? 1) > 1 && a.dilation[0] === 1 && a.dilation[1] === 1 ? t.rowsPerThread! : 1;
+}
 
 /** Depthwise convolutions (groups = channels), any window, stride, dilation and padding. */
 export const depthwiseFamily: KernelFamily<Conv2dNode, DepthwiseTile> = {
@@ -35,11 +49,16 @@ export const depthwiseFamily: KernelFamily<Conv2dNode, DepthwiseTile> = {
     if (!countIn(t.pixelsPerThread, 1, MAX_REGISTER_TILE.pixels)) {
       return `${String(t.pixelsPerThread)} pixels per invocation is not an integer from 1 to ${MAX_REGISTER_TILE.pixels}`;
     }
+    if (t.rowsPerThread !== undefined && !countIn(t.rowsPerThread, 1, MAX_DEPTHWISE_ROWS)) {
+      return `${String(t.rowsPerThread)} rows per invocation is not an integer from 1 to ${MAX_DEPTHWISE_ROWS}`;
+    }
     return t.rows === undefined || typeof t.rows === 'boolean' ? null : `rows ${String(t.rows)} is not a boolean`;
   },
-  program({ node }, t, precision: StoragePrecision): KernelProgram {
-    const a = node.attrs;
-    const common = { kernelH: a.kernel[0], kernelW: a.kernel[1], pixelsPerThread: t.pixelsPerThread, residual: convResidual(node) !== undefined, ...epilogueActivation(a.activation) };
+  program(view, t, precision: StoragePrecision): KernelProgram {
+    const a = view.node.attrs;
+    const common = { kernelH: a.kernel[0], kernelW: a.kernel[1], pixelsPerThread: t.pixelsPerThread, residual: convResidual(view.node) !== undefined, ...epilogueActivation(a.activation) };
+    const rowsPerThread = blockRows(view, t);
+    if (rowsPerThread > 1) return depthwiseBlockProgram({ ...common, strideY: a.stride[0], strideX: a.stride[1], rowsPerThread }, precision);
     return t.rows !== false && a.dilation[0] === 1 && a.dilation[1] === 1
       ? depthwiseRowsProgram({ ...common, strideY: a.stride[0], strideX: a.stride[1] }, precision)
       : depthwiseConvProgram(common, precision);
@@ -47,7 +66,7 @@ export const depthwiseFamily: KernelFamily<Conv2dNode, DepthwiseTile> = {
   launch(view: NodeView<Conv2dNode>, t, precision) {
     const f = convFigures(view);
     const oxGroups = ceilDiv(f.outW, t.pixelsPerThread);
-    const total = f.n * f.outH * oxGroups * c4(f.outC);
+    const total = f.n * ceilDiv(f.outH, blockRows(view, t)) * oxGroups * c4(f.outC);
     return [{
       kind: 'depthwise',
       program: this.program(view, t, precision),

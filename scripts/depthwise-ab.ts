@@ -1,0 +1,140 @@
+/**
+ * `npx tsx scripts/depthwise-ab.ts [--models mobilenet_v2,efficientnet_b0] [--side 224] [--rounds 3]
+ *   [--cache /work/zoo-cache] [--tiles 4,4x2,4x4,8x2]`
+ *
+ * Depthwise convolutions on the software default's depthwise tile against the tiles of `--tiles` (`P` pixels per
+ * invocation, `PxR` the block kernel with R output rows), side by side on this machine's adapter (Dawn in Node),
+ * on the zoo's exported ONNX files. The variants run in turn round by round, the order rotating, after a
+ * warm-up: per round one inference with a timestamp pair per dispatch (the depthwise steps summed) and one whole
+ * inference in one pass. Prints upper medians, the depthwise steps' bytes (`stepTraffic`) over their time, the
+ * same process's vec4 copy-kernel bandwidth (the timing page's bandwidth probe) and their ratio, and the largest
+ * output difference against the default tile.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { DepthwiseTile } from '../shaders/depthwise/index.ts';
+import { nodesByName, stepTraffic, upperMedian } from '../src/bench/figures.ts';
+import { loadModel } from '../src/formats/index.ts';
+import { acquireNodeDevice } from '../src/gpu/node-device.ts';
+import { GpuProfiler } from '../src/gpu/profiler.ts';
+import { compileModel } from '../src/runtime/compile.ts';
+import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
+import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
+import { Rng } from '../src/util/random.ts';
+
+const { values } = parseArgs({
+  options: {
+    models: { type: 'string', default: 'mobilenet_v2,efficientnet_b0' },
+    side: { type: 'string', default: '224' },
+    rounds: { type: 'string', default: '3' },
+    cache: { type: 'string', default: '/work/zoo-cache' },
+    tiles: { type: 'string', default: '4,4x2,4x4,8x2' },
+  },
+});
+const rounds = Number(values.rounds);
+const tiles = values.tiles!.split(',').map((t): DepthwiseTile => {
+  const [p, r] = t.split('x').map(Number);
+  return r === undefined ? { family: 'depthwise', pixelsPerThread: p } : { family: 'depthwise', pixelsPerThread: p, rowsPerThread: r };
+});
+const variants: { label: string; kernels: KernelChoice }[] = [
+  { label: 'default', kernels: DEFAULT_KERNEL_CHOICE },
+  ...tiles.map((t) => ({ label: `p${t.pixelsPerThread}r${t.rowsPerThread ?? 1}`, kernels: { ...DEFAULT_KERNEL_CHOICE, depthwise: t } })),
+];
+const { device, adapterInfo } = await acquireNodeDevice({ timestamps: true, flags: ['disable-dawn-features=timestamp_quantization'] });
+if (!GpuProfiler.supported(device)) throw new Error('the adapter has no timestamp-query');
+console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; side ${values.side}; 1 warm-up + ${rounds} rounds`);
+const fmt = (a: readonly number[]) => `${upperMedian(a).toFixed(1)} ms (min ${Math.min(...a).toFixed(1)})`;
+
+/** The timing page's bandwidth probe: a vec4 copy kernel over 64 MiB, read + write bytes over its median time. */
+async function copyGbps(): Promise<number> {
+  const bytes = 64 * 2 ** 20;
+  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const src = device.createBuffer({ size: bytes, usage });
+  const dst = device.createBuffer({ size: bytes, usage });
+  const module = device.createShaderModule({ code: `
+@group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> dst: array<vec4<f32>>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
+  let i = g.y * n.x * 256u + g.x;
+  if (i < arrayLength(&src)) { dst[i] = src[i]; }
+}` });
+  const pipeline = await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: src } }, { binding: 1, resource: { buffer: dst } }] });
+  const groups = bytes / 16 / 256;
+  const profiler = new GpuProfiler(device, 1);
+  const ms: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass({ timestampWrites: profiler.timestampWrites(0) });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
+    pass.end();
+    profiler.resolve(encoder, 1);
+    device.queue.submit([encoder.finish()]);
+    ms.push((await profiler.read(1)).durationsMs[0]);
+  }
+  profiler.destroy();
+  src.destroy();
+  dst.destroy();
+  return (2 * bytes) / (upperMedian(ms.slice(1)) * 1e6);
+}
+
+for (const name of values.models!.split(',')) {
+  const dir = join(values.cache!, `${name}_op13_b1_s${values.side}_seed0`);
+  const loaded = loadModel(new Uint8Array(readFileSync(join(dir, 'model.onnx'))));
+  const models = [];
+  for (const v of variants) models.push(await compileModel(device, loaded.graph, { kernels: v.kernels }));
+  const shape = loaded.graph.tensors[loaded.graph.inputs[0]].shape;
+  const x = new Rng(2).fill(shape.reduce((a, b) => a * b, 1), -1, 1);
+  const outputs: Float32Array[] = [];
+  for (const m of models) outputs.push((await m.run([x]))[0]);
+  const depthwiseSteps = models.map((m) => m.steps.map((s, j) => (s.kind === 'depthwise' ? j : -1)).filter((j) => j >= 0));
+  const depthwiseBytes = models.map((m, i) => {
+    const nodes = nodesByName(m.graph);
+    return depthwiseSteps[i].reduce((sum, j) => sum + stepTraffic(m.graph, m.steps[j], nodes.get(m.steps[j].label)).bytes, 0);
+  });
+  const depthwiseMs = models.map(() => [] as number[]);
+  const whole = models.map(() => [] as number[]);
+  const gbpsRoof: number[] = [];
+  for (let r = 0; r < 1 + rounds; r++) {
+    gbpsRoof.push(await copyGbps());
+    for (let k = 0; k < models.length; k++) {
+      const i = (k + r) % models.length;
+      const m = models[i];
+      const profiler = new GpuProfiler(device, m.dispatchCount);
+      try {
+        let encoder = device.createCommandEncoder();
+        m.encode(encoder, (s) => profiler.timestampWrites(s));
+        profiler.resolve(encoder, m.dispatchCount);
+        device.queue.submit([encoder.finish()]);
+        const steps = await profiler.read(m.dispatchCount);
+        encoder = device.createCommandEncoder();
+        profiler.mark(encoder, 0, 'begin');
+        m.encode(encoder);
+        profiler.mark(encoder, 0, 'end');
+        profiler.resolve(encoder, 1);
+        device.queue.submit([encoder.finish()]);
+        const all = await profiler.read(1);
+        if (r === 0) continue;
+        depthwiseMs[i].push(depthwiseSteps[i].reduce((s, j) => s + steps.durationsMs[j], 0));
+        whole[i].push(all.durationsMs[0]);
+      } finally {
+        profiler.destroy();
+      }
+    }
+  }
+  const roof = upperMedian(gbpsRoof.slice(1));
+  console.log(`${name}: ${depthwiseSteps[0].length} depthwise steps, ${(depthwiseBytes[0] / 2 ** 20).toFixed(1)} MiB; copy-kernel bandwidth ${roof.toFixed(2)} GB/s`);
+  variants.forEach((v, i) => {
+    let diff = 0;
+    for (let k = 0; k < outputs[0].length; k++) diff = Math.max(diff, Math.abs(outputs[i][k] - outputs[0][k]));
+    const gbps = depthwiseBytes[i] / (upperMedian(depthwiseMs[i]) * 1e6);
+    console.log(`${name.padEnd(16)} ${v.label.padEnd(8)} depthwise ${fmt(depthwiseMs[i])} = ${gbps.toFixed(2)} GB/s (${(gbps / roof).toFixed(2)} of the copy roof)  whole pass ${fmt(whole[i])}  max |diff| vs default ${diff.toExponential(1)}`);
+  });
+  for (const m of models) m.dispose();
+}
+device.destroy();
+process.exit(0);

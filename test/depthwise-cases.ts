@@ -1,0 +1,43 @@
+/**
+ * Depthwise convolutions on the block kernel (several output rows and columns per invocation, weights in
+ * registers) against the CPU reference: MobileNet / EfficientNet shapes (3x3 and 5x5, stride 1 and 2), odd
+ * channel counts, 1x1 maps, batch 2, residual and fused activations, maps smaller than one block, every block
+ * tile the tuner tries; f32 and f16-packed.
+ */
+import { DEPTHWISE_TILES } from '../shaders/depthwise/index.ts';
+import type { DepthwiseTile } from '../shaders/depthwise/index.ts';
+import type { StoragePrecision } from '../shaders/common.ts';
+import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
+import type { GpuCase } from './gpu-cases.ts';
+import type { TileCase } from './tile-cases.ts';
+
+type Act = 'none' | 'relu' | 'relu6';
+const dw = (n: number, c: number, hw: [number, number], kernel: number, stride: number, extra: { act?: Act; residual?: boolean; batchNorm?: boolean } = {}): GpuCase => ({
+  kind: 'conv', n, inC: c, h: hw[0], w: hw[1], outC: c, kernel, stride, pad: (kernel - 1) / 2, dilation: 1, groups: c,
+  bias: !extra.batchNorm, batchNorm: extra.batchNorm ?? false, activation: extra.act ?? 'relu6', residual: extra.residual ?? false,
+});
+
+const SHAPES: readonly [string, GpuCase][] = [
+  ['MobileNetV2 3x3 stride 1', dw(1, 32, [14, 14], 3, 1, { batchNorm: true })],
+  ['MobileNetV2 3x3 stride 2, odd map, batch 2', dw(2, 24, [11, 9], 3, 2, { batchNorm: true })],
+  ['EfficientNet 5x5 stride 1, odd channels', dw(1, 18, [9, 13], 5, 1, { act: 'none' })],
+  ['EfficientNet 5x5 stride 2, odd channels, batch 2', dw(2, 11, [13, 10], 5, 2, { act: 'relu' })],
+  ['3x3 stride 1, 7 channels, batch 2, residual', dw(2, 7, [6, 7], 3, 1, { residual: true, act: 'none' })],
+  ['3x3 stride 1, 1x1 map', dw(1, 5, [1, 1], 3, 1, { act: 'none' })],
+  ['5x5 stride 2, 1x1 map, batch 2', dw(2, 9, [1, 1], 5, 2)],
+  ['3x3 stride 2, 2x3 map (smaller than a block)', dw(1, 12, [2, 3], 3, 2)],
+];
+
+const BLOCK_TILES = DEPTHWISE_TILES.filter((t) => (t.rowsPerThread ?? 1) > 1);
+const tileName = (t: DepthwiseTile) => `p${t.pixelsPerThread}r${t.rowsPerThread ?? 1}`;
+
+function cases(precision: StoragePrecision): TileCase[] {
+  const suffix = precision === 'f32' ? '' : ` [${precision}]`;
+  const withPrecision = (c: GpuCase): GpuCase => (precision === 'f32' ? c : { ...c, precision });
+  return BLOCK_TILES.flatMap((tile) => SHAPES.map(([name, c]): TileCase => ({
+    name: `depthwise block ${tileName(tile)}, ${name}${suffix}`, case: withPrecision(c), kernels: { ...DEFAULT_KERNEL_CHOICE, depthwise: tile },
+  })));
+}
+
+export const DEPTHWISE_CASES: readonly TileCase[] = cases('f32');
+export const DEPTHWISE_F16_CASES: readonly TileCase[] = cases('f16-packed');
