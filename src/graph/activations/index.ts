@@ -18,6 +18,7 @@ import { sqrt } from './sqrt.ts';
 import { neg } from './neg.ts';
 import { reciprocal } from './reciprocal.ts';
 import { abs } from './abs.ts';
+import { silu } from './silu.ts';
 import type { ActivationEntry, ActivationFunction } from './types.ts';
 
 export type { ActivationEntry, ActivationFunction } from './types.ts';
@@ -38,6 +39,7 @@ export const ACTIVATION_FUNCTIONS: ReadonlyMap<string, ActivationEntry> = new Ma
   [neg.name, neg],
   [reciprocal.name, reciprocal],
   [abs.name, abs],
+  [silu.name, silu],
 ]);
 
 export function activationEntry(name: string): ActivationEntry {

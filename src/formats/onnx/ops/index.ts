@@ -88,6 +88,7 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   Reciprocal: tableActivation('reciprocal'),
   Abs: tableActivation('abs'),
   PRelu,
+  Swish: tableActivation('silu'),
 };
 
 /** Op types `loadOnnx` converts, sorted. */
