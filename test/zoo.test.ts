@@ -173,14 +173,16 @@ describe('zoo checks', () => {
     expect(maskAgreement(got, ref, [1, 2, 1, 3])).toEqual({ agree: 2, total: 3, ties: 0 });
   });
 
-  it('verdict: tolerance and top-1 (ties excepted); segmentation by tolerance alone', () => {
+  it('verdict: tolerance and top-1 (ties excepted); segmentation by tolerance and 99.9% of mask pixels', () => {
     const ok = compareOutputs(new Float32Array([1]), new Float32Array([1]));
     const bad = compareOutputs(new Float32Array([2]), new Float32Array([1]));
     expect(verdict('classification', ok, { agree: 1, total: 1, ties: 0 })).toEqual({ status: 'pass' });
     expect(verdict('classification', ok, { agree: 0, total: 1, ties: 1 })).toEqual({ status: 'pass' });
     expect(verdict('classification', ok, { agree: 1, total: 2, ties: 0 })).toEqual({ status: 'fail', message: 'top-1 differs in 1 of 2 rows' });
     expect(verdict('classification', bad, { agree: 1, total: 1, ties: 0 }).message).toBe('max error 1e0 > tolerance 1.1e-4');
-    expect(verdict('segmentation', ok, { agree: 90, total: 100, ties: 0 })).toEqual({ status: 'pass' });
+    expect(verdict('segmentation', ok, { agree: 999, total: 1000, ties: 0 })).toEqual({ status: 'pass' });
+    expect(verdict('segmentation', ok, { agree: 990, total: 1000, ties: 9 })).toEqual({ status: 'pass' });
+    expect(verdict('segmentation', ok, { agree: 998, total: 1000, ties: 0 })).toEqual({ status: 'fail', message: 'argmax mask agrees on 99.80% of pixels, under 99.9%' });
   });
 
   it('median and number formats', () => {

@@ -117,10 +117,17 @@ export interface ZooResult {
 }
 
 /** Pass when within tolerance and every top-1 (classification) agrees or is a tie. */
+/** Share of pixels whose argmax class must agree with PyTorch's for a segmentation model to pass. */
+export const MASK_AGREEMENT = 0.999;
+
 export function verdict(task: ZooTask, cmp: Comparison, top1: Top1): { status: 'pass' | 'fail'; message?: string } {
   const problems: string[] = [];
   if (!cmp.withinTolerance) problems.push(`max error ${sci(cmp.maxAbsErr)} > tolerance ${sci(cmp.tolerance)}`);
   if (task === 'classification' && top1.agree + top1.ties < top1.total) problems.push(`top-1 differs in ${top1.total - top1.agree - top1.ties} of ${top1.total} rows`);
+  // Issue #17: the argmax masks agree on at least 99.9% of pixels (near-ties excepted).
+  if (task === 'segmentation' && top1.agree + top1.ties < MASK_AGREEMENT * top1.total) {
+    problems.push(`argmax mask agrees on ${((100 * (top1.agree + top1.ties)) / top1.total).toFixed(2)}% of pixels, under ${100 * MASK_AGREEMENT}%`);
+  }
   return problems.length ? { status: 'fail', message: problems.join('; ') } : { status: 'pass' };
 }
 
