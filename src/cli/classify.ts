@@ -2,15 +2,12 @@
  * `webcnn classify IMAGE... --model FILE`: top-K classes of each image, with the model's own preprocessing
  * done on the GPU by `ImageClassifier`.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { WebcnnError } from '../errors.ts';
 import {
-  COMMON_HELP, COMMON_OPTIONS, CliError, MODEL_OPTIONS, MODEL_OPTIONS_HELP, PRECISION_HELP, PRECISION_OPTIONS, UsageError, acquireCliDevice,
-  checkReadable, fsReason, isStdin, loadModelFile, modelOptions, oneLine, parseCommandArgs, positiveInt, precisionArg, printable, readInputFile, readLabels,
-  warn, writeOut,
+  COMMON_HELP, COMMON_OPTIONS, CliError, MODEL_OPTIONS, MODEL_OPTIONS_HELP, PRECISION_HELP, PRECISION_OPTIONS, acquireCliDevice,
+  loadModelFile, modelOptions, parseCommandArgs, positiveInt, precisionArg, printable, readLabels, warn, writeOut,
 } from './common.ts';
-import { decodeImage, shrinkToFit, sniffImage } from './images.ts';
 import { detectModelKind } from '../runtime/model-kind.ts';
+import { checkImageArgs, createForModel, screenImages } from './image-batch.ts';
 
 export const CLASSIFY_USAGE = `Usage: webcnn classify IMAGE... --model FILE [options]
 
@@ -53,32 +50,13 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     await writeOut(`${CLASSIFY_USAGE}\n`);
     return 0;
   }
-  if (images.length === 0) throw new UsageError('no image given', 'classify');
-  if (images.filter(isStdin).length > 1) throw new UsageError('standard input can be read once: give - (or /dev/stdin) at most once', 'classify');
-  if (!values.model) throw new UsageError('--model FILE is required', 'classify');
+  checkImageArgs('classify', images, values.model);
   const topK = positiveInt(values.top, '--top', 'classify') ?? 5;
   const precision = precisionArg(values.precision, 'classify');
   const loadOptions = modelOptions(values, 'classify');
 
-  // Everything that can fail cheaply fails before the model is loaded and the GPU is started: a missing file
-  // stops the command; a file that is not an image is reported and skipped, like one that does not decode.
-  for (const image of images) checkReadable(image, 'image');
-  let failures = 0;
-  const report = (e: unknown): void => {
-    // One bad image does not stop the others; it is reported and makes the exit status 1.
-    if (!(e instanceof WebcnnError)) throw e;
-    process.stderr.write(`webcnn: ${oneLine(e.message)}\n`);
-    failures++;
-  };
-  const candidates = images.filter((path) => {
-    try {
-      checkImageSignature(path);
-      return true;
-    } catch (e) {
-      report(e);
-      return false;
-    }
-  });
+  const batch = screenImages(images);
+  const { candidates } = batch;
   if (candidates.length === 0) return 1;
   const labels = values.labels !== undefined ? readLabels(values.labels) : undefined;
   const { loaded } = await loadModelFile(values.model, loadOptions);
@@ -96,21 +74,11 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   const device = await acquireCliDevice();
   let classifier: Awaited<ReturnType<typeof ImageClassifier.create>> | undefined;
   try {
-    try {
-      classifier = await ImageClassifier.create(device, loaded, { ...(labels ? { labels } : {}), compile: { precision } });
-    } catch (e) {
-      if (e instanceof WebcnnError && !(e instanceof CliError)) throw new CliError(`model ${values.model}: ${e.message}`, { cause: e });
-      throw e;
-    }
+    classifier = await createForModel(values.model, () => ImageClassifier.create(device, loaded, { ...(labels ? { labels } : {}), compile: { precision } }));
     const maxSide = device.limits.maxTextureDimension2D;
     for (const path of candidates) {
-      let image;
-      try {
-        image = shrinkToFit(decodeImage(readInputFile(path, 'image'), path), maxSide);
-      } catch (e) {
-        report(e);
-        continue;
-      }
+      const image = batch.decode(path, maxSide);
+      if (!image) continue;
       const start = performance.now();
       const top: Classification[] = await classifier.classify(image, { topK });
       const ms = performance.now() - start;
@@ -120,25 +88,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     classifier?.dispose();
     device.destroy();
   }
-  return failures > 0 ? 1 : 0;
-}
-
-/** Refuses a regular file whose first bytes are no PNG, JPEG or BMP signature (a pipe is read in full later). */
-export function checkImageSignature(path: string): void {
-  if (isStdin(path) || !statSync(path).isFile()) return;
-  const head = new Uint8Array(8);
-  let read: number;
-  try {
-    const fd = openSync(path, 'r');
-    try {
-      read = readSync(fd, head, 0, head.length, 0);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (e) {
-    throw new CliError(`cannot read image ${path}: ${fsReason(e)}`);
-  }
-  if (sniffImage(head.subarray(0, read)) === null) throw new CliError(`${path}: not a PNG, JPEG or BMP image`);
+  return batch.failures > 0 ? 1 : 0;
 }
 
 function jsonLine(image: string, top: readonly Classification[], ms: number): string {

@@ -6,19 +6,17 @@
  */
 import { basename, extname, join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { WebcnnError } from '../errors.ts';
 import type { LoadedModel } from '../formats/model.ts';
 import { detectModelKind } from '../runtime/model-kind.ts';
 import type { RgbaImage } from '../runtime/image-input.ts';
 import { segmentationPalette } from '../runtime/palette.ts';
 import type { SegmentClass } from '../runtime/segmenter.ts';
-import { checkImageSignature } from './classify.ts';
+import { checkImageArgs, createForModel, screenImages } from './image-batch.ts';
 import {
   COMMON_HELP, COMMON_OPTIONS, CliError, MODEL_OPTIONS, MODEL_OPTIONS_HELP, PRECISION_HELP, PRECISION_OPTIONS, UsageError, acquireCliDevice,
-  checkReadable, ensureOutputDir, fsReason, isStdin, loadModelFile, modelOptions, oneLine, parseCommandArgs, precisionArg, printable,
-  readInputFile, readLabels, warn, writeOut,
+  ensureOutputDir, fsReason, isStdin, loadModelFile, modelOptions, parseCommandArgs, precisionArg, printable, readLabels, warn,
+  writeOut,
 } from './common.ts';
-import { decodeImage, shrinkToFit } from './images.ts';
 import { encodeIndexedPng, encodeRgbaPng } from './png-write.ts';
 
 export const SEGMENT_USAGE = `Usage: webcnn segment IMAGE... --model FILE [options]
@@ -62,31 +60,15 @@ export async function segmentCommand(argv: string[]): Promise<number> {
     await writeOut(`${SEGMENT_USAGE}\n`);
     return 0;
   }
-  if (images.length === 0) throw new UsageError('no image given', 'segment');
-  if (images.filter(isStdin).length > 1) throw new UsageError('standard input can be read once: give - (or /dev/stdin) at most once', 'segment');
-  if (!values.model) throw new UsageError('--model FILE is required', 'segment');
+  checkImageArgs('segment', images, values.model);
   const opacity = opacityArg(values.opacity);
   const precision = precisionArg(values.precision, 'segment');
   const loadOptions = modelOptions(values, 'segment');
   const outDir = values.out ?? '.';
   if (outDir === '-') throw new UsageError('--out - : the masks are PNG files, two per image; give a folder', 'segment');
 
-  for (const image of images) checkReadable(image, 'image');
-  let failures = 0;
-  const report = (e: unknown): void => {
-    if (!(e instanceof WebcnnError)) throw e;
-    process.stderr.write(`webcnn: ${oneLine(e.message)}\n`);
-    failures++;
-  };
-  const candidates = images.filter((path) => {
-    try {
-      checkImageSignature(path);
-      return true;
-    } catch (e) {
-      report(e);
-      return false;
-    }
-  });
+  const batch = screenImages(images);
+  const { candidates } = batch;
   if (candidates.length === 0) return 1;
   const names = outputNames(candidates);
   const givenLabels = values.labels !== undefined ? readLabels(values.labels) : undefined;
@@ -100,21 +82,11 @@ export async function segmentCommand(argv: string[]): Promise<number> {
   let segmenter: Awaited<ReturnType<typeof ImageSegmenter.create>> | undefined;
   let written = 0;
   try {
-    try {
-      segmenter = await ImageSegmenter.create(device, loaded, { ...(labels ? { labels } : {}), compile: { precision } });
-    } catch (e) {
-      if (e instanceof WebcnnError && !(e instanceof CliError)) throw new CliError(`model ${values.model}: ${e.message}`, { cause: e });
-      throw e;
-    }
+    segmenter = await createForModel(values.model, () => ImageSegmenter.create(device, loaded, { ...(labels ? { labels } : {}), compile: { precision } }));
     const maxSide = device.limits.maxTextureDimension2D;
     for (const [i, path] of candidates.entries()) {
-      let image: RgbaImage;
-      try {
-        image = shrinkToFit(decodeImage(readInputFile(path, 'image'), path), maxSide);
-      } catch (e) {
-        report(e);
-        continue;
-      }
+      const image = batch.decode(path, maxSide);
+      if (!image) continue;
       const start = performance.now();
       const result = await segmenter.segment(image);
       const ms = performance.now() - start;
@@ -135,7 +107,7 @@ export async function segmentCommand(argv: string[]): Promise<number> {
     device.destroy();
     if (written === 0) out.undo();
   }
-  return failures > 0 ? 1 : 0;
+  return batch.failures > 0 ? 1 : 0;
 }
 
 function opacityArg(value: string | undefined): number {
