@@ -18,6 +18,7 @@ import { nodesByName, stepTraffic, upperMedian } from '../src/bench/figures.ts';
 import { loadModel } from '../src/formats/index.ts';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
 import { GpuProfiler } from '../src/gpu/profiler.ts';
+import { profilePass } from './profile-pass.ts';
 import { compileModel } from '../src/runtime/compile.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
@@ -104,26 +105,10 @@ for (const name of values.models!.split(',')) {
     for (let k = 0; k < models.length; k++) {
       const i = (k + r) % models.length;
       const m = models[i];
-      const profiler = new GpuProfiler(device, m.dispatchCount);
-      try {
-        let encoder = device.createCommandEncoder();
-        m.encode(encoder, (s) => profiler.timestampWrites(s));
-        profiler.resolve(encoder, m.dispatchCount);
-        device.queue.submit([encoder.finish()]);
-        const steps = await profiler.read(m.dispatchCount);
-        encoder = device.createCommandEncoder();
-        profiler.mark(encoder, 0, 'begin');
-        m.encode(encoder);
-        profiler.mark(encoder, 0, 'end');
-        profiler.resolve(encoder, 1);
-        device.queue.submit([encoder.finish()]);
-        const all = await profiler.read(1);
-        if (r === 0) continue;
-        depthwiseMs[i].push(depthwiseSteps[i].reduce((s, j) => s + steps.durationsMs[j], 0));
-        whole[i].push(all.durationsMs[0]);
-      } finally {
-        profiler.destroy();
-      }
+      const { stepsMs, wholeMs } = await profilePass(device, m);
+      if (r === 0) continue;
+      depthwiseMs[i].push(depthwiseSteps[i].reduce((s, j) => s + stepsMs[j], 0));
+      whole[i].push(wholeMs);
     }
   }
   const roof = upperMedian(gbpsRoof.slice(1));

@@ -14,6 +14,7 @@
 import { parseArgs } from 'node:util';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
 import { GpuProfiler } from '../src/gpu/profiler.ts';
+import { profilePass } from './profile-pass.ts';
 import { GraphBuilder } from '../src/graph/builder.ts';
 import type { Graph } from '../src/graph/ir.ts';
 import { optimizeGraph } from '../src/graph/passes/index.ts';
@@ -75,26 +76,10 @@ async function compare(name: string, source: Graph, n: number): Promise<void> {
     const order = r % 2 ? [1, 0] : [0, 1];
     for (const i of order) {
       const m = models[i];
-      const profiler = new GpuProfiler(device, m.dispatchCount);
-      try {
-        let encoder = device.createCommandEncoder();
-        m.encode(encoder, (k) => profiler.timestampWrites(k));
-        profiler.resolve(encoder, m.dispatchCount);
-        device.queue.submit([encoder.finish()]);
-        const steps = await profiler.read(m.dispatchCount);
-        encoder = device.createCommandEncoder();
-        profiler.mark(encoder, 0, 'begin');
-        m.encode(encoder);
-        profiler.mark(encoder, 0, 'end');
-        profiler.resolve(encoder, 1);
-        device.queue.submit([encoder.finish()]);
-        const all = await profiler.read(1);
-        if (r < warmups) continue;
-        head[i].push(headSteps[i].reduce((s, k) => s + steps.durationsMs[k], 0));
-        whole[i].push(all.durationsMs[0]);
-      } finally {
-        profiler.destroy();
-      }
+      const { stepsMs, wholeMs } = await profilePass(device, m);
+      if (r < warmups) continue;
+      head[i].push(headSteps[i].reduce((s, k) => s + stepsMs[k], 0));
+      whole[i].push(wholeMs);
     }
   }
   let diff = 0;
