@@ -67,3 +67,13 @@ export class DisposedError extends WebcnnError {
 export class ModelKindError extends ShapeError {
   override readonly name = 'ModelKindError';
 }
+
+/**
+ * An ONNX tensor stored outside the model file (`data_location` EXTERNAL) whose data cannot be read: its file
+ * was not given, its `location` is not a plain relative path, its offset / length run past the file, or its
+ * length does not fit the tensor's dims and type. Not a `ModelFormatError`: the model itself may be fine, and
+ * format detection must not move on to another format because of it.
+ */
+export class ExternalDataError extends WebcnnError {
+  override readonly name = 'ExternalDataError';
+}

@@ -2,6 +2,7 @@
  * The shape of a model-file frontend: one object per format, kept in the table of `registry.ts`. Detection and
  * loading go through that table only, so a new format is one module plus one table entry.
  */
+import type { ExternalDataSource } from './onnx/external-data.ts';
 import type { TorchvisionArchitecture } from './safetensors/index.ts';
 import type { LoadedModel, ModelFormat } from './model.ts';
 
@@ -14,6 +15,11 @@ export interface LoadModelOptions {
   numClasses?: number;
   inputSize?: number;
   widthMultiplier?: number;
+  /**
+   * ONNX only: the files the model's external tensors name (`data_location` EXTERNAL), by their `location`
+   * (bytes per name, or a function returning them); ignored by the other formats.
+   */
+  externalData?: ExternalDataSource;
 }
 
 /**

@@ -6,6 +6,7 @@ import { ModelFormatError, UnsupportedOpError } from '../../errors.ts';
 import type { GraphBuilder } from '../../graph/builder.ts';
 import type { TensorId } from '../../graph/ir.ts';
 import type { LoadBudget } from '../limits.ts';
+import type { ExternalFiles } from './external-data.ts';
 import type { AttributeProto, NodeProto } from './proto.ts';
 import { AttributeType, int64 } from './proto.ts';
 import type { ConstantTensor } from './tensor.ts';
@@ -25,6 +26,8 @@ export interface ImporterState {
   /** Outputs of per-channel affine depthwise 1x1 convs from constant Add/Sub/Mul/Div (mergeable). */
   readonly affineOutputs: Set<TensorId>;
   readonly budget: LoadBudget;
+  /** The external files the model's tensors name (ONNX external data), when it names any. */
+  readonly external?: ExternalFiles;
   /** `v` viewed with other dims of the same element count (no node when the IR shape agrees). */
   reshapeTo(v: RuntimeValue, dims: readonly number[], name: string): RuntimeValue;
   /** The nodes that read an ONNX value, in graph order (for converters that recognise a short pattern). */
@@ -166,7 +169,7 @@ export class NodeContext {
 
   attrTensor(name: string): ConstantTensor | undefined {
     const a = this.attr(name, [AttributeType.TENSOR], 'a tensor');
-    return a?.t ? decodeTensor(a.t, `${this.where}: attribute '${name}'`, this.imp.budget) : undefined;
+    return a?.t ? decodeTensor(a.t, `${this.where}: attribute '${name}'`, this.imp.budget, this.imp.external) : undefined;
   }
 
   /** Attributes present that this converter does not read (for the "is this attribute supported" check). */

@@ -10,7 +10,7 @@ export const onnxFrontend: FormatFrontend = {
   name: 'onnx',
   title: 'ONNX',
   sniff: (bytes, fileName) => (hasExtension(fileName, '.onnx') ? 'signature' : looksLikeOnnx(bytes) ? 'guess' : null),
-  load: (bytes) => loadOnnx(bytes),
+  load: (bytes, options) => loadOnnx(bytes, options.externalData ? { externalData: options.externalData } : {}),
 };
 
 /**

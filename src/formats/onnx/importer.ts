@@ -29,10 +29,16 @@ import { fuseDecomposedLayerNorm } from './layer-norm-pattern.ts';
 import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from './proto.ts';
 import { DataType, has, int64 } from './proto.ts';
 import { dataTypeName, decodeTensor } from './tensor.ts';
+import type { ExternalDataSource, ExternalFiles } from './external-data.ts';
 import type { RuntimeValue, Value } from './values.ts';
 import { fmt, irShapeOf, sameDims } from './values.ts';
 
 export interface LoadOnnxOptions {
+  /**
+   * The files the model's external tensors name (`data_location` EXTERNAL), by their `location`: bytes per name,
+   * or a function that returns them (see `ExternalDataSource`).
+   */
+  readonly externalData?: ExternalDataSource;
   /**
    * Static dims for graph inputs, by input name, used instead of what the file declares (for symbolic dims
    * such as a dynamic height, or another batch size).
@@ -70,6 +76,7 @@ export class Importer implements ImporterState {
     private readonly checked: CheckedModel,
     private readonly options: LoadOnnxOptions,
     readonly budget: LoadBudget,
+    readonly external: ExternalFiles,
   ) {
     this.opset = checked.opset;
   }
@@ -91,7 +98,7 @@ export class Importer implements ImporterState {
       const name = t.name ?? '';
       if (!name) throw new ModelFormatError(`initializer ${i} has no name`);
       if (this.values.has(name)) throw new ModelFormatError(`initializer '${name}' is defined twice`);
-      const tensor = decodeTensor(t, `initializer '${name}'`, this.budget);
+      const tensor = decodeTensor(t, `initializer '${name}'`, this.budget, this.external);
       this.values.set(name, { kind: 'constant', dims: tensor.dims, tensor });
     });
     if (graph.sparse_initializer.length > 0) {

@@ -7,12 +7,14 @@ import { ModelFormatError, UnsupportedOpError, WebcnnError } from '../../errors.
 import { LoadBudget } from '../limits.ts';
 import type { LoadedModel, ModelBytes } from '../model.ts';
 import { asModelBytes } from '../model.ts';
+import { ExternalFiles } from './external-data.ts';
 import type { CheckedModel, LoadOnnxOptions } from './importer.ts';
 import { Importer } from './importer.ts';
 import type { ModelProto } from './proto.ts';
 import { decodeModelProto, has, int64 } from './proto.ts';
 
 export type { LoadOnnxOptions } from './importer.ts';
+export type { ExternalDataSource } from './external-data.ts';
 export { SUPPORTED_ONNX_OPS } from './ops/index.ts';
 export { broadcastDims, irShapeOf } from './values.ts';
 
@@ -28,8 +30,11 @@ export const MAX_OPSET = 21;
 export function loadOnnx(bytes: ModelBytes, options: LoadOnnxOptions = {}): LoadedModel {
   const data = asModelBytes(bytes, 'onnx');
   try {
-    const budget = new LoadBudget(data.length);
-    return new Importer(checkModel(decodeModelProto(data)), options, budget).run();
+    const checked = checkModel(decodeModelProto(data));
+    // External files count as part of the model: the budget scales with the bytes the caller handed over.
+    const external = ExternalFiles.resolve(checked.graph, options.externalData);
+    const budget = new LoadBudget(data.length + external.bytes);
+    return new Importer(checked, options, budget, external).run();
   } catch (e) {
     if (e instanceof WebcnnError) throw e;
     const message = (e instanceof Error ? e.message : String(e)).split('\n')[0];

@@ -1,11 +1,14 @@
 /**
  * TensorProto -> typed values: floating-point tensors (float32, float64, float16, bfloat16) become a
  * `Float32Array`, integer and boolean tensors a `number[]` (shapes, pads, axes). Data comes from `raw_data`
- * (little-endian, any alignment) or the typed repeated fields, and must match the dims.
+ * (little-endian, any alignment), an external file (same layout as `raw_data`) or the typed repeated fields, and
+ * must match the dims.
  */
-import { ModelFormatError, UnsupportedOpError } from '../../errors.ts';
+import { ExternalDataError, ModelFormatError, UnsupportedOpError } from '../../errors.ts';
 import { decodeBF16, decodeF16 } from '../half.ts';
 import { checkedElementCount, LoadBudget } from '../limits.ts';
+import type { ExternalFiles } from './external-data.ts';
+import { isExternal } from './external-data.ts';
 import type { TensorProto } from './proto.ts';
 import { DATA_TYPE_NAMES, DataType, has, int64 } from './proto.ts';
 
@@ -51,27 +54,28 @@ const RAW_SIZE: Readonly<Record<number, number>> = {
 
 /**
  * Decodes a TensorProto; `what` names it in errors (e.g. `initializer 'conv1.weight'`). The element count is
- * checked (`checkedElementCount`) and the decoded values charged to `budget` before anything is allocated.
+ * checked (`checkedElementCount`) and the decoded values charged to `budget` before anything is allocated. An
+ * external tensor's bytes come from `external` (the files the model names, resolved by `ExternalFiles.resolve`).
  */
-export function decodeTensor(t: TensorProto, what: string, budget: LoadBudget = new LoadBudget(0)): ConstantTensor {
+export function decodeTensor(t: TensorProto, what: string, budget: LoadBudget = new LoadBudget(0), external?: ExternalFiles): ConstantTensor {
   if (t.dims.length > 64) throw new ModelFormatError(`${what} has ${t.dims.length} dims`);
   const dims = t.dims.map((d) => int64(d));
   if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new ModelFormatError(`${what} has invalid dims [${dims.join(', ')}]`);
   }
   const dataType = t.data_type ?? DataType.UNDEFINED;
-  if (t.data_location === 1 || t.external_data.length > 0) {
-    const location = t.external_data.find((e) => e.key === 'location')?.value ?? '?';
-    throw new UnsupportedOpError(
-      `${what} keeps its data in an external file ('${location}'); webcnn reads ONNX models with every tensor inside the file`,
-    );
-  }
   if (has(t, 'segment')) throw new UnsupportedOpError(`${what} is stored in segments, which webcnn does not read`);
   const size = RAW_SIZE[dataType];
   if (size === undefined) {
     throw new UnsupportedOpError(`${what} has data type ${dataTypeName(dataType)}, which webcnn does not read`);
   }
   const count = checkedElementCount(dims, what);
+  if (isExternal(t)) {
+    if (!external) throw new ExternalDataError(`${what} keeps its data in an external file, which webcnn does not read here`);
+    const raw = external.slice(t, what, count * size, `${count} ${dataTypeName(dataType)} values (dims [${dims.join(', ')}])`);
+    budget.charge(count * (isFloatType(dataType) ? 4 : 8), what);
+    return { dims, dataType, ...decodeRaw(raw, dataType, count) };
+  }
   const raw = t.raw_data && t.raw_data.length > 0 ? t.raw_data : null;
   if (raw) {
     if (raw.length !== count * size) {

@@ -138,6 +138,34 @@ export function makeTensor(
   }
 }
 
+/**
+ * Moves the raw data of `tensors` into one external file named `location`, as `onnx.save(...,
+ * save_as_external_data=True)` does: the tensors come back with `data_location` EXTERNAL and `location` /
+ * `offset` / `length` entries, beside the file's bytes. A tensor without `raw_data` stays as it is; each offset is
+ * a multiple of `align`.
+ */
+export function externalizeTensors(tensors: readonly TensorInit[], location: string, align = 1): { tensors: TensorInit[]; data: Uint8Array } {
+  const offsets: number[] = [];
+  let end = 0;
+  for (const t of tensors) {
+    offsets.push(end);
+    if (t.raw_data) end = Math.ceil((end + t.raw_data.length) / align) * align;
+  }
+  const data = new Uint8Array(end);
+  const moved = tensors.map((t, i): TensorInit => {
+    if (!t.raw_data) return t;
+    data.set(t.raw_data, offsets[i]);
+    const { raw_data, ...rest } = t;
+    const entries = [
+      { key: 'location', value: location },
+      { key: 'offset', value: String(offsets[i]) },
+      { key: 'length', value: String(raw_data.length) },
+    ];
+    return { ...rest, data_location: 1, external_data: entries };
+  });
+  return { tensors: moved, data };
+}
+
 /** A float32 (or other `elemType`) tensor value; a string dim is symbolic, null unknown. */
 export function makeValueInfo(
   name: string,
