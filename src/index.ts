@@ -44,7 +44,7 @@ export * from './models/index.ts';
 export { runGraphReference, runGraphReferenceAll } from './reference/index.ts';
 export type { ReferenceInputs } from './reference/index.ts';
 export { exportOnnx, loadOnnx } from './formats/onnx/index.ts';
-export type { ExportOnnxOptions, LoadOnnxOptions } from './formats/onnx/index.ts';
+export type { ExportOnnxOptions, ExternalDataSource, LoadOnnxOptions } from './formats/onnx/index.ts';
 export { TORCHVISION_ARCHITECTURES, TORCHVISION_PREPROCESSING, detectModelFormat, loadModel } from './formats/index.ts';
 export type { InputQuantization, LoadModelOptions, LoadedModel, ModelBytes, ModelFormat, Preprocessing, TorchvisionArchitecture } from './formats/index.ts';
 export { loadTflite } from './formats/tflite/index.ts';

@@ -224,7 +224,10 @@ export function modelOptions(values: ModelArgs, command: string) {
 export async function loadModelFile(path: string, options: ReturnType<typeof modelOptions>): Promise<{ loaded: LoadedModel; bytes: number }> {
   const bytes = readInputFile(path, 'model');
   const { loadModel } = await import('../formats/index.ts');
-  const loaded = loadModel(bytes, { fileName: basename(path), ...options });
+  // An ONNX model's external data: the files beside it (a model read from standard input has no folder).
+  const { externalDataFrom } = await import('../formats/model-file.ts');
+  const externalData = isStdin(path) ? undefined : externalDataFrom(dirname(path));
+  const loaded = loadModel(bytes, { fileName: basename(path), ...options, ...(externalData ? { externalData } : {}) });
   for (const w of loaded.warnings ?? []) warn(w);
   if (loaded.format !== 'safetensors') {
     const given = Object.entries(MODEL_OPTION_NAMES).filter(([key]) => options[key as keyof typeof options] !== undefined).map(([, flag]) => flag);
