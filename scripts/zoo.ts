@@ -16,8 +16,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CompiledModel, LoadedModel } from '../src/index.ts';
-import { WebcnnError, compileModel, loadModel } from '../src/index.ts';
-import { acquireNodeDevice } from '../src/node.ts';
+import { WebcnnError, compileModel } from '../src/index.ts';
+import { acquireNodeDevice, loadModelFile } from '../src/node.ts';
 import type { ExportReport } from './zoo/exporter.ts';
 import { PYTHON, ensureTorch, exportModels } from './zoo/exporter.ts';
 import type { ZooOptions, ZooPick, ZooSweep } from './zoo/models.ts';
@@ -89,7 +89,8 @@ async function runOne(device: GPUDevice, pick: ZooPick, exported: ExportReport |
   let loaded: LoadedModel;
   let t = performance.now();
   try {
-    loaded = loadModel(readFileSync(join(dir, 'model.onnx')));
+    // Models over 2 GB (regnet_y_128gf) keep their weights in files beside model.onnx, which this reads too.
+    loaded = loadModelFile(join(dir, 'model.onnx'));
   } catch (e) {
     failure(result, 'load', e);
     return result;
