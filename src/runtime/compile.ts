@@ -64,6 +64,22 @@ function withActivationHint<T>(precision: StoragePrecision, make: () => T): T {
   }
 }
 
+/**
+ * Runs `make` (a weight buffer); a `ResourceLimitError` it throws says why: each layer's weights are one buffer
+ * (the model's weights as a whole are many), bound whole, so one layer's weights must fit a binding.
+ */
+function withWeightHint<T>(make: () => T): T {
+  try {
+    return make();
+  } catch (e) {
+    if (!(e instanceof ResourceLimitError)) throw e;
+    throw new ResourceLimitError(
+      `${e.message}: one layer's weights are bound as one buffer; acquireDevice() asks for the adapter's highest limits`,
+      { cause: e },
+    );
+  }
+}
+
 /** Folds a 1D workgroup count into a 2D grid the kernels unfold with `num_workgroups`. */
 export function dispatchGrid(workgroups: number): [number, number] {
   if (workgroups <= MAX_GROUPS_PER_DIM) return [Math.max(1, workgroups), 1];
@@ -175,7 +191,7 @@ export async function compileModel(device: GPUDevice, source: Graph, options: Co
           case 'constant': {
             let b = constants.get(ref);
             if (!b) {
-              b = tracker.createFilled(label, ref.byteLength, storage, ref.writeInto);
+              b = withWeightHint(() => tracker.createFilled(label, ref.byteLength, storage, ref.writeInto));
               weightBytes += ref.byteLength;
               constants.set(ref, b);
             }
