@@ -23,6 +23,7 @@ import { mutateBytes } from './bytes.ts';
 import type { FuzzFormat, Seed } from './corpus.ts';
 import { corpusFor } from './corpus.ts';
 import { editedOnnx, hostileOnnx } from './onnx.ts';
+import { hostileExternal } from './external-data.ts';
 import { editedSafetensors, hostileSafetensors } from './safetensors.ts';
 import { editedTflite, hostileTflite } from './tflite.ts';
 
@@ -110,6 +111,12 @@ export function makeCase(format: FuzzFormat, seed: number, index: number): FuzzC
     strategy = 'hostile';
     made = format === 'tflite' ? hostileTflite(rng) : format === 'onnx' ? hostileOnnx(rng) : hostileSafetensors(rng);
     options = format === 'safetensors' ? { architecture: 'mobilenet_v2', inputSize: 32 } : {};
+    // ONNX external data: hostile locations, ranges and files, with the options that hand the files over.
+    if (format === 'onnx' && rng.next() < 0.15) {
+      const external = hostileExternal(rng);
+      made = external;
+      options = external.options;
+    }
   }
   // ONNX has no magic number: most cases say so through the file name, the rest must be sniffed.
   if (format === 'onnx' && rng.next() < 0.8) options = { ...options, fileName: 'fuzz.onnx' };
