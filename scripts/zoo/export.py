@@ -13,11 +13,14 @@ BatchNorm into the convolution is really exercised; a BatchNorm that ends a resi
 as in trained networks (else a deep random ResNet is chaotic, and PyTorch's own float32 rounding exceeds the
 zoo's tolerance). Per model, under CACHE/<model>_op<opset>_b<batch>_s<side>_seed<seed>/:
 
-    model.onnx    input `input` [batch, 3, side, side], output `output` (segmentation: the `out` entry)
+    model.onnx    input `input` [batch, 3, side, side], output `output` (segmentation: the `out` entry); a model
+                  over protobuf's 2 GB (regnet_y_128gf) keeps its weights in files beside it, one per initializer,
+                  named after it (torch 1.13's torch.onnx.export does that by itself past 2 GB; webcnn's
+                  loadModelFile reads them)
     input.bin     the seeded input, float32 little-endian, NCHW
     output.bin    PyTorch's CPU output for it, float32 little-endian
     meta.json     shapes, ONNX node count and op types, max|output|, PyTorch's float32 error against its own
-                  float64 forward, versions, export seconds
+                  float64 forward, external data files and bytes, versions, export seconds
 
 meta.json is written last; a folder with a meta.json of the same recipe is reused without exporting again.
 stdout carries one JSON object per model and line ({"name", "side", "dir", "status": "exported" | "cached" |
@@ -201,6 +204,15 @@ def export_one(entry, side, opset, batch, seed, folder):
     f32_error = float((y.double() - y64).abs().max())
     del net
     model = onnx.load(os.path.join(folder, "model.onnx"), load_external_data=False)
+    # Files of external data (models over 2 GB): their count and bytes, beside model.onnx's own.
+    locations = {
+        e.value
+        for t in model.graph.initializer
+        if t.data_location == onnx.TensorProto.EXTERNAL
+        for e in t.external_data
+        if e.key == "location"
+    }
+    external_bytes = sum(os.path.getsize(os.path.join(folder, name)) for name in locations)
     ops = {}
     for node in model.graph.node:
         ops[node.op_type] = ops.get(node.op_type, 0) + 1
@@ -235,6 +247,8 @@ def export_one(entry, side, opset, batch, seed, folder):
         "onnxNodes": len(model.graph.node),
         "onnxOps": dict(sorted(ops.items(), key=lambda kv: (-kv[1], kv[0]))),
         "onnxBytes": os.path.getsize(os.path.join(folder, "model.onnx")),
+        "externalFiles": len(locations),
+        "externalBytes": external_bytes,
         "batchNorms": bn_count,
         "residualBatchNorms": residual_count,
         "maxAbsRef": max_ref,
