@@ -69,6 +69,20 @@ def build(entry):
 RESIDUAL_GAIN = 0.2
 
 
+def forward_with_hooks(net, x, hooks, mode=None):
+    """`net(x)` without gradients (inside the TorchFunctionMode `mode`, when given), the `hooks` removed after."""
+    import contextlib
+
+    import torch
+
+    try:
+        with torch.no_grad(), mode or contextlib.nullcontext():
+            net(x)
+    finally:
+        for h in hooks:
+            h.remove()
+
+
 def residual_batch_norms(net, x):
     """The BatchNorms that end a residual branch: their output goes straight into an addition and nowhere else
     before it (the stream `x` of `x + f(x)` went into `f` first), and they are not on a shortcut (torchvision's
@@ -108,12 +122,7 @@ def residual_batch_norms(net, x):
     bns = [m for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     hooks = [bn.register_forward_hook(bn_hook) for bn in bns]
     hooks += [m.register_forward_hook(any_hook) for m in net.modules() if not list(m.children())]
-    try:
-        with torch.no_grad(), WatchAdds():
-            net(x)
-    finally:
-        for h in hooks:
-            h.remove()
+    forward_with_hooks(net, x, hooks, WatchAdds())
     return found
 
 
@@ -201,13 +210,7 @@ def long_concat_branch_batch_norms(net, x):
             return out
 
     bns = [m for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    hooks = [bn.register_forward_hook(bn_hook) for bn in bns]
-    try:
-        with torch.no_grad(), Track():
-            net(x)
-    finally:
-        for h in hooks:
-            h.remove()
+    forward_with_hooks(net, x, [bn.register_forward_hook(bn_hook) for bn in bns], Track())
     return found
 
 
@@ -254,13 +257,7 @@ def randomise_batch_norms(net, side, seed, concat_gain=None):
             seen.add(id(bn))
             calibrate(bn, inputs)
 
-    hooks = [bn.register_forward_pre_hook(pre_hook) for bn in bns]
-    try:
-        with torch.no_grad():
-            net(calibration)
-    finally:
-        for h in hooks:
-            h.remove()
+    forward_with_hooks(net, calibration, [bn.register_forward_pre_hook(pre_hook) for bn in bns])
     if len(seen) != len(bns):
         raise RuntimeError(f"{len(bns) - len(seen)} of {len(bns)} BatchNorms were not reached by the forward pass")
     return len(bns), len(residual), len(long_branches)
