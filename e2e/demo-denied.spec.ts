@@ -1,8 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { CHROMIUM_WEBGPU_ARGS } from '../playwright.config.ts';
-import { PROJECT_ROOT, SHARED_CAT, hasShared, topLabel } from './demo-helpers.ts';
+import { SHARED_CAT, hasShared, topLabel } from './demo-helpers.ts';
 
 test.use({
   launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: [...CHROMIUM_WEBGPU_ARGS, '--use-fake-device-for-media-stream'] },
@@ -31,10 +29,8 @@ test.describe('webcam demo with camera permission denied', () => {
     await page.locator('#pause').focus();
     await page.keyboard.press('Space');
     await expect(page.locator('#pause')).toHaveAttribute('aria-pressed', 'true');
-    const shot = await page.screenshot({ path: info.outputPath('demo-phone.png'), fullPage: true });
-    if (process.env.UPDATE_SCREENSHOTS === '1') {
-      mkdirSync(join(PROJECT_ROOT, 'docs'), { recursive: true });
-      writeFileSync(join(PROJECT_ROOT, 'docs', 'demo-phone.png'), shot);
-    }
+    // The README's phone-sized screenshot comes from segment mode (e2e/demo-segment.spec.ts); this one stays
+    // with the test's results.
+    await page.screenshot({ path: info.outputPath('demo-phone-denied.png'), fullPage: true });
   });
 });

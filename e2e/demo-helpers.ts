@@ -55,16 +55,17 @@ export async function topLabel(page: Page): Promise<string> {
 const DOCS_IMAGE_LIMIT = 200_000;
 
 /**
- * Writes a screenshot to docs/images/NAME.png (with UPDATE_SCREENSHOTS=1), its channels cut to 6 bits (the
- * photo in it then compresses to about 60%, with no visible change) and checked against the size limit.
+ * Writes a screenshot to docs/images/NAME.png (or docs/NAME.png with `folder` 'docs') with UPDATE_SCREENSHOTS=1,
+ * its channels cut to 6 bits (the photo in it then compresses to about 60%, with no visible change) and checked
+ * against the size limit.
  */
-export function writeDocsScreenshot(name: string, shot: Buffer): void {
+export function writeDocsScreenshot(name: string, shot: Buffer, folder: 'docs/images' | 'docs' = 'docs/images'): void {
   if (process.env.UPDATE_SCREENSHOTS !== '1') return;
   const png = pngjs.PNG.sync.read(shot);
   // 6 bits, the top 2 repeated below them: 0 stays 0 and 255 stays 255.
   for (let i = 0; i < png.data.length; i++) png.data[i] = (png.data[i] & 0xfc) | (png.data[i] >> 6);
   const bytes = pngjs.PNG.sync.write(png, { colorType: 2, deflateLevel: 9 });
-  if (bytes.length > DOCS_IMAGE_LIMIT) throw new Error(`${name}.png is ${bytes.length} bytes, over the ${DOCS_IMAGE_LIMIT}-byte limit for docs/images/`);
-  mkdirSync(join(PROJECT_ROOT, 'docs', 'images'), { recursive: true });
-  writeFileSync(join(PROJECT_ROOT, 'docs', 'images', `${name}.png`), bytes);
+  if (bytes.length > DOCS_IMAGE_LIMIT) throw new Error(`${name}.png is ${bytes.length} bytes, over the ${DOCS_IMAGE_LIMIT}-byte limit for ${folder}/`);
+  mkdirSync(join(PROJECT_ROOT, folder), { recursive: true });
+  writeFileSync(join(PROJECT_ROOT, folder, `${name}.png`), bytes);
 }

@@ -95,10 +95,27 @@ test.describe('webcam demo, segment mode, with a fake camera showing the bird', 
     await expect(page.locator('#message')).not.toHaveClass(/error/);
 
     // A picked segmentation model sets the task its outputs say; it has no labels of its own (nor does the
-    // running classifier have any of its length), so its classes are numbered.
+    // running classifier have any of its length), so its 21 classes get PASCAL VOC's names, and the page says so.
     await page.locator('#model-file').setInputFiles({ name: 'mine.tflite', mimeType: 'application/octet-stream', buffer: readFileSync(SHARED_SEGMENTER) });
     await expect(page.locator('#model-name')).toHaveText('mine.tflite', { timeout: 120_000 });
     await expect(page.locator('input[name="task"][value="segment"]')).toBeChecked();
-    await expect.poll(async () => (await legend(page)).map(([label]) => label).slice(0, 2), { timeout: 120_000 }).toEqual(['class 0', 'class 3']);
+    await expect(page.locator('#message')).toContainText("mine.tflite has no labels: its 21 classes are named as PASCAL VOC's");
+    await expect.poll(async () => (await legend(page)).map(([label]) => label).slice(0, 2), { timeout: 120_000 }).toEqual(['background', 'bird']);
+  });
+
+  test('fits a phone-sized viewport in segment mode: task switch, overlay and legend, no horizontal scrolling', async ({ page }, info) => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto('/?task=segment');
+    await expect(page.locator('#model-name')).toHaveText('deeplabv3_mnv2_pascal_quant.tflite', { timeout: 120_000 });
+    await expect.poll(() => mainObject(page), { timeout: 120_000 }).toBe('bird');
+    await expect(page.locator('input[name="task"][value="segment"]')).toBeChecked();
+    await expect(page.locator('input[name="task"][value="classify"]')).toBeVisible();
+    await expect(page.locator('#overlay')).toBeVisible();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    // A second frame, so that the screenshot shows a frame rate.
+    await expect.poll(async () => Number(await page.locator('#fps').textContent()), { timeout: 120_000 }).toBeGreaterThan(0);
+    const shot = await page.screenshot({ path: info.outputPath('demo-phone.png'), fullPage: true });
+    writeDocsScreenshot('demo-phone', shot, 'docs');
   });
 });

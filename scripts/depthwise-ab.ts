@@ -16,13 +16,11 @@ import { parseArgs } from 'node:util';
 import type { DepthwiseTile } from '../shaders/depthwise/index.ts';
 import { nodesByName, stepTraffic, upperMedian } from '../src/bench/figures.ts';
 import { loadModel } from '../src/formats/index.ts';
-import { acquireNodeDevice } from '../src/gpu/node-device.ts';
 import { GpuProfiler } from '../src/gpu/profiler.ts';
-import { profilePass } from './profile-pass.ts';
+import { acquireProfilingDevice, maxAbsDiff, outputsOnSeededInput, profilePass } from './profile-pass.ts';
 import { compileModel } from '../src/runtime/compile.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
-import { Rng } from '../src/util/random.ts';
 
 const { values } = parseArgs({
   options: {
@@ -42,8 +40,7 @@ const variants: { label: string; kernels: KernelChoice }[] = [
   { label: 'default', kernels: DEFAULT_KERNEL_CHOICE },
   ...tiles.map((t) => ({ label: `p${t.pixelsPerThread}r${t.rowsPerThread ?? 1}`, kernels: { ...DEFAULT_KERNEL_CHOICE, depthwise: t } })),
 ];
-const { device, adapterInfo } = await acquireNodeDevice({ timestamps: true, flags: ['disable-dawn-features=timestamp_quantization'] });
-if (!GpuProfiler.supported(device)) throw new Error('the adapter has no timestamp-query');
+const { device, adapterInfo } = await acquireProfilingDevice();
 console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; side ${values.side}; 1 warm-up + ${rounds} rounds`);
 const fmt = (a: readonly number[]) => `${upperMedian(a).toFixed(1)} ms (min ${Math.min(...a).toFixed(1)})`;
 
@@ -88,10 +85,7 @@ for (const name of values.models!.split(',')) {
   const loaded = loadModel(new Uint8Array(readFileSync(join(dir, 'model.onnx'))));
   const models = [];
   for (const v of variants) models.push(await compileModel(device, loaded.graph, { kernels: v.kernels }));
-  const shape = loaded.graph.tensors[loaded.graph.inputs[0]].shape;
-  const x = new Rng(2).fill(shape.reduce((a, b) => a * b, 1), -1, 1);
-  const outputs: Float32Array[] = [];
-  for (const m of models) outputs.push((await m.run([x]))[0]);
+  const outputs = await outputsOnSeededInput(loaded.graph, models);
   const depthwiseSteps = models.map((m) => m.steps.map((s, j) => (s.kind === 'depthwise' ? j : -1)).filter((j) => j >= 0));
   const depthwiseBytes = models.map((m, i) => {
     const nodes = nodesByName(m.graph);
@@ -114,8 +108,7 @@ for (const name of values.models!.split(',')) {
   const roof = upperMedian(gbpsRoof.slice(1));
   console.log(`${name}: ${depthwiseSteps[0].length} depthwise steps, ${(depthwiseBytes[0] / 2 ** 20).toFixed(1)} MiB; copy-kernel bandwidth ${roof.toFixed(2)} GB/s`);
   variants.forEach((v, i) => {
-    let diff = 0;
-    for (let k = 0; k < outputs[0].length; k++) diff = Math.max(diff, Math.abs(outputs[i][k] - outputs[0][k]));
+    const diff = maxAbsDiff(outputs[i], outputs[0]);
     const gbps = depthwiseBytes[i] / (upperMedian(depthwiseMs[i]) * 1e6);
     console.log(`${name.padEnd(16)} ${v.label.padEnd(8)} depthwise ${fmt(depthwiseMs[i])} = ${gbps.toFixed(2)} GB/s (${(gbps / roof).toFixed(2)} of the copy roof)  whole pass ${fmt(whole[i])}  max |diff| vs default ${diff.toExponential(1)}`);
   });

@@ -15,13 +15,10 @@ import { parseArgs } from 'node:util';
 import type { GroupedConvTile } from '../shaders/conv-grouped/index.ts';
 import { upperMedian } from '../src/bench/figures.ts';
 import { loadModel } from '../src/formats/index.ts';
-import { acquireNodeDevice } from '../src/gpu/node-device.ts';
-import { GpuProfiler } from '../src/gpu/profiler.ts';
-import { profilePass } from './profile-pass.ts';
+import { acquireProfilingDevice, maxAbsDiff, outputsOnSeededInput, profilePass } from './profile-pass.ts';
 import { compileModel } from '../src/runtime/compile.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
-import { Rng } from '../src/util/random.ts';
 
 const { values } = parseArgs({
   options: {
@@ -42,8 +39,7 @@ const variants: { label: string; kernels: KernelChoice }[] = [
   { label: 'dense', kernels: dense },
   ...tiles.map((t) => ({ label: `grouped p${t.pixelsPerThread}v${t.vec4sPerThread}`, kernels: { ...dense, grouped: t } })),
 ];
-const { device, adapterInfo } = await acquireNodeDevice({ timestamps: true, flags: ['disable-dawn-features=timestamp_quantization'] });
-if (!GpuProfiler.supported(device)) throw new Error('the adapter has no timestamp-query');
+const { device, adapterInfo } = await acquireProfilingDevice();
 console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; side ${values.side}; 1 warm-up + ${rounds} rounds`);
 const fmt = (a: readonly number[]) => `${upperMedian(a).toFixed(1)} ms (min ${Math.min(...a).toFixed(1)})`;
 
@@ -52,10 +48,7 @@ for (const name of values.models!.split(',')) {
   const loaded = loadModel(new Uint8Array(readFileSync(join(dir, 'model.onnx'))));
   const models = [];
   for (const v of variants) models.push(await compileModel(device, loaded.graph, { kernels: v.kernels }));
-  const shape = loaded.graph.tensors[loaded.graph.inputs[0]].shape;
-  const x = new Rng(2).fill(shape.reduce((a, b) => a * b, 1), -1, 1);
-  const outputs: Float32Array[] = [];
-  for (const m of models) outputs.push((await m.run([x]))[0]);
+  const outputs = await outputsOnSeededInput(loaded.graph, models);
   const groupedNodes = models.map((m) => new Set(m.graph.nodes.filter((n) => n.op === 'conv2d' && n.attrs.groups > 1 && n.attrs.groups !== m.graph.tensors[n.inputs[0]].shape[1]).map((n) => n.output)));
   const groupedMs = models.map(() => [] as number[]);
   const whole = models.map(() => [] as number[]);
@@ -70,8 +63,7 @@ for (const name of values.models!.split(',')) {
     }
   }
   variants.forEach((v, i) => {
-    let diff = 0;
-    for (let k = 0; k < outputs[0].length; k++) diff = Math.max(diff, Math.abs(outputs[i][k] - outputs[0][k]));
+    const diff = maxAbsDiff(outputs[i], outputs[0]);
     console.log(`${name.padEnd(16)} ${v.label.padEnd(16)} grouped convs ${fmt(groupedMs[i])}  whole pass ${fmt(whole[i])}  max |diff| vs dense ${diff.toExponential(1)}`);
   });
   for (const m of models) m.dispose();

@@ -12,15 +12,12 @@
  * between the two. Needs `timestamp-query` (Dawn's quantization is turned off).
  */
 import { parseArgs } from 'node:util';
-import { acquireNodeDevice } from '../src/gpu/node-device.ts';
-import { GpuProfiler } from '../src/gpu/profiler.ts';
-import { profilePass } from './profile-pass.ts';
+import { acquireProfilingDevice, outputsOnSeededInput, profilePass } from './profile-pass.ts';
 import { GraphBuilder } from '../src/graph/builder.ts';
 import type { Graph } from '../src/graph/ir.ts';
 import { optimizeGraph } from '../src/graph/passes/index.ts';
 import { mobilenetV2, randomParams, resnet50 } from '../src/models/index.ts';
 import { compileModel } from '../src/runtime/compile.ts';
-import { Rng } from '../src/util/random.ts';
 import { upperMedian } from '../src/bench/figures.ts';
 import { pickNetworks } from './args.ts';
 
@@ -41,8 +38,7 @@ const builders: Record<string, () => Graph> = {
 const rounds = Number(values.rounds);
 const headRounds = Number(values['head-rounds']);
 const warmups = Number(values.warmups);
-const { device, adapterInfo } = await acquireNodeDevice({ timestamps: true, flags: ['disable-dawn-features=timestamp_quantization'] });
-if (!GpuProfiler.supported(device)) throw new Error('the adapter has no timestamp-query');
+const { device, adapterInfo } = await acquireProfilingDevice();
 console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; batch ${batch}; ${warmups} warm-up + ${rounds} rounds`);
 
 const fmt = (a: readonly number[]) => `median ${upperMedian(a).toFixed(3)} ms (min ${Math.min(...a).toFixed(3)}, max ${Math.max(...a).toFixed(3)})`;
@@ -65,9 +61,7 @@ async function compare(name: string, source: Graph, n: number): Promise<void> {
     { label: 'fused', graph: optimizeGraph(source) },
   ];
   const models = await Promise.all(variants.map((v) => compileModel(device, v.graph, { optimize: false })));
-  const shape = source.tensors[source.inputs[0]].shape;
-  const x = new Rng(2).fill(shape.reduce((a, b) => a * b, 1), -1, 1);
-  const logits = await Promise.all(models.map(async (m) => (await m.run([x]))[0]));
+  const logits = await outputsOnSeededInput(source, models);
   // The head: the global pool and the linear (unfused), or the fused linear.
   const headSteps = models.map((m) => m.steps.flatMap((s, i) => (s.kind === 'linear' || s.program.key.startsWith('pool/global-avg') ? [i] : [])));
   const head = models.map(() => [] as number[]);

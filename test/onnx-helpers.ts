@@ -10,6 +10,8 @@ import { encodeModel, loadOnnx, makeGraph, makeModel, makeValueInfo } from '../s
 import type { LoadedModel } from '../src/formats/model.ts';
 import { runGraphReference } from '../src/reference/index.ts';
 import { Rng } from '../src/util/random.ts';
+import { ModelFormatError, UnsupportedOpError } from '../src/errors.ts';
+import { runNodeTestOnReference } from './helpers/onnx-node-tests.ts';
 
 /** A row-major N-d float tensor. */
 export interface Nd {
@@ -304,3 +306,22 @@ export function thrown(fn: () => unknown): Error {
 }
 
 export { Rng };
+
+/**
+ * ONNX's backend node test `name` (test/helpers/onnx-node-tests.ts) loaded and run on the CPU reference: a
+ * `supported` test must give the test's outputs exactly, any other must be refused with a one-line typed error.
+ */
+export function expectNodeTestOnReference(name: string, supported: boolean): void {
+  const outcome = runNodeTestOnReference(name, loadOnnx, runGraphReference);
+  if (!supported) {
+    expect(outcome.kind).toBe('refused');
+    const e = outcome.kind === 'refused' ? outcome.error : null;
+    expect(e instanceof UnsupportedOpError || e instanceof ModelFormatError, String(e)).toBe(true);
+    expect((e as Error).message).not.toContain('\n');
+    return;
+  }
+  if (outcome.kind === 'refused') throw outcome.error;
+  const { outputs, expected } = outcome;
+  expect(outputs.length).toBe(expected.length);
+  expected.forEach((w, k) => expect(Array.from(outputs[k])).toEqual(Array.from(w)));
+}

@@ -10,6 +10,7 @@ import { detectModelFormat, loadModel, type LoadedModel, type TorchvisionArchite
 import type { ImageSource } from '../../src/runtime/classifier.ts';
 import { WebGPUUnavailableError } from '../../src/errors.ts';
 import { CameraError, startCamera, stopCamera } from './camera.ts';
+import { guessLabels } from './known-labels.ts';
 import { DEFAULT_FILES, MAX_MODEL_BYTES, download, parseLabelsBeforeNote, type DemoTask } from './model-source.ts';
 import { ClassifyRunner, type TaskRunner } from './runners.ts';
 import { SegmentRunner, classCount, taskOf } from './segment-runner.ts';
@@ -194,10 +195,12 @@ async function loadModelFile(file: File): Promise<void> {
     // The model says what it does: a segmenter switches the page to segment mode, a classifier to classify.
     const task = taskOf(loaded);
     // A chosen labels file of the right length wins, then the model's own, then the current model's labels
-    // (when it does the same task).
+    // (when it does the same task), then a known label set for its task and class count (said so).
     const current = state.model;
     const { labels, warning } = labelsFor(loaded, current?.task === task ? current.labels : undefined);
-    await useModel({ name: file.name, task, loaded, labels }, request, undefined, warning);
+    const guess = labels ? null : guessLabels(file.name, task, classCount(loaded));
+    const done = guess ? `${file.name} ready. ${guess.note}` : undefined;
+    await useModel({ name: file.name, task, loaded, labels: labels ?? guess?.labels }, request, done, warning);
   } catch (e) {
     // The loader's one-line message (it names the file), and the previous model keeps classifying.
     const message = (e as Error).message;

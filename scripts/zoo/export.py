@@ -11,7 +11,9 @@ downloads). Every BatchNorm's statistics are first measured on a seeded calibrat
 moderate scale however deep the network) and then perturbed, with random affine weights, so that folding the
 BatchNorm into the convolution is really exercised; a BatchNorm that ends a residual branch gets a small gain,
 as in trained networks (else a deep random ResNet is chaotic, and PyTorch's own float32 rounding exceeds the
-zoo's tolerance). Per model, under CACHE/<model>_op<opset>_b<batch>_s<side>_seed<seed>/:
+zoo's tolerance); so does one that ends a concatenation's longer branch, in the models whose entry asks for it
+(`concatBranchGain`: Inception v3, which is ill-conditioned without it; those exports' folders end in
+`_cbg<gain>`). Per model, under CACHE/<model>_op<opset>_b<batch>_s<side>_seed<seed>/:
 
     model.onnx    input `input` [batch, 3, side, side], output `output` (segmentation: the `out` entry); a model
                   over protobuf's 2 GB (regnet_y_128gf) keeps its weights in files beside it, one per initializer,
@@ -70,6 +72,20 @@ def build(entry):
 RESIDUAL_GAIN = 0.2
 
 
+def forward_with_hooks(net, x, hooks, mode=None):
+    """`net(x)` without gradients (inside the TorchFunctionMode `mode`, when given), the `hooks` removed after."""
+    import contextlib
+
+    import torch
+
+    try:
+        with torch.no_grad(), mode or contextlib.nullcontext():
+            net(x)
+    finally:
+        for h in hooks:
+            h.remove()
+
+
 def residual_batch_norms(net, x):
     """The BatchNorms that end a residual branch: their output goes straight into an addition and nowhere else
     before it (the stream `x` of `x + f(x)` went into `f` first), and they are not on a shortcut (torchvision's
@@ -109,34 +125,119 @@ def residual_batch_norms(net, x):
     bns = [m for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     hooks = [bn.register_forward_hook(bn_hook) for bn in bns]
     hooks += [m.register_forward_hook(any_hook) for m in net.modules() if not list(m.children())]
-    try:
-        with torch.no_grad(), WatchAdds():
-            net(x)
-    finally:
-        for h in hooks:
-            h.remove()
+    forward_with_hooks(net, x, hooks, WatchAdds())
     return found
 
 
-def randomise_batch_norms(net, side, seed):
-    """Calibrated, then perturbed BatchNorm statistics and affine weights; returns how many BatchNorms there were
-    and how many of them end a residual branch.
+# The gain of a BatchNorm that ends one of a concatenation's longer branches (more convolutions since the
+# branches parted than the concatenation's shortest branch has), for the models whose table entry asks for it
+# (`concatBranchGain`: Inception v3). The concatenation's shortest branch then carries most of the signal, as a
+# residual network's shortcut does. A random Inception v3 at gain 1 is chaotic: with ReLU after each calibrated
+# BatchNorm, every layer amplifies a relative perturbation by about 1.2 (the BatchNorm removes the ReLU output's
+# mean from the signal but not from the rounding error), and along its 47 convolutions PyTorch's own float32
+# output differs from its float64 one by 0.84 x the zoo's tolerance at 96x96. A gain on every branch would change
+# nothing: the next BatchNorm rescales it away.
+def concat_branch_gain(entry):
+    return entry.get("concatBranchGain")
+
+
+def recipe_of(entry):
+    """The recipe key in meta.json: RECIPE, with the model's own conditioning where its entry asks for one (so
+    that a change to one model's recipe re-exports that model only)."""
+    gain = concat_branch_gain(entry)
+    return RECIPE if gain is None else f"{RECIPE}+concatBranchGain={gain}"
+
+
+def folder_name(entry, opset, batch, side, seed):
+    """The export's folder in the cache. A model with its own conditioning gets its own folders, so that runs of
+    harnesses from before and after it share a cache without re-exporting each other's files."""
+    gain = concat_branch_gain(entry)
+    variant = "" if gain is None else f"_cbg{gain}"
+    return f"{entry['name']}_op{opset}_b{batch}_s{side}_seed{seed}{variant}"
+
+
+def long_concat_branch_batch_norms(net, x):
+    """The BatchNorms that end a concatenation's longer branches: a forward tracks, per tensor, the length of the
+    longest chain of convolutions behind it and the BatchNorms whose outputs it is (through one-input functions
+    such as ReLU, and through inner concatenations, as Inception's 3x3 branch that splits into 1x3 and 3x1); at
+    every concatenation the inputs with a longer chain than the shortest input give their BatchNorms."""
+    import weakref
+
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    tensors = weakref.WeakValueDictionary()  # id -> tensor, for the entries below
+    depth = {}  # id -> convolutions on the longest path from the network input
+    ends = {}  # id -> frozenset of BatchNorms whose output this tensor is
+    found = set()
+
+    def tracked(t):
+        return isinstance(t, torch.Tensor) and tensors.get(id(t)) is t
+
+    def record(t, d, e):
+        tensors[id(t)] = t
+        depth[id(t)] = d
+        ends[id(t)] = e
+
+    def flat(values):
+        for v in values:
+            if isinstance(v, (list, tuple)):
+                yield from flat(v)
+            else:
+                yield v
+
+    def bn_hook(bn, inputs, output):
+        d = depth.get(id(inputs[0]), 0) if tracked(inputs[0]) else 0
+        record(output, d, frozenset([bn]))
+
+    class Track(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            name = getattr(func, "__name__", "")
+            inputs = [a for a in flat(list(args) + list((kwargs or {}).values())) if isinstance(a, torch.Tensor)]
+            # A tensor the forward did not make (the network input, a weight) is at depth 0 and ends nothing.
+            depths = [depth[id(a)] if tracked(a) else 0 for a in inputs]
+            endings = [ends[id(a)] if tracked(a) else frozenset() for a in inputs]
+            d = max(depths, default=0)
+            if name == "cat":
+                for a_depth, a_ends in zip(depths, endings):
+                    if a_depth > min(depths):
+                        found.update(a_ends)
+                e = frozenset().union(*endings)
+            else:
+                e = endings[0] if len(inputs) == 1 else frozenset()
+            if name.startswith("conv"):
+                d += 1
+            if isinstance(out, torch.Tensor):
+                record(out, d, e)
+            return out
+
+    bns = [m for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    forward_with_hooks(net, x, [bn.register_forward_hook(bn_hook) for bn in bns], Track())
+    return found
+
+
+def randomise_batch_norms(net, side, seed, concat_gain=None):
+    """Calibrated, then perturbed BatchNorm statistics and affine weights; returns how many BatchNorms there were,
+    how many of them end a residual branch and how many a concatenation's longer branch.
 
     An eval-mode forward over a seeded calibration batch: a hook sets each BatchNorm's running statistics from
     the input it is about to normalise (which the BatchNorms upstream, already set, produced), perturbed, so
     that activations keep a moderate scale however deep the network is, and the statistics are not the identity.
-    A first forward finds the BatchNorms that end residual branches: their gain is RESIDUAL_GAIN.
+    A first forward finds the BatchNorms that end residual branches: their gain is RESIDUAL_GAIN; with
+    `concat_gain`, another finds those that end a concatenation's longer branches: their gain is `concat_gain`.
     """
     import torch
 
     bns = [m for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     if not bns:
-        return 0, 0
+        return 0, 0, 0
     gen = torch.Generator().manual_seed(seed + 1000)
     net.eval()
     # Enough samples per channel where the last stages' maps are 1x1 or 2x2.
     calibration = torch.randn((8 if side <= 128 else 2, 3, side, side), generator=gen)
     residual = residual_batch_norms(net, calibration)
+    long_branches = set() if concat_gain is None else long_concat_branch_batch_norms(net, calibration)
 
     def calibrate(bn, inputs):
         x = inputs[0]
@@ -148,7 +249,7 @@ def randomise_batch_norms(net, side, seed):
         # Log-normal factor: positive, mostly within [0.6, 1.7].
         bn.running_var.copy_((var * torch.exp(0.25 * torch.randn(var.shape, generator=gen))).clamp_min(1e-4))
         if bn.affine:
-            gain = RESIDUAL_GAIN if bn in residual else 1.0
+            gain = RESIDUAL_GAIN if bn in residual else concat_gain if bn in long_branches else 1.0
             bn.weight.copy_(gain * (1.0 + 0.25 * torch.randn(bn.weight.shape, generator=gen)))
             bn.bias.copy_(gain * 0.1 * torch.randn(bn.bias.shape, generator=gen))
 
@@ -159,16 +260,10 @@ def randomise_batch_norms(net, side, seed):
             seen.add(id(bn))
             calibrate(bn, inputs)
 
-    hooks = [bn.register_forward_pre_hook(pre_hook) for bn in bns]
-    try:
-        with torch.no_grad():
-            net(calibration)
-    finally:
-        for h in hooks:
-            h.remove()
+    forward_with_hooks(net, calibration, [bn.register_forward_pre_hook(pre_hook) for bn in bns])
     if len(seen) != len(bns):
         raise RuntimeError(f"{len(bns) - len(seen)} of {len(bns)} BatchNorms were not reached by the forward pass")
-    return len(bns), len(residual)
+    return len(bns), len(residual), len(long_branches)
 
 
 def export_one(entry, side, opset, batch, seed, folder):
@@ -179,7 +274,8 @@ def export_one(entry, side, opset, batch, seed, folder):
 
     torch.manual_seed(seed)
     net = build(entry)
-    bn_count, residual_count = randomise_batch_norms(net, side, seed)
+    concat_gain = concat_branch_gain(entry)
+    bn_count, residual_count, long_branch_count = randomise_batch_norms(net, side, seed, concat_gain)
     net.eval()
     x = torch.randn((batch, 3, side, side), generator=torch.Generator().manual_seed(seed + 1))
     with torch.no_grad():
@@ -234,8 +330,8 @@ def export_one(entry, side, opset, batch, seed, folder):
     if flat is not None and flat.shape[1] > 1:
         part = np.sort(flat, axis=1)
         top2_gap = [float(g) for g in (part[:, -1] - part[:, -2])]
-    return {
-        "recipe": RECIPE,
+    meta = {
+        "recipe": recipe_of(entry),
         "name": entry["name"],
         "task": entry["task"],
         "opset": opset,
@@ -259,6 +355,10 @@ def export_one(entry, side, opset, batch, seed, folder):
         "torchvision": torchvision.__version__,
         "onnx": onnx.__version__,
     }
+    if concat_gain is not None:
+        meta["concatBranchGain"] = concat_gain
+        meta["concatBranchBatchNorms"] = long_branch_count
+    return meta
 
 
 def main():
@@ -295,12 +395,12 @@ def main():
                 raise KeyError(f"{name} is not in {args.table}")
             side = int(side_text) if side_text else int(entry["side"])
             report["side"] = side
-            folder = os.path.join(os.path.abspath(args.cache), f"{name}_op{args.opset}_b{args.batch}_s{side}_seed{args.seed}")
+            folder = os.path.join(os.path.abspath(args.cache), folder_name(entry, args.opset, args.batch, side, args.seed))
             report["dir"] = folder
             meta_path = os.path.join(folder, "meta.json")
             if os.path.exists(meta_path):
                 with open(meta_path) as f:
-                    if json.load(f).get("recipe") == RECIPE:
+                    if json.load(f).get("recipe") == recipe_of(entry):
                         report["status"] = "cached"
                         report["seconds"] = round(time.time() - started, 3)
                         print(json.dumps(report), flush=True)

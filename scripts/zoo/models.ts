@@ -24,6 +24,11 @@ export interface ZooModel {
   readonly ciSide?: number;
   /** Constructor keyword arguments besides `weights=None` (aux heads off, ...). */
   readonly kwargs?: Readonly<Record<string, unknown>>;
+  /**
+   * Reference recipe (read by `export.py` only): the gain of the BatchNorms that end a concatenation's longer
+   * branches, where a random network is otherwise too ill-conditioned for float32 (Inception v3).
+   */
+  readonly concatBranchGain?: number;
   readonly note?: string;
 }
 

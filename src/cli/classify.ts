@@ -3,11 +3,11 @@
  * done on the GPU by `ImageClassifier`.
  */
 import {
-  COMMON_HELP, COMMON_OPTIONS, CliError, MODEL_OPTIONS, MODEL_OPTIONS_HELP, PRECISION_HELP, PRECISION_OPTIONS, acquireCliDevice,
+  COMMON_HELP, CliError, MODEL_OPTIONS_HELP, PRECISION_HELP, acquireCliDevice,
   loadModelFile, modelOptions, parseCommandArgs, positiveInt, precisionArg, printable, readLabels, warn, writeOut,
 } from './common.ts';
 import { detectModelKind } from '../runtime/model-kind.ts';
-import { checkImageArgs, createForModel, screenImages } from './image-batch.ts';
+import { IMAGE_COMMAND_OPTIONS, checkImageArgs, createForModel, screenImages } from './image-batch.ts';
 
 export const CLASSIFY_USAGE = `Usage: webcnn classify IMAGE... --model FILE [options]
 
@@ -35,13 +35,8 @@ export interface Classification {
 }
 
 const OPTIONS = {
-  ...COMMON_OPTIONS,
-  ...MODEL_OPTIONS,
-  ...PRECISION_OPTIONS,
-  model: { type: 'string', short: 'm' },
-  labels: { type: 'string', short: 'l' },
+  ...IMAGE_COMMAND_OPTIONS,
   top: { type: 'string', short: 'k' },
-  json: { type: 'boolean' },
 } as const;
 
 export async function classifyCommand(argv: string[]): Promise<number> {

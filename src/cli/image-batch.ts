@@ -1,12 +1,25 @@
 /**
- * What `classify` and `segment` share around their model: the image arguments' checks, the screening of images
- * before the model is loaded, per-image error reporting, and wrapping a runner's creation errors.
+ * What `classify` and `segment` share around their model: their common options, the image arguments' checks, the
+ * screening of images before the model is loaded, per-image error reporting, and wrapping a runner's creation
+ * errors.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { WebcnnError } from '../errors.ts';
 import type { RgbaImage } from '../runtime/image-input.ts';
-import { CliError, UsageError, checkReadable, fsReason, isStdin, oneLine, readInputFile } from './common.ts';
+import {
+  COMMON_OPTIONS, CliError, MODEL_OPTIONS, PRECISION_OPTIONS, UsageError, checkReadable, fsReason, isStdin, oneLine, readInputFile,
+} from './common.ts';
 import { decodeImage, shrinkToFit, sniffImage } from './images.ts';
+
+/** The options of both image commands: the common ones, the model's, `--precision`, `--model`, `--labels`, `--json`. */
+export const IMAGE_COMMAND_OPTIONS = {
+  ...COMMON_OPTIONS,
+  ...MODEL_OPTIONS,
+  ...PRECISION_OPTIONS,
+  model: { type: 'string', short: 'm' },
+  labels: { type: 'string', short: 'l' },
+  json: { type: 'boolean' },
+} as const;
 
 /** The usage errors of an image command: no image, standard input twice, no model. */
 export function checkImageArgs(command: string, images: readonly string[], model: string | undefined): asserts model is string {

@@ -11,9 +11,9 @@ import { detectModelKind } from '../runtime/model-kind.ts';
 import type { RgbaImage } from '../runtime/image-input.ts';
 import { segmentationPalette } from '../runtime/palette.ts';
 import type { SegmentClass } from '../runtime/segmenter.ts';
-import { checkImageArgs, createForModel, screenImages } from './image-batch.ts';
+import { IMAGE_COMMAND_OPTIONS, checkImageArgs, createForModel, screenImages } from './image-batch.ts';
 import {
-  COMMON_HELP, COMMON_OPTIONS, CliError, MODEL_OPTIONS, MODEL_OPTIONS_HELP, PRECISION_HELP, PRECISION_OPTIONS, UsageError, acquireCliDevice,
+  COMMON_HELP, CliError, MODEL_OPTIONS_HELP, PRECISION_HELP, UsageError, acquireCliDevice,
   ensureOutputDir, fsReason, isStdin, loadModelFile, modelOptions, parseCommandArgs, precisionArg, printable, readLabels, warn,
   writeOut,
 } from './common.ts';
@@ -44,14 +44,9 @@ Example:
   webcnn segment bird.bmp --model deeplabv3_mnv2_pascal_quant.tflite --labels pascal_voc_segmentation_labels.txt --out masks/`;
 
 const OPTIONS = {
-  ...COMMON_OPTIONS,
-  ...MODEL_OPTIONS,
-  ...PRECISION_OPTIONS,
-  model: { type: 'string', short: 'm' },
-  labels: { type: 'string', short: 'l' },
+  ...IMAGE_COMMAND_OPTIONS,
   out: { type: 'string', short: 'o' },
   opacity: { type: 'string' },
-  json: { type: 'boolean' },
 } as const;
 
 export async function segmentCommand(argv: string[]): Promise<number> {

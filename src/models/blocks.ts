@@ -185,13 +185,35 @@ export function bottleneck(b: GraphBuilder, x: TensorId, params: ParamSource, pr
   out = b.relu(out, `${prefix}.relu_1`);
   out = conv2dNoBias(b, out, params, `${prefix}.conv3`, { inC: o.width, outC, kernel: 1 });
   out = batchNorm2d(b, out, params, `${prefix}.bn3`, outC);
+  return bottleneckJoin(b, out, x, params, prefix, o);
+}
+
+/**
+ * A bottleneck's end: `${prefix}.relu_2(branch + identity)`, the identity `x` or, with `o.downsample`, `x` through
+ * `${prefix}.downsample.0` (1x1 conv, stride `o.stride`) and `${prefix}.downsample.1` (BN).
+ */
+export function bottleneckJoin(
+  b: GraphBuilder,
+  branch: TensorId,
+  x: TensorId,
+  params: ParamSource,
+  prefix: string,
+  o: BottleneckOptions,
+): TensorId {
+  const outC = BOTTLENECK_EXPANSION * o.width;
   let identity = x;
   if (o.downsample) {
     identity = conv2dNoBias(b, x, params, `${prefix}.downsample.0`, { inC: o.inC, outC, kernel: 1, stride: o.stride });
     identity = batchNorm2d(b, identity, params, `${prefix}.downsample.1`, outC);
   }
-  out = b.add(out, identity, `${prefix}.add`);
-  return b.relu(out, `${prefix}.relu_2`);
+  return b.relu(b.add(branch, identity, `${prefix}.add`), `${prefix}.relu_2`);
+}
+
+/** One block as a graph: input `input` of `inputShape`, the block's output as the graph's output. */
+export function oneBlockGraph(inputShape: Shape4, block: (b: GraphBuilder, x: TensorId) => TensorId): Graph {
+  const b = new GraphBuilder();
+  b.output(block(b, b.input('input', inputShape)));
+  return b.build();
 }
 
 /** A one-block graph (input `input` of `inputShape`, parameters under `prefix`) for block-level tests. */
@@ -199,10 +221,7 @@ export function buildBottleneckGraph(
   params: ParamSource,
   o: BottleneckOptions & { inputShape: Shape4; prefix?: string },
 ): Graph {
-  const b = new GraphBuilder();
-  const x = b.input('input', o.inputShape);
-  b.output(bottleneck(b, x, params, o.prefix ?? 'block', o));
-  return b.build();
+  return oneBlockGraph(o.inputShape, (b, x) => bottleneck(b, x, params, o.prefix ?? 'block', o));
 }
 
 /** A one-block graph (input `input` of `inputShape`, parameters under `prefix`) for block-level tests. */
@@ -210,8 +229,5 @@ export function buildInvertedResidualGraph(
   params: ParamSource,
   o: InvertedResidualOptions & { inputShape: Shape4; prefix?: string },
 ): Graph {
-  const b = new GraphBuilder();
-  const x = b.input('input', o.inputShape);
-  b.output(invertedResidual(b, x, params, o.prefix ?? 'block', o));
-  return b.build();
+  return oneBlockGraph(o.inputShape, (b, x) => invertedResidual(b, x, params, o.prefix ?? 'block', o));
 }

@@ -18,7 +18,7 @@
 import { GraphBuilder } from '../graph/builder.ts';
 import type { Graph, Shape4, TensorId } from '../graph/ir.ts';
 import type { BottleneckOptions } from './blocks.ts';
-import { BOTTLENECK_EXPANSION, batchNorm2d, conv2dNoBias, expectChannels } from './blocks.ts';
+import { BOTTLENECK_EXPANSION, batchNorm2d, bottleneckJoin, conv2dNoBias, expectChannels, oneBlockGraph } from './blocks.ts';
 import type { ParamSource } from './params.ts';
 
 export interface UnchainedBottleneckOptions extends BottleneckOptions {
@@ -51,13 +51,7 @@ export function bottleneckUnchained(
   // Bug: conv3 reads x (ShapeError when inC != width).
   let out = conv2dNoBias(b, x, params, `${prefix}.conv3`, { inC: o.width, outC, kernel: 1 });
   out = batchNorm2d(b, out, params, `${prefix}.bn3`, outC);
-  let identity = x;
-  if (o.downsample) {
-    identity = conv2dNoBias(b, x, params, `${prefix}.downsample.0`, { inC: o.inC, outC, kernel: 1, stride: o.stride });
-    identity = batchNorm2d(b, identity, params, `${prefix}.downsample.1`, outC);
-  }
-  out = b.add(out, identity, `${prefix}.add`);
-  return b.relu(out, `${prefix}.relu_2`);
+  return bottleneckJoin(b, out, x, params, prefix, o);
 }
 
 /**
@@ -69,8 +63,5 @@ export function buildUnchainedBottleneckGraph(
   params: ParamSource,
   o: UnchainedBottleneckOptions & { inputShape: Shape4; prefix?: string },
 ): Graph {
-  const b = new GraphBuilder();
-  const x = b.input('input', o.inputShape);
-  b.output(bottleneckUnchained(b, x, params, o.prefix ?? 'block', o));
-  return b.build();
+  return oneBlockGraph(o.inputShape, (b, x) => bottleneckUnchained(b, x, params, o.prefix ?? 'block', o));
 }

@@ -9,6 +9,7 @@
 import { ShapeError } from '../errors.ts';
 import type { Activation, BatchNormParams, Conv2dAttrs, LinearAttrs, Pads, PoolAttrs, Shape4 } from '../graph/ir.ts';
 import { applyActivationFunction } from '../graph/activations/index.ts';
+import { broadcastCombine } from './broadcast.ts';
 import { activationBounds, convWeight, elementCount, isClamp, shapeToString } from '../graph/ir.ts';
 import {
   broadcastShapes,
@@ -449,24 +450,7 @@ export function addBroadcast(
   if (!shape) {
     throw new ShapeError(`${where}: add operands ${shapeToString(aShape)} and ${shapeToString(bShape)} do not broadcast`);
   }
-  const [N, C, H, W] = shape;
-  // Per-axis strides, zero along broadcast axes.
-  const strides = (s: Shape4): number[] => {
-    const full = [s[1] * s[2] * s[3], s[2] * s[3], s[3], 1];
-    return full.map((st, i) => (s[i] === 1 ? 0 : st));
-  };
-  const [an, ac, ah, aw] = strides(aShape);
-  const [bn, bc, bh, bw] = strides(bShape);
-  const [lo, hi] = activationBounds(act);
-  const out = new Float32Array(N * C * H * W);
-  let o = 0;
-  for (let n = 0; n < N; n++)
-    for (let c = 0; c < C; c++)
-      for (let y = 0; y < H; y++)
-        for (let xx = 0; xx < W; xx++) {
-          const v = a[n * an + c * ac + y * ah + xx * aw] + b[n * bn + c * bc + y * bh + xx * bw];
-          out[o++] = Math.min(Math.max(v, lo), hi);
-        }
+  const out = broadcastCombine(a, aShape, b, bShape, shape, (x, y) => x + y, activationBounds(act));
   return { data: finishFunction(out, act), shape };
 }
 
