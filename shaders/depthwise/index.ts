@@ -33,9 +33,12 @@ const tile = (pixelsPerThread: number, rowsPerThread?: number): DepthwiseTile =>
 
 const rolling = (pixelsPerThread: number, rollingRows: number): DepthwiseTile => ({ family: 'depthwise', pixelsPerThread, rollingRows });
 
-/** Tiles the tuner tries, the default (4) first, then the block tiles, then the rolling ones. */
+/**
+ * Tiles the tuner tries: the software default (rolling, 2 columns x 16 rows) first, then the row kernel's tiles (the
+ * GPU default, 4, first), the block tiles and the other rolling ones.
+ */
 export const DEPTHWISE_TILES: readonly DepthwiseTile[] = [
-  tile(4), tile(8), tile(2), tile(1), tile(4, 2), tile(4, 4), tile(8, 2), tile(2, 4), rolling(4, 8), rolling(4, 16), rolling(2, 16),
+  rolling(2, 16), tile(4), tile(8), tile(2), tile(1), tile(4, 2), tile(4, 4), tile(8, 2), tile(2, 4), rolling(4, 8), rolling(4, 16),
 ];
 
 /** The most output rows one block invocation computes. */
