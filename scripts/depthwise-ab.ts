@@ -1,14 +1,17 @@
 /**
  * `npx tsx scripts/depthwise-ab.ts [--models mobilenet_v2,efficientnet_b0] [--side 224] [--rounds 3]
- *   [--cache /work/zoo-cache] [--tiles 4,4x2,4x4,8x2]`
+ *   [--cache /work/zoo-cache] [--tiles 4,4x2,4x4,8x2,4r16] [--compile-rounds 2]`
  *
  * Depthwise convolutions on the software default's depthwise tile against the tiles of `--tiles` (`P` pixels per
- * invocation, `PxR` the block kernel with R output rows), side by side on this machine's adapter (Dawn in Node),
+ * invocation, `PxR` the block kernel with R output rows, `PrR` the rolling kernel walking R output rows), side by
+ * side on this machine's adapter (Dawn in Node),
  * on the zoo's exported ONNX files. The variants run in turn round by round, the order rotating, after a
  * warm-up: per round one inference with a timestamp pair per dispatch (the depthwise steps summed) and one whole
  * inference in one pass. Prints upper medians, the depthwise steps' bytes (`stepTraffic`) over their time, the
  * same process's vec4 copy-kernel bandwidth (the timing page's bandwidth probe) and their ratio, and the largest
- * output difference against the default tile.
+ * output difference against the default tile. Then, per variant, what its distinct depthwise pipelines cost to
+ * compile: each one created and awaited in turn on a fresh device (no pipeline cache helps), variants
+ * interleaved over `--compile-rounds` rounds; the sum's upper median.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,11 +19,15 @@ import { parseArgs } from 'node:util';
 import type { DepthwiseTile } from '../shaders/depthwise/index.ts';
 import { nodesByName, stepTraffic, upperMedian } from '../src/bench/figures.ts';
 import { loadModel } from '../src/formats/index.ts';
+import { acquireNodeDevice } from '../src/gpu/node-device.ts';
 import { GpuProfiler } from '../src/gpu/profiler.ts';
 import { acquireProfilingDevice, maxAbsDiff, outputsOnSeededInput, profilePass } from './profile-pass.ts';
 import { compileModel } from '../src/runtime/compile.ts';
+import { lowerGraph } from '../src/runtime/lowering.ts';
+import type { KernelProgram } from '../shaders/common.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
-import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
+import { DEFAULT_KERNEL_CHOICE, optimizeForKernels } from '../src/runtime/kernel-choice.ts';
+import { Rng } from '../src/util/random.ts';
 
 const { values } = parseArgs({
   options: {
@@ -28,17 +35,20 @@ const { values } = parseArgs({
     side: { type: 'string', default: '224' },
     rounds: { type: 'string', default: '3' },
     cache: { type: 'string', default: '/work/zoo-cache' },
-    tiles: { type: 'string', default: '4,4x2,4x4,8x2' },
+    tiles: { type: 'string', default: '4,4x2,4x4,8x2,4r16' },
+    'compile-rounds': { type: 'string', default: '2' },
   },
 });
 const rounds = Number(values.rounds);
 const tiles = values.tiles!.split(',').map((t): DepthwiseTile => {
+  const rolling = /^(\d+)r(\d+)$/.exec(t);
+  if (rolling) return { family: 'depthwise', pixelsPerThread: Number(rolling[1]), rollingRows: Number(rolling[2]) };
   const [p, r] = t.split('x').map(Number);
   return r === undefined ? { family: 'depthwise', pixelsPerThread: p } : { family: 'depthwise', pixelsPerThread: p, rowsPerThread: r };
 });
 const variants: { label: string; kernels: KernelChoice }[] = [
   { label: 'default', kernels: DEFAULT_KERNEL_CHOICE },
-  ...tiles.map((t) => ({ label: `p${t.pixelsPerThread}r${t.rowsPerThread ?? 1}`, kernels: { ...DEFAULT_KERNEL_CHOICE, depthwise: t } })),
+  ...tiles.map((t) => ({ label: t.rollingRows ? `p${t.pixelsPerThread}roll${t.rollingRows}` : `p${t.pixelsPerThread}r${t.rowsPerThread ?? 1}`, kernels: { ...DEFAULT_KERNEL_CHOICE, depthwise: t } })),
 ];
 const { device, adapterInfo } = await acquireProfilingDevice();
 console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; side ${values.side}; 1 warm-up + ${rounds} rounds`);
@@ -80,6 +90,20 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n:
   return (2 * bytes) / (upperMedian(ms.slice(1)) * 1e6);
 }
 
+/** Each program's module and pipeline created and awaited in turn on a fresh device: the sum, in ms. */
+async function compileSum(programs: readonly KernelProgram[]): Promise<number> {
+  const fresh = await acquireNodeDevice();
+  let ms = 0;
+  for (const p of programs) {
+    const t0 = performance.now();
+    const module = fresh.device.createShaderModule({ label: p.key, code: p.code });
+    await fresh.device.createComputePipelineAsync({ label: p.key, layout: 'auto', compute: { module, entryPoint: 'main' } });
+    ms += performance.now() - t0;
+  }
+  fresh.device.destroy();
+  return ms;
+}
+
 for (const name of values.models!.split(',')) {
   const dir = join(values.cache!, `${name}_op13_b1_s${values.side}_seed0`);
   const loaded = loadModel(new Uint8Array(readFileSync(join(dir, 'model.onnx'))));
@@ -111,6 +135,20 @@ for (const name of values.models!.split(',')) {
     const diff = maxAbsDiff(outputs[i], outputs[0]);
     const gbps = depthwiseBytes[i] / (upperMedian(depthwiseMs[i]) * 1e6);
     console.log(`${name.padEnd(16)} ${v.label.padEnd(8)} depthwise ${fmt(depthwiseMs[i])} = ${gbps.toFixed(2)} GB/s (${(gbps / roof).toFixed(2)} of the copy roof)  whole pass ${fmt(whole[i])}  max |diff| vs default ${diff.toExponential(1)}`);
+  });
+  const programs = variants.map((v) => {
+    const steps = lowerGraph(optimizeForKernels(loaded.graph, v.kernels), v.kernels, 'f32');
+    return [...new Map(steps.filter((s) => s.kind === 'depthwise').map((s) => [s.program.key, s.program])).values()];
+  });
+  const compileMs = variants.map(() => [] as number[]);
+  for (let r = 0; r < Number(values['compile-rounds']); r++) {
+    for (let k = 0; k < variants.length; k++) {
+      const i = (k + r) % variants.length;
+      compileMs[i].push(await compileSum(programs[i]));
+    }
+  }
+  variants.forEach((v, i) => {
+    console.log(`${name.padEnd(16)} ${v.label.padEnd(8)} ${programs[i].length} depthwise pipelines compile in ${fmt(compileMs[i])}, ${(upperMedian(compileMs[i]) / upperMedian(compileMs[0])).toFixed(2)}x the default's`);
   });
   for (const m of models) m.dispose();
 }

@@ -1,8 +1,10 @@
 /**
  * Depthwise convolutions on the block kernel (several output rows and columns per invocation, weights in
- * registers) against the CPU reference: MobileNet / EfficientNet shapes (3x3 and 5x5, stride 1 and 2), odd
- * channel counts, 1x1 maps, batch 2, residual and fused activations, maps smaller than one block, every block
- * tile the tuner tries; f32 and f16-packed.
+ * registers) and on the rolling kernel (a loop down several output rows, shared input rows kept in registers)
+ * against the CPU reference: MobileNet / EfficientNet shapes (3x3 and 5x5, stride 1 and 2), odd channel counts,
+ * 1x1 maps, batch 2, residual and fused activations, maps smaller than one block, row counts that leave a short
+ * last row group, every block and rolling tile the tuner tries; f32, f16-packed and native f16 (skipped where the
+ * adapter has no `shader-f16`).
  */
 import { DEPTHWISE_TILES } from '../shaders/depthwise/index.ts';
 import type { DepthwiseTile } from '../shaders/depthwise/index.ts';
@@ -26,18 +28,26 @@ const SHAPES: readonly [string, GpuCase][] = [
   ['3x3 stride 1, 1x1 map', dw(1, 5, [1, 1], 3, 1, { act: 'none' })],
   ['5x5 stride 2, 1x1 map, batch 2', dw(2, 9, [1, 1], 5, 2)],
   ['3x3 stride 2, 2x3 map (smaller than a block)', dw(1, 12, [2, 3], 3, 2)],
+  ['3x3 stride 1, 21 rows (a short last row group)', dw(1, 8, [21, 6], 3, 1, { residual: true })],
+  ['5x5 stride 2, 37 rows, odd channels (a short last row group)', dw(1, 13, [37, 7], 5, 2)],
 ];
 
-const BLOCK_TILES = DEPTHWISE_TILES.filter((t) => (t.rowsPerThread ?? 1) > 1);
-const tileName = (t: DepthwiseTile) => `p${t.pixelsPerThread}r${t.rowsPerThread ?? 1}`;
+const TESTED_TILES = DEPTHWISE_TILES.filter((t) => (t.rowsPerThread ?? 1) > 1 || t.rollingRows !== undefined);
+const tileName = (t: DepthwiseTile) =>
+  t.rollingRows !== undefined ? `rolling p${t.pixelsPerThread}r${t.rollingRows}` : `block p${t.pixelsPerThread}r${t.rowsPerThread ?? 1}`;
+
+/** The program-key prefix of the kernel a case's tile must run on: the runners check that it did. */
+export function depthwiseKernelPrefix(t: TileCase): string {
+  return t.kernels.depthwise.rollingRows !== undefined ? 'depthwise-rolling/' : 'depthwise-block/';
+}
 
 function cases(precision: StoragePrecision): TileCase[] {
   const suffix = precision === 'f32' ? '' : ` [${precision}]`;
   const withPrecision = (c: GpuCase): GpuCase => (precision === 'f32' ? c : { ...c, precision });
-  return BLOCK_TILES.flatMap((tile) => SHAPES.map(([name, c]): TileCase => ({
-    name: `depthwise block ${tileName(tile)}, ${name}${suffix}`, case: withPrecision(c), kernels: { ...DEFAULT_KERNEL_CHOICE, depthwise: tile },
+  return TESTED_TILES.flatMap((tile) => SHAPES.map(([name, c]): TileCase => ({
+    name: `depthwise ${tileName(tile)}, ${name}${suffix}`, case: withPrecision(c), kernels: { ...DEFAULT_KERNEL_CHOICE, depthwise: tile },
   })));
 }
 
 export const DEPTHWISE_CASES: readonly TileCase[] = cases('f32');
-export const DEPTHWISE_F16_CASES: readonly TileCase[] = cases('f16-packed');
+export const DEPTHWISE_F16_CASES: readonly TileCase[] = [...cases('f16-packed'), ...cases('f16')];

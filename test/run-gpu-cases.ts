@@ -1,10 +1,11 @@
 /**
  * Runs the GPU correctness cases under Node through Dawn (the `webgpu` package): a quick loop for kernel work
- * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm|grouped|fusion|activations|matmul|reduce|depthwise]`
+ * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm|grouped|fusion|activations|matmul|reduce|depthwise] [--grep TEXT]`
  *
  * `f16`: the f16-storage cases at 'f16-packed' and native 'f16' (skipped, not passed, where the adapter has no
  * `shader-f16`), then the shared real model's accuracy at f32 and at both f16 modes (`test/f16-accuracy.ts`),
- * each counted as a pass or a failure. An unknown group name is an error (exit 2).
+ * each counted as a pass or a failure. An unknown group name is an error (exit 2). `--grep TEXT` runs only the
+ * cases whose name contains TEXT.
  */
 import { readFileSync } from 'node:fs';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
@@ -21,12 +22,14 @@ import { MATMUL_CASES } from './matmul-cases.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 import { GROUPED_CASES, GROUPED_F16_CASES } from './grouped-cases.ts';
 import { INPUT_TRANSFORM_CASES, INPUT_TRANSFORM_TILE_CASES } from './input-transform-cases.ts';
-import { DEPTHWISE_CASES, DEPTHWISE_F16_CASES } from './depthwise-cases.ts';
+import { DEPTHWISE_CASES, DEPTHWISE_F16_CASES, depthwiseKernelPrefix } from './depthwise-cases.ts';
 
 interface Entry {
   readonly case: GpuCase;
   readonly kernels?: KernelChoice;
   readonly name?: string;
+  /** A program-key prefix that one of the case's launches must have (the kernel the case is about ran). */
+  readonly kernel?: string;
 }
 const plain = (cases: readonly GpuCase[]): Entry[] => cases.map((c) => ({ case: c }));
 const groups: Record<string, readonly Entry[]> = {
@@ -53,10 +56,13 @@ const groups: Record<string, readonly Entry[]> = {
   matmul: plain([...MATMUL_CASES, ...MATMUL_CASES.map((c): GpuCase => ({ ...c, precision: 'f16-packed' }))]),
   // ReduceMean / ReduceMax cases (also part of 'kernels').
   reduce: plain(KERNEL_CASES.filter((c) => c.kind === 'reduce')),
-  // Depthwise convs on the block kernel (several output rows per invocation), f32 and f16-packed.
-  depthwise: [...DEPTHWISE_CASES, ...DEPTHWISE_F16_CASES].map((t) => ({ case: t.case, kernels: t.kernels, name: t.name })),
+  // Depthwise convs on the block and rolling kernels (several output rows per invocation), f32 and the f16 modes.
+  depthwise: [...DEPTHWISE_CASES, ...DEPTHWISE_F16_CASES].map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: depthwiseKernelPrefix(t) })),
 };
-const wanted = process.argv.slice(2);
+// `--grep TEXT`: only the cases whose name contains TEXT (a quick loop over one kernel's cases).
+const grepAt = process.argv.indexOf('--grep');
+const grep = grepAt >= 0 ? process.argv[grepAt + 1] : undefined;
+const wanted = process.argv.slice(2).filter((_, i) => grepAt < 0 || (i + 2 !== grepAt && i + 2 !== grepAt + 1));
 // A misspelt group must not pass as an empty, green run.
 const unknown = wanted.filter((g) => !Object.hasOwn(groups, g));
 if (unknown.length) {
@@ -71,6 +77,7 @@ let passed = 0;
 let skipped = 0;
 for (const name of selected) {
   for (const e of groups[name]) {
+    if (grep !== undefined && !(e.name ?? '').includes(grep)) continue;
     const r = await runCase(device, e.case, e.kernels);
     if (r.skipped) {
       skipped++;
@@ -80,7 +87,7 @@ for (const name of selected) {
     // A pool + FC head must also have run fused exactly when the kernel choice asked for it.
     // The grouped cases must also have run on the grouped family, not on the dense fallback.
     const ok = r.ok && headAsChosen(e.case, r) && (name !== 'grouped' || r.kernels.some((k) => k.startsWith('grouped/')))
-      && (name !== 'depthwise' || r.kernels.some((k) => k.startsWith('depthwise-block/')));
+      && (e.kernel === undefined || r.kernels.some((k) => k.startsWith(e.kernel ?? '')));
     if (ok) passed++;
     else failed++;
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${e.name ? `[${e.name}] ` : ''}${r.description}  maxErr=${r.maxAbsError.toExponential(2)} tol=${r.tolerance.toExponential(2)} ` +

@@ -10,33 +10,55 @@ import { MAX_REGISTER_TILE } from '../register-tile.ts';
 import { uniformValues } from '../uniforms.ts';
 import { DEPTHWISE_UNIFORMS, depthwiseConvProgram, depthwiseRowsProgram } from './wgsl.ts';
 import { depthwiseBlockProgram } from './block.ts';
+import { depthwiseRollingProgram } from './rolling.ts';
 
 /**
  * The depthwise family's variant: output pixels along a row per invocation (one channel vec4 each), and
  * `rows`: the row-reuse kernel where dilation is 1 (absent: true). `rowsPerThread` above 1 (with `rows` not
  * false, dilation 1): the block kernel, that many output rows per invocation sharing loaded input rows, the
- * channel vec4's weights in registers (`shaders/depthwise/block.ts`).
+ * channel vec4's weights in registers (`shaders/depthwise/block.ts`). `rollingRows` (dilation 1): the rolling
+ * kernel, a loop down that many output rows keeping the input rows they share in registers, with no branch
+ * around loads (`shaders/depthwise/rolling.ts`).
  */
 export interface DepthwiseTile {
   readonly family: 'depthwise';
   readonly pixelsPerThread: number;
   readonly rows?: boolean;
   readonly rowsPerThread?: number;
+  readonly rollingRows?: number;
 }
 
 const tile = (pixelsPerThread: number, rowsPerThread?: number): DepthwiseTile =>
   rowsPerThread === undefined ? { family: 'depthwise', pixelsPerThread } : { family: 'depthwise', pixelsPerThread, rowsPerThread };
 
-/** Tiles the tuner tries, the default (4) first, then the block tiles. */
-export const DEPTHWISE_TILES: readonly DepthwiseTile[] = [tile(4), tile(8), tile(2), tile(1), tile(4, 2), tile(4, 4), tile(8, 2), tile(2, 4)];
+const rolling = (pixelsPerThread: number, rollingRows: number): DepthwiseTile => ({ family: 'depthwise', pixelsPerThread, rollingRows });
+
+/**
+ * Tiles the tuner tries: the software default (rolling, 2 columns x 16 rows) first, then the row kernel's tiles (the
+ * GPU default, 4, first), the block tiles and the other rolling ones.
+ */
+export const DEPTHWISE_TILES: readonly DepthwiseTile[] = [
+  rolling(2, 16), tile(4), tile(8), tile(2), tile(1), tile(4, 2), tile(4, 4), tile(8, 2), tile(2, 4), rolling(4, 8), rolling(4, 16),
+];
 
 /** The most output rows one block invocation computes. */
 export const MAX_DEPTHWISE_ROWS = 8;
 
-/** Output rows per invocation the tile runs with on this node: above 1 only on the block kernel. */
+/** The most output rows one rolling invocation walks (a loop, so code size does not grow with it). */
+export const MAX_DEPTHWISE_ROLLING_ROWS = 64;
+
+const dilated = (view: NodeView<Conv2dNode>) => view.node.attrs.dilation[0] !== 1 || view.node.attrs.dilation[1] !== 1;
+
+/** The rolling kernel's rows per invocation on this node, 0 where the tile or the node does not take it. */
+function rollingRows(view: NodeView<Conv2dNode>, t: DepthwiseTile): number {
+  return t.rollingRows !== undefined && !dilated(view) ? t.rollingRows : 0;
+}
+
+/** Output rows per invocation the tile runs with on this node: above 1 only on the block and rolling kernels. */
 function blockRows(view: NodeView<Conv2dNode>, t: DepthwiseTile): number {
-  const a = view.node.attrs;
-  return t.rows !== false && (t.rowsPerThread ?? 1) > 1 && a.dilation[0] === 1 && a.dilation[1] === 1 ? t.rowsPerThread! : 1;
+  const rolling = rollingRows(view, t);
+  if (rolling > 0) return rolling;
+  return t.rows !== false && (t.rowsPerThread ?? 1) > 1 && !dilated(view) ? t.rowsPerThread! : 1;
 }
 
 /** Depthwise convolutions (groups = channels), any window, stride, dilation and padding. */
@@ -52,11 +74,19 @@ export const depthwiseFamily: KernelFamily<Conv2dNode, DepthwiseTile> = {
     if (t.rowsPerThread !== undefined && !countIn(t.rowsPerThread, 1, MAX_DEPTHWISE_ROWS)) {
       return `${String(t.rowsPerThread)} rows per invocation is not an integer from 1 to ${MAX_DEPTHWISE_ROWS}`;
     }
+    if (t.rollingRows !== undefined) {
+      if (!countIn(t.rollingRows, 1, MAX_DEPTHWISE_ROLLING_ROWS)) {
+        return `${String(t.rollingRows)} rolling rows per invocation is not an integer from 1 to ${MAX_DEPTHWISE_ROLLING_ROWS}`;
+      }
+      if (t.rowsPerThread !== undefined || t.rows !== undefined) return 'rollingRows excludes rows and rowsPerThread';
+    }
     return t.rows === undefined || typeof t.rows === 'boolean' ? null : `rows ${String(t.rows)} is not a boolean`;
   },
   program(view, t, precision: StoragePrecision): KernelProgram {
     const a = view.node.attrs;
     const common = { kernelH: a.kernel[0], kernelW: a.kernel[1], pixelsPerThread: t.pixelsPerThread, residual: convResidual(view.node) !== undefined, ...epilogueActivation(a.activation) };
+    const rolling = rollingRows(view, t);
+    if (rolling > 0) return depthwiseRollingProgram({ ...common, strideY: a.stride[0], strideX: a.stride[1], rowsPerThread: rolling }, precision);
     const rowsPerThread = blockRows(view, t);
     if (rowsPerThread > 1) return depthwiseBlockProgram({ ...common, strideY: a.stride[0], strideX: a.stride[1], rowsPerThread }, precision);
     return t.rows !== false && a.dilation[0] === 1 && a.dilation[1] === 1

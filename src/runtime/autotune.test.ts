@@ -118,11 +118,18 @@ describe('tuning caches', () => {
     refused({ family: 'conv-shared', pixelsPerThread: 5, vec4sPerThread: 2 }, 'workgroup-memory tile 5 pixels x 2 vec4s is not implemented (pixels 2, 4, 6 or 8; vec4s 1 to 4)');
     refused({ family: 'depthwise', pixelsPerThread: 17 }, '17 pixels per invocation is not an integer from 1 to 16');
     refused({ family: 'depthwise', pixelsPerThread: 4, rowsPerThread: 9 }, '9 rows per invocation is not an integer from 1 to 8');
+    refused({ family: 'depthwise', pixelsPerThread: 4, rollingRows: 65 }, '65 rolling rows per invocation is not an integer from 1 to 64');
+    refused({ family: 'depthwise', pixelsPerThread: 4, rollingRows: 8, rowsPerThread: 2 }, 'rollingRows excludes rows and rowsPerThread');
     refused({ pixelsPerThread: 2, vec4sPerThread: 2, shared: true, splitK: 65 }, 'splitK 65 is not an integer from 1 to 64');
   });
 
   it('loads a depthwise block tile back from a tuning cache', () => {
     const tile = { family: 'depthwise', pixelsPerThread: 4, rowsPerThread: 4 };
+    expect(MemoryTuningCache.fromJSON(JSON.stringify({ k: tile })).get('k')).toEqual(tile);
+  });
+
+  it('loads a depthwise rolling tile back from a tuning cache', () => {
+    const tile = { family: 'depthwise', pixelsPerThread: 4, rollingRows: 16 };
     expect(MemoryTuningCache.fromJSON(JSON.stringify({ k: tile })).get('k')).toEqual(tile);
   });
 

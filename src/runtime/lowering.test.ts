@@ -35,11 +35,11 @@ function actKey(a: ActivationName | undefined): string {
 
 const vec4s = (c: number) => Math.ceil(c / 4);
 
-/** The P / V blocking factors a program's key names (`p4v2`, `p4`). */
-function blocking(key: string): { P: number; V: number } {
-  const m = /\/p(\d+)(?:v(\d+))?\//.exec(key);
+/** The P / V / R blocking factors a program's key names (`p4v2`, `p4`, `p2r16`: R output rows per invocation). */
+function blocking(key: string): { P: number; V: number; R: number } {
+  const m = /\/p(\d+)(?:v(\d+))?(?:r(\d+))?\//.exec(key);
   if (!m) throw new Error(`no blocking in key ${key}`);
-  return { P: Number(m[1]), V: m[2] ? Number(m[2]) : 1 };
+  return { P: Number(m[1]), V: m[2] ? Number(m[2]) : 1, R: m[3] ? Number(m[3]) : 1 };
 }
 
 /**
@@ -51,7 +51,7 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
   const u = step.uniforms;
   const invocations = step.workgroups * 64;
   const blocked = ['pointwise', 'conv2d', 'depthwise', 'linear', 'grouped'].includes(step.kind) && !step.program.name.startsWith('linear-splitk');
-  const { P, V } = blocked ? blocking(step.program.key) : { P: 1, V: 1 };
+  const { P, V, R } = blocked ? blocking(step.program.key) : { P: 1, V: 1, R: 1 };
   const mark = (o: number) => {
     if (o < 0 || o >= outVec4s) throw new Error(`${step.label}: write at ${o} outside [0, ${outVec4s})`);
     hits[o]++;
@@ -91,11 +91,15 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
         let t = Math.floor(flat / u.C4);
         const oxGroup = t % u.oxGroups;
         t = Math.floor(t / u.oxGroups);
-        const oy = t % u.outH;
-        const n = Math.floor(t / u.outH);
-        for (let p = 0; p < P; p++) {
-          const ox = oxGroup * P + p;
-          if (ox < u.outW) mark(((n * u.outH + oy) * u.outW + ox) * u.C4 + c4);
+        // R output rows per invocation (block and rolling kernels), the last row group possibly shorter.
+        const oyGroups = Math.ceil(u.outH / R);
+        const oy0 = (t % oyGroups) * R;
+        const n = Math.floor(t / oyGroups);
+        for (let oy = oy0; oy < Math.min(oy0 + R, u.outH); oy++) {
+          for (let p = 0; p < P; p++) {
+            const ox = oxGroup * P + p;
+            if (ox < u.outW) mark(((n * u.outH + oy) * u.outW + ox) * u.C4 + c4);
+          }
         }
         break;
       }
@@ -258,7 +262,7 @@ describe('lowerGraph on KERNEL_CASES', () => {
       } else if (c.kind === 'batchNorm') {
         // A lone batch norm is a depthwise 1x1.
         expect(middle.map((s) => s.kind)).toEqual(['depthwise']);
-        expect(middle[0].program.key).toBe('depthwise-rows/k1x1/s1x1/p4/nores/noact');
+        expect(middle[0].program.key).toBe('depthwise-rolling/k1x1/s1x1/p2r16/nores/noact');
       } else if (c.kind === 'flatten') {
         expect(middle.map((s) => s.program.key)).toEqual(['layout/flatten']);
       } else if (c.kind === 'add' || c.kind === 'activation') {
