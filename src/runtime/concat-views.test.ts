@@ -31,7 +31,7 @@ describe('concat in place', () => {
     const inPlace = lowerGraph(graph, DEFAULT_KERNEL_CHOICE);
     const copy = lowerGraph(graph, { ...DEFAULT_KERNEL_CHOICE, concatInPlace: false });
     expect(copy.length - inPlace.length).toBe(3);
-    expect(inPlace.filter((s) => s.program.key.includes('/view(')).map((s) => s.node)).toEqual(ys);
+    expect(inPlace.filter((s) => s.program.key.endsWith('/view')).map((s) => s.node)).toEqual(ys);
   });
 
   it('a misaligned offset, a second reader that cannot load through a remap or a graph input keeps the copy', () => {
@@ -59,12 +59,23 @@ describe('concat in place', () => {
     expect(plan.slotBytes[slot!]).toBe(storageBytes(graph.tensors[cat].shape));
   });
 
-  it('the view program remaps store_dst only', () => {
+  it('the view program remaps store_dst only, through uniforms', () => {
     const [step] = lowerGraph(inception([4, 4]).graph, { ...DEFAULT_KERNEL_CHOICE, concatInPlace: false }).filter((s) => s.kind !== 'layout');
-    const p = viewProgram(step.program, { root: 0, c4Offset: 1, ownC4: 1, rootC4: 2 });
-    expect(p.key).toBe(`${step.program.key}/view(1,2,1)`);
-    expect(p.code).toContain('let i = (i_own / 1u) * 2u + 1u + i_own % 1u;');
-    expect(p.code.replace(/fn store_dst[^]*?\n}/, '')).toBe(step.program.code.replace(/fn store_dst[^]*?\n}/, ''));
+    const p = viewProgram(step.program);
+    expect(p.key).toBe(`${step.program.key}/view`);
+    expect(p.code).toContain('let i = (i_own / params.dstViewOwnC4) * params.dstViewRootC4 + params.dstViewOffset + i_own % params.dstViewOwnC4;');
+    expect(p.uniforms.slice(-3).map((f) => f.name)).toEqual(['dstViewOwnC4', 'dstViewRootC4', 'dstViewOffset']);
+    const rest = (code: string) => code.replace(/fn store_dst[^]*?\n}/, '').replace(/struct Params \{[^}]*\}/, '');
+    expect(rest(p.code)).toBe(rest(step.program.code));
+  });
+
+  it('views at different offsets share one program; their places are uniforms', () => {
+    const { graph, ys } = inception([8, 8, 8]);
+    const steps = lowerGraph(graph, DEFAULT_KERNEL_CHOICE).filter((s) => ys.includes(s.node!));
+    expect(new Set(steps.map((s) => s.program.key)).size).toBe(1);
+    expect(new Set(steps.map((s) => s.program.code)).size).toBe(1);
+    expect(steps.map((s) => s.uniforms.dstViewOffset)).toEqual([0, 2, 4]);
+    expect(steps.map((s) => [s.uniforms.dstViewOwnC4, s.uniforms.dstViewRootC4])).toEqual([[2, 6], [2, 6], [2, 6]]);
   });
 
   it('aligned slices are read in place (no launch; readers load through a remap); others and graph outputs copy', () => {
