@@ -6,6 +6,7 @@ import { RELU } from '../graph/ir.ts';
 import { channelViewsOf, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
 import { DEFAULT_KERNEL_CHOICE } from './kernel-choice.ts';
 import { viewProgram } from './concat-views.ts';
+import { programVariety } from '../bench/pipeline-variety.ts';
 
 const conv = (b: GraphBuilder, x: number, outC: number) =>
   b.conv2d(x, { outChannels: outC, kernel: 1, weight: new Float32Array(outC * b.shape(x)[1]).fill(0.1), bias: null, activation: RELU });
@@ -119,5 +120,22 @@ describe('concat in place', () => {
     const inPlace = lowerGraph(graph, DEFAULT_KERNEL_CHOICE);
     expect(inPlace.filter((s) => s.node !== undefined && graph.nodes.find((n) => n.output === s.node)?.op === 'concat')).toEqual([]);
     expect(lowerGraph(graph, { ...DEFAULT_KERNEL_CHOICE, concatInPlace: false }).length - inPlace.length).toBe(2 + 3 + 4);
+  });
+
+  it("DenseNet's layers share pipelines: each writes at its own offset and reads its own prefix, all as uniforms", () => {
+    const b = new GraphBuilder();
+    const stem = b.maxPool(b.input('x', [1, 4, 6, 6]), { kernel: 2 });
+    const features = [stem];
+    for (let i = 0; i < 5; i++) features.push(conv(b, b.concat(features), 4));
+    b.output(conv(b, b.concat(features), 2));
+    const steps = lowerGraph(b.build(), DEFAULT_KERNEL_CHOICE);
+    // The five layers: each reads a prefix of a different length and writes at a different offset.
+    const layers = steps.filter((s) => features.slice(1).includes(s.node!));
+    expect(layers.map((s) => s.uniforms.dstViewOffset)).toEqual([1, 2, 3, 4, 5]);
+    // The first reads the stem, which is also a concat input, through the same remap.
+    expect(layers.map((s) => s.uniforms.srcViewOwnC4)).toEqual([1, 2, 3, 4, 5]);
+    expect(new Set(layers.map((s) => s.program.key)).size).toBe(1);
+    // Programs in all: pack, the stem's pool, the five layers, the last conv, unpack.
+    expect(programVariety(steps.map((s) => s.program)).sources).toBe(5);
   });
 });
