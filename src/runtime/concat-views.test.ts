@@ -6,6 +6,7 @@ import { RELU } from '../graph/ir.ts';
 import { channelViewsOf, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
 import { DEFAULT_KERNEL_CHOICE } from './kernel-choice.ts';
 import { viewProgram } from './concat-views.ts';
+import { programVariety } from '../bench/pipeline-variety.ts';
 
 const conv = (b: GraphBuilder, x: number, outC: number) =>
   b.conv2d(x, { outChannels: outC, kernel: 1, weight: new Float32Array(outC * b.shape(x)[1]).fill(0.1), bias: null, activation: RELU });
@@ -31,7 +32,7 @@ describe('concat in place', () => {
     const inPlace = lowerGraph(graph, DEFAULT_KERNEL_CHOICE);
     const copy = lowerGraph(graph, { ...DEFAULT_KERNEL_CHOICE, concatInPlace: false });
     expect(copy.length - inPlace.length).toBe(3);
-    expect(inPlace.filter((s) => s.program.key.includes('/view(')).map((s) => s.node)).toEqual(ys);
+    expect(inPlace.filter((s) => s.program.key.endsWith('/view')).map((s) => s.node)).toEqual(ys);
   });
 
   it('a misaligned offset, a second reader that cannot load through a remap or a graph input keeps the copy', () => {
@@ -59,12 +60,23 @@ describe('concat in place', () => {
     expect(plan.slotBytes[slot!]).toBe(storageBytes(graph.tensors[cat].shape));
   });
 
-  it('the view program remaps store_dst only', () => {
+  it('the view program remaps store_dst only, through uniforms', () => {
     const [step] = lowerGraph(inception([4, 4]).graph, { ...DEFAULT_KERNEL_CHOICE, concatInPlace: false }).filter((s) => s.kind !== 'layout');
-    const p = viewProgram(step.program, { root: 0, c4Offset: 1, ownC4: 1, rootC4: 2 });
-    expect(p.key).toBe(`${step.program.key}/view(1,2,1)`);
-    expect(p.code).toContain('let i = (i_own / 1u) * 2u + 1u + i_own % 1u;');
-    expect(p.code.replace(/fn store_dst[^]*?\n}/, '')).toBe(step.program.code.replace(/fn store_dst[^]*?\n}/, ''));
+    const p = viewProgram(step.program);
+    expect(p.key).toBe(`${step.program.key}/view`);
+    expect(p.code).toContain('let i = (i_own / params.dstViewOwnC4) * params.dstViewRootC4 + params.dstViewOffset + i_own % params.dstViewOwnC4;');
+    expect(p.uniforms.slice(-3).map((f) => f.name)).toEqual(['dstViewOwnC4', 'dstViewRootC4', 'dstViewOffset']);
+    const rest = (code: string) => code.replace(/fn store_dst[^]*?\n}/, '').replace(/struct Params \{[^}]*\}/, '');
+    expect(rest(p.code)).toBe(rest(step.program.code));
+  });
+
+  it('views at different offsets share one program; their places are uniforms', () => {
+    const { graph, ys } = inception([8, 8, 8]);
+    const steps = lowerGraph(graph, DEFAULT_KERNEL_CHOICE).filter((s) => ys.includes(s.node!));
+    expect(new Set(steps.map((s) => s.program.key)).size).toBe(1);
+    expect(new Set(steps.map((s) => s.program.code)).size).toBe(1);
+    expect(steps.map((s) => s.uniforms.dstViewOffset)).toEqual([0, 2, 4]);
+    expect(steps.map((s) => [s.uniforms.dstViewOwnC4, s.uniforms.dstViewRootC4])).toEqual([[2, 6], [2, 6], [2, 6]]);
   });
 
   it('aligned slices are read in place (no launch; readers load through a remap); others and graph outputs copy', () => {
@@ -108,5 +120,22 @@ describe('concat in place', () => {
     const inPlace = lowerGraph(graph, DEFAULT_KERNEL_CHOICE);
     expect(inPlace.filter((s) => s.node !== undefined && graph.nodes.find((n) => n.output === s.node)?.op === 'concat')).toEqual([]);
     expect(lowerGraph(graph, { ...DEFAULT_KERNEL_CHOICE, concatInPlace: false }).length - inPlace.length).toBe(2 + 3 + 4);
+  });
+
+  it("DenseNet's layers share pipelines: each writes at its own offset and reads its own prefix, all as uniforms", () => {
+    const b = new GraphBuilder();
+    const stem = b.maxPool(b.input('x', [1, 4, 6, 6]), { kernel: 2 });
+    const features = [stem];
+    for (let i = 0; i < 5; i++) features.push(conv(b, b.concat(features), 4));
+    b.output(conv(b, b.concat(features), 2));
+    const steps = lowerGraph(b.build(), DEFAULT_KERNEL_CHOICE);
+    // The five layers: each reads a prefix of a different length and writes at a different offset.
+    const layers = steps.filter((s) => features.slice(1).includes(s.node!));
+    expect(layers.map((s) => s.uniforms.dstViewOffset)).toEqual([1, 2, 3, 4, 5]);
+    // The first reads the stem, which is also a concat input, through the same remap.
+    expect(layers.map((s) => s.uniforms.srcViewOwnC4)).toEqual([1, 2, 3, 4, 5]);
+    expect(new Set(layers.map((s) => s.program.key)).size).toBe(1);
+    // Programs in all: pack, the stem's pool, the five layers, the last conv, unpack.
+    expect(programVariety(steps.map((s) => s.program)).sources).toBe(5);
   });
 });

@@ -1,4 +1,5 @@
-import type { KernelProgram } from '../../shaders/common.ts';
+import type { KernelProgram, UniformField } from '../../shaders/common.ts';
+import { uniformStruct } from '../../shaders/common.ts';
 import type { ConcatNode, Graph, GraphNode, TensorId } from '../graph/ir.ts';
 import { c4 } from '../graph/storage.ts';
 import type { Step } from './step.ts';
@@ -108,12 +109,40 @@ export function isViewedConcat(node: GraphNode, views: ReadonlyMap<TensorId, Con
   return node.op === 'concat' && node.inputs.length > 1 && node.inputs.every((id) => views.get(id)?.root === node.output);
 }
 
-/** `program` with `store_dst` remapped into `view`'s channel range of its root. */
-export function viewProgram(program: KernelProgram, view: ConcatView): KernelProgram {
+/**
+ * The remap of a view as uniforms, not constants: layers that differ only in where their tensor sits in its root
+ * (DenseNet's concat offsets and prefix lengths) then share one program and one pipeline. `prefix` names the
+ * fields (the binding's name: `dst` for the stored output, the read binding's otherwise), so one program can hold several.
+ */
+function viewFields(prefix: string): UniformField[] {
+  return [`${prefix}ViewOwnC4`, `${prefix}ViewRootC4`, `${prefix}ViewOffset`].map((name) => ({ name, type: 'u32' }));
+}
+
+function viewValues(prefix: string, view: ConcatView): Record<string, number> {
+  return { [`${prefix}ViewOwnC4`]: view.ownC4, [`${prefix}ViewRootC4`]: view.rootC4, [`${prefix}ViewOffset`]: view.c4Offset };
+}
+
+/** WGSL: vec4 `i` of the tensor's own NHWC4 layout as a vec4 index of its root, through the uniforms `viewFields(prefix)`. */
+const remapExpr = (prefix: string, i: string): string =>
+  `(${i} / params.${prefix}ViewOwnC4) * params.${prefix}ViewRootC4 + params.${prefix}ViewOffset + ${i} % params.${prefix}ViewOwnC4`;
+
+/** `program` with `fields` appended to its uniform block (the `Params` struct in the code and `uniforms`). */
+function withUniformFields(program: KernelProgram, fields: readonly UniformField[]): KernelProgram {
+  const struct = uniformStruct(program.uniforms);
+  if (!program.code.includes(struct)) throw new Error(`${program.key}: no Params struct of its uniform fields to extend`);
+  const clash = fields.find((f) => program.uniforms.some((u) => u.name === f.name));
+  if (clash) throw new Error(`${program.key}: uniform ${clash.name} is already declared`);
+  const uniforms = [...program.uniforms, ...fields];
+  return { ...program, uniforms, code: program.code.replace(struct, uniformStruct(uniforms)) };
+}
+
+/** `program` with `store_dst` remapped into a view's channel range of its root (the view's place in uniforms). */
+export function viewProgram(program: KernelProgram): KernelProgram {
   const header = 'fn store_dst(i: u32, v: vec4<f32>) {';
   if (!program.code.includes(header)) throw new Error(`${program.key}: no store_dst accessor to remap`);
-  const remap = `fn store_dst(i_own: u32, v: vec4<f32>) {\n  let i = (i_own / ${view.ownC4}u) * ${view.rootC4}u + ${view.c4Offset}u + i_own % ${view.ownC4}u;\n `;
-  return { ...program, key: `${program.key}/view(${view.ownC4},${view.rootC4},${view.c4Offset})`, code: program.code.replace(header, remap) };
+  const remap = `fn store_dst(i_own: u32, v: vec4<f32>) {\n  let i = ${remapExpr('dst', 'i_own')};\n `;
+  const extended = withUniformFields(program, viewFields('dst'));
+  return { ...extended, key: `${program.key}/view`, code: extended.code.replace(header, remap) };
 }
 
 /**
@@ -150,33 +179,37 @@ export function planSliceViews(
   return views;
 }
 
-/** `program` with the load accessors of binding `name` remapped into `view`'s channel range of its root. */
-export function sliceReadProgram(program: KernelProgram, name: string, view: ConcatView): KernelProgram {
-  const remap = (i: string) => `(${i} / ${view.ownC4}u) * ${view.rootC4}u + ${view.c4Offset}u + ${i} % ${view.ownC4}u`;
-  let code = program.code;
+/** `program` with the load accessors of binding `name` remapped into a view's channel range (uniforms `nameView*`). */
+export function sliceReadProgram(program: KernelProgram, name: string): KernelProgram {
+  const extended = withUniformFields(program, viewFields(name));
+  let code = extended.code;
   for (const header of [`fn load_${name}(i: u32) -> vec4<f32> {`, `fn load_${name}_lane(i: u32, lane: u32) -> f32 {`]) {
     if (!code.includes(header)) throw new Error(`${program.key}: no accessor '${header}' to remap`);
     code = code.replace(header, `${header.replace('(i: u32', '(i_own: u32')}
-  let i = ${remap('i_own')};
+  let i = ${remapExpr(name, 'i_own')};
  `);
   }
-  return { ...program, key: `${program.key}/slice-${name}(${view.ownC4},${view.rootC4},${view.c4Offset})`, code };
+  return { ...extended, key: `${program.key}/slice-${name}`, code };
 }
 
 /** A launch with every read of a slice view remapped. */
 export function sliceReadStep(step: Step, sliceViews: ReadonlyMap<TensorId, ConcatView>): Step {
   let program = step.program;
-  for (const b of program.bindings) {
+  let uniforms = step.uniforms;
+  for (const b of step.program.bindings) {
     const ref = step.buffers[b.name];
     const view = b.kind === 'read' && ref?.kind === 'tensor' ? sliceViews.get(ref.id) : undefined;
-    if (view) program = sliceReadProgram(program, b.name, view);
+    if (view) {
+      program = sliceReadProgram(program, b.name);
+      uniforms = { ...uniforms, ...viewValues(b.name, view) };
+    }
   }
-  return program === step.program ? step : { ...step, program };
+  return program === step.program ? step : { ...step, program, uniforms };
 }
 
 /** A producer's launch that writes `id` stored as `view`. */
 export function viewStep(step: Step, id: TensorId, view: ConcatView): Step {
   const dst = step.buffers.dst;
   if (!dst || dst.kind !== 'tensor' || dst.id !== id) return step;
-  return { ...step, program: viewProgram(step.program, view) };
+  return { ...step, program: viewProgram(step.program), uniforms: { ...step.uniforms, ...viewValues('dst', view) } };
 }
