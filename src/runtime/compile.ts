@@ -108,8 +108,8 @@ export async function compileModel(device: GPUDevice, source: Graph, options: Co
         trial.dispose();
       }
     };
-    const { perNode } = await tuneKernels(device, graph, measure, { base: kernels, ...tuneOptions });
-    kernels = { ...kernels, perNode };
+    const { perNode, invertedResidualBlocks } = await tuneKernels(device, graph, measure, { base: kernels, ...tuneOptions });
+    kernels = { ...kernels, perNode, ...(invertedResidualBlocks.size ? { invertedResidualBlocks } : {}) };
   }
   const tuneMs = clock.lap();
   const steps = lowerGraph(graph, kernels, precision);
