@@ -19,6 +19,7 @@ import { LAYER_NORM_CASES } from './gpu-cases.ts';
 import { ACTIVATION_CASES } from './activation-cases.ts';
 import { MATMUL_CASES } from './matmul-cases.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
+import { defaultKernelChoice } from '../src/runtime/kernel-choice.ts';
 import { GROUPED_CASES, GROUPED_F16_CASES } from './grouped-cases.ts';
 import { INPUT_TRANSFORM_CASES, INPUT_TRANSFORM_TILE_CASES } from './input-transform-cases.ts';
 import { DEPTHWISE_CASES, DEPTHWISE_F16_CASES } from './depthwise-cases.ts';
@@ -103,6 +104,21 @@ if (selected.includes('f16')) {
       else if (a.ok) passed++;
       else failed++;
       console.log(`${a.skipped ? 'skip' : a.ok ? 'ok  ' : 'FAIL'} shared model, cat.bmp, ${describeAccuracy(a)}`);
+    }
+  }
+}
+if (selected.includes('inverted-residual')) {
+  if (!hasShared()) {
+    skipped++;
+    console.log(`skip shared model with fused blocks  (skipped: needs ${SHARED_MODEL} and ${SHARED_CAT}; set WEBCNN_SHARED)`);
+  } else {
+    // Every MobileNetV2 block on the fused kernel against the default engine's f32 logits, at f32 and f16-packed.
+    const fused = { ...defaultKernelChoice(adapterInfo), invertedResidual: 'fused' } as const;
+    const { results } = await checkSharedModelAccuracy(device, readFileSync(SHARED_MODEL), readFileSync(SHARED_CAT), ['f32', 'f16-packed'], fused);
+    for (const a of results) {
+      if (a.ok) passed++;
+      else failed++;
+      console.log(`${a.ok ? 'ok  ' : 'FAIL'} shared model, cat.bmp, fused inverted-residual blocks, ${describeAccuracy(a)}`);
     }
   }
 }

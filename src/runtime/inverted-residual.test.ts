@@ -116,7 +116,46 @@ describe('fused lowering', () => {
   });
 });
 
+/** Replays the fused kernel's output indexing (wgsl.ts) over every workgroup: how often each output vec4 is written. */
+function fusedCoverage(graph: Graph, choice: KernelChoice): void {
+  const blocks = fusedBlocksIn(graph, choice);
+  for (const step of lowerGraph(graph, choice).filter((s) => s.kind === 'invertedResidual')) {
+    const v = blockVariant(blocks.get(step.node!)!)!;
+    const u = step.uniforms;
+    const tp = v.tileH * v.tileW;
+    const { pixelsPerItem, items, rounds } = projectItems(tp, v.outC4);
+    const [n] = graph.tensors[step.node!].shape;
+    const hits = new Uint32Array(n * u.outH * u.outW * u.outC4);
+    expect(step.workgroups).toBe(u.tiles);
+    for (let tile = 0; tile < step.workgroups; tile++) {
+      const tx = tile % u.tilesX;
+      const ty = Math.floor(tile / u.tilesX) % u.tilesY;
+      const b = Math.floor(tile / (u.tilesX * u.tilesY));
+      for (let li = 0; li < 64; li++) {
+        for (let r = 0; r < rounds; r++) {
+          const item = li + 64 * r;
+          if (item >= items) continue;
+          const oc = item % u.outC4;
+          const pg = Math.floor(item / u.outC4) * pixelsPerItem;
+          for (let p = 0; p < pixelsPerItem; p++) {
+            const oy = ty * v.tileH + Math.floor((pg + p) / v.tileW);
+            const ox = tx * v.tileW + ((pg + p) % v.tileW);
+            if (oy < u.outH && ox < u.outW) hits[((b * u.outH + oy) * u.outW + ox) * u.outC4 + oc]++;
+          }
+        }
+      }
+    }
+    const wrong = hits.findIndex((h) => h !== 1);
+    expect(wrong, `${step.label}: output vec4 ${wrong} written ${hits[wrong]} times`).toBe(-1);
+  }
+}
+
 describe('kernel geometry', () => {
+  it('every output vec4 is written exactly once (GPU case shapes, MobileNetV2)', () => {
+    for (const [, c] of FUSED_BLOCK_SHAPES) fusedCoverage(optimizeGraph(buildCase(c).graph), FUSED);
+    fusedCoverage(mobilenet(), FUSED);
+  });
+
   it('spreads the project tile over the workgroup and fits workgroup memory', () => {
     expect(projectItems(16, 6)).toEqual({ pixelsPerItem: 2, items: 48, rounds: 1 });
     expect(projectItems(16, 4)).toEqual({ pixelsPerItem: 1, items: 64, rounds: 1 });
