@@ -22,7 +22,7 @@ export interface Harness {
   /** Classifies one image (bytes in base64) through each browser image source type. */
   classify(modelUrl: string, labelsUrl: string, imageBase64: string, mimeType: string): Promise<Record<string, Classification[]>>;
   /** Issue #6's f16 accuracy check on the shared model and cat.bmp (bytes in base64), see test/f16-accuracy.ts. */
-  sharedF16Accuracy(modelUrl: string, catBmpBase64: string, precisions: StoragePrecision[]): Promise<SharedModelAccuracy>;
+  sharedF16Accuracy(modelUrl: string, catBmpBase64: string, precisions: StoragePrecision[], kernels?: KernelChoice): Promise<SharedModelAccuracy>;
   /** The harness device's features. */
   features(): Promise<string[]>;
 }
@@ -46,10 +46,10 @@ const harness: Harness = {
   async preprocess(width, height, p) {
     return checkPreprocess(await device(), width, height, p);
   },
-  async sharedF16Accuracy(modelUrl, catBmpBase64, precisions) {
+  async sharedF16Accuracy(modelUrl, catBmpBase64, precisions, kernels) {
     const model = new Uint8Array(await (await fetch(modelUrl)).arrayBuffer());
     const cat = Uint8Array.from(atob(catBmpBase64), (ch) => ch.charCodeAt(0));
-    return checkSharedModelAccuracy(await device(), model, cat, precisions);
+    return checkSharedModelAccuracy(await device(), model, cat, precisions, kernels);
   },
   async features() {
     return [...(await device()).features];

@@ -39,7 +39,7 @@ export { SPLIT_K_MAX_TILES } from '../shaders/conv-shared/geometry.ts';
 export { TILE_CANDIDATES } from './runtime/autotune.ts';
 export type { TuneOptions, TuneResult } from './runtime/autotune.ts';
 export { MemoryTuningCache, localStorageTuningCache } from './runtime/tuning-cache.ts';
-export type { TuningCache } from './runtime/tuning-cache.ts';
+export type { BlockEntry, TuningCache, TuningEntry } from './runtime/tuning-cache.ts';
 export * from './models/index.ts';
 export { runGraphReference, runGraphReferenceAll } from './reference/index.ts';
 export type { ReferenceInputs } from './reference/index.ts';

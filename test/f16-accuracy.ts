@@ -14,6 +14,7 @@ import { readBmp24 } from './helpers/image.ts';
 import type { Graph } from '../src/graph/ir.ts';
 import { preprocessReference } from '../src/reference/preprocess.ts';
 import { compileModel } from '../src/runtime/compile.ts';
+import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 import { NO_SHADER_F16 } from './case-runner.ts';
 
 export const EGYPTIAN_CAT = 286;
@@ -61,13 +62,15 @@ function judge(precision: StoragePrecision, probs: Float32Array, logits: Float32
 
 /**
  * Runs the check for `precisions` (default both f16 modes; 'f16' is reported skipped on a device without
- * `shader-f16`). `modelBytes` is the shared TFLite file, `catBmp` the shared cat.bmp.
+ * `shader-f16`). `modelBytes` is the shared TFLite file, `catBmp` the shared cat.bmp. `kernels`: the kernel choice
+ * of the compared models (e.g. fused inverted-residual blocks); the f32 reference keeps the adapter's default.
  */
 export async function checkSharedModelAccuracy(
   device: GPUDevice,
   modelBytes: Uint8Array,
   catBmp: Uint8Array,
   precisions: readonly StoragePrecision[] = ['f16-packed', 'f16'],
+  kernels?: KernelChoice,
 ): Promise<SharedModelAccuracy> {
   const loaded = loadModel(modelBytes, { fileName: 'mobilenet_v2_1.0_224_quant.tflite' });
   const p = loaded.preprocessing;
@@ -84,8 +87,8 @@ export async function checkSharedModelAccuracy(
   }
   const input = preprocessReference(rgba, image.width, image.height, p);
 
-  const run = async (precision: StoragePrecision): Promise<[Float32Array, Float32Array]> => {
-    const model = await compileModel(device, graph, { precision });
+  const run = async (precision: StoragePrecision, choice?: KernelChoice): Promise<[Float32Array, Float32Array]> => {
+    const model = await compileModel(device, graph, { precision, kernels: choice });
     try {
       const [probs, logits] = await model.run([input]);
       return [probs, logits];
@@ -100,7 +103,7 @@ export async function checkSharedModelAccuracy(
       results.push({ precision, skipped: NO_SHADER_F16, top1: NaN, catProbability: NaN, maxLogitDiff: NaN, maxAbsLogit: NaN, ok: false });
       continue;
     }
-    const [probs, logits] = await run(precision);
+    const [probs, logits] = await run(precision, kernels);
     results.push(judge(precision, probs, logits, logits32));
   }
   return { f32: judge('f32', probs32, logits32, logits32), results };

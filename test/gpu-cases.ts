@@ -16,6 +16,7 @@ import { TILE_CASES, type TileCase } from './tile-cases.ts';
 import { BINARY_CASES, buildBinaryCase, type BinaryCase, type SqueezeExciteCase } from './binary-cases.ts';
 import { INPUT_TRANSFORM_CASES, buildInputTransformCase, type InputTransformCase } from './input-transform-cases.ts';
 import { MATMUL_CASES, buildMatMulCase, type MatMulCase } from './matmul-cases.ts';
+import { buildFusedBlockCase, type FusedBlockCase } from './inverted-residual-cases.ts';
 
 /** A clamp, or `fn:<name>` for a function of the activation table at its default parameters. */
 export type ActivationName = 'none' | 'relu' | 'relu6' | `fn:${string}`;
@@ -253,6 +254,7 @@ export type GpuCase = (
   | ChannelsCase
   | InputTransformCase
   | MatMulCase
+  | FusedBlockCase
 ) & {
   readonly seed?: number;
   /** Storage precision to compile at (default f32); the CPU reference is always f32. */
@@ -449,6 +451,9 @@ export function buildCase(c: GpuCase): BuiltCase {
       break;
     case 'matMul':
       b.output(buildMatMulCase(c, b, rng, input));
+      break;
+    case 'fusedBlock':
+      b.output(buildFusedBlockCase(c, b, rng, input));
       break;
     case 'layerNorm': {
       const x = input('x', c.shape, -3, 5);

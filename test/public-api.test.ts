@@ -47,7 +47,7 @@ describe('public API', () => {
  */
 type PublicTypes = [
   webcnn.InputQuantization, webcnn.ReferenceInputs, webcnn.TuneResult, webcnn.ConvLayerKind, webcnn.ModelBytes,
-  webcnn.SafetensorsLoadOptions, webcnn.KernelProgram, webcnn.BufferRef, webcnn.TuningCache, webcnn.ClassifierOptions,
+  webcnn.SafetensorsLoadOptions, webcnn.KernelProgram, webcnn.BufferRef, webcnn.TuningCache, webcnn.ClassifierOptions, webcnn.TuningEntry,
 ];
 
 describe('public surface', () => {

@@ -1,6 +1,6 @@
 /**
  * Runs the GPU correctness cases under Node through Dawn (the `webgpu` package): a quick loop for kernel work
- * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm|grouped|fusion|activations|matmul|reduce|depthwise] [--grep TEXT]`
+ * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm|grouped|fusion|activations|matmul|reduce|depthwise|inverted-residual] [--grep TEXT]`
  *
  * `f16`: the f16-storage cases at 'f16-packed' and native 'f16' (skipped, not passed, where the adapter has no
  * `shader-f16`), then the shared real model's accuracy at f32 and at both f16 modes (`test/f16-accuracy.ts`),
@@ -20,9 +20,11 @@ import { LAYER_NORM_CASES } from './gpu-cases.ts';
 import { ACTIVATION_CASES } from './activation-cases.ts';
 import { MATMUL_CASES } from './matmul-cases.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
+import { defaultKernelChoice } from '../src/runtime/kernel-choice.ts';
 import { GROUPED_CASES, GROUPED_F16_CASES } from './grouped-cases.ts';
 import { INPUT_TRANSFORM_CASES, INPUT_TRANSFORM_TILE_CASES } from './input-transform-cases.ts';
 import { DEPTHWISE_CASES, DEPTHWISE_F16_CASES, depthwiseKernelPrefix } from './depthwise-cases.ts';
+import { FUSED_BLOCK_CASES, FUSED_BLOCK_F16_CASES } from './inverted-residual-cases.ts';
 
 interface Entry {
   readonly case: GpuCase;
@@ -58,6 +60,8 @@ const groups: Record<string, readonly Entry[]> = {
   reduce: plain(KERNEL_CASES.filter((c) => c.kind === 'reduce')),
   // Depthwise convs on the block and rolling kernels (several output rows per invocation), f32 and the f16 modes.
   depthwise: [...DEPTHWISE_CASES, ...DEPTHWISE_F16_CASES].map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: depthwiseKernelPrefix(t) })),
+  // Inverted-residual blocks on the fused kernel (one launch per block), f32 and f16-packed.
+  'inverted-residual': [...FUSED_BLOCK_CASES, ...FUSED_BLOCK_F16_CASES].map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: 'inverted-residual/' })),
 };
 // `--grep TEXT`: only the cases whose name contains TEXT (a quick loop over one kernel's cases).
 const grepAt = process.argv.indexOf('--grep');
@@ -106,6 +110,21 @@ if (selected.includes('f16')) {
       else if (a.ok) passed++;
       else failed++;
       console.log(`${a.skipped ? 'skip' : a.ok ? 'ok  ' : 'FAIL'} shared model, cat.bmp, ${describeAccuracy(a)}`);
+    }
+  }
+}
+if (selected.includes('inverted-residual')) {
+  if (!hasShared()) {
+    skipped++;
+    console.log(`skip shared model with fused blocks  (skipped: needs ${SHARED_MODEL} and ${SHARED_CAT}; set WEBCNN_SHARED)`);
+  } else {
+    // Every MobileNetV2 block on the fused kernel against the default engine's f32 logits, at f32 and f16-packed.
+    const fused = { ...defaultKernelChoice(adapterInfo), invertedResidual: 'fused' } as const;
+    const { results } = await checkSharedModelAccuracy(device, readFileSync(SHARED_MODEL), readFileSync(SHARED_CAT), ['f32', 'f16-packed'], fused);
+    for (const a of results) {
+      if (a.ok) passed++;
+      else failed++;
+      console.log(`${a.ok ? 'ok  ' : 'FAIL'} shared model, cat.bmp, fused inverted-residual blocks, ${describeAccuracy(a)}`);
     }
   }
 }

@@ -79,6 +79,16 @@ function logicalParamCount(node: GraphNode | undefined): number | null {
 }
 
 /**
+ * Logical parameters of a launch that computes several nodes (a fused inverted-residual block: `step.fused` and
+ * the node it is labelled with), or null when one of them is not a conv / linear node.
+ */
+function fusedParamCount(graph: Graph, step: Step, node: GraphNode | undefined): number | null {
+  const names = new Set(step.fused);
+  const counts = [node, ...graph.nodes.filter((n) => names.has(n.name))].map(logicalParamCount);
+  return counts.every((c) => c !== null) ? counts.reduce((a, b) => a! + b!, 0) : null;
+}
+
+/**
  * Traffic of a step from its buffers: tensors at their logical NCHW size (not the padded NHWC4 storage), split-K
  * partial sums at their f32 size, weights at their logical size when the step reads the weights of a conv /
  * linear node (the packed, padded constants otherwise: a split-K reduce launch reads the bias only).
@@ -97,7 +107,7 @@ export function stepTraffic(graph: Graph, step: Step, node?: GraphNode): Traffic
     if (written.has(name)) outputBytes += bytes;
     else inputBytes += bytes;
   }
-  const params = 'weight' in step.buffers ? logicalParamCount(node) : null;
+  const params = 'weight' in step.buffers ? logicalParamCount(node) : step.fused ? fusedParamCount(graph, step, node) : null;
   const weightBytes = params === null ? constantBytes : params * 4;
   return { inputBytes, weightBytes, outputBytes, bytes: inputBytes + weightBytes + outputBytes };
 }
@@ -231,9 +241,12 @@ export function networkTraffic(graph: Graph, steps: readonly Step[]): Traffic {
   const weightBytes = steps.reduce((s, step) => {
     const node = nodes.get(step.label);
     if (node && logicalParamCount(node) !== null) {
-      if (counted.has(node.name)) return s;
-      counted.add(node.name);
-      return s + logicalParamCount(node)! * 4;
+      // A fused launch's other nodes (step.fused) count with it; a node lowered to several launches once.
+      return [node.name, ...(step.fused ?? [])].reduce((sum, name) => {
+        if (counted.has(name)) return sum;
+        counted.add(name);
+        return sum + (logicalParamCount(nodes.get(name)) ?? 0) * 4;
+      }, s);
     }
     return s + stepTraffic(graph, step, node).weightBytes;
   }, 0);

@@ -16,6 +16,7 @@ import type { ConvLayerKind } from './kernel-table.ts';
 import { choiceTileOf, convLayerKind, layerVariants, nodeView } from './kernel-table.ts';
 import type { Step } from './step.ts';
 import type { TuningCache } from './tuning-cache.ts';
+import { tuneBlocks } from './autotune-blocks.ts';
 
 /**
  * Measured kernel selection: every convolution is timed with each variant its kernel families propose (one
@@ -93,10 +94,18 @@ export interface TuneOptions {
    * families that may run the layer (`LAYER_FAMILIES`), which leave out workgroup-memory tiles on software adapters.
    */
   readonly candidates?: Readonly<Record<ConvLayerKind, readonly Tile[]>>;
+  /**
+   * Also time each inverted-residual block on the fused kernel against its three launches (autotune-blocks.ts);
+   * default: on hardware adapters, not on software ones, where the fused kernel's workgroup barriers made it
+   * slower on every MobileNetV2 block measured (docs/decisions/kernel-defaults.md).
+   */
+  readonly invertedResidual?: boolean;
 }
 
 export interface TuneResult {
   readonly perNode: Map<TensorId, Tile>;
+  /** Per inverted-residual block (by its project conv's output): fused or separate; empty when not tuned. */
+  readonly invertedResidualBlocks: Map<TensorId, 'fused' | 'separate'>;
   /** Layers measured now (the rest came from the cache). */
   readonly measured: number;
   readonly fromCache: number;
@@ -162,11 +171,13 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, measure: Meas
   const pending = new Map<TensorId, Layer>();
   for (const [id, c] of convs) {
     const cached = cache?.get(c.key);
-    if (cached) perNode.set(id, cached);
+    if (cached && cached.family !== 'inverted-residual') perNode.set(id, cached);
     else pending.set(id, c);
   }
   const fromCache = perNode.size;
-  if (pending.size === 0) return { perNode, measured: 0, fromCache };
+  const blocks = async () =>
+    options.invertedResidual ?? !adapter.software ? tuneBlocks(graph, measure, { ...base, perNode }, cache, prefix) : new Map<TensorId, 'fused' | 'separate'>();
+  if (pending.size === 0) return { perNode, invertedResidualBlocks: await blocks(), measured: 0, fromCache };
 
   // times.get(id)[0] is the base's tile; [r + 1] is candidate r of the layer's list. A layer's time is the sum
   // of its launches (a split-K conv has two).
@@ -209,7 +220,7 @@ export async function tuneKernels(device: GPUDevice, graph: Graph, measure: Meas
     for (const id of g.ids) perNode.set(id, best);
     cache?.set(key, best);
   }
-  return { perNode, measured: pending.size, fromCache };
+  return { perNode, invertedResidualBlocks: await blocks(), measured: pending.size, fromCache };
 }
 
 /**

@@ -18,7 +18,8 @@ import { firstError, gpuFailure, withErrorScopes } from './gpu-scopes.ts';
 import type { BufferRef } from './step.ts';
 import type { KernelChoice } from './kernel-choice.ts';
 import { defaultKernelChoice, optimizeForKernels } from './kernel-choice.ts';
-import { channelViewsOf, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
+import { channelViewsOf, fusedBlocksIn, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
+import { collapseBlocks } from './inverted-residual.ts';
 import { profileStepsDetailed } from './profile-steps.ts';
 
 /** The storage precision a compile with `requested` uses on `device`; 'f16' without `shader-f16` throws. */
@@ -123,13 +124,14 @@ export async function compileModel(device: GPUDevice, source: Graph, options: Co
         trial.dispose();
       }
     };
-    const { perNode } = await tuneKernels(device, graph, measure, { base: kernels, ...tuneOptions });
-    kernels = { ...kernels, perNode };
+    const { perNode, invertedResidualBlocks } = await tuneKernels(device, graph, measure, { base: kernels, ...tuneOptions });
+    kernels = { ...kernels, perNode, ...(invertedResidualBlocks.size ? { invertedResidualBlocks } : {}) };
   }
   const tuneMs = clock.lap();
   const steps = lowerGraph(graph, kernels, precision);
   const views = channelViewsOf(graph, kernels);
-  const plan = planMemory(graph, {
+  // Fused inverted-residual blocks are one node to the plan: their hidden maps get no buffer.
+  const plan = planMemory(collapseBlocks(graph, fusedBlocksIn(graph, kernels)), {
     bytesOf: (id) => storageBytes(graph.tensors[id].shape, precision),
     // A slice read in place is stored in its input's buffer, as an alias is.
     isAlias: (node) => isAliasNode(graph, node) || views.slice.has(node.output),

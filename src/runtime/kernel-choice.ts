@@ -69,6 +69,14 @@ export interface KernelChoice {
    * (the graph pass `fuseInputTransforms`, run by `compile`'s optimization); default true.
    */
   readonly fuseInputTransforms?: boolean;
+  /**
+   * Inverted-residual blocks (expand 1x1 -> depthwise -> project 1x1, src/runtime/inverted-residual.ts): 'fused'
+   * runs each on one launch of shaders/inverted-residual/ that keeps the expanded map out of global memory;
+   * absent or 'separate': three launches. `invertedResidualBlocks` overrides it per block (by the project
+   * conv's output tensor id), e.g. from the autotuner.
+   */
+  readonly invertedResidual?: 'fused' | 'separate';
+  readonly invertedResidualBlocks?: ReadonlyMap<TensorId, 'fused' | 'separate'>;
 }
 
 /**

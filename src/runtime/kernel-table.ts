@@ -197,4 +197,9 @@ export function checkKernelChoice(choice: KernelChoice): void {
     refuse('smallMapSplitK', `splits ${String(rule.splits)} / maxTiles ${String(rule.maxTiles)} must be integers (splits 1 to ${MAX_SPLIT_K}, maxTiles >= 1)`);
   }
   for (const [id, t] of choice.perNode ?? []) checkTile(`perNode(${id})`, t, Object.keys(CONV_FAMILIES) as ConvTile['family'][]);
+  const fusedOrNot = (where: string, v: unknown): void => {
+    if (v !== undefined && v !== 'fused' && v !== 'separate') refuse(where, `'${String(v)}' is not 'fused' or 'separate'`);
+  };
+  fusedOrNot('invertedResidual', choice.invertedResidual);
+  for (const [id, v] of choice.invertedResidualBlocks ?? []) fusedOrNot(`invertedResidualBlocks(${id})`, v);
 }

@@ -9,6 +9,9 @@ import { isViewedConcat, planConcatViews, planSliceViews, sliceReadStep, viewSte
 import type { KernelChoice } from './kernel-choice.ts';
 import { DEFAULT_KERNEL_CHOICE } from './kernel-choice.ts';
 import { checkKernelChoice, launchesOf, nodeView } from './kernel-table.ts';
+import type { InvertedResidualBlock } from './inverted-residual.ts';
+import { fusedBlocksOf, innerTensors } from './inverted-residual.ts';
+import { blockVariant, invertedResidualLaunch } from '../../shaders/inverted-residual/index.ts';
 import { c4 } from './pack-weights.ts';
 import type { Step } from './step.ts';
 import { tensor } from './step.ts';
@@ -69,16 +72,29 @@ export function lowerGraph(graph: Graph, choice: KernelChoice = DEFAULT_KERNEL_C
   checkKernelChoice(choice);
   const steps: Step[] = graph.inputs.map((id, index) => layoutStep('pack', graph.tensors[id].shape, index, id, precision));
   const { concat: views, slice: sliceViews, reads } = channelViewsOf(graph, choice);
+  const blocks = fusedBlocksIn(graph, choice);
+  const inner = innerTensors(blocks);
   for (const node of graph.nodes) {
-    if (isAliasNode(graph, node) || isViewedConcat(node, views) || sliceViews.has(node.output)) continue;
+    if (isAliasNode(graph, node) || isViewedConcat(node, views) || sliceViews.has(node.output) || inner.has(node.output)) continue;
     const view = views.get(node.output);
-    for (const launch of launchesOf(nodeView(graph, node), choice, precision)) {
-      const step = sliceReadStep({ ...launch, label: node.name, node: node.output }, reads);
+    const block = blocks.get(node.output);
+    const launches = block ? [invertedResidualLaunch(block, blockVariant(block)!, precision)] : launchesOf(nodeView(graph, node), choice, precision);
+    const fused = block ? { fused: [...(block.expand ? [block.expand.name] : []), block.depthwise.name] } : {};
+    for (const launch of launches) {
+      const step = sliceReadStep({ ...launch, label: node.name, node: node.output, ...fused }, reads);
       steps.push(view ? viewStep(step, node.output, view) : step);
     }
   }
   graph.outputs.forEach((id, index) => steps.push(layoutStep('unpack', graph.tensors[id].shape, index, id, precision)));
   return steps;
+}
+
+/**
+ * The inverted-residual blocks `choice` runs on the fused kernel, by project output: those it asks for that the
+ * kernel takes (`blockVariant`). The memory plan collapses the same blocks (`collapseBlocks`).
+ */
+export function fusedBlocksIn(graph: Graph, choice: KernelChoice): Map<TensorId, InvertedResidualBlock> {
+  return fusedBlocksOf(graph, choice, (b) => blockVariant(b) !== null);
 }
 
 function layoutStep(direction: 'pack' | 'unpack', shape: Shape4, index: number, id: TensorId, precision: StoragePrecision): Step {

@@ -33,7 +33,8 @@ export type BufferRef =
 
 /** What a launch computes, for timing breakdowns and the tuner (the conv kinds are the tuned layer kinds). */
 export type StepKind = 'pointwise' | 'depthwise' | 'conv2d' | 'linear' | 'pool' | 'layout' | 'elementwise' | 'softmax' | 'resize' | 'argmax' | 'convTranspose'
-  | 'grouped';
+  | 'grouped'
+  | 'invertedResidual';
 
 /**
  * One kernel launch: which program, its uniform values, how many workgroups, and what each binding reads or
@@ -55,6 +56,11 @@ export interface Step {
    * edges). Every launch of a node lowered to several (split-K) carries it and the node's name as `label`.
    */
   readonly node?: TensorId;
+  /**
+   * Names of the other graph nodes this launch computes (a fused inverted-residual block: its expand and
+   * depthwise convs; `label` names the project conv). Their outputs have no buffer.
+   */
+  readonly fused?: readonly string[];
 }
 
 export const tensor = (id: TensorId): BufferRef => ({ kind: 'tensor', id });

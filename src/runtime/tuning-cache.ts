@@ -4,12 +4,22 @@ import { CONV_FAMILIES, convFamilyOf } from './kernel-table.ts';
 
 /**
  * Where the autotuner keeps its decisions: one tile per adapter and layer signature, so a model tunes once per
- * machine and models that share layer shapes share results.
+ * machine and models that share layer shapes share results; and one `BlockEntry` per inverted-residual block
+ * signature.
  */
 export interface TuningCache {
-  get(key: string): ConvTile | undefined;
-  set(key: string, tile: ConvTile): void;
+  get(key: string): TuningEntry | undefined;
+  set(key: string, entry: TuningEntry): void;
 }
+
+/** The tuner's decision for an inverted-residual block signature: one fused launch, or the three convs' own. */
+export interface BlockEntry {
+  readonly family: 'inverted-residual';
+  readonly fused: boolean;
+}
+
+/** What a tuning cache holds: a conv's tile, or a block's decision. */
+export type TuningEntry = ConvTile | BlockEntry;
 
 const positive = (x: unknown): boolean => Number.isInteger(x) && (x as number) > 0;
 
@@ -18,10 +28,14 @@ const positive = (x: unknown): boolean => Number.isInteger(x) && (x as number) >
  * (`{ pixelsPerThread, vec4sPerThread, shared?, splitK? }`, its family read from the key's layer kind). Anything
  * else, or a tile no kernel implements, is a `RangeError` naming the key.
  */
-export function tileFromJSON(key: string, value: unknown): ConvTile {
+export function tileFromJSON(key: string, value: unknown): TuningEntry {
   const notTile = () => new RangeError(`tuning cache entry ${JSON.stringify(key)} is not a tile: ${JSON.stringify(value)}`);
   if (typeof value !== 'object' || value === null) throw notTile();
   const t = value as Record<string, unknown>;
+  if (t.family === 'inverted-residual') {
+    if (typeof t.fused !== 'boolean' || Object.keys(t).length !== 2) throw notTile();
+    return { family: 'inverted-residual', fused: t.fused };
+  }
   let tile: ConvTile;
   if (typeof t.family === 'string') {
     if (!Object.hasOwn(CONV_FAMILIES, t.family) || !positive(t.pixelsPerThread)) throw notTile();
@@ -51,7 +65,7 @@ export function tileFromJSON(key: string, value: unknown): ConvTile {
  * `MemoryTuningCache.fromJSON(text)` (or `new MemoryTuningCache(JSON.parse(text))`).
  */
 export class MemoryTuningCache implements TuningCache {
-  private readonly entries = new Map<string, ConvTile>();
+  private readonly entries = new Map<string, TuningEntry>();
 
   /** Starts with `entries` (what `toJSON` gives); an entry that is no tile compile takes is a `RangeError` naming its key. */
   constructor(entries: Readonly<Record<string, unknown>> = {}) {
@@ -72,16 +86,16 @@ export class MemoryTuningCache implements TuningCache {
     return new MemoryTuningCache(entries as Record<string, unknown>);
   }
 
-  get(key: string): ConvTile | undefined {
+  get(key: string): TuningEntry | undefined {
     return this.entries.get(key);
   }
-  set(key: string, tile: ConvTile): void {
-    this.entries.set(key, tile);
+  set(key: string, entry: TuningEntry): void {
+    this.entries.set(key, entry);
   }
   get size(): number {
     return this.entries.size;
   }
-  toJSON(): Record<string, ConvTile> {
+  toJSON(): Record<string, TuningEntry> {
     return Object.fromEntries(this.entries);
   }
 }
@@ -105,9 +119,9 @@ export function localStorageTuningCache(prefix = 'webcnn-tune:'): TuningCache {
         return undefined;
       }
     },
-    set(key, tile) {
+    set(key, entry) {
       try {
-        localStorage.setItem(prefix + key, JSON.stringify(tile));
+        localStorage.setItem(prefix + key, JSON.stringify(entry));
       } catch {
         // Storage full or disabled: tuning still applies to this compile.
       }

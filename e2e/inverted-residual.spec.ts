@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
+import { EGYPTIAN_CAT, MAX_RELATIVE_LOGIT_DIFF, MIN_CAT_PROBABILITY, describeAccuracy } from '../test/f16-accuracy.ts';
+import { FUSED_BLOCK_CASES, FUSED_BLOCK_F16_CASES } from '../test/inverted-residual-cases.ts';
+import { SHARED_CAT, hasShared } from '../test/shared.ts';
+import { expect, test } from './fixtures.ts';
+
+test.describe('inverted-residual blocks on the fused kernel vs CPU reference (fp32: max |err| <= 1e-4 * max|ref| + 1e-5; f16 bars)', () => {
+  for (const t of [...FUSED_BLOCK_CASES, ...FUSED_BLOCK_F16_CASES]) {
+    test(t.name, async ({ harnessPage }) => {
+      const r = await harnessPage.evaluate(([c, k]) => window.webcnnHarness.run(c, k), [t.case, t.kernels] as const);
+      console.log(`${t.name}: worst error ${r.maxAbsError.toExponential(2)} (tolerance ${r.tolerance.toExponential(2)}) kernels ${r.kernels.join(', ')}`);
+      expect(r.maxAbsError).toBeLessThanOrEqual(r.tolerance);
+      expect(r.kernels.some((k) => k.startsWith('inverted-residual/')), 'ran on the fused kernel').toBe(true);
+      // pack, the fused block, unpack.
+      expect(r.dispatches).toBe(3);
+    });
+  }
+});
+
+test.describe('the shared MobileNetV2 quant TFLite with every block fused', () => {
+  test.skip(!hasShared(), 'needs ../shared (model, cat.bmp)');
+  test(`Egyptian cat top-1 with p >= ${MIN_CAT_PROBABILITY}, logits within ${MAX_RELATIVE_LOGIT_DIFF} x max|logit| of the unfused engine`, async ({ harnessPage }) => {
+    const cat = readFileSync(SHARED_CAT).toString('base64');
+    const kernels = { ...DEFAULT_KERNEL_CHOICE, invertedResidual: 'fused' } as const;
+    const { f32, results } = await harnessPage.evaluate(
+      ([image, k]) => window.webcnnHarness.sharedF16Accuracy('/models/mobilenet_v2_1.0_224_quant.tflite', image, ['f32'], k),
+      [cat, kernels] as const,
+    );
+    const [a] = results;
+    console.log(`unfused ${describeAccuracy(f32)}\nfused ${describeAccuracy(a)}`);
+    expect(f32.top1).toBe(EGYPTIAN_CAT);
+    expect(a.top1).toBe(EGYPTIAN_CAT);
+    expect(a.catProbability).toBeGreaterThanOrEqual(MIN_CAT_PROBABILITY);
+    expect(a.maxLogitDiff).toBeLessThanOrEqual(MAX_RELATIVE_LOGIT_DIFF * a.maxAbsLogit);
+  });
+});

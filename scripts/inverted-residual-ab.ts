@@ -1,0 +1,107 @@
+/**
+ * `npx tsx scripts/inverted-residual-ab.ts [--models mobilenet_v2,efficientnet_b0] [--side 224] [--rounds 3]
+ *   [--cache /work/zoo-cache] [--blocks]`
+ *
+ * Inverted-residual blocks on three launches (the software default) against the fused kernel
+ * (`invertedResidual: 'fused'`, shaders/inverted-residual/), side by side on this machine's adapter (Dawn in
+ * Node), on the zoo's exported ONNX files. The two run in turn round by round, the order rotating, after a
+ * warm-up: per round one inference with a timestamp pair per dispatch and one whole inference in one pass
+ * (`profilePass`). Prints per network the dispatches, the bytes one inference moves (`inferenceBytes`), the
+ * fused blocks' time against their three launches', the whole pass, and the largest output difference; with
+ * `--blocks`, every block's upper medians.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { inferenceBytes, upperMedian } from '../src/bench/figures.ts';
+import { loadModel } from '../src/formats/index.ts';
+import { acquireNodeDevice } from '../src/gpu/node-device.ts';
+import { GpuProfiler } from '../src/gpu/profiler.ts';
+import { compileModel } from '../src/runtime/compile.ts';
+import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
+import type { CompiledModel } from '../src/runtime/compiled-model.ts';
+import { Rng } from '../src/util/random.ts';
+import { profilePass } from './profile-pass.ts';
+
+const { values } = parseArgs({
+  options: {
+    models: { type: 'string', default: 'mobilenet_v2' },
+    side: { type: 'string', default: '224' },
+    rounds: { type: 'string', default: '3' },
+    cache: { type: 'string', default: '/work/zoo-cache' },
+    blocks: { type: 'boolean', default: false },
+  },
+});
+const rounds = Number(values.rounds);
+const { device, adapterInfo } = await acquireNodeDevice({ timestamps: true, flags: ['disable-dawn-features=timestamp_quantization'] });
+if (!GpuProfiler.supported(device)) throw new Error('the adapter has no timestamp-query');
+console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; side ${values.side}; 1 warm-up + ${rounds} rounds`);
+const fmt = (a: readonly number[]) => `${upperMedian(a).toFixed(1)} ms (min ${Math.min(...a).toFixed(1)})`;
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+
+/** Per fused block (by its project conv's name): the step indices of its launches in `model`. */
+function blockSteps(model: CompiledModel, fusedModel: CompiledModel): Map<string, { separate: number[]; fused: number }> {
+  const byLabel = new Map(model.steps.map((s, i) => [s.label, i]));
+  const out = new Map<string, { separate: number[]; fused: number }>();
+  fusedModel.steps.forEach((s, i) => {
+    if (s.kind !== 'invertedResidual') return;
+    const separate = [...(s.fused ?? []), s.label].map((name) => byLabel.get(name)!);
+    out.set(s.label, { separate, fused: i });
+  });
+  return out;
+}
+
+for (const name of values.models!.split(',')) {
+  const dir = join(values.cache!, `${name}_op13_b1_s${values.side}_seed0`);
+  const loaded = loadModel(new Uint8Array(readFileSync(join(dir, 'model.onnx'))));
+  const separate = await compileModel(device, loaded.graph, { kernels: DEFAULT_KERNEL_CHOICE });
+  const fused = await compileModel(device, loaded.graph, { kernels: { ...DEFAULT_KERNEL_CHOICE, invertedResidual: 'fused' } });
+  const models = [separate, fused];
+  const labels = ['separate', 'fused'];
+  const shape = loaded.graph.tensors[loaded.graph.inputs[0]].shape;
+  const x = new Rng(2).fill(shape.reduce((a, b) => a * b, 1), -1, 1);
+  const outputs: Float32Array[] = [];
+  for (const m of models) outputs.push((await m.run([x]))[0]);
+  const blocks = blockSteps(separate, fused);
+  const blockMs = models.map(() => [] as number[]);
+  const perBlock = new Map([...blocks.keys()].map((k) => [k, [[] as number[], [] as number[]]]));
+  const whole = models.map(() => [] as number[]);
+  for (let r = 0; r < 1 + rounds; r++) {
+    for (let k = 0; k < models.length; k++) {
+      const i = (k + r) % models.length;
+      const { stepsMs, wholeMs } = await profilePass(device, models[i]);
+      if (r === 0) continue;
+      let sum = 0;
+      for (const [label, b] of blocks) {
+        const ms = i === 0 ? b.separate.reduce((s, j) => s + stepsMs[j], 0) : stepsMs[b.fused];
+        perBlock.get(label)![i].push(ms);
+        sum += ms;
+      }
+      blockMs[i].push(sum);
+      whole[i].push(wholeMs);
+    }
+  }
+  let diff = 0;
+  let peak = 0;
+  for (let k = 0; k < outputs[0].length; k++) {
+    diff = Math.max(diff, Math.abs(outputs[1][k] - outputs[0][k]));
+    peak = Math.max(peak, Math.abs(outputs[0][k]));
+  }
+  console.log(`${name}: ${blocks.size} blocks fused; max |diff| ${diff.toExponential(1)} (max |logit| ${peak.toFixed(2)})`);
+  models.forEach((m, i) => {
+    const bytes = inferenceBytes(m.graph, m.steps);
+    console.log(`${name.padEnd(16)} ${labels[i].padEnd(8)} ${String(m.dispatchCount).padStart(3)} dispatches, ${mib(bytes.activationBytes)} activations + ${mib(bytes.weightBytes)} weights, `
+      + `activation memory ${mib(m.memory.activationPeakBytes)}; blocks ${fmt(blockMs[i])}  whole pass ${fmt(whole[i])}`);
+  });
+  if (values.blocks) {
+    for (const [label, [a, b]] of perBlock) {
+      const s = fused.steps[blocks.get(label)!.fused];
+      const u = s.uniforms;
+      const describe = `${u.inC4 * 4}->${u.hidC4 * 4}->${u.outC4 * 4} ${u.outH}x${u.outW}`;
+      console.log(`  ${label.padEnd(40)} ${describe.padEnd(22)} separate ${fmt(a)}  fused ${fmt(b)}  ratio ${(upperMedian(b) / upperMedian(a)).toFixed(2)}`);
+    }
+  }
+  for (const m of models) m.dispose();
+}
+device.destroy();
+process.exit(0);

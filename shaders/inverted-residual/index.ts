@@ -1,0 +1,109 @@
+import { activationBounds } from '../../src/graph/ir.ts';
+import { convResidual } from '../../src/graph/ir.ts';
+import type { InvertedResidualBlock } from '../../src/runtime/inverted-residual.ts';
+import { c4, denseConvPacking, depthwisePacking, packBias } from '../../src/runtime/pack-weights.ts';
+import type { BufferRef } from '../../src/runtime/step.ts';
+import { activationUniforms, constant, packedConstant, tensor } from '../../src/runtime/step.ts';
+import type { StoragePrecision } from '../common.ts';
+import { ceilDiv, clampBound, epilogueActivation } from '../common.ts';
+import type { Launch } from '../family.ts';
+import { uniformValues } from '../uniforms.ts';
+import type { InvertedResidualVariant } from './wgsl.ts';
+import { INVERTED_RESIDUAL_UNIFORMS, WORKGROUP_BYTES, invertedResidualProgram, workgroupBytes } from './wgsl.ts';
+
+/**
+ * The fused inverted-residual family (wgsl.ts): one launch per block found by `findInvertedResidualBlocks`
+ * (src/runtime/inverted-residual.ts). Not a per-node family: lowering asks it for a block's launch when the
+ * kernel choice fuses the block.
+ */
+export interface InvertedResidualTile {
+  readonly tileH: number;
+  readonly tileW: number;
+}
+
+/** The default output tile: 4 x 4 pixels (halo recomputation 2.25x at 3x3 stride 1, 1.27x at stride 2). */
+export const DEFAULT_INVERTED_RESIDUAL_TILE: InvertedResidualTile = { tileH: 4, tileW: 4 };
+
+/** The most accumulator vec4s per invocation a variant may hold (more spills registers). */
+export const MAX_ACCUMULATORS = 32;
+
+/** The variant that runs `block` with `tile`, or null when none fits (workgroup memory, registers). */
+export function blockVariant(block: InvertedResidualBlock, tile: InvertedResidualTile = DEFAULT_INVERTED_RESIDUAL_TILE): InvertedResidualVariant | null {
+  const d = block.depthwise.attrs;
+  const p = block.project.attrs;
+  const outC4 = c4(block.outShape[1]);
+  const hidC4 = c4(block.hidShape[1]);
+  const geometry = { ...tile, kernelH: d.kernel[0], kernelW: d.kernel[1], strideY: d.stride[0], strideX: d.stride[1] };
+  let chunk = 8;
+  while (chunk > 1 && (workgroupBytes({ ...geometry, chunk }) > WORKGROUP_BYTES || chunk / 2 >= hidC4)) chunk /= 2;
+  if (workgroupBytes({ ...geometry, chunk }) > WORKGROUP_BYTES) return null;
+  if (Math.ceil((outC4 * tile.tileH * tile.tileW) / 64) > MAX_ACCUMULATORS) return null;
+  return {
+    ...geometry,
+    chunk,
+    outC4,
+    expand: block.expand !== null,
+    residual: convResidual(block.project) !== undefined,
+    ...epilogueActivation(p.activation),
+    expandAct: block.expand ? epilogueActivation(block.expand.attrs.activation) : { activation: false },
+    depthwiseAct: epilogueActivation(d.activation),
+  };
+}
+
+/** The three biases in one f32 buffer: `[expand hidC4 | depthwise hidC4 | project outC4]` vec4s. */
+function packBiases(block: InvertedResidualBlock): Float32Array {
+  const hid = c4(block.hidShape[1]) * 4;
+  const out = new Float32Array(2 * hid + c4(block.outShape[1]) * 4);
+  if (block.expand) out.set(packBias(block.expand.attrs.bias, block.hidShape[1]), 0);
+  out.set(packBias(block.depthwise.attrs.bias, block.hidShape[1]), hid);
+  out.set(packBias(block.project.attrs.bias, block.outShape[1]), 2 * hid);
+  return out;
+}
+
+const bounds = (a: Parameters<typeof activationBounds>[0]): [number, number] => activationBounds(a).map(clampBound) as [number, number];
+
+/** Multiply-accumulates of the block's three convs (the work the separate launches do). */
+export function blockMacs(block: InvertedResidualBlock): number {
+  const [n, inC, inH, inW] = block.inShape;
+  const hidC = block.hidShape[1];
+  const [, outC, outH, outW] = block.outShape;
+  const [kh, kw] = block.depthwise.attrs.kernel;
+  const expand = block.expand ? n * inH * inW * inC * hidC : 0;
+  return expand + n * outH * outW * hidC * (kh * kw + outC);
+}
+
+/** The block's launch with `variant` (from `blockVariant`). */
+export function invertedResidualLaunch(block: InvertedResidualBlock, variant: InvertedResidualVariant, precision: StoragePrecision): Launch {
+  const [n, inC, inH, inW] = block.inShape;
+  const hidC = block.hidShape[1];
+  const [, outC, outH, outW] = block.outShape;
+  const d = block.depthwise.attrs;
+  const tilesX = ceilDiv(outW, variant.tileW);
+  const tilesY = ceilDiv(outH, variant.tileH);
+  const tiles = n * tilesX * tilesY;
+  const e = block.expand?.attrs;
+  const p = block.project.attrs;
+  const buffers: Record<string, BufferRef> = {
+    src: tensor(block.input),
+    ...(e ? { expandWeight: packedConstant(denseConvPacking(e.weight, hidC, inC, 1, 1, e.weightScale ?? null), precision) } : {}),
+    depthwiseWeight: packedConstant(depthwisePacking(d.weight, hidC, d.kernel[0], d.kernel[1], d.weightScale ?? null), precision),
+    projectWeight: packedConstant(denseConvPacking(p.weight, outC, hidC, 1, 1, p.weightScale ?? null), precision),
+    bias: constant(packBiases(block)),
+    dst: tensor(block.project.output),
+  };
+  const residual = convResidual(block.project);
+  if (residual !== undefined) buffers.residual = tensor(residual);
+  const [expandMin, expandMax] = e ? bounds(e.activation) : [0, 0];
+  const [dwMin, dwMax] = bounds(d.activation);
+  return {
+    kind: 'invertedResidual',
+    program: invertedResidualProgram(variant, precision),
+    uniforms: uniformValues(INVERTED_RESIDUAL_UNIFORMS, {
+      tiles, tilesX, tilesY, inH, inW, inC4: c4(inC), hidC4: c4(hidC), outH, outW, outC4: c4(outC),
+      padTop: d.pads[0], padLeft: d.pads[1], expandMin, expandMax, dwMin, dwMax, ...activationUniforms(p.activation),
+    }),
+    workgroups: tiles,
+    buffers,
+    macs: blockMacs(block),
+  };
+}

@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { projectItems, workgroupBytes, WORKGROUP_BYTES } from '../../shaders/inverted-residual/wgsl.ts';
+import { blockVariant } from '../../shaders/inverted-residual/index.ts';
+import { FUSED_BLOCK_SHAPES } from '../../test/inverted-residual-cases.ts';
+import { buildCase } from '../../test/gpu-cases.ts';
+import { inferenceBytes } from '../bench/figures.ts';
+import { UnsupportedFeatureError } from '../errors.ts';
+import { GraphBuilder } from '../graph/builder.ts';
+import type { Graph } from '../graph/ir.ts';
+import { RELU6 } from '../graph/ir.ts';
+import { planMemory } from '../graph/memory-plan.ts';
+import { optimizeGraph } from '../graph/passes/index.ts';
+import { mobilenetV2, randomParams } from '../models/index.ts';
+import { Rng } from '../util/random.ts';
+import { collapseBlocks, findInvertedResidualBlocks, innerTensors } from './inverted-residual.ts';
+import type { KernelChoice } from './kernel-choice.ts';
+import { DEFAULT_KERNEL_CHOICE } from './kernel-choice.ts';
+import { checkKernelChoice } from './kernel-table.ts';
+import { fusedBlocksIn, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
+
+const FUSED: KernelChoice = { ...DEFAULT_KERNEL_CHOICE, invertedResidual: 'fused' };
+const mobilenet = () => optimizeGraph(mobilenetV2({ params: randomParams(1), inputSize: 64, batch: 1, numClasses: 10 }));
+
+/** expand 1x1 -> depthwise 3x3 -> project 1x1, with `extra` reading the hidden map if asked. */
+function chain(extra: 'none' | 'second reader' | 'output'): Graph {
+  const rng = new Rng(3);
+  const b = new GraphBuilder();
+  const x = b.input('x', [1, 8, 6, 6]);
+  const conv = (t: number, outC: number, kernel: number, groups: number, inC: number) =>
+    b.conv2d(t, { outChannels: outC, kernel, stride: 1, padding: (kernel - 1) / 2, dilation: 1, groups, weight: rng.fill(outC * (inC / groups) * kernel * kernel, -1, 1), bias: rng.fill(outC, -1, 1) });
+  const e = b.activation(conv(x, 24, 1, 1, 8), RELU6);
+  const d = b.activation(conv(e, 24, 3, 24, 24), RELU6);
+  const p = conv(d, 8, 1, 1, 24);
+  b.output(b.add(x, p));
+  if (extra === 'second reader') b.output(b.globalAvgPool(e));
+  if (extra === 'output') b.output(d);
+  return optimizeGraph(b.build());
+}
+
+describe('findInvertedResidualBlocks', () => {
+  it('finds MobileNetV2\'s 17 blocks, the first without expand, 10 with a residual', () => {
+    const blocks = findInvertedResidualBlocks(mobilenet());
+    expect(blocks).toHaveLength(17);
+    expect(blocks[0].expand).toBeNull();
+    expect(blocks.slice(1).every((b) => b.expand !== null)).toBe(true);
+    expect(blocks.filter((b) => b.project.inputs.length === 2)).toHaveLength(10);
+    expect(blocks.filter((b) => b.depthwise.attrs.stride[0] === 2)).toHaveLength(4);
+  });
+
+  it('takes a chain whose hidden maps are private; not one whose hidden map has another reader or is an output', () => {
+    const [own] = findInvertedResidualBlocks(chain('none'));
+    expect(own.expand).not.toBeNull();
+    expect(own.hidShape).toEqual([1, 24, 6, 6]);
+    // The expand's output has a second reader: its depthwise and project fuse without it (input = hidden map).
+    const shared = findInvertedResidualBlocks(chain('second reader'));
+    expect(shared).toHaveLength(1);
+    expect(shared[0].expand).toBeNull();
+    expect(findInvertedResidualBlocks(chain('output'))).toHaveLength(0);
+  });
+
+  it('every GPU case shape makes one block the kernel takes', () => {
+    for (const [name, c] of FUSED_BLOCK_SHAPES) {
+      const blocks = findInvertedResidualBlocks(optimizeGraph(buildCase(c).graph));
+      expect(blocks, name).toHaveLength(1);
+      expect(blockVariant(blocks[0]), name).not.toBeNull();
+    }
+  });
+});
+
+describe('fused lowering', () => {
+  it('MobileNetV2 with fused blocks: one launch per block, its inner convs named, hidden maps without buffers', () => {
+    const graph = mobilenet();
+    const separate = lowerGraph(graph);
+    const fused = lowerGraph(graph, FUSED);
+    expect(separate.length - fused.length).toBe(16 * 2 + 1);
+    const blocks = fused.filter((s) => s.kind === 'invertedResidual');
+    expect(blocks).toHaveLength(17);
+    expect(blocks.filter((s) => 'residual' in s.buffers)).toHaveLength(10);
+    expect(blocks[0].fused).toHaveLength(1);
+    expect(blocks[1].fused).toHaveLength(2);
+    // No step writes or reads a hidden map.
+    const inner = innerTensors(fusedBlocksIn(graph, FUSED));
+    for (const s of fused) for (const r of Object.values(s.buffers)) if (r.kind === 'tensor') expect(inner.has(r.id)).toBe(false);
+    const plan = (g: Graph) => planMemory(g, { bytesOf: (id) => storageBytes(graph.tensors[id].shape), isAlias: (n) => isAliasNode(graph, n) });
+    const collapsed = plan(collapseBlocks(graph, fusedBlocksIn(graph, FUSED)));
+    for (const id of inner) expect(collapsed.slotOf.has(id)).toBe(false);
+    expect(collapsed.peakBytes).toBeLessThan(plan(graph).peakBytes);
+  });
+
+  it('per-block choices override the network-wide one', () => {
+    const graph = mobilenet();
+    const [first, second] = findInvertedResidualBlocks(graph);
+    const only = lowerGraph(graph, { ...DEFAULT_KERNEL_CHOICE, invertedResidualBlocks: new Map([[second.project.output, 'fused']]) });
+    expect(only.filter((s) => s.kind === 'invertedResidual').map((s) => s.label)).toEqual([second.project.name]);
+    const allBut = lowerGraph(graph, { ...FUSED, invertedResidualBlocks: new Map([[first.project.output, 'separate']]) });
+    expect(allBut.filter((s) => s.kind === 'invertedResidual')).toHaveLength(16);
+  });
+
+  it('bytes moved: the same weights, the hidden maps neither written nor read', () => {
+    const graph = mobilenet();
+    const separate = inferenceBytes(graph, lowerGraph(graph));
+    const fused = inferenceBytes(graph, lowerGraph(graph, FUSED));
+    expect(fused.weightBytes).toBe(separate.weightBytes);
+    let hidden = 0;
+    for (const b of findInvertedResidualBlocks(graph)) {
+      const count = (s: readonly number[]) => s.reduce((a, v) => a * v, 1) * 4;
+      // Each hidden map is written once and read once; the fused launch reads the block's input as the first conv did.
+      hidden += 2 * count(b.midShape) + (b.expand ? 2 * count(b.hidShape) : 0);
+    }
+    expect(separate.activationBytes - fused.activationBytes).toBe(hidden);
+  });
+
+  it('refuses a value that is not fused or separate', () => {
+    expect(() => checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, invertedResidual: 'yes' as 'fused' })).toThrow(UnsupportedFeatureError);
+    expect(() => checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, invertedResidualBlocks: new Map([[3, 'on' as 'fused']]) })).toThrow(/invertedResidualBlocks\(3\)/);
+  });
+});
+
+/** Replays the fused kernel's output indexing (wgsl.ts) over every workgroup: how often each output vec4 is written. */
+function fusedCoverage(graph: Graph, choice: KernelChoice): void {
+  const blocks = fusedBlocksIn(graph, choice);
+  for (const step of lowerGraph(graph, choice).filter((s) => s.kind === 'invertedResidual')) {
+    const v = blockVariant(blocks.get(step.node!)!)!;
+    const u = step.uniforms;
+    const tp = v.tileH * v.tileW;
+    const { pixelsPerItem, items, rounds } = projectItems(tp, v.outC4);
+    const [n] = graph.tensors[step.node!].shape;
+    const hits = new Uint32Array(n * u.outH * u.outW * u.outC4);
+    expect(step.workgroups).toBe(u.tiles);
+    for (let tile = 0; tile < step.workgroups; tile++) {
+      const tx = tile % u.tilesX;
+      const ty = Math.floor(tile / u.tilesX) % u.tilesY;
+      const b = Math.floor(tile / (u.tilesX * u.tilesY));
+      for (let li = 0; li < 64; li++) {
+        for (let r = 0; r < rounds; r++) {
+          const item = li + 64 * r;
+          if (item >= items) continue;
+          const oc = item % u.outC4;
+          const pg = Math.floor(item / u.outC4) * pixelsPerItem;
+          for (let p = 0; p < pixelsPerItem; p++) {
+            const oy = ty * v.tileH + Math.floor((pg + p) / v.tileW);
+            const ox = tx * v.tileW + ((pg + p) % v.tileW);
+            if (oy < u.outH && ox < u.outW) hits[((b * u.outH + oy) * u.outW + ox) * u.outC4 + oc]++;
+          }
+        }
+      }
+    }
+    const wrong = hits.findIndex((h) => h !== 1);
+    expect(wrong, `${step.label}: output vec4 ${wrong} written ${hits[wrong]} times`).toBe(-1);
+  }
+}
+
+describe('kernel geometry', () => {
+  it('every output vec4 is written exactly once (GPU case shapes, MobileNetV2)', () => {
+    for (const [, c] of FUSED_BLOCK_SHAPES) fusedCoverage(optimizeGraph(buildCase(c).graph), FUSED);
+    fusedCoverage(mobilenet(), FUSED);
+  });
+
+  it('spreads the project tile over the workgroup and fits workgroup memory', () => {
+    expect(projectItems(16, 6)).toEqual({ pixelsPerItem: 2, items: 48, rounds: 1 });
+    expect(projectItems(16, 4)).toEqual({ pixelsPerItem: 1, items: 64, rounds: 1 });
+    expect(projectItems(16, 80)).toEqual({ pixelsPerItem: 16, items: 80, rounds: 2 });
+    const g = { tileH: 4, tileW: 4, kernelH: 5, kernelW: 5, strideY: 2, strideX: 2 };
+    expect(workgroupBytes({ ...g, chunk: 8 })).toBeGreaterThan(WORKGROUP_BYTES);
+    expect(workgroupBytes({ ...g, chunk: 4 })).toBeLessThanOrEqual(WORKGROUP_BYTES);
+  });
+});
