@@ -537,6 +537,7 @@ describe('checkKernelChoice', () => {
       else if (t.family === 'conv-shared') checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, pointwise: t, conv2d: t, stem: t, perNode: new Map([[7, t]]) });
       else if (t.family === 'pointwise') checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, pointwise: t, perNode: new Map([[7, t]]) });
       else if (t.family === 'grouped') checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, grouped: t, perNode: new Map([[7, t]]) });
+      else if (t.family === 'stem') checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, stem: t, perNode: new Map([[7, t]]) });
       else checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, conv2d: t, stem: t, perNode: new Map([[7, t]]) });
     }
   });
