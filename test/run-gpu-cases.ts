@@ -1,6 +1,6 @@
 /**
  * Runs the GPU correctness cases under Node through Dawn (the `webgpu` package): a quick loop for kernel work
- * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm|grouped|fusion|activations|matmul|reduce|depthwise]`
+ * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm|grouped|fusion|activations|matmul|reduce|depthwise|stem]`
  *
  * `f16`: the f16-storage cases at 'f16-packed' and native 'f16' (skipped, not passed, where the adapter has no
  * `shader-f16`), then the shared real model's accuracy at f32 and at both f16 modes (`test/f16-accuracy.ts`),
@@ -22,6 +22,7 @@ import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 import { GROUPED_CASES, GROUPED_F16_CASES } from './grouped-cases.ts';
 import { INPUT_TRANSFORM_CASES, INPUT_TRANSFORM_TILE_CASES } from './input-transform-cases.ts';
 import { DEPTHWISE_CASES, DEPTHWISE_F16_CASES } from './depthwise-cases.ts';
+import { STEM_CASES, STEM_F16_CASES } from './stem-cases.ts';
 
 interface Entry {
   readonly case: GpuCase;
@@ -55,6 +56,8 @@ const groups: Record<string, readonly Entry[]> = {
   reduce: plain(KERNEL_CASES.filter((c) => c.kind === 'reduce')),
   // Depthwise convs on the block kernel (several output rows per invocation), f32 and f16-packed.
   depthwise: [...DEPTHWISE_CASES, ...DEPTHWISE_F16_CASES].map((t) => ({ case: t.case, kernels: t.kernels, name: t.name })),
+  // RGB stems on the stem family, f32, f16-packed and native f16.
+  stem: [...STEM_CASES, ...STEM_F16_CASES].map((t) => ({ case: t.case, kernels: t.kernels, name: t.name })),
 };
 const wanted = process.argv.slice(2);
 // A misspelt group must not pass as an empty, green run.
@@ -80,7 +83,8 @@ for (const name of selected) {
     // A pool + FC head must also have run fused exactly when the kernel choice asked for it.
     // The grouped cases must also have run on the grouped family, not on the dense fallback.
     const ok = r.ok && headAsChosen(e.case, r) && (name !== 'grouped' || r.kernels.some((k) => k.startsWith('grouped/')))
-      && (name !== 'depthwise' || r.kernels.some((k) => k.startsWith('depthwise-block/')));
+      && (name !== 'depthwise' || r.kernels.some((k) => k.startsWith('depthwise-block/')))
+      && (name !== 'stem' || r.kernels.some((k) => k.startsWith('conv-stem/')));
     if (ok) passed++;
     else failed++;
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${e.name ? `[${e.name}] ` : ''}${r.description}  maxErr=${r.maxAbsError.toExponential(2)} tol=${r.tolerance.toExponential(2)} ` +
