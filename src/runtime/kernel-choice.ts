@@ -78,13 +78,14 @@ export interface KernelChoice {
 
 /**
  * The software default (SwiftShader): 8 pixels x 8 output channels per invocation on every dense conv, RGB stems
- * included, and on grouped convs through the grouped family; fused pool + FC head 4 vec4s wide, but no pool + FC
- * fusion. Why each setting, with the measurements:
+ * on the stem family (4 columns x 8 channels), grouped convs on the grouped family; fused pool + FC head 4 vec4s
+ * wide, but no pool + FC fusion. Why each setting, with the measurements:
  * docs/decisions/kernel-defaults.md.
  */
 export const DEFAULT_KERNEL_CHOICE: KernelChoice = {
   pointwise: { family: 'pointwise', pixelsPerThread: 8, vec4sPerThread: 2 },
   conv2d: { family: 'conv2d', pixelsPerThread: 8, vec4sPerThread: 2 },
+  stem: { family: 'stem', pixelsPerThread: 4, vec4sPerThread: 2 },
   depthwise: { family: 'depthwise', pixelsPerThread: 4 },
   pooledLinearVec4s: 4,
   fusePoolLinear: false,
