@@ -5,6 +5,7 @@ import { DEPTHWISE_TILES } from '../../shaders/depthwise/index.ts';
 import { GROUPED_CONV_TILES, isGroupedConv } from '../../shaders/conv-grouped/index.ts';
 import type { NodeView } from '../../shaders/family.ts';
 import { POINTWISE_TILES } from '../../shaders/pointwise/index.ts';
+import { STEM_CONV_TILES, isStemConv } from '../../shaders/conv-stem/index.ts';
 import { UnsupportedFeatureError } from '../errors.ts';
 import { deviceAdapterInfo, isSoftwareAdapter } from '../gpu/device.ts';
 import { GpuProfiler } from '../gpu/profiler.ts';
@@ -30,7 +31,7 @@ import { tuneBlocks } from './autotune-blocks.ts';
  */
 export const TILE_CANDIDATES: Readonly<Record<ConvLayerKind, readonly Tile[]>> = {
   pointwise: [...POINTWISE_TILES, ...CONV_SHARED_TILES, ...CONV_SHARED_SPLIT_K_TILES, ...GROUPED_CONV_TILES],
-  conv2d: [...CONV2D_TILES, ...CONV_SHARED_TILES, ...CONV_SHARED_SPLIT_K_TILES, ...GROUPED_CONV_TILES],
+  conv2d: [...CONV2D_TILES, ...CONV_SHARED_TILES, ...CONV_SHARED_SPLIT_K_TILES, ...GROUPED_CONV_TILES, ...STEM_CONV_TILES],
   depthwise: DEPTHWISE_TILES,
 };
 
@@ -46,11 +47,12 @@ export const SOFTWARE_TILE_CANDIDATES: Readonly<Record<ConvLayerKind, readonly T
 
 /**
  * Whether the tuner tries a candidate on a layer: every tile without split-K; a split-K tile only where
- * splitting can pay (`convSharedFits`); a grouped tile on grouped convs only. Depends on the layer's shapes
+ * splitting can pay (`convSharedFits`); a grouped tile on grouped convs only, a stem tile on RGB stems only. Depends on the layer's shapes
  * only, so layers of one signature agree.
  */
 export function candidateFits(tile: Tile, view: NodeView<Conv2dNode>): boolean {
   if (tile.family === 'grouped') return isGroupedConv(view);
+  if (tile.family === 'stem') return isStemConv(view);
   return tile.family !== 'conv-shared' || convSharedFits(tile as ConvSharedTile, view);
 }
 

@@ -3,6 +3,7 @@ import type { ConvSharedTile } from '../../shaders/conv-shared/index.ts';
 import type { DepthwiseTile } from '../../shaders/depthwise/index.ts';
 import type { GroupedConvTile } from '../../shaders/conv-grouped/index.ts';
 import type { PointwiseTile } from '../../shaders/pointwise/index.ts';
+import type { StemConvTile } from '../../shaders/conv-stem/index.ts';
 import { isSoftwareAdapter } from '../gpu/device.ts';
 import type { Graph, TensorId } from '../graph/ir.ts';
 import { optimizeGraph } from '../graph/passes/index.ts';
@@ -11,7 +12,8 @@ import { optimizeGraph } from '../graph/passes/index.ts';
  * A convolution's tile: the variant of the kernel family that runs it, tagged by `family` (pointwise and conv2d
  * register tiles, conv-shared workgroup-memory tiles with optional split-K, depthwise row tiles).
  */
-export type ConvTile = PointwiseTile | Conv2dTile | ConvSharedTile | DepthwiseTile | GroupedConvTile;
+export type ConvTile = PointwiseTile | Conv2dTile | ConvSharedTile | DepthwiseTile | GroupedConvTile
+  | StemConvTile;
 /** The tiles a tuning cache and `perNode` hold (the name the public API has always used). */
 export type Tile = ConvTile;
 
@@ -31,8 +33,11 @@ export interface KernelChoice {
   readonly pointwise: PointwiseTile | ConvSharedTile;
   /** Other dense convs. */
   readonly conv2d: Conv2dTile | ConvSharedTile;
-  /** Dense convs on at most 4 input channels (RGB stems): one channel vec4 per tap, so wider pixel tiles pay. */
-  readonly stem?: Conv2dTile | ConvSharedTile;
+  /**
+   * Dense convs on at most 4 input channels (RGB stems). A `stem` family tile applies where that family runs the
+   * conv (`isStemConv`: dilation 1, groups 1), others take `conv2d`'s tile.
+   */
+  readonly stem?: Conv2dTile | ConvSharedTile | StemConvTile;
   readonly depthwise: DepthwiseTile;
   /**
    * Fully connected layers with fewer rows than a pointwise tile has pixels: `splitK` spreads each output vec4's
@@ -81,14 +86,15 @@ export interface KernelChoice {
 
 /**
  * The software default (SwiftShader): 8 pixels x 8 output channels per invocation on every dense conv, RGB stems
- * included, and on grouped convs through the grouped family; depthwise on the rolling kernel, 2 columns walking
- * 16 output rows per invocation; fused pool + FC head 4 vec4s wide, but no pool + FC fusion. Why each setting,
- * with the measurements:
+ * included, and on grouped convs through the grouped family; RGB stems on the stem family (4 columns x 8 channels);
+ * depthwise on the rolling kernel, 2 columns walking 16 output rows per invocation; fused pool + FC head 4 vec4s
+ * wide, but no pool + FC fusion. Why each setting, with the measurements:
  * docs/decisions/kernel-defaults.md.
  */
 export const DEFAULT_KERNEL_CHOICE: KernelChoice = {
   pointwise: { family: 'pointwise', pixelsPerThread: 8, vec4sPerThread: 2 },
   conv2d: { family: 'conv2d', pixelsPerThread: 8, vec4sPerThread: 2 },
+  stem: { family: 'stem', pixelsPerThread: 4, vec4sPerThread: 2 },
   depthwise: { family: 'depthwise', pixelsPerThread: 2, rollingRows: 16 },
   pooledLinearVec4s: 4,
   fusePoolLinear: false,

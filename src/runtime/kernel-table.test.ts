@@ -6,6 +6,7 @@ import { optimizeGraph } from '../graph/passes/index.ts';
 import { mobilenetV2, randomParams, resnet50 } from '../models/index.ts';
 import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from './kernel-choice.ts';
 import { isGroupedConv } from '../../shaders/conv-grouped/index.ts';
+import { isStemConv } from '../../shaders/conv-stem/index.ts';
 import { CONV_FAMILIES, FIXED_FAMILIES, LAYER_FAMILIES, convFamilyOf, convLayerKind, convTileOf, layerVariants, nodeView } from './kernel-table.ts';
 
 const graphs = [
@@ -20,8 +21,8 @@ describe('kernel table', () => {
     expect(convs.length).toBeGreaterThan(50);
     for (const view of convs) {
       const supporting = Object.values(CONV_FAMILIES).filter((f) => f.supports(view)).map((f) => f.name);
-      // The grouped family sits in the dense kinds' lists but runs grouped convs only.
-      const expected = LAYER_FAMILIES[convLayerKind(view)].filter((f) => f.name !== 'grouped' || isGroupedConv(view));
+      // The grouped and stem families sit in the dense kinds' lists but run grouped convs and RGB stems only.
+      const expected = LAYER_FAMILIES[convLayerKind(view)].filter((f) => (f.name !== 'grouped' || isGroupedConv(view)) && (f.name !== 'stem' || isStemConv(view)));
       expect(supporting.sort()).toEqual(expected.map((f) => f.name).sort());
     }
   });
@@ -39,6 +40,7 @@ describe('kernel table', () => {
         expect(variants.some((t) => t.family === 'conv-shared')).toBe(!software && convLayerKind(view) !== 'depthwise');
         // The tuner times the grouped family, beside the dense ones, on grouped convs on every adapter class.
         expect(variants.some((t) => t.family === 'grouped')).toBe(isGroupedConv(view));
+        expect(variants.some((t) => t.family === 'stem')).toBe(isStemConv(view));
       }
     }
   });

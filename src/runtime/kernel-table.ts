@@ -26,6 +26,7 @@ import { layerNormFamily } from '../../shaders/layer-norm/index.ts';
 import { groupedConvFamily, isGroupedConv } from '../../shaders/conv-grouped/index.ts';
 import { matMulFamily } from '../../shaders/matmul/index.ts';
 import { reduceChannelsFamily } from '../../shaders/reduce-channels/index.ts';
+import { isStemConv, stemConvFamily } from '../../shaders/conv-stem/index.ts';
 import { GraphError, UnsupportedFeatureError } from '../errors.ts';
 import type { Conv2dNode, Graph, GraphNode, LinearNode } from '../graph/ir.ts';
 import type { ConvTile, KernelChoice } from './kernel-choice.ts';
@@ -51,6 +52,7 @@ export const CONV_FAMILIES: { readonly [F in ConvTile['family']]: ConvFamilyOf<E
   'conv-shared': convSharedFamily,
   depthwise: depthwiseFamily,
   grouped: groupedConvFamily,
+  stem: stemConvFamily,
 };
 
 /** The family that runs `tile` (the table lookup, typed for any tile). */
@@ -68,11 +70,11 @@ export function convLayerKind(view: NodeView<Conv2dNode>): ConvLayerKind {
 
 /**
  * The families whose variants the tuner times on a layer kind, in this order (the register kernels first). The
- * grouped family proposes variants for grouped convs only.
+ * grouped family proposes variants for grouped convs only, the stem family for RGB stems (`isStemConv`) only.
  */
 export const LAYER_FAMILIES: { readonly [K in ConvLayerKind]: readonly ConvFamilyOf<ConvTile>[] } = {
   pointwise: [pointwiseFamily, convSharedFamily, groupedConvFamily] as readonly ConvFamilyOf<ConvTile>[],
-  conv2d: [conv2dFamily, convSharedFamily, groupedConvFamily] as readonly ConvFamilyOf<ConvTile>[],
+  conv2d: [conv2dFamily, convSharedFamily, groupedConvFamily, stemConvFamily] as readonly ConvFamilyOf<ConvTile>[],
   depthwise: [depthwiseFamily] as readonly ConvFamilyOf<ConvTile>[],
 };
 
@@ -107,13 +109,15 @@ export const FIXED_FAMILIES: readonly FixedKernelFamily<GraphNode>[] = [
 /**
  * The tile a conv gets from a kernel choice without a per-node tile: `depthwise` for depthwise convs, `grouped`
  * (where the choice has it) for other grouped ones; for dense ones `pointwise` for 1x1 GEMMs, `stem` for convs on
- * at most 4 input channels, else `conv2d`; plus `smallMapSplitK` where it fits.
+ * at most 4 input channels (a `stem` family tile only where that family runs the conv), else `conv2d`; plus
+ * `smallMapSplitK` where it fits.
  */
 export function choiceTileOf(choice: KernelChoice, view: NodeView<Conv2dNode>): ConvTile {
   if (isDepthwiseConv(view)) return choice.depthwise;
   if (choice.grouped && isGroupedConv(view)) return choice.grouped;
   const a = view.node.attrs;
-  const base = isPointwiseConv(a) ? choice.pointwise : view.inShape[1] <= 4 && choice.stem ? choice.stem : choice.conv2d;
+  const stem = choice.stem && view.inShape[1] <= 4 && (choice.stem.family !== 'stem' || isStemConv(view)) ? choice.stem : undefined;
+  const base = isPointwiseConv(a) ? choice.pointwise : stem ?? choice.conv2d;
   const rule = choice.smallMapSplitK;
   if (!rule || base.family !== 'conv-shared' || (base.splitK ?? 1) > 1) return base;
   const { tiles, K } = sharedConvGeometry(base, view.inShape, view.outShape, a);
@@ -183,7 +187,7 @@ export function checkKernelChoice(choice: KernelChoice): void {
   };
   checkTile('pointwise', choice.pointwise, ['pointwise', 'conv-shared']);
   checkTile('conv2d', choice.conv2d, ['conv2d', 'conv-shared']);
-  checkTile('stem', choice.stem, ['conv2d', 'conv-shared']);
+  checkTile('stem', choice.stem, ['conv2d', 'conv-shared', 'stem']);
   checkTile('depthwise', choice.depthwise, ['depthwise']);
   checkTile('grouped', choice.grouped, ['grouped']);
   if (choice.linear !== undefined && choice.linear !== 'splitK' && choice.linear !== 'register') {

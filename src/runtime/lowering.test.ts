@@ -69,7 +69,8 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
         break;
       }
       case 'conv2d':
-      case 'grouped': {
+      case 'grouped':
+      case 'conv-stem': {
         if (flat >= u.total) break;
         const coGroup = flat % u.coGroups;
         let t = Math.floor(flat / u.coGroups);
@@ -235,7 +236,9 @@ describe('lowerGraph on KERNEL_CASES', () => {
         const s = middle[0];
         const kind = expectedConvKind(c);
         expect(s.kind).toBe(kind);
-        expect(s.program.name).toBe(kind);
+        // The software default runs RGB stems (dense, at most 4 input channels, dilation 1) on the stem family.
+        const stem = kind === 'conv2d' && c.inC <= 4 && (c.dilation ?? 1) === 1;
+        expect(s.program.name).toBe(stem ? 'conv-stem' : kind);
         expect('residual' in s.buffers).toBe(c.residual);
         expect(s.program.key.includes('/res/')).toBe(c.residual);
         expect(s.program.key.endsWith(`/${actKey(c.activation)}`)).toBe(true);
@@ -541,6 +544,7 @@ describe('checkKernelChoice', () => {
       else if (t.family === 'conv-shared') checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, pointwise: t, conv2d: t, stem: t, perNode: new Map([[7, t]]) });
       else if (t.family === 'pointwise') checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, pointwise: t, perNode: new Map([[7, t]]) });
       else if (t.family === 'grouped') checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, grouped: t, perNode: new Map([[7, t]]) });
+      else if (t.family === 'stem') checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, stem: t, perNode: new Map([[7, t]]) });
       else checkKernelChoice({ ...DEFAULT_KERNEL_CHOICE, conv2d: t, stem: t, perNode: new Map([[7, t]]) });
     }
   });

@@ -1,0 +1,77 @@
+import type { Conv2dNode } from '../../src/graph/ir.ts';
+import { convResidual } from '../../src/graph/ir.ts';
+import type { KernelProgram, StoragePrecision } from '../common.ts';
+import { ceilDiv, epilogueActivation } from '../common.ts';
+import { c4, convBuffers, convFigures, denseWeights, isDenseConv, isPointwiseConv } from '../conv-common.ts';
+import type { KernelFamily, NodeView } from '../family.ts';
+import { registerTileProblem } from '../register-tile.ts';
+import { uniformValues } from '../uniforms.ts';
+import { STEM_CONV_UNIFORMS, stemConvProgram } from './wgsl.ts';
+
+/** The stem family's variant: a register tile of output columns along a row x output vec4s per invocation. */
+export interface StemConvTile {
+  readonly family: 'stem';
+  readonly pixelsPerThread: number;
+  readonly vec4sPerThread: number;
+}
+
+const tile = (pixelsPerThread: number, vec4sPerThread: number): StemConvTile => ({ family: 'stem', pixelsPerThread, vec4sPerThread });
+
+/**
+ * Tiles the tuner tries on stems. Each kernel row's taps are straight-line code (`KW x inC x P x V` multiply-adds),
+ * so wider tiles cost compile time fast: on SwiftShader 8 x 4 and 16 x 1 took several times as long as 4 x 2 on the
+ * 7x7 stem and are left out (docs/decisions/kernel-defaults.md).
+ */
+export const STEM_CONV_TILES: readonly StemConvTile[] = [tile(4, 2), tile(8, 2), tile(4, 4), tile(8, 1), tile(2, 4), tile(4, 1)];
+
+/**
+ * A conv the stem kernel runs: dense (groups 1), a KxK window (not a 1x1 GEMM), at most 4 input channels
+ * (one NHWC4 vec4 per pixel), dilation 1, no input transform.
+ */
+export function isStemConv(view: NodeView): boolean {
+  if (view.node.op !== 'conv2d' || !isDenseConv(view)) return false;
+  const a = view.node.attrs;
+  return a.groups === 1 && !isPointwiseConv(a) && view.inShape[1] <= 4 && a.dilation[0] === 1 && a.dilation[1] === 1 && a.input === undefined;
+}
+
+function variantOf({ node, inShape, outShape }: NodeView<Conv2dNode>, t: StemConvTile) {
+  const a = node.attrs;
+  return {
+    kernelH: a.kernel[0],
+    kernelW: a.kernel[1],
+    strideX: a.stride[1],
+    inC: inShape[1],
+    pixelsPerThread: t.pixelsPerThread,
+    vec4sPerThread: Math.min(t.vec4sPerThread, c4(outShape[1])),
+    residual: convResidual(node) !== undefined,
+    ...epilogueActivation(a.activation),
+  };
+}
+
+/** RGB stems: dense convs on at most 4 input channels with each row's shared input columns loaded once (wgsl.ts). */
+export const stemConvFamily: KernelFamily<Conv2dNode, StemConvTile> = {
+  name: 'stem',
+  supports: (view): view is NodeView<Conv2dNode> => isStemConv(view),
+  variants: (view) => (isStemConv(view) ? STEM_CONV_TILES : []),
+  check: registerTileProblem,
+  program: (view, t, precision: StoragePrecision): KernelProgram => stemConvProgram(variantOf(view, t), precision),
+  launch(view, t, precision) {
+    const f = convFigures(view);
+    const { pixelsPerThread: P, vec4sPerThread: V } = variantOf(view, t);
+    const oxGroups = ceilDiv(f.outW, P);
+    const coGroups = ceilDiv(c4(f.outC), V);
+    const total = f.n * f.outH * oxGroups * coGroups;
+    return [{
+      // The tuner's layer kind: a stem is a conv2d layer.
+      kind: 'conv2d',
+      program: this.program(view, t, precision),
+      uniforms: uniformValues(STEM_CONV_UNIFORMS, {
+        total, inH: f.inH, inW: f.inW, outH: f.outH, outW: f.outW, outC4: c4(f.outC), oxGroups, coGroups,
+        strideY: f.a.stride[0], padTop: f.a.pads[0], padLeft: f.a.pads[1], ...f.act,
+      }),
+      workgroups: ceilDiv(total, 64),
+      buffers: convBuffers(view.node, denseWeights(view), f.bias, precision),
+      macs: f.macs,
+    }];
+  },
+};
