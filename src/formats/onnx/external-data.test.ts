@@ -188,6 +188,13 @@ describe('ONNX external data from files (Node)', () => {
     expectExternalError(() => loadModelFile(join(dir, 'dir.onnx')), /external data file 'adir.bin' .*is not a file/);
   });
 
+  it("reads a file whose name only starts with '..' (a name, not the parent folder)", () => {
+    const { bytes, data } = external('..weights.bin');
+    writeFileSync(join(dir, '..weights.bin'), data);
+    writeFileSync(join(dir, 'dots.onnx'), bytes);
+    expect(runGraphReference(loadModelFile(join(dir, 'dots.onnx')).graph, [INPUT])).toEqual(inline);
+  });
+
   it("follows a sibling symlink (the user's own file system)", () => {
     const { bytes, data } = external('linked.bin');
     const elsewhere = mkdtempSync(join(tmpdir(), 'webcnn-external-target-'));
