@@ -76,6 +76,10 @@ describe('ONNX external data', () => {
     expect(reference(model(tensors), { externalData: files })).toEqual(inline);
   });
 
+  it('externalizeTensors refuses an alignment that is not a positive integer', () => {
+    for (const align of [0, -4, 2.5, Number.NaN]) expect(() => externalizeTensors(weights(), 'w.bin', align)).toThrow(RangeError);
+  });
+
   it('Constant nodes may keep their value externally too', () => {
     const { tensors, data } = externalizeTensors([makeTensor('', [1, 2, 1, 1], [2, -3])], 'c.bin');
     const graph = makeGraph({
