@@ -6,7 +6,7 @@
 import { expect } from 'vitest';
 import type { LoadOnnxOptions } from '../src/formats/onnx/index.ts';
 import type { NodeInit, TensorInit } from '../src/formats/onnx/index.ts';
-import { encodeModel, loadOnnx, makeGraph, makeModel, makeValueInfo } from '../src/formats/onnx/index.ts';
+import { attr, encodeModel, loadOnnx, makeGraph, makeModel, makeNode, makeTensor, makeValueInfo } from '../src/formats/onnx/index.ts';
 import type { LoadedModel } from '../src/formats/model.ts';
 import { runGraphReference } from '../src/reference/index.ts';
 import { Rng } from '../src/util/random.ts';
@@ -287,6 +287,33 @@ export function onnxModel(spec: ModelSpec): Uint8Array {
       }),
     }),
   );
+}
+
+/** The weights of `convHeadModel`, random from `seed`: conv `w` [4, 3, 3, 3], `b`, and the head's `fc_w` [5, 4], `fc_b`. */
+export function convHeadWeights(seed: number): TensorInit[] {
+  const rng = new Rng(seed);
+  return [
+    makeTensor('w', [4, 3, 3, 3], rng.fill(108, -1, 1)),
+    makeTensor('b', [4], rng.fill(4, -1, 1)),
+    makeTensor('fc_w', [5, 4], rng.fill(20, -1, 1)),
+    makeTensor('fc_b', [5], rng.fill(5, -1, 1)),
+  ];
+}
+
+/** A small valid model over `initializers` (`convHeadWeights`): Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm, input `x` [1, 3, 8, 8]. */
+export function convHeadModel(initializers: TensorInit[]): Uint8Array {
+  return onnxModel({
+    nodes: [
+      makeNode('Conv', ['x', 'w', 'b'], ['c'], { pads: attr.ints([1, 1, 1, 1]) }, 'conv'),
+      makeNode('Relu', ['c'], ['r'], {}, 'relu'),
+      makeNode('GlobalAveragePool', ['r'], ['g'], {}, 'gap'),
+      makeNode('Flatten', ['g'], ['f'], {}, 'flatten'),
+      makeNode('Gemm', ['f', 'fc_w', 'fc_b'], ['y'], { transB: attr.int(1) }, 'fc'),
+    ],
+    inputs: [['x', [1, 3, 8, 8]]],
+    outputs: [['y', [1, 5]]],
+    initializers,
+  });
 }
 
 /** Loads a model and evaluates it on the CPU reference. */

@@ -134,9 +134,9 @@ def residual_batch_norms(net, x):
 # (`concatBranchGain`: Inception v3). The concatenation's shortest branch then carries most of the signal, as a
 # residual network's shortcut does. A random Inception v3 at gain 1 is chaotic: with ReLU after each calibrated
 # BatchNorm, every layer amplifies a relative perturbation by about 1.2 (the BatchNorm removes the ReLU output's
-# mean from the signal but not from the rounding error), and along its 47 convolutions PyTorch's own float32
-# output differs from its float64 one by 0.84 x the zoo's tolerance at 96x96. A gain on every branch would change
-# nothing: the next BatchNorm rescales it away.
+# mean from the signal but not from the rounding error), so along its 47 convolutions PyTorch's own float32
+# output drifts from its float64 one towards the zoo's tolerance (measured: docs/zoo.md). A gain on every branch
+# would change nothing: the next BatchNorm rescales it away.
 def concat_branch_gain(entry):
     return entry.get("concatBranchGain")
 

@@ -1,4 +1,3 @@
-import type { ActivationFunction } from '../../src/graph/activations/index.ts';
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import {
@@ -12,6 +11,7 @@ import {
   uniformStruct,
   unroll,
 } from '../common.ts';
+import type { DepthwiseBlockVariant } from './block.ts';
 import { DEPTHWISE_UNIFORMS } from './wgsl.ts';
 
 /**
@@ -28,20 +28,9 @@ import { DEPTHWISE_UNIFORMS } from './wgsl.ts';
  *
  * Multiply-adds run in the row kernel's order (kernel rows, then columns, per output); a padding row adds
  * `fma(0, w, acc)` where the row kernel skips it, which leaves `acc` unchanged (it is never -0), so outputs are
- * bit-identical to the row kernel's.
+ * bit-identical to the row kernel's. The variant is the block kernel's (`rowsPerThread`: the rows the loop walks).
  */
-export interface DepthwiseRollingVariant {
-  readonly kernelH: number;
-  readonly kernelW: number;
-  readonly strideY: number;
-  readonly strideX: number;
-  readonly pixelsPerThread: number;
-  readonly rowsPerThread: number;
-  readonly residual: boolean;
-  readonly activation: boolean;
-  /** A table activation function instead of the clamp (`EpilogueActivation`). */
-  readonly fn?: ActivationFunction;
-}
+export type DepthwiseRollingVariant = DepthwiseBlockVariant;
 
 export function depthwiseRollingProgram(v: DepthwiseRollingVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const P = v.pixelsPerThread;

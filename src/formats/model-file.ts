@@ -4,7 +4,7 @@
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
-import { basename, dirname, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { ExternalDataError, ResourceLimitError } from '../errors.ts';
 import type { LoadModelOptions } from './frontend.ts';
 import { loadModel } from './index.ts';
@@ -46,7 +46,8 @@ export function externalDataFrom(folder: string): (location: string) => Uint8Arr
   return (location) => {
     const path = resolve(root, location);
     const inside = relative(root, path);
-    if (inside === '' || inside.startsWith('..') || inside.startsWith(sep)) {
+    // `..` as a path segment, not as a prefix: `..w.bin` is a file of the folder.
+    if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
       throw new ExternalDataError(`external data location '${location}' is outside the model's folder`);
     }
     try {

@@ -85,8 +85,8 @@ export interface KernelChoice {
 }
 
 /**
- * The software default (SwiftShader): 8 pixels x 8 output channels per invocation on every dense conv, RGB stems
- * included, and on grouped convs through the grouped family; RGB stems on the stem family (4 columns x 8 channels);
+ * The software default (SwiftShader): 8 pixels x 8 output channels per invocation on every dense conv but RGB
+ * stems, and on grouped convs through the grouped family; RGB stems on the stem family (4 columns x 8 channels);
  * depthwise on the rolling kernel, 2 columns walking 16 output rows per invocation; fused pool + FC head 4 vec4s
  * wide, but no pool + FC fusion. Why each setting, with the measurements:
  * docs/decisions/kernel-defaults.md.

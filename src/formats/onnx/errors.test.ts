@@ -5,30 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ExternalDataError, ModelFormatError, UnsupportedOpError, WebcnnError } from '../../errors.ts';
-import { Rng, onnxModel, thrown } from '../../../test/onnx-helpers.ts';
+import { Rng, convHeadModel, convHeadWeights, onnxModel, thrown } from '../../../test/onnx-helpers.ts';
 import { DataType, attr, encodeModel, loadOnnx, makeGraph, makeModel, makeNode, makeTensor, makeValueInfo } from './index.ts';
 
 /** A small valid model: Conv (with weights) -> Relu -> GlobalAveragePool -> Flatten -> Gemm. */
-function validModel(): Uint8Array {
-  const rng = new Rng(3);
-  return onnxModel({
-    nodes: [
-      makeNode('Conv', ['x', 'w', 'b'], ['c'], { pads: attr.ints([1, 1, 1, 1]) }, 'conv'),
-      makeNode('Relu', ['c'], ['r'], {}, 'relu'),
-      makeNode('GlobalAveragePool', ['r'], ['g'], {}, 'gap'),
-      makeNode('Flatten', ['g'], ['f'], {}, 'flatten'),
-      makeNode('Gemm', ['f', 'fc_w', 'fc_b'], ['y'], { transB: attr.int(1) }, 'fc'),
-    ],
-    inputs: [['x', [1, 3, 8, 8]]],
-    outputs: [['y', [1, 5]]],
-    initializers: [
-      makeTensor('w', [4, 3, 3, 3], rng.fill(108, -1, 1)),
-      makeTensor('b', [4], rng.fill(4, -1, 1)),
-      makeTensor('fc_w', [5, 4], rng.fill(20, -1, 1)),
-      makeTensor('fc_b', [5], rng.fill(5, -1, 1)),
-    ],
-  });
-}
+const validModel = (): Uint8Array => convHeadModel(convHeadWeights(3));
 
 function expectOneLine(e: Error, cls: typeof ModelFormatError | typeof UnsupportedOpError, pattern?: RegExp): void {
   expect(e, e.stack).toBeInstanceOf(cls);

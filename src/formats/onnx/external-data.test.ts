@@ -10,38 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExternalDataError, WebcnnError } from '../../errors.ts';
-import { Rng, onnxModel, thrown } from '../../../test/onnx-helpers.ts';
+import { Rng, convHeadModel, convHeadWeights, onnxModel, thrown } from '../../../test/onnx-helpers.ts';
 import { loadModel } from '../index.ts';
 import { loadModelFile } from '../model-file.ts';
 import { runGraphReference } from '../../reference/index.ts';
 import type { TensorInit } from './index.ts';
 import { attr, encodeModel, externalizeTensors, loadOnnx, makeGraph, makeModel, makeNode, makeTensor, makeValueInfo } from './index.ts';
 
-function weights(): TensorInit[] {
-  const rng = new Rng(5);
-  return [
-    makeTensor('w', [4, 3, 3, 3], rng.fill(108, -1, 1)),
-    makeTensor('b', [4], rng.fill(4, -1, 1)),
-    makeTensor('fc_w', [5, 4], rng.fill(20, -1, 1)),
-    makeTensor('fc_b', [5], rng.fill(5, -1, 1)),
-  ];
-}
-
-/** Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm over `initializers`. */
-function model(initializers: TensorInit[]): Uint8Array {
-  return onnxModel({
-    nodes: [
-      makeNode('Conv', ['x', 'w', 'b'], ['c'], { pads: attr.ints([1, 1, 1, 1]) }, 'conv'),
-      makeNode('Relu', ['c'], ['r'], {}, 'relu'),
-      makeNode('GlobalAveragePool', ['r'], ['g'], {}, 'gap'),
-      makeNode('Flatten', ['g'], ['f'], {}, 'flatten'),
-      makeNode('Gemm', ['f', 'fc_w', 'fc_b'], ['y'], { transB: attr.int(1) }, 'fc'),
-    ],
-    inputs: [['x', [1, 3, 8, 8]]],
-    outputs: [['y', [1, 5]]],
-    initializers,
-  });
-}
+const weights = (): TensorInit[] => convHeadWeights(5);
+const model = convHeadModel;
 
 const INPUT = new Rng(9).fill(3 * 8 * 8, -1, 1);
 const reference = (bytes: Uint8Array, options = {}) => runGraphReference(loadOnnx(bytes, options).graph, [INPUT]);
@@ -97,6 +74,10 @@ describe('ONNX external data', () => {
       return { ...moved.tensors[0], external_data: moved.tensors[0].external_data!.filter((e) => e.key === 'location') };
     });
     expect(reference(model(tensors), { externalData: files })).toEqual(inline);
+  });
+
+  it('externalizeTensors refuses an alignment that is not a positive integer', () => {
+    for (const align of [0, -4, 2.5, Number.NaN]) expect(() => externalizeTensors(weights(), 'w.bin', align)).toThrow(RangeError);
   });
 
   it('Constant nodes may keep their value externally too', () => {
@@ -186,6 +167,13 @@ describe('ONNX external data from files (Node)', () => {
     mkdirSync(join(dir, 'adir.bin'));
     writeFileSync(join(dir, 'dir.onnx'), external('adir.bin').bytes);
     expectExternalError(() => loadModelFile(join(dir, 'dir.onnx')), /external data file 'adir.bin' .*is not a file/);
+  });
+
+  it("reads a file whose name only starts with '..' (a name, not the parent folder)", () => {
+    const { bytes, data } = external('..weights.bin');
+    writeFileSync(join(dir, '..weights.bin'), data);
+    writeFileSync(join(dir, 'dots.onnx'), bytes);
+    expect(runGraphReference(loadModelFile(join(dir, 'dots.onnx')).graph, [INPUT])).toEqual(inline);
   });
 
   it("follows a sibling symlink (the user's own file system)", () => {

@@ -145,6 +145,7 @@ export function makeTensor(
  * a multiple of `align`.
  */
 export function externalizeTensors(tensors: readonly TensorInit[], location: string, align = 1): { tensors: TensorInit[]; data: Uint8Array } {
+  if (!Number.isSafeInteger(align) || align < 1) throw new RangeError(`externalizeTensors: align ${String(align)} is not a positive integer`);
   const offsets: number[] = [];
   let end = 0;
   for (const t of tensors) {
