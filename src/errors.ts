@@ -77,3 +77,8 @@ export class ModelKindError extends ShapeError {
 export class ExternalDataError extends WebcnnError {
   override readonly name = 'ExternalDataError';
 }
+
+/** `loadModelFile` (Node): the model file cannot be read (missing, a directory, unreadable, cut short). */
+export class ModelFileError extends WebcnnError {
+  override readonly name = 'ModelFileError';
+}

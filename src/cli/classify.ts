@@ -4,7 +4,7 @@
  */
 import {
   COMMON_HELP, CliError, MODEL_OPTIONS_HELP, PRECISION_HELP, acquireCliDevice,
-  loadModelFile, modelOptions, parseCommandArgs, positiveInt, precisionArg, printable, readLabels, warn, writeOut,
+  loadCliModel, modelOptions, parseCommandArgs, positiveInt, precisionArg, printable, readLabels, warn, writeOut,
 } from './common.ts';
 import { detectModelKind } from '../runtime/model-kind.ts';
 import { IMAGE_COMMAND_OPTIONS, checkImageArgs, createForModel, screenImages } from './image-batch.ts';
@@ -54,7 +54,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   const { candidates } = batch;
   if (candidates.length === 0) return 1;
   const labels = values.labels !== undefined ? readLabels(values.labels) : undefined;
-  const { loaded } = await loadModelFile(values.model, loadOptions);
+  const { loaded } = await loadCliModel(values.model, loadOptions);
   const kind = detectModelKind(loaded.graph);
   if (kind.kind === 'segmenter') {
     throw new CliError(`${values.model} is an image segmentation model (a ${kind.output === 'mask' ? 'class' : 'score per class'} per pixel, not per image): use webcnn segment`);

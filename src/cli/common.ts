@@ -220,8 +220,8 @@ export function modelOptions(values: ModelArgs, command: string) {
   };
 }
 
-/** Reads and loads a model file (loaders are imported here, on first use). */
-export async function loadModelFile(path: string, options: ReturnType<typeof modelOptions>): Promise<{ loaded: LoadedModel; bytes: number }> {
+/** The CLI's model loading: the file (or standard input), warnings printed, option mismatches said (loaders are imported on first use). */
+export async function loadCliModel(path: string, options: ReturnType<typeof modelOptions>): Promise<{ loaded: LoadedModel; bytes: number }> {
   const bytes = readInputFile(path, 'model');
   const { loadModel } = await import('../formats/index.ts');
   // An ONNX model's external data: the files beside it (a model read from standard input has no folder).

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import type { Graph } from '../graph/ir.ts';
 import type { LoadedModel } from '../formats/model.ts';
 import {
-  COMMON_HELP, COMMON_OPTIONS, MODEL_OPTIONS, MODEL_OPTIONS_HELP, UsageError, dims, loadModelFile, modelOptions,
+  COMMON_HELP, COMMON_OPTIONS, MODEL_OPTIONS, MODEL_OPTIONS_HELP, UsageError, dims, loadCliModel, modelOptions,
   oneLine, parseCommandArgs, printable, writeOut,
 } from './common.ts';
 
@@ -197,7 +197,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
   if (positionals.length === 0) throw new UsageError('no model given', 'info');
   if (positionals.length > 1) throw new UsageError(`one model at a time; unexpected '${positionals[1]}'`, 'info');
   const options = modelOptions(values, 'info');
-  const { loaded, bytes } = await loadModelFile(positionals[0], options);
+  const { loaded, bytes } = await loadCliModel(positionals[0], options);
   const info = await describeModel(loaded, basename(positionals[0]), bytes);
   await writeOut(values.json ? `${JSON.stringify(info)}\n` : formatInfo(info));
   if (info.planError) {

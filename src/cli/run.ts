@@ -10,7 +10,7 @@ import type { NpyArray } from '../formats/npy.ts';
 import { readNpy, writeNpy } from '../formats/npy.ts';
 import {
   COMMON_HELP, COMMON_OPTIONS, CliError, MODEL_OPTIONS, MODEL_OPTIONS_HELP, PRECISION_HELP, PRECISION_OPTIONS, UsageError,
-  acquireCliDevice, dims, ensureOutputDir, fsReason, loadModelFile, modelOptions, parseCommandArgs, precisionArg, readInputFile, writeOut,
+  acquireCliDevice, dims, ensureOutputDir, fsReason, loadCliModel, modelOptions, parseCommandArgs, precisionArg, readInputFile, writeOut,
 } from './common.ts';
 
 export const RUN_USAGE = `Usage: webcnn run MODEL --input NAME=FILE.npy ... --output-dir DIR [options]
@@ -203,7 +203,7 @@ async function infer(
   arrays: ReadonlyMap<InputArg, NpyArray>,
   precision: ReturnType<typeof precisionArg>,
 ): Promise<Inference> {
-  const { loaded } = await loadModelFile(modelPath, loadOptions);
+  const { loaded } = await loadCliModel(modelPath, loadOptions);
   const graph = loaded.graph;
   const nhwc = loaded.format === 'tflite';
   const bound = bindInputs(inputArgs, graph);

@@ -14,7 +14,7 @@ import type { SegmentClass } from '../runtime/segmenter.ts';
 import { IMAGE_COMMAND_OPTIONS, checkImageArgs, createForModel, screenImages } from './image-batch.ts';
 import {
   COMMON_HELP, CliError, MODEL_OPTIONS_HELP, PRECISION_HELP, UsageError, acquireCliDevice,
-  ensureOutputDir, fsReason, isStdin, loadModelFile, modelOptions, parseCommandArgs, precisionArg, printable, readLabels, warn,
+  ensureOutputDir, fsReason, isStdin, loadCliModel, modelOptions, parseCommandArgs, precisionArg, printable, readLabels, warn,
   writeOut,
 } from './common.ts';
 import { encodeIndexedPng, encodeRgbaPng } from './png-write.ts';
@@ -67,7 +67,7 @@ export async function segmentCommand(argv: string[]): Promise<number> {
   if (candidates.length === 0) return 1;
   const names = outputNames(candidates);
   const givenLabels = values.labels !== undefined ? readLabels(values.labels) : undefined;
-  const { loaded } = await loadModelFile(values.model, loadOptions);
+  const { loaded } = await loadCliModel(values.model, loadOptions);
   const classes = segmenterClasses(loaded, values.model);
   const labels = givenLabels && fitLabels(givenLabels, classes, values.labels!);
   const out = ensureOutputDir(outDir);

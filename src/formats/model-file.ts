@@ -5,7 +5,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { ExternalDataError, ResourceLimitError } from '../errors.ts';
+import { ExternalDataError, ModelFileError, ResourceLimitError } from '../errors.ts';
 import type { LoadModelOptions } from './frontend.ts';
 import { loadModel } from './index.ts';
 import type { LoadedModel } from './model.ts';
@@ -18,7 +18,7 @@ export function readWholeFile(path: string): Uint8Array {
   const fd = openSync(path, 'r');
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new Error(`${path} is not a file`);
+    if (!st.isFile()) throw new ModelFileError(`${path} is not a file`);
     if (st.size < 2 ** 31 - 1) return readFileSync(fd);
     if (st.size > bufferConstants.MAX_LENGTH) {
       throw new ResourceLimitError(`${path} has ${st.size} bytes, more than one buffer holds here (${bufferConstants.MAX_LENGTH})`);
@@ -27,7 +27,7 @@ export function readWholeFile(path: string): Uint8Array {
     let at = 0;
     while (at < st.size) {
       const n = readSync(fd, out, at, Math.min(CHUNK, st.size - at), at);
-      if (n === 0) throw new Error(`${path} ended at byte ${at} of ${st.size} while it was read`);
+      if (n === 0) throw new ModelFileError(`${path} ended at byte ${at} of ${st.size} while it was read`);
       at += n;
     }
     return out;
@@ -54,9 +54,7 @@ export function externalDataFrom(folder: string): (location: string) => Uint8Arr
       return readWholeFile(path);
     } catch (e) {
       if (e instanceof ResourceLimitError) throw e;
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'not found' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'not readable' : (e as Error).message;
-      throw new ExternalDataError(`external data file '${location}' ${why} (${path})`, { cause: e });
+      throw new ExternalDataError(`external data file '${location}' ${fsWhy(e)} (${path})`, { cause: e });
     }
   };
 }
@@ -66,6 +64,18 @@ export function externalDataFrom(folder: string): (location: string) => Uint8Arr
  * from the files beside it unless `options.externalData` says otherwise.
  */
 export function loadModelFile(path: string, options: LoadModelOptions = {}): LoadedModel {
-  const bytes = readWholeFile(path);
+  let bytes: Uint8Array;
+  try {
+    bytes = readWholeFile(path);
+  } catch (e) {
+    if (e instanceof ResourceLimitError || e instanceof ModelFileError) throw e;
+    throw new ModelFileError(`model file ${path}: ${fsWhy(e)}`, { cause: e });
+  }
   return loadModel(bytes, { fileName: basename(path), externalData: externalDataFrom(dirname(path)), ...options });
+}
+
+/** A file system error in a few words: 'not found', 'is a directory', 'not readable', or the error's message. */
+function fsWhy(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'not found' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'not readable' : (e as Error).message;
 }

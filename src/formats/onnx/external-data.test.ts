@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ExternalDataError, WebcnnError } from '../../errors.ts';
+import { ExternalDataError, ModelFileError, WebcnnError } from '../../errors.ts';
 import { Rng, convHeadModel, convHeadWeights, onnxModel, thrown } from '../../../test/onnx-helpers.ts';
 import { loadModel } from '../index.ts';
 import { loadModelFile } from '../model-file.ts';
@@ -167,6 +167,15 @@ describe('ONNX external data from files (Node)', () => {
     mkdirSync(join(dir, 'adir.bin'));
     writeFileSync(join(dir, 'dir.onnx'), external('adir.bin').bytes);
     expectExternalError(() => loadModelFile(join(dir, 'dir.onnx')), /external data file 'adir.bin' .*is not a file/);
+  });
+
+  it('a model file that cannot be read is a ModelFileError naming it (missing, a directory)', () => {
+    const missing = join(dir, 'nowhere.onnx');
+    expect(() => loadModelFile(missing)).toThrow(ModelFileError);
+    expect(() => loadModelFile(missing)).toThrow(`model file ${missing}: not found`);
+    mkdirSync(join(dir, 'folder.onnx'));
+    expect(() => loadModelFile(join(dir, 'folder.onnx'))).toThrow(ModelFileError);
+    expect(() => loadModelFile(join(dir, 'folder.onnx'))).toThrow(`${join(dir, 'folder.onnx')} is not a file`);
   });
 
   it("reads a file whose name only starts with '..' (a name, not the parent folder)", () => {
