@@ -28,6 +28,9 @@ const GROUPED_SHAPES: Record<'pointwise' | 'conv2d', GpuCase> = {
   conv2d: { kind: 'conv', n: 1, inC: 16, h: 9, w: 11, outC: 32, kernel: 3, stride: 2, pad: 1, groups: 2, bias: true, activation: 'relu', residual: false },
 };
 
+/** Stem tiles (the stem family) get an RGB stem: 3 input channels, 3x3 stride 2 on odd sides. */
+const STEM_SHAPE: GpuCase = { kind: 'conv', n: 1, inC: 3, h: 13, w: 11, outC: 18, kernel: 3, stride: 2, pad: 1, groups: 1, bias: true, activation: 'relu', residual: false };
+
 /**
  * Split-K tiles get shapes with K = 63 input vec4s: 2, 4, 8 and 16 slices of whole staging steps (32, 16, 8, 4
  * vec4s; the last slice shorter), channel counts that leave padding lanes, partial tiles at the edges.
@@ -176,6 +179,9 @@ export const TILE_CASES: readonly TileCase[] = [...(Object.keys(TILE_CANDIDATES)
   TILE_CANDIDATES[kind].map((tile): TileCase => {
     if (tile.family === 'grouped' && kind !== 'depthwise') {
       return { name: `${kind} p${tile.pixelsPerThread}v${tile.vec4sPerThread} grouped`, case: GROUPED_SHAPES[kind], kernels: { ...DEFAULT_KERNEL_CHOICE, grouped: tile } };
+    }
+    if (tile.family === 'stem') {
+      return { name: `stem p${tile.pixelsPerThread}v${tile.vec4sPerThread}`, case: STEM_SHAPE, kernels: { ...DEFAULT_KERNEL_CHOICE, stem: tile } };
     }
     const shared = tile.family === 'conv-shared';
     const splitK = shared ? tile.splitK : undefined;
