@@ -41,13 +41,22 @@ export function depthwiseKernelPrefix(t: TileCase): string {
   return t.kernels.depthwise.rollingRows !== undefined ? 'depthwise-rolling/' : 'depthwise-block/';
 }
 
-function cases(precision: StoragePrecision): TileCase[] {
+/**
+ * The f16 modes on one tile per kernel (the first block tile and the rolling software default): their loads and
+ * stores convert the same way whatever the tile, while every tile's indexing is covered at f32.
+ */
+const F16_TILES = [
+  TESTED_TILES.find((t) => t.rollingRows === undefined),
+  TESTED_TILES.find((t) => t.rollingRows !== undefined),
+].filter((t): t is DepthwiseTile => t !== undefined);
+
+function cases(precision: StoragePrecision, tiles: readonly DepthwiseTile[] = TESTED_TILES): TileCase[] {
   const suffix = precision === 'f32' ? '' : ` [${precision}]`;
   const withPrecision = (c: GpuCase): GpuCase => (precision === 'f32' ? c : { ...c, precision });
-  return TESTED_TILES.flatMap((tile) => SHAPES.map(([name, c]): TileCase => ({
+  return tiles.flatMap((tile) => SHAPES.map(([name, c]): TileCase => ({
     name: `depthwise ${tileName(tile)}, ${name}${suffix}`, case: withPrecision(c), kernels: { ...DEFAULT_KERNEL_CHOICE, depthwise: tile },
   })));
 }
 
 export const DEPTHWISE_CASES: readonly TileCase[] = cases('f32');
-export const DEPTHWISE_F16_CASES: readonly TileCase[] = [...cases('f16-packed'), ...cases('f16')];
+export const DEPTHWISE_F16_CASES: readonly TileCase[] = [...cases('f16-packed', F16_TILES), ...cases('f16', F16_TILES)];
