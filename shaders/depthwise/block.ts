@@ -48,20 +48,7 @@ export function depthwiseBlockProgram(v: DepthwiseBlockVariant, precision: Stora
       return unroll(P, (p) => unroll(v.kernelW, (kx) => `      acc${j}_${p} = fma(x${p * v.strideX + kx}, w${ky * v.kernelW + kx}, acc${j}_${p});`));
     }).replace(/\n+/g, '\n').replace(/^\n|\n$/g, '');
   const code = wgsl`
-${uniformStruct(DEPTHWISE_UNIFORMS.fields)}
-${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
-
-${entryPoint(WORKGROUP_SIZE)}
-  if (flat >= params.total) { return; }
-  let c4 = flat % params.C4;
-  var t = flat / params.C4;
-  let oxGroup = t % params.oxGroups;
-  t = t / params.oxGroups;
-  let oyGroups = (params.outH + ${R - 1}u) / ${R}u;
-  let oy0 = (t % oyGroups) * ${R}u;
-  let n = t / oyGroups;
-  let ox0 = oxGroup * ${P}u;
-  let lastX = i32(params.inW) - 1;
+${rowBlockPrologue(P, R, bindings, precision)}
   let ix0 = i32(ox0 * ${v.strideX}u) - params.padLeft;
   let interior = ix0 >= 0 && ix0 + ${span - 1} <= lastX;
 ${unroll(v.kernelH * v.kernelW, (k) => `  let w${k} = load_weight(${k}u * params.C4 + c4);`)}
@@ -99,4 +86,25 @@ ${epilogueFunction(v)}
     uniforms: DEPTHWISE_UNIFORMS.fields,
     workgroupSize: WORKGROUP_SIZE,
   }, precision);
+}
+
+/**
+ * The block and rolling kernels' common start: uniforms, bindings, and the invocation's place (channel vec4
+ * `c4`, image `n`, first output column `ox0` of `P`, first output row `oy0` of `R`), plus `lastX`.
+ */
+export function rowBlockPrologue(P: number, R: number, bindings: ReturnType<typeof convBindings>, precision: StoragePrecision): string {
+  return `${uniformStruct(DEPTHWISE_UNIFORMS.fields)}
+${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
+
+${entryPoint(WORKGROUP_SIZE)}
+  if (flat >= params.total) { return; }
+  let c4 = flat % params.C4;
+  var t = flat / params.C4;
+  let oxGroup = t % params.oxGroups;
+  t = t / params.oxGroups;
+  let oyGroups = (params.outH + ${R - 1}u) / ${R}u;
+  let oy0 = (t % oyGroups) * ${R}u;
+  let n = t / oyGroups;
+  let ox0 = oxGroup * ${P}u;
+  let lastX = i32(params.inW) - 1;`;
 }

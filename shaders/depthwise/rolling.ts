@@ -1,17 +1,14 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import {
-  CONV_ELEMENT_TYPES,
   WORKGROUP_SIZE,
-  bindingDecls,
   convBindings,
-  entryPoint,
   epilogueFunction, epilogueKey,
   finishProgram,
-  uniformStruct,
   unroll,
 } from '../common.ts';
 import type { DepthwiseBlockVariant } from './block.ts';
+import { rowBlockPrologue } from './block.ts';
 import { DEPTHWISE_UNIFORMS } from './wgsl.ts';
 
 /**
@@ -56,20 +53,7 @@ ${indent}  store_dst(o, epilogue(acc${p} + b, o));
 ${indent}}`)}`;
   const shift = (indent: string) => unroll(keep, (ky) => unroll(span, (j) => `${indent}x${ky}_${j} = x${ky + v.strideY}_${j};`));
   const code = wgsl`
-${uniformStruct(DEPTHWISE_UNIFORMS.fields)}
-${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
-
-${entryPoint(WORKGROUP_SIZE)}
-  if (flat >= params.total) { return; }
-  let c4 = flat % params.C4;
-  var t = flat / params.C4;
-  let oxGroup = t % params.oxGroups;
-  t = t / params.oxGroups;
-  let oyGroups = (params.outH + ${R - 1}u) / ${R}u;
-  let oy0 = (t % oyGroups) * ${R}u;
-  let n = t / oyGroups;
-  let ox0 = oxGroup * ${P}u;
-  let lastX = i32(params.inW) - 1;
+${rowBlockPrologue(P, R, bindings, precision)}
   let lastY = i32(params.inH) - 1;
   let rowStride = params.inW * params.C4;
   let imageBase = n * params.inH * rowStride + c4;
