@@ -95,9 +95,11 @@ export const FUSED_BLOCK_SHAPES: readonly [string, FusedBlockCase][] = [
   ['5x5 stride 2, 1x1 map', block(1, 6, 6, 10, [1, 1], 5, 2, 'fn:hard-swish')],
   ['320 output channels (two output rounds), 7x7 map', block(1, 32, 6, 300, [7, 7], 3, 1, 'relu6')],
   ['no expand, odd channels, stride 2', block(1, 13, 1, 7, [9, 8], 3, 2, 'relu')],
-  ['MobileNetV3 SE, 5x5 stride 2, hard-swish, relu / hard-sigmoid gate, odd channels, batch 2',
-    { ...block(2, 7, 6, 11, [13, 10], 5, 2, 'fn:hard-swish'), se: { squeeze: 10, act: 'relu', gate: 'fn:hard-sigmoid' } }],
 ];
+
+/** Squeeze-and-excitation blocks (three launches), with the pool as its own node (the software default). */
+export const FUSED_SE_SHAPE: readonly [string, FusedBlockCase] = ['MobileNetV3 SE, 5x5 stride 2, hard-swish, relu / hard-sigmoid gate, odd channels, batch 2',
+  { ...block(2, 7, 6, 11, [13, 10], 5, 2, 'fn:hard-swish'), se: { squeeze: 10, act: 'relu', gate: 'fn:hard-sigmoid' } }];
 
 /** EfficientNet's first block: SE without expansion; run with the pool fused into fc1 (the GPU default). */
 export const FUSED_SE_POOLED_SHAPE: readonly [string, FusedBlockCase] = ['EfficientNet SE, no expand, silu / sigmoid gate, residual, pool fused into fc1',
@@ -105,13 +107,16 @@ export const FUSED_SE_POOLED_SHAPE: readonly [string, FusedBlockCase] = ['Effici
 
 const FUSED = { ...DEFAULT_KERNEL_CHOICE, invertedResidual: 'fused' } as const;
 
-function cases(precision: StoragePrecision): TileCase[] {
+function tile([name, c]: readonly [string, FusedBlockCase], kernels: KernelChoice, precision: StoragePrecision): TileCase {
   const suffix = precision === 'f32' ? '' : ` [${precision}]`;
-  const tile = ([name, c]: readonly [string, FusedBlockCase], kernels: KernelChoice): TileCase => ({
-    name: `fused inverted residual, ${name}${suffix}`, case: precision === 'f32' ? c : { ...c, precision } as GpuCase, kernels,
-  });
-  return [...FUSED_BLOCK_SHAPES.map((s) => tile(s, FUSED)), tile(FUSED_SE_POOLED_SHAPE, { ...FUSED, fusePoolLinear: true })];
+  return { name: `fused inverted residual, ${name}${suffix}`, case: precision === 'f32' ? c : { ...c, precision } as GpuCase, kernels };
 }
+
+const cases = (precision: StoragePrecision): TileCase[] => FUSED_BLOCK_SHAPES.map((s) => tile(s, FUSED, precision));
+const seCases = (precision: StoragePrecision): TileCase[] =>
+  [tile(FUSED_SE_SHAPE, FUSED, precision), tile(FUSED_SE_POOLED_SHAPE, { ...FUSED, fusePoolLinear: true }, precision)];
 
 export const FUSED_BLOCK_CASES: readonly TileCase[] = cases('f32');
 export const FUSED_BLOCK_F16_CASES: readonly TileCase[] = cases('f16-packed');
+/** The SE cases, in the Node runner only (CI's time budget): f32 and f16-packed. */
+export const FUSED_SE_CASES: readonly TileCase[] = [...seCases('f32'), ...seCases('f16-packed')];

@@ -8,7 +8,7 @@ import type { KernelChoice } from './kernel-choice.ts';
 import { DEFAULT_KERNEL_CHOICE } from './kernel-choice.ts';
 import { lowerGraph } from './lowering.ts';
 import { MemoryTuningCache } from './tuning-cache.ts';
-import { FUSED_BLOCK_SHAPES } from '../../test/inverted-residual-cases.ts';
+import { FUSED_SE_SHAPE } from '../../test/inverted-residual-cases.ts';
 import { buildCase } from '../../test/gpu-cases.ts';
 
 const graph = optimizeGraph(mobilenetV2({ params: randomParams(1), inputSize: 64, batch: 1, numClasses: 10 }));
@@ -53,7 +53,7 @@ describe('tuneBlocks', () => {
 });
 
 describe('tuneBlocks with squeeze-and-excitation', () => {
-  const seGraph = optimizeGraph(buildCase(FUSED_BLOCK_SHAPES.find(([name]) => name.includes('SE'))![1]).graph, { fusePoolLinear: false });
+  const seGraph = optimizeGraph(buildCase(FUSED_SE_SHAPE[1]).graph, { fusePoolLinear: false });
   const [se] = findInvertedResidualBlocks(seGraph);
 
   it('weighs the three fused launches against the six separate ones (expand, depthwise, pool, fc1, fc2, project)', async () => {

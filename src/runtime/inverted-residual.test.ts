@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { projectItems, workgroupBytes, WORKGROUP_BYTES } from '../../shaders/inverted-residual/wgsl.ts';
 import { blockVariant } from '../../shaders/inverted-residual/index.ts';
-import { FUSED_BLOCK_SHAPES, FUSED_SE_POOLED_SHAPE } from '../../test/inverted-residual-cases.ts';
+import { FUSED_BLOCK_SHAPES, FUSED_SE_POOLED_SHAPE, FUSED_SE_SHAPE } from '../../test/inverted-residual-cases.ts';
 import { buildCase } from '../../test/gpu-cases.ts';
 import { inferenceBytes } from '../bench/figures.ts';
 import { UnsupportedFeatureError } from '../errors.ts';
@@ -59,7 +59,7 @@ describe('findInvertedResidualBlocks', () => {
   });
 
   it('every GPU case shape makes one block the kernel takes', () => {
-    for (const [name, c] of [...FUSED_BLOCK_SHAPES, FUSED_SE_POOLED_SHAPE]) {
+    for (const [name, c] of [...FUSED_BLOCK_SHAPES, FUSED_SE_SHAPE, FUSED_SE_POOLED_SHAPE]) {
       const blocks = findInvertedResidualBlocks(optimizeGraph(buildCase(c).graph));
       expect(blocks, name).toHaveLength(1);
       expect(blockVariant(blocks[0]), name).not.toBeNull();
@@ -68,7 +68,7 @@ describe('findInvertedResidualBlocks', () => {
 });
 
 describe('squeeze-and-excitation blocks', () => {
-  const seCase = FUSED_BLOCK_SHAPES.find(([name]) => name.includes('SE'))![1];
+  const seCase = FUSED_SE_SHAPE[1];
   const [, pooledCase] = FUSED_SE_POOLED_SHAPE;
 
   it('finds the gate with the pool as its own node and with the pool fused into fc1', () => {
@@ -204,7 +204,7 @@ function fusedCoverage(graph: Graph, choice: KernelChoice): void {
 
 describe('kernel geometry', () => {
   it('every output vec4 is written exactly once (GPU case shapes, MobileNetV2)', () => {
-    for (const [, c] of FUSED_BLOCK_SHAPES) fusedCoverage(optimizeGraph(buildCase(c).graph), FUSED);
+    for (const [, c] of [...FUSED_BLOCK_SHAPES, FUSED_SE_SHAPE, FUSED_SE_POOLED_SHAPE]) fusedCoverage(optimizeGraph(buildCase(c).graph), FUSED);
     fusedCoverage(mobilenet(), FUSED);
   });
 
