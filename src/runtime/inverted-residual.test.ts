@@ -115,6 +115,15 @@ describe('squeeze-and-excitation blocks', () => {
     // The same work counted once: the squeeze launch's recomputation is not the network's.
     const macs = (steps: typeof fused) => steps.reduce((a, s) => a + s.macs, 0);
     expect(macs(fused)).toBe(macs(separate));
+    // Bytes: the hidden maps (written once, read once; the depthwise output twice), the pooled and squeezed
+    // vectors no more; the block's input read twice and the per-tile sums written and read instead.
+    const count = (shape: readonly number[]) => shape.reduce((a, v) => a * v, 1) * 4;
+    const [n, hidC] = block.hidShape;
+    const sums = n * Math.ceil(block.outShape[2] / 4) * Math.ceil(block.outShape[3] / 4) * Math.ceil(hidC / 4) * 16;
+    const saved = 2 * count(block.hidShape) + 3 * count(block.midShape) + 2 * n * hidC * 4 + 2 * n * block.se!.squeezeC * 4 - count(block.inShape) - 2 * sums;
+    const [a, b] = [separate, fused].map((steps) => inferenceBytes(graph, steps));
+    expect(a.activationBytes - b.activationBytes).toBe(saved);
+    expect(b.weightBytes).toBe(a.weightBytes);
   });
 });
 
