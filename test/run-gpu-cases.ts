@@ -4,7 +4,8 @@
  *
  * `f16`: the f16-storage cases at 'f16-packed' and native 'f16' (skipped, not passed, where the adapter has no
  * `shader-f16`), then the shared real model's accuracy at f32 and at both f16 modes (`test/f16-accuracy.ts`),
- * each counted as a pass or a failure. An unknown group name is an error (exit 2). `--grep TEXT` runs only the
+ * each counted as a pass or a failure. `fused-networks` (test/fused-networks.ts) runs only when named. An unknown
+ * group name is an error (exit 2). `--grep TEXT` runs only the
  * cases whose name contains TEXT.
  */
 import { readFileSync } from 'node:fs';
@@ -79,7 +80,8 @@ if (unknown.length) {
   console.error(`run-gpu-cases: unknown group${unknown.length > 1 ? 's' : ''} ${unknown.map((g) => `'${g}'`).join(', ')}; the groups are ${Object.keys(groups).join(', ')}`);
   process.exit(2);
 }
-const selected = wanted.length ? wanted : Object.keys(groups);
+// fused-networks (whole zoo networks, minutes) runs only when named: never part of the default run (CI's).
+const selected = wanted.length ? wanted : Object.keys(groups).filter((g) => g !== 'fused-networks');
 const { device, adapterInfo } = await acquireNodeDevice();
 console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; shader-f16: ${device.features.has('shader-f16') ? 'yes' : 'no'}`);
 let failed = 0;
