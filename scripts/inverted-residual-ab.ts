@@ -20,6 +20,10 @@ import { GpuProfiler } from '../src/gpu/profiler.ts';
 import { compileModel } from '../src/runtime/compile.ts';
 import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
 import type { CompiledModel } from '../src/runtime/compiled-model.ts';
+import type { TensorId } from '../src/graph/ir.ts';
+import { blockNodeOutputs } from '../src/runtime/inverted-residual.ts';
+import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
+import { fusedBlocksIn } from '../src/runtime/lowering.ts';
 import { Rng } from '../src/util/random.ts';
 import { profilePass } from './profile-pass.ts';
 
@@ -39,15 +43,18 @@ console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapte
 const fmt = (a: readonly number[]) => `${upperMedian(a).toFixed(1)} ms (min ${Math.min(...a).toFixed(1)})`;
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
-/** Per fused block (by its project conv's name): the step indices of its launches in `model`. */
-function blockSteps(model: CompiledModel, fusedModel: CompiledModel): Map<string, { separate: number[]; fused: number }> {
-  const byLabel = new Map(model.steps.map((s, i) => [s.label, i]));
-  const out = new Map<string, { separate: number[]; fused: number }>();
-  fusedModel.steps.forEach((s, i) => {
-    if (s.kind !== 'invertedResidual') return;
-    const separate = [...(s.fused ?? []), s.label].map((name) => byLabel.get(name)!);
-    out.set(s.label, { separate, fused: i });
-  });
+/**
+ * Per fused block (by its project conv's name): the step indices of its launches in `model` (three or more
+ * convs, plus an SE's pool and FCs) and in `fusedModel` (one launch, or three with an SE), by the nodes they
+ * are named after.
+ */
+function blockSteps(model: CompiledModel, fusedModel: CompiledModel, choice: KernelChoice): Map<string, { separate: number[]; fused: number[] }> {
+  const out = new Map<string, { separate: number[]; fused: number[] }>();
+  const stepsOf = (m: CompiledModel, nodes: ReadonlySet<TensorId>) => m.steps.flatMap((s, i) => (s.node !== undefined && nodes.has(s.node) ? [i] : []));
+  for (const b of fusedBlocksIn(fusedModel.graph, choice).values()) {
+    const nodes = new Set([...blockNodeOutputs(b), b.project.output]);
+    out.set(b.project.name, { separate: stepsOf(model, nodes), fused: stepsOf(fusedModel, nodes) });
+  }
   return out;
 }
 
@@ -55,14 +62,15 @@ for (const name of values.models!.split(',')) {
   const dir = join(values.cache!, `${name}_op13_b1_s${values.side}_seed0`);
   const loaded = loadModel(new Uint8Array(readFileSync(join(dir, 'model.onnx'))));
   const separate = await compileModel(device, loaded.graph, { kernels: DEFAULT_KERNEL_CHOICE });
-  const fused = await compileModel(device, loaded.graph, { kernels: { ...DEFAULT_KERNEL_CHOICE, invertedResidual: 'fused' } });
+  const fusedChoice: KernelChoice = { ...DEFAULT_KERNEL_CHOICE, invertedResidual: 'fused' };
+  const fused = await compileModel(device, loaded.graph, { kernels: fusedChoice });
   const models = [separate, fused];
   const labels = ['separate', 'fused'];
   const shape = loaded.graph.tensors[loaded.graph.inputs[0]].shape;
   const x = new Rng(2).fill(shape.reduce((a, b) => a * b, 1), -1, 1);
   const outputs: Float32Array[] = [];
   for (const m of models) outputs.push((await m.run([x]))[0]);
-  const blocks = blockSteps(separate, fused);
+  const blocks = blockSteps(separate, fused, fusedChoice);
   const blockMs = models.map(() => [] as number[]);
   const perBlock = new Map([...blocks.keys()].map((k) => [k, [[] as number[], [] as number[]]]));
   const whole = models.map(() => [] as number[]);
@@ -73,7 +81,7 @@ for (const name of values.models!.split(',')) {
       if (r === 0) continue;
       let sum = 0;
       for (const [label, b] of blocks) {
-        const ms = i === 0 ? b.separate.reduce((s, j) => s + stepsMs[j], 0) : stepsMs[b.fused];
+        const ms = (i === 0 ? b.separate : b.fused).reduce((s, j) => s + stepsMs[j], 0);
         perBlock.get(label)![i].push(ms);
         sum += ms;
       }
@@ -95,7 +103,7 @@ for (const name of values.models!.split(',')) {
   });
   if (values.blocks) {
     for (const [label, [a, b]] of perBlock) {
-      const s = fused.steps[blocks.get(label)!.fused];
+      const s = fused.steps[blocks.get(label)!.fused.at(-1)!];
       const u = s.uniforms;
       const describe = `${u.inC4 * 4}->${u.hidC4 * 4}->${u.outC4 * 4} ${u.outH}x${u.outW}`;
       console.log(`  ${label.padEnd(40)} ${describe.padEnd(22)} separate ${fmt(a)}  fused ${fmt(b)}  ratio ${(upperMedian(b) / upperMedian(a)).toFixed(2)}`);

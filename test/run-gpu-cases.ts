@@ -1,10 +1,11 @@
 /**
  * Runs the GPU correctness cases under Node through Dawn (the `webgpu` package): a quick loop for kernel work
- * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm|grouped|fusion|activations|matmul|reduce|depthwise|inverted-residual|stem] [--grep TEXT]`
+ * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm|grouped|fusion|activations|matmul|reduce|depthwise|inverted-residual|stem|fused-networks] [--grep TEXT]`
  *
  * `f16`: the f16-storage cases at 'f16-packed' and native 'f16' (skipped, not passed, where the adapter has no
  * `shader-f16`), then the shared real model's accuracy at f32 and at both f16 modes (`test/f16-accuracy.ts`),
- * each counted as a pass or a failure. An unknown group name is an error (exit 2). `--grep TEXT` runs only the
+ * each counted as a pass or a failure. `fused-networks` (test/fused-networks.ts) runs only when named. An unknown
+ * group name is an error (exit 2). `--grep TEXT` runs only the
  * cases whose name contains TEXT.
  */
 import { readFileSync } from 'node:fs';
@@ -24,8 +25,9 @@ import { defaultKernelChoice } from '../src/runtime/kernel-choice.ts';
 import { GROUPED_CASES, GROUPED_F16_CASES } from './grouped-cases.ts';
 import { INPUT_TRANSFORM_CASES, INPUT_TRANSFORM_TILE_CASES } from './input-transform-cases.ts';
 import { DEPTHWISE_CASES, DEPTHWISE_F16_CASES, depthwiseKernelPrefix } from './depthwise-cases.ts';
-import { FUSED_BLOCK_CASES, FUSED_BLOCK_F16_CASES } from './inverted-residual-cases.ts';
+import { FUSED_BLOCK_CASES, FUSED_BLOCK_F16_CASES, FUSED_SE_CASES } from './inverted-residual-cases.ts';
 import { STEM_CASES, STEM_F16_CASES } from './stem-cases.ts';
+import { FUSED_NETWORKS, checkFusedNetwork } from './fused-networks.ts';
 
 interface Entry {
   readonly case: GpuCase;
@@ -62,9 +64,11 @@ const groups: Record<string, readonly Entry[]> = {
   // Depthwise convs on the block and rolling kernels (several output rows per invocation), f32 and the f16 modes.
   depthwise: [...DEPTHWISE_CASES, ...DEPTHWISE_F16_CASES].map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: depthwiseKernelPrefix(t) })),
   // Inverted-residual blocks on the fused kernel (one launch per block), f32 and f16-packed.
-  'inverted-residual': [...FUSED_BLOCK_CASES, ...FUSED_BLOCK_F16_CASES].map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: 'inverted-residual/' })),
+  'inverted-residual': [...FUSED_BLOCK_CASES, ...FUSED_BLOCK_F16_CASES, ...FUSED_SE_CASES].map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: 'inverted-residual/' })),
   // RGB stems on the stem family, f32, f16-packed and native f16.
   stem: [...STEM_CASES, ...STEM_F16_CASES].map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: 'conv-stem/' })),
+  // Whole zoo networks with every inverted-residual block fused, SE blocks included (test/fused-networks.ts).
+  'fused-networks': [],
 };
 // `--grep TEXT`: only the cases whose name contains TEXT (a quick loop over one kernel's cases).
 const grepAt = process.argv.indexOf('--grep');
@@ -76,7 +80,8 @@ if (unknown.length) {
   console.error(`run-gpu-cases: unknown group${unknown.length > 1 ? 's' : ''} ${unknown.map((g) => `'${g}'`).join(', ')}; the groups are ${Object.keys(groups).join(', ')}`);
   process.exit(2);
 }
-const selected = wanted.length ? wanted : Object.keys(groups);
+// fused-networks (whole zoo networks, minutes) runs only when named: never part of the default run (CI's).
+const selected = wanted.length ? wanted : Object.keys(groups).filter((g) => g !== 'fused-networks');
 const { device, adapterInfo } = await acquireNodeDevice();
 console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; shader-f16: ${device.features.has('shader-f16') ? 'yes' : 'no'}`);
 let failed = 0;
@@ -129,6 +134,15 @@ if (selected.includes('inverted-residual')) {
       else failed++;
       console.log(`${a.ok ? 'ok  ' : 'FAIL'} shared model, cat.bmp, fused inverted-residual blocks, ${describeAccuracy(a)}`);
     }
+  }
+}
+if (selected.includes('fused-networks')) {
+  for (const network of FUSED_NETWORKS) {
+    const r = await checkFusedNetwork(device, network, defaultKernelChoice(adapterInfo));
+    if (r.skipped) skipped++;
+    else if (r.ok) passed++;
+    else failed++;
+    console.log(r.skipped ? `skip ${network} with fused blocks  (skipped: ${r.skipped})` : `${r.ok ? 'ok  ' : 'FAIL'} ${r.description}`);
   }
 }
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);

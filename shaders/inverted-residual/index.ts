@@ -1,6 +1,7 @@
-import { activationBounds } from '../../src/graph/ir.ts';
-import { convResidual } from '../../src/graph/ir.ts';
-import type { InvertedResidualBlock } from '../../src/runtime/inverted-residual.ts';
+import type { TensorId } from '../../src/graph/ir.ts';
+import { activationBounds, convChannelScale, convResidual } from '../../src/graph/ir.ts';
+import type { InvertedResidualBlock, SqueezeExcite } from '../../src/runtime/inverted-residual.ts';
+import { squeezeLayerWeights } from '../../src/runtime/inverted-residual.ts';
 import { c4, denseConvPacking, depthwisePacking, packBias } from '../../src/runtime/pack-weights.ts';
 import type { BufferRef } from '../../src/runtime/step.ts';
 import { activationUniforms, constant, packedConstant, tensor } from '../../src/runtime/step.ts';
@@ -8,6 +9,8 @@ import type { StoragePrecision } from '../common.ts';
 import { ceilDiv, clampBound, epilogueActivation } from '../common.ts';
 import type { Launch } from '../family.ts';
 import { uniformValues } from '../uniforms.ts';
+import type { GateVariant } from './gate.ts';
+import { GATE_UNIFORMS, gateProgram, gateWorkgroupBytes } from './gate.ts';
 import type { InvertedResidualVariant } from './wgsl.ts';
 import { INVERTED_RESIDUAL_UNIFORMS, WORKGROUP_BYTES, invertedResidualProgram, workgroupBytes } from './wgsl.ts';
 
@@ -38,6 +41,7 @@ export function blockVariant(block: InvertedResidualBlock, tile: InvertedResidua
   while (chunk > 1 && (workgroupBytes({ ...geometry, chunk }) > WORKGROUP_BYTES || chunk / 2 >= hidC4)) chunk /= 2;
   if (workgroupBytes({ ...geometry, chunk }) > WORKGROUP_BYTES) return null;
   if (Math.ceil((outC4 * tile.tileH * tile.tileW) / 64) > MAX_ACCUMULATORS) return null;
+  if (block.se && gateWorkgroupBytes(gateVariant(block, block.se)) > WORKGROUP_BYTES) return null;
   return {
     ...geometry,
     chunk,
@@ -72,8 +76,69 @@ export function blockMacs(block: InvertedResidualBlock): number {
   return expand + n * outH * outW * hidC * (kh * kw + outC);
 }
 
-/** The block's launch with `variant` (from `blockVariant`). */
-export function invertedResidualLaunch(block: InvertedResidualBlock, variant: InvertedResidualVariant, precision: StoragePrecision): Launch {
+/** A fused block's launch, with the node it is named after (`label`, `node`: see `invertedResidualLaunches`). */
+export type BlockLaunch = Launch & { readonly label: string; readonly node: TensorId };
+
+/**
+ * The block's launches with `variant` (from `blockVariant`). Without squeeze-and-excitation one, named after the
+ * project conv. With one, three (the gate needs the mean of the whole depthwise output before any pixel can be
+ * projected): `squeeze` (expand + depthwise per tile, writing only per-tile channel sums, named after the
+ * depthwise conv), the gate (fc1 and fc2 on the means, named after fc2: it writes fc2's output) and `excite`
+ * (expand + depthwise again, times the gate, project (+ residual), named after the project conv). The expanded
+ * maps never reach global memory; the price is the expand and depthwise computed twice.
+ */
+export function invertedResidualLaunches(block: InvertedResidualBlock, variant: InvertedResidualVariant, precision: StoragePrecision): BlockLaunch[] {
+  const expand = block.expand ? [block.expand.name] : [];
+  const p = block.project;
+  if (!block.se) return [{ ...invertedResidualLaunch(block, variant, precision), label: p.name, node: p.output, fused: [...expand, block.depthwise.name] }];
+  const squeeze = invertedResidualLaunch(block, { ...variant, se: 'squeeze' }, precision);
+  const se = block.se;
+  return [
+    { ...squeeze, label: block.depthwise.name, node: block.depthwise.output, fused: expand },
+    { ...gateLaunch(block, se, squeeze.workgroups, precision), label: se.fc2.name, node: se.fc2.output, fused: [...(se.pool ? [se.pool.name] : []), se.fc1.name] },
+    { ...invertedResidualLaunch(block, { ...variant, se: 'excite' }, precision), label: p.name, node: p.output, fused: [...expand, block.depthwise.name] },
+  ];
+}
+
+function gateVariant(block: InvertedResidualBlock, se: SqueezeExcite): GateVariant {
+  return {
+    hidC4: c4(block.hidShape[1]),
+    sqC4: c4(se.squeezeC),
+    fc1Act: epilogueActivation(se.fc1.attrs.activation),
+    gateAct: epilogueActivation(se.fc2.attrs.activation),
+  };
+}
+
+/** The gate launch: one workgroup per image over the squeeze launch's `tiles` per-tile sums. */
+function gateLaunch(block: InvertedResidualBlock, se: SqueezeExcite, tiles: number, precision: StoragePrecision): Launch {
+  const [n, hidC] = block.hidShape;
+  const [, , outH, outW] = block.outShape;
+  const v = gateVariant(block, se);
+  const bias = new Float32Array((v.sqC4 + v.hidC4) * 4);
+  bias.set(packBias(se.fc1.attrs.bias, se.squeezeC), 0);
+  bias.set(packBias(se.fc2.attrs.bias, hidC), v.sqC4 * 4);
+  const fc1 = squeezeLayerWeights(se.fc1);
+  const fc2 = squeezeLayerWeights(se.fc2);
+  const [fc1Min, fc1Max] = bounds(se.fc1.attrs.activation);
+  const [gateMin, gateMax] = bounds(se.fc2.attrs.activation);
+  return {
+    kind: 'invertedResidual',
+    program: gateProgram(v, precision),
+    uniforms: uniformValues(GATE_UNIFORMS, { tiles: tiles / n, hidC4: v.hidC4, sqC4: v.sqC4, invCount: 1 / (outH * outW), fc1Min, fc1Max, gateMin, gateMax }),
+    workgroups: n,
+    buffers: {
+      partial: { kind: 'scratch', byteLength: tiles * v.hidC4 * 16 },
+      fc1Weight: packedConstant(denseConvPacking(fc1.weight, se.squeezeC, hidC, 1, 1, fc1.scale), precision),
+      fc2Weight: packedConstant(denseConvPacking(fc2.weight, hidC, se.squeezeC, 1, 1, fc2.scale), precision),
+      bias: constant(bias),
+      dst: tensor(se.fc2.output),
+    },
+    macs: n * 2 * hidC * se.squeezeC,
+  };
+}
+
+/** One launch of the fused kernel with `variant`. */
+function invertedResidualLaunch(block: InvertedResidualBlock, variant: InvertedResidualVariant, precision: StoragePrecision): Launch {
   const [n, inC, inH, inW] = block.inShape;
   const hidC = block.hidShape[1];
   const [, outC, outH, outW] = block.outShape;
@@ -83,16 +148,19 @@ export function invertedResidualLaunch(block: InvertedResidualBlock, variant: In
   const tiles = n * tilesX * tilesY;
   const e = block.expand?.attrs;
   const p = block.project.attrs;
+  const squeeze = variant.se === 'squeeze';
   const buffers: Record<string, BufferRef> = {
     src: tensor(block.input),
     ...(e ? { expandWeight: packedConstant(denseConvPacking(e.weight, hidC, inC, 1, 1, e.weightScale ?? null), precision) } : {}),
     depthwiseWeight: packedConstant(depthwisePacking(d.weight, hidC, d.kernel[0], d.kernel[1], d.weightScale ?? null), precision),
-    projectWeight: packedConstant(denseConvPacking(p.weight, outC, hidC, 1, 1, p.weightScale ?? null), precision),
+    ...(squeeze ? {} : { projectWeight: packedConstant(denseConvPacking(p.weight, outC, hidC, 1, 1, p.weightScale ?? null), precision) }),
     bias: constant(packBiases(block)),
-    dst: tensor(block.project.output),
+    ...(squeeze ? { partial: { kind: 'scratch', byteLength: tiles * c4(hidC) * 16 } } : { dst: tensor(block.project.output) }),
   };
   const residual = convResidual(block.project);
-  if (residual !== undefined) buffers.residual = tensor(residual);
+  if (residual !== undefined && !squeeze) buffers.residual = tensor(residual);
+  const scale = convChannelScale(block.project);
+  if (scale !== undefined && variant.se === 'excite') buffers.scale = tensor(scale);
   const [expandMin, expandMax] = e ? bounds(e.activation) : [0, 0];
   const [dwMin, dwMax] = bounds(d.activation);
   return {
@@ -104,6 +172,7 @@ export function invertedResidualLaunch(block: InvertedResidualBlock, variant: In
     }),
     workgroups: tiles,
     buffers,
-    macs: blockMacs(block),
+    // The network's work once (the separate launches'): the squeeze launch's is recomputed, like tile halos.
+    macs: squeeze ? 0 : blockMacs(block),
   };
 }

@@ -39,6 +39,13 @@ export interface InvertedResidualVariant {
   readonly expandAct: EpilogueActivation;
   /** The depthwise conv's activation (uniforms `dwMin`, `dwMax`). */
   readonly depthwiseAct: EpilogueActivation;
+  /**
+   * A block with squeeze-and-excitation runs as three launches (index.ts): `squeeze` stops after the depthwise
+   * and writes each tile's per-channel sums of the depthwise output (f32 `partial`, `[tile][hidC4]` vec4s);
+   * `excite` recomputes expand and depthwise, multiplies the depthwise output by the gate (`scale`,
+   * `[n][hidC4]`) and projects. Absent: a block without one.
+   */
+  readonly se?: 'squeeze' | 'excite';
 }
 
 export const INVERTED_RESIDUAL_UNIFORMS = joinUniforms(uniformBlock({
@@ -93,17 +100,32 @@ function activationStatement(a: EpilogueActivation, v: string, lo: string, hi: s
 }
 
 /** Without expansion there is no expand weight to bind (an unused binding is not in the pipeline's layout). */
-export function invertedResidualBindings(residual: boolean, expand: boolean): KernelBinding[] {
-  return [
+export function invertedResidualBindings(residual: boolean, expand: boolean, se?: 'squeeze' | 'excite'): KernelBinding[] {
+  const head: KernelBinding[] = [
     { name: 'src', kind: 'read' },
     ...(expand ? [{ name: 'expandWeight', kind: 'read' } as const] : []),
     { name: 'depthwiseWeight', kind: 'read' },
+  ];
+  if (se === 'squeeze') return [...head, { name: 'bias', kind: 'read' }, { name: 'partial', kind: 'write' }, { name: 'params', kind: 'uniform' }];
+  return [
+    ...head,
     { name: 'projectWeight', kind: 'read' },
     { name: 'bias', kind: 'read' },
     ...(residual ? [{ name: 'residual', kind: 'read' } as const] : []),
+    ...(se === 'excite' ? [{ name: 'scale', kind: 'read' } as const] : []),
     { name: 'dst', kind: 'write' },
     { name: 'params', kind: 'uniform' },
   ];
+}
+
+/** The squeeze launch's tail per channel step: the tile's sums of the depthwise output over its in-map pixels. */
+function squeezeSums(v: InvertedResidualVariant): string {
+  return `    if (li < E) {
+      var s = vec4<f32>(0.0);
+${unroll(v.tileH * v.tileW, (p) => `      if (oy0 + ${Math.floor(p / v.tileW)}u < params.outH && ox0 + ${p % v.tileW}u < params.outW) { s += mid[${p}u * E + li]; }`)}
+      if (live && e0 + li < params.hidC4) { partial[tile * params.hidC4 + e0 + li] = s; }
+    }
+    workgroupBarrier();`;
 }
 
 export function invertedResidualProgram(v: InvertedResidualVariant, precision: StoragePrecision = 'f32'): KernelProgram {
@@ -111,7 +133,9 @@ export function invertedResidualProgram(v: InvertedResidualVariant, precision: S
   const TP = v.tileH * v.tileW;
   const [IH, IW] = inputWindow(v);
   const { pixelsPerItem: PP, items, rounds: R } = projectItems(TP, v.outC4);
-  const bindings = invertedResidualBindings(v.residual, v.expand);
+  const bindings = invertedResidualBindings(v.residual, v.expand, v.se);
+  const squeeze = v.se === 'squeeze';
+  const projectTail = (code: string) => (squeeze ? '' : code);
   const expandBody = v.expand
     ? `        var a = bias[ec];
         for (var ci4 = 0u; ci4 < params.inC4; ci4++) {
@@ -128,7 +152,7 @@ export function invertedResidualProgram(v: InvertedResidualVariant, precision: S
   );
   const code = wgsl`
 ${uniformStruct(INVERTED_RESIDUAL_UNIFORMS.fields)}
-${bindingDecls(bindings, { bias: 'array<vec4<f32>>' }, precision)}
+${bindingDecls(bindings, { bias: 'array<vec4<f32>>', ...(squeeze ? { partial: 'array<vec4<f32>>' } : {}) }, precision)}
 const E = ${E}u;
 var<workgroup> hid: array<vec4<f32>, ${IH * IW * E}>;
 var<workgroup> mid: array<vec4<f32>, ${TP * E}>;
@@ -146,12 +170,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let ox0 = tx * ${v.tileW}u;
   let iy0 = i32(oy0 * ${v.strideY}u) - params.padTop;
   let ix0 = i32(ox0 * ${v.strideX}u) - params.padLeft;
-  let lastOc = params.outC4 - 1u;
+${projectTail(`  let lastOc = params.outC4 - 1u;
 ${unroll(R, (r) => `  let item${r} = li + ${r * WG}u;
   let valid${r} = item${r} < ${items}u;
   let oc${r} = min(item${r} % params.outC4, lastOc);
   let pg${r} = min(item${r} / params.outC4, ${TP / PP - 1}u) * ${PP}u;
-${unroll(PP, (p) => `  var acc${r}_${p} = vec4<f32>(0.0);`)}`)}
+${unroll(PP, (p) => `  var acc${r}_${p} = vec4<f32>(0.0);`)}`)}`)}
   for (var e0 = 0u; e0 < params.hidC4; e0 += E) {
     for (var j = li; j < ${IH * IW}u * E; j += ${WG}u) {
       let e = j % E;
@@ -176,10 +200,11 @@ ${expandBody}
       var a = bias[params.hidC4 + ec];
 ${taps}
     ${activationStatement(v.depthwiseAct, 'a', 'dwMin', 'dwMax')}
+${v.se === 'excite' ? '      a *= load_scale(n * params.hidC4 + ec);' : ''}
       mid[j] = a;
     }
     workgroupBarrier();
-    let eCount = min(E, params.hidC4 - e0);
+${squeeze ? squeezeSums(v) : `    let eCount = min(E, params.hidC4 - e0);
 ${unroll(R, (r) => `    if (valid${r}) {
       for (var e = 0u; e < eCount; e++) {
         let w = ((e0 + e) * params.outC4 + oc${r}) * 4u;
@@ -191,9 +216,9 @@ ${unroll(PP, (p) => `        let m${p} = mid[(pg${r} + ${p}u) * E + e];
         acc${r}_${p} = fma(vec4<f32>(m${p}.x), wx, fma(vec4<f32>(m${p}.y), wy, fma(vec4<f32>(m${p}.z), wz, fma(vec4<f32>(m${p}.w), ww, acc${r}_${p}))));`)}
       }
     }`)}
-    workgroupBarrier();
+    workgroupBarrier();`}
   }
-  if (!live) { return; }
+${projectTail(`  if (!live) { return; }
 ${unroll(R, (r) => `  if (valid${r}) {
     let b = bias[2u * params.hidC4 + oc${r}];
 ${unroll(PP, (p) => `    {
@@ -204,16 +229,17 @@ ${unroll(PP, (p) => `    {
         store_dst(o, epilogue(acc${r}_${p} + b, o));
       }
     }`)}
-  }`)}
+  }`)}`)}
 }
 
-${epilogueFunction(v)}
+${squeeze ? '' : epilogueFunction(v)}
 `;
   const act = (a: EpilogueActivation) => epilogueKey(a).replace(/\//g, ':');
   return finishProgram({
     name: 'inverted-residual',
     key: `inverted-residual/t${v.tileH}x${v.tileW}/e${E}/k${v.kernelH}x${v.kernelW}/s${v.strideY}x${v.strideX}/o${v.outC4}`
-      + `/${v.expand ? `x-${act(v.expandAct)}` : 'nox'}/dw-${act(v.depthwiseAct)}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
+      + `/${v.expand ? `x-${act(v.expandAct)}` : 'nox'}/dw-${act(v.depthwiseAct)}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`
+      + (v.se ? `/se-${v.se}` : ''),
     code,
     bindings,
     uniforms: INVERTED_RESIDUAL_UNIFORMS.fields,

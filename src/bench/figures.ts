@@ -80,11 +80,12 @@ function logicalParamCount(node: GraphNode | undefined): number | null {
 
 /**
  * Logical parameters of a launch that computes several nodes (a fused inverted-residual block: `step.fused` and
- * the node it is labelled with), or null when one of them is not a conv / linear node.
+ * the node it is labelled with), or null when one of them is not a conv / linear node or a global pool.
  */
 function fusedParamCount(graph: Graph, step: Step, node: GraphNode | undefined): number | null {
   const names = new Set(step.fused);
-  const counts = [node, ...graph.nodes.filter((n) => names.has(n.name))].map(logicalParamCount);
+  // A fused SE gate launch also computes the pool in front of fc1, which has no parameters.
+  const counts = [node, ...graph.nodes.filter((n) => names.has(n.name))].map((n) => (n?.op === 'globalAvgPool' ? 0 : logicalParamCount(n)));
   return counts.every((c) => c !== null) ? counts.reduce((a, b) => a! + b!, 0) : null;
 }
 

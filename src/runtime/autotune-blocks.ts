@@ -3,7 +3,7 @@ import { epilogueKey, epilogueActivation } from '../../shaders/common.ts';
 import type { Graph, TensorId } from '../graph/ir.ts';
 import { convResidual, shapeToString } from '../graph/ir.ts';
 import type { InvertedResidualBlock } from './inverted-residual.ts';
-import { findInvertedResidualBlocks } from './inverted-residual.ts';
+import { blockNodeOutputs, findInvertedResidualBlocks } from './inverted-residual.ts';
 import type { KernelChoice } from './kernel-choice.ts';
 import type { Step } from './step.ts';
 import type { TuningCache } from './tuning-cache.ts';
@@ -35,6 +35,7 @@ export function blockSignature(graph: Graph, b: InvertedResidualBlock): string {
     `dw-${act(d.activation)}`,
     `o${b.outShape[1]}-${act(b.project.attrs.activation)}`,
     convResidual(b.project) !== undefined ? 'res' : '',
+    ...(b.se ? [`se${b.se.squeezeC}-${act(b.se.fc1.attrs.activation)}-${act(b.se.fc2.attrs.activation)}`] : []),
   ].join('|');
 }
 
@@ -67,9 +68,10 @@ export async function tuneBlocks(
     ...[separate, fused].map((m) => (Number.isFinite(m.profile.resolutionMs) ? m.profile.resolutionMs : 0)),
   );
   for (const [key, blocks] of pending) {
-    const inner = new Set(blocks.flatMap((b) => [b.expand?.output, b.depthwise.output, b.project.output].filter((id): id is TensorId => id !== undefined)));
+    // The fused launches are named after nodes of the block too (an SE block's squeeze and gate launches).
+    const inner = new Set(blocks.flatMap((b) => [...blockNodeOutputs(b), b.project.output]));
     const separateMs = timeOf(separate, inner);
-    const fusedMs = timeOf(fused, new Set(blocks.map((b) => b.project.output)));
+    const fusedMs = timeOf(fused, inner);
     const margin = Math.max(2 * resolutionMs * blocks.length, 0.03 * separateMs);
     const win = fusedMs < separateMs - margin;
     for (const b of blocks) decisions.set(b.project.output, win ? 'fused' : 'separate');

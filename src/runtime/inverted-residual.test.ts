@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { projectItems, workgroupBytes, WORKGROUP_BYTES } from '../../shaders/inverted-residual/wgsl.ts';
 import { blockVariant } from '../../shaders/inverted-residual/index.ts';
-import { FUSED_BLOCK_SHAPES } from '../../test/inverted-residual-cases.ts';
+import { FUSED_BLOCK_SHAPES, FUSED_SE_POOLED_SHAPE, FUSED_SE_SHAPE } from '../../test/inverted-residual-cases.ts';
 import { buildCase } from '../../test/gpu-cases.ts';
 import { inferenceBytes } from '../bench/figures.ts';
 import { UnsupportedFeatureError } from '../errors.ts';
@@ -59,11 +59,71 @@ describe('findInvertedResidualBlocks', () => {
   });
 
   it('every GPU case shape makes one block the kernel takes', () => {
-    for (const [name, c] of FUSED_BLOCK_SHAPES) {
+    for (const [name, c] of [...FUSED_BLOCK_SHAPES, FUSED_SE_SHAPE, FUSED_SE_POOLED_SHAPE]) {
       const blocks = findInvertedResidualBlocks(optimizeGraph(buildCase(c).graph));
       expect(blocks, name).toHaveLength(1);
       expect(blockVariant(blocks[0]), name).not.toBeNull();
     }
+  });
+});
+
+describe('squeeze-and-excitation blocks', () => {
+  const seCase = FUSED_SE_SHAPE[1];
+  const [, pooledCase] = FUSED_SE_POOLED_SHAPE;
+
+  it('finds the gate with the pool as its own node and with the pool fused into fc1', () => {
+    const [own] = findInvertedResidualBlocks(optimizeGraph(buildCase(seCase).graph, { fusePoolLinear: false }));
+    expect(own.se?.pool?.op).toBe('globalAvgPool');
+    expect(own.se?.fc1.op).toBe('conv2d');
+    expect(own.se?.squeezeC).toBe(10);
+    expect(own.expand).not.toBeNull();
+    const [pooled] = findInvertedResidualBlocks(optimizeGraph(buildCase(pooledCase).graph, { fusePoolLinear: true }));
+    expect(pooled.se?.pool).toBeNull();
+    expect(pooled.se?.fc1.op === 'linear' && pooled.se.fc1.attrs.poolInput).toBe(true);
+    expect(pooled.expand).toBeNull();
+    expect(pooled.project.inputs).toHaveLength(3);
+  });
+
+  it('leaves a gate out when its pool or its gate has another reader', () => {
+    const graph = optimizeGraph(buildCase(seCase).graph, { fusePoolLinear: false });
+    const [block] = findInvertedResidualBlocks(graph);
+    const withOutput = (id: number): Graph => ({ ...graph, outputs: [...graph.outputs, id] });
+    expect(findInvertedResidualBlocks(withOutput(block.se!.pool!.output))).toHaveLength(0);
+    expect(findInvertedResidualBlocks(withOutput(block.se!.fc2.output))).toHaveLength(0);
+    expect(findInvertedResidualBlocks(withOutput(block.depthwise.output))).toHaveLength(0);
+  });
+
+  it('lowers to three launches (squeeze, gate, excite); no hidden map or pooled vector gets a buffer', () => {
+    const graph = optimizeGraph(buildCase(seCase).graph, { fusePoolLinear: false });
+    const [block] = findInvertedResidualBlocks(graph);
+    const separate = lowerGraph(graph);
+    const fused = lowerGraph(graph, FUSED);
+    // expand, depthwise, pool, fc1, fc2, project -> squeeze, gate, excite.
+    expect(separate.length - fused.length).toBe(3);
+    const launches = fused.filter((s) => s.kind === 'invertedResidual');
+    expect(launches.map((s) => s.program.name)).toEqual(['inverted-residual', 'inverted-residual-gate', 'inverted-residual']);
+    expect(launches.map((s) => s.label)).toEqual([block.depthwise.name, block.se!.fc2.name, block.project.name]);
+    expect(launches[0].buffers.partial).toEqual(launches[1].buffers.partial);
+    expect(launches[1].buffers.dst).toEqual({ kind: 'tensor', id: block.se!.fc2.output });
+    expect(launches[2].buffers.scale).toEqual({ kind: 'tensor', id: block.se!.fc2.output });
+    const inner = innerTensors(fusedBlocksIn(graph, FUSED));
+    expect(inner.size).toBe(4);
+    for (const s of fused) for (const r of Object.values(s.buffers)) if (r.kind === 'tensor') expect(inner.has(r.id)).toBe(false);
+    const plan = planMemory(collapseBlocks(graph, fusedBlocksIn(graph, FUSED)), { bytesOf: (id) => storageBytes(graph.tensors[id].shape), isAlias: (n) => isAliasNode(graph, n) });
+    for (const id of inner) expect(plan.slotOf.has(id)).toBe(false);
+    expect(plan.slotOf.has(block.se!.fc2.output)).toBe(true);
+    // The same work counted once: the squeeze launch's recomputation is not the network's.
+    const macs = (steps: typeof fused) => steps.reduce((a, s) => a + s.macs, 0);
+    expect(macs(fused)).toBe(macs(separate));
+    // Bytes: the hidden maps (written once, read once; the depthwise output twice), the pooled and squeezed
+    // vectors no more; the block's input read twice and the per-tile sums written and read instead.
+    const count = (shape: readonly number[]) => shape.reduce((a, v) => a * v, 1) * 4;
+    const [n, hidC] = block.hidShape;
+    const sums = n * Math.ceil(block.outShape[2] / 4) * Math.ceil(block.outShape[3] / 4) * Math.ceil(hidC / 4) * 16;
+    const saved = 2 * count(block.hidShape) + 3 * count(block.midShape) + 2 * n * hidC * 4 + 2 * n * block.se!.squeezeC * 4 - count(block.inShape) - 2 * sums;
+    const [a, b] = [separate, fused].map((steps) => inferenceBytes(graph, steps));
+    expect(a.activationBytes - b.activationBytes).toBe(saved);
+    expect(b.weightBytes).toBe(a.weightBytes);
   });
 });
 
@@ -119,7 +179,8 @@ describe('fused lowering', () => {
 /** Replays the fused kernel's output indexing (wgsl.ts) over every workgroup: how often each output vec4 is written. */
 function fusedCoverage(graph: Graph, choice: KernelChoice): void {
   const blocks = fusedBlocksIn(graph, choice);
-  for (const step of lowerGraph(graph, choice).filter((s) => s.kind === 'invertedResidual')) {
+  // The launches that write the block's output (an SE block's squeeze and gate launches write no map).
+  for (const step of lowerGraph(graph, choice).filter((s) => s.kind === 'invertedResidual' && blocks.has(s.node!))) {
     const v = blockVariant(blocks.get(step.node!)!)!;
     const u = step.uniforms;
     const tp = v.tileH * v.tileW;
@@ -152,7 +213,7 @@ function fusedCoverage(graph: Graph, choice: KernelChoice): void {
 
 describe('kernel geometry', () => {
   it('every output vec4 is written exactly once (GPU case shapes, MobileNetV2)', () => {
-    for (const [, c] of FUSED_BLOCK_SHAPES) fusedCoverage(optimizeGraph(buildCase(c).graph), FUSED);
+    for (const [, c] of [...FUSED_BLOCK_SHAPES, FUSED_SE_SHAPE, FUSED_SE_POOLED_SHAPE]) fusedCoverage(optimizeGraph(buildCase(c).graph), FUSED);
     fusedCoverage(mobilenet(), FUSED);
   });
 

@@ -10,8 +10,8 @@ import type { KernelChoice } from './kernel-choice.ts';
 import { DEFAULT_KERNEL_CHOICE } from './kernel-choice.ts';
 import { checkKernelChoice, launchesOf, nodeView } from './kernel-table.ts';
 import type { InvertedResidualBlock } from './inverted-residual.ts';
-import { fusedBlocksOf, innerTensors } from './inverted-residual.ts';
-import { blockVariant, invertedResidualLaunch } from '../../shaders/inverted-residual/index.ts';
+import { blockNodeOutputs, fusedBlocksOf } from './inverted-residual.ts';
+import { blockVariant, invertedResidualLaunches } from '../../shaders/inverted-residual/index.ts';
 import { c4 } from './pack-weights.ts';
 import type { Step } from './step.ts';
 import { tensor } from './step.ts';
@@ -73,15 +73,15 @@ export function lowerGraph(graph: Graph, choice: KernelChoice = DEFAULT_KERNEL_C
   const steps: Step[] = graph.inputs.map((id, index) => layoutStep('pack', graph.tensors[id].shape, index, id, precision));
   const { concat: views, slice: sliceViews, reads } = channelViewsOf(graph, choice);
   const blocks = fusedBlocksIn(graph, choice);
-  const inner = innerTensors(blocks);
+  const inner = new Set([...blocks.values()].flatMap(blockNodeOutputs));
   for (const node of graph.nodes) {
     if (isAliasNode(graph, node) || isViewedConcat(node, views) || sliceViews.has(node.output) || inner.has(node.output)) continue;
     const view = views.get(node.output);
     const block = blocks.get(node.output);
-    const launches = block ? [invertedResidualLaunch(block, blockVariant(block)!, precision)] : launchesOf(nodeView(graph, node), choice, precision);
-    const fused = block ? { fused: [...(block.expand ? [block.expand.name] : []), block.depthwise.name] } : {};
+    // A fused block's launches (one, or three with squeeze-and-excitation) go at its project conv's place.
+    const launches = block ? invertedResidualLaunches(block, blockVariant(block)!, precision) : launchesOf(nodeView(graph, node), choice, precision);
     for (const launch of launches) {
-      const step = sliceReadStep({ ...launch, label: node.name, node: node.output, ...fused }, reads);
+      const step = sliceReadStep({ label: node.name, node: node.output, ...launch }, reads);
       steps.push(view ? viewStep(step, node.output, view) : step);
     }
   }
