@@ -37,6 +37,8 @@ export interface DenseTileSource {
   readonly placed?: string;
   /** The loops that fill `acc<p>_<c>`. */
   readonly body: string;
+  /** The body declares, adds the bias `b<c>` to and stores its own accumulators (no `acc<p>_<c>`). */
+  readonly ownAccumulators?: boolean;
 }
 
 export function denseTileProgram(s: DenseTileSource, precision: StoragePrecision): KernelProgram {
@@ -61,13 +63,13 @@ ${entryPoint(WORKGROUP_SIZE)}
   let lastCo = params.outC4 - 1u;
   let lastX = i32(params.inW) - 1;${s.placed === undefined ? '' : `\n${s.placed}`}
 ${unroll(V, (c) => `  let co${c} = min(firstCo + ${c}u, lastCo);`)}
-${unroll2(P, V, (p, c) => `  var acc${p}_${c} = vec4<f32>(0.0);`)}
+${s.ownAccumulators ? s.body : `${unroll2(P, V, (p, c) => `  var acc${p}_${c} = vec4<f32>(0.0);`)}
 ${s.body}
 ${unroll(V, (c) => `  let b${c} = bias[co${c}];`)}
 ${unroll2(P, V, (p, c) => `  if (ox0 + ${p}u < params.outW && firstCo + ${c}u <= lastCo) {
     let o = ((n * params.outH + oy) * params.outW + ox0 + ${p}u) * params.outC4 + co${c};
     store_dst(o, epilogue(acc${p}_${c} + b${c}, o));
-  }`)}
+  }`)}`}
 }
 
 ${epilogueFunction(s.variant)}

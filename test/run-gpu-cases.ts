@@ -25,7 +25,7 @@ import { GROUPED_CASES, GROUPED_F16_CASES } from './grouped-cases.ts';
 import { INPUT_TRANSFORM_CASES, INPUT_TRANSFORM_TILE_CASES } from './input-transform-cases.ts';
 import { DEPTHWISE_CASES, DEPTHWISE_F16_CASES, depthwiseKernelPrefix } from './depthwise-cases.ts';
 import { FUSED_BLOCK_CASES, FUSED_BLOCK_F16_CASES } from './inverted-residual-cases.ts';
-import { STEM_CASES, STEM_F16_CASES } from './stem-cases.ts';
+import { STEM_CASES, STEM_F16_CASES, STEM_WALK_CASES } from './stem-cases.ts';
 
 interface Entry {
   readonly case: GpuCase;
@@ -63,8 +63,8 @@ const groups: Record<string, readonly Entry[]> = {
   depthwise: [...DEPTHWISE_CASES, ...DEPTHWISE_F16_CASES].map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: depthwiseKernelPrefix(t) })),
   // Inverted-residual blocks on the fused kernel (one launch per block), f32 and f16-packed.
   'inverted-residual': [...FUSED_BLOCK_CASES, ...FUSED_BLOCK_F16_CASES].map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: 'inverted-residual/' })),
-  // RGB stems on the stem family, f32, f16-packed and native f16.
-  stem: [...STEM_CASES, ...STEM_F16_CASES].map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: 'conv-stem/' })),
+  // RGB stems on the stem family, f32, f16-packed and native f16; then the walking kernel's cases.
+  stem: [...[...STEM_CASES, ...STEM_F16_CASES].map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: 'conv-stem/' })), ...STEM_WALK_CASES],
 };
 // `--grep TEXT`: only the cases whose name contains TEXT (a quick loop over one kernel's cases).
 const grepAt = process.argv.indexOf('--grep');

@@ -46,3 +46,30 @@ function cases(precision: StoragePrecision): TileCase[] {
 
 export const STEM_CASES: readonly TileCase[] = cases('f32');
 export const STEM_F16_CASES: readonly TileCase[] = [...cases('f16-packed'), ...cases('f16')];
+
+/** Walking stem tiles (`walkColumns`): the software default's 28, and 3 (several walks per row, a short last one). */
+const WALK_TILES: readonly StemConvTile[] = [28, 3].map((walkColumns) => ({ family: 'stem', pixelsPerThread: 4, vec4sPerThread: 2, walkColumns }));
+
+/** Stems small enough to walk (`stemWalks`: 3x3 windows on at most 3 channels). */
+const WALK_SHAPES: readonly [string, GpuCase][] = [
+  ...SHAPES.filter(([, c]) => c.kind === 'conv' && c.kernel === 3 && c.inC <= 3),
+  ['3 channels, 3x3 stride 1, 8 out, residual', stem(1, 3, [6, 7], 8, 3, 1, { act: 'none', residual: true })],
+];
+
+/**
+ * The walking kernel (shaders/conv-stem/walk.ts), Node runner only: the default walk on every walking shape and a
+ * 3-column walk on two at f32, f16-packed on two. `kernel`: the program-key prefix that must have run.
+ */
+export const STEM_WALK_CASES: readonly (TileCase & { readonly kernel: string })[] = [
+  ...WALK_SHAPES.map(([name, c]) => [name, c, WALK_TILES[0], 'f32'] as const),
+  ...WALK_SHAPES.slice(0, 2).map(([name, c]) => [name, c, WALK_TILES[1], 'f32'] as const),
+  ...WALK_SHAPES.slice(0, 2).map(([name, c]) => [name, c, WALK_TILES[0], 'f16-packed'] as const),
+].map(([name, c, tile, precision]) => {
+  if (c.kind !== 'conv') throw new Error('stem cases are convs');
+  return {
+    name: `stem walk ${String(tile.walkColumns)}, ${name}${precision === 'f32' ? '' : ` [${precision}]`}`,
+    case: precision === 'f32' ? c : { ...c, precision },
+    kernels: { ...DEFAULT_KERNEL_CHOICE, stem: tile },
+    kernel: `conv-stem/k${c.kernel}x${c.kernel}/s${c.stride}/c${c.inC}/walk${String(tile.walkColumns)}/`,
+  };
+});
