@@ -32,9 +32,12 @@ const tile = (pixelsPerThread: number, vec4sPerThread: number): StemConvTile => 
 /**
  * Tiles the tuner tries on stems. Each kernel row's taps are straight-line code (`KW x inC x P x V` multiply-adds),
  * so wider tiles cost compile time fast: on SwiftShader 8 x 4 and 16 x 1 took several times as long as 4 x 2 on the
- * 7x7 stem and are left out (docs/decisions/kernel-defaults.md).
+ * 7x7 stem and are left out (docs/decisions/kernel-defaults.md). The last walks 28 columns where the stem walks
+ * (`stemWalks`), the software default.
  */
-export const STEM_CONV_TILES: readonly StemConvTile[] = [tile(4, 2), tile(8, 2), tile(4, 4), tile(8, 1), tile(2, 4), tile(4, 1)];
+export const STEM_CONV_TILES: readonly StemConvTile[] = [
+  tile(4, 2), tile(8, 2), tile(4, 4), tile(8, 1), tile(2, 4), tile(4, 1), { ...tile(4, 2), walkColumns: 28 },
+];
 
 /**
  * A conv the stem kernel runs: dense (groups 1), a KxK window (not a 1x1 GEMM), at most 4 input channels
