@@ -1,9 +1,10 @@
 /**
  * `npx tsx scripts/stem-ab.ts [--networks mobilenet_v2,resnet50] [--side 224] [--batch 1] [--rounds 3]
- *   [--tiles 8x2,4x2,4x4] [--compiles 3]`
+ *   [--tiles 8x2,4x2,4x4,4x2w28] [--compiles 3]`
  *
  * RGB stems (dense convs on at most 4 input channels) on the software default's tile against the stem family's
- * tiles of `--tiles` (`PxV`: P output columns x V output vec4s per invocation), side by side on this machine's
+ * tiles of `--tiles` (`PxV`: P output columns x V output vec4s per invocation; `PxVwL`: walking L columns where
+ * the stem's window is small enough, `stemWalks`, else P x V), side by side on this machine's
  * adapter (Dawn in Node), on the repository's MobileNetV2 and ResNet-50 graphs with random weights. The variants
  * run in turn round by round, the order rotating, after a warm-up: per round one inference with a timestamp pair
  * per dispatch (the stem steps summed) and one whole inference in one pass. Prints upper medians, the stem's
@@ -42,12 +43,12 @@ const rounds = Number(values.rounds);
 const side = Number(values.side);
 const batch = Number(values.batch);
 const tiles = values.tiles!.split(',').map((t): StemConvTile => {
-  const [p, v] = t.split('x').map(Number);
-  return { family: 'stem', pixelsPerThread: p, vec4sPerThread: v };
+  const [p, v, walk] = t.split(/[xw]/).map(Number);
+  return { family: 'stem', pixelsPerThread: p, vec4sPerThread: v, ...(walk ? { walkColumns: walk } : {}) };
 });
 const variants: { label: string; kernels: KernelChoice }[] = [
   { label: 'default', kernels: DEFAULT_KERNEL_CHOICE },
-  ...tiles.map((t) => ({ label: `stem ${t.pixelsPerThread}x${t.vec4sPerThread}`, kernels: { ...DEFAULT_KERNEL_CHOICE, stem: t } })),
+  ...tiles.map((t) => ({ label: `stem ${t.pixelsPerThread}x${t.vec4sPerThread}${t.walkColumns ? `w${t.walkColumns}` : ''}`, kernels: { ...DEFAULT_KERNEL_CHOICE, stem: t } })),
 ];
 const builders: Record<string, () => Graph> = {
   mobilenet_v2: () => mobilenetV2({ params: randomParams(1), inputSize: side, batch }),

@@ -26,7 +26,7 @@ import { GROUPED_CASES, GROUPED_F16_CASES } from './grouped-cases.ts';
 import { INPUT_TRANSFORM_CASES, INPUT_TRANSFORM_TILE_CASES } from './input-transform-cases.ts';
 import { DEPTHWISE_CASES, DEPTHWISE_F16_CASES, depthwiseKernelPrefix } from './depthwise-cases.ts';
 import { FUSED_BLOCK_CASES, FUSED_BLOCK_F16_CASES, FUSED_SE_CASES } from './inverted-residual-cases.ts';
-import { STEM_CASES, STEM_F16_CASES } from './stem-cases.ts';
+import { STEM_CASES, STEM_F16_CASES, STEM_WALK_CASES } from './stem-cases.ts';
 import { FUSED_NETWORKS, checkFusedNetwork } from './fused-networks.ts';
 
 interface Entry {
@@ -65,8 +65,8 @@ const groups: Record<string, readonly Entry[]> = {
   depthwise: [...DEPTHWISE_CASES, ...DEPTHWISE_F16_CASES].map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: depthwiseKernelPrefix(t) })),
   // Inverted-residual blocks on the fused kernel (one launch per block), f32 and f16-packed.
   'inverted-residual': [...FUSED_BLOCK_CASES, ...FUSED_BLOCK_F16_CASES, ...FUSED_SE_CASES].map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: 'inverted-residual/' })),
-  // RGB stems on the stem family, f32, f16-packed and native f16.
-  stem: [...STEM_CASES, ...STEM_F16_CASES].map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: 'conv-stem/' })),
+  // RGB stems on the stem family, f32, f16-packed and native f16; then the walking kernel's cases.
+  stem: [...[...STEM_CASES, ...STEM_F16_CASES].map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: 'conv-stem/' })), ...STEM_WALK_CASES],
   // Whole zoo networks with every inverted-residual block fused, SE blocks included (test/fused-networks.ts).
   'fused-networks': [],
 };

@@ -34,7 +34,8 @@ const tileName = (t: StemConvTile) => `p${t.pixelsPerThread}v${t.vec4sPerThread}
 function cases(precision: StoragePrecision): TileCase[] {
   const suffix = precision === 'f32' ? '' : ` [${precision}]`;
   const withPrecision = (c: GpuCase): GpuCase => (precision === 'f32' ? c : { ...c, precision });
-  const [first, ...others] = STEM_CONV_TILES;
+  // The walking tile has its own cases (STEM_WALK_CASES) and the tiles group's.
+  const [first, ...others] = STEM_CONV_TILES.filter((t) => t.walkColumns === undefined);
   return [
     ...SHAPES.map(([name, c]): TileCase => ({ name: `stem ${tileName(first)}, ${name}${suffix}`, case: withPrecision(c), kernels: { ...DEFAULT_KERNEL_CHOICE, stem: first } })),
     // Every other tile on the two stems of the zoo's networks.
@@ -46,3 +47,30 @@ function cases(precision: StoragePrecision): TileCase[] {
 
 export const STEM_CASES: readonly TileCase[] = cases('f32');
 export const STEM_F16_CASES: readonly TileCase[] = [...cases('f16-packed'), ...cases('f16')];
+
+/** Walking stem tiles (`walkColumns`): the software default's 28, and 3 (several walks per row, a short last one). */
+const WALK_TILES: readonly StemConvTile[] = [28, 3].map((walkColumns) => ({ family: 'stem', pixelsPerThread: 4, vec4sPerThread: 2, walkColumns }));
+
+/** Stems small enough to walk (`stemWalks`: 3x3 windows on at most 3 channels). */
+const WALK_SHAPES: readonly [string, GpuCase][] = [
+  ...SHAPES.filter(([, c]) => c.kind === 'conv' && c.kernel === 3 && c.inC <= 3),
+  ['3 channels, 3x3 stride 1, 8 out, residual', stem(1, 3, [6, 7], 8, 3, 1, { act: 'none', residual: true })],
+];
+
+/**
+ * The walking kernel (shaders/conv-stem/walk.ts), Node runner only: the default walk on the walking shapes but
+ * MobileNetV2's and a 3-column walk on two, at f32 (the tiles group runs the walk on an RGB 3x3 stride-2 stem at
+ * f32 and in the f16 modes). `kernel`: the program-key prefix that must have run.
+ */
+export const STEM_WALK_CASES: readonly (TileCase & { readonly kernel: string })[] = [
+  ...WALK_SHAPES.slice(1).map(([name, c]) => [name, c, WALK_TILES[0]] as const),
+  ...[WALK_SHAPES[0], WALK_SHAPES[WALK_SHAPES.length - 2]].map(([name, c]) => [name, c, WALK_TILES[1]] as const),
+].map(([name, c, tile]) => {
+  if (c.kind !== 'conv') throw new Error('stem cases are convs');
+  return {
+    name: `stem walk ${String(tile.walkColumns)}, ${name}`,
+    case: c,
+    kernels: { ...DEFAULT_KERNEL_CHOICE, stem: tile },
+    kernel: `conv-stem/k${c.kernel}x${c.kernel}/s${c.stride}/c${c.inC}/walk${String(tile.walkColumns)}/`,
+  };
+});

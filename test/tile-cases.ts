@@ -181,7 +181,7 @@ export const TILE_CASES: readonly TileCase[] = [...(Object.keys(TILE_CANDIDATES)
       return { name: `${kind} p${tile.pixelsPerThread}v${tile.vec4sPerThread} grouped`, case: GROUPED_SHAPES[kind], kernels: { ...DEFAULT_KERNEL_CHOICE, grouped: tile } };
     }
     if (tile.family === 'stem') {
-      return { name: `stem p${tile.pixelsPerThread}v${tile.vec4sPerThread}`, case: STEM_SHAPE, kernels: { ...DEFAULT_KERNEL_CHOICE, stem: tile } };
+      return { name: `stem p${tile.pixelsPerThread}v${tile.vec4sPerThread}${tile.walkColumns ? ` walk ${tile.walkColumns}` : ''}`, case: STEM_SHAPE, kernels: { ...DEFAULT_KERNEL_CHOICE, stem: tile } };
     }
     const shared = tile.family === 'conv-shared';
     const splitK = shared ? tile.splitK : undefined;

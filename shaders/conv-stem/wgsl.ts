@@ -1,20 +1,8 @@
 import type { ActivationFunction } from '../../src/graph/activations/index.ts';
-import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
-import {
-  ACTIVATION_UNIFORMS,
-  CONV_ELEMENT_TYPES,
-  WORKGROUP_SIZE,
-  bindingDecls,
-  convBindings,
-  entryPoint,
-  epilogueFunction, epilogueKey,
-  finishProgram,
-  uniformStruct,
-  unroll,
-  unroll2,
-} from '../common.ts';
+import { ACTIVATION_UNIFORMS, epilogueKey, unroll, unroll2 } from '../common.ts';
+import { denseTileProgram } from '../dense-tile.ts';
 
 /**
  * Dense KxK convolution on at most 4 input channels (RGB stems), dilation 1, over NHWC4 input (one vec4 per
@@ -84,29 +72,17 @@ export function stemConvProgram(v: StemConvVariant, precision: StoragePrecision 
   const P = v.pixelsPerThread;
   const V = v.vec4sPerThread;
   const span = stemSpan(v);
-  const bindings = convBindings(v.residual);
-  const code = wgsl`
-${uniformStruct(STEM_CONV_UNIFORMS.fields)}
-${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
-const KH = ${v.kernelH}u;
-
-${entryPoint(WORKGROUP_SIZE)}
-  if (flat >= params.total) { return; }
-  let coGroup = flat % params.coGroups;
-  var t = flat / params.coGroups;
-  let oxGroup = t % params.oxGroups;
-  t = t / params.oxGroups;
-  let oy = t % params.outH;
-  let n = t / params.outH;
-  let ox0 = oxGroup * ${P}u;
-  let firstCo = coGroup * ${V}u;
-  let lastCo = params.outC4 - 1u;
-  let lastX = i32(params.inW) - 1;
-  let ix0 = i32(ox0 * ${v.strideX}u) - params.padLeft;
-  let interior = ix0 >= 0 && ix0 + ${span - 1} <= lastX;
-${unroll(V, (c) => `  let co${c} = min(firstCo + ${c}u, lastCo);`)}
-${unroll2(P, V, (p, c) => `  var acc${p}_${c} = vec4<f32>(0.0);`)}
-${unroll(span, (j) => `  var x${j}: vec4<f32>;`)}
+  return denseTileProgram({
+    name: 'conv-stem',
+    key: `conv-stem/k${v.kernelH}x${v.kernelW}/s${v.strideX}/c${v.inC}/p${P}v${V}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
+    uniforms: STEM_CONV_UNIFORMS.fields,
+    variant: v,
+    pixelsPerThread: P,
+    vec4sPerThread: V,
+    constants: `const KH = ${v.kernelH}u;`,
+    placed: `  let ix0 = i32(ox0 * ${v.strideX}u) - params.padLeft;
+  let interior = ix0 >= 0 && ix0 + ${span - 1} <= lastX;`,
+    body: `${unroll(span, (j) => `  var x${j}: vec4<f32>;`)}
   for (var ky = 0u; ky < KH; ky++) {
     let iy = i32(oy * params.strideY + ky) - params.padTop;
     if (iy < 0 || iy >= i32(params.inH)) { continue; }
@@ -119,22 +95,6 @@ ${unroll(span, (j) => `      x${j} = select(vec4<f32>(0.0), load_src(rowBase + u
     }
     let wRow = ky * ${v.kernelW}u;
 ${rowTaps(v, P, V)}
-  }
-${unroll(V, (c) => `  let b${c} = bias[co${c}];`)}
-${unroll2(P, V, (p, c) => `  if (ox0 + ${p}u < params.outW && firstCo + ${c}u <= lastCo) {
-    let o = ((n * params.outH + oy) * params.outW + ox0 + ${p}u) * params.outC4 + co${c};
-    store_dst(o, epilogue(acc${p}_${c} + b${c}, o));
-  }`)}
-}
-
-${epilogueFunction(v)}
-`;
-  return finishProgram({
-    name: 'conv-stem',
-    key: `conv-stem/k${v.kernelH}x${v.kernelW}/s${v.strideX}/c${v.inC}/p${P}v${V}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
-    code,
-    bindings,
-    uniforms: STEM_CONV_UNIFORMS.fields,
-    workgroupSize: WORKGROUP_SIZE,
+  }`,
   }, precision);
 }

@@ -1,8 +1,9 @@
 import type { Conv2dNode } from '../../src/graph/ir.ts';
 import { convResidual } from '../../src/graph/ir.ts';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
-import { ceilDiv, epilogueActivation } from '../common.ts';
-import { c4, convBuffers, convFigures, denseWeights, isDenseConv, isPointwiseConv } from '../conv-common.ts';
+import { epilogueActivation } from '../common.ts';
+import { c4, isDenseConv, isPointwiseConv } from '../conv-common.ts';
+import { denseTileGrid, denseTileLaunch } from '../dense-tile.ts';
 import type { KernelFamily, NodeView } from '../family.ts';
 import { registerTileProblem } from '../register-tile.ts';
 import { uniformValues } from '../uniforms.ts';
@@ -42,22 +43,13 @@ export const conv2dFamily: KernelFamily<Conv2dNode, Conv2dTile> = {
   check: registerTileProblem,
   program: (view, t, precision: StoragePrecision): KernelProgram => conv2dProgram(variantOf(view, t), precision),
   launch(view, t, precision) {
-    const f = convFigures(view);
     const { pixelsPerThread: P, vec4sPerThread: V } = variantOf(view, t);
-    const oxGroups = ceilDiv(f.outW, P);
-    const coGroups = ceilDiv(c4(f.outC), V);
-    const total = f.n * f.outH * oxGroups * coGroups;
-    return [{
-      kind: 'conv2d',
-      program: this.program(view, t, precision),
-      uniforms: uniformValues(CONV2D_UNIFORMS, {
-        total, inH: f.inH, inW: f.inW, inC4: c4(f.inC), outH: f.outH, outW: f.outW, outC4: c4(f.outC), oxGroups, coGroups,
-        strideY: f.a.stride[0], strideX: f.a.stride[1], dilationY: f.a.dilation[0], dilationX: f.a.dilation[1],
-        padTop: f.a.pads[0], padLeft: f.a.pads[1], ...f.act,
-      }),
-      workgroups: ceilDiv(total, 64),
-      buffers: convBuffers(view.node, denseWeights(view), f.bias, precision),
-      macs: f.macs,
-    }];
+    const grid = denseTileGrid(view, P, V);
+    const { f, oxGroups, coGroups, total } = grid;
+    return [denseTileLaunch(view, grid, this.program(view, t, precision), uniformValues(CONV2D_UNIFORMS, {
+      total, inH: f.inH, inW: f.inW, inC4: c4(f.inC), outH: f.outH, outW: f.outW, outC4: c4(f.outC), oxGroups, coGroups,
+      strideY: f.a.stride[0], strideX: f.a.stride[1], dilationY: f.a.dilation[0], dilationX: f.a.dilation[1],
+      padTop: f.a.pads[0], padLeft: f.a.pads[1], ...f.act,
+    }), precision)];
   },
 };

@@ -1,20 +1,8 @@
 import type { ActivationFunction } from '../../src/graph/activations/index.ts';
-import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
-import {
-  ACTIVATION_UNIFORMS,
-  CONV_ELEMENT_TYPES,
-  WORKGROUP_SIZE,
-  bindingDecls,
-  convBindings,
-  entryPoint,
-  epilogueFunction, epilogueKey,
-  finishProgram,
-  uniformStruct,
-  unroll,
-  unroll2,
-} from '../common.ts';
+import { ACTIVATION_UNIFORMS, epilogueKey, unroll, unroll2 } from '../common.ts';
+import { denseTileProgram } from '../dense-tile.ts';
 
 /**
  * Dense KxK convolution (groups = 1) as a direct implicit GEMM over NHWC4: each invocation computes
@@ -58,28 +46,16 @@ export const CONV2D_UNIFORMS = joinUniforms(uniformBlock({
 export function conv2dProgram(v: Conv2dVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const P = v.pixelsPerThread;
   const V = v.vec4sPerThread;
-  const bindings = convBindings(v.residual);
-  const code = wgsl`
-${uniformStruct(CONV2D_UNIFORMS.fields)}
-${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
-const KH = ${v.kernelH}u;
-const KW = ${v.kernelW}u;
-
-${entryPoint(WORKGROUP_SIZE)}
-  if (flat >= params.total) { return; }
-  let coGroup = flat % params.coGroups;
-  var t = flat / params.coGroups;
-  let oxGroup = t % params.oxGroups;
-  t = t / params.oxGroups;
-  let oy = t % params.outH;
-  let n = t / params.outH;
-  let ox0 = oxGroup * ${P}u;
-  let firstCo = coGroup * ${V}u;
-  let lastCo = params.outC4 - 1u;
-  let lastX = i32(params.inW) - 1;
-${unroll(V, (c) => `  let co${c} = min(firstCo + ${c}u, lastCo);`)}
-${unroll2(P, V, (p, c) => `  var acc${p}_${c} = vec4<f32>(0.0);`)}
-  for (var ky = 0u; ky < KH; ky++) {
+  return denseTileProgram({
+    name: 'conv2d',
+    key: `conv2d/k${v.kernelH}x${v.kernelW}/p${P}v${V}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
+    uniforms: CONV2D_UNIFORMS.fields,
+    variant: v,
+    pixelsPerThread: P,
+    vec4sPerThread: V,
+    constants: `const KH = ${v.kernelH}u;
+const KW = ${v.kernelW}u;`,
+    body: `  for (var ky = 0u; ky < KH; ky++) {
     let iy = i32(oy * params.strideY + ky * params.dilationY) - params.padTop;
     if (iy < 0 || iy >= i32(params.inH)) { continue; }
     let rowBase = (n * params.inH + u32(iy)) * params.inW;
@@ -97,22 +73,6 @@ ${unroll(V, (c) => `        let w${c} = (wRow + co${c}) * 4u;
 ${unroll2(P, V, (p, c) => `        acc${p}_${c} = fma(vec4<f32>(x${p}.x), w${c}a, fma(vec4<f32>(x${p}.y), w${c}b, fma(vec4<f32>(x${p}.z), w${c}c, fma(vec4<f32>(x${p}.w), w${c}d, acc${p}_${c}))));`)}
       }
     }
-  }
-${unroll(V, (c) => `  let b${c} = bias[co${c}];`)}
-${unroll2(P, V, (p, c) => `  if (ox0 + ${p}u < params.outW && firstCo + ${c}u <= lastCo) {
-    let o = ((n * params.outH + oy) * params.outW + ox0 + ${p}u) * params.outC4 + co${c};
-    store_dst(o, epilogue(acc${p}_${c} + b${c}, o));
-  }`)}
-}
-
-${epilogueFunction(v)}
-`;
-  return finishProgram({
-    name: 'conv2d',
-    key: `conv2d/k${v.kernelH}x${v.kernelW}/p${P}v${V}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
-    code,
-    bindings,
-    uniforms: CONV2D_UNIFORMS.fields,
-    workgroupSize: WORKGROUP_SIZE,
+  }`,
   }, precision);
 }

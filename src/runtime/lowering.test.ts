@@ -35,8 +35,13 @@ function actKey(a: ActivationName | undefined): string {
 
 const vec4s = (c: number) => Math.ceil(c / 4);
 
-/** The P / V / R blocking factors a program's key names (`p4v2`, `p4`, `p2r16`: R output rows per invocation). */
+/**
+ * The P / V / R blocking factors a program's key names (`p4v2`, `p4`, `p2r16`: R output rows per invocation;
+ * the walking stem's `walk28`: 28 columns of one output vec4).
+ */
 function blocking(key: string): { P: number; V: number; R: number } {
+  const walk = /\/walk(\d+)\//.exec(key);
+  if (walk) return { P: Number(walk[1]), V: 1, R: 1 };
   const m = /\/p(\d+)(?:v(\d+))?(?:r(\d+))?\//.exec(key);
   if (!m) throw new Error(`no blocking in key ${key}`);
   return { P: Number(m[1]), V: m[2] ? Number(m[2]) : 1, R: m[3] ? Number(m[3]) : 1 };
