@@ -1,13 +1,6 @@
-import { GROUPED_CASES, GROUPED_F16_CASES } from '../test/grouped-cases.ts';
-import { expect, test } from './fixtures.ts';
+import { caseTests } from './case-tests.ts';
+import { test } from './fixtures.ts';
 
 test.describe('grouped convs on the grouped family vs CPU reference (fp32: max |err| <= 1e-4 * max|ref| + 1e-5; f16 bars)', () => {
-  for (const t of [...GROUPED_CASES, ...GROUPED_F16_CASES]) {
-    test(t.name, async ({ harnessPage }) => {
-      const r = await harnessPage.evaluate(([c, k]) => window.webcnnHarness.run(c, k), [t.case, t.kernels] as const);
-      console.log(`${t.name}: worst error ${r.maxAbsError.toExponential(2)} (tolerance ${r.tolerance.toExponential(2)}) kernels ${r.kernels.join(', ')}`);
-      expect(r.maxAbsError).toBeLessThanOrEqual(r.tolerance);
-      expect(r.kernels.some((k) => k.startsWith('grouped/')), 'ran on the grouped family').toBe(true);
-    });
-  }
+  caseTests('grouped');
 });

@@ -1,21 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
 import { EGYPTIAN_CAT, MAX_RELATIVE_LOGIT_DIFF, MIN_CAT_PROBABILITY, describeAccuracy } from '../test/f16-accuracy.ts';
-import { FUSED_BLOCK_CASES, FUSED_BLOCK_F16_CASES } from '../test/inverted-residual-cases.ts';
 import { SHARED_CAT, hasShared } from '../test/shared.ts';
+import { caseTests } from './case-tests.ts';
 import { expect, test } from './fixtures.ts';
 
 test.describe('inverted-residual blocks on the fused kernel vs CPU reference (fp32: max |err| <= 1e-4 * max|ref| + 1e-5; f16 bars)', () => {
-  for (const t of [...FUSED_BLOCK_CASES, ...FUSED_BLOCK_F16_CASES]) {
-    test(t.name, async ({ harnessPage }) => {
-      const r = await harnessPage.evaluate(([c, k]) => window.webcnnHarness.run(c, k), [t.case, t.kernels] as const);
-      console.log(`${t.name}: worst error ${r.maxAbsError.toExponential(2)} (tolerance ${r.tolerance.toExponential(2)}) kernels ${r.kernels.join(', ')}`);
-      expect(r.maxAbsError).toBeLessThanOrEqual(r.tolerance);
-      expect(r.kernels.some((k) => k.startsWith('inverted-residual/')), 'ran on the fused kernel').toBe(true);
-      // pack, the fused block, unpack.
-      expect(r.dispatches).toBe(3);
-    });
-  }
+  caseTests('inverted-residual');
 });
 
 test.describe('the shared MobileNetV2 quant TFLite with every block fused', () => {

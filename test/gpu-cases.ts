@@ -3,20 +3,30 @@
  * The runner compiles it for the GPU (with the standard passes), runs the CPU reference on the unfused graph,
  * and compares. The same cases run in headless Chromium (Playwright, `e2e/`) and under Node through Dawn
  * (`test/run-gpu-cases.ts`).
+ *
+ * The case tables live in modules by kind (`test/kernel-cases.ts`, `test/channel-cases.ts`,
+ * `test/network-cases.ts`, `test/f16-cases.ts`, and the `*-cases.ts` of each kernel family); this module holds
+ * the case types and `buildCase`, and re-exports the tables so that imports from it keep working.
  */
 import type { StoragePrecision } from '../shaders/common.ts';
 import type { Activation, Graph, NearestRounding, ResizeCoordinates, Shape4, TensorId } from '../src/graph/ir.ts';
 import { NO_ACTIVATION, RELU, RELU6, elementCount } from '../src/graph/ir.ts';
 import { activationEntry, functionActivation } from '../src/graph/activations/index.ts';
 import { GraphBuilder } from '../src/graph/builder.ts';
-import { ACTIVATION_CASES } from './activation-cases.ts';
 import { bottleneck, invertedResidual, mobilenetV2, randomParams, resnet } from '../src/models/index.ts';
 import { Rng } from '../src/util/random.ts';
-import { TILE_CASES, type TileCase } from './tile-cases.ts';
-import { BINARY_CASES, buildBinaryCase, type BinaryCase, type SqueezeExciteCase } from './binary-cases.ts';
-import { INPUT_TRANSFORM_CASES, buildInputTransformCase, type InputTransformCase } from './input-transform-cases.ts';
-import { MATMUL_CASES, buildMatMulCase, type MatMulCase } from './matmul-cases.ts';
+import { buildBinaryCase, type BinaryCase, type SqueezeExciteCase } from './binary-cases.ts';
+import { buildInputTransformCase, type InputTransformCase } from './input-transform-cases.ts';
+import { buildMatMulCase, type MatMulCase } from './matmul-cases.ts';
 import { buildFusedBlockCase, type FusedBlockCase } from './inverted-residual-cases.ts';
+import { buildChannelsCase, type ChannelsCase } from './channel-cases.ts';
+
+export type { ChannelsCase } from './channel-cases.ts';
+export { CHANNEL_CASES } from './channel-cases.ts';
+export { headAsChosen, headFused, tolerance, f16Tolerance, caseTolerance, compareOutputs, type Comparison } from './case-check.ts';
+export { UPSAMPLE_CASES, LAYER_NORM_CASES, KERNEL_CASES } from './kernel-cases.ts';
+export { BLOCK_CASES, NETWORK_CASES } from './network-cases.ts';
+export { F16_CASES, F16_TILE_CASES } from './f16-cases.ts';
 
 /** A clamp, or `fn:<name>` for a function of the activation table at its default parameters. */
 export type ActivationName = 'none' | 'relu' | 'relu6' | `fn:${string}`;
@@ -188,10 +198,6 @@ export interface ConvTransposeCase {
 }
 
 /**
- * ONNX ReduceMean / ReduceMax as the converter lowers them: over H and W a global average pool or a max pool
- * whose window is the plane; over C a pool down the H axis of the `[n, 1, c, h*w]` view, reshaped back.
- */
-/**
  * Layer norm over channels; `block` puts it inside a ConvNeXt block (depthwise 7x7, layer norm, 1x1 conv with
  * exact GELU, 1x1 conv, residual add).
  */
@@ -202,6 +208,10 @@ export interface LayerNormCase {
   readonly block?: boolean;
 }
 
+/**
+ * ONNX ReduceMean / ReduceMax as the converter lowers them: over H and W a global average pool or a max pool
+ * whose window is the plane; over C a pool down the H axis of the `[n, 1, c, h*w]` view, reshaped back.
+ */
 export interface ReduceCase {
   readonly kind: 'reduce';
   readonly shape: Shape4;
@@ -209,26 +219,6 @@ export interface ReduceCase {
   readonly over: 'hw' | 'c';
   /** Over 'c': the `reduceChannels` kernel (as ONNX's axis-1 reduction loads) rather than a pool of a reshaped view. */
   readonly kernel?: boolean;
-}
-
-/**
- * Channel concat and slice: `inputs` concatenates graph inputs of `parts` channels; `convs` concatenates convs of
- * `parts` output channels on one input and convolves the result; `split` slices an input of `sum(parts)` channels
- * into `parts`, convolves all but the first and concatenates them back (ShuffleNet's unit); `dense` grows a
- * concat by convs of `parts[1..]` channels on `parts[0]` input channels (a concat of concats); `denseFlat` is
- * torchvision's DenseNet block: a stem conv of `parts[0]` channels, then each layer concatenates all the features
- * so far (every concat a prefix of the last one) and adds a conv of `parts[i]` channels. `shuffle` is
- * ShuffleNet's channel shuffle of a conv's `parts[0]` channels in `parts[1]` groups, concatenated with a conv of it.
- */
-export interface ChannelsCase {
-  readonly kind: 'channels';
-  readonly via: 'inputs' | 'convs' | 'split' | 'dense' | 'denseFlat' | 'shuffle';
-  readonly n: number;
-  readonly h: number;
-  readonly w: number;
-  readonly parts: readonly number[];
-  /** `denseFlat`: the first layer reads a concat of the stem alone, not the stem itself (as torchvision exports). */
-  readonly wrapFirst?: boolean;
 }
 
 export type GpuCase = (
@@ -494,325 +484,4 @@ export function buildCase(c: GpuCase): BuiltCase {
     }
   }
   return { graph: b.build(), inputs };
-}
-
-/**
- * For a pool + FC head case over more than one position: whether the compiled model ran it as one fused launch
- * (a pooled linear kernel, no separate pool); undefined for every other case.
- */
-export function headFused(c: GpuCase, kernels: readonly string[]): boolean | undefined {
-  if (c.kind !== 'poolLinear' || c.h * c.w === 1) return undefined;
-  return kernels.some((k) => /^linear-(pooled|splitk\/pooled)\//.test(k)) && !kernels.some((k) => k.startsWith('pool/'));
-}
-
-/**
- * For a pool + FC head case over more than one position: whether the head ran fused exactly when the kernel
- * choice asked for it (`headFusion`); true for every other case.
- */
-export function headAsChosen(c: GpuCase, r: { readonly kernels: readonly string[]; readonly headFusion: boolean }): boolean {
-  const fused = headFused(c, r.kernels);
-  return fused === undefined || fused === r.headFusion;
-}
-
-/** The fp32 bar: max |gpu - ref| <= 1e-4 * max|ref| + 1e-5. */
-export function tolerance(maxAbsRef: number): number {
-  return 1e-4 * maxAbsRef + 1e-5;
-}
-
-/**
- * The f16-storage bars (f16 and f16-packed; arithmetic stays f32). Rounding to binary16 keeps 11 significant
- * bits, so each stored value (input, weight, residual, output) is off by at most u = 2^-11 = 4.9e-4 of itself.
- * One kernel: the output's own rounding (u) plus, through the sum, the rounding of its input and weight
- * factors (2u of each product, relative to the sum of |products|, which cancellation can make a few times
- * max|out|): a few u of max|ref|, so a single kernel or a three-layer block gets 4e-3 (8u). A network stacks
- * ~50 such layers whose errors are independent in sign, so they grow like the square root of the depth
- * (sqrt(52) * 3u ~ 1e-2 of the activations' scale): 1e-2 of max|ref| on the logits, as issue #6 asks. An
- * indexing or conversion bug is off by O(max|ref|), far above either bar.
- */
-export function f16Tolerance(maxAbsRef: number, scope: 'kernel' | 'network'): number {
-  return (scope === 'network' ? 1e-2 : 4e-3) * maxAbsRef + 1e-4;
-}
-
-/** The bar a case is held to: fp32's, or f16's for its scope (whole networks, or kernels and blocks). */
-export function caseTolerance(c: GpuCase): (maxAbsRef: number) => number {
-  if ((c.precision ?? 'f32') === 'f32') return tolerance;
-  const network = c.kind === 'mobilenetV2' || c.kind === 'resnet50' || c.kind === 'resnet';
-  return (m) => f16Tolerance(m, network ? 'network' : 'kernel');
-}
-
-export interface Comparison {
-  readonly maxAbsError: number;
-  readonly maxAbsRef: number;
-  readonly tolerance: number;
-  readonly ok: boolean;
-  readonly nonFinite: number;
-}
-
-export function compareOutputs(gpu: readonly Float32Array[], ref: readonly Float32Array[], bar: (maxAbsRef: number) => number = tolerance): Comparison {
-  let maxAbsError = 0;
-  let maxAbsRef = 0;
-  let nonFinite = 0;
-  let lengthsMatch = gpu.length === ref.length;
-  ref.forEach((r, k) => {
-    const g = gpu[k];
-    if (!g || g.length !== r.length) {
-      lengthsMatch = false;
-      return;
-    }
-    for (let i = 0; i < r.length; i++) {
-      if (!Number.isFinite(g[i])) nonFinite++;
-      maxAbsRef = Math.max(maxAbsRef, Math.abs(r[i]));
-      const d = Math.abs(g[i] - r[i]);
-      if (!(d <= maxAbsError)) maxAbsError = Number.isNaN(d) ? Infinity : d;
-    }
-  });
-  const tol = bar(maxAbsRef);
-  return { maxAbsError, maxAbsRef, tolerance: tol, ok: lengthsMatch && nonFinite === 0 && maxAbsError <= tol, nonFinite };
-}
-
-/**
- * The upsampling ops (issue #16, for segmentation): resize in every coordinate mode (up, down, odd ratios,
- * scales that are not size ratios, TFLite's modes), arg max (ties, channels not a multiple of 4), transposed
- * convolutions (strides, pads, output padding, dilation, groups).
- */
-export const UPSAMPLE_CASES: readonly GpuCase[] = [
-  { kind: 'resize', shape: [1, 5, 4, 3], mode: 'linear', size: [8, 6], coordinates: 'half_pixel' },
-  { kind: 'resize', shape: [2, 3, 5, 7], mode: 'linear', size: [9, 4], coordinates: 'align_corners' },
-  { kind: 'resize', shape: [1, 6, 3, 4], mode: 'linear', size: [7, 9], coordinates: 'asymmetric' },
-  { kind: 'resize', shape: [1, 2, 4, 4], mode: 'linear', size: [1, 6], coordinates: 'pytorch_half_pixel' },
-  { kind: 'resize', shape: [1, 4, 5, 5], mode: 'linear', size: [7, 7], scale: [1.5, 1.5], coordinates: 'half_pixel' },
-  { kind: 'resize', shape: [2, 5, 3, 4], mode: 'nearest', size: [6, 8], coordinates: 'asymmetric', nearest: 'floor' },
-  { kind: 'resize', shape: [1, 3, 5, 7], mode: 'nearest', size: [9, 13], coordinates: 'align_corners', nearest: 'round_prefer_floor' },
-  { kind: 'resize', shape: [1, 3, 5, 7], mode: 'nearest', size: [9, 13], coordinates: 'align_corners', nearest: 'round_prefer_ceil' },
-  { kind: 'resize', shape: [1, 7, 8, 6], mode: 'nearest', size: [3, 4], coordinates: 'half_pixel', nearest: 'ceil' },
-  { kind: 'resize', shape: [1, 4, 6, 6], mode: 'nearest', size: [9, 9], coordinates: 'half_pixel', nearest: 'round_prefer_floor' },
-  { kind: 'argMax', shape: [2, 21, 5, 4] },
-  { kind: 'argMax', shape: [1, 6, 3, 3], ties: true },
-  { kind: 'argMax', shape: [1, 1, 2, 3] },
-  { kind: 'convTranspose', shape: [1, 4, 3, 3], outC: 5, kernel: 3, stride: 2, pad: 1, outputPadding: 1, bias: true },
-  { kind: 'convTranspose', shape: [2, 3, 4, 5], outC: 8, kernel: 4, stride: 2, pad: 1, bias: false },
-  { kind: 'convTranspose', shape: [1, 6, 3, 4], outC: 4, kernel: 3, stride: 1, pad: 0, dilation: 2, groups: 2, bias: true },
-  { kind: 'convTranspose', shape: [1, 5, 2, 2], outC: 3, kernel: 2, stride: 3, pad: 0, outputPadding: 2, bias: true },
-];
-
-/** Layer norm over channels (ConvNeXt): odd and vec4-sized C, batch 2, and inside a ConvNeXt block. */
-export const LAYER_NORM_CASES: readonly GpuCase[] = [
-  { kind: 'layerNorm', shape: [2, 7, 3, 5], beta: true },
-  { kind: 'layerNorm', shape: [1, 8, 4, 4], beta: false },
-  { kind: 'layerNorm', shape: [2, 96, 2, 3], beta: true },
-  { kind: 'layerNorm', shape: [1, 1, 2, 2], beta: true },
-  { kind: 'layerNorm', shape: [2, 12, 8, 8], beta: true, block: true },
-];
-
-/** Kernel cases: every kernel variant the lowering can pick, edge shapes, batch 2. */
-export const KERNEL_CASES: readonly GpuCase[] = [
-  // Pointwise: plain, strided (ResNet downsample), odd channels, 1x1 maps, batch 2, residual + ReLU, ReLU6, BN.
-  { kind: 'conv', n: 1, inC: 16, h: 12, w: 12, outC: 24, kernel: 1, stride: 1, pad: 0, groups: 1, bias: true, activation: 'relu6', residual: false },
-  { kind: 'conv', n: 2, inC: 13, h: 7, w: 5, outC: 9, kernel: 1, stride: 1, pad: 0, groups: 1, bias: true, activation: 'none', residual: false },
-  { kind: 'conv', n: 2, inC: 32, h: 9, w: 9, outC: 40, kernel: 1, stride: 2, pad: 0, groups: 1, bias: false, batchNorm: true, activation: 'none', residual: false },
-  { kind: 'conv', n: 1, inC: 20, h: 6, w: 7, outC: 20, kernel: 1, stride: 1, pad: 0, groups: 1, bias: true, batchNorm: true, activation: 'relu', residual: true },
-  { kind: 'conv', n: 2, inC: 24, h: 5, w: 5, outC: 24, kernel: 1, stride: 1, pad: 0, groups: 1, bias: true, activation: 'none', residual: true },
-  { kind: 'conv', n: 1, inC: 7, h: 1, w: 1, outC: 5, kernel: 1, stride: 1, pad: 0, groups: 1, bias: true, activation: 'relu', residual: false },
-  { kind: 'conv', n: 1, inC: 8, h: 3, w: 3, outC: 3, kernel: 1, stride: 2, pad: 0, groups: 1, bias: true, activation: 'relu6', residual: true },
-  // Depthwise 3x3: stride 1 and 2, odd sizes, channel counts not multiples of 4, 1x1 map, batch 2, residual.
-  { kind: 'conv', n: 1, inC: 32, h: 14, w: 14, outC: 32, kernel: 3, stride: 1, pad: 1, groups: 32, bias: true, activation: 'relu6', residual: false },
-  { kind: 'conv', n: 2, inC: 18, h: 11, w: 9, outC: 18, kernel: 3, stride: 2, pad: 1, groups: 18, bias: false, batchNorm: true, activation: 'relu6', residual: false },
-  { kind: 'conv', n: 1, inC: 5, h: 1, w: 1, outC: 5, kernel: 3, stride: 1, pad: 1, groups: 5, bias: true, activation: 'none', residual: false },
-  { kind: 'conv', n: 2, inC: 7, h: 6, w: 6, outC: 7, kernel: 3, stride: 1, pad: 1, groups: 7, bias: true, activation: 'relu', residual: true },
-  { kind: 'conv', n: 1, inC: 8, h: 10, w: 10, outC: 8, kernel: 5, stride: 2, pad: 2, groups: 8, dilation: 1, bias: true, activation: 'none', residual: false },
-  { kind: 'conv', n: 1, inC: 8, h: 9, w: 9, outC: 8, kernel: 3, stride: 1, pad: 2, groups: 8, dilation: 2, bias: true, activation: 'none', residual: false },
-  // Dense: MobileNetV2 stem (3 -> 32, 3x3/2), ResNet stem (7x7/2 pad 3), ResNet middle 3x3 stride 1 and 2.
-  { kind: 'conv', n: 1, inC: 3, h: 17, w: 17, outC: 32, kernel: 3, stride: 2, pad: 1, groups: 1, bias: false, batchNorm: true, activation: 'relu6', residual: false },
-  { kind: 'conv', n: 2, inC: 3, h: 19, w: 21, outC: 16, kernel: 7, stride: 2, pad: 3, groups: 1, bias: false, batchNorm: true, activation: 'relu', residual: false },
-  { kind: 'conv', n: 1, inC: 16, h: 9, w: 9, outC: 16, kernel: 3, stride: 1, pad: 1, groups: 1, bias: true, activation: 'relu', residual: false },
-  { kind: 'conv', n: 2, inC: 10, h: 8, w: 7, outC: 14, kernel: 3, stride: 2, pad: 1, groups: 1, bias: true, activation: 'none', residual: true },
-  { kind: 'conv', n: 1, inC: 6, h: 1, w: 1, outC: 6, kernel: 3, stride: 1, pad: 1, groups: 1, bias: true, activation: 'relu6', residual: false },
-  { kind: 'conv', n: 1, inC: 4, h: 6, w: 6, outC: 6, kernel: 1, stride: 1, pad: 1, groups: 1, bias: true, activation: 'none', residual: false },
-  // Grouped conv and depthwise with multiplier: the grouped family under the software default (the dense kernel with
-  // block-diagonal weights under the GPU default).
-  { kind: 'conv', n: 1, inC: 8, h: 6, w: 6, outC: 12, kernel: 3, stride: 1, pad: 1, groups: 4, bias: true, activation: 'relu', residual: false },
-  { kind: 'conv', n: 1, inC: 4, h: 5, w: 5, outC: 8, kernel: 3, stride: 2, pad: 1, groups: 4, bias: true, activation: 'none', residual: false },
-  // Pools, global average pool, FC, softmax, flatten, unfused add / activation / batch norm.
-  { kind: 'maxPool', n: 2, c: 6, h: 11, w: 10, kernel: 3, stride: 2, pad: 1 },
-  { kind: 'maxPool', n: 1, c: 5, h: 7, w: 7, kernel: 2, stride: 2, pad: 0, ceilMode: true },
-  { kind: 'avgPool', n: 1, c: 6, h: 7, w: 8, kernel: 3, stride: 2, pad: 1, countIncludePad: true },
-  { kind: 'avgPool', n: 2, c: 3, h: 7, w: 7, kernel: 3, stride: 2, pad: 1, countIncludePad: false, ceilMode: true },
-  { kind: 'globalAvgPool', n: 2, c: 10, h: 7, w: 5 },
-  { kind: 'globalAvgPool', n: 1, c: 3, h: 1, w: 1 },
-  { kind: 'linear', n: 1, inF: 40, outF: 10, activation: 'none' },
-  { kind: 'linear', n: 5, inF: 33, outF: 7, activation: 'relu' },
-  { kind: 'linear', n: 9, inF: 33, outF: 7, activation: 'relu6' },
-  { kind: 'linear', n: 2, inF: 30, outF: 6, activation: 'none', flattenFrom: [3, 2] },
-  // Global average pool + FC heads, fused into one launch: the ImageNet heads' shape (7x7, 1000 out), channel and
-  // feature counts that are not multiples of 4, more input vec4s than one workgroup-memory chunk (2100 channels),
-  // a 1x1 map, batch 2, with and without bias, clamped, each head spelling. Batch >= 8 takes the row-blocked tile.
-  { kind: 'poolLinear', n: 1, c: 1280, h: 7, w: 7, outF: 1000, bias: true, activation: 'none' },
-  { kind: 'poolLinear', n: 2, c: 37, h: 3, w: 5, outF: 21, bias: false, activation: 'relu6', via: 'reshape' },
-  { kind: 'poolLinear', n: 1, c: 2100, h: 2, w: 2, outF: 300, bias: true, activation: 'relu', via: 'direct' },
-  { kind: 'poolLinear', n: 2, c: 64, h: 4, w: 4, outF: 1001, bias: true, activation: 'none', via: 'tflite' },
-  { kind: 'poolLinear', n: 1, c: 30, h: 1, w: 1, outF: 10, bias: false, activation: 'none' },
-  { kind: 'poolLinear', n: 9, c: 40, h: 3, w: 3, outF: 70, bias: true, activation: 'relu' },
-  { kind: 'softmax', n: 2, c: 1001, h: 1, w: 1 },
-  { kind: 'softmax', n: 1, c: 3, h: 1, w: 1 },
-  { kind: 'flatten', n: 2, c: 5, h: 3, w: 2 },
-  { kind: 'add', n: 2, c: 6, h: 4, w: 3, activation: 'relu' },
-  { kind: 'activation', n: 1, c: 5, h: 3, w: 3, activation: 'relu6' },
-  { kind: 'batchNorm', n: 2, c: 7, h: 3, w: 4 },
-  // IR extensions for model loaders (ONNX): general reshape, spatial pad, broadcasting add, softmax over axes.
-  { kind: 'reshape', from: [2, 6, 4, 3], to: [2, 3, 8, 3] },
-  { kind: 'reshape', from: [1, 5, 3, 4], to: [3, 4, 1, 5] },
-  { kind: 'reshape', from: [2, 7, 1, 1], to: [1, 14, 1, 1] },
-  { kind: 'reshape', from: [1, 6, 4, 3], to: [1, 6, 12, 1], relu: true },
-  { kind: 'pad', shape: [2, 5, 4, 3], pads: [1, 2, 0, 3], value: 0 },
-  { kind: 'pad', shape: [1, 4, 6, 5], pads: [-1, 2, 1, -2], value: -1.5 },
-  { kind: 'broadcastAdd', a: [2, 6, 5, 4], b: [1, 6, 1, 1] },
-  { kind: 'broadcastAdd', a: [1, 1, 5, 4], b: [2, 7, 5, 1], activation: 'relu' },
-  { kind: 'broadcastAdd', a: [2, 5, 3, 3], b: [2, 1, 3, 3], activation: 'relu6' },
-  { kind: 'softmaxAxes', shape: [2, 7, 3, 4], axes: [1, 1] },
-  { kind: 'softmaxAxes', shape: [1, 5, 4, 3], axes: [2, 3] },
-  { kind: 'softmaxAxes', shape: [2, 3, 2, 5], axes: [1, 3] },
-  { kind: 'softmaxAxes', shape: [3, 2, 2, 2], axes: [0, 0] },
-  ...UPSAMPLE_CASES,
-  ...BINARY_CASES,
-  // ONNX ReduceMean / ReduceMax (global pools over H, W; a pooled view over C).
-  { kind: 'reduce', shape: [2, 6, 7, 5], op: 'max', over: 'hw' },
-  { kind: 'reduce', shape: [1, 9, 4, 4], op: 'mean', over: 'hw' },
-  { kind: 'reduce', shape: [2, 7, 5, 3], op: 'mean', over: 'c' },
-  { kind: 'reduce', shape: [1, 12, 3, 4], op: 'max', over: 'c' },
-  // Every function of the activation table: standalone and fused into each epilogue.
-  ...ACTIVATION_CASES,
-  ...LAYER_NORM_CASES,
-  // The input-transform fusions but those after a concat (a copy of several launches where lowered alone); all in 'fusion'.
-  ...INPUT_TRANSFORM_CASES.filter((c) => c.kind !== 'inputTransform' || c.via !== 'bnAfterConcat'),
-  ...MATMUL_CASES,
-  // ReduceMean / ReduceMax over C as one kernel: channel counts with padding lanes, one channel, many.
-  { kind: 'reduce', shape: [2, 7, 5, 3], op: 'mean', over: 'c', kernel: true },
-  { kind: 'reduce', shape: [1, 12, 3, 4], op: 'max', over: 'c', kernel: true },
-  { kind: 'reduce', shape: [1, 1, 4, 4], op: 'max', over: 'c', kernel: true },
-  { kind: 'reduce', shape: [2, 33, 2, 3], op: 'mean', over: 'c', kernel: true },
-];
-
-/**
- * Channel concat and slice: offsets on and off vec4 boundaries, odd counts, batch 2, a tensor concatenated twice;
- * the `convs` cases with vec4-aligned offsets run in place (producers write into the concat's buffer), and so
- * do the aligned slices of the `split` cases (readers load from the input's buffer).
- */
-export const CHANNEL_CASES: readonly GpuCase[] = [
-  { kind: 'channels', via: 'inputs', n: 2, h: 3, w: 5, parts: [3, 5, 2] },
-  { kind: 'channels', via: 'inputs', n: 1, h: 4, w: 4, parts: [1, 1, 1, 1, 1] },
-  { kind: 'channels', via: 'inputs', n: 1, h: 2, w: 3, parts: [7] },
-  { kind: 'channels', via: 'convs', n: 2, h: 6, w: 5, parts: [8, 4, 12] },
-  { kind: 'channels', via: 'convs', n: 1, h: 5, w: 7, parts: [6, 3, 5] },
-  { kind: 'channels', via: 'convs', n: 2, h: 5, w: 3, parts: [4, 8, 5] },
-  { kind: 'channels', via: 'split', n: 2, h: 5, w: 4, parts: [8, 8] },
-  { kind: 'channels', via: 'split', n: 1, h: 4, w: 6, parts: [3, 6, 5] },
-  { kind: 'channels', via: 'split', n: 2, h: 3, w: 5, parts: [4, 8, 5] },
-  { kind: 'channels', via: 'dense', n: 2, h: 6, w: 6, parts: [8, 4, 4, 4] },
-  { kind: 'channels', via: 'dense', n: 1, h: 5, w: 5, parts: [5, 3, 6] },
-  { kind: 'channels', via: 'denseFlat', n: 2, h: 5, w: 6, parts: [8, 4, 4, 4] },
-  { kind: 'channels', via: 'denseFlat', n: 1, h: 4, w: 4, parts: [4, 8, 3], wrapFirst: true },
-  { kind: 'channels', via: 'shuffle', n: 2, h: 5, w: 3, parts: [12, 2] },
-  { kind: 'channels', via: 'shuffle', n: 1, h: 4, w: 6, parts: [9, 3] },
-  { kind: 'channels', via: 'shuffle', n: 1, h: 3, w: 3, parts: [24, 4] },
-  { kind: 'channels', via: 'shuffle', n: 2, h: 1, w: 1, parts: [6, 2] },
-];
-
-/** Block cases: every variant of both residual designs. */
-export const BLOCK_CASES: readonly GpuCase[] = [
-  { kind: 'invertedResidual', n: 1, inC: 32, outC: 16, size: 14, stride: 1, expandRatio: 1 },
-  { kind: 'invertedResidual', n: 2, inC: 24, outC: 24, size: 9, stride: 1, expandRatio: 6 },
-  { kind: 'invertedResidual', n: 1, inC: 16, outC: 24, size: 15, stride: 2, expandRatio: 6 },
-  { kind: 'invertedResidual', n: 1, inC: 12, outC: 12, size: 7, stride: 1, expandRatio: 1 },
-  { kind: 'bottleneck', n: 1, inC: 64, width: 16, size: 9, stride: 1, downsample: false },
-  { kind: 'bottleneck', n: 2, inC: 32, width: 16, size: 9, stride: 2, downsample: true },
-  { kind: 'bottleneck', n: 1, inC: 16, width: 16, size: 8, stride: 1, downsample: true },
-];
-
-/**
- * Whole networks: MobileNetV2 at its real 224 input and ResNet-50 at 64x64 (the CPU oracle stays quick), compared
- * on logits; smaller variants with odd sizes, batch 2 and the softmax head.
- */
-export const NETWORK_CASES: readonly GpuCase[] = [
-  { kind: 'mobilenetV2', n: 1, inputSize: 224 },
-  { kind: 'resnet50', n: 1, inputSize: 64 },
-  { kind: 'resnet50', n: 2, inputSize: 33, numClasses: 10, softmax: true },
-  { kind: 'mobilenetV2', n: 2, inputSize: 96, widthMultiplier: 0.5, numClasses: 10, softmax: true },
-];
-
-/**
- * f16 storage: every kernel case, three blocks (both residual designs) and three networks, at 'f16-packed' (every
- * adapter) and at native 'f16' (run where the adapter has `shader-f16`, reported skipped elsewhere), held to
- * the f16 bars of `f16Tolerance`.
- */
-export const F16_CASES: readonly GpuCase[] = (['f16-packed', 'f16'] as const).flatMap((precision) =>
-  [
-    ...KERNEL_CASES,
-    BLOCK_CASES[1],
-    BLOCK_CASES[2],
-    BLOCK_CASES[5],
-    NETWORK_CASES[0],
-    NETWORK_CASES[1],
-    NETWORK_CASES[3],
-  ].map((c): GpuCase => ({ ...c, precision })),
-);
-
-/**
- * Every tile variant (`TILE_CASES`: register tiles, workgroup-memory convs, the split-K head, the GPU default
- * choice) at 'f16-packed' and native 'f16', against the kernel bar.
- */
-export const F16_TILE_CASES: readonly TileCase[] = (['f16-packed', 'f16'] as const).flatMap((precision) =>
-  TILE_CASES.map((t) => ({ ...t, name: `${t.name} [${precision}]`, case: { ...t.case, precision } })),
-);
-
-function buildChannelsCase(
-  b: GraphBuilder,
-  c: ChannelsCase,
-  rng: Rng,
-  input: (name: string, shape: Shape4) => TensorId,
-): TensorId {
-  const conv = (x: TensorId, outC: number, kernel: number): TensorId => {
-    const fanIn = b.shape(x)[1] * kernel * kernel;
-    const bound = Math.sqrt(3 / fanIn);
-    const weight = rng.fill(outC * fanIn, -bound, bound);
-    return b.conv2d(x, { outChannels: outC, kernel, padding: (kernel - 1) / 2, weight, bias: rng.fill(outC, -0.5, 0.5), activation: RELU });
-  };
-  const { n, h, w, parts } = c;
-  switch (c.via) {
-    case 'inputs': {
-      const xs = parts.map((p, i) => input(`x${i}`, [n, p, h, w]));
-      return b.concat(parts.length > 1 ? xs : [xs[0], xs[0]]);
-    }
-    case 'convs': {
-      const x = input('x', [n, 3, h, w]);
-      const cat = b.concat(parts.map((p, i) => conv(x, p, i % 2 === 0 ? 1 : 3)));
-      return conv(cat, 5, 1);
-    }
-    case 'split': {
-      const x = input('x', [n, parts.reduce((a, p) => a + p, 0), h, w]);
-      let start = 0;
-      const pieces = parts.map((p, i) => {
-        const slice = b.sliceChannels(x, start, p);
-        start += p;
-        return i === 0 ? slice : conv(slice, p, i % 2 === 0 ? 3 : 1);
-      });
-      return b.concat(pieces);
-    }
-    case 'dense': {
-      let cat = input('x', [n, parts[0], h, w]);
-      for (const p of parts.slice(1)) cat = b.concat([cat, conv(b.relu(cat), p, 3)]);
-      return cat;
-    }
-    case 'denseFlat': {
-      const features = [conv(input('x', [n, 3, h, w]), parts[0], 1)];
-      for (const p of parts.slice(1)) {
-        const cat = features.length === 1 && !c.wrapFirst ? features[0] : b.concat(features);
-        features.push(conv(b.relu(cat), p, 3));
-      }
-      return b.concat(features);
-    }
-    case 'shuffle': {
-      const s = b.shuffleChannels(conv(input('x', [n, 3, h, w]), parts[0], 1), parts[1]);
-      return b.concat([s, conv(s, 4, 3)]);
-    }
-  }
 }

@@ -190,6 +190,8 @@ if wanted classify; then
 fi
 
 if wanted cases; then
+  # The whole case table: on CI, Node runs only its share of the groups Playwright also runs (test/case-share.ts).
+  export WEBCNN_GPU_CASES=${WEBCNN_GPU_CASES:-all}
   if [ "$QUICK" = 1 ]; then groups=${WEBCNN_DEVICE_CASES:-kernels}; limit=600; else groups=${WEBCNN_DEVICE_CASES:-}; limit=120; fi
   limit=$(cap $limit 190)
   # shellcheck disable=SC2086
