@@ -34,7 +34,7 @@ const SHAPES: readonly [string, GpuCase][] = [
 
 const TESTED_TILES = DEPTHWISE_TILES.filter((t) => (t.rowsPerThread ?? 1) > 1 || t.rollingRows !== undefined);
 const tileName = (t: DepthwiseTile) =>
-  t.rollingRows !== undefined ? `rolling p${t.pixelsPerThread}r${t.rollingRows}` : `block p${t.pixelsPerThread}r${t.rowsPerThread ?? 1}`;
+  t.rollingRows !== undefined ? `rolling ${t.fit ? 'fit to ' : ''}p${t.pixelsPerThread}r${t.rollingRows}` : `block p${t.pixelsPerThread}r${t.rowsPerThread ?? 1}`;
 
 /** The program-key prefix of the kernel a case's tile must run on: the runners check that it did. */
 export function depthwiseKernelPrefix(t: TileCase): string {

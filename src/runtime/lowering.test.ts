@@ -92,11 +92,13 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
         let t = Math.floor(flat / u.C4);
         const oxGroup = t % u.oxGroups;
         t = Math.floor(t / u.oxGroups);
-        // R output rows per invocation (block and rolling kernels), the last row group possibly shorter.
-        const oyGroups = Math.ceil(u.outH / R);
-        const oy0 = (t % oyGroups) * R;
+        // Output rows per invocation (block kernels: R from the key; rolling: the `rows` uniform), the last row
+        // group possibly shorter.
+        const rows = step.program.key.startsWith('depthwise-rolling/') ? u.rows : R;
+        const oyGroups = Math.ceil(u.outH / rows);
+        const oy0 = (t % oyGroups) * rows;
         const n = Math.floor(t / oyGroups);
-        for (let oy = oy0; oy < Math.min(oy0 + R, u.outH); oy++) {
+        for (let oy = oy0; oy < Math.min(oy0 + rows, u.outH); oy++) {
           for (let p = 0; p < P; p++) {
             const ox = oxGroup * P + p;
             if (ox < u.outW) mark(((n * u.outH + oy) * u.outW + ox) * u.C4 + c4);
@@ -265,7 +267,7 @@ describe('lowerGraph on KERNEL_CASES', () => {
       } else if (c.kind === 'batchNorm') {
         // A lone batch norm is a depthwise 1x1.
         expect(middle.map((s) => s.kind)).toEqual(['depthwise']);
-        expect(middle[0].program.key).toBe('depthwise-rolling/k1x1/s1x1/p2r16/nores/noact');
+        expect(middle[0].program.key).toBe('depthwise-rolling/k1x1/s1x1/p2/nores/noact');
       } else if (c.kind === 'flatten') {
         expect(middle.map((s) => s.program.key)).toEqual(['layout/flatten']);
       } else if (c.kind === 'add' || c.kind === 'activation') {
