@@ -1,9 +1,10 @@
 /**
  * `npx tsx scripts/depthwise-ab.ts [--models mobilenet_v2,efficientnet_b0] [--side 224] [--rounds 3]
- *   [--cache /work/zoo-cache] [--tiles 4,4x2,4x4,8x2,4r16] [--compile-rounds 2]`
+ *   [--cache /work/zoo-cache] [--tiles 4,4x2,4x4,8x2,4r16,fit8r16] [--compile-rounds 2]`
  *
  * Depthwise convolutions on the software default's depthwise tile against the tiles of `--tiles` (`P` pixels per
- * invocation, `PxR` the block kernel with R output rows, `PrR` the rolling kernel walking R output rows), side by
+ * invocation, `PxR` the block kernel with R output rows, `PrR` the rolling kernel walking R output rows, `fitPrR`
+ * the rolling kernel with columns and rows per layer from `depthwiseRollingFit`, at most P and R), side by
  * side on this machine's adapter (Dawn in Node),
  * on the zoo's exported ONNX files. The variants run in turn round by round, the order rotating, after a
  * warm-up: per round one inference with a timestamp pair per dispatch (the depthwise steps summed) and one whole
@@ -43,14 +44,14 @@ const { values } = parseArgs({
 });
 const rounds = Number(values.rounds);
 const tiles = values.tiles!.split(',').map((t): DepthwiseTile => {
-  const rolling = /^(\d+)r(\d+)$/.exec(t);
-  if (rolling) return { family: 'depthwise', pixelsPerThread: Number(rolling[1]), rollingRows: Number(rolling[2]) };
+  const rolling = /^(fit)?(\d+)r(\d+)$/.exec(t);
+  if (rolling) return { family: 'depthwise', pixelsPerThread: Number(rolling[2]), rollingRows: Number(rolling[3]), ...(rolling[1] ? { fit: true } : {}) };
   const [p, r] = t.split('x').map(Number);
   return r === undefined ? { family: 'depthwise', pixelsPerThread: p } : { family: 'depthwise', pixelsPerThread: p, rowsPerThread: r };
 });
 const variants: { label: string; kernels: KernelChoice }[] = [
   { label: 'default', kernels: DEFAULT_KERNEL_CHOICE },
-  ...tiles.map((t) => ({ label: t.rollingRows ? `p${t.pixelsPerThread}roll${t.rollingRows}` : `p${t.pixelsPerThread}r${t.rowsPerThread ?? 1}`, kernels: { ...DEFAULT_KERNEL_CHOICE, depthwise: t } })),
+  ...tiles.map((t) => ({ label: t.rollingRows ? `${t.fit ? 'fit' : ''}p${t.pixelsPerThread}roll${t.rollingRows}` : `p${t.pixelsPerThread}r${t.rowsPerThread ?? 1}`, kernels: { ...DEFAULT_KERNEL_CHOICE, depthwise: t } })),
 ];
 const { device, adapterInfo } = await acquireProfilingDevice();
 console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; side ${values.side}; 1 warm-up + ${rounds} rounds`);

@@ -13,17 +13,17 @@ describe('depthwiseRollingFit', () => {
     expect(depthwiseRollingFit(layer(480, 14, 5, 1), cap).pixelsPerThread).toBe(7);
   });
 
-  it('walks up to the cap on big maps, with row groups of even size', () => {
-    const f = depthwiseRollingFit(layer(32, 112, 3, 1), cap);
-    expect(f.rollingRows).toBe(14);
-    expect(112 % f.pixelsPerThread).toBe(0);
+  it('walks up to the cap on big maps, in row groups of even size, with columns that divide the map', () => {
+    expect(depthwiseRollingFit(layer(32, 112, 3, 1), cap)).toEqual({ pixelsPerThread: 8, rollingRows: 16 });
+    expect(depthwiseRollingFit(layer(144, 56, 3, 1), cap)).toEqual({ pixelsPerThread: 8, rollingRows: 14 });
+    expect(depthwiseRollingFit(layer(240, 28, 5, 1), cap)).toEqual({ pixelsPerThread: 7, rollingRows: 14 });
   });
 
-  it('splits rows when few channel vec4s would leave the machine idle', () => {
-    // 576 channels, 7x7 out, stride 2: 144 invocations of a whole map are 2.25 workgroups.
-    const f = depthwiseRollingFit(layer(576, 7, 3, 2), cap);
-    expect(f.rollingRows).toBeLessThan(7);
-    expect(rollingCost(layer(576, 7, 3, 2), f)).toBeLessThan(rollingCost(layer(576, 7, 3, 2), { pixelsPerThread: 7, rollingRows: 7 }));
+  it('takes fewer columns where the launch would leave a thread idle', () => {
+    // 192 channels, 14x14 out: 7 columns are 96 invocations, 1.5 workgroups.
+    const l = layer(192, 14, 3, 2);
+    expect(depthwiseRollingFit(l, cap).pixelsPerThread).toBeLessThan(7);
+    expect(rollingCost(l, depthwiseRollingFit(l, cap))).toBeLessThan(rollingCost(l, { pixelsPerThread: 7, rollingRows: 14 }));
   });
 
   it('stays within the cap and the map, and is a pure function of the shape', () => {
@@ -40,11 +40,9 @@ describe('depthwiseRollingFit', () => {
     }
   });
 
-  it('picks the cheapest shape the model knows', () => {
+  it('picks the cheapest column count the model knows', () => {
     const l = layer(192, 28, 3, 1);
     const f = depthwiseRollingFit(l, cap);
-    for (let P = 1; P <= 8; P++) {
-      for (let R = 1; R <= 16; R++) expect(rollingCost(l, f)).toBeLessThanOrEqual(rollingCost(l, { pixelsPerThread: P, rollingRows: R }) * (1 + 1e-9));
-    }
+    for (let P = 1; P <= 8; P++) expect(rollingCost(l, f)).toBeLessThanOrEqual(rollingCost(l, { pixelsPerThread: P, rollingRows: f.rollingRows }) * (1 + 1e-9));
   });
 });
