@@ -106,7 +106,7 @@ export const depthwiseFamily: KernelFamily<Conv2dNode, DepthwiseTile> = {
     const a = view.node.attrs;
     const common = { kernelH: a.kernel[0], kernelW: a.kernel[1], pixelsPerThread: t.pixelsPerThread, residual: convResidual(view.node) !== undefined, ...epilogueActivation(a.activation) };
     const rolling = rollingRows(view, t);
-    if (rolling > 0) return depthwiseRollingProgram({ ...common, strideY: a.stride[0], strideX: a.stride[1] }, precision);
+    if (rolling > 0) return depthwiseRollingProgram({ ...common, strideY: a.stride[0], strideX: a.stride[1], rowsPerThread: tile.fit ? 'uniform' : rolling }, precision);
     const rowsPerThread = blockRows(view, t);
     if (rowsPerThread > 1) return depthwiseBlockProgram({ ...common, strideY: a.stride[0], strideX: a.stride[1], rowsPerThread }, precision);
     return t.rows !== false && a.dilation[0] === 1 && a.dilation[1] === 1

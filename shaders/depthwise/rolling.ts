@@ -16,7 +16,7 @@ import { DEPTHWISE_UNIFORMS } from './wgsl.ts';
  * SwiftShader, which run both sides of every `if` under lane masks and load each lane's vec4 as four scalar
  * gathers: the code has no data-dependent branch around loads, so each input vec4 costs one gather.
  *
- * Each invocation walks `params.rows` output rows of `pixelsPerThread` columns of one channel vec4 in a loop.
+ * Each invocation walks `rowsPerThread` output rows of `pixelsPerThread` columns of one channel vec4 in a loop.
  * The input rows the next output row shares with this one stay in registers (`KH - strideY` of them), so each
  * iteration loads only `strideY` new rows of `(P - 1) * strideX + KW` columns; the channel's weights are loaded
  * once. Column offsets and their padding masks are computed once per invocation; every tap is a clamped load
@@ -25,14 +25,15 @@ import { DEPTHWISE_UNIFORMS } from './wgsl.ts';
  *
  * Multiply-adds run in the row kernel's order (kernel rows, then columns, per output); a padding row adds
  * `fma(0, w, acc)` where the row kernel skips it, which leaves `acc` unchanged (it is never -0), so outputs are
- * bit-identical to the row kernel's. The rows the loop walks are the launch's `rows` uniform, not baked into the
- * shader, so layers that walk different row counts share a pipeline. The variant is the block kernel's without
- * `rowsPerThread`.
+ * bit-identical to the row kernel's. The variant is the block kernel's; `rowsPerThread` 'uniform' (the `fit`
+ * tiles): the rows the loop walks are the launch's `rows` uniform, not baked into the shader, so layers that walk
+ * different row counts share a pipeline.
  */
-export type DepthwiseRollingVariant = Omit<DepthwiseBlockVariant, 'rowsPerThread'>;
+export type DepthwiseRollingVariant = Omit<DepthwiseBlockVariant, 'rowsPerThread'> & { readonly rowsPerThread: number | 'uniform' };
 
 export function depthwiseRollingProgram(v: DepthwiseRollingVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const P = v.pixelsPerThread;
+  const R = v.rowsPerThread;
   const KH = v.kernelH;
   const KW = v.kernelW;
   const span = (P - 1) * v.strideX + KW;
@@ -54,7 +55,7 @@ ${indent}  store_dst(o, epilogue(acc${p} + b, o));
 ${indent}}`)}`;
   const shift = (indent: string) => unroll(keep, (ky) => unroll(span, (j) => `${indent}x${ky}_${j} = x${ky + v.strideY}_${j};`));
   const code = wgsl`
-${rowBlockPrologue(P, 'uniform', bindings, precision)}
+${rowBlockPrologue(P, R, bindings, precision)}
   let lastY = i32(params.inH) - 1;
   let rowStride = params.inW * params.C4;
   let imageBase = n * params.inH * rowStride + c4;
@@ -66,21 +67,21 @@ ${unroll(KH * KW, (k) => `  let w${k} = load_weight(${k}u * params.C4 + c4);`)}
 ${unroll(KH, (ky) => unroll(span, (j) => `  var x${ky}_${j} = vec4<f32>(0.0);`))}
   var iyTop = i32(oy0 * ${v.strideY}u) - params.padTop;
 ${unroll(keep, (ky) => loadRow(ky, '  '))}
-  // The last row group may hold fewer rows; the bound is the same for lanes of one row group.
-  let rows = min(params.rows, params.outH - oy0);
+${R === 1 ? `  let oy = oy0;\n${body('  ')}` : `  // The last row group may hold fewer rows; the bound is the same for lanes of one row group.
+  let rows = min(${R === 'uniform' ? 'params.rows' : `${R}u`}, params.outH - oy0);
   for (var r = 0u; r < rows; r++) {
     let oy = oy0 + r;
 ${body('    ')}
 ${shift('    ')}
     iyTop += ${v.strideY};
-  }
+  }`}
 }
 
 ${epilogueFunction(v)}
 `;
   return finishProgram({
     name: 'depthwise',
-    key: `depthwise-rolling/k${KH}x${KW}/s${v.strideY}x${v.strideX}/p${P}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
+    key: `depthwise-rolling/k${KH}x${KW}/s${v.strideY}x${v.strideX}/p${P}${R === 'uniform' ? 'rows' : `r${R}`}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
     code,
     bindings,
     uniforms: DEPTHWISE_UNIFORMS.fields,

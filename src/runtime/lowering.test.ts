@@ -35,9 +35,9 @@ function actKey(a: ActivationName | undefined): string {
 
 const vec4s = (c: number) => Math.ceil(c / 4);
 
-/** The P / V / R blocking factors a program's key names (`p4v2`, `p4`, `p2r16`: R output rows per invocation). */
+/** The P / V / R blocking factors a program's key names (`p4v2`, `p4`, `p2r16`: R output rows per invocation; `p7rows`: the `rows` uniform's). */
 function blocking(key: string): { P: number; V: number; R: number } {
-  const m = /\/p(\d+)(?:v(\d+))?(?:r(\d+))?\//.exec(key);
+  const m = /\/p(\d+)(?:v(\d+))?(?:r(\d+)|rows)?\//.exec(key);
   if (!m) throw new Error(`no blocking in key ${key}`);
   return { P: Number(m[1]), V: m[2] ? Number(m[2]) : 1, R: m[3] ? Number(m[3]) : 1 };
 }
@@ -92,9 +92,9 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
         let t = Math.floor(flat / u.C4);
         const oxGroup = t % u.oxGroups;
         t = Math.floor(t / u.oxGroups);
-        // Output rows per invocation (block kernels: R from the key; rolling: the `rows` uniform), the last row
-        // group possibly shorter.
-        const rows = step.program.key.startsWith('depthwise-rolling/') ? u.rows : R;
+        // Output rows per invocation (R from the key; `fit` rolling tiles, keyed `pNrows`: the `rows` uniform), the
+        // last row group possibly shorter.
+        const rows = /\/p\d+rows\//.test(step.program.key) ? u.rows : R;
         const oyGroups = Math.ceil(u.outH / rows);
         const oy0 = (t % oyGroups) * rows;
         const n = Math.floor(t / oyGroups);
@@ -267,7 +267,7 @@ describe('lowerGraph on KERNEL_CASES', () => {
       } else if (c.kind === 'batchNorm') {
         // A lone batch norm is a depthwise 1x1.
         expect(middle.map((s) => s.kind)).toEqual(['depthwise']);
-        expect(middle[0].program.key).toBe('depthwise-rolling/k1x1/s1x1/p2/nores/noact');
+        expect(middle[0].program.key).toBe('depthwise-rolling/k1x1/s1x1/p2r16/nores/noact');
       } else if (c.kind === 'flatten') {
         expect(middle.map((s) => s.program.key)).toEqual(['layout/flatten']);
       } else if (c.kind === 'add' || c.kind === 'activation') {
