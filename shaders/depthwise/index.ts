@@ -41,7 +41,8 @@ const fitted = (pixelsPerThread: number, rollingRows: number): DepthwiseTile => 
 
 /**
  * Tiles the tuner tries: the software default (rolling, 2 columns x 16 rows) first, then the row kernel's tiles (the
- * GPU default, 4, first), the block tiles and the other rolling ones.
+ * GPU default, 4, first), the block tiles, the other rolling ones, and the rolling kernel fitted per layer (at most
+ * 8 columns x 16 rows; not the default: its wide shaders compile several times slower).
  */
 export const DEPTHWISE_TILES: readonly DepthwiseTile[] = [
   rolling(2, 16), tile(4), tile(8), tile(2), tile(1), tile(4, 2), tile(4, 4), tile(8, 2), tile(2, 4), rolling(4, 8), rolling(4, 16),
