@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { depthwiseRollingFit, rollingCost } from './fit.ts';
 import type { RollingLayer } from './fit.ts';
+import { Rng } from '../../src/util/random.ts';
 
 const cap = { pixelsPerThread: 8, rollingRows: 16 };
 const layer = (c: number, out: number, kernel: number, stride: number, n = 1): RollingLayer =>
@@ -36,6 +37,25 @@ describe('depthwiseRollingFit', () => {
         expect(f.rollingRows).toBeGreaterThanOrEqual(1);
         expect(f.rollingRows).toBeLessThanOrEqual(Math.min(limit.rollingRows, out));
         expect(depthwiseRollingFit(l, limit)).toEqual(f);
+      }
+    }
+  });
+
+  it('on 500 seeded random layers: within the caps and the map, rows in even groups, the cheapest column count', () => {
+    const rng = new Rng(18);
+    const int = (lo: number, hi: number) => lo + Math.floor(rng.next() * (hi - lo + 1));
+    for (let i = 0; i < 500; i++) {
+      const k = int(1, 3) * 2 - 1;
+      const l: RollingLayer = { n: int(1, 3), c4: int(1, 400), outH: int(1, 120), outW: int(1, 120), kernelH: k, kernelW: k, strideY: int(1, 2), strideX: int(1, 2) };
+      const limit = { pixelsPerThread: int(1, 16), rollingRows: int(1, 64) };
+      const f = depthwiseRollingFit(l, limit);
+      expect(f.pixelsPerThread).toBeGreaterThanOrEqual(1);
+      expect(f.pixelsPerThread).toBeLessThanOrEqual(Math.min(limit.pixelsPerThread, l.outW));
+      expect(f.rollingRows).toBeLessThanOrEqual(limit.rollingRows);
+      // The fewest row groups the cap allows.
+      expect(Math.ceil(l.outH / f.rollingRows)).toBe(Math.ceil(l.outH / limit.rollingRows));
+      for (let P = 1; P <= Math.min(limit.pixelsPerThread, l.outW); P++) {
+        expect(rollingCost(l, f)).toBeLessThanOrEqual(rollingCost(l, { pixelsPerThread: P, rollingRows: f.rollingRows }) * (1 + 1e-9));
       }
     }
   });
