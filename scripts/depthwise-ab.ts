@@ -1,9 +1,10 @@
 /**
  * `npx tsx scripts/depthwise-ab.ts [--models mobilenet_v2,efficientnet_b0] [--side 224] [--rounds 3]
- *   [--cache /work/zoo-cache] [--tiles 4,4x2,4x4,8x2,4r16] [--compile-rounds 2]`
+ *   [--cache /work/zoo-cache] [--tiles 4,4x2,4x4,8x2,4r16,fit8r16] [--compile-rounds 2]`
  *
  * Depthwise convolutions on the software default's depthwise tile against the tiles of `--tiles` (`P` pixels per
- * invocation, `PxR` the block kernel with R output rows, `PrR` the rolling kernel walking R output rows), side by
+ * invocation, `PxR` the block kernel with R output rows, `PrR` the rolling kernel walking R output rows, `fitPrR`
+ * the rolling kernel with columns and rows per layer from `depthwiseRollingFit`, at most P and R), side by
  * side on this machine's adapter (Dawn in Node),
  * on the zoo's exported ONNX files. The variants run in turn round by round, the order rotating, after a
  * warm-up: per round one inference with a timestamp pair per dispatch (the depthwise steps summed) and one whole
@@ -20,9 +21,10 @@ import type { DepthwiseTile } from '../shaders/depthwise/index.ts';
 import { nodesByName, stepTraffic, upperMedian } from '../src/bench/figures.ts';
 import { loadModel } from '../src/formats/index.ts';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
-import { GpuProfiler } from '../src/gpu/profiler.ts';
+import { copyKernelGbps } from './copy-kernel.ts';
 import { acquireProfilingDevice, maxAbsDiff, outputsOnSeededInput, profilePass } from './profile-pass.ts';
 import { compileModel } from '../src/runtime/compile.ts';
+import type { CompiledModel } from '../src/runtime/compiled-model.ts';
 import { lowerGraph } from '../src/runtime/lowering.ts';
 import type { KernelProgram } from '../shaders/common.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
@@ -37,58 +39,25 @@ const { values } = parseArgs({
     cache: { type: 'string', default: '/work/zoo-cache' },
     tiles: { type: 'string', default: '4,4x2,4x4,8x2,4r16' },
     'compile-rounds': { type: 'string', default: '2' },
+    layers: { type: 'boolean', default: false },
   },
 });
 const rounds = Number(values.rounds);
 const tiles = values.tiles!.split(',').map((t): DepthwiseTile => {
-  const rolling = /^(\d+)r(\d+)$/.exec(t);
-  if (rolling) return { family: 'depthwise', pixelsPerThread: Number(rolling[1]), rollingRows: Number(rolling[2]) };
+  const rolling = /^(fit)?(\d+)r(\d+)$/.exec(t);
+  if (rolling) return { family: 'depthwise', pixelsPerThread: Number(rolling[2]), rollingRows: Number(rolling[3]), ...(rolling[1] ? { fit: true } : {}) };
   const [p, r] = t.split('x').map(Number);
   return r === undefined ? { family: 'depthwise', pixelsPerThread: p } : { family: 'depthwise', pixelsPerThread: p, rowsPerThread: r };
 });
 const variants: { label: string; kernels: KernelChoice }[] = [
   { label: 'default', kernels: DEFAULT_KERNEL_CHOICE },
-  ...tiles.map((t) => ({ label: t.rollingRows ? `p${t.pixelsPerThread}roll${t.rollingRows}` : `p${t.pixelsPerThread}r${t.rowsPerThread ?? 1}`, kernels: { ...DEFAULT_KERNEL_CHOICE, depthwise: t } })),
+  ...tiles.map((t) => ({ label: t.rollingRows ? `${t.fit ? 'fit' : ''}p${t.pixelsPerThread}roll${t.rollingRows}` : `p${t.pixelsPerThread}r${t.rowsPerThread ?? 1}`, kernels: { ...DEFAULT_KERNEL_CHOICE, depthwise: t } })),
 ];
 const { device, adapterInfo } = await acquireProfilingDevice();
 console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; side ${values.side}; 1 warm-up + ${rounds} rounds`);
 const fmt = (a: readonly number[]) => `${upperMedian(a).toFixed(1)} ms (min ${Math.min(...a).toFixed(1)})`;
 
-/** The timing page's bandwidth probe: a vec4 copy kernel over 64 MiB, read + write bytes over its median time. */
-async function copyGbps(): Promise<number> {
-  const bytes = 64 * 2 ** 20;
-  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-  const src = device.createBuffer({ size: bytes, usage });
-  const dst = device.createBuffer({ size: bytes, usage });
-  const module = device.createShaderModule({ code: `
-@group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read_write> dst: array<vec4<f32>>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
-  let i = g.y * n.x * 256u + g.x;
-  if (i < arrayLength(&src)) { dst[i] = src[i]; }
-}` });
-  const pipeline = await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: src } }, { binding: 1, resource: { buffer: dst } }] });
-  const groups = bytes / 16 / 256;
-  const profiler = new GpuProfiler(device, 1);
-  const ms: number[] = [];
-  for (let i = 0; i < 6; i++) {
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass({ timestampWrites: profiler.timestampWrites(0) });
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
-    pass.end();
-    profiler.resolve(encoder, 1);
-    device.queue.submit([encoder.finish()]);
-    ms.push((await profiler.read(1)).durationsMs[0]);
-  }
-  profiler.destroy();
-  src.destroy();
-  dst.destroy();
-  return (2 * bytes) / (upperMedian(ms.slice(1)) * 1e6);
-}
+const copyGbps = () => copyKernelGbps(device);
 
 /** Each program's module and pipeline created and awaited in turn on a fresh device: the sum, in ms. */
 async function compileSum(programs: readonly KernelProgram[]): Promise<number> {
@@ -107,7 +76,7 @@ async function compileSum(programs: readonly KernelProgram[]): Promise<number> {
 for (const name of values.models!.split(',')) {
   const dir = join(values.cache!, `${name}_op13_b1_s${values.side}_seed0`);
   const loaded = loadModel(new Uint8Array(readFileSync(join(dir, 'model.onnx'))));
-  const models = [];
+  const models: CompiledModel[] = [];
   for (const v of variants) models.push(await compileModel(device, loaded.graph, { kernels: v.kernels }));
   const outputs = await outputsOnSeededInput(loaded.graph, models);
   const depthwiseSteps = models.map((m) => m.steps.map((s, j) => (s.kind === 'depthwise' ? j : -1)).filter((j) => j >= 0));
@@ -116,6 +85,8 @@ for (const name of values.models!.split(',')) {
     return depthwiseSteps[i].reduce((sum, j) => sum + stepTraffic(m.graph, m.steps[j], nodes.get(m.steps[j].label)).bytes, 0);
   });
   const depthwiseMs = models.map(() => [] as number[]);
+  // Per depthwise step (the k-th of each model: the same layer), per variant, its rounds' times.
+  const layerMs = models.map((_, i) => depthwiseSteps[i].map(() => [] as number[]));
   const whole = models.map(() => [] as number[]);
   const gbpsRoof: number[] = [];
   for (let r = 0; r < 1 + rounds; r++) {
@@ -126,6 +97,7 @@ for (const name of values.models!.split(',')) {
       const { stepsMs, wholeMs } = await profilePass(device, m);
       if (r === 0) continue;
       depthwiseMs[i].push(depthwiseSteps[i].reduce((s, j) => s + stepsMs[j], 0));
+      depthwiseSteps[i].forEach((j, k) => layerMs[i][k].push(stepsMs[j]));
       whole[i].push(wholeMs);
     }
   }
@@ -136,18 +108,35 @@ for (const name of values.models!.split(',')) {
     const gbps = depthwiseBytes[i] / (upperMedian(depthwiseMs[i]) * 1e6);
     console.log(`${name.padEnd(16)} ${v.label.padEnd(8)} depthwise ${fmt(depthwiseMs[i])} = ${gbps.toFixed(2)} GB/s (${(gbps / roof).toFixed(2)} of the copy roof)  whole pass ${fmt(whole[i])}  max |diff| vs default ${diff.toExponential(1)}`);
   });
+  if (values.layers) {
+    const nodes = nodesByName(models[0].graph);
+    console.log(`${'layer (C x outH x outW, kernel/stride)'.padEnd(40)} ${variants.map((v) => v.label.padStart(17)).join(' ')}  (ms, GB/s)`);
+    depthwiseSteps[0].forEach((j, k) => {
+      const step = models[0].steps[j];
+      const node = nodes.get(step.label);
+      const out = models[0].graph.tensors[node!.output].shape;
+      const a = node!.op === 'conv2d' ? `${node!.attrs.kernel[0]}x${node!.attrs.kernel[1]}/s${node!.attrs.stride[0]}` : '';
+      const bytes = stepTraffic(models[0].graph, step, node).bytes;
+      const cells = variants.map((_, i) => {
+        const ms = upperMedian(layerMs[i][k]);
+        return `${ms.toFixed(3)} ${(bytes / (ms * 1e6)).toFixed(2)}`.padStart(17);
+      });
+      console.log(`${`${out[1]}x${out[2]}x${out[3]} ${a}`.padEnd(40)} ${cells.join(' ')}`);
+    });
+  }
   const programs = variants.map((v) => {
     const steps = lowerGraph(optimizeForKernels(loaded.graph, v.kernels), v.kernels, 'f32');
     return [...new Map(steps.filter((s) => s.kind === 'depthwise').map((s) => [s.program.key, s.program])).values()];
   });
   const compileMs = variants.map(() => [] as number[]);
-  for (let r = 0; r < Number(values['compile-rounds']); r++) {
+  const compileRounds = Number(values['compile-rounds']);
+  for (let r = 0; r < compileRounds; r++) {
     for (let k = 0; k < variants.length; k++) {
       const i = (k + r) % variants.length;
       compileMs[i].push(await compileSum(programs[i]));
     }
   }
-  variants.forEach((v, i) => {
+  if (compileRounds > 0) variants.forEach((v, i) => {
     console.log(`${name.padEnd(16)} ${v.label.padEnd(8)} ${programs[i].length} depthwise pipelines compile in ${fmt(compileMs[i])}, ${(upperMedian(compileMs[i]) / upperMedian(compileMs[0])).toFixed(2)}x the default's`);
   });
   for (const m of models) m.dispose();

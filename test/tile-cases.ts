@@ -187,7 +187,7 @@ export const TILE_CASES: readonly TileCase[] = [...(Object.keys(TILE_CANDIDATES)
     const splitK = shared ? tile.splitK : undefined;
     const vec4s = tile.family === 'depthwise' ? 1 : tile.vec4sPerThread;
     return {
-      name: `${kind} p${tile.pixelsPerThread}v${vec4s}${tile.family === 'depthwise' && tile.rowsPerThread ? ` r${tile.rowsPerThread}` : ''}${tile.family === 'depthwise' && tile.rollingRows ? ` rolling ${tile.rollingRows}` : ''}${shared ? ' shared' : ''}${splitK ? ` split-K ${splitK}` : ''}`,
+      name: `${kind} p${tile.pixelsPerThread}v${vec4s}${tile.family === 'depthwise' && tile.rowsPerThread ? ` r${tile.rowsPerThread}` : ''}${tile.family === 'depthwise' && tile.rollingRows ? ` rolling ${tile.rollingRows}${tile.fit ? ' fit' : ''}` : ''}${shared ? ' shared' : ''}${splitK ? ` split-K ${splitK}` : ''}`,
       case: splitK && kind !== 'depthwise' ? SPLIT_K_SHAPES[kind] : SHAPES[kind],
       kernels: { ...DEFAULT_KERNEL_CHOICE, [kind]: tile },
     };

@@ -90,9 +90,12 @@ ${epilogueFunction(v)}
 
 /**
  * The block and rolling kernels' common start: uniforms, bindings, and the invocation's place (channel vec4
- * `c4`, image `n`, first output column `ox0` of `P`, first output row `oy0` of `R`), plus `lastX`.
+ * `c4`, image `n`, first output column `ox0` of `P`, first output row `oy0` of `R`), plus `lastX`. `R` is a
+ * number baked into the shader, or 'uniform': the launch's `params.rows`.
  */
-export function rowBlockPrologue(P: number, R: number, bindings: ReturnType<typeof convBindings>, precision: StoragePrecision): string {
+export function rowBlockPrologue(P: number, R: number | 'uniform', bindings: ReturnType<typeof convBindings>, precision: StoragePrecision): string {
+  const oyGroups = R === 'uniform' ? '(params.outH + params.rows - 1u) / params.rows' : `(params.outH + ${R - 1}u) / ${R}u`;
+  const rows = R === 'uniform' ? 'params.rows' : `${R}u`;
   return `${uniformStruct(DEPTHWISE_UNIFORMS.fields)}
 ${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
 
@@ -102,8 +105,8 @@ ${entryPoint(WORKGROUP_SIZE)}
   var t = flat / params.C4;
   let oxGroup = t % params.oxGroups;
   t = t / params.oxGroups;
-  let oyGroups = (params.outH + ${R - 1}u) / ${R}u;
-  let oy0 = (t % oyGroups) * ${R}u;
+  let oyGroups = ${oyGroups};
+  let oy0 = (t % oyGroups) * ${rows};
   let n = t / oyGroups;
   let ox0 = oxGroup * ${P}u;
   let lastX = i32(params.inW) - 1;`;

@@ -11,6 +11,7 @@ import { uniformValues } from '../uniforms.ts';
 import { DEPTHWISE_UNIFORMS, depthwiseConvProgram, depthwiseRowsProgram } from './wgsl.ts';
 import { depthwiseBlockProgram } from './block.ts';
 import { depthwiseRollingProgram } from './rolling.ts';
+import { depthwiseRollingFit } from './fit.ts';
 
 /**
  * The depthwise family's variant: output pixels along a row per invocation (one channel vec4 each), and
@@ -18,7 +19,9 @@ import { depthwiseRollingProgram } from './rolling.ts';
  * false, dilation 1): the block kernel, that many output rows per invocation sharing loaded input rows, the
  * channel vec4's weights in registers (`shaders/depthwise/block.ts`). `rollingRows` (dilation 1): the rolling
  * kernel, a loop down that many output rows keeping the input rows they share in registers, with no branch
- * around loads (`shaders/depthwise/rolling.ts`).
+ * around loads (`shaders/depthwise/rolling.ts`). `fit` (with `rollingRows`): the rolling kernel's columns and rows
+ * chosen per layer from its shape by `depthwiseRollingFit` (`shaders/depthwise/fit.ts`), at most
+ * `pixelsPerThread` and `rollingRows`.
  */
 export interface DepthwiseTile {
   readonly family: 'depthwise';
@@ -26,6 +29,7 @@ export interface DepthwiseTile {
   readonly rows?: boolean;
   readonly rowsPerThread?: number;
   readonly rollingRows?: number;
+  readonly fit?: boolean;
 }
 
 const tile = (pixelsPerThread: number, rowsPerThread?: number): DepthwiseTile =>
@@ -33,12 +37,16 @@ const tile = (pixelsPerThread: number, rowsPerThread?: number): DepthwiseTile =>
 
 const rolling = (pixelsPerThread: number, rollingRows: number): DepthwiseTile => ({ family: 'depthwise', pixelsPerThread, rollingRows });
 
+const fitted = (pixelsPerThread: number, rollingRows: number): DepthwiseTile => ({ family: 'depthwise', pixelsPerThread, rollingRows, fit: true });
+
 /**
  * Tiles the tuner tries: the software default (rolling, 2 columns x 16 rows) first, then the row kernel's tiles (the
- * GPU default, 4, first), the block tiles and the other rolling ones.
+ * GPU default, 4, first), the block tiles, the other rolling ones, and the rolling kernel fitted per layer (at most
+ * 8 columns x 16 rows; not the default: its wide shaders compile several times slower).
  */
 export const DEPTHWISE_TILES: readonly DepthwiseTile[] = [
   rolling(2, 16), tile(4), tile(8), tile(2), tile(1), tile(4, 2), tile(4, 4), tile(8, 2), tile(2, 4), rolling(4, 8), rolling(4, 16),
+  fitted(8, 16),
 ];
 
 /** The most output rows one block invocation computes. */
@@ -52,6 +60,16 @@ const dilated = (view: NodeView<Conv2dNode>) => view.node.attrs.dilation[0] !== 
 /** The rolling kernel's rows per invocation on this node, 0 where the tile or the node does not take it. */
 function rollingRows(view: NodeView<Conv2dNode>, t: DepthwiseTile): number {
   return t.rollingRows !== undefined && !dilated(view) ? t.rollingRows : 0;
+}
+
+/** The tile as it runs on this node: a `fit` rolling tile with the columns and rows `depthwiseRollingFit` picks. */
+function tileOnNode(view: NodeView<Conv2dNode>, t: DepthwiseTile): DepthwiseTile {
+  if (!t.fit || rollingRows(view, t) === 0) return t;
+  const f = convFigures(view);
+  const shape = depthwiseRollingFit({
+    n: f.n, c4: c4(f.outC), outH: f.outH, outW: f.outW, kernelH: f.kh, kernelW: f.kw, strideY: f.a.stride[0], strideX: f.a.stride[1],
+  }, { pixelsPerThread: t.pixelsPerThread, rollingRows: t.rollingRows! });
+  return { family: 'depthwise', ...shape };
 }
 
 /** Output rows per invocation the tile runs with on this node: above 1 only on the block and rolling kernels. */
@@ -80,30 +98,35 @@ export const depthwiseFamily: KernelFamily<Conv2dNode, DepthwiseTile> = {
       }
       if (t.rowsPerThread !== undefined || t.rows !== undefined) return 'rollingRows excludes rows and rowsPerThread';
     }
+    if (t.fit !== undefined && typeof t.fit !== 'boolean') return `fit ${String(t.fit)} is not a boolean`;
+    if (t.fit && t.rollingRows === undefined) return 'fit needs rollingRows (it fits the rolling kernel)';
     return t.rows === undefined || typeof t.rows === 'boolean' ? null : `rows ${String(t.rows)} is not a boolean`;
   },
-  program(view, t, precision: StoragePrecision): KernelProgram {
+  program(view, tile, precision: StoragePrecision): KernelProgram {
+    const t = tileOnNode(view, tile);
     const a = view.node.attrs;
     const common = { kernelH: a.kernel[0], kernelW: a.kernel[1], pixelsPerThread: t.pixelsPerThread, residual: convResidual(view.node) !== undefined, ...epilogueActivation(a.activation) };
     const rolling = rollingRows(view, t);
-    if (rolling > 0) return depthwiseRollingProgram({ ...common, strideY: a.stride[0], strideX: a.stride[1], rowsPerThread: rolling }, precision);
+    if (rolling > 0) return depthwiseRollingProgram({ ...common, strideY: a.stride[0], strideX: a.stride[1], rowsPerThread: tile.fit ? 'uniform' : rolling }, precision);
     const rowsPerThread = blockRows(view, t);
     if (rowsPerThread > 1) return depthwiseBlockProgram({ ...common, strideY: a.stride[0], strideX: a.stride[1], rowsPerThread }, precision);
     return t.rows !== false && a.dilation[0] === 1 && a.dilation[1] === 1
       ? depthwiseRowsProgram({ ...common, strideY: a.stride[0], strideX: a.stride[1] }, precision)
       : depthwiseConvProgram(common, precision);
   },
-  launch(view: NodeView<Conv2dNode>, t, precision) {
+  launch(view: NodeView<Conv2dNode>, tile, precision) {
+    const t = tileOnNode(view, tile);
     const f = convFigures(view);
     const oxGroups = ceilDiv(f.outW, t.pixelsPerThread);
-    const total = f.n * ceilDiv(f.outH, blockRows(view, t)) * oxGroups * c4(f.outC);
+    const rows = blockRows(view, t);
+    const total = f.n * ceilDiv(f.outH, rows) * oxGroups * c4(f.outC);
     return [{
       kind: 'depthwise',
-      program: this.program(view, t, precision),
+      program: this.program(view, tile, precision),
       uniforms: uniformValues(DEPTHWISE_UNIFORMS, {
         total, inH: f.inH, inW: f.inW, C4: c4(f.outC), outH: f.outH, outW: f.outW, oxGroups,
         strideY: f.a.stride[0], strideX: f.a.stride[1], dilationY: f.a.dilation[0], dilationX: f.a.dilation[1],
-        padTop: f.a.pads[0], padLeft: f.a.pads[1], ...f.act,
+        padTop: f.a.pads[0], padLeft: f.a.pads[1], rows, ...f.act,
       }),
       workgroups: ceilDiv(total, 64),
       buffers: convBuffers(view.node, depthwisePacking(f.a.weight, f.outC, f.kh, f.kw, f.a.weightScale ?? null), f.bias, precision),

@@ -25,9 +25,11 @@ import { DEPTHWISE_UNIFORMS } from './wgsl.ts';
  *
  * Multiply-adds run in the row kernel's order (kernel rows, then columns, per output); a padding row adds
  * `fma(0, w, acc)` where the row kernel skips it, which leaves `acc` unchanged (it is never -0), so outputs are
- * bit-identical to the row kernel's. The variant is the block kernel's (`rowsPerThread`: the rows the loop walks).
+ * bit-identical to the row kernel's. The variant is the block kernel's; `rowsPerThread` 'uniform' (the `fit`
+ * tiles): the rows the loop walks are the launch's `rows` uniform, not baked into the shader, so layers that walk
+ * different row counts share a pipeline.
  */
-export type DepthwiseRollingVariant = DepthwiseBlockVariant;
+export type DepthwiseRollingVariant = Omit<DepthwiseBlockVariant, 'rowsPerThread'> & { readonly rowsPerThread: number | 'uniform' };
 
 export function depthwiseRollingProgram(v: DepthwiseRollingVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const P = v.pixelsPerThread;
@@ -66,7 +68,7 @@ ${unroll(KH, (ky) => unroll(span, (j) => `  var x${ky}_${j} = vec4<f32>(0.0);`))
   var iyTop = i32(oy0 * ${v.strideY}u) - params.padTop;
 ${unroll(keep, (ky) => loadRow(ky, '  '))}
 ${R === 1 ? `  let oy = oy0;\n${body('  ')}` : `  // The last row group may hold fewer rows; the bound is the same for lanes of one row group.
-  let rows = min(${R}u, params.outH - oy0);
+  let rows = min(${R === 'uniform' ? 'params.rows' : `${R}u`}, params.outH - oy0);
   for (var r = 0u; r < rows; r++) {
     let oy = oy0 + r;
 ${body('    ')}
@@ -79,7 +81,7 @@ ${epilogueFunction(v)}
 `;
   return finishProgram({
     name: 'depthwise',
-    key: `depthwise-rolling/k${KH}x${KW}/s${v.strideY}x${v.strideX}/p${P}r${R}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
+    key: `depthwise-rolling/k${KH}x${KW}/s${v.strideY}x${v.strideX}/p${P}${R === 'uniform' ? 'rows' : `r${R}`}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
     code,
     bindings,
     uniforms: DEPTHWISE_UNIFORMS.fields,

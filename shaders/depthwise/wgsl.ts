@@ -44,6 +44,8 @@ export const DEPTHWISE_UNIFORMS = joinUniforms(uniformBlock({
   dilationX: 'u32',
   padTop: 'i32',
   padLeft: 'i32',
+  /** Output rows the rolling kernel's loop walks per invocation (the other kernels ignore it). */
+  rows: 'u32',
 }), ACTIVATION_UNIFORMS);
 
 export function depthwiseConvProgram(v: DepthwiseVariant, precision: StoragePrecision = 'f32'): KernelProgram {

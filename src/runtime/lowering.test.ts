@@ -37,12 +37,12 @@ const vec4s = (c: number) => Math.ceil(c / 4);
 
 /**
  * The P / V / R blocking factors a program's key names (`p4v2`, `p4`, `p2r16`: R output rows per invocation;
- * the walking stem's `walk28`: 28 columns of one output vec4).
+ * `p7rows`: the `rows` uniform's; the walking stem's `walk28`: 28 columns of one output vec4).
  */
 function blocking(key: string): { P: number; V: number; R: number } {
   const walk = /\/walk(\d+)\//.exec(key);
   if (walk) return { P: Number(walk[1]), V: 1, R: 1 };
-  const m = /\/p(\d+)(?:v(\d+))?(?:r(\d+))?\//.exec(key);
+  const m = /\/p(\d+)(?:v(\d+))?(?:r(\d+)|rows)?\//.exec(key);
   if (!m) throw new Error(`no blocking in key ${key}`);
   return { P: Number(m[1]), V: m[2] ? Number(m[2]) : 1, R: m[3] ? Number(m[3]) : 1 };
 }
@@ -97,11 +97,13 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
         let t = Math.floor(flat / u.C4);
         const oxGroup = t % u.oxGroups;
         t = Math.floor(t / u.oxGroups);
-        // R output rows per invocation (block and rolling kernels), the last row group possibly shorter.
-        const oyGroups = Math.ceil(u.outH / R);
-        const oy0 = (t % oyGroups) * R;
+        // Output rows per invocation (R from the key; `fit` rolling tiles, keyed `pNrows`: the `rows` uniform), the
+        // last row group possibly shorter.
+        const rows = /\/p\d+rows\//.test(step.program.key) ? u.rows : R;
+        const oyGroups = Math.ceil(u.outH / rows);
+        const oy0 = (t % oyGroups) * rows;
         const n = Math.floor(t / oyGroups);
-        for (let oy = oy0; oy < Math.min(oy0 + R, u.outH); oy++) {
+        for (let oy = oy0; oy < Math.min(oy0 + rows, u.outH); oy++) {
           for (let p = 0; p < P; p++) {
             const ox = oxGroup * P + p;
             if (ox < u.outW) mark(((n * u.outH + oy) * u.outW + ox) * u.C4 + c4);
