@@ -5,7 +5,8 @@
  * Dense convs of one family (`pointwise`: 1x1; `conv2d`: the other dense ones but RGB stems) on the software
  * default against uniform tiles of `--tiles` (`PxV`: P pixels x V output vec4s per invocation, `PxVwW` in
  * workgroups of W) and against shape rules (`--rules`, `;`-separated: `16/8x4/2` is `pointwiseByShape` with pixels
- * [16, 8] and vec4s [4, 2]; the default's own rule, if any, is replaced), side by side on this
+ * [16, 8] and vec4s [4, 2], `16x4m30000000` the same with minMacs 3e7; the default's own rule, if any, is
+ * replaced), side by side on this
  * machine's adapter (Dawn in Node), on the repository's MobileNetV2 and ResNet-50 graphs with random weights. The
  * variants run in turn round by round, the order rotating, after a warm-up: per round one inference with a
  * timestamp pair per dispatch and one whole inference in one pass. Prints per layer (shape, the upper median ms
@@ -48,10 +49,12 @@ const tiles = (values.tiles ? values.tiles.split(',') : []).map((t): { label: st
 });
 const variants: { label: string; kernels: KernelChoice }[] = [
   { label: 'default', kernels: DEFAULT_KERNEL_CHOICE },
+  ...(DEFAULT_KERNEL_CHOICE.pointwiseByShape ? [{ label: 'no shape rule', kernels: { ...DEFAULT_KERNEL_CHOICE, pointwiseByShape: undefined } }] : []),
   ...tiles.map((t) => ({ label: t.label, kernels: { ...DEFAULT_KERNEL_CHOICE, [family]: t.tile } })),
   ...(values.rules ? values.rules.split(';') : []).map((r) => {
-    const [pixels, vec4s] = r.split('x').map((list) => list.split('/').map(Number));
-    return { label: `rule ${r}`, kernels: { ...DEFAULT_KERNEL_CHOICE, pointwiseByShape: { pixels, vec4s } } };
+    const [tiles, minMacs] = r.split('m');
+    const [pixels, vec4s] = tiles.split('x').map((list) => list.split('/').map(Number));
+    return { label: `rule ${r}`, kernels: { ...DEFAULT_KERNEL_CHOICE, pointwiseByShape: { pixels, vec4s, ...(minMacs ? { minMacs: Number(minMacs) } : {}) } } };
   }),
 ];
 const builders: Record<string, () => Graph> = {

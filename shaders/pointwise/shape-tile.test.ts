@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pointwiseTileProblem } from './index.ts';
 import type { PointwiseShapeRule } from './shape-tile.ts';
-import { pointwiseShapeTile } from './shape-tile.ts';
+import { pointwiseShapeTile, shapeRuleApplies } from './shape-tile.ts';
 
 const WIDE: PointwiseShapeRule = { pixels: [16, 8], vec4s: [4, 3, 2] };
 const text = (pixels: number, outC: number, rule: PointwiseShapeRule = WIDE): string => {
@@ -49,6 +49,15 @@ describe('pointwiseShapeTile', () => {
         }
       }
     }
+  });
+});
+
+describe('shapeRuleApplies', () => {
+  it('applies from minMacs on, and everywhere without it', () => {
+    const shape = { pixels: 49, outC4: 40, macs: 1000 };
+    expect(shapeRuleApplies(shape, WIDE)).toBe(true);
+    expect(shapeRuleApplies(shape, { ...WIDE, minMacs: 1000 })).toBe(true);
+    expect(shapeRuleApplies(shape, { ...WIDE, minMacs: 1001 })).toBe(false);
   });
 });
 

@@ -1,9 +1,10 @@
 import type { PointwiseTile } from './index.ts';
 
-/** What the shape rule reads of a 1x1 conv: output pixels over the batch, output channel vec4s. */
+/** What the shape rule reads of a 1x1 conv: output pixels over the batch, output channel vec4s, multiply-adds. */
 export interface PointwiseShape {
   readonly pixels: number;
   readonly outC4: number;
+  readonly macs: number;
 }
 
 /**
@@ -13,6 +14,11 @@ export interface PointwiseShape {
 export interface PointwiseShapeRule {
   readonly pixels: readonly number[];
   readonly vec4s: readonly number[];
+  /**
+   * Layers with fewer multiply-adds keep the kernel choice's pointwise tile (absent: every layer takes the rule):
+   * a wide tile is another, slower pipeline compile, which only a layer with enough work wins back.
+   */
+  readonly minMacs?: number;
 }
 
 /** Workgroups a launch should have at least: SwiftShader hands a launch to its threads in up to 16 batches. */
@@ -41,7 +47,7 @@ function tileCost(P: number, V: number): number {
  * invocations: one SwiftShader SIMD group), so that small maps (7x7: 49 pixels) keep both threads of a 2-core
  * machine busy.
  */
-export function pointwiseShapeTile({ pixels, outC4 }: PointwiseShape, rule: PointwiseShapeRule): PointwiseTile {
+export function pointwiseShapeTile({ pixels, outC4 }: Omit<PointwiseShape, 'macs'>, rule: PointwiseShapeRule): PointwiseTile {
   const channels = (v: number) => Math.ceil(outC4 / Math.min(v, outC4)) * Math.min(v, outC4);
   const V = Math.min(outC4, rule.vec4s.reduce((best, v) => (channels(v) < channels(best) ? v : best)));
   const padded = (P: number) => Math.ceil(pixels / P) * P * tileCost(P, V);
@@ -49,4 +55,9 @@ export function pointwiseShapeTile({ pixels, outC4 }: PointwiseShape, rule: Poin
   const invocations = Math.ceil(pixels / P) * Math.ceil(outC4 / V);
   const workgroupSize = RULE_WORKGROUP_SIZES.find((w) => Math.ceil(invocations / w) >= MIN_WORKGROUPS) ?? RULE_WORKGROUP_SIZES[RULE_WORKGROUP_SIZES.length - 1];
   return { family: 'pointwise', pixelsPerThread: P, vec4sPerThread: V, workgroupSize };
+}
+
+/** Whether `rule` picks the tile of a layer of `shape` (`minMacs`), rather than the kernel choice's tile. */
+export function shapeRuleApplies(shape: PointwiseShape, rule: PointwiseShapeRule): boolean {
+  return shape.macs >= (rule.minMacs ?? 0);
 }

@@ -27,7 +27,7 @@ import { groupedConvFamily, isGroupedConv } from '../../shaders/conv-grouped/ind
 import { matMulFamily } from '../../shaders/matmul/index.ts';
 import { reduceChannelsFamily } from '../../shaders/reduce-channels/index.ts';
 import { isStemConv, stemConvFamily } from '../../shaders/conv-stem/index.ts';
-import { pointwiseShapeTile } from '../../shaders/pointwise/shape-tile.ts';
+import { pointwiseShapeTile, shapeRuleApplies } from '../../shaders/pointwise/shape-tile.ts';
 import { GraphError, UnsupportedFeatureError } from '../errors.ts';
 import type { Conv2dNode, Graph, GraphNode, LinearNode } from '../graph/ir.ts';
 import type { ConvTile, KernelChoice } from './kernel-choice.ts';
@@ -119,8 +119,9 @@ export function choiceTileOf(choice: KernelChoice, view: NodeView<Conv2dNode>): 
   const a = view.node.attrs;
   const stem = choice.stem && view.inShape[1] <= 4 && (choice.stem.family !== 'stem' || isStemConv(view)) ? choice.stem : undefined;
   if (isPointwiseConv(a) && choice.pointwiseByShape && choice.pointwise.family === 'pointwise') {
-    const shape = { pixels: view.outShape[0] * view.outShape[2] * view.outShape[3], outC4: Math.ceil(view.outShape[1] / 4) };
-    return pointwiseShapeTile(shape, choice.pointwiseByShape);
+    const pixels = view.outShape[0] * view.outShape[2] * view.outShape[3];
+    const shape = { pixels, outC4: Math.ceil(view.outShape[1] / 4), macs: pixels * view.outShape[1] * view.inShape[1] };
+    if (shapeRuleApplies(shape, choice.pointwiseByShape)) return pointwiseShapeTile(shape, choice.pointwiseByShape);
   }
   const base = isPointwiseConv(a) ? choice.pointwise : stem ?? choice.conv2d;
   const rule = choice.smallMapSplitK;
@@ -215,5 +216,8 @@ export function checkKernelChoice(choice: KernelChoice): void {
   if (shapeRule !== undefined && (!shapeRule.pixels?.length || !shapeRule.vec4s?.length
     || !shapeRule.pixels.every((p) => countIn(p, 1, MAX_REGISTER_TILE.pixels)) || !shapeRule.vec4s.every((v) => countIn(v, 1, MAX_REGISTER_TILE.vec4s)))) {
     refuse('pointwiseByShape', `pixels ${String(shapeRule.pixels)} / vec4s ${String(shapeRule.vec4s)} must be non-empty lists of integers (pixels 1 to ${MAX_REGISTER_TILE.pixels}, vec4s 1 to ${MAX_REGISTER_TILE.vec4s})`);
+  }
+  if (shapeRule?.minMacs !== undefined && !countIn(shapeRule.minMacs, 0, Number.MAX_SAFE_INTEGER)) {
+    refuse('pointwiseByShape', `minMacs ${String(shapeRule.minMacs)} must be an integer >= 0`);
   }
 }
