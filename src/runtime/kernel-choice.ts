@@ -93,8 +93,7 @@ export interface KernelChoice {
 
 /**
  * The software default (SwiftShader): 8 pixels x 8 output channels per invocation on every dense conv but RGB
- * stems, and on grouped convs through the grouped family, except 1x1 convs of at least 2^25 multiply-adds, which
- * take the shape rule's tile (mostly 16 pixels x 16 channels); RGB stems on the stem family (4 columns x 8 channels);
+ * stems, and on grouped convs through the grouped family; RGB stems on the stem family (4 columns x 8 channels);
  * depthwise on the rolling kernel, 2 columns walking 16 output rows per invocation; fused pool + FC head 4 vec4s
  * wide, but no pool + FC fusion. Why each setting, with the measurements:
  * docs/decisions/kernel-defaults.md.
@@ -107,7 +106,6 @@ export const DEFAULT_KERNEL_CHOICE: KernelChoice = {
   pooledLinearVec4s: 4,
   fusePoolLinear: false,
   grouped: { family: 'grouped', pixelsPerThread: 8, vec4sPerThread: 2 },
-  pointwiseByShape: { pixels: [16, 8], vec4s: [4, 3, 2], minMacs: 2 ** 25 },
 };
 
 /**

@@ -42,25 +42,26 @@ describe('pointwiseByShape', () => {
     expect(launch.workgroups).toBe(10);
     expect(launch.program.key.startsWith('pointwise/p16v4w4/')).toBe(true);
     expect(launch.program.code).toContain('@workgroup_size(4)');
-    const [plain] = launchesOf(conv('features.14.conv.2'), { ...DEFAULT_KERNEL_CHOICE, pointwiseByShape: undefined }, 'f32');
+    const [plain] = launchesOf(conv('features.14.conv.2'), DEFAULT_KERNEL_CHOICE, 'f32');
     expect(plain.workgroups).toBe(3);
     expect(plain.program.key.startsWith('pointwise/p8v2/')).toBe(true);
   });
 
-  it('is on in the software default for 1x1 convs of at least 2^25 multiply-adds only, off on GPUs', () => {
-    expect(DEFAULT_KERNEL_CHOICE.pointwiseByShape).toEqual({ pixels: [16, 8], vec4s: [4, 3, 2], minMacs: 2 ** 25 });
+  it('is off in both defaults; with minMacs 2^25 MobileNetV2 keeps 8 x 2 everywhere, ResNet-50 takes 16 x 4 but on 64 -> 64', () => {
+    expect(DEFAULT_KERNEL_CHOICE.pointwiseByShape).toBeUndefined();
     expect(GPU_KERNEL_CHOICE.pointwiseByShape).toBeUndefined();
-    // MobileNetV2's 1x1 convs all have fewer (the largest, 320 -> 1280 at 7x7, about 20M): all keep 8 x 2.
+    const big: KernelChoice = { ...DEFAULT_KERNEL_CHOICE, pointwiseByShape: { ...shapeRule, minMacs: 2 ** 25 } };
+    // MobileNetV2's 1x1 convs all have fewer (the largest, 320 -> 1280 at 7x7, about 20M).
     for (const n of graph.nodes) {
       if (n.op !== 'conv2d' || n.attrs.kernel[0] !== 1 || n.attrs.groups !== 1) continue;
-      expect(choiceTileOf(DEFAULT_KERNEL_CHOICE, nodeView(graph, n))).toEqual(DEFAULT_KERNEL_CHOICE.pointwise);
+      expect(choiceTileOf(big, nodeView(graph, n))).toEqual(DEFAULT_KERNEL_CHOICE.pointwise);
     }
     // ResNet-50's: 64 -> 64 at 56x56 (12.8M) keeps 8 x 2, 64 -> 256 (51.4M) takes 16 x 4.
     const resnet = optimizeGraph(resnet50({ params: randomParams(2) }));
     const rconv = (name: string) => nodeView(resnet, resnet.nodes.find((n) => n.name === name) as Conv2dNode);
-    expect(choiceTileOf(DEFAULT_KERNEL_CHOICE, rconv('layer1.0.conv1'))).toEqual(DEFAULT_KERNEL_CHOICE.pointwise);
-    expect(choiceTileOf(DEFAULT_KERNEL_CHOICE, rconv('layer1.0.conv3'))).toEqual({ family: 'pointwise', pixelsPerThread: 16, vec4sPerThread: 4, workgroupSize: 64 });
-    expect(choiceTileOf(DEFAULT_KERNEL_CHOICE, rconv('layer4.2.conv1'))).toEqual({ family: 'pointwise', pixelsPerThread: 16, vec4sPerThread: 4, workgroupSize: 4 });
+    expect(choiceTileOf(big, rconv('layer1.0.conv1'))).toEqual(DEFAULT_KERNEL_CHOICE.pointwise);
+    expect(choiceTileOf(big, rconv('layer1.0.conv3'))).toEqual({ family: 'pointwise', pixelsPerThread: 16, vec4sPerThread: 4, workgroupSize: 64 });
+    expect(choiceTileOf(big, rconv('layer4.2.conv1'))).toEqual({ family: 'pointwise', pixelsPerThread: 16, vec4sPerThread: 4, workgroupSize: 4 });
   });
 
   it('checkKernelChoice refuses empty or unimplemented rule tiles and a bad minMacs', () => {
