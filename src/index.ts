@@ -34,6 +34,7 @@ export type { Conv2dTile } from '../shaders/conv2d/index.ts';
 export type { ConvSharedTile } from '../shaders/conv-shared/index.ts';
 export type { DepthwiseTile } from '../shaders/depthwise/index.ts';
 export type { PointwiseTile } from '../shaders/pointwise/index.ts';
+export type { PointwiseShapeRule } from '../shaders/pointwise/shape-tile.ts';
 export type { GroupedConvTile } from '../shaders/conv-grouped/index.ts';
 export { SPLIT_K_MAX_TILES } from '../shaders/conv-shared/geometry.ts';
 export { TILE_CANDIDATES } from './runtime/autotune.ts';

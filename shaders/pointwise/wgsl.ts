@@ -29,6 +29,8 @@ import {
 export interface PointwiseVariant {
   readonly pixelsPerThread: number;
   readonly vec4sPerThread: number;
+  /** Invocations per workgroup; absent: `WORKGROUP_SIZE`. */
+  readonly workgroupSize?: number;
   /** Input pixels are read at `stride * (oy, ox)` (ResNet's strided 1x1 downsample). */
   readonly strided: boolean;
   readonly residual: boolean;
@@ -55,6 +57,7 @@ export const POINTWISE_UNIFORMS = joinUniforms(uniformBlock({
 export function pointwiseConvProgram(v: PointwiseVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const P = v.pixelsPerThread;
   const V = v.vec4sPerThread;
+  const workgroupSize = v.workgroupSize ?? WORKGROUP_SIZE;
   const bindings = convBindings(v.residual, inputTransformBindings(v.input));
   const scaled = v.input?.kind === 'channelScale';
   // The transform's per-channel values are read once per input vec4, not once per pixel.
@@ -66,7 +69,7 @@ export function pointwiseConvProgram(v: PointwiseVariant, precision: StoragePrec
 ${uniformStruct(POINTWISE_UNIFORMS.fields)}
 ${bindingDecls(bindings, { ...CONV_ELEMENT_TYPES, ...INPUT_TRANSFORM_ELEMENT_TYPES }, precision)}
 
-${entryPoint(WORKGROUP_SIZE)}
+${entryPoint(workgroupSize)}
   let coGroup = flat % params.coGroups;
   let firstPixel = (flat / params.coGroups) * ${P}u;
   if (firstPixel >= params.pixels) { return; }
@@ -109,10 +112,10 @@ fn pixelBase(m: u32) -> u32 {
 `;
   return finishProgram({
     name: 'pointwise',
-    key: `pointwise/p${P}v${V}/${v.strided ? 's' : '1'}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}${inputTransformKey(v.input)}`,
+    key: `pointwise/p${P}v${V}${workgroupSize === WORKGROUP_SIZE ? '' : `w${workgroupSize}`}/${v.strided ? 's' : '1'}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}${inputTransformKey(v.input)}`,
     code,
     bindings,
     uniforms: POINTWISE_UNIFORMS.fields,
-    workgroupSize: WORKGROUP_SIZE,
+    workgroupSize,
   }, precision);
 }

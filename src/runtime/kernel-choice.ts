@@ -3,6 +3,7 @@ import type { ConvSharedTile } from '../../shaders/conv-shared/index.ts';
 import type { DepthwiseTile } from '../../shaders/depthwise/index.ts';
 import type { GroupedConvTile } from '../../shaders/conv-grouped/index.ts';
 import type { PointwiseTile } from '../../shaders/pointwise/index.ts';
+import type { PointwiseShapeRule } from '../../shaders/pointwise/shape-tile.ts';
 import type { StemConvTile } from '../../shaders/conv-stem/index.ts';
 import { isSoftwareAdapter } from '../gpu/device.ts';
 import type { Graph, TensorId } from '../graph/ir.ts';
@@ -82,6 +83,12 @@ export interface KernelChoice {
    */
   readonly invertedResidual?: 'fused' | 'separate';
   readonly invertedResidualBlocks?: ReadonlyMap<TensorId, 'fused' | 'separate'>;
+  /**
+   * Where `pointwise` is a pointwise family tile: give each 1x1 conv the tile and workgroup size its shape calls
+   * for among the rule's tiles (`pointwiseShapeTile`, shaders/pointwise/shape-tile.ts) instead; absent: none.
+   * Per-node tiles ignore it.
+   */
+  readonly pointwiseByShape?: PointwiseShapeRule;
 }
 
 /**

@@ -27,6 +27,7 @@ import { groupedConvFamily, isGroupedConv } from '../../shaders/conv-grouped/ind
 import { matMulFamily } from '../../shaders/matmul/index.ts';
 import { reduceChannelsFamily } from '../../shaders/reduce-channels/index.ts';
 import { isStemConv, stemConvFamily } from '../../shaders/conv-stem/index.ts';
+import { pointwiseShapeTile, shapeRuleApplies } from '../../shaders/pointwise/shape-tile.ts';
 import { GraphError, UnsupportedFeatureError } from '../errors.ts';
 import type { Conv2dNode, Graph, GraphNode, LinearNode } from '../graph/ir.ts';
 import type { ConvTile, KernelChoice } from './kernel-choice.ts';
@@ -110,13 +111,18 @@ export const FIXED_FAMILIES: readonly FixedKernelFamily<GraphNode>[] = [
  * The tile a conv gets from a kernel choice without a per-node tile: `depthwise` for depthwise convs, `grouped`
  * (where the choice has it) for other grouped ones; for dense ones `pointwise` for 1x1 GEMMs, `stem` for convs on
  * at most 4 input channels (a `stem` family tile only where that family runs the conv), else `conv2d`; plus
- * `smallMapSplitK` where it fits.
+ * `smallMapSplitK` where it fits; 1x1 convs by `pointwiseShapeTile` where `pointwiseByShape` asks for it.
  */
 export function choiceTileOf(choice: KernelChoice, view: NodeView<Conv2dNode>): ConvTile {
   if (isDepthwiseConv(view)) return choice.depthwise;
   if (choice.grouped && isGroupedConv(view)) return choice.grouped;
   const a = view.node.attrs;
   const stem = choice.stem && view.inShape[1] <= 4 && (choice.stem.family !== 'stem' || isStemConv(view)) ? choice.stem : undefined;
+  if (isPointwiseConv(a) && choice.pointwiseByShape && choice.pointwise.family === 'pointwise') {
+    const pixels = view.outShape[0] * view.outShape[2] * view.outShape[3];
+    const shape = { pixels, outC4: Math.ceil(view.outShape[1] / 4), macs: pixels * view.outShape[1] * view.inShape[1] };
+    if (shapeRuleApplies(shape, choice.pointwiseByShape)) return pointwiseShapeTile(shape, choice.pointwiseByShape);
+  }
   const base = isPointwiseConv(a) ? choice.pointwise : stem ?? choice.conv2d;
   const rule = choice.smallMapSplitK;
   if (!rule || base.family !== 'conv-shared' || (base.splitK ?? 1) > 1) return base;
@@ -206,4 +212,12 @@ export function checkKernelChoice(choice: KernelChoice): void {
   };
   fusedOrNot('invertedResidual', choice.invertedResidual);
   for (const [id, v] of choice.invertedResidualBlocks ?? []) fusedOrNot(`invertedResidualBlocks(${id})`, v);
+  const shapeRule = choice.pointwiseByShape;
+  if (shapeRule !== undefined && (!shapeRule.pixels?.length || !shapeRule.vec4s?.length
+    || !shapeRule.pixels.every((p) => countIn(p, 1, MAX_REGISTER_TILE.pixels)) || !shapeRule.vec4s.every((v) => countIn(v, 1, MAX_REGISTER_TILE.vec4s)))) {
+    refuse('pointwiseByShape', `pixels ${String(shapeRule.pixels)} / vec4s ${String(shapeRule.vec4s)} must be non-empty lists of integers (pixels 1 to ${MAX_REGISTER_TILE.pixels}, vec4s 1 to ${MAX_REGISTER_TILE.vec4s})`);
+  }
+  if (shapeRule?.minMacs !== undefined && !countIn(shapeRule.minMacs, 0, Number.MAX_SAFE_INTEGER)) {
+    refuse('pointwiseByShape', `minMacs ${String(shapeRule.minMacs)} must be an integer >= 0`);
+  }
 }
