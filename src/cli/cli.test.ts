@@ -254,10 +254,7 @@ describe.skipIf(!hasLoaders)('webcnn on the GPU', () => {
     expect(result.top.map((t: { index: number }) => t.index)).toContain(286);
     expect(result.top.find((t: { index: number }) => t.index === 286)).toMatchObject({ label: 'Egyptian cat' });
     expect(typeof result.ms).toBe('number');
-    const table = await cli(['classify', SHARED_CAT, '--model', SHARED_MODEL, '--labels', SHARED_LABELS, '-k', '2']);
-    expect(table.code, table.stderr).toBe(0);
-    expect(table.stdout).toMatch(/cat\.bmp \(512x341, [\d.]+ ms\)/);
-    expect(table.stdout).toMatch(/rank +class +score +label/);
+    // The table format (a file's name, size and time, then the header) is checked on the next test's images.
   });
 
   it.skipIf(!hasClassifier || !existsSync(SHARED_CAT))('classify: skips a non-image, shrinks an image wider than the largest texture, reads a pipe, escapes labels', async (ctx) => {
@@ -291,7 +288,7 @@ describe.skipIf(!hasLoaders)('webcnn on the GPU', () => {
     const shrunk = /wide\.bmp \((\d+)x1, /.exec(r.stdout);
     expect(shrunk, r.stdout).not.toBeNull();
     expect(Number(shrunk![1])).toBeLessThan(width);
-    expect(r.stdout).toMatch(/\/dev\/stdin \(512x341, [\d.]+ ms\)\n.*\n +1 +286 +[\d.]+  \\x1b\[31mEgyptian cat\\x07\n/);
+    expect(r.stdout).toMatch(/\/dev\/stdin \(512x341, [\d.]+ ms\)\n +rank +class +score +label\n +1 +286 +[\d.]+  \\x1b\[31mEgyptian cat\\x07\n/);
     expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
   });
 
