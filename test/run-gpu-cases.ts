@@ -1,6 +1,6 @@
 /**
  * Runs the GPU correctness cases under Node through Dawn (the `webgpu` package): a quick loop for kernel work
- * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm|grouped|fusion|activations|matmul|reduce|depthwise|inverted-residual|stem] [--grep TEXT]`
+ * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm|grouped|fusion|activations|matmul|reduce|depthwise|inverted-residual|stem|conv2d-wrapped] [--grep TEXT]`
  *
  * `f16`: the f16-storage cases at 'f16-packed' and native 'f16' (skipped, not passed, where the adapter has no
  * `shader-f16`), then the shared real model's accuracy at f32 and at both f16 modes (`test/f16-accuracy.ts`),
@@ -26,6 +26,7 @@ import { INPUT_TRANSFORM_CASES, INPUT_TRANSFORM_TILE_CASES } from './input-trans
 import { DEPTHWISE_CASES, DEPTHWISE_F16_CASES, depthwiseKernelPrefix } from './depthwise-cases.ts';
 import { FUSED_BLOCK_CASES, FUSED_BLOCK_F16_CASES } from './inverted-residual-cases.ts';
 import { STEM_CASES, STEM_F16_CASES } from './stem-cases.ts';
+import { CONV2D_WRAPPED_CASES } from './conv2d-wrapped-cases.ts';
 
 interface Entry {
   readonly case: GpuCase;
@@ -65,6 +66,8 @@ const groups: Record<string, readonly Entry[]> = {
   'inverted-residual': [...FUSED_BLOCK_CASES, ...FUSED_BLOCK_F16_CASES].map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: 'inverted-residual/' })),
   // RGB stems on the stem family, f32, f16-packed and native f16.
   stem: [...STEM_CASES, ...STEM_F16_CASES].map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: 'conv-stem/' })),
+  // Dense KxK convs on the conv2d family's wrapped tile (pixels along the flattened map), f32 and f16-packed.
+  'conv2d-wrapped': CONV2D_WRAPPED_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: 'conv2d/' })),
 };
 // `--grep TEXT`: only the cases whose name contains TEXT (a quick loop over one kernel's cases).
 const grepAt = process.argv.indexOf('--grep');

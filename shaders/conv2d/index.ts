@@ -3,16 +3,22 @@ import { convResidual } from '../../src/graph/ir.ts';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import { ceilDiv, epilogueActivation } from '../common.ts';
 import { c4, convBuffers, convFigures, denseWeights, isDenseConv, isPointwiseConv } from '../conv-common.ts';
-import type { KernelFamily, NodeView } from '../family.ts';
+import type { KernelFamily, Launch, NodeView } from '../family.ts';
 import { registerTileProblem } from '../register-tile.ts';
 import { uniformValues } from '../uniforms.ts';
 import { CONV2D_UNIFORMS, conv2dProgram } from './wgsl.ts';
+import { CONV2D_WRAPPED_UNIFORMS, conv2dWrappedProgram } from './wrapped.ts';
 
 /** The conv2d family's variant: a register tile of pixels along a row x output vec4s per invocation. */
 export interface Conv2dTile {
   readonly family: 'conv2d';
   readonly pixelsPerThread: number;
   readonly vec4sPerThread: number;
+  /**
+   * Take the tile's pixels along the flattened map rather than along one row (`wrapped.ts`), so that no row is
+   * padded to a multiple of `pixelsPerThread`; absent: the row tile.
+   */
+  readonly wrapRows?: boolean;
 }
 
 const tile = (pixelsPerThread: number, vec4sPerThread: number): Conv2dTile => ({ family: 'conv2d', pixelsPerThread, vec4sPerThread });
@@ -40,10 +46,12 @@ export const conv2dFamily: KernelFamily<Conv2dNode, Conv2dTile> = {
     view.node.op === 'conv2d' && isDenseConv(view) && !isPointwiseConv(view.node.attrs) && view.node.attrs.input === undefined,
   variants: () => CONV2D_TILES,
   check: registerTileProblem,
-  program: (view, t, precision: StoragePrecision): KernelProgram => conv2dProgram(variantOf(view, t), precision),
+  program: (view, t, precision: StoragePrecision): KernelProgram =>
+    (t.wrapRows ? conv2dWrappedProgram : conv2dProgram)(variantOf(view, t), precision),
   launch(view, t, precision) {
     const f = convFigures(view);
     const { pixelsPerThread: P, vec4sPerThread: V } = variantOf(view, t);
+    if (t.wrapRows) return [wrappedLaunch(view, t, P, V, precision)];
     const oxGroups = ceilDiv(f.outW, P);
     const coGroups = ceilDiv(c4(f.outC), V);
     const total = f.n * f.outH * oxGroups * coGroups;
@@ -61,3 +69,23 @@ export const conv2dFamily: KernelFamily<Conv2dNode, Conv2dTile> = {
     }];
   },
 };
+
+/** The launch of the wrapped kernel: `pixelsPerThread` pixels of the flattened map per invocation. */
+function wrappedLaunch(view: NodeView<Conv2dNode>, t: Conv2dTile, P: number, V: number, precision: StoragePrecision): Launch {
+  const f = convFigures(view);
+  const pixels = f.n * f.outH * f.outW;
+  const coGroups = ceilDiv(c4(f.outC), V);
+  const total = ceilDiv(pixels, P) * coGroups;
+  return {
+    kind: 'conv2d',
+    program: conv2dFamily.program(view, t, precision),
+    uniforms: uniformValues(CONV2D_WRAPPED_UNIFORMS, {
+      pixels, inH: f.inH, inW: f.inW, inC4: c4(f.inC), outH: f.outH, outW: f.outW, outC4: c4(f.outC), coGroups,
+      strideY: f.a.stride[0], strideX: f.a.stride[1], dilationY: f.a.dilation[0], dilationX: f.a.dilation[1],
+      padTop: f.a.pads[0], padLeft: f.a.pads[1], ...f.act,
+    }),
+    workgroups: ceilDiv(total, 64),
+    buffers: convBuffers(view.node, denseWeights(view), f.bias, precision),
+    macs: f.macs,
+  };
+}
