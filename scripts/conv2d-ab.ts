@@ -6,8 +6,8 @@
  * along the flattened map, `shaders/conv2d/wrapped.ts`) with each tile of `--tiles`, side by side on this
  * machine's adapter (Dawn in Node), on the zoo's exported ONNX files. The variants run in turn round by round,
  * the order rotating, after a warm-up: per round one inference with a timestamp pair per dispatch (the conv2d
- * steps summed) and one whole inference in one pass. Prints upper medians and the largest output difference
- * against the row tile. A model is `name` or `name@side` (the export at that side).
+ * steps summed) and one whole inference in one pass. Prints upper medians, the conv2d steps' ratio to the row
+ * tile's round by round, and the largest output difference against the row tile. A model is `name` or `name@side` (the export at that side).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -65,7 +65,10 @@ for (const ask of values.models!.split(',')) {
   }
   variants.forEach((v, i) => {
     const diff = maxAbsDiff(outputs[i], outputs[0]);
-    console.log(`${ask.padEnd(16)} ${v.label.padEnd(16)} conv2d steps ${fmt(convMs[i])}  whole pass ${fmt(whole[i])}  max |diff| vs row ${diff.toExponential(1)}`);
+    // Round by round against the row tile: the two ran seconds apart, so the ratio is steadier than either median
+    // on a loaded machine.
+    const ratios = convMs[i].map((ms, r) => ms / convMs[0][r]);
+    console.log(`${ask.padEnd(16)} ${v.label.padEnd(16)} conv2d steps ${fmt(convMs[i])}  whole pass ${fmt(whole[i])}  conv2d / row per round ${ratios.map((x) => x.toFixed(2)).join(' ')} (median ${upperMedian(ratios).toFixed(2)})  max |diff| vs row ${diff.toExponential(1)}`);
   });
   for (const m of models) m.dispose();
 }

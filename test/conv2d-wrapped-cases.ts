@@ -1,8 +1,8 @@
 /**
  * Dense KxK convs on the conv2d family's wrapped tile (pixels along the flattened map, `shaders/conv2d/wrapped.ts`)
- * against the CPU reference: maps whose width is not a multiple of the tile (a tile runs into the next row, and
+ * against the CPU reference (each shape one that `runsWrapped` gives the wrapped kernel): maps whose width is not a multiple of the tile (a tile runs into the next row, and
  * across images at batch 2), stride 2, a dilation whose taps fall outside the image for whole tiles (skipped), a
- * 1x1 map, residual and fused activations; f32 at 8 x 2 (and 3 x 1 on two shapes), f16-packed at 8 x 2 on two.
+ * 1x1 map, residual and fused activations; f32 at 8 x 2 (and 5 x 1 on two shapes), f16-packed at 8 x 2 on two.
  */
 import type { Conv2dTile } from '../shaders/conv2d/index.ts';
 import type { StoragePrecision } from '../shaders/common.ts';
@@ -36,6 +36,6 @@ function cases(precision: StoragePrecision, tiles: readonly Conv2dTile[], shapes
 // Every shape at the software default's 8 x 2; a tile narrower than the map, and f16-packed, on two of them.
 export const CONV2D_WRAPPED_CASES: readonly TileCase[] = [
   ...cases('f32', [wrapped(8, 2)]),
-  ...cases('f32', [wrapped(3, 1)], SHAPES.slice(0, 2)),
+  ...cases('f32', [wrapped(5, 1)], SHAPES.slice(0, 2)),
   ...cases('f16-packed', [wrapped(8, 2)], SHAPES.slice(0, 2)),
 ];

@@ -15,8 +15,9 @@ export interface Conv2dTile {
   readonly pixelsPerThread: number;
   readonly vec4sPerThread: number;
   /**
-   * Take the tile's pixels along the flattened map rather than along one row (`wrapped.ts`), so that no row is
-   * padded to a multiple of `pixelsPerThread`; absent: the row tile.
+   * Take the tile's pixels along the flattened map rather than along one row (`wrapped.ts`) on the convs where
+   * that saves work (`runsWrapped`): no row padded to a multiple of `pixelsPerThread`, and dilated convs' empty
+   * taps skipped; absent: the row tile everywhere.
    */
   readonly wrapRows?: boolean;
 }
@@ -38,6 +39,16 @@ function variantOf({ node, outShape }: NodeView<Conv2dNode>, t: Conv2dTile) {
   };
 }
 
+/**
+ * Whether a `wrapRows` tile runs `view` on the wrapped kernel: where the row tile would pad the rows (output width
+ * not a multiple of `pixelsPerThread`) or the conv is dilated (the wrapped kernel skips taps outside the image for
+ * a whole tile). On maps a multiple of the tile wide the row kernel's cheaper tap arithmetic wins.
+ */
+export function runsWrapped(view: NodeView<Conv2dNode>, t: Conv2dTile): boolean {
+  const a = view.node.attrs;
+  return t.wrapRows === true && (view.outShape[3] % t.pixelsPerThread !== 0 || a.dilation[0] > 1 || a.dilation[1] > 1);
+}
+
 /** Dense KxK convolutions (any stride, dilation, padding, groups) with register-blocked direct loops. */
 export const conv2dFamily: KernelFamily<Conv2dNode, Conv2dTile> = {
   name: 'conv2d',
@@ -47,11 +58,11 @@ export const conv2dFamily: KernelFamily<Conv2dNode, Conv2dTile> = {
   variants: () => CONV2D_TILES,
   check: registerTileProblem,
   program: (view, t, precision: StoragePrecision): KernelProgram =>
-    (t.wrapRows ? conv2dWrappedProgram : conv2dProgram)(variantOf(view, t), precision),
+    (runsWrapped(view, t) ? conv2dWrappedProgram : conv2dProgram)(variantOf(view, t), precision),
   launch(view, t, precision) {
     const f = convFigures(view);
     const { pixelsPerThread: P, vec4sPerThread: V } = variantOf(view, t);
-    if (t.wrapRows) return [wrappedLaunch(view, t, P, V, precision)];
+    if (runsWrapped(view, t)) return [wrappedLaunch(view, t, P, V, precision)];
     const oxGroups = ceilDiv(f.outW, P);
     const coGroups = ceilDiv(c4(f.outC), V);
     const total = f.n * f.outH * oxGroups * coGroups;

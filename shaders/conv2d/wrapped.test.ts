@@ -3,7 +3,7 @@ import { GraphBuilder } from '../../src/graph/builder.ts';
 import type { Conv2dNode } from '../../src/graph/ir.ts';
 import { nodeView } from '../../src/runtime/kernel-table.ts';
 import { Rng } from '../../src/util/random.ts';
-import { conv2dFamily } from './index.ts';
+import { conv2dFamily, runsWrapped } from './index.ts';
 import { conv2dWrappedProgram } from './wrapped.ts';
 
 function view(n: number, inC: number, h: number, w: number, outC: number, kernel: number, stride = 1) {
@@ -26,6 +26,16 @@ describe('conv2d wrapped tile', () => {
     const [row] = conv2dFamily.launch(view(2, 8, 12, 12, 16, 3), { ...wrapped, wrapRows: false }, 'f32');
     expect(row.program.key).toBe('conv2d/k3x3/p8v2/nores/noact');
     expect(row.uniforms.total).toBe(2 * 12 * 2 * 2);
+  });
+
+  it('runs where the row tile pads its rows or the conv is dilated, else on the row kernel', () => {
+    const wrapped = { family: 'conv2d', pixelsPerThread: 8, vec4sPerThread: 2, wrapRows: true } as const;
+    expect(runsWrapped(view(1, 8, 12, 12, 16, 3), wrapped)).toBe(true);
+    expect(runsWrapped(view(1, 8, 16, 16, 16, 3), wrapped)).toBe(false);
+    expect(runsWrapped(view(1, 8, 33, 33, 16, 3, 2), wrapped)).toBe(true); // 17 wide
+    expect(runsWrapped(view(1, 8, 16, 16, 16, 3), { ...wrapped, pixelsPerThread: 5 })).toBe(true);
+    expect(runsWrapped(view(1, 8, 12, 12, 16, 3), { ...wrapped, wrapRows: false })).toBe(false);
+    expect(conv2dFamily.launch(view(1, 8, 16, 16, 16, 3), wrapped, 'f32')[0].program.key).toBe('conv2d/k3x3/p8v2/nores/noact');
   });
 
   it('has no short-circuit && or || (each is a branch for SwiftShader\'s compiler: with them, 8 x 2 took it over a minute)', () => {
