@@ -1,6 +1,6 @@
 /**
  * Runs the GPU correctness cases under Node through Dawn (the `webgpu` package): a quick loop for kernel work
- * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm|grouped|fusion|activations|matmul|reduce|depthwise|inverted-residual|stem|fused-networks|pointwise] [--grep TEXT]`
+ * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm|grouped|fusion|activations|matmul|reduce|depthwise|inverted-residual|stem|fused-networks|pointwise|conv2d-wrapped] [--grep TEXT]`
  *
  * `f16`: the f16-storage cases at 'f16-packed' and native 'f16' (skipped, not passed, where the adapter has no
  * `shader-f16`), then the shared real model's accuracy at f32 and at both f16 modes (`test/f16-accuracy.ts`),
@@ -32,6 +32,7 @@ import { STEM_WALK_CASES } from './stem-cases.ts';
 import { FUSED_NETWORKS, checkFusedNetwork } from './fused-networks.ts';
 import { FULL_TABLE_ENV, SPLIT_GROUPS, caseKey, leftToChromium, tileEntries, type CaseEntry } from './case-share.ts';
 import { POINTWISE_RULE_CASES } from './pointwise-cases.ts';
+import { CONV2D_WRAPPED_CASES } from './conv2d-wrapped-cases.ts';
 
 type Entry = CaseEntry;
 const plain = (cases: readonly GpuCase[]): Entry[] => cases.map((c) => ({ case: c }));
@@ -70,6 +71,8 @@ const groups: Record<string, readonly Entry[]> = {
   'fused-networks': [],
   // 1x1 convs on the pointwise shape rule's tiles and workgroup sizes (opt-in), f32 and f16-packed.
   pointwise: POINTWISE_RULE_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: t.expectKernel })),
+  // Dense KxK convs on the conv2d family's wrapped tile (pixels along the flattened map), f32 and f16-packed.
+  'conv2d-wrapped': CONV2D_WRAPPED_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: 'conv2d/' })),
 };
 // `--grep TEXT`: only the cases whose name contains TEXT (a quick loop over one kernel's cases).
 const grepAt = process.argv.indexOf('--grep');

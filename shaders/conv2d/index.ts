@@ -1,19 +1,26 @@
 import type { Conv2dNode } from '../../src/graph/ir.ts';
 import { convResidual } from '../../src/graph/ir.ts';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
-import { epilogueActivation } from '../common.ts';
-import { c4, isDenseConv, isPointwiseConv } from '../conv-common.ts';
+import { ceilDiv, epilogueActivation } from '../common.ts';
+import { c4, convBuffers, convFigures, denseWeights, isDenseConv, isPointwiseConv } from '../conv-common.ts';
 import { denseTileGrid, denseTileLaunch } from '../dense-tile.ts';
-import type { KernelFamily, NodeView } from '../family.ts';
+import type { KernelFamily, Launch, NodeView } from '../family.ts';
 import { registerTileProblem } from '../register-tile.ts';
 import { uniformValues } from '../uniforms.ts';
 import { CONV2D_UNIFORMS, conv2dProgram } from './wgsl.ts';
+import { CONV2D_WRAPPED_UNIFORMS, conv2dWrappedProgram } from './wrapped.ts';
 
 /** The conv2d family's variant: a register tile of pixels along a row x output vec4s per invocation. */
 export interface Conv2dTile {
   readonly family: 'conv2d';
   readonly pixelsPerThread: number;
   readonly vec4sPerThread: number;
+  /**
+   * Take the tile's pixels along the flattened map rather than along one row (`wrapped.ts`) on the convs where
+   * that saves work (`runsWrapped`): no row padded to a multiple of `pixelsPerThread`, and dilated convs' empty
+   * taps skipped; absent: the row tile everywhere.
+   */
+  readonly wrapRows?: boolean;
 }
 
 const tile = (pixelsPerThread: number, vec4sPerThread: number): Conv2dTile => ({ family: 'conv2d', pixelsPerThread, vec4sPerThread });
@@ -33,6 +40,16 @@ function variantOf({ node, outShape }: NodeView<Conv2dNode>, t: Conv2dTile) {
   };
 }
 
+/**
+ * Whether a `wrapRows` tile runs `view` on the wrapped kernel: where the row tile would pad the rows (output width
+ * not a multiple of `pixelsPerThread`) or the conv is dilated (the wrapped kernel skips taps outside the image for
+ * a whole tile). On maps a multiple of the tile wide the row kernel's cheaper tap arithmetic wins.
+ */
+export function runsWrapped(view: NodeView<Conv2dNode>, t: Conv2dTile): boolean {
+  const a = view.node.attrs;
+  return t.wrapRows === true && (view.outShape[3] % t.pixelsPerThread !== 0 || a.dilation[0] > 1 || a.dilation[1] > 1);
+}
+
 /** Dense KxK convolutions (any stride, dilation, padding, groups) with register-blocked direct loops. */
 export const conv2dFamily: KernelFamily<Conv2dNode, Conv2dTile> = {
   name: 'conv2d',
@@ -41,9 +58,11 @@ export const conv2dFamily: KernelFamily<Conv2dNode, Conv2dTile> = {
     view.node.op === 'conv2d' && isDenseConv(view) && !isPointwiseConv(view.node.attrs) && view.node.attrs.input === undefined,
   variants: () => CONV2D_TILES,
   check: registerTileProblem,
-  program: (view, t, precision: StoragePrecision): KernelProgram => conv2dProgram(variantOf(view, t), precision),
+  program: (view, t, precision: StoragePrecision): KernelProgram =>
+    (runsWrapped(view, t) ? conv2dWrappedProgram : conv2dProgram)(variantOf(view, t), precision),
   launch(view, t, precision) {
     const { pixelsPerThread: P, vec4sPerThread: V } = variantOf(view, t);
+    if (runsWrapped(view, t)) return [wrappedLaunch(view, t, P, V, precision)];
     const grid = denseTileGrid(view, P, V);
     const { f, oxGroups, coGroups, total } = grid;
     return [denseTileLaunch(view, grid, this.program(view, t, precision), uniformValues(CONV2D_UNIFORMS, {
@@ -53,3 +72,23 @@ export const conv2dFamily: KernelFamily<Conv2dNode, Conv2dTile> = {
     }), precision)];
   },
 };
+
+/** The launch of the wrapped kernel: `pixelsPerThread` pixels of the flattened map per invocation. */
+function wrappedLaunch(view: NodeView<Conv2dNode>, t: Conv2dTile, P: number, V: number, precision: StoragePrecision): Launch {
+  const f = convFigures(view);
+  const pixels = f.n * f.outH * f.outW;
+  const coGroups = ceilDiv(c4(f.outC), V);
+  const total = ceilDiv(pixels, P) * coGroups;
+  return {
+    kind: 'conv2d',
+    program: conv2dFamily.program(view, t, precision),
+    uniforms: uniformValues(CONV2D_WRAPPED_UNIFORMS, {
+      pixels, inH: f.inH, inW: f.inW, inC4: c4(f.inC), outH: f.outH, outW: f.outW, outC4: c4(f.outC), coGroups,
+      strideY: f.a.stride[0], strideX: f.a.stride[1], dilationY: f.a.dilation[0], dilationX: f.a.dilation[1],
+      padTop: f.a.pads[0], padLeft: f.a.pads[1], ...f.act,
+    }),
+    workgroups: ceilDiv(total, 64),
+    buffers: convBuffers(view.node, denseWeights(view), f.bias, precision),
+    macs: f.macs,
+  };
+}

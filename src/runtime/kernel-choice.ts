@@ -93,15 +93,16 @@ export interface KernelChoice {
 
 /**
  * The software default (SwiftShader): 8 pixels x 8 output channels per invocation on every dense conv but RGB
- * stems, and on grouped convs through the grouped family; RGB stems on the stem family, 3x3 ones walking 28
- * columns with 4 channels' weights in registers, larger windows 4 columns x 8 channels;
+ * stems (KxK ones whose rows are not a multiple of 8 wide, or dilated, with the pixels taken along the flattened
+ * map: `wrapRows`), and on grouped convs through the grouped family; RGB stems on the stem family, 3x3 ones walking
+ * 28 columns with 4 channels' weights in registers, larger windows 4 columns x 8 channels;
  * depthwise on the rolling kernel, 2 columns walking 16 output rows per invocation; fused pool + FC head 4 vec4s
  * wide, but no pool + FC fusion. Why each setting, with the measurements:
  * docs/decisions/kernel-defaults.md.
  */
 export const DEFAULT_KERNEL_CHOICE: KernelChoice = {
   pointwise: { family: 'pointwise', pixelsPerThread: 8, vec4sPerThread: 2 },
-  conv2d: { family: 'conv2d', pixelsPerThread: 8, vec4sPerThread: 2 },
+  conv2d: { family: 'conv2d', pixelsPerThread: 8, vec4sPerThread: 2, wrapRows: true },
   stem: { family: 'stem', pixelsPerThread: 4, vec4sPerThread: 2, walkColumns: 28 },
   depthwise: { family: 'depthwise', pixelsPerThread: 2, rollingRows: 16 },
   pooledLinearVec4s: 4,

@@ -47,6 +47,8 @@ function blocking(key: string): { P: number; V: number; R: number } {
   return { P: Number(m[1]), V: m[2] ? Number(m[2]) : 1, R: m[3] ? Number(m[3]) : 1 };
 }
 
+const isWrappedConv = (step: Step): boolean => step.program.name === 'conv2d' && step.program.key.includes('/wrap/');
+
 /**
  * Replays a kernel's index arithmetic (as written in its WGSL) over every invocation the step launches and
  * returns how often each output vec4 is written. A correct launch writes each exactly once.
@@ -61,8 +63,10 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
     if (o < 0 || o >= outVec4s) throw new Error(`${step.label}: write at ${o} outside [0, ${outVec4s})`);
     hits[o]++;
   };
+  // The conv2d family's wrapped tile indexes pixels as the pointwise kernel does (along the flattened map).
+  const indexing = isWrappedConv(step) ? 'pointwise' : step.program.name;
   for (let flat = 0; flat < invocations; flat++) {
-    switch (step.program.name) {
+    switch (indexing) {
       case 'pointwise': {
         const coGroup = flat % u.coGroups;
         const firstPixel = Math.floor(flat / u.coGroups) * P;
@@ -213,7 +217,7 @@ function checkSteps(graph: Graph, steps: Step[]): void {
     // Invocations the kernel's indexing needs: one per (P-pixel row, V-vec4 group) for pointwise, `total` otherwise.
     // Workgroup-per-item kernels (the linear heads) need all 64 invocations of each item's workgroup.
     const required =
-      s.program.name === 'pointwise' ? Math.ceil(s.uniforms.pixels / blocking(s.program.key).P) * s.uniforms.coGroups
+      s.program.name === 'pointwise' || isWrappedConv(s) ? Math.ceil(s.uniforms.pixels / blocking(s.program.key).P) * s.uniforms.coGroups
       : s.program.name.startsWith('linear-') ? s.uniforms.items * 64
       : s.program.name === 'argmax' || s.program.name === 'layerNorm' ? s.uniforms.pixels
       : s.uniforms.total;
