@@ -217,6 +217,19 @@ describe('roofs and labels', () => {
     expect(roofAboveKernels(1, [network, ...noise], 'gflops')).toEqual({ value: 1, kernel: null });
   });
 
+  it('a dilated conv, whose FLOPs count padding taps a kernel may skip, never raises the compute roof', () => {
+    const { graph, steps } = smallNet();
+    const rows = buildStepRows('tiny', graph, steps, steps.map(() => [1e-3]), 'timestamp');
+    const plotted = rows.filter((r) => r.macs > 0);
+    const fastest = plotted.reduce((a, b) => (b.gflops > a.gflops ? b : a));
+    const marked = rows.map((r) => (r === fastest ? { ...r, dilated: true } : r));
+    const next = plotted.filter((r) => r !== fastest).reduce((a, b) => (b.gflops > a.gflops ? b : a), { gflops: 0, layer: '' });
+    expect(roofAboveKernels(0, marked, 'gflops').value).toBe(next.gflops);
+    expect(roofAboveKernels(0, marked, 'gflops').kernel?.layer).not.toBe(fastest.layer);
+    // Its bytes are what they are: it may still set the bandwidth roof.
+    expect(roofAboveKernels(0, marked, 'gbps')).toEqual(roofAboveKernels(0, rows, 'gbps'));
+  });
+
   it('labels the median of two samples as their mean', () => {
     expect(median([2179, 2243])).toBe(2211);
     expect(medianLabel(2)).toBe('mean of 2 runs (their median)');

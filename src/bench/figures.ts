@@ -134,6 +134,10 @@ export function describeStepShape(graph: Graph, step: Step, node?: GraphNode): s
     const [sy, sx] = node.attrs.stride;
     parts.push(`${kh}x${kw}${sy === sx ? (sy > 1 ? `/${sy}` : '') : `/${sy},${sx}`}`);
     if (node.op === 'conv2d' && node.attrs.groups > 1 && step.kind !== 'depthwise') parts.push(`g${node.attrs.groups}`);
+    if (node.op === 'conv2d') {
+      const [dy, dx] = node.attrs.dilation;
+      if (dy > 1 || dx > 1) parts.push(dy === dx ? `d${dy}` : `d${dy},${dx}`);
+    }
   }
   if (node && node.op === 'conv2d' && convResidual(node) !== undefined) parts.push('+res');
   if (node && node.op === 'conv2d' && node.attrs.input) parts.push(`+in-${node.attrs.input.kind}`);
@@ -183,6 +187,11 @@ export interface TimingRow extends Summary, DerivedFigures {
   readonly timer: TimerKind;
   /** The median was 0 at the timer's resolution, so `medianMs` holds the mean of the samples instead. */
   readonly belowResolution: boolean;
+  /**
+   * A dilated convolution: its FLOPs count every tap, but most of a large dilation's taps fall on the padding and
+   * a kernel may skip them (the conv2d wrapped tile does), so its GFLOP/s can exceed what any kernel computes.
+   */
+  readonly dilated?: boolean;
   /** Roofline time at the suite's roofs, ms (`roofTime`); NaN on the whole-network row or without roofs. */
   readonly roofMs?: number;
   /** The roof that bounds the step; null on the whole-network row or without roofs. */
@@ -227,6 +236,7 @@ export function buildStepRows(
     share: total > 0 ? summary.medianMs / total : NaN,
     timer,
     belowResolution,
+    ...(node?.op === 'conv2d' && (node.attrs.dilation[0] > 1 || node.attrs.dilation[1] > 1) ? { dilated: true } : {}),
   }));
 }
 
@@ -314,13 +324,15 @@ export interface KernelRef {
  * A roofline roof that no plotted kernel rises above: the microbenchmark's figure, or the fastest kernel's where
  * one beat it (a probe that suits the adapter less than some layer does, as on SwiftShader, would otherwise draw
  * a "peak" under measured points). Plotted kernels: steps with multiply-adds whose median is above the timer's
- * resolution. `kernel` is null when the probe set the roof.
+ * resolution. Dilated convs never raise the compute roof: their FLOPs count the padding taps a kernel may skip.
+ * `kernel` is null when the probe set the roof.
  */
 export function roofAboveKernels(probe: number, rows: readonly TimingRow[], figure: 'gflops' | 'gbps'): { value: number; kernel: KernelRef | null } {
   let value = Number.isFinite(probe) && probe > 0 ? probe : 0;
   let kernel: KernelRef | null = null;
   for (const r of rows) {
     if (r.index < 0 || !(r.macs > 0) || r.belowResolution || !Number.isFinite(r[figure])) continue;
+    if (figure === 'gflops' && r.dilated) continue;
     if (r[figure] > value) {
       value = r[figure];
       kernel = { network: r.network, layer: r.layer };
