@@ -85,10 +85,13 @@ export function denseTileGrid(view: NodeView<Conv2dNode>, P: number, V: number) 
   return { f, oxGroups, coGroups, total: f.n * f.outH * oxGroups * coGroups };
 }
 
-/** The one launch of a dense tile kernel over `denseTileGrid` (layer kind conv2d, the tuner's, for every dense family). */
+/**
+ * The one launch of a dense tile kernel over `grid.total` invocations, `denseTileGrid`'s or another layout's
+ * (conv2d's wrapped tile): layer kind conv2d, the tuner's, for every dense family.
+ */
 export function denseTileLaunch(
   view: NodeView<Conv2dNode>,
-  grid: ReturnType<typeof denseTileGrid>,
+  grid: Pick<ReturnType<typeof denseTileGrid>, 'f' | 'total'>,
   program: KernelProgram,
   uniforms: CheckedUniforms,
   precision: StoragePrecision,

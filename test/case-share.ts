@@ -48,7 +48,7 @@ export const tileEntries = (tiles: readonly TileCase[], check: Pick<CaseEntry, '
 
 /**
  * The groups with a Playwright spec of the same name (`e2e/<group>.spec.ts`) and a Node group of the same name:
- * the cases split between the runtimes. A new group joins by a line here and a spec that runs `casesFor('chromium', ...)`.
+ * the cases split between the runtimes. A new group joins by a line here and a spec that runs `caseTests(...)` (`e2e/case-tests.ts`).
  */
 export const SPLIT_GROUPS = {
   kernels: plainEntries(KERNEL_CASES),

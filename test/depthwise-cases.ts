@@ -35,8 +35,8 @@ const SHAPES: readonly [string, GpuCase][] = [
 /**
  * The shapes a `fit` tile runs on: big enough that `depthwiseRollingFit` picks wide tiles (the generic shapes' few
  * channels give it 1 column), each named with its choice: 7 and 8 columns, 5 columns with a padded one, a short
- * last row group, odd channels, residual. 3x3 only: a 5x5 shader 7 columns wide takes SwiftShader about 9 s to
- * compile, and the kernel unrolls the window the same way for both.
+ * last row group, odd channels, residual. 3x3 only: SwiftShader compiles a 5x5 shader 7 columns wide slowly
+ * (docs/performance.md, depthwise round 5), and the kernel unrolls the window the same way for both.
  */
 const FIT_SHAPES: readonly [string, GpuCase][] = [
   ['960 channels 7x7, 3x3 stride 1 (7 columns x 7 rows)', dw(1, 960, [7, 7], 3, 1, { batchNorm: true })],

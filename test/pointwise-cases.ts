@@ -2,8 +2,8 @@
  * 1x1 convs on a pointwise shape rule (`pointwiseByShape`, shaders/pointwise/shape-tile.ts) against the CPU
  * reference: the workgroup sizes below 64 it picks for small launches (4 on a 7x7 map, 16 on a 28x28 one) and a
  * 3-vec4 tile on 24 channels, with partial pixel tiles, stride 2, residual, a table activation and batch 2; f32,
- * and f16-packed on one. Small tiles (a 16 x 4 pipeline takes SwiftShader 5-10x as long to compile), so that the
- * cases compile fast. `expectKernel`: the program key prefix the case must run.
+ * and f16-packed on one. Small tiles (SwiftShader compiles a 16 x 4 pipeline several times slower than an 8 x 2 one,
+ * docs/performance.md, the pointwise family on software), so that the cases compile fast. `expectKernel`: the program key prefix the case must run.
  */
 import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
 import type { GpuCase } from './gpu-cases.ts';

@@ -72,7 +72,7 @@ const groups: Record<string, readonly Entry[]> = {
   // 1x1 convs on the pointwise shape rule's tiles and workgroup sizes (opt-in), f32 and f16-packed.
   pointwise: POINTWISE_RULE_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: t.expectKernel })),
   // Dense KxK convs on the conv2d family's wrapped tile (pixels along the flattened map), f32 and f16-packed.
-  'conv2d-wrapped': CONV2D_WRAPPED_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: 'conv2d/' })),
+  'conv2d-wrapped': CONV2D_WRAPPED_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: 'conv2d/wrap/' })),
 };
 // `--grep TEXT`: only the cases whose name contains TEXT (a quick loop over one kernel's cases).
 const grepAt = process.argv.indexOf('--grep');

@@ -2,9 +2,9 @@ import type { Conv2dNode } from '../../src/graph/ir.ts';
 import { convResidual } from '../../src/graph/ir.ts';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import { ceilDiv, epilogueActivation } from '../common.ts';
-import { c4, convBuffers, convFigures, denseWeights, isDenseConv, isPointwiseConv } from '../conv-common.ts';
+import { c4, isDenseConv, isPointwiseConv } from '../conv-common.ts';
 import { denseTileGrid, denseTileLaunch } from '../dense-tile.ts';
-import type { KernelFamily, Launch, NodeView } from '../family.ts';
+import type { KernelFamily, NodeView } from '../family.ts';
 import { registerTileProblem } from '../register-tile.ts';
 import { uniformValues } from '../uniforms.ts';
 import { CONV2D_UNIFORMS, conv2dProgram } from './wgsl.ts';
@@ -25,7 +25,7 @@ export interface Conv2dTile {
 
 const tile = (pixelsPerThread: number, vec4sPerThread: number): Conv2dTile => ({ family: 'conv2d', pixelsPerThread, vec4sPerThread });
 
-/** Tiles the tuner tries, the software default (8 x 2) first. */
+/** Tiles the tuner tries, all row tiles; 8 x 2 first, the software default's size (the default adds `wrapRows`). */
 export const CONV2D_TILES: readonly Conv2dTile[] = [tile(8, 2), tile(4, 2), tile(4, 4), tile(8, 4), tile(2, 2), tile(16, 2), tile(2, 1), tile(1, 1)];
 
 function variantOf({ node, outShape }: NodeView<Conv2dNode>, t: Conv2dTile) {
@@ -62,33 +62,18 @@ export const conv2dFamily: KernelFamily<Conv2dNode, Conv2dTile> = {
     (runsWrapped(view, t) ? conv2dWrappedProgram : conv2dProgram)(variantOf(view, t), precision),
   launch(view, t, precision) {
     const { pixelsPerThread: P, vec4sPerThread: V } = variantOf(view, t);
-    if (runsWrapped(view, t)) return [wrappedLaunch(view, t, P, V, precision)];
     const grid = denseTileGrid(view, P, V);
     const { f, oxGroups, coGroups, total } = grid;
-    return [denseTileLaunch(view, grid, this.program(view, t, precision), uniformValues(CONV2D_UNIFORMS, {
-      total, inH: f.inH, inW: f.inW, inC4: c4(f.inC), outH: f.outH, outW: f.outW, outC4: c4(f.outC), oxGroups, coGroups,
+    const shape = {
+      inH: f.inH, inW: f.inW, inC4: c4(f.inC), outH: f.outH, outW: f.outW, outC4: c4(f.outC), coGroups,
       strideY: f.a.stride[0], strideX: f.a.stride[1], dilationY: f.a.dilation[0], dilationX: f.a.dilation[1],
       padTop: f.a.pads[0], padLeft: f.a.pads[1], ...f.act,
-    }), precision)];
+    };
+    const program = this.program(view, t, precision);
+    if (!runsWrapped(view, t)) return [denseTileLaunch(view, grid, program, uniformValues(CONV2D_UNIFORMS, { total, oxGroups, ...shape }), precision)];
+    // The wrapped kernel: `P` pixels of the flattened map (not of one row) x `V` output vec4s per invocation.
+    const pixels = f.n * f.outH * f.outW;
+    const wrappedGrid = { f, total: ceilDiv(pixels, P) * coGroups };
+    return [denseTileLaunch(view, wrappedGrid, program, uniformValues(CONV2D_WRAPPED_UNIFORMS, { pixels, ...shape }), precision)];
   },
 };
-
-/** The launch of the wrapped kernel: `pixelsPerThread` pixels of the flattened map per invocation. */
-function wrappedLaunch(view: NodeView<Conv2dNode>, t: Conv2dTile, P: number, V: number, precision: StoragePrecision): Launch {
-  const f = convFigures(view);
-  const pixels = f.n * f.outH * f.outW;
-  const coGroups = ceilDiv(c4(f.outC), V);
-  const total = ceilDiv(pixels, P) * coGroups;
-  return {
-    kind: 'conv2d',
-    program: conv2dFamily.program(view, t, precision),
-    uniforms: uniformValues(CONV2D_WRAPPED_UNIFORMS, {
-      pixels, inH: f.inH, inW: f.inW, inC4: c4(f.inC), outH: f.outH, outW: f.outW, outC4: c4(f.outC), coGroups,
-      strideY: f.a.stride[0], strideX: f.a.stride[1], dilationY: f.a.dilation[0], dilationX: f.a.dilation[1],
-      padTop: f.a.pads[0], padLeft: f.a.pads[1], ...f.act,
-    }),
-    workgroups: ceilDiv(total, 64),
-    buffers: convBuffers(view.node, denseWeights(view), f.bias, precision),
-    macs: f.macs,
-  };
-}

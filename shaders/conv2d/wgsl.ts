@@ -25,23 +25,13 @@ export interface Conv2dVariant {
   readonly fn?: ActivationFunction;
 }
 
-export const CONV2D_UNIFORMS = joinUniforms(uniformBlock({
-  total: 'u32',
-  inH: 'u32',
-  inW: 'u32',
-  inC4: 'u32',
-  outH: 'u32',
-  outW: 'u32',
-  outC4: 'u32',
-  oxGroups: 'u32',
-  coGroups: 'u32',
-  strideY: 'u32',
-  strideX: 'u32',
-  dilationY: 'u32',
-  dilationX: 'u32',
-  padTop: 'i32',
-  padLeft: 'i32',
-}), ACTIVATION_UNIFORMS);
+/** The uniforms the row and wrapped kernels share, in two runs (each kernel's own fields go before or between). */
+export const CONV2D_SIZES = { inH: 'u32', inW: 'u32', inC4: 'u32', outH: 'u32', outW: 'u32', outC4: 'u32' } as const;
+export const CONV2D_WINDOW = {
+  coGroups: 'u32', strideY: 'u32', strideX: 'u32', dilationY: 'u32', dilationX: 'u32', padTop: 'i32', padLeft: 'i32',
+} as const;
+
+export const CONV2D_UNIFORMS = joinUniforms(uniformBlock({ total: 'u32', ...CONV2D_SIZES, oxGroups: 'u32', ...CONV2D_WINDOW }), ACTIVATION_UNIFORMS);
 
 export function conv2dProgram(v: Conv2dVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const P = v.pixelsPerThread;
@@ -64,15 +54,24 @@ const KW = ${v.kernelW}u;`,
 ${unroll(P, (p) => `      let ix${p} = i32((ox0 + ${p}u) * params.strideX) + ixBase;
       let inside${p} = ix${p} >= 0 && ix${p} <= lastX;
       let base${p} = (rowBase + u32(clamp(ix${p}, 0, lastX))) * params.inC4;`)}
-      let tapRow = (ky * KW + kx) * params.inC4;
-      for (var ci4 = 0u; ci4 < params.inC4; ci4++) {
-        let wRow = (tapRow + ci4) * params.outC4;
-${unroll(P, (p) => `        let x${p} = select(vec4<f32>(0.0), load_src(base${p} + ci4), inside${p});`)}
-${unroll(V, (c) => `        let w${c} = (wRow + co${c}) * 4u;
-        let w${c}a = load_weight(w${c}); let w${c}b = load_weight(w${c} + 1u); let w${c}c = load_weight(w${c} + 2u); let w${c}d = load_weight(w${c} + 3u);`)}
-${unroll2(P, V, (p, c) => `        acc${p}_${c} = fma(vec4<f32>(x${p}.x), w${c}a, fma(vec4<f32>(x${p}.y), w${c}b, fma(vec4<f32>(x${p}.z), w${c}c, fma(vec4<f32>(x${p}.w), w${c}d, acc${p}_${c}))));`)}
-      }
+${conv2dTapSums(P, V, (p) => `base${p}`, (p) => `inside${p}`)}
     }
   }`,
   }, precision);
+}
+
+/**
+ * The multiply-adds of tap (`ky`, `kx`) into `acc<p>_<c>`, inside the kernel's tap loops: per input vec4 `ci4`,
+ * pixel p's input at `base(p) + ci4` (zero where `inside(p)` is false) times `V` output vec4s' weights. The row
+ * and wrapped kernels (`wrapped.ts`) both run it, so their outputs are the same.
+ */
+export function conv2dTapSums(P: number, V: number, base: (p: number) => string, inside: (p: number) => string): string {
+  return `      let tapRow = (ky * KW + kx) * params.inC4;
+      for (var ci4 = 0u; ci4 < params.inC4; ci4++) {
+        let wRow = (tapRow + ci4) * params.outC4;
+${unroll(P, (p) => `        let x${p} = select(vec4<f32>(0.0), load_src(${base(p)} + ci4), ${inside(p)});`)}
+${unroll(V, (c) => `        let w${c} = (wRow + co${c}) * 4u;
+        let w${c}a = load_weight(w${c}); let w${c}b = load_weight(w${c} + 1u); let w${c}c = load_weight(w${c} + 2u); let w${c}d = load_weight(w${c} + 3u);`)}
+${unroll2(P, V, (p, c) => `        acc${p}_${c} = fma(vec4<f32>(x${p}.x), w${c}a, fma(vec4<f32>(x${p}.y), w${c}b, fma(vec4<f32>(x${p}.z), w${c}c, fma(vec4<f32>(x${p}.w), w${c}d, acc${p}_${c}))));`)}
+      }`;
 }

@@ -14,7 +14,7 @@ import {
   unroll2,
 } from '../common.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
-import type { Conv2dVariant } from './wgsl.ts';
+import { CONV2D_SIZES, CONV2D_WINDOW, conv2dTapSums, type Conv2dVariant } from './wgsl.ts';
 
 /**
  * The conv2d kernel with its `pixelsPerThread` output pixels taken along the flattened map (n, y, x) instead of
@@ -22,27 +22,12 @@ import type { Conv2dVariant } from './wgsl.ts';
  * tile pads every row to a multiple of its width (8 on a 28-wide map computes 32 columns, on a 12-wide one 16),
  * and on SwiftShader the padded columns cost their loads and multiply-adds in full.
  *
- * Same weights, loop order and per-pixel multiply-add order as the row kernel (`wgsl.ts`), so the outputs are
- * the same. Each pixel keeps its own input row; a tap is skipped (`continue`) only where it lies outside the
- * image for every pixel of the tile, which keeps dilated convs (DeepLab's ASPP) from loading their empty taps.
+ * Same weights, loop order and per-pixel multiply-adds as the row kernel (`wgsl.ts`, `conv2dTapSums`), so the
+ * outputs are the same; the key starts `conv2d/wrap/`. Each pixel keeps its own input row; a tap is skipped
+ * (`continue`) only where it lies outside the image for every pixel of the tile, which keeps dilated convs
+ * (DeepLab's ASPP) from loading their empty taps. Uniforms: `pixels` (n * outH * outW), then the row kernel's.
  */
-export const CONV2D_WRAPPED_UNIFORMS = joinUniforms(uniformBlock({
-  /** Output pixels, n * outH * outW. */
-  pixels: 'u32',
-  inH: 'u32',
-  inW: 'u32',
-  inC4: 'u32',
-  outH: 'u32',
-  outW: 'u32',
-  outC4: 'u32',
-  coGroups: 'u32',
-  strideY: 'u32',
-  strideX: 'u32',
-  dilationY: 'u32',
-  dilationX: 'u32',
-  padTop: 'i32',
-  padLeft: 'i32',
-}), ACTIVATION_UNIFORMS);
+export const CONV2D_WRAPPED_UNIFORMS = joinUniforms(uniformBlock({ pixels: 'u32', ...CONV2D_SIZES, ...CONV2D_WINDOW }), ACTIVATION_UNIFORMS);
 
 export function conv2dWrappedProgram(v: Conv2dVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const P = v.pixelsPerThread;
@@ -70,14 +55,7 @@ ${unroll2(P, V, (p, c) => `  var acc${p}_${c} = vec4<f32>(0.0);`)}
     for (var kx = 0u; kx < KW; kx++) {
 ${unroll(P, (p) => `      let tap${p} = tapOf(pixel${p}, ky, kx);`)}
       if (!(${anyOf('tap', '.inside')})) { continue; }
-      let tapRow = (ky * KW + kx) * params.inC4;
-      for (var ci4 = 0u; ci4 < params.inC4; ci4++) {
-        let wRow = (tapRow + ci4) * params.outC4;
-${unroll(P, (p) => `        let x${p} = select(vec4<f32>(0.0), load_src(tap${p}.base + ci4), tap${p}.inside);`)}
-${unroll(V, (c) => `        let w${c} = (wRow + co${c}) * 4u;
-        let w${c}a = load_weight(w${c}); let w${c}b = load_weight(w${c} + 1u); let w${c}c = load_weight(w${c} + 2u); let w${c}d = load_weight(w${c} + 3u);`)}
-${unroll2(P, V, (p, c) => `        acc${p}_${c} = fma(vec4<f32>(x${p}.x), w${c}a, fma(vec4<f32>(x${p}.y), w${c}b, fma(vec4<f32>(x${p}.z), w${c}c, fma(vec4<f32>(x${p}.w), w${c}d, acc${p}_${c}))));`)}
-      }
+${conv2dTapSums(P, V, (p) => `tap${p}.base`, (p) => `tap${p}.inside`)}
     }
   }
 ${unroll(V, (c) => `  let b${c} = bias[co${c}];`)}
@@ -111,7 +89,7 @@ fn pixelOf(m: u32) -> Pixel {
 
 // The pixel's input vec4 index at tap (ky, kx), and whether the tap lies inside the image (else the load's
 // clamped address is masked to zero). Non-short-circuit & throughout: each && or || is a branch to SwiftShader's
-// compiler, and 8 x 2 with them took it over a minute to compile.
+// compiler, which compiled 8 x 2 with them many times slower (docs/performance.md, the conv2d wrapped tile).
 fn tapOf(p: Pixel, ky: u32, kx: u32) -> Tap {
   let iy = p.iy + i32(ky * params.dilationY);
   let ix = p.ix + i32(kx * params.dilationX);
@@ -123,7 +101,7 @@ fn tapOf(p: Pixel, ky: u32, kx: u32) -> Tap {
 `;
   return finishProgram({
     name: 'conv2d',
-    key: `conv2d/k${v.kernelH}x${v.kernelW}/p${P}v${V}/wrap/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
+    key: `conv2d/wrap/k${v.kernelH}x${v.kernelW}/p${P}v${V}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
     code,
     bindings,
     uniforms: CONV2D_WRAPPED_UNIFORMS.fields,

@@ -173,10 +173,11 @@ export async function compileModel(device: GPUDevice, source: Graph, options: Co
         readbackBytes += 16;
       }
       const readback = tracker.create('readback', readbackBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-      // Split-K partial sums: launches run in order, so one buffer serves every split-K step.
+      // Partial sums (split-K slices, fused squeeze-and-excitation sums): launches run in order, so one buffer
+      // serves every step that has them.
       let scratchBytes = 0;
       for (const s of steps) for (const r of Object.values(s.buffers)) if (r.kind === 'scratch') scratchBytes = Math.max(scratchBytes, r.byteLength);
-      const scratch = scratchBytes > 0 ? tracker.create('split-K partial sums', scratchBytes, storage) : null;
+      const scratch = scratchBytes > 0 ? tracker.create('partial sums', scratchBytes, storage) : null;
 
       let weightBytes = 0;
       const constants = new Map<BufferRef, GPUBuffer>();

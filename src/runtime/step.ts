@@ -26,8 +26,9 @@ export type BufferRef =
   | { readonly kind: 'rawInput'; readonly index: number }
   | { readonly kind: 'rawOutput'; readonly index: number }
   /**
-   * Split-K partial sums (f32): `byteLength` bytes that one launch writes and the next reads. The compiler makes
-   * one scratch buffer for the model, sized to the largest need: launches run in order, so steps share it.
+   * Partial sums (f32) that one launch writes and the next reads: split-K slices, and the fused inverted-residual
+   * block's squeeze-and-excitation sums per tile. `byteLength` bytes; the compiler makes one scratch buffer for the
+   * model, sized to the largest need: launches run in order, so steps share it.
    */
   | { readonly kind: 'scratch'; readonly byteLength: number };
 
