@@ -64,7 +64,7 @@ const groups: Record<string, readonly Entry[]> = {
   depthwise: SPLIT_GROUPS.depthwise,
   // Inverted-residual blocks on the fused kernel (one launch per block), f32 and f16-packed.
   // Then, in Node alone, the squeeze-and-excitation blocks (three launches each: squeeze, gate, excite).
-  'inverted-residual': [...SPLIT_GROUPS['inverted-residual'], ...tileEntries(FUSED_SE_CASES, { kernel: 'inverted-residual/' })],
+  'inverted-residual': [...SPLIT_GROUPS['inverted-residual'], ...tileEntries(FUSED_SE_CASES, { kernel: 'inverted-residual/gate/', dispatches: 5 })],
   // RGB stems on the stem family, f32, f16-packed and native f16; then, in Node alone, the walking kernel's cases.
   stem: [...SPLIT_GROUPS.stem, ...STEM_WALK_CASES],
   // Whole zoo networks with every inverted-residual block fused, SE blocks included (test/fused-networks.ts).

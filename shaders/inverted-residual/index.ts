@@ -90,14 +90,42 @@ export type BlockLaunch = Launch & { readonly label: string; readonly node: Tens
 export function invertedResidualLaunches(block: InvertedResidualBlock, variant: InvertedResidualVariant, precision: StoragePrecision): BlockLaunch[] {
   const expand = block.expand ? [block.expand.name] : [];
   const p = block.project;
-  if (!block.se) return [{ ...invertedResidualLaunch(block, variant, precision), label: p.name, node: p.output, fused: [...expand, block.depthwise.name] }];
-  const squeeze = invertedResidualLaunch(block, { ...variant, se: 'squeeze' }, precision);
+  const weights = blockWeights(block, precision);
+  if (!block.se) return [{ ...invertedResidualLaunch(block, variant, weights, precision), label: p.name, node: p.output, fused: [...expand, block.depthwise.name] }];
+  const squeeze = invertedResidualLaunch(block, { ...variant, se: 'squeeze' }, weights, precision);
   const se = block.se;
   return [
     { ...squeeze, label: block.depthwise.name, node: block.depthwise.output, fused: expand },
     { ...gateLaunch(block, se, squeeze.workgroups, precision), label: se.fc2.name, node: se.fc2.output, fused: [...(se.pool ? [se.pool.name] : []), se.fc1.name] },
-    { ...invertedResidualLaunch(block, { ...variant, se: 'excite' }, precision), label: p.name, node: p.output, fused: [...expand, block.depthwise.name] },
+    { ...invertedResidualLaunch(block, { ...variant, se: 'excite' }, weights, precision), label: p.name, node: p.output, fused: [...expand, block.depthwise.name] },
   ];
+}
+
+/** A block's weight buffers. */
+interface BlockWeights {
+  readonly expandWeight: BufferRef | null;
+  readonly depthwiseWeight: BufferRef;
+  readonly projectWeight: BufferRef;
+  readonly bias: BufferRef;
+}
+
+/**
+ * The block's weights, made once per block: compile.ts makes one GPU buffer per ref, so an SE block's squeeze and
+ * excite launches must share these refs (each packed and uploaded once). Packed weights pack only when written.
+ */
+function blockWeights(block: InvertedResidualBlock, precision: StoragePrecision): BlockWeights {
+  const [, inC] = block.inShape;
+  const hidC = block.hidShape[1];
+  const outC = block.outShape[1];
+  const e = block.expand?.attrs;
+  const d = block.depthwise.attrs;
+  const p = block.project.attrs;
+  return {
+    expandWeight: e ? packedConstant(denseConvPacking(e.weight, hidC, inC, 1, 1, e.weightScale ?? null), precision) : null,
+    depthwiseWeight: packedConstant(depthwisePacking(d.weight, hidC, d.kernel[0], d.kernel[1], d.weightScale ?? null), precision),
+    projectWeight: packedConstant(denseConvPacking(p.weight, outC, hidC, 1, 1, p.weightScale ?? null), precision),
+    bias: constant(packBiases(block)),
+  };
 }
 
 function gateVariant(block: InvertedResidualBlock, se: SqueezeExcite): GateVariant {
@@ -137,8 +165,8 @@ function gateLaunch(block: InvertedResidualBlock, se: SqueezeExcite, tiles: numb
   };
 }
 
-/** One launch of the fused kernel with `variant`. */
-function invertedResidualLaunch(block: InvertedResidualBlock, variant: InvertedResidualVariant, precision: StoragePrecision): Launch {
+/** One launch of the fused kernel with `variant`, binding the block's `weights`. */
+function invertedResidualLaunch(block: InvertedResidualBlock, variant: InvertedResidualVariant, weights: BlockWeights, precision: StoragePrecision): Launch {
   const [n, inC, inH, inW] = block.inShape;
   const hidC = block.hidShape[1];
   const [, outC, outH, outW] = block.outShape;
@@ -151,10 +179,10 @@ function invertedResidualLaunch(block: InvertedResidualBlock, variant: InvertedR
   const squeeze = variant.se === 'squeeze';
   const buffers: Record<string, BufferRef> = {
     src: tensor(block.input),
-    ...(e ? { expandWeight: packedConstant(denseConvPacking(e.weight, hidC, inC, 1, 1, e.weightScale ?? null), precision) } : {}),
-    depthwiseWeight: packedConstant(depthwisePacking(d.weight, hidC, d.kernel[0], d.kernel[1], d.weightScale ?? null), precision),
-    ...(squeeze ? {} : { projectWeight: packedConstant(denseConvPacking(p.weight, outC, hidC, 1, 1, p.weightScale ?? null), precision) }),
-    bias: constant(packBiases(block)),
+    ...(weights.expandWeight ? { expandWeight: weights.expandWeight } : {}),
+    depthwiseWeight: weights.depthwiseWeight,
+    ...(squeeze ? {} : { projectWeight: weights.projectWeight }),
+    bias: weights.bias,
     ...(squeeze ? { partial: { kind: 'scratch', byteLength: tiles * c4(hidC) * 16 } } : { dst: tensor(block.project.output) }),
   };
   const residual = convResidual(block.project);

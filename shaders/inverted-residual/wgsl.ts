@@ -200,7 +200,8 @@ ${expandBody}
       var a = bias[params.hidC4 + ec];
 ${taps}
     ${activationStatement(v.depthwiseAct, 'a', 'dwMin', 'dwMax')}
-${v.se === 'excite' ? '      a *= load_scale(n * params.hidC4 + ec);' : ''}
+${v.se === 'excite' ? `      // A tile past the last has no image n to read a gate for (and stores nothing).
+      if (live) { a *= load_scale(n * params.hidC4 + ec); }` : ''}
       mid[j] = a;
     }
     workgroupBarrier();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { projectItems, workgroupBytes, WORKGROUP_BYTES } from '../../shaders/inverted-residual/wgsl.ts';
 import { blockVariant } from '../../shaders/inverted-residual/index.ts';
-import { FUSED_BLOCK_SHAPES, FUSED_SE_POOLED_SHAPE, FUSED_SE_SHAPE } from '../../test/inverted-residual-cases.ts';
+import { FUSED_BLOCK_SHAPES, FUSED_SE_CASES, FUSED_SE_POOLED_SHAPE, FUSED_SE_SHAPE } from '../../test/inverted-residual-cases.ts';
 import { buildCase } from '../../test/gpu-cases.ts';
 import { inferenceBytes } from '../bench/figures.ts';
 import { UnsupportedFeatureError } from '../errors.ts';
@@ -14,11 +14,19 @@ import { mobilenetV2, randomParams } from '../models/index.ts';
 import { Rng } from '../util/random.ts';
 import { collapseBlocks, findInvertedResidualBlocks, innerTensors } from './inverted-residual.ts';
 import type { KernelChoice } from './kernel-choice.ts';
-import { DEFAULT_KERNEL_CHOICE } from './kernel-choice.ts';
+import { DEFAULT_KERNEL_CHOICE, optimizeForKernels } from './kernel-choice.ts';
 import { checkKernelChoice } from './kernel-table.ts';
 import { fusedBlocksIn, isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
+import type { BufferRef, Step } from './step.ts';
 
 const FUSED: KernelChoice = { ...DEFAULT_KERNEL_CHOICE, invertedResidual: 'fused' };
+/** The constant buffers compile.ts makes for `steps`: one per distinct ref, and their bytes. */
+function constantBuffers(steps: readonly Step[]): { refs: Set<BufferRef>; bytes: number } {
+  const refs = new Set<BufferRef>();
+  for (const s of steps) for (const r of Object.values(s.buffers)) if (r.kind === 'constant') refs.add(r);
+  return { refs, bytes: [...refs].reduce((a, r) => a + (r.kind === 'constant' ? r.byteLength : 0), 0) };
+}
+
 const mobilenet = () => optimizeGraph(mobilenetV2({ params: randomParams(1), inputSize: 64, batch: 1, numClasses: 10 }));
 
 /** expand 1x1 -> depthwise 3x3 -> project 1x1, with `extra` reading the hidden map if asked. */
@@ -124,6 +132,33 @@ describe('squeeze-and-excitation blocks', () => {
     const [a, b] = [separate, fused].map((steps) => inferenceBytes(graph, steps));
     expect(a.activationBytes - b.activationBytes).toBe(saved);
     expect(b.weightBytes).toBe(a.weightBytes);
+  });
+});
+
+describe('squeeze-and-excitation weights and launches', () => {
+  it('the squeeze and excite launches share the block\'s weight buffers: no constant uploaded twice', () => {
+    for (const [name, c] of [FUSED_SE_SHAPE, FUSED_SE_POOLED_SHAPE]) {
+      const graph = optimizeGraph(buildCase(c).graph, { fusePoolLinear: false });
+      const separate = lowerGraph(graph);
+      const fused = lowerGraph(graph, FUSED);
+      const [squeeze, , excite] = fused.filter((s) => s.kind === 'invertedResidual');
+      for (const key of ['depthwiseWeight', 'bias', ...(c.expand ? ['expandWeight'] : [])]) expect(squeeze.buffers[key], `${name}: ${key}`).toBe(excite.buffers[key]);
+      const uploads = constantBuffers(fused);
+      // The same bytes as the separate launches', but for the bias buffer's expand slot kept without an expand.
+      const expandBiasSlot = c.expand ? 0 : Math.ceil(c.hidC / 4) * 16;
+      expect(uploads.bytes, name).toBe(constantBuffers(separate).bytes + expandBiasSlot);
+      // No two buffers hold the same numbers.
+      const contents = [...uploads.refs].map((r) => (r.kind === 'constant' ? Array.from(r.data).join() : ''));
+      expect(new Set(contents).size, name).toBe(contents.length);
+    }
+  });
+
+  it('each GPU case lowers to pack, squeeze, gate, excite, unpack (the runner checks 5 dispatches and the gate)', () => {
+    for (const t of FUSED_SE_CASES) {
+      const steps = lowerGraph(optimizeForKernels(buildCase(t.case).graph, t.kernels), t.kernels, t.case.precision);
+      expect(steps, t.name).toHaveLength(5);
+      expect(steps.filter((s) => s.program.key.startsWith('inverted-residual/gate/')), t.name).toHaveLength(1);
+    }
   });
 });
 

@@ -150,24 +150,25 @@ export function fusedBlocksOf(graph: Graph, choice: KernelChoice, fits: (b: Inve
   return fused;
 }
 
+/** The outputs of the nodes inside block `b` (expand, depthwise, an SE's pool and fc1): see `innerTensors`. */
+function innerOutputs(b: InvertedResidualBlock): TensorId[] {
+  return [...(b.expand ? [b.expand.output] : []), b.depthwise.output, ...(b.se?.pool ? [b.se.pool.output] : []), ...(b.se ? [b.se.fc1.output] : [])];
+}
+
 /**
  * The outputs of the nodes inside fused blocks (expand, depthwise, an SE's pool and fc1): no launch and no buffer of
  * their own. An SE's gate (fc2's output) is not among them: the fused block's gate launch writes it.
  */
 export function innerTensors(blocks: ReadonlyMap<TensorId, InvertedResidualBlock>): Set<TensorId> {
-  const inner = new Set<TensorId>();
-  for (const b of blocks.values()) {
-    if (b.expand) inner.add(b.expand.output);
-    inner.add(b.depthwise.output);
-    if (b.se?.pool) inner.add(b.se.pool.output);
-    if (b.se) inner.add(b.se.fc1.output);
-  }
-  return inner;
+  return new Set([...blocks.values()].flatMap(innerOutputs));
 }
 
-/** The outputs of the nodes a fused block's launches compute besides its project conv (the lowering skips them). */
+/**
+ * The outputs of the nodes a fused block's launches compute besides its project conv (the lowering skips them):
+ * the inner tensors and an SE's gate.
+ */
 export function blockNodeOutputs(b: InvertedResidualBlock): TensorId[] {
-  return [...(b.expand ? [b.expand.output] : []), b.depthwise.output, ...(b.se ? [...(b.se.pool ? [b.se.pool.output] : []), b.se.fc1.output, b.se.fc2.output] : [])];
+  return [...innerOutputs(b), ...(b.se ? [b.se.fc2.output] : [])];
 }
 
 /**
@@ -177,10 +178,9 @@ export function blockNodeOutputs(b: InvertedResidualBlock): TensorId[] {
  */
 export function collapseBlocks(graph: Graph, blocks: ReadonlyMap<TensorId, InvertedResidualBlock>): Graph {
   if (blocks.size === 0) return graph;
-  const inner = innerTensors(blocks);
-  const gates = new Set([...blocks.values()].flatMap((b) => (b.se ? [b.se.fc2.output] : [])));
+  const skipped = new Set([...blocks.values()].flatMap(blockNodeOutputs));
   const nodes = graph.nodes.flatMap((node): GraphNode[] => {
-    if (inner.has(node.output) || gates.has(node.output)) return [];
+    if (skipped.has(node.output)) return [];
     const b = blocks.get(node.output);
     if (!b) return [node];
     const residual = convResidual(b.project);
