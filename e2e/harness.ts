@@ -13,6 +13,7 @@ import { loadModel } from '../src/formats/index.ts';
 import { ImageClassifier, type Classification, type ImageSource } from '../src/runtime/classifier.ts';
 import { checkSharedModelAccuracy, type SharedModelAccuracy } from '../test/f16-accuracy.ts';
 import type { StoragePrecision } from '../shaders/common.ts';
+import { checkSharedUpgrade, type UpgradeCheck } from '../test/upgrade-check.ts';
 
 export interface Harness {
   adapter(): Promise<string>;
@@ -23,6 +24,8 @@ export interface Harness {
   classify(modelUrl: string, labelsUrl: string, imageBase64: string, mimeType: string): Promise<Record<string, Classification[]>>;
   /** Issue #6's f16 accuracy check on the shared model and cat.bmp (bytes in base64), see test/f16-accuracy.ts. */
   sharedF16Accuracy(modelUrl: string, catBmpBase64: string, precisions: StoragePrecision[], kernels?: KernelChoice): Promise<SharedModelAccuracy>;
+  /** The shared model's tiered compile, see test/upgrade-check.ts. */
+  sharedUpgrade(modelUrl: string, catBmpBase64: string): Promise<UpgradeCheck>;
   /** The harness device's features. */
   features(): Promise<string[]>;
 }
@@ -50,6 +53,11 @@ const harness: Harness = {
     const model = new Uint8Array(await (await fetch(modelUrl)).arrayBuffer());
     const cat = Uint8Array.from(atob(catBmpBase64), (ch) => ch.charCodeAt(0));
     return checkSharedModelAccuracy(await device(), model, cat, precisions, kernels);
+  },
+  async sharedUpgrade(modelUrl, catBmpBase64) {
+    const model = new Uint8Array(await (await fetch(modelUrl)).arrayBuffer());
+    const cat = Uint8Array.from(atob(catBmpBase64), (ch) => ch.charCodeAt(0));
+    return checkSharedUpgrade(await device(), model, cat);
   },
   async features() {
     return [...(await device()).features];

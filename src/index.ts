@@ -24,9 +24,10 @@ export { CompiledModel } from './runtime/compiled-model.ts';
 /** `compileModel` validates, optimizes (BN folding, fusion) and compiles a graph for `device`. */
 export { compileModel, resolvePrecision } from './runtime/compile.ts';
 export type { BindingKind, KernelBinding, KernelProgram, StoragePrecision, UniformField, UniformType } from '../shaders/common.ts';
-export type { CompileOptions, CompileTimings } from './runtime/compile-options.ts';
+export type { CompileOptions, CompileTimings, UpgradePlan } from './runtime/compile-options.ts';
+export type { UpgradeStatus } from './runtime/upgrade.ts';
 export type { MemoryReport, TensorDescription } from './runtime/compiled-model.ts';
-export { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, defaultKernelChoice } from './runtime/kernel-choice.ts';
+export { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, SOFTWARE_UPGRADE_KERNELS, defaultKernelChoice, defaultUpgrade } from './runtime/kernel-choice.ts';
 export type { ConvTile, KernelChoice, SplitKRule, Tile } from './runtime/kernel-choice.ts';
 export type { BufferRef, Step, StepKind } from './runtime/step.ts';
 export type { ConvLayerKind } from './runtime/kernel-table.ts';

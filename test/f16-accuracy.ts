@@ -61,17 +61,10 @@ function judge(precision: StoragePrecision, probs: Float32Array, logits: Float32
 }
 
 /**
- * Runs the check for `precisions` (default both f16 modes; 'f16' is reported skipped on a device without
- * `shader-f16`). `modelBytes` is the shared TFLite file, `catBmp` the shared cat.bmp. `kernels`: the kernel choice
- * of the compared models (e.g. fused inverted-residual blocks); the f32 reference keeps the adapter's default.
+ * The shared model's graph with its logits as a second output (before the softmax), and cat.bmp preprocessed on
+ * the CPU as the model asks.
  */
-export async function checkSharedModelAccuracy(
-  device: GPUDevice,
-  modelBytes: Uint8Array,
-  catBmp: Uint8Array,
-  precisions: readonly StoragePrecision[] = ['f16-packed', 'f16'],
-  kernels?: KernelChoice,
-): Promise<SharedModelAccuracy> {
+export function sharedCatInput(modelBytes: Uint8Array, catBmp: Uint8Array): { graph: Graph; input: Float32Array } {
   const loaded = loadModel(modelBytes, { fileName: 'mobilenet_v2_1.0_224_quant.tflite' });
   const p = loaded.preprocessing;
   if (!p) throw new Error('the shared model has no image preprocessing');
@@ -86,6 +79,22 @@ export async function checkSharedModelAccuracy(
     rgba[4 * i + 3] = 255;
   }
   const input = preprocessReference(rgba, image.width, image.height, p);
+  return { graph, input };
+}
+
+/**
+ * Runs the check for `precisions` (default both f16 modes; 'f16' is reported skipped on a device without
+ * `shader-f16`). `modelBytes` is the shared TFLite file, `catBmp` the shared cat.bmp. `kernels`: the kernel choice
+ * of the compared models (e.g. fused inverted-residual blocks); the f32 reference keeps the adapter's default.
+ */
+export async function checkSharedModelAccuracy(
+  device: GPUDevice,
+  modelBytes: Uint8Array,
+  catBmp: Uint8Array,
+  precisions: readonly StoragePrecision[] = ['f16-packed', 'f16'],
+  kernels?: KernelChoice,
+): Promise<SharedModelAccuracy> {
+  const { graph, input } = sharedCatInput(modelBytes, catBmp);
 
   const run = async (precision: StoragePrecision, choice?: KernelChoice): Promise<[Float32Array, Float32Array]> => {
     const model = await compileModel(device, graph, { precision, kernels: choice });

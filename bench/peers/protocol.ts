@@ -90,6 +90,11 @@ export interface PeerEngine {
   readonly webgpu: boolean;
   /** From the model in memory to ready to run: device or backend init, loading, compilation. */
   prepare(model: PeerModel): Promise<void>;
+  /**
+   * Called once after set-up and before the warm-ups, outside every timer: an engine that finishes optimizing in
+   * the background (webcnn's tiered compile) gets there, so that the rounds time it as it runs in a loop.
+   */
+  settle?(): Promise<void>;
   /** Called before each timed inference, outside the timer (e.g. TF.js switches its global backend). */
   activate?(): Promise<void>;
   /** NCHW float32 in, first output read back in JS (NCHW element order). */
@@ -460,6 +465,11 @@ export async function measureWarm(
       }
     }
     const ok = () => live.filter((l) => !l.error);
+    for (const l of ok()) {
+      if (!l.engine.settle) continue;
+      onProgress?.({ message: `${model.title}: ${l.engine.label} settling` });
+      await l.engine.settle().catch((e) => fail(l, e));
+    }
     for (let w = 0; w < request.warmups; w++) {
       onProgress?.({ message: `${model.title}: warm-up ${w + 1}/${request.warmups}` });
       for (const l of ok()) await runOnce(l, false).catch((e) => fail(l, e));

@@ -105,7 +105,8 @@ export function formatSummary(result: TimingSuiteResult): string {
       `${n.title}: ${formatNumber(n.inferenceMs)} ms per inference (min ${formatNumber(n.minMs)}, max ${formatNumber(n.maxMs)}), ` +
         `${formatNumber(n.gflops, 2)} GFLOP/s, ${n.dispatches} dispatches, sum of steps ${formatNumber(n.sumOfStepsMs)} ms, ` +
         `submit-to-done ${formatNumber(n.latencyMs)} ms, compile ${formatNumber(n.compileMs, 0)} ms` +
-        `${n.compileTimings ? ` (${formatCompileTimings(n.compileTimings)})` : ''}\n  by kernel: ${kinds}` +
+        `${n.compileTimings ? ` (${formatCompileTimings(n.compileTimings)})` : ''}` +
+        `${n.upgradeMs != null ? `, upgrade ${formatNumber(n.upgradeMs, 0)} ms before timing` : ''}\n  by kernel: ${kinds}` +
         `\n  ${formatNumber(n.flops / 1e9)} GFLOP, ${formatBytes(n.bytesMoved.bytes)} moved per inference ` +
         `(${formatBytes(n.bytesMoved.activationBytes)} activations, ${formatBytes(n.bytesMoved.weightBytes)} weights)` +
         (n.roofline ? `; ${formatRoofline(n.roofline)}` : ''),

@@ -22,6 +22,20 @@ export interface CompileOptions {
    * `pack2x16float`, on every device), or 'auto' ('f16' when the device has `shader-f16`, else 'f32').
    */
   readonly precision?: StoragePrecision | 'auto';
+  /**
+   * Tiered compilation: a second, faster kernel choice whose pipelines compile in the background, one at a time,
+   * once the model has run `afterRuns` times (or when `whenUpgraded()` is called); the model then moves to it
+   * between two runs. Default: `defaultUpgrade(adapter)` when neither `kernels` nor `tune` is given (on
+   * software adapters the tiles that run faster but compile slower, none on GPUs); false: none.
+   */
+  readonly upgrade?: UpgradePlan | false;
+}
+
+/** A kernel choice to move a compiled model to once it is compiled (`CompileOptions.upgrade`). */
+export interface UpgradePlan {
+  readonly kernels: KernelChoice;
+  /** Runs on the first choice before the upgrade starts compiling: a model run this often is in a loop. */
+  readonly afterRuns: number;
 }
 
 /**

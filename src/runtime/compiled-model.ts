@@ -1,15 +1,17 @@
 import type { StoragePrecision } from '../../shaders/common.ts';
 import { DeviceLostError, DisposedError, GpuError, ShapeError } from '../errors.ts';
-import type { BufferTracker } from '../gpu/buffers.ts';
 import type { LostWatcher } from '../gpu/device-lost.ts';
 import { lostReasonText, watchDeviceLost } from '../gpu/device-lost.ts';
 import type { Graph, Shape4, TensorId } from '../graph/ir.ts';
 import { elementCount, shapeToString } from '../graph/ir.ts';
 import type { MemoryPlan } from '../graph/memory-plan.ts';
-import type { CompileTimings } from './compile-options.ts';
+import type { CompileTimings, UpgradePlan } from './compile-options.ts';
 import { firstError, gpuFailure, withErrorScopes } from './gpu-scopes.ts';
 import type { KernelChoice } from './kernel-choice.ts';
+import type { ModelBody, ModelEdges, PreparedDispatch } from './model-body.ts';
 import type { Step } from './step.ts';
+import type { UpgradeStatus } from './upgrade.ts';
+import { compileUpgrade } from './upgrade.ts';
 import { classOf, withArticle } from '../util/describe.ts';
 
 export interface TensorDescription {
@@ -35,22 +37,6 @@ export interface MemoryReport {
   readonly scratchBytes: number;
 }
 
-/** The per-run timestamp pair: query set, resolve buffer, where it lands in the readback, the pass's writes. */
-export interface RunTimer {
-  readonly querySet: GPUQuerySet;
-  readonly resolve: GPUBuffer;
-  readonly readbackOffset: number;
-  readonly writes: GPUComputePassTimestampWrites;
-}
-
-/** One launch ready to record: everything was created at compile time. */
-export interface PreparedDispatch {
-  readonly step: Step;
-  readonly pipeline: GPUComputePipeline;
-  readonly bindGroup: GPUBindGroup;
-  readonly grid: readonly [number, number];
-}
-
 /** What a run input is, for `checkInputs`' message: other arrays are named, with how to convert them. */
 function describeInput(data: unknown): string {
   if (data instanceof Float32Array) return `${data.length} values`;
@@ -72,27 +58,25 @@ export class CompiledModel {
   readonly outputs: readonly TensorDescription[];
   /** The graph after passes, as it runs. */
   readonly graph: Graph;
-  readonly steps: readonly Step[];
-  readonly memoryPlan: MemoryPlan;
 
-  private readonly rawInputs: GPUBuffer[];
-  private readonly rawOutputs: GPUBuffer[];
-  private readonly readback: GPUBuffer;
-  private readonly outputOffsets: number[];
-  /** Begin/end timestamps of every run's model pass, when the device has `timestamp-query`. */
-  private readonly runTimer: RunTimer | null;
+  /** Buffers that keep their identity for the model's life (inputs, outputs, readback, run timer). */
+  private readonly edges: ModelEdges;
+  /** What runs: the first kernel choice's body, and the upgrade's once it has replaced it. */
+  private body: ModelBody;
   private gpuMs: number | null = null;
-  private readonly weightBytes: number;
-  private readonly scratchBytes: number;
   private queue: Promise<unknown> = Promise.resolve();
   /** Runs called and not yet settled. */
   private pending = 0;
+  /** Runs called since compile, counted for `UpgradePlan.afterRuns`. */
+  private runsCalled = 0;
   private disposed = false;
   private lostReason: string | null = null;
   /** Compiles this model's graph and options again (given by `compileModel`, which owns compiling). */
   private readonly compileAgain: (device: GPUDevice) => Promise<CompiledModel>;
-  /** The tiles this model was compiled with (tuned per layer when `tune` was on). */
-  readonly kernels: KernelChoice;
+  private readonly upgradePlan: UpgradePlan | null;
+  private upgradeState: UpgradeStatus;
+  /** Settles once the upgrade is in place (true) or will not be (false); null until it starts. */
+  private upgrading: Promise<boolean> | null = null;
   /** How this model stores activations and weights (the `precision` option, 'auto' resolved). */
   readonly precision: StoragePrecision;
   /** Where `compile` spent its time (for cold-start breakdowns). */
@@ -101,44 +85,90 @@ export class CompiledModel {
   /** Made by `compileModel` (compile.ts), which builds every part. */
   constructor(
     readonly device: GPUDevice,
-    private readonly tracker: BufferTracker,
-    private readonly dispatches: PreparedDispatch[],
+    edges: ModelEdges,
+    body: ModelBody,
     parts: {
       graph: Graph;
-      steps: Step[];
-      plan: MemoryPlan;
-      rawInputs: GPUBuffer[];
-      rawOutputs: GPUBuffer[];
-      readback: GPUBuffer;
-      outputOffsets: number[];
-      weightBytes: number;
-      scratchBytes: number;
-      runTimer: RunTimer | null;
-      compileAgain: (device: GPUDevice) => Promise<CompiledModel>;
-      kernels: KernelChoice;
       precision: StoragePrecision;
       compileTimings: CompileTimings;
+      upgrade: UpgradePlan | null;
+      compileAgain: (device: GPUDevice) => Promise<CompiledModel>;
     },
   ) {
+    this.edges = edges;
+    this.body = body;
     this.compileAgain = parts.compileAgain;
-    this.kernels = parts.kernels;
     this.precision = parts.precision;
     this.compileTimings = parts.compileTimings;
     this.graph = parts.graph;
-    this.steps = parts.steps;
-    this.memoryPlan = parts.plan;
-    this.rawInputs = parts.rawInputs;
-    this.rawOutputs = parts.rawOutputs;
-    this.readback = parts.readback;
-    this.outputOffsets = parts.outputOffsets;
-    this.runTimer = parts.runTimer;
-    this.weightBytes = parts.weightBytes;
-    this.scratchBytes = parts.scratchBytes;
+    this.upgradePlan = parts.upgrade;
+    this.upgradeState = { state: parts.upgrade ? 'waiting' : 'none' };
     const describe = (id: TensorId): TensorDescription => ({ name: this.graph.tensors[id].name, shape: this.graph.tensors[id].shape });
     this.inputs = this.graph.inputs.map(describe);
     this.outputs = this.graph.outputs.map(describe);
     // Weakly: the device outlives its models, and must not keep a disposed one in memory (device-lost.ts).
     watchDeviceLost(device, this.lostWatcher);
+  }
+
+  /** The launches that run now (they change once, when an upgrade takes over). */
+  get steps(): readonly Step[] {
+    return this.body.steps;
+  }
+
+  get memoryPlan(): MemoryPlan {
+    return this.body.plan;
+  }
+
+  /** The tiles that run now: the compile's (tuned per layer when `tune` was on), or the upgrade's once it is in place. */
+  get kernels(): KernelChoice {
+    return this.body.kernels;
+  }
+
+  /** Where the tiered compile stands (`CompileOptions.upgrade`). */
+  get upgrade(): UpgradeStatus {
+    return this.upgradeState;
+  }
+
+  /**
+   * Starts the upgrade now if it waits for runs, and settles once it is in place (true) or will not be: no
+   * upgrade, it failed (`upgrade.error`), or the model was disposed or its device lost first (false). Benchmarks
+   * await it to time the kernels a model runs in a loop.
+   */
+  whenUpgraded(): Promise<boolean> {
+    if (this.upgradeState.state === 'waiting') this.startUpgrade();
+    return this.upgrading ?? Promise.resolve(this.upgradeState.state === 'done');
+  }
+
+  private startUpgrade(): void {
+    const plan = this.upgradePlan!;
+    this.upgradeState = { state: 'compiling' };
+    const stop = () => !this.usable;
+    this.upgrading = compileUpgrade(this.device, this.graph, plan.kernels, this.precision, this.edges, stop).then(
+      (body) => (body ? this.swapBody(body) : this.endUpgrade('abandoned')),
+      (e: unknown) => this.endUpgrade(this.usable ? 'failed' : 'abandoned', e instanceof Error ? e : new Error(String(e))),
+    );
+  }
+
+  private endUpgrade(state: 'failed' | 'abandoned', error?: Error): false {
+    this.upgradeState = error ? { state, error } : { state };
+    return false;
+  }
+
+  /** Puts `body` in place behind the runs already called (they finish on the old one), then frees the old one. */
+  private swapBody(body: ModelBody): Promise<boolean> {
+    const swapped = this.queue.then(() => {
+      if (!this.usable) {
+        body.tracker.destroyAll();
+        return this.endUpgrade('abandoned');
+      }
+      const old = this.body;
+      this.body = body;
+      old.tracker.destroyAll();
+      this.upgradeState = { state: 'done' };
+      return true;
+    });
+    this.queue = swapped.then(() => undefined, () => undefined);
+    return swapped;
   }
 
   /** Held by the model alone; `watchDeviceLost` keeps only a weak reference to it. */
@@ -163,12 +193,12 @@ export class CompiledModel {
 
   get memory(): MemoryReport {
     return {
-      buffers: this.tracker.count,
-      bytes: this.tracker.bytes,
+      buffers: this.edges.tracker.count + this.body.tracker.count,
+      bytes: this.edges.tracker.bytes + this.body.tracker.bytes,
       activationPeakBytes: this.memoryPlan.peakBytes,
       activationUnplannedBytes: this.memoryPlan.unplannedBytes,
-      weightBytes: this.disposed ? 0 : this.weightBytes,
-      scratchBytes: this.disposed ? 0 : this.scratchBytes,
+      weightBytes: this.disposed ? 0 : this.body.weightBytes,
+      scratchBytes: this.disposed ? 0 : this.body.scratchBytes,
     };
   }
 
@@ -183,7 +213,7 @@ export class CompiledModel {
 
   /** Number of kernel launches per inference. */
   get dispatchCount(): number {
-    return this.dispatches.length;
+    return this.body.dispatches.length;
   }
 
   /**
@@ -241,20 +271,22 @@ export class CompiledModel {
 
   /** The NCHW f32 storage buffer output `index` holds after each run (read it in a `runOnGpu` epilogue). */
   rawOutputBuffer(index: number): GPUBuffer {
-    const buffer = this.rawOutputs[index];
-    if (!buffer) throw new RangeError(`output ${index} does not exist (the model has ${this.rawOutputs.length})`);
+    const buffer = this.edges.rawOutputs[index];
+    if (!buffer) throw new RangeError(`output ${index} does not exist (the model has ${this.edges.rawOutputs.length})`);
     return buffer;
   }
 
   /** The NCHW f32 storage buffer input `index` is read from at the start of each run. */
   rawInputBuffer(index: number): GPUBuffer {
-    const buffer = this.rawInputs[index];
-    if (!buffer) throw new RangeError(`input ${index} does not exist (the model has ${this.rawInputs.length})`);
+    const buffer = this.edges.rawInputs[index];
+    if (!buffer) throw new RangeError(`input ${index} does not exist (the model has ${this.edges.rawInputs.length})`);
     return buffer;
   }
 
   private enqueue(work: () => Promise<Float32Array[]>): Promise<Float32Array[]> {
     this.pending++;
+    this.runsCalled++;
+    if (this.upgradeState.state === 'waiting' && this.runsCalled >= this.upgradePlan!.afterRuns) this.startUpgrade();
     const result = this.queue.then(work);
     // Settles before the caller's own continuation runs, so a run called from there finds the queue idle.
     const done = () => {
@@ -269,7 +301,7 @@ export class CompiledModel {
     this.checkUsable();
     if (timestampWrites) {
       // One pass per launch so each gets its own timestamps.
-      this.dispatches.forEach((d, i) => {
+      this.body.dispatches.forEach((d, i) => {
         const pass = encoder.beginComputePass({ label: d.step.label, timestampWrites: timestampWrites(i) });
         this.recordDispatch(pass, d);
         pass.end();
@@ -282,7 +314,7 @@ export class CompiledModel {
   /** Every launch in one compute pass, optionally bracketed by timestamps. */
   private encodeSinglePass(encoder: GPUCommandEncoder, timestampWrites?: GPUComputePassTimestampWrites): void {
     const pass = encoder.beginComputePass({ label: 'webcnn inference', timestampWrites });
-    for (const d of this.dispatches) this.recordDispatch(pass, d);
+    for (const d of this.body.dispatches) this.recordDispatch(pass, d);
     pass.end();
   }
 
@@ -292,8 +324,8 @@ export class CompiledModel {
    */
   encodeStep(encoder: GPUCommandEncoder, index: number, timestampWrites?: GPUComputePassTimestampWrites): void {
     this.checkUsable();
-    const d = this.dispatches[index];
-    if (!d) throw new RangeError(`step ${index} does not exist (the model has ${this.dispatches.length})`);
+    const d = this.body.dispatches[index];
+    if (!d) throw new RangeError(`step ${index} does not exist (the model has ${this.body.dispatches.length})`);
     const pass = encoder.beginComputePass({ label: d.step.label, timestampWrites });
     this.recordDispatch(pass, d);
     pass.end();
@@ -324,14 +356,15 @@ export class CompiledModel {
     inputs.forEach((data, i) => {
       // Dawn's Node binding refuses shared memory, which WebGPU allows: copy such inputs to plain memory.
       const plain = data.buffer instanceof ArrayBuffer ? data : new Float32Array(data);
-      this.device.queue.writeBuffer(this.rawInputs[i], 0, plain.buffer, plain.byteOffset, plain.byteLength);
+      this.device.queue.writeBuffer(this.edges.rawInputs[i], 0, plain.buffer, plain.byteOffset, plain.byteLength);
     });
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.tracker.destroyAll();
+    this.edges.tracker.destroyAll();
+    this.body.tracker.destroyAll();
   }
 
   private recordDispatch(pass: GPUComputePassEncoder, d: PreparedDispatch): void {
@@ -358,7 +391,7 @@ export class CompiledModel {
     epilogue?: (encoder: GPUCommandEncoder) => void,
   ): Promise<Float32Array[]> {
     this.checkUsable();
-    const timer = this.runTimer;
+    const timer = this.edges.runTimer;
     const { error } = withErrorScopes(this.device, () => {
       if (staged) this.uploadInputs(staged);
       const encoder = this.device.createCommandEncoder({ label: 'webcnn run' });
@@ -367,23 +400,23 @@ export class CompiledModel {
       if (epilogue) {
         epilogue(encoder);
       } else {
-        this.rawOutputs.forEach((buffer, i) => {
-          encoder.copyBufferToBuffer(buffer, 0, this.readback, this.outputOffsets[i], elementCount(this.outputs[i].shape) * 4);
+        this.edges.rawOutputs.forEach((buffer, i) => {
+          encoder.copyBufferToBuffer(buffer, 0, this.edges.readback, this.edges.outputOffsets[i], elementCount(this.outputs[i].shape) * 4);
         });
       }
       if (timer) {
         encoder.resolveQuerySet(timer.querySet, 0, 2, timer.resolve, 0);
-        encoder.copyBufferToBuffer(timer.resolve, 0, this.readback, timer.readbackOffset, 16);
+        encoder.copyBufferToBuffer(timer.resolve, 0, this.edges.readback, timer.readbackOffset, 16);
       }
       this.device.queue.submit([encoder.finish()]);
     });
     const verdict = firstError(error, written);
     try {
       if (!epilogue) {
-        await this.readback.mapAsync(GPUMapMode.READ);
+        await this.edges.readback.mapAsync(GPUMapMode.READ);
       } else if (timer) {
         // Only the timestamps.
-        await this.readback.mapAsync(GPUMapMode.READ, timer.readbackOffset, 16);
+        await this.edges.readback.mapAsync(GPUMapMode.READ, timer.readbackOffset, 16);
       }
     } catch (e) {
       // A lost device fails the map before (or after) `device.lost` settles: give it a moment to say so (the
@@ -397,20 +430,20 @@ export class CompiledModel {
     const failure = await verdict.catch(() => null);
     const mappedAny = !epilogue || timer !== null;
     if (failure) {
-      if (mappedAny) this.readback.unmap();
+      if (mappedAny) this.edges.readback.unmap();
       throw gpuFailure('the run failed on the GPU', failure);
     }
     if (epilogue) {
       if (timer) {
-        this.readTimer(this.readback.getMappedRange(timer.readbackOffset, 16), 0);
-        this.readback.unmap();
+        this.readTimer(this.edges.readback.getMappedRange(timer.readbackOffset, 16), 0);
+        this.edges.readback.unmap();
       }
       return [];
     }
-    const mapped = this.readback.getMappedRange();
-    const results = this.outputs.map((o, i) => new Float32Array(mapped, this.outputOffsets[i], elementCount(o.shape)).slice());
+    const mapped = this.edges.readback.getMappedRange();
+    const results = this.outputs.map((o, i) => new Float32Array(mapped, this.edges.outputOffsets[i], elementCount(o.shape)).slice());
     if (timer) this.readTimer(mapped, timer.readbackOffset);
-    this.readback.unmap();
+    this.edges.readback.unmap();
     return results;
   }
 

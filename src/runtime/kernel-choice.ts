@@ -124,6 +124,27 @@ export const GPU_KERNEL_CHOICE: KernelChoice = {
 };
 
 /**
+ * What the software default upgrades to once a model runs in a loop (tiered compilation, `CompileOptions.upgrade`):
+ * 1x1 convs on the pointwise shape rule's wider tiles, depthwise convs on the rolling kernel fitted per layer (at
+ * most 8 columns). Both compute every output with the same multiply-adds in the same order as the default, so
+ * the upgrade does not change a single bit of the outputs; they are not the default because SwiftShader compiles
+ * them several times slower (docs/decisions/kernel-defaults.md).
+ */
+export const SOFTWARE_UPGRADE_KERNELS: KernelChoice = {
+  ...DEFAULT_KERNEL_CHOICE,
+  pointwiseByShape: { pixels: [16, 8], vec4s: [4, 2] },
+  depthwise: { family: 'depthwise', pixelsPerThread: 8, rollingRows: 16, fit: true },
+};
+
+/** Runs on the first kernel choice before the default upgrade starts compiling (`UpgradePlan.afterRuns`). */
+export const DEFAULT_UPGRADE_AFTER_RUNS = 3;
+
+/** The tiered compile an adapter gets by default: software adapters upgrade to `SOFTWARE_UPGRADE_KERNELS`, GPUs do not. */
+export function defaultUpgrade(info: Partial<GPUAdapterInfo> | undefined): { kernels: KernelChoice; afterRuns: number } | null {
+  return !info || isSoftwareAdapter(info) ? { kernels: SOFTWARE_UPGRADE_KERNELS, afterRuns: DEFAULT_UPGRADE_AFTER_RUNS } : null;
+}
+
+/**
  * The standard passes (`optimizeGraph`) as `compile` runs them for a kernel choice: pool + FC fusion only where
  * the choice's `fusePoolLinear` is not false, input-transform fusion where its `fuseInputTransforms` is not false.
  */

@@ -68,11 +68,17 @@ export { storageBytes };
  * `StoragePrecision`): one precision per model, so every kernel agrees on every tensor's format; the NCHW f32
  * inputs and outputs at the edges do not change.
  */
-export function lowerGraph(graph: Graph, choice: KernelChoice = DEFAULT_KERNEL_CHOICE, precision: StoragePrecision = 'f32'): Step[] {
+export function lowerGraph(
+  graph: Graph,
+  choice: KernelChoice = DEFAULT_KERNEL_CHOICE,
+  precision: StoragePrecision = 'f32',
+  /** `fusedBlocksIn(graph, choice)`, when the caller has it already (the memory plan needs it too). */
+  known?: ReadonlyMap<TensorId, InvertedResidualBlock>,
+): Step[] {
   checkKernelChoice(choice);
+  const blocks = known ?? fusedBlocksIn(graph, choice);
   const steps: Step[] = graph.inputs.map((id, index) => layoutStep('pack', graph.tensors[id].shape, index, id, precision));
   const { concat: views, slice: sliceViews, reads } = channelViewsOf(graph, choice);
-  const blocks = fusedBlocksIn(graph, choice);
   const inner = new Set([...blocks.values()].flatMap(blockNodeOutputs));
   for (const node of graph.nodes) {
     if (isAliasNode(graph, node) || isViewedConcat(node, views) || sliceViews.has(node.output) || inner.has(node.output)) continue;
