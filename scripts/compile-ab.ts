@@ -10,31 +10,30 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { upperMedian } from '../src/bench/figures.ts';
 import { loadModel } from '../src/formats/index.ts';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
 import * as here from '../src/runtime/compile.ts';
 import { Rng } from '../src/util/random.ts';
+import { countValue, parseAbArgs, roundsOption, usageError } from './ab-args.ts';
 
-const { values } = parseArgs({
-  options: {
-    base: { type: 'string' },
-    onnx: { type: 'string', default: '/work/zoo-cache/densenet121_op13_b1_s128_seed0/model.onnx' },
-    rounds: { type: 'string', default: '3' },
-    runs: { type: 'string', default: '3' },
-  },
+const USAGE = 'usage: npx tsx scripts/compile-ab.ts --base DIR [--onnx a.onnx,b.onnx] [--rounds 3] [--runs 3]';
+const values = parseAbArgs(USAGE, {
+  base: { type: 'string' },
+  onnx: { type: 'string', default: '/work/zoo-cache/densenet121_op13_b1_s128_seed0/model.onnx' },
+  ...roundsOption(3),
+  runs: { type: 'string', default: '3' },
 });
-if (!values.base) throw new Error('usage: npx tsx scripts/compile-ab.ts --base DIR [--onnx a.onnx,b.onnx] [--rounds 3] [--runs 3]');
+if (!values.base) usageError(USAGE, '--base DIR is required');
 const base = (await import(resolve(values.base, 'src/runtime/compile.ts'))) as typeof here;
-const rounds = Number(values.rounds);
-const runs = Number(values.runs);
+const rounds = countValue(values.rounds, 'rounds', USAGE);
+const runs = countValue(values.runs, 'runs', USAGE);
 const checkouts = [
   { label: 'base', compileModel: base.compileModel },
   { label: 'this', compileModel: here.compileModel },
 ];
 
-for (const file of values.onnx!.split(',')) {
+for (const file of values.onnx.split(',')) {
   const graph = loadModel(readFileSync(file), { fileName: basename(file) }).graph;
   const input = new Rng(1).fill(graph.tensors[graph.inputs[0]].shape.reduce((a, b) => a * b, 1), -1, 1);
   const figures = checkouts.map(() => ({ compileMs: [] as number[], pipelinesMs: [] as number[], runMs: [] as number[], pipelines: 0, out: new Float32Array() as Float32Array<ArrayBufferLike> }));

@@ -9,31 +9,22 @@
  * steps summed) and one whole inference in one pass. Prints upper medians, the conv2d steps' ratio to the row
  * tile's round by round, and the largest output difference against the row tile. A model is `name` or `name@side` (the export at that side).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Conv2dTile } from '../shaders/conv2d/index.ts';
 import { upperMedian } from '../src/bench/figures.ts';
-import { loadModel } from '../src/formats/index.ts';
 import { compileModel } from '../src/runtime/compile.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
+import { countValue, parseAbArgs, roundsOption, tileList, zooGraphs, zooOptions } from './ab-args.ts';
 import { acquireProfilingDevice, maxAbsDiff, outputsOnSeededInput, profilePass } from './profile-pass.ts';
 
-const { values } = parseArgs({
-  options: {
-    models: { type: 'string', default: 'inception_v3,googlenet,densenet121,squeezenet1_1' },
-    side: { type: 'string', default: '224' },
-    rounds: { type: 'string', default: '3' },
-    cache: { type: 'string', default: '/work/zoo-cache' },
-    tiles: { type: 'string', default: '8x2' },
-  },
+const USAGE = 'usage: npx tsx scripts/conv2d-ab.ts [--models inception_v3,googlenet@160,densenet121,squeezenet1_1] [--side 224] [--rounds 3] [--cache /work/zoo-cache] [--tiles 8x2]';
+const values = parseAbArgs(USAGE, {
+  ...zooOptions('inception_v3,googlenet,densenet121,squeezenet1_1', 224),
+  ...roundsOption(3),
+  tiles: { type: 'string', default: '8x2' },
 });
-const rounds = Number(values.rounds);
-const tiles = values.tiles!.split(',').map((t): Conv2dTile => {
-  const [p, v] = t.split('x').map(Number);
-  return { family: 'conv2d', pixelsPerThread: p, vec4sPerThread: v, wrapRows: true };
-});
+const rounds = countValue(values.rounds, 'rounds', USAGE);
+const tiles = tileList(values.tiles, USAGE).map(({ p, v }): Conv2dTile => ({ family: 'conv2d', pixelsPerThread: p, vec4sPerThread: v, wrapRows: true }));
 const rowTile: Conv2dTile = { family: 'conv2d', pixelsPerThread: 8, vec4sPerThread: 2 };
 const variants: { label: string; kernels: KernelChoice }[] = [
   { label: 'row p8v2', kernels: { ...DEFAULT_KERNEL_CHOICE, conv2d: rowTile } },
@@ -43,14 +34,10 @@ const { device, adapterInfo } = await acquireProfilingDevice();
 console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; side ${values.side}; 1 warm-up + ${rounds} rounds`);
 const fmt = (a: readonly number[]) => `${upperMedian(a).toFixed(1)} ms (min ${Math.min(...a).toFixed(1)})`;
 
-for (const ask of values.models!.split(',')) {
-  // `name@side` picks another export than `--side`'s.
-  const [name, side = values.side] = ask.split('@');
-  const dir = join(values.cache!, `${name}_op13_b1_s${side}_seed0`);
-  const loaded = loadModel(new Uint8Array(readFileSync(join(dir, 'model.onnx'))));
+for (const { ask, graph } of zooGraphs(values, USAGE)) {
   const models = [];
-  for (const v of variants) models.push(await compileModel(device, loaded.graph, { kernels: v.kernels }));
-  const outputs = await outputsOnSeededInput(loaded.graph, models);
+  for (const v of variants) models.push(await compileModel(device, graph, { kernels: v.kernels }));
+  const outputs = await outputsOnSeededInput(graph, models);
   const convMs = models.map(() => [] as number[]);
   const whole = models.map(() => [] as number[]);
   for (let r = 0; r < 1 + rounds; r++) {

@@ -14,12 +14,8 @@
  * compile: each one created and awaited in turn on a fresh device (no pipeline cache helps), variants
  * interleaved over `--compile-rounds` rounds; the sum's upper median.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { DepthwiseTile } from '../shaders/depthwise/index.ts';
 import { nodesByName, stepTraffic, upperMedian } from '../src/bench/figures.ts';
-import { loadModel } from '../src/formats/index.ts';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
 import { copyKernelGbps } from './copy-kernel.ts';
 import { acquireProfilingDevice, maxAbsDiff, outputsOnSeededInput, profilePass } from './profile-pass.ts';
@@ -29,25 +25,24 @@ import { lowerGraph } from '../src/runtime/lowering.ts';
 import type { KernelProgram } from '../shaders/common.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 import { DEFAULT_KERNEL_CHOICE, optimizeForKernels } from '../src/runtime/kernel-choice.ts';
-import { Rng } from '../src/util/random.ts';
+import { countValue, parseAbArgs, roundsOption, usageError, zooGraphs, zooOptions } from './ab-args.ts';
 
-const { values } = parseArgs({
-  options: {
-    models: { type: 'string', default: 'mobilenet_v2,efficientnet_b0' },
-    side: { type: 'string', default: '224' },
-    rounds: { type: 'string', default: '3' },
-    cache: { type: 'string', default: '/work/zoo-cache' },
-    tiles: { type: 'string', default: '4,4x2,4x4,8x2,4r16' },
-    'compile-rounds': { type: 'string', default: '2' },
-    layers: { type: 'boolean', default: false },
-  },
+const USAGE = 'usage: npx tsx scripts/depthwise-ab.ts [--models mobilenet_v2,efficientnet_b0] [--side 224] [--rounds 3] [--cache /work/zoo-cache] [--tiles 4,4x2,4x4,8x2,4r16,fit8r16] [--compile-rounds 2] [--layers]';
+const values = parseAbArgs(USAGE, {
+  ...zooOptions('mobilenet_v2,efficientnet_b0', 224),
+  ...roundsOption(3),
+  tiles: { type: 'string', default: '4,4x2,4x4,8x2,4r16' },
+  'compile-rounds': { type: 'string', default: '2' },
+  layers: { type: 'boolean', default: false },
 });
-const rounds = Number(values.rounds);
-const tiles = values.tiles!.split(',').map((t): DepthwiseTile => {
+const rounds = countValue(values.rounds, 'rounds', USAGE);
+const compileRounds = countValue(values['compile-rounds'], 'compile-rounds', USAGE);
+const tiles = values.tiles.split(',').map((t): DepthwiseTile => {
   const rolling = /^(fit)?(\d+)r(\d+)$/.exec(t);
   if (rolling) return { family: 'depthwise', pixelsPerThread: Number(rolling[2]), rollingRows: Number(rolling[3]), ...(rolling[1] ? { fit: true } : {}) };
-  const [p, r] = t.split('x').map(Number);
-  return r === undefined ? { family: 'depthwise', pixelsPerThread: p } : { family: 'depthwise', pixelsPerThread: p, rowsPerThread: r };
+  const block = /^(\d+)(?:x(\d+))?$/.exec(t);
+  if (!block) usageError(USAGE, `tile "${t}" is not P, PxR, PrR or fitPrR`);
+  return block[2] === undefined ? { family: 'depthwise', pixelsPerThread: Number(block[1]) } : { family: 'depthwise', pixelsPerThread: Number(block[1]), rowsPerThread: Number(block[2]) };
 });
 const variants: { label: string; kernels: KernelChoice }[] = [
   { label: 'default', kernels: DEFAULT_KERNEL_CHOICE },
@@ -73,12 +68,10 @@ async function compileSum(programs: readonly KernelProgram[]): Promise<number> {
   return ms;
 }
 
-for (const name of values.models!.split(',')) {
-  const dir = join(values.cache!, `${name}_op13_b1_s${values.side}_seed0`);
-  const loaded = loadModel(new Uint8Array(readFileSync(join(dir, 'model.onnx'))));
+for (const { ask: name, graph } of zooGraphs(values, USAGE)) {
   const models: CompiledModel[] = [];
-  for (const v of variants) models.push(await compileModel(device, loaded.graph, { kernels: v.kernels }));
-  const outputs = await outputsOnSeededInput(loaded.graph, models);
+  for (const v of variants) models.push(await compileModel(device, graph, { kernels: v.kernels }));
+  const outputs = await outputsOnSeededInput(graph, models);
   const depthwiseSteps = models.map((m) => m.steps.map((s, j) => (s.kind === 'depthwise' ? j : -1)).filter((j) => j >= 0));
   const depthwiseBytes = models.map((m, i) => {
     const nodes = nodesByName(m.graph);
@@ -125,11 +118,10 @@ for (const name of values.models!.split(',')) {
     });
   }
   const programs = variants.map((v) => {
-    const steps = lowerGraph(optimizeForKernels(loaded.graph, v.kernels), v.kernels, 'f32');
+    const steps = lowerGraph(optimizeForKernels(graph, v.kernels), v.kernels, 'f32');
     return [...new Map(steps.filter((s) => s.kind === 'depthwise').map((s) => [s.program.key, s.program])).values()];
   });
   const compileMs = variants.map(() => [] as number[]);
-  const compileRounds = Number(values['compile-rounds']);
   for (let r = 0; r < compileRounds; r++) {
     for (let k = 0; k < variants.length; k++) {
       const i = (k + r) % variants.length;

@@ -10,7 +10,6 @@
  * and the minimum over rounds, bytes moved (`stepTraffic`) over the upper median, the same process's vec4 copy-kernel bandwidth,
  * and whether the outputs equal the default's bit for bit.
  */
-import { parseArgs } from 'node:util';
 import type { DepthwiseTile } from '../shaders/depthwise/index.ts';
 import { stepTraffic, upperMedian } from '../src/bench/figures.ts';
 import { GraphBuilder } from '../src/graph/builder.ts';
@@ -22,8 +21,9 @@ import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 import { Rng } from '../src/util/random.ts';
 import { GpuProfiler } from '../src/gpu/profiler.ts';
-import { acquireProfilingDevice, maxAbsDiff } from './profile-pass.ts';
+import { acquireProfilingDevice, maxAbsDiff, outputsOnSeededInput } from './profile-pass.ts';
 import { copyKernelGbps } from './copy-kernel.ts';
+import { countValue, parseAbArgs, roundsOption, usageError } from './ab-args.ts';
 
 interface Layer { readonly name: string; readonly c: number; readonly size: number; readonly kernel: number; readonly stride: number }
 const layer = (net: string, c: number, size: number, kernel: number, stride: number): Layer =>
@@ -38,26 +38,25 @@ const LAYERS: readonly Layer[] = [
   layer('effb0', 1152, 7, 3, 1),
 ];
 
-const { values } = parseArgs({
-  options: {
-    layers: { type: 'string', default: 'all' },
-    tiles: { type: 'string', default: '4r16' },
-    rounds: { type: 'string', default: '7' },
-    repeats: { type: 'string', default: '3' },
-  },
+const USAGE = 'usage: npx tsx scripts/depthwise-layers-ab.ts [--layers all|mv2|effb0|NAME,...] [--tiles 4r16,fit8r16] [--rounds 7] [--repeats 3]';
+const values = parseAbArgs(USAGE, {
+  layers: { type: 'string', default: 'all' },
+  tiles: { type: 'string', default: '4r16' },
+  ...roundsOption(7),
+  repeats: { type: 'string', default: '3' },
 });
-const rounds = Number(values.rounds);
-const repeats = Number(values.repeats);
-const picked = values.layers === 'all' ? LAYERS : values.layers!.split(',').flatMap((n) => {
+const rounds = countValue(values.rounds, 'rounds', USAGE);
+const repeats = countValue(values.repeats, 'repeats', USAGE, 1);
+const picked = values.layers === 'all' ? LAYERS : values.layers.split(',').flatMap((n) => {
   const hits = LAYERS.filter((l) => l.name === n || l.name.startsWith(`${n}-`));
-  if (hits.length === 0) throw new Error(`unknown layer ${n}`);
+  if (hits.length === 0) usageError(USAGE, `unknown layer ${n} (known: all, mv2, effb0, ${LAYERS.map((l) => l.name).join(', ')})`);
   return hits;
 });
 const variants: { label: string; kernels: KernelChoice }[] = [
   { label: 'default', kernels: DEFAULT_KERNEL_CHOICE },
-  ...values.tiles!.split(',').map((t) => {
+  ...values.tiles.split(',').map((t) => {
     const m = /^(fit)?(\d+)r(\d+)$/.exec(t);
-    if (!m) throw new Error(`tile ${t} is not PrR or fitPrR`);
+    if (!m) usageError(USAGE, `tile ${t} is not PrR or fitPrR`);
     const tile: DepthwiseTile = { family: 'depthwise', pixelsPerThread: Number(m[2]), rollingRows: Number(m[3]), ...(m[1] ? { fit: true } : {}) };
     return { label: t, kernels: { ...DEFAULT_KERNEL_CHOICE, depthwise: tile } };
   }),
@@ -83,9 +82,7 @@ for (const l of picked) {
   const graph = build(l);
   const models: CompiledModel[] = [];
   for (const v of variants) models.push(await compileModel(device, graph, { optimize: false, kernels: v.kernels }));
-  const x = new Rng(2).fill(l.c * l.size * l.size, -1, 1);
-  const outputs: Float32Array[] = [];
-  for (const m of models) outputs.push((await m.run([x]))[0]);
+  const outputs = await outputsOnSeededInput(graph, models);
   const stepOf = models.map((m) => m.steps.findIndex((s) => s.kind === 'depthwise'));
   const bytes = models.map((m, i) => stepTraffic(m.graph, m.steps[stepOf[i]], m.graph.nodes.find((n) => n.name === m.steps[stepOf[i]].label)).bytes);
   const ms = variants.map(() => [] as number[]);

@@ -9,31 +9,22 @@
  * grouped convs' steps summed) and one whole inference in one pass. Prints upper medians and the largest output
  * difference against the dense variant.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { GroupedConvTile } from '../shaders/conv-grouped/index.ts';
 import { upperMedian } from '../src/bench/figures.ts';
-import { loadModel } from '../src/formats/index.ts';
 import { acquireProfilingDevice, maxAbsDiff, outputsOnSeededInput, profilePass } from './profile-pass.ts';
 import { compileModel } from '../src/runtime/compile.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
+import { countValue, parseAbArgs, roundsOption, tileList, zooGraphs, zooOptions } from './ab-args.ts';
 
-const { values } = parseArgs({
-  options: {
-    models: { type: 'string', default: 'regnet_x_400mf,resnext50_32x4d,regnet_y_400mf' },
-    side: { type: 'string', default: '64' },
-    rounds: { type: 'string', default: '5' },
-    cache: { type: 'string', default: '/work/zoo-cache' },
-    tiles: { type: 'string', default: '8x2,4x1' },
-  },
+const USAGE = 'usage: npx tsx scripts/grouped-ab.ts [--models regnet_x_400mf,resnext50_32x4d,regnet_y_400mf] [--side 64] [--rounds 5] [--cache /work/zoo-cache] [--tiles 8x2,4x1]';
+const values = parseAbArgs(USAGE, {
+  ...zooOptions('regnet_x_400mf,resnext50_32x4d,regnet_y_400mf', 64),
+  ...roundsOption(5),
+  tiles: { type: 'string', default: '8x2,4x1' },
 });
-const rounds = Number(values.rounds);
-const tiles = values.tiles!.split(',').map((t): GroupedConvTile => {
-  const [p, v] = t.split('x').map(Number);
-  return { family: 'grouped', pixelsPerThread: p, vec4sPerThread: v };
-});
+const rounds = countValue(values.rounds, 'rounds', USAGE);
+const tiles = tileList(values.tiles, USAGE).map(({ p, v }): GroupedConvTile => ({ family: 'grouped', pixelsPerThread: p, vec4sPerThread: v }));
 const { grouped: _omit, ...dense } = DEFAULT_KERNEL_CHOICE;
 const variants: { label: string; kernels: KernelChoice }[] = [
   { label: 'dense', kernels: dense },
@@ -43,12 +34,10 @@ const { device, adapterInfo } = await acquireProfilingDevice();
 console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; side ${values.side}; 1 warm-up + ${rounds} rounds`);
 const fmt = (a: readonly number[]) => `${upperMedian(a).toFixed(1)} ms (min ${Math.min(...a).toFixed(1)})`;
 
-for (const name of values.models!.split(',')) {
-  const dir = join(values.cache!, `${name}_op13_b1_s${values.side}_seed0`);
-  const loaded = loadModel(new Uint8Array(readFileSync(join(dir, 'model.onnx'))));
+for (const { ask: name, graph } of zooGraphs(values, USAGE)) {
   const models = [];
-  for (const v of variants) models.push(await compileModel(device, loaded.graph, { kernels: v.kernels }));
-  const outputs = await outputsOnSeededInput(loaded.graph, models);
+  for (const v of variants) models.push(await compileModel(device, graph, { kernels: v.kernels }));
+  const outputs = await outputsOnSeededInput(graph, models);
   const groupedNodes = models.map((m) => new Set(m.graph.nodes.filter((n) => n.op === 'conv2d' && n.attrs.groups > 1 && n.attrs.groups !== m.graph.tensors[n.inputs[0]].shape[1]).map((n) => n.output)));
   const groupedMs = models.map(() => [] as number[]);
   const whole = models.map(() => [] as number[]);

@@ -11,33 +11,27 @@
  * time on a shared machine. Prints medians, min and max, the dispatch counts, and the logits' max difference
  * between the two. Needs `timestamp-query` (Dawn's quantization is turned off).
  */
-import { parseArgs } from 'node:util';
 import { acquireProfilingDevice, outputsOnSeededInput, profilePass } from './profile-pass.ts';
 import { GraphBuilder } from '../src/graph/builder.ts';
 import type { Graph } from '../src/graph/ir.ts';
 import { optimizeGraph } from '../src/graph/passes/index.ts';
-import { mobilenetV2, randomParams, resnet50 } from '../src/models/index.ts';
 import { compileModel } from '../src/runtime/compile.ts';
 import { upperMedian } from '../src/bench/figures.ts';
-import { pickNetworks } from './args.ts';
+import { batchOption, countValue, networkBuilders, networksOption, parseAbArgs, roundsOption } from './ab-args.ts';
 
-const { values } = parseArgs({
-  options: {
-    networks: { type: 'string', default: 'mobilenet_v2,resnet50' },
-    rounds: { type: 'string', default: '11' },
-    warmups: { type: 'string', default: '2' },
-    'head-rounds': { type: 'string', default: '61' },
-    batch: { type: 'string', default: '1' },
-  },
+const USAGE = 'usage: npx tsx scripts/head-fusion-ab.ts [--networks mobilenet_v2,resnet50] [--rounds 11] [--warmups 2] [--head-rounds 61] [--batch 1]';
+const values = parseAbArgs(USAGE, {
+  ...networksOption,
+  ...roundsOption(11),
+  warmups: { type: 'string', default: '2' },
+  'head-rounds': { type: 'string', default: '61' },
+  ...batchOption,
 });
-const batch = Number(values.batch);
-const builders: Record<string, () => Graph> = {
-  mobilenet_v2: () => mobilenetV2({ params: randomParams(1), inputSize: 224, batch }),
-  resnet50: () => resnet50({ params: randomParams(1), inputSize: 224, batch }),
-};
-const rounds = Number(values.rounds);
-const headRounds = Number(values['head-rounds']);
-const warmups = Number(values.warmups);
+const batch = countValue(values.batch, 'batch', USAGE, 1);
+const networks = networkBuilders(values.networks, USAGE);
+const rounds = countValue(values.rounds, 'rounds', USAGE);
+const headRounds = countValue(values['head-rounds'], 'head-rounds', USAGE);
+const warmups = countValue(values.warmups, 'warmups', USAGE);
 const { device, adapterInfo } = await acquireProfilingDevice();
 console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; batch ${batch}; ${warmups} warm-up + ${rounds} rounds`);
 
@@ -91,9 +85,9 @@ async function compare(name: string, source: Graph, n: number): Promise<void> {
   for (const m of models) m.dispose();
 }
 
-for (const name of pickNetworks(values.networks!, Object.keys(builders), 'usage: npx tsx scripts/head-fusion-ab.ts [--networks mobilenet_v2,resnet50] [--rounds N] [--head-rounds N] [--batch N]')) {
-  const build = builders[name];
-  const source = build();
+for (const { name, build } of networks) {
+  // Both networks' weights from seed 1, at 224.
+  const source = build({ side: 224, batch, seed: 1 });
   if (headRounds > 0) await compare(`${name} head only`, headOf(source), headRounds);
   if (rounds > 0) await compare(name, source, rounds);
 }

@@ -10,13 +10,7 @@
  * fused blocks' time against their three launches', the whole pass, and the largest output difference; with
  * `--blocks`, every block's upper medians.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { inferenceBytes, upperMedian } from '../src/bench/figures.ts';
-import { loadModel } from '../src/formats/index.ts';
-import { acquireNodeDevice } from '../src/gpu/node-device.ts';
-import { GpuProfiler } from '../src/gpu/profiler.ts';
 import { compileModel } from '../src/runtime/compile.ts';
 import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
 import type { CompiledModel } from '../src/runtime/compiled-model.ts';
@@ -24,21 +18,13 @@ import type { TensorId } from '../src/graph/ir.ts';
 import { blockNodeOutputs } from '../src/runtime/inverted-residual.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 import { fusedBlocksIn } from '../src/runtime/lowering.ts';
-import { Rng } from '../src/util/random.ts';
-import { profilePass } from './profile-pass.ts';
+import { countValue, parseAbArgs, roundsOption, zooGraphs, zooOptions } from './ab-args.ts';
+import { acquireProfilingDevice, outputsOnSeededInput, profilePass } from './profile-pass.ts';
 
-const { values } = parseArgs({
-  options: {
-    models: { type: 'string', default: 'mobilenet_v2' },
-    side: { type: 'string', default: '224' },
-    rounds: { type: 'string', default: '3' },
-    cache: { type: 'string', default: '/work/zoo-cache' },
-    blocks: { type: 'boolean', default: false },
-  },
-});
-const rounds = Number(values.rounds);
-const { device, adapterInfo } = await acquireNodeDevice({ timestamps: true, flags: ['disable-dawn-features=timestamp_quantization'] });
-if (!GpuProfiler.supported(device)) throw new Error('the adapter has no timestamp-query');
+const USAGE = 'usage: npx tsx scripts/inverted-residual-ab.ts [--models mobilenet_v2,efficientnet_b0] [--side 224] [--rounds 3] [--cache /work/zoo-cache] [--blocks]';
+const values = parseAbArgs(USAGE, { ...zooOptions('mobilenet_v2', 224), ...roundsOption(3), blocks: { type: 'boolean', default: false } });
+const rounds = countValue(values.rounds, 'rounds', USAGE);
+const { device, adapterInfo } = await acquireProfilingDevice();
 console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; side ${values.side}; 1 warm-up + ${rounds} rounds`);
 const fmt = (a: readonly number[]) => `${upperMedian(a).toFixed(1)} ms (min ${Math.min(...a).toFixed(1)})`;
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -58,18 +44,13 @@ function blockSteps(model: CompiledModel, fusedModel: CompiledModel, choice: Ker
   return out;
 }
 
-for (const name of values.models!.split(',')) {
-  const dir = join(values.cache!, `${name}_op13_b1_s${values.side}_seed0`);
-  const loaded = loadModel(new Uint8Array(readFileSync(join(dir, 'model.onnx'))));
-  const separate = await compileModel(device, loaded.graph, { kernels: DEFAULT_KERNEL_CHOICE });
+for (const { ask: name, graph } of zooGraphs(values, USAGE)) {
+  const separate = await compileModel(device, graph, { kernels: DEFAULT_KERNEL_CHOICE });
   const fusedChoice: KernelChoice = { ...DEFAULT_KERNEL_CHOICE, invertedResidual: 'fused' };
-  const fused = await compileModel(device, loaded.graph, { kernels: fusedChoice });
+  const fused = await compileModel(device, graph, { kernels: fusedChoice });
   const models = [separate, fused];
   const labels = ['separate', 'fused'];
-  const shape = loaded.graph.tensors[loaded.graph.inputs[0]].shape;
-  const x = new Rng(2).fill(shape.reduce((a, b) => a * b, 1), -1, 1);
-  const outputs: Float32Array[] = [];
-  for (const m of models) outputs.push((await m.run([x]))[0]);
+  const outputs = await outputsOnSeededInput(graph, models);
   const blocks = blockSteps(separate, fused, fusedChoice);
   const blockMs = models.map(() => [] as number[]);
   const perBlock = new Map([...blocks.keys()].map((k) => [k, [[] as number[], [] as number[]]]));

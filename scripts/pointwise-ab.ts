@@ -15,37 +15,36 @@
  * (`compileTimings.totalMs`: pipelines compile beside the weight upload; each compile on a fresh device so that no pipeline cache answers), interleaved
  * over N rounds, with the number of distinct pipelines of the family.
  */
-import { parseArgs } from 'node:util';
-import type { Conv2dNode, Graph } from '../src/graph/ir.ts';
+import type { Conv2dNode } from '../src/graph/ir.ts';
 import { convResidual } from '../src/graph/ir.ts';
 import { upperMedian } from '../src/bench/figures.ts';
-import { mobilenetV2, randomParams, resnet50 } from '../src/models/index.ts';
 import { compileModel } from '../src/runtime/compile.ts';
 import type { CompiledModel } from '../src/runtime/compiled-model.ts';
 import type { ConvTile, KernelChoice } from '../src/runtime/kernel-choice.ts';
 import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
+import { countValue, networkBuilders, networksOption, parseAbArgs, roundsOption, sideOption, tileList, usageError } from './ab-args.ts';
 import { acquireProfilingDevice, maxAbsDiff, outputsOnSeededInput, profilePass } from './profile-pass.ts';
 
-const { values } = parseArgs({
-  options: {
-    networks: { type: 'string', default: 'mobilenet_v2,resnet50' },
-    side: { type: 'string', default: '224' },
-    rounds: { type: 'string', default: '3' },
-    family: { type: 'string', default: 'pointwise' },
-    tiles: { type: 'string', default: '16x2,8x4' },
-    rules: { type: 'string', default: '' },
-    compiles: { type: 'string', default: '0' },
-  },
+const USAGE = "usage: npx tsx scripts/pointwise-ab.ts [--networks mobilenet_v2,resnet50] [--side 224] [--rounds 3] [--family pointwise|conv2d] [--tiles 8x2,16x2,8x4w16] [--rules '16/8x4/3/2;8x2'] [--compiles 3]";
+const values = parseAbArgs(USAGE, {
+  ...networksOption,
+  ...sideOption(224),
+  ...roundsOption(3),
+  family: { type: 'string', default: 'pointwise' },
+  tiles: { type: 'string', default: '16x2,8x4' },
+  rules: { type: 'string', default: '' },
+  compiles: { type: 'string', default: '0' },
 });
-const rounds = Number(values.rounds);
-const side = Number(values.side);
+const rounds = countValue(values.rounds, 'rounds', USAGE);
+const side = countValue(values.side, 'side', USAGE, 1);
+const compileRounds = countValue(values.compiles, 'compiles', USAGE);
 const family = values.family as 'pointwise' | 'conv2d';
-if (family !== 'pointwise' && family !== 'conv2d') throw new Error(`--family ${family}: pointwise or conv2d`);
-const tiles = (values.tiles ? values.tiles.split(',') : []).map((t): { label: string; tile: ConvTile } => {
-  const [p, v, w] = t.split(/[xw]/).map(Number);
+if (family !== 'pointwise' && family !== 'conv2d') usageError(USAGE, `--family ${family}: pointwise or conv2d`);
+const networks = networkBuilders(values.networks, USAGE);
+const tiles = tileList(values.tiles, USAGE, true).map(({ label, p, v, w }): { label: string; tile: ConvTile } => {
   const tile: ConvTile = family === 'pointwise' && w ? { family, pixelsPerThread: p, vec4sPerThread: v, workgroupSize: w } : { family, pixelsPerThread: p, vec4sPerThread: v };
-  return { label: t, tile };
+  return { label, tile };
 });
 const variants: { label: string; kernels: KernelChoice }[] = [
   { label: 'default', kernels: DEFAULT_KERNEL_CHOICE },
@@ -57,10 +56,6 @@ const variants: { label: string; kernels: KernelChoice }[] = [
     return { label: `rule ${r}`, kernels: { ...DEFAULT_KERNEL_CHOICE, pointwiseByShape: { pixels, vec4s, ...(minMacs ? { minMacs: Number(minMacs) } : {}) } } };
   }),
 ];
-const builders: Record<string, () => Graph> = {
-  mobilenet_v2: () => mobilenetV2({ params: randomParams(1), inputSize: side }),
-  resnet50: () => resnet50({ params: randomParams(2), inputSize: side }),
-};
 const { device, adapterInfo } = await acquireProfilingDevice();
 console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; side ${side}; family ${family}; 1 warm-up + ${rounds} rounds`);
 
@@ -78,10 +73,8 @@ function familySteps(m: CompiledModel): { step: number; label: string; key: stri
   });
 }
 
-for (const name of values.networks!.split(',')) {
-  const build = builders[name];
-  if (!build) throw new Error(`unknown network ${name}; known: ${Object.keys(builders).join(', ')}`);
-  const graph = build();
+for (const { name, build } of networks) {
+  const graph = build({ side });
   const models: CompiledModel[] = [];
   for (const v of variants) models.push(await compileModel(device, graph, { kernels: v.kernels }));
   const outputs = await outputsOnSeededInput(graph, models);
@@ -117,7 +110,6 @@ for (const name of values.networks!.split(',')) {
   console.log(`${'whole pass ms, median / min'.padEnd(36)}${whole.map((w) => `${upperMedian(w).toFixed(1)}/${Math.min(...w).toFixed(1)}`.padStart(22)).join('')}`);
   console.log(`${'max |diff| vs default'.padEnd(36)}${outputs.map((o) => maxAbsDiff(o, outputs[0]).toExponential(1).padStart(22)).join('')}`);
   for (const m of models) m.dispose();
-  const compileRounds = Number(values.compiles);
   if (compileRounds > 0) {
     const compileMs = variants.map(() => [] as number[]);
     const familyPipelines = variants.map(() => 0);

@@ -13,49 +13,38 @@
  * stem pipeline (shader module + `createComputePipelineAsync`), each on a fresh device so that no pipeline cache
  * answers, interleaved over `--compiles` rounds.
  */
-import { parseArgs } from 'node:util';
 import type { KernelProgram } from '../shaders/common.ts';
 import type { StemConvTile } from '../shaders/conv-stem/index.ts';
 import { upperMedian } from '../src/bench/figures.ts';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
 import { GpuProfiler } from '../src/gpu/profiler.ts';
-import type { Graph } from '../src/graph/ir.ts';
-import { elementCount } from '../src/graph/ir.ts';
-import { mobilenetV2, randomParams, resnet50 } from '../src/models/index.ts';
 import { compileModel } from '../src/runtime/compile.ts';
 import type { CompiledModel } from '../src/runtime/compiled-model.ts';
 import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
 import { DEFAULT_KERNEL_CHOICE } from '../src/runtime/kernel-choice.ts';
-import { Rng } from '../src/util/random.ts';
-import { profilePass } from './profile-pass.ts';
+import { batchOption, countValue, networkBuilders, networksOption, parseAbArgs, roundsOption, sideOption, tileList } from './ab-args.ts';
+import { acquireProfilingDevice, maxAbsDiff, outputsOnSeededInput, profilePass } from './profile-pass.ts';
 
-const { values } = parseArgs({
-  options: {
-    networks: { type: 'string', default: 'mobilenet_v2,resnet50' },
-    side: { type: 'string', default: '224' },
-    batch: { type: 'string', default: '1' },
-    rounds: { type: 'string', default: '3' },
-    tiles: { type: 'string', default: '8x2,4x2,4x4' },
-    compiles: { type: 'string', default: '3' },
-  },
+const USAGE = 'usage: npx tsx scripts/stem-ab.ts [--networks mobilenet_v2,resnet50] [--side 224] [--batch 1] [--rounds 3] [--tiles 8x2,4x2,4x4,4x2w28] [--compiles 3]';
+const values = parseAbArgs(USAGE, {
+  ...networksOption,
+  ...sideOption(224),
+  ...batchOption,
+  ...roundsOption(3),
+  tiles: { type: 'string', default: '8x2,4x2,4x4' },
+  compiles: { type: 'string', default: '3' },
 });
-const rounds = Number(values.rounds);
-const side = Number(values.side);
-const batch = Number(values.batch);
-const tiles = values.tiles!.split(',').map((t): StemConvTile => {
-  const [p, v, walk] = t.split(/[xw]/).map(Number);
-  return { family: 'stem', pixelsPerThread: p, vec4sPerThread: v, ...(walk ? { walkColumns: walk } : {}) };
-});
+const rounds = countValue(values.rounds, 'rounds', USAGE);
+const side = countValue(values.side, 'side', USAGE, 1);
+const batch = countValue(values.batch, 'batch', USAGE, 1);
+const compileRounds = countValue(values.compiles, 'compiles', USAGE);
+const networks = networkBuilders(values.networks, USAGE);
+const tiles = tileList(values.tiles, USAGE, true).map(({ p, v, w: walk }): StemConvTile => ({ family: 'stem', pixelsPerThread: p, vec4sPerThread: v, ...(walk ? { walkColumns: walk } : {}) }));
 const variants: { label: string; kernels: KernelChoice }[] = [
   { label: 'default', kernels: DEFAULT_KERNEL_CHOICE },
   ...tiles.map((t) => ({ label: `stem ${t.pixelsPerThread}x${t.vec4sPerThread}${t.walkColumns ? `w${t.walkColumns}` : ''}`, kernels: { ...DEFAULT_KERNEL_CHOICE, stem: t } })),
 ];
-const builders: Record<string, () => Graph> = {
-  mobilenet_v2: () => mobilenetV2({ params: randomParams(1), inputSize: side, batch }),
-  resnet50: () => resnet50({ params: randomParams(2), inputSize: side, batch }),
-};
-const { device, adapterInfo } = await acquireNodeDevice({ timestamps: true, flags: ['disable-dawn-features=timestamp_quantization'] });
-if (!GpuProfiler.supported(device)) throw new Error('the adapter has no timestamp-query');
+const { device, adapterInfo } = await acquireProfilingDevice();
 console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; side ${side}, batch ${batch}; 1 warm-up + ${rounds} rounds`);
 const fmt = (a: readonly number[]) => `${upperMedian(a).toFixed(2)} ms (min ${Math.min(...a).toFixed(2)})`;
 
@@ -113,16 +102,11 @@ async function compileFresh(program: KernelProgram): Promise<number> {
 }
 
 const stemPrograms = new Map<string, KernelProgram>();
-for (const name of values.networks!.split(',')) {
-  const build = builders[name];
-  if (!build) throw new Error(`unknown network ${name}; known: ${Object.keys(builders).join(', ')}`);
-  const graph = build();
+for (const { name, build } of networks) {
+  const graph = build({ side, batch });
   const models: CompiledModel[] = [];
   for (const v of variants) models.push(await compileModel(device, graph, { kernels: v.kernels }));
-  const shape = graph.tensors[graph.inputs[0]].shape;
-  const x = new Rng(2).fill(elementCount(shape), -1, 1);
-  const outputs: Float32Array[] = [];
-  for (const m of models) outputs.push((await m.run([x]))[0]);
+  const outputs = await outputsOnSeededInput(graph, models);
   // The stem steps: convs whose input has at most 4 channels.
   const stemSteps = models.map((m) => m.steps.flatMap((s, j) => {
     const node = m.graph.nodes.find((n) => n.output === s.node);
@@ -148,8 +132,7 @@ for (const name of values.networks!.split(',')) {
   const roof = upperMedian(roofs.slice(1));
   console.log(`${name}: ${stemSteps[0].length} stem step(s), ${(2 * stemMacs / 1e9).toFixed(3)} GFLOP; FMA-probe compute roof ${roof.toFixed(2)} GFLOP/s`);
   variants.forEach((v, i) => {
-    let diff = 0;
-    for (let k = 0; k < outputs[0].length; k++) diff = Math.max(diff, Math.abs(outputs[i][k] - outputs[0][k]));
+    const diff = maxAbsDiff(outputs[i], outputs[0]);
     const gflops = (2 * stemMacs) / (upperMedian(stemMs[i]) * 1e6);
     console.log(`${name.padEnd(13)} ${v.label.padEnd(10)} stem ${fmt(stemMs[i])} = ${gflops.toFixed(2)} GFLOP/s (${(gflops / roof).toFixed(2)} of the roof)  whole pass ${fmt(whole[i])}  max |diff| vs default ${diff.toExponential(1)}  [${models[i].steps[stemSteps[i][0]].program.key}]`);
   });
@@ -157,7 +140,6 @@ for (const name of values.networks!.split(',')) {
 }
 device.destroy();
 
-const compileRounds = Number(values.compiles);
 const entries = [...stemPrograms.entries()];
 const compileMs = entries.map(() => [] as number[]);
 for (let r = 0; r < compileRounds; r++) {

@@ -19,8 +19,8 @@ import type { EpilogueActivation } from './common.ts';
 import type { CheckedUniforms } from './uniforms.ts';
 
 /**
- * What the dense register-tile kernels (conv2d, the RGB stem) share: an invocation owns `P` neighbouring output
- * columns of one output row x `V` output vec4s, found from `flat` with the output vec4 groups fastest; its
+ * What the dense register-tile kernels (conv2d, the RGB stem, grouped) share: an invocation owns `P` neighbouring
+ * output columns of one output row x `V` output vec4s, found from `flat` with the output vec4 groups fastest; its
  * accumulators `acc<p>_<c>` are added to the bias and stored through `epilogue` at the end. The families differ
  * only in how they fill the accumulators (`body`).
  */
@@ -39,12 +39,20 @@ export interface DenseTileSource {
   readonly body: string;
   /** The body declares, adds the bias `b<c>` to and stores its own accumulators (no `acc<p>_<c>`). */
   readonly ownAccumulators?: boolean;
+  /**
+   * The launch's `vec4sPerThread` divides the output vec4s (the grouped family's), so no invocation's vec4s run
+   * past the last: no `lastCo`, no clamped `co<c>`; bias and stores index `firstCo + c` without a channel check.
+   */
+  readonly exactVec4Groups?: boolean;
 }
 
 export function denseTileProgram(s: DenseTileSource, precision: StoragePrecision): KernelProgram {
   const P = s.pixelsPerThread;
   const V = s.vec4sPerThread;
   const bindings = convBindings(s.variant.residual);
+  const exact = s.exactVec4Groups === true;
+  const co = (c: number) => (exact ? `firstCo + ${c}u` : `co${c}`);
+  const channelCheck = (c: number) => (exact ? '' : ` && firstCo + ${c}u <= lastCo`);
   const code = `
 ${uniformStruct(s.uniforms)}
 ${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
@@ -59,15 +67,15 @@ ${entryPoint(WORKGROUP_SIZE)}
   let oy = t % params.outH;
   let n = t / params.outH;
   let ox0 = oxGroup * ${P}u;
-  let firstCo = coGroup * ${V}u;
-  let lastCo = params.outC4 - 1u;
-  let lastX = i32(params.inW) - 1;${s.placed === undefined ? '' : `\n${s.placed}`}
-${unroll(V, (c) => `  let co${c} = min(firstCo + ${c}u, lastCo);`)}
+  let firstCo = coGroup * ${V}u;${exact ? '' : `
+  let lastCo = params.outC4 - 1u;`}
+  let lastX = i32(params.inW) - 1;${s.placed === undefined ? '' : `\n${s.placed}`}${exact ? '' : `
+${unroll(V, (c) => `  let co${c} = min(firstCo + ${c}u, lastCo);`)}`}
 ${s.ownAccumulators ? s.body : `${unroll2(P, V, (p, c) => `  var acc${p}_${c} = vec4<f32>(0.0);`)}
 ${s.body}
-${unroll(V, (c) => `  let b${c} = bias[co${c}];`)}
-${unroll2(P, V, (p, c) => `  if (ox0 + ${p}u < params.outW && firstCo + ${c}u <= lastCo) {
-    let o = ((n * params.outH + oy) * params.outW + ox0 + ${p}u) * params.outC4 + co${c};
+${unroll(V, (c) => `  let b${c} = bias[${co(c)}];`)}
+${unroll2(P, V, (p, c) => `  if (ox0 + ${p}u < params.outW${channelCheck(c)}) {
+    let o = ((n * params.outH + oy) * params.outW + ox0 + ${p}u) * params.outC4 + ${co(c)};
     store_dst(o, epilogue(acc${p}_${c} + b${c}, o));
   }`)}`}
 }

@@ -1,20 +1,8 @@
 import type { ActivationFunction } from '../../src/graph/activations/index.ts';
-import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
-import {
-  ACTIVATION_UNIFORMS,
-  CONV_ELEMENT_TYPES,
-  WORKGROUP_SIZE,
-  bindingDecls,
-  convBindings,
-  entryPoint,
-  epilogueFunction, epilogueKey,
-  finishProgram,
-  uniformStruct,
-  unroll,
-  unroll2,
-} from '../common.ts';
+import { ACTIVATION_UNIFORMS, epilogueKey, unroll, unroll2 } from '../common.ts';
+import { denseTileProgram } from '../dense-tile.ts';
 
 /**
  * Grouped convolution (1 < groups < channels) doing only each group's multiply-adds, over NHWC4: an invocation
@@ -92,30 +80,22 @@ ${unroll(P, (p) => `        let x${p} = select(vec4<f32>(0.0), vec4<f32>(${[0, 1
 export function groupedConvProgram(v: GroupedConvVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const P = v.pixelsPerThread;
   const V = v.aligned ? v.vec4sPerThread : 1;
-  const bindings = convBindings(v.residual);
   const groupSetup = v.aligned
     ? `  let groupC4 = (firstCo * 4u / params.outPerGroup) * (params.inPerGroup / 4u);`
     : unroll(4, (l) => `  let laneBase${l} = (min(firstCo * 4u + ${l}u, params.outC - 1u) / params.outPerGroup) * params.inPerGroup;`);
-  const code = wgsl`
-${uniformStruct(GROUPED_CONV_UNIFORMS.fields)}
-${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
-const KH = ${v.kernelH}u;
-const KW = ${v.kernelW}u;
-
-${entryPoint(WORKGROUP_SIZE)}
-  if (flat >= params.total) { return; }
-  let coGroup = flat % params.coGroups;
-  var t = flat / params.coGroups;
-  let oxGroup = t % params.oxGroups;
-  t = t / params.oxGroups;
-  let oy = t % params.outH;
-  let n = t / params.outH;
-  let ox0 = oxGroup * ${P}u;
-  let firstCo = coGroup * ${V}u;
-  let lastX = i32(params.inW) - 1;
-${groupSetup}
-${unroll2(P, V, (p, c) => `  var acc${p}_${c} = vec4<f32>(0.0);`)}
-  for (var ky = 0u; ky < KH; ky++) {
+  return denseTileProgram({
+    name: 'grouped',
+    key: `grouped/k${v.kernelH}x${v.kernelW}/p${P}v${V}/${v.aligned ? 'aligned' : 'lanes'}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
+    uniforms: GROUPED_CONV_UNIFORMS.fields,
+    variant: v,
+    pixelsPerThread: P,
+    vec4sPerThread: V,
+    // The launch keeps V a divisor of the group's output vec4s (1 on the lanes path).
+    exactVec4Groups: true,
+    constants: `const KH = ${v.kernelH}u;
+const KW = ${v.kernelW}u;`,
+    placed: groupSetup,
+    body: `  for (var ky = 0u; ky < KH; ky++) {
     let iy = i32(oy * params.strideY + ky * params.dilationY) - params.padTop;
     if (iy < 0 || iy >= i32(params.inH)) { continue; }
     let rowBase = (n * params.inH + u32(iy)) * params.inW;
@@ -127,22 +107,6 @@ ${unroll(P, (p) => `      let ix${p} = i32((ox0 + ${p}u) * params.strideX) + ixB
       let tapRow = (ky * KW + kx) * params.inPerGroup4;
 ${v.aligned ? alignedTapBody(P, V) : lanesTapBody(P)}
     }
-  }
-${unroll(V, (c) => `  let b${c} = bias[firstCo + ${c}u];`)}
-${unroll2(P, V, (p, c) => `  if (ox0 + ${p}u < params.outW) {
-    let o = ((n * params.outH + oy) * params.outW + ox0 + ${p}u) * params.outC4 + firstCo + ${c}u;
-    store_dst(o, epilogue(acc${p}_${c} + b${c}, o));
-  }`)}
-}
-
-${epilogueFunction(v)}
-`;
-  return finishProgram({
-    name: 'grouped',
-    key: `grouped/k${v.kernelH}x${v.kernelW}/p${P}v${V}/${v.aligned ? 'aligned' : 'lanes'}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
-    code,
-    bindings,
-    uniforms: GROUPED_CONV_UNIFORMS.fields,
-    workgroupSize: WORKGROUP_SIZE,
+  }`,
   }, precision);
 }
