@@ -9,7 +9,6 @@ import { validateGraph } from '../graph/validate.ts';
 import { tuneKernels } from './autotune.ts';
 import type { CompileOptions, CompileTimings, UpgradePlan } from './compile-options.ts';
 import { CompiledModel } from './compiled-model.ts';
-import { gpuFailure, withErrorScopes } from './gpu-scopes.ts';
 import type { KernelChoice } from './kernel-choice.ts';
 import { defaultKernelChoice, defaultUpgrade, optimizeForKernels } from './kernel-choice.ts';
 import { checkKernelChoice } from './kernel-table.ts';
@@ -94,14 +93,13 @@ export async function compileModel(device: GPUDevice, source: Graph, options: Co
   const lowerMs = clock.lap();
   const edgeTracker = new BufferTracker(device);
   try {
-    const edges = withErrorScopes(device, () => makeEdges(device, graph, edgeTracker));
-    const { body, timings } = await buildBody(device, lowered, edges.value, precision, clock.lap);
-    const failure = await edges.error;
-    if (compileState.lost || failure) body.tracker.destroyAll();
-    if (compileState.lost) throw lostError(compileState.lost);
-    if (failure) throw gpuFailure('compiling the model failed', failure);
+    const { body, edges, timings } = await buildBody(device, lowered, () => makeEdges(device, graph, edgeTracker), precision, clock.lap);
+    if (compileState.lost) {
+      body.tracker.destroyAll();
+      throw lostError(compileState.lost);
+    }
     const compileTimings: CompileTimings = { optimizeMs, tuneMs, lowerMs, ...timings, totalMs: clock.total() };
-    return new CompiledModel(device, edges.value, body, {
+    return new CompiledModel(device, edges, body, {
       graph, precision, compileTimings, upgrade,
       // The same tiers again: the first choice compiles fast, the upgrade follows in the background.
       compileAgain: (target) => compileModel(target, graph, { ...options, kernels, tune: false, optimize: false, upgrade: upgrade ?? false }),

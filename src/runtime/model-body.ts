@@ -151,13 +151,14 @@ export function makeEdges(device: GPUDevice, graph: Graph, tracker: BufferTracke
 }
 
 /**
- * Builds every GPU object of `lowered`'s body against `edges`: pipeline compiles start first and finish in
- * parallel while the buffers are made and the weights packed; a GPU error or a failed pipeline rejects, with
- * everything it made freed. `lap` times the phases.
+ * Builds every GPU object of `lowered`'s body against `edges` (or the edges `makeEdges` makes, right after the
+ * activation buffers, whose limit errors say more): pipeline compiles start first and finish in parallel while
+ * the buffers are made and the weights packed; a GPU error or a failed pipeline rejects, with everything the body
+ * made freed (the edges' tracker is the caller's). `lap` times the phases.
  */
 export async function buildBody(
-  device: GPUDevice, lowered: LoweredBody, edges: ModelEdges, precision: StoragePrecision, lap: () => number = () => 0,
-): Promise<{ body: ModelBody; timings: BodyTimings }> {
+  device: GPUDevice, lowered: LoweredBody, edgesOrMaker: ModelEdges | (() => ModelEdges), precision: StoragePrecision, lap: () => number = () => 0,
+): Promise<{ body: ModelBody; edges: ModelEdges; timings: BodyTimings }> {
   const { steps, plan } = lowered;
   const cache = pipelineCacheFor(device);
   const pipelines = steps.map((s) => cache.get(s.program));
@@ -169,6 +170,7 @@ export async function buildBody(
     const made = withErrorScopes(device, () => {
       const storage = GPUBufferUsage.STORAGE;
       const slots = plan.slotBytes.map((bytes, i) => withActivationHint(precision, () => tracker.create(`activation buffer ${i}`, bytes, storage)));
+      const edges = typeof edgesOrMaker === 'function' ? edgesOrMaker() : edgesOrMaker;
       // Partial sums (split-K slices, fused squeeze-and-excitation sums): launches run in order, so one buffer
       // serves every step that has them.
       let scratchBytes = 0;
@@ -217,7 +219,7 @@ export async function buildBody(
         for (const [name, ref] of Object.entries(step.buffers)) if (ref.kind === 'constant') resolve(ref, `${step.label} ${name}`);
       }
       // Every constant is made by now: binding only looks them up, so the weight count is final.
-      return { scratchBytes, resolve, uniforms, uniformOffsets, weightBytes: () => weightBytes };
+      return { edges, scratchBytes, resolve, uniforms, uniformOffsets, weightBytes: () => weightBytes };
     });
     const weightsMs = lap();
     const resolved = await Promise.all(pipelines);
@@ -241,7 +243,7 @@ export async function buildBody(
     const body: ModelBody = {
       tracker, kernels: lowered.kernels, steps, plan, dispatches: bound.value, weightBytes: made.value.weightBytes(), scratchBytes: made.value.scratchBytes,
     };
-    return { body, timings: { buffersMs, weightsMs, pipelinesMs, bindGroupsMs } };
+    return { body, edges: made.value.edges, timings: { buffersMs, weightsMs, pipelinesMs, bindGroupsMs } };
   } catch (e) {
     tracker.destroyAll();
     throw e;
