@@ -1,6 +1,6 @@
 /**
  * `npx tsx scripts/upgrade-ab.ts [--models inception_v3@160,regnet_x_400mf] [--networks resnet50] [--side 224]
- *   [--rounds 4] [--cache /work/zoo-cache] [--variants conv2d:8x4,stem:8x2,grouped:16x2] [--compiles 1]
+ *   [--rounds 4] [--cache /work/zoo-cache] [--variants conv2d:8x4,stem:8x2,grouped:16x2,pwrule:16.8x8.4.2] [--compiles 1]
  *   [--upgrade-compile] [--layers]`
  *
  * Candidates for the tiered upgrade against the upgrade as it is (`SOFTWARE_UPGRADE_KERNELS`), side by side on
@@ -8,7 +8,7 @@
  * repository's networks with random weights (`--networks`, at `--side`). A variant is the upgrade with one field
  * replaced: `conv2d:PxV` (dense KxK convs, wrapped where that saves work, `wrapRows`), `conv2drow:PxV` (the row
  * tile everywhere), `stem:PxV` (RGB stems whose window is too large to walk; 3x3 ones keep walking 28 columns),
- * `grouped:PxV`. Only the layers whose program the variant changes are timed: per round one inference with a
+ * `grouped:PxV`, `pwrule:16.8x8.4.2` (the pointwise shape rule's pixels and vec4s). Only the layers whose program the variant changes are timed: per round one inference with a
  * timestamp pair per dispatch, the variants in turn, the order rotating, after a warm-up; the changed layers'
  * steps summed for the variant and for the upgrade in the same round, their ratio round by round, and every
  * step summed. Outputs are compared with the software default's (the tier a model starts on): max |diff| must
@@ -32,7 +32,7 @@ import type { Step } from '../src/runtime/step.ts';
 import { countValue, networkBuilders, parseAbArgs, roundsOption, usageError, zooGraphs, zooOptions } from './ab-args.ts';
 import { acquireProfilingDevice, maxAbsDiff, outputsOnSeededInput } from './profile-pass.ts';
 
-const USAGE = 'usage: npx tsx scripts/upgrade-ab.ts [--models inception_v3@160,regnet_x_400mf] [--networks resnet50] [--side 224] [--rounds 4] [--cache /work/zoo-cache] [--variants conv2d:8x4,conv2drow:8x4,stem:8x2,grouped:16x2] [--compiles 1] [--upgrade-compile] [--layers]';
+const USAGE = 'usage: npx tsx scripts/upgrade-ab.ts [--models inception_v3@160,regnet_x_400mf] [--networks resnet50] [--side 224] [--rounds 4] [--cache /work/zoo-cache] [--variants conv2d:8x4,conv2drow:8x4,stem:8x2,grouped:16x2,pwrule:16.8x8.4.2] [--compiles 1] [--upgrade-compile] [--layers]';
 const values = parseAbArgs(USAGE, {
   ...zooOptions('', 224),
   networks: { type: 'string', default: '' },
@@ -48,8 +48,13 @@ const compileRounds = countValue(values.compiles, 'compiles', USAGE);
 
 /** `field:PxV` -> the upgrade with that field's tile replaced. */
 function variantOf(spec: string): { label: string; kernels: KernelChoice } {
+  const rule = /^pwrule:(\d+(?:\.\d+)*)x(\d+(?:\.\d+)*)$/.exec(spec.trim());
+  if (rule) {
+    const list = (text: string) => text.split('.').map(Number);
+    return { label: spec.trim(), kernels: { ...SOFTWARE_UPGRADE_KERNELS, pointwiseByShape: { pixels: list(rule[1]), vec4s: list(rule[2]) } } };
+  }
   const m = /^(conv2d|conv2drow|stem|grouped):(\d+)x(\d+)$/.exec(spec.trim());
-  if (!m) usageError(USAGE, `variant "${spec}" is not conv2d:PxV, conv2drow:PxV, stem:PxV or grouped:PxV`);
+  if (!m) usageError(USAGE, `variant "${spec}" is not conv2d:PxV, conv2drow:PxV, stem:PxV, grouped:PxV or pwrule:P.PxV.V`);
   const [, field, p, v] = m;
   const size = { pixelsPerThread: Number(p), vec4sPerThread: Number(v) };
   const kernels: KernelChoice =
