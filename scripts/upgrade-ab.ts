@@ -1,6 +1,6 @@
 /**
  * `npx tsx scripts/upgrade-ab.ts [--models inception_v3@160,regnet_x_400mf] [--networks resnet50] [--side 224]
- *   [--rounds 4] [--cache /work/zoo-cache] [--variants conv2d:8x4,stem:8x2,grouped:16x2,pwrule:16.8x8.4.2] [--compiles 1]
+ *   [--rounds 4] [--cache /work/zoo-cache] [--variants conv2d:8x4,stem:8x2,grouped:16x2,pwrule:16.8x8.4.2,c2rule:8x4+8x2@16] [--compiles 1]
  *   [--upgrade-compile] [--layers]`
  *
  * Candidates for the tiered upgrade against the upgrade as it is (`SOFTWARE_UPGRADE_KERNELS`), side by side on
@@ -8,7 +8,8 @@
  * repository's networks with random weights (`--networks`, at `--side`). A variant is the upgrade with one field
  * replaced: `conv2d:PxV` (dense KxK convs, wrapped where that saves work, `wrapRows`), `conv2drow:PxV` (the row
  * tile everywhere), `stem:PxV` (RGB stems whose window is too large to walk; 3x3 ones keep walking 28 columns),
- * `grouped:PxV`, `pwrule:16.8x8.4.2` (the pointwise shape rule's pixels and vec4s). Only the layers whose program the variant changes are timed: per round one inference with a
+ * `grouped:PxV`, `pwrule:16.8x8.4.2` (the pointwise shape rule's pixels and vec4s), `c2rule:8x4+8x2@16` (the conv2d shape
+ * rule's wrapped tiles, and the workgroups a launch keeps for a tile to be taken). Only the layers whose program the variant changes are timed: per round one inference with a
  * timestamp pair per dispatch, the variants in turn, the order rotating, after a warm-up; the changed layers'
  * steps summed for the variant and for the upgrade in the same round, their ratio round by round, and every
  * step summed. Outputs are compared with the software default's (the tier a model starts on): max |diff| must
@@ -19,6 +20,7 @@
  * median time, the upgrade's and the variant's. `--rounds 0`: only which layers and programs each variant changes.
  */
 import type { KernelProgram } from '../shaders/common.ts';
+import type { Conv2dTile } from '../shaders/conv2d/index.ts';
 import { upperMedian } from '../src/bench/figures.ts';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
 import { GpuProfiler } from '../src/gpu/profiler.ts';
@@ -32,7 +34,7 @@ import type { Step } from '../src/runtime/step.ts';
 import { countValue, networkBuilders, parseAbArgs, roundsOption, usageError, zooGraphs, zooOptions } from './ab-args.ts';
 import { acquireProfilingDevice, maxAbsDiff, outputsOnSeededInput } from './profile-pass.ts';
 
-const USAGE = 'usage: npx tsx scripts/upgrade-ab.ts [--models inception_v3@160,regnet_x_400mf] [--networks resnet50] [--side 224] [--rounds 4] [--cache /work/zoo-cache] [--variants conv2d:8x4,conv2drow:8x4,stem:8x2,grouped:16x2,pwrule:16.8x8.4.2] [--compiles 1] [--upgrade-compile] [--layers]';
+const USAGE = 'usage: npx tsx scripts/upgrade-ab.ts [--models inception_v3@160,regnet_x_400mf] [--networks resnet50] [--side 224] [--rounds 4] [--cache /work/zoo-cache] [--variants conv2d:8x4,conv2drow:8x4,stem:8x2,grouped:16x2,pwrule:16.8x8.4.2,c2rule:8x4+8x2@16] [--compiles 1] [--upgrade-compile] [--layers]';
 const values = parseAbArgs(USAGE, {
   ...zooOptions('', 224),
   networks: { type: 'string', default: '' },
@@ -53,8 +55,16 @@ function variantOf(spec: string): { label: string; kernels: KernelChoice } {
     const list = (text: string) => text.split('.').map(Number);
     return { label: spec.trim(), kernels: { ...SOFTWARE_UPGRADE_KERNELS, pointwiseByShape: { pixels: list(rule[1]), vec4s: list(rule[2]) } } };
   }
+  const c2 = /^c2rule:(\d+x\d+(?:\+\d+x\d+)*)@(\d+)$/.exec(spec.trim());
+  if (c2) {
+    const tiles = c2[1].split('+').map((t): Conv2dTile => {
+      const [p, v] = t.split('x').map(Number);
+      return { family: 'conv2d', pixelsPerThread: p, vec4sPerThread: v, wrapRows: true };
+    });
+    return { label: spec.trim(), kernels: { ...SOFTWARE_UPGRADE_KERNELS, conv2dByShape: { tiles, minWorkgroups: Number(c2[2]) } } };
+  }
   const m = /^(conv2d|conv2drow|stem|grouped):(\d+)x(\d+)$/.exec(spec.trim());
-  if (!m) usageError(USAGE, `variant "${spec}" is not conv2d:PxV, conv2drow:PxV, stem:PxV, grouped:PxV or pwrule:P.PxV.V`);
+  if (!m) usageError(USAGE, `variant "${spec}" is not conv2d:PxV, conv2drow:PxV, stem:PxV, grouped:PxV, pwrule:P.PxV.V or c2rule:PxV+PxV@W`);
   const [, field, p, v] = m;
   const size = { pixelsPerThread: Number(p), vec4sPerThread: Number(v) };
   const kernels: KernelChoice =

@@ -47,7 +47,12 @@ function variantOf({ node, outShape }: NodeView<Conv2dNode>, t: Conv2dTile) {
  */
 export function runsWrapped(view: NodeView<Conv2dNode>, t: Conv2dTile): boolean {
   const a = view.node.attrs;
-  return t.wrapRows === true && (view.outShape[3] % t.pixelsPerThread !== 0 || a.dilation[0] > 1 || a.dilation[1] > 1);
+  return wrapsAt(t, view.outShape[3], a.dilation[0] > 1 || a.dilation[1] > 1);
+}
+
+/** `runsWrapped` on a layer's output width and whether it is dilated (the shape rule's form, `shape-tile.ts`). */
+export function wrapsAt(t: Conv2dTile, outW: number, dilated: boolean): boolean {
+  return t.wrapRows === true && (outW % t.pixelsPerThread !== 0 || dilated);
 }
 
 /** Dense KxK convolutions (any stride, dilation, padding, groups) with register-blocked direct loops. */

@@ -4,6 +4,7 @@ import type { DepthwiseTile } from '../../shaders/depthwise/index.ts';
 import type { GroupedConvTile } from '../../shaders/conv-grouped/index.ts';
 import type { PointwiseTile } from '../../shaders/pointwise/index.ts';
 import type { PointwiseShapeRule } from '../../shaders/pointwise/shape-tile.ts';
+import type { Conv2dShapeRule } from '../../shaders/conv2d/shape-tile.ts';
 import type { StemConvTile } from '../../shaders/conv-stem/index.ts';
 import { isSoftwareAdapter } from '../gpu/device.ts';
 import type { Graph, TensorId } from '../graph/ir.ts';
@@ -89,6 +90,12 @@ export interface KernelChoice {
    * Per-node tiles ignore it.
    */
   readonly pointwiseByShape?: PointwiseShapeRule;
+  /**
+   * Where `conv2d` is a conv2d family tile: give each dense KxK conv that takes it the tile its shape calls for
+   * among the rule's (`conv2dShapeTile`, shaders/conv2d/shape-tile.ts) instead; absent: none. Per-node tiles
+   * ignore it.
+   */
+  readonly conv2dByShape?: Conv2dShapeRule;
 }
 
 /**

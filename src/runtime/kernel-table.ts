@@ -28,6 +28,7 @@ import { matMulFamily } from '../../shaders/matmul/index.ts';
 import { reduceChannelsFamily } from '../../shaders/reduce-channels/index.ts';
 import { isStemConv, stemConvFamily } from '../../shaders/conv-stem/index.ts';
 import { pointwiseShapeTile, shapeRuleApplies } from '../../shaders/pointwise/shape-tile.ts';
+import { conv2dShapeTile } from '../../shaders/conv2d/shape-tile.ts';
 import { GraphError, UnsupportedFeatureError } from '../errors.ts';
 import type { Conv2dNode, Graph, GraphNode, LinearNode } from '../graph/ir.ts';
 import type { ConvTile, KernelChoice } from './kernel-choice.ts';
@@ -123,11 +124,20 @@ export function choiceTileOf(choice: KernelChoice, view: NodeView<Conv2dNode>): 
     const shape = { pixels, outC4: Math.ceil(view.outShape[1] / 4), macs: pixels * view.outShape[1] * view.inShape[1] };
     if (shapeRuleApplies(shape, choice.pointwiseByShape)) return pointwiseShapeTile(shape, choice.pointwiseByShape);
   }
-  const base = isPointwiseConv(a) ? choice.pointwise : stem ?? choice.conv2d;
+  const base = isPointwiseConv(a) ? choice.pointwise : stem ?? conv2dChoiceTile(choice, view);
   const rule = choice.smallMapSplitK;
   if (!rule || base.family !== 'conv-shared' || (base.splitK ?? 1) > 1) return base;
   const { tiles, K } = sharedConvGeometry(base, view.inShape, view.outShape, a);
   return splitKFits(tiles, K, rule.splits, rule.maxTiles) ? { ...base, splitK: rule.splits } : base;
+}
+
+/** A dense KxK conv's tile: `conv2dByShape`'s for its shape where the choice has the rule, else `conv2d`. */
+function conv2dChoiceTile(choice: KernelChoice, view: NodeView<Conv2dNode>): ConvTile {
+  const rule = choice.conv2dByShape;
+  if (!rule || choice.conv2d.family !== 'conv2d') return choice.conv2d;
+  const [n, outC, outH, outW] = view.outShape;
+  const { dilation } = view.node.attrs;
+  return conv2dShapeTile({ n, outH, outW, outC4: Math.ceil(outC / 4), dilated: dilation[0] > 1 || dilation[1] > 1 }, rule);
 }
 
 /** The tile a conv runs with: its per-node tile (a depthwise one keeps the choice's `rows`), else `choiceTileOf`. */
@@ -219,5 +229,11 @@ export function checkKernelChoice(choice: KernelChoice): void {
   }
   if (shapeRule?.minMacs !== undefined && !countIn(shapeRule.minMacs, 0, Number.MAX_SAFE_INTEGER)) {
     refuse('pointwiseByShape', `minMacs ${String(shapeRule.minMacs)} must be an integer >= 0`);
+  }
+  const conv2dRule = choice.conv2dByShape;
+  if (conv2dRule !== undefined) {
+    if (!conv2dRule.tiles?.length) refuse('conv2dByShape', 'tiles must be a non-empty list');
+    conv2dRule.tiles.forEach((t, i) => checkTile(`conv2dByShape.tiles[${i}]`, t, ['conv2d']));
+    if (!countIn(conv2dRule.minWorkgroups, 0, Number.MAX_SAFE_INTEGER)) refuse('conv2dByShape', `minWorkgroups ${String(conv2dRule.minWorkgroups)} must be an integer >= 0`);
   }
 }
