@@ -1,6 +1,6 @@
 /**
  * Runs the GPU correctness cases under Node through Dawn (the `webgpu` package): a quick loop for kernel work
- * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm|grouped|fusion|activations|matmul|reduce|depthwise|inverted-residual|stem|fused-networks|pointwise|conv2d-wrapped] [--grep TEXT]`
+ * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm|grouped|fusion|activations|matmul|reduce|depthwise|inverted-residual|stem|fused-networks|pointwise|conv2d-wrapped|upgrade] [--grep TEXT]`
  *
  * `f16`: the f16-storage cases at 'f16-packed' and native 'f16' (skipped, not passed, where the adapter has no
  * `shader-f16`), then the shared real model's accuracy at f32 and at both f16 modes (`test/f16-accuracy.ts`),
@@ -33,6 +33,7 @@ import { FUSED_NETWORKS, checkFusedNetwork } from './fused-networks.ts';
 import { FULL_TABLE_ENV, SPLIT_GROUPS, caseKey, leftToChromium, tileEntries, type CaseEntry } from './case-share.ts';
 import { POINTWISE_RULE_CASES } from './pointwise-cases.ts';
 import { CONV2D_WRAPPED_CASES } from './conv2d-wrapped-cases.ts';
+import { UPGRADE_CASES } from './upgrade-cases.ts';
 
 type Entry = CaseEntry;
 const plain = (cases: readonly GpuCase[]): Entry[] => cases.map((c) => ({ case: c }));
@@ -73,6 +74,8 @@ const groups: Record<string, readonly Entry[]> = {
   pointwise: POINTWISE_RULE_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: t.expectKernel })),
   // Dense KxK convs on the conv2d family's wrapped tile (pixels along the flattened map), f32 and f16-packed.
   'conv2d-wrapped': CONV2D_WRAPPED_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: 'conv2d/wrap/' })),
+  // The tiered upgrade's dense tiles (SOFTWARE_UPGRADE_KERNELS): conv2d shape rule, grouped 8 x 4, 7x7 stem 8 x 2.
+  upgrade: UPGRADE_CASES,
 };
 // `--grep TEXT`: only the cases whose name contains TEXT (a quick loop over one kernel's cases).
 const grepAt = process.argv.indexOf('--grep');

@@ -1,7 +1,8 @@
 /**
  * The conv2d shape rule in the kernel table (`conv2dByShape`) and the tiered upgrade's dense tiles: dense KxK convs
  * take `conv2dShapeTile`'s tile where the choice's conv2d tile is a conv2d family one; 1x1 convs, depthwise convs,
- * RGB stems, workgroup-memory choices and per-node tiles are left alone.
+ * RGB stems, workgroup-memory choices and per-node tiles are left alone; `SOFTWARE_UPGRADE_KERNELS` gives
+ * ResNet-50 16 x 4 on its 3x3 convs, grouped convs 8 x 4 and the 7x7 stem 8 x 2.
  */
 import { describe, expect, it } from 'vitest';
 import type { Conv2dTile } from '../../shaders/conv2d/index.ts';
@@ -9,7 +10,7 @@ import type { Conv2dNode } from '../graph/ir.ts';
 import { optimizeGraph } from '../graph/passes/index.ts';
 import { randomParams, resnet50 } from '../models/index.ts';
 import type { KernelChoice } from './kernel-choice.ts';
-import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE } from './kernel-choice.ts';
+import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, SOFTWARE_UPGRADE_KERNELS } from './kernel-choice.ts';
 import { checkKernelChoice, choiceTileOf, convTileOf, launchesOf, nodeView } from './kernel-table.ts';
 
 const wide: Conv2dTile = { family: 'conv2d', pixelsPerThread: 16, vec4sPerThread: 4, wrapRows: true };
@@ -43,13 +44,18 @@ describe('conv2dByShape', () => {
     expect(convTileOf({ ...rule, perNode: new Map([[view.node.output, own]]) }, view)).toEqual(own);
   });
 
-  it('is in neither default', () => {
+  it('is in the software upgrade only, with grouped 8 x 4 and 7x7 stems on 8 x 2', () => {
     expect(DEFAULT_KERNEL_CHOICE.conv2dByShape).toBeUndefined();
     expect(GPU_KERNEL_CHOICE.conv2dByShape).toBeUndefined();
+    expect(choiceTileOf(SOFTWARE_UPGRADE_KERNELS, conv('layer2.1.conv2'))).toEqual(wide);
+    expect(SOFTWARE_UPGRADE_KERNELS.grouped).toEqual({ family: 'grouped', pixelsPerThread: 8, vec4sPerThread: 4 });
+    const [stem] = launchesOf(conv('conv1'), SOFTWARE_UPGRADE_KERNELS, 'f32');
+    expect(stem.program.key.startsWith('conv-stem/k7x7/s2/c3/p8v2/')).toBe(true);
   });
 
   it('checkKernelChoice refuses an empty rule, tiles of other families or unimplemented sizes, and a bad minWorkgroups', () => {
     expect(() => checkKernelChoice(rule)).not.toThrow();
+    expect(() => checkKernelChoice(SOFTWARE_UPGRADE_KERNELS)).not.toThrow();
     expect(() => checkKernelChoice({ ...rule, conv2dByShape: { tiles: [], minWorkgroups: 2 } })).toThrow(/conv2dByShape/);
     expect(() => checkKernelChoice({ ...rule, conv2dByShape: { tiles: [{ ...wide, pixelsPerThread: 32 }], minWorkgroups: 2 } })).toThrow(/conv2dByShape/);
     const shared = GPU_KERNEL_CHOICE.conv2d as unknown as Conv2dTile;

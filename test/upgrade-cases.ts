@@ -1,0 +1,27 @@
+/**
+ * The tiered upgrade's tiles (`SOFTWARE_UPGRADE_KERNELS`) on the dense families against the CPU reference, each case
+ * with the program-key prefix of the tile it must run: dense KxK convs on the conv2d shape rule's 16 x 4 wrapped
+ * tile (and its 8 x 2 fallback on a launch of one workgroup), grouped convs with 4 output vec4s per invocation, and
+ * a 7x7 RGB stem on 8 x 2. f32, and f16-packed on the first.
+ */
+import { SOFTWARE_UPGRADE_KERNELS } from '../src/runtime/kernel-choice.ts';
+import type { CaseEntry } from './case-share.ts';
+import type { ConvCase, GpuCase } from './gpu-cases.ts';
+
+const conv = (inC: number, hw: [number, number], outC: number, kernel: number, stride: number, extra: Partial<ConvCase> = {}): ConvCase => ({
+  kind: 'conv', n: 1, inC, h: hw[0], w: hw[1], outC, kernel, stride, pad: (kernel - 1) / 2, groups: 1, bias: true, activation: 'relu', residual: false, ...extra,
+});
+
+const entry = (name: string, c: GpuCase, kernel: string): CaseEntry => ({ name: `upgrade: ${name}`, case: c, kernels: SOFTWARE_UPGRADE_KERNELS, kernel });
+
+// 20 x 21 = 420 pixels: 27 tiles of 16 x 4 vec4 groups = 108 invocations, 2 workgroups (the last tile partial).
+const WIDE = conv(12, [20, 21], 64, 3, 1, { residual: true, activation: 'none' });
+
+export const UPGRADE_CASES: readonly CaseEntry[] = [
+  entry('3x3 on 16 x 4 wrapped', WIDE, 'conv2d/wrap/k3x3/p16v4/'),
+  entry('3x3 on 16 x 4 wrapped [f16-packed]', { ...WIDE, precision: 'f16-packed' }, 'conv2d/wrap/k3x3/p16v4/'),
+  // 3 x 3 = 9 pixels x 6 vec4s: one workgroup at 16 x 4 too, so the rule keeps the default's 8 x 2.
+  entry('3x3 on a 3x3 map keeps 8 x 2', conv(8, [3, 3], 24, 3, 1), 'conv2d/wrap/k3x3/p8v2/'),
+  entry('grouped 3x3, 16 per group, 4 vec4s', conv(64, [9, 11], 64, 3, 1, { groups: 4, batchNorm: true }), 'grouped/k3x3/p8v4/aligned/'),
+  entry('7x7 RGB stem stride 2 on 8 x 2', conv(3, [23, 19], 16, 7, 2), 'conv-stem/k7x7/s2/c3/p8v2/'),
+];
