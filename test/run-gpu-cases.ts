@@ -74,7 +74,7 @@ const groups: Record<string, readonly Entry[]> = {
   pointwise: POINTWISE_RULE_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: t.expectKernel })),
   // Dense KxK convs on the conv2d family's wrapped tile (pixels along the flattened map), f32 and f16-packed.
   'conv2d-wrapped': CONV2D_WRAPPED_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: 'conv2d/wrap/' })),
-  // The tiered upgrade's dense tiles (SOFTWARE_UPGRADE_KERNELS): conv2d shape rule, grouped 8 x 4, 7x7 stem 8 x 2.
+  // The tiered upgrade's tiles (SOFTWARE_UPGRADE_KERNELS): conv2d shape rule, grouped 8 x 4, 7x7 stem 8 x 2, pointwise 16 x 8.
   upgrade: UPGRADE_CASES,
 };
 // `--grep TEXT`: only the cases whose name contains TEXT (a quick loop over one kernel's cases).
