@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/upgrade-ab.ts [--models inception_v3@160,regnet_x_400mf] [--networks resnet50] [--side 224]
+ * `npx tsx scripts/upgrade-tiles-ab.ts [--models inception_v3@160,regnet_x_400mf] [--networks resnet50] [--side 224]
  *   [--rounds 4] [--cache /work/zoo-cache] [--variants conv2d:8x4,stem:8x2,grouped:16x2,pwrule:16.8x8.4.2,c2rule:8x4+8x2@16] [--compiles 1]
  *   [--upgrade-compile] [--layers]`
  *
@@ -34,7 +34,7 @@ import type { Step } from '../src/runtime/step.ts';
 import { countValue, networkBuilders, parseAbArgs, roundsOption, usageError, zooGraphs, zooOptions } from './ab-args.ts';
 import { acquireProfilingDevice, maxAbsDiff, outputsOnSeededInput } from './profile-pass.ts';
 
-const USAGE = 'usage: npx tsx scripts/upgrade-ab.ts [--models inception_v3@160,regnet_x_400mf] [--networks resnet50] [--side 224] [--rounds 4] [--cache /work/zoo-cache] [--variants conv2d:8x4,conv2drow:8x4,stem:8x2,grouped:16x2,pwrule:16.8x8.4.2,c2rule:8x4+8x2@16] [--compiles 1] [--upgrade-compile] [--layers]';
+const USAGE = 'usage: npx tsx scripts/upgrade-tiles-ab.ts [--models inception_v3@160,regnet_x_400mf] [--networks resnet50] [--side 224] [--rounds 4] [--cache /work/zoo-cache] [--variants conv2d:8x4,conv2drow:8x4,stem:8x2,grouped:16x2,pwrule:16.8x8.4.2,c2rule:8x4+8x2@16] [--compiles 1] [--upgrade-compile] [--layers]';
 const values = parseAbArgs(USAGE, {
   ...zooOptions('', 224),
   networks: { type: 'string', default: '' },
