@@ -34,11 +34,13 @@ const graphs: { name: string; graph: () => Graph }[] = [
   ...(values.networks ? networkBuilders(values.networks, USAGE).map((n) => ({ name: `${n.name} ${side}`, graph: () => n.build({ side }) })) : []),
   ...(values.models ? [...zooGraphs(values, USAGE)].map((z) => ({ name: z.ask, graph: () => z.graph })) : []),
 ];
-const { device, adapterInfo } = await acquireProfilingDevice();
+const { adapterInfo } = await acquireProfilingDevice();
 console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.description}; ${warmups} warm-up + ${rounds} rounds`);
 const fmt = (a: readonly number[]) => `${upperMedian(a).toFixed(1)} ms (min ${Math.min(...a).toFixed(1)}, max ${Math.max(...a).toFixed(1)})`;
 
 for (const { name, graph: build } of graphs) {
+  // A fresh device per network: no pipeline another network compiled shortens this one's upgrade.
+  const { device } = await acquireProfilingDevice();
   const graph = build();
   const first = await compileModel(device, graph, { upgrade: false });
   const tiered = await compileModel(device, graph);
@@ -79,4 +81,5 @@ for (const { name, graph: build } of graphs) {
   );
   first.dispose();
   tiered.dispose();
+  device.destroy();
 }
