@@ -44,6 +44,10 @@ test.describe('webcam demo with a fake camera showing the cat', () => {
     await expect.poll(async () => Number(await page.locator('#fps').textContent()), { timeout: 30_000 }).toBeGreaterThan(0);
     const latency = await page.locator('#latency').textContent();
     expect(Number.parseFloat(latency ?? '')).toBeGreaterThan(0);
+    // The tiered compile says where it stands; on SwiftShader it moves to the faster kernels while frames go on.
+    const kernels = page.locator('#kernels');
+    await expect(kernels).not.toHaveText('–');
+    await expect(kernels).toHaveText(/^(quick to compile.*|faster \(same results\)|the adapter's default)$/);
     const shot = await page.screenshot({ path: info.outputPath('demo-classify.png') });
     writeDocsScreenshot('demo-classify', shot);
   });

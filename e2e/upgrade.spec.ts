@@ -18,8 +18,9 @@ test.describe('tiered compilation in the browser (shared MobileNetV2 quant TFLit
         `${r.runsWhileCompiling} runs meanwhile, longest timer wait ${r.longestTimerWaitMs.toFixed(0)} ms; ` +
         `top-1 ${r.top1} p ${r.catProbability.toFixed(4)}, same bits ${r.sameBits}`,
     );
-    expect(r.state).toBe('done');
-    expect(r.changedLaunches).toBeGreaterThan(0);
+    // GPUs have no default upgrade: the model keeps its kernels and the check is of the outputs alone.
+    expect(r.state).toBe(r.upgradeExpected ? 'done' : 'none');
+    if (r.upgradeExpected) expect(r.changedLaunches).toBeGreaterThan(0);
     expect(r.sameBits).toBe(true);
     expect(r.top1).toBe(EGYPTIAN_CAT);
     expect(r.catProbability).toBeGreaterThanOrEqual(0.78);

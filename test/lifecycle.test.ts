@@ -100,6 +100,7 @@ describe('CompiledModel lifecycle', () => {
     await model.run([x]);
     // The tiered compile replaces the first kernels' buffers once (test/upgrade.test.ts); constant from there.
     await model.whenUpgraded();
+    await model.run([x]); // frees the body the upgrade replaced
     const after1 = model.memory;
     for (let i = 0; i < 999; i++) await model.run([x]);
     expect(model.memory.buffers).toBe(after1.buffers);

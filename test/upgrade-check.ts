@@ -2,12 +2,16 @@
  * The tiered compile of the shared MobileNetV2 in a page or in Node: the model compiled with the adapter's
  * defaults classifies cat.bmp, moves to its upgrade while it keeps running, and must then give the same bits.
  */
+import { deviceAdapterInfo } from '../src/gpu/device.ts';
 import { compileModel } from '../src/runtime/compile.ts';
+import { defaultUpgrade } from '../src/runtime/kernel-choice.ts';
 import { EGYPTIAN_CAT, sharedCatInput } from './f16-accuracy.ts';
 
 export interface UpgradeCheck {
   /** `model.upgrade.state` at the end ('done' when the upgrade ran; 'none' on adapters without one). */
   readonly state: string;
+  /** Whether the adapter has a default upgrade (software adapters do, GPUs do not). */
+  readonly upgradeExpected: boolean;
   readonly top1: number;
   readonly catProbability: number;
   /** Whether both outputs were bit for bit those of the first kernels. */
@@ -57,6 +61,7 @@ export async function checkSharedUpgrade(device: GPUDevice, modelBytes: Uint8Arr
     const changedLaunches = model.steps.filter((s, i) => s.program.key !== keys[i]).length;
     return {
       state: model.upgrade.state,
+      upgradeExpected: defaultUpgrade(deviceAdapterInfo(device)) !== null,
       top1,
       catProbability: probs2[EGYPTIAN_CAT],
       sameBits: same(probs, probs2) && same(logits, logits2),

@@ -106,6 +106,10 @@ const peerPage: PeerPageApi = {
     progress({ message: `${model.title}: cold start of ${engine.label}` });
     try {
       const { cold, output } = await coldStart(engine, model);
+      if (engine.settle) {
+        progress({ message: `${model.title}: ${engine.label} settling` });
+        await engine.settle();
+      }
       // Keep the engine and the input only: the graphs and ONNX bytes can go.
       opened = { engine, input: model.input };
       return { ...base, cold, output: Array.from(output), details: engine.describe?.() };

@@ -42,7 +42,7 @@ export function webcnnEngine(acquire: () => Promise<GPUDevice>, options: WebcnnE
       loadedGraph = loaded.graph;
     },
     async settle() {
-      if (!model || model.upgrade.state !== 'waiting') return;
+      if (!model || model.upgrade.state === 'none' || model.upgrade.state === 'done') return;
       const t0 = performance.now();
       if (await model.whenUpgraded()) upgradeMs = performance.now() - t0;
       else if (model.upgrade.error) throw model.upgrade.error;

@@ -14,7 +14,7 @@ import { guessLabels } from './known-labels.ts';
 import { DEFAULT_FILES, MAX_MODEL_BYTES, download, parseLabelsBeforeNote, type DemoTask } from './model-source.ts';
 import { ClassifyRunner, type TaskRunner } from './runners.ts';
 import { SegmentRunner, classCount, taskOf } from './segment-runner.ts';
-import { elements, setupPredictions, showMessage, showProgress, showSourceMessage, showStats, showTask } from './view.ts';
+import { elements, setupPredictions, showKernels, showMessage, showProgress, showSourceMessage, showStats, showTask } from './view.ts';
 
 interface CurrentModel {
   readonly name: string;
@@ -103,6 +103,7 @@ async function onDeviceLost(device: GPUDevice, info: GPUDeviceLostInfo): Promise
   if (state.device !== device || state.recovering) return;
   state.recovering = true;
   state.runner = null;
+  showKernels(null);
   say(`The GPU device was lost (${lostReasonText(info)}); recovering…`);
   try {
     state.device = await acquire();
@@ -139,6 +140,7 @@ async function useModel(next: CurrentModel, request: number, done = `${next.name
   }
   const previous = state.runner;
   state.runner = runner;
+  showKernels(runner.upgrade);
   state.frames = [];
   showTaskChoice(next.task);
   // Labels chosen while this model loaded apply to it too.
@@ -332,6 +334,7 @@ async function runFrame(source: ImageSource): Promise<void> {
     state.processed++;
     const fps = state.frames.length > 1 ? ((state.frames.length - 1) * 1000) / (now - state.frames[0]) : null;
     showStats(fps, gpu ?? wall, gpu !== null ? 'gpu' : 'wall');
+    showKernels(runner.upgrade);
     if (state.messageClears === 'processed') say('');
   } catch (e) {
     if (!state.recovering && state.runner === runner) {

@@ -5,6 +5,7 @@
  */
 import type { LoadedModel } from '../../src/formats/index.ts';
 import { ImageClassifier, type Classification, type ImageSource } from '../../src/runtime/classifier.ts';
+import type { UpgradeStatus } from '../../src/runtime/upgrade.ts';
 import type { DemoTask } from './model-source.ts';
 import { showPredictions } from './view.ts';
 
@@ -12,6 +13,8 @@ export interface TaskRunner {
   readonly task: DemoTask;
   /** GPU time of the last frame from timestamp queries; null where the adapter has none. */
   readonly lastGpuTimeMs: number | null;
+  /** The model's tiered compile (`CompiledModel.upgrade`). */
+  readonly upgrade: UpgradeStatus;
   /** Runs the model on one picture and shows the result. */
   run(source: ImageSource): Promise<void>;
   /** Draws the last result again (segment mode's opacity changed); absent where there is nothing to redraw. */
@@ -39,6 +42,10 @@ export class ClassifyRunner implements TaskRunner {
 
   get lastGpuTimeMs(): number | null {
     return this.classifier.model.lastGpuTimeMs;
+  }
+
+  get upgrade(): UpgradeStatus {
+    return this.classifier.model.upgrade;
   }
 
   async run(source: ImageSource): Promise<void> {

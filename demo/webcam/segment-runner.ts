@@ -9,6 +9,7 @@ import { detectModelKind } from '../../src/runtime/model-kind.ts';
 import { ImageSegmenter, type GpuSegmentation } from '../../src/runtime/segmenter.ts';
 import { segmentationPalette } from '../../src/runtime/palette.ts';
 import { OverlayCanvas } from './overlay-canvas.ts';
+import type { UpgradeStatus } from '../../src/runtime/upgrade.ts';
 import type { DemoTask } from './model-source.ts';
 import type { LabelsNow, TaskRunner } from './runners.ts';
 import { showLegend } from './view.ts';
@@ -59,6 +60,10 @@ export class SegmentRunner implements TaskRunner {
 
   get lastGpuTimeMs(): number | null {
     return this.segmenter.model.lastGpuTimeMs;
+  }
+
+  get upgrade(): UpgradeStatus {
+    return this.segmenter.model.upgrade;
   }
 
   async run(source: ImageSource): Promise<void> {

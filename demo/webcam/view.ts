@@ -1,4 +1,5 @@
 import type { Classification } from '../../src/runtime/classifier.ts';
+import type { UpgradeStatus } from '../../src/runtime/upgrade.ts';
 
 /** DOM updates, kept apart from the control flow in main.ts. */
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -15,6 +16,7 @@ export const elements = {
   fps: $('fps'),
   latency: $('latency'),
   latencyLabel: $('latency-label'),
+  kernels: $('kernels'),
   modelName: $('model-name'),
   adapter: $('adapter'),
   message: $('message'),
@@ -112,6 +114,21 @@ export function showStats(fps: number | null, latencyMs: number | null, timer: '
   elements.fps.textContent = fps === null ? '–' : fps.toFixed(1);
   elements.latencyLabel.textContent = timer === 'gpu' ? 'GPU latency (timestamp queries)' : 'Latency (wall time)';
   elements.latency.textContent = latencyMs === null ? '–' : `${latencyMs.toFixed(1)} ms`;
+}
+
+/** What the tiered compile has done, in words (docs/api.md "Tiered compilation"). */
+const KERNEL_STATES: Record<UpgradeStatus['state'], string> = {
+  none: 'the adapter\'s default',
+  waiting: 'quick to compile',
+  compiling: 'quick to compile; faster ones compiling',
+  done: 'faster (same results)',
+  failed: 'quick to compile (the faster ones failed to compile)',
+  abandoned: '–',
+};
+
+export function showKernels(status: UpgradeStatus | null): void {
+  elements.kernels.textContent = status ? KERNEL_STATES[status.state] : '–';
+  elements.kernels.title = status?.error?.message ?? '';
 }
 
 /** Camera and still-image state, shown over the picture and kept apart from model messages. */

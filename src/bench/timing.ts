@@ -407,6 +407,8 @@ async function measurePeaks(ctx: Ctx, progress: (message: string) => void): Prom
     b.output(b.conv2d(x, { outChannels: C, kernel: 1, weight: rng.fill(C * C, -0.05, 0.05), bias: null }, 'gemm'));
     const model = await compileModel(device, b.build());
     try {
+      // The kernel the networks run once upgraded (tiered compilation), not the first tier's.
+      await model.whenUpgraded();
       model.writeInputs([rng.fill(C * S * S, -1, 1)]);
       const index = model.steps.findIndex((s) => s.kind === 'pointwise');
       const macs = model.steps[index].macs;

@@ -26,7 +26,8 @@ export interface CompileOptions {
    * Tiered compilation: a second, faster kernel choice whose pipelines compile in the background, one at a time,
    * once the model has run `afterRuns` times (or when `whenUpgraded()` is called); the model then moves to it
    * between two runs. Default: `defaultUpgrade(adapter)` when neither `kernels` nor `tune` is given (on
-   * software adapters the tiles that run faster but compile slower, none on GPUs); false: none.
+   * software adapters the tiles that run faster but compile slower, none on GPUs); false: none. The upgrade
+   * lowers the graph the first kernels' passes made, so its `fusePoolLinear` and `fuseInputTransforms` must match.
    */
   readonly upgrade?: UpgradePlan | false;
 }
@@ -34,7 +35,10 @@ export interface CompileOptions {
 /** A kernel choice to move a compiled model to once it is compiled (`CompileOptions.upgrade`). */
 export interface UpgradePlan {
   readonly kernels: KernelChoice;
-  /** Runs on the first choice before the upgrade starts compiling: a model run this often is in a loop. */
+  /**
+   * Runs on the first choice before the upgrade starts compiling: a model run this often is in a loop. 0: it
+   * starts as soon as the model is compiled.
+   */
   readonly afterRuns: number;
 }
 

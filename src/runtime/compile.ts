@@ -98,7 +98,8 @@ export async function compileModel(device: GPUDevice, source: Graph, options: Co
       body.tracker.destroyAll();
       throw lostError(compileState.lost);
     }
-    const compileTimings: CompileTimings = { optimizeMs, tuneMs, lowerMs, ...timings, totalMs: clock.total() };
+    const { startMs, ...phases } = timings;
+    const compileTimings: CompileTimings = { optimizeMs, tuneMs, lowerMs: lowerMs + startMs, ...phases, totalMs: clock.total() };
     return new CompiledModel(device, edges, body, {
       graph, precision, compileTimings, upgrade,
       // The same tiers again: the first choice compiles fast, the upgrade follows in the background.
@@ -119,6 +120,9 @@ function upgradeOf(device: GPUDevice, options: CompileOptions): UpgradePlan | nu
   const plan = options.upgrade;
   if (plan === false) return null;
   if (plan) {
+    if (typeof plan !== 'object' || typeof plan.kernels !== 'object' || plan.kernels === null) {
+      throw new UnsupportedFeatureError('upgrade: needs { kernels, afterRuns } (or false for none)');
+    }
     try {
       checkKernelChoice(plan.kernels);
     } catch (e) {
@@ -126,6 +130,13 @@ function upgradeOf(device: GPUDevice, options: CompileOptions): UpgradePlan | nu
     }
     if (!Number.isInteger(plan.afterRuns) || plan.afterRuns < 0) {
       throw new UnsupportedFeatureError(`upgrade.afterRuns: ${String(plan.afterRuns)} is not an integer >= 0`);
+    }
+    // The upgrade lowers the graph the first tier's passes made: a choice asking for other passes cannot have them.
+    const first = options.kernels ?? defaultKernelChoice(deviceAdapterInfo(device));
+    for (const pass of ['fusePoolLinear', 'fuseInputTransforms'] as const) {
+      if ((plan.kernels[pass] !== false) !== (first[pass] !== false)) {
+        throw new UnsupportedFeatureError(`upgrade.kernels.${pass}: must match the first kernels' (${String(first[pass] !== false)}), the graph is optimized once`);
+      }
     }
     return plan;
   }

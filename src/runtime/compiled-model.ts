@@ -1,5 +1,6 @@
 import type { StoragePrecision } from '../../shaders/common.ts';
 import { DeviceLostError, DisposedError, GpuError, ShapeError } from '../errors.ts';
+import { BufferTracker } from '../gpu/buffers.ts';
 import type { LostWatcher } from '../gpu/device-lost.ts';
 import { lostReasonText, watchDeviceLost } from '../gpu/device-lost.ts';
 import type { Graph, Shape4, TensorId } from '../graph/ir.ts';
@@ -21,8 +22,9 @@ export interface TensorDescription {
 
 /**
  * A model's GPU memory. `buffers`, `bytes`, `weightBytes` and `scratchBytes` are what it holds now (all 0 after
- * `dispose()`); the two activation figures describe its memory plan, a property of the compiled graph that
- * `dispose()` does not change.
+ * `dispose()`; `buffers` and `bytes` count both kernel choices' buffers while an upgrade is built and swapped
+ * in); the two activation figures describe the memory plan of the kernels that run now, which `dispose()` does
+ * not change.
  */
 export interface MemoryReport {
   /** GPU buffers this model owns right now, and their bytes (activations, weights, inputs, outputs, ...). */
@@ -63,6 +65,13 @@ export class CompiledModel {
   private readonly edges: ModelEdges;
   /** What runs: the first kernel choice's body, and the upgrade's once it has replaced it. */
   private body: ModelBody;
+  /**
+   * The body an upgrade replaced, kept until the first run after the swap completes: commands `encode` recorded
+   * before the swap may still be submitted meanwhile.
+   */
+  private retired: ModelBody | null = null;
+  /** Owns what the upgrade's body is made of while it is built (counted by `memory`, freed by `dispose`). */
+  private upgradeTracker: BufferTracker | null = null;
   private gpuMs: number | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   /** Runs called and not yet settled. */
@@ -103,6 +112,7 @@ export class CompiledModel {
     this.graph = parts.graph;
     this.upgradePlan = parts.upgrade;
     this.upgradeState = { state: parts.upgrade ? 'waiting' : 'none' };
+    if (parts.upgrade?.afterRuns === 0) this.startUpgrade();
     const describe = (id: TensorId): TensorDescription => ({ name: this.graph.tensors[id].name, shape: this.graph.tensors[id].shape });
     this.inputs = this.graph.inputs.map(describe);
     this.outputs = this.graph.outputs.map(describe);
@@ -135,6 +145,7 @@ export class CompiledModel {
    * await it to time the kernels a model runs in a loop.
    */
   whenUpgraded(): Promise<boolean> {
+    if (this.upgradeState.state === 'waiting' && !this.usable) return Promise.resolve(this.endUpgrade('abandoned'));
     if (this.upgradeState.state === 'waiting') this.startUpgrade();
     return this.upgrading ?? Promise.resolve(this.upgradeState.state === 'done');
   }
@@ -143,27 +154,31 @@ export class CompiledModel {
     const plan = this.upgradePlan!;
     this.upgradeState = { state: 'compiling' };
     const stop = () => !this.usable;
-    this.upgrading = compileUpgrade(this.device, this.graph, plan.kernels, this.precision, this.edges, stop).then(
+    const tracker = new BufferTracker(this.device);
+    this.upgradeTracker = tracker;
+    this.upgrading = compileUpgrade(this.device, this.graph, plan.kernels, this.precision, this.edges, stop, tracker).then(
       (body) => (body ? this.swapBody(body) : this.endUpgrade('abandoned')),
       (e: unknown) => this.endUpgrade(this.usable ? 'failed' : 'abandoned', e instanceof Error ? e : new Error(String(e))),
     );
   }
 
   private endUpgrade(state: 'failed' | 'abandoned', error?: Error): false {
+    this.upgradeTracker?.destroyAll();
+    this.upgradeTracker = null;
     this.upgradeState = error ? { state, error } : { state };
     return false;
   }
 
-  /** Puts `body` in place behind the runs already called (they finish on the old one), then frees the old one. */
+  /**
+   * Puts `body` in place behind the runs already called (they finish on the old one); the old one is freed once
+   * the next run completes.
+   */
   private swapBody(body: ModelBody): Promise<boolean> {
     const swapped = this.queue.then(() => {
-      if (!this.usable) {
-        body.tracker.destroyAll();
-        return this.endUpgrade('abandoned');
-      }
-      const old = this.body;
+      if (!this.usable) return this.endUpgrade('abandoned');
+      this.retired = this.body;
       this.body = body;
-      old.tracker.destroyAll();
+      this.upgradeTracker = null;
       this.upgradeState = { state: 'done' };
       return true;
     });
@@ -193,8 +208,8 @@ export class CompiledModel {
 
   get memory(): MemoryReport {
     return {
-      buffers: this.edges.tracker.count + this.body.tracker.count,
-      bytes: this.edges.tracker.bytes + this.body.tracker.bytes,
+      buffers: this.trackers().reduce((n, t) => n + t.count, 0),
+      bytes: this.trackers().reduce((n, t) => n + t.bytes, 0),
       activationPeakBytes: this.memoryPlan.peakBytes,
       activationUnplannedBytes: this.memoryPlan.unplannedBytes,
       weightBytes: this.disposed ? 0 : this.body.weightBytes,
@@ -209,6 +224,11 @@ export class CompiledModel {
    */
   get lastGpuTimeMs(): number | null {
     return this.gpuMs;
+  }
+
+  /** Everything that holds this model's GPU buffers now: an upgrade's old and new bodies too, while they live. */
+  private trackers(): BufferTracker[] {
+    return [this.edges.tracker, this.body.tracker, ...(this.retired ? [this.retired.tracker] : []), ...(this.upgradeTracker ? [this.upgradeTracker] : [])];
   }
 
   /** Number of kernel launches per inference. */
@@ -287,7 +307,16 @@ export class CompiledModel {
     this.pending++;
     this.runsCalled++;
     if (this.upgradeState.state === 'waiting' && this.runsCalled >= this.upgradePlan!.afterRuns) this.startUpgrade();
-    const result = this.queue.then(work);
+    const result = this.queue.then(() => {
+      // The first run on an upgrade's body frees the body it replaced once it completes.
+      const retired = this.retired;
+      if (retired === null) return work();
+      return work().finally(() => {
+        if (this.retired !== retired) return;
+        retired.tracker.destroyAll();
+        this.retired = null;
+      });
+    });
     // Settles before the caller's own continuation runs, so a run called from there finds the queue idle.
     const done = () => {
       this.pending--;
@@ -363,8 +392,8 @@ export class CompiledModel {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.edges.tracker.destroyAll();
-    this.body.tracker.destroyAll();
+    for (const t of this.trackers()) t.destroyAll();
+    this.retired = null;
   }
 
   private recordDispatch(pass: GPUComputePassEncoder, d: PreparedDispatch): void {

@@ -1,5 +1,6 @@
 import type { KernelProgram, StoragePrecision } from '../../shaders/common.ts';
 import { pipelineCacheFor } from '../gpu/pipeline-cache.ts';
+import type { BufferTracker } from '../gpu/buffers.ts';
 import type { Graph } from '../graph/ir.ts';
 import type { KernelChoice } from './kernel-choice.ts';
 import type { ModelBody, ModelEdges } from './model-body.ts';
@@ -32,15 +33,17 @@ function distinctPrograms(steps: readonly { readonly program: KernelProgram }[],
 }
 
 /**
- * The body of `graph` on `kernels`, against the model's `edges`. Its pipelines compile one at a time (each
- * awaited before the next starts), so that on a CPU adapter the runs meanwhile keep the machine's other cores;
- * `stop` is asked between them, and a true answer ends the compile with null (nothing of the body made yet).
+ * The body of `graph` on `kernels`, against the model's `edges`, its buffers made in `tracker`. Its pipelines
+ * compile one at a time (each awaited before the next starts), so that on a CPU adapter the runs meanwhile keep
+ * the machine's other cores; `stop` is asked between them, and a true answer ends the compile with null
+ * (nothing of the body made yet).
  */
 export async function compileUpgrade(
   device: GPUDevice, graph: Graph, kernels: KernelChoice, precision: StoragePrecision, edges: ModelEdges, stop: () => boolean,
+  tracker: BufferTracker,
 ): Promise<ModelBody | null> {
-  // Off the run's call stack: the lowering and every await below happen after the run that started it.
-  await Promise.resolve();
+  // A macrotask later: the run that started the upgrade is recorded and submitted before the lowering runs.
+  await new Promise((resolve) => setTimeout(resolve, 0));
   const lowered = lowerBody(graph, kernels, precision);
   const cache = pipelineCacheFor(device);
   for (const program of distinctPrograms(lowered.steps, precision)) {
@@ -48,6 +51,6 @@ export async function compileUpgrade(
     await cache.get(program);
   }
   if (stop()) return null;
-  const { body } = await buildBody(device, lowered, edges, precision);
+  const { body } = await buildBody(device, lowered, edges, precision, undefined, tracker);
   return body;
 }
