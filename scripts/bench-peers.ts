@@ -88,7 +88,7 @@ interface EnginePage {
   readonly id: EngineId;
   readonly page: Page;
   readonly close: () => Promise<void>;
-  readonly opened: OpenedEngine;
+  opened: OpenedEngine;
   readonly times: number[];
   readonly warmupTimes: number[];
   readonly gpu: number[];
@@ -115,6 +115,17 @@ async function measureNetwork(browser: Browser, url: string, o: Options, request
       if (opened.error) await close();
     }
     const live = () => pages.filter((p) => !p.error);
+    // After every cold start (so that none runs beside another engine's background work) and before the warm-ups.
+    for (const p of live()) {
+      try {
+        const details = await p.page.evaluate(() => window.peerPage!.settle());
+        if (details) p.opened = { ...p.opened, details };
+      } catch (e) {
+        p.error = errorText(e);
+        log(`${name}: ${p.opened.label} failed to settle: ${p.error}`);
+        await p.close().catch(() => undefined);
+      }
+    }
     const runOn = async (p: EnginePage, timed: boolean, withOutput: boolean) => {
       try {
         const r = await p.page.evaluate((w) => window.peerPage!.run(w), withOutput);

@@ -21,6 +21,11 @@ installDispatchCounter();
  */
 export interface PeerPageApi {
   open(engine: EngineId, request: NetworkRequest, seed: number): Promise<OpenedEngine>;
+  /**
+   * Lets the open engine finish what it optimizes in the background (`PeerEngine.settle`), called by the script
+   * once every engine's cold start is done; resolves to the engine's report details then, or null if it has none.
+   */
+  settle(): Promise<Record<string, string> | null>;
   /** One inference, timed from input upload to output in JS; `withOutput` returns the output too. */
   run(withOutput: boolean): Promise<TimedRun>;
   close(): Promise<void>;
@@ -106,10 +111,6 @@ const peerPage: PeerPageApi = {
     progress({ message: `${model.title}: cold start of ${engine.label}` });
     try {
       const { cold, output } = await coldStart(engine, model);
-      if (engine.settle) {
-        progress({ message: `${model.title}: ${engine.label} settling` });
-        await engine.settle();
-      }
       // Keep the engine and the input only: the graphs and ONNX bytes can go.
       opened = { engine, input: model.input };
       return { ...base, cold, output: Array.from(output), details: engine.describe?.() };
@@ -117,6 +118,14 @@ const peerPage: PeerPageApi = {
       await engine.dispose().catch(() => undefined);
       return { ...base, error: errorText(e) };
     }
+  },
+  async settle() {
+    if (!opened) throw new Error('peerPage.settle: no engine is open');
+    const { engine } = opened;
+    if (!engine.settle) return null;
+    progress({ message: `${engine.label} settling` });
+    await engine.settle();
+    return engine.describe?.() ?? null;
   },
   async run(withOutput) {
     if (!opened) throw new Error('peerPage.run: no engine is open');
