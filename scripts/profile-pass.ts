@@ -33,22 +33,32 @@ export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return diff;
 }
 
-export async function profilePass(device: GPUDevice, model: CompiledModel): Promise<{ stepsMs: Float64Array; wholeMs: number }> {
+/** Every launch's GPU time from one pass with a timestamp pair per launch, ms. */
+export async function profileSteps(device: GPUDevice, model: CompiledModel): Promise<Float64Array> {
   const profiler = new GpuProfiler(device, model.dispatchCount);
   try {
-    let encoder = device.createCommandEncoder();
+    const encoder = device.createCommandEncoder();
     model.encode(encoder, (s) => profiler.timestampWrites(s));
     profiler.resolve(encoder, model.dispatchCount);
     device.queue.submit([encoder.finish()]);
-    const steps = await profiler.read(model.dispatchCount);
-    encoder = device.createCommandEncoder();
+    return (await profiler.read(model.dispatchCount)).durationsMs;
+  } finally {
+    profiler.destroy();
+  }
+}
+
+export async function profilePass(device: GPUDevice, model: CompiledModel): Promise<{ stepsMs: Float64Array; wholeMs: number }> {
+  const stepsMs = await profileSteps(device, model);
+  const profiler = new GpuProfiler(device, 1);
+  try {
+    const encoder = device.createCommandEncoder();
     profiler.mark(encoder, 0, 'begin');
     model.encode(encoder);
     profiler.mark(encoder, 0, 'end');
     profiler.resolve(encoder, 1);
     device.queue.submit([encoder.finish()]);
     const all = await profiler.read(1);
-    return { stepsMs: steps.durationsMs, wholeMs: all.durationsMs[0] };
+    return { stepsMs, wholeMs: all.durationsMs[0] };
   } finally {
     profiler.destroy();
   }

@@ -23,7 +23,6 @@ import type { KernelProgram } from '../shaders/common.ts';
 import type { Conv2dTile } from '../shaders/conv2d/index.ts';
 import { upperMedian } from '../src/bench/figures.ts';
 import { acquireNodeDevice } from '../src/gpu/node-device.ts';
-import { GpuProfiler } from '../src/gpu/profiler.ts';
 import type { Graph } from '../src/graph/ir.ts';
 import { compileModel } from '../src/runtime/compile.ts';
 import type { CompiledModel } from '../src/runtime/compiled-model.ts';
@@ -32,7 +31,7 @@ import { DEFAULT_KERNEL_CHOICE, SOFTWARE_UPGRADE_KERNELS, optimizeForKernels } f
 import { lowerGraph } from '../src/runtime/lowering.ts';
 import type { Step } from '../src/runtime/step.ts';
 import { countValue, networkBuilders, parseAbArgs, roundsOption, usageError, zooGraphs, zooOptions } from './ab-args.ts';
-import { acquireProfilingDevice, maxAbsDiff, outputsOnSeededInput } from './profile-pass.ts';
+import { acquireProfilingDevice, maxAbsDiff, outputsOnSeededInput, profileSteps } from './profile-pass.ts';
 
 const USAGE = 'usage: npx tsx scripts/upgrade-tiles-ab.ts [--models inception_v3@160,regnet_x_400mf] [--networks resnet50] [--side 224] [--rounds 4] [--cache /work/zoo-cache] [--variants conv2d:8x4,conv2drow:8x4,stem:8x2,grouped:16x2,pwrule:16.8x8.4.2,c2rule:8x4+8x2@16] [--compiles 1] [--upgrade-compile] [--layers]';
 const values = parseAbArgs(USAGE, {
@@ -118,20 +117,6 @@ async function compileInTurn(programs: readonly KernelProgram[]): Promise<number
   return ms;
 }
 
-/** Every launch's GPU time from one pass with a timestamp pair per launch, ms. */
-async function stepTimes(model: CompiledModel): Promise<Float64Array> {
-  const profiler = new GpuProfiler(device, model.dispatchCount);
-  try {
-    const encoder = device.createCommandEncoder();
-    model.encode(encoder, (s) => profiler.timestampWrites(s));
-    profiler.resolve(encoder, model.dispatchCount);
-    device.queue.submit([encoder.finish()]);
-    return (await profiler.read(model.dispatchCount)).durationsMs;
-  } finally {
-    profiler.destroy();
-  }
-}
-
 const sumOver = (m: CompiledModel, ms: Float64Array, nodes: ReadonlySet<string>) =>
   m.steps.reduce((s, step, j) => s + (step.node !== undefined && nodes.has(String(step.node)) ? ms[j] : 0), 0);
 
@@ -185,7 +170,7 @@ for (const { name, graph } of graphs) {
     const perRound: Float64Array[] = [];
     for (let k = 0; k < models.length; k++) {
       const i = (k + r) % models.length;
-      perRound[i] = await stepTimes(models[i]);
+      perRound[i] = await profileSteps(device, models[i]);
     }
     if (r === 0) continue;
     models.forEach((m, i) => {
