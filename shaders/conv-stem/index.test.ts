@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StemConvTile } from './index.ts';
-import { stemTileProblem, stemWalks } from './index.ts';
+import { MAX_STEM_SPAN, STEM_CONV_TILES, stemColumns, stemTileProblem, stemWalks } from './index.ts';
+import { stemSpan } from './wgsl.ts';
 import { stemWalkProgram } from './walk.ts';
 
 const walk = (walkColumns: number): StemConvTile => ({ family: 'stem', pixelsPerThread: 4, vec4sPerThread: 2, walkColumns });
@@ -31,5 +32,24 @@ describe('stem walking kernel choice', () => {
     expect(loop.match(/load_src\(/g)).toHaveLength(6);
     expect(loop.match(/load_weight\(/g)).toBeNull();
     expect(code.match(/load_weight\(/g)?.length).toBe(27 + 1);
+  });
+});
+
+describe('stem register tile span', () => {
+  it('keeps the tuned columns where the span fits and narrows wider windows and strides', () => {
+    expect(stemColumns(8, 7, 2)).toBe(8); // ResNet's 7x7 stride 2: span 21
+    expect(stemColumns(4, 11, 4)).toBe(4); // AlexNet's 11x11 stride 4 on the default 4 columns: span 23
+    expect(stemColumns(8, 11, 4)).toBe(4);
+    expect(stemColumns(8, 4, 4)).toBe(5); // ConvNeXt's 4x4 stride 4: span 32 -> 20
+    expect(stemColumns(8, 31, 1)).toBe(1);
+  });
+
+  it('never asks the compiler for a span over the limit with any tuner tile on the zoo\'s stems', () => {
+    for (const t of STEM_CONV_TILES) {
+      for (const [kernelW, strideX] of [[3, 1], [3, 2], [4, 4], [5, 2], [7, 2], [7, 4], [11, 4]]) {
+        const pixelsPerThread = stemColumns(t.pixelsPerThread, kernelW, strideX);
+        expect(stemSpan({ pixelsPerThread, kernelW, strideX })).toBeLessThanOrEqual(MAX_STEM_SPAN);
+      }
+    }
   });
 });

@@ -49,6 +49,19 @@ export function isStemConv(view: NodeView): boolean {
   return a.groups === 1 && !isPointwiseConv(a) && view.inShape[1] <= 4 && a.dilation[0] === 1 && a.dilation[1] === 1 && a.input === undefined;
 }
 
+/**
+ * Most input columns one kernel row of a register-tile invocation may load (`stemSpan`). SwiftShader's compile
+ * time and memory grow steeply with the span of this straight-line code: a 4x4 stride-4 stem compiled in 0.3 s at
+ * 4 columns (span 16), 7.3 s at 6 (span 24), and at 8 (span 32) passed 6 GB within a minute; ResNet's 7x7 stride-2
+ * stem at 8 columns (span 21) in 1.5 s (docs/decisions/kernel-defaults.md).
+ */
+export const MAX_STEM_SPAN = 23;
+
+/** The tile's output columns per invocation, fewer where they would make a row's span exceed `MAX_STEM_SPAN`. */
+export function stemColumns(pixelsPerThread: number, kernelW: number, strideX: number): number {
+  return Math.max(1, Math.min(pixelsPerThread, Math.floor((MAX_STEM_SPAN - kernelW) / strideX) + 1));
+}
+
 function variantOf({ node, inShape, outShape }: NodeView<Conv2dNode>, t: StemConvTile) {
   const a = node.attrs;
   return {
@@ -56,7 +69,7 @@ function variantOf({ node, inShape, outShape }: NodeView<Conv2dNode>, t: StemCon
     kernelW: a.kernel[1],
     strideX: a.stride[1],
     inC: inShape[1],
-    pixelsPerThread: t.pixelsPerThread,
+    pixelsPerThread: stemColumns(t.pixelsPerThread, a.kernel[1], a.stride[1]),
     vec4sPerThread: Math.min(t.vec4sPerThread, c4(outShape[1])),
     residual: convResidual(node) !== undefined,
     ...epilogueActivation(a.activation),

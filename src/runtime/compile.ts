@@ -66,8 +66,9 @@ export async function compileModel(device: GPUDevice, source: Graph, options: Co
     new DeviceLostError(`the GPU device was lost (${lostReasonText(info)}) while compiling; compile on a new device`);
   validateGraph(source);
   const precision = resolvePrecision(device, options.precision);
-  const upgrade = upgradeOf(device, options);
-  let kernels = options.kernels ?? defaultKernelChoice(deviceAdapterInfo(device));
+  const adapterInfo = deviceAdapterInfo(device);
+  let kernels = options.kernels ?? defaultKernelChoice(adapterInfo);
+  const upgrade = upgradeOf(options, kernels, adapterInfo);
   const graph = options.optimize === false ? source : optimizeForKernels(source, kernels);
   validateGraph(graph);
   const optimizeMs = clock.lap();
@@ -114,9 +115,9 @@ export async function compileModel(device: GPUDevice, source: Graph, options: Co
 
 /**
  * The tiered compile `options` ask for: their `upgrade`, or, when they name no kernels and no tuning, the
- * adapter's default upgrade (`defaultUpgrade`).
+ * adapter's default upgrade (`defaultUpgrade`). `first`: the kernels the model starts on.
  */
-function upgradeOf(device: GPUDevice, options: CompileOptions): UpgradePlan | null {
+function upgradeOf(options: CompileOptions, first: KernelChoice, adapterInfo: GPUAdapterInfo | undefined): UpgradePlan | null {
   const plan = options.upgrade;
   if (plan === false) return null;
   if (plan) {
@@ -132,7 +133,6 @@ function upgradeOf(device: GPUDevice, options: CompileOptions): UpgradePlan | nu
       throw new UnsupportedFeatureError(`upgrade.afterRuns: ${String(plan.afterRuns)} is not an integer >= 0`);
     }
     // The upgrade lowers the graph the first tier's passes made: a choice asking for other passes cannot have them.
-    const first = options.kernels ?? defaultKernelChoice(deviceAdapterInfo(device));
     for (const pass of ['fusePoolLinear', 'fuseInputTransforms'] as const) {
       if ((plan.kernels[pass] !== false) !== (first[pass] !== false)) {
         throw new UnsupportedFeatureError(`upgrade.kernels.${pass}: must match the first kernels' (${String(first[pass] !== false)}), the graph is optimized once`);
@@ -141,5 +141,5 @@ function upgradeOf(device: GPUDevice, options: CompileOptions): UpgradePlan | nu
     return plan;
   }
   if (options.kernels || options.tune) return null;
-  return defaultUpgrade(deviceAdapterInfo(device));
+  return defaultUpgrade(adapterInfo);
 }
