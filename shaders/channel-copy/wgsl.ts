@@ -32,18 +32,18 @@ ${entryPoint(WORKGROUP_SIZE)}
   let pixel = flat / params.spanC4;
   let c4 = params.firstC4 + flat % params.spanC4;
   let o = pixel * params.dstC4 + c4;
-  var v = vec4<f32>(0.0);
-  if (c4 * 4u < params.dstOffset) { v = load_dst(o); }
-  for (var lane = 0u; lane < 4u; lane++) {
-    let ch = c4 * 4u + lane;
-    if (ch >= params.dstOffset && ch < params.dstOffset + params.count) {
-      let s = ch - params.dstOffset + params.srcOffset;
-      v[lane] = load_src_lane(pixel * params.srcC4 + s / 4u, s % 4u);
-    } else if (ch >= params.dstOffset) {
-      v[lane] = 0.0;
-    }
-  }
-  store_dst(o, v);
+  let srcBase = pixel * params.srcC4;
+  let ch = c4 * 4u;
+  var kept = vec4<f32>(0.0);
+  if (ch < params.dstOffset) { kept = load_dst(o); }
+  store_dst(o, vec4<f32>(copied(srcBase, ch, kept.x), copied(srcBase, ch + 1u, kept.y), copied(srcBase, ch + 2u, kept.z), copied(srcBase, ch + 3u, kept.w)));
+}
+
+// Dst channel ch: src's in the range, kept before it, 0 after it (straight-line: no branch, no indexed vec4).
+fn copied(srcBase: u32, ch: u32, kept: f32) -> f32 {
+  let inside = (ch >= params.dstOffset) & (ch < params.dstOffset + params.count);
+  let s = select(params.srcOffset, ch - params.dstOffset + params.srcOffset, inside);
+  return select(select(0.0, kept, ch < params.dstOffset), load_src_lane(srcBase + s / 4u, s % 4u), inside);
 }
 `;
   return finishProgram(

@@ -13,7 +13,7 @@ export const shuffleChannelsFamily: FixedKernelFamily<ShuffleChannelsNode> = {
   supports: (view): view is NodeView<ShuffleChannelsNode> => view.node.op === 'shuffleChannels',
   variants: () => NO_VARIANTS,
   check: () => null,
-  program: (_view, _, precision) => channelShuffleProgram(precision),
+  program: (view, _, precision) => channelShuffleProgram(view.node.attrs.groups, precision),
   launch(view, _, precision) {
     const [n, channels, h, w] = view.outShape;
     const groups = view.node.attrs.groups;
@@ -21,8 +21,8 @@ export const shuffleChannelsFamily: FixedKernelFamily<ShuffleChannelsNode> = {
     return [
       {
         kind: 'layout',
-        program: channelShuffleProgram(precision),
-        uniforms: uniformValues(CHANNEL_SHUFFLE_UNIFORMS, { total, c4: c4(channels), channels, groups, size: channels / groups }),
+        program: channelShuffleProgram(groups, precision),
+        uniforms: uniformValues(CHANNEL_SHUFFLE_UNIFORMS, { total, c4: c4(channels), channels, size: channels / groups }),
         workgroups: ceilDiv(total, 64),
         buffers: { src: tensor(view.node.inputs[0]), dst: tensor(view.node.output) },
         macs: 0,
