@@ -72,6 +72,15 @@ export const KERNEL_CASES: readonly GpuCase[] = [
   { kind: 'maxPool', n: 1, c: 5, h: 7, w: 7, kernel: 2, stride: 2, pad: 0, ceilMode: true },
   { kind: 'avgPool', n: 1, c: 6, h: 7, w: 8, kernel: 3, stride: 2, pad: 1, countIncludePad: true },
   { kind: 'avgPool', n: 2, c: 3, h: 7, w: 7, kernel: 3, stride: 2, pad: 1, countIncludePad: false, ceilMode: true },
+  // The windowed kernel's 4 output columns: stride 1 (Inception's and GoogLeNet's branch pools), rows not a multiple
+  // of 4, a 2x2 average (DenseNet's transitions), a 5x5 window, a 1-wide map; a 9x9 window runs the general kernel.
+  { kind: 'maxPool', n: 2, c: 5, h: 9, w: 11, kernel: 3, stride: 1, pad: 1 },
+  { kind: 'avgPool', n: 1, c: 7, h: 6, w: 9, kernel: 3, stride: 1, pad: 1, countIncludePad: true },
+  { kind: 'avgPool', n: 2, c: 6, h: 5, w: 10, kernel: 3, stride: 1, pad: 1, countIncludePad: false },
+  { kind: 'avgPool', n: 1, c: 8, h: 8, w: 14, kernel: 2, stride: 2, pad: 0 },
+  { kind: 'maxPool', n: 1, c: 4, h: 13, w: 13, kernel: 5, stride: 2, pad: 2, ceilMode: true },
+  { kind: 'maxPool', n: 2, c: 3, h: 5, w: 1, kernel: 3, stride: 1, pad: 1 },
+  { kind: 'avgPool', n: 1, c: 5, h: 11, w: 12, kernel: 9, stride: 1, pad: 0 },
   { kind: 'globalAvgPool', n: 2, c: 10, h: 7, w: 5 },
   { kind: 'globalAvgPool', n: 1, c: 3, h: 1, w: 1 },
   { kind: 'linear', n: 1, inF: 40, outF: 10, activation: 'none' },

@@ -64,7 +64,9 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
     hits[o]++;
   };
   // The conv2d family's wrapped tile indexes pixels as the pointwise kernel does (along the flattened map).
-  const indexing = isWrappedConv(step) ? 'pointwise' : step.program.name;
+  // The windowed pool kernel (shaders/pool/window.ts) computes `pN` output columns of a channel vec4 per invocation.
+  const poolColumns = /^pool\/(max|avg)\/k.*\/p(\d+)$/.exec(step.program.key);
+  const indexing = isWrappedConv(step) ? 'pointwise' : poolColumns ? 'pool-window' : step.program.name;
   for (let flat = 0; flat < invocations; flat++) {
     switch (indexing) {
       case 'pointwise': {
@@ -113,6 +115,18 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
             if (ox < u.outW) mark(((n * u.outH + oy) * u.outW + ox) * u.C4 + c4);
           }
         }
+        break;
+      }
+      case 'pool-window': {
+        if (flat >= u.total) break;
+        const columns = Number(poolColumns![2]);
+        const c4 = flat % u.C4;
+        let t = Math.floor(flat / u.C4);
+        const ox0 = (t % u.oxGroups) * columns;
+        t = Math.floor(t / u.oxGroups);
+        const oy = t % u.outH;
+        const n = Math.floor(t / u.outH);
+        for (let ox = ox0; ox < Math.min(ox0 + columns, u.outW); ox++) mark(((n * u.outH + oy) * u.outW + ox) * u.C4 + c4);
         break;
       }
       case 'linear-splitk':
@@ -283,7 +297,9 @@ describe('lowerGraph on KERNEL_CASES', () => {
         expect(middle.map((s) => s.program.key)).toEqual([`elementwise/${c.kind}${fnKey(c.activation) ? `/${fnKey(c.activation)}` : ''}`]);
         expect(middle[0].kind).toBe('elementwise');
       } else if (c.kind === 'maxPool' || c.kind === 'avgPool') {
-        expect(middle.map((s) => s.program.key)).toEqual([c.kind === 'maxPool' ? 'pool/max' : 'pool/avg']);
+        // Windows up to 7x7 on the windowed kernel (4 columns per invocation), larger ones on the general one.
+        const kind = c.kind === 'maxPool' ? 'max' : 'avg';
+        expect(middle.map((s) => s.program.key)).toEqual([c.kernel <= 7 ? `pool/${kind}/k${c.kernel}x${c.kernel}/s${c.stride}/p4` : `pool/${kind}`]);
       } else if (c.kind === 'globalAvgPool') {
         expect(middle.map((s) => s.program.key)).toEqual(['pool/global-avg']);
       } else if (c.kind === 'softmax') {
