@@ -56,6 +56,10 @@ export const KERNEL_CASES: readonly GpuCase[] = [
   { kind: 'conv', n: 2, inC: 7, h: 6, w: 6, outC: 7, kernel: 3, stride: 1, pad: 1, groups: 7, bias: true, activation: 'relu', residual: true },
   { kind: 'conv', n: 1, inC: 8, h: 10, w: 10, outC: 8, kernel: 5, stride: 2, pad: 2, groups: 8, dilation: 1, bias: true, activation: 'none', residual: false },
   { kind: 'conv', n: 1, inC: 8, h: 9, w: 9, outC: 8, kernel: 3, stride: 1, pad: 2, groups: 8, dilation: 2, bias: true, activation: 'none', residual: false },
+  // Dilated depthwise on the row kernel with the dilation baked in (8 columns under the software default's rolling
+  // tile): DeepLabV3-MobileNetV3's 5x5 dilation 2 with odd channels, batch 2 and a shortcut; dilation 3 at stride 2.
+  { kind: 'conv', n: 2, inC: 10, h: 11, w: 13, outC: 10, kernel: 5, stride: 1, pad: 4, groups: 10, dilation: 2, bias: true, activation: 'relu6', residual: true },
+  { kind: 'conv', n: 1, inC: 12, h: 14, w: 9, outC: 12, kernel: 3, stride: 2, pad: 3, groups: 12, dilation: 3, bias: true, activation: 'none', residual: false },
   // Dense: MobileNetV2 stem (3 -> 32, 3x3/2), ResNet stem (7x7/2 pad 3), ResNet middle 3x3 stride 1 and 2.
   { kind: 'conv', n: 1, inC: 3, h: 17, w: 17, outC: 32, kernel: 3, stride: 2, pad: 1, groups: 1, bias: false, batchNorm: true, activation: 'relu6', residual: false },
   { kind: 'conv', n: 2, inC: 3, h: 19, w: 21, outC: 16, kernel: 7, stride: 2, pad: 3, groups: 1, bias: false, batchNorm: true, activation: 'relu', residual: false },

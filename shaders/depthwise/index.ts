@@ -62,8 +62,19 @@ function rollingRows(view: NodeView<Conv2dNode>, t: DepthwiseTile): number {
   return t.rollingRows !== undefined && !dilated(view) ? t.rollingRows : 0;
 }
 
-/** The tile as it runs on this node: a `fit` rolling tile with the columns and rows `depthwiseRollingFit` picks. */
+/**
+ * Output columns per invocation of a dilated depthwise conv under a rolling tile: the rolling kernel needs dilation 1,
+ * so these run the row kernel with the dilation baked in, whose loads 8 columns share (DeepLabV3-MobileNetV3's 5x5
+ * dilation-2 convs in 0.44x the general kernel's time, docs/performance.md).
+ */
+export const DILATED_ROLLING_COLUMNS = 8;
+
+/**
+ * The tile as it runs on this node: a `fit` rolling tile with the columns and rows `depthwiseRollingFit` picks; a
+ * rolling tile on a dilated conv, the row kernel with `DILATED_ROLLING_COLUMNS`.
+ */
 function tileOnNode(view: NodeView<Conv2dNode>, t: DepthwiseTile): DepthwiseTile {
+  if (t.rollingRows !== undefined && dilated(view)) return { family: 'depthwise', pixelsPerThread: DILATED_ROLLING_COLUMNS };
   if (!t.fit || rollingRows(view, t) === 0) return t;
   const f = convFigures(view);
   const shape = depthwiseRollingFit({
@@ -110,8 +121,10 @@ export const depthwiseFamily: KernelFamily<Conv2dNode, DepthwiseTile> = {
     if (rolling > 0) return depthwiseRollingProgram({ ...common, strideY: a.stride[0], strideX: a.stride[1], rowsPerThread: tile.fit ? 'uniform' : rolling }, precision);
     const rowsPerThread = blockRows(view, t);
     if (rowsPerThread > 1) return depthwiseBlockProgram({ ...common, strideY: a.stride[0], strideX: a.stride[1], rowsPerThread }, precision);
-    return t.rows !== false && a.dilation[0] === 1 && a.dilation[1] === 1
-      ? depthwiseRowsProgram({ ...common, strideY: a.stride[0], strideX: a.stride[1] }, precision)
+    // Dilated convs take the row kernel only from a rolling tile (the software default); row tiles (the GPU default)
+    // keep the general kernel for them until a GPU measures it.
+    return t.rows !== false && (!dilated(view) || tile.rollingRows !== undefined)
+      ? depthwiseRowsProgram({ ...common, strideY: a.stride[0], strideX: a.stride[1], dilationY: a.dilation[0], dilationX: a.dilation[1] }, precision)
       : depthwiseConvProgram(common, precision);
   },
   launch(view: NodeView<Conv2dNode>, tile, precision) {

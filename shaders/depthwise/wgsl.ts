@@ -89,15 +89,19 @@ ${epilogueFunction(v)}
 }
 
 /**
- * Row-reuse depthwise variant for dilation 1 with the stride baked in: per kernel row it loads the
- * `(P - 1) * stride + KW` input columns its `P` outputs share once (6 loads instead of 12 for 3x3 stride 1,
- * P = 4), and tiles that lie inside the image skip the clamp-and-select padding path entirely.
+ * Row-reuse depthwise variant with the stride (and dilation) baked in: per kernel row it loads the input columns
+ * its `P` outputs share once (6 loads instead of 12 for 3x3 stride 1, P = 4; 16 instead of 40 for DeepLabV3's
+ * 5x5 dilation 2 at P = 8), and tiles that lie inside the image skip the clamp-and-select padding path entirely.
+ * Taps run in the general kernel's order (rows, then columns), so the outputs are the same bits.
  */
 export interface DepthwiseRowsVariant {
   readonly kernelH: number;
   readonly kernelW: number;
   readonly strideY: number;
   readonly strideX: number;
+  /** Absent: 1. */
+  readonly dilationY?: number;
+  readonly dilationX?: number;
   readonly pixelsPerThread: number;
   readonly residual: boolean;
   readonly activation: boolean;
@@ -107,12 +111,21 @@ export interface DepthwiseRowsVariant {
 
 export function depthwiseRowsProgram(v: DepthwiseRowsVariant, precision: StoragePrecision = 'f32'): KernelProgram {
   const P = v.pixelsPerThread;
-  const span = (P - 1) * v.strideX + v.kernelW;
+  const dy = v.dilationY ?? 1;
+  const dx = v.dilationX ?? 1;
+  const column = (p: number, kx: number) => p * v.strideX + kx * dx;
+  const span = column(P - 1, v.kernelW - 1) + 1;
+  // The input columns some tap reads (with stride and dilation above 1 some of the span are skipped).
+  const used = [...new Set(Array.from({ length: P * v.kernelW }, (_, i) => column(Math.floor(i / v.kernelW), i % v.kernelW)))].sort((a, b) => a - b);
   const bindings = convBindings(v.residual);
   const taps = (indent: string) =>
     unroll(P, (p) =>
-      unroll(v.kernelW, (kx) => `${indent}acc${p} = fma(x${p * v.strideX + kx}, w${kx}, acc${p});`),
+      unroll(v.kernelW, (kx) => `${indent}acc${p} = fma(x${column(p, kx)}, w${kx}, acc${p});`),
     );
+  const eachUsed = (line: (j: number) => string) => used.map(line).join('\n');
+  // Dilated windows read columns too far apart for a branch-free interior test to pay: each column is clamped and
+  // masked once per invocation, and every row loads through the mask (SwiftShader runs both sides of a branch).
+  const dilated = dy !== 1 || dx !== 1;
   const code = wgsl`
 ${uniformStruct(DEPTHWISE_UNIFORMS.fields)}
 ${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
@@ -120,20 +133,20 @@ ${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
 ${entryPoint(WORKGROUP_SIZE)}
 ${depthwisePrologue(P)}
   let ix0 = i32(ox0 * ${v.strideX}u) - params.padLeft;
-  let interior = ix0 >= 0 && ix0 + ${span - 1} <= lastX;
+${dilated ? eachUsed((j) => `  let valid${j} = (ix0 + ${j} >= 0) & (ix0 + ${j} <= lastX);\n  let col${j} = u32(clamp(ix0 + ${j}, 0, lastX));`) : `  let interior = ix0 >= 0 && ix0 + ${span - 1} <= lastX;`}
 ${unroll(P, (p) => `  var acc${p} = vec4<f32>(0.0);`)}
-${unroll(span, (j) => `  var x${j} = vec4<f32>(0.0);`)}
+${eachUsed((j) => `  var x${j} = vec4<f32>(0.0);`)}
 ${unroll(v.kernelH, (ky) => `  {
-    let iy = i32(oy * ${v.strideY}u + ${ky}u) - params.padTop;
+    let iy = i32(oy * ${v.strideY}u + ${ky * dy}u) - params.padTop;
     if (iy >= 0 && iy < i32(params.inH)) {
       let rowBase = (n * params.inH + u32(iy)) * params.inW;
 ${unroll(v.kernelW, (kx) => `      let w${kx} = load_weight(${ky * v.kernelW + kx}u * params.C4 + c4);`)}
-      if (interior) {
+${dilated ? eachUsed((j) => `      x${j} = select(vec4<f32>(0.0), load_src((rowBase + col${j}) * params.C4 + c4), valid${j});`) : `      if (interior) {
         let first = (rowBase + u32(ix0)) * params.C4 + c4;
-${unroll(span, (j) => `        x${j} = load_src(first + ${j}u * params.C4);`)}
+${eachUsed((j) => `        x${j} = load_src(first + ${j}u * params.C4);`)}
       } else {
-${unroll(span, (j) => `        x${j} = select(vec4<f32>(0.0), load_src((rowBase + u32(clamp(ix0 + ${j}, 0, lastX))) * params.C4 + c4), ix0 + ${j} >= 0 && ix0 + ${j} <= lastX);`)}
-      }
+${eachUsed((j) => `        x${j} = select(vec4<f32>(0.0), load_src((rowBase + u32(clamp(ix0 + ${j}, 0, lastX))) * params.C4 + c4), ix0 + ${j} >= 0 && ix0 + ${j} <= lastX);`)}
+      }`}
 ${taps('      ')}
     }
   }`)}
@@ -145,7 +158,7 @@ ${epilogueFunction(v)}
 `;
   return finishProgram({
     name: 'depthwise',
-    key: `depthwise-rows/k${v.kernelH}x${v.kernelW}/s${v.strideY}x${v.strideX}/p${P}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
+    key: `depthwise-rows/k${v.kernelH}x${v.kernelW}/s${v.strideY}x${v.strideX}${dy === 1 && dx === 1 ? '' : `/d${dy}x${dx}`}/p${P}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
     code,
     bindings,
     uniforms: DEPTHWISE_UNIFORMS.fields,
