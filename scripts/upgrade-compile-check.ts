@@ -5,8 +5,8 @@
  * Whether the tiered upgrade of each zoo export compiles on this machine's adapter (Dawn in Node) within a memory
  * and time limit: the upgrade's programs that the software default does not share (`SOFTWARE_UPGRADE_KERNELS`
  * against `DEFAULT_KERNEL_CHOICE`), one after the other on one fresh device, as a model's background upgrade
- * compiles them. Each model runs in a child process whose resident memory this process reads from
- * `/proc/PID/status` and which it kills past `--max-rss-gb` or `--timeout` seconds: a shader compiler that
+ * compiles them. Each model runs in a child process whose peak resident memory this process reads from
+ * `/proc/PID/status` (VmHWM) and which it kills past `--max-rss-gb` or `--timeout` seconds: a shader compiler that
  * runs away takes the whole process with it, and on SwiftShader that is the page or the Node process a user runs
  * the model in. Prints each program's compile time, then per model the total, the peak memory and whether it
  * finished; exits 1 if any model did not.
@@ -56,10 +56,10 @@ async function compileOne(): Promise<void> {
   device.destroy();
 }
 
-/** Resident memory of `pid` in bytes, or 0 once it is gone. */
+/** Peak resident memory of `pid` so far in bytes (the kernel's high-water mark), or 0 once it is gone. */
 function residentBytes(pid: number): number {
   try {
-    const line = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const line = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return line ? Number(line[1]) * 1024 : 0;
   } catch {
     return 0;
@@ -68,6 +68,8 @@ function residentBytes(pid: number): number {
 
 /** The parent: one child per model, watched. */
 async function checkAll(): Promise<void> {
+  // Ctrl-C or a kill: exit through 'exit', whose handler kills the running child.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   const maxRss = Number(values['max-rss-gb']) * 2 ** 30;
   if (!(maxRss > 0)) usageError(USAGE, `--max-rss-gb must be a positive number, got "${values['max-rss-gb']}"`);
   const timeoutMs = countValue(values.timeout, 'timeout', USAGE, 1) * 1000;
@@ -76,6 +78,9 @@ async function checkAll(): Promise<void> {
     console.log(`${model}: started ${new Date().toISOString().slice(11, 19)} UTC`);
     const args = [...process.execArgv, process.argv[1], '--child', '--models', model, '--side', values.side, '--cache', values.cache];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    // A compiler that runs away must not outlive this process.
+    const killChild = () => child.kill('SIGKILL');
+    process.once('exit', killChild);
     const t0 = performance.now();
     let peak = 0;
     let killed = '';
@@ -85,11 +90,15 @@ async function checkAll(): Promise<void> {
       else if (performance.now() - t0 > timeoutMs) killed = `past ${values.timeout} s`;
       if (killed) child.kill('SIGKILL');
     }, 250);
-    const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    const end = await new Promise<string>((done) => {
+      child.on('error', (e) => done(`could not start: ${e.message}`));
+      child.on('exit', (code, signal) => done(code === 0 ? '' : signal ? `signal ${signal}` : `exit ${String(code)}`));
+    });
     clearInterval(watch);
-    const ok = code === 0 && !killed;
+    process.removeListener('exit', killChild);
+    const ok = end === '' && !killed;
     if (!ok) failed++;
-    console.log(`  ${ok ? 'ok' : 'FAILED'}: ${((performance.now() - t0) / 1000).toFixed(1)} s, peak ${(peak / 2 ** 30).toFixed(2)} GB${killed ? `, killed ${killed}` : code === 0 ? '' : `, exit ${String(code)}`}`);
+    console.log(`  ${ok ? 'ok' : 'FAILED'}: ${((performance.now() - t0) / 1000).toFixed(1)} s, peak ${(peak / 2 ** 30).toFixed(2)} GB${killed ? `, killed ${killed}` : end ? `, ${end}` : ''}`);
   }
   process.exit(failed ? 1 : 0);
 }

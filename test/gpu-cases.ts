@@ -55,9 +55,11 @@ export interface PoolCase {
   readonly c: number;
   readonly h: number;
   readonly w: number;
-  readonly kernel: number;
-  readonly stride: number;
-  readonly pad: number;
+  /** A pair: [height, width]. */
+  readonly kernel: number | readonly [number, number];
+  readonly stride: number | readonly [number, number];
+  /** A pair: [y, x]; four: [top, left, bottom, right]. */
+  readonly pad: number | readonly [number, number] | readonly [number, number, number, number];
   readonly ceilMode?: boolean;
   readonly countIncludePad?: boolean;
 }

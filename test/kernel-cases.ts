@@ -56,8 +56,8 @@ export const KERNEL_CASES: readonly GpuCase[] = [
   { kind: 'conv', n: 2, inC: 7, h: 6, w: 6, outC: 7, kernel: 3, stride: 1, pad: 1, groups: 7, bias: true, activation: 'relu', residual: true },
   { kind: 'conv', n: 1, inC: 8, h: 10, w: 10, outC: 8, kernel: 5, stride: 2, pad: 2, groups: 8, dilation: 1, bias: true, activation: 'none', residual: false },
   { kind: 'conv', n: 1, inC: 8, h: 9, w: 9, outC: 8, kernel: 3, stride: 1, pad: 2, groups: 8, dilation: 2, bias: true, activation: 'none', residual: false },
-  // Dilated depthwise on the row kernel with the dilation baked in (8 columns under the software default's rolling
-  // tile): DeepLabV3-MobileNetV3's 5x5 dilation 2 with odd channels, batch 2 and a shortcut; dilation 3 at stride 2.
+  // Dilated depthwise convs (the general kernel here; the upgrade's row kernel in test/upgrade-cases.ts):
+  // DeepLabV3-MobileNetV3's 5x5 dilation 2 with odd channels, batch 2 and a shortcut; dilation 3 at stride 2.
   { kind: 'conv', n: 2, inC: 10, h: 11, w: 13, outC: 10, kernel: 5, stride: 1, pad: 4, groups: 10, dilation: 2, bias: true, activation: 'relu6', residual: true },
   { kind: 'conv', n: 1, inC: 12, h: 14, w: 9, outC: 12, kernel: 3, stride: 2, pad: 3, groups: 12, dilation: 3, bias: true, activation: 'none', residual: false },
   // Dense: MobileNetV2 stem (3 -> 32, 3x3/2), ResNet stem (7x7/2 pad 3), ResNet middle 3x3 stride 1 and 2.
@@ -85,6 +85,11 @@ export const KERNEL_CASES: readonly GpuCase[] = [
   { kind: 'maxPool', n: 1, c: 4, h: 13, w: 13, kernel: 5, stride: 2, pad: 2, ceilMode: true },
   { kind: 'maxPool', n: 2, c: 3, h: 5, w: 1, kernel: 3, stride: 1, pad: 1 },
   { kind: 'avgPool', n: 1, c: 5, h: 11, w: 12, kernel: 9, stride: 1, pad: 0 },
+  // Height and width apart: a 3x2 window at strides 2 (rows, a uniform) and 1 (columns, baked in), pads top 1, left 0,
+  // bottom 0, right 1; a 1x3 average counting padding.
+  { kind: 'maxPool', n: 1, c: 6, h: 9, w: 10, kernel: [3, 2], stride: [2, 1], pad: [1, 0, 0, 1] },
+  { kind: 'avgPool', n: 2, c: 5, h: 7, w: 9, kernel: [3, 2], stride: [1, 2], pad: [0, 1, 1, 0], countIncludePad: true },
+  { kind: 'avgPool', n: 1, c: 4, h: 6, w: 11, kernel: [1, 3], stride: [1, 1], pad: [0, 1], countIncludePad: false },
   { kind: 'globalAvgPool', n: 2, c: 10, h: 7, w: 5 },
   { kind: 'globalAvgPool', n: 1, c: 3, h: 1, w: 1 },
   { kind: 'linear', n: 1, inF: 40, outF: 10, activation: 'none' },

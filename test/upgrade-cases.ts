@@ -2,8 +2,8 @@
  * The tiered upgrade's tiles (`SOFTWARE_UPGRADE_KERNELS`) on the dense families against the CPU reference, each case
  * with the program-key prefix of the tile it must run: dense KxK convs on the conv2d shape rule's 16 x 4 wrapped
  * tile (and its 8 x 2 fallback on a launch of one workgroup), grouped convs with 4 output vec4s per invocation, and
- * a 7x7 RGB stem on 8 x 2 and a 4x4 stride-4 one narrowed to 5 columns (`MAX_STEM_SPAN`), a 1x1 conv on the
- * pointwise shape rule's 16 x 8. f32, and f16-packed on the first.
+ * a 7x7 RGB stem on 8 x 2 and a 4x4 stride-4 one narrowed to 5 columns (`MAX_STEM_SPAN`), dilated depthwise convs
+ * on the row kernel, a 1x1 conv on the pointwise shape rule's 16 x 8. f32, and f16-packed on the first.
  */
 import { SOFTWARE_UPGRADE_KERNELS } from '../src/runtime/kernel-choice.ts';
 import type { CaseEntry } from './case-share.ts';
@@ -27,6 +27,10 @@ export const UPGRADE_CASES: readonly CaseEntry[] = [
   entry('7x7 RGB stem stride 2 on 8 x 2', conv(3, [23, 19], 16, 7, 2), 'conv-stem/k7x7/s2/c3/p8v2/'),
   // ConvNeXt's patchify stem: at 8 columns its span (32) took SwiftShader's compiler past 6 GB.
   entry('4x4 RGB stem stride 4 narrowed to 5 columns', conv(3, [26, 43], 16, 4, 4, { pad: 0 }), 'conv-stem/k4x4/s4/c3/p5v2/'),
+  // Dilated depthwise convs on the row kernel with the dilation baked in (`dilatedRowColumns`): DeepLabV3's 5x5
+  // dilation 2 at 8 columns with odd channels, batch 2 and a shortcut; 3x3 dilation 3 at stride 2 (a span of 7 + 7).
+  entry('depthwise 5x5 dilation 2 on the row kernel', conv(10, [11, 13], 10, 5, 1, { n: 2, groups: 10, dilation: 2, pad: 4, residual: true, activation: 'relu6' }), 'depthwise-rows/k5x5/s1x1/d2x2/p8/'),
+  entry('depthwise 3x3 dilation 3 stride 2 on the row kernel', conv(12, [14, 9], 12, 3, 2, { groups: 12, dilation: 3, pad: 3 }), 'depthwise-rows/k3x3/s2x2/d3x3/p5/'),
   // 16 output vec4s: the pointwise shape rule takes 8 of them per invocation (no channel padding), 16 pixels.
   entry('1x1 on 16 x 8', conv(12, [20, 21], 64, 1, 1, { residual: true, activation: 'relu6' }), 'pointwise/p16v8w4/'),
 ];

@@ -15,7 +15,8 @@ import { depthwiseRollingFit } from './fit.ts';
 
 /**
  * The depthwise family's variant: output pixels along a row per invocation (one channel vec4 each), and
- * `rows`: the row-reuse kernel where dilation is 1 (absent: true). `rowsPerThread` above 1 (with `rows` not
+ * `rows`: the row-reuse kernel where dilation is 1 (absent: true; dilated convs take it from `fit` tiles only,
+ * `dilatedRowColumns`). `rowsPerThread` above 1 (with `rows` not
  * false, dilation 1): the block kernel, that many output rows per invocation sharing loaded input rows, the
  * channel vec4's weights in registers (`shaders/depthwise/block.ts`). `rollingRows` (dilation 1): the rolling
  * kernel, a loop down that many output rows keeping the input rows they share in registers, with no branch
@@ -63,18 +64,32 @@ function rollingRows(view: NodeView<Conv2dNode>, t: DepthwiseTile): number {
 }
 
 /**
- * Output columns per invocation of a dilated depthwise conv under a rolling tile: the rolling kernel needs dilation 1,
- * so these run the row kernel with the dilation baked in, whose loads 8 columns share (DeepLabV3-MobileNetV3's 5x5
- * dilation-2 convs in 0.44x the general kernel's time, docs/performance.md).
+ * Most input columns a kernel row of the dilated row kernel loads: its code is unrolled, and SwiftShader compiled
+ * DeepLabV3's 5x5 dilation-2 program at 8 columns (16 loaded) in 1.9 s against 0.07 s for the general kernel, a
+ * 7x7 dilation-8 one in 12.6 s.
  */
-export const DILATED_ROLLING_COLUMNS = 8;
+export const DILATED_ROW_MAX_SPAN = 16;
 
 /**
- * The tile as it runs on this node: a `fit` rolling tile with the columns and rows `depthwiseRollingFit` picks; a
- * rolling tile on a dilated conv, the row kernel with `DILATED_ROLLING_COLUMNS`.
+ * Output columns of the dilated row kernel for a `fit` tile (the software upgrade) on a dilated conv: the most, up to
+ * the tile's, whose span fits `DILATED_ROW_MAX_SPAN`; 0 where fewer than 2 fit, or the tile is not `fit` (the
+ * default's rolling tile keeps the general kernel for dilated convs, which compiles fast for the cold start).
+ */
+export function dilatedRowColumns(view: NodeView<Conv2dNode>, t: DepthwiseTile): number {
+  if (!t.fit || t.rollingRows === undefined || !dilated(view)) return 0;
+  const a = view.node.attrs;
+  const window = (a.kernel[1] - 1) * a.dilation[1] + 1;
+  const columns = Math.min(t.pixelsPerThread, Math.floor((DILATED_ROW_MAX_SPAN - window) / a.stride[1]) + 1);
+  return columns >= 2 ? columns : 0;
+}
+
+/**
+ * The tile as it runs on this node: a `fit` rolling tile with the columns and rows `depthwiseRollingFit` picks, or on
+ * a dilated conv the row kernel's `dilatedRowColumns`.
  */
 function tileOnNode(view: NodeView<Conv2dNode>, t: DepthwiseTile): DepthwiseTile {
-  if (t.rollingRows !== undefined && dilated(view)) return { family: 'depthwise', pixelsPerThread: DILATED_ROLLING_COLUMNS };
+  const dilatedColumns = dilatedRowColumns(view, t);
+  if (dilatedColumns > 0) return { family: 'depthwise', pixelsPerThread: dilatedColumns };
   if (!t.fit || rollingRows(view, t) === 0) return t;
   const f = convFigures(view);
   const shape = depthwiseRollingFit({
@@ -121,9 +136,9 @@ export const depthwiseFamily: KernelFamily<Conv2dNode, DepthwiseTile> = {
     if (rolling > 0) return depthwiseRollingProgram({ ...common, strideY: a.stride[0], strideX: a.stride[1], rowsPerThread: tile.fit ? 'uniform' : rolling }, precision);
     const rowsPerThread = blockRows(view, t);
     if (rowsPerThread > 1) return depthwiseBlockProgram({ ...common, strideY: a.stride[0], strideX: a.stride[1], rowsPerThread }, precision);
-    // Dilated convs take the row kernel only from a rolling tile (the software default); row tiles (the GPU default)
-    // keep the general kernel for them until a GPU measures it.
-    return t.rows !== false && (!dilated(view) || tile.rollingRows !== undefined)
+    // Dilated convs take the row kernel only from a `fit` tile (the software upgrade, `dilatedRowColumns`); the
+    // default's rolling tile and row tiles (the GPU default) keep the general kernel for them.
+    return t.rows !== false && (!dilated(view) || dilatedRowColumns(view, tile) > 0)
       ? depthwiseRowsProgram({ ...common, strideY: a.stride[0], strideX: a.stride[1], dilationY: a.dilation[0], dilationX: a.dilation[1] }, precision)
       : depthwiseConvProgram(common, precision);
   },

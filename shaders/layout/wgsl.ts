@@ -15,7 +15,10 @@ export const LAYOUT_UNIFORMS = uniformBlock({
   W: 'u32',
 });
 
-/** NCHW f32 -> NHWC4; one output vec4 per invocation, padding channels zero. */
+/**
+ * NCHW f32 -> NHWC4; one output vec4 per invocation, padding channels zero. The four lanes are straight-line loads
+ * (a padding lane reloads the last channel and is masked), not a loop writing `v[k]`, which SwiftShader keeps in memory.
+ */
 export function packNchwProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
 ${uniformStruct(LAYOUT_UNIFORMS.fields)}
@@ -25,18 +28,23 @@ ${entryPoint(WORKGROUP_SIZE)}
 ${nhwc4Coordinates({ c4: 'C4', w: 'W', h: 'H' })}
   let plane = params.H * params.W;
   let first = ((n * params.C) * params.H + y) * params.W + x;
-  var v = vec4<f32>(0.0);
-  for (var k = 0u; k < 4u; k++) {
-    let c = c4 * 4u + k;
-    if (c < params.C) { v[k] = src[first + c * plane]; }
-  }
-  store_dst(flat, v);
+  let c = c4 * 4u;
+  let last = params.C - 1u;
+  store_dst(flat, vec4<f32>(
+    src[first + c * plane],
+    select(0.0, src[first + min(c + 1u, last) * plane], c + 1u <= last),
+    select(0.0, src[first + min(c + 2u, last) * plane], c + 2u <= last),
+    select(0.0, src[first + min(c + 3u, last) * plane], c + 3u <= last)));
 }
 `;
   return finishProgram({ name: 'packNCHW', key: 'layout/pack-nchw', code, bindings: SRC_DST_BINDINGS, uniforms: LAYOUT_UNIFORMS.fields, workgroupSize: WORKGROUP_SIZE }, precision);
 }
 
-/** NHWC4 -> NCHW f32; one output element per invocation. */
+/**
+ * NHWC4 -> NCHW f32; one input vec4 per invocation (`total` = n * C4 * H * W, x fastest, so neighbouring
+ * invocations write neighbouring columns of a plane), stored as its up to four channels' elements: a quarter of the
+ * index arithmetic of one element per invocation, whose runtime divisions SwiftShader pays per lane.
+ */
 export function unpackNchwProgram(precision: StoragePrecision = 'f32'): KernelProgram {
   const code = wgsl`
 ${uniformStruct(LAYOUT_UNIFORMS.fields)}
@@ -48,9 +56,16 @@ ${entryPoint(WORKGROUP_SIZE)}
   var t = flat / params.W;
   let y = t % params.H;
   t = t / params.H;
-  let c = t % params.C;
-  let n = t / params.C;
-  dst[flat] = load_src_lane(((n * params.H + y) * params.W + x) * params.C4 + c / 4u, c % 4u);
+  let c4 = t % params.C4;
+  let n = t / params.C4;
+  let v = load_src(((n * params.H + y) * params.W + x) * params.C4 + c4);
+  let plane = params.H * params.W;
+  let first = ((n * params.C + c4 * 4u) * params.H + y) * params.W + x;
+  let lanes = params.C - c4 * 4u;
+  dst[first] = v.x;
+  if (lanes > 1u) { dst[first + plane] = v.y; }
+  if (lanes > 2u) { dst[first + 2u * plane] = v.z; }
+  if (lanes > 3u) { dst[first + 3u * plane] = v.w; }
 }
 `;
   return finishProgram({ name: 'unpackNCHW', key: 'layout/unpack-nchw', code, bindings: SRC_DST_BINDINGS, uniforms: LAYOUT_UNIFORMS.fields, workgroupSize: WORKGROUP_SIZE }, precision);

@@ -13,7 +13,7 @@ import { expandGroupedWeights, packDenseConvWeights, packDepthwiseWeights } from
 import type { BufferRef, Step } from './step.ts';
 import type { KernelChoice } from './kernel-choice.ts';
 import { isSoftwareAdapter } from '../gpu/device.ts';
-import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, defaultKernelChoice } from './kernel-choice.ts';
+import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, SOFTWARE_UPGRADE_KERNELS, defaultKernelChoice } from './kernel-choice.ts';
 import { checkKernelChoice } from './kernel-table.ts';
 import { isAliasNode, lowerGraph, storageBytes } from './lowering.ts';
 import { SOFTWARE_TILE_CANDIDATES, TILE_CANDIDATES } from './autotune.ts';
@@ -65,7 +65,7 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
   };
   // The conv2d family's wrapped tile indexes pixels as the pointwise kernel does (along the flattened map).
   // The windowed pool kernel (shaders/pool/window.ts) computes `pN` output columns of a channel vec4 per invocation.
-  const poolColumns = /^pool\/(max|avg)\/k.*\/p(\d+)$/.exec(step.program.key);
+  const poolColumns = /^pool\/(max|avg)\/k.*\/p(\d+)(?:\/|$)/.exec(step.program.key);
   const indexing = isWrappedConv(step) ? 'pointwise' : poolColumns ? 'pool-window' : step.program.name;
   for (let flat = 0; flat < invocations; flat++) {
     switch (indexing) {
@@ -127,6 +127,18 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
         const oy = t % u.outH;
         const n = Math.floor(t / u.outH);
         for (let ox = ox0; ox < Math.min(ox0 + columns, u.outW); ox++) mark(((n * u.outH + oy) * u.outW + ox) * u.C4 + c4);
+        break;
+      }
+      case 'unpackNCHW': {
+        // One NHWC4 vec4 per invocation (x fastest), its channels' elements stored plane by plane.
+        if (flat >= u.total) break;
+        const x = flat % u.W;
+        let t = Math.floor(flat / u.W);
+        const y = t % u.H;
+        t = Math.floor(t / u.H);
+        const c4 = t % u.C4;
+        const n = Math.floor(t / u.C4);
+        for (let c = c4 * 4; c < Math.min(c4 * 4 + 4, u.C); c++) mark(((n * u.C + c) * u.H + y) * u.W + x);
         break;
       }
       case 'linear-splitk':
@@ -299,7 +311,9 @@ describe('lowerGraph on KERNEL_CASES', () => {
       } else if (c.kind === 'maxPool' || c.kind === 'avgPool') {
         // Windows up to 7x7 on the windowed kernel (4 columns per invocation), larger ones on the general one.
         const kind = c.kind === 'maxPool' ? 'max' : 'avg';
-        expect(middle.map((s) => s.program.key)).toEqual([c.kernel <= 7 ? `pool/${kind}/k${c.kernel}x${c.kernel}/s${c.stride}/p4` : `pool/${kind}`]);
+        const [kh, kw] = typeof c.kernel === 'number' ? [c.kernel, c.kernel] : c.kernel;
+        const sx = typeof c.stride === 'number' ? c.stride : c.stride[1];
+        expect(middle.map((s) => s.program.key)).toEqual([kh <= 7 && kw <= 7 ? `pool/${kind}/k${kh}x${kw}/s${sx}/p4` : `pool/${kind}`]);
       } else if (c.kind === 'globalAvgPool') {
         expect(middle.map((s) => s.program.key)).toEqual(['pool/global-avg']);
       } else if (c.kind === 'softmax') {
@@ -623,5 +637,26 @@ describe('dispatchGrid', () => {
     const [x, y] = dispatchGrid(70000);
     expect(y).toBe(2);
     expect(x * y).toBeGreaterThanOrEqual(70000);
+  });
+});
+
+describe('dilated depthwise convs per kernel choice', () => {
+  const depthwiseKey = (kernel: number, dilation: number, choice: KernelChoice) => {
+    const c: ConvCase = { kind: 'conv', n: 1, inC: 16, h: 14, w: 14, outC: 16, kernel, stride: 1, pad: ((kernel - 1) * dilation) / 2, groups: 16, dilation, bias: true, activation: 'none', residual: false };
+    return lowerGraph(optimizeGraph(buildCase(c).graph), choice).find((st) => st.kind === 'depthwise')!.program.key;
+  };
+
+  it('the software upgrade runs them on the row kernel with the dilation baked in, within its span', () => {
+    // 5x5 dilation 2 (DeepLabV3-MobileNetV3): 8 columns, a span of 16.
+    expect(depthwiseKey(5, 2, SOFTWARE_UPGRADE_KERNELS)).toMatch(/^depthwise-rows\/k5x5\/s1x1\/d2x2\/p8\//);
+    // 3x3 dilation 4: a window of 9, so 8 columns still fit.
+    expect(depthwiseKey(3, 4, SOFTWARE_UPGRADE_KERNELS)).toMatch(/^depthwise-rows\/k3x3\/s1x1\/d4x4\/p8\//);
+    // 7x7 dilation 4: a window of 25, past the span: the general kernel.
+    expect(depthwiseKey(7, 4, SOFTWARE_UPGRADE_KERNELS)).toMatch(/^depthwise\/k7x7\//);
+  });
+
+  it('the software default and the GPU default keep the general kernel (fast to compile, no GPU measurement)', () => {
+    expect(depthwiseKey(5, 2, DEFAULT_KERNEL_CHOICE)).toMatch(/^depthwise\/k5x5\/p2\//);
+    expect(depthwiseKey(5, 2, GPU_KERNEL_CHOICE)).toMatch(/^depthwise\/k5x5\/p4\//);
   });
 });

@@ -106,7 +106,8 @@ export function fusedBlocksIn(graph: Graph, choice: KernelChoice): Map<TensorId,
 function layoutStep(direction: 'pack' | 'unpack', shape: Shape4, index: number, id: TensorId, precision: StoragePrecision): Step {
   const [n, c, h, w] = shape;
   const C4 = c4(c);
-  const total = direction === 'pack' ? n * h * w * C4 : n * c * h * w;
+  // Both one NHWC4 vec4 per invocation (unpack stores its up to four channels' elements).
+  const total = n * h * w * C4;
   return {
     label: `${direction} ${direction === 'pack' ? 'input' : 'output'} ${index}`,
     kind: 'layout',
