@@ -26,13 +26,11 @@ ${entryPoint(WORKGROUP_SIZE)}
   var index = 0u;
   for (var c4 = 0u; c4 < params.C4; c4++) {
     let v = load_src(base + c4);
-    for (var lane = 0u; lane < 4u; lane++) {
-      let c = c4 * 4u + lane;
-      if (c < params.C && v[lane] > best) {
-        best = v[lane];
-        index = c;
-      }
-    }
+    let c = c4 * 4u;
+    // Lanes in order as straight-line selects: SwiftShader keeps a vec4 indexed by a loop variable in memory.
+${['x', 'y', 'z', 'w'].map((lane, k) => `    let take${lane} = (c + ${k}u < params.C) & (v.${lane} > best);
+    index = select(index, c + ${k}u, take${lane});
+    best = select(best, v.${lane}, take${lane});`).join('\n')}
   }
   store_dst(flat, vec4<f32>(f32(index), 0.0, 0.0, 0.0));
 }
