@@ -182,6 +182,23 @@ export function nhwc4Coordinates(extent: { c4: string; w: string; h: string }, n
   let n = t / params.${extent.h};`;
 }
 
+/**
+ * Invocation -> (image `n`, output row `oy`, first output column `ox0`, channel vec4 `c4`) for kernels that compute
+ * `P` neighbouring output columns of one channel vec4 (depthwise, windowed pools; uniforms `total`, `C4`, `oxGroups`,
+ * `outH`, `inW`), plus `lastX`, the last input column.
+ */
+export function rowTilePrologue(P: number): string {
+  return `  if (flat >= params.total) { return; }
+  let c4 = flat % params.C4;
+  var t = flat / params.C4;
+  let oxGroup = t % params.oxGroups;
+  t = t / params.oxGroups;
+  let oy = t % params.outH;
+  let n = t / params.outH;
+  let ox0 = oxGroup * ${P}u;
+  let lastX = i32(params.inW) - 1;`;
+}
+
 /** Bindings of the one-input kernels (layout, pad, pool, softmax): input, output, uniforms. */
 export const SRC_DST_BINDINGS: readonly KernelBinding[] = [
   { name: 'src', kind: 'read' },

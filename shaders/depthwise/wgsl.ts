@@ -11,6 +11,7 @@ import {
   entryPoint,
   epilogueFunction, epilogueKey,
   finishProgram,
+  rowTilePrologue,
   uniformStruct,
   unroll,
 } from '../common.ts';
@@ -58,7 +59,7 @@ const KH = ${v.kernelH}u;
 const KW = ${v.kernelW}u;
 
 ${entryPoint(WORKGROUP_SIZE)}
-${depthwisePrologue(P)}
+${rowTilePrologue(P)}
 ${unroll(P, (p) => `  var acc${p} = vec4<f32>(0.0);`)}
   for (var ky = 0u; ky < KH; ky++) {
     let iy = i32(oy * params.strideY + ky * params.dilationY) - params.padTop;
@@ -131,7 +132,7 @@ ${uniformStruct(DEPTHWISE_UNIFORMS.fields)}
 ${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
-${depthwisePrologue(P)}
+${rowTilePrologue(P)}
   let ix0 = i32(ox0 * ${v.strideX}u) - params.padLeft;
 ${dilated ? eachUsed((j) => `  let valid${j} = (ix0 + ${j} >= 0) & (ix0 + ${j} <= lastX);\n  let col${j} = u32(clamp(ix0 + ${j}, 0, lastX));`) : `  let interior = ix0 >= 0 && ix0 + ${span - 1} <= lastX;`}
 ${unroll(P, (p) => `  var acc${p} = vec4<f32>(0.0);`)}
@@ -164,19 +165,6 @@ ${epilogueFunction(v)}
     uniforms: DEPTHWISE_UNIFORMS.fields,
     workgroupSize: WORKGROUP_SIZE,
   }, precision);
-}
-
-/** Invocation -> (image, output row, first output column, channel vec4); shared by both depthwise variants. */
-function depthwisePrologue(P: number): string {
-  return `  if (flat >= params.total) { return; }
-  let c4 = flat % params.C4;
-  var t = flat / params.C4;
-  let oxGroup = t % params.oxGroups;
-  t = t / params.oxGroups;
-  let oy = t % params.outH;
-  let n = t / params.outH;
-  let ox0 = oxGroup * ${P}u;
-  let lastX = i32(params.inW) - 1;`;
 }
 
 /** Bias, fused epilogue and store of the `P` accumulators of one depthwise invocation. */

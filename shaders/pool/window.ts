@@ -1,6 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
-import { SRC_DST_BINDINGS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, unroll, uniformStruct } from '../common.ts';
+import { SRC_DST_BINDINGS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, rowTilePrologue, unroll, uniformStruct } from '../common.ts';
 import { uniformBlock } from '../uniforms.ts';
 import type { PoolKind } from './wgsl.ts';
 
@@ -61,16 +61,9 @@ ${uniformStruct(POOL_WINDOW_UNIFORMS.fields)}
 ${bindingDecls(SRC_DST_BINDINGS, {}, precision)}
 
 ${entryPoint(WORKGROUP_SIZE)}
-  if (flat >= params.total) { return; }
-  let c4 = flat % params.C4;
-  var t = flat / params.C4;
-  let ox0 = (t % params.oxGroups) * ${P}u;
-  t = t / params.oxGroups;
-  let oy = t % params.outH;
-  let n = t / params.outH;
+${rowTilePrologue(P)}
   let y0 = i32(oy * params.strideY) - params.padTop;
   let x0 = i32(ox0 * ${v.strideX}u) - params.padLeft;
-  let lastX = i32(params.inW) - 1;
 ${unroll(span, (j) => `  let valid${j} = (x0 + ${j} >= 0) & (x0 + ${j} <= lastX);\n  let col${j} = u32(clamp(x0 + ${j}, 0, lastX));`)}
 ${unroll(P, (p) => (isMax ? `  var acc${p} = vec4<f32>(-3.4028234663852886e38);` : `  var acc${p} = vec4<f32>(0.0);\n  var count${p} = 0u;`))}
   for (var ky = 0u; ky < ${v.kernelH}u; ky++) {

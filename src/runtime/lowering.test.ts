@@ -58,15 +58,15 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
   const u = step.uniforms;
   const invocations = step.workgroups * 64;
   const blocked = ['pointwise', 'conv2d', 'depthwise', 'linear', 'grouped'].includes(step.kind) && !step.program.name.startsWith('linear-splitk');
-  const { P, V, R } = blocked ? blocking(step.program.key) : { P: 1, V: 1, R: 1 };
+  // The windowed pool kernel (shaders/pool/window.ts) indexes as a depthwise row tile of `pN` columns, one row.
+  const poolColumns = /^pool\/(max|avg)\/k.*\/p(\d+)(?:\/|$)/.exec(step.program.key);
+  const { P, V, R } = blocked ? blocking(step.program.key) : poolColumns ? { P: Number(poolColumns[2]), V: 1, R: 1 } : { P: 1, V: 1, R: 1 };
   const mark = (o: number) => {
     if (o < 0 || o >= outVec4s) throw new Error(`${step.label}: write at ${o} outside [0, ${outVec4s})`);
     hits[o]++;
   };
   // The conv2d family's wrapped tile indexes pixels as the pointwise kernel does (along the flattened map).
-  // The windowed pool kernel (shaders/pool/window.ts) computes `pN` output columns of a channel vec4 per invocation.
-  const poolColumns = /^pool\/(max|avg)\/k.*\/p(\d+)(?:\/|$)/.exec(step.program.key);
-  const indexing = isWrappedConv(step) ? 'pointwise' : poolColumns ? 'pool-window' : step.program.name;
+  const indexing = isWrappedConv(step) ? 'pointwise' : poolColumns ? 'depthwise' : step.program.name;
   for (let flat = 0; flat < invocations; flat++) {
     switch (indexing) {
       case 'pointwise': {
@@ -115,18 +115,6 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
             if (ox < u.outW) mark(((n * u.outH + oy) * u.outW + ox) * u.C4 + c4);
           }
         }
-        break;
-      }
-      case 'pool-window': {
-        if (flat >= u.total) break;
-        const columns = Number(poolColumns![2]);
-        const c4 = flat % u.C4;
-        let t = Math.floor(flat / u.C4);
-        const ox0 = (t % u.oxGroups) * columns;
-        t = Math.floor(t / u.oxGroups);
-        const oy = t % u.outH;
-        const n = Math.floor(t / u.outH);
-        for (let ox = ox0; ox < Math.min(ox0 + columns, u.outW); ox++) mark(((n * u.outH + oy) * u.outW + ox) * u.C4 + c4);
         break;
       }
       case 'unpackNCHW': {
