@@ -1,6 +1,6 @@
 /**
  * `npx tsx scripts/upgrade-tiles-ab.ts [--models inception_v3@160,regnet_x_400mf] [--networks resnet50] [--side 224]
- *   [--rounds 4] [--cache /work/zoo-cache] [--variants conv2d:8x4,stem:8x2,grouped:16x2,pwrule:16.8x8.4.2,c2rule:8x4+8x2@16] [--compiles 1]
+ *   [--rounds 4] [--cache /work/zoo-cache] [--variants conv2d:8x4,stem:8x2,grouped:16x2,groupedrows:8x4,pwrule:16.8x8.4.2,c2rule:8x4+8x2@16] [--compiles 1]
  *   [--upgrade-compile] [--layers]`
  *
  * Candidates for the tiered upgrade against the upgrade as it is (`SOFTWARE_UPGRADE_KERNELS`), side by side on
@@ -8,7 +8,7 @@
  * repository's networks with random weights (`--networks`, at `--side`). A variant is the upgrade with one field
  * replaced: `conv2d:PxV` (dense KxK convs, wrapped where that saves work, `wrapRows`), `conv2drow:PxV` (the row
  * tile everywhere), `stem:PxV` (RGB stems whose window is too large to walk; 3x3 ones keep walking 28 columns),
- * `grouped:PxV`, `pwrule:16.8x8.4.2` (the pointwise shape rule's pixels and vec4s), `c2rule:8x4+8x2@16` (the conv2d shape
+ * `grouped:PxV`, `groupedrows:PxV` (the grouped row form), `pwrule:16.8x8.4.2` (the pointwise shape rule's pixels and vec4s), `c2rule:8x4+8x2@16` (the conv2d shape
  * rule's wrapped tiles, and the workgroups a launch keeps for a tile to be taken). Only the layers whose program the variant changes are timed: per round one inference with a
  * timestamp pair per dispatch, the variants in turn, the order rotating, after a warm-up; the changed layers'
  * steps summed for the variant and for the upgrade in the same round, their ratio round by round, and every
@@ -33,7 +33,7 @@ import type { Step } from '../src/runtime/step.ts';
 import { countValue, networkBuilders, parseAbArgs, roundsOption, usageError, zooGraphs, zooOptions } from './ab-args.ts';
 import { acquireProfilingDevice, maxAbsDiff, outputsOnSeededInput, profileSteps } from './profile-pass.ts';
 
-const USAGE = 'usage: npx tsx scripts/upgrade-tiles-ab.ts [--models inception_v3@160,regnet_x_400mf] [--networks resnet50] [--side 224] [--rounds 4] [--cache /work/zoo-cache] [--variants conv2d:8x4,conv2drow:8x4,stem:8x2,grouped:16x2,pwrule:16.8x8.4.2,c2rule:8x4+8x2@16] [--compiles 1] [--upgrade-compile] [--layers]';
+const USAGE = 'usage: npx tsx scripts/upgrade-tiles-ab.ts [--models inception_v3@160,regnet_x_400mf] [--networks resnet50] [--side 224] [--rounds 4] [--cache /work/zoo-cache] [--variants conv2d:8x4,conv2drow:8x4,stem:8x2,grouped:16x2,groupedrows:8x4,pwrule:16.8x8.4.2,c2rule:8x4+8x2@16] [--compiles 1] [--upgrade-compile] [--layers]';
 const values = parseAbArgs(USAGE, {
   ...zooOptions('', 224),
   networks: { type: 'string', default: '' },
@@ -62,14 +62,15 @@ function variantOf(spec: string): { label: string; kernels: KernelChoice } {
     });
     return { label: spec.trim(), kernels: { ...SOFTWARE_UPGRADE_KERNELS, conv2dByShape: { tiles, minWorkgroups: Number(c2[2]) } } };
   }
-  const m = /^(conv2d|conv2drow|stem|grouped):(\d+)x(\d+)$/.exec(spec.trim());
-  if (!m) usageError(USAGE, `variant "${spec}" is not conv2d:PxV, conv2drow:PxV, stem:PxV, grouped:PxV, pwrule:P.PxV.V or c2rule:PxV+PxV@W`);
+  const m = /^(conv2d|conv2drow|stem|grouped|groupedrows):(\d+)x(\d+)$/.exec(spec.trim());
+  if (!m) usageError(USAGE, `variant "${spec}" is not conv2d:PxV, conv2drow:PxV, stem:PxV, grouped:PxV, groupedrows:PxV, pwrule:P.PxV.V or c2rule:PxV+PxV@W`);
   const [, field, p, v] = m;
   const size = { pixelsPerThread: Number(p), vec4sPerThread: Number(v) };
   const kernels: KernelChoice =
     field === 'conv2d' ? { ...SOFTWARE_UPGRADE_KERNELS, conv2d: { family: 'conv2d', ...size, wrapRows: true } }
     : field === 'conv2drow' ? { ...SOFTWARE_UPGRADE_KERNELS, conv2d: { family: 'conv2d', ...size } }
     : field === 'stem' ? { ...SOFTWARE_UPGRADE_KERNELS, stem: { family: 'stem', ...size, walkColumns: 28 } }
+    : field === 'groupedrows' ? { ...SOFTWARE_UPGRADE_KERNELS, grouped: { family: 'grouped', ...size, rows: true } }
     : { ...SOFTWARE_UPGRADE_KERNELS, grouped: { family: 'grouped', ...size } };
   return { label: spec.trim(), kernels };
 }

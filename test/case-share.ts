@@ -20,7 +20,7 @@ import { CHANNEL_CASES } from './channel-cases.ts';
 import { KERNEL_CASES } from './kernel-cases.ts';
 import { F16_CASES, F16_TILE_CASES } from './f16-cases.ts';
 import { TILE_CASES, type TileCase } from './tile-cases.ts';
-import { GROUPED_CASES, GROUPED_F16_CASES } from './grouped-cases.ts';
+import { GROUPED_CASES, GROUPED_F16_CASES, GROUPED_ROW_ENTRIES } from './grouped-cases.ts';
 import { DEPTHWISE_CASES, DEPTHWISE_F16_CASES, depthwiseKernelPrefix } from './depthwise-cases.ts';
 import { FUSED_BLOCK_CASES, FUSED_BLOCK_F16_CASES } from './inverted-residual-cases.ts';
 import { STEM_CASES, STEM_F16_CASES } from './stem-cases.ts';
@@ -59,7 +59,8 @@ export const SPLIT_GROUPS = {
   f16: [...plainEntries(F16_CASES), ...tileEntries(F16_TILE_CASES)],
   channels: plainEntries(CHANNEL_CASES),
   // Grouped convs on the grouped family (each group's work only), not on the dense fallback.
-  grouped: tileEntries([...GROUPED_CASES, ...GROUPED_F16_CASES], { kernel: 'grouped/' }),
+  // (The row form's programs are keyed `grouped-rows/`.)
+  grouped: [...tileEntries([...GROUPED_CASES, ...GROUPED_F16_CASES], { kernel: 'grouped' }), ...GROUPED_ROW_ENTRIES],
   // Depthwise convs on the block and rolling kernels (several output rows per invocation).
   depthwise: [...DEPTHWISE_CASES, ...DEPTHWISE_F16_CASES].map((t) => ({ ...tileEntries([t])[0], kernel: depthwiseKernelPrefix(t) })),
   // Inverted-residual blocks on the fused kernel: pack, the fused block, unpack.

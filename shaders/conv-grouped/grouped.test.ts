@@ -3,12 +3,14 @@ import { GraphBuilder } from '../../src/graph/builder.ts';
 import type { Conv2dNode } from '../../src/graph/ir.ts';
 import { nodeView } from '../../src/runtime/kernel-table.ts';
 import { Rng } from '../../src/util/random.ts';
-import { GROUPED_CONV_TILES, groupedConvFamily, isGroupedConv } from './index.ts';
+import { GROUPED_CONV_TILES, GROUPED_ROWS_MAX_SPAN, groupedConvFamily, groupedRowsColumns, isGroupedConv } from './index.ts';
+import { usedColumns } from './rows.ts';
 
-function view(inC: number, outC: number, groups: number, kernel = 3) {
+function view(inC: number, outC: number, groups: number, kernel = 3, stride = 1, dilation = 1) {
   const b = new GraphBuilder();
   const x = b.input('x', [1, inC, 8, 8]);
-  b.output(b.conv2d(x, { outChannels: outC, kernel, padding: (kernel - 1) / 2, groups, weight: new Rng(1).fill((outC * inC * kernel * kernel) / groups, -1, 1), bias: null }));
+  const weight = new Rng(1).fill((outC * inC * kernel * kernel) / groups, -1, 1);
+  b.output(b.conv2d(x, { outChannels: outC, kernel, stride, dilation, padding: ((kernel - 1) / 2) * dilation, groups, weight, bias: null }));
   const g = b.build();
   return nodeView(g, g.nodes[0] as Conv2dNode);
 }
@@ -36,5 +38,31 @@ describe('grouped conv family', () => {
     expect(lanes.program.key).toBe('grouped/k3x3/p8v1/lanes/nores/noact');
     expect(lanes.uniforms.coGroups).toBe(3);
     expect(lanes.macs).toBe(8 * 8 * 9 * 5 * 9);
+  });
+
+  it('takes the row form where a group has at most 8 input channels, in whole vec4s, and the general form elsewhere', () => {
+    const rows = { family: 'grouped', pixelsPerThread: 8, vec4sPerThread: 4, rows: true } as const;
+    const key = (v: ReturnType<typeof view>) => groupedConvFamily.launch(v, rows, 'f32')[0].program.key;
+    expect(key(view(32, 32, 8))).toBe('grouped-rows/k3x3/s1x1/i1/p8v1/aligned/nores/noact');
+    expect(key(view(32, 64, 4, 3, 2))).toBe('grouped-rows/k3x3/s2x2/i2/p8v4/aligned/nores/noact');
+    expect(key(view(32, 32, 4, 3, 1, 2))).toBe('grouped-rows/k3x3/s1x1/d2x2/i2/p8v2/aligned/nores/noact');
+    // 16 input channels per group: the general form; odd widths: the lanes path.
+    expect(key(view(64, 64, 4))).toBe('grouped/k3x3/p8v4/aligned/nores/noact');
+    expect(key(view(15, 9, 3))).toBe('grouped/k3x3/p8v1/lanes/nores/noact');
+  });
+
+  it("narrows the row form's columns so that a kernel row loads at most GROUPED_ROWS_MAX_SPAN input columns", () => {
+    for (const [stride, kernel, dilation] of [[1, 3, 1], [2, 3, 1], [2, 5, 1], [3, 7, 1], [1, 3, 4], [4, 11, 1]]) {
+      const P = groupedRowsColumns(16, stride, kernel, dilation);
+      const span = (P - 1) * stride + (kernel - 1) * dilation + 1;
+      expect(P === 1 || span <= GROUPED_ROWS_MAX_SPAN).toBe(true);
+      if (P < 16) expect(span + stride).toBeGreaterThan(GROUPED_ROWS_MAX_SPAN);
+    }
+    expect(groupedRowsColumns(8, 2, 3, 1)).toBe(8);
+    expect(groupedConvFamily.launch(view(16, 16, 4, 5, 2), { family: 'grouped', pixelsPerThread: 8, vec4sPerThread: 1, rows: true }, 'f32')[0].program.key)
+      .toBe('grouped-rows/k5x5/s2x2/i1/p7v1/aligned/nores/noact');
+    // Stride 2 skips no column of a 3-wide window; dilation 2 at stride 1 reads every column too.
+    expect(usedColumns({ strideY: 2, strideX: 2, dilationY: 1, dilationX: 1 }, 4, 3)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(usedColumns({ strideY: 1, strideX: 3, dilationY: 1, dilationX: 1 }, 2, 2)).toEqual([0, 1, 3, 4]);
   });
 });

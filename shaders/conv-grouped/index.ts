@@ -8,17 +8,28 @@ import { registerTileProblem } from '../register-tile.ts';
 import { uniformValues } from '../uniforms.ts';
 import { GROUPED_CONV_UNIFORMS, groupedConvProgram } from './wgsl.ts';
 
-/** The grouped family's variant: a register tile of pixels along a row x output vec4s (within one group). */
+/**
+ * The grouped family's variant: a register tile of pixels along a row x output vec4s (within one group); `rows`
+ * takes the row form (rows.ts) where a group's channels are whole vec4s, at most `GROUPED_ROWS_MAX_IN_VEC4S` of
+ * them, and narrows the columns so that a kernel row loads at most `GROUPED_ROWS_MAX_SPAN` input columns.
+ */
 export interface GroupedConvTile {
   readonly family: 'grouped';
   readonly pixelsPerThread: number;
   readonly vec4sPerThread: number;
+  readonly rows?: boolean;
 }
 
-const tile = (pixelsPerThread: number, vec4sPerThread: number): GroupedConvTile => ({ family: 'grouped', pixelsPerThread, vec4sPerThread });
+/** The row form bakes the group's input vec4s in and holds every loaded column's: wider groups take the general form. */
+export const GROUPED_ROWS_MAX_IN_VEC4S = 2;
+/** Input columns a kernel row of the row form loads at most (unrolled code, compile time: as the stems' span cap). */
+export const GROUPED_ROWS_MAX_SPAN = 18;
 
-/** Tiles the tuner tries, the software default (8 x 2) first. */
-export const GROUPED_CONV_TILES: readonly GroupedConvTile[] = [tile(8, 2), tile(4, 2), tile(8, 1), tile(4, 1), tile(4, 4), tile(16, 1), tile(2, 2), tile(1, 1)];
+const tile = (pixelsPerThread: number, vec4sPerThread: number, rows = false): GroupedConvTile =>
+  ({ family: 'grouped', pixelsPerThread, vec4sPerThread, ...(rows ? { rows } : {}) });
+
+/** Tiles the tuner tries, the software default (8 x 2) first; the last is the software upgrade's (the row form). */
+export const GROUPED_CONV_TILES: readonly GroupedConvTile[] = [tile(8, 2), tile(4, 2), tile(8, 1), tile(4, 1), tile(4, 4), tile(16, 1), tile(2, 2), tile(1, 1), tile(8, 4, true)];
 
 /** A grouped convolution that is not depthwise (1 < groups; the depthwise family runs groups = channels). */
 export function isGroupedConv(view: NodeView): boolean {
@@ -31,15 +42,25 @@ function largestDivisorAtMost(n: number, limit: number): number {
   return 1;
 }
 
+/** The columns of a row-form tile of `P` columns that keep a kernel row's span within `GROUPED_ROWS_MAX_SPAN` (at least 1). */
+export function groupedRowsColumns(P: number, strideX: number, kernelW: number, dilationX: number): number {
+  const reach = (kernelW - 1) * dilationX + 1;
+  return Math.max(1, Math.min(P, Math.floor((GROUPED_ROWS_MAX_SPAN - reach) / strideX) + 1));
+}
+
 function variantOf({ node, inShape, outShape }: NodeView<Conv2dNode>, t: GroupedConvTile) {
   const a = node.attrs;
   const inPerGroup = inShape[1] / a.groups;
   const outPerGroup = outShape[1] / a.groups;
   const aligned = inPerGroup % 4 === 0 && outPerGroup % 4 === 0;
+  const rows = t.rows === true && aligned && inPerGroup / 4 <= GROUPED_ROWS_MAX_IN_VEC4S
+    ? { strideY: a.stride[0], strideX: a.stride[1], dilationY: a.dilation[0], dilationX: a.dilation[1], inVec4s: inPerGroup / 4 }
+    : undefined;
   return {
     kernelH: a.kernel[0],
     kernelW: a.kernel[1],
-    pixelsPerThread: t.pixelsPerThread,
+    pixelsPerThread: rows ? groupedRowsColumns(t.pixelsPerThread, rows.strideX, a.kernel[1], rows.dilationX) : t.pixelsPerThread,
+    rows,
     vec4sPerThread: aligned ? largestDivisorAtMost(outPerGroup / 4, t.vec4sPerThread) : 1,
     aligned,
     residual: node.inputs.length > 1,

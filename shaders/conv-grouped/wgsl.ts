@@ -3,6 +3,8 @@ import type { KernelProgram, StoragePrecision } from '../common.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
 import { ACTIVATION_UNIFORMS, epilogueKey, unroll, unroll2 } from '../common.ts';
 import { denseTileProgram } from '../dense-tile.ts';
+import type { GroupedRowsGeometry } from './rows.ts';
+import { groupedRowsBody } from './rows.ts';
 
 /**
  * Grouped convolution (1 < groups < channels) doing only each group's multiply-adds, over NHWC4: an invocation
@@ -19,6 +21,9 @@ import { denseTileProgram } from '../dense-tile.ts';
  *   invocation's vec4s share a group and its input loads.
  * - lanes (any other group width, odd ones included): one output vec4 per invocation whose four channels may lie
  *   in different groups; each lane loads its own group's input channel, one scalar at a time.
+ *
+ * The aligned path has a row form (`rows`, rows.ts): stride, dilation and the group's input vec4s baked in, each
+ * kernel row's shared input columns loaded once for all the window's columns.
  */
 export interface GroupedConvVariant {
   readonly kernelH: number;
@@ -30,6 +35,8 @@ export interface GroupedConvVariant {
   readonly residual: boolean;
   readonly activation: boolean;
   readonly fn?: ActivationFunction;
+  /** The row form (aligned only): its baked geometry and the group's input vec4s. */
+  readonly rows?: GroupedRowsGeometry & { readonly inVec4s: number };
 }
 
 export const GROUPED_CONV_UNIFORMS = joinUniforms(uniformBlock({
@@ -83,9 +90,11 @@ export function groupedConvProgram(v: GroupedConvVariant, precision: StoragePrec
   const groupSetup = v.aligned
     ? `  let groupC4 = (firstCo * 4u / params.outPerGroup) * (params.inPerGroup / 4u);`
     : unroll(4, (l) => `  let laneBase${l} = (min(firstCo * 4u + ${l}u, params.outC - 1u) / params.outPerGroup) * params.inPerGroup;`);
+  const r = v.aligned ? v.rows : undefined;
+  const rowsKey = r && `grouped-rows/k${v.kernelH}x${v.kernelW}/s${r.strideY}x${r.strideX}${r.dilationY === 1 && r.dilationX === 1 ? '' : `/d${r.dilationY}x${r.dilationX}`}/i${r.inVec4s}`;
   return denseTileProgram({
     name: 'grouped',
-    key: `grouped/k${v.kernelH}x${v.kernelW}/p${P}v${V}/${v.aligned ? 'aligned' : 'lanes'}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
+    key: `${rowsKey ?? `grouped/k${v.kernelH}x${v.kernelW}`}/p${P}v${V}/${v.aligned ? 'aligned' : 'lanes'}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
     uniforms: GROUPED_CONV_UNIFORMS.fields,
     variant: v,
     pixelsPerThread: P,
@@ -95,7 +104,7 @@ export function groupedConvProgram(v: GroupedConvVariant, precision: StoragePrec
     constants: `const KH = ${v.kernelH}u;
 const KW = ${v.kernelW}u;`,
     placed: groupSetup,
-    body: `  for (var ky = 0u; ky < KH; ky++) {
+    body: r ? groupedRowsBody(r, v.kernelH, v.kernelW, P, V, r.inVec4s) : `  for (var ky = 0u; ky < KH; ky++) {
     let iy = i32(oy * params.strideY + ky * params.dilationY) - params.padTop;
     if (iy < 0 || iy >= i32(params.inH)) { continue; }
     let rowBase = (n * params.inH + u32(iy)) * params.inW;

@@ -44,11 +44,11 @@ describe('conv2dByShape', () => {
     expect(convTileOf({ ...rule, perNode: new Map([[view.node.output, own]]) }, view)).toEqual(own);
   });
 
-  it('is in the software upgrade only, with grouped 8 x 4 and 7x7 stems on 8 x 2', () => {
+  it('is in the software upgrade only, with grouped 8 x 4 (the row form) and 7x7 stems on 8 x 2', () => {
     expect(DEFAULT_KERNEL_CHOICE.conv2dByShape).toBeUndefined();
     expect(GPU_KERNEL_CHOICE.conv2dByShape).toBeUndefined();
     expect(choiceTileOf(SOFTWARE_UPGRADE_KERNELS, conv('layer2.1.conv2'))).toEqual(wide);
-    expect(SOFTWARE_UPGRADE_KERNELS.grouped).toEqual({ family: 'grouped', pixelsPerThread: 8, vec4sPerThread: 4 });
+    expect(SOFTWARE_UPGRADE_KERNELS.grouped).toEqual({ family: 'grouped', pixelsPerThread: 8, vec4sPerThread: 4, rows: true });
     const [stem] = launchesOf(conv('conv1'), SOFTWARE_UPGRADE_KERNELS, 'f32');
     expect(stem.program.key.startsWith('conv-stem/k7x7/s2/c3/p8v2/')).toBe(true);
   });

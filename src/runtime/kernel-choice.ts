@@ -134,10 +134,11 @@ export const GPU_KERNEL_CHOICE: KernelChoice = {
  * What the software default upgrades to once a model runs in a loop (tiered compilation, `CompileOptions.upgrade`):
  * 1x1 convs on the pointwise shape rule's wider tiles (up to 16 pixels x 8 vec4s), depthwise convs on the rolling
  * kernel fitted per layer (at most 8 columns), dense KxK convs on 16 pixels x 4 vec4s (wrapped where that saves
- * work) unless that launch has under 2 workgroups (the conv2d shape rule), grouped convs on 8 pixels x 4 vec4s, and
- * 7x7 RGB stems on 8 x 2 (3x3 ones keep walking). All compute every output with the same multiply-adds in the same order as the default,
- * so the upgrade does not change a single bit of the outputs; they are not the default because SwiftShader
- * compiles them several times slower (docs/decisions/kernel-defaults.md).
+ * work) unless that launch has under 2 workgroups (the conv2d shape rule), grouped convs on 8 pixels x 4 vec4s (the
+ * row form where a group has at most 8 input channels), and 7x7 RGB stems on 8 x 2 (3x3 ones keep walking). All
+ * compute every output with the same multiply-adds in the same order as the default, so the upgrade does not
+ * change a single bit of the outputs; they are not the default because SwiftShader compiles them several times
+ * slower (docs/decisions/kernel-defaults.md).
  */
 export const SOFTWARE_UPGRADE_KERNELS: KernelChoice = {
   ...DEFAULT_KERNEL_CHOICE,
@@ -147,7 +148,7 @@ export const SOFTWARE_UPGRADE_KERNELS: KernelChoice = {
     tiles: [{ family: 'conv2d', pixelsPerThread: 16, vec4sPerThread: 4, wrapRows: true }, { family: 'conv2d', pixelsPerThread: 8, vec4sPerThread: 2, wrapRows: true }],
     minWorkgroups: 2,
   },
-  grouped: { family: 'grouped', pixelsPerThread: 8, vec4sPerThread: 4 },
+  grouped: { family: 'grouped', pixelsPerThread: 8, vec4sPerThread: 4, rows: true },
   stem: { family: 'stem', pixelsPerThread: 8, vec4sPerThread: 2, walkColumns: 28 },
 };
 
