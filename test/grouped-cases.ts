@@ -2,8 +2,8 @@
  * Grouped convolutions on the grouped family (each group's multiply-adds only) against the CPU reference: RegNet
  * (8 and 16 channels per group), ResNeXt (4 per group, and 32), ShuffleNet's grouped 1x1, odd channels per group
  * (the lanes path), groups whose in and out widths differ, stride 2, dilation, batch 2, 1x1 maps, residual and
- * fused activations; every tile the tuner tries; f32 and f16-packed. The row form (groups of at most 8 input
- * channels, `rows` tiles) on its own shapes, each with the program key it must run.
+ * fused activations; every tile the tuner tries; f32 and f16-packed. The row form (`rows` tiles) on its own
+ * shapes, each with the program key it must run.
  */
 import { GROUPED_CONV_TILES } from '../shaders/conv-grouped/index.ts';
 import type { StoragePrecision } from '../shaders/common.ts';
@@ -49,7 +49,7 @@ export const GROUPED_F16_CASES: readonly TileCase[] = cases('f16-packed');
 
 const ROWS_TILE = { family: 'grouped', pixelsPerThread: 8, vec4sPerThread: 4, rows: true } as const;
 
-/** The row form: program keys pin the baked stride, dilation, input vec4s and the columns (narrowed past a span of 18). */
+/** The row form: program keys pin the baked stride, dilation and input vec4s and the columns (narrowed past a span of 18). */
 const ROW_SHAPES: readonly [string, GpuCase, string][] = [
   ['ResNeXt 4 per group, 3x3, batch 2 + residual', grouped(2, 32, [7, 9], 32, 3, 1, 8, { residual: true, act: 'none' }), 'grouped-rows/k3x3/s1x1/i1/p8v1/aligned/res/'],
   ['RegNetY 8 per group, 3x3 stride 2', grouped(1, 48, [13, 10], 48, 3, 2, 6, { batchNorm: true }), 'grouped-rows/k3x3/s2x2/i2/p8v2/'],
@@ -57,7 +57,9 @@ const ROW_SHAPES: readonly [string, GpuCase, string][] = [
   ['4 per group, 5x5 stride 2 narrowed to 7 columns', grouped(1, 16, [15, 17], 16, 5, 2, 4), 'grouped-rows/k5x5/s2x2/i1/p7v1/'],
   ['in 4 out 8 per group, 19 wide', grouped(1, 16, [6, 19], 32, 3, 1, 4), 'grouped-rows/k3x3/s1x1/i1/p8v2/'],
   ['in 8 out 4 per group, 1x1 map, batch 2', grouped(2, 32, [1, 1], 16, 3, 1, 4), 'grouped-rows/k3x3/s1x1/i2/p8v1/'],
-  ['16 per group: the general form', grouped(1, 64, [9, 11], 64, 3, 1, 4, { batchNorm: true }), 'grouped/k3x3/p8v4/aligned/'],
+  ['16 per group, 4 vec4s (a loop over the input vec4s)', grouped(1, 64, [9, 11], 64, 3, 1, 4, { batchNorm: true }), 'grouped-rows/k3x3/s1x1/p8v4/'],
+  ['32 per group, 3x3 stride 2 + residual', grouped(1, 64, [8, 9], 64, 3, 2, 2, { residual: true }), 'grouped-rows/k3x3/s2x2/p8v4/aligned/res/'],
+  ['odd channels per group: the lanes path', grouped(2, 15, [9, 8], 9, 3, 2, 3), 'grouped/k3x3/p8v1/lanes/'],
 ];
 
 export const GROUPED_ROW_ENTRIES: readonly CaseEntry[] = [

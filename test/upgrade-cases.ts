@@ -1,8 +1,8 @@
 /**
  * The tiered upgrade's tiles (`SOFTWARE_UPGRADE_KERNELS`) on the dense families against the CPU reference, each case
  * with the program-key prefix of the tile it must run: dense KxK convs on the conv2d shape rule's 16 x 4 wrapped
- * tile (and its 8 x 2 fallback on a launch of one workgroup), grouped convs with 4 output vec4s per invocation (the
- * row form on 4 channels per group), and
+ * tile (and its 8 x 2 fallback on a launch of one workgroup), grouped convs on the row form with 4 output vec4s per
+ * invocation (one on 4 channels per group), and
  * a 7x7 RGB stem on 8 x 2 and a 4x4 stride-4 one narrowed to 5 columns (`MAX_STEM_SPAN`), dilated depthwise convs
  * on the row kernel, a 1x1 conv on the pointwise shape rule's 16 x 8. f32, and f16-packed on the first.
  */
@@ -24,7 +24,7 @@ export const UPGRADE_CASES: readonly CaseEntry[] = [
   entry('3x3 on 16 x 4 wrapped [f16-packed]', { ...WIDE, precision: 'f16-packed' }, 'conv2d/wrap/k3x3/p16v4/'),
   // 3 x 3 = 9 pixels x 6 vec4s: one workgroup at 16 x 4 too, so the rule keeps the default's 8 x 2.
   entry('3x3 on a 3x3 map keeps 8 x 2', conv(8, [3, 3], 24, 3, 1), 'conv2d/wrap/k3x3/p8v2/'),
-  entry('grouped 3x3, 16 per group, 4 vec4s', conv(64, [9, 11], 64, 3, 1, { groups: 4, batchNorm: true }), 'grouped/k3x3/p8v4/aligned/'),
+  entry('grouped 3x3, 16 per group, 4 vec4s', conv(64, [9, 11], 64, 3, 1, { groups: 4, batchNorm: true }), 'grouped-rows/k3x3/s1x1/p8v4/aligned/'),
   // ResNeXt-50's first stage: 4 channels per group on the row form.
   entry('grouped 3x3, 4 per group, on the row form', conv(32, [10, 13], 32, 3, 1, { groups: 8, residual: true }), 'grouped-rows/k3x3/s1x1/i1/p8v1/'),
   entry('7x7 RGB stem stride 2 on 8 x 2', conv(3, [23, 19], 16, 7, 2), 'conv-stem/k7x7/s2/c3/p8v2/'),

@@ -10,8 +10,8 @@ import { GROUPED_CONV_UNIFORMS, groupedConvProgram } from './wgsl.ts';
 
 /**
  * The grouped family's variant: a register tile of pixels along a row x output vec4s (within one group); `rows`
- * takes the row form (rows.ts) where a group's channels are whole vec4s, at most `GROUPED_ROWS_MAX_IN_VEC4S` of
- * them, and narrows the columns so that a kernel row loads at most `GROUPED_ROWS_MAX_SPAN` input columns.
+ * takes the row form (rows.ts) where a group's channels are whole vec4s, and narrows the columns so that a kernel
+ * row loads at most `GROUPED_ROWS_MAX_SPAN` input columns.
  */
 export interface GroupedConvTile {
   readonly family: 'grouped';
@@ -20,8 +20,8 @@ export interface GroupedConvTile {
   readonly rows?: boolean;
 }
 
-/** The row form bakes the group's input vec4s in and holds every loaded column's: wider groups take the general form. */
-export const GROUPED_ROWS_MAX_IN_VEC4S = 2;
+/** Groups of at most this many input vec4s run the row form with the loop over them unrolled (and baked in). */
+export const GROUPED_ROWS_UNROLLED_IN_VEC4S = 2;
 /** Input columns a kernel row of the row form loads at most (unrolled code, compile time: as the stems' span cap). */
 export const GROUPED_ROWS_MAX_SPAN = 18;
 
@@ -53,8 +53,9 @@ function variantOf({ node, inShape, outShape }: NodeView<Conv2dNode>, t: Grouped
   const inPerGroup = inShape[1] / a.groups;
   const outPerGroup = outShape[1] / a.groups;
   const aligned = inPerGroup % 4 === 0 && outPerGroup % 4 === 0;
-  const rows = t.rows === true && aligned && inPerGroup / 4 <= GROUPED_ROWS_MAX_IN_VEC4S
-    ? { strideY: a.stride[0], strideX: a.stride[1], dilationY: a.dilation[0], dilationX: a.dilation[1], inVec4s: inPerGroup / 4 }
+  const inVec4s = inPerGroup / 4;
+  const rows = t.rows === true && aligned
+    ? { strideY: a.stride[0], strideX: a.stride[1], dilationY: a.dilation[0], dilationX: a.dilation[1], ...(inVec4s <= GROUPED_ROWS_UNROLLED_IN_VEC4S ? { inVec4s } : {}) }
     : undefined;
   return {
     kernelH: a.kernel[0],

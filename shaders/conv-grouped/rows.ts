@@ -6,6 +6,8 @@ export interface GroupedRowsGeometry {
   readonly strideX: number;
   readonly dilationY: number;
   readonly dilationX: number;
+  /** The group's input vec4s, baked in (the loop over them unrolled) where there are few; absent: a loop. */
+  readonly inVec4s?: number;
 }
 
 /** The input column (from the invocation's first) that output column `p` reads at tap column `kx`. */
@@ -21,20 +23,16 @@ export function usedColumns(g: GroupedRowsGeometry, P: number, kernelW: number):
 }
 
 /**
- * The row kernel's loops for the aligned path (channels per group a multiple of 4) with the group's input vec4s
- * baked in (`inVec4s`): per kernel row, the input columns the `P` outputs share are loaded once, every input vec4
- * of the group, and reused across the window's columns (a 3x3 stride-1 row at 8 columns: 10 loads per input vec4
- * for 24 taps), each column clamped and masked once per invocation. Taps and input channels are summed in the
- * general kernel's order (ky, kx, input vec4, lane), so both give the same bits.
+ * The row kernel's loops for the aligned path (channels per group a multiple of 4): per kernel row and input vec4 of
+ * the group, the input columns the `P` outputs share are loaded once and reused across the window's columns (a 3x3
+ * stride-1 row at 8 columns: 10 loads for 24 taps), each column clamped and masked once per invocation. Taps and
+ * input channels are summed in the general kernel's order (ky, input vec4, kx, lane), so both give the same bits.
+ * With `inVec4s` the loop over the group's input vec4s is unrolled: SwiftShader runs a loop's body under per-lane
+ * masks, which cost a 4-channel group's row about twice its time.
  */
-export function groupedRowsBody(g: GroupedRowsGeometry, kernelH: number, kernelW: number, P: number, V: number, inVec4s: number): string {
+export function groupedRowsBody(g: GroupedRowsGeometry, kernelH: number, kernelW: number, P: number, V: number): string {
   const used = usedColumns(g, P, kernelW);
   const eachUsed = (line: (j: number) => string) => used.map(line).join('\n');
-  const fmas = (kx: number, i: number) =>
-    unroll2(P, V, (p, c) => {
-      const x = `x${column(g, p, kx)}_${i}`;
-      return `      acc${p}_${c} = fma(vec4<f32>(${x}.x), w${c}a, fma(vec4<f32>(${x}.y), w${c}b, fma(vec4<f32>(${x}.z), w${c}c, fma(vec4<f32>(${x}.w), w${c}d, acc${p}_${c}))));`;
-    });
   return `  let ix0 = i32(ox0 * ${g.strideX}u) - params.padLeft;
 ${eachUsed((j) => `  let valid${j} = (ix0 + ${j} >= 0) & (ix0 + ${j} <= lastX);
   let col${j} = u32(clamp(ix0 + ${j}, 0, lastX));`)}
@@ -42,12 +40,27 @@ ${eachUsed((j) => `  let valid${j} = (ix0 + ${j} >= 0) & (ix0 + ${j} <= lastX);
     let iy = i32(oy * ${g.strideY}u + ky * ${g.dilationY}u) - params.padTop;
     if (iy < 0 || iy >= i32(params.inH)) { continue; }
     let rowBase = (n * params.inH + u32(iy)) * params.inW;
-${eachUsed((j) => `    let base${j} = (rowBase + col${j}) * params.inC4 + groupC4;
-${unroll(inVec4s, (i) => `    let x${j}_${i} = select(vec4<f32>(0.0), load_src(base${j} + ${i}u), valid${j});`)}`)}
-${unroll(kernelW, (kx) => unroll(inVec4s, (i) => `    {
-      let w = (((ky * ${kernelW}u + ${kx}u) * ${inVec4s}u + ${i}u) * params.outC4 + firstCo) * 4u;
-${unroll(V, (c) => `      let w${c}a = load_weight(w + ${4 * c}u); let w${c}b = load_weight(w + ${4 * c + 1}u); let w${c}c = load_weight(w + ${4 * c + 2}u); let w${c}d = load_weight(w + ${4 * c + 3}u);`)}
-${fmas(kx, i)}
-    }`))}
+${eachUsed((j) => `    let base${j} = (rowBase + col${j}) * params.inC4 + groupC4;`)}
+${inputVec4s(g.inVec4s, `${eachUsed((j) => `      let x${j} = select(vec4<f32>(0.0), load_src(base${j} + i4), valid${j});`)}
+${unroll(kernelW, (kx) => `      {
+        let wRow = ((ky * ${kernelW}u + ${kx}u) * params.inPerGroup4 + i4) * params.outC4 + firstCo;
+${groupedTapFmas(P, V, (p) => `x${column(g, p, kx)}`)}
+      }`)}`)}
   }`;
+}
+
+/** `body` (which reads `i4`) once per input vec4 of the group: unrolled over `baked` of them, else a loop. */
+function inputVec4s(baked: number | undefined, body: string): string {
+  if (baked === undefined) return `    for (var i4 = 0u; i4 < params.inPerGroup4; i4++) {\n${body}\n    }`;
+  return unroll(baked, (i) => `    {\n      let i4 = ${i}u;\n${body}\n    }`);
+}
+
+/**
+ * One tap's weights (`V` output vec4s' 4 x 4 blocks from row `wRow`) and its multiply-adds into `acc<p>_<c>`, input
+ * vec4 `x(p)` for output column `p`: shared by the general and row forms, so that both sum in the same order.
+ */
+export function groupedTapFmas(P: number, V: number, x: (p: number) => string): string {
+  return `${unroll(V, (c) => `        let w${c} = (wRow + ${c}u) * 4u;
+        let w${c}a = load_weight(w${c}); let w${c}b = load_weight(w${c} + 1u); let w${c}c = load_weight(w${c} + 2u); let w${c}d = load_weight(w${c} + 3u);`)}
+${unroll2(P, V, (p, c) => `        acc${p}_${c} = fma(vec4<f32>(${x(p)}.x), w${c}a, fma(vec4<f32>(${x(p)}.y), w${c}b, fma(vec4<f32>(${x(p)}.z), w${c}c, fma(vec4<f32>(${x(p)}.w), w${c}d, acc${p}_${c}))));`)}`;
 }

@@ -4,7 +4,7 @@ import { joinUniforms, uniformBlock } from '../uniforms.ts';
 import { ACTIVATION_UNIFORMS, epilogueKey, unroll, unroll2 } from '../common.ts';
 import { denseTileProgram } from '../dense-tile.ts';
 import type { GroupedRowsGeometry } from './rows.ts';
-import { groupedRowsBody } from './rows.ts';
+import { groupedRowsBody, groupedTapFmas } from './rows.ts';
 
 /**
  * Grouped convolution (1 < groups < channels) doing only each group's multiply-adds, over NHWC4: an invocation
@@ -22,8 +22,8 @@ import { groupedRowsBody } from './rows.ts';
  * - lanes (any other group width, odd ones included): one output vec4 per invocation whose four channels may lie
  *   in different groups; each lane loads its own group's input channel, one scalar at a time.
  *
- * The aligned path has a row form (`rows`, rows.ts): stride, dilation and the group's input vec4s baked in, each
- * kernel row's shared input columns loaded once for all the window's columns.
+ * The aligned path has a row form (`rows`, rows.ts): stride and dilation baked in, each kernel row's shared input
+ * columns loaded once for all the window's columns.
  */
 export interface GroupedConvVariant {
   readonly kernelH: number;
@@ -35,8 +35,8 @@ export interface GroupedConvVariant {
   readonly residual: boolean;
   readonly activation: boolean;
   readonly fn?: ActivationFunction;
-  /** The row form (aligned only): its baked geometry and the group's input vec4s. */
-  readonly rows?: GroupedRowsGeometry & { readonly inVec4s: number };
+  /** The row form (aligned only): its baked geometry. */
+  readonly rows?: GroupedRowsGeometry;
 }
 
 export const GROUPED_CONV_UNIFORMS = joinUniforms(uniformBlock({
@@ -63,15 +63,25 @@ export const GROUPED_CONV_UNIFORMS = joinUniforms(uniformBlock({
   padLeft: 'i32',
 }), ACTIVATION_UNIFORMS);
 
-/** The input loads and multiply-adds of one tap, for the aligned path (input vec4s of the invocation's group). */
-function alignedTapBody(P: number, V: number): string {
-  return `      for (var i4 = 0u; i4 < params.inPerGroup4; i4++) {
-        let wRow = (tapRow + i4) * params.outC4;
-${unroll(P, (p) => `        let x${p} = select(vec4<f32>(0.0), load_src(base${p} + groupC4 + i4), inside${p});`)}
-${unroll(V, (c) => `        let w${c} = (wRow + firstCo + ${c}u) * 4u;
-        let w${c}a = load_weight(w${c}); let w${c}b = load_weight(w${c} + 1u); let w${c}c = load_weight(w${c} + 2u); let w${c}d = load_weight(w${c} + 3u);`)}
-${unroll2(P, V, (p, c) => `        acc${p}_${c} = fma(vec4<f32>(x${p}.x), w${c}a, fma(vec4<f32>(x${p}.y), w${c}b, fma(vec4<f32>(x${p}.z), w${c}c, fma(vec4<f32>(x${p}.w), w${c}d, acc${p}_${c}))));`)}
-      }`;
+/**
+ * The aligned path's loops: per kernel row, input vec4 of the group, then kernel column (the row form's order), the
+ * `P` columns' input vec4s and the tap's multiply-adds.
+ */
+function alignedBody(P: number, V: number): string {
+  return `  for (var ky = 0u; ky < KH; ky++) {
+    let iy = i32(oy * params.strideY + ky * params.dilationY) - params.padTop;
+    if (iy < 0 || iy >= i32(params.inH)) { continue; }
+    let rowBase = (n * params.inH + u32(iy)) * params.inW;
+    for (var i4 = 0u; i4 < params.inPerGroup4; i4++) {
+      for (var kx = 0u; kx < KW; kx++) {
+        let ixBase = i32(kx * params.dilationX) - params.padLeft;
+${unroll(P, (p) => `        let ix${p} = i32((ox0 + ${p}u) * params.strideX) + ixBase;
+        let x${p} = select(vec4<f32>(0.0), load_src((rowBase + u32(clamp(ix${p}, 0, lastX))) * params.inC4 + groupC4 + i4), ix${p} >= 0 && ix${p} <= lastX);`)}
+        let wRow = ((ky * KW + kx) * params.inPerGroup4 + i4) * params.outC4 + firstCo;
+${groupedTapFmas(P, V, (p) => `x${p}`)}
+      }
+    }
+  }`;
 }
 
 /** The same for the lanes path: each of the four output channels reads input channel `i` of its own group. */
@@ -91,7 +101,7 @@ export function groupedConvProgram(v: GroupedConvVariant, precision: StoragePrec
     ? `  let groupC4 = (firstCo * 4u / params.outPerGroup) * (params.inPerGroup / 4u);`
     : unroll(4, (l) => `  let laneBase${l} = (min(firstCo * 4u + ${l}u, params.outC - 1u) / params.outPerGroup) * params.inPerGroup;`);
   const r = v.aligned ? v.rows : undefined;
-  const rowsKey = r && `grouped-rows/k${v.kernelH}x${v.kernelW}/s${r.strideY}x${r.strideX}${r.dilationY === 1 && r.dilationX === 1 ? '' : `/d${r.dilationY}x${r.dilationX}`}/i${r.inVec4s}`;
+  const rowsKey = r && `grouped-rows/k${v.kernelH}x${v.kernelW}/s${r.strideY}x${r.strideX}${r.dilationY === 1 && r.dilationX === 1 ? '' : `/d${r.dilationY}x${r.dilationX}`}${r.inVec4s === undefined ? '' : `/i${r.inVec4s}`}`;
   return denseTileProgram({
     name: 'grouped',
     key: `${rowsKey ?? `grouped/k${v.kernelH}x${v.kernelW}`}/p${P}v${V}/${v.aligned ? 'aligned' : 'lanes'}/${v.residual ? 'res' : 'nores'}/${epilogueKey(v)}`,
@@ -104,7 +114,7 @@ export function groupedConvProgram(v: GroupedConvVariant, precision: StoragePrec
     constants: `const KH = ${v.kernelH}u;
 const KW = ${v.kernelW}u;`,
     placed: groupSetup,
-    body: r ? groupedRowsBody(r, v.kernelH, v.kernelW, P, V, r.inVec4s) : `  for (var ky = 0u; ky < KH; ky++) {
+    body: r ? groupedRowsBody(r, v.kernelH, v.kernelW, P, V) : v.aligned ? alignedBody(P, V) : `  for (var ky = 0u; ky < KH; ky++) {
     let iy = i32(oy * params.strideY + ky * params.dilationY) - params.padTop;
     if (iy < 0 || iy >= i32(params.inH)) { continue; }
     let rowBase = (n * params.inH + u32(iy)) * params.inW;
@@ -114,7 +124,7 @@ ${unroll(P, (p) => `      let ix${p} = i32((ox0 + ${p}u) * params.strideX) + ixB
       let inside${p} = ix${p} >= 0 && ix${p} <= lastX;
       let base${p} = (rowBase + u32(clamp(ix${p}, 0, lastX))) * params.inC4;`)}
       let tapRow = (ky * KW + kx) * params.inPerGroup4;
-${v.aligned ? alignedTapBody(P, V) : lanesTapBody(P)}
+${lanesTapBody(P)}
     }
   }`,
   }, precision);
