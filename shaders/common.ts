@@ -199,6 +199,24 @@ export function rowTilePrologue(P: number): string {
   let lastX = i32(params.inW) - 1;`;
 }
 
+/**
+ * The input columns, counted from a row tile's first, that some tap of its `P` output columns reads: output `p` at
+ * window column `kx` reads `p * strideX + kx * dilationX` (with stride or dilation above 1 some are skipped).
+ */
+export function rowTileColumns(P: number, kernelW: number, strideX: number, dilationX = 1): number[] {
+  const used = new Set<number>();
+  for (let p = 0; p < P; p++) for (let kx = 0; kx < kernelW; kx++) used.add(p * strideX + kx * dilationX);
+  return [...used].sort((a, b) => a - b);
+}
+
+/**
+ * For each input column `j` of `columns` (counted from the i32 expression `first`), `valid<j>` (inside the row:
+ * 0 to `lastX`) and `col<j>` (clamped into it), once per invocation: the row tiles load each column through them.
+ */
+export function maskedColumns(columns: readonly number[], first: string): string {
+  return columns.map((j) => `  let valid${j} = (${first} + ${j} >= 0) & (${first} + ${j} <= lastX);\n  let col${j} = u32(clamp(${first} + ${j}, 0, lastX));`).join('\n');
+}
+
 /** Bindings of the one-input kernels (layout, pad, pool, softmax): input, output, uniforms. */
 export const SRC_DST_BINDINGS: readonly KernelBinding[] = [
   { name: 'src', kind: 'read' },

@@ -4,7 +4,7 @@ import type { Conv2dNode } from '../../src/graph/ir.ts';
 import { nodeView } from '../../src/runtime/kernel-table.ts';
 import { Rng } from '../../src/util/random.ts';
 import { GROUPED_CONV_TILES, GROUPED_ROWS_MAX_SPAN, groupedConvFamily, groupedRowsColumns, isGroupedConv } from './index.ts';
-import { usedColumns } from './rows.ts';
+import { rowTileColumns } from '../common.ts';
 
 function view(inC: number, outC: number, groups: number, kernel = 3, stride = 1, dilation = 1) {
   const b = new GraphBuilder();
@@ -62,7 +62,7 @@ describe('grouped conv family', () => {
     expect(groupedConvFamily.launch(view(16, 16, 4, 5, 2), { family: 'grouped', pixelsPerThread: 8, vec4sPerThread: 1, rows: true }, 'f32')[0].program.key)
       .toBe('grouped-rows/k5x5/s2x2/i1/p7v1/aligned/nores/noact');
     // Stride 2 skips no column of a 3-wide window; dilation 2 at stride 1 reads every column too.
-    expect(usedColumns({ strideY: 2, strideX: 2, dilationY: 1, dilationX: 1 }, 4, 3)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(usedColumns({ strideY: 1, strideX: 3, dilationY: 1, dilationX: 1 }, 2, 2)).toEqual([0, 1, 3, 4]);
+    expect(rowTileColumns(4, 3, 2)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(rowTileColumns(2, 2, 3)).toEqual([0, 1, 3, 4]);
   });
 });

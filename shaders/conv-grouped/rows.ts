@@ -1,4 +1,4 @@
-import { unroll, unroll2 } from '../common.ts';
+import { maskedColumns, rowTileColumns, unroll, unroll2 } from '../common.ts';
 
 /** Stride and dilation baked into a grouped row program (the general one reads them from uniforms). */
 export interface GroupedRowsGeometry {
@@ -15,13 +15,6 @@ function column(g: GroupedRowsGeometry, p: number, kx: number): number {
   return p * g.strideX + kx * g.dilationX;
 }
 
-/** The input columns some tap of a `P`-column tile reads, in order (stride and dilation above 1 skip some). */
-export function usedColumns(g: GroupedRowsGeometry, P: number, kernelW: number): number[] {
-  const used = new Set<number>();
-  for (let p = 0; p < P; p++) for (let kx = 0; kx < kernelW; kx++) used.add(column(g, p, kx));
-  return [...used].sort((a, b) => a - b);
-}
-
 /**
  * The row kernel's loops for the aligned path (channels per group a multiple of 4): per kernel row and input vec4 of
  * the group, the input columns the `P` outputs share are loaded once and reused across the window's columns (a 3x3
@@ -31,11 +24,10 @@ export function usedColumns(g: GroupedRowsGeometry, P: number, kernelW: number):
  * masks, which cost a 4-channel group's row about twice its time.
  */
 export function groupedRowsBody(g: GroupedRowsGeometry, kernelH: number, kernelW: number, P: number, V: number): string {
-  const used = usedColumns(g, P, kernelW);
+  const used = rowTileColumns(P, kernelW, g.strideX, g.dilationX);
   const eachUsed = (line: (j: number) => string) => used.map(line).join('\n');
   return `  let ix0 = i32(ox0 * ${g.strideX}u) - params.padLeft;
-${eachUsed((j) => `  let valid${j} = (ix0 + ${j} >= 0) & (ix0 + ${j} <= lastX);
-  let col${j} = u32(clamp(ix0 + ${j}, 0, lastX));`)}
+${maskedColumns(used, 'ix0')}
   for (var ky = 0u; ky < ${kernelH}u; ky++) {
     let iy = i32(oy * ${g.strideY}u + ky * ${g.dilationY}u) - params.padTop;
     if (iy < 0 || iy >= i32(params.inH)) { continue; }

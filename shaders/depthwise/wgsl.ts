@@ -11,7 +11,9 @@ import {
   entryPoint,
   epilogueFunction, epilogueKey,
   finishProgram,
+  maskedColumns,
   rowTilePrologue,
+  rowTileColumns,
   uniformStruct,
   unroll,
 } from '../common.ts';
@@ -116,8 +118,7 @@ export function depthwiseRowsProgram(v: DepthwiseRowsVariant, precision: Storage
   const dx = v.dilationX ?? 1;
   const column = (p: number, kx: number) => p * v.strideX + kx * dx;
   const span = column(P - 1, v.kernelW - 1) + 1;
-  // The input columns some tap reads (with stride and dilation above 1 some of the span are skipped).
-  const used = [...new Set(Array.from({ length: P * v.kernelW }, (_, i) => column(Math.floor(i / v.kernelW), i % v.kernelW)))].sort((a, b) => a - b);
+  const used = rowTileColumns(P, v.kernelW, v.strideX, dx);
   const bindings = convBindings(v.residual);
   const taps = (indent: string) =>
     unroll(P, (p) =>
@@ -134,7 +135,7 @@ ${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
 ${entryPoint(WORKGROUP_SIZE)}
 ${rowTilePrologue(P)}
   let ix0 = i32(ox0 * ${v.strideX}u) - params.padLeft;
-${dilated ? eachUsed((j) => `  let valid${j} = (ix0 + ${j} >= 0) & (ix0 + ${j} <= lastX);\n  let col${j} = u32(clamp(ix0 + ${j}, 0, lastX));`) : `  let interior = ix0 >= 0 && ix0 + ${span - 1} <= lastX;`}
+${dilated ? maskedColumns(used, 'ix0') : `  let interior = ix0 >= 0 && ix0 + ${span - 1} <= lastX;`}
 ${unroll(P, (p) => `  var acc${p} = vec4<f32>(0.0);`)}
 ${eachUsed((j) => `  var x${j} = vec4<f32>(0.0);`)}
 ${unroll(v.kernelH, (ky) => `  {

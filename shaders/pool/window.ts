@@ -1,6 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
-import { SRC_DST_BINDINGS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, rowTilePrologue, unroll, uniformStruct } from '../common.ts';
+import { SRC_DST_BINDINGS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, maskedColumns, rowTilePrologue, unroll, uniformStruct } from '../common.ts';
 import { uniformBlock } from '../uniforms.ts';
 import type { PoolKind } from './wgsl.ts';
 
@@ -64,7 +64,7 @@ ${entryPoint(WORKGROUP_SIZE)}
 ${rowTilePrologue(P)}
   let y0 = i32(oy * params.strideY) - params.padTop;
   let x0 = i32(ox0 * ${v.strideX}u) - params.padLeft;
-${unroll(span, (j) => `  let valid${j} = (x0 + ${j} >= 0) & (x0 + ${j} <= lastX);\n  let col${j} = u32(clamp(x0 + ${j}, 0, lastX));`)}
+${maskedColumns(Array.from({ length: span }, (_, j) => j), 'x0')}
 ${unroll(P, (p) => (isMax ? `  var acc${p} = vec4<f32>(-3.4028234663852886e38);` : `  var acc${p} = vec4<f32>(0.0);\n  var count${p} = 0u;`))}
   for (var ky = 0u; ky < ${v.kernelH}u; ky++) {
     let iy = y0 + i32(ky);
