@@ -4,7 +4,7 @@
  * tile (and its 8 x 2 fallback on a launch of one workgroup), grouped convs on the row form with 4 output vec4s per
  * invocation (one on 4 channels per group), and
  * a 7x7 RGB stem on 8 x 2 and a 4x4 stride-4 one narrowed to 5 columns (`MAX_STEM_SPAN`), dilated depthwise convs
- * on the row kernel, a 1x1 conv on the pointwise shape rule's 16 x 8. f32, and f16-packed on the first.
+ * on the row kernel, 1x1 convs on the pointwise shape rule's 16 x 8 (one with its last vec4 group padded). f32, and f16-packed on the first.
  */
 import { SOFTWARE_UPGRADE_KERNELS } from '../src/runtime/kernel-choice.ts';
 import type { CaseEntry } from './case-share.ts';
@@ -36,4 +36,6 @@ export const UPGRADE_CASES: readonly CaseEntry[] = [
   entry('depthwise 3x3 dilation 3 stride 2 on the row kernel', conv(12, [14, 9], 12, 3, 2, { groups: 12, dilation: 3, pad: 3 }), 'depthwise-rows/k3x3/s2x2/d3x3/p5/'),
   // 16 output vec4s: the pointwise shape rule takes 8 of them per invocation (no channel padding), 16 pixels.
   entry('1x1 on 16 x 8', conv(12, [20, 21], 64, 1, 1, { residual: true, activation: 'relu6' }), 'pointwise/p16v8w4/'),
+  // 52 channels = 13 vec4s: the rule pads the last group of 8 (3 vec4s past the layer's) rather than take 2 per invocation.
+  entry('1x1 on 16 x 8 with padded channels', conv(20, [7, 7], 52, 1, 1, { residual: true, activation: 'none' }), 'pointwise/p16v8w4/'),
 ];

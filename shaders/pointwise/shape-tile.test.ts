@@ -17,11 +17,20 @@ describe('pointwiseShapeTile', () => {
     expect(text(56 * 56, 144, { pixels: [8], vec4s: [2] })).toBe('8x2w64');
   });
 
-  it('takes the vec4 count with the least channel padding (3 for 6 vec4s: 24 channels), never more than the layer has', () => {
+  it('weighs channel padding against the cost of narrower tiles (3 for 6 vec4s: 24 channels), never more vec4s than the layer has', () => {
     expect(text(56 * 56, 24)).toBe('16x3w16');
     expect(pointwiseShapeTile({ pixels: 3136, outC4: 2 }, WIDE).vec4sPerThread).toBe(2);
     expect(pointwiseShapeTile({ pixels: 3136, outC4: 1 }, WIDE).vec4sPerThread).toBe(1);
     expect(pointwiseShapeTile({ pixels: 3136, outC4: 10 }, WIDE).vec4sPerThread).toBe(2);
+  });
+
+  it("pads channels where a wider tile's reuse pays for it (the software upgrade's rule on RegNetY-400MF)", () => {
+    const upgrade: PointwiseShapeRule = { pixels: [16, 8], vec4s: [8, 4, 2] };
+    // 440 channels = 110 vec4s: 8 per invocation pads 2 of them (1.8%) and costs 0.79x the exact 2.
+    expect(text(7 * 7, 440, upgrade)).toBe('16x8w4');
+    // 104 channels = 26 vec4s: 4 pads 2 (7.7%), 8 pads 6 (23%): 4.
+    expect(text(28 * 28, 104, upgrade)).toBe('16x4w16');
+    expect(text(56 * 56, 96, upgrade)).toBe('16x8w16');
   });
 
   it('shrinks workgroups to 16, then 4 invocations until a small launch has 16 of them', () => {

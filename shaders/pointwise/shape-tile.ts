@@ -40,18 +40,24 @@ function tileCost(P: number, V: number): number {
 }
 
 /**
- * The software pointwise tile for a 1x1 conv's shape (a pure function of it and the rule, unit-tested): output
- * vec4s per invocation from `rule.vec4s` with the least channel padding (ties to the earlier), pixels from
- * `rule.pixels` with the least padded cost (`tileCost` x padded pixels, ties to the earlier), and the largest of
- * `RULE_WORKGROUP_SIZES` that still gives the launch `MIN_WORKGROUPS` workgroups (else the smallest, 4
- * invocations: one SwiftShader SIMD group), so that small maps (7x7: 49 pixels) keep both threads of a 2-core
- * machine busy.
+ * The software pointwise tile for a 1x1 conv's shape (a pure function of it and the rule, unit-tested): the pixels
+ * and output vec4s from `rule.pixels` x `rule.vec4s` with the least padded cost (`tileCost` x pixels x channels,
+ * each padded to whole tiles; ties to the earlier pixels, then the earlier vec4s), never more vec4s than the layer
+ * has, and the largest of `RULE_WORKGROUP_SIZES` that still gives the launch `MIN_WORKGROUPS` workgroups (else the
+ * smallest, 4 invocations: one SwiftShader SIMD group), so that small maps (7x7: 49 pixels) keep both threads of a
+ * 2-core machine busy.
  */
 export function pointwiseShapeTile({ pixels, outC4 }: Omit<PointwiseShape, 'macs'>, rule: PointwiseShapeRule): PointwiseTile {
-  const channels = (v: number) => Math.ceil(outC4 / Math.min(v, outC4)) * Math.min(v, outC4);
-  const V = Math.min(outC4, rule.vec4s.reduce((best, v) => (channels(v) < channels(best) ? v : best)));
-  const padded = (P: number) => Math.ceil(pixels / P) * P * tileCost(P, V);
-  const P = rule.pixels.reduce((best, p) => (padded(p) < padded(best) ? p : best));
+  const padded = (n: number, tile: number) => Math.ceil(n / tile) * tile;
+  let best = { P: rule.pixels[0], V: Math.min(rule.vec4s[0], outC4), cost: Infinity };
+  for (const P of rule.pixels) {
+    for (const v of rule.vec4s) {
+      const V = Math.min(v, outC4);
+      const cost = padded(pixels, P) * padded(outC4, V) * tileCost(P, V);
+      if (cost < best.cost) best = { P, V, cost };
+    }
+  }
+  const { P, V } = best;
   const invocations = Math.ceil(pixels / P) * Math.ceil(outC4 / V);
   const workgroupSize = RULE_WORKGROUP_SIZES.find((w) => Math.ceil(invocations / w) >= MIN_WORKGROUPS) ?? RULE_WORKGROUP_SIZES[RULE_WORKGROUP_SIZES.length - 1];
   return { family: 'pointwise', pixelsPerThread: P, vec4sPerThread: V, workgroupSize };
