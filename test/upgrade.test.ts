@@ -13,6 +13,7 @@ import { runGraphReference } from '../src/reference/index.ts';
 import { compileModel } from '../src/runtime/compile.ts';
 import { DEFAULT_KERNEL_CHOICE, SOFTWARE_UPGRADE_KERNELS, defaultUpgrade } from '../src/runtime/kernel-choice.ts';
 import { Rng } from '../src/util/random.ts';
+import type { ConvCase } from './gpu-cases.ts';
 import { buildCase, compareOutputs } from './gpu-cases.ts';
 
 // Expand 8 -> 32 (1x1), depthwise 3x3, project 32 -> 16 (1x1) on a 10 x 10 map: the upgrade gives both 1x1 convs
@@ -66,6 +67,33 @@ describe('tiered compilation', () => {
     expect(model.memory.bytes).toBeLessThan(1.5 * before.memory.bytes);
     model.dispose();
     expect(model.memory.buffers).toBe(0);
+  });
+
+  it("gives the first tier's bits on other kernels: grouped convs on the row form, a padded pointwise tile", async () => {
+    const conv = (c: Partial<ConvCase>): ConvCase => ({
+      kind: 'conv', n: 1, inC: 32, h: 11, w: 13, outC: 32, kernel: 3, stride: 1, pad: 1, groups: 4, bias: true, activation: 'relu', residual: false, ...c,
+    });
+    const cases: [ConvCase, string][] = [
+      // 8 and 4 channels per group (the unrolled loop over input vec4s), stride 2, batch 2, dilation 2, residual.
+      [conv({ stride: 2, batchNorm: true }), 'grouped-rows/k3x3/s2x2/i2/'],
+      [conv({ n: 2, groups: 8, dilation: 2, pad: 2, residual: true }), 'grouped-rows/k3x3/s1x1/d2x2/i1/'],
+      // 16 per group: the loop.
+      [conv({ inC: 64, outC: 64, stride: 2 }), 'grouped-rows/k3x3/s2x2/p'],
+      // 52 channels: the pointwise rule pads the last group of 8 vec4s.
+      [conv({ inC: 20, h: 7, w: 7, outC: 52, kernel: 1, pad: 0, groups: 1 }), 'pointwise/p16v8'],
+    ];
+    for (const [c, key] of cases) {
+      const built = buildCase(c);
+      const xs = built.graph.inputs.map((id, i) => new Rng(9 + i).fill(elementCount(built.graph.tensors[id].shape), -1, 1));
+      const first = await compileModel(device, built.graph, { kernels: DEFAULT_KERNEL_CHOICE });
+      const upgraded = await compileModel(device, built.graph, { kernels: SOFTWARE_UPGRADE_KERNELS });
+      expect(upgraded.steps.some((st) => st.program.key.startsWith(key)), key).toBe(true);
+      expect(first.steps.some((st) => st.program.key.startsWith(key)), key).toBe(false);
+      const [a, b] = [(await first.run(xs))[0], (await upgraded.run(xs))[0]];
+      expect(Array.from(b), key).toEqual(Array.from(a));
+      first.dispose();
+      upgraded.dispose();
+    }
   });
 
   it('whenUpgraded starts a waiting upgrade at once; runs queued across the swap each get their own result', async () => {

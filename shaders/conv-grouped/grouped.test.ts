@@ -6,11 +6,12 @@ import { Rng } from '../../src/util/random.ts';
 import { GROUPED_CONV_TILES, GROUPED_ROWS_MAX_SPAN, groupedConvFamily, groupedRowsColumns, isGroupedConv } from './index.ts';
 import { rowTileColumns } from '../common.ts';
 
-function view(inC: number, outC: number, groups: number, kernel = 3, stride = 1, dilation = 1) {
+function view(inC: number, outC: number, groups: number, kernel = 3, stride: number | readonly [number, number] = 1, dilation: number | readonly [number, number] = 1) {
   const b = new GraphBuilder();
   const x = b.input('x', [1, inC, 8, 8]);
   const weight = new Rng(1).fill((outC * inC * kernel * kernel) / groups, -1, 1);
-  b.output(b.conv2d(x, { outChannels: outC, kernel, stride, dilation, padding: ((kernel - 1) / 2) * dilation, groups, weight, bias: null }));
+  const padding = ((kernel - 1) / 2) * (typeof dilation === 'number' ? dilation : Math.max(...dilation));
+  b.output(b.conv2d(x, { outChannels: outC, kernel, stride, dilation, padding, groups, weight, bias: null }));
   const g = b.build();
   return nodeView(g, g.nodes[0] as Conv2dNode);
 }
@@ -46,6 +47,10 @@ describe('grouped conv family', () => {
     expect(key(view(32, 32, 8))).toBe('grouped-rows/k3x3/s1x1/i1/p8v1/aligned/nores/noact');
     expect(key(view(32, 64, 4, 3, 2))).toBe('grouped-rows/k3x3/s2x2/i2/p8v4/aligned/nores/noact');
     expect(key(view(32, 32, 4, 3, 1, 2))).toBe('grouped-rows/k3x3/s1x1/d2x2/i2/p8v2/aligned/nores/noact');
+    // Stride and dilation keyed height first: a tile must not run another axis's.
+    expect(key(view(32, 32, 8, 3, [1, 2]))).toBe('grouped-rows/k3x3/s1x2/i1/p8v1/aligned/nores/noact');
+    expect(key(view(32, 32, 8, 3, 1, [2, 1]))).toBe('grouped-rows/k3x3/s1x1/d2x1/i1/p8v1/aligned/nores/noact');
+    expect(groupedConvFamily.check({ ...rows, rows: 'yes' as unknown as boolean })).toMatch(/rows must be true or false/);
     // 16 input channels per group: the loop over them is not unrolled (no `i` in the key).
     expect(key(view(64, 64, 4))).toBe('grouped-rows/k3x3/s1x1/p8v4/aligned/nores/noact');
     expect(key(view(15, 9, 3))).toBe('grouped/k3x3/p8v1/lanes/nores/noact');
@@ -61,8 +66,11 @@ describe('grouped conv family', () => {
     expect(groupedRowsColumns(8, 2, 3, 1)).toBe(8);
     expect(groupedConvFamily.launch(view(16, 16, 4, 5, 2), { family: 'grouped', pixelsPerThread: 8, vec4sPerThread: 1, rows: true }, 'f32')[0].program.key)
       .toBe('grouped-rows/k5x5/s2x2/i1/p7v1/aligned/nores/noact');
-    // Stride 2 skips no column of a 3-wide window; dilation 2 at stride 1 reads every column too.
+    // Stride 2 skips no column of a 3-wide window, nor does dilation 2 at stride 1 over 4 columns; stride 3 under a
+    // 2-wide window and dilation 3 over 2 columns do.
     expect(rowTileColumns(4, 3, 2)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(rowTileColumns(4, 3, 1, 2)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(rowTileColumns(2, 2, 3)).toEqual([0, 1, 3, 4]);
+    expect(rowTileColumns(2, 3, 1, 3)).toEqual([0, 1, 3, 4, 6, 7]);
   });
 });

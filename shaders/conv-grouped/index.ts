@@ -74,7 +74,7 @@ export const groupedConvFamily: KernelFamily<Conv2dNode, GroupedConvTile> = {
   name: 'grouped',
   supports: (view): view is NodeView<Conv2dNode> => isGroupedConv(view),
   variants: (view) => (isGroupedConv(view) ? GROUPED_CONV_TILES : []),
-  check: registerTileProblem,
+  check: (t) => (t.rows !== undefined && typeof t.rows !== 'boolean' ? `grouped tile rows must be true or false, not ${JSON.stringify(t.rows)}` : registerTileProblem(t)),
   program: (view, t, precision: StoragePrecision): KernelProgram => groupedConvProgram(variantOf(view, t), precision),
   launch(view, t, precision) {
     const f = convFigures(view);

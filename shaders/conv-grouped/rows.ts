@@ -20,12 +20,13 @@ function column(g: GroupedRowsGeometry, p: number, kx: number): number {
  * the group, the input columns the `P` outputs share are loaded once and reused across the window's columns (a 3x3
  * stride-1 row at 8 columns: 10 loads for 24 taps), each column clamped and masked once per invocation. Taps and
  * input channels are summed in the general kernel's order (ky, input vec4, kx, lane), so both give the same bits.
- * With `inVec4s` the loop over the group's input vec4s is unrolled: SwiftShader runs a loop's body under per-lane
- * masks, which cost a 4-channel group's row about twice its time.
+ * With `inVec4s` the loop over the group's input vec4s is unrolled and their count baked in: SwiftShader runs a
+ * loop's body under per-lane masks, which narrow groups pay for on every kernel row (docs/performance.md).
  */
 export function groupedRowsBody(g: GroupedRowsGeometry, kernelH: number, kernelW: number, P: number, V: number): string {
   const used = rowTileColumns(P, kernelW, g.strideX, g.dilationX);
   const eachUsed = (line: (j: number) => string) => used.map(line).join('\n');
+  const inVec4s = g.inVec4s === undefined ? 'params.inPerGroup4' : `${g.inVec4s}u`;
   return `  let ix0 = i32(ox0 * ${g.strideX}u) - params.padLeft;
 ${maskedColumns(used, 'ix0')}
   for (var ky = 0u; ky < ${kernelH}u; ky++) {
@@ -35,7 +36,7 @@ ${maskedColumns(used, 'ix0')}
 ${eachUsed((j) => `    let base${j} = (rowBase + col${j}) * params.inC4 + groupC4;`)}
 ${inputVec4s(g.inVec4s, `${eachUsed((j) => `      let x${j} = select(vec4<f32>(0.0), load_src(base${j} + i4), valid${j});`)}
 ${unroll(kernelW, (kx) => `      {
-        let wRow = ((ky * ${kernelW}u + ${kx}u) * params.inPerGroup4 + i4) * params.outC4 + firstCo;
+        let wRow = ((ky * ${kernelW}u + ${kx}u) * ${inVec4s} + i4) * params.outC4 + firstCo;
 ${groupedTapFmas(P, V, (p) => `x${column(g, p, kx)}`)}
       }`)}`)}
   }`;

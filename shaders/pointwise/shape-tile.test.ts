@@ -26,7 +26,7 @@ describe('pointwiseShapeTile', () => {
 
   it("pads channels where a wider tile's reuse pays for it (the software upgrade's rule on RegNetY-400MF)", () => {
     const upgrade: PointwiseShapeRule = { pixels: [16, 8], vec4s: [8, 4, 2] };
-    // 440 channels = 110 vec4s: 8 per invocation pads 2 of them (1.8%) and costs 0.79x the exact 2.
+    // 440 channels = 110 vec4s: 8 per invocation pads 2 of them (1.8%) and costs 0.80x the exact 2.
     expect(text(7 * 7, 440, upgrade)).toBe('16x8w4');
     // 104 channels = 26 vec4s: 4 pads 2 (7.7%), 8 pads 6 (23%): 4.
     expect(text(28 * 28, 104, upgrade)).toBe('16x4w16');

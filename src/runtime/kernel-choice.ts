@@ -135,7 +135,7 @@ export const GPU_KERNEL_CHOICE: KernelChoice = {
  * 1x1 convs on the pointwise shape rule's wider tiles (up to 16 pixels x 8 vec4s), depthwise convs on the rolling
  * kernel fitted per layer (at most 8 columns), dense KxK convs on 16 pixels x 4 vec4s (wrapped where that saves
  * work) unless that launch has under 2 workgroups (the conv2d shape rule), grouped convs on 8 pixels x 4 vec4s (the
- * row form where a group has at most 8 input channels), and 7x7 RGB stems on 8 x 2 (3x3 ones keep walking). All
+ * row form wherever a group's channels are whole vec4s), and 7x7 RGB stems on 8 x 2 (3x3 ones keep walking). All
  * compute every output with the same multiply-adds in the same order as the default, so the upgrade does not
  * change a single bit of the outputs; they are not the default because SwiftShader compiles them several times
  * slower (docs/decisions/kernel-defaults.md).
