@@ -170,11 +170,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
 
 /**
  * WGSL after `entryPoint`: leave past `params.total`, then split `flat` into NHWC4 coordinates `n`, `y`, `x`,
- * `c4` (channel vec4s fastest) over the named uniform extents; `names` renames `x` and `y`.
+ * `c4` (channel vec4s fastest) over the named uniform extents; `names` renames `x`, `y` and `c4` (the row tiles
+ * split into column and channel groups this way too).
  */
-export function nhwc4Coordinates(extent: { c4: string; w: string; h: string }, names: { x: string; y: string } = { x: 'x', y: 'y' }): string {
+export function nhwc4Coordinates(extent: { c4: string; w: string; h: string }, names: { x: string; y: string; c4?: string } = { x: 'x', y: 'y' }): string {
   return `  if (flat >= params.total) { return; }
-  let c4 = flat % params.${extent.c4};
+  let ${names.c4 ?? 'c4'} = flat % params.${extent.c4};
   var t = flat / params.${extent.c4};
   let ${names.x} = t % params.${extent.w};
   t = t / params.${extent.w};
@@ -188,13 +189,7 @@ export function nhwc4Coordinates(extent: { c4: string; w: string; h: string }, n
  * `outH`, `inW`), plus `lastX`, the last input column.
  */
 export function rowTilePrologue(P: number): string {
-  return `  if (flat >= params.total) { return; }
-  let c4 = flat % params.C4;
-  var t = flat / params.C4;
-  let oxGroup = t % params.oxGroups;
-  t = t / params.oxGroups;
-  let oy = t % params.outH;
-  let n = t / params.outH;
+  return `${nhwc4Coordinates({ c4: 'C4', w: 'oxGroups', h: 'outH' }, { x: 'oxGroup', y: 'oy' })}
   let ox0 = oxGroup * ${P}u;
   let lastX = i32(params.inW) - 1;`;
 }
@@ -207,6 +202,16 @@ export function rowTileColumns(P: number, kernelW: number, strideX: number, dila
   const used = new Set<number>();
   for (let p = 0; p < P; p++) for (let kx = 0; kx < kernelW; kx++) used.add(p * strideX + kx * dilationX);
   return [...used].sort((a, b) => a - b);
+}
+
+/**
+ * Output columns of a row tile, at most `P` and at least 1, whose kernel row loads at most `maxSpan` input columns
+ * (`(columns - 1) * strideX + (kernelW - 1) * dilationX + 1`): the row kernels' code is unrolled over the span, and
+ * SwiftShader's compile time grows steeply with it.
+ */
+export function columnsWithinSpan(P: number, kernelW: number, strideX: number, dilationX: number, maxSpan: number): number {
+  const reach = (kernelW - 1) * dilationX + 1;
+  return Math.max(1, Math.min(P, Math.floor((maxSpan - reach) / strideX) + 1));
 }
 
 /**

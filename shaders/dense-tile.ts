@@ -9,6 +9,7 @@ import {
   entryPoint,
   epilogueFunction,
   finishProgram,
+  nhwc4Coordinates,
   uniformStruct,
   unroll,
   unroll2,
@@ -59,13 +60,7 @@ ${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
 ${s.constants}
 
 ${entryPoint(WORKGROUP_SIZE)}
-  if (flat >= params.total) { return; }
-  let coGroup = flat % params.coGroups;
-  var t = flat / params.coGroups;
-  let oxGroup = t % params.oxGroups;
-  t = t / params.oxGroups;
-  let oy = t % params.outH;
-  let n = t / params.outH;
+${nhwc4Coordinates({ c4: 'coGroups', w: 'oxGroups', h: 'outH' }, { x: 'oxGroup', y: 'oy', c4: 'coGroup' })}
   let ox0 = oxGroup * ${P}u;
   let firstCo = coGroup * ${V}u;${exact ? '' : `
   let lastCo = params.outC4 - 1u;`}

@@ -1,7 +1,7 @@
 import type { Conv2dNode } from '../../src/graph/ir.ts';
 import { denseConvPacking } from '../../src/runtime/pack-weights.ts';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
-import { ceilDiv, epilogueActivation } from '../common.ts';
+import { ceilDiv, columnsWithinSpan, epilogueActivation } from '../common.ts';
 import { c4, convBuffers, convFigures, isDepthwiseConv } from '../conv-common.ts';
 import type { KernelFamily, NodeView } from '../family.ts';
 import { registerTileProblem } from '../register-tile.ts';
@@ -44,8 +44,7 @@ function largestDivisorAtMost(n: number, limit: number): number {
 
 /** The columns of a row-form tile of `P` columns that keep a kernel row's span within `GROUPED_ROWS_MAX_SPAN` (at least 1). */
 export function groupedRowsColumns(P: number, strideX: number, kernelW: number, dilationX: number): number {
-  const reach = (kernelW - 1) * dilationX + 1;
-  return Math.max(1, Math.min(P, Math.floor((GROUPED_ROWS_MAX_SPAN - reach) / strideX) + 1));
+  return columnsWithinSpan(P, kernelW, strideX, dilationX, GROUPED_ROWS_MAX_SPAN);
 }
 
 function variantOf({ node, inShape, outShape }: NodeView<Conv2dNode>, t: GroupedConvTile) {

@@ -1,7 +1,7 @@
 import type { Conv2dNode } from '../../src/graph/ir.ts';
 import { convResidual } from '../../src/graph/ir.ts';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
-import { epilogueActivation } from '../common.ts';
+import { columnsWithinSpan, epilogueActivation } from '../common.ts';
 import { c4, isDenseConv, isPointwiseConv } from '../conv-common.ts';
 import { denseTileGrid, denseTileLaunch } from '../dense-tile.ts';
 import type { KernelFamily, NodeView } from '../family.ts';
@@ -59,7 +59,7 @@ export const MAX_STEM_SPAN = 23;
 
 /** The tile's output columns per invocation, fewer where they would make a row's span exceed `MAX_STEM_SPAN`. */
 export function stemColumns(pixelsPerThread: number, kernelW: number, strideX: number): number {
-  return Math.max(1, Math.min(pixelsPerThread, Math.floor((MAX_STEM_SPAN - kernelW) / strideX) + 1));
+  return columnsWithinSpan(pixelsPerThread, kernelW, strideX, 1, MAX_STEM_SPAN);
 }
 
 function variantOf({ node, inShape, outShape }: NodeView<Conv2dNode>, t: StemConvTile) {

@@ -2,7 +2,7 @@ import type { Conv2dNode } from '../../src/graph/ir.ts';
 import { convResidual } from '../../src/graph/ir.ts';
 import { depthwisePacking } from '../../src/runtime/pack-weights.ts';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
-import { ceilDiv, epilogueActivation } from '../common.ts';
+import { ceilDiv, columnsWithinSpan, epilogueActivation } from '../common.ts';
 import { c4, convBuffers, convFigures, isDepthwiseConv } from '../conv-common.ts';
 import { countIn } from '../tiles.ts';
 import type { KernelFamily, NodeView } from '../family.ts';
@@ -78,8 +78,7 @@ export const DILATED_ROW_MAX_SPAN = 16;
 export function dilatedRowColumns(view: NodeView<Conv2dNode>, t: DepthwiseTile): number {
   if (!t.fit || t.rollingRows === undefined || !dilated(view)) return 0;
   const a = view.node.attrs;
-  const window = (a.kernel[1] - 1) * a.dilation[1] + 1;
-  const columns = Math.min(t.pixelsPerThread, Math.floor((DILATED_ROW_MAX_SPAN - window) / a.stride[1]) + 1);
+  const columns = columnsWithinSpan(t.pixelsPerThread, a.kernel[1], a.stride[1], a.dilation[1], DILATED_ROW_MAX_SPAN);
   return columns >= 2 ? columns : 0;
 }
 
