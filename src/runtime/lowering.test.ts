@@ -43,6 +43,17 @@ function blocking(key: string): { P: number; V: number; R: number } {
 
 const isWrappedConv = (step: Step): boolean => step.program.name === 'conv2d' && step.program.key.includes('/wrap/');
 
+/** `flat` split as the kernels split it: digits of the mixed radices `radices` (fastest first), then the rest. */
+function digits(flat: number, radices: readonly number[]): number[] {
+  const out: number[] = [];
+  let rest = flat;
+  for (const r of radices) {
+    out.push(rest % r);
+    rest = Math.floor(rest / r);
+  }
+  return [...out, rest];
+}
+
 /**
  * Replays a kernel's index arithmetic (as written in its WGSL) over every invocation the step launches and
  * returns how often each output vec4 is written. A correct launch writes each exactly once.
@@ -77,12 +88,7 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
       case 'grouped':
       case 'conv-stem': {
         if (flat >= u.total) break;
-        const coGroup = flat % u.coGroups;
-        let t = Math.floor(flat / u.coGroups);
-        const oxGroup = t % u.oxGroups;
-        t = Math.floor(t / u.oxGroups);
-        const oy = t % u.outH;
-        const n = Math.floor(t / u.outH);
+        const [coGroup, oxGroup, oy, n] = digits(flat, [u.coGroups, u.oxGroups, u.outH]);
         for (let p = 0; p < P; p++)
           for (let c = 0; c < V; c++) {
             const ox = oxGroup * P + p;
@@ -93,16 +99,11 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
       }
       case 'depthwise': {
         if (flat >= u.total) break;
-        const c4 = flat % u.C4;
-        let t = Math.floor(flat / u.C4);
-        const oxGroup = t % u.oxGroups;
-        t = Math.floor(t / u.oxGroups);
         // Output rows per invocation (R from the key; `fit` rolling tiles, keyed `pNrows`: the `rows` uniform), the
         // last row group possibly shorter.
         const rows = /\/p\d+rows\//.test(step.program.key) ? u.rows : R;
-        const oyGroups = Math.ceil(u.outH / rows);
-        const oy0 = (t % oyGroups) * rows;
-        const n = Math.floor(t / oyGroups);
+        const [c4, oxGroup, oyGroup, n] = digits(flat, [u.C4, u.oxGroups, Math.ceil(u.outH / rows)]);
+        const oy0 = oyGroup * rows;
         for (let oy = oy0; oy < Math.min(oy0 + rows, u.outH); oy++) {
           for (let p = 0; p < P; p++) {
             const ox = oxGroup * P + p;
@@ -114,12 +115,7 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
       case 'unpackNCHW': {
         // One NHWC4 vec4 per invocation (x fastest), its channels' elements stored plane by plane.
         if (flat >= u.total) break;
-        const x = flat % u.W;
-        let t = Math.floor(flat / u.W);
-        const y = t % u.H;
-        t = Math.floor(t / u.H);
-        const c4 = t % u.C4;
-        const n = Math.floor(t / u.C4);
+        const [x, y, c4, n] = digits(flat, [u.W, u.H, u.C4]);
         for (let c = c4 * 4; c < Math.min(c4 * 4 + 4, u.C); c++) mark(((n * u.C + c) * u.H + y) * u.W + x);
         break;
       }
@@ -152,12 +148,7 @@ function coverage(step: Step, outVec4s: number): Uint32Array {
       case 'matmul': {
         // A 4 x 4 tile of (row, column) outputs of one channel vec4 per invocation, clipped at the edges.
         if (flat >= u.total) break;
-        const jt = flat % u.tilesN;
-        let t = Math.floor(flat / u.tilesN);
-        const it = t % u.tilesM;
-        t = Math.floor(t / u.tilesM);
-        const c4 = t % u.outC4;
-        const n = Math.floor(t / u.outC4);
+        const [jt, it, c4, n] = digits(flat, [u.tilesN, u.tilesM, u.outC4]);
         for (let i = it * 4; i < Math.min(it * 4 + 4, u.M); i++)
           for (let j = jt * 4; j < Math.min(jt * 4 + 4, u.N); j++) mark(((n * u.M + i) * u.N + j) * u.outC4 + c4);
         break;
