@@ -47,6 +47,14 @@ export interface ConvCase {
   readonly batchNorm?: boolean;
   readonly activation: ActivationName;
   readonly residual: boolean;
+  /**
+   * Rectangular windows and uneven padding (the shape fuzzer's, test/conv-fuzz-cases.ts): `kernel`, `stride` and
+   * `dilation` are then the height's, these the width's; `pads` ([top, left, bottom, right]) replaces `pad`.
+   */
+  readonly kernelW?: number;
+  readonly strideX?: number;
+  readonly dilationX?: number;
+  readonly pads?: readonly [number, number, number, number];
 }
 
 export interface PoolCase {
@@ -289,14 +297,15 @@ export function buildCase(c: GpuCase): BuiltCase {
     case 'conv': {
       const x = input('x', [c.n, c.inC, c.h, c.w]);
       const inPerGroup = c.inC / c.groups;
-      const fanIn = inPerGroup * c.kernel * c.kernel;
+      const kernelW = c.kernelW ?? c.kernel;
+      const fanIn = inPerGroup * c.kernel * kernelW;
       const bound = Math.sqrt(3 / fanIn);
       let y = b.conv2d(x, {
         outChannels: c.outC,
-        kernel: c.kernel,
-        stride: c.stride,
-        padding: c.pad,
-        dilation: c.dilation ?? 1,
+        kernel: [c.kernel, kernelW],
+        stride: [c.stride, c.strideX ?? c.stride],
+        padding: c.pads ?? c.pad,
+        dilation: [c.dilation ?? 1, c.dilationX ?? c.dilation ?? 1],
         groups: c.groups,
         weight: rng.fill(c.outC * fanIn, -bound, bound),
         bias: c.bias ? rng.fill(c.outC, -0.5, 0.5) : null,

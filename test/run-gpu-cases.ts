@@ -1,6 +1,6 @@
 /**
  * Runs the GPU correctness cases under Node through Dawn (the `webgpu` package): a quick loop for kernel work
- * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm|grouped|fusion|activations|matmul|reduce|depthwise|inverted-residual|stem|fused-networks|pointwise|conv2d-wrapped|upgrade] [--grep TEXT]`
+ * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm|grouped|fusion|activations|matmul|reduce|depthwise|inverted-residual|stem|fused-networks|pointwise|conv2d-wrapped|upgrade|conv-fuzz] [--grep TEXT]`
  *
  * `f16`: the f16-storage cases at 'f16-packed' and native 'f16' (skipped, not passed, where the adapter has no
  * `shader-f16`), then the shared real model's accuracy at f32 and at both f16 modes (`test/f16-accuracy.ts`),
@@ -34,8 +34,21 @@ import { FULL_TABLE_ENV, SPLIT_GROUPS, caseKey, leftToChromium, tileEntries, typ
 import { POINTWISE_RULE_CASES } from './pointwise-cases.ts';
 import { CONV2D_WRAPPED_CASES } from './conv2d-wrapped-cases.ts';
 import { UPGRADE_CASES } from './upgrade-cases.ts';
+import { CI_FUZZ_SHAPES, convFuzzEntries } from './conv-fuzz-cases.ts';
 
 type Entry = CaseEntry;
+
+/** A positive integer from the environment, else `fallback`; anything else is an error (exit 2), not a silent default. */
+function fuzzSetting(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) {
+    console.error(`run-gpu-cases: ${name} must be a positive integer, got '${text}'`);
+    process.exit(2);
+  }
+  return value;
+}
 const plain = (cases: readonly GpuCase[]): Entry[] => cases.map((c) => ({ case: c }));
 const groups: Record<string, readonly Entry[]> = {
   // The groups Playwright also runs: their tables, and the checks of each, are in test/case-share.ts.
@@ -76,6 +89,8 @@ const groups: Record<string, readonly Entry[]> = {
   'conv2d-wrapped': CONV2D_WRAPPED_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: 'conv2d/wrap/' })),
   // The tiered upgrade's tiles (SOFTWARE_UPGRADE_KERNELS): conv2d shape rule, grouped 8 x 4, 7x7 stem 8 x 2, pointwise 16 x 8.
   upgrade: UPGRADE_CASES,
+  // Seeded random convs on the software default, its upgrade and the GPU default (test/conv-fuzz-cases.ts).
+  'conv-fuzz': convFuzzEntries(fuzzSetting('WEBCNN_FUZZ_SEED', 1), fuzzSetting('WEBCNN_FUZZ_SHAPES', CI_FUZZ_SHAPES)),
 };
 // `--grep TEXT`: only the cases whose name contains TEXT (a quick loop over one kernel's cases).
 const grepAt = process.argv.indexOf('--grep');

@@ -55,6 +55,9 @@ const WALK_TILES: readonly StemConvTile[] = [28, 3].map((walkColumns) => ({ fami
 const WALK_SHAPES: readonly [string, GpuCase][] = [
   ...SHAPES.filter(([, c]) => c.kind === 'conv' && c.kernel === 3 && c.inC <= 3),
   ['3 channels, 3x3 stride 1, 8 out, residual', stem(1, 3, [6, 7], 8, 3, 1, { act: 'none', residual: true })],
+  // 25 weight vec4s walk too; at stride 4 a step loads 20 columns, which short-circuit masks made SwiftShader's
+  // compiler run out of memory on (found by the shape fuzzer, test/conv-fuzz-cases.ts).
+  ['1 channel, 5x5 stride 4, batch 2', stem(2, 1, [24, 8], 78, 5, 4, { act: 'relu6' })],
 ];
 
 /**

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { CI_FUZZ_SHAPES, FUZZ_KERNEL_CHOICES, convFuzzEntries, fuzzedConvs, type FuzzedConv } from './conv-fuzz-cases.ts';
+import { buildCase } from './gpu-cases.ts';
+
+const kernelW = (c: FuzzedConv) => c.kernelW ?? c.kernel;
+
+describe('the conv shape fuzzer', () => {
+  it('draws the same shapes for the same seed, and others for another', () => {
+    expect(fuzzedConvs(1, 40)).toEqual(fuzzedConvs(1, 40));
+    expect(fuzzedConvs(2, 40)).not.toEqual(fuzzedConvs(1, 40));
+    expect(fuzzedConvs(1, 10)).toEqual(fuzzedConvs(1, 40).slice(0, 10));
+  });
+
+  it('draws only convs that build, within the multiply-add cap', () => {
+    for (const seed of [1, 2, 3]) {
+      for (const c of fuzzedConvs(seed, 200)) {
+        const { graph } = buildCase(c);
+        const conv = graph.nodes.find((n) => n.op === 'conv2d');
+        expect(conv?.op).toBe('conv2d');
+        const [n, outC, outH, outW] = graph.tensors[conv?.output ?? 0].shape;
+        expect(n * outC * outH * outW * (c.inC / c.groups) * c.kernel * kernelW(c)).toBeLessThanOrEqual(3_000_000);
+      }
+    }
+  });
+
+  it("reaches every conv kind and window feature within CI's shapes", () => {
+    const cases = fuzzedConvs(1, CI_FUZZ_SHAPES);
+    const has = (what: string, test: (c: FuzzedConv) => boolean) => expect(cases.some(test), what).toBe(true);
+    has('a 1x1 conv', (c) => c.kernel === 1 && kernelW(c) === 1 && c.groups === 1);
+    has('a depthwise conv', (c) => c.groups === c.inC && c.groups > 1);
+    has('a depthwise conv with a channel multiplier', (c) => c.groups === c.inC && c.outC === 2 * c.inC);
+    has('a grouped conv, whole vec4s per group', (c) => c.groups > 1 && c.groups < c.inC && (c.inC / c.groups) % 4 === 0 && (c.outC / c.groups) % 4 === 0);
+    has('a grouped conv, odd channels per group', (c) => c.groups > 1 && c.groups < c.inC && (c.inC / c.groups) % 4 !== 0);
+    has('a dense KxK conv', (c) => c.groups === 1 && c.inC > 4 && c.kernel > 1);
+    has('an RGB stem', (c) => c.groups === 1 && c.inC <= 4 && c.kernel >= 3);
+    has('a rectangular window', (c) => c.kernel !== kernelW(c));
+    has('stride above 1', (c) => c.stride > 1);
+    has('dilation above 1', (c) => (c.dilation ?? 1) > 1 || (c.dilationX ?? 1) > 1);
+    has('uneven padding', (c) => c.pads !== undefined && (c.pads[0] !== c.pads[2] || c.pads[1] !== c.pads[3]));
+    has('batch 2', (c) => c.n === 2);
+    has('a 1-pixel side', (c) => c.h === 1 || c.w === 1);
+    has('a residual', (c) => c.residual);
+    has('a table activation', (c) => c.activation.startsWith('fn:'));
+    has('f16-packed storage', (c) => c.precision === 'f16-packed');
+  });
+
+  it('runs each shape on every kernel choice, named by seed and index', () => {
+    const entries = convFuzzEntries(7, 5);
+    expect(entries).toHaveLength(5 * FUZZ_KERNEL_CHOICES.length);
+    expect(new Set(entries.map((e) => e.name)).size).toBe(entries.length);
+    expect(entries[0].name).toMatch(/^conv fuzz s7#0 software: /);
+    expect(entries.map((e) => e.kernels)).toEqual(Array.from({ length: 5 }, () => FUZZ_KERNEL_CHOICES.map((k) => k.kernels)).flat());
+  });
+});
