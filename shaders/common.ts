@@ -215,11 +215,20 @@ export function columnsWithinSpan(P: number, kernelW: number, strideX: number, d
 }
 
 /**
+ * The WGSL conjunction of `conditions` without short-circuiting: `(a) & (b) & ...`. Each `&&` is a branch in the
+ * SPIR-V that SwiftShader compiles, and unrolled code full of them compiled many times slower, or ran its compiler
+ * out of memory (a 5x5 stride-4 walking stem); the operands here are side-effect-free comparisons.
+ */
+export function allOf(...conditions: string[]): string {
+  return conditions.length === 1 ? conditions[0] : conditions.map((c) => `(${c})`).join(' & ');
+}
+
+/**
  * For each input column `j` of `columns` (counted from the i32 expression `first`), `valid<j>` (inside the row:
  * 0 to `lastX`) and `col<j>` (clamped into it), once per invocation: the row tiles load each column through them.
  */
 export function maskedColumns(columns: readonly number[], first: string): string {
-  return columns.map((j) => `  let valid${j} = (${first} + ${j} >= 0) & (${first} + ${j} <= lastX);\n  let col${j} = u32(clamp(${first} + ${j}, 0, lastX));`).join('\n');
+  return columns.map((j) => `  let valid${j} = ${allOf(`${first} + ${j} >= 0`, `${first} + ${j} <= lastX`)};\n  let col${j} = u32(clamp(${first} + ${j}, 0, lastX));`).join('\n');
 }
 
 /** Bindings of the one-input kernels (layout, pad, pool, softmax): input, output, uniforms. */

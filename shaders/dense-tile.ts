@@ -1,6 +1,7 @@
 import type { Conv2dNode } from '../src/graph/ir.ts';
 import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
 import {
+  allOf,
   CONV_ELEMENT_TYPES,
   WORKGROUP_SIZE,
   bindingDecls,
@@ -53,7 +54,7 @@ export function denseTileProgram(s: DenseTileSource, precision: StoragePrecision
   const bindings = convBindings(s.variant.residual);
   const exact = s.exactVec4Groups === true;
   const co = (c: number) => (exact ? `firstCo + ${c}u` : `co${c}`);
-  const channelCheck = (c: number) => (exact ? '' : ` && firstCo + ${c}u <= lastCo`);
+  const inTile = (p: number, c: number) => allOf(`ox0 + ${p}u < params.outW`, ...(exact ? [] : [`firstCo + ${c}u <= lastCo`]));
   const code = `
 ${uniformStruct(s.uniforms)}
 ${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
@@ -69,7 +70,7 @@ ${unroll(V, (c) => `  let co${c} = min(firstCo + ${c}u, lastCo);`)}`}
 ${s.ownAccumulators ? s.body : `${unroll2(P, V, (p, c) => `  var acc${p}_${c} = vec4<f32>(0.0);`)}
 ${s.body}
 ${unroll(V, (c) => `  let b${c} = bias[${co(c)}];`)}
-${unroll2(P, V, (p, c) => `  if (ox0 + ${p}u < params.outW${channelCheck(c)}) {
+${unroll2(P, V, (p, c) => `  if (${inTile(p, c)}) {
     let o = ((n * params.outH + oy) * params.outW + ox0 + ${p}u) * params.outC4 + ${co(c)};
     store_dst(o, epilogue(acc${p}_${c} + b${c}, o));
   }`)}`}

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CI_FUZZ_SHAPES, FUZZ_KERNEL_CHOICES, convFuzzEntries, fuzzedConvs, type FuzzedConv } from './conv-fuzz-cases.ts';
 import { buildCase } from './gpu-cases.ts';
+import { lowerGraph } from '../src/runtime/lowering.ts';
+import { DEFAULT_KERNEL_CHOICE, SOFTWARE_UPGRADE_KERNELS, optimizeForKernels } from '../src/runtime/kernel-choice.ts';
 
 const kernelW = (c: FuzzedConv) => c.kernelW ?? c.kernel;
 
@@ -50,5 +52,21 @@ describe('the conv shape fuzzer', () => {
     expect(new Set(entries.map((e) => e.name)).size).toBe(entries.length);
     expect(entries[0].name).toMatch(/^conv fuzz s7#0 software: /);
     expect(entries.map((e) => e.kernels)).toEqual(Array.from({ length: 5 }, () => FUZZ_KERNEL_CHOICES.map((k) => k.kernels)).flat());
+  });
+
+  it("gives SwiftShader's kernels no short-circuit && to compile (allOf, shaders/common.ts)", () => {
+    const withAnd = new Set<string>();
+    let programs = 0;
+    for (const c of fuzzedConvs(5, 80)) {
+      const { graph } = buildCase(c);
+      for (const kernels of [DEFAULT_KERNEL_CHOICE, SOFTWARE_UPGRADE_KERNELS]) {
+        for (const step of lowerGraph(optimizeForKernels(graph, kernels), kernels)) {
+          programs++;
+          if (step.program.code.replace(/\/\/[^\n]*/g, '').includes('&&')) withAnd.add(step.program.key);
+        }
+      }
+    }
+    expect(programs).toBeGreaterThan(100);
+    expect([...withAnd]).toEqual([]);
   });
 });

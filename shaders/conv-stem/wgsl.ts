@@ -1,7 +1,7 @@
 import type { ActivationFunction } from '../../src/graph/activations/index.ts';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
-import { ACTIVATION_UNIFORMS, epilogueKey, unroll, unroll2 } from '../common.ts';
+import { ACTIVATION_UNIFORMS, allOf, epilogueKey, unroll, unroll2 } from '../common.ts';
 import { denseTileProgram } from '../dense-tile.ts';
 
 /**
@@ -81,7 +81,7 @@ export function stemConvProgram(v: StemConvVariant, precision: StoragePrecision 
     vec4sPerThread: V,
     constants: `const KH = ${v.kernelH}u;`,
     placed: `  let ix0 = i32(ox0 * ${v.strideX}u) - params.padLeft;
-  let interior = ix0 >= 0 && ix0 + ${span - 1} <= lastX;`,
+  let interior = ${allOf('ix0 >= 0', `ix0 + ${span - 1} <= lastX`)};`,
     body: `${unroll(span, (j) => `  var x${j}: vec4<f32>;`)}
   for (var ky = 0u; ky < KH; ky++) {
     let iy = i32(oy * params.strideY + ky) - params.padTop;
@@ -91,7 +91,7 @@ export function stemConvProgram(v: StemConvVariant, precision: StoragePrecision 
       let b = rowBase + u32(ix0);
 ${unroll(span, (j) => `      x${j} = load_src(b + ${j}u);`)}
     } else {
-${unroll(span, (j) => `      x${j} = select(vec4<f32>(0.0), load_src(rowBase + u32(clamp(ix0 + ${j}, 0, lastX))), ix0 + ${j} >= 0 && ix0 + ${j} <= lastX);`)}
+${unroll(span, (j) => `      x${j} = select(vec4<f32>(0.0), load_src(rowBase + u32(clamp(ix0 + ${j}, 0, lastX))), ${allOf(`ix0 + ${j} >= 0`, `ix0 + ${j} <= lastX`)});`)}
     }
     let wRow = ky * ${v.kernelW}u;
 ${rowTaps(v, P, V)}

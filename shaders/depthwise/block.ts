@@ -2,6 +2,7 @@ import type { ActivationFunction } from '../../src/graph/activations/index.ts';
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import {
+  allOf,
   CONV_ELEMENT_TYPES,
   WORKGROUP_SIZE,
   bindingDecls,
@@ -50,19 +51,19 @@ export function depthwiseBlockProgram(v: DepthwiseBlockVariant, precision: Stora
   const code = wgsl`
 ${rowBlockPrologue(P, R, bindings, precision)}
   let ix0 = i32(ox0 * ${v.strideX}u) - params.padLeft;
-  let interior = ix0 >= 0 && ix0 + ${span - 1} <= lastX;
+  let interior = ${allOf('ix0 >= 0', `ix0 + ${span - 1} <= lastX`)};
 ${unroll(v.kernelH * v.kernelW, (k) => `  let w${k} = load_weight(${k}u * params.C4 + c4);`)}
 ${unroll(R, (j) => unroll(P, (p) => `  var acc${j}_${p} = vec4<f32>(0.0);`))}
 ${unroll(span, (j) => `  var x${j} = vec4<f32>(0.0);`)}
 ${unroll(inRows, (r) => `  {
     let iy = i32(oy0 * ${v.strideY}u + ${r}u) - params.padTop;
-    if (iy >= 0 && iy < i32(params.inH)) {
+    if (${allOf('iy >= 0', 'iy < i32(params.inH)')}) {
       let rowBase = (n * params.inH + u32(iy)) * params.inW;
       if (interior) {
         let first = (rowBase + u32(ix0)) * params.C4 + c4;
 ${unroll(span, (j) => `        x${j} = load_src(first + ${j}u * params.C4);`)}
       } else {
-${unroll(span, (j) => `        x${j} = select(vec4<f32>(0.0), load_src((rowBase + u32(clamp(ix0 + ${j}, 0, lastX))) * params.C4 + c4), ix0 + ${j} >= 0 && ix0 + ${j} <= lastX);`)}
+${unroll(span, (j) => `        x${j} = select(vec4<f32>(0.0), load_src((rowBase + u32(clamp(ix0 + ${j}, 0, lastX))) * params.C4 + c4), ${allOf(`ix0 + ${j} >= 0`, `ix0 + ${j} <= lastX`)});`)}
       }
 ${taps(r)}
     }

@@ -1,6 +1,7 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import {
+  allOf,
   WORKGROUP_SIZE,
   convBindings,
   epilogueFunction, epilogueKey,
@@ -42,9 +43,9 @@ export function depthwiseRollingProgram(v: DepthwiseRollingVariant, precision: S
   const bindings = convBindings(v.residual);
   const loadRow = (ky: number, indent: string) => `${indent}{
 ${indent}  let iy = iyTop + ${ky};
-${indent}  let rowOk = iy >= 0 && iy <= lastY;
+${indent}  let rowOk = ${allOf('iy >= 0', 'iy <= lastY')};
 ${indent}  let base = u32(clamp(iy, 0, lastY)) * rowStride + imageBase;
-${unroll(span, (j) => `${indent}  x${ky}_${j} = select(vec4<f32>(0.0), load_src(base + col${j}), rowOk && colOk${j});`)}
+${unroll(span, (j) => `${indent}  x${ky}_${j} = select(vec4<f32>(0.0), load_src(base + col${j}), ${allOf('rowOk', `colOk${j}`)});`)}
 ${indent}}`;
   const body = (indent: string) => `${unroll(KH - keep, (s) => loadRow(keep + s, indent))}
 ${unroll(P, (p) => `${indent}var acc${p} = vec4<f32>(0.0);`)}
@@ -61,7 +62,7 @@ ${rowBlockPrologue(P, R, bindings, precision)}
   let imageBase = n * params.inH * rowStride + c4;
   let ix0 = i32(ox0 * ${v.strideX}u) - params.padLeft;
 ${unroll(span, (j) => `  let col${j} = u32(clamp(ix0 + ${j}, 0, lastX)) * params.C4;
-  let colOk${j} = ix0 + ${j} >= 0 && ix0 + ${j} <= lastX;`)}
+  let colOk${j} = ${allOf(`ix0 + ${j} >= 0`, `ix0 + ${j} <= lastX`)};`)}
 ${unroll(KH * KW, (k) => `  let w${k} = load_weight(${k}u * params.C4 + c4);`)}
   let b = bias[c4];
 ${unroll(KH, (ky) => unroll(span, (j) => `  var x${ky}_${j} = vec4<f32>(0.0);`))}

@@ -3,6 +3,7 @@ import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
 import {
+  allOf,
   ACTIVATION_UNIFORMS,
   CONV_ELEMENT_TYPES,
   WORKGROUP_SIZE,
@@ -72,7 +73,7 @@ ${unroll(P, (p) => `  var acc${p} = vec4<f32>(0.0);`)}
       let ixBase = i32(kx * params.dilationX) - params.padLeft;
 ${unroll(P, (p) => `      let ix${p} = i32((ox0 + ${p}u) * params.strideX) + ixBase;
       let x${p} = load_src((rowBase + u32(clamp(ix${p}, 0, lastX))) * params.C4 + c4);
-      acc${p} = fma(select(vec4<f32>(0.0), x${p}, ix${p} >= 0 && ix${p} <= lastX), w, acc${p});`)}
+      acc${p} = fma(select(vec4<f32>(0.0), x${p}, ${allOf(`ix${p} >= 0`, `ix${p} <= lastX`)}), w, acc${p});`)}
     }
   }
   let b = bias[c4];
@@ -135,19 +136,19 @@ ${bindingDecls(bindings, CONV_ELEMENT_TYPES, precision)}
 ${entryPoint(WORKGROUP_SIZE)}
 ${rowTilePrologue(P)}
   let ix0 = i32(ox0 * ${v.strideX}u) - params.padLeft;
-${dilated ? maskedColumns(used, 'ix0') : `  let interior = ix0 >= 0 && ix0 + ${span - 1} <= lastX;`}
+${dilated ? maskedColumns(used, 'ix0') : `  let interior = ${allOf('ix0 >= 0', `ix0 + ${span - 1} <= lastX`)};`}
 ${unroll(P, (p) => `  var acc${p} = vec4<f32>(0.0);`)}
 ${eachUsed((j) => `  var x${j} = vec4<f32>(0.0);`)}
 ${unroll(v.kernelH, (ky) => `  {
     let iy = i32(oy * ${v.strideY}u + ${ky * dy}u) - params.padTop;
-    if (iy >= 0 && iy < i32(params.inH)) {
+    if (${allOf('iy >= 0', 'iy < i32(params.inH)')}) {
       let rowBase = (n * params.inH + u32(iy)) * params.inW;
 ${unroll(v.kernelW, (kx) => `      let w${kx} = load_weight(${ky * v.kernelW + kx}u * params.C4 + c4);`)}
 ${dilated ? eachUsed((j) => `      x${j} = select(vec4<f32>(0.0), load_src((rowBase + col${j}) * params.C4 + c4), valid${j});`) : `      if (interior) {
         let first = (rowBase + u32(ix0)) * params.C4 + c4;
 ${eachUsed((j) => `        x${j} = load_src(first + ${j}u * params.C4);`)}
       } else {
-${eachUsed((j) => `        x${j} = select(vec4<f32>(0.0), load_src((rowBase + u32(clamp(ix0 + ${j}, 0, lastX))) * params.C4 + c4), ix0 + ${j} >= 0 && ix0 + ${j} <= lastX);`)}
+${eachUsed((j) => `        x${j} = select(vec4<f32>(0.0), load_src((rowBase + u32(clamp(ix0 + ${j}, 0, lastX))) * params.C4 + c4), ${allOf(`ix0 + ${j} >= 0`, `ix0 + ${j} <= lastX`)});`)}
       }`}
 ${taps('      ')}
     }

@@ -1,7 +1,7 @@
 import type { ActivationFunction } from '../../src/graph/activations/index.ts';
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
-import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, bindingDecls, convBindings, epilogueFunction, epilogueKey, finishProgram, uniformStruct, unroll, unroll2 } from '../common.ts';
+import { ACTIVATION_UNIFORMS, CONV_ELEMENT_TYPES, allOf, bindingDecls, convBindings, epilogueFunction, epilogueKey, finishProgram, uniformStruct, unroll, unroll2 } from '../common.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
 import { meanSrcFunction } from '../pool/wgsl.ts';
 
@@ -174,7 +174,7 @@ ${unroll2(P, V, (p, c) => `      acc${p}_${c} = fma(vec4<f32>(x${p}.x), w${c}a, 
     }
     workgroupBarrier();
   }
-${unroll2(P, V, (p, c) => `  if (firstRow + ${p}u <= lastRow && firstCo + ${c}u <= lastCo) {
+${unroll2(P, V, (p, c) => `  if (${allOf(`firstRow + ${p}u <= lastRow`, `firstCo + ${c}u <= lastCo`)}) {
     let o = (firstRow + ${p}u) * params.outC4 + co${c};
     store_dst(o, epilogue(acc${p}_${c} + bias[co${c}], o));
   }`)}

@@ -16,6 +16,7 @@ import {
   uniformStruct,
   unroll,
   unroll2,
+  allOf,
 } from '../common.ts';
 
 /**
@@ -92,7 +93,7 @@ ${unroll(V, (c) => `    let w${c} = (wRow + co${c}) * 4u;
 ${unroll2(P, V, (p, c) => `    acc${p}_${c} = fma(vec4<f32>(x${p}.x), w${c}a, fma(vec4<f32>(x${p}.y), w${c}b, fma(vec4<f32>(x${p}.z), w${c}c, fma(vec4<f32>(x${p}.w), w${c}d, acc${p}_${c}))));`)}
   }
 ${unroll(V, (c) => `  let b${c} = bias[co${c}];`)}
-${unroll2(P, V, (p, c) => `  if (firstPixel + ${p}u <= lastPixel && firstCo + ${c}u <= lastCo) {
+${unroll2(P, V, (p, c) => `  if (${allOf(`firstPixel + ${p}u <= lastPixel`, `firstCo + ${c}u <= lastCo`)}) {
     let o = m${p} * params.outC4 + co${c};
     store_dst(o, epilogue(acc${p}_${c} + b${c}, o));
   }`)}
