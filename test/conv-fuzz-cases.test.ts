@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CI_FUZZ_SHAPES, FUZZ_KERNEL_CHOICES, convFuzzEntries, fuzzedConvs, type FuzzedConv } from './conv-fuzz-cases.ts';
+import {
+  CI_FUZZ_BLOCKS, CI_FUZZ_SHAPES, FUZZ_BLOCK_CHOICES, FUZZ_KERNEL_CHOICES, blockFuzzEntries, convFuzzEntries, fuzzedBlocks, fuzzedConvs, type FuzzedConv,
+} from './conv-fuzz-cases.ts';
+import { findInvertedResidualBlocks } from '../src/runtime/inverted-residual.ts';
+import { blockVariant } from '../shaders/inverted-residual/index.ts';
 import { buildCase } from './gpu-cases.ts';
 import { lowerGraph } from '../src/runtime/lowering.ts';
 import { DEFAULT_KERNEL_CHOICE, SOFTWARE_UPGRADE_KERNELS, optimizeForKernels } from '../src/runtime/kernel-choice.ts';
@@ -46,12 +50,23 @@ describe('the conv shape fuzzer', () => {
     has('f16-packed storage', (c) => c.precision === 'f16-packed');
   });
 
-  it('runs each shape on every kernel choice, named by seed and index', () => {
+  it('runs each shape on every kernel choice and on one tuner tile, named by seed and index', () => {
     const entries = convFuzzEntries(7, 5);
-    expect(entries).toHaveLength(5 * FUZZ_KERNEL_CHOICES.length);
+    const perShape = FUZZ_KERNEL_CHOICES.length + 1;
+    expect(entries).toHaveLength(5 * perShape);
     expect(new Set(entries.map((e) => e.name)).size).toBe(entries.length);
     expect(entries[0].name).toMatch(/^conv fuzz s7#0 software: /);
-    expect(entries.map((e) => e.kernels)).toEqual(Array.from({ length: 5 }, () => FUZZ_KERNEL_CHOICES.map((k) => k.kernels)).flat());
+    for (let i = 0; i < 5; i++) {
+      expect(entries.slice(i * perShape, i * perShape + FUZZ_KERNEL_CHOICES.length).map((e) => e.kernels)).toEqual(FUZZ_KERNEL_CHOICES.map((k) => k.kernels));
+      const tuned = entries[i * perShape + FUZZ_KERNEL_CHOICES.length];
+      expect(tuned.name).toMatch(new RegExp(`^conv fuzz s7#${i} tuned `));
+      expect(tuned.kernels?.perNode?.size).toBe(1);
+    }
+  });
+
+  it("draws tuner tiles of every family the tuner has within CI's shapes", () => {
+    const families = new Set(convFuzzEntries(1, CI_FUZZ_SHAPES).flatMap((e) => [...(e.kernels?.perNode?.values() ?? [])].map((t) => t.family)));
+    expect([...families].sort()).toEqual(['conv-shared', 'conv2d', 'depthwise', 'grouped', 'pointwise', 'stem']);
   });
 
   it("gives SwiftShader's kernels no short-circuit && to compile (allOf, shaders/common.ts)", () => {
@@ -70,3 +85,38 @@ describe('the conv shape fuzzer', () => {
     expect([...withAnd]).toEqual([]);
   });
 });
+
+describe('the block shape fuzzer', () => {
+  it('draws the same blocks for the same seed', () => {
+    expect(fuzzedBlocks(1, 20)).toEqual(fuzzedBlocks(1, 20));
+    expect(fuzzedBlocks(2, 20)).not.toEqual(fuzzedBlocks(1, 20));
+  });
+
+  it('draws blocks the fused kernel takes: one block each, with a variant', () => {
+    for (const b of fuzzedBlocks(3, 100)) {
+      const { graph } = buildCase(b);
+      const blocks = findInvertedResidualBlocks(optimizeForKernels(graph, DEFAULT_KERNEL_CHOICE));
+      expect(blocks).toHaveLength(1);
+      expect(blockVariant(blocks[0])).not.toBeNull();
+    }
+  });
+
+  it("reaches expansion 1, squeeze-and-excitation, residuals, stride 2, 5x5, batch 2 and f16 within CI's blocks", () => {
+    const blocks = fuzzedBlocks(1, CI_FUZZ_BLOCKS);
+    const has = (what: string, test: (b: (typeof blocks)[number]) => boolean) => expect(blocks.some(test), what).toBe(true);
+    has('no expand', (b) => !b.expand);
+    has('an SE', (b) => b.se !== undefined);
+    has('a residual', (b) => b.residual);
+    has('stride 2', (b) => b.stride === 2);
+    has('a 5x5 window', (b) => b.kernel === 5);
+    has('batch 2', (b) => b.n === 2);
+    has('f16-packed', (b) => b.precision === 'f16-packed');
+  });
+
+  it('asks the fused choices to run the fused kernel', () => {
+    const entries = blockFuzzEntries(4, 3);
+    expect(entries).toHaveLength(3 * FUZZ_BLOCK_CHOICES.length);
+    expect(entries.map((e) => e.kernel)).toEqual(Array.from({ length: 3 }, () => FUZZ_BLOCK_CHOICES.map((c) => (c.fused ? 'inverted-residual/t' : undefined))).flat());
+  });
+});
+

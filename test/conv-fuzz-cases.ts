@@ -4,18 +4,28 @@
  * tables hold the shapes someone thought of; the kernels choose tiles, row forms, span caps, unrolled loops and
  * wrapped pixels from the shape, so a shape nobody listed can reach a code path nobody tested. The generator draws
  * every kind of conv webcnn routes differently (1x1, depthwise with its multiplier, grouped with odd and aligned
- * groups, dense KxK, RGB stems), rectangular windows, strides and dilations up to 3, uneven padding, batch 2, 1x1
+ * groups, dense KxK, RGB stems), and each also runs on one tile the autotuner could give it (drawn from
+ * `TILE_CANDIDATES`, workgroup-memory and split-K tiles included), rectangular windows, strides and dilations up to 3, uneven padding, batch 2, 1x1
  * maps, odd channel counts, residuals, batch norms, clamp and table activations, and f16-packed storage.
  *
- * `npx tsx test/run-gpu-cases.ts conv-fuzz` runs it (CI: seed 1, 24 shapes); `WEBCNN_FUZZ_SEED` and
- * `WEBCNN_FUZZ_SHAPES` pick others, and a case's name carries its seed and index, so any failure reruns alone with
- * `--grep`.
+ * Inverted-residual blocks get the same treatment (`fuzzedBlocks`): random widths, expansions, windows, strides,
+ * maps, activations and squeeze-and-excitation, on the fused kernel (software and GPU defaults) and on the separate
+ * launches of the upgrade.
+ *
+ * `npx tsx test/run-gpu-cases.ts conv-fuzz block-fuzz` runs them (CI: seed 1, 24 convs and 10 blocks);
+ * `WEBCNN_FUZZ_SEED` and `WEBCNN_FUZZ_SHAPES` pick others, and a case's name carries its seed and index, so any
+ * failure reruns alone with `--grep`.
  */
-import type { KernelChoice } from '../src/runtime/kernel-choice.ts';
-import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, SOFTWARE_UPGRADE_KERNELS } from '../src/runtime/kernel-choice.ts';
+import type { Conv2dNode } from '../src/graph/ir.ts';
+import { TILE_CANDIDATES, candidateFits } from '../src/runtime/autotune.ts';
+import type { KernelChoice, Tile } from '../src/runtime/kernel-choice.ts';
+import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, SOFTWARE_UPGRADE_KERNELS, optimizeForKernels } from '../src/runtime/kernel-choice.ts';
+import { convLayerKind, nodeView } from '../src/runtime/kernel-table.ts';
 import { Rng } from '../src/util/random.ts';
 import type { CaseEntry } from './case-share.ts';
 import type { ActivationName, GpuCase } from './gpu-cases.ts';
+import { buildCase } from './gpu-cases.ts';
+import type { BlockActivation, FusedBlockCase } from './inverted-residual-cases.ts';
 
 /** A fuzzed conv: a conv case with its storage precision and weight seed. */
 export type FuzzedConv = Extract<GpuCase, { kind: 'conv' }>;
@@ -27,8 +37,17 @@ export const FUZZ_KERNEL_CHOICES: readonly { readonly label: string; readonly ke
   { label: 'gpu', kernels: GPU_KERNEL_CHOICE },
 ];
 
-/** The shapes CI fuzzes (x 3 kernel choices): enough to reach every conv kind, a minute or two on SwiftShader. */
+/** The shapes CI fuzzes (x 4 kernel choices): enough to reach every conv kind, a minute or two on SwiftShader. */
 export const CI_FUZZ_SHAPES = 24;
+/** The inverted-residual blocks CI fuzzes (x 3 kernel choices). */
+export const CI_FUZZ_BLOCKS = 10;
+
+/** The kernel choices every fuzzed block runs on: the fused kernel on both defaults, and the upgrade's separate launches. */
+export const FUZZ_BLOCK_CHOICES: readonly { readonly label: string; readonly kernels: KernelChoice; readonly fused: boolean }[] = [
+  { label: 'software fused', kernels: { ...DEFAULT_KERNEL_CHOICE, invertedResidual: 'fused' }, fused: true },
+  { label: 'gpu fused', kernels: { ...GPU_KERNEL_CHOICE, invertedResidual: 'fused' }, fused: true },
+  { label: 'upgrade separate', kernels: SOFTWARE_UPGRADE_KERNELS, fused: false },
+];
 
 /** Multiply-adds a fuzzed conv stays under, so that the CPU reference and the run take milliseconds. */
 const MAX_MACS = 3_000_000;
@@ -122,11 +141,82 @@ function shapeLabel(c: FuzzedConv): string {
     ` d${c.dilation ?? 1}x${c.dilationX ?? c.dilation ?? 1} p${t},${l},${b},${r}${c.residual ? ' +res' : ''} ${c.activation}${c.precision ? ` ${c.precision}` : ''}`;
 }
 
-/** The runner's entries: every fuzzed conv on every kernel choice of `FUZZ_KERNEL_CHOICES`. */
+/** A tile in a case name: its family and fields. */
+function tileLabel(t: Tile): string {
+  const { family, ...fields } = t;
+  return `${family}${Object.entries(fields).map(([k, v]) => ` ${k}=${String(v)}`).join('')}`;
+}
+
+/**
+ * One tile the autotuner could give the conv of `c` (a candidate of its layer kind that `candidateFits`: a family,
+ * then a tile of it, drawn with `rng`), as a per-node choice over the software default; null where the passes
+ * leave no conv.
+ */
+export function tunedChoice(c: FuzzedConv, rng: Rng): { label: string; kernels: KernelChoice } | null {
+  const graph = optimizeForKernels(buildCase(c).graph, DEFAULT_KERNEL_CHOICE);
+  const conv = graph.nodes.find((n): n is Conv2dNode => n.op === 'conv2d');
+  if (!conv) return null;
+  const view = nodeView(graph, conv);
+  const fitting = TILE_CANDIDATES[convLayerKind(view)].filter((t) => candidateFits(t, view));
+  // A family first, then one of its tiles: the families offer very different numbers of tiles.
+  const family = rng.pick([...new Set(fitting.map((t) => t.family))]);
+  const tile = rng.pick(fitting.filter((t) => t.family === family));
+  return { label: `tuned ${tileLabel(tile)}`, kernels: { ...DEFAULT_KERNEL_CHOICE, perNode: new Map([[conv.output, tile]]) } };
+}
+
+/** The runner's entries: every fuzzed conv on every kernel choice of `FUZZ_KERNEL_CHOICES`, then on a tuner's tile. */
 export function convFuzzEntries(seed: number, count: number): CaseEntry[] {
-  return fuzzedConvs(seed, count).flatMap((c, i) => FUZZ_KERNEL_CHOICES.map(({ label, kernels }): CaseEntry => ({
-    name: `conv fuzz s${seed}#${i} ${label}: ${shapeLabel(c)}`,
-    case: c,
+  const rng = new Rng(seed + 104729);
+  return fuzzedConvs(seed, count).flatMap((c, i) => {
+    const tuned = tunedChoice(c, rng);
+    return [...FUZZ_KERNEL_CHOICES, ...(tuned ? [tuned] : [])].map(({ label, kernels }): CaseEntry => ({
+      name: `conv fuzz s${seed}#${i} ${label}: ${shapeLabel(c)}`,
+      case: c,
+      kernels,
+    }));
+  });
+}
+
+const BLOCK_ACTIVATIONS: readonly BlockActivation[] = ['relu6', 'relu6', 'relu', 'fn:hard-swish', 'fn:silu'];
+
+/** A fuzzed inverted-residual block: the block case with its storage precision and weight seed. */
+export type FuzzedBlock = FusedBlockCase & Pick<GpuCase, 'precision' | 'seed'>;
+
+/** `count` random inverted-residual blocks from `seed` (the same ones for the same arguments). */
+export function fuzzedBlocks(seed: number, count: number): FuzzedBlock[] {
+  const rng = new Rng(seed + 7919);
+  return Array.from({ length: count }, (_, i): FuzzedBlock => {
+    const ratio = rng.pick([1, 2, 3, 4, 6, 6]);
+    // A depthwise conv needs 2 channels at least (one channel is a dense conv).
+    const inC = rng.int(ratio === 1 ? 2 : 1, 40);
+    const stride = rng.pick([1, 1, 2]);
+    const outC = stride === 1 && rng.next() < 0.5 ? inC : rng.int(1, 48);
+    const hidC = inC * ratio;
+    const side = () => (rng.next() < 0.1 ? 1 : rng.int(2, 18));
+    const se = rng.next() < 0.3
+      ? { squeeze: rng.int(1, Math.max(1, Math.ceil(hidC / 4))), act: rng.pick(['relu', 'fn:silu'] as const), gate: rng.pick(['fn:hard-sigmoid', 'fn:sigmoid'] as const) }
+      : undefined;
+    return {
+      kind: 'fusedBlock', n: rng.next() < 0.2 ? 2 : 1, inC, hidC, outC, h: side(), w: side(),
+      kernel: rng.pick([3, 3, 5]), stride, expand: ratio !== 1, residual: stride === 1 && inC === outC, act: rng.pick(BLOCK_ACTIVATIONS),
+      ...(se ? { se } : {}),
+      ...(rng.next() < 0.15 ? { precision: 'f16-packed' as const } : {}),
+      seed: seed * 1000 + 500 + i,
+    };
+  });
+}
+
+function blockLabel(b: FuzzedBlock): string {
+  return `n${b.n} ${b.inC}->${b.hidC}->${b.outC} ${b.h}x${b.w} k${b.kernel} s${b.stride}${b.residual ? ' +res' : ''} ${b.act}` +
+    `${b.se ? ` se${b.se.squeeze}/${b.se.act}/${b.se.gate}` : ''}${b.precision ? ` ${b.precision}` : ''}`;
+}
+
+/** The runner's entries: every fuzzed block on every choice of `FUZZ_BLOCK_CHOICES`; the fused ones must run the fused kernel. */
+export function blockFuzzEntries(seed: number, count: number): CaseEntry[] {
+  return fuzzedBlocks(seed, count).flatMap((b, i) => FUZZ_BLOCK_CHOICES.map(({ label, kernels, fused }): CaseEntry => ({
+    name: `block fuzz s${seed}#${i} ${label}: ${blockLabel(b)}`,
+    case: b,
     kernels,
+    ...(fused ? { kernel: 'inverted-residual/t' } : {}),
   })));
 }

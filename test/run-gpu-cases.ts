@@ -1,6 +1,6 @@
 /**
  * Runs the GPU correctness cases under Node through Dawn (the `webgpu` package): a quick loop for kernel work
- * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm|grouped|fusion|activations|matmul|reduce|depthwise|inverted-residual|stem|fused-networks|pointwise|conv2d-wrapped|upgrade|conv-fuzz] [--grep TEXT]`
+ * and the path for machines with a GPU and no browser. `npx tsx test/run-gpu-cases.ts [kernels|blocks|networks|tiles|f16|upsample|binary|channels|layernorm|grouped|fusion|activations|matmul|reduce|depthwise|inverted-residual|stem|fused-networks|pointwise|conv2d-wrapped|upgrade|conv-fuzz|block-fuzz] [--grep TEXT]`
  *
  * `f16`: the f16-storage cases at 'f16-packed' and native 'f16' (skipped, not passed, where the adapter has no
  * `shader-f16`), then the shared real model's accuracy at f32 and at both f16 modes (`test/f16-accuracy.ts`),
@@ -34,7 +34,7 @@ import { FULL_TABLE_ENV, SPLIT_GROUPS, caseKey, leftToChromium, tileEntries, typ
 import { POINTWISE_RULE_CASES } from './pointwise-cases.ts';
 import { CONV2D_WRAPPED_CASES } from './conv2d-wrapped-cases.ts';
 import { UPGRADE_CASES } from './upgrade-cases.ts';
-import { CI_FUZZ_SHAPES, convFuzzEntries } from './conv-fuzz-cases.ts';
+import { CI_FUZZ_BLOCKS, CI_FUZZ_SHAPES, blockFuzzEntries, convFuzzEntries } from './conv-fuzz-cases.ts';
 
 type Entry = CaseEntry;
 
@@ -91,6 +91,8 @@ const groups: Record<string, readonly Entry[]> = {
   upgrade: UPGRADE_CASES,
   // Seeded random convs on the software default, its upgrade and the GPU default (test/conv-fuzz-cases.ts).
   'conv-fuzz': convFuzzEntries(fuzzSetting('WEBCNN_FUZZ_SEED', 1), fuzzSetting('WEBCNN_FUZZ_SHAPES', CI_FUZZ_SHAPES)),
+  // The same for inverted-residual blocks: the fused kernel on both defaults, and the upgrade's separate launches.
+  'block-fuzz': blockFuzzEntries(fuzzSetting('WEBCNN_FUZZ_SEED', 1), fuzzSetting('WEBCNN_FUZZ_SHAPES', CI_FUZZ_BLOCKS)),
 };
 // `--grep TEXT`: only the cases whose name contains TEXT (a quick loop over one kernel's cases).
 const grepAt = process.argv.indexOf('--grep');
