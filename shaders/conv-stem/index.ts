@@ -50,10 +50,10 @@ export function isStemConv(view: NodeView): boolean {
 }
 
 /**
- * Most input columns one kernel row of a register-tile invocation may load (`stemSpan`). SwiftShader's compile
- * time and memory grow steeply with the span of this straight-line code: a 4x4 stride-4 stem compiled in 0.3 s at
- * 4 columns (span 16), 7.3 s at 6 (span 24), and at 8 (span 32) passed 6 GB within a minute; ResNet's 7x7 stride-2
- * stem at 8 columns (span 21) in 1.5 s (docs/decisions/kernel-defaults.md).
+ * Most input columns one kernel row of a register-tile invocation may load (`stemSpan`): SwiftShader's compile time
+ * grows with the span of this straight-line code. The cap was set when the column masks were short-circuit `&&`s
+ * and a 4x4 stride-4 stem at 8 columns (span 32) passed 6 GB within a minute; with `allOf` masks it compiles in
+ * 2.6 s, so the cap now bounds compile time, not memory (docs/performance.md, 2026-12-08).
  */
 export const MAX_STEM_SPAN = 23;
 
