@@ -220,7 +220,17 @@ export function columnsWithinSpan(P: number, kernelW: number, strideX: number, d
  * out of memory (a 5x5 stride-4 walking stem); the operands here are side-effect-free comparisons.
  */
 export function allOf(...conditions: string[]): string {
-  return conditions.length === 1 ? conditions[0] : conditions.map((c) => `(${c})`).join(' & ');
+  return joinConditions(conditions, '&');
+}
+
+/** The WGSL disjunction of `conditions` without short-circuiting, `(a) | (b) | ...`, for the reason `allOf` gives. */
+export function anyOf(...conditions: string[]): string {
+  return joinConditions(conditions, '|');
+}
+
+function joinConditions(conditions: readonly string[], operator: '&' | '|'): string {
+  if (conditions.length === 0) throw new Error(`a WGSL ${operator === '&' ? 'conjunction' : 'disjunction'} needs a condition`);
+  return conditions.length === 1 ? conditions[0] : conditions.map((c) => `(${c})`).join(` ${operator} `);
 }
 
 /**

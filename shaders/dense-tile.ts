@@ -1,9 +1,9 @@
 import type { Conv2dNode } from '../src/graph/ir.ts';
 import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
 import {
-  allOf,
   CONV_ELEMENT_TYPES,
   WORKGROUP_SIZE,
+  allOf,
   bindingDecls,
   ceilDiv,
   convBindings,

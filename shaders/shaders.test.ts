@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { tintFailures } from '../test/tint-check.ts';
 import type { KernelProgram, StoragePrecision, UniformField } from './common.ts';
 import {
-  F32_MAX, STORAGE_PRECISIONS, WORKGROUP_SIZE, bindingDecls, bytesPerVec4, ceilDiv, clampBound, finishProgram, packUniforms, uniformByteSize,
+  F32_MAX, STORAGE_PRECISIONS, WORKGROUP_SIZE, allOf, anyOf, bindingDecls, bytesPerVec4, ceilDiv, clampBound, finishProgram, packUniforms, uniformByteSize,
   uniformStruct,
 } from './common.ts';
 import { conv2dProgram } from './conv2d/wgsl.ts';
@@ -83,6 +83,14 @@ describe('packUniforms', () => {
 });
 
 describe('small helpers', () => {
+  it('allOf and anyOf join WGSL conditions without short-circuiting, each operand in parentheses', () => {
+    expect(allOf('a >= 0', 'a <= b')).toBe('(a >= 0) & (a <= b)');
+    expect(anyOf('a < 0', 'a > b', 'c')).toBe('(a < 0) | (a > b) | (c)');
+    expect(allOf('ok')).toBe('ok');
+    expect(() => allOf()).toThrow(/needs a condition/);
+    expect(() => anyOf()).toThrow(/needs a condition/);
+  });
+
   it('clampBound maps infinities to the largest finite f32', () => {
     expect(clampBound(Infinity)).toBe(F32_MAX);
     expect(clampBound(-Infinity)).toBe(-F32_MAX);

@@ -1,20 +1,20 @@
 /**
- * The convolution shape fuzzer: seeded random convolutions, each run on the three kernel choices an adapter can
- * start or end on (the software default, its tiered upgrade, the GPU default) against the CPU reference. The fixed
+ * The shape fuzzer: seeded random convolutions and inverted-residual blocks against the CPU reference. The fixed
  * tables hold the shapes someone thought of; the kernels choose tiles, row forms, span caps, unrolled loops and
- * wrapped pixels from the shape, so a shape nobody listed can reach a code path nobody tested. The generator draws
- * every kind of conv webcnn routes differently (1x1, depthwise with its multiplier, grouped with odd and aligned
- * groups, dense KxK, RGB stems), and each also runs on one tile the autotuner could give it (drawn from
- * `TILE_CANDIDATES`, workgroup-memory and split-K tiles included), rectangular windows, strides and dilations up to 3, uneven padding, batch 2, 1x1
- * maps, odd channel counts, residuals, batch norms, clamp and table activations, and f16-packed storage.
+ * wrapped pixels from the shape, so a shape nobody listed can reach a code path nobody tested.
  *
- * Inverted-residual blocks get the same treatment (`fuzzedBlocks`): random widths, expansions, windows, strides,
- * maps, activations and squeeze-and-excitation, on the fused kernel (software and GPU defaults) and on the separate
- * launches of the upgrade.
+ * Convs (`fuzzedConvs`): every kind webcnn routes differently (1x1, depthwise with its multiplier, grouped with odd
+ * and whole-vec4 groups, dense KxK, RGB stems), with rectangular windows, strides up to 3 (stems 4), dilations up
+ * to 3, uneven padding, batch 2, 1-pixel sides, odd channel counts, residuals, batch norms, clamp and table
+ * activations and f16-packed storage. Each runs on the three kernel choices an adapter starts or ends on (the
+ * software default, its tiered upgrade, the GPU default), then on one tile the autotuner could give it.
  *
- * `npx tsx test/run-gpu-cases.ts conv-fuzz block-fuzz` runs them (CI: seed 1, 24 convs and 10 blocks);
- * `WEBCNN_FUZZ_SEED` and `WEBCNN_FUZZ_SHAPES` pick others, and a case's name carries its seed and index, so any
- * failure reruns alone with `--grep`.
+ * Blocks (`fuzzedBlocks`): random widths, expansions, windows, strides, maps, activations and
+ * squeeze-and-excitation, on the fused kernel (software and GPU defaults) and on the upgrade's separate launches.
+ *
+ * `npx tsx test/run-gpu-cases.ts conv-fuzz block-fuzz` runs them (CI: seed 10, 24 convs and 10 blocks).
+ * `WEBCNN_FUZZ_SEED`, `WEBCNN_FUZZ_SHAPES` and `WEBCNN_FUZZ_BLOCKS` pick others; a case's name carries its seed and
+ * index (docs/testing.md says how to rerun one).
  */
 import type { Conv2dNode } from '../src/graph/ir.ts';
 import { TILE_CANDIDATES, candidateFits } from '../src/runtime/autotune.ts';
@@ -37,7 +37,12 @@ export const FUZZ_KERNEL_CHOICES: readonly { readonly label: string; readonly ke
   { label: 'gpu', kernels: GPU_KERNEL_CHOICE },
 ];
 
-/** The shapes CI fuzzes (x 4 kernel choices): enough to reach every conv kind, a minute or two on SwiftShader. */
+/**
+ * The seed CI fuzzes: one whose CI counts reach every conv kind, window feature, kernel and tuner family, and every
+ * block feature (test/conv-fuzz-cases.test.ts checks that, so a change to the generators must pick another).
+ */
+export const CI_FUZZ_SEED = 10;
+/** The shapes CI fuzzes (each on 3 kernel choices and a tuner tile). */
 export const CI_FUZZ_SHAPES = 24;
 /** The inverted-residual blocks CI fuzzes (x 3 kernel choices). */
 export const CI_FUZZ_BLOCKS = 10;
@@ -56,24 +61,34 @@ type ConvKind = 'pointwise' | 'depthwise' | 'grouped' | 'dense' | 'stem';
 const KINDS: readonly ConvKind[] = ['pointwise', 'pointwise', 'depthwise', 'depthwise', 'grouped', 'grouped', 'dense', 'dense', 'dense', 'stem'];
 const ACTIVATIONS: readonly ActivationName[] = ['none', 'relu', 'relu6', 'relu', 'fn:hard-swish', 'fn:sigmoid', 'fn:leaky-relu'];
 
+/** A case's seed: FNV-1a of its stream, the run's seed and its index, so that no two streams or runs share one. */
+export function fuzzSeed(stream: string, seed: number, index: number): number {
+  let h = 0x811c9dc5;
+  for (const ch of `${stream}:${seed}:${index}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return h;
+}
+
 /** The output size of one axis (ONNX's floor rule). */
 function outputSize(size: number, kernel: number, stride: number, padBefore: number, padAfter: number, dilation: number): number {
   return Math.floor((size + padBefore + padAfter - (kernel - 1) * dilation - 1) / stride) + 1;
 }
 
 /**
- * A window axis: kernel, stride, dilation (drawn, or `like`'s), and the padding before and after ("same" mostly,
- * else none or uneven).
+ * A window axis: kernel, stride, dilation (drawn, or `like`'s; never above 1 with `undilated`), and the padding
+ * before and after ("same" mostly, else none or uneven).
  */
-function windowAxis(rng: Rng, kernel: number, strides: readonly number[], like?: { stride: number; dilation: number }) {
+function windowAxis(rng: Rng, kernel: number, strides: readonly number[], undilated: boolean, like?: { stride: number; dilation: number }) {
   const stride = like?.stride ?? rng.pick(strides);
-  const dilation = like?.dilation ?? (kernel > 1 && rng.next() < 0.2 ? rng.int(2, 3) : 1);
+  const dilation = like?.dilation ?? (kernel > 1 && !undilated && rng.next() < 0.2 ? rng.int(2, 3) : 1);
   const reach = (kernel - 1) * dilation;
   const style = rng.next();
   if (style < 0.6) return { kernel, stride, dilation, before: Math.floor(reach / 2), after: Math.ceil(reach / 2) };
   if (style < 0.8) return { kernel, stride, dilation, before: 0, after: 0 };
   return { kernel, stride, dilation, before: rng.int(0, reach), after: rng.int(0, reach) };
 }
+
+/** Rectangular windows of dense convs (Inception's 1x7 and 7x1 among them), drawn either way round. */
+const RECTANGLES: readonly (readonly [number, number])[] = [[1, 3], [1, 5], [1, 7], [3, 5], [2, 3]];
 
 /** One random convolution of `kind`, or null when the draw has no output or too many multiply-adds. */
 function drawConv(rng: Rng, kind: ConvKind, seed: number): FuzzedConv | null {
@@ -85,7 +100,8 @@ function drawConv(rng: Rng, kind: ConvKind, seed: number): FuzzedConv | null {
   let outC: number;
   let groups = 1;
   if (kind === 'depthwise') {
-    inC = rng.int(1, 72);
+    // One channel would be a dense conv.
+    inC = rng.int(2, 72);
     outC = inC * (rng.next() < 0.35 ? 2 : 1);
     groups = inC;
   } else if (kind === 'grouped') {
@@ -98,14 +114,18 @@ function drawConv(rng: Rng, kind: ConvKind, seed: number): FuzzedConv | null {
     inC = kind === 'stem' ? rng.int(1, 4) : rng.int(1, 80);
     outC = rng.int(1, 80);
   }
-  const squareKernel = kind === 'pointwise' ? 1 : kind === 'stem' ? rng.pick([3, 5, 7]) : rng.pick([2, 3, 3, 3, 5, 7]);
-  const rectangular = kind === 'dense' && rng.next() < 0.25;
-  const kernelW = rectangular ? rng.pick([1, 3, 7]) : squareKernel;
-  const kernelH = rectangular && kernelW !== 1 ? 1 : squareKernel;
+  const square = kind === 'pointwise' ? 1 : kind === 'stem' ? rng.pick([3, 5, 7]) : rng.pick([2, 3, 3, 3, 5, 7]);
+  let [kernelH, kernelW] = [square, square];
+  if (kind === 'dense' && rng.next() < 0.25) {
+    const [a, b] = rng.pick(RECTANGLES);
+    [kernelH, kernelW] = rng.next() < 0.5 ? [a, b] : [b, a];
+  }
   const strides = kind === 'stem' ? [2, 2, 1, 4] : [1, 1, 2, 3];
-  const y = windowAxis(rng, kernelH, strides);
+  // The stem kernel takes undilated windows only; a dilated one would test the dense kernels again.
+  const undilated = kind === 'stem';
+  const y = windowAxis(rng, kernelH, strides, undilated);
   // Mostly the same stride and dilation on both axes, as real networks have them.
-  const x = windowAxis(rng, kernelW, strides, kernelH === kernelW && rng.next() < 0.8 ? y : undefined);
+  const x = windowAxis(rng, kernelW, strides, undilated, kernelH === kernelW && rng.next() < 0.8 ? y : undefined);
   const outH = outputSize(h, y.kernel, y.stride, y.before, y.after, y.dilation);
   const outW = outputSize(w, x.kernel, x.stride, x.before, x.after, x.dilation);
   if (outH < 1 || outW < 1) return null;
@@ -125,10 +145,10 @@ function drawConv(rng: Rng, kind: ConvKind, seed: number): FuzzedConv | null {
 
 /** `count` random convs from `seed` (the same ones for the same arguments), cycling through the conv kinds. */
 export function fuzzedConvs(seed: number, count: number): FuzzedConv[] {
-  const rng = new Rng(seed);
+  const rng = new Rng(fuzzSeed('conv', seed, 0));
   const out: FuzzedConv[] = [];
-  for (let i = 0; out.length < count; i++) {
-    const c = drawConv(rng, KINDS[out.length % KINDS.length], seed * 1000 + out.length);
+  while (out.length < count) {
+    const c = drawConv(rng, KINDS[out.length % KINDS.length], fuzzSeed('conv-weights', seed, out.length));
     if (c) out.push(c);
   }
   return out;
@@ -147,33 +167,43 @@ function tileLabel(t: Tile): string {
   return `${family}${Object.entries(fields).map(([k, v]) => ` ${k}=${String(v)}`).join('')}`;
 }
 
+/** The program-key prefix each family's launches carry: a tuned case must have run its tile's family. */
+const FAMILY_KERNELS: Readonly<Record<Tile['family'], string>> = {
+  pointwise: 'pointwise/', conv2d: 'conv2d/', 'conv-shared': 'conv-shared/', depthwise: 'depthwise', grouped: 'grouped', stem: 'conv-stem/',
+};
+
 /**
- * One tile the autotuner could give the conv of `c` (a candidate of its layer kind that `candidateFits`: a family,
- * then a tile of it, drawn with `rng`), as a per-node choice over the software default; null where the passes
- * leave no conv.
+ * Tuner tiles the fuzzer leaves to the fixed tables (the `tiles` group): workgroup-memory tiles of 16 or more output
+ * vec4s per invocation, which take SwiftShader 15-25 s each to compile.
  */
-export function tunedChoice(c: FuzzedConv, rng: Rng): { label: string; kernels: KernelChoice } | null {
+const slowToCompile = (t: Tile): boolean => t.family === 'conv-shared' && t.pixelsPerThread * t.vec4sPerThread >= 16;
+
+/**
+ * One tile the autotuner could give the conv of `c` (a candidate of its layer kind that `candidateFits`, but
+ * `slowToCompile` ones: a family, then a tile of it, drawn with `rng`), as a per-node choice over the software
+ * default, with the family's program-key prefix; null where the passes leave no conv.
+ */
+export function tunedChoice(c: FuzzedConv, rng: Rng): { label: string; kernels: KernelChoice; kernel: string } | null {
   const graph = optimizeForKernels(buildCase(c).graph, DEFAULT_KERNEL_CHOICE);
   const conv = graph.nodes.find((n): n is Conv2dNode => n.op === 'conv2d');
   if (!conv) return null;
   const view = nodeView(graph, conv);
-  const fitting = TILE_CANDIDATES[convLayerKind(view)].filter((t) => candidateFits(t, view));
+  const fitting = TILE_CANDIDATES[convLayerKind(view)].filter((t) => candidateFits(t, view) && !slowToCompile(t));
   // A family first, then one of its tiles: the families offer very different numbers of tiles.
   const family = rng.pick([...new Set(fitting.map((t) => t.family))]);
   const tile = rng.pick(fitting.filter((t) => t.family === family));
-  return { label: `tuned ${tileLabel(tile)}`, kernels: { ...DEFAULT_KERNEL_CHOICE, perNode: new Map([[conv.output, tile]]) } };
+  return { label: `tuned ${tileLabel(tile)}`, kernels: { ...DEFAULT_KERNEL_CHOICE, perNode: new Map([[conv.output, tile]]) }, kernel: FAMILY_KERNELS[family] };
 }
 
 /** The runner's entries: every fuzzed conv on every kernel choice of `FUZZ_KERNEL_CHOICES`, then on a tuner's tile. */
 export function convFuzzEntries(seed: number, count: number): CaseEntry[] {
-  const rng = new Rng(seed + 104729);
-  return fuzzedConvs(seed, count).flatMap((c, i) => {
-    const tuned = tunedChoice(c, rng);
-    return [...FUZZ_KERNEL_CHOICES, ...(tuned ? [tuned] : [])].map(({ label, kernels }): CaseEntry => ({
-      name: `conv fuzz s${seed}#${i} ${label}: ${shapeLabel(c)}`,
-      case: c,
-      kernels,
-    }));
+  return fuzzedConvs(seed, count).flatMap((c, i): CaseEntry[] => {
+    const name = (label: string) => `conv fuzz s${seed}#${i} ${label}: ${shapeLabel(c)}`;
+    const tuned = tunedChoice(c, new Rng(fuzzSeed('tuned', seed, i)));
+    return [
+      ...FUZZ_KERNEL_CHOICES.map(({ label, kernels }): CaseEntry => ({ name: name(label), case: c, kernels })),
+      ...(tuned ? [{ name: name(tuned.label), case: c, kernels: tuned.kernels, kernel: tuned.kernel }] : []),
+    ];
   });
 }
 
@@ -184,7 +214,7 @@ export type FuzzedBlock = FusedBlockCase & Pick<GpuCase, 'precision' | 'seed'>;
 
 /** `count` random inverted-residual blocks from `seed` (the same ones for the same arguments). */
 export function fuzzedBlocks(seed: number, count: number): FuzzedBlock[] {
-  const rng = new Rng(seed + 7919);
+  const rng = new Rng(fuzzSeed('block', seed, 0));
   return Array.from({ length: count }, (_, i): FuzzedBlock => {
     const ratio = rng.pick([1, 2, 3, 4, 6, 6]);
     // A depthwise conv needs 2 channels at least (one channel is a dense conv).
@@ -201,7 +231,7 @@ export function fuzzedBlocks(seed: number, count: number): FuzzedBlock[] {
       kernel: rng.pick([3, 3, 5]), stride, expand: ratio !== 1, residual: stride === 1 && inC === outC, act: rng.pick(BLOCK_ACTIVATIONS),
       ...(se ? { se } : {}),
       ...(rng.next() < 0.15 ? { precision: 'f16-packed' as const } : {}),
-      seed: seed * 1000 + 500 + i,
+      seed: fuzzSeed('block-weights', seed, i),
     };
   });
 }

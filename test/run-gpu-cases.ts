@@ -34,21 +34,28 @@ import { FULL_TABLE_ENV, SPLIT_GROUPS, caseKey, leftToChromium, tileEntries, typ
 import { POINTWISE_RULE_CASES } from './pointwise-cases.ts';
 import { CONV2D_WRAPPED_CASES } from './conv2d-wrapped-cases.ts';
 import { UPGRADE_CASES } from './upgrade-cases.ts';
-import { CI_FUZZ_BLOCKS, CI_FUZZ_SHAPES, blockFuzzEntries, convFuzzEntries } from './conv-fuzz-cases.ts';
+import { CI_FUZZ_BLOCKS, CI_FUZZ_SEED, CI_FUZZ_SHAPES, blockFuzzEntries, convFuzzEntries } from './conv-fuzz-cases.ts';
 
 type Entry = CaseEntry;
 
-/** A positive integer from the environment, else `fallback`; anything else is an error (exit 2), not a silent default. */
-function fuzzSetting(name: string, fallback: number): number {
+/** Most shapes or blocks one fuzz run draws (each is a few GPU cases). */
+const MAX_FUZZ_COUNT = 10_000;
+
+/**
+ * An integer from the environment (a seed: 0 up; a count: 1 to `MAX_FUZZ_COUNT`), else `fallback`; anything else
+ * is an error (exit 2), not a silent default.
+ */
+function fuzzSetting(name: string, fallback: number, min: number, max: number): number {
   const text = process.env[name];
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1) {
-    console.error(`run-gpu-cases: ${name} must be a positive integer, got '${text}'`);
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    console.error(`run-gpu-cases: ${name} must be an integer from ${min} to ${max}, got '${text}'`);
     process.exit(2);
   }
   return value;
 }
+const fuzzSeedSetting = fuzzSetting('WEBCNN_FUZZ_SEED', CI_FUZZ_SEED, 0, 2 ** 32 - 1);
 const plain = (cases: readonly GpuCase[]): Entry[] => cases.map((c) => ({ case: c }));
 const groups: Record<string, readonly Entry[]> = {
   // The groups Playwright also runs: their tables, and the checks of each, are in test/case-share.ts.
@@ -89,10 +96,10 @@ const groups: Record<string, readonly Entry[]> = {
   'conv2d-wrapped': CONV2D_WRAPPED_CASES.map((t) => ({ case: t.case, kernels: t.kernels, name: t.name, kernel: 'conv2d/wrap/' })),
   // The tiered upgrade's tiles (SOFTWARE_UPGRADE_KERNELS): conv2d shape rule, grouped 8 x 4, 7x7 stem 8 x 2, pointwise 16 x 8.
   upgrade: UPGRADE_CASES,
-  // Seeded random convs on the software default, its upgrade and the GPU default (test/conv-fuzz-cases.ts).
-  'conv-fuzz': convFuzzEntries(fuzzSetting('WEBCNN_FUZZ_SEED', 1), fuzzSetting('WEBCNN_FUZZ_SHAPES', CI_FUZZ_SHAPES)),
+  // Seeded random convs on the software default, its upgrade, the GPU default and a tuner tile (test/conv-fuzz-cases.ts).
+  'conv-fuzz': convFuzzEntries(fuzzSeedSetting, fuzzSetting('WEBCNN_FUZZ_SHAPES', CI_FUZZ_SHAPES, 1, MAX_FUZZ_COUNT)),
   // The same for inverted-residual blocks: the fused kernel on both defaults, and the upgrade's separate launches.
-  'block-fuzz': blockFuzzEntries(fuzzSetting('WEBCNN_FUZZ_SEED', 1), fuzzSetting('WEBCNN_FUZZ_SHAPES', CI_FUZZ_BLOCKS)),
+  'block-fuzz': blockFuzzEntries(fuzzSeedSetting, fuzzSetting('WEBCNN_FUZZ_BLOCKS', CI_FUZZ_BLOCKS, 1, MAX_FUZZ_COUNT)),
 };
 // `--grep TEXT`: only the cases whose name contains TEXT (a quick loop over one kernel's cases).
 const grepAt = process.argv.indexOf('--grep');
@@ -118,6 +125,11 @@ for (const group of selected) {
     plan.push({ group, entry, action: chromiumOnly.has(key) ? 'chromium' : planned.has(key) ? 'repeat' : 'run' });
     planned.add(key);
   }
+}
+// A --grep that matches nothing must not pass as an empty, green run either.
+if (grep !== undefined && plan.length === 0) {
+  console.error(`run-gpu-cases: no case of ${selected.join(', ')} has '${grep}' in its name`);
+  process.exit(2);
 }
 const leftCount = plan.filter((p) => p.action === 'chromium').length;
 const repeatCount = plan.filter((p) => p.action === 'repeat').length;

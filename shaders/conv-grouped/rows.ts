@@ -1,4 +1,4 @@
-import { maskedColumns, rowTileColumns, unroll, unroll2 } from '../common.ts';
+import { anyOf, maskedColumns, rowTileColumns, unroll, unroll2 } from '../common.ts';
 
 /** Stride and dilation baked into a grouped row program (the general one reads them from uniforms). */
 export interface GroupedRowsGeometry {
@@ -31,7 +31,7 @@ export function groupedRowsBody(g: GroupedRowsGeometry, kernelH: number, kernelW
 ${maskedColumns(used, 'ix0')}
   for (var ky = 0u; ky < ${kernelH}u; ky++) {
     let iy = i32(oy * ${g.strideY}u + ky * ${g.dilationY}u) - params.padTop;
-    if (iy < 0 || iy >= i32(params.inH)) { continue; }
+    if (${anyOf('iy < 0', 'iy >= i32(params.inH)')}) { continue; }
     let rowBase = (n * params.inH + u32(iy)) * params.inW;
 ${eachUsed((j) => `    let base${j} = (rowBase + col${j}) * params.inC4 + groupC4;`)}
 ${inputVec4s(g.inVec4s, `${eachUsed((j) => `      let x${j} = select(vec4<f32>(0.0), load_src(base${j} + i4), valid${j});`)}

@@ -1,7 +1,7 @@
 import type { ActivationFunction } from '../../src/graph/activations/index.ts';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
-import { ACTIVATION_UNIFORMS, allOf, epilogueKey, unroll, unroll2 } from '../common.ts';
+import { ACTIVATION_UNIFORMS, allOf, anyOf, epilogueKey, unroll, unroll2 } from '../common.ts';
 import { denseTileProgram } from '../dense-tile.ts';
 import type { GroupedRowsGeometry } from './rows.ts';
 import { groupedRowsBody, groupedTapFmas } from './rows.ts';
@@ -70,7 +70,7 @@ export const GROUPED_CONV_UNIFORMS = joinUniforms(uniformBlock({
 function alignedBody(P: number, V: number): string {
   return `  for (var ky = 0u; ky < KH; ky++) {
     let iy = i32(oy * params.strideY + ky * params.dilationY) - params.padTop;
-    if (iy < 0 || iy >= i32(params.inH)) { continue; }
+    if (${anyOf('iy < 0', 'iy >= i32(params.inH)')}) { continue; }
     let rowBase = (n * params.inH + u32(iy)) * params.inW;
     for (var i4 = 0u; i4 < params.inPerGroup4; i4++) {
       for (var kx = 0u; kx < KW; kx++) {
@@ -116,7 +116,7 @@ const KW = ${v.kernelW}u;`,
     placed: groupSetup,
     body: r ? groupedRowsBody(r, v.kernelH, v.kernelW, P, V) : v.aligned ? alignedBody(P, V) : `  for (var ky = 0u; ky < KH; ky++) {
     let iy = i32(oy * params.strideY + ky * params.dilationY) - params.padTop;
-    if (iy < 0 || iy >= i32(params.inH)) { continue; }
+    if (${anyOf('iy < 0', 'iy >= i32(params.inH)')}) { continue; }
     let rowBase = (n * params.inH + u32(iy)) * params.inW;
     for (var kx = 0u; kx < KW; kx++) {
       let ixBase = i32(kx * params.dilationX) - params.padLeft;

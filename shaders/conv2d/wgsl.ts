@@ -1,7 +1,7 @@
 import type { ActivationFunction } from '../../src/graph/activations/index.ts';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
-import { ACTIVATION_UNIFORMS, allOf, epilogueKey, unroll, unroll2 } from '../common.ts';
+import { ACTIVATION_UNIFORMS, allOf, anyOf, epilogueKey, unroll, unroll2 } from '../common.ts';
 import { denseTileProgram } from '../dense-tile.ts';
 
 /**
@@ -47,7 +47,7 @@ export function conv2dProgram(v: Conv2dVariant, precision: StoragePrecision = 'f
 const KW = ${v.kernelW}u;`,
     body: `  for (var ky = 0u; ky < KH; ky++) {
     let iy = i32(oy * params.strideY + ky * params.dilationY) - params.padTop;
-    if (iy < 0 || iy >= i32(params.inH)) { continue; }
+    if (${anyOf('iy < 0', 'iy >= i32(params.inH)')}) { continue; }
     let rowBase = (n * params.inH + u32(iy)) * params.inW;
     for (var kx = 0u; kx < KW; kx++) {
       let ixBase = i32(kx * params.dilationX) - params.padLeft;

@@ -2,13 +2,14 @@ import type { ActivationFunction } from '../../src/graph/activations/index.ts';
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import {
-  allOf,
   CONV_ELEMENT_TYPES,
   WORKGROUP_SIZE,
+  allOf,
   bindingDecls,
   convBindings,
   entryPoint,
-  epilogueFunction, epilogueKey,
+  epilogueFunction,
+  epilogueKey,
   finishProgram,
   uniformStruct,
   unroll,

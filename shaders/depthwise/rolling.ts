@@ -1,10 +1,11 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import {
-  allOf,
   WORKGROUP_SIZE,
+  allOf,
   convBindings,
-  epilogueFunction, epilogueKey,
+  epilogueFunction,
+  epilogueKey,
   finishProgram,
   unroll,
 } from '../common.ts';

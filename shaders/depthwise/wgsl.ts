@@ -3,18 +3,20 @@ import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
 import {
-  allOf,
   ACTIVATION_UNIFORMS,
   CONV_ELEMENT_TYPES,
   WORKGROUP_SIZE,
+  allOf,
+  anyOf,
   bindingDecls,
   convBindings,
   entryPoint,
-  epilogueFunction, epilogueKey,
+  epilogueFunction,
+  epilogueKey,
   finishProgram,
   maskedColumns,
-  rowTilePrologue,
   rowTileColumns,
+  rowTilePrologue,
   uniformStruct,
   unroll,
 } from '../common.ts';
@@ -66,7 +68,7 @@ ${rowTilePrologue(P)}
 ${unroll(P, (p) => `  var acc${p} = vec4<f32>(0.0);`)}
   for (var ky = 0u; ky < KH; ky++) {
     let iy = i32(oy * params.strideY + ky * params.dilationY) - params.padTop;
-    if (iy < 0 || iy >= i32(params.inH)) { continue; }
+    if (${anyOf('iy < 0', 'iy >= i32(params.inH)')}) { continue; }
     let rowBase = (n * params.inH + u32(iy)) * params.inW;
     for (var kx = 0u; kx < KW; kx++) {
       let w = load_weight((ky * KW + kx) * params.C4 + c4);

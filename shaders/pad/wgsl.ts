@@ -1,6 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
-import { SRC_DST_BINDINGS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, nhwc4Coordinates, uniformStruct } from '../common.ts';
+import { SRC_DST_BINDINGS, WORKGROUP_SIZE, anyOf, bindingDecls, entryPoint, finishProgram, nhwc4Coordinates, uniformStruct } from '../common.ts';
 import { uniformBlock } from '../uniforms.ts';
 
 /**
@@ -28,7 +28,7 @@ ${entryPoint(WORKGROUP_SIZE)}
 ${nhwc4Coordinates({ c4: 'C4', w: 'outW', h: 'outH' })}
   let iy = i32(y) - params.padTop;
   let ix = i32(x) - params.padLeft;
-  if (iy < 0 || iy >= i32(params.inH) || ix < 0 || ix >= i32(params.inW)) {
+  if (${anyOf('iy < 0', 'iy >= i32(params.inH)', 'ix < 0', 'ix >= i32(params.inW)')}) {
     store_dst(flat, vec4<f32>(params.value));
     return;
   }

@@ -8,15 +8,16 @@ import {
   ACTIVATION_UNIFORMS,
   CONV_ELEMENT_TYPES,
   WORKGROUP_SIZE,
+  allOf,
   bindingDecls,
   convBindings,
   entryPoint,
-  epilogueFunction, epilogueKey,
+  epilogueFunction,
+  epilogueKey,
   finishProgram,
   uniformStruct,
   unroll,
   unroll2,
-  allOf,
 } from '../common.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
-import { SRC_DST_BINDINGS, WORKGROUP_SIZE, bindingDecls, entryPoint, finishProgram, nhwc4Coordinates, uniformStruct } from '../common.ts';
+import { SRC_DST_BINDINGS, WORKGROUP_SIZE, anyOf, bindingDecls, entryPoint, finishProgram, nhwc4Coordinates, uniformStruct } from '../common.ts';
 import { uniformBlock } from '../uniforms.ts';
 
 /** Max and average pooling over NHWC4, one output vec4 of channels per invocation. */
@@ -45,10 +45,10 @@ ${nhwc4Coordinates({ c4: 'C4', w: 'outW', h: 'outH' }, { x: 'ox', y: 'oy' })}
 #endif
   for (var ky = 0u; ky < params.kernelH; ky++) {
     let iy = y0 + i32(ky * params.dilationY);
-    if (iy < 0 || iy >= i32(params.inH)) { continue; }
+    if (${anyOf('iy < 0', 'iy >= i32(params.inH)')}) { continue; }
     for (var kx = 0u; kx < params.kernelW; kx++) {
       let ix = x0 + i32(kx * params.dilationX);
-      if (ix < 0 || ix >= i32(params.inW)) { continue; }
+      if (${anyOf('ix < 0', 'ix >= i32(params.inW)')}) { continue; }
       let v = load_src(((n * params.inH + u32(iy)) * params.inW + u32(ix)) * params.C4 + c4);
 #if ${isMax}
       acc = max(acc, v);
