@@ -233,12 +233,17 @@ function joinConditions(conditions: readonly string[], operator: '&' | '|'): str
   return conditions.length === 1 ? conditions[0] : conditions.map((c) => `(${c})`).join(` ${operator} `);
 }
 
+/** Whether the i32 input column `ix` lies in the row (0 to `lastX`): the mask of a clamped, zero-padded load. */
+export function columnInRow(ix: string): string {
+  return allOf(`${ix} >= 0`, `${ix} <= lastX`);
+}
+
 /**
  * For each input column `j` of `columns` (counted from the i32 expression `first`), `valid<j>` (inside the row:
  * 0 to `lastX`) and `col<j>` (clamped into it), once per invocation: the row tiles load each column through them.
  */
 export function maskedColumns(columns: readonly number[], first: string): string {
-  return columns.map((j) => `  let valid${j} = ${allOf(`${first} + ${j} >= 0`, `${first} + ${j} <= lastX`)};\n  let col${j} = u32(clamp(${first} + ${j}, 0, lastX));`).join('\n');
+  return columns.map((j) => `  let valid${j} = ${columnInRow(`${first} + ${j}`)};\n  let col${j} = u32(clamp(${first} + ${j}, 0, lastX));`).join('\n');
 }
 
 /** Bindings of the one-input kernels (layout, pad, pool, softmax): input, output, uniforms. */

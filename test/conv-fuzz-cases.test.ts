@@ -6,7 +6,7 @@ import { findInvertedResidualBlocks } from '../src/runtime/inverted-residual.ts'
 import { blockVariant } from '../shaders/inverted-residual/index.ts';
 import { buildCase } from './gpu-cases.ts';
 import { lowerGraph } from '../src/runtime/lowering.ts';
-import { DEFAULT_KERNEL_CHOICE, SOFTWARE_UPGRADE_KERNELS, optimizeForKernels } from '../src/runtime/kernel-choice.ts';
+import { DEFAULT_KERNEL_CHOICE, GPU_KERNEL_CHOICE, SOFTWARE_UPGRADE_KERNELS, optimizeForKernels } from '../src/runtime/kernel-choice.ts';
 
 const kernelW = (c: FuzzedConv) => c.kernelW ?? c.kernel;
 
@@ -85,7 +85,7 @@ describe('the conv shape fuzzer', () => {
     let programs = 0;
     const entries = convFuzzEntries(5, 80).filter((e) => ![...(e.kernels?.perNode?.values() ?? [])].some((t) => t.family === 'conv-shared'));
     for (const e of entries) {
-      if (e.kernels === FUZZ_KERNEL_CHOICES[2].kernels) continue;
+      if (e.kernels === GPU_KERNEL_CHOICE) continue;
       const kernels = e.kernels ?? DEFAULT_KERNEL_CHOICE;
       for (const step of lowerGraph(optimizeForKernels(buildCase(e.case).graph, kernels), kernels)) {
         programs++;

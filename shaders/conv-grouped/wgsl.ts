@@ -1,7 +1,7 @@
 import type { ActivationFunction } from '../../src/graph/activations/index.ts';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
-import { ACTIVATION_UNIFORMS, allOf, anyOf, epilogueKey, unroll, unroll2 } from '../common.ts';
+import { ACTIVATION_UNIFORMS, anyOf, columnInRow, epilogueKey, unroll, unroll2 } from '../common.ts';
 import { denseTileProgram } from '../dense-tile.ts';
 import type { GroupedRowsGeometry } from './rows.ts';
 import { groupedRowsBody, groupedTapFmas } from './rows.ts';
@@ -76,7 +76,7 @@ function alignedBody(P: number, V: number): string {
       for (var kx = 0u; kx < KW; kx++) {
         let ixBase = i32(kx * params.dilationX) - params.padLeft;
 ${unroll(P, (p) => `        let ix${p} = i32((ox0 + ${p}u) * params.strideX) + ixBase;
-        let x${p} = select(vec4<f32>(0.0), load_src((rowBase + u32(clamp(ix${p}, 0, lastX))) * params.inC4 + groupC4 + i4), ${allOf(`ix${p} >= 0`, `ix${p} <= lastX`)});`)}
+        let x${p} = select(vec4<f32>(0.0), load_src((rowBase + u32(clamp(ix${p}, 0, lastX))) * params.inC4 + groupC4 + i4), ${columnInRow(`ix${p}`)});`)}
         let wRow = ((ky * KW + kx) * params.inPerGroup4 + i4) * params.outC4 + firstCo;
 ${groupedTapFmas(P, V, (p) => `x${p}`)}
       }
@@ -121,7 +121,7 @@ const KW = ${v.kernelW}u;`,
     for (var kx = 0u; kx < KW; kx++) {
       let ixBase = i32(kx * params.dilationX) - params.padLeft;
 ${unroll(P, (p) => `      let ix${p} = i32((ox0 + ${p}u) * params.strideX) + ixBase;
-      let inside${p} = ${allOf(`ix${p} >= 0`, `ix${p} <= lastX`)};
+      let inside${p} = ${columnInRow(`ix${p}`)};
       let base${p} = (rowBase + u32(clamp(ix${p}, 0, lastX))) * params.inC4;`)}
       let tapRow = (ky * KW + kx) * params.inPerGroup4;
 ${lanesTapBody(P)}

@@ -51,10 +51,9 @@ export function isStemConv(view: NodeView): boolean {
 
 /**
  * Most input columns one kernel row of a register-tile invocation may load (`stemSpan`): SwiftShader's compile time
- * grows with the span of this straight-line code (ResNet's 7x7 stride-2 stem at 8 columns, span 21: 1.5 s). The cap
- * was set when the column masks were short-circuit `&&`s and a 4x4 stride-4 stem at 8 columns (span 32) passed 6 GB
- * within a minute; with `allOf` masks it compiles in 2.6 s, so the cap now bounds compile time, not memory
- * (docs/decisions/kernel-defaults.md; docs/performance.md, "non-short-circuit masks, and a conv shape fuzzer").
+ * grows with the span of this straight-line code, so the cap keeps a wide tile on a large-stride stem (ConvNeXt's
+ * 4x4 stride 4, AlexNet's 11x11 stride 4) from costing seconds of compile per program. Its history and figures:
+ * docs/decisions/kernel-defaults.md.
  */
 export const MAX_STEM_SPAN = 23;
 

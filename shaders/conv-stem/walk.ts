@@ -1,5 +1,5 @@
 import type { KernelProgram, StoragePrecision } from '../common.ts';
-import { allOf, epilogueKey, unroll } from '../common.ts';
+import { allOf, columnInRow, epilogueKey, unroll } from '../common.ts';
 import { denseTileProgram } from '../dense-tile.ts';
 import type { StemConvVariant } from './wgsl.ts';
 import { STEM_CONV_UNIFORMS } from './wgsl.ts';
@@ -39,7 +39,7 @@ export function stemWalkProgram(v: StemWalkVariant, precision: StoragePrecision 
   const taps: [number, number, number][] = [];
   for (let ky = 0; ky < KH; ky++) for (let kx = 0; kx < KW; kx++) for (let ch = v.inC - 1; ch >= 0; ch--) taps.push([ky, kx, ch]);
   const column = (ky: number, x: number, ix: string) =>
-    `x${ky}_${x} = select(vec4<f32>(0.0), load_src(rowBase${ky} + u32(clamp(${ix}, 0, lastX))), ${allOf(`rowOk${ky}`, `${ix} >= 0`, `${ix} <= lastX`)});`;
+    `x${ky}_${x} = select(vec4<f32>(0.0), load_src(rowBase${ky} + u32(clamp(${ix}, 0, lastX))), ${allOf(`rowOk${ky}`, columnInRow(ix))});`;
   const body = `${taps.map(([ky, kx, ch]) => `  let w${ky}_${kx}_${ch} = load_weight((${ky * KW + kx}u * params.outC4 + co0) * 4u + ${ch}u);`).join('\n')}
 ${unroll(KH, (ky) => `  let iy${ky} = i32(oy * params.strideY + ${ky}u) - params.padTop;
   let rowOk${ky} = ${allOf(`iy${ky} >= 0`, `iy${ky} < i32(params.inH)`)};

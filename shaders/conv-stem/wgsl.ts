@@ -1,7 +1,7 @@
 import type { ActivationFunction } from '../../src/graph/activations/index.ts';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
-import { ACTIVATION_UNIFORMS, allOf, anyOf, epilogueKey, unroll, unroll2 } from '../common.ts';
+import { ACTIVATION_UNIFORMS, allOf, anyOf, columnInRow, epilogueKey, unroll, unroll2 } from '../common.ts';
 import { denseTileProgram } from '../dense-tile.ts';
 
 /**
@@ -91,7 +91,7 @@ export function stemConvProgram(v: StemConvVariant, precision: StoragePrecision 
       let b = rowBase + u32(ix0);
 ${unroll(span, (j) => `      x${j} = load_src(b + ${j}u);`)}
     } else {
-${unroll(span, (j) => `      x${j} = select(vec4<f32>(0.0), load_src(rowBase + u32(clamp(ix0 + ${j}, 0, lastX))), ${allOf(`ix0 + ${j} >= 0`, `ix0 + ${j} <= lastX`)});`)}
+${unroll(span, (j) => `      x${j} = select(vec4<f32>(0.0), load_src(rowBase + u32(clamp(ix0 + ${j}, 0, lastX))), ${columnInRow(`ix0 + ${j}`)});`)}
     }
     let wRow = ky * ${v.kernelW}u;
 ${rowTaps(v, P, V)}

@@ -1,7 +1,7 @@
 import type { ActivationFunction } from '../../src/graph/activations/index.ts';
 import type { KernelProgram, StoragePrecision } from '../common.ts';
 import { joinUniforms, uniformBlock } from '../uniforms.ts';
-import { ACTIVATION_UNIFORMS, allOf, anyOf, epilogueKey, unroll, unroll2 } from '../common.ts';
+import { ACTIVATION_UNIFORMS, anyOf, columnInRow, epilogueKey, unroll, unroll2 } from '../common.ts';
 import { denseTileProgram } from '../dense-tile.ts';
 
 /**
@@ -52,7 +52,7 @@ const KW = ${v.kernelW}u;`,
     for (var kx = 0u; kx < KW; kx++) {
       let ixBase = i32(kx * params.dilationX) - params.padLeft;
 ${unroll(P, (p) => `      let ix${p} = i32((ox0 + ${p}u) * params.strideX) + ixBase;
-      let inside${p} = ${allOf(`ix${p} >= 0`, `ix${p} <= lastX`)};
+      let inside${p} = ${columnInRow(`ix${p}`)};
       let base${p} = (rowBase + u32(clamp(ix${p}, 0, lastX))) * params.inC4;`)}
 ${conv2dTapSums(P, V, (p) => `base${p}`, (p) => `inside${p}`)}
     }

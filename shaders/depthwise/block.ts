@@ -6,6 +6,7 @@ import {
   WORKGROUP_SIZE,
   allOf,
   bindingDecls,
+  columnInRow,
   convBindings,
   entryPoint,
   epilogueFunction,
@@ -64,7 +65,7 @@ ${unroll(inRows, (r) => `  {
         let first = (rowBase + u32(ix0)) * params.C4 + c4;
 ${unroll(span, (j) => `        x${j} = load_src(first + ${j}u * params.C4);`)}
       } else {
-${unroll(span, (j) => `        x${j} = select(vec4<f32>(0.0), load_src((rowBase + u32(clamp(ix0 + ${j}, 0, lastX))) * params.C4 + c4), ${allOf(`ix0 + ${j} >= 0`, `ix0 + ${j} <= lastX`)});`)}
+${unroll(span, (j) => `        x${j} = select(vec4<f32>(0.0), load_src((rowBase + u32(clamp(ix0 + ${j}, 0, lastX))) * params.C4 + c4), ${columnInRow(`ix0 + ${j}`)});`)}
       }
 ${taps(r)}
     }

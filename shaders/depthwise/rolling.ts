@@ -3,6 +3,7 @@ import type { KernelProgram, StoragePrecision } from '../common.ts';
 import {
   WORKGROUP_SIZE,
   allOf,
+  columnInRow,
   convBindings,
   epilogueFunction,
   epilogueKey,
@@ -63,7 +64,7 @@ ${rowBlockPrologue(P, R, bindings, precision)}
   let imageBase = n * params.inH * rowStride + c4;
   let ix0 = i32(ox0 * ${v.strideX}u) - params.padLeft;
 ${unroll(span, (j) => `  let col${j} = u32(clamp(ix0 + ${j}, 0, lastX)) * params.C4;
-  let colOk${j} = ${allOf(`ix0 + ${j} >= 0`, `ix0 + ${j} <= lastX`)};`)}
+  let colOk${j} = ${columnInRow(`ix0 + ${j}`)};`)}
 ${unroll(KH * KW, (k) => `  let w${k} = load_weight(${k}u * params.C4 + c4);`)}
   let b = bias[c4];
 ${unroll(KH, (ky) => unroll(span, (j) => `  var x${ky}_${j} = vec4<f32>(0.0);`))}

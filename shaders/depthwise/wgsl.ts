@@ -9,6 +9,7 @@ import {
   allOf,
   anyOf,
   bindingDecls,
+  columnInRow,
   convBindings,
   entryPoint,
   epilogueFunction,
@@ -75,7 +76,7 @@ ${unroll(P, (p) => `  var acc${p} = vec4<f32>(0.0);`)}
       let ixBase = i32(kx * params.dilationX) - params.padLeft;
 ${unroll(P, (p) => `      let ix${p} = i32((ox0 + ${p}u) * params.strideX) + ixBase;
       let x${p} = load_src((rowBase + u32(clamp(ix${p}, 0, lastX))) * params.C4 + c4);
-      acc${p} = fma(select(vec4<f32>(0.0), x${p}, ${allOf(`ix${p} >= 0`, `ix${p} <= lastX`)}), w, acc${p});`)}
+      acc${p} = fma(select(vec4<f32>(0.0), x${p}, ${columnInRow(`ix${p}`)}), w, acc${p});`)}
     }
   }
   let b = bias[c4];
@@ -150,7 +151,7 @@ ${dilated ? eachUsed((j) => `      x${j} = select(vec4<f32>(0.0), load_src((rowB
         let first = (rowBase + u32(ix0)) * params.C4 + c4;
 ${eachUsed((j) => `        x${j} = load_src(first + ${j}u * params.C4);`)}
       } else {
-${eachUsed((j) => `        x${j} = select(vec4<f32>(0.0), load_src((rowBase + u32(clamp(ix0 + ${j}, 0, lastX))) * params.C4 + c4), ${allOf(`ix0 + ${j} >= 0`, `ix0 + ${j} <= lastX`)});`)}
+${eachUsed((j) => `        x${j} = select(vec4<f32>(0.0), load_src((rowBase + u32(clamp(ix0 + ${j}, 0, lastX))) * params.C4 + c4), ${columnInRow(`ix0 + ${j}`)});`)}
       }`}
 ${taps('      ')}
     }
